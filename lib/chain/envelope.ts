@@ -1,0 +1,211 @@
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
+import { canonicalBytes, canonicalJson, type JsonValue } from "./canonical.js";
+import { ChainError } from "./errors.js";
+import {
+  asObject,
+  HEX32,
+  IDENTIFIER,
+  requireExactKeys,
+  requireInteger,
+  requireString,
+  TIMESTAMP,
+} from "./fields.js";
+import { hashLeaf, sha256Bytes } from "./rfc6962.js";
+import { parseSignatureBase } from "./signature-base.js";
+import { verifyInclusion } from "./verify.js";
+
+/**
+ * The entry envelope: what one ledger leaf commits to (docs/FORMATS.md §2).
+ *
+ *   leaf data = "zhixin/entry/v1\n" || JCS(envelope)
+ *   leaf hash = SHA-256(0x00 || leaf data)                       (RFC 6962 leaf)
+ *
+ * A department signs a batch of records once (RFC 9421); the signature covers the
+ * header `zhixin-batch-root`, the RFC 6962 root over the batch's record hashes
+ *
+ *   record hash = SHA-256(0x00 || "zhixin/record/v1\n" || JCS({"contentDigest", "type"}))
+ *
+ * and each envelope keeps the signature base, the signature and its record's path to
+ * that root, so every entry can be checked on its own. The payload is stored beside
+ * the envelope and bound by `contentDigest` = hex SHA-256(JCS(data)): erasing a
+ * payload later never breaks a proof.
+ */
+
+export const ENVELOPE_VERSION = 1;
+export const ENTRY_LEAF_TAG = "zhixin/entry/v1\n";
+export const RECORD_LEAF_TAG = "zhixin/record/v1\n";
+export const ENTRY_ID_TAG = "zhixin/entry-id/v1\n";
+
+/** RFC 9421 algorithm names (§6.2 registry) that Zhixin accepts. */
+export type SignatureAlgorithm = "ed25519" | "ecdsa-p256-sha256";
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ["ed25519", "ecdsa-p256-sha256"];
+
+/** Where a record sits in the batch its department signed. */
+export interface BatchPosition {
+  /** Records in the batch (1..100). */
+  size: number;
+  /** This record's position, 0-based. */
+  index: number;
+  /** Hex RFC 6962 root over the batch's record hashes — the signed `zhixin-batch-root`. */
+  root: string;
+  /** Hex inclusion proof of this record hash in `root`, deepest first. */
+  path: string[];
+}
+
+export interface EntryEnvelope {
+  v: 1;
+  /** Entry id: 32 lowercase hex digits, see entryIdFor. */
+  id: string;
+  /** Writing department. */
+  dept: string;
+  /** Record type, e.g. housing-fund.deposit-certificate. */
+  type: string;
+  /** Hex SHA-256 of JCS(record data). */
+  contentDigest: string;
+  /** Department key that signed the request. */
+  keyId: string;
+  alg: SignatureAlgorithm;
+  /** RFC 9421 signature base text, exactly as signed. */
+  signatureBase: string;
+  /** Base64 signature over signatureBase (Ed25519: 64 bytes; ECDSA P-256: r||s, 64 bytes). */
+  signature: string;
+  batch: BatchPosition;
+  /** Server receive time, RFC 3339 UTC with milliseconds. */
+  receivedAt: string;
+}
+
+const ENVELOPE_KEYS = [
+  "v",
+  "id",
+  "dept",
+  "type",
+  "contentDigest",
+  "keyId",
+  "alg",
+  "signatureBase",
+  "signature",
+  "batch",
+  "receivedAt",
+] as const;
+const ENTRY_ID = /^[0-9a-f]{32}$/;
+
+/** Hex SHA-256 of the record data's canonical JSON. */
+export function contentDigest(data: JsonValue): string {
+  return toHex(sha256Bytes(canonicalBytes(data)));
+}
+
+/** The leaf a department's batch root is built from. */
+export function recordHash(type: string, digest: string): Uint8Array {
+  return hashLeaf(utf8(RECORD_LEAF_TAG + canonicalJson({ contentDigest: digest, type })));
+}
+
+export function entryLeafData(envelope: EntryEnvelope): Uint8Array {
+  return utf8(ENTRY_LEAF_TAG + canonicalJson(envelope as unknown as JsonValue));
+}
+
+export function entryLeafHash(envelope: EntryEnvelope): Uint8Array {
+  return hashLeaf(entryLeafData(envelope));
+}
+
+/**
+ * Entry ids are derived, not random, so that a retried write of the same request
+ * lands on the same items (idempotent) and a client can predict its receipt:
+ *   id = hex(SHA-256("zhixin/entry-id/v1\n" || JCS({index, keyId, nonce, recordHash}))[0:16])
+ */
+export function entryIdFor(keyId: string, nonce: string, index: number, record: Uint8Array): string {
+  const digest = sha256Bytes(
+    utf8(ENTRY_ID_TAG + canonicalJson({ index, keyId, nonce, recordHash: toHex(record) })),
+  );
+  return toHex(digest.subarray(0, 16));
+}
+
+/** Strict parse of a stored or exported envelope. Throws INVALID_FORMAT naming the field. */
+export function parseEntryEnvelope(value: unknown): EntryEnvelope {
+  const o = asObject(value, "envelope");
+  requireExactKeys(o, ENVELOPE_KEYS, "envelope");
+  if (o.v !== ENVELOPE_VERSION)
+    throw new ChainError("INVALID_FORMAT", `envelope.v must be ${ENVELOPE_VERSION}`);
+  const alg = requireString(o, "alg", "envelope");
+  if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new ChainError(
+      "INVALID_FORMAT",
+      `envelope.alg ${alg} is not one of ${SIGNATURE_ALGORITHMS.join(", ")}`,
+    );
+  }
+  const signature = requireString(o, "signature", "envelope");
+  try {
+    fromBase64(signature);
+  } catch {
+    throw new ChainError("INVALID_FORMAT", "envelope.signature must be base64");
+  }
+  const b = asObject(o.batch, "envelope.batch");
+  requireExactKeys(b, ["size", "index", "root", "path"], "envelope.batch");
+  const size = requireInteger(b, "size", "envelope.batch", 1);
+  const index = requireInteger(b, "index", "envelope.batch");
+  if (index >= size) throw new ChainError("INVALID_FORMAT", "envelope.batch.index must be below its size");
+  const root = requireString(b, "root", "envelope.batch", HEX32);
+  if (!Array.isArray(b.path) || !b.path.every((h) => typeof h === "string" && HEX32.test(h))) {
+    throw new ChainError("INVALID_FORMAT", "envelope.batch.path must be an array of 64-digit hex hashes");
+  }
+  return {
+    v: ENVELOPE_VERSION,
+    id: requireString(o, "id", "envelope", ENTRY_ID),
+    dept: requireString(o, "dept", "envelope", IDENTIFIER),
+    type: requireString(o, "type", "envelope", IDENTIFIER),
+    contentDigest: requireString(o, "contentDigest", "envelope", HEX32),
+    keyId: requireString(o, "keyId", "envelope", IDENTIFIER),
+    alg: alg as SignatureAlgorithm,
+    signatureBase: requireString(o, "signatureBase", "envelope"),
+    signature,
+    batch: { size, index, root, path: (b.path as string[]).slice() },
+    receivedAt: requireString(o, "receivedAt", "envelope", TIMESTAMP),
+  };
+}
+
+/** The header a department signs over its batch root, and its RFC 8941 byte-sequence value. */
+export const BATCH_ROOT_HEADER = "zhixin-batch-root";
+export const DEPARTMENT_HEADER = "zhixin-department";
+
+export function batchRootHeaderValue(root: Uint8Array): string {
+  return `:${toBase64(root)}:`;
+}
+
+/**
+ * Checks that an envelope is internally consistent, before any signature check:
+ * its record hash is at `batch.index` under `batch.root`, and its signature base is a
+ * submit request (POST /v1/entries) by `dept` with `keyId`/`alg`, covering that root.
+ * Throws ChainError: ROOT_MISMATCH / INVALID_PROOF_SIZE for the batch path, INVALID_FORMAT
+ * for the signature base.
+ */
+export function checkEnvelopeBinding(envelope: EntryEnvelope): void {
+  const { batch } = envelope;
+  verifyInclusion(
+    recordHash(envelope.type, envelope.contentDigest),
+    batch.index,
+    batch.size,
+    batch.path.map(fromHex),
+    fromHex(batch.root),
+  );
+  const base = parseSignatureBase(envelope.signatureBase);
+  const component = new Map(base.components);
+  const want: Array<[string, string]> = [
+    ["@method", "POST"],
+    ["@path", "/v1/entries"],
+    [DEPARTMENT_HEADER, envelope.dept],
+    [BATCH_ROOT_HEADER, batchRootHeaderValue(fromHex(batch.root))],
+  ];
+  for (const [id, value] of want) {
+    if (component.get(id) !== value) {
+      throw new ChainError(
+        "INVALID_FORMAT",
+        `signature base ${id} is ${JSON.stringify(component.get(id) ?? null)}, want ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  if (!component.has("content-digest"))
+    throw new ChainError("INVALID_FORMAT", "signature base does not cover content-digest");
+  if (base.params.keyid !== envelope.keyId)
+    throw new ChainError("INVALID_FORMAT", "signature base keyid differs from envelope.keyId");
+  if (base.params.alg !== envelope.alg)
+    throw new ChainError("INVALID_FORMAT", "signature base alg differs from envelope.alg");
+}

@@ -1,0 +1,38 @@
+/**
+ * Every failure in lib/chain is a ChainError with a code from this closed set.
+ * Callers (and tests) branch on `code`, never on `message`, which is for people.
+ */
+export type ChainErrorCode =
+  /** A hash argument is not exactly 32 bytes. */
+  | "INVALID_HASH_SIZE"
+  /** An index is negative, fractional or not a safe integer. */
+  | "INVALID_INDEX"
+  /** A tree size is negative, fractional or not a safe integer. */
+  | "INVALID_SIZE"
+  /** index >= size, or a proof was asked of an empty tree. */
+  | "INDEX_OUT_OF_RANGE"
+  /** The proof has the wrong number of hashes for (index, size) or (oldSize, newSize). */
+  | "INVALID_PROOF_SIZE"
+  /** A consistency proof was asked from or to an impossible size (oldSize 0, oldSize > newSize). */
+  | "INVALID_CONSISTENCY_RANGE"
+  /** The root recomputed from the proof differs from the expected root. */
+  | "ROOT_MISMATCH"
+  /** A serialised compact range does not describe a valid tree state. */
+  | "INVALID_COMPACT_RANGE"
+  /** A value cannot be encoded as canonical JSON (RFC 8785), or bytes are not valid hex/base64. */
+  | "INVALID_ENCODING"
+  /** An entry envelope or block header is missing fields or has fields of the wrong form. */
+  | "INVALID_FORMAT"
+  /** A signed note or checkpoint does not follow C2SP signed-note / tlog-checkpoint. */
+  | "INVALID_NOTE";
+
+export class ChainError extends Error {
+  override readonly name = "ChainError";
+
+  constructor(
+    readonly code: ChainErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * lib/chain — Zhixin's pure verifiable-ledger core: RFC 6962 Merkle trees and proofs,
+ * compact ranges, the entry envelope and block header formats, block-sequence
+ * verification and C2SP checkpoints. Synchronous, no I/O, no AWS, no clock: runs
+ * unchanged in Node, Lambda and browsers. Formats: docs/FORMATS.md.
+ */
+
+export {
+  BLOCK_HEADER_TAG,
+  BLOCK_HEADER_VERSION,
+  type BlockHeader,
+  blockHeaderBytes,
+  GENESIS_PREV,
+  hashBlockHeader,
+  parseBlockHeader,
+} from "./block.js";
+export { concatBytes, equalBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "./bytes.js";
+export { canonicalBytes, canonicalJson, type JsonValue } from "./canonical.js";
+export { CompactRange, type CompactRangeState } from "./compact.js";
+export {
+  BATCH_ROOT_HEADER,
+  type BatchPosition,
+  batchRootHeaderValue,
+  checkEnvelopeBinding,
+  contentDigest,
+  DEPARTMENT_HEADER,
+  ENTRY_ID_TAG,
+  ENTRY_LEAF_TAG,
+  ENVELOPE_VERSION,
+  type EntryEnvelope,
+  entryIdFor,
+  entryLeafData,
+  entryLeafHash,
+  parseEntryEnvelope,
+  RECORD_LEAF_TAG,
+  recordHash,
+  SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithm,
+} from "./envelope.js";
+export { ChainError, type ChainErrorCode } from "./errors.js";
+export {
+  emptyRoot,
+  HASH_SIZE,
+  hashChildren,
+  hashLeaf,
+  LEAF_HASH_PREFIX,
+  NODE_HASH_PREFIX,
+  sha256Bytes,
+} from "./rfc6962.js";
+export {
+  buildSignatureBase,
+  parseSignatureBase,
+  parseSignatureParams,
+  type SignatureBase,
+  type SignatureParams,
+  serializeSfString,
+  serializeSignatureParams,
+  signatureBaseText,
+} from "./signature-base.js";
+export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
+export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
