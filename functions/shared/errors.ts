@@ -1,0 +1,67 @@
+/**
+ * The API's closed set of error codes and their HTTP statuses — the one place errors
+ * map to HTTP. Every refusal is an ApiError; handlers turn it into
+ *   { "error": { "code": "NONCE_REPLAYED", "message": "...", "details": ... } }
+ * Tests assert `code`, never `message`. README "Error codes" lists the same table.
+ */
+export const ERROR_STATUS = {
+  // 400: the request itself is malformed
+  INVALID_JSON: 400,
+  SCHEMA_VIOLATION: 400,
+  BATCH_SIZE_INVALID: 400,
+  UNKNOWN_RECORD_TYPE: 400,
+  DIGEST_MISSING: 400,
+  DIGEST_MISMATCH: 400,
+  BATCH_ROOT_MISSING: 400,
+  BATCH_ROOT_MISMATCH: 400,
+  INVALID_PARAMETER: 400,
+  // 401: who is asking cannot be established
+  SIGNATURE_MISSING: 401,
+  SIGNATURE_MALFORMED: 401,
+  SIGNATURE_COMPONENTS_MISSING: 401,
+  UNKNOWN_KEY: 401,
+  KEY_NOT_VALID: 401,
+  ALG_MISMATCH: 401,
+  SIGNATURE_INVALID: 401,
+  CLOCK_SKEW: 401,
+  // 403: known caller, not allowed
+  KEY_NOT_OWNED: 403,
+  RECORD_TYPE_FORBIDDEN: 403,
+  ROLE_FORBIDDEN: 403,
+  // 404 / 405
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  // 409: conflicts with what is stored
+  NONCE_REPLAYED: 409,
+  // 413: too large
+  BODY_TOO_LARGE: 413,
+  RECORD_TOO_LARGE: 413,
+  // 415
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // 5xx: ours
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ApiErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.statusCode = ERROR_STATUS[code];
+  }
+
+  toJSON(): { error: { code: ApiErrorCode; message: string; details?: unknown } } {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) },
+    };
+  }
+}

@@ -1,0 +1,156 @@
+import type { BlockHeader, CompactRangeState, EntryEnvelope, SignatureAlgorithm } from "../../lib/chain/index.js";
+
+/**
+ * Ports: the small interfaces the submit, seal and verify logic is written against.
+ * Lambda wires them to DynamoDB and KMS; local mode to dynalite and key files; tests
+ * wrap them to inject faults. Each contract below is what the logic relies on.
+ */
+
+/** A department's batch as committed by submit: the unit of replay protection and of sealing. */
+export interface StoredBatch {
+  /** `${keyId}#${nonce}` — one batch per (key, nonce), ever. */
+  key: string;
+  dept: string;
+  keyId: string;
+  nonce: string;
+  /** Server receive time (RFC 3339, ms); with `key`, the sealer's deterministic order. */
+  receivedAt: string;
+  /** The batch's entry envelopes, in batch order (envelopes[i].batch.index === i). */
+  envelopes: EntryEnvelope[];
+  /** Set once the batch is in a committed block: its height and the block position of envelopes[0]. */
+  sealed?: { height: number; offset: number };
+}
+
+/** A record's data, stored beside its envelope and bound to it by `contentDigest`. */
+export interface StoredPayload {
+  entryId: string;
+  batchKey: string;
+  dept: string;
+  type: string;
+  /** RFC 8785 canonical JSON text of the record data. */
+  data: string;
+}
+
+export interface BlockSignature {
+  keyId: string;
+  alg: SignatureAlgorithm;
+  /** Base64 signature over blockHeaderBytes(header). */
+  value: string;
+}
+
+export interface StoredBlock {
+  header: BlockHeader;
+  /** Hex hashBlockHeader(header). */
+  hash: string;
+  signature: BlockSignature;
+  /** C2SP signed note for (header.log, header.logSize, header.logRoot), signed by the sealer. */
+  checkpoint: string;
+  /** Compact range of the global log after this block: what the next sealer extends. */
+  logRange: CompactRangeState;
+  /** Number of BlockPage items under this block's hash. */
+  pageCount: number;
+}
+
+/** Up to PAGE_SIZE consecutive leaves of one block (keeps every item far below 400 KB). */
+export interface BlockPage {
+  /** 0-based page number; page p holds leaves [p*PAGE_SIZE, ...). */
+  page: number;
+  leafHashes: Uint8Array[];
+  entryIds: string[];
+  /** Batch key of each leaf, parallel to entryIds. */
+  batchKeys: string[];
+}
+
+export const PAGE_SIZE = 1000;
+
+export interface PendingBatchRef {
+  key: string;
+  receivedAt: string;
+}
+
+/**
+ * Everything the ledger persists. Implementations: DynamoDbLedgerStore (AWS and local
+ * dynalite). No method may rely on multi-item transactions (dynalite has none).
+ */
+export interface LedgerStore {
+  /** Idempotent, unconditional: payload items are content-addressed by entry id. Written before commitBatch. */
+  putPayloads(payloads: readonly StoredPayload[]): Promise<void>;
+  /**
+   * Submit's commit point and replay guard in one conditional write: stores the batch
+   * (and lists it as pending) only if no batch with this key exists.
+   */
+  commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
+  getPayload(entryId: string): Promise<StoredPayload | undefined>;
+  /** Strongly consistent. */
+  getBatch(key: string): Promise<StoredBatch | undefined>;
+  /** Strongly consistent; missing keys are left out. Order not guaranteed. */
+  getBatches(keys: readonly string[]): Promise<StoredBatch[]>;
+  /**
+   * Batches listed as pending, oldest first, at most `limit`. May be stale (a secondary
+   * index): callers re-read with getBatches before acting.
+   */
+  listPendingBatches(limit: number): Promise<PendingBatchRef[]>;
+
+  /** Strongly consistent. */
+  getLatestBlock(): Promise<StoredBlock | undefined>;
+  getBlock(height: number): Promise<StoredBlock | undefined>;
+  /** Blocks with fromHeight <= height <= toHeight, ascending. */
+  listBlocks(fromHeight: number, toHeight: number): Promise<StoredBlock[]>;
+  /** Idempotent; keyed by block hash so a losing sealer's pages never touch the winner's. */
+  putBlockPages(blockHash: string, pages: readonly BlockPage[]): Promise<void>;
+  /** Pages of a block in page order (those that exist). */
+  getBlockPages(blockHash: string, pageCount: number): Promise<BlockPage[]>;
+  /** Sealing's commit point: conditional put of block `header.height`. */
+  commitBlock(block: StoredBlock): Promise<"committed" | "conflict">;
+  /**
+   * Records that a batch is in block `height` at `offset` and takes it off the pending
+   * list. Idempotent for the same height; throws StoreInvariantError if the batch is
+   * already sealed at another height (that would be a double seal) or does not exist.
+   */
+  markBatchSealed(key: string, height: number, offset: number): Promise<void>;
+}
+
+export class StoreInvariantError extends Error {
+  override readonly name = "StoreInvariantError";
+}
+
+/** Signs with one key: a department's (request signatures) or the sealer's (headers, checkpoints). */
+export interface Signer {
+  readonly keyId: string;
+  readonly alg: SignatureAlgorithm;
+  /**
+   * Signature over `message` (not pre-hashed). Ed25519: 64 bytes. ECDSA P-256: r||s,
+   * 64 bytes (IEEE P1363, as RFC 9421 §3.3.4 wants), whatever the key store returns.
+   */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  /** DER SubjectPublicKeyInfo of the key. */
+  publicKey(): Promise<Uint8Array>;
+}
+
+export type KeyRole = "department" | "auditor" | "sealer";
+
+export interface PublicKeyRecord {
+  keyId: string;
+  /** Owning department id, "auditor" identities included; the sealer's owner is "sealer". */
+  owner: string;
+  role: KeyRole;
+  alg: SignatureAlgorithm;
+  /** DER SubjectPublicKeyInfo. */
+  spki: Uint8Array;
+  /** The key may sign requests received at or after this time (RFC 3339). */
+  validFrom: string;
+  /** ...and before this time, if set (rotation/revocation). */
+  validUntil?: string;
+}
+
+export interface KeyDirectory {
+  getKey(keyId: string): PublicKeyRecord | undefined;
+  /** Every key, for exports and audits. */
+  listKeys(): PublicKeyRecord[];
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
