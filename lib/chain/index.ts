@@ -6,6 +6,18 @@
  */
 
 export {
+  type BlockEvidence,
+  type BlocksReport,
+  type ChainPosition,
+  type Finding,
+  type FindingCode,
+  GENESIS_POSITION,
+  type HeaderSignature,
+  type SignatureCheck,
+  type VerifyBlocksOptions,
+  verifyBlocks,
+} from "./audit.js";
+export {
   BLOCK_HEADER_TAG,
   BLOCK_HEADER_VERSION,
   type BlockHeader,

@@ -1,0 +1,155 @@
+import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import {
+  BATCH_ROOT_HEADER,
+  type BlockEvidence,
+  type BlockHeader,
+  batchRootHeaderValue,
+  blockHeaderBytes,
+  buildSignatureBase,
+  CompactRange,
+  canonicalJson,
+  contentDigest,
+  DEPARTMENT_HEADER,
+  type EntryEnvelope,
+  entryIdFor,
+  entryLeafHash,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type JsonValue,
+  MerkleTree,
+  recordHash,
+  rootFromLeafHashes,
+  signatureBaseText,
+  toBase64,
+  toHex,
+  type VerifyBlocksOptions,
+} from "../../lib/chain/index.js";
+
+/**
+ * Builds valid chains of blocks in memory, signed with real Ed25519 keys, for tests
+ * of the pure verifier. Mirrors what submit and the sealer do, without storage.
+ */
+
+export interface FixtureKeys {
+  sealer: { keyId: string; privateKey: KeyObject; publicKey: KeyObject };
+  dept: { id: string; keyId: string; privateKey: KeyObject; publicKey: KeyObject };
+}
+
+export function makeKeys(): FixtureKeys {
+  const s = generateKeyPairSync("ed25519");
+  const d = generateKeyPairSync("ed25519");
+  return {
+    sealer: { keyId: "sealer-1", ...s },
+    dept: { id: "hf-haikou", keyId: "hf-haikou-1", ...d },
+  };
+}
+
+export const LOG = "zhixin.test/fixture";
+const T0 = Date.parse("2026-11-21T08:00:00.000Z");
+
+/** Signs one batch of records the way a department's client does and returns its envelopes. */
+export function makeBatch(
+  keys: FixtureKeys,
+  records: Array<{ type: string; data: JsonValue }>,
+  nonce: string,
+  at: number,
+): { envelopes: EntryEnvelope[]; payloads: string[] } {
+  const digests = records.map((r) => contentDigest(r.data));
+  const recordHashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
+  const tree = new MerkleTree(recordHashes);
+  const root = tree.root();
+  const base = buildSignatureBase(
+    [
+      ["@method", "POST"],
+      ["@path", "/v1/entries"],
+      ["content-digest", "sha-256=:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:"],
+      [DEPARTMENT_HEADER, keys.dept.id],
+      [BATCH_ROOT_HEADER, batchRootHeaderValue(root)],
+    ],
+    { created: Math.floor(at / 1000), keyid: keys.dept.keyId, alg: "ed25519", nonce },
+  );
+  const text = signatureBaseText(base);
+  const signature = toBase64(sign(null, Buffer.from(text), keys.dept.privateKey));
+  const envelopes = records.map(
+    (r, i): EntryEnvelope => ({
+      v: 1,
+      id: entryIdFor(keys.dept.keyId, nonce, i, recordHashes[i] as Uint8Array),
+      dept: keys.dept.id,
+      type: r.type,
+      contentDigest: digests[i] as string,
+      keyId: keys.dept.keyId,
+      alg: "ed25519",
+      signatureBase: text,
+      signature,
+      batch: { size: records.length, index: i, root: toHex(root), path: tree.inclusionProof(i).map(toHex) },
+      receivedAt: new Date(at).toISOString(),
+    }),
+  );
+  return { envelopes, payloads: records.map((r) => canonicalJson(r.data)) };
+}
+
+/** A valid chain: blockSizes[i] entries in block i + 1, in batches of up to 3 records. */
+export function makeChain(keys: FixtureKeys, blockSizes: number[]): BlockEvidence[] {
+  const blocks: BlockEvidence[] = [];
+  const range = CompactRange.empty();
+  let prev = GENESIS_PREV;
+  let n = 0;
+  blockSizes.forEach((size, b) => {
+    const envelopes: EntryEnvelope[] = [];
+    const payloads: string[] = [];
+    while (envelopes.length < size) {
+      const k = Math.min(3, size - envelopes.length);
+      const records = Array.from({ length: k }, () => ({
+        type: "housing-fund.deposit-certificate",
+        data: { citizen: `4601${String(n).padStart(6, "0")}`, months: 12 + (n % 30), n: n++ },
+      }));
+      const batch = makeBatch(keys, records, `nonce-${b}-${envelopes.length}-0123456789`, T0 + n * 1000);
+      envelopes.push(...batch.envelopes);
+      payloads.push(...batch.payloads);
+    }
+    const leafHashes = envelopes.map(entryLeafHash);
+    const first = range.size;
+    range.appendAll(leafHashes);
+    const header: BlockHeader = {
+      v: 1,
+      log: LOG,
+      height: b + 1,
+      prev,
+      root: toHex(rootFromLeafHashes(leafHashes)),
+      first,
+      count: size,
+      logSize: range.size,
+      logRoot: toHex(range.root()),
+      sealedAt: new Date(T0 + b * 2000).toISOString(),
+      sealer: keys.sealer.keyId,
+    };
+    const value = toBase64(sign(null, blockHeaderBytes(header), keys.sealer.privateKey));
+    blocks.push({
+      header,
+      hash: toHex(hashBlockHeader(header)),
+      signature: { keyId: keys.sealer.keyId, alg: "ed25519", value },
+      leafHashes,
+      entryIds: envelopes.map((e) => e.id),
+      entries: envelopes.map((envelope, i) => ({ envelope, payload: payloads[i] })),
+      logRange: range.state(),
+    });
+    prev = toHex(hashBlockHeader(header));
+  });
+  return blocks;
+}
+
+export function verifyOptions(keys: FixtureKeys): VerifyBlocksOptions {
+  return {
+    log: LOG,
+    verifyHeaderSignature: (message, sig) => {
+      if (sig.keyId !== keys.sealer.keyId) return "unknown-key";
+      return verify(null, message, keys.sealer.publicKey, Buffer.from(sig.value, "base64"))
+        ? "ok"
+        : "invalid";
+    },
+    verifyEntrySignature: (envelope, message, signature) => {
+      if (envelope.keyId !== keys.dept.keyId) return "unknown-key";
+      return verify(null, message, keys.dept.publicKey, signature) ? "ok" : "invalid";
+    },
+  };
+}
