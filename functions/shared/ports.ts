@@ -80,7 +80,14 @@ export interface LedgerStore {
    * (and lists it as pending) only if no batch with this key exists.
    */
   commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
+  /**
+   * Deletes payload items by entry id. Only for undoing this request's own writes when
+   * commitBatch refused it (replay), so that a refusal leaves the store unchanged.
+   */
+  deletePayloads(entryIds: readonly string[]): Promise<void>;
   getPayload(entryId: string): Promise<StoredPayload | undefined>;
+  /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
+  getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
   /** Strongly consistent. */
   getBatch(key: string): Promise<StoredBatch | undefined>;
   /** Strongly consistent; missing keys are left out. Order not guaranteed. */

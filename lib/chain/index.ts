@@ -71,3 +71,27 @@ export {
 } from "./signature-base.js";
 export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
 export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
+export {
+  formatSignedNote,
+  formatVerifierKey,
+  isValidKeyName,
+  MAX_NOTE_SIGNATURES,
+  MAX_NOTE_SIZE,
+  NOTE_KEY_HASH_SIZE,
+  NOTE_SIGNATURE_TYPE_ECDSA,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  type NoteSignature,
+  type NoteSignatureType,
+  type NoteSigner,
+  type NoteVerifier,
+  noteKeyHash,
+  noteMessage,
+  parseSignedNote,
+  parseVerifierKey,
+  type SignedNote,
+  signNote,
+  type VerifiedNote,
+  type VerifierKey,
+  verifyNote,
+} from "./note.js";
+export { type Checkpoint, type CheckpointInput, formatCheckpoint, openCheckpoint, parseCheckpoint } from "./checkpoint.js";

@@ -1,0 +1,87 @@
+import { verifyRequest } from "./http-signature/index.js";
+import { ApiError } from "./errors.js";
+import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
+import type { Consortium } from "./consortium.js";
+import type { Clock, KeyDirectory, LedgerStore } from "./ports.js";
+import { readBlock, readCheckpoint, readEntry } from "./reader.js";
+import { MAX_BODY_BYTES, submitEntries } from "./submit.js";
+
+/**
+ * The HTTP API (docs/API.md): routes → one service call each. Every route but
+ * /v1/health needs an RFC 9421 signature by a consortium key.
+ */
+export interface ApiDeps {
+  store: LedgerStore;
+  keys: KeyDirectory;
+  consortium: Consortium;
+  clock: Clock;
+}
+
+type Route = { method: string; pattern: RegExp; run: (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse> };
+
+const ROUTES: Route[] = [
+  {
+    method: "GET",
+    pattern: /^\/v1\/health$/,
+    run: async (_req, _p, deps) => {
+      const latest = await deps.store.getLatestBlock();
+      return json(200, { status: "ok", log: deps.consortium.log, height: latest?.header.height ?? 0, logSize: latest?.header.logSize ?? 0 });
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/entries$/,
+    run: async (req, _p, deps) => {
+      // Refuse oversized bodies before hashing them for the digest check.
+      if (req.body.length > MAX_BODY_BYTES) {
+        throw new ApiError("BODY_TOO_LARGE", `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+      }
+      const caller = authenticate(req, deps, true);
+      return json(202, await submitEntries(caller, req.body, deps));
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/entries\/([^/]+)$/,
+    run: async (req, [id], deps) => json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/blocks\/([^/]+)$/,
+    run: async (req, [height], deps) => {
+      authenticate(req, deps, false);
+      return json(200, await readBlock(height as string, deps.store));
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/checkpoint$/,
+    run: async (req, _p, deps) => {
+      authenticate(req, deps, false);
+      return text(200, await readCheckpoint(deps.store));
+    },
+  },
+];
+
+export async function handleApiRequest(req: HttpRequest, deps: ApiDeps): Promise<HttpResponse> {
+  try {
+    const matching = ROUTES.map((r) => ({ r, m: r.pattern.exec(req.path) })).filter((x) => x.m);
+    if (matching.length === 0) throw new ApiError("ROUTE_NOT_FOUND", `no route ${req.path}`);
+    const hit = matching.find((x) => x.r.method === req.method);
+    if (!hit) {
+      throw new ApiError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${req.path}`, {
+        allowed: matching.map((x) => x.r.method),
+      });
+    }
+    return await hit.r.run(req, (hit.m as RegExpExecArray).slice(1).map(decodeURIComponent), deps);
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
+function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: boolean) {
+  return verifyRequest(
+    { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
+    { keys: deps.keys, now: deps.clock.now(), requireBatchRoot },
+  );
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { SIGNATURE_ALGORITHMS } from "../../lib/chain/index.js";
+
+/**
+ * The consortium file: one JSON document that local mode and the CDK stack both read
+ * (consortium.example.json is the demo). zod checks it; every problem is reported at
+ * once, each with the path of the bad field.
+ */
+
+const Identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and '-', 2 to 63 characters");
+const RecordTypeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, "dotted lowercase name, e.g. housing-fund.deposit-certificate");
+const Alg = z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]);
+
+const Member = z.object({
+  id: Identifier,
+  name: z.string().min(1).max(200),
+  alg: Alg.default("ed25519"),
+});
+
+export const ConsortiumSchema = z
+  .object({
+    consortium: Identifier,
+    /** The log's origin: first line of every checkpoint, and header.log of every block. */
+    log: z.string().regex(/^[\x21-\x7e]{1,255}$/, "printable ASCII without spaces"),
+    // The sealer signs C2SP checkpoints, whose Ed25519 form every witness understands.
+    sealer: z.object({ alg: z.literal("ed25519").default("ed25519") }).default({ alg: "ed25519" }),
+    departments: z.array(Member.extend({ witness: z.boolean().default(false) })).min(1),
+    auditors: z.array(Member).default([]),
+    recordTypes: z
+      .array(
+        z.object({
+          type: RecordTypeName,
+          description: z.string().max(500).optional(),
+          writers: z.array(Identifier).min(1),
+        }),
+      )
+      .min(1),
+  })
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    const members = [...c.departments.map((d, i) => ["departments", i, d.id] as const), ...c.auditors.map((a, i) => ["auditors", i, a.id] as const)];
+    for (const [list, i, id] of members) {
+      if (id === "sealer") ctx.addIssue({ code: "custom", path: [list, i, "id"], message: '"sealer" is reserved' });
+      if (ids.has(id)) ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
+      ids.add(id);
+    }
+    const departments = new Set(c.departments.map((d) => d.id));
+    const types = new Set<string>();
+    c.recordTypes.forEach((t, i) => {
+      if (types.has(t.type)) ctx.addIssue({ code: "custom", path: ["recordTypes", i, "type"], message: `duplicate record type ${t.type}` });
+      types.add(t.type);
+      t.writers.forEach((w, j) => {
+        if (!departments.has(w)) {
+          ctx.addIssue({ code: "custom", path: ["recordTypes", i, "writers", j], message: `${w} is not a department` });
+        }
+      });
+    });
+  });
+
+export type Consortium = z.infer<typeof ConsortiumSchema>;
+
+export class ConsortiumFileError extends Error {
+  override readonly name = "ConsortiumFileError";
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+export function parseConsortium(value: unknown, file = "consortium file"): Consortium {
+  const result = ConsortiumSchema.safeParse(value);
+  if (!result.success) {
+    throw new ConsortiumFileError(
+      file,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function loadConsortium(path: string): Consortium {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConsortiumFileError(path, [`cannot read: ${(e as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConsortiumFileError(path, [`not JSON: ${(e as Error).message}`]);
+  }
+  return parseConsortium(json, path);
+}
+
+/** Who may write a record type; undefined when the type is unknown. */
+export function writersOf(consortium: Consortium, type: string): readonly string[] | undefined {
+  return consortium.recordTypes.find((t) => t.type === type)?.writers;
+}

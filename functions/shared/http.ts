@@ -1,0 +1,64 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { ApiError } from "./errors.js";
+
+/** A request as the API logic sees it, whatever carried it (API Gateway, the local server). */
+export interface HttpRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Raw query string without "?", "" when none. */
+  query: string;
+  /** Header names lowercased. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** API Gateway HTTP API (payload format 2.0) event → HttpRequest. Requires the $default stage. */
+export function requestFromEvent(event: APIGatewayProxyEventV2): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  const raw = event.body ?? "";
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    query: event.rawQueryString ?? "",
+    headers,
+    body: event.isBase64Encoded ? new Uint8Array(Buffer.from(raw, "base64")) : new TextEncoder().encode(raw),
+  };
+}
+
+export function toResult(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+}
+
+export function json(statusCode: number, body: unknown): HttpResponse {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json; charset=utf-8" },
+    body: `${JSON.stringify(body, null, 2)}\n`,
+  };
+}
+
+export function text(statusCode: number, body: string): HttpResponse {
+  return { statusCode, headers: { "content-type": "text/plain; charset=utf-8" }, body };
+}
+
+/**
+ * The one place an error becomes an HTTP response. ApiErrors carry their own status
+ * and code; anything else is a 500 whose details go to the log, not to the caller.
+ */
+export function errorResponse(error: unknown, log: (message: string, e: unknown) => void = defaultLog): HttpResponse {
+  if (error instanceof ApiError) return json(error.statusCode, error.toJSON());
+  log("unhandled error", error);
+  return json(500, new ApiError("INTERNAL", "internal error; the request may be retried").toJSON());
+}
+
+function defaultLog(message: string, e: unknown): void {
+  console.error(JSON.stringify({ level: "ERROR", message, error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e) }));
+}

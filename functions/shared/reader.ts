@@ -1,0 +1,82 @@
+import { type EntryEnvelope, entryLeafHash, MerkleTree, toHex } from "../../lib/chain/index.js";
+import type { Caller } from "./caller.js";
+import { ApiError } from "./errors.js";
+import type { LedgerStore, StoredBlock } from "./ports.js";
+
+/**
+ * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
+ * member or auditor may read envelopes and proofs; a payload only goes back to the
+ * department that wrote it (sharing with others is what contracts are for).
+ */
+
+export interface BlockView {
+  header: StoredBlock["header"];
+  hash: string;
+  signature: StoredBlock["signature"];
+  checkpoint: string;
+}
+
+export interface EntryView {
+  id: string;
+  status: "pending" | "sealed";
+  leafHash: string;
+  envelope: EntryEnvelope;
+  /** Record data, only for the writing department. */
+  payload?: unknown;
+  /** Once sealed: where, and the RFC 6962 inclusion proof of leafHash in block.header.root. */
+  sealed?: { height: number; index: number; logIndex: number; proof: string[]; block: BlockView };
+}
+
+export async function readEntry(caller: Caller, id: string, store: LedgerStore): Promise<EntryView> {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
+  const payload = await store.getPayload(id);
+  // A payload whose batch never committed (a crashed or refused submit) is not an entry.
+  const batch = payload && (await store.getBatch(payload.batchKey));
+  const envelope = batch?.envelopes.find((e) => e.id === id);
+  if (!payload || !batch || !envelope) throw new ApiError("NOT_FOUND", `no entry ${id}`);
+
+  const view: EntryView = {
+    id,
+    status: batch.sealed ? "sealed" : "pending",
+    leafHash: toHex(entryLeafHash(envelope)),
+    envelope,
+    ...(caller.department === envelope.dept ? { payload: JSON.parse(payload.data) } : {}),
+  };
+  if (batch.sealed) {
+    const block = await store.getBlock(batch.sealed.height);
+    if (!block) throw new ApiError("INTERNAL", `entry ${id} is sealed at height ${batch.sealed.height}, which is missing`);
+    const pages = await store.getBlockPages(block.hash, block.pageCount);
+    const leaves = pages.flatMap((p) => p.leafHashes);
+    const index = batch.sealed.offset + envelope.batch.index;
+    view.sealed = {
+      height: block.header.height,
+      index,
+      logIndex: block.header.first + index,
+      proof: new MerkleTree(leaves).inclusionProof(index).map(toHex),
+      block: blockView(block),
+    };
+  }
+  return view;
+}
+
+export async function readBlock(height: string, store: LedgerStore): Promise<BlockView> {
+  let block: StoredBlock | undefined;
+  if (height === "latest") {
+    block = await store.getLatestBlock();
+  } else {
+    if (!/^[1-9][0-9]{0,15}$/.test(height)) throw new ApiError("INVALID_PARAMETER", "height must be a positive integer or 'latest'");
+    block = await store.getBlock(Number(height));
+  }
+  if (!block) throw new ApiError("NOT_FOUND", height === "latest" ? "no block has been sealed yet" : `no block at height ${height}`);
+  return blockView(block);
+}
+
+export async function readCheckpoint(store: LedgerStore): Promise<string> {
+  const block = await store.getLatestBlock();
+  if (!block) throw new ApiError("NOT_FOUND", "no block has been sealed yet, so there is no checkpoint");
+  return block.checkpoint;
+}
+
+function blockView(block: StoredBlock): BlockView {
+  return { header: block.header, hash: block.hash, signature: block.signature, checkpoint: block.checkpoint };
+}

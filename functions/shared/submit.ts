@@ -1,0 +1,154 @@
+import { z } from "zod";
+import {
+  canonicalJson,
+  contentDigest,
+  type EntryEnvelope,
+  entryIdFor,
+  entryLeafHash,
+  equalBytes,
+  type JsonValue,
+  MerkleTree,
+  recordHash,
+  toBase64,
+  toHex,
+} from "../../lib/chain/index.js";
+import type { Caller } from "./caller.js";
+import { type Consortium, writersOf } from "./consortium.js";
+import { ApiError } from "./errors.js";
+import type { Clock, LedgerStore, StoredBatch, StoredPayload } from "./ports.js";
+
+/**
+ * Submitting a batch of records (POST /v1/entries): validate, bind each record to the
+ * department's signed batch root, then store — payloads first, then the batch item,
+ * whose conditional put is both the commit point and the (keyId, nonce) replay guard.
+ * Every refusal happens before the first write, or (replay) undoes what it wrote.
+ */
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_RECORD_BYTES = 64 * 1024;
+export const MAX_RECORDS = 100;
+
+export interface Receipt {
+  entries: Array<{ id: string; leafHash: string }>;
+  receivedAt: string;
+}
+
+export interface SubmitDeps {
+  store: LedgerStore;
+  consortium: Consortium;
+  clock: Clock;
+}
+
+const BodySchema = z.object({
+  records: z.array(
+    z.object({
+      type: z.string().min(1).max(128),
+      data: z.record(z.string(), z.unknown()),
+    }).strict(),
+  ),
+}).strict();
+
+export async function submitEntries(caller: Caller, body: Uint8Array, deps: SubmitDeps): Promise<Receipt> {
+  if (caller.role !== "department") {
+    throw new ApiError("ROLE_FORBIDDEN", `${caller.department} is an ${caller.role} identity and may not write records`);
+  }
+  if (body.length > MAX_BODY_BYTES) {
+    throw new ApiError("BODY_TOO_LARGE", `body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+  }
+  const records = parseRecords(body);
+  const prepared = records.map((r, index) => {
+    const writers = writersOf(deps.consortium, r.type);
+    if (!writers) throw new ApiError("UNKNOWN_RECORD_TYPE", `records[${index}].type ${r.type} is not a record type of this consortium`);
+    if (!writers.includes(caller.department)) {
+      throw new ApiError("RECORD_TYPE_FORBIDDEN", `${caller.department} may not write ${r.type}`, { index, type: r.type });
+    }
+    let text: string;
+    try {
+      text = canonicalJson(r.data);
+    } catch (e) {
+      throw new ApiError("SCHEMA_VIOLATION", `records[${index}].data: ${(e as Error).message}`);
+    }
+    const size = new TextEncoder().encode(text).length;
+    if (size > MAX_RECORD_BYTES) {
+      throw new ApiError("RECORD_TOO_LARGE", `records[${index}].data is ${size} bytes as canonical JSON; the limit is ${MAX_RECORD_BYTES}`);
+    }
+    const digest = contentDigest(r.data as JsonValue);
+    return { type: r.type, text, digest, record: recordHash(r.type, digest) };
+  });
+
+  const tree = new MerkleTree(prepared.map((p) => p.record));
+  const root = tree.root();
+  if (!caller.batchRoot || !equalBytes(root, caller.batchRoot)) {
+    throw new ApiError(
+      "BATCH_ROOT_MISMATCH",
+      "zhixin-batch-root is not the RFC 6962 root over the records' hashes (see docs/FORMATS.md §2)",
+      { expected: toBase64(root) },
+    );
+  }
+
+  const receivedAt = deps.clock.now().toISOString();
+  const batchKey = `${caller.keyId}#${caller.nonce}`;
+  const signature = toBase64(caller.signature);
+  const envelopes: EntryEnvelope[] = prepared.map((p, index) => ({
+    v: 1,
+    id: entryIdFor(caller.keyId, caller.nonce, index, p.record),
+    dept: caller.department,
+    type: p.type,
+    contentDigest: p.digest,
+    keyId: caller.keyId,
+    alg: caller.alg,
+    signatureBase: caller.signatureBase,
+    signature,
+    batch: { size: prepared.length, index, root: toHex(root), path: tree.inclusionProof(index).map(toHex) },
+    receivedAt,
+  }));
+  const payloads: StoredPayload[] = envelopes.map((e, i) => ({
+    entryId: e.id,
+    batchKey,
+    dept: e.dept,
+    type: e.type,
+    data: (prepared[i] as { text: string }).text,
+  }));
+  const batch: StoredBatch = { key: batchKey, dept: caller.department, keyId: caller.keyId, nonce: caller.nonce, receivedAt, envelopes };
+
+  await deps.store.putPayloads(payloads);
+  if ((await deps.store.commitBatch(batch)) === "replayed") {
+    await removeOrphanPayloads(deps.store, batchKey, payloads);
+    throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
+  }
+  return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
+}
+
+function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<string, unknown> }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (e) {
+    throw new ApiError("INVALID_JSON", `body is not UTF-8 JSON: ${(e as Error).message}`);
+  }
+  const count = (json as { records?: unknown })?.records;
+  if (Array.isArray(count) && (count.length === 0 || count.length > MAX_RECORDS)) {
+    throw new ApiError("BATCH_SIZE_INVALID", `a batch holds 1 to ${MAX_RECORDS} records, got ${count.length}`);
+  }
+  const parsed = BodySchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError(
+      "SCHEMA_VIOLATION",
+      'body must be {"records": [{"type": string, "data": object}, ...]}',
+      parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    );
+  }
+  return parsed.data.records;
+}
+
+/**
+ * A replayed (keyId, nonce) with the same records wrote exactly the items the first
+ * request wrote (ids are derived from content), which must stay. One with different
+ * records wrote items nobody references: remove them, so a refusal changes nothing.
+ */
+async function removeOrphanPayloads(store: LedgerStore, batchKey: string, written: StoredPayload[]): Promise<void> {
+  const committed = await store.getBatch(batchKey);
+  const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
+  const orphans = written.filter((p) => !keep.has(p.entryId)).map((p) => p.entryId);
+  if (orphans.length > 0) await store.deletePayloads(orphans);
+}

@@ -1,0 +1,131 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type Consortium, loadConsortium } from "../functions/shared/consortium.js";
+import { createLedgerTable } from "../functions/shared/store/table.js";
+import { type LocalDynamo, startDynalite } from "./dynalite.js";
+import { ensureLocalKeys, keyFile, localKeyId } from "./keys.js";
+import { type LocalServer, serveHandler } from "./server.js";
+
+/**
+ * A whole consortium on one machine: dynalite on disk, local keys, the three Lambda
+ * handlers behind a loopback HTTP server, and the sealer on a timer. `npm start` runs
+ * it; the end-to-end tests start it in-process with temp dirs and port 0.
+ */
+
+export interface LocalConsortiumOptions {
+  home: string;
+  consortiumFile: string;
+  /** HTTP API port (0: any free port). */
+  port: number;
+  /** dynalite port (0: any free port). */
+  dynamoPort: number;
+  /** Milliseconds between seals; 0 disables the timer (seal with POST /local/seal). */
+  sealIntervalMs: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalConsortium {
+  url: string;
+  dynamo: LocalDynamo;
+  table: string;
+  consortium: Consortium;
+  home: string;
+  generatedKeys: string[];
+  /** Seals now (serialised with the timer). */
+  seal(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalConsortium(options: LocalConsortiumOptions): Promise<LocalConsortium> {
+  const home = resolve(options.home);
+  const log = options.log ?? (() => {});
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const consortiumFile = resolve(options.consortiumFile);
+  const consortium = loadConsortium(consortiumFile);
+  const keys = await ensureLocalKeys(home, consortium, new Date());
+  const dynamo = await startDynalite({ path: resolve(home, "dynamodb"), port: options.dynamoPort });
+  const table = `zhixin-${consortium.consortium}-ledger`;
+  await createLedgerTable(dynamo.client, table);
+
+  // The handlers read their wiring from the environment, exactly as in Lambda.
+  Object.assign(process.env, {
+    ZHIXIN_TABLE: table,
+    ZHIXIN_DYNAMODB_ENDPOINT: dynamo.endpoint,
+    ZHIXIN_CONSORTIUM_FILE: consortiumFile,
+    ZHIXIN_KEYS_FILE: keys.trustFile,
+    ZHIXIN_SEALER_KEY_FILE: keyFile(home, "sealer"),
+    ZHIXIN_SEALER_KEY_ID: localKeyId("sealer"),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
+  const api = await import("../functions/submit/handler.js");
+  const sealFn = await import("../functions/seal-block/handler.js");
+  const verifyFn = await import("../functions/verify/handler.js");
+
+  // One seal at a time in this process, like the stack's reserved concurrency of 1.
+  let sealing: Promise<unknown> = Promise.resolve();
+  const seal = () => {
+    const run = sealing.then(() => sealFn.handler());
+    sealing = run.catch(() => undefined);
+    return run;
+  };
+
+  const server: LocalServer = await serveHandler({
+    handler: api.handler,
+    port: options.port,
+    // Local-only administration, standing in for `aws lambda invoke` on AWS.
+    local: async ({ method, path, body }) => {
+      if (method === "POST" && path === "/local/seal") return { statusCode: 200, body: await seal() };
+      if (method === "POST" && path === "/local/verify") {
+        let payload: unknown;
+        try {
+          payload = body.trim() === "" ? {} : JSON.parse(body);
+        } catch {
+          return { statusCode: 400, body: { error: { code: "INVALID_JSON", message: "verify payload is not JSON" } } };
+        }
+        return { statusCode: 200, body: await verifyFn.handler(payload) };
+      }
+      return undefined;
+    },
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  if (options.sealIntervalMs > 0) {
+    const tick = async () => {
+      try {
+        const result = (await seal()) as { sealed: boolean; height: number; entries?: number };
+        if (result.sealed) log(`sealed block ${result.height} (${result.entries} entries)`);
+      } catch (e) {
+        log(`seal failed: ${(e as Error).message}`);
+      }
+      if (!stopped) timer = setTimeout(tick, options.sealIntervalMs);
+    };
+    timer = setTimeout(tick, options.sealIntervalMs);
+  }
+
+  return {
+    url: server.url,
+    dynamo,
+    table,
+    consortium,
+    home,
+    generatedKeys: keys.generated,
+    seal,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await sealing;
+      await server.close();
+      await dynamo.stop();
+    },
+  };
+}
+
+/** "2s", "500ms", "1m" → milliseconds; "0" or "off" → 0. */
+export function parseInterval(text: string): number {
+  if (text === "0" || text === "off") return 0;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  if (!m) throw new Error(`ZHIXIN_SEAL_INTERVAL must look like 500ms, 2s or 1m (or off), got ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000);
+}

@@ -1,0 +1,80 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SignatureAlgorithm } from "../lib/chain/index.js";
+import type { Consortium } from "../functions/shared/consortium.js";
+import { generateKeyFile, LocalSigner } from "../functions/shared/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
+import type { KeyRole, PublicKeyRecord } from "../functions/shared/ports.js";
+
+/**
+ * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under
+ * $ZHIXIN_HOME/keys (mode 0600, directory 0700), generated on first start, and the
+ * public trust bundle keys/trust.json that the handlers and auditors use.
+ *
+ *   keys/<member>.pem     private key of a department, auditor, or "sealer"
+ *   keys/trust.json       { "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
+ *
+ * Key ids are "<member>/key-1".
+ */
+
+export interface LocalKeys {
+  dir: string;
+  trustFile: string;
+  directory: StaticKeyDirectory;
+  /** Members whose keys were generated just now. */
+  generated: string[];
+}
+
+export function localKeyId(member: string): string {
+  return `${member}/key-1`;
+}
+
+export function keyFile(home: string, member: string): string {
+  return join(home, "keys", `${member}.pem`);
+}
+
+export function trustFile(home: string): string {
+  return join(home, "keys", "trust.json");
+}
+
+export async function ensureLocalKeys(home: string, consortium: Consortium, now: Date): Promise<LocalKeys> {
+  const dir = join(home, "keys");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const members: Array<{ id: string; role: KeyRole; alg: SignatureAlgorithm }> = [
+    ...consortium.departments.map((d) => ({ id: d.id, role: "department" as const, alg: d.alg })),
+    ...consortium.auditors.map((a) => ({ id: a.id, role: "auditor" as const, alg: a.alg })),
+    { id: "sealer", role: "sealer", alg: consortium.sealer.alg },
+  ];
+  const existing = existsSync(trustFile(home))
+    ? StaticKeyDirectory.fromJson(JSON.parse(await readFile(trustFile(home), "utf8"))).listKeys()
+    : [];
+  const records: PublicKeyRecord[] = [];
+  const generated: string[] = [];
+  for (const m of members) {
+    const keyId = localKeyId(m.id);
+    const path = keyFile(home, m.id);
+    let spki: Uint8Array;
+    if (existsSync(path)) {
+      spki = await (await LocalSigner.fromFile(path, keyId)).publicKey();
+    } else {
+      spki = await generateKeyFile(path, m.alg);
+      generated.push(m.id);
+    }
+    const known = existing.find((k) => k.keyId === keyId);
+    const sameKey = known && Buffer.from(known.spki).equals(Buffer.from(spki));
+    const signer = await LocalSigner.fromFile(path, keyId);
+    records.push({
+      keyId,
+      owner: m.id,
+      role: m.role,
+      alg: signer.alg,
+      spki,
+      // Keep the original validity when the key is unchanged, so restarts do not move it.
+      validFrom: sameKey && known ? known.validFrom : new Date(now.getTime() - 60_000).toISOString(),
+    });
+  }
+  const directory = new StaticKeyDirectory(records);
+  await writeFile(trustFile(home), `${JSON.stringify(directory.toJson(), null, 2)}\n`, { mode: 0o644 });
+  return { dir, trustFile: trustFile(home), directory, generated };
+}

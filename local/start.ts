@@ -1,0 +1,76 @@
+import { parseInterval, startLocalConsortium } from "./consortium-node.js";
+
+/**
+ * `npm start`: the local consortium. Settings (environment):
+ *   ZHIXIN_HOME            data directory (default ./.zhixin): dynalite files and keys
+ *   ZHIXIN_CONSORTIUM      consortium file (default ./consortium.example.json)
+ *   ZHIXIN_PORT            HTTP API port on 127.0.0.1 (default 8787)
+ *   ZHIXIN_DYNAMODB_PORT   embedded DynamoDB port on 127.0.0.1 (default 8000)
+ *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const env = process.env;
+function port(name: string, fallback: number): number {
+  const value = env[name] ?? String(fallback);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  return n;
+}
+function fail(message: string): never {
+  console.error(`zhixin: ${message}`);
+  process.exit(2);
+}
+
+const home = env.ZHIXIN_HOME ?? ".zhixin";
+let sealIntervalMs = 0;
+try {
+  sealIntervalMs = parseInterval(env.ZHIXIN_SEAL_INTERVAL ?? "2s");
+} catch (e) {
+  fail((e as Error).message);
+}
+
+const time = () => new Date().toISOString().slice(11, 23);
+try {
+  const node = await startLocalConsortium({
+    home,
+    consortiumFile: env.ZHIXIN_CONSORTIUM ?? "consortium.example.json",
+    port: port("ZHIXIN_PORT", 8787),
+    dynamoPort: port("ZHIXIN_DYNAMODB_PORT", 8000),
+    sealIntervalMs,
+    log: (line) => console.log(`${time()} ${line}`),
+  });
+  const c = node.consortium;
+  const url = node.url;
+  console.log(`
+Zhixin local consortium "${c.consortium}" — log ${c.log}
+
+  HTTP API          ${url}        (try: curl ${url}/v1/health)
+  DynamoDB (local)  ${node.dynamo.endpoint}   table ${node.table}
+                    aws dynamodb scan --table-name ${node.table} --endpoint-url ${node.dynamo.endpoint}
+  data and keys     ${node.home}${node.generatedKeys.length ? `   (generated keys: ${node.generatedKeys.join(", ")})` : ""}
+  sealer            ${sealIntervalMs > 0 ? `every ${sealIntervalMs} ms` : "off (zhixin seal)"}
+  departments       ${c.departments.map((d) => d.id).join(", ")}
+  auditors          ${c.auditors.map((a) => a.id).join(", ") || "(none)"}
+
+Try, in another terminal:
+  echo '{"citizen":"460100199001011234","months":36,"status":"active"}' > cert.json
+  npx zhixin submit --as hf-haikou --type housing-fund.deposit-certificate --file cert.json
+  npx zhixin seal
+  npx zhixin get <entry id>
+  npx zhixin verify
+
+Ctrl-C stops; data stays in ${node.home}.
+`);
+  const shutdown = async () => {
+    console.log(`${time()} stopping…`);
+    await node.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+} catch (e) {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "EADDRINUSE") fail(`a port is already in use (${err.message}); set ZHIXIN_PORT / ZHIXIN_DYNAMODB_PORT`);
+  fail(err.message);
+}
