@@ -80,7 +80,10 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
         try {
           payload = body.trim() === "" ? {} : JSON.parse(body);
         } catch {
-          return { statusCode: 400, body: { error: { code: "INVALID_JSON", message: "verify payload is not JSON" } } };
+          return {
+            statusCode: 400,
+            body: { error: { code: "INVALID_JSON", message: "verify payload is not JSON" } },
+          };
         }
         return { statusCode: 200, body: await verifyFn.handler(payload) };
       }
@@ -125,7 +128,10 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
 export function parseInterval(text: string): number {
   if (text === "0" || text === "off") return 0;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!m) throw new Error(`ZHIXIN_SEAL_INTERVAL must look like 500ms, 2s or 1m (or off), got ${JSON.stringify(text)}`);
+  if (!m)
+    throw new Error(
+      `ZHIXIN_SEAL_INTERVAL must look like 500ms, 2s or 1m (or off), got ${JSON.stringify(text)}`,
+    );
   const n = Number(m[1]);
   return Math.round(m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000);
 }

@@ -11,7 +11,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
  */
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-export type LocalRoute = (req: { method: string; path: string; body: string }) => Promise<{ statusCode: number; body: unknown } | undefined>;
+export type LocalRoute = (req: {
+  method: string;
+  path: string;
+  body: string;
+}) => Promise<{ statusCode: number; body: unknown } | undefined>;
 
 export interface LocalServer {
   url: string;
@@ -39,7 +43,9 @@ export async function serveHandler(options: {
     const body = await readBody(req, maxBody);
     if (body === undefined) {
       res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ error: { code: "BODY_TOO_LARGE", message: `body exceeds ${maxBody} bytes` } }));
+      res.end(
+        JSON.stringify({ error: { code: "BODY_TOO_LARGE", message: `body exceeds ${maxBody} bytes` } }),
+      );
       return;
     }
     const url = new URL(req.url ?? "/", "http://localhost");

@@ -14,7 +14,8 @@ const env = process.env;
 function port(name: string, fallback: number): number {
   const value = env[name] ?? String(fallback);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    fail(`${name} must be a port number, got ${JSON.stringify(value)}`);
   return n;
 }
 function fail(message: string): never {
@@ -71,6 +72,7 @@ Ctrl-C stops; data stays in ${node.home}.
   process.once("SIGTERM", shutdown);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === "EADDRINUSE") fail(`a port is already in use (${err.message}); set ZHIXIN_PORT / ZHIXIN_DYNAMODB_PORT`);
+  if (err.code === "EADDRINUSE")
+    fail(`a port is already in use (${err.message}); set ZHIXIN_PORT / ZHIXIN_DYNAMODB_PORT`);
   fail(err.message);
 }

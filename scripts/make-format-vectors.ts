@@ -35,16 +35,26 @@ import {
 
 function ed25519(seedHex: string) {
   // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410 §7).
-  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seedHex, "hex")]);
+  const der = Buffer.concat([
+    Buffer.from("302e020100300506032b657004220420", "hex"),
+    Buffer.from(seedHex, "hex"),
+  ]);
   return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 }
 const dept = ed25519("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 const sealer = ed25519("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
-const spki = (k: ReturnType<typeof ed25519>) => new Uint8Array(createPublicKey(k).export({ format: "der", type: "spki" }));
+const spki = (k: ReturnType<typeof ed25519>) =>
+  new Uint8Array(createPublicKey(k).export({ format: "der", type: "spki" }));
 
 const records = [
-  { type: "housing-fund.deposit-certificate", data: { citizen: "460100199001011234", months: 36, status: "active" } },
-  { type: "housing-fund.deposit-certificate", data: { citizen: "460100198505054321", months: 8, status: "active" } },
+  {
+    type: "housing-fund.deposit-certificate",
+    data: { citizen: "460100199001011234", months: 36, status: "active" },
+  },
+  {
+    type: "housing-fund.deposit-certificate",
+    data: { citizen: "460100198505054321", months: 8, status: "active" },
+  },
 ];
 const digests = records.map((r) => contentDigest(r.data));
 const recordHashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
@@ -96,7 +106,11 @@ const header = {
 const note = formatCheckpoint({ origin: header.log, size: 2, rootHash: range.root() });
 const sealerRaw = spki(sealer).slice(12);
 const checkpoint = formatSignedNote(note, [
-  { name: header.log, keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, sealerRaw), signature: new Uint8Array(sign(null, Buffer.from(note), sealer)) },
+  {
+    name: header.log,
+    keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, sealerRaw),
+    signature: new Uint8Array(sign(null, Buffer.from(note), sealer)),
+  },
 ]);
 
 console.log(
@@ -104,8 +118,18 @@ console.log(
     {
       description: "Worked example of docs/FORMATS.md: a 2-record batch from hf-haikou sealed as block 1",
       keys: {
-        department: { keyId: "hf-haikou/key-1", alg: "ed25519", spki: toBase64(spki(dept)), seed: "RFC 8032 §7.1 TEST 1" },
-        sealer: { keyId: "sealer/key-1", alg: "ed25519", spki: toBase64(spki(sealer)), seed: "RFC 8032 §7.1 TEST 2" },
+        department: {
+          keyId: "hf-haikou/key-1",
+          alg: "ed25519",
+          spki: toBase64(spki(dept)),
+          seed: "RFC 8032 §7.1 TEST 1",
+        },
+        sealer: {
+          keyId: "sealer/key-1",
+          alg: "ed25519",
+          spki: toBase64(spki(sealer)),
+          seed: "RFC 8032 §7.1 TEST 2",
+        },
       },
       request: { body, contentDigest: bodyDigest, nonce, created: 1795248000 },
       records: records.map((r, i) => ({

@@ -1,7 +1,7 @@
-import { verifyRequest } from "./http-signature/index.js";
+import type { Consortium } from "./consortium.js";
 import { ApiError } from "./errors.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
-import type { Consortium } from "./consortium.js";
+import { verifyRequest } from "./http-signature/index.js";
 import type { Clock, KeyDirectory, LedgerStore } from "./ports.js";
 import { readBlock, readCheckpoint, readEntry } from "./reader.js";
 import { MAX_BODY_BYTES, submitEntries } from "./submit.js";
@@ -17,7 +17,11 @@ export interface ApiDeps {
   clock: Clock;
 }
 
-type Route = { method: string; pattern: RegExp; run: (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse> };
+type Route = {
+  method: string;
+  pattern: RegExp;
+  run: (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse>;
+};
 
 const ROUTES: Route[] = [
   {
@@ -25,7 +29,12 @@ const ROUTES: Route[] = [
     pattern: /^\/v1\/health$/,
     run: async (_req, _p, deps) => {
       const latest = await deps.store.getLatestBlock();
-      return json(200, { status: "ok", log: deps.consortium.log, height: latest?.header.height ?? 0, logSize: latest?.header.logSize ?? 0 });
+      return json(200, {
+        status: "ok",
+        log: deps.consortium.log,
+        height: latest?.header.height ?? 0,
+        logSize: latest?.header.logSize ?? 0,
+      });
     },
   },
   {
@@ -34,7 +43,10 @@ const ROUTES: Route[] = [
     run: async (req, _p, deps) => {
       // Refuse oversized bodies before hashing them for the digest check.
       if (req.body.length > MAX_BODY_BYTES) {
-        throw new ApiError("BODY_TOO_LARGE", `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+        throw new ApiError(
+          "BODY_TOO_LARGE",
+          `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+        );
       }
       const caller = authenticate(req, deps, true);
       return json(202, await submitEntries(caller, req.body, deps));
@@ -43,7 +55,8 @@ const ROUTES: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/entries\/([^/]+)$/,
-    run: async (req, [id], deps) => json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
+    run: async (req, [id], deps) =>
+      json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
   },
   {
     method: "GET",

@@ -64,7 +64,11 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     // height 1 trusts nothing but the keys.
     const before = await deps.store.getBlock(from - 1);
     if (!before) {
-      report.findings.push({ code: "HEIGHT_MISMATCH", height: from - 1, message: `block ${from - 1}, where the audit starts, is missing` });
+      report.findings.push({
+        code: "HEIGHT_MISMATCH",
+        height: from - 1,
+        message: `block ${from - 1}, where the audit starts, is missing`,
+      });
       report.ok = false;
       return report;
     }
@@ -130,14 +134,19 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
       if (!key || key.role !== "sealer") return "unknown-key";
       return verifySignature(key, message, safeBase64(sig.value)) ? "ok" : "invalid";
     },
-    verifyEntrySignature: (envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array): SignatureCheck => {
+    verifyEntrySignature: (
+      envelope: EntryEnvelope,
+      message: Uint8Array,
+      signature: Uint8Array,
+    ): SignatureCheck => {
       const memo = `${envelope.keyId}\n${envelope.signature}\n${envelope.receivedAt}\n${envelope.signatureBase}`;
       const hit = checked.get(memo);
       if (hit) return hit;
       const key = deps.keys.getKey(envelope.keyId);
       let result: SignatureCheck;
       if (!key) result = "unknown-key";
-      else if (key.owner !== envelope.dept || key.role !== "department" || key.alg !== envelope.alg) result = "invalid";
+      else if (key.owner !== envelope.dept || key.role !== "department" || key.alg !== envelope.alg)
+        result = "invalid";
       else if (!keyValidAt(key, envelope.receivedAt)) result = "not-valid";
       else result = verifySignature(key, message, signature) ? "ok" : "invalid";
       if (checked.size > 100_000) checked.clear();

@@ -13,7 +13,10 @@ const Identifier = z
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and '-', 2 to 63 characters");
 const RecordTypeName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, "dotted lowercase name, e.g. housing-fund.deposit-certificate");
+  .regex(
+    /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/,
+    "dotted lowercase name, e.g. housing-fund.deposit-certificate",
+  );
 const Alg = z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]);
 
 const Member = z.object({
@@ -43,20 +46,34 @@ export const ConsortiumSchema = z
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();
-    const members = [...c.departments.map((d, i) => ["departments", i, d.id] as const), ...c.auditors.map((a, i) => ["auditors", i, a.id] as const)];
+    const members = [
+      ...c.departments.map((d, i) => ["departments", i, d.id] as const),
+      ...c.auditors.map((a, i) => ["auditors", i, a.id] as const),
+    ];
     for (const [list, i, id] of members) {
-      if (id === "sealer") ctx.addIssue({ code: "custom", path: [list, i, "id"], message: '"sealer" is reserved' });
-      if (ids.has(id)) ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
+      if (id === "sealer")
+        ctx.addIssue({ code: "custom", path: [list, i, "id"], message: '"sealer" is reserved' });
+      if (ids.has(id))
+        ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
       ids.add(id);
     }
     const departments = new Set(c.departments.map((d) => d.id));
     const types = new Set<string>();
     c.recordTypes.forEach((t, i) => {
-      if (types.has(t.type)) ctx.addIssue({ code: "custom", path: ["recordTypes", i, "type"], message: `duplicate record type ${t.type}` });
+      if (types.has(t.type))
+        ctx.addIssue({
+          code: "custom",
+          path: ["recordTypes", i, "type"],
+          message: `duplicate record type ${t.type}`,
+        });
       types.add(t.type);
       t.writers.forEach((w, j) => {
         if (!departments.has(w)) {
-          ctx.addIssue({ code: "custom", path: ["recordTypes", i, "writers", j], message: `${w} is not a department` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["recordTypes", i, "writers", j],
+            message: `${w} is not a department`,
+          });
         }
       });
     });

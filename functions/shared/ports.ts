@@ -1,4 +1,9 @@
-import type { BlockHeader, CompactRangeState, EntryEnvelope, SignatureAlgorithm } from "../../lib/chain/index.js";
+import type {
+  BlockHeader,
+  CompactRangeState,
+  EntryEnvelope,
+  SignatureAlgorithm,
+} from "../../lib/chain/index.js";
 
 /**
  * Ports: the small interfaces the submit, seal and verify logic is written against.
@@ -81,8 +86,9 @@ export interface LedgerStore {
    */
   commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
   /**
-   * Deletes payload items by entry id. Only for undoing this request's own writes when
-   * commitBatch refused it (replay), so that a refusal leaves the store unchanged.
+   * Deletes payload items by entry id. Only for undoing a refused submit's writes: the
+   * caller must leave out every id the committed batch references (a replay of the same
+   * records derives the same ids as the original, whose payloads must stay).
    */
   deletePayloads(entryIds: readonly string[]): Promise<void>;
   getPayload(entryId: string): Promise<StoredPayload | undefined>;
@@ -111,8 +117,8 @@ export interface LedgerStore {
   commitBlock(block: StoredBlock): Promise<"committed" | "conflict">;
   /**
    * Records that a batch is in block `height` at `offset` and takes it off the pending
-   * list. Idempotent for the same height; throws StoreInvariantError if the batch is
-   * already sealed at another height (that would be a double seal) or does not exist.
+   * list. Idempotent for the same height and offset; throws StoreInvariantError if the
+   * batch is already sealed elsewhere (that would be a double seal) or does not exist.
    */
   markBatchSealed(key: string, height: number, offset: number): Promise<void>;
 }

@@ -28,7 +28,8 @@ export interface EntryView {
 }
 
 export async function readEntry(caller: Caller, id: string, store: LedgerStore): Promise<EntryView> {
-  if (!/^[0-9a-f]{32}$/.test(id)) throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
+  if (!/^[0-9a-f]{32}$/.test(id))
+    throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
   const payload = await store.getPayload(id);
   // A payload whose batch never committed (a crashed or refused submit) is not an entry.
   const batch = payload && (await store.getBatch(payload.batchKey));
@@ -44,7 +45,11 @@ export async function readEntry(caller: Caller, id: string, store: LedgerStore):
   };
   if (batch.sealed) {
     const block = await store.getBlock(batch.sealed.height);
-    if (!block) throw new ApiError("INTERNAL", `entry ${id} is sealed at height ${batch.sealed.height}, which is missing`);
+    if (!block)
+      throw new ApiError(
+        "INTERNAL",
+        `entry ${id} is sealed at height ${batch.sealed.height}, which is missing`,
+      );
     const pages = await store.getBlockPages(block.hash, block.pageCount);
     const leaves = pages.flatMap((p) => p.leafHashes);
     const index = batch.sealed.offset + envelope.batch.index;
@@ -64,10 +69,15 @@ export async function readBlock(height: string, store: LedgerStore): Promise<Blo
   if (height === "latest") {
     block = await store.getLatestBlock();
   } else {
-    if (!/^[1-9][0-9]{0,15}$/.test(height)) throw new ApiError("INVALID_PARAMETER", "height must be a positive integer or 'latest'");
+    if (!/^[1-9][0-9]{0,15}$/.test(height))
+      throw new ApiError("INVALID_PARAMETER", "height must be a positive integer or 'latest'");
     block = await store.getBlock(Number(height));
   }
-  if (!block) throw new ApiError("NOT_FOUND", height === "latest" ? "no block has been sealed yet" : `no block at height ${height}`);
+  if (!block)
+    throw new ApiError(
+      "NOT_FOUND",
+      height === "latest" ? "no block has been sealed yet" : `no block at height ${height}`,
+    );
   return blockView(block);
 }
 

@@ -39,19 +39,35 @@ async function buildRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
   const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
   const client = new DynamoDBClient(
     endpoint
-      ? { endpoint, region: env.AWS_REGION ?? "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+      ? {
+          endpoint,
+          region: env.AWS_REGION ?? "local",
+          credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        }
       : {},
   );
-  const consortium = loadConsortium(env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname);
+  const consortium = loadConsortium(
+    env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname,
+  );
   const keys = StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE"));
   let sealer: Signer | undefined;
   const sealerKeyId = env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1";
   if (env.ZHIXIN_SEALER_KEY_FILE) {
     sealer = await LocalSigner.fromFile(env.ZHIXIN_SEALER_KEY_FILE, sealerKeyId, "ed25519");
   } else if (env.ZHIXIN_SEALER_KMS_KEY) {
-    sealer = new KmsSigner(new KMSClient({}), { keyId: sealerKeyId, alg: "ed25519", kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY });
+    sealer = new KmsSigner(new KMSClient({}), {
+      keyId: sealerKeyId,
+      alg: "ed25519",
+      kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
+    });
   }
-  return { store: new DynamoDbLedgerStore(client, table), keys, consortium, clock: systemClock, ...(sealer ? { sealer } : {}) };
+  return {
+    store: new DynamoDbLedgerStore(client, table),
+    keys,
+    consortium,
+    clock: systemClock,
+    ...(sealer ? { sealer } : {}),
+  };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

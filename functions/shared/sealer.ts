@@ -154,19 +154,33 @@ async function markSealed(store: LedgerStore, height: number, batches: StoredBat
 }
 
 async function collectPending(store: LedgerStore, maxEntries: number): Promise<StoredBatch[]> {
-  // Each batch holds at least one entry, so maxEntries refs always suffice.
+  // Each batch holds at least one entry, so maxEntries refs always suffice. The index
+  // may be stale: every candidate is re-read consistently, and sealed ones dropped.
   const refs = await store.listPendingBatches(maxEntries);
-  if (refs.length === 0) return [];
-  const fresh = (await store.getBatches(refs.map((r) => r.key))).filter((b) => b.sealed === undefined);
-  fresh.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : a.key < b.key ? -1 : 1));
   const chosen: StoredBatch[] = [];
   let total = 0;
-  for (const b of fresh) {
-    if (chosen.length > 0 && total + b.envelopes.length > maxEntries) break;
-    chosen.push(b);
-    total += b.envelopes.length;
+  // Read oldest first, a chunk at a time, until the block is full: a backlog of many
+  // batches costs one block's worth of reads, not the whole backlog's.
+  for (let i = 0; i < refs.length && total < maxEntries; i += READ_CHUNK) {
+    const fresh = (await store.getBatches(refs.slice(i, i + READ_CHUNK).map((r) => r.key))).filter(
+      (b) => b.sealed === undefined,
+    );
+    fresh.sort(byReceiveOrder);
+    for (const b of fresh) {
+      if (chosen.length > 0 && total + b.envelopes.length > maxEntries) return chosen;
+      chosen.push(b);
+      total += b.envelopes.length;
+    }
   }
   return chosen;
+}
+
+const READ_CHUNK = 100;
+
+/** The deterministic sealing order: receive time, then batch key. */
+function byReceiveOrder(a: StoredBatch, b: StoredBatch): number {
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 /** C2SP checkpoint for the log after this block, signed by the sealer (docs/formats/checkpoint.md). */

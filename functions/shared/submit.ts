@@ -39,18 +39,25 @@ export interface SubmitDeps {
   clock: Clock;
 }
 
-const BodySchema = z.object({
-  records: z.array(
-    z.object({
-      type: z.string().min(1).max(128),
-      data: z.record(z.string(), z.unknown()),
-    }).strict(),
-  ),
-}).strict();
+const BodySchema = z
+  .object({
+    records: z.array(
+      z
+        .object({
+          type: z.string().min(1).max(128),
+          data: z.record(z.string(), z.unknown()),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
 
 export async function submitEntries(caller: Caller, body: Uint8Array, deps: SubmitDeps): Promise<Receipt> {
   if (caller.role !== "department") {
-    throw new ApiError("ROLE_FORBIDDEN", `${caller.department} is an ${caller.role} identity and may not write records`);
+    throw new ApiError(
+      "ROLE_FORBIDDEN",
+      `${caller.department} is an ${caller.role} identity and may not write records`,
+    );
   }
   if (body.length > MAX_BODY_BYTES) {
     throw new ApiError("BODY_TOO_LARGE", `body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
@@ -58,9 +65,16 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
   const records = parseRecords(body);
   const prepared = records.map((r, index) => {
     const writers = writersOf(deps.consortium, r.type);
-    if (!writers) throw new ApiError("UNKNOWN_RECORD_TYPE", `records[${index}].type ${r.type} is not a record type of this consortium`);
+    if (!writers)
+      throw new ApiError(
+        "UNKNOWN_RECORD_TYPE",
+        `records[${index}].type ${r.type} is not a record type of this consortium`,
+      );
     if (!writers.includes(caller.department)) {
-      throw new ApiError("RECORD_TYPE_FORBIDDEN", `${caller.department} may not write ${r.type}`, { index, type: r.type });
+      throw new ApiError("RECORD_TYPE_FORBIDDEN", `${caller.department} may not write ${r.type}`, {
+        index,
+        type: r.type,
+      });
     }
     let text: string;
     try {
@@ -70,7 +84,10 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     }
     const size = new TextEncoder().encode(text).length;
     if (size > MAX_RECORD_BYTES) {
-      throw new ApiError("RECORD_TOO_LARGE", `records[${index}].data is ${size} bytes as canonical JSON; the limit is ${MAX_RECORD_BYTES}`);
+      throw new ApiError(
+        "RECORD_TOO_LARGE",
+        `records[${index}].data is ${size} bytes as canonical JSON; the limit is ${MAX_RECORD_BYTES}`,
+      );
     }
     const digest = contentDigest(r.data as JsonValue);
     return { type: r.type, text, digest, record: recordHash(r.type, digest) };
@@ -109,7 +126,14 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     type: e.type,
     data: (prepared[i] as { text: string }).text,
   }));
-  const batch: StoredBatch = { key: batchKey, dept: caller.department, keyId: caller.keyId, nonce: caller.nonce, receivedAt, envelopes };
+  const batch: StoredBatch = {
+    key: batchKey,
+    dept: caller.department,
+    keyId: caller.keyId,
+    nonce: caller.nonce,
+    receivedAt,
+    envelopes,
+  };
 
   await deps.store.putPayloads(payloads);
   if ((await deps.store.commitBatch(batch)) === "replayed") {
@@ -128,7 +152,10 @@ function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<stri
   }
   const count = (json as { records?: unknown })?.records;
   if (Array.isArray(count) && (count.length === 0 || count.length > MAX_RECORDS)) {
-    throw new ApiError("BATCH_SIZE_INVALID", `a batch holds 1 to ${MAX_RECORDS} records, got ${count.length}`);
+    throw new ApiError(
+      "BATCH_SIZE_INVALID",
+      `a batch holds 1 to ${MAX_RECORDS} records, got ${count.length}`,
+    );
   }
   const parsed = BodySchema.safeParse(json);
   if (!parsed.success) {
@@ -146,7 +173,11 @@ function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<stri
  * request wrote (ids are derived from content), which must stay. One with different
  * records wrote items nobody references: remove them, so a refusal changes nothing.
  */
-async function removeOrphanPayloads(store: LedgerStore, batchKey: string, written: StoredPayload[]): Promise<void> {
+async function removeOrphanPayloads(
+  store: LedgerStore,
+  batchKey: string,
+  written: StoredPayload[],
+): Promise<void> {
   const committed = await store.getBatch(batchKey);
   const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
   const orphans = written.filter((p) => !keep.has(p.entryId)).map((p) => p.entryId);

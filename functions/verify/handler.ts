@@ -19,16 +19,31 @@ const Payload = z.union([
     .strict(),
 ]);
 
-export type VerifyResult = AuditReport | EntryAuditReport | { ok: false; error: { code: "INVALID_PARAMETER"; message: string } };
+export type VerifyResult =
+  | AuditReport
+  | EntryAuditReport
+  | { ok: false; error: { code: "INVALID_PARAMETER"; message: string } };
 
 export async function handler(event: unknown): Promise<VerifyResult> {
   const parsed = Payload.safeParse(event ?? {});
   if (!parsed.success) {
-    return { ok: false, error: { code: "INVALID_PARAMETER", message: parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; ") } };
+    return {
+      ok: false,
+      error: {
+        code: "INVALID_PARAMETER",
+        message: parsed.error.issues
+          .map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`)
+          .join("; "),
+      },
+    };
   }
   const { store, keys, consortium } = await getRuntime();
   const deps = { store, keys, log: consortium.log };
-  const report = "entry" in parsed.data ? await auditEntry(deps, parsed.data.entry) : await auditChain(deps, parsed.data);
-  if (!report.ok) console.log(JSON.stringify({ level: "WARN", message: "audit findings", findings: report.findings.length }));
+  const report =
+    "entry" in parsed.data ? await auditEntry(deps, parsed.data.entry) : await auditChain(deps, parsed.data);
+  if (!report.ok)
+    console.log(
+      JSON.stringify({ level: "WARN", message: "audit findings", findings: report.findings.length }),
+    );
   return report;
 }

@@ -28,6 +28,13 @@ export {
 } from "./block.js";
 export { concatBytes, equalBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "./bytes.js";
 export { canonicalBytes, canonicalJson, type JsonValue } from "./canonical.js";
+export {
+  type Checkpoint,
+  type CheckpointInput,
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+} from "./checkpoint.js";
 export { CompactRange, type CompactRangeState } from "./compact.js";
 export {
   BATCH_ROOT_HEADER,
@@ -51,27 +58,6 @@ export {
 } from "./envelope.js";
 export { ChainError, type ChainErrorCode } from "./errors.js";
 export {
-  emptyRoot,
-  HASH_SIZE,
-  hashChildren,
-  hashLeaf,
-  LEAF_HASH_PREFIX,
-  NODE_HASH_PREFIX,
-  sha256Bytes,
-} from "./rfc6962.js";
-export {
-  buildSignatureBase,
-  parseSignatureBase,
-  parseSignatureParams,
-  type SignatureBase,
-  type SignatureParams,
-  serializeSfString,
-  serializeSignatureParams,
-  signatureBaseText,
-} from "./signature-base.js";
-export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
-export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
-export {
   formatSignedNote,
   formatVerifierKey,
   isValidKeyName,
@@ -94,4 +80,24 @@ export {
   type VerifierKey,
   verifyNote,
 } from "./note.js";
-export { type Checkpoint, type CheckpointInput, formatCheckpoint, openCheckpoint, parseCheckpoint } from "./checkpoint.js";
+export {
+  emptyRoot,
+  HASH_SIZE,
+  hashChildren,
+  hashLeaf,
+  LEAF_HASH_PREFIX,
+  NODE_HASH_PREFIX,
+  sha256Bytes,
+} from "./rfc6962.js";
+export {
+  buildSignatureBase,
+  parseSignatureBase,
+  parseSignatureParams,
+  type SignatureBase,
+  type SignatureParams,
+  serializeSfString,
+  serializeSignatureParams,
+  signatureBaseText,
+} from "./signature-base.js";
+export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
+export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";

@@ -29,8 +29,16 @@ import example from "../../vectors/formats/example.json" with { type: "json" };
 // The worked example in docs/FORMATS.md, recomputed from its inputs: if a format
 // changes, this file and the doc must change together (scripts/make-format-vectors.ts).
 
-const deptKey = createPublicKey({ key: Buffer.from(example.keys.department.spki, "base64"), format: "der", type: "spki" });
-const sealerKey = createPublicKey({ key: Buffer.from(example.keys.sealer.spki, "base64"), format: "der", type: "spki" });
+const deptKey = createPublicKey({
+  key: Buffer.from(example.keys.department.spki, "base64"),
+  format: "der",
+  type: "spki",
+});
+const sealerKey = createPublicKey({
+  key: Buffer.from(example.keys.sealer.spki, "base64"),
+  format: "der",
+  type: "spki",
+});
 const envelopes = example.envelopes.map((e) => e.envelope as EntryEnvelope);
 const header = example.header as BlockHeader;
 
@@ -48,22 +56,42 @@ describe("docs/FORMATS.md worked example", () => {
     const tree = new MerkleTree(example.records.map((r) => fromHex(r.recordHash)));
     expect(toHex(tree.root())).toBe(example.batchRoot);
     expect(example.batchRootHeader).toBe(`:${Buffer.from(example.batchRoot, "hex").toString("base64")}:`);
-    expect(example.request.contentDigest).toBe(`sha-256=:${createHash("sha256").update(example.request.body).digest("base64")}:`);
+    expect(example.request.contentDigest).toBe(
+      `sha-256=:${createHash("sha256").update(example.request.body).digest("base64")}:`,
+    );
     const base = parseSignatureBase(example.signatureBase);
     expect(new Map(base.components).get("zhixin-batch-root")).toBe(example.batchRootHeader);
-    expect(base.params).toEqual({ created: 1795248000, keyid: "hf-haikou/key-1", alg: "ed25519", nonce: example.request.nonce });
-    expect(verify(null, Buffer.from(example.signatureBase), deptKey, Buffer.from(example.signature, "base64"))).toBe(true);
+    expect(base.params).toEqual({
+      created: 1795248000,
+      keyid: "hf-haikou/key-1",
+      alg: "ed25519",
+      nonce: example.request.nonce,
+    });
+    expect(
+      verify(null, Buffer.from(example.signatureBase), deptKey, Buffer.from(example.signature, "base64")),
+    ).toBe(true);
   });
 
   it("§2 envelopes: ids, binding, leaf data and leaf hashes", () => {
     example.envelopes.forEach((e, i) => {
       const envelope = parseEntryEnvelope(e.envelope);
-      expect(envelope.id).toBe(entryIdFor("hf-haikou/key-1", example.request.nonce, i, fromHex(example.records[i]?.recordHash ?? "")));
+      expect(envelope.id).toBe(
+        entryIdFor(
+          "hf-haikou/key-1",
+          example.request.nonce,
+          i,
+          fromHex(example.records[i]?.recordHash ?? ""),
+        ),
+      );
       checkEnvelopeBinding(envelope);
       expect(new TextDecoder().decode(entryLeafData(envelope))).toBe(e.leafData);
       expect(e.leafData.startsWith("zhixin/entry/v1\n{")).toBe(true);
       expect(toHex(entryLeafHash(envelope))).toBe(e.leafHash);
-      expect(createHash("sha256").update(Buffer.concat([Buffer.from([0]), Buffer.from(e.leafData)])).digest("hex")).toBe(e.leafHash);
+      expect(
+        createHash("sha256")
+          .update(Buffer.concat([Buffer.from([0]), Buffer.from(e.leafData)]))
+          .digest("hex"),
+      ).toBe(e.leafHash);
     });
   });
 
@@ -72,7 +100,14 @@ describe("docs/FORMATS.md worked example", () => {
     expect(new TextDecoder().decode(blockHeaderBytes(header))).toBe(example.headerBytes);
     expect(toHex(hashBlockHeader(header))).toBe(example.blockHash);
     expect(createHash("sha256").update(example.headerBytes).digest("hex")).toBe(example.blockHash);
-    expect(verify(null, Buffer.from(example.headerBytes), sealerKey, Buffer.from(example.headerSignature, "base64"))).toBe(true);
+    expect(
+      verify(
+        null,
+        Buffer.from(example.headerBytes),
+        sealerKey,
+        Buffer.from(example.headerSignature, "base64"),
+      ),
+    ).toBe(true);
   });
 
   it("§4 checkpoint: C2SP note for (log, logSize, logRoot) signed by the sealer", () => {

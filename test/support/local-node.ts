@@ -1,0 +1,138 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
+import { signRequest } from "../../functions/shared/http-signature/index.js";
+import { scanAll } from "../../functions/shared/store/snapshot.js";
+import { contentDigest, MerkleTree, recordHash } from "../../lib/chain/index.js";
+import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
+import { keyFile, localKeyId } from "../../local/keys.js";
+
+/**
+ * A local consortium for end-to-end tests: temp home, any free ports, no seal timer
+ * (tests seal explicitly), and a helper to send signed requests as any member —
+ * including requests deliberately wrong in one respect.
+ */
+
+export interface TestNode {
+  node: LocalConsortium;
+  url: string;
+  client: DynamoDBClient;
+  table: string;
+  /** Every item in the table, sorted: compare before/after to prove "nothing changed". */
+  snapshot(): Promise<unknown[]>;
+  send(request: TestRequest): Promise<{ status: number; body: any; text: string }>;
+  submit(
+    as: string,
+    records: Array<{ type: string; data: unknown }>,
+    extra?: Partial<TestRequest>,
+  ): Promise<{ status: number; body: any; text: string }>;
+  seal(): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export interface TestRequest {
+  method: string;
+  path: string;
+  query?: string;
+  /** Acting member, whose key signs (unless signAs says otherwise). */
+  as?: string;
+  /** Sign with this member's key while claiming `as` (a key of another department). */
+  signAs?: string;
+  /** Key id to put in the signature (default: the signing member's). */
+  keyId?: string;
+  body?: string | Uint8Array;
+  /** Body actually sent, when it should differ from the signed one. */
+  sendBody?: string | Uint8Array;
+  batchRoot?: Uint8Array;
+  nonce?: string;
+  created?: number;
+  /** Edit the signed headers before sending. */
+  editHeaders?: (h: Record<string, string>) => void;
+  unsigned?: boolean;
+}
+
+export function batchRootOf(records: Array<{ type: string; data: unknown }>): Uint8Array {
+  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as never)))).root();
+}
+
+export async function startTestNode(): Promise<TestNode> {
+  const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
+  const node = await startLocalConsortium({
+    home,
+    consortiumFile: "consortium.example.json",
+    port: 0,
+    dynamoPort: 0,
+    sealIntervalMs: 0,
+  });
+  const signers = new Map<string, LocalSigner>();
+  const signer = async (member: string, keyId: string) => {
+    const k = `${member}|${keyId}`;
+    let s = signers.get(k);
+    if (!s) {
+      s = await LocalSigner.fromFile(keyFile(home, member), keyId);
+      signers.set(k, s);
+    }
+    return s;
+  };
+  const enc = (b: string | Uint8Array | undefined) =>
+    typeof b === "string" ? new TextEncoder().encode(b) : b;
+
+  async function send(r: TestRequest) {
+    const body = enc(r.body);
+    let headers: Record<string, string> = { "content-type": "application/json" };
+    if (!r.unsigned) {
+      const member = r.signAs ?? r.as ?? "hf-haikou";
+      const signed = await signRequest({
+        method: r.method,
+        path: r.path,
+        ...(r.query ? { query: r.query } : {}),
+        ...(body ? { body } : {}),
+        signer: await signer(member, r.keyId ?? localKeyId(member)),
+        department: r.as ?? member,
+        ...(r.nonce ? { nonce: r.nonce } : {}),
+        ...(r.created !== undefined ? { created: r.created } : {}),
+        ...(r.batchRoot ? { batchRoot: r.batchRoot } : {}),
+      });
+      headers = { ...headers, ...(signed as unknown as Record<string, string>) };
+    }
+    r.editHeaders?.(headers);
+    const res = await fetch(`${node.url}${r.path}${r.query ? `?${r.query}` : ""}`, {
+      method: r.method,
+      headers,
+      ...(r.sendBody !== undefined || body ? { body: enc(r.sendBody) ?? body } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed as any, text };
+  }
+
+  return {
+    node,
+    url: node.url,
+    client: node.dynamo.client,
+    table: node.table,
+    snapshot: () => scanAll(node.dynamo.client, node.table),
+    send,
+    submit: (as, records, extra = {}) =>
+      send({
+        method: "POST",
+        path: "/v1/entries",
+        as,
+        body: JSON.stringify({ records }),
+        batchRoot: batchRootOf(records),
+        ...extra,
+      }),
+    seal: () => node.seal(),
+    async stop() {
+      await node.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
