@@ -56,6 +56,8 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     ZHIXIN_SEALER_KEY_FILE: keyFile(home, "sealer"),
     ZHIXIN_SEALER_KEY_ID: localKeyId("sealer"),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // Handlers log JSON for CloudWatch; locally only warnings and errors, next to our own lines.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN",
   });
   const api = await import("../functions/submit/handler.js");
   const sealFn = await import("../functions/seal-block/handler.js");

@@ -1,4 +1,5 @@
 import type { ScheduledEvent } from "aws-lambda";
+import { log } from "../shared/log.js";
 import { getRuntime } from "../shared/runtime.js";
 import { type SealResult, sealBlock } from "../shared/sealer.js";
 
@@ -12,6 +13,6 @@ export async function handler(_event?: ScheduledEvent | Record<string, never>): 
   const { store, sealer, clock, consortium } = await getRuntime();
   if (!sealer) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
   const result = await sealBlock({ store, signer: sealer, clock, log: consortium.log });
-  console.log(JSON.stringify({ level: "INFO", message: "seal", ...result }));
+  log(result.sealed ? "INFO" : "DEBUG", "seal", { ...result });
   return result;
 }

@@ -92,9 +92,13 @@ export async function handleApiRequest(req: HttpRequest, deps: ApiDeps): Promise
   }
 }
 
+/** A verified signature by a department or auditor key; the sealer's key signs blocks, never requests. */
 function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: boolean) {
-  return verifyRequest(
+  const caller = verifyRequest(
     { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
     { keys: deps.keys, now: deps.clock.now(), requireBatchRoot },
   );
+  if (caller.role === "sealer")
+    throw new ApiError("ROLE_FORBIDDEN", "the sealer's key may not sign API requests");
+  return caller;
 }

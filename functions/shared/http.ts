@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ApiError } from "./errors.js";
+import { log } from "./log.js";
 
 /** A request as the API logic sees it, whatever carried it (API Gateway, the local server). */
 export interface HttpRequest {
@@ -53,21 +54,13 @@ export function text(statusCode: number, body: string): HttpResponse {
  * The one place an error becomes an HTTP response. ApiErrors carry their own status
  * and code; anything else is a 500 whose details go to the log, not to the caller.
  */
-export function errorResponse(
-  error: unknown,
-  log: (message: string, e: unknown) => void = defaultLog,
-): HttpResponse {
+export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof ApiError) return json(error.statusCode, error.toJSON());
-  log("unhandled error", error);
+  log("ERROR", "unhandled error", {
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
+  });
   return json(500, new ApiError("INTERNAL", "internal error; the request may be retried").toJSON());
-}
-
-function defaultLog(message: string, e: unknown): void {
-  console.error(
-    JSON.stringify({
-      level: "ERROR",
-      message,
-      error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e),
-    }),
-  );
 }

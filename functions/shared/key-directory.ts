@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { fromBase64, SIGNATURE_ALGORITHMS, toBase64 } from "../../lib/chain/index.js";
+import { importPublicKey } from "./crypto/keys.js";
 import type { KeyDirectory, PublicKeyRecord } from "./ports.js";
 
 /**
@@ -32,6 +33,8 @@ export class StaticKeyDirectory implements KeyDirectory {
   constructor(records: readonly PublicKeyRecord[]) {
     for (const r of records) {
       if (this.byId.has(r.keyId)) throw new Error(`duplicate key id ${r.keyId} in the trust bundle`);
+      // Fail at load, not at the first signature check, on a key that does not fit its alg.
+      importPublicKey(r.alg, r.spki);
       this.byId.set(r.keyId, r);
     }
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type AuditReport, auditChain } from "../shared/audit.js";
 import { auditEntry, type EntryAuditReport } from "../shared/audit-entry.js";
+import { log } from "../shared/log.js";
 import { getRuntime } from "../shared/runtime.js";
 
 /**

@@ -229,6 +229,12 @@ const refusals: Array<{ name: string; request: () => TestRequest; status: number
   },
   { name: "an auditor writing", request: () => post({ as: "auditor" }), status: 403, code: "ROLE_FORBIDDEN" },
   {
+    name: "the sealer's key signing a request",
+    request: () => ({ method: "GET", path: "/v1/blocks/latest", as: "sealer" }),
+    status: 403,
+    code: "ROLE_FORBIDDEN",
+  },
+  {
     name: "batch root not covered",
     request: () => post({ batchRoot: undefined as unknown as Uint8Array }),
     status: 401,

@@ -1,0 +1,48 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+import { CryptoError } from "./errors.js";
+
+/** Every Zhixin signature (Ed25519, or ECDSA P-256 as r||s) is 64 bytes. */
+export const SIGNATURE_SIZE = 64;
+
+/** Which of our algorithms a Node key is for, or undefined if none (RSA, P-384, X25519, ...). */
+export function keyAlgorithm(key: KeyObject): SignatureAlgorithm | undefined {
+  if (key.asymmetricKeyType === "ed25519") return "ed25519";
+  if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") {
+    return "ecdsa-p256-sha256";
+  }
+  return undefined;
+}
+
+export function describeKey(key: KeyObject): string {
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  return curve === undefined ? String(key.asymmetricKeyType) : `${key.asymmetricKeyType} ${curve}`;
+}
+
+/**
+ * Parses a DER SubjectPublicKeyInfo and checks it is a key for `alg`. Throws CryptoError
+ * INVALID_KEY (not SPKI) or KEY_ALGORITHM_MISMATCH (another algorithm or curve).
+ */
+export function importPublicKey(alg: SignatureAlgorithm, spki: Uint8Array): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: asBuffer(spki), format: "der", type: "spki" });
+  } catch (e) {
+    throw new CryptoError("INVALID_KEY", `not a DER SubjectPublicKeyInfo: ${(e as Error).message}`);
+  }
+  const actual = keyAlgorithm(key);
+  if (actual !== alg) {
+    throw new CryptoError("KEY_ALGORITHM_MISMATCH", `public key is ${describeKey(key)}, not ${alg}`);
+  }
+  return key;
+}
+
+/** A Buffer view over the same bytes (no copy), for node:crypto APIs typed on Buffer. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A plain Uint8Array view over a Buffer, so results compare equal to other Uint8Arrays. */
+export function asBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}

@@ -1,0 +1,266 @@
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { describe, expect, it } from "vitest";
+import { P256_ORDER } from "../../../functions/shared/crypto/ecdsa-der.js";
+import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../functions/shared/crypto/kms-signer.js";
+import { verifySignature } from "../../../functions/shared/crypto/verify.js";
+import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+
+/*
+ * KMS has no local twin, so KmsSigner is tested at the SDK client boundary: a real
+ * KMSClient serialises and SigV4-signs each command, and a middleware placed after the
+ * SDK's deserializer (step "deserialize", priority "low") takes the wire request in
+ * place of the network and answers with a KMS JSON 1.1 response body, which the SDK's
+ * own deserializer decodes. Signatures are made by node:crypto in exactly KMS's
+ * encoding: DER (possibly high-S) for ECDSA_SHA_256, 64 raw bytes for ED25519_SHA_512.
+ */
+
+const KMS_KEY_ARN = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+interface WireCall {
+  target: string;
+  input: Record<string, unknown>;
+  authorization: string;
+}
+
+type Reply = { status?: number; body: Record<string, unknown> };
+
+function fakeKms(answer: (target: string, input: Record<string, unknown>) => Reply): {
+  client: KMSClient;
+  calls: WireCall[];
+} {
+  const client = new KMSClient({
+    region: "cn-north-1",
+    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+    maxAttempts: 1,
+  });
+  const calls: WireCall[] = [];
+  client.middlewareStack.add(
+    () => async (args) => {
+      const request = args.request as { headers: Record<string, string>; body: Uint8Array | string };
+      const text = typeof request.body === "string" ? request.body : new TextDecoder().decode(request.body);
+      const target = request.headers["x-amz-target"] ?? "";
+      const input = JSON.parse(text) as Record<string, unknown>;
+      calls.push({ target, input, authorization: request.headers.authorization ?? "" });
+      const { status = 200, body } = answer(target, input);
+      return {
+        response: {
+          statusCode: status,
+          headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "test-request" },
+          body: new TextEncoder().encode(JSON.stringify(body)),
+        },
+        output: undefined as never,
+      };
+    },
+    { step: "deserialize", priority: "low", name: "fakeKmsEndpoint" },
+  );
+  return { client, calls };
+}
+
+function localKey(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
+  const { privateKey, publicKey } =
+    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return { privateKey, spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })) };
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+const unb64 = (text: unknown): Uint8Array => new Uint8Array(Buffer.from(String(text), "base64"));
+const toBig = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
+
+/** DER ECDSA-Sig-Value, written independently of the code under test. */
+function derSignature(r: bigint, s: bigint): Uint8Array {
+  const integer = (n: bigint): number[] => {
+    let h = n.toString(16);
+    if (h.length % 2) h = `0${h}`;
+    const bytes = [...Buffer.from(h, "hex")];
+    if ((bytes[0] as number) >= 0x80) bytes.unshift(0);
+    return [0x02, bytes.length, ...bytes];
+  };
+  const body = [...integer(r), ...integer(s)];
+  return new Uint8Array([0x30, body.length, ...body]);
+}
+
+const signReply = (signature: Uint8Array, algorithm: string): Reply => ({
+  body: { KeyId: KMS_KEY_ARN, Signature: b64(signature), SigningAlgorithm: algorithm },
+});
+
+const message = new TextEncoder().encode('"@method": POST\n"@path": /v1/entries');
+
+describe("KmsSigner.sign, ECDSA P-256", () => {
+  const { privateKey, spki } = localKey("ecdsa-p256-sha256");
+  const key = { keyId: "dept-key", alg: "ecdsa-p256-sha256" as const, spki };
+
+  it("sends Sign(KeyId, RAW message, ECDSA_SHA_256) and turns KMS's DER into verifiable r||s", async () => {
+    const { client, calls } = fakeKms((_, input) =>
+      signReply(new Uint8Array(sign("sha256", unb64(input.Message), privateKey)), "ECDSA_SHA_256"),
+    );
+    const signer = new KmsSigner(client, {
+      keyId: "dept-key",
+      alg: "ecdsa-p256-sha256",
+      kmsKeyId: "alias/zhixin-dept",
+    });
+    const signature = await signer.sign(message);
+
+    expect(calls).toHaveLength(1);
+    const [call] = calls;
+    expect(call?.target).toBe("TrentService.Sign");
+    expect(call?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/cn-north-1\/kms\//);
+    expect(call?.input).toEqual({
+      KeyId: "alias/zhixin-dept",
+      Message: b64(message),
+      MessageType: "RAW",
+      SigningAlgorithm: "ECDSA_SHA_256",
+    });
+    expect(signature.length).toBe(64);
+    expect(verifySignature(key, message, signature)).toBe(true);
+  });
+
+  it("accepts a high-S DER signature (s replaced by n - s) and keeps it high", async () => {
+    let highS = 0n;
+    const { client } = fakeKms((_, input) => {
+      const raw = new Uint8Array(
+        sign("sha256", unb64(input.Message), { key: privateKey, dsaEncoding: "ieee-p1363" }),
+      );
+      const r = toBig(raw.subarray(0, 32));
+      const s = toBig(raw.subarray(32));
+      highS = s > P256_ORDER / 2n ? s : P256_ORDER - s;
+      return signReply(derSignature(r, highS), "ECDSA_SHA_256");
+    });
+    const signature = await new KmsSigner(client, { keyId: "dept-key", alg: "ecdsa-p256-sha256" }).sign(
+      message,
+    );
+    expect(toBig(signature.subarray(32))).toBe(highS);
+    expect(highS > P256_ORDER / 2n).toBe(true);
+    expect(verifySignature(key, message, signature)).toBe(true);
+  });
+
+  it("rejects malformed DER from KMS", async () => {
+    const bad = [
+      new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00]), // trailing byte
+      new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]), // r = 0
+      new Uint8Array(64).fill(7), // raw r||s where DER is due
+    ];
+    for (const signature of bad) {
+      const { client } = fakeKms(() => signReply(signature, "ECDSA_SHA_256"));
+      await expect(
+        new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
+      ).rejects.toMatchObject({
+        code: "MALFORMED_SIGNATURE",
+      });
+    }
+  });
+
+  it("rejects a response for another signing algorithm", async () => {
+    const { client } = fakeKms(() => signReply(derSignature(1n, 1n), "ECDSA_SHA_384"));
+    await expect(
+      new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
+    ).rejects.toMatchObject({
+      code: "UNEXPECTED_RESPONSE",
+    });
+  });
+});
+
+describe("KmsSigner.sign, Ed25519", () => {
+  const { privateKey, spki } = localKey("ed25519");
+
+  it("sends Sign(KeyId, RAW message, ED25519_SHA_512) and returns KMS's 64 raw bytes", async () => {
+    const { client, calls } = fakeKms((_, input) =>
+      signReply(new Uint8Array(sign(null, unb64(input.Message), privateKey)), "ED25519_SHA_512"),
+    );
+    const signer = new KmsSigner(client, { keyId: "sealer-2026", alg: "ed25519" });
+    const signature = await signer.sign(message);
+    expect(calls[0]?.input).toEqual({
+      KeyId: "sealer-2026",
+      Message: b64(message),
+      MessageType: "RAW",
+      SigningAlgorithm: "ED25519_SHA_512",
+    });
+    expect(verifySignature({ keyId: "sealer-2026", alg: "ed25519", spki }, message, signature)).toBe(true);
+  });
+
+  it("rejects an Ed25519 signature that is not 64 bytes", async () => {
+    const { client } = fakeKms(() => signReply(new Uint8Array(63), "ED25519_SHA_512"));
+    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).sign(message)).rejects.toMatchObject({
+      code: "MALFORMED_SIGNATURE",
+    });
+  });
+
+  it(`refuses messages over ${KMS_RAW_MESSAGE_LIMIT} bytes without calling KMS`, async () => {
+    const { client, calls } = fakeKms((_, input) =>
+      signReply(new Uint8Array(sign(null, unb64(input.Message), privateKey)), "ED25519_SHA_512"),
+    );
+    const signer = new KmsSigner(client, { keyId: "k", alg: "ed25519" });
+    await expect(signer.sign(new Uint8Array(KMS_RAW_MESSAGE_LIMIT + 1))).rejects.toMatchObject({
+      code: "MESSAGE_TOO_LONG",
+    });
+    expect(calls).toHaveLength(0);
+    await signer.sign(new Uint8Array(KMS_RAW_MESSAGE_LIMIT));
+    expect(calls).toHaveLength(1);
+  });
+
+  it("passes KMS errors through unchanged", async () => {
+    const { client } = fakeKms(() => ({
+      status: 400,
+      body: { __type: "DisabledException", message: "arn:aws:kms:... is disabled." },
+    }));
+    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).sign(message)).rejects.toMatchObject({
+      name: "DisabledException",
+    });
+  });
+});
+
+describe("KmsSigner.publicKey", () => {
+  const publicKeyReply = (spki: Uint8Array, keySpec: string, algorithm: string): Reply => ({
+    body: {
+      KeyId: KMS_KEY_ARN,
+      PublicKey: b64(spki),
+      KeySpec: keySpec,
+      KeyUsage: "SIGN_VERIFY",
+      SigningAlgorithms: [algorithm],
+    },
+  });
+
+  it.each([
+    ["ed25519", "ECC_NIST_EDWARDS25519", "ED25519_SHA_512"],
+    ["ecdsa-p256-sha256", "ECC_NIST_P256", "ECDSA_SHA_256"],
+  ] as const)(
+    "%s: sends GetPublicKey(KeyId) once and returns the DER SPKI",
+    async (alg, keySpec, algorithm) => {
+      const { spki } = localKey(alg);
+      const { client, calls } = fakeKms(() => publicKeyReply(spki, keySpec, algorithm));
+      const signer = new KmsSigner(client, { keyId: "k", alg, kmsKeyId: KMS_KEY_ARN });
+      expect(await signer.publicKey()).toEqual(spki);
+      expect(await signer.publicKey()).toEqual(spki);
+      expect(calls).toEqual([
+        expect.objectContaining({ target: "TrentService.GetPublicKey", input: { KeyId: KMS_KEY_ARN } }),
+      ]);
+    },
+  );
+
+  it("refuses a KMS key of another key spec, or whose SPKI is not the declared algorithm, and retries later", async () => {
+    const ed = localKey("ed25519").spki;
+    let reply = publicKeyReply(ed, "ECC_NIST_P256", "ECDSA_SHA_256");
+    const { client, calls } = fakeKms(() => reply);
+    const signer = new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" });
+    await expect(signer.publicKey()).rejects.toMatchObject({ code: "KEY_ALGORITHM_MISMATCH" });
+    reply = publicKeyReply(ed, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512");
+    await expect(signer.publicKey()).rejects.toMatchObject({ code: "KEY_ALGORITHM_MISMATCH" });
+    const p256 = localKey("ecdsa-p256-sha256").spki;
+    reply = publicKeyReply(p256, "ECC_NIST_P256", "ECDSA_SHA_256");
+    expect(await signer.publicKey()).toEqual(p256);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("refuses a key that is not for signing", async () => {
+    const { spki } = localKey("ed25519");
+    const { client } = fakeKms(() => ({
+      body: {
+        ...publicKeyReply(spki, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512").body,
+        KeyUsage: "KEY_AGREEMENT",
+      },
+    }));
+    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).publicKey()).rejects.toMatchObject({
+      code: "UNEXPECTED_RESPONSE",
+    });
+  });
+});

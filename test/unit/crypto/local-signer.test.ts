@@ -1,0 +1,84 @@
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CryptoError } from "../../../functions/shared/crypto/errors.js";
+import { generateKeyFile, LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
+import { verifySignature } from "../../../functions/shared/crypto/verify.js";
+import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "zhixin-keys-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const message = new TextEncoder().encode("zhixin/block-header/v1\n{}");
+
+describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner %s", (alg) => {
+  it("generates a key file (0600, parent 0700) whose signatures verify against the returned SPKI", async () => {
+    const path = join(dir, alg, "nested", "sealer.pem");
+    const spki = await generateKeyFile(path, alg);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, alg, "nested"))).mode & 0o777).toBe(0o700);
+
+    const signer = await LocalSigner.fromFile(path, "sealer-1", alg);
+    expect(signer.keyId).toBe("sealer-1");
+    expect(signer.alg).toBe(alg);
+    expect(await signer.publicKey()).toEqual(spki);
+    const signature = await signer.sign(message);
+    expect(signature).toBeInstanceOf(Uint8Array);
+    expect(signature.length).toBe(64);
+    expect(verifySignature({ keyId: "sealer-1", alg, spki }, message, signature)).toBe(true);
+  });
+
+  it("never overwrites an existing key file", async () => {
+    const path = join(dir, `${alg}-once.pem`);
+    await generateKeyFile(path, alg);
+    await expect(generateKeyFile(path, alg)).rejects.toMatchObject({ code: "EEXIST" });
+  });
+
+  it("takes the algorithm from the key when none is given", async () => {
+    const path = join(dir, `${alg}-implicit.pem`);
+    await generateKeyFile(path, alg);
+    expect((await LocalSigner.fromFile(path, "k")).alg).toBe(alg);
+  });
+});
+
+describe("LocalSigner refusals", () => {
+  it("refuses a key of another algorithm than declared", async () => {
+    const path = join(dir, "ed.pem");
+    await generateKeyFile(path, "ed25519");
+    await expect(LocalSigner.fromFile(path, "k", "ecdsa-p256-sha256")).rejects.toMatchObject({
+      code: "KEY_ALGORITHM_MISMATCH",
+    });
+  });
+
+  it("refuses keys we do not sign with (P-384, RSA)", () => {
+    for (const { privateKey } of [
+      generateKeyPairSync("ec", { namedCurve: "P-384" }),
+      generateKeyPairSync("rsa", { modulusLength: 1024 }),
+    ]) {
+      expect(() => new LocalSigner("k", privateKey)).toThrow(CryptoError);
+    }
+  });
+
+  it("refuses a public key and a file that is not a PEM private key", async () => {
+    const { publicKey } = generateKeyPairSync("ed25519");
+    expect(() => new LocalSigner("k", publicKey)).toThrowError(
+      expect.objectContaining({ code: "INVALID_KEY" }),
+    );
+    const path = join(dir, "junk.pem");
+    await writeFile(path, "not a key");
+    await expect(LocalSigner.fromFile(path, "k")).rejects.toMatchObject({ code: "INVALID_KEY" });
+  });
+
+  it("accepts a PKCS#8 key made elsewhere", async () => {
+    const pem = generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" });
+    const signer = new LocalSigner("k", createPrivateKey(pem));
+    expect(signer.alg).toBe("ed25519");
+  });
+});
