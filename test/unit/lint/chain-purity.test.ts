@@ -1,0 +1,60 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The rule that keeps lib/chain pure lives in biome.json. This runs the real Biome with
+// that configuration on probe files, so a loosened rule fails here, not in review.
+
+const run = promisify(execFile);
+const biome = resolve("node_modules/.bin/biome");
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "zhixin-purity-"));
+  const config = JSON.parse(await readFile("biome.json", "utf8"));
+  delete config.$schema;
+  config.vcs = { enabled: false };
+  await writeFile(join(dir, "biome.json"), JSON.stringify(config));
+  await mkdir(join(dir, "lib", "chain"), { recursive: true });
+  await mkdir(join(dir, "functions"), { recursive: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function lint(path: string, source: string): Promise<string> {
+  await writeFile(join(dir, path), source);
+  try {
+    await run(biome, ["lint", "--max-diagnostics=50", path], { cwd: dir });
+    return "";
+  } catch (e) {
+    return `${(e as { stdout: string }).stdout}${(e as { stderr: string }).stderr}`;
+  }
+}
+
+describe("lib/chain purity rule", () => {
+  it.each([
+    ["an AWS SDK import", 'import { KMSClient } from "@aws-sdk/client-kms";\nexport const k = KMSClient;\n', "noRestrictedImports"],
+    ["zod", 'import { z } from "zod";\nexport const s = z;\n', "noRestrictedImports"],
+    ["node:fs", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n', "noRestrictedImports"],
+    ["code outside lib/chain", 'import { x } from "../../functions/shared/x.js";\nexport const y = x;\n', "noRestrictedImports"],
+    ["process.env", "export const e = process.env.X;\n", "noRestrictedGlobals"],
+    ["the clock", "export const t = Date.now();\n", "noRestrictedGlobals"],
+    ["Buffer", 'export const b = Buffer.from("a");\n', "noRestrictedGlobals"],
+  ])("rejects %s", async (_, source, rule) => {
+    expect(await lint("lib/chain/probe.ts", source)).toContain(rule);
+  });
+
+  it("accepts @noble/hashes, canonicalize and its own files", async () => {
+    const source =
+      'import { sha256 } from "@noble/hashes/sha2.js";\nimport canonicalize from "canonicalize";\nimport { x } from "./x.js";\nexport const all = [sha256, canonicalize, x];\n';
+    expect(await lint("lib/chain/ok.ts", source)).toBe("");
+  });
+
+  it("applies only to lib/chain", async () => {
+    expect(await lint("functions/free.ts", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n')).toBe("");
+  });
+});
