@@ -7,7 +7,7 @@ import { readBlock, readCheckpoint, readEntry } from "./reader.js";
 import { MAX_BODY_BYTES, submitEntries } from "./submit.js";
 
 /**
- * The HTTP API (docs/API.md): routes → one service call each. Every route but
+ * The HTTP API (README "HTTP API"): routes → one service call each. Every route but
  * /v1/health needs an RFC 9421 signature by a consortium key.
  */
 export interface ApiDeps {

@@ -37,8 +37,6 @@ export const ERROR_STATUS = {
   // 413: too large
   BODY_TOO_LARGE: 413,
   RECORD_TOO_LARGE: 413,
-  // 415
-  UNSUPPORTED_MEDIA_TYPE: 415,
   // 5xx: ours
   INTERNAL: 500,
   UNAVAILABLE: 503,

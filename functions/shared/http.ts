@@ -50,12 +50,28 @@ export function text(statusCode: number, body: string): HttpResponse {
   return { statusCode, headers: { "content-type": "text/plain; charset=utf-8" }, body };
 }
 
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "ThrottlingException",
+  "LimitExceededException",
+]);
+
 /**
  * The one place an error becomes an HTTP response. ApiErrors carry their own status
  * and code; anything else is a 500 whose details go to the log, not to the caller.
  */
 export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof ApiError) return json(error.statusCode, error.toJSON());
+  if (error instanceof Error && THROTTLING.has(error.name)) {
+    // The SDK has already retried with backoff; tell the client to come back later.
+    const response = json(
+      503,
+      new ApiError("UNAVAILABLE", "the ledger store is throttling; retry shortly").toJSON(),
+    );
+    response.headers["retry-after"] = "1";
+    return response;
+  }
   log("ERROR", "unhandled error", {
     error:
       error instanceof Error

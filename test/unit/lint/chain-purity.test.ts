@@ -37,10 +37,22 @@ async function lint(path: string, source: string): Promise<string> {
 
 describe("lib/chain purity rule", () => {
   it.each([
-    ["an AWS SDK import", 'import { KMSClient } from "@aws-sdk/client-kms";\nexport const k = KMSClient;\n', "noRestrictedImports"],
+    [
+      "an AWS SDK import",
+      'import { KMSClient } from "@aws-sdk/client-kms";\nexport const k = KMSClient;\n',
+      "noRestrictedImports",
+    ],
     ["zod", 'import { z } from "zod";\nexport const s = z;\n', "noRestrictedImports"],
-    ["node:fs", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n', "noRestrictedImports"],
-    ["code outside lib/chain", 'import { x } from "../../functions/shared/x.js";\nexport const y = x;\n', "noRestrictedImports"],
+    [
+      "node:fs",
+      'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
+      "noRestrictedImports",
+    ],
+    [
+      "code outside lib/chain",
+      'import { x } from "../../functions/shared/x.js";\nexport const y = x;\n',
+      "noRestrictedImports",
+    ],
     ["process.env", "export const e = process.env.X;\n", "noRestrictedGlobals"],
     ["the clock", "export const t = Date.now();\n", "noRestrictedGlobals"],
     ["Buffer", 'export const b = Buffer.from("a");\n', "noRestrictedGlobals"],
@@ -55,6 +67,11 @@ describe("lib/chain purity rule", () => {
   });
 
   it("applies only to lib/chain", async () => {
-    expect(await lint("functions/free.ts", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n')).toBe("");
+    expect(
+      await lint(
+        "functions/free.ts",
+        'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
+      ),
+    ).toBe("");
   });
 });

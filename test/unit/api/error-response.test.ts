@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../../functions/shared/errors.js";
+import { errorResponse } from "../../../functions/shared/http.js";
+
+describe("errorResponse: the one place errors become HTTP", () => {
+  it("an ApiError keeps its status and code", () => {
+    const res = errorResponse(new ApiError("NONCE_REPLAYED", "used", { nonce: "n" }));
+    expect(res.statusCode).toBe(409);
+    expect(JSON.parse(res.body)).toEqual({
+      error: { code: "NONCE_REPLAYED", message: "used", details: { nonce: "n" } },
+    });
+  });
+
+  it("store throttling becomes 503 UNAVAILABLE with Retry-After", () => {
+    const e = Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" });
+    const res = errorResponse(e);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
+    expect(JSON.parse(res.body).error.code).toBe("UNAVAILABLE");
+  });
+
+  it("anything else is a 500 that does not leak its message", () => {
+    const res = errorResponse(new Error("secret table name"));
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain("secret");
+    expect(JSON.parse(res.body).error.code).toBe("INTERNAL");
+  });
+});
