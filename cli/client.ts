@@ -1,0 +1,245 @@
+import type { AuditReport } from "../functions/shared/audit.js";
+import type { EntryAuditReport } from "../functions/shared/audit-entry.js";
+import { signRequest } from "../functions/shared/http-signature/index.js";
+import type { Signer } from "../functions/shared/ports.js";
+import type { BlockView, EntryView } from "../functions/shared/reader.js";
+import type { SealResult } from "../functions/shared/sealer.js";
+import type { Receipt } from "../functions/shared/submit.js";
+import { contentDigest, type JsonValue, MerkleTree, recordHash } from "../lib/chain/index.js";
+
+/**
+ * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health
+ * is signed with RFC 9421 by the acting department's (or auditor's) key, exactly as
+ * functions/shared/http-signature describes. Local mode's admin routes (/local/seal,
+ * /local/verify) are unauthenticated stand-ins for `aws lambda invoke`.
+ *
+ * Refusals come back as the API's error body
+ *   { "error": { "code": "RECORD_TYPE_FORBIDDEN", "message": "...", "details": ... } }
+ * and are thrown as ClientError with that code; a server that cannot be reached is
+ * ClientError code "CONNECTION", one that does not answer in time code "TIMEOUT".
+ */
+
+export interface SubmitRecord {
+  type: string;
+  /** The record data: a JSON object. */
+  data: Record<string, unknown>;
+}
+
+export interface Health {
+  status: string;
+  log: string;
+  height: number;
+  logSize: number;
+}
+
+/** Payload of the verify function: the whole chain, a height range, or one entry. */
+export type VerifyPayload = Record<string, never> | { from?: number; to?: number } | { entry: string };
+
+export type VerifyReport =
+  | AuditReport
+  | EntryAuditReport
+  | { ok: false; error: { code: string; message: string } };
+
+export type ClientErrorCode = string;
+
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+
+  constructor(
+    /** The API's error code, or CONNECTION / TIMEOUT / BAD_RESPONSE / HTTP_<status> from the client. */
+    readonly code: ClientErrorCode,
+    message: string,
+    /** HTTP status; undefined when no response arrived. */
+    readonly status?: number,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export type ZhixinClientOptions = {
+  /** Base URL of the API, e.g. http://127.0.0.1:8787 (a path prefix such as a stage is kept). */
+  url: string;
+  /** Milliseconds to wait for each response. Default 120 000. */
+  timeoutMs?: number;
+} & (
+  | {
+      /** Signs every API request; its key must belong to `department`. */
+      signer: Signer;
+      /** Acting department or auditor identity (zhixin-department). */
+      department: string;
+    }
+  // Without an identity only /v1/health and the local admin routes can be called.
+  | { signer?: undefined; department?: undefined }
+);
+
+/** The value for zhixin-batch-root: RFC 6962 root over recordHash(type, contentDigest(data)), in order. */
+export function batchRoot(records: readonly SubmitRecord[]): Uint8Array {
+  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as JsonValue)))).root();
+}
+
+/** The exact body POST /v1/entries carries: {"records":[{"type":...,"data":{...}},...]}. */
+export function submitBody(records: readonly SubmitRecord[]): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({ records: records.map((r) => ({ type: r.type, data: r.data })) }),
+  );
+}
+
+export class ZhixinClient {
+  readonly url: string;
+  readonly department: string | undefined;
+  readonly #base: URL;
+  readonly #signer: Signer | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(options: ZhixinClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.url);
+    } catch {
+      throw new ClientError("INVALID_URL", `${JSON.stringify(options.url)} is not a URL`);
+    }
+    if (base.protocol !== "http:" && base.protocol !== "https:") {
+      throw new ClientError("INVALID_URL", `${options.url} is not an http(s) URL`);
+    }
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    this.#base = base;
+    this.url = options.url;
+    this.#signer = options.signer;
+    this.department = options.department;
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+  }
+
+  /** POST /v1/entries: one signed batch of 1..100 records. */
+  async submit(records: readonly SubmitRecord[]): Promise<Receipt> {
+    return (await this.#request("POST", "v1/entries", {
+      body: submitBody(records),
+      batchRoot: batchRoot(records),
+      signed: true,
+    })) as Receipt;
+  }
+
+  /** GET /v1/entries/{id}: the envelope, status, proof once sealed, and the payload for its writer. */
+  async getEntry(id: string): Promise<EntryView> {
+    return (await this.#request("GET", `v1/entries/${encodeURIComponent(id)}`, {
+      signed: true,
+    })) as EntryView;
+  }
+
+  async latestBlock(): Promise<BlockView> {
+    return this.block("latest");
+  }
+
+  /** GET /v1/blocks/{height|latest}. */
+  async block(height: number | "latest"): Promise<BlockView> {
+    return (await this.#request("GET", `v1/blocks/${height}`, { signed: true })) as BlockView;
+  }
+
+  /** GET /v1/checkpoint: the latest C2SP signed note, as text. */
+  async checkpoint(): Promise<string> {
+    return (await this.#request("GET", "v1/checkpoint", { signed: true, text: true })) as string;
+  }
+
+  /** GET /v1/health (unauthenticated). */
+  async health(): Promise<Health> {
+    return (await this.#request("GET", "v1/health", {})) as Health;
+  }
+
+  /** Local mode only: seal one block now. */
+  async seal(): Promise<SealResult> {
+    return (await this.#request("POST", "local/seal", { body: new Uint8Array() })) as SealResult;
+  }
+
+  /** Local mode only: run the verify function. A report with ok false has findings (or `error`). */
+  async verify(payload: VerifyPayload = {}): Promise<VerifyReport> {
+    const body = new TextEncoder().encode(JSON.stringify(payload));
+    return (await this.#request("POST", "local/verify", { body })) as VerifyReport;
+  }
+
+  async #request(
+    method: "GET" | "POST",
+    relative: string,
+    options: { body?: Uint8Array; batchRoot?: Uint8Array; signed?: boolean; text?: boolean },
+  ): Promise<unknown> {
+    const target = new URL(relative, this.#base);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.signed) {
+      if (!this.#signer || this.department === undefined) {
+        throw new ClientError(
+          "NO_IDENTITY",
+          `${method} /${relative} must be signed: give the client a signer and department`,
+        );
+      }
+      Object.assign(
+        headers,
+        await signRequest({
+          method,
+          path: target.pathname,
+          ...(target.search ? { query: target.search.slice(1) } : {}),
+          headers,
+          ...(options.body === undefined ? {} : { body: options.body }),
+          ...(options.batchRoot === undefined ? {} : { batchRoot: options.batchRoot }),
+          signer: this.#signer,
+          department: this.department,
+        }),
+      );
+    }
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(target, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: options.body }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await response.text();
+    } catch (e) {
+      throw transportError(e, this.url, this.#timeoutMs);
+    }
+
+    if (!response.ok) throw errorFromResponse(response.status, text);
+    if (options.text) return text;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ClientError(
+        "BAD_RESPONSE",
+        `${method} ${target.pathname} answered ${response.status} with a body that is not JSON`,
+        response.status,
+      );
+    }
+  }
+}
+
+function errorFromResponse(status: number, text: string): ClientError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
+  if (error && typeof error.code === "string") {
+    return new ClientError(
+      error.code,
+      typeof error.message === "string" ? error.message : "",
+      status,
+      error.details,
+    );
+  }
+  const snippet = text.trim().slice(0, 200);
+  return new ClientError(`HTTP_${status}`, snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`, status);
+}
+
+function transportError(e: unknown, url: string, timeoutMs: number): ClientError {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === "TimeoutError" || err.name === "AbortError") {
+    return new ClientError("TIMEOUT", `no response from ${url} within ${timeoutMs / 1000} s`);
+  }
+  const reason = err.cause?.code ?? err.cause?.message ?? err.message;
+  return new ClientError("CONNECTION", `cannot reach ${url} (${reason})`);
+}

@@ -1,0 +1,33 @@
+import { existsSync } from "node:fs";
+import { LocalSigner } from "../functions/shared/crypto/local-signer.js";
+import type { Signer } from "../functions/shared/ports.js";
+import { keyFile, localKeyId } from "../local/keys.js";
+
+/**
+ * Who the CLI acts as: a consortium member whose private key is a local key file, laid
+ * out as local mode writes them (local/keys.ts):
+ *   $ZHIXIN_HOME/keys/<member>.pem   key id "<member>/key-1"
+ */
+
+export class IdentityError extends Error {
+  override readonly name = "IdentityError";
+}
+
+export interface Identity {
+  department: string;
+  signer: Signer;
+}
+
+export async function loadIdentity(home: string, member: string): Promise<Identity> {
+  const path = keyFile(home, member);
+  if (!existsSync(path)) {
+    throw new IdentityError(
+      `no key for ${member}: ${path} does not exist — \`npm start\` generates local keys in ZHIXIN_HOME (${home})`,
+    );
+  }
+  try {
+    return { department: member, signer: await LocalSigner.fromFile(path, localKeyId(member)) };
+  } catch (e) {
+    throw new IdentityError(`cannot use the key for ${member} (${path}): ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,166 @@
+import type { ParseArgsConfig } from "node:util";
+
+/**
+ * The `zhixin` commands as users see them: names, usage lines, help text, options.
+ * Kept free of heavy imports so that --help and usage errors answer quickly; the
+ * commands themselves are in ./commands.ts.
+ */
+
+export const DEFAULTS = {
+  url: "http://127.0.0.1:8787",
+  home: ".zhixin",
+  consortium: "consortium.example.json",
+};
+
+const ENVIRONMENT = `Environment:
+  ZHIXIN_URL          API base URL (default ${DEFAULTS.url})
+  ZHIXIN_HOME         local keys: $ZHIXIN_HOME/keys/<member>.pem (default ./${DEFAULTS.home})
+  ZHIXIN_CONSORTIUM   consortium file: members and the auditor identity (default ./${DEFAULTS.consortium})`;
+
+export type Options = NonNullable<ParseArgsConfig["options"]>;
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface CommandSpec {
+  summary: string;
+  usage: string;
+  /** Description and option list shown by --help, after the usage line. */
+  details: string;
+  options: Options;
+  positionals: { min: number; max: number };
+}
+
+const AS_OPTION = "  --as <member>       act as this department or auditor (key from ZHIXIN_HOME)";
+
+export const COMMANDS = {
+  submit: {
+    summary: "sign and submit records of one type as a department",
+    usage: "zhixin submit --as <department> --type <record type> --file <file.json | file.ndjson | ->",
+    details: `The file holds one record's data (a JSON object), or one object per line (ndjson:
+a .ndjson name, or several lines that are each an object); "-" reads stdin. ndjson is
+sent as signed batches of up to 100 records, a few at a time; every line is checked
+before anything is sent. Prints the receipt: for ndjson
+  { "entries": [...in input order], "batches": N, "receivedAt": [first, last] }
+
+Options:
+  --as <department>   the writing department (key from ZHIXIN_HOME)
+  --type <type>       record type, e.g. housing-fund.deposit-certificate
+  --file <path>       the record data; - for stdin
+  --concurrency <n>   batches in flight at once (default 4)`,
+    options: {
+      as: { type: "string" },
+      type: { type: "string" },
+      file: { type: "string" },
+      concurrency: { type: "string" },
+    },
+    positionals: { min: 0, max: 0 },
+  },
+  get: {
+    summary: "show an entry: status, envelope, proof once sealed, payload for its writer",
+    usage: "zhixin get <entry id> [--as <member>]",
+    details: `Prints the entry as the API returns it. Reads as the consortium's first auditor unless
+--as is given; only the writing department sees the payload.
+
+Options:
+${AS_OPTION}`,
+    options: { as: { type: "string" } },
+    positionals: { min: 1, max: 1 },
+  },
+  block: {
+    summary: "show a sealed block: header, hash, signature, checkpoint",
+    usage: "zhixin block [<height> | latest] [--as <member>]",
+    details: `Prints the block at <height> (default: the latest), read as the consortium's first
+auditor unless --as is given.
+
+Options:
+${AS_OPTION}`,
+    options: { as: { type: "string" } },
+    positionals: { min: 0, max: 1 },
+  },
+  checkpoint: {
+    summary: "print the latest signed checkpoint (C2SP signed note)",
+    usage: "zhixin checkpoint [--as <member>]",
+    details: `Prints the checkpoint note of the latest block, read as the consortium's first auditor
+unless --as is given.
+
+Options:
+${AS_OPTION}`,
+    options: { as: { type: "string" } },
+    positionals: { min: 0, max: 0 },
+  },
+  seal: {
+    summary: "seal pending entries into a block now (local mode)",
+    usage: "zhixin seal",
+    details: "Asks the local consortium (npm start) to seal one block now, and prints the result.",
+    options: {},
+    positionals: { min: 0, max: 0 },
+  },
+  verify: {
+    summary: "audit the chain, a range of heights, or one entry (local mode)",
+    usage: "zhixin verify [--from <height>] [--to <height>] | zhixin verify --entry <entry id>",
+    details: `Runs the verify function of the local consortium and prints its report. Exit status 0
+when ok, 1 when there are findings.
+
+Options:
+  --from <height>     first height to audit (default 1)
+  --to <height>       last height to audit (default: the latest)
+  --entry <id>        check one entry: envelope, signature, inclusion proof, block`,
+    options: { from: { type: "string" }, to: { type: "string" }, entry: { type: "string" } },
+    positionals: { min: 0, max: 0 },
+  },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
+export function topUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return `zhixin — client for a Zhixin consortium ledger
+
+Usage: zhixin <command> [options]
+
+Commands:
+${lines.join("\n")}
+  ${"help".padEnd(width)}show help for a command
+
+${ENVIRONMENT}
+
+Run \`zhixin <command> --help\` for its options. Exit status: 0 success; 1 refused by
+the API or verification findings; 2 usage, input, key or connection error.
+`;
+}
+
+export function commandHelp(command: CommandSpec): string {
+  return `Usage: ${command.usage}
+
+${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
+
+${command.details}
+  -h, --help          show this help
+
+${ENVIRONMENT}
+`;
+}
+
+/** Bad arguments: reported with the command's usage, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Prints `zhixin: <message>` and the usage (of the command, or of zhixin) on stderr; returns exit status 2. */
+export function usageFailure(message: string, command?: string): number {
+  const usage = command
+    ? `Usage: ${isCommand(command) ? COMMANDS[command].usage : ""}\nRun \`zhixin ${command} --help\` for its options.\n`
+    : topUsage();
+  process.stderr.write(`zhixin: ${message}\n\n${usage}`);
+  return 2;
+}

@@ -1,0 +1,80 @@
+import { parseArgs } from "node:util";
+import {
+  COMMANDS,
+  type CommandSpec,
+  commandHelp,
+  isCommand,
+  topUsage,
+  usageFailure,
+  type Values,
+} from "./usage.js";
+
+/**
+ * `zhixin`: submit records, read entries, blocks and checkpoints, and (in local mode)
+ * seal and verify. Run by bin/zhixin.js; main returns the exit status:
+ *   0  success
+ *   1  the API refused the request, or verification found problems
+ *   2  usage, input, key, or connection error
+ */
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(topUsage());
+    return 2;
+  }
+  if (name === "--help" || name === "-h") {
+    process.stdout.write(topUsage());
+    return 0;
+  }
+  if (name === "help") {
+    const [topic] = rest;
+    if (topic === undefined) {
+      process.stdout.write(topUsage());
+      return 0;
+    }
+    if (!isCommand(topic)) return usageFailure(`unknown command ${JSON.stringify(topic)}`);
+    process.stdout.write(commandHelp(COMMANDS[topic]));
+    return 0;
+  }
+  if (!isCommand(name)) return usageFailure(`unknown command ${JSON.stringify(name)}`);
+  const command: CommandSpec = COMMANDS[name];
+
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (e) {
+    // parseArgs' messages are long ("Unknown option '--x'. To specify a positional..."): keep the gist.
+    const message = (e as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    return usageFailure(unknown ? `unknown option ${unknown[1]}` : (message.split(". ")[0] ?? message), name);
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  if (positionals.length < command.positionals.min || positionals.length > command.positionals.max) {
+    const got = positionals.length === 0 ? "none" : positionals.map((p) => JSON.stringify(p)).join(" ");
+    const { min, max } = command.positionals;
+    const count = (n: number) => `${n} argument${n === 1 ? "" : "s"}`;
+    const want =
+      max === 0
+        ? "no arguments"
+        : min === max
+          ? count(max)
+          : min === 0
+            ? `at most ${count(max)}`
+            : `${min} to ${count(max)}`;
+    return usageFailure(`${name} takes ${want}, got ${got}`, name);
+  }
+
+  // Loaded only now: --help and usage errors need none of it.
+  const { runCommand } = await import("./commands.js");
+  return runCommand(name, values, positionals, env);
+}
