@@ -1,9 +1,18 @@
 import {
+  ChainError,
   type ChainPosition,
+  CompactRange,
+  type CompactRangeState,
+  checkEnvelopeBinding,
   type Finding,
+  fromBase64,
   fromHex,
   GENESIS_POSITION,
   MerkleTree,
+  parseEntryEnvelope,
+  sha256Bytes,
+  toHex,
+  utf8,
   verifyBlocks,
   verifyInclusion,
 } from "../../lib/chain/index.js";
@@ -11,8 +20,9 @@ import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
 
 /**
  * The entry check of ARCHITECTURE §8: one entry, its proof, its block — the entry's
- * envelope, batch proof, department signature and payload; its inclusion proof in
- * the block root; the block's header hash, link, signature and checkpoint.
+ * envelope, batch proof, department signature and payload; its inclusion proof in the
+ * block root; the block's header hash, link, signature and checkpoint; and that its
+ * batch records the seal where the entry is. Reads raw items, like the chain audit.
  */
 export interface EntryAuditReport {
   ok: boolean;
@@ -24,86 +34,188 @@ export interface EntryAuditReport {
 }
 
 export async function auditEntry(deps: AuditDeps, entryId: string): Promise<EntryAuditReport> {
-  const { store } = deps;
-  const payload = await store.getPayload(entryId);
-  const batch = payload && (await store.getBatch(payload.batchKey));
-  const envelope = batch?.envelopes.find((e) => e.id === entryId);
-  if (!payload || !batch || !envelope) {
+  const { source } = deps;
+  const missing = (message: string): EntryAuditReport => ({
+    ok: false,
+    entryId,
+    status: "missing",
+    findings: [{ code: "ENTRY_MISSING", entryId, message }],
+  });
+  // The payload item is the only index from an entry id to its batch.
+  const payload = (await source.getRawPayloads([entryId]))[0];
+  if (!payload?.batchKey) {
+    return missing(
+      "no payload item for this id: the entry does not exist, or its payload item was deleted (a chain audit tells which)",
+    );
+  }
+  const batch = (await source.getRawBatches([payload.batchKey]))[0];
+  if (!batch) return missing(`its batch item ${payload.batchKey} is missing`);
+  const rawEnvelopes = Array.isArray(batch.envelopes) ? batch.envelopes : [];
+  const position = rawEnvelopes.findIndex((e) => (e as { id?: unknown })?.id === entryId);
+  if (position < 0) {
     return {
       ok: false,
       entryId,
       status: "missing",
-      findings: [{ code: "ENTRY_MISSING", entryId, message: "no such entry in the store" }],
+      findings: [
+        {
+          code: "ENVELOPE_INVALID",
+          entryId,
+          message: `batch ${batch.key} holds no readable envelope with this id`,
+        },
+      ],
     };
   }
   const options = verifyOptions(deps);
-  if (!batch.sealed) {
-    // Not in a block yet: check the envelope on its own, as a one-leaf pseudo-block would.
+
+  if (batch.sealedHeight === undefined) {
     const findings: Finding[] = [];
-    const sig = options.verifyEntrySignature?.(
-      envelope,
-      new TextEncoder().encode(envelope.signatureBase),
-      Buffer.from(envelope.signature, "base64"),
-    );
-    if (sig && sig !== "ok")
-      findings.push({
-        code:
-          sig === "unknown-key"
-            ? "KEY_UNKNOWN"
-            : sig === "not-valid"
-              ? "KEY_NOT_VALID"
-              : "ENTRY_SIGNATURE_INVALID",
-        entryId,
-        message: "department signature check failed",
-      });
+    try {
+      const envelope = parseEntryEnvelope(rawEnvelopes[position]);
+      try {
+        checkEnvelopeBinding(envelope);
+      } catch (e) {
+        const code =
+          e instanceof ChainError && e.code === "INVALID_FORMAT"
+            ? "SIGNATURE_BASE_INVALID"
+            : "BATCH_PROOF_INVALID";
+        findings.push({ code, entryId, message: (e as Error).message });
+      }
+      const sig = options.verifyEntrySignature?.(
+        envelope,
+        utf8(envelope.signatureBase),
+        fromBase64(envelope.signature),
+      );
+      if (sig === "unknown-key")
+        findings.push({
+          code: "KEY_UNKNOWN",
+          entryId,
+          found: envelope.keyId,
+          message: "department key is unknown",
+        });
+      else if (sig === "not-valid")
+        findings.push({
+          code: "KEY_NOT_VALID",
+          entryId,
+          found: envelope.keyId,
+          message: `key was not valid at ${envelope.receivedAt}`,
+        });
+      else if (sig === "invalid")
+        findings.push({
+          code: "ENTRY_SIGNATURE_INVALID",
+          entryId,
+          message: "department request signature does not verify",
+        });
+      if (payload.data === undefined)
+        findings.push({ code: "PAYLOAD_MISSING", entryId, message: "payload is missing" });
+      else if (toHex(sha256Bytes(utf8(payload.data))) !== envelope.contentDigest) {
+        findings.push({
+          code: "PAYLOAD_DIGEST_MISMATCH",
+          entryId,
+          expected: envelope.contentDigest,
+          message: "stored payload does not match the envelope's contentDigest",
+        });
+      }
+    } catch (e) {
+      findings.push({ code: "ENVELOPE_INVALID", entryId, message: (e as Error).message });
+    }
     return { ok: findings.length === 0, entryId, status: "pending", findings };
   }
 
-  const height = batch.sealed.height;
-  const block = await store.getBlock(height);
+  const height = batch.sealedHeight;
+  const [block] = await source.listRawBlocks(height, height);
   if (!block) {
     return {
       ok: false,
       entryId,
       status: "sealed",
       height,
-      findings: [{ code: "HEIGHT_MISMATCH", height, entryId, message: `block ${height} is missing` }],
+      findings: [
+        {
+          code: "HEIGHT_MISMATCH",
+          height,
+          entryId,
+          message: `its batch says block ${height}, which is missing`,
+        },
+      ],
     };
   }
   let start: ChainPosition = GENESIS_POSITION;
   if (height > 1) {
-    const prev = await store.getBlock(height - 1);
-    if (prev) start = { height: height - 1, hash: prev.hash, logRange: prev.logRange };
+    const [prev] = await source.listRawBlocks(height - 1, height - 1);
+    try {
+      if (prev && typeof prev.hash === "string")
+        start = {
+          height: height - 1,
+          hash: prev.hash,
+          logRange: CompactRange.fromState(prev.logRange as CompactRangeState).state(),
+        };
+    } catch {
+      // An unreadable previous block: the link check below reports it.
+    }
   }
-  const evidence = await loadEvidence(store, block);
-  const index = batch.sealed.offset + envelope.batch.index;
-  // Only this entry's findings, and the block-level ones: other entries are not asked about.
-  const keep = evidence.entryIds?.map((id) => id === entryId) ?? [];
-  const onlyThis = { ...evidence, entries: evidence.entries.map((e, i) => (keep[i] ? e : undefined)) };
+  const { evidence, findings: storeFindings } = await loadEvidence(source, block);
+  const index = evidence.entryIds?.indexOf(entryId) ?? -1;
+  // Only this entry's findings, and the block's own: other entries are not asked about.
+  const onlyThis = { ...evidence, entries: evidence.entries.map((e, i) => (i === index ? e : undefined)) };
   const result = verifyBlocks([onlyThis], { ...options, start });
   const findings = result.findings.filter(
     (f) => f.entryId === entryId || (f.entryId === undefined && f.entryIndex === undefined),
   );
-  try {
-    const leaves = evidence.leafHashes;
-    const proof = new MerkleTree(leaves).inclusionProof(index);
-    verifyInclusion(leaves[index] as Uint8Array, index, leaves.length, proof, fromHex(block.header.root));
-    if (evidence.entryIds?.[index] !== entryId)
-      throw new Error(`leaf ${index} of block ${height} is not this entry`);
-  } catch (e) {
+  findings.push(...storeFindings.filter((f) => f.message.includes(batch.key)));
+  if (index < 0) {
     findings.push({
-      code: "BLOCK_ROOT_MISMATCH",
+      code: "ENTRY_MISSING",
       height,
       entryId,
-      message: `inclusion proof: ${(e as Error).message}`,
+      message: `block ${height} does not list this entry`,
     });
+  } else {
+    if (index !== (batch.sealedOffset ?? -1) + position) {
+      findings.push({
+        code: "BATCH_SEAL_MISMATCH",
+        height,
+        entryId,
+        expected: String(index),
+        found: String((batch.sealedOffset ?? -1) + position),
+        message: "its batch records another position in the block",
+      });
+    }
+    try {
+      const leaves = evidence.leafHashes.filter((h) => h.length === 32);
+      const proof = new MerkleTree(leaves).inclusionProof(index);
+      verifyInclusion(
+        leaves[index] as Uint8Array,
+        index,
+        leaves.length,
+        proof,
+        fromHex((block.header as { root: string }).root),
+      );
+    } catch (e) {
+      if (
+        !findings.some(
+          (f) =>
+            f.code === "BLOCK_ROOT_MISMATCH" ||
+            f.code === "HEADER_INVALID" ||
+            f.code === "ENTRY_COUNT_MISMATCH",
+        )
+      ) {
+        findings.push({
+          code: "BLOCK_ROOT_MISMATCH",
+          height,
+          entryId,
+          message: `inclusion proof: ${(e as Error).message}`,
+        });
+      }
+    }
   }
+  const first = (block.header as { first?: unknown } | undefined)?.first;
   return {
     ok: findings.length === 0,
     entryId,
     status: "sealed",
     height,
-    logIndex: block.header.first + index,
+    ...(typeof first === "number" && index >= 0 ? { logIndex: first + index } : {}),
     findings,
   };
 }

@@ -1,6 +1,8 @@
 import {
   type BlockEvidence,
   type ChainPosition,
+  CompactRange,
+  type CompactRangeState,
   type EntryEnvelope,
   type Finding,
   fromBase64,
@@ -16,14 +18,17 @@ import {
 } from "../../lib/chain/index.js";
 import { verifySignature } from "./crypto/verify.js";
 import { keyValidAt } from "./key-directory.js";
-import type { KeyDirectory, LedgerStore, StoredBlock } from "./ports.js";
+import type { AuditSource, KeyDirectory, RawBatch, RawBlock } from "./ports.js";
 import { ed25519RawPublicKey } from "./sealer.js";
 
 /**
- * The chain audit of ARCHITECTURE §8 over a LedgerStore: loads blocks, their pages,
- * envelopes and payloads in chunks, and runs lib/chain verifyBlocks with signature
- * checks done by node:crypto against the trust bundle. Used by the verify function,
- * `zhixin verify` and the export bundle checker.
+ * The chain audit of ARCHITECTURE §8 over stored items: loads blocks, pages, batches
+ * and payloads a chunk at a time through the lenient AuditSource — so a corrupt or
+ * tampered item becomes a finding, never an error that hides the rest — and runs
+ * lib/chain verifyBlocks with signatures checked by node:crypto against the trust
+ * bundle. On top of verifyBlocks it checks what only the store knows: that each
+ * batch's seal position is where its entries are, and (given a checkpoint the auditor
+ * already trusts) that the log was neither cut short nor rewritten.
  */
 
 export interface AuditReport {
@@ -31,20 +36,28 @@ export interface AuditReport {
   blocksChecked: number;
   entriesChecked: number;
   findings: Finding[];
-  /** Heights audited (inclusive); from > to when the chain is empty. */
+  /** Heights audited (inclusive); from > to when there is nothing to audit. */
   from: number;
   to: number;
 }
 
 export interface AuditDeps {
-  store: LedgerStore;
+  source: AuditSource;
   keys: KeyDirectory;
   log: string;
+}
+
+/** A checkpoint the auditor holds from an earlier audit or a witness: the log must extend it. */
+export interface TrustedState {
+  size: number;
+  /** Hex RFC 6962 root at `size`. */
+  root: string;
 }
 
 export interface AuditOptions {
   from?: number;
   to?: number;
+  trusted?: TrustedState;
   /** Called after each chunk of blocks. */
   onProgress?: (progress: { height: number; to: number; entriesChecked: number }) => void;
 }
@@ -52,80 +65,223 @@ export interface AuditOptions {
 const CHUNK = 32;
 
 export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): Promise<AuditReport> {
-  const latest = await deps.store.getLatestBlock();
+  const latest = await deps.source.latestHeight();
   const from = options.from ?? 1;
-  const to = Math.min(options.to ?? Number.MAX_SAFE_INTEGER, latest?.header.height ?? 0);
+  const to = Math.min(options.to ?? Number.MAX_SAFE_INTEGER, latest);
   const report: AuditReport = { ok: true, blocksChecked: 0, entriesChecked: 0, findings: [], from, to };
-  if (from > to) return report;
 
   let position: ChainPosition = GENESIS_POSITION;
-  if (from > 1) {
+  if (from > 1 && from <= to) {
     // A partial audit trusts the stored state of the block before it; auditing from
     // height 1 trusts nothing but the keys.
-    const before = await deps.store.getBlock(from - 1);
-    if (!before) {
+    const before = (await deps.source.listRawBlocks(from - 1, from - 1))[0];
+    const start = before && startPosition(before);
+    if (!start) {
       report.findings.push({
-        code: "HEIGHT_MISMATCH",
+        code: "HEADER_INVALID",
         height: from - 1,
-        message: `block ${from - 1}, where the audit starts, is missing`,
+        message: `block ${from - 1}, where a partial audit starts, is missing or unreadable; audit from 1`,
       });
       report.ok = false;
       return report;
     }
-    position = { height: from - 1, hash: before.hash, logRange: before.logRange };
+    position = start;
   }
   const options_ = verifyOptions(deps);
+  const ends = new Map<number, string>(); // logSize → logRoot of every audited block
   for (let h = from; h <= to; h += CHUNK) {
-    const blocks = await deps.store.listBlocks(h, Math.min(h + CHUNK - 1, to));
-    const evidence = await Promise.all(blocks.map((b) => loadEvidence(deps.store, b)));
-    const result = verifyBlocks(evidence, { ...options_, start: position });
+    const last = Math.min(h + CHUNK - 1, to);
+    const blocks = await deps.source.listRawBlocks(h, last);
+    const loaded = await Promise.all(blocks.map((b) => loadEvidence(deps.source, b)));
+    const result = verifyBlocks(
+      loaded.map((l) => l.evidence),
+      { ...options_, start: position },
+    );
     report.blocksChecked += result.blocksChecked;
     report.entriesChecked += result.entriesChecked;
-    report.findings.push(...result.findings);
-    // A block deleted from the store shows up as a gap in heights.
-    const expectedLast = Math.min(h + CHUNK - 1, to);
-    if (blocks.length === 0 || (blocks[blocks.length - 1] as StoredBlock).header.height !== expectedLast) {
-      if (!result.findings.some((f) => f.code === "HEIGHT_MISMATCH")) {
-        report.findings.push({
-          code: "HEIGHT_MISMATCH",
-          height: expectedLast,
-          expected: String(expectedLast),
-          found: blocks.length ? String((blocks[blocks.length - 1] as StoredBlock).header.height) : "none",
-          message: `block ${expectedLast} is missing from the store`,
-        });
-      }
+    report.findings.push(...result.findings, ...loaded.flatMap((l) => l.findings));
+    for (const b of blocks) {
+      const header = b.header as { logSize?: unknown; logRoot?: unknown } | undefined;
+      if (typeof header?.logSize === "number" && typeof header.logRoot === "string")
+        ends.set(header.logSize, header.logRoot);
     }
     position = result.end;
-    options.onProgress?.({ height: expectedLast, to, entriesChecked: report.entriesChecked });
+    options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
   }
+  if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
+  report.findings.sort(
+    (a, b) => (a.height ?? 0) - (b.height ?? 0) || (a.entryIndex ?? -1) - (b.entryIndex ?? -1),
+  );
   report.ok = report.findings.length === 0;
   return report;
 }
 
-/** Everything the auditor needs for one block, read from the store. */
-export async function loadEvidence(store: LedgerStore, block: StoredBlock): Promise<BlockEvidence> {
-  const pages = await store.getBlockPages(block.hash, block.pageCount);
-  const leafHashes = pages.flatMap((p) => p.leafHashes);
-  const entryIds = pages.flatMap((p) => p.entryIds);
-  const batchKeys = [...new Set(pages.flatMap((p) => p.batchKeys))];
-  const [batches, payloads] = await Promise.all([store.getBatches(batchKeys), store.getPayloads(entryIds)]);
-  const envelopes = new Map<string, EntryEnvelope>();
-  for (const b of batches) for (const e of b.envelopes) envelopes.set(e.id, e);
-  const payloadText = new Map(payloads.map((p) => [p.entryId, p.data]));
-  return {
+/**
+ * A checkpoint the auditor already trusted (signed by the sealer, kept from an earlier
+ * audit or co-signed by a witness) pins the log's past: the log now must reach its size,
+ * and have its root there. This is what catches removal of the newest blocks, which
+ * the chain alone cannot show.
+ */
+function checkTrusted(
+  trusted: TrustedState,
+  ends: Map<number, string>,
+  end: ChainPosition,
+  reachedLatest: boolean,
+  findings: Finding[],
+): void {
+  const root = ends.get(trusted.size);
+  if (root !== undefined) {
+    if (root !== trusted.root) {
+      findings.push({
+        code: "LOG_REWRITTEN",
+        expected: trusted.root,
+        found: root,
+        message: `at the trusted size ${trusted.size} the log has another root`,
+      });
+    }
+    return;
+  }
+  if (reachedLatest && end.logRange.size < trusted.size) {
+    findings.push({
+      code: "LOG_TRUNCATED",
+      expected: String(trusted.size),
+      found: String(end.logRange.size),
+      message: `the log has ${end.logRange.size} entries, fewer than the ${trusted.size} of a trusted checkpoint`,
+    });
+  } else if (
+    ends.size > 0 &&
+    Math.min(...ends.keys()) < trusted.size &&
+    trusted.size < Math.max(...ends.keys())
+  ) {
+    findings.push({
+      code: "LOG_REWRITTEN",
+      expected: String(trusted.size),
+      message: `no block ends at the trusted size ${trusted.size}`,
+    });
+  }
+}
+
+function startPosition(block: RawBlock): ChainPosition | undefined {
+  try {
+    if (typeof block.hash !== "string") return undefined;
+    return {
+      height: block.height,
+      hash: block.hash,
+      logRange: CompactRange.fromState(block.logRange as CompactRangeState).state(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Everything the auditor needs for one block, from raw items. Leaves are cut from the
+ * stored bytes as they are (a short tail stays short, so the count check names it);
+ * an entry's envelope is found by its batch and position, so a batch whose envelopes
+ * no longer parse yields ENVELOPE_INVALID for exactly its entries.
+ */
+export async function loadEvidence(
+  source: AuditSource,
+  block: RawBlock,
+): Promise<{ evidence: BlockEvidence; findings: Finding[] }> {
+  const pages =
+    typeof block.hash === "string" && block.pageCount
+      ? await source.getRawPages(block.hash, block.pageCount)
+      : [];
+  const leafHashes: Uint8Array[] = [];
+  const entryIds: string[] = [];
+  const batchKeys: string[] = [];
+  for (const page of pages) {
+    const bytes = page.leaves ?? new Uint8Array(0);
+    const start = leafHashes.length;
+    for (let o = 0; o < bytes.length; o += 32) leafHashes.push(bytes.slice(o, o + 32));
+    const ids = Array.isArray(page.entryIds) ? page.entryIds : [];
+    const keys = Array.isArray(page.batchKeys) ? page.batchKeys : [];
+    for (let i = start; i < leafHashes.length; i++) {
+      entryIds.push(typeof ids[i - start] === "string" ? (ids[i - start] as string) : "");
+      batchKeys.push(typeof keys[i - start] === "string" ? (keys[i - start] as string) : "");
+    }
+  }
+  const firstPosition = new Map<string, number>();
+  batchKeys.forEach((k, i) => {
+    if (k && !firstPosition.has(k)) firstPosition.set(k, i);
+  });
+  const [batches, payloads] = await Promise.all([
+    source.getRawBatches([...firstPosition.keys()]),
+    source.getRawPayloads(entryIds.filter((id) => /^[0-9a-f]{32}$/.test(id))),
+  ]);
+  const batchByKey = new Map<string, RawBatch>(batches.map((b) => [b.key, b]));
+  const payloadById = new Map(payloads.map((p) => [p.entryId, p.data]));
+
+  // Envelopes by id where ids are readable (precise blame when a page is reordered),
+  // else by position in the batch; a batch whose envelopes text no longer parses gives
+  // a value that fails envelope parsing, i.e. ENVELOPE_INVALID for exactly its entries.
+  const envelopeById = new Map<string, unknown>();
+  for (const b of batches) {
+    if (!Array.isArray(b.envelopes)) continue;
+    for (const e of b.envelopes) {
+      const id = (e as { id?: unknown } | null)?.id;
+      if (typeof id === "string") envelopeById.set(id, e);
+    }
+  }
+  const entries = leafHashes.map((_, i) => {
+    const key = batchKeys[i] as string;
+    const batch = batchByKey.get(key);
+    if (!batch) return undefined;
+    const id = entryIds[i] as string;
+    const position = i - (firstPosition.get(key) as number);
+    const envelope =
+      envelopeById.get(id) ??
+      (Array.isArray(batch.envelopes) ? batch.envelopes[position] : "unparseable batch item");
+    return { envelope, payload: payloadById.get(id) ?? null };
+  });
+
+  const findings: Finding[] = [];
+  for (const [key, offset] of firstPosition) {
+    const batch = batchByKey.get(key);
+    if (batch && (batch.sealedHeight !== block.height || batch.sealedOffset !== offset)) {
+      findings.push({
+        code: "BATCH_SEAL_MISMATCH",
+        height: block.height,
+        expected: `${block.height}/${offset}`,
+        found: `${batch.sealedHeight ?? "none"}/${batch.sealedOffset ?? "none"}`,
+        message: `batch ${key} does not record its seal at height ${block.height}, offset ${offset}`,
+      });
+    }
+  }
+
+  const evidence: BlockEvidence = {
     header: block.header,
-    hash: block.hash,
-    signature: block.signature,
+    hash: block.hash ?? "",
+    signature: asHeaderSignature(block.signature),
     leafHashes,
     entryIds,
-    entries: entryIds.map((id) => ({ envelope: envelopes.get(id), payload: payloadText.get(id) ?? null })),
-    logRange: block.logRange,
-    checkpoint: block.checkpoint,
+    entries,
+    logRange: asRangeState(block.logRange),
+    checkpoint: block.checkpoint ?? "",
+  };
+  return { evidence, findings };
+}
+
+function asHeaderSignature(value: unknown): HeaderSignature {
+  const s = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  return {
+    keyId: typeof s.keyId === "string" ? s.keyId : "",
+    alg: s.alg === "ecdsa-p256-sha256" ? "ecdsa-p256-sha256" : "ed25519",
+    value: typeof s.value === "string" ? s.value : "",
   };
 }
 
+function asRangeState(value: unknown): CompactRangeState {
+  const r = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const hashes = Array.isArray(r.hashes) ? r.hashes.filter((h): h is string => typeof h === "string") : [];
+  // A malformed stored range compares unequal to every real one.
+  return { size: typeof r.size === "number" ? r.size : -1, hashes };
+}
+
 export function verifyOptions(deps: { keys: KeyDirectory; log: string }): VerifyBlocksOptions {
-  // Every entry of a batch carries the same signature over the same base: check it once.
+  // Every entry of a batch carries the same signature over the same base: check it
+  // once. The key of the memo holds every input the result depends on.
   const checked = new Map<string, SignatureCheck>();
   return {
     log: deps.log,
@@ -139,7 +295,14 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
       message: Uint8Array,
       signature: Uint8Array,
     ): SignatureCheck => {
-      const memo = `${envelope.keyId}\n${envelope.signature}\n${envelope.receivedAt}\n${envelope.signatureBase}`;
+      const memo = JSON.stringify([
+        envelope.keyId,
+        envelope.dept,
+        envelope.alg,
+        envelope.receivedAt,
+        envelope.signature,
+        envelope.signatureBase,
+      ]);
       const hit = checked.get(memo);
       if (hit) return hit;
       const key = deps.keys.getKey(envelope.keyId);
@@ -154,30 +317,42 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
       return result;
     },
     checkCheckpoint: (note, header) => {
-      const sealer = deps.keys.getKey(header.sealer);
-      if (!sealer || sealer.role !== "sealer") return `sealer key ${header.sealer} is unknown`;
       try {
-        const raw = ed25519RawPublicKey(sealer.spki);
-        const checkpoint = openCheckpoint(
-          note,
-          [
-            {
-              name: header.log,
-              keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, raw),
-              verify: (message, signature) => verifySignature(sealer, message, signature),
-            },
-          ],
-          header.log,
-        );
-        if (checkpoint.size !== header.logSize || toHex(checkpoint.rootHash) !== header.logRoot) {
-          return `checkpoint is for size ${checkpoint.size} root ${toHex(checkpoint.rootHash)}, not this block's log`;
-        }
-        return undefined;
+        return checkpointProblem(deps.keys, note, header.log, header.logSize, header.logRoot);
       } catch (e) {
         return (e as Error).message;
       }
     },
   };
+}
+
+/** Verifies a sealer-signed checkpoint note; returns its size and hex root. Throws on any problem. */
+export function openSealerCheckpoint(keys: KeyDirectory, note: string, log: string): TrustedState {
+  const sealers = keys.listKeys().filter((k) => k.role === "sealer");
+  const checkpoint = openCheckpoint(
+    note,
+    sealers.map((sealer) => ({
+      name: log,
+      keyHash: noteKeyHash(log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki)),
+      verify: (message: Uint8Array, signature: Uint8Array) => verifySignature(sealer, message, signature),
+    })),
+    log,
+  );
+  return { size: checkpoint.size, root: toHex(checkpoint.rootHash) };
+}
+
+function checkpointProblem(
+  keys: KeyDirectory,
+  note: string,
+  log: string,
+  size: number,
+  root: string,
+): string | undefined {
+  const checkpoint = openSealerCheckpoint(keys, note, log);
+  if (checkpoint.size !== size || checkpoint.root !== root) {
+    return `checkpoint is for size ${checkpoint.size} root ${checkpoint.root}, not this block's log`;
+  }
+  return undefined;
 }
 
 function safeBase64(text: string): Uint8Array {

@@ -123,6 +123,57 @@ export interface LedgerStore {
   markBatchSealed(key: string, height: number, offset: number): Promise<void>;
 }
 
+/**
+ * What an auditor reads: the same items as LedgerStore, but nothing is validated
+ * beyond the item's key, and nothing about its content throws. A corrupt or
+ * tampered item must become an audit finding, not an error that hides every other
+ * finding. Each field is `undefined` when it is missing or not of its stored type.
+ */
+export interface AuditSource {
+  /** Height of the newest block item (0 when none), read from its key alone. */
+  latestHeight(): Promise<number>;
+  /** Block items with height from <= h <= to, ascending; `height` is read from the item's key. */
+  listRawBlocks(fromHeight: number, toHeight: number): Promise<RawBlock[]>;
+  /** Page items stored under a block hash, in page order. */
+  getRawPages(blockHash: string, pageCount: number): Promise<RawPage[]>;
+  /** Batch items by key; missing keys are left out. */
+  getRawBatches(keys: readonly string[]): Promise<RawBatch[]>;
+  /** Payload items by entry id; missing ids are left out. */
+  getRawPayloads(entryIds: readonly string[]): Promise<RawPayload[]>;
+}
+
+export interface RawBlock {
+  height: number;
+  header?: unknown;
+  hash?: string;
+  signature?: unknown;
+  checkpoint?: string;
+  logRange?: unknown;
+  pageCount?: number;
+}
+
+export interface RawPage {
+  page: number;
+  /** The concatenated leaf hashes as stored (a length not a multiple of 32 is possible). */
+  leaves?: Uint8Array;
+  entryIds?: unknown;
+  batchKeys?: unknown;
+}
+
+export interface RawBatch {
+  key: string;
+  /** The stored envelopes JSON, parsed but not validated; undefined if it does not parse. */
+  envelopes?: unknown;
+  sealedHeight?: number;
+  sealedOffset?: number;
+}
+
+export interface RawPayload {
+  entryId: string;
+  batchKey?: string;
+  data?: string;
+}
+
 export class StoreInvariantError extends Error {
   override readonly name = "StoreInvariantError";
 }

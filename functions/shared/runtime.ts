@@ -4,7 +4,14 @@ import { type Consortium, loadConsortium } from "./consortium.js";
 import { KmsSigner } from "./crypto/kms-signer.js";
 import { LocalSigner } from "./crypto/local-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
-import { type Clock, type KeyDirectory, type LedgerStore, type Signer, systemClock } from "./ports.js";
+import {
+  type AuditSource,
+  type Clock,
+  type KeyDirectory,
+  type LedgerStore,
+  type Signer,
+  systemClock,
+} from "./ports.js";
 import { DynamoDbLedgerStore } from "./store/dynamodb-store.js";
 
 /**
@@ -20,7 +27,7 @@ import { DynamoDbLedgerStore } from "./store/dynamodb-store.js";
  *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle
  */
 export interface Runtime {
-  store: LedgerStore;
+  store: LedgerStore & AuditSource;
   keys: KeyDirectory;
   consortium: Consortium;
   clock: Clock;

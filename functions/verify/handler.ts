@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type AuditReport, auditChain } from "../shared/audit.js";
+import { type AuditReport, auditChain, openSealerCheckpoint, type TrustedState } from "../shared/audit.js";
 import { auditEntry, type EntryAuditReport } from "../shared/audit-entry.js";
 import { log } from "../shared/log.js";
 import { getRuntime } from "../shared/runtime.js";
@@ -10,41 +10,56 @@ import { getRuntime } from "../shared/runtime.js";
  *   {}                              the whole chain
  *   { "from": 10, "to": 20 }        a height range (inclusive)
  *   { "entry": "<entry id>" }       one entry: envelope, proof, block, signatures
+ * and, with either of the first two, "trustedCheckpoint": a sealer-signed C2SP
+ * checkpoint kept from an earlier audit — the log must still reach its size, with its
+ * root there (this is what shows removal of the newest blocks).
  * Returns the report; ok is false when there are findings. A bad payload returns
  * { ok: false, error: { code: "INVALID_PARAMETER", ... } } rather than throwing.
  */
 const Payload = z.union([
   z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
   z
-    .object({ from: z.number().int().positive().optional(), to: z.number().int().positive().optional() })
+    .object({
+      from: z.number().int().positive().optional(),
+      to: z.number().int().positive().optional(),
+      trustedCheckpoint: z.string().max(65536).optional(),
+    })
     .strict(),
 ]);
 
-export type VerifyResult =
-  | AuditReport
-  | EntryAuditReport
-  | { ok: false; error: { code: "INVALID_PARAMETER"; message: string } };
+type InvalidPayload = { ok: false; error: { code: "INVALID_PARAMETER"; message: string } };
+export type VerifyResult = AuditReport | EntryAuditReport | InvalidPayload;
+
+const invalid = (message: string): InvalidPayload => ({
+  ok: false,
+  error: { code: "INVALID_PARAMETER", message },
+});
 
 export async function handler(event: unknown): Promise<VerifyResult> {
   const parsed = Payload.safeParse(event ?? {});
   if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: "INVALID_PARAMETER",
-        message: parsed.error.issues
-          .map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`)
-          .join("; "),
-      },
-    };
+    return invalid(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; "),
+    );
   }
   const { store, keys, consortium } = await getRuntime();
-  const deps = { store, keys, log: consortium.log };
-  const report =
-    "entry" in parsed.data ? await auditEntry(deps, parsed.data.entry) : await auditChain(deps, parsed.data);
+  const deps = { source: store, keys, log: consortium.log };
+  let report: AuditReport | EntryAuditReport;
+  if ("entry" in parsed.data) {
+    report = await auditEntry(deps, parsed.data.entry);
+  } else {
+    const { trustedCheckpoint, ...range } = parsed.data;
+    let trusted: TrustedState | undefined;
+    if (trustedCheckpoint !== undefined) {
+      try {
+        trusted = openSealerCheckpoint(keys, trustedCheckpoint, consortium.log);
+      } catch (e) {
+        return invalid(`trustedCheckpoint: ${(e as Error).message}`);
+      }
+    }
+    report = await auditChain(deps, { ...range, ...(trusted ? { trusted } : {}) });
+  }
   if (!report.ok)
-    console.log(
-      JSON.stringify({ level: "WARN", message: "audit findings", findings: report.findings.length }),
-    );
+    log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
   return report;
 }

@@ -76,7 +76,13 @@ export type FindingCode =
   /** The payload is missing (when payload checks are on). */
   | "PAYLOAD_MISSING"
   /** The block's checkpoint is malformed, unsigned, or not for this block's log size and root. */
-  | "CHECKPOINT_INVALID";
+  | "CHECKPOINT_INVALID"
+  /** A batch's stored seal position (height, offset) is not where its entries are sealed. */
+  | "BATCH_SEAL_MISMATCH"
+  /** The log is shorter than a checkpoint the auditor already trusts: blocks were removed. */
+  | "LOG_TRUNCATED"
+  /** At a checkpoint the auditor trusts, the log has another root (or no block ends there): history was rewritten. */
+  | "LOG_REWRITTEN";
 
 export interface Finding {
   code: FindingCode;

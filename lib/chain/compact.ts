@@ -39,7 +39,7 @@ export class CompactRange {
         `a range of size ${state.size} has ${onesCount(state.size)} hashes, got ${Array.isArray(state.hashes) ? state.hashes.length : "none"}`,
       );
     }
-    const nodes = state.hashes.map((h, i) => {
+    const nodes = Array.from(state.hashes, (h, i) => {
       const bytes = typeof h === "string" && h.length === 64 ? safeHex(h) : undefined;
       if (!bytes) throw new ChainError("INVALID_COMPACT_RANGE", `hash ${i} is not 64 hex digits`);
       return bytes;

@@ -22,11 +22,16 @@ import {
   SIGNATURE_ALGORITHMS,
 } from "#chain";
 import {
+  type AuditSource,
   type BlockPage,
   type BlockSignature,
   type LedgerStore,
   PAGE_SIZE,
   type PendingBatchRef,
+  type RawBatch,
+  type RawBlock,
+  type RawPage,
+  type RawPayload,
   type StoredBatch,
   type StoredBlock,
   type StoredPayload,
@@ -117,7 +122,7 @@ const ITEM_EXISTS = "attribute_exists(#pk)";
 const NOT_YET_SEALED = "(attribute_not_exists(#sealedHeight) AND attribute_not_exists(#sealedOffset))";
 const SEALED_AT_SAME_PLACE = "(#sealedHeight = :height AND #sealedOffset = :offset)";
 
-export class DynamoDbLedgerStore implements LedgerStore {
+export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   private readonly queryPageLimit: number | undefined;
 
   /** `client` is created once at module scope by the caller and shared. */
@@ -365,6 +370,101 @@ export class DynamoDbLedgerStore implements LedgerStore {
     };
     for await (const item of this.query(input)) pages.push(parsePageItem(item));
     return pages;
+  }
+
+  // ---- AuditSource: lenient reads for auditors ------------------------------------
+
+  async latestHeight(): Promise<number> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :chain",
+      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
+      ExpressionAttributeValues: { ":chain": { S: CHAIN_PK } },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      ProjectionExpression: "#pk, #sk",
+    };
+    for await (const item of this.query(input, 1)) {
+      const height = Number((item[A.sk]?.S ?? "").slice(BLOCK_SK_PREFIX.length));
+      return Number.isSafeInteger(height) ? height : 0;
+    }
+    return 0;
+  }
+
+  async listRawBlocks(fromHeight: number, toHeight: number): Promise<RawBlock[]> {
+    assertCount(fromHeight, "fromHeight");
+    assertCount(toHeight, "toHeight");
+    if (fromHeight > toHeight) return [];
+    const blocks: RawBlock[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :chain AND #sk BETWEEN :from AND :to",
+      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
+      ExpressionAttributeValues: {
+        ":chain": { S: CHAIN_PK },
+        ":from": { S: heightSortKey(fromHeight) },
+        ":to": { S: heightSortKey(toHeight) },
+      },
+      ConsistentRead: true,
+    };
+    for await (const item of this.query(input)) {
+      const height = Number((item[A.sk]?.S ?? "").slice(BLOCK_SK_PREFIX.length));
+      if (!Number.isSafeInteger(height)) continue;
+      blocks.push({
+        height,
+        header: lenientJson(item.header),
+        hash: item.hash?.S,
+        signature: lenientJson(item.signature),
+        checkpoint: item.checkpoint?.S,
+        logRange: lenientJson(item.logRange),
+        pageCount: lenientInteger(item.pageCount),
+      });
+    }
+    return blocks;
+  }
+
+  async getRawPages(blockHash: string, pageCount: number): Promise<RawPage[]> {
+    if (!Number.isSafeInteger(pageCount) || pageCount <= 0) return [];
+    const pages: RawPage[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :block AND #sk BETWEEN :first AND :last",
+      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
+      ExpressionAttributeValues: {
+        ":block": { S: itemKeys.page(blockHash, 0).pk.S },
+        ":first": { S: pageSortKey(0) },
+        ":last": { S: pageSortKey(Math.min(pageCount - 1, MAX_PAGE_NUMBER)) },
+      },
+      ConsistentRead: true,
+    };
+    for await (const item of this.query(input)) {
+      pages.push({
+        page: Number((item[A.sk]?.S ?? "").slice(PAGE_SK_PREFIX.length)),
+        leaves: item.leaves?.B,
+        entryIds: lenientJson(item.ids),
+        batchKeys: lenientJson(item.batches),
+      });
+    }
+    return pages;
+  }
+
+  async getRawBatches(keys: readonly string[]): Promise<RawBatch[]> {
+    const items = await this.batchGet([...new Set(keys)].map((k) => itemKeys.batch(k)));
+    return items.map((item) => ({
+      key: (item[A.pk]?.S ?? "").slice(BATCH_PK_PREFIX.length),
+      envelopes: lenientJson(item.envelopes),
+      sealedHeight: lenientInteger(item[A.sealedHeight]),
+      sealedOffset: lenientInteger(item[A.sealedOffset]),
+    }));
+  }
+
+  async getRawPayloads(entryIds: readonly string[]): Promise<RawPayload[]> {
+    const items = await this.batchGet([...new Set(entryIds)].map((id) => itemKeys.payload(id)));
+    return items.map((item) => ({
+      entryId: (item[A.pk]?.S ?? "").slice(PAYLOAD_PK_PREFIX.length),
+      batchKey: item.batch?.S,
+      data: item.data?.S,
+    }));
   }
 
   // ---- DynamoDB plumbing ----------------------------------------------------------
@@ -678,6 +778,20 @@ function sealRefusal(key: string, height: number, offset: number, current: Item 
 }
 
 // ---- helpers --------------------------------------------------------------------
+
+function lenientJson(attr: AttributeValue | undefined): unknown {
+  if (attr?.S === undefined) return undefined;
+  try {
+    return JSON.parse(attr.S);
+  } catch {
+    return undefined;
+  }
+}
+
+function lenientInteger(attr: AttributeValue | undefined): number | undefined {
+  const n = attr?.N === undefined ? Number.NaN : Number(attr.N);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
 
 /** Field readers over a raw item; every failure is turned into one StoreInvariantError by decode. */
 class ItemReader {

@@ -87,10 +87,10 @@ describe("npm start keeps its data across restarts", () => {
       department: "hf-haikou",
       batchRoot: batchRootOf(records),
     });
-    const receipt = await fetch(`${url}/v1/entries`, { method: "POST", headers: { ...headers }, body }).then(
-      (r) => r.json(),
-    );
-    const id = receipt.entries[0].id as string;
+    const receipt = (await fetch(`${url}/v1/entries`, { method: "POST", headers: { ...headers }, body }).then((r) =>
+      r.json(),
+    )) as { entries: Array<{ id: string }> };
+    const id = receipt.entries[0]?.id as string;
 
     // The timer seals within a few intervals.
     const auditor = await LocalSigner.fromFile(keyFile(home, "auditor"), localKeyId("auditor"));
@@ -101,7 +101,7 @@ describe("npm start keeps its data across restarts", () => {
         signer: auditor,
         department: "auditor",
       });
-      return fetch(`${url}/v1/entries/${id}`, { headers: { ...h } }).then((r) => r.json());
+      return (await fetch(`${url}/v1/entries/${id}`, { headers: { ...h } }).then((r) => r.json())) as { status: string };
     };
     const deadline = Date.now() + 10_000;
     while ((await get()).status !== "sealed" && Date.now() < deadline)

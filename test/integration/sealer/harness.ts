@@ -1,0 +1,290 @@
+import { generateKeyPairSync } from "node:crypto";
+import { BatchWriteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { expect } from "vitest";
+import { type AuditReport, auditChain } from "../../../functions/shared/audit.js";
+import type { Caller } from "../../../functions/shared/caller.js";
+import { type Consortium, loadConsortium } from "../../../functions/shared/consortium.js";
+import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
+import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
+import type { Clock, LedgerStore, PublicKeyRecord, StoredBatch } from "../../../functions/shared/ports.js";
+import { type SealResult, sealBlock } from "../../../functions/shared/sealer.js";
+import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-store.js";
+import { scanAll } from "../../../functions/shared/store/snapshot.js";
+import type { Item } from "../../../functions/shared/store/table.js";
+import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
+import {
+  contentDigest,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type JsonValue,
+  MerkleTree,
+  recordHash,
+  toHex,
+  utf8,
+} from "../../../lib/chain/index.js";
+import { freshTable } from "../../support/dynalite.js";
+
+/**
+ * A ledger on a fresh dynalite table, driven through the real services — submitEntries
+ * with callers authenticated from real RFC 9421 signatures, sealBlock with a real
+ * Ed25519 sealer key — and checkLedger, the "no lost data" invariants every fault test
+ * ends with.
+ */
+
+export const LOG = "zhixin.test/sealer-faults";
+export const CERT = "housing-fund.deposit-certificate";
+export const DEPTS = ["hf-haikou", "hf-sanya"] as const;
+export type Dept = (typeof DEPTS)[number];
+
+/** Every call returns a time 1 ms later: receive times and seal times are distinct and repeatable. */
+export class TickClock implements Clock {
+  constructor(public ms = Date.parse("2026-11-21T08:00:00.000Z")) {}
+  now(): Date {
+    this.ms += 1;
+    return new Date(this.ms);
+  }
+}
+
+export interface Members {
+  keys: StaticKeyDirectory;
+  sealer: LocalSigner;
+  depts: Map<string, LocalSigner>;
+  consortium: Consortium;
+}
+
+/** Fresh Ed25519 keys for the two housing-fund departments and the sealer, and their trust bundle. */
+export async function makeMembers(): Promise<Members> {
+  const validFrom = "2026-01-01T00:00:00.000Z";
+  const records: PublicKeyRecord[] = [];
+  const signer = async (owner: string, role: PublicKeyRecord["role"]) => {
+    const s = new LocalSigner(`${owner}/key-1`, generateKeyPairSync("ed25519").privateKey);
+    records.push({ keyId: s.keyId, owner, role, alg: s.alg, spki: await s.publicKey(), validFrom });
+    return s;
+  };
+  const depts = new Map<string, LocalSigner>();
+  for (const d of DEPTS) depts.set(d, await signer(d, "department"));
+  const sealer = await signer("sealer", "sealer");
+  return {
+    keys: new StaticKeyDirectory(records),
+    sealer,
+    depts,
+    consortium: loadConsortium("consortium.example.json"),
+  };
+}
+
+export interface Ledger {
+  members: Members;
+  client: DynamoDBClient;
+  table: string;
+  /** The real store, unwrapped. */
+  store: DynamoDbLedgerStore;
+  clock: Clock;
+  /** Entry ids of every accepted submission, in submit order. */
+  submitted: string[];
+}
+
+export async function openLedger(
+  members: Members,
+  client: DynamoDBClient,
+  clock = new TickClock(),
+): Promise<Ledger> {
+  const table = await freshTable(client, "faults");
+  return { members, client, table, store: new DynamoDbLedgerStore(client, table), clock, submitted: [] };
+}
+
+export interface LedgerSnapshot {
+  members: Members;
+  client: DynamoDBClient;
+  items: Item[];
+  submitted: string[];
+  clockMs: number;
+}
+
+/** Every item of the ledger's table and where its clock stands, to start identical ledgers from. */
+export async function snapshotLedger(ledger: Ledger): Promise<LedgerSnapshot> {
+  if (!(ledger.clock instanceof TickClock)) throw new Error("only a TickClock ledger can be copied exactly");
+  return {
+    members: ledger.members,
+    client: ledger.client,
+    items: await scanAll(ledger.client, ledger.table),
+    submitted: [...ledger.submitted],
+    clockMs: ledger.clock.ms,
+  };
+}
+
+/** A fresh table holding exactly the snapshot's items, with the clock where it stood. */
+export async function restoreLedger(snapshot: LedgerSnapshot): Promise<Ledger> {
+  const ledger = await openLedger(snapshot.members, snapshot.client, new TickClock(snapshot.clockMs));
+  for (let i = 0; i < snapshot.items.length; i += 25) {
+    const requests = snapshot.items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    let pending: typeof requests | undefined = requests;
+    while (pending && pending.length > 0) {
+      const res = await snapshot.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [ledger.table]: pending } }),
+      );
+      pending = res.UnprocessedItems?.[ledger.table] as typeof requests | undefined;
+    }
+  }
+  ledger.submitted.push(...snapshot.submitted);
+  return ledger;
+}
+
+export type Records = Array<{ type: string; data: JsonValue }>;
+
+export function certificates(tag: string, n: number): Records {
+  return Array.from({ length: n }, (_, i) => ({
+    type: CERT,
+    data: { citizen: `${tag}-${i}`, months: 12 + i, status: "active" },
+  }));
+}
+
+export interface SignedSubmit {
+  caller: Caller;
+  body: Uint8Array;
+}
+
+/**
+ * A POST /v1/entries request signed by `dept`'s key, authenticated the way the API does:
+ * the Caller is what verifyRequest makes of the signed headers. Re-sending it is a
+ * client retry (same nonce, same signature).
+ */
+export async function signSubmit(
+  ledger: Ledger,
+  dept: Dept,
+  records: Records,
+  nonce: string,
+): Promise<SignedSubmit> {
+  const signer = ledger.members.depts.get(dept);
+  if (!signer) throw new Error(`no key for ${dept}`);
+  const body = utf8(JSON.stringify({ records }));
+  const now = ledger.clock.now();
+  const batchRoot = new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data)))).root();
+  const headers = await signRequest({
+    method: "POST",
+    path: "/v1/entries",
+    body,
+    signer,
+    department: dept,
+    nonce,
+    created: Math.floor(now.getTime() / 1000),
+    batchRoot,
+  });
+  const caller = verifyRequest(
+    { method: "POST", path: "/v1/entries", headers: { ...headers }, body },
+    { keys: ledger.members.keys, now, requireBatchRoot: true },
+  );
+  return { caller, body };
+}
+
+/** submitEntries against `store` (the real one unless a wrapper is given); records the ids. */
+export async function send(ledger: Ledger, request: SignedSubmit, store: LedgerStore = ledger.store) {
+  const receipt: Receipt = await submitEntries(request.caller, request.body, {
+    store,
+    consortium: ledger.members.consortium,
+    clock: ledger.clock,
+  });
+  ledger.submitted.push(...receipt.entries.map((e) => e.id));
+  return receipt;
+}
+
+/** Signs and sends one batch of `n` certificates. Nonces must be 16+ characters of [A-Za-z0-9_-]. */
+export async function submit(ledger: Ledger, dept: Dept, n: number, nonce: string, store?: LedgerStore) {
+  return send(ledger, await signSubmit(ledger, dept, certificates(nonce, n), nonce), store);
+}
+
+export function seal(ledger: Ledger, store: LedgerStore = ledger.store): Promise<SealResult> {
+  return sealBlock({ store, signer: ledger.members.sealer, clock: ledger.clock, log: LOG });
+}
+
+/** Seals until nothing is pending; returns every result. Bounded, so a sealer that never drains fails. */
+export async function drain(ledger: Ledger, store: LedgerStore = ledger.store): Promise<SealResult[]> {
+  const results: SealResult[] = [];
+  for (let i = 0; i < 50; i++) {
+    const r = await seal(ledger, store);
+    results.push(r);
+    if (!r.sealed && r.reason === "nothing-pending") return results;
+  }
+  throw new Error(`still sealing after 50 rounds: ${JSON.stringify(results.slice(-3))}`);
+}
+
+export function audit(ledger: Ledger): Promise<AuditReport> {
+  return auditChain({ source: ledger.store, keys: ledger.members.keys, log: LOG });
+}
+
+export interface LedgerFacts {
+  height: number;
+  /** Block height of each sealed entry id. */
+  sealedAt: Map<string, number>;
+  /** Page items under hashes that are no block's: pages of crashed or losing sealers. */
+  orphanPages: number;
+}
+
+/**
+ * The "no lost data" invariants, read back from the raw table and through the store:
+ *   - blocks 1..H, one item per height, each stored hash the hash of its header, each
+ *     prev the hash of the block before (genesis for 1): no gap, no fork;
+ *   - every submitted entry id is in exactly one block's pages, and nothing else is;
+ *   - every batch is sealed, at the height and offset where its envelopes sit in that
+ *     block's pages, and none is pending (no index attributes, empty pending list);
+ *   - the chain audit from height 1 is ok and checked exactly the submitted entries.
+ */
+export async function checkLedger(ledger: Ledger, expectedHeight?: number): Promise<LedgerFacts> {
+  const { store } = ledger;
+  const items = await scanAll(ledger.client, ledger.table);
+  const chainItems = items.filter((i) => i.pk?.S === "CHAIN");
+  const latest = await store.getLatestBlock();
+  const height = latest?.header.height ?? 0;
+  if (expectedHeight !== undefined) expect(height).toBe(expectedHeight);
+  expect(chainItems).toHaveLength(height);
+
+  const blocks = await store.listBlocks(1, height);
+  expect(blocks.map((b) => b.header.height)).toEqual(Array.from({ length: height }, (_, i) => i + 1));
+  let prev = GENESIS_PREV;
+  const where = new Map<string, { height: number; position: number; batchKey: string }>();
+  const duplicates: string[] = [];
+  for (const block of blocks) {
+    expect(block.hash).toBe(toHex(hashBlockHeader(block.header)));
+    expect(block.header.prev).toBe(prev);
+    prev = block.hash;
+    const pages = await store.getBlockPages(block.hash, block.pageCount);
+    expect(pages).toHaveLength(block.pageCount);
+    const ids = pages.flatMap((p) => p.entryIds);
+    const keys = pages.flatMap((p) => p.batchKeys);
+    expect(ids).toHaveLength(block.header.count);
+    ids.forEach((id, position) => {
+      if (where.has(id)) duplicates.push(id);
+      where.set(id, { height: block.header.height, position, batchKey: keys[position] as string });
+    });
+  }
+  expect(duplicates, "entry ids sealed in more than one place").toEqual([]);
+  expect([...where.keys()].sort()).toEqual([...ledger.submitted].sort());
+
+  const batchKeys = items.filter((i) => i.pk?.S?.startsWith("B#")).map((i) => (i.pk?.S ?? "").slice(2));
+  const batches: StoredBatch[] = await store.getBatches(batchKeys);
+  expect(batches).toHaveLength(batchKeys.length);
+  for (const b of batches) {
+    expect(b.sealed, `batch ${b.key} is not sealed`).toBeDefined();
+    b.envelopes.forEach((e, i) => {
+      expect(where.get(e.id)).toEqual({
+        height: b.sealed?.height,
+        position: (b.sealed?.offset ?? Number.NaN) + i,
+        batchKey: b.key,
+      });
+    });
+  }
+  const indexed = items.filter((i) => i.gsi1pk !== undefined || i.gsi1sk !== undefined);
+  expect(indexed, "items still listed as pending").toEqual([]);
+  expect(await store.listPendingBatches(1000)).toEqual([]);
+  expect(await store.getPayloads(ledger.submitted)).toHaveLength(ledger.submitted.length);
+
+  const report = await audit(ledger);
+  expect(report.findings).toEqual([]);
+  expect(report).toMatchObject({ ok: true, blocksChecked: height, entriesChecked: ledger.submitted.length });
+
+  const blockHashes = new Set(blocks.map((b) => b.hash));
+  const orphanPages = items.filter(
+    (i) => i.pk?.S?.startsWith("G#") && !blockHashes.has((i.pk?.S ?? "").slice(2)),
+  ).length;
+  return { height, sealedAt: new Map([...where].map(([id, w]) => [id, w.height])), orphanPages };
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditEntry } from "../../../functions/shared/audit-entry.js";
+import { ApiError } from "../../../functions/shared/errors.js";
+import { readEntry } from "../../../functions/shared/reader.js";
+import { scanAll } from "../../../functions/shared/store/snapshot.js";
+import { contentDigest, entryIdFor, recordHash } from "../../../lib/chain/index.js";
+import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
+import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
+import {
+  audit,
+  certificates,
+  checkLedger,
+  drain,
+  type Ledger,
+  type LedgerSnapshot,
+  LOG,
+  makeMembers,
+  openLedger,
+  type Records,
+  restoreLedger,
+  type SignedSubmit,
+  seal,
+  send,
+  signSubmit,
+  snapshotLedger,
+  submit,
+} from "./harness.js";
+
+// Submit writes payloads, then commits the batch with one conditional put — its commit
+// point and replay guard (functions/shared/submit.ts). A client whose request died
+// retries it unchanged (same nonce, same signature). Whatever the crash point, the
+// entry exists once or not at all, and the retry either creates it or is refused
+// without changing a byte.
+
+let dynamo: LocalDynamo;
+let base: LedgerSnapshot;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  const ledger = await openLedger(await makeMembers(), dynamo.client);
+  await submit(ledger, "hf-sanya", 2, "earlier-sanya-batch-1");
+  expect(await seal(ledger)).toMatchObject({ sealed: true, height: 1 });
+  base = await snapshotLedger(ledger);
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const NONCE = "crashing-haikou-request-1";
+const RECORDS: Records = certificates("crashing", 3);
+
+/** The ids submit derives for RECORDS under NONCE — known without a receipt. */
+function idsOf(request: SignedSubmit, records: Records): string[] {
+  return records.map((r, i) =>
+    entryIdFor(request.caller.keyId, request.caller.nonce, i, recordHash(r.type, contentDigest(r.data))),
+  );
+}
+
+async function crashSubmit(ledger: Ledger, request: SignedSubmit, crash: CrashPoint): Promise<void> {
+  const dying = new FaultyStore(ledger.store, { crash });
+  await expect(send(ledger, request, dying)).rejects.toBeInstanceOf(CrashError);
+  await dying.idle();
+}
+
+async function readError(ledger: Ledger, request: SignedSubmit, id: string): Promise<unknown> {
+  return readEntry(request.caller, id, ledger.store).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe("a submit that dies before its commit point leaves no entry; the retry creates it", () => {
+  const points = [
+    { when: "before", method: "putPayloads", nth: 1 },
+    { when: "after", method: "putPayloads", nth: 1 },
+    { when: "before", method: "commitBatch", nth: 1 },
+  ] as const;
+  it.each(points)("crash $when $method", async (point) => {
+    const ledger = await restoreLedger(base);
+    const request = await signSubmit(ledger, "hf-haikou", RECORDS, NONCE);
+    const ids = idsOf(request, RECORDS);
+    await crashSubmit(ledger, request, point);
+
+    // Payload items may be left behind (they were written first), but no entry exists.
+    const payloadsLeft = await ledger.store.getPayloads(ids);
+    const payloadsWritten = point.method === "commitBatch" || point.when === "after";
+    expect(payloadsLeft).toHaveLength(payloadsWritten ? ids.length : 0);
+    expect(await ledger.store.getBatch(`${request.caller.keyId}#${NONCE}`)).toBeUndefined();
+    for (const id of ids) {
+      const error = await readError(ledger, request, id);
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).code).toBe("NOT_FOUND");
+      const entryReport = await auditEntry({ source: ledger.store, keys: ledger.members.keys, log: LOG }, id);
+      expect(entryReport).toMatchObject({ ok: false, status: "missing" });
+    }
+    // The sealer never sees it, and the chain is still sound.
+    expect(await seal(ledger)).toMatchObject({ sealed: false, reason: "nothing-pending" });
+    expect(await audit(ledger)).toMatchObject({ ok: true, blocksChecked: 1, entriesChecked: 2 });
+
+    // The client's retry — the very same signed request — is accepted.
+    const receipt = await send(ledger, request);
+    expect(receipt.entries.map((e) => e.id)).toEqual(ids);
+    const view = await readEntry(request.caller, ids[0] as string, ledger.store);
+    expect(view).toMatchObject({ status: "pending", payload: RECORDS[0]?.data });
+    expect(await seal(ledger)).toMatchObject({ sealed: true, height: 2, entries: 3 });
+    await checkLedger(ledger, 2);
+  });
+});
+
+describe("a submit that dies after its commit point has an entry; the retry is refused and changes nothing", () => {
+  it.each([{ when: "after", method: "commitBatch", nth: 1 }] as const)(
+    "crash $when $method",
+    async (point) => {
+      const ledger = await restoreLedger(base);
+      const request = await signSubmit(ledger, "hf-haikou", RECORDS, NONCE);
+      const ids = idsOf(request, RECORDS);
+      await crashSubmit(ledger, request, point);
+      // The client never saw the receipt, but the entries exist.
+      ledger.submitted.push(...ids);
+      expect(await readEntry(request.caller, ids[2] as string, ledger.store)).toMatchObject({
+        status: "pending",
+      });
+
+      const retry = async () => {
+        const before = await scanAll(ledger.client, ledger.table);
+        const error = await send(ledger, request).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ApiError);
+        expect((error as ApiError).code).toBe("NONCE_REPLAYED");
+        expect(await scanAll(ledger.client, ledger.table)).toEqual(before);
+      };
+      await retry();
+      expect(await seal(ledger)).toMatchObject({ sealed: true, height: 2, entries: 3 });
+      // Retried again once sealed: still refused, still nothing changed, still sealed once.
+      await retry();
+      expect(await seal(ledger)).toMatchObject({ sealed: false, reason: "nothing-pending" });
+      const facts = await checkLedger(ledger, 2);
+      for (const id of ids) expect(facts.sealedAt.get(id)).toBe(2);
+    },
+  );
+});
+
+describe("a refused replay that dies while removing its own payloads", () => {
+  it.each([
+    { when: "before", method: "getBatch", nth: 1 },
+    { when: "before", method: "deletePayloads", nth: 1 },
+  ] as const)("crash $when $method: its leftovers are not entries, the original is intact", async (point) => {
+    const ledger = await restoreLedger(base);
+    const original = await signSubmit(ledger, "hf-haikou", RECORDS, NONCE);
+    const ids = idsOf(original, RECORDS);
+    await send(ledger, original);
+    // Same nonce, other records: a replay with a body of its own (its signature is valid).
+    const other = certificates("replayed-other", 2);
+    const replay = await signSubmit(ledger, "hf-haikou", other, NONCE);
+    const strays = idsOf(replay, other);
+    await crashSubmit(ledger, replay, point);
+
+    expect(await ledger.store.getPayloads(strays)).toHaveLength(strays.length);
+    for (const id of strays) {
+      expect(((await readError(ledger, replay, id)) as ApiError).code).toBe("NOT_FOUND");
+    }
+    await drain(ledger);
+    const facts = await checkLedger(ledger, 2);
+    for (const id of ids) expect(facts.sealedAt.get(id)).toBe(2);
+    for (const id of strays) expect(facts.sealedAt.has(id)).toBe(false);
+  });
+});

@@ -1,0 +1,198 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  ChainError,
+  CompactRange,
+  consistencyProof,
+  fromHex,
+  hashChildren,
+  hashLeaf,
+  inclusionProof,
+  MerkleTree,
+  rootFromInclusionProof,
+  rootFromLeafHashes,
+  toHex,
+  verifyConsistency,
+  verifyInclusion,
+} from "../../../lib/chain/index.js";
+import { rfcVerifyConsistency, rfcVerifyInclusion } from "./rfc9162.js";
+
+// Known answers from public reference implementations, kept as data in
+// test/vectors/merkle (see each file's "source").
+
+interface TreeVectors {
+  leafInputs: string[];
+  nodeHashes: string[][];
+  roots: string[];
+  compactRanges: string[][];
+}
+
+interface InclusionCase {
+  description: string;
+  leafIndex: number;
+  treeSize: number;
+  leafHash: string;
+  proof: string[];
+  root: string;
+  expectedProofLength?: number;
+  error?: string;
+  wrong?: string;
+}
+
+interface ConsistencyCase {
+  description: string;
+  oldSize: number;
+  newSize: number;
+  oldRoot: string;
+  newRoot: string;
+  proof: string[];
+  expectedProofLength?: number;
+  error?: string;
+  wrong?: string;
+}
+
+type LargeCase = ({ kind: "inclusion" } & InclusionCase) | ({ kind: "consistency" } & ConsistencyCase);
+
+function load<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../../vectors/merkle/${name}`, import.meta.url), "utf8")) as T;
+}
+
+const tree = load<TreeVectors>("tree.json");
+const inclusion = load<{ cases: InclusionCase[] }>("inclusion.json").cases;
+const inclusionInvalid = load<{ cases: InclusionCase[] }>("inclusion-invalid.json").cases;
+const consistency = load<{ cases: ConsistencyCase[] }>("consistency.json").cases;
+const consistencyInvalid = load<{ cases: ConsistencyCase[] }>("consistency-invalid.json").cases;
+const large = load<{ cases: LargeCase[] }>("large-sizes.json").cases;
+
+const leafHashes = tree.leafInputs.map((d) => hashLeaf(fromHex(d)));
+const hexes = (hs: readonly Uint8Array[]): string[] => hs.map(toHex);
+
+/** Runs fn and returns the ChainError code it throws; fails the test if it returns or throws anything else. */
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ChainError) return e.code;
+    throw e;
+  }
+  throw new Error("expected a ChainError, but the call succeeded");
+}
+
+const isPosition = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
+
+function checkInclusion(c: InclusionCase): void {
+  const args = [fromHex(c.leafHash), c.leafIndex, c.treeSize, c.proof.map(fromHex), fromHex(c.root)] as const;
+  if (c.error === undefined) {
+    expect(() => verifyInclusion(...args)).not.toThrow();
+    expect(toHex(rootFromInclusionProof(args[0], args[1], args[2], args[3]))).toBe(c.root);
+  } else {
+    expect(codeOf(() => verifyInclusion(...args))).toBe(c.error);
+  }
+  // The RFC transcription must agree on valid / invalid (it knows nothing of codes).
+  if (isPosition(c.leafIndex) && isPosition(c.treeSize)) {
+    expect(rfcVerifyInclusion(BigInt(c.leafIndex), BigInt(c.treeSize), args[0], args[3], args[4])).toBe(
+      c.error === undefined,
+    );
+  }
+}
+
+function checkConsistency(c: ConsistencyCase): void {
+  const args = [c.oldSize, c.newSize, fromHex(c.oldRoot), fromHex(c.newRoot), c.proof.map(fromHex)] as const;
+  if (c.error === undefined) {
+    expect(() => verifyConsistency(...args)).not.toThrow();
+  } else {
+    expect(codeOf(() => verifyConsistency(...args))).toBe(c.error);
+  }
+  if (isPosition(c.oldSize) && isPosition(c.newSize)) {
+    expect(rfcVerifyConsistency(BigInt(c.oldSize), BigInt(c.newSize), args[2], args[3], args[4])).toBe(
+      c.error === undefined,
+    );
+  }
+}
+
+describe("the 8-entry reference tree (tree.json)", () => {
+  it("hashes the leaf inputs to the level-0 node hashes", () => {
+    expect(hexes(leafHashes)).toEqual(tree.nodeHashes[0]);
+  });
+
+  it("hashes each pair of level-k nodes to the level-(k+1) node", () => {
+    for (let k = 1; k < tree.nodeHashes.length; k++) {
+      const below = (tree.nodeHashes[k - 1] as string[]).map(fromHex);
+      const level = (tree.nodeHashes[k] as string[]).map((_, i) =>
+        toHex(hashChildren(below[2 * i] as Uint8Array, below[2 * i + 1] as Uint8Array)),
+      );
+      expect(level).toEqual(tree.nodeHashes[k]);
+    }
+  });
+
+  it.each(tree.roots.map((root, size) => ({ size, root })))(
+    "rootFromLeafHashes, MerkleTree and CompactRange give MTH(D[$size])",
+    ({ size, root }) => {
+      const prefix = leafHashes.slice(0, size);
+      expect(toHex(rootFromLeafHashes(prefix))).toBe(root);
+      expect(toHex(new MerkleTree(prefix).root())).toBe(root);
+      const range = CompactRange.empty();
+      range.appendAll(prefix);
+      expect(toHex(range.root())).toBe(root);
+      expect(range.state()).toEqual({ size, hashes: tree.compactRanges[size] });
+    },
+  );
+});
+
+describe("inclusion proofs (inclusion.json)", () => {
+  it.each(inclusion)("$description: generated by MerkleTree and inclusionProof", (c) => {
+    const prefix = leafHashes.slice(0, c.treeSize);
+    expect(toHex(prefix[c.leafIndex] as Uint8Array)).toBe(c.leafHash);
+    expect(hexes(new MerkleTree(prefix).inclusionProof(c.leafIndex))).toEqual(c.proof);
+    expect(hexes(inclusionProof(prefix, c.leafIndex))).toEqual(c.proof);
+  });
+
+  it.each(inclusion)("$description: verifies", checkInclusion);
+});
+
+describe("rejected inclusion proofs (inclusion-invalid.json)", () => {
+  it.each(inclusionInvalid)("$description → $error", checkInclusion);
+});
+
+describe("consistency proofs (consistency.json)", () => {
+  it.each(consistency)("$description: generated by MerkleTree and consistencyProof", (c) => {
+    const prefix = leafHashes.slice(0, c.newSize);
+    expect(toHex(rootFromLeafHashes(prefix.slice(0, c.oldSize)))).toBe(c.oldRoot);
+    expect(toHex(rootFromLeafHashes(prefix))).toBe(c.newRoot);
+    expect(hexes(new MerkleTree(prefix).consistencyProof(c.oldSize))).toEqual(c.proof);
+    expect(hexes(consistencyProof(prefix, c.oldSize))).toEqual(c.proof);
+  });
+
+  it.each(consistency)("$description: verifies", checkConsistency);
+});
+
+describe("rejected consistency proofs (consistency-invalid.json)", () => {
+  it.each(consistencyInvalid)("$description → $error", checkConsistency);
+});
+
+describe("sizes up to 2^53 - 1 (large-sizes.json)", () => {
+  it.each(large)("$kind $description", (c) => {
+    expect(c.proof.length === c.expectedProofLength).toBe(c.error === undefined);
+    if (c.kind === "inclusion") checkInclusion(c);
+    else checkConsistency(c);
+  });
+
+  // Only the one length the path needs is accepted: every other length up to 64 is
+  // refused as INVALID_PROOF_SIZE before any hashing.
+  it.each(large.filter((c) => c.error === undefined))("$kind $description: accepts no other length", (c) => {
+    const filler = fromHex("ab".repeat(32));
+    for (let length = 0; length <= 64; length++) {
+      if (length === c.expectedProofLength) continue;
+      const proof = Array.from({ length }, () => filler);
+      const code =
+        c.kind === "inclusion"
+          ? codeOf(() =>
+              verifyInclusion(fromHex(c.leafHash), c.leafIndex, c.treeSize, proof, fromHex(c.root)),
+            )
+          : codeOf(() =>
+              verifyConsistency(c.oldSize, c.newSize, fromHex(c.oldRoot), fromHex(c.newRoot), proof),
+            );
+      expect(code, `length ${length}`).toBe("INVALID_PROOF_SIZE");
+    }
+  });
+});
