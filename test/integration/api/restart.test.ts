@@ -87,8 +87,8 @@ describe("npm start keeps its data across restarts", () => {
       department: "hf-haikou",
       batchRoot: batchRootOf(records),
     });
-    const receipt = (await fetch(`${url}/v1/entries`, { method: "POST", headers: { ...headers }, body }).then((r) =>
-      r.json(),
+    const receipt = (await fetch(`${url}/v1/entries`, { method: "POST", headers: { ...headers }, body }).then(
+      (r) => r.json(),
     )) as { entries: Array<{ id: string }> };
     const id = receipt.entries[0]?.id as string;
 
@@ -101,7 +101,9 @@ describe("npm start keeps its data across restarts", () => {
         signer: auditor,
         department: "auditor",
       });
-      return (await fetch(`${url}/v1/entries/${id}`, { headers: { ...h } }).then((r) => r.json())) as { status: string };
+      return (await fetch(`${url}/v1/entries/${id}`, { headers: { ...h } }).then((r) => r.json())) as {
+        status: string;
+      };
     };
     const deadline = Date.now() + 10_000;
     while ((await get()).status !== "sealed" && Date.now() < deadline)

@@ -107,7 +107,7 @@ describe("an item that no longer parses is reported, not a crash", () => {
     const hash = (await get(itemKeys.block(2))).hash?.S as string;
     await withEdit(
       itemKeys.page(hash, 0),
-      (item) => ({ ...item, leaves: { B: (item.leaves?.B as Uint8Array).slice(0, 40) } }),
+      (item) => ({ ...item, leaves: { B: (item.leaves?.B ?? new Uint8Array(0)).slice(0, 40) } }),
       async () => {
         const chain = await verify({});
         expect(chain.status).toBe(200);
