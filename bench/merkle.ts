@@ -239,7 +239,7 @@ function run(): void {
   const left = sha256(Uint8Array.of(1));
   const right = sha256(Uint8Array.of(2));
   const fastPath = add(
-    "hashChildrenUnchecked (reused hasher)",
+    "hashChildrenUnchecked (sha256Node)",
     measure(() => {
       for (let i = 0; i < 20_000; i++) keep(hashChildrenUnchecked(left, right));
     }, LIGHT),
@@ -297,7 +297,7 @@ Speed-ups over merkletreejs ${packageVersion("merkletreejs")} (its time / ours, 
 
 Where a node hash goes (µs per 65-byte node):
   SHA-256 compression alone (2 blocks)        ${both(microseconds(compression), 2)}
-  hashChildrenUnchecked (reused hasher)       ${both(microseconds(fastPath), 2)}
+  hashChildrenUnchecked (sha256Node)       ${both(microseconds(fastPath), 2)}
   one-shot sha256()                           ${both(microseconds(oneShot), 2)}
 A proof here needs ${meanPathLength.toFixed(1)} node hashes, so compression alone caps verification at
   ${both(compressionBound, 1, "k")} proofs/s with @noble/hashes on this machine.

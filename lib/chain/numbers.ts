@@ -64,5 +64,7 @@ export function shiftRight(x: number, n: number): number {
 
 /** Bit n of x (0 = least significant). */
 export function bit(x: number, n: number): number {
+  // Most indices fit in 31 bits, where the bitwise form is exact and far cheaper.
+  if (x <= 0x7fffffff && n < 31) return (x >> n) & 1;
   return shiftRight(x, n) % 2;
 }

@@ -72,7 +72,7 @@ describe("hashLeaf", () => {
   });
 });
 
-describe("hashChildren and the reused-hasher fast path", () => {
+describe("hashChildren and the specialised node hash", () => {
   it("hashChildrenUnchecked(l, r) = SHA-256(0x01 || l || r)", () => {
     fc.assert(
       fc.property(hash32, hash32, (l, r) => {
