@@ -33,7 +33,10 @@ export interface Health {
 }
 
 /** Payload of the verify function: the whole chain, a height range, or one entry. */
-export type VerifyPayload = Record<string, never> | { from?: number; to?: number } | { entry: string };
+export type VerifyPayload =
+  | Record<string, never>
+  | { from?: number; to?: number; trustedCheckpoint?: string }
+  | { entry: string };
 
 export type VerifyReport =
   | AuditReport

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { extname, resolve } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, extname, join, resolve } from "node:path";
 import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
 import { ClientError, type VerifyPayload, type VerifyReport, ZhixinClient } from "./client.js";
 import { IdentityError, loadIdentity } from "./identity.js";
@@ -185,10 +185,31 @@ async function runVerify(ctx: Context, values: Values): Promise<number> {
     payload = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
   }
 
+  // A checkpoint kept from the last clean full audit (or given with --trust) pins the past.
+  const kept = join(ctx.home, "audit", "trusted-checkpoint");
+  const trustFile = optionalString(values, "trust");
+  const forget = values.forget === true;
+  if (!("entry" in payload)) {
+    const file = trustFile ?? (forget ? undefined : kept);
+    const note =
+      file === undefined
+        ? undefined
+        : await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+            if (e.code === "ENOENT" && trustFile === undefined) return undefined;
+            throw new UsageError(`cannot read the checkpoint ${file}: ${e.message}`, "verify");
+          });
+    if (note !== undefined) payload = { ...payload, trustedCheckpoint: note };
+  }
+
   const report = await ctx.anonymousClient().verify(payload);
   if ("error" in report) throw new ClientError(report.error.code, report.error.message);
   printJson(report);
   if (process.stderr.isTTY) process.stderr.write(`${verifySummary(report)}\n`);
+  const wholeChain = !("entry" in payload) && values.from === undefined && values.to === undefined;
+  if (report.ok && wholeChain && !forget && "checkpoint" in report && report.checkpoint) {
+    await mkdir(dirname(kept), { recursive: true, mode: 0o700 });
+    await writeFile(kept, report.checkpoint);
+  }
   return report.ok ? 0 : 1;
 }
 

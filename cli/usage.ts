@@ -100,11 +100,24 @@ ${AS_OPTION}`,
     details: `Runs the verify function of the local consortium and prints its report. Exit status 0
 when ok, 1 when there are findings.
 
+A chain cannot show on its own that its newest blocks were removed. So after every clean
+audit of the whole chain, the checkpoint of its last block (signed by the sealer) is kept
+in $ZHIXIN_HOME/audit/trusted-checkpoint, and the next audit requires the log to still
+reach it, with the same root (findings LOG_TRUNCATED, LOG_REWRITTEN).
+
 Options:
   --from <height>     first height to audit (default 1)
   --to <height>       last height to audit (default: the latest)
-  --entry <id>        check one entry: envelope, signature, inclusion proof, block`,
-    options: { from: { type: "string" }, to: { type: "string" }, entry: { type: "string" } },
+  --entry <id>        check one entry: envelope, signature, inclusion proof, block
+  --trust <file>      hold the log to this checkpoint instead of the kept one
+  --forget            neither use nor update the kept checkpoint`,
+    options: {
+      from: { type: "string" },
+      to: { type: "string" },
+      entry: { type: "string" },
+      trust: { type: "string" },
+      forget: { type: "boolean" },
+    },
     positionals: { min: 0, max: 0 },
   },
 } satisfies Record<string, CommandSpec>;

@@ -39,6 +39,11 @@ export interface AuditReport {
   /** Heights audited (inclusive); from > to when there is nothing to audit. */
   from: number;
   to: number;
+  /**
+   * The stored checkpoint of the last audited block. When `ok`, it has been verified
+   * with everything before it: keep it, and pass it as `trusted` to the next audit.
+   */
+  checkpoint?: string;
 }
 
 export interface AuditDeps {
@@ -100,6 +105,10 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     report.blocksChecked += result.blocksChecked;
     report.entriesChecked += result.entriesChecked;
     report.findings.push(...result.findings, ...loaded.flatMap((l) => l.findings));
+    if (blocks.length > 0) {
+      const newest = blocks[blocks.length - 1] as RawBlock;
+      if (newest.checkpoint !== undefined) report.checkpoint = newest.checkpoint;
+    }
     for (const b of blocks) {
       const header = b.header as { logSize?: unknown; logRoot?: unknown } | undefined;
       if (typeof header?.logSize === "number" && typeof header.logRoot === "string")

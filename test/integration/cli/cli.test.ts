@@ -1,10 +1,15 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { itemKeys } from "../../../functions/shared/store/table.js";
 import { type LocalConsortium, startLocalConsortium } from "../../../local/consortium-node.js";
@@ -267,6 +272,38 @@ describe("zhixin CLI against a local consortium", () => {
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
+  });
+
+  it("verify keeps the last clean checkpoint and catches removal of the newest block", async () => {
+    await zhixin(["seal"]);
+    const clean = await zhixin(["verify"]);
+    expect(clean.code).toBe(0);
+    const kept = await readFile(join(home, "audit", "trusted-checkpoint"), "utf8");
+    expect(kept).toBe(JSON.parse(clean.stdout).checkpoint);
+    const latest = JSON.parse((await zhixin(["block", "latest"])).stdout).header.height as number;
+
+    const key = itemKeys.block(latest);
+    const { Item } = await node.dynamo.client.send(new GetItemCommand({ TableName: node.table, Key: key }));
+    await node.dynamo.client.send(new DeleteItemCommand({ TableName: node.table, Key: key }));
+    try {
+      const truncated = await zhixin(["verify"]);
+      expect(truncated.code).toBe(1);
+      expect(JSON.parse(truncated.stdout).findings).toEqual([
+        expect.objectContaining({ code: "LOG_TRUNCATED" }),
+      ]);
+      // Without the kept checkpoint the chain alone looks fine — which is why it is kept.
+      expect((await zhixin(["verify", "--forget"])).code).toBe(0);
+      const given = await zhixin([
+        "verify",
+        "--forget",
+        "--trust",
+        join(home, "audit", "trusted-checkpoint"),
+      ]);
+      expect(given.code).toBe(1);
+    } finally {
+      if (Item) await node.dynamo.client.send(new PutItemCommand({ TableName: node.table, Item }));
+    }
+    expect((await zhixin(["verify"])).code).toBe(0);
   });
 
   it("verify exits 1 with findings once a stored payload is altered", async () => {
