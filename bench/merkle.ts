@@ -1,14 +1,7 @@
 import { createHash } from "node:crypto";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { MerkleTree as MerkleTreeJs } from "merkletreejs";
-import {
-  CompactRange,
-  equalBytes,
-  hashLeaf,
-  MerkleTree,
-  rootFromLeafHashes,
-  verifyInclusion,
-} from "../lib/chain/index.js";
+import { CompactRange, equalBytes, hashLeaf, MerkleTree, rootFromLeafHashes, verifyInclusion } from "#chain";
 import { hashChildrenUnchecked } from "../lib/chain/rfc6962.js";
 import { type BenchModule, measure, packageVersion, printTable, type Row, seededBytes } from "./harness.js";
 

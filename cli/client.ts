@@ -1,3 +1,4 @@
+import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
 import type { AuditReport } from "../functions/shared/audit.js";
 import type { EntryAuditReport } from "../functions/shared/audit-entry.js";
 import { signRequest } from "../functions/shared/http-signature/index.js";
@@ -5,7 +6,6 @@ import type { Signer } from "../functions/shared/ports.js";
 import type { BlockView, EntryView } from "../functions/shared/reader.js";
 import type { SealResult } from "../functions/shared/sealer.js";
 import type { Receipt } from "../functions/shared/submit.js";
-import { contentDigest, type JsonValue, MerkleTree, recordHash } from "../lib/chain/index.js";
 
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health

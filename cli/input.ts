@@ -1,5 +1,5 @@
+import { canonicalJson, type JsonValue } from "#chain";
 import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../functions/shared/submit.js";
-import { canonicalJson, type JsonValue } from "../lib/chain/index.js";
 import { type SubmitRecord, submitBody } from "./client.js";
 
 /**

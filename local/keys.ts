@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { SignatureAlgorithm } from "#chain";
 import type { Consortium } from "../functions/shared/consortium.js";
 import { generateKeyFile, LocalSigner } from "../functions/shared/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
 import type { KeyRole, PublicKeyRecord } from "../functions/shared/ports.js";
-import type { SignatureAlgorithm } from "../lib/chain/index.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under

@@ -31,7 +31,7 @@ import {
   toBase64,
   toHex,
   utf8,
-} from "../lib/chain/index.js";
+} from "#chain";
 
 function ed25519(seedHex: string) {
   // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410 §7).

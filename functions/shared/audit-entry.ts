@@ -15,7 +15,7 @@ import {
   utf8,
   verifyBlocks,
   verifyInclusion,
-} from "../../lib/chain/index.js";
+} from "#chain";
 import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
 
 /**

@@ -15,7 +15,7 @@ import {
   toHex,
   type VerifyBlocksOptions,
   verifyBlocks,
-} from "../../lib/chain/index.js";
+} from "#chain";
 import { verifySignature } from "./crypto/verify.js";
 import { keyValidAt } from "./key-directory.js";
 import type { AuditSource, KeyDirectory, RawBatch, RawBlock } from "./ports.js";

@@ -1,4 +1,4 @@
-import type { SignatureAlgorithm } from "../../lib/chain/index.js";
+import type { SignatureAlgorithm } from "#chain";
 import type { KeyRole } from "./ports.js";
 
 /** Who made a request, as established by its verified RFC 9421 signature. */

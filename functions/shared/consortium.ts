@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { SIGNATURE_ALGORITHMS } from "../../lib/chain/index.js";
+import { SIGNATURE_ALGORITHMS } from "#chain";
 
 /**
  * The consortium file: one JSON document that local mode and the CDK stack both read

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { fromBase64, SIGNATURE_ALGORITHMS, toBase64 } from "../../lib/chain/index.js";
+import { fromBase64, SIGNATURE_ALGORITHMS, toBase64 } from "#chain";
 import { importPublicKey } from "./crypto/keys.js";
 import type { KeyDirectory, PublicKeyRecord } from "./ports.js";
 

@@ -1,9 +1,4 @@
-import type {
-  BlockHeader,
-  CompactRangeState,
-  EntryEnvelope,
-  SignatureAlgorithm,
-} from "../../lib/chain/index.js";
+import type { BlockHeader, CompactRangeState, EntryEnvelope, SignatureAlgorithm } from "#chain";
 
 /**
  * Ports: the small interfaces the submit, seal and verify logic is written against.

@@ -1,4 +1,4 @@
-import { type EntryEnvelope, entryLeafHash, MerkleTree, toHex } from "../../lib/chain/index.js";
+import { type EntryEnvelope, entryLeafHash, MerkleTree, toHex } from "#chain";
 import type { Caller } from "./caller.js";
 import { ApiError } from "./errors.js";
 import type { LedgerStore, StoredBlock } from "./ports.js";

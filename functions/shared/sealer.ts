@@ -14,7 +14,7 @@ import {
   rootFromLeafHashes,
   toBase64,
   toHex,
-} from "../../lib/chain/index.js";
+} from "#chain";
 import {
   type BlockPage,
   type Clock,

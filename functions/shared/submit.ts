@@ -11,7 +11,7 @@ import {
   recordHash,
   toBase64,
   toHex,
-} from "../../lib/chain/index.js";
+} from "#chain";
 import type { Caller } from "./caller.js";
 import { type Consortium, writersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";

@@ -23,7 +23,7 @@ import {
   toBase64,
   toHex,
   type VerifyBlocksOptions,
-} from "../../lib/chain/index.js";
+} from "#chain";
 
 /**
  * Builds valid chains of blocks in memory, signed with real Ed25519 keys, for tests

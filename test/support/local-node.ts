@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { contentDigest, MerkleTree, recordHash } from "#chain";
 import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
 import { signRequest } from "../../functions/shared/http-signature/index.js";
 import { scanAll } from "../../functions/shared/store/snapshot.js";
-import { contentDigest, MerkleTree, recordHash } from "../../lib/chain/index.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 

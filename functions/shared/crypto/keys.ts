@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+import type { SignatureAlgorithm } from "#chain";
 import { CryptoError } from "./errors.js";
 
 /** Every Zhixin signature (Ed25519, or ECDSA P-256 as r||s) is 64 bytes. */

@@ -5,7 +5,7 @@ import {
   SignCommand,
   type SigningAlgorithmSpec,
 } from "@aws-sdk/client-kms";
-import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+import type { SignatureAlgorithm } from "#chain";
 import type { Signer } from "../ports.js";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
+import type { SignatureAlgorithm } from "#chain";
 import type { Signer } from "../ports.js";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";

@@ -1,4 +1,4 @@
-import { BATCH_ROOT_HEADER, DEPARTMENT_HEADER } from "../../../lib/chain/index.js";
+import { BATCH_ROOT_HEADER, DEPARTMENT_HEADER } from "#chain";
 import { CONTENT_DIGEST_HEADER } from "./content-digest.js";
 
 /** Header names as they appear in signatures: lowercase (RFC 9421 §2.1). */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { toBase64 } from "../../../lib/chain/index.js";
+import { toBase64 } from "#chain";
 import { parseDictionary, StructuredFieldError } from "./structured-fields.js";
 
 /**

@@ -1,11 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  batchRootHeaderValue,
-  buildSignatureBase,
-  signatureBaseText,
-  toBase64,
-  utf8,
-} from "../../../lib/chain/index.js";
+import { batchRootHeaderValue, buildSignatureBase, signatureBaseText, toBase64, utf8 } from "#chain";
 import type { Signer } from "../ports.js";
 import {
   BATCH_ROOT_HEADER,

@@ -1,4 +1,4 @@
-import { fromBase64 } from "../../../lib/chain/index.js";
+import { fromBase64 } from "#chain";
 
 /**
  * A strict subset of RFC 8941 Structured Field Values: what Signature-Input, Signature

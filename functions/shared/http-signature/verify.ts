@@ -7,7 +7,7 @@ import {
   type SignatureParams,
   signatureBaseText,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import { CryptoError } from "../crypto/errors.js";
 import { SIGNATURE_SIZE } from "../crypto/keys.js";
 import { verifySignature } from "../crypto/verify.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromHex, verifyInclusion } from "../../../lib/chain/index.js";
+import { fromHex, verifyInclusion } from "#chain";
 import { batchRootOf, startTestNode, type TestNode, type TestRequest } from "../../support/local-node.js";
 
 // S1 end to end over HTTP with real signatures against dynalite, and every refusal of

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { contentDigest, type JsonValue, MerkleTree, recordHash, toHex } from "#chain";
 import { batchRoot, type SubmitRecord, submitBody } from "../../../cli/client.js";
 import { InputError, parseRecordInput, planBatches, TARGET_BODY_BYTES } from "../../../cli/input.js";
 import { combineReceipts } from "../../../cli/send-batches.js";
-import { contentDigest, type JsonValue, MerkleTree, recordHash, toHex } from "../../../lib/chain/index.js";
 
 // What `zhixin submit --file` accepts and how it cuts batches; no server needed.
 

@@ -1,6 +1,16 @@
 import { generateKeyPairSync } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect } from "vitest";
+import {
+  contentDigest,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type JsonValue,
+  MerkleTree,
+  recordHash,
+  toHex,
+  utf8,
+} from "#chain";
 import { type AuditReport, auditChain } from "../../../functions/shared/audit.js";
 import type { Caller } from "../../../functions/shared/caller.js";
 import { type Consortium, loadConsortium } from "../../../functions/shared/consortium.js";
@@ -13,16 +23,6 @@ import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-st
 import { scanAll } from "../../../functions/shared/store/snapshot.js";
 import type { Item } from "../../../functions/shared/store/table.js";
 import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
-import {
-  contentDigest,
-  GENESIS_PREV,
-  hashBlockHeader,
-  type JsonValue,
-  MerkleTree,
-  recordHash,
-  toHex,
-  utf8,
-} from "../../../lib/chain/index.js";
 import { freshTable } from "../../support/dynalite.js";
 
 /**

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentDigest, entryIdFor, recordHash } from "#chain";
 import { auditEntry } from "../../../functions/shared/audit-entry.js";
 import { ApiError } from "../../../functions/shared/errors.js";
 import { readEntry } from "../../../functions/shared/reader.js";
 import { scanAll } from "../../../functions/shared/store/snapshot.js";
-import { contentDigest, entryIdFor, recordHash } from "../../../lib/chain/index.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {

@@ -9,6 +9,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { BlockHeader, EntryEnvelope } from "#chain";
 import {
   type BlockPage,
   PAGE_SIZE,
@@ -29,7 +30,6 @@ import {
   PENDING_SHARDS,
   pendingShard,
 } from "../../../functions/shared/store/table.js";
-import type { BlockHeader, EntryEnvelope } from "../../../lib/chain/index.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 
 // ---- fixtures: plausible envelopes, batches and blocks -------------------------------

@@ -10,7 +10,7 @@ import {
   toBase64,
   toHex,
   verifyBlocks,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import { type FixtureKeys, makeChain, makeKeys, verifyOptions } from "../../support/chain-fixture.js";
 
 const keys = makeKeys();

@@ -10,7 +10,7 @@ import {
   toBase64,
   toHex,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 
 function codeOf(fn: () => unknown): string {
   try {

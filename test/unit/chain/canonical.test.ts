@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChainError, canonicalBytes, canonicalJson, toHex, utf8 } from "../../../lib/chain/index.js";
+import { ChainError, canonicalBytes, canonicalJson, toHex, utf8 } from "#chain";
 
 function codeOf(fn: () => unknown): string {
   try {

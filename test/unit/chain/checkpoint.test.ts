@@ -9,7 +9,6 @@ import {
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "../../../lib/chain/checkpoint.js";
 import {
   ChainError,
   emptyRoot,
@@ -20,7 +19,8 @@ import {
   toBase64,
   toHex,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
+import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "../../../lib/chain/checkpoint.js";
 import {
   formatVerifierKey,
   NOTE_SIGNATURE_TYPE_ECDSA,

@@ -9,7 +9,7 @@ import {
   rootFromLeafHashes,
   toHex,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 
 function expectCode(fn: () => unknown, code: ChainErrorCode): void {
   let thrown: unknown;

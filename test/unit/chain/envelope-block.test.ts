@@ -5,7 +5,7 @@ import {
   type EntryEnvelope,
   parseBlockHeader,
   parseEntryEnvelope,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import example from "../../vectors/formats/example.json" with { type: "json" };
 
 // Strict parsing of stored envelopes and headers: each malformed case says what is

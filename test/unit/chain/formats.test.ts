@@ -23,7 +23,7 @@ import {
   recordHash,
   toHex,
   verifyBlocks,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import example from "../../vectors/formats/example.json" with { type: "json" };
 
 // The worked example in docs/FORMATS.md, recomputed from its inputs: if a format

@@ -12,7 +12,7 @@ import {
   utf8,
   verifyConsistency,
   verifyInclusion,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 
 // Bad input is always a ChainError with a specific code, raised before any hashing.
 // Tests assert the code, never the message.

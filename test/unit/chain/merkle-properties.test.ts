@@ -7,7 +7,7 @@ import {
   toHex,
   verifyConsistency,
   verifyInclusion,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import {
   refLeafHash,
   rfcConsistencyPathLength,

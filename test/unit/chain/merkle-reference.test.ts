@@ -9,7 +9,7 @@ import {
   toHex,
   verifyConsistency,
   verifyInclusion,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import {
   RfcTree,
   refLeafHash,

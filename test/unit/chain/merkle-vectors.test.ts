@@ -14,7 +14,7 @@ import {
   toHex,
   verifyConsistency,
   verifyInclusion,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 import { rfcVerifyConsistency, rfcVerifyInclusion } from "./rfc9162.js";
 
 // Known answers from public reference implementations, kept as data in

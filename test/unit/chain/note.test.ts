@@ -9,7 +9,7 @@ import {
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChainError, fromBase64, fromHex, toBase64, toHex, utf8 } from "../../../lib/chain/index.js";
+import { ChainError, fromBase64, fromHex, toBase64, toHex, utf8 } from "#chain";
 import {
   formatSignedNote,
   formatVerifierKey,

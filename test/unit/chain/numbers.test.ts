@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChainError } from "../../../lib/chain/index.js";
+import { ChainError } from "#chain";
 // Internal helpers, not exported from the package: the verifier's bit arithmetic on
 // positions up to 2^53 - 1, which JavaScript's 32-bit bitwise operators cannot do.
 import {

@@ -11,7 +11,7 @@ import {
   sha256Bytes,
   toHex,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 // Not exported from the package: it skips the size checks. Pinned here because it
 // reuses one hasher and one input buffer across calls (see rfc6962.ts).
 import { hashChildrenUnchecked } from "../../../lib/chain/rfc6962.js";

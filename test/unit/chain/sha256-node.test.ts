@@ -1,7 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hashChildren, toHex } from "../../../lib/chain/index.js";
+import { hashChildren, toHex } from "#chain";
 import { sha256Node } from "../../../lib/chain/sha256-node.js";
 
 // The specialised node hash must be SHA-256(0x01 || left || right) exactly: checked

@@ -9,7 +9,7 @@ import {
   serializeSfString,
   serializeSignatureParams,
   signatureBaseText,
-} from "../../../lib/chain/index.js";
+} from "#chain";
 
 function codeOf(fn: () => unknown): string {
   try {

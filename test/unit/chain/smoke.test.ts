@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyRoot, toHex } from "../../../lib/chain/index.js";
+import { emptyRoot, toHex } from "#chain";
 
 describe("emptyRoot", () => {
   it("is SHA-256 of the empty string (RFC 9162 §2.1.1)", () => {

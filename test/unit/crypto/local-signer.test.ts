@@ -3,10 +3,10 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SignatureAlgorithm } from "#chain";
 import { CryptoError } from "../../../functions/shared/crypto/errors.js";
 import { generateKeyFile, LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
 import { verifySignature } from "../../../functions/shared/crypto/verify.js";
-import type { SignatureAlgorithm } from "../../../lib/chain/index.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -1,13 +1,5 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ApiError, type ApiErrorCode } from "../../../functions/shared/errors.js";
-import {
-  type IncomingRequest,
-  type SignRequestInput,
-  signRequest,
-  type VerifyRequestOptions,
-  verifyRequest,
-} from "../../../functions/shared/http-signature/index.js";
 import {
   type BatchPosition,
   checkEnvelopeBinding,
@@ -20,7 +12,15 @@ import {
   toBase64,
   toHex,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
+import { ApiError, type ApiErrorCode } from "../../../functions/shared/errors.js";
+import {
+  type IncomingRequest,
+  type SignRequestInput,
+  signRequest,
+  type VerifyRequestOptions,
+  verifyRequest,
+} from "../../../functions/shared/http-signature/index.js";
 import { MemoryKeyDirectory, makeKey, recording, type TestKey } from "./support.js";
 
 const NOW = new Date("2026-03-01T08:00:00.000Z");

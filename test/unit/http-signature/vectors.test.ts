@@ -1,11 +1,6 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { verifySignature } from "../../../functions/shared/crypto/verify.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
-import type { KeyRole, PublicKeyRecord } from "../../../functions/shared/ports.js";
 import {
   buildSignatureBase,
   fromBase64,
@@ -15,7 +10,12 @@ import {
   signatureBaseText,
   toBase64,
   utf8,
-} from "../../../lib/chain/index.js";
+} from "#chain";
+import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
+import { verifySignature } from "../../../functions/shared/crypto/verify.js";
+import { ApiError } from "../../../functions/shared/errors.js";
+import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
+import type { KeyRole, PublicKeyRecord } from "../../../functions/shared/ports.js";
 import { MemoryKeyDirectory } from "./support.js";
 
 const VECTORS = new URL("../../vectors/http-signature/", import.meta.url);
