@@ -96,14 +96,17 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   if (options.sealIntervalMs > 0) {
+    // Fixed rate, like the EventBridge schedule: the next tick is due one interval after
+    // the last one started, not after it ended, so a slow seal does not stretch the cycle.
     const tick = async () => {
+      const started = Date.now();
       try {
         const result = (await seal()) as { sealed: boolean; height: number; entries?: number };
         if (result.sealed) log(`sealed block ${result.height} (${result.entries} entries)`);
       } catch (e) {
         log(`seal failed: ${(e as Error).message}`);
       }
-      if (!stopped) timer = setTimeout(tick, options.sealIntervalMs);
+      if (!stopped) timer = setTimeout(tick, Math.max(0, options.sealIntervalMs - (Date.now() - started)));
     };
     timer = setTimeout(tick, options.sealIntervalMs);
   }

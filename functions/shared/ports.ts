@@ -49,6 +49,8 @@ export interface StoredBlock {
   logRange: CompactRangeState;
   /** Number of BlockPage items under this block's hash. */
   pageCount: number;
+  /** Set once every batch of the block is marked sealed: later seals need not finish it. */
+  finished?: boolean;
 }
 
 /** Up to PAGE_SIZE consecutive leaves of one block (keeps every item far below 400 KB). */
@@ -116,6 +118,11 @@ export interface LedgerStore {
    * batch is already sealed elsewhere (that would be a double seal) or does not exist.
    */
   markBatchSealed(key: string, height: number, offset: number): Promise<void>;
+  /**
+   * Records that every batch of block `height` is marked sealed, so that later seals
+   * skip re-reading them. Call only after all markBatchSealed calls succeeded. Idempotent.
+   */
+  markBlockFinished(height: number): Promise<void>;
 }
 
 /**

@@ -27,15 +27,16 @@ import {
 
 /**
  * Sealing one block (ARCHITECTURE §7):
- *   1. finish the latest block: mark its batches sealed (idempotent);
+ *   1. finish the latest block unless it is marked finished: mark its batches sealed
+ *      (idempotent), then mark the block finished;
  *   2. read pending batches (a possibly stale index), re-read them consistently and
  *      keep those still unsealed, in deterministic order (receivedAt, batch key);
  *   3. build the block: leaves, root, cumulative log root from the stored compact
  *      range, header, sealer signature, checkpoint; write its pages (keyed by the
  *      block hash, so a losing racer's pages never touch the winner's);
  *   4. COMMIT: one conditional put of block h+1. A racer that loses stops here;
- *   5. mark the new block's batches sealed — a crash here is finished by step 1 of
- *      the next run.
+ *   5. mark the new block's batches sealed, then the block finished — a crash here is
+ *      finished by step 1 of the next run.
  * A crash before 4 leaves only unreferenced pages; after 4, nothing that the next run
  * does not finish. Two sealers can both build h+1 but only one commit succeeds, so
  * the chain never forks, and no batch is in two blocks: step 1 always runs before a
@@ -61,7 +62,7 @@ export const DEFAULT_MAX_ENTRIES = 10_000;
 export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   const { store } = deps;
   const latest = await store.getLatestBlock();
-  if (latest) await finishBlock(store, latest);
+  if (latest && !latest.finished) await finishBlock(store, latest);
   const height = (latest?.header.height ?? 0) + 1;
 
   const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
@@ -121,6 +122,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
     return { sealed: false, reason: "lost-race", height };
   }
   await markSealed(store, height, batches);
+  await store.markBlockFinished(height);
   return { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
 }
 
@@ -141,6 +143,7 @@ export async function finishBlock(store: LedgerStore, block: StoredBlock): Promi
       .filter((b) => b.sealed === undefined)
       .map((b) => store.markBatchSealed(b.key, block.header.height, offsets.get(b.key) as number)),
   );
+  await store.markBlockFinished(block.header.height);
 }
 
 async function markSealed(store: LedgerStore, height: number, batches: StoredBatch[]): Promise<void> {

@@ -173,6 +173,10 @@ export class FaultyStore implements LedgerStore {
   commitBlock(block: StoredBlock): Promise<"committed" | "conflict"> {
     return this.run("commitBlock", () => this.inner.commitBlock(block));
   }
+  markBlockFinished(height: number): Promise<void> {
+    return this.run("markBlockFinished", () => this.inner.markBlockFinished(height));
+  }
+
   markBatchSealed(key: string, height: number, offset: number): Promise<void> {
     return this.run("markBatchSealed", () => this.inner.markBatchSealed(key, height, offset));
   }

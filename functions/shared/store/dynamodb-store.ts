@@ -341,6 +341,21 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     return blocks;
   }
 
+  async markBlockFinished(height: number): Promise<void> {
+    assertCount(height, "height");
+    // Only ever set on an existing block (never creates one), and setting it twice is harmless.
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: itemKeys.block(height),
+        UpdateExpression: "SET #finished = :true",
+        ConditionExpression: ITEM_EXISTS,
+        ExpressionAttributeNames: { "#pk": A.pk, "#finished": "finished" },
+        ExpressionAttributeValues: { ":true": { BOOL: true } },
+      }),
+    );
+  }
+
   async putBlockPages(blockHash: string, pages: readonly BlockPage[]): Promise<void> {
     // Unconditional: pages live under the block hash, so a losing sealer's pages land
     // beside (never over) the winner's, and a rerun rewrites identical items.
@@ -691,6 +706,7 @@ function parseBlockItem(item: Item): StoredBlock {
       checkpoint: r.string("checkpoint"),
       logRange,
       pageCount: r.integer("pageCount"),
+      ...(item.finished?.BOOL === true ? { finished: true } : {}),
     };
   });
 }

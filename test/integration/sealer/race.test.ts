@@ -234,7 +234,7 @@ describe("forced interleavings", () => {
     const slow = racerStore(ledger, {
       staleIndex: stale,
       hold: (c) => {
-        if (c.method !== "getBlockPages") return undefined;
+        if (c.method !== "listPendingBatches") return undefined;
         arrive();
         return gate;
       },
@@ -242,7 +242,8 @@ describe("forced interleavings", () => {
     const fast = racerStore(ledger, { staleIndex: stale });
     const slowRun = sealBlock({ store: slow, signer: members.sealer, clock: ledger.clock, log: LOG });
     await arrived;
-    expect(slow.calls.map((c) => c.method)).toEqual(["getLatestBlock", "getBlockPages"]);
+    // Block 1 is marked finished, so the next call after reading it is the pending list.
+    expect(slow.calls.map((c) => c.method)).toEqual(["getLatestBlock", "listPendingBatches"]);
     expect(await seal(ledger, fast)).toMatchObject({ sealed: true, height: 2, entries: 2 });
     await submit(ledger, "hf-haikou", 1, "stale-view-batch-3");
     release();

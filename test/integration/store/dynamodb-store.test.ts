@@ -514,6 +514,17 @@ describe("blocks", () => {
     expect(await countItems(dynamo.client, table)).toBe(0);
   });
 
+  it("markBlockFinished sets the flag idempotently, and never creates a block", async () => {
+    await store.commitBlock(makeBlock(1));
+    expect((await store.getBlock(1))?.finished).toBeUndefined();
+    await store.markBlockFinished(1);
+    await store.markBlockFinished(1);
+    expect(await store.getBlock(1)).toEqual({ ...makeBlock(1), finished: true });
+    expect((await store.getLatestBlock())?.finished).toBe(true);
+    await expect(store.markBlockFinished(7)).rejects.toThrow();
+    expect(await store.getBlock(7)).toBeUndefined();
+  });
+
   it("raise StoreInvariantError on a corrupted block item", async () => {
     await store.commitBlock(makeBlock(1));
     await dynamo.client.send(
