@@ -1,19 +1,14 @@
 import {
-  ChainError,
   type ChainPosition,
   CompactRange,
   type CompactRangeState,
-  checkEnvelopeBinding,
   type Finding,
-  fromBase64,
   fromHex,
   GENESIS_POSITION,
   MerkleTree,
   parseEntryEnvelope,
-  sha256Bytes,
-  toHex,
-  utf8,
   verifyBlocks,
+  verifyEnvelope,
   verifyInclusion,
 } from "#chain";
 import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
@@ -69,55 +64,11 @@ export async function auditEntry(deps: AuditDeps, entryId: string): Promise<Entr
   const options = verifyOptions(deps);
 
   if (batch.sealedHeight === undefined) {
-    const findings: Finding[] = [];
+    let findings: Finding[];
     try {
-      const envelope = parseEntryEnvelope(rawEnvelopes[position]);
-      try {
-        checkEnvelopeBinding(envelope);
-      } catch (e) {
-        const code =
-          e instanceof ChainError && e.code === "INVALID_FORMAT"
-            ? "SIGNATURE_BASE_INVALID"
-            : "BATCH_PROOF_INVALID";
-        findings.push({ code, entryId, message: (e as Error).message });
-      }
-      const sig = options.verifyEntrySignature?.(
-        envelope,
-        utf8(envelope.signatureBase),
-        fromBase64(envelope.signature),
-      );
-      if (sig === "unknown-key")
-        findings.push({
-          code: "KEY_UNKNOWN",
-          entryId,
-          found: envelope.keyId,
-          message: "department key is unknown",
-        });
-      else if (sig === "not-valid")
-        findings.push({
-          code: "KEY_NOT_VALID",
-          entryId,
-          found: envelope.keyId,
-          message: `key was not valid at ${envelope.receivedAt}`,
-        });
-      else if (sig === "invalid")
-        findings.push({
-          code: "ENTRY_SIGNATURE_INVALID",
-          entryId,
-          message: "department request signature does not verify",
-        });
-      if (payload.data === undefined)
-        findings.push({ code: "PAYLOAD_MISSING", entryId, message: "payload is missing" });
-      else if (toHex(sha256Bytes(utf8(payload.data))) !== envelope.contentDigest) {
-        findings.push({
-          code: "PAYLOAD_DIGEST_MISMATCH",
-          entryId,
-          expected: envelope.contentDigest,
-          message: "stored payload does not match the envelope's contentDigest",
-        });
-      }
+      findings = verifyEnvelope(parseEntryEnvelope(rawEnvelopes[position]), payload.data ?? null, options);
     } catch (e) {
-      findings.push({ code: "ENVELOPE_INVALID", entryId, message: (e as Error).message });
+      findings = [{ code: "ENVELOPE_INVALID", entryId, message: (e as Error).message }];
     }
     return { ok: findings.length === 0, entryId, status: "pending", findings };
   }

@@ -15,6 +15,7 @@ import {
   toBase64,
   toHex,
 } from "#chain";
+import { mapLimit } from "./concurrency.js";
 import {
   type BlockPage,
   type Clock,
@@ -137,23 +138,24 @@ export async function finishBlock(store: LedgerStore, block: StoredBlock): Promi
       position++;
     }
   }
-  const pending = await store.getBatches([...offsets.keys()]);
-  await Promise.all(
-    pending
-      .filter((b) => b.sealed === undefined)
-      .map((b) => store.markBatchSealed(b.key, block.header.height, offsets.get(b.key) as number)),
+  const pending = (await store.getBatches([...offsets.keys()])).filter((b) => b.sealed === undefined);
+  await mapLimit(pending, MARK_CONCURRENCY, (b) =>
+    store.markBatchSealed(b.key, block.header.height, offsets.get(b.key) as number),
   );
   await store.markBlockFinished(block.header.height);
 }
 
+/** Marks in flight at once: enough to overlap round trips, few enough not to queue on sockets. */
+const MARK_CONCURRENCY = 16;
+
 async function markSealed(store: LedgerStore, height: number, batches: StoredBatch[]): Promise<void> {
+  const marks: Array<{ key: string; offset: number }> = [];
   let offset = 0;
-  const marks: Array<Promise<void>> = [];
   for (const b of batches) {
-    marks.push(store.markBatchSealed(b.key, height, offset));
+    marks.push({ key: b.key, offset });
     offset += b.envelopes.length;
   }
-  await Promise.all(marks);
+  await mapLimit(marks, MARK_CONCURRENCY, (m) => store.markBatchSealed(m.key, height, m.offset));
 }
 
 async function collectPending(store: LedgerStore, maxEntries: number): Promise<StoredBatch[]> {

@@ -390,6 +390,23 @@ function checkEntry(
   } else {
     seen.set(envelope.id, entryIndex);
   }
+  findings.push(...verifyEnvelope(envelope, stored.payload, options, here));
+}
+
+/**
+ * The checks one entry passes on its own, sealed or not: its record's path to the signed
+ * batch root and its signature base (checkEnvelopeBinding), the department signature
+ * (through options.verifyEntrySignature), and the payload against its contentDigest
+ * (`payload`: the stored text; null if missing; undefined to skip). `at` is copied into
+ * every finding.
+ */
+export function verifyEnvelope(
+  envelope: EntryEnvelope,
+  payload: string | null | undefined,
+  options: Pick<VerifyBlocksOptions, "verifyEntrySignature">,
+  at: { height?: number; entryIndex?: number; entryId?: string } = { entryId: envelope.id },
+): Finding[] {
+  const findings: Finding[] = [];
   try {
     checkEnvelopeBinding(envelope);
   } catch (e) {
@@ -397,51 +414,50 @@ function checkEntry(
       e instanceof ChainError && e.code === "INVALID_FORMAT"
         ? "SIGNATURE_BASE_INVALID"
         : "BATCH_PROOF_INVALID";
-    findings.push({ code, ...here, message: (e as Error).message });
+    findings.push({ code, ...at, message: (e as Error).message });
   }
-  if (options.verifyEntrySignature) {
-    const result = options.verifyEntrySignature(
-      envelope,
-      utf8(envelope.signatureBase),
-      fromBase64(envelope.signature),
-    );
-    if (result === "unknown-key") {
-      findings.push({
-        code: "KEY_UNKNOWN",
-        ...here,
-        found: envelope.keyId,
-        message: "department key is unknown to the auditor",
-      });
-    } else if (result === "not-valid") {
-      findings.push({
-        code: "KEY_NOT_VALID",
-        ...here,
-        found: envelope.keyId,
-        message: `key was not valid at ${envelope.receivedAt}`,
-      });
-    } else if (result !== "ok") {
-      findings.push({
-        code: "ENTRY_SIGNATURE_INVALID",
-        ...here,
-        found: envelope.keyId,
-        message: "department request signature does not verify",
-      });
-    }
+  const result = options.verifyEntrySignature?.(
+    envelope,
+    utf8(envelope.signatureBase),
+    fromBase64(envelope.signature),
+  );
+  if (result === "unknown-key") {
+    findings.push({
+      code: "KEY_UNKNOWN",
+      ...at,
+      found: envelope.keyId,
+      message: "department key is unknown to the auditor",
+    });
+  } else if (result === "not-valid") {
+    findings.push({
+      code: "KEY_NOT_VALID",
+      ...at,
+      found: envelope.keyId,
+      message: `key was not valid at ${envelope.receivedAt}`,
+    });
+  } else if (result === "invalid") {
+    findings.push({
+      code: "ENTRY_SIGNATURE_INVALID",
+      ...at,
+      found: envelope.keyId,
+      message: "department request signature does not verify",
+    });
   }
-  if (stored.payload === null) {
-    findings.push({ code: "PAYLOAD_MISSING", ...here, message: "payload is missing" });
-  } else if (stored.payload !== undefined) {
-    const digest = toHex(sha256Bytes(utf8(stored.payload)));
+  if (payload === null) {
+    findings.push({ code: "PAYLOAD_MISSING", ...at, message: "payload is missing" });
+  } else if (payload !== undefined) {
+    const digest = toHex(sha256Bytes(utf8(payload)));
     if (digest !== envelope.contentDigest) {
       findings.push({
         code: "PAYLOAD_DIGEST_MISMATCH",
-        ...here,
+        ...at,
         expected: envelope.contentDigest,
         found: digest,
         message: "stored payload does not match the envelope's contentDigest",
       });
     }
   }
+  return findings;
 }
 
 function sameRange(a: CompactRangeState, b: CompactRangeState): boolean {

@@ -17,21 +17,30 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+// -1 marks a character that is not a hex digit.
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE[HEX_DIGITS.charCodeAt(i)] = i;
+  HEX_VALUE[HEX_DIGITS.toUpperCase().charCodeAt(i)] = i;
+}
+
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new ChainError(
-      "INVALID_ENCODING",
-      `not an even-length hex string: ${JSON.stringify(hex.slice(0, 80))}`,
-    );
-  }
+  const bad = () =>
+    new ChainError("INVALID_ENCODING", `not an even-length hex string: ${JSON.stringify(hex.slice(0, 80))}`);
+  if (hex.length % 2 !== 0) throw bad();
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const c1 = hex.charCodeAt(2 * i);
+    const c2 = hex.charCodeAt(2 * i + 1);
+    const hi = c1 < 128 ? (HEX_VALUE[c1] as number) : -1;
+    const lo = c2 < 128 ? (HEX_VALUE[c2] as number) : -1;
+    if (hi < 0 || lo < 0) throw bad();
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const B64_INDEX = new Map<string, number>([...B64].map((c, i) => [c, i]));
-
 /** Standard base64 with padding (RFC 4648 §4), as C2SP notes and RFC 9421 byte sequences use. */
 export function toBase64(bytes: Uint8Array): string {
   let out = "";
@@ -55,27 +64,41 @@ export function toBase64(bytes: Uint8Array): string {
   return out;
 }
 
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+
 /** Strict decoder: canonical padding required, no whitespace, no URL alphabet. */
 export function fromBase64(text: string): Uint8Array {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-    throw new ChainError("INVALID_ENCODING", "not canonical padded base64");
-  }
+  const bad = (why: string) => new ChainError("INVALID_ENCODING", why);
+  if (text.length % 4 !== 0) throw bad("not canonical padded base64");
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
   const out = new Uint8Array((text.length / 4) * 3 - pad);
+  const last = text.length - pad;
   let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    let n = 0;
-    for (let j = 0; j < 4; j++) {
-      const c = text[i + j] as string;
-      n = (n << 6) | (c === "=" ? 0 : (B64_INDEX.get(c) as number));
+  let n = 0;
+  for (let i = 0; i < last; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? (B64_VALUE[c] as number) : -1;
+    if (v < 0) throw bad("not canonical padded base64");
+    n = (n << 6) | v;
+    if ((i & 3) === 3) {
+      out[o++] = (n >> 16) & 255;
+      out[o++] = (n >> 8) & 255;
+      out[o++] = n & 255;
+      n = 0;
     }
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
   }
-  // Reject non-canonical encodings (non-zero bits hidden in the padding), so that one
-  // byte string has exactly one text form and signed text cannot be malleated.
-  if (toBase64(out) !== text) throw new ChainError("INVALID_ENCODING", "non-canonical base64");
+  // The tail group: 2 characters carry 1 byte (4 bits unused), 3 carry 2 (2 bits unused).
+  // Unused bits must be zero, so that one byte string has exactly one text form and
+  // signed text cannot be malleated.
+  if (pad === 2) {
+    if ((n & 0xf) !== 0) throw bad("non-canonical base64");
+    out[o++] = (n >> 4) & 255;
+  } else if (pad === 1) {
+    if ((n & 0x3) !== 0) throw bad("non-canonical base64");
+    out[o++] = (n >> 10) & 255;
+    out[o++] = (n >> 2) & 255;
+  }
   return out;
 }
 

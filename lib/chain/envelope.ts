@@ -162,6 +162,15 @@ export function parseEntryEnvelope(value: unknown): EntryEnvelope {
   };
 }
 
+// Every entry of a batch carries the same signature base, and audits walk entries in
+// batch order: remembering the last parse saves re-parsing it for each sibling. The
+// parse is a pure function of the text, so the cache cannot change a result.
+let lastBase: { text: string; parsed: ReturnType<typeof parseSignatureBase> } | undefined;
+function parseSignatureBaseCached(text: string): ReturnType<typeof parseSignatureBase> {
+  if (lastBase?.text !== text) lastBase = { text, parsed: parseSignatureBase(text) };
+  return lastBase.parsed;
+}
+
 /** The header a department signs over its batch root, and its RFC 8941 byte-sequence value. */
 export const BATCH_ROOT_HEADER = "zhixin-batch-root";
 export const DEPARTMENT_HEADER = "zhixin-department";
@@ -186,7 +195,7 @@ export function checkEnvelopeBinding(envelope: EntryEnvelope): void {
     batch.path.map(fromHex),
     fromHex(batch.root),
   );
-  const base = parseSignatureBase(envelope.signatureBase);
+  const base = parseSignatureBaseCached(envelope.signatureBase);
   const component = new Map(base.components);
   const want: Array<[string, string]> = [
     ["@method", "POST"],

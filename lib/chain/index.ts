@@ -16,6 +16,7 @@ export {
   type SignatureCheck,
   type VerifyBlocksOptions,
   verifyBlocks,
+  verifyEnvelope,
 } from "./audit.js";
 export {
   BLOCK_HEADER_TAG,

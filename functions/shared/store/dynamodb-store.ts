@@ -21,6 +21,7 @@ import {
   parseEntryEnvelope,
   SIGNATURE_ALGORITHMS,
 } from "#chain";
+import { mapLimit } from "../concurrency.js";
 import {
   type AuditSource,
   type BlockPage,
@@ -326,17 +327,7 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     assertCount(toHeight, "toHeight");
     if (fromHeight > toHeight) return [];
     const blocks: StoredBlock[] = [];
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      KeyConditionExpression: "#pk = :chain AND #sk BETWEEN :from AND :to",
-      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
-      ExpressionAttributeValues: {
-        ":chain": { S: CHAIN_PK },
-        ":from": { S: heightSortKey(fromHeight) },
-        ":to": { S: heightSortKey(toHeight) },
-      },
-      ConsistentRead: true,
-    };
+    const input = this.blockRangeQuery(fromHeight, toHeight);
     for await (const item of this.query(input)) blocks.push(parseBlockItem(item));
     return blocks;
   }
@@ -372,17 +363,7 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     assertCount(pageCount, "pageCount");
     if (pageCount === 0) return [];
     const pages: BlockPage[] = [];
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      KeyConditionExpression: "#pk = :block AND #sk BETWEEN :first AND :last",
-      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
-      ExpressionAttributeValues: {
-        ":block": { S: itemKeys.page(blockHash, 0).pk.S },
-        ":first": { S: pageSortKey(0) },
-        ":last": { S: pageSortKey(Math.min(pageCount - 1, MAX_PAGE_NUMBER)) },
-      },
-      ConsistentRead: true,
-    };
+    const input = this.pagesQuery(blockHash, pageCount);
     for await (const item of this.query(input)) pages.push(parsePageItem(item));
     return pages;
   }
@@ -411,17 +392,7 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     assertCount(toHeight, "toHeight");
     if (fromHeight > toHeight) return [];
     const blocks: RawBlock[] = [];
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      KeyConditionExpression: "#pk = :chain AND #sk BETWEEN :from AND :to",
-      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
-      ExpressionAttributeValues: {
-        ":chain": { S: CHAIN_PK },
-        ":from": { S: heightSortKey(fromHeight) },
-        ":to": { S: heightSortKey(toHeight) },
-      },
-      ConsistentRead: true,
-    };
+    const input = this.blockRangeQuery(fromHeight, toHeight);
     for await (const item of this.query(input)) {
       const height = Number((item[A.sk]?.S ?? "").slice(BLOCK_SK_PREFIX.length));
       if (!Number.isSafeInteger(height)) continue;
@@ -441,17 +412,7 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   async getRawPages(blockHash: string, pageCount: number): Promise<RawPage[]> {
     if (!Number.isSafeInteger(pageCount) || pageCount <= 0) return [];
     const pages: RawPage[] = [];
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      KeyConditionExpression: "#pk = :block AND #sk BETWEEN :first AND :last",
-      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
-      ExpressionAttributeValues: {
-        ":block": { S: itemKeys.page(blockHash, 0).pk.S },
-        ":first": { S: pageSortKey(0) },
-        ":last": { S: pageSortKey(Math.min(pageCount - 1, MAX_PAGE_NUMBER)) },
-      },
-      ConsistentRead: true,
-    };
+    const input = this.pagesQuery(blockHash, pageCount);
     for await (const item of this.query(input)) {
       pages.push({
         page: Number((item[A.sk]?.S ?? "").slice(PAGE_SK_PREFIX.length)),
@@ -483,6 +444,36 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   }
 
   // ---- DynamoDB plumbing ----------------------------------------------------------
+
+  /** Block items with heights from..to, ascending, strongly consistent. */
+  private blockRangeQuery(fromHeight: number, toHeight: number): QueryCommandInput {
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :chain AND #sk BETWEEN :from AND :to",
+      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
+      ExpressionAttributeValues: {
+        ":chain": { S: CHAIN_PK },
+        ":from": { S: heightSortKey(fromHeight) },
+        ":to": { S: heightSortKey(toHeight) },
+      },
+      ConsistentRead: true,
+    };
+  }
+
+  /** Page items 0..pageCount-1 under a block hash, in page order, strongly consistent. */
+  private pagesQuery(blockHash: string, pageCount: number): QueryCommandInput {
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :block AND #sk BETWEEN :first AND :last",
+      ExpressionAttributeNames: { "#pk": A.pk, "#sk": A.sk },
+      ExpressionAttributeValues: {
+        ":block": { S: itemKeys.page(blockHash, 0).pk.S },
+        ":first": { S: pageSortKey(0) },
+        ":last": { S: pageSortKey(Math.min(pageCount - 1, MAX_PAGE_NUMBER)) },
+      },
+      ConsistentRead: true,
+    };
+  }
 
   private async getItem(key: ItemKey): Promise<Item | undefined> {
     const res = await this.client.send(
@@ -898,16 +889,6 @@ function assertCount(n: number, what: string, min = 0): void {
 }
 
 /** fn over every item with at most `limit` calls in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
