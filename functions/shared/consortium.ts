@@ -19,11 +19,54 @@ const RecordTypeName = z
   );
 const Alg = z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]);
 
+/**
+ * Who may assume a member's IAM role on AWS: a 12-digit account id (its root, i.e. any
+ * principal the account delegates to) or an IAM role/user ARN. Local mode ignores it;
+ * the CDK stack requires it for every member.
+ */
+const Principal = z
+  .string()
+  .regex(
+    /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]{1,512}|user\/[\w+=,.@/-]{1,512}))$/,
+    "a 12-digit AWS account id, or an IAM role or user ARN",
+  );
+
 const Member = z.object({
   id: Identifier,
   name: z.string().min(1).max(200),
   alg: Alg.default("ed25519"),
+  principal: Principal.optional(),
 });
+
+/** Settings only the AWS stack uses; every one has a default. */
+const AwsSettings = z
+  .object({
+    /** EventBridge rate of the sealer, in minutes (EventBridge's finest rate is 1 minute). */
+    sealEveryMinutes: z.number().int().min(1).max(60).default(1),
+    /** Inside one invocation the sealer keeps sealing every this many seconds, to cut latency (0: once). */
+    sealLoopSeconds: z.number().int().min(0).max(50).default(10),
+    /** API Gateway default route throttling. */
+    throttle: z
+      .object({
+        rateLimit: z.number().positive().default(200),
+        burstLimit: z.number().int().positive().default(400),
+      })
+      .default({ rateLimit: 200, burstLimit: 400 }),
+    /** Days to keep function and access logs. */
+    logRetentionDays: z.number().int().positive().default(365),
+    /** Alarm when the oldest pending entry is older than this many seconds. */
+    maxPendingAgeSeconds: z.number().int().positive().default(300),
+    /** Hours between scheduled audits of the whole chain (0: none). */
+    auditEveryHours: z.number().int().min(0).max(168).default(24),
+  })
+  .default({
+    sealEveryMinutes: 1,
+    sealLoopSeconds: 10,
+    throttle: { rateLimit: 200, burstLimit: 400 },
+    logRetentionDays: 365,
+    maxPendingAgeSeconds: 300,
+    auditEveryHours: 24,
+  });
 
 export const ConsortiumSchema = z
   .object({
@@ -34,6 +77,7 @@ export const ConsortiumSchema = z
     sealer: z.object({ alg: z.literal("ed25519").default("ed25519") }).default({ alg: "ed25519" }),
     departments: z.array(Member.extend({ witness: z.boolean().default(false) })).min(1),
     auditors: z.array(Member).default([]),
+    aws: AwsSettings,
     recordTypes: z
       .array(
         z.object({
