@@ -184,24 +184,10 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   // ---- batches --------------------------------------------------------------------
 
   async commitBatch(batch: StoredBatch): Promise<"committed" | "replayed"> {
-    const item = batchItem(batch);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          // Replay guard and commit point in one write: two submits with the same
-          // (keyId, nonce) — a replay, or a client retry racing the original — cannot both
-          // create the batch, and the loser must not overwrite the winner's envelopes.
-          ConditionExpression: ITEM_IS_NEW,
-          ExpressionAttributeNames: { "#pk": A.pk },
-        }),
-      );
-      return "committed";
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return "replayed";
-      throw err;
-    }
+    // Replay guard and commit point in one write: two submits with the same
+    // (keyId, nonce) — a replay, or a client retry racing the original — cannot both
+    // create the batch, and the loser must not overwrite the winner's envelopes.
+    return (await this.putIfNew(batchItem(batch))) ? "committed" : "replayed";
   }
 
   async getBatch(key: string): Promise<StoredBatch | undefined> {
@@ -280,24 +266,10 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   // ---- blocks ---------------------------------------------------------------------
 
   async commitBlock(block: StoredBlock): Promise<"committed" | "conflict"> {
-    const item = blockItem(block);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          // Sealing's commit point: two sealers that both read block h as the latest
-          // race to put h+1; exactly one succeeds, the other must stop — no fork, and the
-          // loser's header never overwrites the winner's.
-          ConditionExpression: ITEM_IS_NEW,
-          ExpressionAttributeNames: { "#pk": A.pk },
-        }),
-      );
-      return "committed";
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return "conflict";
-      throw err;
-    }
+    // Sealing's commit point: two sealers that both read block h as the latest race to
+    // put h+1; exactly one succeeds, the other must stop — no fork, and the loser's
+    // header never overwrites the winner's.
+    return (await this.putIfNew(blockItem(block))) ? "committed" : "conflict";
   }
 
   async getLatestBlock(): Promise<StoredBlock | undefined> {
@@ -473,6 +445,24 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
       },
       ConsistentRead: true,
     };
+  }
+
+  /** PutItem only if no item has this key yet; false when one does. */
+  private async putIfNew(item: Item): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: ITEM_IS_NEW,
+          ExpressionAttributeNames: { "#pk": A.pk },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   private async getItem(key: ItemKey): Promise<Item | undefined> {
