@@ -60,11 +60,27 @@ export class ClientError extends Error {
   }
 }
 
+/** A request as it will be sent, for a TransportSigner. Header names are lowercase. */
+export interface OutgoingRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/**
+ * Signs a finished request for the transport — SigV4 for an IAM-authorised API
+ * (./sigv4.ts) — after the RFC 9421 headers are set; returns the headers to add.
+ */
+export type TransportSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
+
 export type ZhixinClientOptions = {
   /** Base URL of the API, e.g. http://127.0.0.1:8787 (a path prefix such as a stage is kept). */
   url: string;
   /** Milliseconds to wait for each response. Default 120 000. */
   timeoutMs?: number;
+  /** Applied to every request, signed or not. */
+  transport?: TransportSigner;
 } & (
   | {
       /** Signs every API request; its key must belong to `department`. */
@@ -94,6 +110,7 @@ export class ZhixinClient {
   readonly #base: URL;
   readonly #signer: Signer | undefined;
   readonly #timeoutMs: number;
+  readonly #transport: TransportSigner | undefined;
 
   constructor(options: ZhixinClientOptions) {
     let base: URL;
@@ -111,6 +128,7 @@ export class ZhixinClient {
     this.#signer = options.signer;
     this.department = options.department;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#transport = options.transport;
   }
 
   /** POST /v1/entries: one signed batch of 1..100 records. */
@@ -185,6 +203,18 @@ export class ZhixinClient {
           ...(options.batchRoot === undefined ? {} : { batchRoot: options.batchRoot }),
           signer: this.#signer,
           department: this.department,
+        }),
+      );
+    }
+
+    if (this.#transport) {
+      Object.assign(
+        headers,
+        await this.#transport({
+          method,
+          url: target,
+          headers: { ...headers },
+          ...(options.body === undefined ? {} : { body: options.body }),
         }),
       );
     }

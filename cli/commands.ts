@@ -1,8 +1,24 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
+import type { SignatureAlgorithm } from "#chain";
 import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
-import { ClientError, type VerifyPayload, type VerifyReport, ZhixinClient } from "./client.js";
-import { IdentityError, loadIdentity } from "./identity.js";
+import {
+  AwsCliError,
+  type AwsDeps,
+  type CredentialsProvider,
+  executeApiRegion,
+  explainAwsError,
+  regionOfArn,
+  resolveRegion,
+} from "./aws.js";
+import {
+  ClientError,
+  type TransportSigner,
+  type VerifyPayload,
+  type VerifyReport,
+  ZhixinClient,
+} from "./client.js";
+import { type Identity, IdentityError, loadIdentity } from "./identity.js";
 import { type Batch, InputError, parseRecordInput, planBatches } from "./input.js";
 import { ProgressBar } from "./progress.js";
 import { BatchesFailed, combineReceipts, sendBatches } from "./send-batches.js";
@@ -30,8 +46,9 @@ export async function runCommand(
   values: Values,
   positionals: string[],
   env: NodeJS.ProcessEnv,
+  deps: AwsDeps = {},
 ): Promise<number> {
-  const ctx = new Context(env);
+  const ctx = new Context(env, values, name, deps);
   try {
     return await RUNNERS[name](ctx, values, positionals);
   } catch (e) {
@@ -45,12 +62,25 @@ class Context {
   readonly url: string;
   readonly home: string;
   readonly consortiumFile: string;
+  /** The API is IAM-authorised: requests are SigV4-signed (--sigv4, ZHIXIN_SIGV4=1, or an execute-api URL). */
+  readonly sigv4: boolean;
   #consortium: Consortium | undefined;
+  #credentials: CredentialsProvider | undefined;
+  #transport: Promise<TransportSigner | undefined> | undefined;
 
-  constructor(env: NodeJS.ProcessEnv) {
+  constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly values: Values,
+    readonly command: CommandName,
+    readonly deps: AwsDeps,
+  ) {
     this.url = env.ZHIXIN_URL || DEFAULTS.url;
     this.home = resolve(env.ZHIXIN_HOME || DEFAULTS.home);
     this.consortiumFile = resolve(env.ZHIXIN_CONSORTIUM || DEFAULTS.consortium);
+    this.sigv4 =
+      values.sigv4 === true ||
+      ["1", "true", "yes"].includes((env.ZHIXIN_SIGV4 ?? "").toLowerCase()) ||
+      executeApiRegion(this.url) !== undefined;
   }
 
   get consortium(): Consortium {
@@ -58,45 +88,132 @@ class Context {
     return this.#consortium;
   }
 
-  /** A client with no identity: health and the local admin routes. */
-  anonymousClient(): ZhixinClient {
-    return new ZhixinClient({ url: this.url });
+  /** One provider for KMS, Lambda and SigV4, so credentials are resolved (and an SSO prompt shown) once. */
+  async credentials(): Promise<CredentialsProvider> {
+    if (this.deps.credentials) return this.deps.credentials;
+    if (!this.#credentials) {
+      const { fromNodeProviderChain } = await import("@aws-sdk/credential-providers");
+      this.#credentials = fromNodeProviderChain();
+    }
+    return this.#credentials;
   }
 
-  /** A client signing as `member`, or as the consortium's first auditor. */
-  async clientAs(member: string | undefined, command: string): Promise<ZhixinClient> {
+  /** --region, else the region in `arn`, else AWS_REGION / AWS_DEFAULT_REGION, else the SDK's (profile). */
+  region(arn?: string): string | undefined {
+    return resolveRegion(optionalString(this.values, "region"), arn && regionOfArn(arn), this.env);
+  }
+
+  /** SigV4 for the API, when it is IAM-authorised. */
+  transport(): Promise<TransportSigner | undefined> {
+    this.#transport ??= (async () => {
+      if (!this.sigv4) return undefined;
+      const { sigv4Signer } = await import("./sigv4.js");
+      const region = resolveRegion(
+        optionalString(this.values, "region"),
+        executeApiRegion(this.url),
+        this.env,
+      );
+      if (region === undefined) {
+        throw new UsageError(`cannot tell the AWS region of ${this.url} to SigV4-sign for: pass --region`);
+      }
+      const sign = sigv4Signer({ region, credentials: await this.credentials() });
+      return async (request) => {
+        try {
+          return await sign(request);
+        } catch (e) {
+          throw explainAwsError(e, { kind: "sigv4" });
+        }
+      };
+    })();
+    return this.#transport;
+  }
+
+  /** A client with no identity: health and the local admin routes. */
+  async anonymousClient(): Promise<ZhixinClient> {
+    const transport = await this.transport();
+    return new ZhixinClient({ url: this.url, ...(transport ? { transport } : {}) });
+  }
+
+  /** A client signing as --as (or the member of --kms-key's alias), or as the consortium's first auditor. */
+  async client(): Promise<ZhixinClient> {
+    const identity = await this.identity();
+    const transport = await this.transport();
+    return new ZhixinClient({ url: this.url, ...identity, ...(transport ? { transport } : {}) });
+  }
+
+  async identity(): Promise<Identity> {
+    const kmsKey = optionalString(this.values, "kms-key");
+    const as = optionalString(this.values, "as");
+    if (kmsKey !== undefined) {
+      const [{ kmsIdentity }, { KMSClient }] = await Promise.all([
+        import("./kms-identity.js"),
+        import("@aws-sdk/client-kms"),
+      ]);
+      const region = this.region(kmsKey);
+      const client =
+        this.deps.kmsClient?.(region) ??
+        new KMSClient({ ...(region ? { region } : {}), credentials: await this.credentials() });
+      return kmsIdentity({
+        kmsKey,
+        as,
+        keyId: optionalString(this.values, "key-id"),
+        alg: this.alg(),
+        client,
+        command: this.command,
+      });
+    }
+    for (const flag of ["key-id", "alg"]) {
+      if (this.values[flag] !== undefined) throw new UsageError(`--${flag} goes with --kms-key`);
+    }
+    return loadIdentity(this.home, this.member(as));
+  }
+
+  /** Checks --as against the consortium file; without it, the consortium's first auditor. */
+  member(as: string | undefined): string {
     const c = this.consortium;
     const members = [...c.departments.map((d) => d.id), ...c.auditors.map((a) => a.id)];
-    let id = member;
-    if (id === undefined) {
-      id = c.auditors[0]?.id;
-      if (id === undefined) {
-        throw new UsageError(
-          `${this.consortiumFile} names no auditor to read as; pass --as <member>`,
-          command,
-        );
+    if (as === undefined) {
+      const auditor = c.auditors[0]?.id;
+      if (auditor === undefined) {
+        throw new UsageError(`${this.consortiumFile} names no auditor to read as; pass --as <member>`);
       }
-    } else if (!members.includes(id)) {
+      return auditor;
+    }
+    if (!members.includes(as)) {
       throw new UsageError(
-        `--as ${id} is not a member of ${c.consortium} (${this.consortiumFile}); members: ${members.join(", ")}`,
-        command,
+        `--as ${as} is not a member of ${c.consortium} (${this.consortiumFile}); members: ${members.join(", ")}`,
       );
     }
-    const identity = await loadIdentity(this.home, id);
-    return new ZhixinClient({ url: this.url, ...identity });
+    return as;
+  }
+
+  alg(): SignatureAlgorithm | undefined {
+    const alg = optionalString(this.values, "alg");
+    if (alg === undefined || alg === "ed25519" || alg === "ecdsa-p256-sha256") return alg;
+    throw new UsageError(`--alg must be ed25519 or ecdsa-p256-sha256, got ${JSON.stringify(alg)}`);
+  }
+
+  /** The verify function's client; region from --region, the function ARN, or the environment. */
+  async lambdaClient(fn: string) {
+    const region = this.region(fn);
+    const injected = this.deps.lambdaClient?.(region);
+    if (injected) return injected;
+    const { LambdaClient } = await import("@aws-sdk/client-lambda");
+    return new LambdaClient({ ...(region ? { region } : {}), credentials: await this.credentials() });
   }
 }
 
 // ---- commands -------------------------------------------------------------------------
 
 async function runSubmit(ctx: Context, values: Values): Promise<number> {
-  const as = requireString(values, "as", "submit");
+  // With a KMS key the member may follow from its alias (see ./kms-identity.ts).
+  if (values["kms-key"] === undefined) requireString(values, "as", "submit");
   const type = requireString(values, "type", "submit");
   const file = requireString(values, "file", "submit");
   const concurrency =
     values.concurrency === undefined ? 4 : positiveInteger(values.concurrency, "--concurrency", "submit");
 
-  const client = await ctx.clientAs(as, "submit");
+  const client = await ctx.client();
   const input = parseInputFile(await readInput(file), file);
 
   if (input.format === "json") {
@@ -137,32 +254,37 @@ async function runSubmit(ctx: Context, values: Values): Promise<number> {
   }
 }
 
-async function runGet(ctx: Context, values: Values, [id]: string[]): Promise<number> {
+async function runGet(ctx: Context, _values: Values, [id]: string[]): Promise<number> {
   if (id === undefined || !/^[0-9a-f]{32}$/.test(id)) {
     throw new UsageError(`entry ids are 32 lowercase hex digits, got ${JSON.stringify(id ?? "")}`, "get");
   }
-  const client = await ctx.clientAs(optionalString(values, "as"), "get");
+  const client = await ctx.client();
   printJson(await client.getEntry(id));
   return 0;
 }
 
-async function runBlock(ctx: Context, values: Values, [which]: string[]): Promise<number> {
+async function runBlock(ctx: Context, _values: Values, [which]: string[]): Promise<number> {
   const height =
     which === undefined || which === "latest" ? "latest" : positiveInteger(which, "height", "block");
-  const client = await ctx.clientAs(optionalString(values, "as"), "block");
+  const client = await ctx.client();
   printJson(await client.block(height));
   return 0;
 }
 
-async function runCheckpoint(ctx: Context, values: Values): Promise<number> {
-  const client = await ctx.clientAs(optionalString(values, "as"), "checkpoint");
+async function runCheckpoint(ctx: Context): Promise<number> {
+  const client = await ctx.client();
   const note = await client.checkpoint();
   process.stdout.write(note.endsWith("\n") ? note : `${note}\n`);
   return 0;
 }
 
 async function runSeal(ctx: Context): Promise<number> {
-  printJson(await ctx.anonymousClient().seal());
+  if (ctx.sigv4) {
+    throw new UsageError(
+      "`zhixin seal` is for local mode: a deployed stack seals on its schedule (the seal-block function)",
+    );
+  }
+  printJson(await (await ctx.anonymousClient()).seal());
   return 0;
 }
 
@@ -201,7 +323,18 @@ async function runVerify(ctx: Context, values: Values): Promise<number> {
     if (note !== undefined) payload = { ...payload, trustedCheckpoint: note };
   }
 
-  const report = await ctx.anonymousClient().verify(payload);
+  const fn = optionalString(values, "function") ?? (ctx.env.ZHIXIN_VERIFY_FUNCTION || undefined);
+  let report: VerifyReport;
+  if (fn !== undefined) {
+    const { invokeVerifyFunction } = await import("./verify-function.js");
+    report = await invokeVerifyFunction(await ctx.lambdaClient(fn), fn, payload);
+  } else if (ctx.sigv4) {
+    throw new UsageError(
+      "on AWS, verify runs the stack's verify function: pass --function <name|arn> (or set ZHIXIN_VERIFY_FUNCTION)",
+    );
+  } else {
+    report = await (await ctx.anonymousClient()).verify(payload);
+  }
   if ("error" in report) throw new ClientError(report.error.code, report.error.message);
   printJson(report);
   if (process.stderr.isTTY) process.stderr.write(`${verifySummary(report)}\n`);
@@ -299,6 +432,10 @@ function printJson(value: unknown): void {
 
 function reportError(e: unknown, ctx: Context, command: string): number {
   if (e instanceof UsageError) return usageFailure(e.message, e.command ?? command);
+  if (e instanceof AwsCliError) {
+    process.stderr.write(`zhixin: ${e.message}\n`);
+    return 2;
+  }
   if (e instanceof InputError || e instanceof IdentityError || e instanceof ConsortiumFileError) {
     const hint = e instanceof ConsortiumFileError ? " (set ZHIXIN_CONSORTIUM)" : "";
     process.stderr.write(`zhixin: ${e.message}${hint}\n`);
@@ -306,7 +443,11 @@ function reportError(e: unknown, ctx: Context, command: string): number {
   }
   if (e instanceof ClientError) {
     if (e.code === "CONNECTION") {
-      process.stderr.write(`zhixin: cannot reach ${ctx.url} — is \`npm start\` running? (set ZHIXIN_URL)\n`);
+      process.stderr.write(
+        ctx.sigv4
+          ? `zhixin: ${e.message} (set ZHIXIN_URL to the stack's API URL)\n`
+          : `zhixin: cannot reach ${ctx.url} — is \`npm start\` running? (set ZHIXIN_URL)\n`,
+      );
       return 2;
     }
     if (e.code === "TIMEOUT" || e.code === "INVALID_URL") {
@@ -320,7 +461,11 @@ function reportError(e: unknown, ctx: Context, command: string): number {
     const hint =
       e.code === "ROUTE_NOT_FOUND" && (command === "seal" || command === "verify")
         ? ` (\`zhixin ${command}\` needs a local consortium: npm start)`
-        : "";
+        : e.code === "HTTP_403" && !ctx.sigv4
+          ? " (an IAM-authorised API wants SigV4: pass --sigv4 and --region, or set ZHIXIN_SIGV4=1)"
+          : e.code === "HTTP_403"
+            ? " (check that your role may call execute-api:Invoke on this route)"
+            : "";
     process.stderr.write(`zhixin: ${e.code}: ${e.message}${hint}\n`);
     return 1;
   }

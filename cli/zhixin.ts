@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { AwsDeps } from "./aws.js";
 import {
   COMMANDS,
   type CommandSpec,
@@ -10,14 +11,20 @@ import {
 } from "./usage.js";
 
 /**
- * `zhixin`: submit records, read entries, blocks and checkpoints, and (in local mode)
- * seal and verify. Run by bin/zhixin.js; main returns the exit status:
+ * `zhixin`: submit records, read entries, blocks and checkpoints, seal (local mode) and
+ * verify — against a local consortium or a deployed stack (KMS keys, SigV4, the verify
+ * function). Run by bin/zhixin.js; main returns the exit status:
  *   0  success
  *   1  the API refused the request, or verification found problems
- *   2  usage, input, key, or connection error
+ *   2  usage, input, key, credentials or connection error; a verify function that failed
  */
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  /** AWS clients and credentials for tests; the CLI builds its own otherwise. */
+  deps: AwsDeps = {},
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     process.stderr.write(topUsage());
@@ -76,5 +83,5 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   // Loaded only now: --help and usage errors need none of it.
   const { runCommand } = await import("./commands.js");
-  return runCommand(name, values, positionals, env);
+  return runCommand(name, values, positionals, env, deps);
 }

@@ -1,18 +1,37 @@
-import type { ScheduledEvent } from "aws-lambda";
-import { log } from "../shared/log.js";
-import { getRuntime } from "../shared/runtime.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Context, ScheduledEvent } from "aws-lambda";
+import { addLogContext, log } from "../shared/log.js";
+import { getSealerRuntime } from "../shared/runtime.js";
+import { publishSealMetrics, runSealer, type SealRunSummary } from "../shared/seal-run.js";
 import { type SealResult, sealBlock } from "../shared/sealer.js";
 
 /**
- * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`).
- * Seals one block, or reports that nothing was pending or that another sealer won.
- * A failure propagates, so the invocation counts as an error and the alarm sees it;
- * the next run finishes whatever this one committed (see functions/shared/sealer.ts).
+ * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`,
+ * with no context: they seal once and get the SealResult). In Lambda, with
+ * ZHIXIN_SEAL_LOOP_SECONDS > 0, it keeps sealing on that interval while the invocation
+ * has time (functions/shared/seal-run.ts) and returns a SealRunSummary. A failure
+ * propagates, so the invocation counts as an error and the alarm sees it; the next run
+ * finishes whatever this one committed (see functions/shared/sealer.ts).
  */
-export async function handler(_event?: ScheduledEvent | Record<string, never>): Promise<SealResult> {
-  const { store, sealer, clock, consortium } = await getRuntime();
-  if (!sealer) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
-  const result = await sealBlock({ store, signer: sealer, clock, log: consortium.log });
-  log(result.sealed ? "INFO" : "DEBUG", "seal", { ...result });
-  return result;
+export async function handler(
+  _event?: ScheduledEvent | Record<string, never>,
+  context?: Context,
+): Promise<SealResult | SealRunSummary> {
+  addLogContext(context);
+  const { store, sealer, clock, consortium, sealLoopMs } = await getSealerRuntime();
+  return runSealer({
+    seal: () => sealBlock({ store, signer: sealer, clock, log: consortium.log }),
+    ...(context && sealLoopMs > 0
+      ? {
+          loop: {
+            intervalMs: sealLoopMs,
+            remainingMs: () => context.getRemainingTimeInMillis(),
+            sleep: (ms: number) => sleep(ms),
+            now: Date.now,
+          },
+        }
+      : {}),
+    onSeal: (result) => log(result.sealed ? "INFO" : "DEBUG", "seal", { ...result }),
+    after: (seals) => publishSealMetrics({ store, clock, consortium: consortium.consortium }, seals),
+  });
 }

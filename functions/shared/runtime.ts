@@ -4,6 +4,7 @@ import { type Consortium, loadConsortium } from "./consortium.js";
 import { KmsSigner } from "./crypto/kms-signer.js";
 import { LocalSigner } from "./crypto/local-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
+import { kmsAlias, loadKmsKeyDirectory } from "./kms-key-directory.js";
 import {
   type AuditSource,
   type Clock,
@@ -15,16 +16,24 @@ import {
 import { DynamoDbLedgerStore } from "./store/dynamodb-store.js";
 
 /**
- * Wiring from the environment, shared by the three handlers. Read once per process
- * (per Lambda container) and kept: SDK clients are created once, keys parsed once.
+ * Wiring from the environment, shared by the three handlers. Built once per process
+ * (per Lambda container) and kept: SDK clients are created once, keys read once. A part
+ * that fails to build (KMS throttled at cold start, say) is built again on the next
+ * invocation rather than failing every invocation of the container.
  *
  *   ZHIXIN_TABLE               DynamoDB table name (required)
  *   ZHIXIN_DYNAMODB_ENDPOINT   DynamoDB endpoint override (local mode: dynalite)
  *   ZHIXIN_CONSORTIUM_FILE     consortium file (default ./consortium.json beside the bundle)
- *   ZHIXIN_KEYS_FILE           trust bundle of public keys (docs/FORMATS.md §5)
+ *   ZHIXIN_KEYS_SOURCE         "file" (default): the trust bundle is ZHIXIN_KEYS_FILE
+ *                              (docs/FORMATS.md §5); "kms": read from KMS at cold start,
+ *                              alias/zhixin/<consortium>/<member> (./kms-key-directory.ts)
+ *   ZHIXIN_KEYS_FILE           trust bundle file, with ZHIXIN_KEYS_SOURCE=file
  *   ZHIXIN_SEALER_KEY_FILE     sealer's PKCS#8 PEM key (local mode), or
  *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS)
- *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle
+ *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle (default: with a
+ *                              KMS key alias/zhixin/<consortium>/sealer, else sealer/key-1)
+ *   ZHIXIN_SEAL_LOOP_SECONDS   seal-block: keep sealing every this many seconds within one
+ *                              invocation (0 or unset: seal once)
  */
 export interface Runtime {
   store: LedgerStore & AuditSource;
@@ -34,47 +43,125 @@ export interface Runtime {
   sealer?: Signer;
 }
 
-let runtime: Promise<Runtime> | undefined;
-
-export function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
-  runtime ??= buildRuntime(env);
-  return runtime;
+/** What seal-block needs: no trust bundle (so its role needs no access to members' keys). */
+export interface SealerRuntime {
+  store: LedgerStore & AuditSource;
+  consortium: Consortium;
+  clock: Clock;
+  sealer: Signer;
+  /** ZHIXIN_SEAL_LOOP_SECONDS in milliseconds; 0: seal once per invocation. */
+  sealLoopMs: number;
 }
 
-async function buildRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
-  const table = required(env, "ZHIXIN_TABLE");
-  const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
-  const client = new DynamoDBClient(
-    endpoint
-      ? {
-          endpoint,
-          region: env.AWS_REGION ?? "local",
-          credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        }
-      : {},
+// Region and credentials from the Lambda environment; never called in local mode.
+const kms = new KMSClient({});
+
+interface Base {
+  store: LedgerStore & AuditSource;
+  consortium: Consortium;
+  clock: Clock;
+}
+
+let base: Promise<Base> | undefined;
+let keys: Promise<KeyDirectory> | undefined;
+let sealer: Promise<Signer | undefined> | undefined;
+
+export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const b = await getBase(env);
+  const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
+  return { ...b, keys: k, ...(s ? { sealer: s } : {}) };
+}
+
+export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Promise<SealerRuntime> {
+  const b = await getBase(env);
+  const s = await getSealer(env, b.consortium);
+  if (!s) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
+  return { ...b, sealer: s, sealLoopMs: sealLoopMs(env) };
+}
+
+function getBase(env: NodeJS.ProcessEnv): Promise<Base> {
+  base ??= retryable(
+    async () => {
+      const table = required(env, "ZHIXIN_TABLE");
+      const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
+      const client = new DynamoDBClient(
+        endpoint
+          ? {
+              endpoint,
+              region: env.AWS_REGION ?? "local",
+              credentials: { accessKeyId: "local", secretAccessKey: "local" },
+            }
+          : {},
+      );
+      const consortium = loadConsortium(
+        env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname,
+      );
+      return { store: new DynamoDbLedgerStore(client, table), consortium, clock: systemClock };
+    },
+    () => {
+      base = undefined;
+    },
   );
-  const consortium = loadConsortium(
-    env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname,
+  return base;
+}
+
+function getKeys(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<KeyDirectory> {
+  keys ??= retryable(
+    async () => {
+      const source = env.ZHIXIN_KEYS_SOURCE ?? "file";
+      if (source === "kms") return loadKmsKeyDirectory(kms, consortium, systemClock.now());
+      if (source === "file") return StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE"));
+      throw new Error(`ZHIXIN_KEYS_SOURCE must be "file" or "kms", got ${JSON.stringify(source)}`);
+    },
+    () => {
+      keys = undefined;
+    },
   );
-  const keys = StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE"));
-  let sealer: Signer | undefined;
-  const sealerKeyId = env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1";
-  if (env.ZHIXIN_SEALER_KEY_FILE) {
-    sealer = await LocalSigner.fromFile(env.ZHIXIN_SEALER_KEY_FILE, sealerKeyId, "ed25519");
-  } else if (env.ZHIXIN_SEALER_KMS_KEY) {
-    sealer = new KmsSigner(new KMSClient({}), {
-      keyId: sealerKeyId,
-      alg: "ed25519",
-      kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
-    });
+  return keys;
+}
+
+function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Signer | undefined> {
+  sealer ??= retryable(
+    async () => {
+      const alg = consortium.sealer.alg;
+      if (env.ZHIXIN_SEALER_KEY_FILE) {
+        return LocalSigner.fromFile(
+          env.ZHIXIN_SEALER_KEY_FILE,
+          env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1",
+          alg,
+        );
+      }
+      if (env.ZHIXIN_SEALER_KMS_KEY) {
+        return new KmsSigner(kms, {
+          keyId: env.ZHIXIN_SEALER_KEY_ID ?? kmsAlias(consortium.consortium, "sealer"),
+          alg,
+          kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
+        });
+      }
+      return undefined;
+    },
+    () => {
+      sealer = undefined;
+    },
+  );
+  return sealer;
+}
+
+/** ZHIXIN_SEAL_LOOP_SECONDS → milliseconds: a whole number of seconds, 0 to 50. */
+export function sealLoopMs(env: NodeJS.ProcessEnv): number {
+  const text = env.ZHIXIN_SEAL_LOOP_SECONDS ?? "";
+  if (text === "") return 0;
+  if (!/^\d{1,2}$/.test(text) || Number(text) > 50) {
+    throw new Error(`ZHIXIN_SEAL_LOOP_SECONDS must be 0 to 50 (seconds), got ${JSON.stringify(text)}`);
   }
-  return {
-    store: new DynamoDbLedgerStore(client, table),
-    keys,
-    consortium,
-    clock: systemClock,
-    ...(sealer ? { sealer } : {}),
-  };
+  return Number(text) * 1000;
+}
+
+/** The promise `build` returns, with `forget` called if it rejects (so the next call builds again). */
+function retryable<T>(build: () => Promise<T>, forget: () => void): Promise<T> {
+  const promise = build();
+  promise.catch(forget);
+  return promise;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -1,7 +1,9 @@
+import type { Context } from "aws-lambda";
 import { z } from "zod";
 import { type AuditReport, auditChain, openSealerCheckpoint, type TrustedState } from "../shared/audit.js";
 import { auditEntry, type EntryAuditReport } from "../shared/audit-entry.js";
-import { log } from "../shared/log.js";
+import { addLogContext, log } from "../shared/log.js";
+import { emitMetrics } from "../shared/metrics.js";
 import { getRuntime } from "../shared/runtime.js";
 
 /**
@@ -15,6 +17,7 @@ import { getRuntime } from "../shared/runtime.js";
  * root there (this is what shows removal of the newest blocks).
  * Returns the report; ok is false when there are findings. A bad payload returns
  * { ok: false, error: { code: "INVALID_PARAMETER", ... } } rather than throwing.
+ * Each audit emits AuditsRun and AuditFindings (functions/shared/metrics.ts).
  */
 const Payload = z.union([
   z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
@@ -35,7 +38,8 @@ const invalid = (message: string): InvalidPayload => ({
   error: { code: "INVALID_PARAMETER", message },
 });
 
-export async function handler(event: unknown): Promise<VerifyResult> {
+export async function handler(event: unknown, context?: Context): Promise<VerifyResult> {
+  addLogContext(context);
   const parsed = Payload.safeParse(event ?? {});
   if (!parsed.success) {
     return invalid(
@@ -61,5 +65,9 @@ export async function handler(event: unknown): Promise<VerifyResult> {
   }
   if (!report.ok)
     log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
+  emitMetrics(consortium.consortium, [
+    { name: "AuditsRun", unit: "Count", value: 1 },
+    { name: "AuditFindings", unit: "Count", value: report.findings.length },
+  ]);
   return report;
 }

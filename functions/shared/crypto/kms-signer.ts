@@ -32,6 +32,11 @@ const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KeySpec; signing: Signin
   "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256" },
 };
 
+/** The signature algorithm of each KMS key spec Zhixin signs with (the inverse of the table above). */
+export const KEY_SPEC_ALGORITHM: Partial<Record<KeySpec, SignatureAlgorithm>> = Object.fromEntries(
+  Object.entries(KMS_ALGORITHM).map(([alg, { spec }]) => [spec, alg as SignatureAlgorithm]),
+);
+
 export interface KmsSignerOptions {
   /** The key's id in the Zhixin key directory (what goes in `keyid=`). */
   keyId: string;

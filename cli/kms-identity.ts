@@ -1,0 +1,108 @@
+import { GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { SignatureAlgorithm } from "#chain";
+import { KmsSigner } from "../functions/shared/crypto/kms-signer.js";
+import { KEY_SPEC_ALGORITHM } from "../functions/shared/kms-key-directory.js";
+import type { Signer } from "../functions/shared/ports.js";
+import { AwsCliError, explainAwsError } from "./aws.js";
+import type { Identity } from "./identity.js";
+import { UsageError } from "./usage.js";
+
+/**
+ * Acting as a member whose key is in KMS (`--kms-key <arn|alias>`), as a department does
+ * against a deployed stack. The stack names each member's key by an alias,
+ *   alias/zhixin/<consortium>/<member>
+ * and that alias name is the key id the consortium knows it by (what goes in `keyid=`).
+ * So with an alias (or alias ARN) the key id and the member follow from it; with a key
+ * ARN or id, --key-id (and --as) must say them. The algorithm is the key's KeySpec, read
+ * with GetPublicKey, unless --alg gives it.
+ */
+
+export interface KmsIdentityOptions {
+  /** Key id, key ARN, alias name or alias ARN — whatever KMS takes as KeyId. */
+  kmsKey: string;
+  as?: string | undefined;
+  keyId?: string | undefined;
+  alg?: SignatureAlgorithm | undefined;
+  client: KMSClient;
+  command: string;
+}
+
+/** "alias/x" or "arn:aws:kms:r:a:alias/x" → "alias/x"; undefined for a key id or key ARN. */
+export function aliasName(kmsKey: string): string | undefined {
+  if (kmsKey.startsWith("alias/")) return kmsKey;
+  return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(kmsKey)?.[1];
+}
+
+/** The member of a key id of the form alias/zhixin/<consortium>/<member>. */
+export function memberOfAlias(keyId: string): string | undefined {
+  return /^alias\/zhixin\/[^/]+\/([^/]+)$/.exec(keyId)?.[1];
+}
+
+export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity> {
+  const { kmsKey, client, command } = options;
+  const keyId = options.keyId ?? aliasName(kmsKey);
+  if (keyId === undefined) {
+    throw new UsageError(
+      `--kms-key ${kmsKey} is not an alias: pass --key-id with the id the consortium knows the key by (e.g. alias/zhixin/<consortium>/<member>)`,
+      command,
+    );
+  }
+  const department = options.as ?? memberOfAlias(keyId);
+  if (department === undefined) {
+    throw new UsageError(`pass --as <member>: the key id ${keyId} does not name its member`, command);
+  }
+  const alg = options.alg ?? (await algorithmOf(client, kmsKey));
+  return {
+    department,
+    signer: new ExplainedSigner(new KmsSigner(client, { keyId, alg, kmsKeyId: kmsKey }), kmsKey),
+  };
+}
+
+async function algorithmOf(client: KMSClient, kmsKey: string): Promise<SignatureAlgorithm> {
+  let spec: string | undefined;
+  try {
+    spec = (await client.send(new GetPublicKeyCommand({ KeyId: kmsKey }))).KeySpec;
+  } catch (e) {
+    throw explainAwsError(e, { kind: "kms-read", key: kmsKey });
+  }
+  const alg = spec === undefined ? undefined : KEY_SPEC_ALGORITHM[spec as keyof typeof KEY_SPEC_ALGORITHM];
+  if (alg === undefined) {
+    throw new AwsCliError(
+      "KEY_UNUSABLE",
+      `KMS key ${kmsKey} is ${spec ?? "of no key spec"}; Zhixin signs with ECC_NIST_EDWARDS25519 or ECC_NIST_P256 keys`,
+    );
+  }
+  return alg;
+}
+
+/** A KMS signer whose failures say, in the user's terms, what is wrong (see ./aws.ts). */
+class ExplainedSigner implements Signer {
+  constructor(
+    private readonly inner: KmsSigner,
+    private readonly kmsKey: string,
+  ) {}
+
+  get keyId(): string {
+    return this.inner.keyId;
+  }
+
+  get alg(): SignatureAlgorithm {
+    return this.inner.alg;
+  }
+
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    try {
+      return await this.inner.sign(message);
+    } catch (e) {
+      throw explainAwsError(e, { kind: "kms-sign", key: this.kmsKey });
+    }
+  }
+
+  async publicKey(): Promise<Uint8Array> {
+    try {
+      return await this.inner.publicKey();
+    } catch (e) {
+      throw explainAwsError(e, { kind: "kms-read", key: this.kmsKey });
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import type { SignatureAlgorithm } from "#chain";
+
+/*
+ * AWS services have no local twin here, so their clients are tested at the SDK client
+ * boundary (as test/unit/crypto/kms-signer.test.ts does): a real client serialises and
+ * SigV4-signs each command, and a middleware placed after the SDK's deserializer (step
+ * "deserialize", priority "low") takes the wire request in place of the network and
+ * answers with a wire response, which the SDK's own deserializer decodes.
+ */
+
+export const TEST_CREDENTIALS = {
+  accessKeyId: "AKIDEXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
+
+export interface WireRequest {
+  method: string;
+  hostname: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface WireResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+type Intercepted = { middlewareStack: KMSClient["middlewareStack"] | LambdaClient["middlewareStack"] };
+
+function intercept(
+  client: Intercepted,
+  answer: (request: WireRequest) => WireResponse | Promise<WireResponse>,
+) {
+  const requests: WireRequest[] = [];
+  (client.middlewareStack as KMSClient["middlewareStack"]).add(
+    () => async (args) => {
+      const r = args.request as {
+        method: string;
+        hostname: string;
+        path: string;
+        headers: Record<string, string>;
+        body?: Uint8Array | string;
+      };
+      const body =
+        r.body === undefined ? "" : typeof r.body === "string" ? r.body : new TextDecoder().decode(r.body);
+      const request = { method: r.method, hostname: r.hostname, path: r.path, headers: r.headers, body };
+      requests.push(request);
+      const { status = 200, headers = {}, body: out } = await answer(request);
+      return {
+        response: {
+          statusCode: status,
+          headers: { "x-amzn-requestid": "test-request", ...headers },
+          body: typeof out === "string" ? new TextEncoder().encode(out) : out,
+        },
+        output: undefined as never,
+      };
+    },
+    { step: "deserialize", priority: "low", name: "fakeAwsEndpoint" },
+  );
+  return requests;
+}
+
+// ---- KMS ----------------------------------------------------------------------------------
+
+export interface KmsCall {
+  /** "GetPublicKey", "DescribeKey", "Sign", ... */
+  operation: string;
+  input: Record<string, unknown>;
+  authorization: string;
+}
+
+export type KmsReply = { status?: number; body: Record<string, unknown> };
+
+export function fakeKms(
+  answer: (operation: string, input: Record<string, unknown>) => KmsReply,
+  region = "cn-north-1",
+): { client: KMSClient; calls: KmsCall[] } {
+  const client = new KMSClient({ region, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  const calls: KmsCall[] = [];
+  intercept(client, (request) => {
+    const operation = (request.headers["x-amz-target"] ?? "").replace(/^TrentService\./, "");
+    const input = JSON.parse(request.body) as Record<string, unknown>;
+    calls.push({ operation, input, authorization: request.headers.authorization ?? "" });
+    const { status, body } = answer(operation, input);
+    return {
+      ...(status === undefined ? {} : { status }),
+      headers: { "content-type": "application/x-amz-json-1.1" },
+      body: JSON.stringify(body),
+    };
+  });
+  return { client, calls };
+}
+
+export const kmsError = (type: string, message: string): KmsReply => ({
+  status: 400,
+  body: { __type: type, message },
+});
+
+export const KEY_SPEC: Record<SignatureAlgorithm, string> = {
+  ed25519: "ECC_NIST_EDWARDS25519",
+  "ecdsa-p256-sha256": "ECC_NIST_P256",
+};
+
+const SIGNING_ALGORITHM: Record<SignatureAlgorithm, string> = {
+  ed25519: "ED25519_SHA_512",
+  "ecdsa-p256-sha256": "ECDSA_SHA_256",
+};
+
+/** A key pair standing in for one KMS key: node:crypto signs in exactly KMS's encodings. */
+export class TestKmsKey {
+  readonly privateKey: KeyObject;
+  readonly spki: Uint8Array;
+
+  constructor(
+    readonly alg: SignatureAlgorithm,
+    readonly arn: string,
+    readonly creationDate = new Date("2026-01-01T00:00:00.000Z"),
+    readonly keyState = "Enabled",
+  ) {
+    const { privateKey, publicKey } =
+      alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    this.privateKey = privateKey;
+    this.spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
+  }
+
+  getPublicKey(): KmsReply {
+    return {
+      body: {
+        KeyId: this.arn,
+        PublicKey: b64(this.spki),
+        KeySpec: KEY_SPEC[this.alg],
+        KeyUsage: "SIGN_VERIFY",
+        SigningAlgorithms: [SIGNING_ALGORITHM[this.alg]],
+      },
+    };
+  }
+
+  describeKey(): KmsReply {
+    return {
+      body: {
+        KeyMetadata: {
+          KeyId: this.arn.split("/").pop(),
+          Arn: this.arn,
+          CreationDate: this.creationDate.getTime() / 1000,
+          Enabled: this.keyState === "Enabled",
+          KeyState: this.keyState,
+          KeyUsage: "SIGN_VERIFY",
+          KeySpec: KEY_SPEC[this.alg],
+        },
+      },
+    };
+  }
+
+  /** Sign(RAW): Ed25519 64 raw bytes; ECDSA DER, as KMS returns them. */
+  sign(input: Record<string, unknown>): KmsReply {
+    const message = Buffer.from(String(input.Message), "base64");
+    const signature = sign(this.alg === "ed25519" ? null : "sha256", message, this.privateKey);
+    return {
+      body: { KeyId: this.arn, Signature: b64(signature), SigningAlgorithm: SIGNING_ALGORITHM[this.alg] },
+    };
+  }
+
+  /** Answers GetPublicKey, DescribeKey and Sign for this key. */
+  answer(operation: string, input: Record<string, unknown>): KmsReply {
+    if (operation === "GetPublicKey") return this.getPublicKey();
+    if (operation === "DescribeKey") return this.describeKey();
+    if (operation === "Sign") return this.sign(input);
+    return kmsError("UnsupportedOperationException", operation);
+  }
+}
+
+// ---- Lambda ---------------------------------------------------------------------------------
+
+export interface LambdaCall {
+  functionName: string;
+  invocationType: string | undefined;
+  payload: unknown;
+  authorization: string;
+  hostname: string;
+}
+
+export type LambdaReply = { status?: number; functionError?: string; payload: unknown };
+
+export function fakeLambda(
+  answer: (call: LambdaCall) => LambdaReply,
+  region = "cn-north-1",
+): { client: LambdaClient; calls: LambdaCall[] } {
+  const client = new LambdaClient({ region, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  const calls: LambdaCall[] = [];
+  intercept(client, (request) => {
+    // POST /2015-03-31/functions/{FunctionName}/invocations
+    const name = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(request.path)?.[1] ?? "";
+    const call: LambdaCall = {
+      functionName: decodeURIComponent(name),
+      invocationType: request.headers["x-amz-invocation-type"],
+      payload: request.body === "" ? undefined : JSON.parse(request.body),
+      authorization: request.headers.authorization ?? "",
+      hostname: request.hostname,
+    };
+    calls.push(call);
+    const { status = 200, functionError, payload } = answer(call);
+    return {
+      status,
+      headers: {
+        "content-type": "application/json",
+        "x-amz-executed-version": "$LATEST",
+        ...(functionError === undefined ? {} : { "x-amz-function-error": functionError }),
+        ...(status >= 400 && typeof payload === "object" && payload !== null && "__type" in payload
+          ? { "x-amzn-errortype": String((payload as { __type: string }).__type) }
+          : {}),
+      },
+      body: JSON.stringify(payload),
+    };
+  });
+  return { client, calls };
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");

@@ -1,0 +1,175 @@
+import { describe, expect, it } from "vitest";
+import type { SignatureAlgorithm } from "#chain";
+import { loadConsortium } from "../../../functions/shared/consortium.js";
+import { keyValidAt } from "../../../functions/shared/key-directory.js";
+import {
+  consortiumMembers,
+  KmsKeyDirectoryError,
+  kmsAlias,
+  loadKmsKeyDirectory,
+} from "../../../functions/shared/kms-key-directory.js";
+import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "./fake-aws.js";
+
+// The deployed trust bundle: every member's key (and the sealer's) read from KMS by
+// alias at cold start, tested at the KMSClient boundary (./fake-aws.ts).
+
+const consortium = loadConsortium("consortium.example.json");
+const NOW = new Date("2026-11-21T08:00:00.000Z");
+
+/** One TestKmsKey per alias, of the member's algorithm. */
+function keysFor(overrides: Record<string, { alg?: SignatureAlgorithm; state?: string }> = {}) {
+  const keys = new Map<string, TestKmsKey>();
+  consortiumMembers(consortium).forEach((m, i) => {
+    const o = overrides[m.owner] ?? {};
+    const arn = `arn:aws-cn:kms:cn-north-1:111122223333:key/0000000${i}-0000-0000-0000-000000000000`;
+    const created = new Date(Date.UTC(2026, 0, 1 + i));
+    keys.set(kmsAlias(consortium.consortium, m.owner), new TestKmsKey(o.alg ?? m.alg, arn, created, o.state));
+  });
+  return keys;
+}
+
+function kmsWith(keys: Map<string, TestKmsKey>, missing: string[] = []) {
+  return fakeKms((operation, input): KmsReply => {
+    const alias = String(input.KeyId);
+    const key = keys.get(alias);
+    if (!key || missing.includes(alias)) {
+      return kmsError(
+        "NotFoundException",
+        `Alias arn:aws-cn:kms:cn-north-1:111122223333:${alias} is not found.`,
+      );
+    }
+    return key.answer(operation, input);
+  });
+}
+
+describe("loadKmsKeyDirectory", () => {
+  it("reads every member's and the sealer's key by alias, GetPublicKey and DescribeKey each, in parallel", async () => {
+    const keys = keysFor();
+    const { client, calls } = kmsWith(keys);
+    const directory = await loadKmsKeyDirectory(client, consortium, NOW);
+
+    const aliases = [...keys.keys()];
+    expect(aliases).toContain("alias/zhixin/demo/hf-haikou");
+    expect(aliases).toContain("alias/zhixin/demo/auditor");
+    expect(aliases).toContain("alias/zhixin/demo/sealer");
+    expect(calls).toHaveLength(2 * aliases.length);
+    for (const alias of aliases) {
+      const ops = calls.filter((c) => c.input.KeyId === alias).map((c) => c.operation);
+      expect(ops.sort()).toEqual(["DescribeKey", "GetPublicKey"]);
+    }
+    for (const call of calls) expect(call.input).toEqual({ KeyId: call.input.KeyId });
+    expect(calls[0]?.authorization).toMatch(/\/cn-north-1\/kms\/aws4_request/);
+
+    expect(directory.listKeys()).toHaveLength(aliases.length);
+    const haikou = directory.getKey("alias/zhixin/demo/hf-haikou");
+    expect(haikou).toMatchObject({
+      keyId: "alias/zhixin/demo/hf-haikou",
+      owner: "hf-haikou",
+      role: "department",
+      alg: "ed25519",
+      validFrom: (keys.get("alias/zhixin/demo/hf-haikou") as TestKmsKey).creationDate.toISOString(),
+    });
+    expect(haikou?.validUntil).toBeUndefined();
+    expect(haikou?.spki).toEqual((keys.get("alias/zhixin/demo/hf-haikou") as TestKmsKey).spki);
+    expect(directory.getKey("alias/zhixin/demo/market-regulation")).toMatchObject({
+      alg: "ecdsa-p256-sha256",
+      role: "department",
+    });
+    expect(directory.getKey("alias/zhixin/demo/auditor")).toMatchObject({
+      owner: "auditor",
+      role: "auditor",
+    });
+    expect(directory.getKey("alias/zhixin/demo/sealer")).toMatchObject({ owner: "sealer", role: "sealer" });
+  });
+
+  it("keeps a disabled or pending-deletion key, valid only before now", async () => {
+    const keys = keysFor({
+      "hf-sanya": { state: "Disabled" },
+      "civil-affairs": { state: "PendingDeletion" },
+    });
+    const { client } = kmsWith(keys);
+    const directory = await loadKmsKeyDirectory(client, consortium, NOW);
+    for (const member of ["hf-sanya", "civil-affairs"]) {
+      const key = directory.getKey(kmsAlias("demo", member));
+      expect(key?.validUntil).toBe(NOW.toISOString());
+      expect(keyValidAt(key as NonNullable<typeof key>, "2026-06-01T00:00:00.000Z")).toBe(true);
+      expect(keyValidAt(key as NonNullable<typeof key>, NOW.toISOString())).toBe(false);
+    }
+    expect(directory.getKey(kmsAlias("demo", "hf-haikou"))?.validUntil).toBeUndefined();
+  });
+
+  it("refuses a key whose KeySpec is not the member's algorithm", async () => {
+    const keys = keysFor({
+      "market-regulation": { alg: "ed25519" },
+      "hf-haikou": { alg: "ecdsa-p256-sha256" },
+    });
+    const { client } = kmsWith(keys);
+    const error = await loadKmsKeyDirectory(client, consortium, NOW).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KmsKeyDirectoryError);
+    expect((error as KmsKeyDirectoryError).problems).toEqual([
+      expect.objectContaining({ alias: "alias/zhixin/demo/hf-haikou", code: "KEY_SPEC_MISMATCH" }),
+      expect.objectContaining({ alias: "alias/zhixin/demo/market-regulation", code: "KEY_SPEC_MISMATCH" }),
+    ]);
+  });
+
+  it("refuses a key that is not for signing", async () => {
+    const keys = keysFor();
+    const { client } = fakeKms((operation, input) => {
+      const key = keys.get(String(input.KeyId)) as TestKmsKey;
+      const reply = key.answer(operation, input);
+      if (operation === "GetPublicKey" && input.KeyId === "alias/zhixin/demo/sealer") {
+        return { body: { ...reply.body, KeyUsage: "ENCRYPT_DECRYPT" } };
+      }
+      return reply;
+    });
+    await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
+      problems: [{ alias: "alias/zhixin/demo/sealer", code: "KEY_USAGE_MISMATCH" }],
+    });
+  });
+
+  it("names every missing alias in one error", async () => {
+    const { client } = kmsWith(keysFor(), ["alias/zhixin/demo/internet-court", "alias/zhixin/demo/sealer"]);
+    const error = (await loadKmsKeyDirectory(client, consortium, NOW).catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({
+      problems: [
+        { alias: "alias/zhixin/demo/internet-court", code: "KEY_MISSING" },
+        { alias: "alias/zhixin/demo/sealer", code: "KEY_MISSING" },
+      ],
+    });
+    expect(error.message).toContain("alias/zhixin/demo/internet-court");
+    expect(error.message).toContain("alias/zhixin/demo/sealer");
+  });
+
+  it("reports other KMS failures with the alias", async () => {
+    const keys = keysFor();
+    const { client } = fakeKms((operation, input) =>
+      input.KeyId === "alias/zhixin/demo/auditor" && operation === "DescribeKey"
+        ? kmsError("AccessDeniedException", "not authorized to perform: kms:DescribeKey")
+        : (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input),
+    );
+    await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
+      problems: [
+        {
+          alias: "alias/zhixin/demo/auditor",
+          code: "KMS_ERROR",
+          message: expect.stringContaining("AccessDeniedException"),
+        },
+      ],
+    });
+  });
+
+  it("refuses an SPKI that is not a key of the declared spec", async () => {
+    const keys = keysFor();
+    const p256 = new TestKmsKey("ecdsa-p256-sha256", "arn:x");
+    const { client } = fakeKms((operation, input) => {
+      const reply = (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input);
+      if (operation === "GetPublicKey" && input.KeyId === "alias/zhixin/demo/hf-haikou") {
+        return { body: { ...reply.body, PublicKey: Buffer.from(p256.spki).toString("base64") } };
+      }
+      return reply;
+    });
+    await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
+      problems: [{ alias: "alias/zhixin/demo/hf-haikou", code: "UNEXPECTED_RESPONSE" }],
+    });
+  });
+});

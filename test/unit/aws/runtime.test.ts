@@ -1,0 +1,89 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { generateKeyFile } from "../../../functions/shared/crypto/local-signer.js";
+
+// Wiring from the environment: which key source, which sealer, the seal loop setting.
+// Nothing here talks to a server (building a DynamoDB client does not connect).
+
+let dir: string;
+let trustFile: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "zhixin-runtime-"));
+  trustFile = join(dir, "trust.json");
+  await writeFile(trustFile, JSON.stringify({ keys: [] }));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** A fresh runtime module: it keeps what it built for the life of the process. */
+async function freshRuntime() {
+  vi.resetModules();
+  return import("../../../functions/shared/runtime.js");
+}
+
+const base = {
+  ZHIXIN_TABLE: "t",
+  ZHIXIN_CONSORTIUM_FILE: "consortium.example.json",
+  AWS_REGION: "cn-north-1",
+};
+
+describe("runtime", () => {
+  it("reads the trust bundle from ZHIXIN_KEYS_FILE by default", async () => {
+    const { getRuntime } = await freshRuntime();
+    const rt = await getRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile });
+    expect(rt.keys.listKeys()).toEqual([]);
+    expect(rt.sealer).toBeUndefined();
+  });
+
+  it("refuses an unknown ZHIXIN_KEYS_SOURCE, and builds again on the next call", async () => {
+    const { getRuntime } = await freshRuntime();
+    await expect(getRuntime({ ...base, ZHIXIN_KEYS_SOURCE: "vault" })).rejects.toThrow(/"file" or "kms"/);
+    const rt = await getRuntime({ ...base, ZHIXIN_KEYS_SOURCE: "file", ZHIXIN_KEYS_FILE: trustFile });
+    expect(rt.keys.listKeys()).toEqual([]);
+  });
+
+  it("wires a KMS sealer whose key id defaults to the sealer's alias", async () => {
+    const { getSealerRuntime } = await freshRuntime();
+    const rt = await getSealerRuntime({
+      ...base,
+      ZHIXIN_SEALER_KMS_KEY: "arn:aws-cn:kms:cn-north-1:111122223333:key/1234",
+      ZHIXIN_SEAL_LOOP_SECONDS: "10",
+    });
+    expect(rt.sealer).toMatchObject({
+      keyId: "alias/zhixin/demo/sealer",
+      alg: "ed25519",
+      kmsKeyId: "arn:aws-cn:kms:cn-north-1:111122223333:key/1234",
+    });
+    expect(rt.sealLoopMs).toBe(10_000);
+  });
+
+  it("wires a local sealer key file with key id sealer/key-1", async () => {
+    const keyPath = join(dir, "sealer.pem");
+    await generateKeyFile(keyPath, "ed25519");
+    const { getSealerRuntime } = await freshRuntime();
+    const rt = await getSealerRuntime({ ...base, ZHIXIN_SEALER_KEY_FILE: keyPath });
+    expect(rt.sealer.constructor.name).toBe("LocalSigner");
+    expect(rt.sealer.keyId).toBe("sealer/key-1");
+    expect(rt.sealLoopMs).toBe(0);
+  });
+
+  it("seal-block without a sealer key says which variables to set", async () => {
+    const { getSealerRuntime } = await freshRuntime();
+    await expect(getSealerRuntime(base)).rejects.toThrow(/ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY/);
+  });
+
+  it.each(["-1", "51", "2.5", "ten"])("refuses ZHIXIN_SEAL_LOOP_SECONDS=%s", async (value) => {
+    const { sealLoopMs } = await freshRuntime();
+    expect(() => sealLoopMs({ ZHIXIN_SEAL_LOOP_SECONDS: value })).toThrow(/0 to 50/);
+  });
+
+  it.each([
+    ["", 0],
+    ["0", 0],
+    ["50", 50_000],
+  ])("ZHIXIN_SEAL_LOOP_SECONDS=%j is %i ms", async (value, ms) => {
+    const { sealLoopMs } = await freshRuntime();
+    expect(sealLoopMs({ ZHIXIN_SEAL_LOOP_SECONDS: value })).toBe(ms);
+  });
+});
