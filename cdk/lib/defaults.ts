@@ -1,0 +1,263 @@
+import { Duration } from "aws-cdk-lib";
+import { KeySpec } from "aws-cdk-lib/aws-kms";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { type BundlingOptions, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { SignatureAlgorithm } from "#chain";
+
+/**
+ * Every default setting of the stack, as plain data and pure functions: names, key
+ * specs, routes, function sizes, the runtime contract's environment, bundling, the
+ * table actions each function needs, metric names. The constructs read these and build
+ * resources; nothing here creates one.
+ */
+
+// ---- names ------------------------------------------------------------------------
+
+export const stackName = (consortium: string): string => `Zhixin-${consortium}`;
+
+/** The key id a member (or the sealer) puts in its signatures, and the KMS alias of its key. */
+export const keyAlias = (consortium: string, owner: string): string => `alias/zhixin/${consortium}/${owner}`;
+
+export const SEALER = "sealer";
+
+/** "hf-haikou" → "HfHaikou": the prefix of a member's stack outputs. */
+export const outputName = (id: string): string =>
+  id
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+
+/** Tag keys, so people (and the tests) can tell whose a resource is and whose key signs. */
+export const TAGS = {
+  consortium: "zhixin:consortium",
+  member: "zhixin:member",
+  signer: "zhixin:signer",
+} as const;
+
+// ---- keys -------------------------------------------------------------------------
+
+/** docs/FORMATS.md and functions/shared/crypto/kms-signer.ts: alg → KMS key spec. */
+export const KEY_SPEC: Record<SignatureAlgorithm, KeySpec> = {
+  ed25519: KeySpec.ECC_NIST_EDWARDS25519,
+  "ecdsa-p256-sha256": KeySpec.ECC_NIST_P256,
+};
+
+/**
+ * What the account itself (and so IAM policies in it) may do with a signing key:
+ * AWS's documented key-administrator actions. They include reading the public key
+ * (kms:Get*, kms:Describe*), so the functions' IAM policies can grant that, and leave
+ * out every cryptographic operation — kms:Sign above all — so nobody signs with a
+ * member's key by holding broad IAM rights in the ledger account.
+ */
+export const KEY_ADMIN_ACTIONS = [
+  "kms:Create*",
+  "kms:Describe*",
+  "kms:Enable*",
+  "kms:List*",
+  "kms:Put*",
+  "kms:Update*",
+  "kms:Revoke*",
+  "kms:Disable*",
+  "kms:Get*",
+  "kms:Delete*",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+];
+
+/** What the functions need to build the trust bundle from the keys (ZHIXIN_KEYS_SOURCE=kms). */
+export const PUBLIC_KEY_ACTIONS = ["kms:GetPublicKey", "kms:DescribeKey"];
+
+/**
+ * DynamoDB encrypts with the table's key on the caller's behalf (kms:ViaService), so
+ * the callers need these on it. Spelled out rather than ReEncrypt* / GenerateDataKey*.
+ */
+export const TABLE_KEY_ACTIONS = {
+  read: ["kms:Decrypt", "kms:DescribeKey"],
+  write: [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+  ],
+};
+
+// ---- API --------------------------------------------------------------------------
+
+export type RouteAccess = "write" | "read";
+
+/** functions/shared/api.ts serves these; departments may call all, auditors the reads. */
+export const API_ROUTES: readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[] = [
+  { method: "POST", path: "/v1/entries", access: "write" },
+  { method: "GET", path: "/v1/entries/{id}", access: "read" },
+  { method: "GET", path: "/v1/blocks/{height}", access: "read" },
+  { method: "GET", path: "/v1/checkpoint", access: "read" },
+  { method: "GET", path: "/v1/health", access: "read" },
+];
+
+/** The path in an execute-api ARN: a path parameter matches any one segment. */
+export const arnPath = (routePath: string): string => routePath.replace(/\{[^/}]+\}/g, "*");
+
+/** The HTTP API's access log line: who called (IAM caller), what, and how it went. */
+export const ACCESS_LOG_FIELDS: Record<string, string> = {
+  requestId: "$context.requestId",
+  requestTime: "$context.requestTime",
+  ip: "$context.identity.sourceIp",
+  caller: "$context.identity.userArn",
+  callerAccount: "$context.identity.accountId",
+  routeKey: "$context.routeKey",
+  path: "$context.path",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationStatus: "$context.integrationStatus",
+  integrationLatency: "$context.integrationLatency",
+  error: "$context.error.message",
+  integrationError: "$context.integrationErrorMessage",
+};
+
+// ---- functions --------------------------------------------------------------------
+
+export type FunctionName = "submit" | "seal" | "verify";
+
+export interface FunctionDefaults {
+  /** Entry file, relative to the repository root. */
+  readonly entry: string;
+  /** POWERTOOLS_SERVICE_NAME, and the `service` dimension of the function's metrics. */
+  readonly service: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly description: string;
+}
+
+export const FUNCTIONS: Record<FunctionName, FunctionDefaults> = {
+  submit: {
+    entry: "functions/submit/handler.ts",
+    service: "zhixin-submit",
+    // Signature and digest checks are CPU-bound; Lambda gives CPU in proportion to memory.
+    memorySize: 1024,
+    // Below the HTTP API's 30 s integration limit.
+    timeout: Duration.seconds(20),
+    description: "Zhixin HTTP API: submit signed records, read entries, blocks and checkpoints",
+  },
+  seal: {
+    entry: "functions/seal-block/handler.ts",
+    service: "zhixin-seal",
+    memorySize: 1024,
+    // The handler seals every ZHIXIN_SEAL_LOOP_SECONDS for up to ~50 s, then finishes the last block.
+    timeout: Duration.seconds(90),
+    description: "Zhixin sealer: pending batches → signed, hash-chained blocks",
+  },
+  verify: {
+    entry: "functions/verify/handler.ts",
+    service: "zhixin-verify",
+    // 1,769 MB is one full vCPU: an audit re-checks every signature and hash.
+    memorySize: 1769,
+    timeout: Duration.minutes(15),
+    description: "Zhixin auditor: re-verify the chain, a height range or one entry",
+  },
+};
+
+export const RUNTIME = Runtime.NODEJS_22_X;
+export const ARCHITECTURE = Architecture.ARM_64;
+export const METRICS_NAMESPACE = "Zhixin";
+export const LOG_LEVEL = "INFO";
+/** The path the bundled consortium file has inside the function (afterBundling copies it there). */
+export const BUNDLED_CONSORTIUM_FILE = "/var/task/consortium.json";
+
+/** The runtime contract (functions/shared/runtime.ts) for one function. */
+export function functionEnvironment(props: {
+  name: FunctionName;
+  tableName: string;
+  sealerKeyId: string;
+  /** Only the sealer gets its key's ARN: it is the only function that signs. */
+  sealerKeyArn?: string;
+  sealLoopSeconds?: number;
+}): Record<string, string> {
+  return {
+    ZHIXIN_TABLE: props.tableName,
+    ZHIXIN_CONSORTIUM_FILE: BUNDLED_CONSORTIUM_FILE,
+    ZHIXIN_KEYS_SOURCE: "kms",
+    ZHIXIN_SEALER_KEY_ID: props.sealerKeyId,
+    ...(props.sealerKeyArn === undefined ? {} : { ZHIXIN_SEALER_KMS_KEY: props.sealerKeyArn }),
+    ...(props.sealLoopSeconds === undefined
+      ? {}
+      : { ZHIXIN_SEAL_LOOP_SECONDS: String(props.sealLoopSeconds) }),
+    POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name].service,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    LOG_LEVEL,
+    // The bundles carry source maps: stack traces then point at functions/ and lib/, not index.mjs.
+    NODE_OPTIONS: "--enable-source-maps",
+  };
+}
+
+/** `'…'` for a POSIX shell. */
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * esbuild on this machine (never Docker): one ESM file per function with the AWS SDK
+ * inside (the versions the code was tested with, not whatever the runtime ships), and
+ * the consortium file beside it.
+ */
+export function bundlingOptions(consortiumFile: string): BundlingOptions {
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.ESM,
+    mainFields: ["module", "main"],
+    target: "node22",
+    minify: false,
+    sourceMap: true,
+    bundleAwsSDK: true,
+    logLevel: LogLevel.WARNING,
+    // CommonJS dependencies bundled into ESM still call require().
+    banner:
+      "import { createRequire as __zhixinCreateRequire } from 'node:module'; const require = __zhixinCreateRequire(import.meta.url);",
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        `cp ${shellQuote(consortiumFile)} ${shellQuote(`${outputDir}/consortium.json`)}`,
+      ],
+    },
+  };
+}
+
+/**
+ * DynamoDB actions per function, from what functions/shared/store/dynamodb-store.ts
+ * sends. Deletes go through BatchWriteItem (deletePayloads), so nobody needs
+ * DeleteItem; only the sealer reads the pending index (listPendingBatches).
+ */
+const READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex: string[]; key: string[] }> =
+  {
+    submit: {
+      table: [...READ, "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+      pendingIndex: [],
+      key: TABLE_KEY_ACTIONS.write,
+    },
+    seal: {
+      table: [...READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
+      pendingIndex: ["dynamodb:Query"],
+      key: TABLE_KEY_ACTIONS.write,
+    },
+    verify: { table: READ, pendingIndex: [], key: TABLE_KEY_ACTIONS.read },
+  };
+
+// ---- monitoring -------------------------------------------------------------------
+
+/** What the functions emit (EMF via Powertools), with dimensions Consortium and service. */
+export const METRICS = {
+  entriesSealed: { name: "EntriesSealed", function: "seal" },
+  oldestPendingAge: { name: "OldestPendingAgeSeconds", function: "seal" },
+  auditFindings: { name: "AuditFindings", function: "verify" },
+  auditsRun: { name: "AuditsRun", function: "verify" },
+} as const satisfies Record<string, { name: string; function: FunctionName }>;
+
+/** Periods CloudWatch Logs accepts for retention (RetentionDays, without "never expire"). */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];

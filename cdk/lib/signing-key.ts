@@ -1,0 +1,98 @@
+import { RemovalPolicy, Tags } from "aws-cdk-lib";
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  Effect,
+  type IRole,
+  PolicyDocument,
+  PolicyStatement,
+} from "aws-cdk-lib/aws-iam";
+import { Alias, Key, KeyUsage } from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+import type { SignatureAlgorithm } from "#chain";
+import { KEY_ADMIN_ACTIONS, KEY_SPEC, PUBLIC_KEY_ACTIONS, TAGS } from "./defaults.js";
+
+/**
+ * One asymmetric KMS signing key and its alias (the key id its owner puts in every
+ * signature). The key policy is the whole access story:
+ *   - the account administers the key (AWS's key-administrator actions, which include
+ *     reading the public key) but gets no cryptographic operation;
+ *   - kms:Sign is allowed to the account only for the owner's role (aws:PrincipalArn),
+ *     and denied to every other principal, so no IAM policy or grant adds a signer.
+ * Roles are named by aws:PrincipalArn conditions rather than as principals: KMS
+ * refuses a policy naming a role it cannot see yet, and these roles are created in the
+ * same deployment. Each role gets the matching identity policy.
+ */
+export interface SigningKeyProps {
+  /** Who signs with it: a member id, or "sealer" (tagged zhixin:signer). */
+  readonly owner: string;
+  readonly aliasName: string;
+  readonly alg: SignatureAlgorithm;
+  readonly description: string;
+}
+
+export class SigningKey extends Construct {
+  readonly key: Key;
+  readonly alias: Alias;
+  readonly aliasName: string;
+  #signer: IRole | undefined;
+
+  constructor(scope: Construct, id: string, props: SigningKeyProps) {
+    super(scope, id);
+    this.aliasName = props.aliasName;
+    this.key = new Key(this, "Key", {
+      description: props.description,
+      keySpec: KEY_SPEC[props.alg],
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      // A signing key's history is the ledger's: signatures must stay checkable against it.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: "AccountAdministersNotSigns",
+            principals: [new AccountRootPrincipal()],
+            actions: KEY_ADMIN_ACTIONS,
+            resources: ["*"],
+          }),
+        ],
+      }),
+    });
+    Tags.of(this.key).add(TAGS.signer, props.owner);
+    this.alias = new Alias(this, "Alias", { aliasName: props.aliasName, targetKey: this.key });
+  }
+
+  /** The one role that may sign with this key. */
+  grantSignOnlyTo(role: IRole): void {
+    if (this.#signer !== undefined) throw new Error(`${this.aliasName} already has its signer`);
+    this.#signer = role;
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "OnlyTheOwnerSigns",
+        principals: [new AccountRootPrincipal()],
+        actions: ["kms:Sign"],
+        resources: ["*"],
+        conditions: { ArnEquals: { "aws:PrincipalArn": role.roleArn } },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "NobodyElseSigns",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["kms:Sign"],
+        resources: ["*"],
+        conditions: { ArnNotEquals: { "aws:PrincipalArn": role.roleArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ["kms:Sign"], resources: [this.key.keyArn] }));
+  }
+
+  /** Roles that build the trust bundle from this key: kms:GetPublicKey and kms:DescribeKey, no more. */
+  grantPublicKeyRead(roles: readonly IRole[]): void {
+    for (const role of roles) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [this.key.keyArn] }),
+      );
+    }
+  }
+}

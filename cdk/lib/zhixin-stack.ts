@@ -1,0 +1,140 @@
+import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import type { SignatureAlgorithm } from "#chain";
+import { LedgerApi } from "./api.js";
+import type { ZhixinConfig } from "./config.js";
+import { keyAlias, outputName, SEALER, TAGS } from "./defaults.js";
+import { LedgerFunctions } from "./functions.js";
+import { LedgerTable } from "./ledger-table.js";
+import { ConsortiumMember } from "./members.js";
+import { LedgerMonitoring } from "./monitoring.js";
+import { LedgerSchedules } from "./schedules.js";
+import { SigningKey } from "./signing-key.js";
+
+/**
+ * One consortium, from its file: the ledger table, a signing key and role per member,
+ * the sealer's key, the three functions, the IAM-authorised HTTP API, the schedules,
+ * alarms and a dashboard. Environment-agnostic: no lookups, so it synthesises offline.
+ */
+export interface ZhixinStackProps extends StackProps {
+  readonly config: ZhixinConfig;
+  /** The repository root (where functions/ and package-lock.json are). */
+  readonly repoRoot: string;
+}
+
+export class ZhixinStack extends Stack {
+  readonly ledger: LedgerTable;
+  readonly functions: LedgerFunctions;
+  readonly api: LedgerApi;
+  readonly sealerKey: SigningKey;
+  readonly members: ConsortiumMember[] = [];
+  readonly monitoring: LedgerMonitoring;
+
+  constructor(scope: Construct, id: string, props: ZhixinStackProps) {
+    const { config, repoRoot, ...stackProps } = props;
+    const c = config.consortium;
+    super(scope, id, {
+      description: `Zhixin consortium ledger ${c.consortium} (log ${c.log})`,
+      ...stackProps,
+    });
+    const settings = c.aws;
+    Tags.of(this).add(TAGS.consortium, c.consortium);
+
+    this.ledger = new LedgerTable(this, "Ledger", { consortium: c.consortium });
+    this.sealerKey = new SigningKey(this, "SealerKey", {
+      owner: SEALER,
+      aliasName: keyAlias(c.consortium, SEALER),
+      alg: c.sealer.alg,
+      description: `Zhixin ${c.consortium}: the sealer's key (block headers, checkpoints)`,
+    });
+    this.functions = new LedgerFunctions(this, "Functions", {
+      repoRoot,
+      consortiumFile: config.file,
+      ledger: this.ledger,
+      sealerKey: this.sealerKey,
+      sealLoopSeconds: settings.sealLoopSeconds,
+      logRetentionDays: settings.logRetentionDays,
+    });
+    // submit and verify build the whole trust bundle; seal-block reads only its own key's.
+    const readers = [this.functions.roleOf("submit"), this.functions.roleOf("verify")];
+    this.sealerKey.grantSignOnlyTo(this.functions.roleOf("seal"));
+    this.sealerKey.grantPublicKeyRead([...readers, this.functions.roleOf("seal")]);
+
+    this.api = new LedgerApi(this, "Api", {
+      consortium: c.consortium,
+      handler: this.functions.submit,
+      throttle: settings.throttle,
+      logRetentionDays: settings.logRetentionDays,
+    });
+
+    const members = new Construct(this, "Members");
+    const add = (
+      kind: "department" | "auditor",
+      m: { id: string; alg: SignatureAlgorithm; principal: string },
+    ) => {
+      const member = new ConsortiumMember(members, m.id, {
+        consortium: c.consortium,
+        id: m.id,
+        kind,
+        alg: m.alg,
+        principal: m.principal,
+        api: this.api,
+        ...(kind === "auditor" ? { verifyFunction: this.functions.verify } : {}),
+      });
+      member.signingKey.grantPublicKeyRead(readers);
+      // They find every member's key by its alias when they start.
+      this.functions.dependOn(member.signingKey.alias, ["submit", "verify"]);
+      this.members.push(member);
+      const name = outputName(m.id);
+      new CfnOutput(this, `${name}RoleArn`, {
+        description: `The role ${kind} ${m.id} assumes (trusts ${m.principal})`,
+        value: member.role.roleArn,
+      });
+      new CfnOutput(this, `${name}KeyArn`, {
+        description: `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}`,
+        value: member.signingKey.key.keyArn,
+      });
+    };
+    for (const d of c.departments) add("department", d);
+    for (const a of c.auditors) add("auditor", a);
+    this.functions.dependOn(this.sealerKey.alias, ["submit", "seal", "verify"]);
+
+    new LedgerSchedules(this, "Schedules", {
+      consortium: c.consortium,
+      seal: this.functions.seal,
+      sealEveryMinutes: settings.sealEveryMinutes,
+      verify: this.functions.verify,
+      auditEveryHours: settings.auditEveryHours,
+    });
+    this.monitoring = new LedgerMonitoring(this, "Monitoring", {
+      consortium: c.consortium,
+      api: this.api.api,
+      functions: { submit: this.functions.submit, seal: this.functions.seal, verify: this.functions.verify },
+      sealEveryMinutes: settings.sealEveryMinutes,
+      maxPendingAgeSeconds: settings.maxPendingAgeSeconds,
+    });
+
+    const outputs: Record<string, { value: string; description: string }> = {
+      ApiUrl: {
+        value: this.api.url,
+        description: "The HTTP API (ZHIXIN_URL); IAM-authorised: sign with SigV4",
+      },
+      SubmitFunctionName: { value: this.functions.submit.functionName, description: "The API handler" },
+      SealFunctionName: { value: this.functions.seal.functionName, description: "The sealer" },
+      VerifyFunctionName: {
+        value: this.functions.verify.functionName,
+        description: "The audit function: aws lambda invoke --function-name <this> --payload '{}'",
+      },
+      TableName: { value: this.ledger.table.tableName, description: "The ledger table" },
+      SealerKeyArn: {
+        value: this.sealerKey.key.keyArn,
+        description: `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}`,
+      },
+      DashboardName: {
+        value: this.monitoring.dashboard.dashboardName,
+        description: "The CloudWatch dashboard",
+      },
+    };
+    for (const [id, o] of Object.entries(outputs)) new CfnOutput(this, id, o);
+  }
+}

@@ -1,0 +1,198 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  allows,
+  asList,
+  type CfnTemplate,
+  EXAMPLE_FILE,
+  functionByService,
+  grantsOf,
+  identityStatements,
+  keysByAlias,
+  memberResources,
+  readExample,
+  refId,
+  resourcesOf,
+  type Statement,
+  type Synthesized,
+  synthesize,
+  writeConsortium,
+} from "./support.js";
+
+// Two consortium files that differ by one department, and one with every aws setting
+// changed: each synthesised once.
+
+const NEW = {
+  id: "tax-bureau",
+  name: "Tax Bureau (税务局)",
+  alg: "ecdsa-p256-sha256",
+  principal: "arn:aws:iam::888888888888:role/zhixin-tax",
+};
+let base: Synthesized;
+let plus: Synthesized;
+let tuned: Synthesized;
+
+beforeAll(() => {
+  base = synthesize(EXAMPLE_FILE);
+  const c = readExample() as { departments: unknown[] };
+  c.departments.push(NEW);
+  plus = synthesize(writeConsortium(c));
+  const t = readExample() as { aws: unknown };
+  t.aws = {
+    sealEveryMinutes: 5,
+    sealLoopSeconds: 0,
+    throttle: { rateLimit: 20, burstLimit: 40 },
+    logRetentionDays: 30,
+    maxPendingAgeSeconds: 900,
+    auditEveryHours: 0,
+  };
+  tuned = synthesize(writeConsortium(t));
+});
+
+const countByType = (t: CfnTemplate) => {
+  const out: Record<string, number> = {};
+  for (const r of Object.values(t.Resources)) out[r.Type] = (out[r.Type] ?? 0) + 1;
+  return out;
+};
+
+describe("adding a department to the consortium file", () => {
+  it("adds exactly one key, alias, role and role policy, and its two outputs", () => {
+    const before = countByType(base.json);
+    const after = countByType(plus.json);
+    const added = Object.fromEntries(
+      Object.keys(after)
+        .map((type) => [type, (after[type] ?? 0) - (before[type] ?? 0)] as const)
+        .filter(([, n]) => n !== 0),
+    );
+    expect(added).toEqual({
+      "AWS::KMS::Key": 1,
+      "AWS::KMS::Alias": 1,
+      "AWS::IAM::Role": 1,
+      "AWS::IAM::Policy": 1,
+    });
+    const newOutputs = Object.keys(plus.json.Outputs ?? {}).filter((o) => !(o in (base.json.Outputs ?? {})));
+    expect(newOutputs.sort()).toEqual(["TaxBureauKeyArn", "TaxBureauRoleArn"]);
+  });
+
+  it("gives it a P-256 signing key under its alias, that only its role may use to sign", () => {
+    const { role, key } = memberResources(plus.json, NEW.id);
+    expect(keysByAlias(plus.json).get("alias/zhixin/demo/tax-bureau")).toBe(key);
+    plus.template.hasResource("AWS::KMS::Key", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        KeySpec: "ECC_NIST_P256",
+        KeyUsage: "SIGN_VERIFY",
+        Tags: Match.arrayWith([{ Key: "zhixin:member", Value: NEW.id }]),
+        KeyPolicy: {
+          Version: "2012-10-17",
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Allow",
+              Action: "kms:Sign",
+              Condition: { ArnEquals: { "aws:PrincipalArn": { "Fn::GetAtt": [role, "Arn"] } } },
+            }),
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "kms:Sign",
+              Condition: { ArnNotEquals: { "aws:PrincipalArn": { "Fn::GetAtt": [role, "Arn"] } } },
+            }),
+          ]),
+        },
+      }),
+    });
+  });
+
+  it("gives it a role trusting its configured principal, allowed its routes and its own key", () => {
+    const { role, key } = memberResources(plus.json, NEW.id);
+    expect(plus.json.Resources[role]?.Properties?.AssumeRolePolicyDocument).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { AWS: NEW.principal } }],
+    });
+    const grants = grantsOf(plus.json, role);
+    expect([...grants.keys()].sort()).toEqual(["execute-api:Invoke", "kms:GetPublicKey", "kms:Sign"]);
+    expect(grants.get("kms:Sign")?.map(refId)).toEqual([key]);
+    expect(grants.get("kms:GetPublicKey")?.map(refId)).toEqual([key]);
+    expect(grants.get("execute-api:Invoke")).toHaveLength(5);
+  });
+
+  it("lets submit and verify read its public key, and changes nothing else but their grants and the bundles", () => {
+    const { key } = memberResources(plus.json, NEW.id);
+    const fns = ["zhixin-submit", "zhixin-seal", "zhixin-verify"].map((f) => functionByService(plus.json, f));
+    const [submit, seal, verify] = fns as [(typeof fns)[number], (typeof fns)[number], (typeof fns)[number]];
+    for (const { role } of [submit, verify]) {
+      expect(grantsOf(plus.json, role).get("kms:GetPublicKey")?.map(refId)).toContain(key);
+      expect(grantsOf(plus.json, role).get("kms:DescribeKey")?.map(refId)).toContain(key);
+    }
+    expect(grantsOf(plus.json, seal.role).get("kms:GetPublicKey")?.map(refId)).not.toContain(key);
+    // Every resource of the smaller stack is still there, and unchanged unless it is a
+    // function (its bundle carries the new consortium.json; submit and verify wait for
+    // the new alias) or the policy of submit's or verify's role (the new key's grant).
+    const policyOf = (role: string) =>
+      resourcesOf(plus.json, "AWS::IAM::Policy").find(([, r]) =>
+        asList(r.Properties?.Roles as unknown[]).some((x) => refId(x) === role),
+      )?.[0];
+    const mayChange = new Set([...fns.map((f) => f.fn), policyOf(submit.role), policyOf(verify.role)]);
+    for (const [id, r] of Object.entries(base.json.Resources)) {
+      expect(plus.json.Resources[id], id).toBeDefined();
+      if (mayChange.has(id)) continue;
+      expect(plus.json.Resources[id], id).toEqual(r);
+    }
+    const newAlias = resourcesOf(plus.json, "AWS::KMS::Alias").find(
+      ([, r]) => r.Properties?.AliasName === "alias/zhixin/demo/tax-bureau",
+    )?.[0];
+    for (const { fn } of fns) {
+      const { Code: _a, ...was } = base.json.Resources[fn]?.Properties ?? {};
+      const { Code: _b, ...now } = plus.json.Resources[fn]?.Properties ?? {};
+      expect(now, fn).toEqual(was);
+      const added = (plus.json.Resources[fn]?.DependsOn ?? []).filter(
+        (d) => !(base.json.Resources[fn]?.DependsOn ?? []).includes(d),
+      );
+      expect(added, fn).toEqual(fn === seal.fn ? [] : [newAlias]);
+    }
+  });
+
+  it("still lets no role sign with another member's key", () => {
+    const owner = new Map<string, string>();
+    for (const [keyId, r] of resourcesOf(plus.json, "AWS::KMS::Key")) {
+      const props = r.Properties ?? {};
+      if (props.KeyUsage !== "SIGN_VERIFY") continue;
+      for (const st of (props.KeyPolicy as { Statement: Statement[] }).Statement) {
+        if (allows(st, "kms:Sign"))
+          owner.set(keyId, refId(st.Condition?.ArnEquals?.["aws:PrincipalArn"]) as string);
+      }
+    }
+    expect(owner.size).toBe(9); // seven members, the new department, the sealer
+    for (const { roles, statement, where } of identityStatements(plus.json)) {
+      if (!allows(statement, "kms:Sign")) continue;
+      for (const keyRef of asList(statement.Resource)) {
+        expect(roles, where).toEqual([owner.get(refId(keyRef) as string)]);
+      }
+    }
+  });
+});
+
+describe("the aws settings of the consortium file", () => {
+  it("set the seal rate, throttling, log retention, alarm threshold and loop; auditEveryHours 0 means no audit rule", () => {
+    tuned.template.resourcePropertiesCountIs(
+      "AWS::Events::Rule",
+      { ScheduleExpression: "rate(5 minutes)" },
+      1,
+    );
+    tuned.template.resourceCountIs("AWS::Events::Rule", 1);
+    tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+    for (const [id, r] of resourcesOf(tuned.json, "AWS::Logs::LogGroup")) {
+      expect(r.Properties?.RetentionInDays, id).toBe(30);
+    }
+    tuned.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "OldestPendingAgeSeconds",
+      Threshold: 900,
+      Period: 300,
+    });
+    const seal = functionByService(tuned.json, "zhixin-seal").props;
+    expect(
+      (seal.Environment as { Variables: Record<string, string> }).Variables.ZHIXIN_SEAL_LOOP_SECONDS,
+    ).toBe("0");
+  });
+});

@@ -1,0 +1,67 @@
+import { Validations } from "aws-cdk-lib";
+import { Annotations, Match } from "aws-cdk-lib/assertions";
+import { ManagedPolicy, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp, EXAMPLE_FILE, type Synthesized, synthesize } from "./support.js";
+
+// cdk-nag 3 runs as a CDK validation plugin (Validations.of(app).addPlugins, in
+// cdk/lib/app.ts): its findings are a validation report that fails synthesis, not
+// annotations. So the pack is run here directly on the stack, and synthesis of an app
+// with an unacknowledged finding is shown to fail.
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize(EXAMPLE_FILE);
+});
+
+/** Every acknowledgement in the stack: rule id → reasons. */
+function acknowledgements(s: Synthesized): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of s.stack.node.findAll()) {
+    for (const m of c.node.metadata) {
+      if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(m.data as Record<string, string>)) {
+        const rule = id.replace(/^annotation::/i, "").replace(/<Api[0-9A-F]+>/, "<Api>");
+        out.set(rule, [...(out.get(rule) ?? []), reason]);
+      }
+    }
+  }
+  return out;
+}
+
+describe("cdk-nag AwsSolutions", () => {
+  it("finds no unacknowledged errors or warnings in the stack", () => {
+    const report = new AwsSolutionsChecks().validateScope(s.stack);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+      [],
+    );
+    expect(report.success).toBe(true);
+  });
+
+  it("acknowledges exactly these rules, each with a written reason", () => {
+    const acks = acknowledgements(s);
+    expect([...acks.keys()].sort()).toEqual([
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/blocks/*]",
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*]",
+      "AwsSolutions-L1",
+    ]);
+    for (const [rule, reasons] of acks) {
+      for (const reason of reasons) expect(reason.length, rule).toBeGreaterThan(80);
+    }
+  });
+
+  it("leaves no CDK errors or warnings on the stack", () => {
+    expect(Annotations.fromStack(s.stack).findError("*", Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(s.stack).findWarning("*", Match.anyValue())).toEqual([]);
+  });
+
+  it("fails synthesis of the app on an unacknowledged finding", () => {
+    const other = buildApp(EXAMPLE_FILE, { bundle: false });
+    new Role(other.stack, "Careless", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName("AdministratorAccess")],
+    });
+    expect(() => other.app.synth()).toThrow(/AwsSolutions-IAM4/);
+  });
+});

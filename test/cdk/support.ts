@@ -1,0 +1,181 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { addZhixinStack } from "../../cdk/lib/app.js";
+import { loadStackConfig } from "../../cdk/lib/config.js";
+import type { ZhixinStack } from "../../cdk/lib/zhixin-stack.js";
+
+/**
+ * Synthesis for the CDK tests: the same app wiring and feature flags as `cdk synth`
+ * (cdk/lib/app.ts, cdk.json's context), so what is asserted is what deploys.
+ */
+
+export const EXAMPLE_FILE = resolve("consortium.example.json");
+const CDK_CONTEXT = JSON.parse(readFileSync("cdk.json", "utf8")).context as Record<string, unknown>;
+
+export function readExample(): Record<string, unknown> {
+  return JSON.parse(readFileSync(EXAMPLE_FILE, "utf8"));
+}
+
+/** Writes a consortium file into a fresh temporary directory. */
+export function writeConsortium(value: unknown, name = "consortium.json"): string {
+  const file = join(mkdtempSync(join(tmpdir(), "zhixin-cdk-")), name);
+  writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  return file;
+}
+
+export interface Synthesized {
+  app: App;
+  stack: ZhixinStack;
+  template: Template;
+  json: CfnTemplate;
+}
+
+/** The app and stack, not yet synthesised. `bundle: false` skips esbuild (for tests of the tree only). */
+export function buildApp(file: string, options: { bundle?: boolean } = {}): { app: App; stack: ZhixinStack } {
+  const context = { ...CDK_CONTEXT, ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}) };
+  const app = new App({ context });
+  return { app, stack: addZhixinStack(app, loadStackConfig(file)) };
+}
+
+export function synthesize(file: string): Synthesized {
+  const { app, stack } = buildApp(file);
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() as CfnTemplate };
+}
+
+// ---- reading the template -----------------------------------------------------------
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown; Description?: string }>;
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export const asList = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+export function resourcesOf(t: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** `{ "Fn::GetAtt": [id, "Arn"] }` or `{ Ref: id }` → id; anything else → undefined. */
+export function refId(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === "string") return v.Ref;
+  const att = v["Fn::GetAtt"];
+  if (Array.isArray(att) && typeof att[0] === "string") return att[0];
+  return undefined;
+}
+
+/** Does an IAM action pattern (with * and ?) cover `action`? */
+export function actionCovers(pattern: string, action: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "i",
+  );
+  return re.test(action);
+}
+
+export const allows = (s: Statement, action: string): boolean =>
+  s.Effect === "Allow" && asList(s.Action).some((a) => actionCovers(a, action));
+
+/** Tags on a resource, as a map (KMS keys and IAM roles carry them as a list). */
+export function tagsOf(r: CfnResource): Record<string, string> {
+  const tags = r.Properties?.Tags;
+  if (Array.isArray(tags))
+    return Object.fromEntries(tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
+  return (tags as Record<string, string> | undefined) ?? {};
+}
+
+/** Every identity-policy statement in the template, with the roles it is attached to. */
+export function identityStatements(
+  t: CfnTemplate,
+): { roles: string[]; statement: Statement; where: string }[] {
+  const out: { roles: string[]; statement: Statement; where: string }[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === "AWS::IAM::Policy" || r.Type === "AWS::IAM::ManagedPolicy") {
+      const roles = asList(p.Roles as unknown[])
+        .map(refId)
+        .filter((x): x is string => x !== undefined);
+      const doc = p.PolicyDocument as { Statement: Statement[] };
+      for (const statement of doc.Statement) out.push({ roles, statement, where: id });
+    }
+    if (r.Type === "AWS::IAM::Role") {
+      for (const inline of asList(p.Policies as { PolicyDocument: { Statement: Statement[] } }[])) {
+        for (const statement of inline.PolicyDocument.Statement)
+          out.push({ roles: [id], statement, where: id });
+      }
+    }
+  }
+  return out;
+}
+
+/** What a role's identity policies allow: action → resources (merged statements split apart). */
+export function grantsOf(t: CfnTemplate, role: string): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>();
+  for (const { roles, statement } of identityStatements(t)) {
+    if (!roles.includes(role) || statement.Effect !== "Allow") continue;
+    for (const action of asList(statement.Action)) {
+      out.set(action, [...(out.get(action) ?? []), ...asList(statement.Resource)]);
+    }
+  }
+  return out;
+}
+
+/** The logical ids of the member roles and keys, found by the zhixin:member tag. */
+export function memberResources(t: CfnTemplate, member: string): { role: string; key: string } {
+  const tagged = (type: string) => {
+    const found = resourcesOf(t, type).filter(([, r]) => tagsOf(r)["zhixin:member"] === member);
+    if (found.length !== 1) throw new Error(`${found.length} ${type} tagged ${member}`);
+    return (found[0] as [string, CfnResource])[0];
+  };
+  return { role: tagged("AWS::IAM::Role"), key: tagged("AWS::KMS::Key") };
+}
+
+/** alias name → the key it points at. */
+export function keysByAlias(t: CfnTemplate): Map<string, string> {
+  return new Map(
+    resourcesOf(t, "AWS::KMS::Alias").map(([, r]) => [
+      r.Properties?.AliasName as string,
+      refId(r.Properties?.TargetKeyId) as string,
+    ]),
+  );
+}
+
+/** The function whose POWERTOOLS_SERVICE_NAME is `service`, and its role. */
+export function functionByService(
+  t: CfnTemplate,
+  service: string,
+): { fn: string; role: string; props: Record<string, unknown> } {
+  const found = resourcesOf(t, "AWS::Lambda::Function").filter(
+    ([, r]) =>
+      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.POWERTOOLS_SERVICE_NAME === service,
+  );
+  if (found.length !== 1) throw new Error(`${found.length} functions for ${service}`);
+  const [fn, r] = found[0] as [string, CfnResource];
+  const props = r.Properties ?? {};
+  return { fn, role: refId(props.Role) as string, props };
+}
