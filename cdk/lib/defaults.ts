@@ -88,16 +88,8 @@ export const TABLE_KEY_ACTIONS = {
 
 // ---- API --------------------------------------------------------------------------
 
-export type RouteAccess = "write" | "read";
-
-/** functions/shared/api.ts serves these; departments may call all, auditors the reads. */
-export const API_ROUTES: readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[] = [
-  { method: "POST", path: "/v1/entries", access: "write" },
-  { method: "GET", path: "/v1/entries/{id}", access: "read" },
-  { method: "GET", path: "/v1/blocks/{height}", access: "read" },
-  { method: "GET", path: "/v1/checkpoint", access: "read" },
-  { method: "GET", path: "/v1/health", access: "read" },
-];
+// The routes are data shared with the API router, so the stack cannot drift from it.
+export { API_ROUTES, type RouteAccess } from "../../functions/shared/routes.js";
 
 /** The path in an execute-api ARN: a path parameter matches any one segment. */
 export const arnPath = (routePath: string): string => routePath.replace(/\{[^/}]+\}/g, "*");

@@ -4,6 +4,7 @@ import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "
 import { verifyRequest } from "./http-signature/index.js";
 import type { Clock, KeyDirectory, LedgerStore } from "./ports.js";
 import { readBlock, readCheckpoint, readEntry } from "./reader.js";
+import { API_ROUTES, type RouteKey, routePattern } from "./routes.js";
 import { MAX_BODY_BYTES, submitEntries } from "./submit.js";
 
 /**
@@ -17,64 +18,46 @@ export interface ApiDeps {
   clock: Clock;
 }
 
-type Route = {
-  method: string;
-  pattern: RegExp;
-  run: (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse>;
+type Run = (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse>;
+
+const HANDLERS: Record<RouteKey, Run> = {
+  "GET /v1/health": async (_req, _p, deps) => {
+    const latest = await deps.store.getLatestBlock();
+    return json(200, {
+      status: "ok",
+      log: deps.consortium.log,
+      height: latest?.header.height ?? 0,
+      logSize: latest?.header.logSize ?? 0,
+    });
+  },
+  "POST /v1/entries": async (req, _p, deps) => {
+    // Refuse oversized bodies before hashing them for the digest check.
+    if (req.body.length > MAX_BODY_BYTES) {
+      throw new ApiError(
+        "BODY_TOO_LARGE",
+        `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+      );
+    }
+    const caller = authenticate(req, deps, true);
+    return json(202, await submitEntries(caller, req.body, deps));
+  },
+  "GET /v1/entries/{id}": async (req, [id], deps) =>
+    json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
+  "GET /v1/blocks/{height}": async (req, [height], deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readBlock(height as string, deps.store));
+  },
+  "GET /v1/checkpoint": async (req, _p, deps) => {
+    authenticate(req, deps, false);
+    return text(200, await readCheckpoint(deps.store));
+  },
 };
 
-const ROUTES: Route[] = [
-  {
-    method: "GET",
-    pattern: /^\/v1\/health$/,
-    run: async (_req, _p, deps) => {
-      const latest = await deps.store.getLatestBlock();
-      return json(200, {
-        status: "ok",
-        log: deps.consortium.log,
-        height: latest?.header.height ?? 0,
-        logSize: latest?.header.logSize ?? 0,
-      });
-    },
-  },
-  {
-    method: "POST",
-    pattern: /^\/v1\/entries$/,
-    run: async (req, _p, deps) => {
-      // Refuse oversized bodies before hashing them for the digest check.
-      if (req.body.length > MAX_BODY_BYTES) {
-        throw new ApiError(
-          "BODY_TOO_LARGE",
-          `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
-        );
-      }
-      const caller = authenticate(req, deps, true);
-      return json(202, await submitEntries(caller, req.body, deps));
-    },
-  },
-  {
-    method: "GET",
-    pattern: /^\/v1\/entries\/([^/]+)$/,
-    run: async (req, [id], deps) =>
-      json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
-  },
-  {
-    method: "GET",
-    pattern: /^\/v1\/blocks\/([^/]+)$/,
-    run: async (req, [height], deps) => {
-      authenticate(req, deps, false);
-      return json(200, await readBlock(height as string, deps.store));
-    },
-  },
-  {
-    method: "GET",
-    pattern: /^\/v1\/checkpoint$/,
-    run: async (req, _p, deps) => {
-      authenticate(req, deps, false);
-      return text(200, await readCheckpoint(deps.store));
-    },
-  },
-];
+const ROUTES = API_ROUTES.map((r) => ({
+  method: r.method,
+  pattern: routePattern(r.path),
+  run: HANDLERS[`${r.method} ${r.path}` as RouteKey],
+}));
 
 export async function handleApiRequest(req: HttpRequest, deps: ApiDeps): Promise<HttpResponse> {
   try {
