@@ -486,20 +486,65 @@ async function startNode(sealIntervalMs: number): Promise<RunningNode> {
 let serial = 0;
 
 /** A record of roughly a real certificate's size (~220 bytes of canonical JSON). */
+/**
+ * A valid record of each benchmarked type (consortium.example.json's schemas), each about
+ * the same size (~300 bytes as canonical JSON) and distinct by its serial number.
+ */
 function makeRecord(type: string): SubmitRecord {
   const n = serial++;
-  return {
-    type,
-    data: {
-      serial: `BENCH-${String(n).padStart(9, "0")}`,
-      subject: `46010019900101${String(n % 10_000).padStart(4, "0")}`,
-      issuedAt: "2026-01-15T08:30:00.000Z",
-      months: n % 240,
-      status: n % 7 === 0 ? "suspended" : "active",
-      issuer: "Haikou Housing Provident Fund Centre",
-      remarks: "deposits continuous since account opening; no arrears recorded",
-    },
-  };
+  const id = `46010019900101${String(n % 10_000).padStart(4, "0")}`;
+  const note = "deposits continuous since account opening; no arrears recorded";
+  switch (type) {
+    case "licence.marriage":
+      return {
+        type,
+        data: {
+          certificateNo: `J460100-2026-${String(n % 1_000_000).padStart(6, "0")}`,
+          spouses: [`${id}`, `46010019920202${String(n % 10_000).padStart(4, "0")}`],
+          registeredOn: "2026-01-15",
+          office: "Haikou Civil Affairs Bureau, Longhua District marriage registry",
+          serial: `BENCH-${String(n).padStart(9, "0")}`,
+        },
+      };
+    case "audit.db-operation":
+      return {
+        type,
+        data: {
+          department: "service-centre",
+          post: "window-clerk-07",
+          operation: n % 5 === 0 ? "write" : "read",
+          table: "citizen_licences",
+          rows: n % 50,
+          at: "2026-01-15T08:30:00.000Z",
+          serial: `BENCH-${String(n).padStart(9, "0")}`,
+          remarks: note,
+        },
+      };
+    case "evidence.digest":
+      return {
+        type,
+        data: {
+          sha256: n.toString(16).padStart(64, "0"),
+          capturedAt: "2026-01-15T08:30:00.000Z",
+          caseId: `(2026)浙0192民初${n}号`,
+          mediaType: "application/pdf",
+          serial: `BENCH-${String(n).padStart(9, "0")}`,
+        },
+      };
+    default:
+      return {
+        type,
+        data: {
+          citizen: id,
+          months: n % 240,
+          status: n % 7 === 0 ? "closed" : "active",
+          issuedAt: "2026-01-15",
+          issuer: "Haikou Housing Provident Fund Centre",
+          serial: `BENCH-${String(n).padStart(9, "0")}`,
+          remarks: note,
+        },
+      };
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SIGNATURE_ALGORITHMS } from "#chain";
+import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
 
 /**
  * The consortium file: one JSON document that local mode and the CDK stack both read
@@ -16,6 +17,30 @@ const RecordTypeName = z
   .regex(
     /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/,
     "dotted lowercase name, e.g. housing-fund.deposit-certificate",
+  );
+/**
+ * A record type: its name, the departments that may write it and, optionally, a JSON
+ * Schema (draft 2020-12) for its records' `data` (record-schemas.ts). z.custom keeps the
+ * schema object itself: the validator compiled for it while the file is checked is the
+ * one submit uses.
+ */
+const RecordType = z
+  .object({
+    type: RecordTypeName,
+    description: z.string().max(500).optional(),
+    writers: z.array(Identifier).min(1),
+    schema: z.custom<RecordSchema>().optional(),
+  })
+  .superRefine(
+    (t, ctx) => {
+      if (t.schema === undefined) return;
+      const type = typeof t.type === "string" ? t.type : "this record type";
+      for (const p of recordSchemaProblems(t.schema)) {
+        ctx.addIssue({ code: "custom", path: ["schema", ...p.path], message: `${type}: ${p.message}` });
+      }
+    },
+    // Also when another field of this record type is wrong: every problem at once.
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
   );
 const Alg = z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]);
 
@@ -78,15 +103,7 @@ export const ConsortiumSchema = z
     departments: z.array(Member.extend({ witness: z.boolean().default(false) })).min(1),
     auditors: z.array(Member).default([]),
     aws: AwsSettings,
-    recordTypes: z
-      .array(
-        z.object({
-          type: RecordTypeName,
-          description: z.string().max(500).optional(),
-          writers: z.array(Identifier).min(1),
-        }),
-      )
-      .min(1),
+    recordTypes: z.array(RecordType).min(1),
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();
@@ -160,6 +177,11 @@ export function loadConsortium(path: string): Consortium {
     throw new ConsortiumFileError(path, [`not JSON: ${(e as Error).message}`]);
   }
   return parseConsortium(json, path);
+}
+
+/** A record type's schema for its records' data; undefined when it has none. */
+export function schemaOf(consortium: Consortium, type: string): RecordSchema | undefined {
+  return consortium.recordTypes.find((t) => t.type === type)?.schema;
 }
 
 /** Who may write a record type; undefined when the type is unknown. */

@@ -13,12 +13,14 @@ import {
   toHex,
 } from "#chain";
 import type { Caller } from "./caller.js";
-import { type Consortium, writersOf } from "./consortium.js";
+import { type Consortium, schemaOf, writersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";
 import type { Clock, LedgerStore, StoredBatch, StoredPayload } from "./ports.js";
+import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
 
 /**
- * Submitting a batch of records (POST /v1/entries): validate, bind each record to the
+ * Submitting a batch of records (POST /v1/entries): validate (each record's type, its
+ * writer, its size, then its data against its type's schema), bind each record to the
  * department's signed batch root, then store — payloads first, then the batch item,
  * whose conditional put is both the commit point and the (keyId, nonce) replay guard.
  * Every refusal happens before the first write, or (replay) undoes what it wrote.
@@ -92,6 +94,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     const digest = contentDigest(r.data as JsonValue);
     return { type: r.type, text, digest, record: recordHash(r.type, digest) };
   });
+  refuseSchemaViolations(records, deps.consortium);
 
   const tree = new MerkleTree(prepared.map((p) => p.record));
   const root = tree.root();
@@ -141,6 +144,31 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
   }
   return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
+}
+
+/**
+ * Each record's data against its type's schema (from the consortium file), all records
+ * at once: one bad record refuses the whole batch, and the client sees every problem,
+ * each as { index, path (JSON Pointer into that record's data), message }.
+ */
+function refuseSchemaViolations(
+  records: Array<{ type: string; data: unknown }>,
+  consortium: Consortium,
+): void {
+  const problems: RecordProblem[] = [];
+  records.forEach((r, index) => {
+    const schema = schemaOf(consortium, r.type);
+    if (schema) problems.push(...recordDataProblems(index, schema, r.data));
+  });
+  const first = problems[0];
+  if (!first) return;
+  const more = problems.length > 1 ? ` (1 of ${problems.length} problems)` : "";
+  throw new ApiError(
+    "SCHEMA_VIOLATION",
+    `records[${first.index}] is not a valid ${records[first.index]?.type}: ` +
+      `${first.path || "data"} ${first.message}${more}`,
+    problems,
+  );
 }
 
 function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<string, unknown> }> {

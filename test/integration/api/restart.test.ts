@@ -75,7 +75,10 @@ describe("npm start keeps its data across restarts", () => {
     const trustBefore = await readFile(join(home, "keys", "trust.json"), "utf8");
 
     const records = [
-      { type: "housing-fund.deposit-certificate", data: { citizen: "460100199001011234", months: 36 } },
+      {
+        type: "housing-fund.deposit-certificate",
+        data: { citizen: "460100199001011234", months: 36, status: "active" },
+      },
     ];
     const body = new TextEncoder().encode(JSON.stringify({ records }));
     const signer = await LocalSigner.fromFile(keyFile(home, "hf-haikou"), localKeyId("hf-haikou"));

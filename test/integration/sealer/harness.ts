@@ -135,7 +135,7 @@ export type Records = Array<{ type: string; data: JsonValue }>;
 export function certificates(tag: string, n: number): Records {
   return Array.from({ length: n }, (_, i) => ({
     type: CERT,
-    data: { citizen: `${tag}-${i}`, months: 12 + i, status: "active" },
+    data: { citizen: "460100199001011234", months: 12 + i, status: "active", tag: `${tag}-${i}` },
   }));
 }
 

@@ -15,7 +15,10 @@ beforeAll(async () => {
   vi.spyOn(console, "error").mockImplementation(() => {});
   t = await startTestNode();
   const submit = async (batch: string, as: string, type: string, n: number) => {
-    const records = Array.from({ length: n }, (_, i) => ({ type, data: { batch, i } }));
+    const records = Array.from({ length: n }, (_, i) => ({
+      type,
+      data: { citizen: "460100199001011234", months: i, status: "active", batch, i },
+    }));
     const res = await t.submit(as, records, { nonce: `known-bugs-batch-${batch}` });
     ids[batch] = res.body.entries.map((e: { id: string }) => e.id);
   };

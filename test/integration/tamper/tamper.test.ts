@@ -18,13 +18,34 @@ let pristine: unknown[];
 const ids: Record<"a" | "b" | "c" | "d" | "e" | "f", string[]> = { a: [], b: [], c: [], d: [], e: [], f: [] };
 const nonceOf = (batch: string) => `tamper-fixture-batch-${batch}`;
 const TOTAL_ENTRIES = 11;
+/** A valid record of each type used (the consortium file's schemas), told apart by batch and index below. */
+const VALID: Record<string, object> = {
+  [CERT]: { citizen: "460100199001011234", months: 36, status: "active" },
+  "housing-fund.blacklist": { citizen: "460100199001011234", action: "add", reason: "loan default" },
+  "licence.business": {
+    creditCode: "91460100MA5T000000",
+    name: "Haikou Example Co.",
+    holder: "Li Hua",
+    validUntil: "2030-12-31",
+  },
+  "audit.db-operation": {
+    department: "hf-haikou",
+    post: "teller",
+    operation: "read",
+    table: "deposits",
+    at: "2026-01-15T08:30:00Z",
+  },
+};
 
 beforeAll(async () => {
   // The verify handler logs a WARN line per failed audit; dozens are expected here.
   vi.spyOn(console, "log").mockImplementation(() => {});
   t = await startTestNode();
   const submit = async (batch: keyof typeof ids, as: string, type: string, n: number) => {
-    const records = Array.from({ length: n }, (_, i) => ({ type, data: { batch, i, note: `record ${i}` } }));
+    const records = Array.from({ length: n }, (_, i) => ({
+      type,
+      data: { ...VALID[type], batch, i, note: `record ${i}` },
+    }));
     const res = await t.submit(as, records, { nonce: nonceOf(batch) });
     expect(res.status).toBe(202);
     ids[batch] = res.body.entries.map((e: { id: string }) => e.id);
