@@ -30,14 +30,38 @@ const RecordType = z
     description: z.string().max(500).optional(),
     writers: z.array(Identifier).min(1),
     schema: z.custom<RecordSchema>().optional(),
+    /**
+     * Uniqueness key: names of top-level fields of `data` whose values, together, may be
+     * claimed by one record of this type only, ever (S8: one invoice, one claim). When
+     * the type has a schema, each field must be in its `required`, so every record has
+     * the whole key.
+     */
+    unique: z
+      .array(z.string().min(1).max(128))
+      .min(1)
+      .max(8)
+      .refine((fields) => new Set(fields).size === fields.length, "field names must be distinct")
+      .optional(),
   })
   .superRefine(
     (t, ctx) => {
-      if (t.schema === undefined) return;
       const type = typeof t.type === "string" ? t.type : "this record type";
+      if (t.schema === undefined) return;
       for (const p of recordSchemaProblems(t.schema)) {
         ctx.addIssue({ code: "custom", path: ["schema", ...p.path], message: `${type}: ${p.message}` });
       }
+      if (!Array.isArray(t.unique)) return;
+      const schema = t.schema as { required?: unknown };
+      const required = Array.isArray(schema.required) ? schema.required : [];
+      t.unique.forEach((field, i) => {
+        if (!required.includes(field)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["unique", i],
+            message: `${type}: unique field ${field} must be in the schema's required list`,
+          });
+        }
+      });
     },
     // Also when another field of this record type is wrong: every problem at once.
     { when: (payload) => typeof payload.value === "object" && payload.value !== null },
@@ -182,6 +206,11 @@ export function loadConsortium(path: string): Consortium {
 /** A record type's schema for its records' data; undefined when it has none. */
 export function schemaOf(consortium: Consortium, type: string): RecordSchema | undefined {
   return consortium.recordTypes.find((t) => t.type === type)?.schema;
+}
+
+/** A record type's uniqueness key (field names, in the file's order); undefined when it has none. */
+export function uniqueFieldsOf(consortium: Consortium, type: string): readonly string[] | undefined {
+  return consortium.recordTypes.find((t) => t.type === type)?.unique;
 }
 
 /** Who may write a record type; undefined when the type is unknown. */

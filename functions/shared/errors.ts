@@ -34,6 +34,7 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   // 409: conflicts with what is stored
   NONCE_REPLAYED: 409,
+  DUPLICATE_RECORD: 409,
   // 413: too large
   BODY_TOO_LARGE: 413,
   RECORD_TOO_LARGE: 413,

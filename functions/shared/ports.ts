@@ -65,6 +65,23 @@ export interface BlockPage {
 
 export const PAGE_SIZE = 1000;
 
+/**
+ * A record's claim on the values of its type's uniqueness key (unique-keys.ts). Written
+ * before the record's payload and batch; it belongs to the record for good once the batch
+ * `batchKey` exists (is committed). A claim whose batch does not exist is a submit in
+ * progress, or one that crashed or was refused: after a lease it may be taken over.
+ */
+export interface UniqueClaim {
+  /** Hex uniqueKeyFor(type, values). */
+  key: string;
+  /** The claiming request's batch key (`${keyId}#${nonce}`). */
+  batchKey: string;
+  /** The claiming record's entry id (derived from keyId, nonce, index and record). */
+  entryId: string;
+  /** When it was claimed (RFC 3339 UTC, ms): the start of its lease. */
+  claimedAt: string;
+}
+
 export interface PendingBatchRef {
   key: string;
   receivedAt: string;
@@ -89,6 +106,25 @@ export interface LedgerStore {
    */
   deletePayloads(entryIds: readonly string[]): Promise<void>;
   getPayload(entryId: string): Promise<StoredPayload | undefined>;
+  /**
+   * Claims `claim.key` with one conditional write, only if nobody holds it; otherwise
+   * returns the holder (read strongly consistently) — even when the holder is the same
+   * request's same record: renewing is takeOverClaim's job.
+   */
+  claimUnique(claim: UniqueClaim): Promise<"claimed" | { holder: UniqueClaim }>;
+  /**
+   * Replaces `holder`'s claim by `claim` (same key) only if the stored claim is still
+   * exactly `holder` (same batchKey, entryId and claimedAt); false when it changed or
+   * is gone. Taking over one's own claim renews its lease.
+   */
+  takeOverClaim(claim: UniqueClaim, holder: UniqueClaim): Promise<boolean>;
+  /**
+   * Deletes claims, each only while it is still held by the given batchKey and entryId
+   * (never one taken over since, nor one of the committed batch). Idempotent.
+   */
+  releaseClaims(claims: readonly UniqueClaim[]): Promise<void>;
+  /** Strongly consistent. */
+  getClaim(key: string): Promise<UniqueClaim | undefined>;
   /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
   /** Strongly consistent. */

@@ -17,13 +17,15 @@ import { type Consortium, schemaOf, writersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";
 import type { Clock, LedgerStore, StoredBatch, StoredPayload } from "./ports.js";
 import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
+import { releaseReplayedClaims, takeClaims, wantedClaims } from "./unique-claims.js";
 
 /**
  * Submitting a batch of records (POST /v1/entries): validate (each record's type, its
  * writer, its size, then its data against its type's schema), bind each record to the
- * department's signed batch root, then store — payloads first, then the batch item,
- * whose conditional put is both the commit point and the (keyId, nonce) replay guard.
- * Every refusal happens before the first write, or (replay) undoes what it wrote.
+ * department's signed batch root, then store — uniqueness claims first (unique-claims.ts),
+ * then payloads, then the batch item, whose conditional put is both the commit point and
+ * the (keyId, nonce) replay guard. Every refusal happens before the first write, or
+ * undoes what it wrote (a claim refused midway, a replay).
  */
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -138,9 +140,18 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     envelopes,
   };
 
+  const wanted = wantedClaims(
+    records,
+    envelopes.map((e) => e.id),
+    batchKey,
+    receivedAt,
+    deps.consortium,
+  );
+  const claims = wanted.length > 0 ? await takeClaims(deps.store, wanted, deps.clock) : [];
   await deps.store.putPayloads(payloads);
   if ((await deps.store.commitBatch(batch)) === "replayed") {
-    await removeOrphanPayloads(deps.store, batchKey, payloads);
+    const committed = await removeOrphanPayloads(deps.store, batchKey, payloads);
+    await releaseReplayedClaims(deps.store, claims, committed);
     throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
   }
   return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
@@ -205,9 +216,10 @@ async function removeOrphanPayloads(
   store: LedgerStore,
   batchKey: string,
   written: StoredPayload[],
-): Promise<void> {
+): Promise<StoredBatch | undefined> {
   const committed = await store.getBatch(batchKey);
   const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
   const orphans = written.filter((p) => !keep.has(p.entryId)).map((p) => p.entryId);
   if (orphans.length > 0) await store.deletePayloads(orphans);
+  return committed;
 }

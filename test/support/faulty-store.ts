@@ -5,6 +5,7 @@ import type {
   StoredBatch,
   StoredBlock,
   StoredPayload,
+  UniqueClaim,
 } from "../../functions/shared/ports.js";
 
 /**
@@ -130,6 +131,18 @@ export class FaultyStore implements LedgerStore {
   }
   deletePayloads(entryIds: readonly string[]): Promise<void> {
     return this.run("deletePayloads", () => this.inner.deletePayloads(entryIds));
+  }
+  claimUnique(claim: UniqueClaim): Promise<"claimed" | { holder: UniqueClaim }> {
+    return this.run("claimUnique", () => this.inner.claimUnique(claim));
+  }
+  takeOverClaim(claim: UniqueClaim, holder: UniqueClaim): Promise<boolean> {
+    return this.run("takeOverClaim", () => this.inner.takeOverClaim(claim, holder));
+  }
+  releaseClaims(claims: readonly UniqueClaim[]): Promise<void> {
+    return this.run("releaseClaims", () => this.inner.releaseClaims(claims));
+  }
+  getClaim(key: string): Promise<UniqueClaim | undefined> {
+    return this.run("getClaim", () => this.inner.getClaim(key));
   }
   getPayload(entryId: string): Promise<StoredPayload | undefined> {
     return this.run("getPayload", () => this.inner.getPayload(entryId));

@@ -50,6 +50,12 @@ const EVIDENCE = {
   capturedAt: "2026-03-01T10:15:30+08:00",
   caseId: "(2026)浙0192民初1234号",
 };
+const INVOICE = {
+  invoiceNo: "04400123456789012345",
+  amount: 1280.5,
+  claimant: "Wang Fang",
+  claimedAt: "2026-11-20",
+};
 
 const SCENARIOS: Record<string, Cases> = {
   "housing-fund.deposit-certificate": {
@@ -238,6 +244,31 @@ const SCENARIOS: Record<string, Cases> = {
         wrong: "caseId is missing",
         data: { sha256: EVIDENCE.sha256, capturedAt: EVIDENCE.capturedAt },
         paths: ["/caseId"],
+      },
+    ],
+  },
+  "invoice.claim": {
+    valid: [
+      { what: "a fully digital invoice's 20-digit number", data: INVOICE },
+      {
+        what: "a paper invoice's 8-digit number, whole yuan",
+        data: { ...INVOICE, invoiceNo: "12345678", amount: 300 },
+      },
+    ],
+    invalid: [
+      { wrong: "invoiceNo has 7 digits", data: { ...INVOICE, invoiceNo: "1234567" }, paths: ["/invoiceNo"] },
+      { wrong: "invoiceNo has a letter", data: { ...INVOICE, invoiceNo: "1234567A" }, paths: ["/invoiceNo"] },
+      { wrong: "invoiceNo is a number", data: { ...INVOICE, invoiceNo: 12345678 }, paths: ["/invoiceNo"] },
+      { wrong: "amount is zero", data: { ...INVOICE, amount: 0 }, paths: ["/amount"] },
+      {
+        wrong: "claimedAt is not a date",
+        data: { ...INVOICE, claimedAt: "2026-02-30" },
+        paths: ["/claimedAt"],
+      },
+      {
+        wrong: "invoiceNo and claimant are missing",
+        data: { amount: 1, claimedAt: "2026-11-20" },
+        paths: ["/claimant", "/invoiceNo"],
       },
     ],
   },
