@@ -220,14 +220,15 @@ export function bundlingOptions(consortiumFile: string): BundlingOptions {
 
 /**
  * DynamoDB actions per function, from what functions/shared/store/dynamodb-store.ts
- * sends. Deletes go through BatchWriteItem (deletePayloads), so nobody needs
- * DeleteItem; only the sealer reads the pending index (listPendingBatches).
+ * sends. Submit deletes payloads through BatchWriteItem (deletePayloads) and releases
+ * uniqueness claims with conditional DeleteItem (releaseClaims); only the sealer
+ * updates items in place and reads the pending index (listPendingBatches).
  */
 const READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
 export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex: string[]; key: string[] }> =
   {
     submit: {
-      table: [...READ, "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+      table: [...READ, "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
       pendingIndex: [],
       key: TABLE_KEY_ACTIONS.write,
     },

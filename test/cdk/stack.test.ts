@@ -383,7 +383,7 @@ describe("functions", () => {
     const read = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
     expect(dynamo(services.verify)).toEqual({ table: read });
     expect(dynamo(services.submit)).toEqual({
-      table: [...read, "dynamodb:BatchWriteItem", "dynamodb:PutItem"].sort(),
+      table: [...read, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"].sort(),
     });
     expect(dynamo(services.seal)).toEqual({
       table: [...read, "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"].sort(),
