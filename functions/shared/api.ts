@@ -42,7 +42,7 @@ const HANDLERS: Record<RouteKey, Run> = {
     return json(202, await submitEntries(caller, req.body, deps));
   },
   "GET /v1/entries/{id}": async (req, [id], deps) =>
-    json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store)),
+    json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store, deps.consortium)),
   "GET /v1/blocks/{height}": async (req, [height], deps) => {
     authenticate(req, deps, false);
     return json(200, await readBlock(height as string, deps.store));

@@ -16,6 +16,7 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
+import { COSIGN_TYPE } from "./cosign.js";
 import { verifySignature } from "./crypto/verify.js";
 import { keyValidAt } from "./key-directory.js";
 import type { AuditSource, KeyDirectory, RawBatch, RawBlock } from "./ports.js";
@@ -259,6 +260,8 @@ export async function loadEvidence(
     }
   }
 
+  findings.push(...(await checkCosignTargets(source, block.height, entryIds, entries)));
+
   const evidence: BlockEvidence = {
     header: block.header,
     hash: block.hash ?? "",
@@ -270,6 +273,52 @@ export async function loadEvidence(
     checkpoint: block.checkpoint ?? "",
   };
   return { evidence, findings };
+}
+
+/**
+ * Each sealed zhixin.cosign entry with a payload must name a stored entry with the same
+ * contentDigest (cosign.ts). Its own department signature is checked like any entry's.
+ */
+async function checkCosignTargets(
+  source: AuditSource,
+  height: number,
+  entryIds: readonly string[],
+  entries: ReadonlyArray<{ envelope: unknown; payload: string | null } | undefined>,
+): Promise<Finding[]> {
+  const cosigns: Array<{ id: string; target: string; digest: unknown }> = [];
+  entries.forEach((e, i) => {
+    if ((e?.envelope as { type?: unknown } | undefined)?.type !== COSIGN_TYPE || !e?.payload) return;
+    let data: { entryId?: unknown; contentDigest?: unknown } | null = null;
+    try {
+      data = JSON.parse(e.payload);
+    } catch {}
+    const target = typeof data?.entryId === "string" ? data.entryId : "";
+    cosigns.push({ id: entryIds[i] as string, target, digest: data?.contentDigest });
+  });
+  if (cosigns.length === 0) return [];
+  const targets = await source.getRawPayloads(
+    [...new Set(cosigns.map((c) => c.target))].filter((id) => /^[0-9a-f]{32}$/.test(id)),
+  );
+  const batches = await source.getRawBatches([
+    ...new Set(targets.flatMap((t) => (t.batchKey ? [t.batchKey] : []))),
+  ]);
+  const digestById = new Map<string, unknown>();
+  for (const b of batches) {
+    if (!Array.isArray(b.envelopes)) continue;
+    for (const e of b.envelopes as Array<{ id?: unknown; contentDigest?: unknown } | null>)
+      if (typeof e?.id === "string") digestById.set(e.id, e.contentDigest);
+  }
+  const stored = new Set(targets.map((t) => t.entryId));
+  return cosigns
+    .filter((c) => !stored.has(c.target) || digestById.get(c.target) !== c.digest)
+    .map((c) => ({
+      code: "COSIGN_TARGET_MISMATCH" as const,
+      height,
+      entryId: c.id,
+      expected: String(c.digest),
+      found: String(digestById.get(c.target) ?? "no such entry"),
+      message: `cosign ${c.id} names entry ${c.target || "(unreadable)"}, which is not stored with that contentDigest`,
+    }));
 }
 
 function asHeaderSignature(value: unknown): HeaderSignature {

@@ -42,6 +42,17 @@ const RecordType = z
       .max(8)
       .refine((fields) => new Set(fields).size === fields.length, "field names must be distinct")
       .optional(),
+    /**
+     * Multi-party records (S4, S7): departments that must each sign a record of this
+     * type. The writer's submission is its signature; each other signer adds a
+     * `zhixin.cosign` record (cosign.ts). Each must be a department and a writer.
+     */
+    signers: z
+      .array(Identifier)
+      .min(2)
+      .max(16)
+      .refine((ids) => new Set(ids).size === ids.length, "signers must be distinct")
+      .optional(),
   })
   .superRefine(
     (t, ctx) => {
@@ -152,6 +163,26 @@ export const ConsortiumSchema = z
           message: `duplicate record type ${t.type}`,
         });
       types.add(t.type);
+      if (t.type.startsWith("zhixin."))
+        ctx.addIssue({
+          code: "custom",
+          path: ["recordTypes", i, "type"],
+          message: `${t.type}: record types named zhixin.* are reserved for the ledger itself`,
+        });
+      t.signers?.forEach((s, j) => {
+        if (!departments.has(s))
+          ctx.addIssue({
+            code: "custom",
+            path: ["recordTypes", i, "signers", j],
+            message: `${s} is not a department`,
+          });
+        else if (!t.writers.includes(s))
+          ctx.addIssue({
+            code: "custom",
+            path: ["recordTypes", i, "signers", j],
+            message: `${t.type}: signer ${s} must also be a writer`,
+          });
+      });
       t.writers.forEach((w, j) => {
         if (!departments.has(w)) {
           ctx.addIssue({
@@ -216,4 +247,9 @@ export function uniqueFieldsOf(consortium: Consortium, type: string): readonly s
 /** Who may write a record type; undefined when the type is unknown. */
 export function writersOf(consortium: Consortium, type: string): readonly string[] | undefined {
   return consortium.recordTypes.find((t) => t.type === type)?.writers;
+}
+
+/** Departments that must each sign a record of the type; undefined when one signature suffices. */
+export function signersOf(consortium: Consortium, type: string): readonly string[] | undefined {
+  return consortium.recordTypes.find((t) => t.type === type)?.signers;
 }

@@ -82,6 +82,22 @@ export interface UniqueClaim {
   claimedAt: string;
 }
 
+/**
+ * One co-signature of a multi-party record (cosign.ts), indexed under the record it signs
+ * so that reading its signatures is one query. Written with the cosign's payload, before
+ * its batch commits: a mark whose batch does not hold `entryId` is not a signature.
+ */
+export interface CosignMark {
+  /** The signed record's entry id. */
+  target: string;
+  /** The co-signing department. */
+  dept: string;
+  /** The `zhixin.cosign` entry's id and batch key. */
+  entryId: string;
+  batchKey: string;
+  receivedAt: string;
+}
+
 export interface PendingBatchRef {
   key: string;
   receivedAt: string;
@@ -125,6 +141,12 @@ export interface LedgerStore {
   releaseClaims(claims: readonly UniqueClaim[]): Promise<void>;
   /** Strongly consistent. */
   getClaim(key: string): Promise<UniqueClaim | undefined>;
+  /** Idempotent, unconditional (one mark per target and department). Written before commitBatch. */
+  putCosignMarks(marks: readonly CosignMark[]): Promise<void>;
+  /** Deletes marks, each only while it still names the given entryId (undoing a refused submit). */
+  deleteCosignMarks(marks: readonly CosignMark[]): Promise<void>;
+  /** Every mark under `target` (committed or not), strongly consistent. */
+  listCosignMarks(target: string): Promise<CosignMark[]>;
   /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
   /** Strongly consistent. */

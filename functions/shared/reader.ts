@@ -1,5 +1,7 @@
 import { type EntryEnvelope, entryLeafHash, MerkleTree, toHex } from "#chain";
 import type { Caller } from "./caller.js";
+import type { Consortium } from "./consortium.js";
+import { type Signatures, signaturesOf } from "./cosign.js";
 import { ApiError } from "./errors.js";
 import type { LedgerStore, StoredBlock } from "./ports.js";
 
@@ -25,9 +27,17 @@ export interface EntryView {
   payload?: unknown;
   /** Once sealed: where, and the RFC 6962 inclusion proof of leafHash in block.header.root. */
   sealed?: { height: number; index: number; logIndex: number; proof: string[]; block: BlockView };
+  /** For a record type with signers (cosign.ts): who must sign, who has; complete false is pending-signatures. */
+  signatures?: Signatures;
 }
 
-export async function readEntry(caller: Caller, id: string, store: LedgerStore): Promise<EntryView> {
+/** Without `consortium`, multi-party records are shown without their signatures. */
+export async function readEntry(
+  caller: Caller,
+  id: string,
+  store: LedgerStore,
+  consortium?: Consortium,
+): Promise<EntryView> {
   if (!/^[0-9a-f]{32}$/.test(id))
     throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
   const payload = await store.getPayload(id);
@@ -43,6 +53,8 @@ export async function readEntry(caller: Caller, id: string, store: LedgerStore):
     envelope,
     ...(caller.department === envelope.dept ? { payload: JSON.parse(payload.data) } : {}),
   };
+  const signatures = consortium && (await signaturesOf(envelope, store, consortium));
+  if (signatures) view.signatures = signatures;
   if (batch.sealed) {
     const block = await store.getBlock(batch.sealed.height);
     if (!block)

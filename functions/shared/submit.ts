@@ -14,16 +14,18 @@ import {
 } from "#chain";
 import type { Caller } from "./caller.js";
 import { type Consortium, schemaOf, writersOf } from "./consortium.js";
+import { COSIGN_TYPE, prepareCosigns } from "./cosign.js";
 import { ApiError } from "./errors.js";
-import type { Clock, LedgerStore, StoredBatch, StoredPayload } from "./ports.js";
+import type { Clock, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "./ports.js";
 import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
-import { releaseReplayedClaims, takeClaims, wantedClaims } from "./unique-claims.js";
+import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "./unique-claims.js";
 
 /**
  * Submitting a batch of records (POST /v1/entries): validate (each record's type, its
  * writer, its size, then its data against its type's schema), bind each record to the
- * department's signed batch root, then store — uniqueness claims first (unique-claims.ts),
- * then payloads, then the batch item, whose conditional put is both the commit point and
+ * department's signed batch root, then store — uniqueness claims first (unique-claims.ts;
+ * a zhixin.cosign claims its (entry, department), cosign.ts), then payloads and cosign
+ * marks, then the batch item, whose conditional put is both the commit point and
  * the (keyId, nonce) replay guard. Every refusal happens before the first write, or
  * undoes what it wrote (a claim refused midway, a replay).
  */
@@ -68,7 +70,8 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
   }
   const records = parseRecords(body);
   const prepared = records.map((r, index) => {
-    const writers = writersOf(deps.consortium, r.type);
+    // Any department may co-sign; prepareCosigns decides whether it may sign that record.
+    const writers = r.type === COSIGN_TYPE ? [caller.department] : writersOf(deps.consortium, r.type);
     if (!writers)
       throw new ApiError(
         "UNKNOWN_RECORD_TYPE",
@@ -147,14 +150,47 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     receivedAt,
     deps.consortium,
   );
-  const claims = wanted.length > 0 ? await takeClaims(deps.store, wanted, deps.clock) : [];
+  const cosigns = await prepareCosigns(
+    caller,
+    records,
+    envelopes.map((e) => e.id),
+    batchKey,
+    receivedAt,
+    deps,
+  );
+  wanted.push(...cosigns.wanted);
+  const claims = wanted.length > 0 ? await takeCosignAwareClaims(deps, wanted, cosigns.wanted) : [];
   await deps.store.putPayloads(payloads);
+  if (cosigns.marks.length > 0) await deps.store.putCosignMarks(cosigns.marks);
   if ((await deps.store.commitBatch(batch)) === "replayed") {
     const committed = await removeOrphanPayloads(deps.store, batchKey, payloads);
+    const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
+    const strayMarks = cosigns.marks.filter((m) => !keep.has(m.entryId));
+    if (strayMarks.length > 0) await deps.store.deleteCosignMarks(strayMarks);
     await releaseReplayedClaims(deps.store, claims, committed);
     throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
   }
   return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
+}
+
+/** takeClaims, where a cosign's claim held by another signature is COSIGN_DUPLICATE. */
+async function takeCosignAwareClaims(
+  deps: SubmitDeps,
+  wanted: readonly WantedClaim[],
+  cosigns: readonly WantedClaim[],
+): Promise<UniqueClaim[]> {
+  try {
+    return await takeClaims(deps.store, wanted, deps.clock);
+  } catch (err) {
+    const index = (err as ApiError).code === "DUPLICATE_RECORD" && (err as ApiError).details;
+    const cosign = cosigns.find((c) => c.index === (index as { index?: number })?.index);
+    if (!cosign) throw err;
+    throw new ApiError(
+      "COSIGN_DUPLICATE",
+      `records[${cosign.index}]: this department has signed that entry already, or is signing it now`,
+      { index: cosign.index },
+    );
+  }
 }
 
 /**

@@ -79,6 +79,8 @@ export type FindingCode =
   | "CHECKPOINT_INVALID"
   /** A batch's stored seal position (height, offset) is not where its entries are sealed. */
   | "BATCH_SEAL_MISMATCH"
+  /** A zhixin.cosign entry names an entry that is not stored, or that has another contentDigest. */
+  | "COSIGN_TARGET_MISMATCH"
   /** The log is shorter than a checkpoint the auditor already trusts: blocks were removed. */
   | "LOG_TRUNCATED"
   /** At a checkpoint the auditor trusts, the log has another root (or no block ends there): history was rewritten. */

@@ -1,5 +1,6 @@
 import type {
   BlockPage,
+  CosignMark,
   LedgerStore,
   PendingBatchRef,
   StoredBatch,
@@ -146,6 +147,15 @@ export class FaultyStore implements LedgerStore {
   }
   getPayload(entryId: string): Promise<StoredPayload | undefined> {
     return this.run("getPayload", () => this.inner.getPayload(entryId));
+  }
+  putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    return this.run("putCosignMarks", () => this.inner.putCosignMarks(marks));
+  }
+  deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    return this.run("deleteCosignMarks", () => this.inner.deleteCosignMarks(marks));
+  }
+  listCosignMarks(target: string): Promise<CosignMark[]> {
+    return this.run("listCosignMarks", () => this.inner.listCosignMarks(target));
   }
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]> {
     return this.run("getPayloads", () => this.inner.getPayloads(entryIds));

@@ -27,6 +27,7 @@ import {
   type AuditSource,
   type BlockPage,
   type BlockSignature,
+  type CosignMark,
   type LedgerStore,
   PAGE_SIZE,
   type PendingBatchRef,
@@ -45,6 +46,7 @@ import {
   BLOCK_SK_PREFIX,
   CHAIN_PK,
   CLAIM_PK_PREFIX,
+  COSIGN_PK_PREFIX,
   heightSortKey,
   type Item,
   type ItemKey,
@@ -79,6 +81,7 @@ import {
  *   page      G#<block hash>    P#<page, 6 digits>    leaves(B: 32-byte hashes concatenated)
  *                                                     ids(S: JSON array) batches(S: JSON array)
  *   claim     U#<unique key>    U                     batchKey entryId claimedAt
+ *   cosign    M#<target id>     <dept>                entryId batchKey receivedAt
  *
  *   index gsi1 (gsi1pk, gsi1sk), KEYS_ONLY, sparse: exactly the pending batches.
  *
@@ -275,6 +278,46 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   async getClaim(key: string): Promise<UniqueClaim | undefined> {
     const item = await this.getItem(itemKeys.claim(key));
     return item && parseClaimItem(item);
+  }
+
+  // ---- co-signatures --------------------------------------------------------------
+
+  async putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    // Unconditional: a retried submit rewrites identical marks, and the cosign's
+    // uniqueness claim (cosign.ts) already decided which submit may write this one.
+    await this.batchPut(marks.map(cosignItem));
+  }
+
+  async deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    await mapLimit([...marks], PARALLEL_REQUESTS, async (mark) => {
+      try {
+        await this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: itemKeys.cosign(mark.target, mark.dept),
+            // Only while it is still this record's mark: a committed cosign's must stay.
+            ConditionExpression: "#entryId = :entryId",
+            ExpressionAttributeNames: { "#entryId": "entryId" },
+            ExpressionAttributeValues: { ":entryId": { S: mark.entryId } },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    });
+  }
+
+  async listCosignMarks(target: string): Promise<CosignMark[]> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": A.pk },
+      ExpressionAttributeValues: { ":pk": { S: COSIGN_PK_PREFIX + target } },
+      ConsistentRead: true,
+    };
+    const out: CosignMark[] = [];
+    for await (const item of this.query(input)) out.push(parseCosignItem(item));
+    return out;
   }
 
   // ---- batches --------------------------------------------------------------------
@@ -761,6 +804,25 @@ function parseClaimItem(item: Item): UniqueClaim {
       claimedAt,
     };
   });
+}
+
+function cosignItem(mark: CosignMark): Item {
+  return {
+    ...itemKeys.cosign(mark.target, mark.dept),
+    entryId: { S: mark.entryId },
+    batchKey: { S: mark.batchKey },
+    receivedAt: { S: mark.receivedAt },
+  };
+}
+
+function parseCosignItem(item: Item): CosignMark {
+  return decode(item, (r) => ({
+    target: r.keyAfter(A.pk, COSIGN_PK_PREFIX),
+    dept: r.string(A.sk),
+    entryId: r.string("entryId"),
+    batchKey: r.string("batchKey"),
+    receivedAt: r.string("receivedAt"),
+  }));
 }
 
 function parsePayloadItem(item: Item): StoredPayload {

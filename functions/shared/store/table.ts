@@ -68,12 +68,14 @@ export const itemKeys = {
   block: (height: number): ItemKey => itemKey(CHAIN_PK, heightSortKey(height)),
   page: (blockHash: string, page: number): ItemKey => itemKey(`G#${blockHash}`, pageSortKey(page)),
   claim: (uniqueKey: string): ItemKey => itemKey(`U#${uniqueKey}`, "U"),
+  cosign: (target: string, dept: string): ItemKey => itemKey(`M#${target}`, dept),
 };
 
 export const PAYLOAD_PK_PREFIX = "E#";
 export const BATCH_PK_PREFIX = "B#";
 export const PAGES_PK_PREFIX = "G#";
 export const CLAIM_PK_PREFIX = "U#";
+export const COSIGN_PK_PREFIX = "M#";
 
 /** Stable across runtimes and deploys: the first byte of SHA-256(key), mod the shard count. */
 export function pendingShard(batchKey: string): number {

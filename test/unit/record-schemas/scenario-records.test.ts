@@ -57,6 +57,16 @@ const INVOICE = {
   claimedAt: "2026-11-20",
 };
 
+const TRANSFER = {
+  project: "Xiong'an R-7",
+  stage: "foundation",
+  payer: "Developer Co.",
+  payee: "Builder Co.",
+  amount: 1_250_000,
+  currency: "CNY",
+};
+const APPROVAL = { project: "Old-town block 12", decision: "approve", department: "civil-affairs" };
+
 const SCENARIOS: Record<string, Cases> = {
   "housing-fund.deposit-certificate": {
     valid: [
@@ -270,6 +280,32 @@ const SCENARIOS: Record<string, Cases> = {
         data: { amount: 1, claimedAt: "2026-11-20" },
         paths: ["/claimant", "/invoiceNo"],
       },
+    ],
+  },
+  "fund.transfer": {
+    valid: [{ what: "a stage payment in CNY", data: TRANSFER }],
+    invalid: [
+      { wrong: "amount is zero", data: { ...TRANSFER, amount: 0 }, paths: ["/amount"] },
+      { wrong: "the currency is not CNY", data: { ...TRANSFER, currency: "USD" }, paths: ["/currency"] },
+      {
+        wrong: "payer and stage are missing",
+        data: { project: "R-7", payee: "B", amount: 1, currency: "CNY" },
+        paths: ["/payer", "/stage"],
+      },
+    ],
+  },
+  "approval.decision": {
+    valid: [
+      { what: "an approval", data: APPROVAL },
+      { what: "a rejection", data: { ...APPROVAL, decision: "reject" } },
+    ],
+    invalid: [
+      {
+        wrong: "the decision is neither approve nor reject",
+        data: { ...APPROVAL, decision: "maybe" },
+        paths: ["/decision"],
+      },
+      { wrong: "department is missing", data: { project: "P", decision: "approve" }, paths: ["/department"] },
     ],
   },
 };
