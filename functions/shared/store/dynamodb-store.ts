@@ -201,23 +201,11 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   async claimUnique(claim: UniqueClaim): Promise<"claimed" | { holder: UniqueClaim }> {
     const item = claimItem(claim);
     for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
-      try {
-        await this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            // ITEM_IS_NEW: two submits of the same value race to create the claim; one
-            // wins, the other learns who holds it. Even a retry of the claiming request
-            // gets the holder back rather than rewriting it: a replay of a committed
-            // batch must change nothing, and submit decides what a retry may renew.
-            ConditionExpression: ITEM_IS_NEW,
-            ExpressionAttributeNames: { "#pk": A.pk },
-          }),
-        );
-        return "claimed";
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      }
+      // Two submits of the same value race to create the claim; one wins, the other
+      // learns who holds it. Even a retry of the claiming request gets the holder back
+      // rather than rewriting it: a replay of a committed batch must change nothing, and
+      // submit decides what a retry may renew.
+      if (await this.putIfNew(item)) return "claimed";
       // Released between our write and this read: try again.
       const holder = await this.getClaim(claim.key);
       if (holder !== undefined) return { holder };
