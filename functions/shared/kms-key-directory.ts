@@ -1,4 +1,4 @@
-import { DescribeKeyCommand, GetPublicKeyCommand, type KeySpec, type KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
 import type { Consortium } from "./consortium.js";
 import { importPublicKey } from "./crypto/keys.js";

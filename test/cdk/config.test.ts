@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { consortiumFileFrom, loadStackConfig } from "../../cdk/lib/config.js";
-import { ConsortiumFileError } from "../../functions/shared/consortium.js";
+import { consortiumProblems } from "../support/consortium-file.js";
 import { EXAMPLE_FILE, readExample, writeConsortium } from "./support.js";
 
 const run = promisify(execFile);
@@ -25,16 +25,6 @@ function badConsortium(): Record<string, unknown> {
   c.aws.sealEveryMinutes = 0; // EventBridge's finest rate is one minute
   c.aws.logRetentionDays = 100; // AWS only: not a CloudWatch Logs retention
   return c;
-}
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConsortiumFileError);
-    return (e as ConsortiumFileError).problems;
-  }
-  throw new Error("no ConsortiumFileError");
 }
 
 describe("consortium file → stack config", () => {
@@ -62,7 +52,7 @@ describe("consortium file → stack config", () => {
 
   it("reports every problem of a bad file at once, each with its path", () => {
     const file = writeConsortium(badConsortium());
-    const problems = problemsOf(() => loadStackConfig(file));
+    const problems = consortiumProblems(() => loadStackConfig(file));
     const paths = problems.map((p) => p.slice(0, p.indexOf(":")));
     expect(paths.sort()).toEqual(
       [
@@ -84,7 +74,7 @@ describe("consortium file → stack config", () => {
     const c = readExample() as { departments: Record<string, unknown>[]; log: unknown };
     c.log = 42;
     delete c.departments[3]?.principal;
-    const problems = problemsOf(() => loadStackConfig(writeConsortium(c)));
+    const problems = consortiumProblems(() => loadStackConfig(writeConsortium(c)));
     expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["departments.3.principal", "log"]);
   });
 
@@ -92,17 +82,17 @@ describe("consortium file → stack config", () => {
     const c = readExample() as { departments: Record<string, unknown>[] };
     c.departments.push({ ...c.departments[0], id: "hfhaikou" }, { ...c.departments[0], id: "hf-haikou2" });
     c.departments.push({ ...c.departments[0], id: "hf-haikou-2" });
-    const problems = problemsOf(() => loadStackConfig(writeConsortium(c)));
+    const problems = consortiumProblems(() => loadStackConfig(writeConsortium(c)));
     expect(problems).toEqual([
       expect.stringMatching(/^departments\.8\.id: hf-haikou-2 and hf-haikou2 .*HfHaikou2RoleArn/),
     ]);
   });
 
   it("says so when the file cannot be read or is not JSON", () => {
-    expect(problemsOf(() => loadStackConfig("/nonexistent/consortium.json"))).toEqual([
+    expect(consortiumProblems(() => loadStackConfig("/nonexistent/consortium.json"))).toEqual([
       expect.stringMatching(/^cannot read:/),
     ]);
-    expect(problemsOf(() => loadStackConfig(writeConsortium("{ nope")))).toEqual([
+    expect(consortiumProblems(() => loadStackConfig(writeConsortium("{ nope")))).toEqual([
       expect.stringMatching(/^not JSON:/),
     ]);
   });

@@ -1,26 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  ChainError,
-  concatBytes,
-  equalBytes,
-  fromBase64,
-  fromHex,
-  fromUtf8,
-  toBase64,
-  toHex,
-  utf8,
-} from "#chain";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ChainError) return e.code;
-    throw e;
-  }
-  return "ok";
-}
+import { concatBytes, equalBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "#chain";
+import { chainErrorCode } from "../../support/chain-errors.js";
 
 const bytes = fc.uint8Array({ maxLength: 100 });
 
@@ -46,7 +27,7 @@ describe("hex", () => {
   it.each(["0", "abc", "0g", "zz", "0x00", " 00", "00 ", "00\n", "+1", "-1", "ab:cd", "é0", "１２"])(
     "rejects %j with INVALID_ENCODING",
     (text) => {
-      expect(codeOf(() => fromHex(text))).toBe("INVALID_ENCODING");
+      expect(chainErrorCode(() => fromHex(text))).toBe("INVALID_ENCODING");
     },
   );
 });
@@ -84,9 +65,9 @@ describe("base64 (RFC 4648 §4, padded, canonical)", () => {
 
   it("accepts the canonical 'QQ==' and rejects 'QR==', which hides a set bit in the padding", () => {
     expect([...fromBase64("QQ==")]).toEqual([0x41]);
-    expect(codeOf(() => fromBase64("QR=="))).toBe("INVALID_ENCODING");
+    expect(chainErrorCode(() => fromBase64("QR=="))).toBe("INVALID_ENCODING");
     expect([...fromBase64("QUI=")]).toEqual([0x41, 0x42]);
-    expect(codeOf(() => fromBase64("QUJ="))).toBe("INVALID_ENCODING");
+    expect(chainErrorCode(() => fromBase64("QUJ="))).toBe("INVALID_ENCODING");
   });
 
   it("rejects every non-canonical spelling of any byte string", () => {
@@ -105,7 +86,7 @@ describe("base64 (RFC 4648 §4, padded, canonical)", () => {
           const tweak = (n % ((1 << unused) - 1)) + 1; // 1 .. 2^unused - 1: some unused bit set
           const bad = text.slice(0, last) + alphabet.charAt(value | tweak) + text.slice(last + 1);
           fc.pre(bad !== text);
-          expect(codeOf(() => fromBase64(bad))).toBe("INVALID_ENCODING");
+          expect(chainErrorCode(() => fromBase64(bad))).toBe("INVALID_ENCODING");
         },
       ),
       { numRuns: 200 },
@@ -126,7 +107,7 @@ describe("base64 (RFC 4648 §4, padded, canonical)", () => {
     ["QUJ*", "character outside the alphabet"],
     ["QUJDé===", "non-ASCII"],
   ])("rejects %j (%s) with INVALID_ENCODING", (text) => {
-    expect(codeOf(() => fromBase64(text))).toBe("INVALID_ENCODING");
+    expect(chainErrorCode(() => fromBase64(text))).toBe("INVALID_ENCODING");
   });
 });
 
@@ -173,7 +154,7 @@ describe("UTF-8", () => {
     ["f4908080", "a code point above U+10FFFF"],
     ["41ff42", "an invalid byte between valid ones"],
   ])("rejects %s (%s) with INVALID_ENCODING", (hex) => {
-    expect(codeOf(() => fromUtf8(fromHex(hex)))).toBe("INVALID_ENCODING");
+    expect(chainErrorCode(() => fromUtf8(fromHex(hex)))).toBe("INVALID_ENCODING");
   });
 });
 

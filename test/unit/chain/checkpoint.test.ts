@@ -1,57 +1,20 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-} from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  ChainError,
-  emptyRoot,
-  fromBase64,
-  fromHex,
-  hashLeaf,
-  rootFromLeafHashes,
-  toBase64,
-  toHex,
-  utf8,
-} from "#chain";
+import { emptyRoot, fromBase64, fromHex, hashLeaf, rootFromLeafHashes, toBase64, toHex, utf8 } from "#chain";
 import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "../../../lib/chain/checkpoint.js";
 import {
   formatVerifierKey,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
   type NoteSigner,
-  type NoteVerifier,
   noteKeyHash,
   parseVerifierKey,
   signNote,
 } from "../../../lib/chain/note.js";
-
-const VECTORS = new URL("../../vectors/checkpoint/", import.meta.url);
-
-function load<T>(dir: string): Array<[string, T]> {
-  const url = new URL(`${dir}/`, VECTORS);
-  return readdirSync(url)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => [f.slice(0, -".json".length), JSON.parse(readFileSync(new URL(f, url), "utf8")) as T]);
-}
-
-function expectError(f: () => unknown, code = "INVALID_NOTE"): ChainError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ChainError);
-    expect((e as ChainError).code).toBe(code);
-    return e as ChainError;
-  }
-  throw new Error(`expected ChainError ${code}`);
-}
+import { expectChainError } from "../../support/chain-errors.js";
+import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../support/note-vectors.js";
 
 interface WantCheckpoint {
   origin: string;
@@ -81,17 +44,10 @@ interface WorkedExample {
   note: string;
 }
 
-const ED25519_SPKI_PREFIX = fromHex("302a300506032b6570032100");
-const ED25519_PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
+/** Every refusal of a note or checkpoint is INVALID_NOTE. */
+const expectError = (f: () => unknown) => expectChainError(f, "INVALID_NOTE");
 
-/** A NoteVerifier for a vkey, wrapping node:crypto (Ed25519, or ECDSA DER over SHA-256). */
-function verifierFor(vkey: string): NoteVerifier {
-  const k = parseVerifierKey(vkey);
-  const ed = k.type === NOTE_SIGNATURE_TYPE_ED25519;
-  const der = ed ? Buffer.from([...ED25519_SPKI_PREFIX, ...k.publicKey]) : Buffer.from(k.publicKey);
-  const key = createPublicKey({ key: der, format: "der", type: "spki" });
-  return { name: k.name, keyHash: k.keyHash, verify: (m, s) => verify(ed ? null : "sha256", m, key, s) };
-}
+const ED25519_PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
 
 const asWant = (c: { origin: string; size: number; rootHash: Uint8Array; extensions: string[] }) => ({
   ...c,
@@ -102,19 +58,19 @@ const ROOT = emptyRoot();
 const ORIGIN = "zhixin.example/demo";
 
 describe("checkpoint vectors", () => {
-  it.each(load<ValidCheckpoint>("checkpoint-valid"))("accepts %s", (_, v) => {
+  it.each(loadNoteVectors<ValidCheckpoint>("checkpoint-valid"))("accepts %s", (_, v) => {
     const checkpoint = parseCheckpoint(v.text);
     expect(asWant(checkpoint)).toEqual(v.want);
     expect(formatCheckpoint({ ...v.want, rootHash: fromBase64(v.want.rootHash) })).toBe(v.text);
   });
 
-  it.each(load<InvalidCheckpoint>("checkpoint-invalid"))("rejects %s", (_, v) => {
+  it.each(loadNoteVectors<InvalidCheckpoint>("checkpoint-invalid"))("rejects %s", (_, v) => {
     expect(v.wantError).toBe("INVALID_NOTE");
     expectError(() => parseCheckpoint(v.text));
   });
 
   it("has the cases the issue asks for", () => {
-    const names = load("checkpoint-invalid").map(([n]) => n);
+    const names = loadNoteVectors("checkpoint-invalid").map(([n]) => n);
     for (const want of [
       "size-leading-zero",
       "size-too-large",
@@ -179,7 +135,10 @@ describe("formatCheckpoint", () => {
 });
 
 describe("worked example (docs/formats/checkpoint.md)", () => {
-  const [, ex] = load<WorkedExample>(".").find(([n]) => n === "worked-example") as [string, WorkedExample];
+  const [, ex] = loadNoteVectors<WorkedExample>(".").find(([n]) => n === "worked-example") as [
+    string,
+    WorkedExample,
+  ];
   const seed = fromHex(ex.ed25519Seed);
   const privateKey = createPrivateKey({
     key: Buffer.from([...ED25519_PKCS8_PREFIX, ...seed]),
@@ -247,7 +206,7 @@ describe("worked example (docs/formats/checkpoint.md)", () => {
 describe("openCheckpoint", () => {
   const rekor =
     "rekor.sigstore.dev+c0d23d6a+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNhtmPtrWm3U1eQXBogSMdGvXwBcK5AW5i0hrZLOC96l+smGNM7nwZ4QvFK/4sueRoVj//QP22Ni4Qt9DPfkWLc=";
-  const [, rekorNote] = load<{ note: string }>("note-valid").find(
+  const [, rekorNote] = loadNoteVectors<{ note: string }>("note-valid").find(
     ([n]) => n === "rekor-ecdsa-checkpoint",
   ) as [string, { note: string }];
 
@@ -268,7 +227,7 @@ describe("openCheckpoint", () => {
   });
 
   it("rejects a validly signed note that is not a checkpoint", () => {
-    const [, peter] = load<{ note: string; verifierKeys: string[] }>("note-valid").find(
+    const [, peter] = loadNoteVectors<{ note: string; verifierKeys: string[] }>("note-valid").find(
       ([n]) => n === "go-peter-neumann",
     ) as [string, { note: string; verifierKeys: string[] }];
     expectError(() => openCheckpoint(peter.note, peter.verifierKeys.map(verifierFor)));

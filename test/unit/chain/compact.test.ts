@@ -1,26 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  ChainError,
-  type ChainErrorCode,
-  CompactRange,
-  type CompactRangeState,
-  hashLeaf,
-  rootFromLeafHashes,
-  toHex,
-  utf8,
-} from "#chain";
-
-function expectCode(fn: () => unknown, code: ChainErrorCode): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a ChainError").toBeInstanceOf(ChainError);
-  expect((thrown as ChainError).code).toBe(code);
-}
+import { CompactRange, type CompactRangeState, hashLeaf, rootFromLeafHashes, toHex, utf8 } from "#chain";
+import { expectChainError } from "../../support/chain-errors.js";
 
 const leaves = Array.from({ length: 300 }, (_, i) => hashLeaf(utf8(`entry ${i}`)));
 const h = (c: string): string => c.repeat(64);
@@ -66,7 +47,7 @@ describe("state() / fromState() round trip", () => {
     const full = { size: Number.MAX_SAFE_INTEGER, hashes: Array.from({ length: 53 }, () => h("a")) };
     const range = CompactRange.fromState(full);
     expect(range.size).toBe(Number.MAX_SAFE_INTEGER);
-    expectCode(() => range.append(leaves[0] as Uint8Array), "INVALID_SIZE");
+    expectChainError(() => range.append(leaves[0] as Uint8Array), "INVALID_SIZE");
     expect(range.state()).toEqual(full);
   });
 });
@@ -116,7 +97,7 @@ describe("fromState rejects states that do not describe a tree: INVALID_COMPACT_
     ["a null state", null],
     ["a state that is a string", JSON.stringify(good)],
   ])("%s", (_, state) => {
-    expectCode(() => CompactRange.fromState(state as CompactRangeState), "INVALID_COMPACT_RANGE");
+    expectChainError(() => CompactRange.fromState(state as CompactRangeState), "INVALID_COMPACT_RANGE");
   });
 });
 
@@ -125,14 +106,17 @@ describe("append", () => {
     const range = CompactRange.empty();
     range.appendAll(leaves.slice(0, 3));
     const before = range.state();
-    expectCode(() => range.append(new Uint8Array(n)), "INVALID_HASH_SIZE");
+    expectChainError(() => range.append(new Uint8Array(n)), "INVALID_HASH_SIZE");
     expect(range.state()).toEqual(before);
   });
 
   it("refuses non-byte leaves with INVALID_HASH_SIZE", () => {
     const range = CompactRange.empty();
-    expectCode(() => range.append("00".repeat(32) as unknown as Uint8Array), "INVALID_HASH_SIZE");
-    expectCode(() => range.appendAll([leaves[0] as Uint8Array, new Uint8Array(1)]), "INVALID_HASH_SIZE");
+    expectChainError(() => range.append("00".repeat(32) as unknown as Uint8Array), "INVALID_HASH_SIZE");
+    expectChainError(
+      () => range.appendAll([leaves[0] as Uint8Array, new Uint8Array(1)]),
+      "INVALID_HASH_SIZE",
+    );
     // appendAll stops at the bad leaf; the good one before it was appended.
     expect(range.size).toBe(1);
   });

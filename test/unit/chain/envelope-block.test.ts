@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ChainError,
-  checkEnvelopeBinding,
-  type EntryEnvelope,
-  parseBlockHeader,
-  parseEntryEnvelope,
-} from "#chain";
+import { checkEnvelopeBinding, type EntryEnvelope, parseBlockHeader, parseEntryEnvelope } from "#chain";
+import { expectChainError } from "../../support/chain-errors.js";
 import example from "../../vectors/formats/example.json" with { type: "json" };
 
 // Strict parsing of stored envelopes and headers: each malformed case says what is
@@ -13,17 +8,6 @@ import example from "../../vectors/formats/example.json" with { type: "json" };
 
 const envelope = example.envelopes[0]?.envelope as EntryEnvelope;
 const header = example.header;
-
-function expectInvalidFormat(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ChainError);
-    expect((e as ChainError).code).toBe("INVALID_FORMAT");
-    return;
-  }
-  throw new Error("expected INVALID_FORMAT");
-}
 
 const envelopeCases: Array<[string, (e: Record<string, unknown>) => unknown]> = [
   ["not an object", () => "envelope"],
@@ -66,8 +50,9 @@ describe("parseEntryEnvelope", () => {
     expect(parseEntryEnvelope(structuredClone(envelope))).toEqual(envelope);
   });
   it.each(envelopeCases)("rejects %s", (_, mutate) => {
-    expectInvalidFormat(() =>
-      parseEntryEnvelope(mutate(structuredClone(envelope) as unknown as Record<string, unknown>)),
+    expectChainError(
+      () => parseEntryEnvelope(mutate(structuredClone(envelope) as unknown as Record<string, unknown>)),
+      "INVALID_FORMAT",
     );
   });
 });
@@ -77,8 +62,9 @@ describe("parseBlockHeader", () => {
     expect(parseBlockHeader(structuredClone(header))).toEqual(header);
   });
   it.each(headerCases)("rejects %s", (_, mutate) => {
-    expectInvalidFormat(() =>
-      parseBlockHeader(mutate(structuredClone(header) as unknown as Record<string, unknown>)),
+    expectChainError(
+      () => parseBlockHeader(mutate(structuredClone(header) as unknown as Record<string, unknown>)),
+      "INVALID_FORMAT",
     );
   });
 });
@@ -91,7 +77,7 @@ describe("checkEnvelopeBinding", () => {
     const base = envelope.signatureBase
       .replace(/"content-digest": [^\n]*\n/, "")
       .replace('"@path" "content-digest"', '"@path"');
-    expectInvalidFormat(() => checkEnvelopeBinding({ ...envelope, signatureBase: base }));
+    expectChainError(() => checkEnvelopeBinding({ ...envelope, signatureBase: base }), "INVALID_FORMAT");
   });
   it("rejects a batch path that does not reach the signed root (ROOT_MISMATCH)", () => {
     const bad = { ...envelope, batch: { ...envelope.batch, path: ["00".repeat(32)] } };

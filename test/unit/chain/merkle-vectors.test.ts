@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
-  ChainError,
   CompactRange,
   consistencyProof,
   fromHex,
@@ -15,6 +14,8 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "#chain";
+import { chainErrorCode } from "../../support/chain-errors.js";
+import type { ConsistencyCase, InclusionCase, LargeCase } from "../../vectors/merkle/types.js";
 import { rfcVerifyConsistency, rfcVerifyInclusion } from "./rfc9162.js";
 
 // Known answers from public reference implementations, kept as data in
@@ -26,32 +27,6 @@ interface TreeVectors {
   roots: string[];
   compactRanges: string[][];
 }
-
-interface InclusionCase {
-  description: string;
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  proof: string[];
-  root: string;
-  expectedProofLength?: number;
-  error?: string;
-  wrong?: string;
-}
-
-interface ConsistencyCase {
-  description: string;
-  oldSize: number;
-  newSize: number;
-  oldRoot: string;
-  newRoot: string;
-  proof: string[];
-  expectedProofLength?: number;
-  error?: string;
-  wrong?: string;
-}
-
-type LargeCase = ({ kind: "inclusion" } & InclusionCase) | ({ kind: "consistency" } & ConsistencyCase);
 
 function load<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../vectors/merkle/${name}`, import.meta.url), "utf8")) as T;
@@ -67,17 +42,6 @@ const large = load<{ cases: LargeCase[] }>("large-sizes.json").cases;
 const leafHashes = tree.leafInputs.map((d) => hashLeaf(fromHex(d)));
 const hexes = (hs: readonly Uint8Array[]): string[] => hs.map(toHex);
 
-/** Runs fn and returns the ChainError code it throws; fails the test if it returns or throws anything else. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ChainError) return e.code;
-    throw e;
-  }
-  throw new Error("expected a ChainError, but the call succeeded");
-}
-
 const isPosition = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
 
 function checkInclusion(c: InclusionCase): void {
@@ -86,7 +50,7 @@ function checkInclusion(c: InclusionCase): void {
     expect(() => verifyInclusion(...args)).not.toThrow();
     expect(toHex(rootFromInclusionProof(args[0], args[1], args[2], args[3]))).toBe(c.root);
   } else {
-    expect(codeOf(() => verifyInclusion(...args))).toBe(c.error);
+    expect(chainErrorCode(() => verifyInclusion(...args))).toBe(c.error);
   }
   // The RFC transcription must agree on valid / invalid (it knows nothing of codes).
   if (isPosition(c.leafIndex) && isPosition(c.treeSize)) {
@@ -101,7 +65,7 @@ function checkConsistency(c: ConsistencyCase): void {
   if (c.error === undefined) {
     expect(() => verifyConsistency(...args)).not.toThrow();
   } else {
-    expect(codeOf(() => verifyConsistency(...args))).toBe(c.error);
+    expect(chainErrorCode(() => verifyConsistency(...args))).toBe(c.error);
   }
   if (isPosition(c.oldSize) && isPosition(c.newSize)) {
     expect(rfcVerifyConsistency(BigInt(c.oldSize), BigInt(c.newSize), args[2], args[3], args[4])).toBe(
@@ -186,10 +150,10 @@ describe("sizes up to 2^53 - 1 (large-sizes.json)", () => {
       const proof = Array.from({ length }, () => filler);
       const code =
         c.kind === "inclusion"
-          ? codeOf(() =>
+          ? chainErrorCode(() =>
               verifyInclusion(fromHex(c.leafHash), c.leafIndex, c.treeSize, proof, fromHex(c.root)),
             )
-          : codeOf(() =>
+          : chainErrorCode(() =>
               verifyConsistency(c.oldSize, c.newSize, fromHex(c.oldRoot), fromHex(c.newRoot), proof),
             );
       expect(code, `length ${length}`).toBe("INVALID_PROOF_SIZE");

@@ -6,10 +6,9 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChainError, fromBase64, fromHex, toBase64, toHex, utf8 } from "#chain";
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from "#chain";
 import {
   formatSignedNote,
   formatVerifierKey,
@@ -29,19 +28,11 @@ import {
   signNote,
   verifyNote,
 } from "../../../lib/chain/note.js";
+import { expectChainError } from "../../support/chain-errors.js";
+import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../support/note-vectors.js";
 
 // Keys live outside lib/chain: these tests wrap node:crypto as the passed-in functions,
 // the way the sealer wraps KMS and a verifier wraps its configured public keys.
-
-const VECTORS = new URL("../../vectors/checkpoint/", import.meta.url);
-
-function load<T>(dir: string): Array<[string, T]> {
-  const url = new URL(`${dir}/`, VECTORS);
-  return readdirSync(url)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => [f.slice(0, -".json".length), JSON.parse(readFileSync(new URL(f, url), "utf8")) as T]);
-}
 
 interface WantSignature {
   name: string;
@@ -77,21 +68,12 @@ function noteOf(v: { note?: string; noteHex?: string }): string | Uint8Array {
   return v.noteHex !== undefined ? fromHex(v.noteHex) : (v.note as string);
 }
 
-function expectError(f: () => unknown, code = "INVALID_NOTE"): ChainError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ChainError);
-    expect((e as ChainError).code).toBe(code);
-    return e as ChainError;
-  }
-  throw new Error(`expected ChainError ${code}`);
-}
+/** Every refusal of a note or checkpoint is INVALID_NOTE. */
+const expectError = (f: () => unknown) => expectChainError(f, "INVALID_NOTE");
 
-const ED25519_SPKI_PREFIX = fromHex("302a300506032b6570032100");
 const ED25519_PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
 
-function ed25519PublicKey(raw: Uint8Array): KeyObject {
+function _ed25519PublicKey(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from([...ED25519_SPKI_PREFIX, ...raw]), format: "der", type: "spki" });
 }
 
@@ -101,16 +83,6 @@ function ed25519PrivateKey(seed: Uint8Array): KeyObject {
     format: "der",
     type: "pkcs8",
   });
-}
-
-/** A NoteVerifier for a vkey: Ed25519 over the text, or ECDSA (DER) over SHA-256 of the text. */
-function verifierFor(vkey: string): NoteVerifier {
-  const k = parseVerifierKey(vkey);
-  const ed = k.type === NOTE_SIGNATURE_TYPE_ED25519;
-  const key = ed
-    ? ed25519PublicKey(k.publicKey)
-    : createPublicKey({ key: Buffer.from(k.publicKey), format: "der", type: "spki" });
-  return { name: k.name, keyHash: k.keyHash, verify: (m, s) => verify(ed ? null : "sha256", m, key, s) };
 }
 
 interface TestKey {
@@ -145,7 +117,7 @@ const TEXT =
 const PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 
 describe("signed note vectors", () => {
-  it.each(load<ValidNote>("note-valid"))("accepts %s", (_, v) => {
+  it.each(loadNoteVectors<ValidNote>("note-valid"))("accepts %s", (_, v) => {
     const note = noteOf(v);
     const parsed = parseSignedNote(note);
     expect(parsed.text).toBe(v.want.text);
@@ -166,7 +138,7 @@ describe("signed note vectors", () => {
     }
   });
 
-  it.each(load<InvalidNote>("note-invalid"))("rejects %s", (_, v) => {
+  it.each(loadNoteVectors<InvalidNote>("note-invalid"))("rejects %s", (_, v) => {
     const note = noteOf(v);
     expect(v.wantError).toBe("INVALID_NOTE");
     const verifiers = (v.verifierKeys ?? []).map(verifierFor);
@@ -179,7 +151,7 @@ describe("signed note vectors", () => {
   });
 
   it("has the cases the issue asks for", () => {
-    const names = load("note-invalid").map(([n]) => n);
+    const names = loadNoteVectors("note-invalid").map(([n]) => n);
     for (const want of [
       "missing-blank-line",
       "hyphens-instead-of-em-dash",
@@ -194,14 +166,14 @@ describe("signed note vectors", () => {
 });
 
 describe("verifier keys", () => {
-  it.each(load<ValidVkey>("vkey-valid"))("parses %s", (_, v) => {
+  it.each(loadNoteVectors<ValidVkey>("vkey-valid"))("parses %s", (_, v) => {
     const k = parseVerifierKey(v.vkey);
     expect({ ...k, keyHash: toHex(k.keyHash), publicKey: toHex(k.publicKey) }).toEqual(v.want);
     expect(toHex(noteKeyHash(k.name, k.type, k.publicKey))).toBe(v.want.keyHash);
     expect(formatVerifierKey(k.name, k.type, k.publicKey)).toBe(v.vkey);
   });
 
-  it.each(load<InvalidVkey>("vkey-invalid"))("rejects %s", (_, v) => {
+  it.each(loadNoteVectors<InvalidVkey>("vkey-invalid"))("rejects %s", (_, v) => {
     expect(v.wantError).toBe("INVALID_NOTE");
     expectError(() => parseVerifierKey(v.vkey));
   });
@@ -277,7 +249,7 @@ describe("signNote", () => {
       keyHash: fromHex("c74f20a3"),
       sign: (m) => new Uint8Array(sign(null, m, key)),
     };
-    const [, vector] = load<ValidNote>("note-valid").find(([n]) => n === "go-peter-neumann") as [
+    const [, vector] = loadNoteVectors<ValidNote>("note-valid").find(([n]) => n === "go-peter-neumann") as [
       string,
       ValidNote,
     ];

@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   buildSignatureBase,
-  ChainError,
   parseSignatureBase,
   parseSignatureParams,
   type SignatureParams,
@@ -10,16 +9,7 @@ import {
   serializeSignatureParams,
   signatureBaseText,
 } from "#chain";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ChainError) return e.code;
-    throw e;
-  }
-  return "ok";
-}
+import { chainErrorCode } from "../../support/chain-errors.js";
 
 // RFC 9421 §2.5, the example signature base (RFC 8792 line wrapping undone).
 const RFC_9421_EXAMPLE = [
@@ -154,7 +144,7 @@ describe("parseSignatureBase rejects malformed bases with INVALID_FORMAT", () =>
   const ok = '"@method": POST\n"@path": /x\n"@signature-params": ("@method" "@path");created=1';
 
   it("accepts the well-formed base the cases below break", () => {
-    expect(codeOf(() => parseSignatureBase(ok))).toBe("ok");
+    expect(chainErrorCode(() => parseSignatureBase(ok))).toBe("ok");
   });
 
   it.each([
@@ -194,7 +184,7 @@ describe("parseSignatureBase rejects malformed bases with INVALID_FORMAT", () =>
     ["a carriage return in a value", '"@method": PO\rST\n"@signature-params": ("@method")'],
     ["a CRLF line ending", '"@method": POST\r\n"@signature-params": ("@method")'],
   ])("%s", (_, text) => {
-    expect(codeOf(() => parseSignatureBase(text))).toBe("INVALID_FORMAT");
+    expect(chainErrorCode(() => parseSignatureBase(text))).toBe("INVALID_FORMAT");
   });
 });
 
@@ -212,6 +202,6 @@ describe("buildSignatureBase refuses what it cannot sign with INVALID_ENCODING",
     ["a non-ASCII keyid", [["@method", "POST"]], { keyid: "clé" }],
     ["a control character in a nonce", [["@method", "POST"]], { nonce: "a\tb" }],
   ])("%s", (_, components, params) => {
-    expect(codeOf(() => buildSignatureBase(components, params))).toBe("INVALID_ENCODING");
+    expect(chainErrorCode(() => buildSignatureBase(components, params))).toBe("INVALID_ENCODING");
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -11,31 +11,22 @@ import {
   schemaOf,
 } from "../../../functions/shared/consortium.js";
 import { recordDataProblems } from "../../../functions/shared/record-schemas.js";
+import {
+  consortiumProblems,
+  type ExampleConsortium,
+  exampleConsortium,
+  type Json,
+} from "../../support/consortium-file.js";
 
 // Record-type schemas are checked when the consortium file is loaded: a schema that is
 // not valid draft 2020-12, or that strict mode refuses to compile, fails the load with
 // the path of the bad record type — together with every other problem of the file.
 
-type Json = Record<string, unknown>;
-type Example = { recordTypes: Array<Json & { schema?: unknown }>; departments: Json[] } & Json;
-
-const example = (): Example => JSON.parse(readFileSync("consortium.example.json", "utf8"));
-
 /** The example with record type `index`'s schema replaced. */
-function withSchema(index: number, schema: unknown): Example {
-  const c = example();
+function withSchema(index: number, schema: unknown): ExampleConsortium {
+  const c = exampleConsortium();
   (c.recordTypes[index] as Json).schema = schema;
   return c;
-}
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConsortiumFileError);
-    return (e as ConsortiumFileError).problems;
-  }
-  throw new Error("no ConsortiumFileError");
 }
 
 const pathOf = (problem: string) => problem.slice(0, problem.indexOf(": "));
@@ -121,14 +112,14 @@ describe("record-type schemas in the consortium file", () => {
   });
 
   it("a record type without a schema is allowed (any data object)", () => {
-    const c = example();
+    const c = exampleConsortium();
     delete c.recordTypes[1]?.schema;
     const parsed = parseConsortium(c);
     expect(schemaOf(parsed, "housing-fund.blacklist")).toBeUndefined();
   });
 
   it.each(BAD_SCHEMAS)("refuses a schema with $wrong, at $path", ({ schema, path }) => {
-    const problems = problemsOf(() => parseConsortium(withSchema(1, schema)));
+    const problems = consortiumProblems(() => parseConsortium(withSchema(1, schema)));
     expect(problems.map(pathOf)).toEqual([path]);
     expect(problems[0]).toContain("housing-fund.blacklist");
   });
@@ -160,7 +151,7 @@ describe("record-type schemas in the consortium file", () => {
     (c.recordTypes[3] as Json).writers = ["nobody"];
     (c.recordTypes[5] as Json).schema = { type: "object", $ref: "https://example.org/evidence.json" };
     (c.departments[2] as Json).name = "";
-    const problems = problemsOf(() => parseConsortium(c, "consortium.json"));
+    const problems = consortiumProblems(() => parseConsortium(c, "consortium.json"));
     expect(problems.map(pathOf).sort()).toEqual(
       [
         "recordTypes.1.schema",
@@ -176,7 +167,7 @@ describe("record-type schemas in the consortium file", () => {
     const c = withSchema(4, { type: "object", properties: { at: { type: "string", format: "timestamp" } } });
     (c.recordTypes[4] as Json).description = 5;
     (c.recordTypes[4] as Json).writers = [];
-    const problems = problemsOf(() => parseConsortium(c));
+    const problems = consortiumProblems(() => parseConsortium(c));
     expect(problems.map(pathOf).sort()).toEqual(
       ["recordTypes.4.description", "recordTypes.4.schema", "recordTypes.4.writers"].sort(),
     );
@@ -201,7 +192,7 @@ describe("record-type schemas in the consortium file", () => {
   it("and synth (the stack's config), beside the AWS-only problems", () => {
     const c = withSchema(3, { type: "object", properties: { spouses: { type: "array", minItems: "2" } } });
     delete c.departments[0]?.principal;
-    const problems = problemsOf(() => parseStackConsortium(c));
+    const problems = consortiumProblems(() => parseStackConsortium(c));
     expect(problems.map(pathOf).sort()).toEqual(
       ["departments.0.principal", "recordTypes.3.schema.properties.spouses.minItems"].sort(),
     );
@@ -209,7 +200,7 @@ describe("record-type schemas in the consortium file", () => {
 
   it("compiles each schema once, when the file is loaded; submits reuse it", () => {
     const compile = vi.spyOn(Ajv2020.prototype, "compile");
-    const c = parseConsortium(example());
+    const c = parseConsortium(exampleConsortium());
     expect(compile).toHaveBeenCalledTimes(c.recordTypes.length);
     const schema = schemaOf(c, "housing-fund.deposit-certificate");
     for (let i = 0; i < 50; i++) {

@@ -1,29 +1,16 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { loadConsortium, parseConsortium, signersOf } from "../../../functions/shared/consortium.js";
 import {
-  ConsortiumFileError,
-  loadConsortium,
-  parseConsortium,
-  signersOf,
-} from "../../../functions/shared/consortium.js";
+  consortiumProblems,
+  exampleConsortium,
+  type Json,
+  recordTypeIndex,
+} from "../../support/consortium-file.js";
 
 // recordTypes[].signers in the consortium file: departments that must each sign a record
 // of the type (S4, S7). Checked at load, every problem with its path.
 
-type Json = Record<string, unknown>;
-const example = (): { recordTypes: Json[] } & Json =>
-  JSON.parse(readFileSync("consortium.example.json", "utf8"));
-const indexOf = (c: { recordTypes: Json[] }, type: string) => c.recordTypes.findIndex((t) => t.type === type);
-
-function problemsOf(value: unknown): string[] {
-  try {
-    parseConsortium(value);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConsortiumFileError);
-    return (e as ConsortiumFileError).problems;
-  }
-  throw new Error("no ConsortiumFileError");
-}
+const problemsOfFile = (value: unknown) => consortiumProblems(() => parseConsortium(value));
 
 describe("signers in the consortium file", () => {
   it("the example makes fund.transfer and approval.decision three-party; other types have none", () => {
@@ -39,10 +26,10 @@ describe("signers in the consortium file", () => {
   });
 
   it("refuses a signer that is not a department, and one that is not a writer, each at its path", () => {
-    const c = example();
-    const i = indexOf(c, "fund.transfer");
+    const c = exampleConsortium();
+    const i = recordTypeIndex(c, "fund.transfer");
     (c.recordTypes[i] as Json).signers = ["hf-haikou", "nobody", "civil-affairs"];
-    const problems = problemsOf(c);
+    const problems = problemsOfFile(c);
     expect(problems).toEqual([
       `recordTypes.${i}.signers.1: nobody is not a department`,
       `recordTypes.${i}.signers.2: fund.transfer: signer civil-affairs must also be a writer`,
@@ -54,16 +41,16 @@ describe("signers in the consortium file", () => {
     { wrong: "a repeated signer", signers: ["hf-haikou", "hf-haikou"], at: "signers" },
     { wrong: "not an array", signers: "hf-haikou", at: "signers" },
   ])("refuses signers that are $wrong", ({ signers, at }) => {
-    const c = example();
-    const i = indexOf(c, "fund.transfer");
+    const c = exampleConsortium();
+    const i = recordTypeIndex(c, "fund.transfer");
     (c.recordTypes[i] as Json).signers = signers;
-    expect(problemsOf(c).map((p) => p.slice(0, p.indexOf(": ")))).toContain(`recordTypes.${i}.${at}`);
+    expect(problemsOfFile(c).map((p) => p.slice(0, p.indexOf(": ")))).toContain(`recordTypes.${i}.${at}`);
   });
 
   it("reserves record types named zhixin.*, such as zhixin.cosign", () => {
-    const c = example();
+    const c = exampleConsortium();
     (c.recordTypes[0] as Json).type = "zhixin.cosign";
-    expect(problemsOf(c)).toContain(
+    expect(problemsOfFile(c)).toContain(
       "recordTypes.0.type: zhixin.cosign: record types named zhixin.* are reserved for the ledger itself",
     );
   });

@@ -1,29 +1,18 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { loadConsortium, parseConsortium, uniqueFieldsOf } from "../../../functions/shared/consortium.js";
 import {
-  ConsortiumFileError,
-  loadConsortium,
-  parseConsortium,
-  uniqueFieldsOf,
-} from "../../../functions/shared/consortium.js";
+  consortiumProblems,
+  exampleConsortium,
+  type Json,
+  recordTypeIndex,
+} from "../../support/consortium-file.js";
 
 // recordTypes[].unique in the consortium file: field names of `data` that together are
 // unique per record type (S8). Checked at load, every problem with its path.
 
-type Json = Record<string, unknown>;
-const example = (): { recordTypes: Json[] } & Json =>
-  JSON.parse(readFileSync("consortium.example.json", "utf8"));
-const INVOICE = 6;
+const INVOICE = recordTypeIndex(exampleConsortium(), "invoice.claim");
 
-function problemsOf(value: unknown): string[] {
-  try {
-    parseConsortium(value);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConsortiumFileError);
-    return (e as ConsortiumFileError).problems;
-  }
-  throw new Error("no ConsortiumFileError");
-}
+const problemsOfFile = (value: unknown) => consortiumProblems(() => parseConsortium(value));
 
 describe("uniqueness keys in the consortium file", () => {
   it("the example makes invoice.claim unique by invoiceNo; other types have no key", () => {
@@ -35,9 +24,9 @@ describe("uniqueness keys in the consortium file", () => {
   });
 
   it("refuses a unique field the schema does not require, at its path", () => {
-    const c = example();
+    const c = exampleConsortium();
     (c.recordTypes[INVOICE] as Json).unique = ["invoiceNo", "issuer"];
-    const problems = problemsOf(c);
+    const problems = problemsOfFile(c);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^recordTypes\.6\.unique\.1: invoice\.claim: unique field issuer/);
   });
@@ -48,13 +37,13 @@ describe("uniqueness keys in the consortium file", () => {
     { wrong: "a repeated field", unique: ["invoiceNo", "invoiceNo"], path: "recordTypes.6.unique" },
     { wrong: "an empty name", unique: [""], path: "recordTypes.6.unique.0" },
   ])("refuses a key that is $wrong", ({ unique, path }) => {
-    const c = example();
+    const c = exampleConsortium();
     (c.recordTypes[INVOICE] as Json).unique = unique;
-    expect(problemsOf(c).map((p) => p.slice(0, p.indexOf(": ")))).toContain(path);
+    expect(problemsOfFile(c).map((p) => p.slice(0, p.indexOf(": ")))).toContain(path);
   });
 
   it("allows any field on a type without a schema", () => {
-    const c = example();
+    const c = exampleConsortium();
     delete (c.recordTypes[INVOICE] as Json).schema;
     (c.recordTypes[INVOICE] as Json).unique = ["anything", "else"];
     expect(uniqueFieldsOf(parseConsortium(c), "invoice.claim")).toEqual(["anything", "else"]);

@@ -26,6 +26,7 @@ import {
   rfcVerifyConsistency,
   rfcVerifyInclusion,
 } from "../../unit/chain/rfc9162.js";
+import type { ConsistencyCase, InclusionCase } from "./types.js";
 
 const dir = new URL(".", import.meta.url);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -35,30 +36,6 @@ const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 // Fixed hashes used by the upstream tests.
 const EMPTY_TREE_HASH = unhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 const SOME_HASH = unhex("abacaba000000000000000000000000000000000000000000060061e00123456");
-
-interface InclusionCase {
-  description: string;
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  proof: string[];
-  root: string;
-  expectedProofLength?: number;
-  error?: string;
-  wrong?: string;
-}
-
-interface ConsistencyCase {
-  description: string;
-  oldSize: number;
-  newSize: number;
-  oldRoot: string;
-  newRoot: string;
-  proof: string[];
-  expectedProofLength?: number;
-  error?: string;
-  wrong?: string;
-}
 
 const isCount = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
 
