@@ -31,12 +31,11 @@ export interface EntryView {
   signatures?: Signatures;
 }
 
-/** Without `consortium`, multi-party records are shown without their signatures. */
 export async function readEntry(
   caller: Caller,
   id: string,
   store: LedgerStore,
-  consortium?: Consortium,
+  consortium: Consortium,
 ): Promise<EntryView> {
   if (!/^[0-9a-f]{32}$/.test(id))
     throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
@@ -53,7 +52,7 @@ export async function readEntry(
     envelope,
     ...(caller.department === envelope.dept ? { payload: JSON.parse(payload.data) } : {}),
   };
-  const signatures = consortium && (await signaturesOf(envelope, store, consortium));
+  const signatures = await signaturesOf(envelope, store, consortium);
   if (signatures) view.signatures = signatures;
   if (batch.sealed) {
     const block = await store.getBlock(batch.sealed.height);

@@ -62,7 +62,7 @@ async function crashSubmit(ledger: Ledger, request: SignedSubmit, crash: CrashPo
 }
 
 async function readError(ledger: Ledger, request: SignedSubmit, id: string): Promise<unknown> {
-  return readEntry(request.caller, id, ledger.store).then(
+  return readEntry(request.caller, id, ledger.store, ledger.members.consortium).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -99,7 +99,7 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
     // The client's retry — the very same signed request — is accepted.
     const receipt = await send(ledger, request);
     expect(receipt.entries.map((e) => e.id)).toEqual(ids);
-    const view = await readEntry(request.caller, ids[0] as string, ledger.store);
+    const view = await readEntry(request.caller, ids[0] as string, ledger.store, ledger.members.consortium);
     expect(view).toMatchObject({ status: "pending", payload: RECORDS[0]?.data });
     expect(await seal(ledger)).toMatchObject({ sealed: true, height: 2, entries: 3 });
     await checkLedger(ledger, 2);
@@ -116,7 +116,9 @@ describe("a submit that dies after its commit point has an entry; the retry is r
       await crashSubmit(ledger, request, point);
       // The client never saw the receipt, but the entries exist.
       ledger.submitted.push(...ids);
-      expect(await readEntry(request.caller, ids[2] as string, ledger.store)).toMatchObject({
+      expect(
+        await readEntry(request.caller, ids[2] as string, ledger.store, ledger.members.consortium),
+      ).toMatchObject({
         status: "pending",
       });
 
