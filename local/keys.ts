@@ -54,16 +54,15 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
   for (const m of members) {
     const keyId = localKeyId(m.id);
     const path = keyFile(home, m.id);
-    let spki: Uint8Array;
-    if (existsSync(path)) {
-      spki = await (await LocalSigner.fromFile(path, keyId)).publicKey();
-    } else {
-      spki = await generateKeyFile(path, m.alg);
+    if (!existsSync(path)) {
+      await generateKeyFile(path, m.alg);
       generated.push(m.id);
     }
+    // The file is the truth (it may predate a change of `alg` in the consortium file).
+    const signer = await LocalSigner.fromFile(path, keyId);
+    const spki = await signer.publicKey();
     const known = existing.find((k) => k.keyId === keyId);
     const sameKey = known && Buffer.from(known.spki).equals(Buffer.from(spki));
-    const signer = await LocalSigner.fromFile(path, keyId);
     records.push({
       keyId,
       owner: m.id,
