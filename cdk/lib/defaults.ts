@@ -19,6 +19,8 @@ export const stackName = (consortium: string): string => `Zhixin-${consortium}`;
 export const keyAlias = (consortium: string, owner: string): string => `alias/zhixin/${consortium}/${owner}`;
 
 export const SEALER = "sealer";
+/** The last part of the subject key's alias, beside the members' and the sealer's. */
+export const SUBJECT = "subject";
 
 /** "hf-haikou" → "HfHaikou": the prefix of a member's stack outputs. */
 export const outputName = (id: string): string =>
@@ -168,6 +170,8 @@ export function functionEnvironment(props: {
   sealerKeyId: string;
   /** Only the sealer gets its key's ARN: it is the only function that signs. */
   sealerKeyArn?: string;
+  /** Only submit gets the subject key's ARN: it is the only function that HMACs subjects. */
+  subjectKeyArn?: string;
   sealLoopSeconds?: number;
 }): Record<string, string> {
   return {
@@ -176,6 +180,7 @@ export function functionEnvironment(props: {
     ZHIXIN_KEYS_SOURCE: "kms",
     ZHIXIN_SEALER_KEY_ID: props.sealerKeyId,
     ...(props.sealerKeyArn === undefined ? {} : { ZHIXIN_SEALER_KMS_KEY: props.sealerKeyArn }),
+    ...(props.subjectKeyArn === undefined ? {} : { ZHIXIN_SUBJECT_KMS_KEY: props.subjectKeyArn }),
     ...(props.sealLoopSeconds === undefined
       ? {}
       : { ZHIXIN_SEAL_LOOP_SECONDS: String(props.sealLoopSeconds) }),

@@ -16,6 +16,7 @@ import {
 } from "./defaults.js";
 import type { LedgerTable } from "./ledger-table.js";
 import type { SigningKey } from "./signing-key.js";
+import type { SubjectKey } from "./subject-key.js";
 
 /**
  * The three handlers, bundled from functions/ with esbuild on this machine. Each has
@@ -27,6 +28,7 @@ export interface LedgerFunctionsProps {
   readonly consortiumFile: string;
   readonly ledger: LedgerTable;
   readonly sealerKey: SigningKey;
+  readonly subjectKey: SubjectKey;
   readonly sealLoopSeconds: number;
   readonly logRetentionDays: number;
 }
@@ -41,7 +43,12 @@ export class LedgerFunctions extends Construct {
     super(scope, id);
     const build = (
       name: FunctionName,
-      extra: { sealerKeyArn?: string; sealLoopSeconds?: number; reservedConcurrentExecutions?: number },
+      extra: {
+        sealerKeyArn?: string;
+        subjectKeyArn?: string;
+        sealLoopSeconds?: number;
+        reservedConcurrentExecutions?: number;
+      },
     ) => {
       const { reservedConcurrentExecutions, ...environment } = extra;
       const settings = FUNCTIONS[name];
@@ -95,7 +102,7 @@ export class LedgerFunctions extends Construct {
       return fn;
     };
 
-    this.submit = build("submit", {});
+    this.submit = build("submit", { subjectKeyArn: props.subjectKey.key.keyArn });
     this.seal = build("seal", {
       sealerKeyArn: props.sealerKey.key.keyArn,
       sealLoopSeconds: props.sealLoopSeconds,

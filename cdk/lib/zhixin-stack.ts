@@ -3,18 +3,20 @@ import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
 import { LedgerApi } from "./api.js";
 import type { ZhixinConfig } from "./config.js";
-import { keyAlias, outputName, SEALER, TAGS } from "./defaults.js";
+import { keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
 import { LedgerTable } from "./ledger-table.js";
 import { ConsortiumMember } from "./members.js";
 import { LedgerMonitoring } from "./monitoring.js";
 import { LedgerSchedules } from "./schedules.js";
 import { SigningKey } from "./signing-key.js";
+import { SubjectKey } from "./subject-key.js";
 
 /**
  * One consortium, from its file: the ledger table, a signing key and role per member,
- * the sealer's key, the three functions, the IAM-authorised HTTP API, the schedules,
- * alarms and a dashboard. Environment-agnostic: no lookups, so it synthesises offline.
+ * the sealer's key, the subject key, the three functions, the IAM-authorised HTTP API,
+ * the schedules, alarms and a dashboard. Environment-agnostic: no lookups, so it
+ * synthesises offline.
  */
 export interface ZhixinStackProps extends StackProps {
   readonly config: ZhixinConfig;
@@ -27,6 +29,7 @@ export class ZhixinStack extends Stack {
   readonly functions: LedgerFunctions;
   readonly api: LedgerApi;
   readonly sealerKey: SigningKey;
+  readonly subjectKey: SubjectKey;
   readonly members: ConsortiumMember[] = [];
   readonly monitoring: LedgerMonitoring;
 
@@ -47,11 +50,16 @@ export class ZhixinStack extends Stack {
       alg: c.sealer.alg,
       description: `Zhixin ${c.consortium}: the sealer's key (block headers, checkpoints)`,
     });
+    this.subjectKey = new SubjectKey(this, "SubjectKey", {
+      aliasName: keyAlias(c.consortium, SUBJECT),
+      description: `Zhixin ${c.consortium}: the subject key (HMAC master of every subject index)`,
+    });
     this.functions = new LedgerFunctions(this, "Functions", {
       repoRoot,
       consortiumFile: config.file,
       ledger: this.ledger,
       sealerKey: this.sealerKey,
+      subjectKey: this.subjectKey,
       sealLoopSeconds: settings.sealLoopSeconds,
       logRetentionDays: settings.logRetentionDays,
     });
@@ -59,6 +67,8 @@ export class ZhixinStack extends Stack {
     const readers = [this.functions.roleOf("submit"), this.functions.roleOf("verify")];
     this.sealerKey.grantSignOnlyTo(this.functions.roleOf("seal"));
     this.sealerKey.grantPublicKeyRead([...readers, this.functions.roleOf("seal")]);
+    // Only submit writes and looks up subject indexes.
+    this.subjectKey.grantMacOnlyTo(this.functions.roleOf("submit"));
 
     this.api = new LedgerApi(this, "Api", {
       consortium: c.consortium,
@@ -129,6 +139,10 @@ export class ZhixinStack extends Stack {
       SealerKeyArn: {
         value: this.sealerKey.key.keyArn,
         description: `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}`,
+      },
+      SubjectKeyArn: {
+        value: this.subjectKey.key.keyArn,
+        description: `The subject key (alias ${this.subjectKey.aliasName}); retained: without it no subject index can be read`,
       },
       DashboardName: {
         value: this.monitoring.dashboard.dashboardName,

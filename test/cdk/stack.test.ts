@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Capture, Match } from "aws-cdk-lib/assertions";
@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
 import { LEDGER_TABLE } from "../../functions/shared/store/table.js";
 import {
+  actionCovers,
   allows,
   asList,
   type CfnTemplate,
@@ -99,8 +100,12 @@ describe("signing keys", () => {
     const sealer = t.Resources[byAlias.get(alias("sealer")) as string];
     expect(sealer?.Properties).toMatchObject({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
     expect(sealer?.DeletionPolicy).toBe("Retain");
-    // One per member, the sealer's and the table's.
-    expect(resourcesOf(t, "AWS::KMS::Key")).toHaveLength(members().length + 2);
+    // One per member and the sealer's; besides them only the table's and the subject key.
+    const keys = resourcesOf(t, "AWS::KMS::Key");
+    expect(keys.filter(([, r]) => r.Properties?.KeyUsage === "SIGN_VERIFY")).toHaveLength(
+      members().length + 1,
+    );
+    expect(keys).toHaveLength(members().length + 3);
   });
 
   it("key policies: only the owner's role may kms:Sign; every other principal is denied it", () => {
@@ -197,6 +202,85 @@ describe("signing keys", () => {
       }
     }
     expect(signing).toBe(members().length + 1);
+  });
+});
+
+describe("subject key", () => {
+  const subjectKey = () => keysByAlias(t).get(alias("subject")) as string;
+  const MAC_ACTIONS = ["kms:GenerateMac", "kms:VerifyMac"];
+
+  it("is one HMAC_256 key for GenerateMac, under alias/zhixin/<consortium>/subject, retained", () => {
+    const key = t.Resources[subjectKey()];
+    expect(key?.Type).toBe("AWS::KMS::Key");
+    expect(key?.Properties).toMatchObject({ KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" });
+    // KMS cannot rotate HMAC keys, and a new master would orphan every subject index.
+    expect(key?.Properties?.EnableKeyRotation ?? false).toBe(false);
+    expect(key?.DeletionPolicy).toBe("Retain");
+    expect(key?.UpdateReplacePolicy).toBe("Retain");
+    // The only key GenerateMac can be called on at all.
+    const macKeys = resourcesOf(t, "AWS::KMS::Key").filter(
+      ([, r]) => r.Properties?.KeyUsage === "GENERATE_VERIFY_MAC",
+    );
+    expect(macKeys.map(([id]) => id)).toEqual([subjectKey()]);
+  });
+
+  it("key policy: only the submit role may kms:GenerateMac; every other principal is denied it", () => {
+    const submit = functionByService(t, "zhixin-submit").role;
+    const policy = t.Resources[subjectKey()]?.Properties?.KeyPolicy as { Statement: Statement[] };
+    const statements = policy.Statement;
+    expect(statements).toHaveLength(3);
+    expect(statements.filter((st) => allows(st, "kms:GenerateMac"))).toEqual([
+      expect.objectContaining({
+        Action: "kms:GenerateMac",
+        Condition: { ArnEquals: { "aws:PrincipalArn": getAtt(submit) } },
+      }),
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "kms:GenerateMac",
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": getAtt(submit) } },
+      }),
+    );
+    // Nobody may VerifyMac: the derived key is only ever generated.
+    expect(statements.filter((st) => allows(st, "kms:VerifyMac"))).toEqual([]);
+    const admin = statements.find((st) => st.Sid === "AccountAdministersNotMacs") as Statement;
+    expect(JSON.stringify(admin.Principal)).toMatch(/:iam::",{"Ref":"AWS::AccountId"},":root"/);
+    for (const op of [...MAC_ACTIONS, "kms:Decrypt", "kms:Encrypt", "kms:Sign"]) {
+      expect(allows(admin, op), op).toBe(false);
+    }
+    for (const st of statements) expect(JSON.stringify(st.Principal)).toMatch(/:root"|^\{"AWS":"\*"\}$/);
+  });
+
+  it("no identity policy gives a MAC operation to any role but submit, and submit only GenerateMac on it", () => {
+    const submit = functionByService(t, "zhixin-submit").role;
+    let macs = 0;
+    for (const { roles, statement, where } of identityStatements(t)) {
+      expect(allows(statement, "kms:VerifyMac"), where).toBe(false);
+      if (!allows(statement, "kms:GenerateMac")) continue;
+      macs++;
+      expect(roles, where).toEqual([submit]);
+      expect(statement.Action, where).toBe("kms:GenerateMac");
+      expect(asList(statement.Resource), where).toEqual([getAtt(subjectKey())]);
+    }
+    expect(macs).toBe(1);
+    // Spelled out for the roles that must never HMAC a subject.
+    const others = [
+      functionByService(t, "zhixin-seal").role,
+      functionByService(t, "zhixin-verify").role,
+      ...members().map((m) => memberResources(t, m.id).role),
+    ];
+    for (const role of others) {
+      for (const action of grantsOf(t, role).keys()) {
+        for (const mac of MAC_ACTIONS) expect(actionCovers(action, mac), `${role}: ${action}`).toBe(false);
+      }
+    }
+    // And submit may do nothing else with the subject key.
+    const onSubjectKey = [...grantsOf(t, submit)]
+      .filter(([, resources]) => resources.some((r) => refId(r) === subjectKey()))
+      .map(([action]) => action);
+    expect(onSubjectKey).toEqual(["kms:GenerateMac"]);
   });
 });
 
@@ -329,7 +413,10 @@ describe("functions", () => {
     });
     const env = (service: string) =>
       (functionByService(t, service).props.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env(services.submit)).toEqual(common(services.submit));
+    expect(env(services.submit)).toEqual({
+      ...common(services.submit),
+      ZHIXIN_SUBJECT_KMS_KEY: getAtt(keysByAlias(t).get(alias("subject")) as string),
+    });
     expect(env(services.verify)).toEqual(common(services.verify));
     expect(env(services.seal)).toEqual({
       ...common(services.seal),
@@ -421,6 +508,21 @@ describe("functions", () => {
       expect(allows(onKey[0]?.statement as Statement, "kms:GenerateDataKey"), service).toBe(encrypts);
     }
   });
+
+  // As test/cdk/grants-drift.test.ts does for DynamoDB: a KMS command no function may
+  // send fails with AccessDenied on AWS and nowhere else.
+  it("are granted every KMS command functions/shared sends", () => {
+    const sent = readdirSync("functions/shared", { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => readFileSync(join("functions/shared", f), "utf8"))
+      .filter((text) => text.includes('from "@aws-sdk/client-kms"'))
+      .flatMap((text) => [...text.matchAll(/new (\w+)Command\(/g)].map((m) => `kms:${m[1]}`));
+    expect(sent).toEqual(expect.arrayContaining(["kms:GenerateMac", "kms:Sign", "kms:GetPublicKey"]));
+    const granted = Object.values(services).flatMap((service) => [
+      ...grantsOf(t, functionByService(t, service).role).keys(),
+    ]);
+    for (const action of new Set(sent)) expect(granted, action).toContain(action);
+  });
 });
 
 describe("schedules", () => {
@@ -491,6 +593,7 @@ describe("outputs", () => {
     ]) {
       s.template.hasOutput(name, {});
     }
+    s.template.hasOutput("SubjectKeyArn", { Value: getAtt(keysByAlias(t).get(alias("subject")) as string) });
     s.template.hasOutput("VerifyFunctionName", { Value: { Ref: functionByService(t, "zhixin-verify").fn } });
     for (const m of members()) {
       const { role, key } = memberResources(t, m.id);

@@ -1,0 +1,88 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  Effect,
+  type IRole,
+  PolicyDocument,
+  PolicyStatement,
+} from "aws-cdk-lib/aws-iam";
+import { Alias, Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+import { KEY_ADMIN_ACTIONS } from "./defaults.js";
+
+/**
+ * The deployment's subject key: an HMAC_256 KMS key whose one use is GenerateMac over
+ * the fixed label of lib/chain subject.ts, giving the working key that every subject
+ * index is keyed with (functions/shared/kms-subject-key.ts). The key policy follows
+ * SigningKey's:
+ *   - the account administers the key but gets no cryptographic operation;
+ *   - kms:GenerateMac is allowed to the account only for one role (aws:PrincipalArn)
+ *     and denied to every other principal, so no IAM policy or grant adds a caller
+ *     that could compute subject digests and so test guesses against the indexes.
+ * kms:VerifyMac is granted to nobody: the derived key is only ever generated.
+ * No automatic rotation (KMS offers none for HMAC keys, and a new master would derive
+ * a new working key, orphaning every index written under the old one).
+ */
+export interface SubjectKeyProps {
+  readonly aliasName: string;
+  readonly description: string;
+}
+
+export class SubjectKey extends Construct {
+  readonly key: Key;
+  readonly alias: Alias;
+  readonly aliasName: string;
+  #caller: IRole | undefined;
+
+  constructor(scope: Construct, id: string, props: SubjectKeyProps) {
+    super(scope, id);
+    this.aliasName = props.aliasName;
+    this.key = new Key(this, "Key", {
+      description: props.description,
+      keySpec: KeySpec.HMAC_256,
+      keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
+      // Without the master no subject can be looked up again: every index becomes unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: "AccountAdministersNotMacs",
+            principals: [new AccountRootPrincipal()],
+            actions: KEY_ADMIN_ACTIONS,
+            resources: ["*"],
+          }),
+        ],
+      }),
+    });
+    this.alias = new Alias(this, "Alias", { aliasName: props.aliasName, targetKey: this.key });
+  }
+
+  /** The one role that derives the working key (the submit function's). */
+  grantMacOnlyTo(role: IRole): void {
+    if (this.#caller !== undefined) throw new Error(`${this.aliasName} already has its caller`);
+    this.#caller = role;
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "OnlyTheCallerMacs",
+        principals: [new AccountRootPrincipal()],
+        actions: ["kms:GenerateMac"],
+        resources: ["*"],
+        conditions: { ArnEquals: { "aws:PrincipalArn": role.roleArn } },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "NobodyElseMacs",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["kms:GenerateMac"],
+        resources: ["*"],
+        conditions: { ArnNotEquals: { "aws:PrincipalArn": role.roleArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ["kms:GenerateMac"], resources: [this.key.keyArn] }),
+    );
+  }
+}
