@@ -55,6 +55,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     ZHIXIN_KEYS_FILE: keys.trustFile,
     ZHIXIN_SEALER_KEY_FILE: keyFile(home, "sealer"),
     ZHIXIN_SEALER_KEY_ID: localKeyId("sealer"),
+    ZHIXIN_SUBJECT_KEY_FILE: keys.subjectKeyFile,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     // Handlers log JSON for CloudWatch; locally only warnings and errors, next to our own lines.
     LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN",

@@ -6,6 +6,7 @@ import type { Consortium } from "../functions/shared/consortium.js";
 import { generateKeyFile, LocalSigner } from "../functions/shared/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
 import type { KeyRole, PublicKeyRecord } from "../functions/shared/ports.js";
+import { ensureSubjectKeyFile } from "../functions/shared/subject-key.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under
@@ -14,6 +15,7 @@ import type { KeyRole, PublicKeyRecord } from "../functions/shared/ports.js";
  *
  *   keys/<member>.pem     private key of a department, auditor, or "sealer"
  *   keys/trust.json       { "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
+ *   keys/subject.key      32 random bytes: the subject key's master (lib/chain subject.ts)
  *
  * Key ids are "<member>/key-1".
  */
@@ -22,8 +24,9 @@ export interface LocalKeys {
   dir: string;
   trustFile: string;
   directory: StaticKeyDirectory;
-  /** Members whose keys were generated just now. */
+  /** Members whose keys were generated just now ("subject" for the subject key). */
   generated: string[];
+  subjectKeyFile: string;
 }
 
 export function localKeyId(member: string): string {
@@ -73,7 +76,9 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
       validFrom: sameKey && known ? known.validFrom : new Date(now.getTime() - 60_000).toISOString(),
     });
   }
+  const subjectKeyFile = join(dir, "subject.key");
+  if (await ensureSubjectKeyFile(subjectKeyFile)) generated.push("subject");
   const directory = new StaticKeyDirectory(records);
   await writeFile(trustFile(home), `${JSON.stringify(directory.toJson(), null, 2)}\n`, { mode: 0o644 });
-  return { dir, trustFile: trustFile(home), directory, generated };
+  return { dir, trustFile: trustFile(home), directory, generated, subjectKeyFile };
 }

@@ -1,7 +1,10 @@
+import { readAccessTrail } from "./access-trail.js";
 import type { Consortium } from "./consortium.js";
+import { readContract } from "./contract-view.js";
 import { ApiError } from "./errors.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
 import { verifyRequest } from "./http-signature/index.js";
+import { MAX_MATCH_BODY_BYTES, matchRecord } from "./match.js";
 import type { Clock, KeyDirectory, LedgerStore } from "./ports.js";
 import { readBlock, readCheckpoint, readEntry } from "./reader.js";
 import { API_ROUTES, type RouteKey, routePattern } from "./routes.js";
@@ -16,6 +19,8 @@ export interface ApiDeps {
   keys: KeyDirectory;
   consortium: Consortium;
   clock: Clock;
+  /** The deployment's subject key (lib/chain subject.ts). */
+  subjectKey: Uint8Array;
 }
 
 type Run = (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse>;
@@ -46,6 +51,21 @@ const HANDLERS: Record<RouteKey, Run> = {
   "GET /v1/blocks/{height}": async (req, [height], deps) => {
     authenticate(req, deps, false);
     return json(200, await readBlock(height as string, deps.store));
+  },
+  "POST /v1/match": async (req, _p, deps) => {
+    if (req.body.length > MAX_MATCH_BODY_BYTES) {
+      throw new ApiError(
+        "BODY_TOO_LARGE",
+        `body is ${req.body.length} bytes; the limit is ${MAX_MATCH_BODY_BYTES}`,
+      );
+    }
+    return json(200, await matchRecord(authenticate(req, deps, false), req.body, deps));
+  },
+  "GET /v1/access": async (req, _p, deps) =>
+    json(200, await readAccessTrail(authenticate(req, deps, false), req.query, deps)),
+  "GET /v1/contracts/{id}": async (req, [id], deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readContract(id as string, deps.store, deps.clock));
   },
   "GET /v1/checkpoint": async (req, _p, deps) => {
     authenticate(req, deps, false);

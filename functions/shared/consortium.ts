@@ -43,6 +43,13 @@ const RecordType = z
       .refine((fields) => new Set(fields).size === fields.length, "field names must be distinct")
       .optional(),
     /**
+     * The top-level field of `data` naming whom a record is about (an ID-card number, a
+     * credit code). Records of the type are indexed by its keyed HMAC (lib/chain
+     * subject.ts), never in clear, so sharing contracts can match them (contracts.ts).
+     * When the type has a schema, the field must be in its `required`.
+     */
+    subject: z.string().min(1).max(128).optional(),
+    /**
      * Multi-party records (S4, S7): departments that must each sign a record of this
      * type. The writer's submission is its signature; each other signer adds a
      * `zhixin.cosign` record (cosign.ts). Each must be a department and a writer.
@@ -58,12 +65,22 @@ const RecordType = z
     (t, ctx) => {
       const type = typeof t.type === "string" ? t.type : "this record type";
       if (t.schema === undefined) return;
-      for (const p of recordSchemaProblems(t.schema)) {
+      const problems = recordSchemaProblems(t.schema);
+      for (const p of problems) {
         ctx.addIssue({ code: "custom", path: ["schema", ...p.path], message: `${type}: ${p.message}` });
       }
-      if (!Array.isArray(t.unique)) return;
+      // A broken schema's `required` says nothing: its problems are the ones to report.
+      if (problems.length > 0) return;
       const schema = t.schema as { required?: unknown };
       const required = Array.isArray(schema.required) ? schema.required : [];
+      if (typeof t.subject === "string" && !required.includes(t.subject)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["subject"],
+          message: `${type}: subject field ${t.subject} must be in the schema's required list`,
+        });
+      }
+      if (!Array.isArray(t.unique)) return;
       t.unique.forEach((field, i) => {
         if (!required.includes(field)) {
           ctx.addIssue({
@@ -247,6 +264,11 @@ export function uniqueFieldsOf(consortium: Consortium, type: string): readonly s
 /** Who may write a record type; undefined when the type is unknown. */
 export function writersOf(consortium: Consortium, type: string): readonly string[] | undefined {
   return consortium.recordTypes.find((t) => t.type === type)?.writers;
+}
+
+/** The field naming a record's subject; undefined when records of the type cannot be matched. */
+export function subjectFieldOf(consortium: Consortium, type: string): string | undefined {
+  return consortium.recordTypes.find((t) => t.type === type)?.subject;
 }
 
 /** Departments that must each sign a record of the type; undefined when one signature suffices. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { EntryEnvelope, JsonValue } from "#chain";
+import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
 import type { Caller } from "./caller.js";
 import { type Consortium, signersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";
@@ -140,5 +140,7 @@ export async function signaturesOf(
 async function committedEnvelope(store: LedgerStore, id: string): Promise<EntryEnvelope | undefined> {
   const payload = await store.getPayload(id);
   const batch = payload && (await store.getBatch(payload.batchKey));
-  return batch?.envelopes.find((e) => e.id === id);
+  const envelope = batch?.envelopes.find((e) => e.id === id);
+  // Access entries are the ledger's, not a department's records: nothing to co-sign.
+  return envelope && !isAccessEnvelope(envelope) ? envelope : undefined;
 }

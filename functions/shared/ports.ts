@@ -1,4 +1,4 @@
-import type { BlockHeader, CompactRangeState, EntryEnvelope, SignatureAlgorithm } from "#chain";
+import type { BlockHeader, CompactRangeState, LedgerEnvelope, SignatureAlgorithm } from "#chain";
 
 /**
  * Ports: the small interfaces the submit, seal and verify logic is written against.
@@ -15,8 +15,11 @@ export interface StoredBatch {
   nonce: string;
   /** Server receive time (RFC 3339, ms); with `key`, the sealer's deterministic order. */
   receivedAt: string;
-  /** The batch's entry envelopes, in batch order (envelopes[i].batch.index === i). */
-  envelopes: EntryEnvelope[];
+  /**
+   * The batch's entry envelopes, in batch order (envelopes[i].batch.index === i), or the
+   * one access entry a match request made (its `key` is that request's keyId#nonce).
+   */
+  envelopes: LedgerEnvelope[];
   /** Set once the batch is in a committed block: its height and the block position of envelopes[0]. */
   sealed?: { height: number; offset: number };
 }
@@ -98,6 +101,26 @@ export interface CosignMark {
   receivedAt: string;
 }
 
+/**
+ * A pointer from a lookup key to an entry, for the questions the ledger answers by key
+ * rather than by id (docs/STORAGE.md "Index items"):
+ *   S#<subjectHmac>   records about a subject (match: the latest effective record)
+ *   A#<subjectHmac>   access entries about a subject (the access trail)
+ *   C#<contractId>    a sharing contract's propose/approve/revoke records
+ * Written before the entry's batch commits, like payloads, so a crash never leaves a
+ * committed entry unindexed; an index entry whose batch does not hold `entryId` is a
+ * submit that crashed or was refused, and readers skip it.
+ */
+export interface IndexEntry {
+  index: string;
+  entryId: string;
+  batchKey: string;
+  /** The entry's receive time (RFC 3339 UTC, ms): index entries sort by it, then by id. */
+  receivedAt: string;
+  /** What readers filter on without reading the entry (type, dept, provider, ...), as strings. */
+  attrs: Record<string, string>;
+}
+
 export interface PendingBatchRef {
   key: string;
   receivedAt: string;
@@ -147,6 +170,22 @@ export interface LedgerStore {
   deleteCosignMarks(marks: readonly CosignMark[]): Promise<void>;
   /** Every mark under `target` (committed or not), strongly consistent. */
   listCosignMarks(target: string): Promise<CosignMark[]>;
+  /** Idempotent, unconditional (keyed by index, receivedAt and entry id). Written before commitBatch. */
+  putIndexEntries(entries: readonly IndexEntry[]): Promise<void>;
+  /** Deletes index entries (undoing a refused submit); the caller leaves out those of committed entries. */
+  deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void>;
+  /**
+   * Entries under `index` (committed or not), oldest first (newest first with
+   * `newestFirst`), at most `limit`. Strongly consistent.
+   */
+  listIndexEntries(index: string, options?: { newestFirst?: boolean; limit?: number }): Promise<IndexEntry[]>;
+  /**
+   * Counts one request against `counter` in fixed window `window`, only while the
+   * window's count is below `limit` (one conditional update): false means the limit is
+   * reached and nothing was counted. The counter item may be deleted after `expiresAt`
+   * (epoch seconds; the table's TTL attribute).
+   */
+  countRequest(counter: string, window: string, limit: number, expiresAt: number): Promise<boolean>;
   /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
   /** Strongly consistent. */

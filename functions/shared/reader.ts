@@ -1,4 +1,11 @@
-import { type EntryEnvelope, entryLeafHash, MerkleTree, toHex } from "#chain";
+import {
+  batchIndexOf,
+  entryLeafHash,
+  isAccessEnvelope,
+  type LedgerEnvelope,
+  MerkleTree,
+  toHex,
+} from "#chain";
 import type { Caller } from "./caller.js";
 import type { Consortium } from "./consortium.js";
 import { type Signatures, signaturesOf } from "./cosign.js";
@@ -7,8 +14,10 @@ import type { LedgerStore, StoredBlock } from "./ports.js";
 
 /**
  * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
- * member or auditor may read envelopes and proofs; a payload only goes back to the
- * department that wrote it (sharing with others is what contracts are for).
+ * member or auditor may read envelopes and proofs; a record's payload only goes back to
+ * the department that wrote it (sharing with others is what contracts are for). An
+ * access entry's payload — who asked what, never a record's values — goes to its
+ * consumer, the provider asked about, and auditors.
  */
 
 export interface BlockView {
@@ -22,7 +31,7 @@ export interface EntryView {
   id: string;
   status: "pending" | "sealed";
   leafHash: string;
-  envelope: EntryEnvelope;
+  envelope: LedgerEnvelope;
   /** Record data, only for the writing department. */
   payload?: unknown;
   /** Once sealed: where, and the RFC 6962 inclusion proof of leafHash in block.header.root. */
@@ -50,9 +59,15 @@ export async function readEntry(
     status: batch.sealed ? "sealed" : "pending",
     leafHash: toHex(entryLeafHash(envelope)),
     envelope,
-    ...(caller.department === envelope.dept ? { payload: JSON.parse(payload.data) } : {}),
   };
-  const signatures = await signaturesOf(envelope, store, consortium);
+  const data = JSON.parse(payload.data) as unknown;
+  const mayRead = isAccessEnvelope(envelope)
+    ? caller.department === envelope.dept ||
+      caller.role === "auditor" ||
+      (data as { provider?: unknown }).provider === caller.department
+    : caller.department === envelope.dept;
+  if (mayRead) view.payload = data;
+  const signatures = isAccessEnvelope(envelope) ? undefined : await signaturesOf(envelope, store, consortium);
   if (signatures) view.signatures = signatures;
   if (batch.sealed) {
     const block = await store.getBlock(batch.sealed.height);
@@ -63,7 +78,7 @@ export async function readEntry(
       );
     const pages = await store.getBlockPages(block.hash, block.pageCount);
     const leaves = pages.flatMap((p) => p.leafHashes);
-    const index = batch.sealed.offset + envelope.batch.index;
+    const index = batch.sealed.offset + batchIndexOf(envelope);
     view.sealed = {
       height: block.header.height,
       index,

@@ -11,6 +11,9 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/blocks/{height}", access: "read" },
   { method: "GET", path: "/v1/checkpoint", access: "read" },
   { method: "GET", path: "/v1/health", access: "read" },
+  { method: "POST", path: "/v1/match", access: "write" },
+  { method: "GET", path: "/v1/access", access: "read" },
+  { method: "GET", path: "/v1/contracts/{id}", access: "read" },
 ] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
 
 type Route = (typeof API_ROUTES)[number];

@@ -5,6 +5,7 @@ import { KmsSigner } from "./crypto/kms-signer.js";
 import { LocalSigner } from "./crypto/local-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "./kms-key-directory.js";
+import { loadKmsSubjectKey } from "./kms-subject-key.js";
 import {
   type AuditSource,
   type Clock,
@@ -14,6 +15,7 @@ import {
   systemClock,
 } from "./ports.js";
 import { DynamoDbLedgerStore } from "./store/dynamodb-store.js";
+import { loadLocalSubjectKey } from "./subject-key.js";
 
 /**
  * Wiring from the environment, shared by the three handlers. Built once per process
@@ -32,6 +34,9 @@ import { DynamoDbLedgerStore } from "./store/dynamodb-store.js";
  *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS)
  *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle (default: with a
  *                              KMS key alias/zhixin/<consortium>/sealer, else sealer/key-1)
+ *   ZHIXIN_SUBJECT_KEY_FILE    the API's subject key master (local mode: keys/subject.key), or
+ *   ZHIXIN_SUBJECT_KMS_KEY     its KMS HMAC_256 key (AWS): one GenerateMac per cold start
+ *                              derives the working key (./kms-subject-key.ts)
  *   ZHIXIN_SEAL_LOOP_SECONDS   seal-block: keep sealing every this many seconds within one
  *                              invocation (0 or unset: seal once)
  */
@@ -41,6 +46,11 @@ export interface Runtime {
   consortium: Consortium;
   clock: Clock;
   sealer?: Signer;
+}
+
+/** What the API needs besides: the subject key, which only the API function may use. */
+export interface ApiRuntime extends Runtime {
+  subjectKey: Uint8Array;
 }
 
 /** What seal-block needs: no trust bundle (so its role needs no access to members' keys). */
@@ -65,11 +75,31 @@ interface Base {
 let base: Promise<Base> | undefined;
 let keys: Promise<KeyDirectory> | undefined;
 let sealer: Promise<Signer | undefined> | undefined;
+let subjectKey: Promise<Uint8Array> | undefined;
 
 export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const b = await getBase(env);
   const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
   return { ...b, keys: k, ...(s ? { sealer: s } : {}) };
+}
+
+export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
+  const [r, k] = await Promise.all([getRuntime(env), getSubjectKey(env)]);
+  return { ...r, subjectKey: k };
+}
+
+function getSubjectKey(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
+  subjectKey ??= retryable(
+    async () => {
+      if (env.ZHIXIN_SUBJECT_KEY_FILE) return loadLocalSubjectKey(env.ZHIXIN_SUBJECT_KEY_FILE);
+      if (env.ZHIXIN_SUBJECT_KMS_KEY) return loadKmsSubjectKey(kms, env.ZHIXIN_SUBJECT_KMS_KEY);
+      throw new Error("no subject key: set ZHIXIN_SUBJECT_KEY_FILE or ZHIXIN_SUBJECT_KMS_KEY");
+    },
+    () => {
+      subjectKey = undefined;
+    },
+  );
+  return subjectKey;
 }
 
 export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Promise<SealerRuntime> {

@@ -2,12 +2,12 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   CompactRange,
-  type EntryEnvelope,
   entryLeafHash,
   formatCheckpoint,
   formatSignedNote,
   GENESIS_PREV,
   hashBlockHeader,
+  type LedgerEnvelope,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
   noteMessage,
@@ -69,7 +69,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
   if (batches.length === 0) return { sealed: false, reason: "nothing-pending", height: height - 1 };
 
-  const envelopes: EntryEnvelope[] = [];
+  const envelopes: LedgerEnvelope[] = [];
   const batchKeys: string[] = [];
   for (const b of batches) {
     for (const e of b.envelopes) {

@@ -7,16 +7,19 @@ import {
   entryLeafHash,
   equalBytes,
   type JsonValue,
+  MAX_SUBJECT_BYTES,
   MerkleTree,
   recordHash,
+  subjectHmac,
   toBase64,
   toHex,
 } from "#chain";
 import type { Caller } from "./caller.js";
-import { type Consortium, schemaOf, writersOf } from "./consortium.js";
+import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
+import { isContractType, prepareContracts } from "./contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "./cosign.js";
 import { ApiError } from "./errors.js";
-import type { Clock, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "./ports.js";
+import type { Clock, IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "./ports.js";
 import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "./unique-claims.js";
 
@@ -24,8 +27,8 @@ import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } fro
  * Submitting a batch of records (POST /v1/entries): validate (each record's type, its
  * writer, its size, then its data against its type's schema), bind each record to the
  * department's signed batch root, then store — uniqueness claims first (unique-claims.ts;
- * a zhixin.cosign claims its (entry, department), cosign.ts), then payloads and cosign
- * marks, then the batch item, whose conditional put is both the commit point and
+ * a zhixin.cosign claims its (entry, department), cosign.ts), then payloads, cosign
+ * marks and index entries (a record's subject, a contract's records), then the batch item, whose conditional put is both the commit point and
  * the (keyId, nonce) replay guard. Every refusal happens before the first write, or
  * undoes what it wrote (a claim refused midway, a replay).
  */
@@ -43,6 +46,8 @@ export interface SubmitDeps {
   store: LedgerStore;
   consortium: Consortium;
   clock: Clock;
+  /** The deployment's subject key (lib/chain subject.ts): subjects are indexed by their HMAC. */
+  subjectKey: Uint8Array;
 }
 
 const BodySchema = z
@@ -70,8 +75,12 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
   }
   const records = parseRecords(body);
   const prepared = records.map((r, index) => {
-    // Any department may co-sign; prepareCosigns decides whether it may sign that record.
-    const writers = r.type === COSIGN_TYPE ? [caller.department] : writersOf(deps.consortium, r.type);
+    // Any department may co-sign or write contract records; prepareCosigns and
+    // prepareContracts decide whether it may write that one.
+    const writers =
+      r.type === COSIGN_TYPE || isContractType(r.type)
+        ? [caller.department]
+        : writersOf(deps.consortium, r.type);
     if (!writers)
       throw new ApiError(
         "UNKNOWN_RECORD_TYPE",
@@ -100,6 +109,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     return { type: r.type, text, digest, record: recordHash(r.type, digest) };
   });
   refuseSchemaViolations(records, deps.consortium);
+  const subjects = subjectsOf(records, deps.consortium);
 
   const tree = new MerkleTree(prepared.map((p) => p.record));
   const root = tree.root();
@@ -159,14 +169,37 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     deps,
   );
   wanted.push(...cosigns.wanted);
+  const index: IndexEntry[] = await prepareContracts(
+    caller,
+    records,
+    envelopes.map((e) => e.id),
+    batchKey,
+    receivedAt,
+    deps,
+  );
+  for (const [i, subject] of subjects) {
+    const e = envelopes[i] as EntryEnvelope;
+    index.push({
+      index: `S#${subjectHmac(deps.subjectKey, subject)}`,
+      entryId: e.id,
+      batchKey,
+      receivedAt,
+      attrs: { type: e.type, dept: e.dept },
+    });
+  }
   const claims = wanted.length > 0 ? await takeCosignAwareClaims(deps, wanted, cosigns.wanted) : [];
   await deps.store.putPayloads(payloads);
   if (cosigns.marks.length > 0) await deps.store.putCosignMarks(cosigns.marks);
+  if (index.length > 0) await deps.store.putIndexEntries(index);
   if ((await deps.store.commitBatch(batch)) === "replayed") {
     const committed = await removeOrphanPayloads(deps.store, batchKey, payloads);
     const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
     const strayMarks = cosigns.marks.filter((m) => !keep.has(m.entryId));
     if (strayMarks.length > 0) await deps.store.deleteCosignMarks(strayMarks);
+    // Index entries are keyed by receive time too: a replay of the very same records
+    // wrote its own, beside the original's, unless it arrived in the same millisecond.
+    const strayIndex = index.filter((x) => !keep.has(x.entryId) || committed?.receivedAt !== x.receivedAt);
+    if (strayIndex.length > 0) await deps.store.deleteIndexEntries(strayIndex);
     await releaseReplayedClaims(deps.store, claims, committed);
     throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
   }
@@ -216,6 +249,33 @@ function refuseSchemaViolations(
       `${first.path || "data"} ${first.message}${more}`,
     problems,
   );
+}
+
+/**
+ * Each record's subject (by record index), for types whose consortium entry names a
+ * subject field. A schema usually makes the field a required string already; a type
+ * without one still gets a clear refusal instead of an unindexable record.
+ */
+function subjectsOf(
+  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
+  consortium: Consortium,
+): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  records.forEach((r, index) => {
+    const field = subjectFieldOf(consortium, r.type);
+    if (field === undefined) return;
+    const value = r.data[field];
+    const length = typeof value === "string" ? new TextEncoder().encode(value).length : 0;
+    if (length === 0 || length > MAX_SUBJECT_BYTES) {
+      throw new ApiError(
+        "SCHEMA_VIOLATION",
+        `records[${index}].data.${field} is the subject of ${r.type}: a string of 1 to ${MAX_SUBJECT_BYTES} bytes`,
+        [{ index, path: `/${field}`, message: "must be a non-empty string" }],
+      );
+    }
+    out.push([index, value as string]);
+  });
+  return out;
 }
 
 function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<string, unknown> }> {

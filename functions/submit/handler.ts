@@ -2,11 +2,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { handleApiRequest } from "../shared/api.js";
 import { errorResponse, requestFromEvent, toResult } from "../shared/http.js";
 import { addLogContext } from "../shared/log.js";
-import { getRuntime } from "../shared/runtime.js";
+import { getApiRuntime } from "../shared/runtime.js";
 
 /**
- * API Gateway HTTP API handler: POST /v1/entries and the read routes
- * (GET /v1/entries/{id}, /v1/blocks/{height|latest}, /v1/checkpoint, /v1/health).
+ * API Gateway HTTP API handler: every route of functions/shared/routes.ts (POST
+ * /v1/entries, POST /v1/match, and the reads).
  */
 export async function handler(
   event: APIGatewayProxyEventV2,
@@ -14,7 +14,7 @@ export async function handler(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   addLogContext(context);
   try {
-    return toResult(await handleApiRequest(requestFromEvent(event), await getRuntime()));
+    return toResult(await handleApiRequest(requestFromEvent(event), await getApiRuntime()));
   } catch (e) {
     return toResult(errorResponse(e));
   }

@@ -9,8 +9,8 @@ import { fromBase64, toHex, utf8 } from "./bytes.js";
 import { CompactRange, type CompactRangeState } from "./compact.js";
 import {
   checkEnvelopeBinding,
-  type EntryEnvelope,
   entryLeafHash,
+  type LedgerEnvelope,
   parseEntryEnvelope,
   type SignatureAlgorithm,
 } from "./envelope.js";
@@ -139,7 +139,7 @@ export interface VerifyBlocksOptions {
   start?: ChainPosition;
   verifyHeaderSignature(message: Uint8Array, signature: HeaderSignature, header: BlockHeader): SignatureCheck;
   /** Department request-signature check at the entry's receive time; skipped when unset. */
-  verifyEntrySignature?(envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array): SignatureCheck;
+  verifyEntrySignature?(envelope: LedgerEnvelope, message: Uint8Array, signature: Uint8Array): SignatureCheck;
   /** Checkpoint check; returns a problem description, or undefined when the checkpoint is right. */
   checkCheckpoint?(note: string, header: BlockHeader): string | undefined;
 }
@@ -352,7 +352,7 @@ function checkEntry(
     findings.push({ code: "ENTRY_MISSING", ...at, entryId: pageId, message: "leaf has no stored envelope" });
     return;
   }
-  let envelope: EntryEnvelope;
+  let envelope: LedgerEnvelope;
   try {
     envelope = parseEntryEnvelope(stored.envelope);
   } catch (e) {
@@ -403,7 +403,7 @@ function checkEntry(
  * every finding.
  */
 export function verifyEnvelope(
-  envelope: EntryEnvelope,
+  envelope: LedgerEnvelope,
   payload: string | null | undefined,
   options: Pick<VerifyBlocksOptions, "verifyEntrySignature">,
   at: { height?: number; entryIndex?: number; entryId?: string } = { entryId: envelope.id },

@@ -35,6 +35,12 @@ export const ENVELOPE_VERSION = 1;
 export const ENTRY_LEAF_TAG = "zhixin/entry/v1\n";
 export const RECORD_LEAF_TAG = "zhixin/record/v1\n";
 export const ENTRY_ID_TAG = "zhixin/entry-id/v1\n";
+/** Leaf tag of access entries (docs/FORMATS.md §8): the ledger's account of a match or read. */
+export const ACCESS_LEAF_TAG = "zhixin/access/v1\n";
+/** The record type every access entry carries; reserved, nobody may submit it. */
+export const ACCESS_TYPE = "zhixin.access";
+/** The request an access entry's evidence signature must be. */
+export const MATCH_PATH = "/v1/match";
 
 /** RFC 9421 algorithm names (§6.2 registry) that Zhixin accepts. */
 export type SignatureAlgorithm = "ed25519" | "ecdsa-p256-sha256";
@@ -74,6 +80,58 @@ export interface EntryEnvelope {
   receivedAt: string;
 }
 
+/**
+ * An access entry (docs/FORMATS.md §8): written by the ledger when a consumer asks a
+ * match question (answered or refused). Its evidence is the consumer's own RFC 9421
+ * signature over its `POST /v1/match` request; its content — who asked under which
+ * contract version, the subject's HMAC, the fields tested or returned, the result — is
+ * the payload bound by `contentDigest`, exactly as a record's data is. It has no `batch`:
+ * the consumer signed a request, not a batch root. `kind` keeps its leaf bytes apart
+ * from record entries, whose v1 bytes never carry a `kind`.
+ */
+export interface AccessEnvelope {
+  v: 1;
+  kind: "access";
+  id: string;
+  /** The department that asked (the consumer). */
+  dept: string;
+  type: typeof ACCESS_TYPE;
+  /** Hex SHA-256 of JCS(access details) — the stored payload. */
+  contentDigest: string;
+  keyId: string;
+  alg: SignatureAlgorithm;
+  /** The consumer's RFC 9421 signature base over its POST /v1/match request. */
+  signatureBase: string;
+  signature: string;
+  receivedAt: string;
+}
+
+/** Every leaf of the log is one of these. */
+export type LedgerEnvelope = EntryEnvelope | AccessEnvelope;
+
+export function isAccessEnvelope(envelope: LedgerEnvelope): envelope is AccessEnvelope {
+  return (envelope as { kind?: unknown }).kind === "access";
+}
+
+/** An entry's position in the batch item that holds it: access entries are alone in theirs. */
+export function batchIndexOf(envelope: LedgerEnvelope): number {
+  return isAccessEnvelope(envelope) ? 0 : envelope.batch.index;
+}
+
+const ACCESS_KEYS = [
+  "v",
+  "kind",
+  "id",
+  "dept",
+  "type",
+  "contentDigest",
+  "keyId",
+  "alg",
+  "signatureBase",
+  "signature",
+  "receivedAt",
+] as const;
+
 const ENVELOPE_KEYS = [
   "v",
   "id",
@@ -99,11 +157,12 @@ export function recordHash(type: string, digest: string): Uint8Array {
   return hashLeaf(utf8(RECORD_LEAF_TAG + canonicalJson({ contentDigest: digest, type })));
 }
 
-export function entryLeafData(envelope: EntryEnvelope): Uint8Array {
-  return utf8(ENTRY_LEAF_TAG + canonicalJson(envelope as unknown as JsonValue));
+export function entryLeafData(envelope: LedgerEnvelope): Uint8Array {
+  const tag = isAccessEnvelope(envelope) ? ACCESS_LEAF_TAG : ENTRY_LEAF_TAG;
+  return utf8(tag + canonicalJson(envelope as unknown as JsonValue));
 }
 
-export function entryLeafHash(envelope: EntryEnvelope): Uint8Array {
+export function entryLeafHash(envelope: LedgerEnvelope): Uint8Array {
   return hashLeaf(entryLeafData(envelope));
 }
 
@@ -119,25 +178,30 @@ export function entryIdFor(keyId: string, nonce: string, index: number, record: 
   return toHex(digest.subarray(0, 16));
 }
 
-/** Strict parse of a stored or exported envelope. Throws INVALID_FORMAT naming the field. */
-export function parseEntryEnvelope(value: unknown): EntryEnvelope {
+/**
+ * An access entry's id, derived from the request that caused it and what it records:
+ *   id = hex(SHA-256("zhixin/entry-id/v1\n" || JCS({contentDigest, keyId, kind: "access", nonce}))[0:16])
+ * As with records, the same id always means the same content, so a replayed request
+ * (refused by the (keyId, nonce) guard) can never overwrite the original's payload.
+ * Record ids hash an object with other members, so the two can never collide.
+ */
+export function accessEntryIdFor(keyId: string, nonce: string, digest: string): string {
+  return toHex(
+    sha256Bytes(
+      utf8(ENTRY_ID_TAG + canonicalJson({ contentDigest: digest, keyId, kind: "access", nonce })),
+    ).subarray(0, 16),
+  );
+}
+
+/** Strict parse of a stored or exported envelope of either kind. Throws INVALID_FORMAT naming the field. */
+export function parseEntryEnvelope(value: unknown): LedgerEnvelope {
   const o = asObject(value, "envelope");
+  if (o.kind !== undefined) return parseAccessEnvelope(o);
   requireExactKeys(o, ENVELOPE_KEYS, "envelope");
   if (o.v !== ENVELOPE_VERSION)
     throw new ChainError("INVALID_FORMAT", `envelope.v must be ${ENVELOPE_VERSION}`);
-  const alg = requireString(o, "alg", "envelope");
-  if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(alg)) {
-    throw new ChainError(
-      "INVALID_FORMAT",
-      `envelope.alg ${alg} is not one of ${SIGNATURE_ALGORITHMS.join(", ")}`,
-    );
-  }
-  const signature = requireString(o, "signature", "envelope");
-  try {
-    fromBase64(signature);
-  } catch {
-    throw new ChainError("INVALID_FORMAT", "envelope.signature must be base64");
-  }
+  const alg = parseAlg(o);
+  const signature = parseSignature(o);
   const b = asObject(o.batch, "envelope.batch");
   requireExactKeys(b, ["size", "index", "root", "path"], "envelope.batch");
   const size = requireInteger(b, "size", "envelope.batch", 1);
@@ -154,12 +218,56 @@ export function parseEntryEnvelope(value: unknown): EntryEnvelope {
     type: requireString(o, "type", "envelope", IDENTIFIER),
     contentDigest: requireString(o, "contentDigest", "envelope", HEX32),
     keyId: requireString(o, "keyId", "envelope", IDENTIFIER),
-    alg: alg as SignatureAlgorithm,
+    alg,
     signatureBase: requireString(o, "signatureBase", "envelope"),
     signature,
     batch: { size, index, root, path: (b.path as string[]).slice() },
     receivedAt: requireString(o, "receivedAt", "envelope", TIMESTAMP),
   };
+}
+
+function parseAccessEnvelope(o: Record<string, unknown>): AccessEnvelope {
+  requireExactKeys(o, ACCESS_KEYS, "envelope");
+  if (o.kind !== "access")
+    throw new ChainError("INVALID_FORMAT", 'envelope.kind must be "access" when present');
+  if (o.v !== ENVELOPE_VERSION)
+    throw new ChainError("INVALID_FORMAT", `envelope.v must be ${ENVELOPE_VERSION}`);
+  if (o.type !== ACCESS_TYPE)
+    throw new ChainError("INVALID_FORMAT", `envelope.type of an access entry must be ${ACCESS_TYPE}`);
+  return {
+    v: ENVELOPE_VERSION,
+    kind: "access",
+    id: requireString(o, "id", "envelope", ENTRY_ID),
+    dept: requireString(o, "dept", "envelope", IDENTIFIER),
+    type: ACCESS_TYPE,
+    contentDigest: requireString(o, "contentDigest", "envelope", HEX32),
+    keyId: requireString(o, "keyId", "envelope", IDENTIFIER),
+    alg: parseAlg(o),
+    signatureBase: requireString(o, "signatureBase", "envelope"),
+    signature: parseSignature(o),
+    receivedAt: requireString(o, "receivedAt", "envelope", TIMESTAMP),
+  };
+}
+
+function parseAlg(o: Record<string, unknown>): SignatureAlgorithm {
+  const alg = requireString(o, "alg", "envelope");
+  if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new ChainError(
+      "INVALID_FORMAT",
+      `envelope.alg ${alg} is not one of ${SIGNATURE_ALGORITHMS.join(", ")}`,
+    );
+  }
+  return alg as SignatureAlgorithm;
+}
+
+function parseSignature(o: Record<string, unknown>): string {
+  const signature = requireString(o, "signature", "envelope");
+  try {
+    fromBase64(signature);
+  } catch {
+    throw new ChainError("INVALID_FORMAT", "envelope.signature must be base64");
+  }
+  return signature;
 }
 
 // Every entry of a batch carries the same signature base, and audits walk entries in
@@ -186,7 +294,26 @@ export function batchRootHeaderValue(root: Uint8Array): string {
  * Throws ChainError: ROOT_MISMATCH / INVALID_PROOF_SIZE for the batch path, INVALID_FORMAT
  * for the signature base.
  */
-export function checkEnvelopeBinding(envelope: EntryEnvelope): void {
+export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
+  if (isAccessEnvelope(envelope)) {
+    checkRequestBinding(envelope, [
+      ["@method", "POST"],
+      ["@path", MATCH_PATH],
+      [DEPARTMENT_HEADER, envelope.dept],
+    ]);
+    // The id is derived from the signed request's (keyid, nonce): one access entry per request.
+    const nonce = parseSignatureBaseCached(envelope.signatureBase).params.nonce;
+    if (
+      nonce === undefined ||
+      accessEntryIdFor(envelope.keyId, nonce, envelope.contentDigest) !== envelope.id
+    ) {
+      throw new ChainError(
+        "INVALID_FORMAT",
+        "access entry id is not derived from the signed request's keyid and nonce",
+      );
+    }
+    return;
+  }
   const { batch } = envelope;
   verifyInclusion(
     recordHash(envelope.type, envelope.contentDigest),
@@ -195,14 +322,18 @@ export function checkEnvelopeBinding(envelope: EntryEnvelope): void {
     batch.path.map(fromHex),
     fromHex(batch.root),
   );
-  const base = parseSignatureBaseCached(envelope.signatureBase);
-  const component = new Map(base.components);
-  const want: Array<[string, string]> = [
+  checkRequestBinding(envelope, [
     ["@method", "POST"],
     ["@path", "/v1/entries"],
     [DEPARTMENT_HEADER, envelope.dept],
     [BATCH_ROOT_HEADER, batchRootHeaderValue(fromHex(batch.root))],
-  ];
+  ]);
+}
+
+/** The signature base names these component values, covers the body's digest, and this key and alg. */
+function checkRequestBinding(envelope: LedgerEnvelope, want: ReadonlyArray<[string, string]>): void {
+  const base = parseSignatureBaseCached(envelope.signatureBase);
+  const component = new Map(base.components);
   for (const [id, value] of want) {
     if (component.get(id) !== value) {
       throw new ChainError(

@@ -38,8 +38,13 @@ export {
 } from "./checkpoint.js";
 export { CompactRange, type CompactRangeState } from "./compact.js";
 export {
+  ACCESS_LEAF_TAG,
+  ACCESS_TYPE,
+  type AccessEnvelope,
+  accessEntryIdFor,
   BATCH_ROOT_HEADER,
   type BatchPosition,
+  batchIndexOf,
   batchRootHeaderValue,
   checkEnvelopeBinding,
   contentDigest,
@@ -51,6 +56,9 @@ export {
   entryIdFor,
   entryLeafData,
   entryLeafHash,
+  isAccessEnvelope,
+  type LedgerEnvelope,
+  MATCH_PATH,
   parseEntryEnvelope,
   RECORD_LEAF_TAG,
   recordHash,
@@ -100,5 +108,15 @@ export {
   serializeSignatureParams,
   signatureBaseText,
 } from "./signature-base.js";
+export {
+  deriveSubjectKey,
+  MAX_SUBJECT_BYTES,
+  SUBJECT_KEY_BYTES,
+  SUBJECT_KEY_LABEL,
+  SUBJECT_TAG,
+  subjectHmac,
+  UNIQUE_TAG,
+  uniqueHmac,
+} from "./subject.js";
 export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
 export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";

@@ -1,6 +1,7 @@
 import type {
   BlockPage,
   CosignMark,
+  IndexEntry,
   LedgerStore,
   PendingBatchRef,
   StoredBatch,
@@ -156,6 +157,21 @@ export class FaultyStore implements LedgerStore {
   }
   listCosignMarks(target: string): Promise<CosignMark[]> {
     return this.run("listCosignMarks", () => this.inner.listCosignMarks(target));
+  }
+  putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
+    return this.run("putIndexEntries", () => this.inner.putIndexEntries(entries));
+  }
+  deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
+    return this.run("deleteIndexEntries", () => this.inner.deleteIndexEntries(entries));
+  }
+  listIndexEntries(
+    index: string,
+    options?: { newestFirst?: boolean; limit?: number },
+  ): Promise<IndexEntry[]> {
+    return this.run("listIndexEntries", () => this.inner.listIndexEntries(index, options));
+  }
+  countRequest(counter: string, window: string, limit: number, expiresAt: number): Promise<boolean> {
+    return this.run("countRequest", () => this.inner.countRequest(counter, window, limit, expiresAt));
   }
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]> {
     return this.run("getPayloads", () => this.inner.getPayloads(entryIds));

@@ -14,10 +14,11 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   type BlockHeader,
+  batchIndexOf,
   CompactRange,
   type CompactRangeState,
   canonicalJson,
-  type EntryEnvelope,
+  type LedgerEnvelope,
   parseBlockHeader,
   parseEntryEnvelope,
   SIGNATURE_ALGORITHMS,
@@ -28,6 +29,7 @@ import {
   type BlockPage,
   type BlockSignature,
   type CosignMark,
+  type IndexEntry,
   type LedgerStore,
   PAGE_SIZE,
   type PendingBatchRef,
@@ -48,6 +50,7 @@ import {
   CLAIM_PK_PREFIX,
   COSIGN_PK_PREFIX,
   heightSortKey,
+  INDEX_PREFIXES,
   type Item,
   type ItemKey,
   itemKeys,
@@ -61,6 +64,7 @@ import {
   pendingPartition,
   pendingShard,
   pendingSortKey,
+  TTL_ATTRIBUTE,
 } from "./table.js";
 
 /**
@@ -306,6 +310,70 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     const out: CosignMark[] = [];
     for await (const item of this.query(input)) out.push(parseCosignItem(item));
     return out;
+  }
+
+  // ---- index entries and request counters ------------------------------------------
+
+  async putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
+    // Keyed by (index, receivedAt, entry id), all fixed by the request: a retried submit
+    // rewrites identical items, so no condition is needed.
+    const byKey = new Map<string, Item>();
+    for (const e of entries) {
+      const item = indexItem(e);
+      byKey.set(`${item[A.pk]?.S}\n${item[A.sk]?.S}`, item);
+    }
+    await this.batchPut([...byKey.values()]);
+  }
+
+  async deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
+    const keys = new Map<string, ItemKey>();
+    for (const e of entries) {
+      const key = itemKeys.index(e.index, e.receivedAt, e.entryId);
+      keys.set(`${key.pk.S}\n${key.sk.S}`, key);
+    }
+    await this.batchWrite([...keys.values()].map((Key): WriteRequest => ({ DeleteRequest: { Key } })));
+  }
+
+  async listIndexEntries(
+    index: string,
+    options: { newestFirst?: boolean; limit?: number } = {},
+  ): Promise<IndexEntry[]> {
+    checkIndexName(index);
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": A.pk },
+      ExpressionAttributeValues: { ":pk": { S: index } },
+      ScanIndexForward: !options.newestFirst,
+      ConsistentRead: true,
+    };
+    const out: IndexEntry[] = [];
+    for await (const item of this.query(input, options.limit)) out.push(parseIndexItem(item));
+    return out;
+  }
+
+  async countRequest(counter: string, window: string, limit: number, expiresAt: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: itemKeys.counter(counter, window),
+          // One conditional ADD: concurrent requests cannot both take the last slot.
+          UpdateExpression: "ADD #n :one SET #ttl = :ttl",
+          ConditionExpression: "attribute_not_exists(#n) OR #n < :limit",
+          ExpressionAttributeNames: { "#n": "n", "#ttl": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ":one": { N: "1" },
+            ":limit": { N: String(limit) },
+            ":ttl": { N: String(expiresAt) },
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   // ---- batches --------------------------------------------------------------------
@@ -706,7 +774,8 @@ function batchItem(batch: StoredBatch): Item {
   if (batch.envelopes.length === 0) throw new RangeError("a batch has at least one envelope");
   const envelopes = batch.envelopes.map((e, i) => {
     const parsed = parseEntryEnvelope(e);
-    if (parsed.batch.index !== i) throw new RangeError(`envelope ${i} has batch.index ${parsed.batch.index}`);
+    if (batchIndexOf(parsed) !== i)
+      throw new RangeError(`envelope ${i} has batch index ${batchIndexOf(parsed)}`);
     return parsed;
   });
   const item: Item = {
@@ -734,9 +803,9 @@ function parseBatchItem(item: Item): StoredBatch {
     if (key !== `${keyId}#${nonce}`) throw new Error(`key is not ${keyId}#${nonce}`);
     const raw = r.json("envelopes");
     if (!Array.isArray(raw) || raw.length === 0) throw new Error("envelopes is not a non-empty array");
-    const envelopes: EntryEnvelope[] = raw.map((value: unknown, i) => {
+    const envelopes: LedgerEnvelope[] = raw.map((value: unknown, i) => {
       const e = parseEntryEnvelope(value);
-      if (e.batch.index !== i) throw new Error(`envelope ${i} has batch.index ${e.batch.index}`);
+      if (batchIndexOf(e) !== i) throw new Error(`envelope ${i} has batch index ${batchIndexOf(e)}`);
       return e;
     });
     const height = r.optionalInteger(A.sealedHeight);
@@ -811,6 +880,42 @@ function parseCosignItem(item: Item): CosignMark {
     batchKey: r.string("batchKey"),
     receivedAt: r.string("receivedAt"),
   }));
+}
+
+function checkIndexName(index: string): void {
+  if (!INDEX_PREFIXES.some((p) => index.startsWith(p) && index.length > p.length)) {
+    throw new RangeError(`index ${index} does not start with one of ${INDEX_PREFIXES.join(", ")}`);
+  }
+}
+
+function indexItem(e: IndexEntry): Item {
+  checkIndexName(e.index);
+  if (!TIMESTAMP.test(e.receivedAt))
+    throw new RangeError(`index entry receivedAt ${e.receivedAt} is not RFC 3339 UTC, ms`);
+  const item: Item = {
+    ...itemKeys.index(e.index, e.receivedAt, e.entryId),
+    entryId: { S: e.entryId },
+    batchKey: { S: e.batchKey },
+    receivedAt: { S: e.receivedAt },
+    attrs: { S: JSON.stringify(e.attrs) },
+  };
+  assertItemFits(item, `index entry ${e.index} / ${e.entryId}`);
+  return item;
+}
+
+function parseIndexItem(item: Item): IndexEntry {
+  return decode(item, (r) => {
+    const attrs = r.json("attrs") as Record<string, unknown>;
+    if (typeof attrs !== "object" || attrs === null || !Object.values(attrs).every((v) => typeof v === "string"))
+      throw new Error("attrs is not a JSON object of strings");
+    return {
+      index: r.string(A.pk),
+      entryId: r.string("entryId"),
+      batchKey: r.string("batchKey"),
+      receivedAt: r.string("receivedAt"),
+      attrs: attrs as Record<string, string>,
+    };
+  });
 }
 
 function parsePayloadItem(item: Item): StoredPayload {

@@ -69,7 +69,16 @@ export const itemKeys = {
   page: (blockHash: string, page: number): ItemKey => itemKey(`G#${blockHash}`, pageSortKey(page)),
   claim: (uniqueKey: string): ItemKey => itemKey(`U#${uniqueKey}`, "U"),
   cosign: (target: string, dept: string): ItemKey => itemKey(`M#${target}`, dept),
+  /** Index entries: pk is the index itself (S#…, A#…, C#…), so one Query reads an index. */
+  index: (index: string, receivedAt: string, entryId: string): ItemKey =>
+    itemKey(index, `${receivedAt}#${entryId}`),
+  counter: (counter: string, window: string): ItemKey => itemKey(`R#${counter}`, window),
 };
+
+/** Prefixes of index entries' partition keys (ports.ts IndexEntry). */
+export const INDEX_PREFIXES = ["S#", "A#", "C#"] as const;
+/** The TTL attribute (epoch seconds) of items that may expire: request counters. */
+export const TTL_ATTRIBUTE = "expiresAt";
 
 export const PAYLOAD_PK_PREFIX = "E#";
 export const BATCH_PK_PREFIX = "B#";

@@ -25,6 +25,9 @@ import type { Item } from "../../../functions/shared/store/table.js";
 import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
 import { freshTable } from "../../support/dynalite.js";
 
+/** A fixed subject key: these tests index subjects but never compare HMACs across processes. */
+const TEST_SUBJECT_KEY = new Uint8Array(32).fill(7);
+
 /**
  * A ledger on a fresh dynalite table, driven through the real services — submitEntries
  * with callers authenticated from real RFC 9421 signatures, sealBlock with a real
@@ -183,6 +186,7 @@ export async function send(ledger: Ledger, request: SignedSubmit, store: LedgerS
     store,
     consortium: ledger.members.consortium,
     clock: ledger.clock,
+    subjectKey: TEST_SUBJECT_KEY,
   });
   ledger.submitted.push(...receipt.entries.map((e) => e.id));
   return receipt;

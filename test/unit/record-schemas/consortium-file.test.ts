@@ -23,9 +23,11 @@ import {
 // the path of the bad record type — together with every other problem of the file.
 
 /** The example with record type `index`'s schema replaced. */
+/** The example with record type `index`'s schema replaced (and no subject field, which the new schema may not require). */
 function withSchema(index: number, schema: unknown): ExampleConsortium {
   const c = exampleConsortium();
   (c.recordTypes[index] as Json).schema = schema;
+  delete (c.recordTypes[index] as Json).subject;
   return c;
 }
 
@@ -138,10 +140,18 @@ describe("record-type schemas in the consortium file", () => {
     expect(recordDataProblems(0, s as never, { citizen: "460100199001011234", reason: null })).toEqual([]);
   });
 
+  it("a subject field the schema does not require is a problem at recordTypes.N.subject", () => {
+    const c = exampleConsortium();
+    (c.recordTypes[1] as Json).subject = "reason-code";
+    const problems = consortiumProblems(() => parseConsortium(c, "consortium.json"));
+    expect(problems.map(pathOf)).toEqual(["recordTypes.1.subject"]);
+  });
+
   it("two record types may share a schema with the same $id", () => {
     const schema = { $id: "https://zhixin.example/certificate", type: "object" };
     const c = withSchema(0, schema);
     (c.recordTypes[1] as Json).schema = { ...schema };
+    delete (c.recordTypes[1] as Json).subject;
     expect(() => parseConsortium(c)).not.toThrow();
   });
 

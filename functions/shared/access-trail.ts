@@ -1,0 +1,59 @@
+import { subjectHmac } from "#chain";
+import type { Caller } from "./caller.js";
+import type { Consortium } from "./consortium.js";
+import { ApiError } from "./errors.js";
+import { committedIndexEntries } from "./index-entries.js";
+import type { AccessDetails } from "./match.js";
+import type { LedgerStore } from "./ports.js";
+import { type EntryView, readEntry } from "./reader.js";
+
+/**
+ * GET /v1/access?subject=… (docs/design/sharing.md §5): every recorded access to a
+ * subject's records, oldest first, each with its envelope, what it recorded and — once
+ * sealed — its inclusion proof. A department sees the accesses it made (as consumer) and
+ * those to its own records (as provider); an auditor sees all. The subject is HMAC'd
+ * with the deployment's key, so the trail is found without any index holding it in clear.
+ */
+
+export const MAX_TRAIL = 1000;
+
+export interface AccessTrail {
+  subjectHmac: string;
+  accesses: Array<{ access: AccessDetails; consumer: string; entry: Omit<EntryView, "payload"> }>;
+  /** True when there were more than MAX_TRAIL accesses: the oldest MAX_TRAIL are shown. */
+  truncated: boolean;
+}
+
+export async function readAccessTrail(
+  caller: Caller,
+  query: string | undefined,
+  deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
+): Promise<AccessTrail> {
+  const params = new URLSearchParams(query ?? "");
+  const subject = params.get("subject");
+  const unknown = [...params.keys()].filter((k) => k !== "subject");
+  if (!subject || unknown.length > 0 || params.getAll("subject").length > 1) {
+    throw new ApiError("INVALID_PARAMETER", "the query is exactly ?subject=<subject>");
+  }
+  let hmac: string;
+  try {
+    hmac = subjectHmac(deps.subjectKey, subject);
+  } catch (e) {
+    throw new ApiError("INVALID_PARAMETER", (e as Error).message);
+  }
+  const listed = await deps.store.listIndexEntries(`A#${hmac}`, { limit: MAX_TRAIL + 1 });
+  const visible = listed
+    .slice(0, MAX_TRAIL)
+    .filter(
+      (e) =>
+        caller.role === "auditor" ||
+        e.attrs.consumer === caller.department ||
+        e.attrs.provider === caller.department,
+    );
+  const accesses: AccessTrail["accesses"] = [];
+  for (const e of await committedIndexEntries(deps.store, visible)) {
+    const { payload, ...entry } = await readEntry(caller, e.entryId, deps.store, deps.consortium);
+    accesses.push({ access: payload as AccessDetails, consumer: entry.envelope.dept, entry });
+  }
+  return { subjectHmac: hmac, accesses, truncated: listed.length > MAX_TRAIL };
+}
