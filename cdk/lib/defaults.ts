@@ -233,7 +233,14 @@ const READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
 export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex: string[]; key: string[] }> =
   {
     submit: {
-      table: [...READ, "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+      // UpdateItem: a sharing contract's rate counter (POST /v1/match), a conditional ADD.
+      table: [
+        ...READ,
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+      ],
       pendingIndex: [],
       key: TABLE_KEY_ACTIONS.write,
     },

@@ -10,7 +10,7 @@ import {
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import { LEDGER_TABLE } from "../../functions/shared/store/table.js";
+import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/shared/store/table.js";
 
 /**
  * The ledger table, declared from LEDGER_TABLE (the layout local mode creates), kept
@@ -47,6 +47,9 @@ export class LedgerTable extends Construct {
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Only request counters carry it (a contract's rate-limit windows): DynamoDB deletes
+      // them after their window; ledger items never expire.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     const index = layout.pendingIndex;
     this.table.addGlobalSecondaryIndex({

@@ -2,7 +2,7 @@ import { subjectHmac } from "#chain";
 import type { Caller } from "./caller.js";
 import type { Consortium } from "./consortium.js";
 import { ApiError } from "./errors.js";
-import { committedIndexEntries } from "./index-entries.js";
+import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
 import type { AccessDetails } from "./match.js";
 import type { LedgerStore } from "./ports.js";
 import { type EntryView, readEntry } from "./reader.js";
@@ -15,12 +15,13 @@ import { type EntryView, readEntry } from "./reader.js";
  * with the deployment's key, so the trail is found without any index holding it in clear.
  */
 
+/** Accesses returned at most: the newest ones. */
 export const MAX_TRAIL = 1000;
 
 export interface AccessTrail {
   subjectHmac: string;
   accesses: Array<{ access: AccessDetails; consumer: string; entry: Omit<EntryView, "payload"> }>;
-  /** True when there were more than MAX_TRAIL accesses: the oldest MAX_TRAIL are shown. */
+  /** True when the caller may see more than MAX_TRAIL accesses: the newest MAX_TRAIL are shown. */
   truncated: boolean;
 }
 
@@ -41,19 +42,19 @@ export async function readAccessTrail(
   } catch (e) {
     throw new ApiError("INVALID_PARAMETER", (e as Error).message);
   }
-  const listed = await deps.store.listIndexEntries(`A#${hmac}`, { limit: MAX_TRAIL + 1 });
-  const visible = listed
-    .slice(0, MAX_TRAIL)
-    .filter(
-      (e) =>
-        caller.role === "auditor" ||
-        e.attrs.consumer === caller.department ||
-        e.attrs.provider === caller.department,
-    );
+  const listed = await deps.store.listIndexEntries(`A#${hmac}`);
+  const visible = listed.filter(
+    (e) =>
+      caller.role === "auditor" ||
+      e.attrs.consumer === caller.department ||
+      e.attrs.provider === caller.department,
+  );
+  const committed = (await committedIndexEntries(deps.store, visible)).sort(byLedgerOrder);
+  const shown = committed.slice(-MAX_TRAIL);
   const accesses: AccessTrail["accesses"] = [];
-  for (const e of await committedIndexEntries(deps.store, visible)) {
+  for (const e of shown) {
     const { payload, ...entry } = await readEntry(caller, e.entryId, deps.store, deps.consortium);
     accesses.push({ access: payload as AccessDetails, consumer: entry.envelope.dept, entry });
   }
-  return { subjectHmac: hmac, accesses, truncated: listed.length > MAX_TRAIL };
+  return { subjectHmac: hmac, accesses, truncated: committed.length > shown.length };
 }

@@ -164,8 +164,9 @@ export const ConsortiumSchema = z
       ...c.auditors.map((a, i) => ["auditors", i, a.id] as const),
     ];
     for (const [list, i, id] of members) {
-      if (id === "sealer")
-        ctx.addIssue({ code: "custom", path: [list, i, "id"], message: '"sealer" is reserved' });
+      // Key aliases alias/zhixin/<consortium>/<id>: the sealer's and the subject key's are taken.
+      if (id === "sealer" || id === "subject")
+        ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `"${id}" is reserved` });
       if (ids.has(id))
         ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
       ids.add(id);

@@ -3,7 +3,7 @@ import { canonicalJson, contentDigest, type JsonValue } from "#chain";
 import type { Caller } from "./caller.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";
-import { committedIndexEntries } from "./index-entries.js";
+import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
 import type { Clock, IndexEntry, LedgerStore } from "./ports.js";
 
 /**
@@ -87,10 +87,19 @@ export function contractVersion(doc: ContractDocument): string {
   return contentDigest(doc as unknown as JsonValue);
 }
 
+/** Where a contract record sits in the ledger (see byLedgerOrder) and who wrote it. */
+interface EventOrigin {
+  dept: string;
+  entryId: string;
+  receivedAt: string;
+  batchKey: string;
+  position: number;
+}
+
 export type ContractEvent =
-  | { kind: "propose"; dept: string; entryId: string; receivedAt: string; doc: ContractDocument }
-  | { kind: "approve"; dept: string; entryId: string; receivedAt: string; version: string }
-  | { kind: "revoke"; dept: string; entryId: string; receivedAt: string; reason: string };
+  | ({ kind: "propose"; doc: ContractDocument } & EventOrigin)
+  | ({ kind: "approve"; version: string } & EventOrigin)
+  | ({ kind: "revoke"; reason: string } & EventOrigin);
 
 export type VersionStatus = "proposed" | "approved" | "superseded" | "revoked";
 
@@ -233,13 +242,6 @@ export function foldContract(events: readonly ContractEvent[]): ContractState | 
   return state;
 }
 
-function byLedgerOrder(
-  a: { receivedAt: string; entryId: string },
-  b: { receivedAt: string; entryId: string },
-) {
-  return a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : a.entryId < b.entryId ? -1 : 1;
-}
-
 export type Effectiveness =
   | { effective: true; version: ContractVersion }
   | { effective: false; reason: string; version?: ContractVersion };
@@ -275,7 +277,13 @@ export async function loadContract(
 }
 
 function eventFromIndexEntry(e: IndexEntry): ContractEvent {
-  const at = { dept: e.attrs.dept ?? "", entryId: e.entryId, receivedAt: e.receivedAt };
+  const at = {
+    dept: e.attrs.dept ?? "",
+    entryId: e.entryId,
+    receivedAt: e.receivedAt,
+    batchKey: e.batchKey,
+    position: e.position,
+  };
   const data: unknown = JSON.parse(e.attrs.data ?? "null");
   if (e.attrs.event === "propose") return { kind: "propose", ...at, doc: ContractDocumentSchema.parse(data) };
   if (e.attrs.event === "approve")
@@ -302,7 +310,13 @@ export async function prepareContracts(
   const out: IndexEntry[] = [];
   for (const [index, r] of records.entries()) {
     if (!isContractType(r.type)) continue;
-    const at = { dept: caller.department, entryId: entryIds[index] as string, receivedAt };
+    const at = {
+      dept: caller.department,
+      entryId: entryIds[index] as string,
+      receivedAt,
+      batchKey,
+      position: index,
+    };
     const event = parseEvent(r.type, r.data, at, index, deps.consortium);
     const contractId = event.kind === "propose" ? event.doc.id : (r.data.contractId as string);
     if (!states.has(contractId)) states.set(contractId, await loadContract(deps.store, contractId));
@@ -316,6 +330,7 @@ export async function prepareContracts(
       entryId: at.entryId,
       batchKey,
       receivedAt,
+      position: index,
       attrs: { event: event.kind, dept: caller.department, data: canonicalJson(r.data as JsonValue) },
     });
   }
@@ -325,7 +340,7 @@ export async function prepareContracts(
 function parseEvent(
   type: string,
   data: unknown,
-  at: { dept: string; entryId: string; receivedAt: string },
+  at: EventOrigin,
   index: number,
   consortium: Consortium,
 ): ContractEvent {

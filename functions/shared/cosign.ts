@@ -53,7 +53,7 @@ export async function prepareCosigns(
   entryIds: readonly string[],
   batchKey: string,
   receivedAt: string,
-  deps: { store: LedgerStore; consortium: Consortium },
+  deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
 ): Promise<PreparedCosigns> {
   const out: PreparedCosigns = { wanted: [], marks: [] };
   const seen = new Set<string>();
@@ -103,7 +103,7 @@ export async function prepareCosigns(
       index,
       fields: ["entryId"],
       claim: {
-        key: uniqueKeyFor(COSIGN_TYPE, [target, caller.department] as JsonValue[]),
+        key: uniqueKeyFor(deps.subjectKey, COSIGN_TYPE, [target, caller.department] as JsonValue[]),
         batchKey,
         entryId,
         claimedAt: receivedAt,

@@ -20,7 +20,7 @@ import {
   loadContract,
 } from "./contracts.js";
 import { ApiError, type ApiErrorCode } from "./errors.js";
-import { committedIndexEntries } from "./index-entries.js";
+import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "./ports.js";
 
 /**
@@ -257,9 +257,12 @@ async function effectiveRecord(
   hmac: string,
 ): Promise<{ entryId: string; data: Record<string, unknown> } | undefined> {
   if (!subjectFieldOf(deps.consortium, doc.type)) return undefined;
-  const all = await deps.store.listIndexEntries(`S#${hmac}`, { newestFirst: true });
+  const all = await deps.store.listIndexEntries(`S#${hmac}`);
   const candidates = all.filter((e) => e.attrs.type === doc.type && e.attrs.dept === doc.provider);
-  for (const e of await committedIndexEntries(deps.store, candidates)) {
+  const newestFirst = (await committedIndexEntries(deps.store, candidates)).sort((a, b) =>
+    byLedgerOrder(b, a),
+  );
+  for (const e of newestFirst) {
     const payload = await deps.store.getPayload(e.entryId);
     // An erased payload leaves nothing to answer from: the record is treated as absent.
     if (payload) return { entryId: e.entryId, data: JSON.parse(payload.data) as Record<string, unknown> };
@@ -328,6 +331,7 @@ async function commitAccess(
     entryId: envelope.id,
     batchKey,
     receivedAt,
+    position: 0,
     attrs: { consumer: caller.department, provider: details.provider ?? "", contract: details.contract },
   };
   const batch: StoredBatch = {
@@ -347,7 +351,7 @@ async function commitAccess(
     // id and ours are orphans — unless it recorded exactly the same thing, at the same
     // millisecond: then these items are its own and must stay.
     const winner = await deps.store.getBatch(batchKey);
-    if (!winner?.envelopes.some((e) => e.id === envelope.id)) {
+    if (winner?.receivedAt !== receivedAt || !winner.envelopes.some((e) => e.id === envelope.id)) {
       await deps.store.deleteIndexEntries([trail]);
       await deps.store.deletePayloads([envelope.id]);
     }

@@ -115,8 +115,10 @@ export interface IndexEntry {
   index: string;
   entryId: string;
   batchKey: string;
-  /** The entry's receive time (RFC 3339 UTC, ms): index entries sort by it, then by id. */
+  /** The entry's receive time (RFC 3339 UTC, ms): its batch's. */
   receivedAt: string;
+  /** The entry's position in its batch: with (receivedAt, batchKey), its place in ledger order. */
+  position: number;
   /** What readers filter on without reading the entry (type, dept, provider, ...), as strings. */
   attrs: Record<string, string>;
 }

@@ -159,6 +159,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     batchKey,
     receivedAt,
     deps.consortium,
+    deps.subjectKey,
   );
   const cosigns = await prepareCosigns(
     caller,
@@ -184,6 +185,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
       entryId: e.id,
       batchKey,
       receivedAt,
+      position: i,
       attrs: { type: e.type, dept: e.dept },
     });
   }

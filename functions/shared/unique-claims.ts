@@ -46,6 +46,7 @@ export function wantedClaims(
   batchKey: string,
   claimedAt: string,
   consortium: Consortium,
+  subjectKey: Uint8Array,
 ): WantedClaim[] {
   const wanted: WantedClaim[] = [];
   const firstIndex = new Map<string, number>();
@@ -60,7 +61,7 @@ export function wantedClaims(
         [{ index, path: "", message: `must have property '${found.missing}' (unique field of ${r.type})` }],
       );
     }
-    const key = uniqueKeyFor(r.type, found.values as JsonValue[]);
+    const key = uniqueKeyFor(subjectKey, r.type, found.values as JsonValue[]);
     const earlier = firstIndex.get(key);
     if (earlier !== undefined) {
       throw new ApiError(

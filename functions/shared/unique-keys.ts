@@ -1,29 +1,23 @@
-import { createHash } from "node:crypto";
-import { canonicalJson, type JsonValue } from "#chain";
+import { canonicalJson, type JsonValue, uniqueHmac } from "#chain";
 
 /**
  * Uniqueness keys (consortium file: recordTypes[].unique). A record of a type with a
  * uniqueness key claims the tuple of its values of those fields; a tuple can be claimed
  * by one committed record only, ever (S8: one invoice, one reimbursement claim).
  *
- * The claim's key is a hash of the tuple, never the values themselves, so the index does
- * not list raw invoice numbers:
+ * The claim's key is a keyed HMAC of the tuple, never the values themselves — a plain
+ * hash would only hide high-entropy values (an 8-digit invoice number is found by
+ * hashing all 10^8 candidates):
  *
- *   key = hex SHA-256("zhixin/unique/v1\n" || JCS({"type": T, "values": [v1, ...]}))
+ *   key = hex HMAC-SHA-256(K, "zhixin/unique/v2\n" || JCS({"type": T, "values": [v1, ...]}))
  *
- * (JCS: RFC 8785 canonical JSON; values in the order the consortium file names the
- * fields.) A plain hash only hides high-entropy values: an 8-digit invoice number is
- * found by hashing all 10^8 candidates. Against that a keyed HMAC is needed — the
- * subject HMAC key of issue #5's match queries will replace this hash (a new version
- * prefix, "zhixin/unique/v2").
+ * with K the deployment's subject key (lib/chain subject.ts uniqueHmac; JCS: RFC 8785;
+ * values in the order the consortium file names the fields). v1 was a plain SHA-256.
  */
 
-export const UNIQUE_KEY_DOMAIN = "zhixin/unique/v1\n";
-
 /** Requires `values` to be JSON (the record's data already passed canonicalJson). */
-export function uniqueKeyFor(type: string, values: readonly JsonValue[]): string {
-  const preimage = UNIQUE_KEY_DOMAIN + canonicalJson({ type, values: [...values] } as JsonValue);
-  return createHash("sha256").update(preimage, "utf8").digest("hex");
+export function uniqueKeyFor(subjectKey: Uint8Array, type: string, values: readonly JsonValue[]): string {
+  return uniqueHmac(subjectKey, canonicalJson({ type, values: [...values] } as JsonValue));
 }
 
 /** The record's values of the unique fields, or the first field it lacks. */

@@ -16,7 +16,7 @@ import { ChainError } from "./errors.js";
  */
 
 export const SUBJECT_TAG = "zhixin/subject/v1\n";
-export const UNIQUE_TAG = "zhixin/unique/v1\n";
+export const UNIQUE_TAG = "zhixin/unique/v2\n";
 /** Key derivation label: K = HMAC(master, SUBJECT_KEY_LABEL) (see deriveSubjectKey). */
 export const SUBJECT_KEY_LABEL = "zhixin/subject-key/v1";
 export const SUBJECT_KEY_BYTES = 32;

@@ -43,6 +43,7 @@ describe("cdk-nag AwsSolutions", () => {
     const acks = acknowledgements(s);
     expect([...acks.keys()].sort()).toEqual([
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/blocks/*]",
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/contracts/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*]",
       "AwsSolutions-L1",
     ]);

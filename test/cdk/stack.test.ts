@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { Capture, Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
-import { LEDGER_TABLE } from "../../functions/shared/store/table.js";
+import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/shared/store/table.js";
 import {
   actionCovers,
   allows,
@@ -69,6 +69,7 @@ describe("ledger table", () => {
           },
         ],
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
         DeletionProtectionEnabled: true,
         SSESpecification: {
           SSEEnabled: true,
@@ -297,7 +298,14 @@ describe("roles", () => {
       })
       .sort();
   };
-  const reads = ["GET /v1/blocks/*", "GET /v1/checkpoint", "GET /v1/entries/*", "GET /v1/health"];
+  const reads = [
+    "GET /v1/access",
+    "GET /v1/blocks/*",
+    "GET /v1/checkpoint",
+    "GET /v1/contracts/*",
+    "GET /v1/entries/*",
+    "GET /v1/health",
+  ];
 
   it("a department's role trusts its principal, may invoke its routes and sign with its key, nothing else", () => {
     for (const d of c.departments) {
@@ -309,7 +317,9 @@ describe("roles", () => {
       expect([...grants.keys()].sort()).toEqual(["execute-api:Invoke", "kms:GetPublicKey", "kms:Sign"]);
       expect(grants.get("kms:Sign")).toEqual([getAtt(key)]);
       expect(grants.get("kms:GetPublicKey")).toEqual([getAtt(key)]);
-      expect(routesOf(grants.get("execute-api:Invoke"))).toEqual([...reads, "POST /v1/entries"].sort());
+      expect(routesOf(grants.get("execute-api:Invoke"))).toEqual(
+        [...reads, "POST /v1/entries", "POST /v1/match"].sort(),
+      );
     }
   });
 
@@ -343,11 +353,14 @@ describe("HTTP API", () => {
     for (const [id, r] of routes) expect(r.Properties?.AuthorizationType, id).toBe("AWS_IAM");
     expect(routes.map(([, r]) => r.Properties?.RouteKey).sort()).toEqual(
       [
+        "GET /v1/access",
         "GET /v1/blocks/{height}",
         "GET /v1/checkpoint",
+        "GET /v1/contracts/{id}",
         "GET /v1/entries/{id}",
         "GET /v1/health",
         "POST /v1/entries",
+        "POST /v1/match",
       ].sort(),
     );
     const integration = new Capture();

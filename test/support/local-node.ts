@@ -5,6 +5,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contentDigest, MerkleTree, recordHash } from "#chain";
 import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
 import { signRequest } from "../../functions/shared/http-signature/index.js";
+import { loadLocalSubjectKey } from "../../functions/shared/subject-key.js";
 import { scanAll } from "../../functions/shared/store/snapshot.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
@@ -20,6 +21,8 @@ export interface TestNode {
   url: string;
   client: DynamoDBClient;
   table: string;
+  /** The node's working subject key (from its keys/subject.key), to compute index and claim keys. */
+  subjectKey: Uint8Array;
   /** Every item in the table, sorted: compare before/after to prove "nothing changed". */
   snapshot(): Promise<unknown[]>;
   send(request: TestRequest): Promise<{ status: number; body: any; text: string }>;
@@ -118,6 +121,7 @@ export async function startTestNode(): Promise<TestNode> {
     url: node.url,
     client: node.dynamo.client,
     table: node.table,
+    subjectKey: await loadLocalSubjectKey(join(home, "keys", "subject.key")),
     snapshot: () => scanAll(node.dynamo.client, node.table),
     send,
     submit: (as, records, extra = {}) =>

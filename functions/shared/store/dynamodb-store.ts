@@ -897,6 +897,7 @@ function indexItem(e: IndexEntry): Item {
     entryId: { S: e.entryId },
     batchKey: { S: e.batchKey },
     receivedAt: { S: e.receivedAt },
+    position: { N: String(e.position) },
     attrs: { S: JSON.stringify(e.attrs) },
   };
   assertItemFits(item, `index entry ${e.index} / ${e.entryId}`);
@@ -906,13 +907,18 @@ function indexItem(e: IndexEntry): Item {
 function parseIndexItem(item: Item): IndexEntry {
   return decode(item, (r) => {
     const attrs = r.json("attrs") as Record<string, unknown>;
-    if (typeof attrs !== "object" || attrs === null || !Object.values(attrs).every((v) => typeof v === "string"))
+    if (
+      typeof attrs !== "object" ||
+      attrs === null ||
+      !Object.values(attrs).every((v) => typeof v === "string")
+    )
       throw new Error("attrs is not a JSON object of strings");
     return {
       index: r.string(A.pk),
       entryId: r.string("entryId"),
       batchKey: r.string("batchKey"),
       receivedAt: r.string("receivedAt"),
+      position: r.integer("position"),
       attrs: attrs as Record<string, string>,
     };
   });

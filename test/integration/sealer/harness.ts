@@ -26,7 +26,7 @@ import { type Receipt, submitEntries } from "../../../functions/shared/submit.js
 import { freshTable } from "../../support/dynalite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */
-const TEST_SUBJECT_KEY = new Uint8Array(32).fill(7);
+export const TEST_SUBJECT_KEY = new Uint8Array(32).fill(7);
 
 /**
  * A ledger on a fresh dynalite table, driven through the real services — submitEntries

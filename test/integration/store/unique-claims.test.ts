@@ -24,7 +24,9 @@ beforeEach(async () => {
   store = new DynamoDbLedgerStore(dynamo.client, table);
 });
 
-const KEY = uniqueKeyFor("invoice.claim", ["12345678"]);
+/** A fixed subject key (32 bytes of 0x07): claim keys are HMACs under it. */
+const SUBJECT_KEY = new Uint8Array(32).fill(7);
+const KEY = uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["12345678"]);
 const claimBy = (batchKey: string, entryId: string, claimedAt = "2026-11-21T08:00:00.000Z"): UniqueClaim => ({
   key: KEY,
   batchKey,
@@ -35,11 +37,12 @@ const A = claimBy("service-centre/key-1#n1", "a".repeat(64));
 const B = claimBy("market-regulation/key-1#n2", "b".repeat(64), "2026-11-21T08:05:00.000Z");
 
 describe("uniqueKeyFor", () => {
-  it("hashes the domain-separated canonical JSON of the type and values", () => {
-    // printf 'zhixin/unique/v1\n{"type":"invoice.claim","values":["12345678"]}' | sha256sum
-    expect(KEY).toBe("6131340c072e8539f36ed6f669920c397f90b1d5a4c2b1aa6d36bf14d0c1ddcd");
-    expect(uniqueKeyFor("invoice.claim", ["12345679"])).not.toBe(KEY);
-    expect(uniqueKeyFor("other.type", ["12345678"])).not.toBe(KEY);
+  it("is the keyed HMAC of the domain-separated canonical JSON of the type and values", () => {
+    // printf 'zhixin/unique/v2\n{"type":"invoice.claim","values":["12345678"]}' |
+    //   openssl dgst -sha256 -mac HMAC -macopt hexkey:0707…07 (32 bytes)
+    expect(KEY).toBe("2248ffb7ae5b59a56c19579b037b7981ff7e66191594a475fcefaa96de303d00");
+    expect(uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["12345679"])).not.toBe(KEY);
+    expect(uniqueKeyFor(SUBJECT_KEY, "other.type", ["12345678"])).not.toBe(KEY);
   });
 });
 
@@ -114,7 +117,7 @@ describe("takeOverClaim", () => {
 
 describe("releaseClaims", () => {
   it("deletes only claims still held by the same batch and entry; idempotent", async () => {
-    const other = { ...claimBy("service-centre/key-1#n1", "d".repeat(64)), key: uniqueKeyFor("t.t", [1]) };
+    const other = { ...claimBy("service-centre/key-1#n1", "d".repeat(64)), key: uniqueKeyFor(SUBJECT_KEY, "t.t", [1]) };
     await store.claimUnique(A);
     await store.claimUnique(other);
     // Same batch key (a replay shares it), other entry: not A's claim to release.
