@@ -13,9 +13,9 @@ export async function committedIndexEntries(
   entries: readonly IndexEntry[],
 ): Promise<IndexEntry[]> {
   if (entries.length === 0) return [];
-  const batches = await store.getBatches([...new Set(entries.map((e) => e.batchKey))]);
+  const batches = await store.getBatchHeads([...new Set(entries.map((e) => e.batchKey))]);
   const committed = new Set(
-    batches.flatMap((b) => b.envelopes.map((e) => `${b.key}\n${e.id}\n${b.receivedAt}`)),
+    batches.flatMap((b) => b.entryIds.map((id) => `${b.key}\n${id}\n${b.receivedAt}`)),
   );
   return entries.filter((e) => committed.has(`${e.batchKey}\n${e.entryId}\n${e.receivedAt}`));
 }

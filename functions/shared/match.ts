@@ -11,7 +11,7 @@ import {
   toBase64,
 } from "#chain";
 import type { Caller } from "./caller.js";
-import { type Consortium, subjectFieldOf } from "./consortium.js";
+import { type Consortium, schemaOf, subjectFieldOf } from "./consortium.js";
 import {
   type ContractDocument,
   type ContractState,
@@ -124,7 +124,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   // A replayed nonce is refused before anything is counted or written; commitAccess's
   // conditional write still closes the race of two copies in flight.
   const batchKey = `${caller.keyId}#${caller.nonce}`;
-  if (await deps.store.getBatch(batchKey)) throw replayed(caller);
+  if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw replayed(caller);
 
   const now = deps.clock.now();
   const hmac = subjectHmac(deps.subjectKey, request.subject);
@@ -144,6 +144,12 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     Object.assign(details, { version: decision.version.version, type: decision.version.doc.type });
   let refusal = decision.refusal;
   const version = decision.version as ContractVersion;
+  if (!refusal) {
+    const problems = predicateTypeProblems(schemaOf(deps.consortium, version.doc.type), request.where);
+    if (problems.length > 0) {
+      throw new ApiError("SCHEMA_VIOLATION", `where: ${problems[0]?.message}`, problems);
+    }
+  }
   if (!refusal) {
     const window = Math.floor(now.getTime() / 60_000);
     const allowed = await deps.store.countRequest(
@@ -176,7 +182,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   let fields: Record<string, unknown> | undefined;
   if (request.want === "fields" && holds && record) {
     fields = {};
-    for (const f of doc.fields ?? []) if (f in record.data) fields[f] = record.data[f];
+    for (const f of doc.fields ?? []) if (Object.hasOwn(record.data, f)) fields[f] = record.data[f];
     details.fieldsReturned = Object.keys(fields);
   }
   const accessEntryId = await commitAccess(caller, details, deps, now, batchKey);
@@ -271,31 +277,59 @@ async function effectiveRecord(
 }
 
 /**
- * One predicate against a record: numbers compare as numbers, anything else as the
- * strings JSON would show (ISO dates and times compare correctly as strings); a missing
- * field satisfies nothing.
+ * One predicate against a record, compared as JSON values of the same type: numbers as
+ * numbers, strings by code point (ISO dates and times order correctly), booleans by =
+ * and != only. A missing field, a field of another type (12 against "12"), or an object
+ * or array field satisfies nothing — not even != — so a mistyped question answers no
+ * rather than something it did not ask. (Where the record type has a schema, such a
+ * predicate is refused before it gets here: predicateTypeProblems.)
  */
 export function holdsFor(
   data: Record<string, unknown>,
   p: { field: string; op: Operator; value: unknown },
 ): boolean {
-  if (!(p.field in data)) return false;
+  if (!Object.hasOwn(data, p.field)) return false;
   const actual = data[p.field];
-  if (p.op === "=") return sameValue(actual, p.value);
-  if (p.op === "!=") return !sameValue(actual, p.value);
-  const numeric = typeof actual === "number" && typeof p.value === "number";
-  const a = numeric ? (actual as number) : String(actual);
-  const b = numeric ? (p.value as number) : String(p.value);
+  const type = typeof actual;
+  if (type !== typeof p.value || !(type === "number" || type === "string" || type === "boolean"))
+    return false;
+  if (p.op === "=") return actual === p.value;
+  if (p.op === "!=") return actual !== p.value;
+  if (type === "boolean") return false;
+  const a = actual as number | string;
+  const b = p.value as number | string;
   if (p.op === ">=") return a >= b;
   if (p.op === "<=") return a <= b;
   if (p.op === ">") return a > b;
   return a < b;
 }
 
-function sameValue(actual: unknown, wanted: unknown): boolean {
-  if (typeof actual === "number" && typeof wanted === "number") return actual === wanted;
-  if (typeof actual === "boolean" || typeof wanted === "boolean") return actual === wanted;
-  return typeof actual !== "object" && String(actual) === String(wanted);
+/**
+ * Predicates whose value cannot be of its field's type, by the record type's JSON Schema
+ * (`properties.<field>.type`; "integer" accepts any JSON number here). A mistyped
+ * question is the consumer's mistake, refused as SCHEMA_VIOLATION, not answered no.
+ */
+export function predicateTypeProblems(
+  schema: unknown,
+  where: ReadonlyArray<{ field: string; value: unknown }>,
+): Array<{ path: string; message: string }> {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+  const problems: Array<{ path: string; message: string }> = [];
+  where.forEach((p, i) => {
+    const declared = properties?.[p.field]?.type;
+    if (declared === undefined) return;
+    const types = (Array.isArray(declared) ? declared : [declared]).map((t) =>
+      t === "integer" ? "number" : t,
+    );
+    const actual = typeof p.value;
+    if (!types.includes(actual)) {
+      problems.push({
+        path: `where.${i}.value`,
+        message: `${p.field} is ${types.join(" or ")}, not ${actual}`,
+      });
+    }
+  });
+  return problems;
 }
 
 /**
@@ -347,14 +381,14 @@ async function commitAccess(
   ]);
   await deps.store.putIndexEntries([trail]);
   if ((await deps.store.commitBatch(batch)) === "replayed") {
-    // Another request with this nonce won. Ids hash the content, so its entry has another
-    // id and ours are orphans — unless it recorded exactly the same thing, at the same
-    // millisecond: then these items are its own and must stay.
+    // Another request with this nonce won. Ids hash the content, so its entry usually has
+    // another id and ours are orphans — unless it recorded exactly the same thing.
+    // The payload is keyed by id alone, so it is the winner's whenever the ids agree; the
+    // trail item is keyed by receive time too, so it is ours unless that agrees as well.
     const winner = await deps.store.getBatch(batchKey);
-    if (winner?.receivedAt !== receivedAt || !winner.envelopes.some((e) => e.id === envelope.id)) {
-      await deps.store.deleteIndexEntries([trail]);
-      await deps.store.deletePayloads([envelope.id]);
-    }
+    const sameId = winner?.envelopes.some((e) => e.id === envelope.id) ?? false;
+    if (!sameId || winner?.receivedAt !== receivedAt) await deps.store.deleteIndexEntries([trail]);
+    if (!sameId) await deps.store.deletePayloads([envelope.id]);
     throw replayed(caller);
   }
   return envelope.id;

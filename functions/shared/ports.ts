@@ -123,6 +123,13 @@ export interface IndexEntry {
   attrs: Record<string, string>;
 }
 
+/** What index readers need of a committed batch: that it exists, when it arrived, which entries it holds. */
+export interface BatchHead {
+  key: string;
+  receivedAt: string;
+  entryIds: string[];
+}
+
 export interface PendingBatchRef {
   key: string;
   receivedAt: string;
@@ -194,6 +201,11 @@ export interface LedgerStore {
   getBatch(key: string): Promise<StoredBatch | undefined>;
   /** Strongly consistent; missing keys are left out. Order not guaranteed. */
   getBatches(keys: readonly string[]): Promise<StoredBatch[]>;
+  /**
+   * getBatches without the envelopes (a 100-record batch item is ~140 KB; its head is
+   * ~4 KB): for readers that only ask whether an entry is committed.
+   */
+  getBatchHeads(keys: readonly string[]): Promise<BatchHead[]>;
   /**
    * Batches listed as pending, oldest first, at most `limit`. May be stale (a secondary
    * index): callers re-read with getBatches before acting.

@@ -170,6 +170,14 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     deps,
   );
   wanted.push(...cosigns.wanted);
+  // A retried contract record that already committed would be judged against the state
+  // it made itself (CONTRACT_STATE_CONFLICT): tell the client the truth first.
+  if (
+    records.some((r) => isContractType(r.type)) &&
+    (await deps.store.getBatchHeads([batchKey])).length > 0
+  ) {
+    throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
+  }
   const index: IndexEntry[] = await prepareContracts(
     caller,
     records,

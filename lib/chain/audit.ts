@@ -10,12 +10,15 @@ import { CompactRange, type CompactRangeState } from "./compact.js";
 import {
   checkEnvelopeBinding,
   entryLeafHash,
+  isAccessEnvelope,
   type LedgerEnvelope,
   parseEntryEnvelope,
   type SignatureAlgorithm,
 } from "./envelope.js";
 import { ChainError } from "./errors.js";
+import { timestampSeconds } from "./fields.js";
 import { sha256Bytes } from "./rfc6962.js";
+import { parseSignatureBase } from "./signature-base.js";
 import { rootFromLeafHashes } from "./tree.js";
 
 /**
@@ -71,6 +74,8 @@ export type FindingCode =
   | "KEY_UNKNOWN"
   /** The department key was not valid at the entry's receive time. */
   | "KEY_NOT_VALID"
+  /** The entry's receivedAt is further from its signature's `created` than the API accepts (MAX_CLOCK_SKEW_SECONDS). */
+  | "RECEIVED_AT_INVALID"
   /** The stored payload does not hash to the envelope's contentDigest. */
   | "PAYLOAD_DIGEST_MISMATCH"
   /** The payload is missing (when payload checks are on). */
@@ -85,6 +90,13 @@ export type FindingCode =
   | "LOG_TRUNCATED"
   /** At a checkpoint the auditor trusts, the log has another root (or no block ends there): history was rewritten. */
   | "LOG_REWRITTEN";
+
+/**
+ * The API refuses a request whose signature `created` is more than this many seconds
+ * from its receive time (ARCHITECTURE §5), so no honest entry is further apart: an entry
+ * that is was moved in time after it was signed.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 export interface Finding {
   code: FindingCode;
@@ -168,6 +180,8 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
   let log = options.log;
   let entriesChecked = 0;
   const seen = new Map<string, number>();
+  // Access entries by the signed request they cite: "<keyId>\n<nonce>" → log index.
+  const requests = new Map<string, number>();
 
   for (const block of blocks) {
     const expectedHeight = prevHeight + 1;
@@ -285,7 +299,7 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
     }
     for (let i = 0; i < block.leafHashes.length; i++) {
       entriesChecked++;
-      checkEntry(block, i, header, firstIndex + i, options, seen, findings);
+      checkEntry(block, i, header, firstIndex + i, options, { ids: seen, requests }, findings);
     }
     prevHeight = header.height;
     prevHash = hash;
@@ -342,7 +356,7 @@ function checkEntry(
   header: BlockHeader,
   entryIndex: number,
   options: VerifyBlocksOptions,
-  seen: Map<string, number>,
+  seen: { ids: Map<string, number>; requests: Map<string, number> },
   findings: Finding[],
 ): void {
   const at = { height: header.height, entryIndex };
@@ -380,7 +394,7 @@ function checkEntry(
       message: "page lists another entry id for this leaf",
     });
   }
-  const firstSeen = seen.get(envelope.id);
+  const firstSeen = seen.ids.get(envelope.id);
   if (firstSeen !== undefined) {
     findings.push({
       code: "ENTRY_DUPLICATE",
@@ -390,9 +404,46 @@ function checkEntry(
       message: "entry id already sealed at another log index",
     });
   } else {
-    seen.set(envelope.id, entryIndex);
+    seen.ids.set(envelope.id, entryIndex);
+    checkRequestOnce(envelope, entryIndex, seen.requests, here, findings);
   }
   findings.push(...verifyEnvelope(envelope, stored.payload, options, here));
+}
+
+/**
+ * One signed match request makes one access entry. The consumer's signature does not
+ * cover what the ledger recorded (the id hashes that too), so only this check stops an
+ * operator from citing one real request for several fabricated accesses. (A record's
+ * id is fixed by the signed batch root, so its copies are caught by id.)
+ */
+function checkRequestOnce(
+  envelope: LedgerEnvelope,
+  entryIndex: number,
+  requests: Map<string, number>,
+  at: { height: number; entryIndex: number; entryId: string },
+  findings: Finding[],
+): void {
+  if (!isAccessEnvelope(envelope)) return;
+  let nonce: string | undefined;
+  try {
+    nonce = parseSignatureBase(envelope.signatureBase).params.nonce;
+  } catch {
+    return; // SIGNATURE_BASE_INVALID, reported by verifyEnvelope
+  }
+  if (nonce === undefined) return;
+  const key = `${envelope.keyId}\n${nonce}`;
+  const first = requests.get(key);
+  if (first === undefined) {
+    requests.set(key, entryIndex);
+    return;
+  }
+  findings.push({
+    code: "ENTRY_DUPLICATE",
+    ...at,
+    expected: String(first),
+    found: String(entryIndex),
+    message: "another access entry already cites this signed request (keyid and nonce)",
+  });
 }
 
 /**
@@ -418,6 +469,7 @@ export function verifyEnvelope(
         : "BATCH_PROOF_INVALID";
     findings.push({ code, ...at, message: (e as Error).message });
   }
+  checkReceivedAt(envelope, at, findings);
   const result = options.verifyEntrySignature?.(
     envelope,
     utf8(envelope.signatureBase),
@@ -460,6 +512,30 @@ export function verifyEnvelope(
     }
   }
   return findings;
+}
+
+function checkReceivedAt(
+  envelope: LedgerEnvelope,
+  at: { height?: number; entryIndex?: number; entryId?: string },
+  findings: Finding[],
+): void {
+  let created: number | undefined;
+  try {
+    created = parseSignatureBase(envelope.signatureBase).params.created;
+  } catch {
+    return; // SIGNATURE_BASE_INVALID, reported above
+  }
+  if (created === undefined) return;
+  const skew = Math.abs(timestampSeconds(envelope.receivedAt) - created);
+  if (skew > MAX_CLOCK_SKEW_SECONDS) {
+    findings.push({
+      code: "RECEIVED_AT_INVALID",
+      ...at,
+      expected: `within ${MAX_CLOCK_SKEW_SECONDS} s of created=${created} (Unix seconds)`,
+      found: envelope.receivedAt,
+      message: "receivedAt is further from the signature's created time than the API accepts",
+    });
+  }
 }
 
 function sameRange(a: CompactRangeState, b: CompactRangeState): boolean {

@@ -1,4 +1,5 @@
 import type {
+  BatchHead,
   BlockPage,
   CosignMark,
   IndexEntry,
@@ -157,6 +158,9 @@ export class FaultyStore implements LedgerStore {
   }
   listCosignMarks(target: string): Promise<CosignMark[]> {
     return this.run("listCosignMarks", () => this.inner.listCosignMarks(target));
+  }
+  getBatchHeads(keys: readonly string[]): Promise<BatchHead[]> {
+    return this.run("getBatchHeads", () => this.inner.getBatchHeads(keys));
   }
   putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
     return this.run("putIndexEntries", () => this.inner.putIndexEntries(entries));

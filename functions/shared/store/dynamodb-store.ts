@@ -26,6 +26,7 @@ import {
 import { mapLimit } from "../concurrency.js";
 import {
   type AuditSource,
+  type BatchHead,
   type BlockPage,
   type BlockSignature,
   type CosignMark,
@@ -396,6 +397,25 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     return items.map(parseBatchItem);
   }
 
+  async getBatchHeads(keys: readonly string[]): Promise<BatchHead[]> {
+    const unique = [...new Set(keys)];
+    // Items written before entry ids were kept beside the envelopes lack `ids`: those
+    // are read whole.
+    const heads = await this.batchGet(
+      unique.map((k) => itemKeys.batch(k)),
+      "#pk, receivedAt, ids",
+      { "#pk": A.pk },
+    );
+    const whole = heads
+      .filter((i) => i.ids === undefined)
+      .map((i) => i[A.pk]?.S?.slice(BATCH_PK_PREFIX.length) ?? "");
+    const old = whole.length > 0 ? await this.getBatches(whole) : [];
+    return [
+      ...heads.filter((i) => i.ids !== undefined).map(parseBatchHead),
+      ...old.map((b) => ({ key: b.key, receivedAt: b.receivedAt, entryIds: b.envelopes.map((e) => e.id) })),
+    ];
+  }
+
   async listPendingBatches(limit: number): Promise<PendingBatchRef[]> {
     assertCount(limit, "limit");
     if (limit === 0) return [];
@@ -709,12 +729,23 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
    * Strongly consistent reads, 100 keys per BatchGetItem, retrying UnprocessedKeys
    * (DynamoDB returns at most 16 MB per call, dynalite ~1.4 MB). Keys must be distinct.
    */
-  private async batchGet(keys: readonly ItemKey[]): Promise<Item[]> {
+  /** BatchGetItem in chunks of 100, retrying UnprocessedKeys; `projection` reads only those attributes. */
+  private async batchGet(
+    keys: readonly ItemKey[],
+    projection?: string,
+    names?: Record<string, string>,
+  ): Promise<Item[]> {
     const results = await mapLimit(chunk(keys, BATCH_GET_MAX), PARALLEL_REQUESTS, (chunkKeys) =>
       retryUnprocessed<Record<string, AttributeValue>, Item>(chunkKeys, async (pending) => {
         const res = await this.client.send(
           new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(projection ? { ProjectionExpression: projection, ExpressionAttributeNames: names } : {}),
+              },
+            },
           }),
         );
         return {
@@ -785,6 +816,8 @@ function batchItem(batch: StoredBatch): Item {
     nonce: { S: batch.nonce },
     receivedAt: { S: batch.receivedAt },
     envelopes: { S: canonicalJson(envelopes) },
+    // The entry ids again, so that getBatchHeads can answer "is it committed?" without the envelopes.
+    ids: { S: JSON.stringify(envelopes.map((e) => e.id)) },
     [A.gsi1pk]: { S: pendingPartition(pendingShard(batch.key)) },
     [A.gsi1sk]: { S: pendingSortKey(batch.receivedAt, batch.key) },
   };
@@ -822,6 +855,14 @@ function parseBatchItem(item: Item): StoredBatch {
     if (height !== undefined && offset !== undefined) batch.sealed = { height, offset };
     return batch;
   });
+}
+
+function parseBatchHead(item: Item): BatchHead {
+  return decode(item, (r) => ({
+    key: r.keyAfter(A.pk, BATCH_PK_PREFIX),
+    receivedAt: r.string("receivedAt"),
+    entryIds: r.stringArray("ids"),
+  }));
 }
 
 function parsePendingRef(item: Item): PendingBatchRef & { sortKey: string } {

@@ -99,7 +99,9 @@ describe("a submit that dies after claiming, before its commit point", () => {
     const ledger = await openInvoiceLedger();
     const dead = await sign(ledger, "service-centre", claim(INVOICE, "dead"), "dead-request-000001");
     await crashSubmit(ledger, dead, point);
-    expect(await ledger.store.getClaim(uniqueKeyFor(TEST_SUBJECT_KEY, "invoice.claim", [INVOICE]))).toMatchObject({
+    expect(
+      await ledger.store.getClaim(uniqueKeyFor(TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
+    ).toMatchObject({
       batchKey: "service-centre/key-1#dead-request-000001",
     });
 
@@ -113,7 +115,9 @@ describe("a submit that dies after claiming, before its commit point", () => {
     ledger.clock.ms += UNIQUE_CLAIM_LEASE_MS + 1;
     const late = await sign(ledger, "market-regulation", claim(INVOICE, "late"), "late-request-000001");
     const receipt = await send(ledger, late);
-    expect(await ledger.store.getClaim(uniqueKeyFor(TEST_SUBJECT_KEY, "invoice.claim", [INVOICE]))).toMatchObject({
+    expect(
+      await ledger.store.getClaim(uniqueKeyFor(TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
+    ).toMatchObject({
       batchKey: "market-regulation/key-1#late-request-000001",
       entryId: receipt.entries[0]?.id,
     });

@@ -1,0 +1,257 @@
+import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import {
+  ACCESS_TYPE,
+  type AccessEnvelope,
+  accessEntryIdFor,
+  type BlockEvidence,
+  type BlockHeader,
+  blockHeaderBytes,
+  CompactRange,
+  canonicalJson,
+  contentDigest,
+  entryLeafHash,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type JsonValue,
+  type LedgerEnvelope,
+  rootFromLeafHashes,
+  type SignatureCheck,
+  subjectHmac,
+  toBase64,
+  toHex,
+  utf8,
+  type VerifyBlocksOptions,
+} from "#chain";
+import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../functions/shared/http-signature/index.js";
+import type { KeyDirectory, PublicKeyRecord } from "../../functions/shared/ports.js";
+import { type FixtureKeys, LOG, makeBatch } from "./chain-fixture.js";
+
+/**
+ * Access entries for tests of the pure verifier, made the way the API makes them: a
+ * consumer's client signs a POST /v1/match request (signRequest, LocalSigner, Ed25519),
+ * the API authenticates it (verifyRequest) and the ledger writes an AccessEnvelope whose
+ * evidence is that request's signature base and signature (functions/shared/match.ts
+ * commitAccess). Plus a sealer for chains that mix access and record entries.
+ */
+
+export interface ConsumerKey {
+  /** The consumer department. */
+  id: string;
+  keyId: string;
+  signer: LocalSigner;
+  publicKey: KeyObject;
+  spki: Uint8Array;
+}
+
+export function makeConsumer(id = "tax-haikou", keyId = "tax-haikou-1"): ConsumerKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return {
+    id,
+    keyId,
+    signer: new LocalSigner(keyId, privateKey),
+    publicKey,
+    spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })),
+  };
+}
+
+/** A stored ledger entry of either kind: its envelope and its payload text. */
+export interface StoredEntry {
+  envelope: LedgerEnvelope;
+  payload: string;
+}
+
+export interface AccessEntry extends StoredEntry {
+  envelope: AccessEnvelope;
+  /** The access details the payload is the canonical JSON of. */
+  details: JsonValue;
+}
+
+const SUBJECT_KEY = new Uint8Array(32).fill(7);
+
+/** Access details as match.ts records them: names of fields, the subject only as its HMAC. */
+export function accessDetails(subject: string, result: "match" | "no-match" | "refused"): JsonValue {
+  return {
+    contract: "hf-to-tax-deposits",
+    version: "ab".repeat(32),
+    provider: "hf-haikou",
+    type: "housing-fund.deposit-certificate",
+    subjectHmac: subjectHmac(SUBJECT_KEY, subject),
+    want: "match",
+    fieldsTested: ["months"],
+    fieldsReturned: [],
+    result,
+    ...(result === "refused" ? { refusal: "RATE_LIMITED" } : {}),
+  };
+}
+
+/**
+ * Signs the consumer's match request at `at` (ms) with `nonce`, authenticates it, and
+ * returns the access entry for `details`.
+ */
+export async function makeAccessEntry(
+  consumer: ConsumerKey,
+  details: JsonValue,
+  nonce: string,
+  at: number,
+): Promise<AccessEntry> {
+  const body = utf8(
+    JSON.stringify({ contract: "hf-to-tax-deposits", subject: "460100199001011234", where: [] }),
+  );
+  const request = { method: "POST", path: "/v1/match", body };
+  const headers = await signRequest({
+    ...request,
+    signer: consumer.signer,
+    department: consumer.id,
+    nonce,
+    created: Math.floor(at / 1000),
+  });
+  const caller = verifyRequest(
+    { ...request, headers: { ...headers, "content-type": "application/json" } },
+    { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false },
+  );
+  const digest = contentDigest(details);
+  const envelope: AccessEnvelope = {
+    v: 1,
+    kind: "access",
+    id: accessEntryIdFor(caller.keyId, caller.nonce, digest),
+    dept: caller.department,
+    type: ACCESS_TYPE,
+    contentDigest: digest,
+    keyId: caller.keyId,
+    alg: caller.alg,
+    signatureBase: caller.signatureBase,
+    signature: toBase64(caller.signature),
+    receivedAt: new Date(at).toISOString(),
+  };
+  return { envelope, payload: canonicalJson(details), details };
+}
+
+function directoryOf(consumer: ConsumerKey): KeyDirectory {
+  const record: PublicKeyRecord = {
+    keyId: consumer.keyId,
+    owner: consumer.id,
+    role: "department",
+    alg: "ed25519",
+    spki: consumer.spki,
+    validFrom: "2025-01-01T00:00:00.000Z",
+  };
+  return { getKey: (id) => (id === record.keyId ? record : undefined), listKeys: () => [record] };
+}
+
+/**
+ * Seals `blocks` (each a list of stored entries, in log order) into a valid chain from
+ * genesis, signed by the fixture's sealer; page entry ids are the envelopes' ids. Used
+ * both to build fixtures and to play an operator who holds the sealer key and rewrites
+ * history: every envelope-level check must still catch what it changed.
+ */
+export function sealBlocks(
+  keys: FixtureKeys,
+  blocks: ReadonlyArray<readonly StoredEntry[]>,
+): BlockEvidence[] {
+  const out: BlockEvidence[] = [];
+  const range = CompactRange.empty();
+  let prev = GENESIS_PREV;
+  blocks.forEach((entries, b) => {
+    const leafHashes = entries.map((e) => entryLeafHash(e.envelope));
+    const first = range.size;
+    range.appendAll(leafHashes);
+    const header: BlockHeader = {
+      v: 1,
+      log: LOG,
+      height: b + 1,
+      prev,
+      root: toHex(rootFromLeafHashes(leafHashes)),
+      first,
+      count: entries.length,
+      logSize: range.size,
+      logRoot: toHex(range.root()),
+      sealedAt: new Date(T0 + (b + 1) * 60_000).toISOString(),
+      sealer: keys.sealer.keyId,
+    };
+    out.push({
+      header,
+      hash: toHex(hashBlockHeader(header)),
+      signature: {
+        keyId: keys.sealer.keyId,
+        alg: "ed25519",
+        value: toBase64(sign(null, blockHeaderBytes(header), keys.sealer.privateKey)),
+      },
+      leafHashes,
+      entryIds: entries.map((e) => e.envelope.id),
+      entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
+      logRange: range.state(),
+    });
+    prev = toHex(hashBlockHeader(header));
+  });
+  return out;
+}
+
+const T0 = Date.parse("2026-11-21T08:00:00.000Z");
+
+/**
+ * The stored entries of a three-block chain that interleaves both kinds:
+ *   block 1: records r0 r1 (one batch), access a0
+ *   block 2: access a1, records r2 r3 r4 (one batch), access a2 (a refusal)
+ *   block 3: access a3 alone
+ */
+export async function mixedEntries(keys: FixtureKeys, consumer: ConsumerKey): Promise<StoredEntry[][]> {
+  const records = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      type: "housing-fund.deposit-certificate",
+      data: { citizen: `46010019900101${String(from + i).padStart(4, "0")}`, months: 12 + from + i },
+    }));
+  const batch = (from: number, n: number, nonce: string, at: number): StoredEntry[] => {
+    const b = makeBatch(keys, records(from, n), nonce, at);
+    return b.envelopes.map((envelope, i) => ({ envelope, payload: b.payloads[i] as string }));
+  };
+  const access = (k: number, result: "match" | "no-match" | "refused") =>
+    makeAccessEntry(
+      consumer,
+      accessDetails(`46010019900101${String(k).padStart(4, "0")}`, result),
+      `access-nonce-${k}-0123456789`,
+      T0 + 10_000 * (k + 1),
+    );
+  return [
+    [...batch(0, 2, "record-nonce-0-0123456789", T0 + 1_000), await access(0, "match")],
+    [
+      await access(1, "no-match"),
+      ...batch(2, 3, "record-nonce-1-0123456789", T0 + 15_000),
+      await access(2, "refused"),
+    ],
+    [await access(3, "match")],
+  ];
+}
+
+/**
+ * An auditor's signature checks for the fixture's sealer, its record department and the
+ * consumer, with the policy of functions/shared/audit.ts: the key must exist, belong to
+ * envelope.dept, have envelope.alg, and be valid at receivedAt (the consumer's key
+ * until `consumerValidUntil`, when given).
+ */
+export function mixedVerifyOptions(
+  keys: FixtureKeys,
+  consumer: ConsumerKey,
+  consumerValidUntil?: string,
+): VerifyBlocksOptions {
+  const departments = new Map<string, { owner: string; publicKey: KeyObject; validUntil?: string }>([
+    [keys.dept.keyId, { owner: keys.dept.id, publicKey: keys.dept.publicKey }],
+    [consumer.keyId, { owner: consumer.id, publicKey: consumer.publicKey, validUntil: consumerValidUntil }],
+  ]);
+  return {
+    log: LOG,
+    verifyHeaderSignature: (message, sig) => {
+      if (sig.keyId !== keys.sealer.keyId) return "unknown-key";
+      return verify(null, message, keys.sealer.publicKey, Buffer.from(sig.value, "base64"))
+        ? "ok"
+        : "invalid";
+    },
+    verifyEntrySignature: (envelope, message, signature): SignatureCheck => {
+      const key = departments.get(envelope.keyId);
+      if (!key) return "unknown-key";
+      if (key.owner !== envelope.dept || envelope.alg !== "ed25519") return "invalid";
+      if (key.validUntil !== undefined && envelope.receivedAt >= key.validUntil) return "not-valid";
+      return verify(null, message, key.publicKey, signature) ? "ok" : "invalid";
+    },
+  };
+}
