@@ -169,6 +169,9 @@ describe("S7: an approval is approved when all three departments have signed", (
       complete: true,
     });
     expect(view.signatures.signed).toHaveLength(3);
+    // Sealed, the approval and its three signatures pass the audit, each signature checked.
+    expect(await t.seal()).toMatchObject({ sealed: true });
+    expect(await audit()).toMatchObject({ ok: true, findings: [] });
   });
 });
 

@@ -138,3 +138,11 @@ describe("types without a uniqueness key are unaffected", () => {
     expect(await claimItems()).toHaveLength(before);
   });
 });
+
+describe("afterwards", () => {
+  it("everything accepted above seals, and the audit passes", async () => {
+    expect(await t.seal()).toMatchObject({ sealed: true });
+    const audit = await fetch(`${t.url}/local/verify`, { method: "POST", body: "{}" }).then((r) => r.json());
+    expect(audit).toMatchObject({ ok: true, findings: [] });
+  });
+});

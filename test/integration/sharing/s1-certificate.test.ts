@@ -89,6 +89,20 @@ describe("S1: a Haikou deposit certificate checked by Sanya", () => {
     expect((await ask(ABSENT, 12)).body.match).toBe(false);
   });
 
+  it("a predicate whose value is not of the field's schema type is 400 SCHEMA_VIOLATION, nothing stored", async () => {
+    const before = await t.snapshot();
+    const res = await match("hf-sanya", {
+      contract: CONTRACT.id,
+      subject: CITIZEN,
+      where: [{ field: "months", op: ">=", value: "12" }],
+      authorisation: AUTH,
+    });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.code).toBe("SCHEMA_VIOLATION");
+    expect(res.body.error.details).toEqual([{ path: "where.0.value", message: "months is number, not string" }]);
+    expect(await t.snapshot()).toEqual(before);
+  });
+
   it("the answer's access entry seals and the citizen's trail shows every question, with proofs", async () => {
     await t.seal();
     for (const as of ["hf-haikou", "hf-sanya", "auditor"]) {

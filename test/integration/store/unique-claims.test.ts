@@ -117,7 +117,10 @@ describe("takeOverClaim", () => {
 
 describe("releaseClaims", () => {
   it("deletes only claims still held by the same batch and entry; idempotent", async () => {
-    const other = { ...claimBy("service-centre/key-1#n1", "d".repeat(64)), key: uniqueKeyFor(SUBJECT_KEY, "t.t", [1]) };
+    const other = {
+      ...claimBy("service-centre/key-1#n1", "d".repeat(64)),
+      key: uniqueKeyFor(SUBJECT_KEY, "t.t", [1]),
+    };
     await store.claimUnique(A);
     await store.claimUnique(other);
     // Same batch key (a replay shares it), other entry: not A's claim to release.
