@@ -1,7 +1,10 @@
 import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
+import type { AccessTrail } from "../functions/shared/access-trail.js";
 import type { AuditReport } from "../functions/shared/audit.js";
 import type { EntryAuditReport } from "../functions/shared/audit-entry.js";
+import type { ContractView } from "../functions/shared/contract-view.js";
 import { signRequest } from "../functions/shared/http-signature/index.js";
+import type { MatchAnswer, MatchRequest } from "../functions/shared/match.js";
 import type { Signer } from "../functions/shared/ports.js";
 import type { BlockView, EntryView } from "../functions/shared/reader.js";
 import type { SealResult } from "../functions/shared/sealer.js";
@@ -159,6 +162,29 @@ export class ZhixinClient {
   /** GET /v1/checkpoint: the latest C2SP signed note, as text. */
   async checkpoint(): Promise<string> {
     return (await this.#request("GET", "v1/checkpoint", { signed: true, text: true })) as string;
+  }
+
+  /**
+   * POST /v1/match: yes/no (or the contract's fields) about a subject under a sharing
+   * contract. A refusal by the contract is thrown as a ClientError whose
+   * details.accessEntryId names the access entry that recorded it.
+   */
+  async match(request: MatchRequest): Promise<MatchAnswer> {
+    const body = new TextEncoder().encode(JSON.stringify(request));
+    return (await this.#request("POST", "v1/match", { body, signed: true })) as MatchAnswer;
+  }
+
+  /** GET /v1/access?subject=…: the accesses to a subject's records that the caller may see. */
+  async accessTrail(subject: string): Promise<AccessTrail> {
+    const query = new URLSearchParams({ subject }).toString();
+    return (await this.#request("GET", `v1/access?${query}`, { signed: true })) as AccessTrail;
+  }
+
+  /** GET /v1/contracts/{id}: the contract's versions and which one is in effect. */
+  async contract(id: string): Promise<ContractView> {
+    return (await this.#request("GET", `v1/contracts/${encodeURIComponent(id)}`, {
+      signed: true,
+    })) as ContractView;
   }
 
   /** GET /v1/health (unauthenticated). */

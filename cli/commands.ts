@@ -1,7 +1,17 @@
+import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
 import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
+import type { ContractView } from "../functions/shared/contract-view.js";
+import {
+  CONTRACT_APPROVE,
+  CONTRACT_PROPOSE,
+  CONTRACT_REVOKE,
+  type ContractDocument,
+  ContractDocumentSchema,
+  contractVersion,
+} from "../functions/shared/contracts.js";
 import {
   AwsCliError,
   type AwsDeps,
@@ -23,6 +33,7 @@ import { type Batch, InputError, parseRecordInput, planBatches } from "./input.j
 import { ProgressBar } from "./progress.js";
 import { BatchesFailed, combineReceipts, sendBatches } from "./send-batches.js";
 import { type CommandName, DEFAULTS, UsageError, usageFailure, type Values } from "./usage.js";
+import { parseWhere } from "./where.js";
 
 /**
  * What each `zhixin` command does (its arguments are already parsed by ./zhixin.ts),
@@ -38,6 +49,12 @@ const RUNNERS: Record<CommandName, Runner> = {
   checkpoint: runCheckpoint,
   seal: runSeal,
   verify: runVerify,
+  "contract propose": runContractPropose,
+  "contract approve": runContractApprove,
+  "contract revoke": runContractRevoke,
+  "contract show": runContractShow,
+  match: runMatch,
+  access: runAccess,
 };
 
 /** Runs a parsed command; returns its exit status (see ./zhixin.ts). */
@@ -367,6 +384,164 @@ function verifySummary(report: Exclude<VerifyReport, { error: unknown }>): strin
   return `${n} finding${n === 1 ? "" : "s"}: ${shown.join("; ")}${more}`;
 }
 
+// ---- sharing ------------------------------------------------------------------------------
+
+async function runContractPropose(ctx: Context, values: Values): Promise<number> {
+  if (values["kms-key"] === undefined) requireString(values, "as", ctx.command);
+  const file = requireString(values, "file", ctx.command);
+  const doc = parseContractDocument(await readInput(file), file);
+  const client = await ctx.client();
+  const receipt = await client.submit([{ type: CONTRACT_PROPOSE, data: doc }]);
+  printJson({ contractId: doc.id, version: contractVersion(doc), entryId: receipt.entries[0]?.id });
+  return 0;
+}
+
+async function runContractApprove(ctx: Context, values: Values, [id]: string[]): Promise<number> {
+  if (values["kms-key"] === undefined) requireString(values, "as", ctx.command);
+  const contractId = contractIdOf(id, ctx.command);
+  const given = optionalString(values, "version");
+  if (given !== undefined && !/^[0-9a-f]{64}$/.test(given)) {
+    throw new UsageError(
+      `--version is a contract version, 64 lowercase hex digits; got ${JSON.stringify(given)}`,
+      ctx.command,
+    );
+  }
+  const client = await ctx.client();
+  const version = given ?? newestProposed(await client.contract(contractId));
+  const receipt = await client.submit([{ type: CONTRACT_APPROVE, data: { contractId, version } }]);
+  printJson({ contractId, version, entryId: receipt.entries[0]?.id });
+  return 0;
+}
+
+async function runContractRevoke(ctx: Context, values: Values, [id]: string[]): Promise<number> {
+  if (values["kms-key"] === undefined) requireString(values, "as", ctx.command);
+  const contractId = contractIdOf(id, ctx.command);
+  if (values.reason === "") throw new UsageError("--reason must not be empty", ctx.command);
+  const client = await ctx.client();
+  const reason = optionalString(values, "reason") ?? `revoked by ${client.department}`;
+  const receipt = await client.submit([{ type: CONTRACT_REVOKE, data: { contractId, reason } }]);
+  printJson({ contractId, entryId: receipt.entries[0]?.id });
+  return 0;
+}
+
+async function runContractShow(ctx: Context, _values: Values, [id]: string[]): Promise<number> {
+  const contractId = contractIdOf(id, ctx.command);
+  printJson(await (await ctx.client()).contract(contractId));
+  return 0;
+}
+
+async function runMatch(ctx: Context, values: Values): Promise<number> {
+  if (values["kms-key"] === undefined) requireString(values, "as", "match");
+  const contract = contractIdOf(requireString(values, "contract", "match"), "match", "--contract");
+  const subject = requireString(values, "subject", "match");
+  const where = optionalStrings(values, "where").map(parseWhere);
+  const authorisation = await authorisationOf(values);
+  const client = await ctx.client();
+  // A refusal is a ClientError whose details name the access entry; reportError prints them.
+  const answer = await client.match({
+    contract,
+    subject,
+    where,
+    want: values.fields === true ? "fields" : "match",
+    ...(authorisation ? { authorisation } : {}),
+  });
+  printJson(answer);
+  return 0;
+}
+
+async function runAccess(ctx: Context, values: Values): Promise<number> {
+  const subject = requireString(values, "subject", "access");
+  printJson(await (await ctx.client()).accessTrail(subject));
+  return 0;
+}
+
+/**
+ * The contract document in a --file, checked as the API will check it (the consortium
+ * checks — are provider and consumer departments, does the type exist — stay the API's):
+ * an InputError lists every problem, so nothing is sent for a document the API would refuse.
+ */
+function parseContractDocument(text: string, file: string): ContractDocument {
+  const name = file === "-" ? "stdin" : file;
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new InputError(`${name}: not JSON (${(e as Error).message})`);
+  }
+  const parsed = ContractDocumentSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  // zod words a missing field as "expected string, received undefined".
+  const absent = (path: readonly PropertyKey[]) =>
+    path.reduce<unknown>(
+      (v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+      json,
+    ) === undefined;
+  const problems = parsed.error.issues.map(
+    (i) =>
+      `  ${i.path.join(".") || "(document)"}: ${i.code === "invalid_type" && absent(i.path) ? "required" : i.message}`,
+  );
+  throw new InputError(`${name} is not a valid contract document:\n${problems.join("\n")}`);
+}
+
+/** The newest version awaiting approval: what `contract approve` approves without --version. */
+function newestProposed(contract: ContractView): string {
+  const proposed = contract.versions.findLast((v) => v.status === "proposed");
+  if (proposed) return proposed.version;
+  const statuses = contract.versions.map((v) => `${v.version.slice(0, 12)}… ${v.status}`).join(", ");
+  // The code the API gives for approving a version that is not proposed.
+  throw new ClientError(
+    "CONTRACT_STATE_CONFLICT",
+    `${contract.id} has no proposed version to approve (versions: ${statuses})`,
+  );
+}
+
+/** The subject's authorisation: --authorisation-ref with the SHA-256 of --authorisation-file, or --authorisation-digest. */
+async function authorisationOf(values: Values): Promise<{ ref: string; digest: string } | undefined> {
+  const ref = optionalString(values, "authorisation-ref");
+  const file = optionalString(values, "authorisation-file");
+  const digest = optionalString(values, "authorisation-digest");
+  if (ref === undefined && file === undefined && digest === undefined) return undefined;
+  if (ref === undefined || ref === "") {
+    throw new UsageError(
+      "--authorisation-file and --authorisation-digest go with --authorisation-ref",
+      "match",
+    );
+  }
+  if ((file === undefined) === (digest === undefined)) {
+    throw new UsageError(
+      "--authorisation-ref needs one of --authorisation-file and --authorisation-digest",
+      "match",
+    );
+  }
+  if (digest !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(digest)) {
+      throw new UsageError(
+        `--authorisation-digest is a SHA-256, 64 hex digits; got ${JSON.stringify(digest)}`,
+        "match",
+      );
+    }
+    return { ref, digest: digest.toLowerCase() };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file as string);
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return { ref, digest: createHash("sha256").update(bytes).digest("hex") };
+}
+
+/** Contract ids as the API takes them (functions/shared/contracts.ts Identifier). */
+function contractIdOf(id: string | undefined, command: string, what = "the contract id"): string {
+  if (id === undefined || !/^[a-z0-9][a-z0-9-]{1,62}$/.test(id)) {
+    throw new UsageError(
+      `${what} is 2 to 63 lowercase letters, digits and '-'; got ${JSON.stringify(id ?? "")}`,
+      command,
+    );
+  }
+  return id;
+}
+
 // ---- input helpers ------------------------------------------------------------------------
 
 async function readInput(file: string): Promise<string> {
@@ -416,7 +591,13 @@ function optionalString(values: Values, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function positiveInteger(value: string | boolean, what: string, command: string): number {
+/** A repeatable option's values, in command-line order. */
+function optionalStrings(values: Values, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+}
+
+function positiveInteger(value: NonNullable<Values[string]>, what: string, command: string): number {
   const text = String(value);
   if (!/^[1-9][0-9]{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(text)}`, command);
@@ -467,6 +648,12 @@ function reportError(e: unknown, ctx: Context, command: string): number {
             ? " (check that your role may call execute-api:Invoke on this route)"
             : "";
     process.stderr.write(`zhixin: ${e.code}: ${e.message}${hint}\n`);
+    // The API's details (the records or fields at fault; a recorded match refusal's
+    // accessEntryId) follow as its error body, for scripts.
+    if (e.status !== undefined && e.details !== undefined) {
+      const body = { error: { code: e.code, message: e.message, details: e.details } };
+      process.stderr.write(`${JSON.stringify(body, null, 2)}\n`);
+    }
     return 1;
   }
   process.stderr.write(`zhixin: ${(e as Error)?.stack ?? String(e)}\n`);

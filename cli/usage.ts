@@ -23,19 +23,29 @@ const ENVIRONMENT = `Environment:
   AWS_REGION, AWS_DEFAULT_REGION      the region when neither --region, an ARN nor the API host says`;
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
-export type Values = Record<string, string | boolean | undefined>;
+/** Parsed options: a string, a flag, or the strings of a repeatable option (`multiple`). */
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandSpec {
   summary: string;
   usage: string;
   /** Description and option list shown by --help, after the usage line. */
   details: string;
+  /** A command line shown at the end of --help. */
+  example?: string;
   options: Options;
   positionals: { min: number; max: number };
 }
 
 const AS_OPTION = `  --as <member>       act as this department or auditor (key from ZHIXIN_HOME; with
                       --kms-key, default: the <member> of alias/zhixin/<consortium>/<member>)`;
+
+/** --as for commands only a department may run; `role` says which department, e.g. "the proposing party". */
+function asDepartment(role: string): string {
+  return `  --as <department>   ${role}
+                      (key from ZHIXIN_HOME; with --kms-key, default: the <member> of
+                      alias/zhixin/<consortium>/<member>)`;
+}
 
 /** Options of every command that signs requests, for a deployed stack. */
 const AWS_SIGNING_HELP = `
@@ -166,12 +176,196 @@ On AWS (a deployed stack):
     },
     positionals: { min: 0, max: 0 },
   },
+  "contract propose": {
+    summary: "propose a sharing contract, or a new version of one, as a party",
+    usage: "zhixin contract propose (--as <department> | --kms-key <arn|alias>) --file <contract.json | ->",
+    details: `Checks the file against the contract document format (docs/FORMATS.md §9) —
+listing every problem, sending nothing — then submits it as a zhixin.contract.propose
+record signed by the proposing party, and prints
+  { "contractId": "…", "version": "<hex SHA-256 of its canonical JSON>", "entryId": "…" }
+The version answers match requests once the other party approves it.
+
+Options:
+${asDepartment("the proposing party: the contract's provider or consumer")}
+  --file <path>       the contract document (JSON); - for stdin
+${AWS_SIGNING_HELP}`,
+    example: `zhixin contract propose --as hf-haikou --file examples/contracts/s1-housing-fund-certificate.json`,
+    options: { as: { type: "string" }, file: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 0, max: 0 },
+  },
+  "contract approve": {
+    summary: "approve a proposed version of a sharing contract, as the other party",
+    usage:
+      "zhixin contract approve (--as <department> | --kms-key <arn|alias>) <contract id> [--version <version>]",
+    details: `Submits a zhixin.contract.approve record for one version of the contract: --version,
+or else the newest version whose status is "proposed" (see \`zhixin contract show\`).
+That version then answers match requests, superseding any approved before. Only the
+party that did not propose a version may approve it. Prints
+  { "contractId": "…", "version": "…", "entryId": "…" }
+
+Options:
+${asDepartment("the approving party")}
+  --version <version> the version to approve: 64 hex digits, as \`zhixin contract propose\`
+                      and \`zhixin contract show\` print them (default: the newest proposed)
+${AWS_SIGNING_HELP}`,
+    example: `zhixin contract approve --as hf-sanya s1-hf-deposit-certificate`,
+    options: { as: { type: "string" }, version: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 1, max: 1 },
+  },
+  "contract revoke": {
+    summary: "revoke a sharing contract, as either party",
+    usage:
+      "zhixin contract revoke (--as <department> | --kms-key <arn|alias>) <contract id> [--reason <text>]",
+    details: `Submits a zhixin.contract.revoke record: every proposed or approved version is
+revoked, and from then on match requests under the contract are refused
+(CONTRACT_NOT_EFFECTIVE). Either party may revoke. Prints
+  { "contractId": "…", "entryId": "…" }
+
+Options:
+${asDepartment("the revoking party")}
+  --reason <text>     why, kept in the ledger (default: "revoked by <department>")
+${AWS_SIGNING_HELP}`,
+    example: `zhixin contract revoke --as hf-haikou s1-hf-deposit-certificate --reason "mortgage programme ended"`,
+    options: { as: { type: "string" }, reason: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 1, max: 1 },
+  },
+  "contract show": {
+    summary: "show a sharing contract: its versions, who agreed, which is in effect",
+    usage: "zhixin contract show <contract id> [--as <member>] [--kms-key <arn|alias>]",
+    details: `Prints the contract's state as its records in the ledger make it: every version,
+oldest first, with its document, status (proposed, approved, superseded or revoked),
+who proposed and approved it and in which entries; revokedAt once revoked; and
+  "effective": { "version": "…" }  or  { "version": null, "reason": "…" }
+Every member may read a contract. Reads as the consortium's first auditor unless --as
+is given.
+
+Options:
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin contract show s1-hf-deposit-certificate --as hf-sanya`,
+    options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 1, max: 1 },
+  },
+  match: {
+    summary: "ask under a sharing contract whether a record about a subject matches",
+    usage:
+      "zhixin match (--as <department> | --kms-key <arn|alias>) --contract <id> --subject <subject> [--where <field><op><value> ...] [--fields] [--authorisation-ref <ref> (--authorisation-file <file> | --authorisation-digest <hex>)]",
+    details: `Asks whether the provider's latest record of the contract's type about <subject>
+satisfies every --where predicate, and prints the answer — never the record:
+  { "match": true, "contract": { "id": "…", "version": "…" }, "accessEntryId": "…" }
+(with --fields, under a contract that lists fields, a match also carries those fields).
+Exit status 0 for any answer, match or not.
+
+Every answer, and every refusal by the contract (CONTRACT_NOT_FOUND, NOT_CONSUMER,
+CONTRACT_NOT_EFFECTIVE, SHARE_NONE, AUTHORISATION_REQUIRED, FIELD_NOT_ALLOWED,
+RATE_LIMITED), is first written to the ledger as an access entry: the subject's trail
+(\`zhixin access\`). A refusal exits 1 and prints the API's error as JSON on stderr;
+its details.accessEntryId names that entry.
+
+Options:
+${asDepartment("the asking department: the contract's consumer")}
+  --contract <id>     the sharing contract, e.g. s1-hf-deposit-certificate
+  --subject <subject> whom the record is about, e.g. a resident ID-card number (the
+                      ledger records only its keyed HMAC)
+  --where <field><op><value>
+                      a predicate on a field the contract lets you match; repeat for
+                      several, all of which must hold. <op> is one of = != >= <= > <.
+                      The value is a number when it reads as one (12, 3.5), true or
+                      false, otherwise the text as written; quote it as JSON to make
+                      digits text ('postcode="570100"'). It must be of the field's type
+                      (else SCHEMA_VIOLATION). Quote it for the shell: --where 'months>=12'
+  --fields            ask for the contract's fields of the record, not just yes/no
+  --authorisation-ref <ref>
+                      the subject's authorisation, which conditional contracts require:
+                      its reference, with one of
+  --authorisation-file <file>
+                      the signed consent; only its SHA-256 is sent
+  --authorisation-digest <hex>
+                      the signed consent's SHA-256 (64 hex digits), instead of the file
+${AWS_SIGNING_HELP}`,
+    example: `zhixin match --as hf-sanya --contract s1-hf-deposit-certificate \\
+    --subject 460100199001011234 --where 'months>=12' --where status=active \\
+    --authorisation-ref sanya-mortgage-2026-0001 --authorisation-file consent.pdf`,
+    options: {
+      as: { type: "string" },
+      contract: { type: "string" },
+      subject: { type: "string" },
+      where: { type: "string", multiple: true },
+      fields: { type: "boolean" },
+      "authorisation-ref": { type: "string" },
+      "authorisation-file": { type: "string" },
+      "authorisation-digest": { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 0, max: 0 },
+  },
+  access: {
+    summary: "show a subject's access trail: every match request about them",
+    usage: "zhixin access --subject <subject> [--as <member>] [--kms-key <arn|alias>]",
+    details: `Prints every recorded match request about <subject>, oldest first — answers and
+refusals alike — with what it recorded (contract, version, fields tested and returned,
+result), who asked, and its entry, with the inclusion proof once sealed:
+  { "subjectHmac": "…", "accesses": [{ "access", "consumer", "entry" }], "truncated": false }
+(truncated: you may see more than 1000, and the newest 1000 are shown). A department
+sees the requests it made and those to its own records; an auditor sees all. Reads as
+the consortium's first auditor unless --as is given.
+
+Options:
+  --subject <subject> whose trail, e.g. a resident ID-card number
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin access --as hf-haikou --subject 460100199001011234`,
+    options: { as: { type: "string" }, subject: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 0, max: 0 },
+  },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
 
 export function isCommand(name: string | undefined): name is CommandName {
   return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
+/**
+ * Commands with subcommands: `zhixin contract propose` is COMMANDS["contract propose"].
+ * Each group's help lists its subcommands.
+ */
+export const GROUPS = {
+  contract: `Sharing contracts (docs/design/sharing.md §2): which records one department lets
+another match, for what purpose, on what conditions. A contract lives in the ledger as
+records signed by its parties: one proposes a version, the other approves exactly that
+version, and either may revoke it. Match requests (\`zhixin match\`) are answered only
+under an approved version within its validity window.`,
+} satisfies Record<string, string>;
+
+export type GroupName = keyof typeof GROUPS;
+
+export function isGroup(name: string | undefined): name is GroupName {
+  return name !== undefined && Object.hasOwn(GROUPS, name);
+}
+
+function subcommands(group: GroupName): Array<[string, CommandSpec]> {
+  return Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+}
+
+function groupUsage(group: GroupName): string {
+  const names = subcommands(group).map(([name]) => name.slice(group.length + 1));
+  return `zhixin ${group} <${names.join(" | ")}> [options]`;
+}
+
+export function groupHelp(group: GroupName): string {
+  const entries = subcommands(group);
+  const width = Math.max(...entries.map(([name]) => name.length - group.length - 1)) + 2;
+  const lines = entries.map(([name, c]) => `  ${name.slice(group.length + 1).padEnd(width)}${c.summary}`);
+  return `Usage: ${groupUsage(group)}
+
+${GROUPS[group]}
+
+Subcommands:
+${lines.join("\n")}
+
+Run \`zhixin ${group} <subcommand> --help\` for its options.
+`;
 }
 
 export function topUsage(): string {
@@ -200,7 +394,7 @@ ${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
 
 ${command.details}
   -h, --help          show this help
-
+${command.example ? `\nExample:\n  ${command.example}\n` : ""}
 ${ENVIRONMENT}
 `;
 }
@@ -216,11 +410,13 @@ export class UsageError extends Error {
   }
 }
 
-/** Prints `zhixin: <message>` and the usage (of the command, or of zhixin) on stderr; returns exit status 2. */
+/** Prints `zhixin: <message>` and the usage (of the command, group, or zhixin) on stderr; returns exit status 2. */
 export function usageFailure(message: string, command?: string): number {
-  const usage = command
-    ? `Usage: ${isCommand(command) ? COMMANDS[command].usage : ""}\nRun \`zhixin ${command} --help\` for its options.\n`
-    : topUsage();
+  const usage = isGroup(command)
+    ? groupHelp(command)
+    : command
+      ? `Usage: ${isCommand(command) ? COMMANDS[command].usage : ""}\nRun \`zhixin ${command} --help\` for its options.\n`
+      : topUsage();
   process.stderr.write(`zhixin: ${message}\n\n${usage}`);
   return 2;
 }

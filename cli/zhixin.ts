@@ -4,15 +4,18 @@ import {
   COMMANDS,
   type CommandSpec,
   commandHelp,
+  groupHelp,
   isCommand,
+  isGroup,
   topUsage,
   usageFailure,
   type Values,
 } from "./usage.js";
 
 /**
- * `zhixin`: submit records, read entries, blocks and checkpoints, seal (local mode) and
- * verify — against a local consortium or a deployed stack (KMS keys, SigV4, the verify
+ * `zhixin`: submit records, read entries, blocks and checkpoints, seal (local mode),
+ * verify, and share under contracts (contract propose/approve/revoke/show, match,
+ * access) — against a local consortium or a deployed stack (KMS keys, SigV4, the verify
  * function). Run by bin/zhixin.js; main returns the exit status:
  *   0  success
  *   1  the API refused the request, or verification found problems
@@ -25,26 +28,35 @@ export async function main(
   /** AWS clients and credentials for tests; the CLI builds its own otherwise. */
   deps: AwsDeps = {},
 ): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined) {
+  const [first, ...afterFirst] = argv;
+  if (first === undefined) {
     process.stderr.write(topUsage());
     return 2;
   }
-  if (name === "--help" || name === "-h") {
+  if (first === "--help" || first === "-h") {
     process.stdout.write(topUsage());
     return 0;
   }
-  if (name === "help") {
-    const [topic] = rest;
-    if (topic === undefined) {
-      process.stdout.write(topUsage());
+  if (first === "help") return help(afterFirst);
+
+  // A group's subcommand is one command: `contract approve` is COMMANDS["contract approve"].
+  let name = first;
+  let rest = afterFirst;
+  if (isGroup(first)) {
+    const [sub, ...afterSub] = afterFirst;
+    if (sub === "--help" || sub === "-h") {
+      process.stdout.write(groupHelp(first));
       return 0;
     }
-    if (!isCommand(topic)) return usageFailure(`unknown command ${JSON.stringify(topic)}`);
-    process.stdout.write(commandHelp(COMMANDS[topic]));
-    return 0;
+    if (sub === undefined || sub.startsWith("-")) return usageFailure(`${first} needs a subcommand`, first);
+    name = `${first} ${sub}`;
+    rest = afterSub;
+    if (!isCommand(name)) return usageFailure(`unknown ${first} subcommand ${JSON.stringify(sub)}`, first);
   }
-  if (!isCommand(name)) return usageFailure(`unknown command ${JSON.stringify(name)}`);
+  // "contract approve" as one argument is not how the command is spelled.
+  if (!isCommand(name) || (name === first && first.includes(" "))) {
+    return usageFailure(`unknown command ${JSON.stringify(first)}`);
+  }
   const command: CommandSpec = COMMANDS[name];
 
   let values: Values;
@@ -84,4 +96,24 @@ export async function main(
   // Loaded only now: --help and usage errors need none of it.
   const { runCommand } = await import("./commands.js");
   return runCommand(name, values, positionals, env, deps);
+}
+
+/** `zhixin help [<command> | <group> [<subcommand>]]`. */
+function help([topic, sub]: string[]): number {
+  if (topic === undefined) {
+    process.stdout.write(topUsage());
+    return 0;
+  }
+  if (isGroup(topic) && sub === undefined) {
+    process.stdout.write(groupHelp(topic));
+    return 0;
+  }
+  const name = isGroup(topic) ? `${topic} ${sub}` : topic;
+  if (!isCommand(name)) {
+    return isGroup(topic)
+      ? usageFailure(`unknown ${topic} subcommand ${JSON.stringify(sub)}`, topic)
+      : usageFailure(`unknown command ${JSON.stringify(topic)}`);
+  }
+  process.stdout.write(commandHelp(COMMANDS[name]));
+  return 0;
 }

@@ -334,6 +334,24 @@ describe("zhixin contract, match and access (S1)", () => {
     });
   });
 
+  it("a quoted number is text: months as a string is SCHEMA_VIOLATION, exit 1, and not recorded", async () => {
+    const run = await zhixin([
+      ...ASK,
+      "--where",
+      'months="12"',
+      "--authorisation-ref",
+      "r-3",
+      "--authorisation-digest",
+      DIGEST,
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("zhixin: SCHEMA_VIOLATION:");
+    expect(JSON.parse(run.stderr.slice(run.stderr.indexOf("\n") + 1)).error.details).toEqual([
+      expect.objectContaining({ path: "where.0.value" }),
+    ]);
+  });
+
   it("the provider's trail of the citizen lists every question, in order, and never the citizen", async () => {
     const run = await zhixin(["access", "--as", "hf-haikou", "--subject", CITIZEN]);
     expect(run.code, run.stderr).toBe(0);
