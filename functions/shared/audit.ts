@@ -16,6 +16,7 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
+import { AccessAudit } from "./audit-access.js";
 import { COSIGN_TYPE } from "./cosign.js";
 import { verifySignature } from "./crypto/verify.js";
 import { keyValidAt } from "./key-directory.js";
@@ -94,6 +95,8 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     position = start;
   }
   const options_ = verifyOptions(deps);
+  // Answers are checked against contract records only when every record is in view.
+  const access = from === 1 ? new AccessAudit() : undefined;
   const ends = new Map<number, string>(); // logSize → logRoot of every audited block
   for (let h = from; h <= to; h += CHUNK) {
     const last = Math.min(h + CHUNK - 1, to);
@@ -106,6 +109,12 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     report.blocksChecked += result.blocksChecked;
     report.entriesChecked += result.entriesChecked;
     report.findings.push(...result.findings, ...loaded.flatMap((l) => l.findings));
+    if (access) {
+      for (const [i, l] of loaded.entries()) {
+        const first = (blocks[i]?.header as { first?: unknown } | undefined)?.first;
+        access.observe(blocks[i]?.height ?? 0, typeof first === "number" ? first : 0, l.evidence.entries);
+      }
+    }
     if (blocks.length > 0) {
       const newest = blocks[blocks.length - 1] as RawBlock;
       if (newest.checkpoint !== undefined) report.checkpoint = newest.checkpoint;
@@ -118,6 +127,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     position = result.end;
     options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
   }
+  if (access) report.findings.push(...access.finish());
   if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
   report.findings.sort(
     (a, b) => (a.height ?? 0) - (b.height ?? 0) || (a.entryIndex ?? -1) - (b.entryIndex ?? -1),

@@ -88,7 +88,7 @@ export function contractVersion(doc: ContractDocument): string {
 }
 
 /** Where a contract record sits in the ledger (see byLedgerOrder) and who wrote it. */
-interface EventOrigin {
+export interface EventOrigin {
   dept: string;
   entryId: string;
   receivedAt: string;
@@ -274,6 +274,31 @@ export async function loadContract(
 ): Promise<ContractState | undefined> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));
   return foldContract(entries.map(eventFromIndexEntry));
+}
+
+/**
+ * The contract event a stored contract record makes, read leniently (for the audit): a
+ * record whose data does not parse is no event, as submit would have refused it.
+ */
+export function contractEventOf(type: string, data: unknown, origin: EventOrigin): ContractEvent | undefined {
+  if (type === CONTRACT_PROPOSE) {
+    const doc = ContractDocumentSchema.safeParse(data);
+    return doc.success ? { kind: "propose", ...origin, doc: doc.data } : undefined;
+  }
+  if (type === CONTRACT_APPROVE) {
+    const approve = ApproveSchema.safeParse(data);
+    return approve.success ? { kind: "approve", ...origin, version: approve.data.version } : undefined;
+  }
+  if (type === CONTRACT_REVOKE) {
+    const revoke = RevokeSchema.safeParse(data);
+    return revoke.success ? { kind: "revoke", ...origin, reason: revoke.data.reason } : undefined;
+  }
+  return undefined;
+}
+
+/** The contract a contract record is about. */
+export function contractIdOf(event: ContractEvent, data: unknown): string {
+  return event.kind === "propose" ? event.doc.id : String((data as { contractId?: unknown }).contractId);
 }
 
 function eventFromIndexEntry(e: IndexEntry): ContractEvent {

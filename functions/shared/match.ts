@@ -126,7 +126,6 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   const batchKey = `${caller.keyId}#${caller.nonce}`;
   if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw replayed(caller);
 
-  const now = deps.clock.now();
   const hmac = subjectHmac(deps.subjectKey, request.subject);
   const details: AccessDetails = {
     contract: request.contract,
@@ -138,6 +137,9 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     ...(request.authorisation ? { authorisation: request.authorisation } : {}),
   };
   const state = await loadContract(deps.store, request.contract);
+  // The receive time is read after the contract: every record the decision rests on was
+  // received (and committed) before it, which is what the audit re-checks (audit-access.ts).
+  const now = deps.clock.now();
   const decision = decide(caller, request, state, now);
   if (state) Object.assign(details, { provider: state.provider });
   if (decision.version)

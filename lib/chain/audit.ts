@@ -86,6 +86,8 @@ export type FindingCode =
   | "BATCH_SEAL_MISMATCH"
   /** A zhixin.cosign entry names an entry that is not stored, or that has another contentDigest. */
   | "COSIGN_TARGET_MISMATCH"
+  /** An answered access entry names a contract version not in effect for its consumer, provider and type when it was received. */
+  | "ACCESS_CONTRACT_MISMATCH"
   /** The log is shorter than a checkpoint the auditor already trusts: blocks were removed. */
   | "LOG_TRUNCATED"
   /** At a checkpoint the auditor trusts, the log has another root (or no block ends there): history was rewritten. */
