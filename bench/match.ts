@@ -35,7 +35,8 @@ import type { LedgerNodeReady } from "./support/ledger-node.js";
  *      each freshly signed (new nonce) and verified by the handler (verifyRequest); the
  *      answers are checked against the certificates;
  *   4. control: the same on the certificates written one per request, whose batch items
- *      hold one envelope instead of 100 (a match reads the batch item whole);
+ *      hold one envelope instead of 100 (a match projects the batch item's ids and
+ *      receivedAt, but the store still reads the item whole before projecting);
  *   5. what one match asks of the store: matchRecord called in this process on a store
  *      whose DynamoDB client counts its requests (the caller from verifyRequest, as the
  *      API builds it), one match at a time, each store call timed.
@@ -142,7 +143,7 @@ async function measureAll(node: RunningNode): Promise<void> {
   row(
     "  its batch item",
     `${fmt(JSON.stringify(batch?.envelopes).length / 1024)} KB`,
-    `its ${batch?.envelopes.length ?? 0} envelopes; read whole by every match, to see the entry is committed ` +
+    `its ${batch?.envelopes.length ?? 0} envelopes; read (projected to ids, receivedAt) by every match, to see the entry is committed ` +
       `(${fmt(JSON.stringify(single?.envelopes).length / 1024)} KB written one per request)`,
   );
 

@@ -18,7 +18,7 @@ export async function readContract(id: string, store: LedgerStore, clock: Clock)
     throw new ApiError("INVALID_PARAMETER", "contract ids are 2 to 63 lowercase letters, digits and '-'");
   }
   const state = await loadContract(store, id);
-  if (!state) throw new ApiError("NOT_FOUND", `no contract ${id}`);
+  if (!state) throw new ApiError("CONTRACT_NOT_FOUND", `no contract ${id}`);
   const now = effectiveVersion(state, clock.now());
   return {
     ...state,

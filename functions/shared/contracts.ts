@@ -157,11 +157,16 @@ export function checkEvent(
         message: `contract ${doc.id} is between ${state.provider} and ${state.consumer}; its parties cannot change`,
       };
     const version = contractVersion(doc);
-    if (state.versions.some((v) => v.version === version))
+    const known = state.versions.find((v) => v.version === version);
+    if (known) {
+      // A version's history is final: a revoked or superseded one is not revived; a new
+      // document (another validFrom, say) is proposed instead.
+      const verb = known.status === "proposed" || known.status === "approved" ? "is already" : "was";
       return {
         code: "CONTRACT_STATE_CONFLICT",
-        message: `version ${version} of ${doc.id} is already proposed`,
+        message: `version ${version} of ${doc.id} ${verb} ${known.status}; propose a changed document for a new version`,
       };
+    }
     return undefined;
   }
   if (!state) return { code: "CONTRACT_NOT_FOUND", message: "no such contract" };
@@ -250,9 +255,12 @@ export type Effectiveness =
 export function effectiveVersion(state: ContractState, now: Date): Effectiveness {
   const approved = state.versions.find((v) => v.status === "approved");
   if (!approved) {
-    const reason = state.revokedAt
-      ? `revoked at ${state.revokedAt}`
-      : "proposed but not approved by the other party";
+    // The newest version says why: awaiting approval, or revoked with all before it.
+    const newest = state.versions[state.versions.length - 1];
+    const reason =
+      newest?.status === "revoked" && state.revokedAt
+        ? `revoked at ${state.revokedAt}`
+        : "proposed but not approved by the other party";
     return { effective: false, reason };
   }
   const t = now.getTime();

@@ -280,7 +280,7 @@ async function effectiveRecord(
 
 /**
  * One predicate against a record, compared as JSON values of the same type: numbers as
- * numbers, strings by code point (ISO dates and times order correctly), booleans by =
+ * numbers, strings by UTF-16 code unit (ISO dates and times order correctly), booleans by =
  * and != only. A missing field, a field of another type (12 against "12"), or an object
  * or array field satisfies nothing — not even != — so a mistyped question answers no
  * rather than something it did not ask. (Where the record type has a schema, such a

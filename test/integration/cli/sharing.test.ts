@@ -180,7 +180,7 @@ describe("zhixin contract, match and access (S1)", () => {
 
     const show = await zhixin(["contract", "show", CONTRACT_ID]);
     expect(show.code).toBe(1);
-    expect(show.stderr).toContain("zhixin: NOT_FOUND:");
+    expect(show.stderr).toContain("zhixin: CONTRACT_NOT_FOUND:");
     expect(JSON.parse((await zhixin(["seal"])).stdout)).toMatchObject({
       sealed: false,
       reason: "nothing-pending",
