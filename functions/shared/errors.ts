@@ -87,3 +87,8 @@ export class ApiError extends Error {
     };
   }
 }
+
+/** The (keyId, nonce) of a request was used before: one request, one batch, ever. */
+export function nonceReplayed(request: { keyId: string; nonce: string }): ApiError {
+  return new ApiError("NONCE_REPLAYED", `nonce ${request.nonce} was already used with key ${request.keyId}`);
+}

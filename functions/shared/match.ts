@@ -19,7 +19,7 @@ import {
   effectiveVersion,
   loadContract,
 } from "./contracts.js";
-import { ApiError, type ApiErrorCode } from "./errors.js";
+import { ApiError, type ApiErrorCode, nonceReplayed } from "./errors.js";
 import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "./ports.js";
 
@@ -124,7 +124,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   // A replayed nonce is refused before anything is counted or written; commitAccess's
   // conditional write still closes the race of two copies in flight.
   const batchKey = `${caller.keyId}#${caller.nonce}`;
-  if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw replayed(caller);
+  if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw nonceReplayed(caller);
 
   const hmac = subjectHmac(deps.subjectKey, request.subject);
   const details: AccessDetails = {
@@ -334,6 +334,23 @@ export function predicateTypeProblems(
   return problems;
 }
 
+/** The access entry for a verified match request, whose details hash to `digest` (lib/chain AccessEnvelope). */
+export function accessEnvelopeFor(caller: Caller, digest: string, receivedAt: string): AccessEnvelope {
+  return {
+    v: 1,
+    kind: "access",
+    id: accessEntryIdFor(caller.keyId, caller.nonce, digest),
+    dept: caller.department,
+    type: ACCESS_TYPE,
+    contentDigest: digest,
+    keyId: caller.keyId,
+    alg: caller.alg,
+    signatureBase: caller.signatureBase,
+    signature: toBase64(caller.signature),
+    receivedAt,
+  };
+}
+
 /**
  * Writes the access entry — payload (the details), the trail's index entry, then the
  * one-envelope batch keyed by the request's (keyId, nonce), whose conditional put is
@@ -348,20 +365,7 @@ async function commitAccess(
 ): Promise<string> {
   const receivedAt = now.toISOString();
   const text = canonicalJson(details as unknown as JsonValue);
-  const digest = contentDigest(details as unknown as JsonValue);
-  const envelope: AccessEnvelope = {
-    v: 1,
-    kind: "access",
-    id: accessEntryIdFor(caller.keyId, caller.nonce, digest),
-    dept: caller.department,
-    type: ACCESS_TYPE,
-    contentDigest: digest,
-    keyId: caller.keyId,
-    alg: caller.alg,
-    signatureBase: caller.signatureBase,
-    signature: toBase64(caller.signature),
-    receivedAt,
-  };
+  const envelope = accessEnvelopeFor(caller, contentDigest(details as unknown as JsonValue), receivedAt);
   const trail: IndexEntry = {
     index: `A#${details.subjectHmac}`,
     entryId: envelope.id,
@@ -391,13 +395,9 @@ async function commitAccess(
     const sameId = winner?.envelopes.some((e) => e.id === envelope.id) ?? false;
     if (!sameId || winner?.receivedAt !== receivedAt) await deps.store.deleteIndexEntries([trail]);
     if (!sameId) await deps.store.deletePayloads([envelope.id]);
-    throw replayed(caller);
+    throw nonceReplayed(caller);
   }
   return envelope.id;
-}
-
-function replayed(caller: Caller): ApiError {
-  return new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
 }
 
 function parseBody(body: Uint8Array): MatchRequest {

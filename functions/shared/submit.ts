@@ -18,7 +18,7 @@ import type { Caller } from "./caller.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 import { isContractType, prepareContracts } from "./contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "./cosign.js";
-import { ApiError } from "./errors.js";
+import { ApiError, nonceReplayed } from "./errors.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "./ports.js";
 import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "./unique-claims.js";
@@ -176,7 +176,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     records.some((r) => isContractType(r.type)) &&
     (await deps.store.getBatchHeads([batchKey])).length > 0
   ) {
-    throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
+    throw nonceReplayed(caller);
   }
   const index: IndexEntry[] = await prepareContracts(
     caller,
@@ -211,7 +211,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     const strayIndex = index.filter((x) => !keep.has(x.entryId) || committed?.receivedAt !== x.receivedAt);
     if (strayIndex.length > 0) await deps.store.deleteIndexEntries(strayIndex);
     await releaseReplayedClaims(deps.store, claims, committed);
-    throw new ApiError("NONCE_REPLAYED", `nonce ${caller.nonce} was already used with key ${caller.keyId}`);
+    throw nonceReplayed(caller);
   }
   return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
 }

@@ -118,9 +118,9 @@ export function batchIndexOf(envelope: LedgerEnvelope): number {
   return isAccessEnvelope(envelope) ? 0 : envelope.batch.index;
 }
 
-const ACCESS_KEYS = [
+/** Fields of both kinds of envelope; a record's adds `batch`, an access entry's `kind`. */
+const COMMON_KEYS = [
   "v",
-  "kind",
   "id",
   "dept",
   "type",
@@ -131,20 +131,8 @@ const ACCESS_KEYS = [
   "signature",
   "receivedAt",
 ] as const;
-
-const ENVELOPE_KEYS = [
-  "v",
-  "id",
-  "dept",
-  "type",
-  "contentDigest",
-  "keyId",
-  "alg",
-  "signatureBase",
-  "signature",
-  "batch",
-  "receivedAt",
-] as const;
+const ENVELOPE_KEYS = [...COMMON_KEYS, "batch"] as const;
+const ACCESS_KEYS = [...COMMON_KEYS, "kind"] as const;
 const ENTRY_ID = /^[0-9a-f]{32}$/;
 
 /** Hex SHA-256 of the record data's canonical JSON. */

@@ -1,8 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import {
-  ACCESS_TYPE,
   type AccessEnvelope,
-  accessEntryIdFor,
   type BlockEvidence,
   type BlockHeader,
   blockHeaderBytes,
@@ -24,6 +22,7 @@ import {
 } from "#chain";
 import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../../functions/shared/http-signature/index.js";
+import { accessEnvelopeFor } from "../../functions/shared/match.js";
 import type { KeyDirectory, PublicKeyRecord } from "../../functions/shared/ports.js";
 import { type FixtureKeys, LOG, makeBatch } from "./chain-fixture.js";
 
@@ -110,20 +109,8 @@ export async function makeAccessEntry(
     { ...request, headers: { ...headers, "content-type": "application/json" } },
     { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false },
   );
-  const digest = contentDigest(details);
-  const envelope: AccessEnvelope = {
-    v: 1,
-    kind: "access",
-    id: accessEntryIdFor(caller.keyId, caller.nonce, digest),
-    dept: caller.department,
-    type: ACCESS_TYPE,
-    contentDigest: digest,
-    keyId: caller.keyId,
-    alg: caller.alg,
-    signatureBase: caller.signatureBase,
-    signature: toBase64(caller.signature),
-    receivedAt: new Date(at).toISOString(),
-  };
+  // Built as the API builds it; the tests of lib/chain recompute ids and leaves independently.
+  const envelope = accessEnvelopeFor(caller, contentDigest(details), new Date(at).toISOString());
   return { envelope, payload: canonicalJson(details), details };
 }
 

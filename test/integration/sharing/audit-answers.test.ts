@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue, utf8 } from "#chain";
-import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
+import { contentDigest, type JsonValue } from "#chain";
 import { type MatchAnswer, matchRecord } from "../../../functions/shared/match.js";
 import type { IndexEntry, LedgerStore } from "../../../functions/shared/ports.js";
 import { submitEntries } from "../../../functions/shared/submit.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
+import { signMatch } from "../../support/match-request.js";
 import type { ContractDoc } from "../../support/sharing.js";
 import {
   audit,
@@ -15,7 +15,6 @@ import {
   makeMembers,
   openLedger,
   type Records,
-  type SignedSubmit,
   seal,
   signSubmit,
 } from "../sealer/harness.js";
@@ -68,26 +67,7 @@ async function write(dept: Dept, records: Records, nonce: string): Promise<void>
 }
 
 async function ask(nonce: string, store?: LedgerStore): Promise<MatchAnswer> {
-  const signer = ledger.members.depts.get("hf-sanya");
-  if (!signer) throw new Error("no key for hf-sanya");
-  const body = utf8(JSON.stringify(QUESTION));
-  const now = ledger.clock.now();
-  const headers = await signRequest({
-    method: "POST",
-    path: "/v1/match",
-    body,
-    signer,
-    department: "hf-sanya",
-    nonce,
-    created: Math.floor(now.getTime() / 1000),
-  });
-  const request: SignedSubmit = {
-    caller: verifyRequest(
-      { method: "POST", path: "/v1/match", headers: { ...headers }, body },
-      { keys: ledger.members.keys, now, requireBatchRoot: false },
-    ),
-    body,
-  };
+  const request = await signMatch(ledger, QUESTION, nonce);
   const answer = await matchRecord(request.caller, request.body, deps(store));
   ledger.submitted.push(answer.accessEntryId);
   return answer;

@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue, utf8 } from "#chain";
+import { contentDigest, type JsonValue } from "#chain";
 import { readAccessTrail } from "../../../functions/shared/access-trail.js";
 import { effectiveVersion, loadContract } from "../../../functions/shared/contracts.js";
 import { ApiError } from "../../../functions/shared/errors.js";
-import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
 import { type MatchAnswer, type MatchDeps, matchRecord } from "../../../functions/shared/match.js";
 import type { LedgerStore } from "../../../functions/shared/ports.js";
 import { scanAll } from "../../../functions/shared/store/snapshot.js";
 import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore, type StoreCall } from "../../support/faulty-store.js";
+import { signMatch } from "../../support/match-request.js";
 import { type ContractDoc, diffSnapshots } from "../../support/sharing.js";
 import {
   checkLedger,
@@ -98,31 +98,6 @@ async function send(
 
 async function write(ledger: Ledger, dept: Dept, records: Records, nonce: string): Promise<Receipt> {
   return send(ledger, await signSubmit(ledger, dept, records, nonce));
-}
-
-/**
- * A POST /v1/match by Sanya, signed with its key and authenticated as the API does.
- * Re-sending it is a client retry (same nonce, same signature).
- */
-async function signMatch(ledger: Ledger, question: unknown, nonce: string): Promise<SignedSubmit> {
-  const signer = ledger.members.depts.get("hf-sanya");
-  if (!signer) throw new Error("no key for hf-sanya");
-  const body = utf8(JSON.stringify(question));
-  const now = ledger.clock.now();
-  const headers = await signRequest({
-    method: "POST",
-    path: "/v1/match",
-    body,
-    signer,
-    department: "hf-sanya",
-    nonce,
-    created: Math.floor(now.getTime() / 1000),
-  });
-  const caller = verifyRequest(
-    { method: "POST", path: "/v1/match", headers: { ...headers }, body },
-    { keys: ledger.members.keys, now, requireBatchRoot: false },
-  );
-  return { caller, body };
 }
 
 /** matchRecord; the access entry of an answer or of a recorded refusal is recorded as submitted. */

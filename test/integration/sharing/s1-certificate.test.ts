@@ -99,7 +99,9 @@ describe("S1: a Haikou deposit certificate checked by Sanya", () => {
     });
     expect(res.status, res.text).toBe(400);
     expect(res.body.error.code).toBe("SCHEMA_VIOLATION");
-    expect(res.body.error.details).toEqual([{ path: "where.0.value", message: "months is number, not string" }]);
+    expect(res.body.error.details).toEqual([
+      { path: "where.0.value", message: "months is number, not string" },
+    ]);
     expect(await t.snapshot()).toEqual(before);
   });
 
