@@ -483,7 +483,14 @@ describe("functions", () => {
     const read = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
     expect(dynamo(services.verify)).toEqual({ table: read });
     expect(dynamo(services.submit)).toEqual({
-      table: [...read, "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"].sort(),
+      // UpdateItem: a contract's rate counter (POST /v1/match).
+      table: [
+        ...read,
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+      ].sort(),
     });
     expect(dynamo(services.seal)).toEqual({
       table: [...read, "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"].sort(),
