@@ -13,6 +13,9 @@ export interface BenchModule {
   run(): void | Promise<void>;
 }
 
+/** `--quick` among the arguments, or BENCH_QUICK=1: benches that have smaller sizes run those. */
+export const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+
 export interface Timing {
   /** Wall-clock milliseconds of each measured repetition, in run order. */
   samples: number[];

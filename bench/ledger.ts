@@ -1,6 +1,4 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { generateKeyPairSync, sign, verify } from "node:crypto";
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -13,24 +11,28 @@ import { signRequest } from "../functions/shared/http-signature/index.js";
 import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
 import { type LedgerStore, type Signer, type StoredBlock, systemClock } from "../functions/shared/ports.js";
 import { DEFAULT_MAX_ENTRIES, sealBlock } from "../functions/shared/sealer.js";
-import { DynamoDbLedgerStore } from "../functions/shared/store/dynamodb-store.js";
 import { createLedgerTable, itemKeys } from "../functions/shared/store/table.js";
 import {
   type BlockEvidence,
   type BlocksReport,
   type ChainPosition,
-  contentDigest,
   GENESIS_POSITION,
-  type JsonValue,
-  MerkleTree,
-  recordHash,
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "../lib/chain/index.js";
-import { localDynamoClient } from "../local/dynalite.js";
 import { keyFile, localKeyId, trustFile } from "../local/keys.js";
-import type { BenchModule } from "./harness.js";
-import type { LedgerNodeReady } from "./support/ledger-node.js";
+import { type BenchModule, QUICK } from "./harness.js";
+import {
+  batchRootOf,
+  type ConsortiumProcess,
+  memberSigner,
+  type SubmitRecord,
+  startConsortiumProcess,
+  submitRecords,
+} from "./support/consortium-process.js";
+import { pool } from "./support/pool.js";
+import { fmt, median, out, percentile, rate, row } from "./support/report.js";
+import { aroundStoreCalls } from "./support/store-calls.js";
 
 /**
  * The ledger benchmark (issue #3): submit, seal, audit and submit-to-sealed latency on
@@ -46,8 +48,6 @@ import type { LedgerNodeReady } from "./support/ledger-node.js";
  * `npm start` does beside the CLI; clients, the direct sealer and the auditor run here.
  * Everything listens on 127.0.0.1 and every loop is bounded by a count or a deadline.
  */
-
-const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 
 const SIZES = QUICK
   ? {
@@ -88,11 +88,6 @@ const WRITERS = [
   { dept: "internet-court", type: "evidence.digest" },
 ] as const;
 
-interface SubmitRecord {
-  type: string;
-  data: Record<string, JsonValue>;
-}
-
 interface Writer {
   dept: string;
   type: string;
@@ -113,7 +108,6 @@ export const bench: BenchModule = {
 };
 
 async function run(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   out("The consortium (dynalite, handlers, seal timer) runs in a child process, as `npm start` does;");
   out("clients, the direct sealer and the auditor run in this one.");
   const targets: Target[] = [];
@@ -427,58 +421,16 @@ function sealedGap(a: StoredBlock, b: StoredBlock): number {
 
 // ---- the consortium process --------------------------------------------------------
 
-interface RunningNode {
-  ready: LedgerNodeReady;
-  client: DynamoDBClient;
-  store: DynamoDbLedgerStore;
+interface RunningNode extends ConsortiumProcess {
   writers: Writer[];
-  stop(): Promise<void>;
 }
 
 async function startNode(sealIntervalMs: number): Promise<RunningNode> {
-  const script = fileURLToPath(new URL("./support/ledger-node.ts", import.meta.url));
-  // stdout ignored: the seal handler logs a line per seal, as it would to CloudWatch.
-  const child: ChildProcess = fork(script, [String(sealIntervalMs)], {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const starting = new Promise<LedgerNodeReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the consortium process did not start in 60 s")), 60_000);
-    child.once("message", (m: { ready?: LedgerNodeReady }) => {
-      clearTimeout(timer);
-      if (m.ready) resolve(m.ready);
-      else reject(new Error("unexpected message from the consortium process"));
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the consortium process exited with ${code}`));
-    });
-  });
-  const ready = await starting.catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
-  });
-  const client = localDynamoClient(ready.dynamoEndpoint);
+  const node = await startConsortiumProcess(sealIntervalMs);
   const writers = await Promise.all(
-    WRITERS.map(async (w) => ({
-      ...w,
-      signer: await LocalSigner.fromFile(keyFile(ready.home, w.dept), localKeyId(w.dept)),
-    })),
+    WRITERS.map(async (w) => ({ ...w, signer: await memberSigner(node.ready, w.dept) })),
   );
-  return {
-    ready,
-    client,
-    store: new DynamoDbLedgerStore(client, ready.table),
-    writers,
-    async stop() {
-      client.destroy();
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.send({ stop: true });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { ...node, writers };
 }
 
 // ---- submit ------------------------------------------------------------------------
@@ -547,37 +499,12 @@ function makeRecord(type: string): SubmitRecord {
   }
 }
 
-/**
- * POST /v1/entries as cli/client.ts does it — body, batch root, a fresh nonce and a
- * fresh RFC 9421 signature per request — with the nonce kept, to name the batch.
- * Returns the batch key `${keyId}#${nonce}`.
- */
+/** Submits `size` records as one writer (by index); returns the batch key. */
 async function submitBatch(node: RunningNode, index: number, size: number): Promise<string> {
   const writer = node.writers[index % node.writers.length] as Writer;
   const records = Array.from({ length: size }, () => makeRecord(writer.type));
-  const body = new TextEncoder().encode(JSON.stringify({ records }));
-  const nonce = randomBytes(24).toString("base64url");
-  const headers = await signRequest({
-    method: "POST",
-    path: "/v1/entries",
-    body,
-    batchRoot: rootOf(records),
-    signer: writer.signer,
-    department: writer.dept,
-    nonce,
-  });
-  const res = await fetch(`${node.ready.url}/v1/entries`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(headers as unknown as Record<string, string>) },
-    body,
-  });
-  const text = await res.text();
-  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${text.slice(0, 300)}`);
-  return `${writer.signer.keyId}#${nonce}`;
-}
-
-function rootOf(records: readonly SubmitRecord[]): Uint8Array {
-  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data)))).root();
+  const { batchKey } = await submitRecords(node.ready.url, writer.signer, writer.dept, records);
+  return batchKey;
 }
 
 async function submitAll(
@@ -645,22 +572,15 @@ async function sealAll(node: RunningNode): Promise<Sealed> {
 function timeStore(inner: LedgerStore): { store: LedgerStore; busyMs: Map<string, number> } {
   const busyMs = new Map<string, number>();
   const active = new Map<string, { calls: number; since: number }>();
-  const store = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      const name = String(property);
-      return async (...args: unknown[]) => {
-        const a = active.get(name) ?? { calls: 0, since: 0 };
-        active.set(name, a);
-        if (a.calls++ === 0) a.since = performance.now();
-        try {
-          return await value.apply(target, args);
-        } finally {
-          if (--a.calls === 0) busyMs.set(name, (busyMs.get(name) ?? 0) + performance.now() - a.since);
-        }
-      };
-    },
+  const store = aroundStoreCalls(inner, async (name, call) => {
+    const a = active.get(name) ?? { calls: 0, since: 0 };
+    active.set(name, a);
+    if (a.calls++ === 0) a.since = performance.now();
+    try {
+      return await call();
+    } finally {
+      if (--a.calls === 0) busyMs.set(name, (busyMs.get(name) ?? 0) + performance.now() - a.since);
+    }
   });
   return { store, busyMs };
 }
@@ -747,7 +667,7 @@ async function capturedSignatureBase(writer: Writer): Promise<Uint8Array> {
     method: "POST",
     path: "/v1/entries",
     body: new TextEncoder().encode(JSON.stringify({ records })),
-    batchRoot: rootOf(records),
+    batchRoot: batchRootOf(records),
     signer: capture,
     department: writer.dept,
   });
@@ -792,48 +712,6 @@ function cpuTimed(fn: () => void): { wallMs: number; cpuMs: number } {
 
 // ---- helpers -----------------------------------------------------------------------
 
-/** Runs task(0..count-1) with at most `concurrency` in flight. */
-async function pool(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) await task(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: readonly number[]): number {
-  return percentile(values, 0.5);
-}
-
-/** Nearest-rank percentile; requires a non-empty list. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) throw new RangeError("percentile of nothing");
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-}
-
-function fmt(n: number): string {
-  if (n >= 100) return Math.round(n).toLocaleString("en-US");
-  if (n >= 10) return n.toFixed(1);
-  return n.toFixed(2);
-}
-
-function rate(n: number, unit: string): string {
-  return `${fmt(n)} ${unit}`;
-}
-
-function row(label: string, value: string, note = ""): void {
-  out(`  ${label.padEnd(40)} ${value.padStart(20)}   ${note}`);
-}
-
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
 }

@@ -1,23 +1,29 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Consortium, loadConsortium } from "../functions/shared/consortium.js";
 import { type ContractDocument, contractVersion } from "../functions/shared/contracts.js";
-import { LocalSigner } from "../functions/shared/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../functions/shared/http-signature/index.js";
 import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
 import { type MatchAnswer, type MatchDeps, matchRecord } from "../functions/shared/match.js";
 import { type LedgerStore, type Signer, systemClock } from "../functions/shared/ports.js";
 import { DynamoDbLedgerStore } from "../functions/shared/store/dynamodb-store.js";
 import { loadLocalSubjectKey } from "../functions/shared/subject-key.js";
-import { contentDigest, type JsonValue, MerkleTree, recordHash } from "../lib/chain/index.js";
+import type { JsonValue } from "../lib/chain/index.js";
 import { localDynamoClient } from "../local/dynalite.js";
-import { keyFile, localKeyId, trustFile } from "../local/keys.js";
-import type { BenchModule } from "./harness.js";
-import type { LedgerNodeReady } from "./support/ledger-node.js";
+import { trustFile } from "../local/keys.js";
+import { type BenchModule, QUICK } from "./harness.js";
+import {
+  type ConsortiumProcess,
+  memberSigner,
+  postSigned,
+  type SubmitRecord,
+  startConsortiumProcess,
+  submitRecords,
+} from "./support/consortium-process.js";
+import { pool } from "./support/pool.js";
+import { fmt, int, out, percentile, rate, row } from "./support/report.js";
+import { aroundStoreCalls } from "./support/store-calls.js";
 
 /**
  * The match benchmark: POST /v1/match (functions/shared/match.ts) on the local
@@ -46,8 +52,6 @@ import type { LedgerNodeReady } from "./support/ledger-node.js";
  * The consortium (dynalite + handlers) runs in a child process (bench/support/ledger-node.ts),
  * as `npm start` does; clients run here. Everything is on 127.0.0.1, every loop bounded.
  */
-
-const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 
 const SIZES = QUICK
   ? {
@@ -98,7 +102,6 @@ export const bench: BenchModule = {
 };
 
 async function run(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   out("The consortium (dynalite, handlers) runs in a child process, as `npm start` does;");
   out("clients and the instrumented in-process matchRecord (section 5) run in this one.");
   const node = await startNode();
@@ -517,113 +520,46 @@ async function probeMatches(
 
 /** The store with each method's calls counted and timed (calls here are never concurrent). */
 function timedStore(inner: LedgerStore, methods: Map<string, { calls: number; ms: number }>): LedgerStore {
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      const name = String(property);
-      return async (...args: unknown[]) => {
-        const start = performance.now();
-        try {
-          return await value.apply(target, args);
-        } finally {
-          const s = methods.get(name) ?? { calls: 0, ms: 0 };
-          s.calls++;
-          s.ms += performance.now() - start;
-          methods.set(name, s);
-        }
-      };
-    },
+  return aroundStoreCalls(inner, async (name, call) => {
+    const start = performance.now();
+    try {
+      return await call();
+    } finally {
+      const s = methods.get(name) ?? { calls: 0, ms: 0 };
+      s.calls++;
+      s.ms += performance.now() - start;
+      methods.set(name, s);
+    }
   });
 }
 
 // ---- the consortium process and its API --------------------------------------------------
 
-interface RunningNode {
-  ready: LedgerNodeReady;
-  /** The consortium process. */
-  pid: number | undefined;
-  client: DynamoDBClient;
-  store: DynamoDbLedgerStore;
+interface RunningNode extends ConsortiumProcess {
   consortium: Consortium;
   signers: Map<string, Signer>;
-  stop(): Promise<void>;
 }
 
-/** bench/support/ledger-node.ts in a child process, without a seal timer (as bench/ledger.ts starts it). */
+/** The consortium process without a seal timer (the bench seals through POST /local/seal). */
 async function startNode(): Promise<RunningNode> {
-  const script = fileURLToPath(new URL("./support/ledger-node.ts", import.meta.url));
-  const child: ChildProcess = fork(script, ["0"], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-  const starting = new Promise<LedgerNodeReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the consortium process did not start in 60 s")), 60_000);
-    child.once("message", (m: { ready?: LedgerNodeReady }) => {
-      clearTimeout(timer);
-      if (m.ready) resolve(m.ready);
-      else reject(new Error("unexpected message from the consortium process"));
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the consortium process exited with ${code}`));
-    });
-  });
-  const ready = await starting.catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
-  });
-  const client = localDynamoClient(ready.dynamoEndpoint);
+  const node = await startConsortiumProcess(0);
   const signers = new Map<string, Signer>();
-  for (const dept of [PROVIDER, CONSUMER]) {
-    signers.set(dept, await LocalSigner.fromFile(keyFile(ready.home, dept), localKeyId(dept)));
-  }
-  return {
-    ready,
-    pid: child.pid,
-    client,
-    store: new DynamoDbLedgerStore(client, ready.table),
-    consortium: loadConsortium(fileURLToPath(CONSORTIUM_FILE)),
-    signers,
-    async stop() {
-      client.destroy();
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.send({ stop: true });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  for (const dept of [PROVIDER, CONSUMER]) signers.set(dept, await memberSigner(node.ready, dept));
+  return { ...node, consortium: loadConsortium(fileURLToPath(CONSORTIUM_FILE)), signers };
 }
 
 type JsonData = Record<string, JsonValue>;
 
-/** POST /v1/entries as cli/client.ts does it: batch root, fresh nonce, fresh signature. */
+/** POST /v1/entries as `dept`; returns the new entries' ids and the batch key. */
 async function submit(
   node: RunningNode,
   dept: string,
-  records: Array<{ type: string; data: JsonData }>,
+  records: SubmitRecord[],
 ): Promise<{ entries: Array<{ id: string }>; batchKey: string }> {
   const signer = node.signers.get(dept) as Signer;
-  const nonce = randomBytes(24).toString("base64url");
-  const root = new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data)))).root();
-  const body = new TextEncoder().encode(JSON.stringify({ records }));
-  const headers = await signRequest({
-    method: "POST",
-    path: "/v1/entries",
-    body,
-    batchRoot: root,
-    signer,
-    department: dept,
-    nonce,
-  });
-  const res = await fetch(`${node.ready.url}/v1/entries`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(headers as unknown as Record<string, string>) },
-    body,
-  });
-  const text = await res.text();
-  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${text.slice(0, 300)}`);
+  const { text, batchKey } = await submitRecords(node.ready.url, signer, dept, records);
   const { entries } = JSON.parse(text) as { entries: Array<{ id: string }> };
-  return { entries, batchKey: `${signer.keyId}#${nonce}` };
+  return { entries, batchKey };
 }
 
 /** A signed POST (fresh nonce) by `dept`; throws unless it answers `status`. */
@@ -635,15 +571,7 @@ async function signedPost<T>(
   status: number,
 ): Promise<T> {
   const signer = node.signers.get(dept) as Signer;
-  const headers = await signRequest({ method: "POST", path, body, signer, department: dept });
-  const res = await fetch(`${node.ready.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(headers as unknown as Record<string, string>) },
-    body,
-  });
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
+  return JSON.parse(await postSigned(node.ready.url, { path, body, signer, department: dept }, status)) as T;
 }
 
 /** A local-only administration route of the consortium (POST /local/seal). */
@@ -652,48 +580,4 @@ async function post(node: RunningNode, path: string): Promise<unknown> {
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text);
-}
-
-// ---- helpers (as bench/ledger.ts prints) -----------------------------------------------
-
-/** Runs task(0..count-1) with at most `concurrency` in flight. */
-async function pool(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) await task(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-/** Nearest-rank percentile; requires a non-empty list. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) throw new RangeError("percentile of nothing");
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-}
-
-function fmt(n: number): string {
-  if (n >= 100) return Math.round(n).toLocaleString("en-US");
-  if (n >= 10) return n.toFixed(1);
-  return n.toFixed(2);
-}
-
-function int(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-function rate(n: number, unit: string): string {
-  return `${fmt(n)} ${unit}`;
-}
-
-function row(label: string, value: string, note = ""): void {
-  out(`  ${label.padEnd(40)} ${value.padStart(20)}   ${note}`);
-}
-
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
 }

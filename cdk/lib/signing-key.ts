@@ -1,16 +1,10 @@
 import { RemovalPolicy, Tags } from "aws-cdk-lib";
-import {
-  AccountRootPrincipal,
-  AnyPrincipal,
-  Effect,
-  type IRole,
-  PolicyDocument,
-  PolicyStatement,
-} from "aws-cdk-lib/aws-iam";
+import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Alias, Key, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
-import { KEY_ADMIN_ACTIONS, KEY_SPEC, PUBLIC_KEY_ACTIONS, TAGS } from "./defaults.js";
+import { KEY_SPEC, PUBLIC_KEY_ACTIONS, TAGS } from "./defaults.js";
+import { accountAdministersKey, allowKeyActionOnlyTo } from "./key-policy.js";
 
 /**
  * One asymmetric KMS signing key and its alias (the key id its owner puts in every
@@ -19,9 +13,8 @@ import { KEY_ADMIN_ACTIONS, KEY_SPEC, PUBLIC_KEY_ACTIONS, TAGS } from "./default
  *     reading the public key) but gets no cryptographic operation;
  *   - kms:Sign is allowed to the account only for the owner's role (aws:PrincipalArn),
  *     and denied to every other principal, so no IAM policy or grant adds a signer.
- * Roles are named by aws:PrincipalArn conditions rather than as principals: KMS
- * refuses a policy naming a role it cannot see yet, and these roles are created in the
- * same deployment. Each role gets the matching identity policy.
+ * The role also gets the matching identity policy. ./key-policy.ts builds all of it, and
+ * says why roles are named by aws:PrincipalArn conditions rather than as principals.
  */
 export interface SigningKeyProps {
   /** Who signs with it: a member id, or "sealer" (tagged zhixin:signer). */
@@ -46,16 +39,7 @@ export class SigningKey extends Construct {
       keyUsage: KeyUsage.SIGN_VERIFY,
       // A signing key's history is the ledger's: signatures must stay checkable against it.
       removalPolicy: RemovalPolicy.RETAIN,
-      policy: new PolicyDocument({
-        statements: [
-          new PolicyStatement({
-            sid: "AccountAdministersNotSigns",
-            principals: [new AccountRootPrincipal()],
-            actions: KEY_ADMIN_ACTIONS,
-            resources: ["*"],
-          }),
-        ],
-      }),
+      policy: accountAdministersKey("AccountAdministersNotSigns"),
     });
     Tags.of(this.key).add(TAGS.signer, props.owner);
     this.alias = new Alias(this, "Alias", { aliasName: props.aliasName, targetKey: this.key });
@@ -65,26 +49,7 @@ export class SigningKey extends Construct {
   grantSignOnlyTo(role: IRole): void {
     if (this.#signer !== undefined) throw new Error(`${this.aliasName} already has its signer`);
     this.#signer = role;
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "OnlyTheOwnerSigns",
-        principals: [new AccountRootPrincipal()],
-        actions: ["kms:Sign"],
-        resources: ["*"],
-        conditions: { ArnEquals: { "aws:PrincipalArn": role.roleArn } },
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "NobodyElseSigns",
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["kms:Sign"],
-        resources: ["*"],
-        conditions: { ArnNotEquals: { "aws:PrincipalArn": role.roleArn } },
-      }),
-    );
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ["kms:Sign"], resources: [this.key.keyArn] }));
+    allowKeyActionOnlyTo(this.key, "kms:Sign", role, { allow: "OnlyTheOwnerSigns", deny: "NobodyElseSigns" });
   }
 
   /** Roles that build the trust bundle from this key: kms:GetPublicKey and kms:DescribeKey, no more. */

@@ -1,21 +1,14 @@
 import { RemovalPolicy } from "aws-cdk-lib";
-import {
-  AccountRootPrincipal,
-  AnyPrincipal,
-  Effect,
-  type IRole,
-  PolicyDocument,
-  PolicyStatement,
-} from "aws-cdk-lib/aws-iam";
+import type { IRole } from "aws-cdk-lib/aws-iam";
 import { Alias, Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import { KEY_ADMIN_ACTIONS } from "./defaults.js";
+import { accountAdministersKey, allowKeyActionOnlyTo } from "./key-policy.js";
 
 /**
  * The deployment's subject key: an HMAC_256 KMS key whose one use is GenerateMac over
  * the fixed label of lib/chain subject.ts, giving the working key that every subject
- * index is keyed with (functions/shared/kms-subject-key.ts). The key policy follows
- * SigningKey's:
+ * index is keyed with (functions/shared/kms-subject-key.ts). The key policy is
+ * SigningKey's (./key-policy.ts):
  *   - the account administers the key but gets no cryptographic operation;
  *   - kms:GenerateMac is allowed to the account only for one role (aws:PrincipalArn)
  *     and denied to every other principal, so no IAM policy or grant adds a caller
@@ -44,16 +37,7 @@ export class SubjectKey extends Construct {
       keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
       // Without the master no subject can be looked up again: every index becomes unreadable.
       removalPolicy: RemovalPolicy.RETAIN,
-      policy: new PolicyDocument({
-        statements: [
-          new PolicyStatement({
-            sid: "AccountAdministersNotMacs",
-            principals: [new AccountRootPrincipal()],
-            actions: KEY_ADMIN_ACTIONS,
-            resources: ["*"],
-          }),
-        ],
-      }),
+      policy: accountAdministersKey("AccountAdministersNotMacs"),
     });
     this.alias = new Alias(this, "Alias", { aliasName: props.aliasName, targetKey: this.key });
   }
@@ -62,27 +46,9 @@ export class SubjectKey extends Construct {
   grantMacOnlyTo(role: IRole): void {
     if (this.#caller !== undefined) throw new Error(`${this.aliasName} already has its caller`);
     this.#caller = role;
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "OnlyTheCallerMacs",
-        principals: [new AccountRootPrincipal()],
-        actions: ["kms:GenerateMac"],
-        resources: ["*"],
-        conditions: { ArnEquals: { "aws:PrincipalArn": role.roleArn } },
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "NobodyElseMacs",
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["kms:GenerateMac"],
-        resources: ["*"],
-        conditions: { ArnNotEquals: { "aws:PrincipalArn": role.roleArn } },
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ["kms:GenerateMac"], resources: [this.key.keyArn] }),
-    );
+    allowKeyActionOnlyTo(this.key, "kms:GenerateMac", role, {
+      allow: "OnlyTheCallerMacs",
+      deny: "NobodyElseMacs",
+    });
   }
 }

@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   DeleteItemCommand,
   GetItemCommand,
@@ -12,57 +10,12 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { itemKeys } from "../../../functions/shared/store/table.js";
-import { type LocalConsortium, startLocalConsortium } from "../../../local/consortium-node.js";
+import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 
 // The `zhixin` CLI as a user runs it (node bin/zhixin.js, a child process) against a
 // whole local consortium started in this process: real HTTP, signatures, dynalite.
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIN = join(ROOT, "bin", "zhixin.js");
-const CONSORTIUM = join(ROOT, "consortium.example.json");
 const CERT_TYPE = "housing-fund.deposit-certificate";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let node: LocalConsortium;
-let home: string;
-let work: string;
-
-function zhixin(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          ZHIXIN_URL: node.url,
-          ZHIXIN_HOME: home,
-          ZHIXIN_CONSORTIUM: CONSORTIUM,
-          ...env,
-        },
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(stdin ?? "");
-  });
-}
-
-async function writeWork(name: string, text: string): Promise<string> {
-  const path = join(work, name);
-  await writeFile(path, text);
-  return path;
-}
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -76,22 +29,14 @@ async function closedPort(): Promise<number> {
 
 const ENTRY_ID = /^[0-9a-f]{32}$/;
 
+let cli: CliConsortium;
+
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), "zhixin-cli-home-"));
-  work = await mkdtemp(join(tmpdir(), "zhixin-cli-work-"));
-  node = await startLocalConsortium({
-    home,
-    consortiumFile: CONSORTIUM,
-    port: 0,
-    dynamoPort: 0,
-    sealIntervalMs: 0,
-  });
+  cli = await startCliConsortium("cli");
 });
 
 afterAll(async () => {
-  await node?.stop();
-  await rm(home, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
+  await cli?.stop();
 });
 
 describe("zhixin CLI against a local consortium", () => {
@@ -99,7 +44,7 @@ describe("zhixin CLI against a local consortium", () => {
   let entryId = "";
 
   it("--help names every command and the environment", async () => {
-    const [run, submitHelp] = await Promise.all([zhixin(["--help"]), zhixin(["submit", "--help"])]);
+    const [run, submitHelp] = await Promise.all([cli.zhixin(["--help"]), cli.zhixin(["submit", "--help"])]);
     expect(run.code).toBe(0);
     for (const command of ["submit", "get", "block", "checkpoint", "seal", "verify"]) {
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
@@ -111,8 +56,8 @@ describe("zhixin CLI against a local consortium", () => {
   });
 
   it("submits one JSON record and returns its receipt", async () => {
-    const file = await writeWork("cert.json", `${JSON.stringify(cert, null, 2)}\n`);
-    const run = await zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
+    const file = await cli.writeWork("cert.json", `${JSON.stringify(cert, null, 2)}\n`);
+    const run = await cli.zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const receipt = JSON.parse(run.stdout);
@@ -123,7 +68,7 @@ describe("zhixin CLI against a local consortium", () => {
   });
 
   it("shows the writer a pending entry with its payload", async () => {
-    const run = await zhixin(["get", entryId, "--as", "hf-haikou"]);
+    const run = await cli.zhixin(["get", entryId, "--as", "hf-haikou"]);
     expect(run.code).toBe(0);
     const entry = JSON.parse(run.stdout);
     expect(entry.status).toBe("pending");
@@ -132,13 +77,13 @@ describe("zhixin CLI against a local consortium", () => {
   });
 
   it("seals, then shows another department the proof but not the payload", async () => {
-    const seal = await zhixin(["seal"]);
+    const seal = await cli.zhixin(["seal"]);
     expect(seal.code).toBe(0);
     expect(JSON.parse(seal.stdout)).toMatchObject({ sealed: true, height: 1, entries: 1 });
 
     const [run, auditor] = await Promise.all([
-      zhixin(["get", entryId, "--as", "hf-sanya"]),
-      zhixin(["get", entryId]),
+      cli.zhixin(["get", entryId, "--as", "hf-sanya"]),
+      cli.zhixin(["get", entryId]),
     ]);
     expect(run.code).toBe(0);
     const entry = JSON.parse(run.stdout);
@@ -155,24 +100,24 @@ describe("zhixin CLI against a local consortium", () => {
 
   it("prints blocks and the checkpoint", async () => {
     const [latest, first, checkpoint, missing] = await Promise.all([
-      zhixin(["block"]),
-      zhixin(["block", "1"]),
-      zhixin(["checkpoint"]),
-      zhixin(["block", "99"]),
+      cli.zhixin(["block"]),
+      cli.zhixin(["block", "1"]),
+      cli.zhixin(["checkpoint"]),
+      cli.zhixin(["block", "99"]),
     ]);
     expect(latest.code).toBe(0);
     expect(JSON.parse(latest.stdout).header.height).toBe(1);
     expect(JSON.parse(first.stdout).hash).toBe(JSON.parse(latest.stdout).hash);
 
     expect(checkpoint.code).toBe(0);
-    expect(checkpoint.stdout.split("\n").slice(0, 2)).toEqual([node.consortium.log, "1"]);
+    expect(checkpoint.stdout.split("\n").slice(0, 2)).toEqual([cli.node.consortium.log, "1"]);
 
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("zhixin: NOT_FOUND:");
   });
 
   it("verifies the chain: exit 0 and ok", async () => {
-    const run = await zhixin(["verify"]);
+    const run = await cli.zhixin(["verify"]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       ok: true,
@@ -191,8 +136,8 @@ describe("zhixin CLI against a local consortium", () => {
         status: "active",
       }),
     );
-    const file = await writeWork("certs.ndjson", `${lines.join("\n")}\n`);
-    const run = await zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
+    const file = await cli.writeWork("certs.ndjson", `${lines.join("\n")}\n`);
+    const run = await cli.zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const receipt = JSON.parse(run.stdout);
@@ -202,29 +147,31 @@ describe("zhixin CLI against a local consortium", () => {
     expect(receipt.receivedAt).toHaveLength(2);
 
     // Input order: line 200's entry carries line 200's data.
-    const line200 = JSON.parse((await zhixin(["get", receipt.entries[199].id, "--as", "hf-haikou"])).stdout);
+    const line200 = JSON.parse(
+      (await cli.zhixin(["get", receipt.entries[199].id, "--as", "hf-haikou"])).stdout,
+    );
     expect(line200.payload).toEqual(JSON.parse(lines[199] as string));
 
-    expect(JSON.parse((await zhixin(["seal"])).stdout)).toMatchObject({
+    expect(JSON.parse((await cli.zhixin(["seal"])).stdout)).toMatchObject({
       sealed: true,
       height: 2,
       entries: 250,
     });
-    const check = await zhixin(["verify", "--entry", receipt.entries[123].id]);
+    const check = await cli.zhixin(["verify", "--entry", receipt.entries[123].id]);
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout)).toMatchObject({ ok: true, status: "sealed", height: 2 });
   });
 
   it("refuses a bad ndjson line by number and sends nothing", async () => {
-    const file = await writeWork(
+    const file = await cli.writeWork(
       "bad.ndjson",
       `${JSON.stringify(cert)}\n${JSON.stringify(cert)}\n{"months": 3,\n`,
     );
-    const run = await zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
+    const run = await cli.zhixin(["submit", "--as", "hf-haikou", "--type", CERT_TYPE, "--file", file]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("line 3");
     expect(run.stdout).toBe("");
-    expect(JSON.parse((await zhixin(["seal"])).stdout)).toMatchObject({
+    expect(JSON.parse((await cli.zhixin(["seal"])).stdout)).toMatchObject({
       sealed: false,
       reason: "nothing-pending",
     });
@@ -233,7 +180,7 @@ describe("zhixin CLI against a local consortium", () => {
   it("reports an API refusal with its code: exit 1", async () => {
     // Read from stdin ("-") this time.
     const licence = JSON.stringify({ company: "Haikou Example Ltd" });
-    const run = await zhixin(
+    const run = await cli.zhixin(
       ["submit", "--as", "hf-sanya", "--type", "licence.business", "--file", "-"],
       {},
       licence,
@@ -253,7 +200,7 @@ describe("zhixin CLI against a local consortium", () => {
       ["verify", "--entry", entryId, "--from", "1"],
       [],
     ];
-    const runs = await Promise.all(cases.map((args) => zhixin(args)));
+    const runs = await Promise.all(cases.map((args) => cli.zhixin(args)));
     for (const [i, run] of runs.entries()) {
       const args = cases[i] ?? [];
       expect(run.code, args.join(" ")).toBe(2);
@@ -265,7 +212,7 @@ describe("zhixin CLI against a local consortium", () => {
   it("names the missing key file when the identity has no key", async () => {
     const empty = await mkdtemp(join(tmpdir(), "zhixin-cli-nokeys-"));
     try {
-      const run = await zhixin(["get", entryId, "--as", "hf-haikou"], { ZHIXIN_HOME: empty });
+      const run = await cli.zhixin(["get", entryId, "--as", "hf-haikou"], { ZHIXIN_HOME: empty });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(join(empty, "keys", "hf-haikou.pem"));
       expect(run.stderr).toContain("npm start");
@@ -275,48 +222,53 @@ describe("zhixin CLI against a local consortium", () => {
   });
 
   it("verify keeps the last clean checkpoint and catches removal of the newest block", async () => {
-    await zhixin(["seal"]);
-    const clean = await zhixin(["verify"]);
+    await cli.zhixin(["seal"]);
+    const clean = await cli.zhixin(["verify"]);
     expect(clean.code).toBe(0);
-    const kept = await readFile(join(home, "audit", "trusted-checkpoint"), "utf8");
+    const kept = await readFile(join(cli.home, "audit", "trusted-checkpoint"), "utf8");
     expect(kept).toBe(JSON.parse(clean.stdout).checkpoint);
-    const latest = JSON.parse((await zhixin(["block", "latest"])).stdout).header.height as number;
+    const latest = JSON.parse((await cli.zhixin(["block", "latest"])).stdout).header.height as number;
 
     const key = itemKeys.block(latest);
-    const { Item } = await node.dynamo.client.send(new GetItemCommand({ TableName: node.table, Key: key }));
-    await node.dynamo.client.send(new DeleteItemCommand({ TableName: node.table, Key: key }));
+    const { Item } = await cli.node.dynamo.client.send(
+      new GetItemCommand({ TableName: cli.node.table, Key: key }),
+    );
+    await cli.node.dynamo.client.send(new DeleteItemCommand({ TableName: cli.node.table, Key: key }));
     try {
-      const truncated = await zhixin(["verify"]);
+      const truncated = await cli.zhixin(["verify"]);
       expect(truncated.code).toBe(1);
       expect(JSON.parse(truncated.stdout).findings).toEqual([
         expect.objectContaining({ code: "LOG_TRUNCATED" }),
       ]);
       // Without the kept checkpoint the chain alone looks fine — which is why it is kept.
-      expect((await zhixin(["verify", "--forget"])).code).toBe(0);
-      const given = await zhixin([
+      expect((await cli.zhixin(["verify", "--forget"])).code).toBe(0);
+      const given = await cli.zhixin([
         "verify",
         "--forget",
         "--trust",
-        join(home, "audit", "trusted-checkpoint"),
+        join(cli.home, "audit", "trusted-checkpoint"),
       ]);
       expect(given.code).toBe(1);
     } finally {
-      if (Item) await node.dynamo.client.send(new PutItemCommand({ TableName: node.table, Item }));
+      if (Item) await cli.node.dynamo.client.send(new PutItemCommand({ TableName: cli.node.table, Item }));
     }
-    expect((await zhixin(["verify"])).code).toBe(0);
+    expect((await cli.zhixin(["verify"])).code).toBe(0);
   });
 
   it("verify exits 1 with findings once a stored payload is altered", async () => {
-    await node.dynamo.client.send(
+    await cli.node.dynamo.client.send(
       new UpdateItemCommand({
-        TableName: node.table,
+        TableName: cli.node.table,
         Key: itemKeys.payload(entryId),
         UpdateExpression: "SET #data = :data",
         ExpressionAttributeNames: { "#data": "data" },
         ExpressionAttributeValues: { ":data": { S: JSON.stringify({ ...cert, months: 60 }) } },
       }),
     );
-    const [chain, entry] = await Promise.all([zhixin(["verify"]), zhixin(["verify", "--entry", entryId])]);
+    const [chain, entry] = await Promise.all([
+      cli.zhixin(["verify"]),
+      cli.zhixin(["verify", "--entry", entryId]),
+    ]);
     for (const run of [chain, entry]) {
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout);
@@ -329,7 +281,7 @@ describe("zhixin CLI against a local consortium", () => {
 
   it("an unreachable URL exits 2 and says so", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const run = await zhixin(["seal"], { ZHIXIN_URL: url });
+    const run = await cli.zhixin(["seal"], { ZHIXIN_URL: url });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`zhixin: cannot reach ${url} — is \`npm start\` running? (set ZHIXIN_URL)`);
   });

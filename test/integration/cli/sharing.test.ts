@@ -1,22 +1,15 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractVersion } from "../../../functions/shared/contracts.js";
-import { type LocalConsortium, startLocalConsortium } from "../../../local/consortium-node.js";
+import { type CliConsortium, type CliRun, ROOT, startCliConsortium } from "../../support/cli.js";
 
 // S1 through the `zhixin` CLI (node bin/zhixin.js, a child process) against a whole local
 // consortium started in this process: Haikou proposes the contract, Sanya approves it,
 // asks match questions with and without the citizen's authorisation, both read the
 // citizen's access trail, and a revoke stops the answers.
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIN = join(ROOT, "bin", "zhixin.js");
-const CONSORTIUM = join(ROOT, "consortium.example.json");
 const CONTRACT_FILE = join(ROOT, "examples", "contracts", "s1-housing-fund-certificate.json");
 const DOCUMENT = JSON.parse(readFileSync(CONTRACT_FILE, "utf8"));
 const CONTRACT_ID = "s1-hf-deposit-certificate";
@@ -24,49 +17,8 @@ const CITIZEN = "460100199001011234";
 const DIGEST = "ab".repeat(32);
 const ENTRY_ID = /^[0-9a-f]{32}$/;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let node: LocalConsortium;
-let home: string;
-let work: string;
-
-function zhixin(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          ZHIXIN_URL: node.url,
-          ZHIXIN_HOME: home,
-          ZHIXIN_CONSORTIUM: CONSORTIUM,
-        },
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end();
-  });
-}
-
-async function writeWork(name: string, text: string): Promise<string> {
-  const path = join(work, name);
-  await writeFile(path, text);
-  return path;
-}
-
 /** A refused match: `zhixin: CODE: message`, then the API's error body as JSON. */
-function refusal(run: Run): { code: string; message: string; details: { accessEntryId: string } } {
+function refusal(run: CliRun): { code: string; message: string; details: { accessEntryId: string } } {
   const [line, ...rest] = run.stderr.split("\n");
   expect(line).toMatch(/^zhixin: [A-Z_]+: /);
   return JSON.parse(rest.join("\n")).error;
@@ -76,22 +28,14 @@ function refusal(run: Run): { code: string; message: string; details: { accessEn
 const ASK = ["match", "--as", "hf-sanya", "--contract", CONTRACT_ID, "--subject", CITIZEN];
 const matchS1 = [...ASK, "--where", "months>=12", "--where", "status=active"];
 
+let cli: CliConsortium;
+
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), "zhixin-sharing-home-"));
-  work = await mkdtemp(join(tmpdir(), "zhixin-sharing-work-"));
-  node = await startLocalConsortium({
-    home,
-    consortiumFile: CONSORTIUM,
-    port: 0,
-    dynamoPort: 0,
-    sealIntervalMs: 0,
-  });
+  cli = await startCliConsortium("sharing");
 });
 
 afterAll(async () => {
-  await node?.stop();
-  await rm(home, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
+  await cli?.stop();
 });
 
 describe("zhixin contract, match and access (S1)", () => {
@@ -101,7 +45,7 @@ describe("zhixin contract, match and access (S1)", () => {
   let fileEntry = "";
 
   it("help lists the new commands, the contract subcommands and every option", async () => {
-    const top = await zhixin(["--help"]);
+    const top = await cli.zhixin(["--help"]);
     expect(top.code).toBe(0);
     for (const command of ["contract propose", "contract approve", "contract revoke", "contract show"]) {
       expect(top.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
@@ -109,7 +53,7 @@ describe("zhixin contract, match and access (S1)", () => {
     expect(top.stdout).toMatch(/^ {2}match /m);
     expect(top.stdout).toMatch(/^ {2}access /m);
 
-    const group = await zhixin(["contract", "--help"]);
+    const group = await cli.zhixin(["contract", "--help"]);
     expect(group.code).toBe(0);
     for (const sub of ["propose", "approve", "revoke", "show"]) {
       expect(group.stdout).toMatch(new RegExp(`^  ${sub} `, "m"));
@@ -149,7 +93,7 @@ describe("zhixin contract, match and access (S1)", () => {
       ],
       [["access"], ["--as", "--subject", "--kms-key", "Example:"]],
     ];
-    const runs = await Promise.all(options.map(([command]) => zhixin([...command, "--help"])));
+    const runs = await Promise.all(options.map(([command]) => cli.zhixin([...command, "--help"])));
     for (const [i, run] of runs.entries()) {
       const [command, flags] = options[i] as [string[], string[]];
       expect(run.code, command.join(" ")).toBe(0);
@@ -157,18 +101,18 @@ describe("zhixin contract, match and access (S1)", () => {
       for (const flag of flags) expect(run.stdout, `${command.join(" ")} ${flag}`).toContain(flag);
     }
     // `zhixin help contract approve` is the same text as `zhixin contract approve --help`.
-    expect((await zhixin(["help", "contract", "approve"])).stdout).toBe(runs[1]?.stdout);
+    expect((await cli.zhixin(["help", "contract", "approve"])).stdout).toBe(runs[1]?.stdout);
   });
 
   it("refuses a bad contract file with every problem listed, exit 2, and sends nothing", async () => {
-    const bad = await writeWork(
+    const bad = await cli.writeWork(
       "bad-contract.json",
       JSON.stringify({ ...DOCUMENT, consumer: DOCUMENT.provider, purpose: undefined, colour: "red" }),
     );
-    const notJson = await writeWork("not-json.json", "{ id: s1");
+    const notJson = await cli.writeWork("not-json.json", "{ id: s1");
     const [run, garbled] = await Promise.all([
-      zhixin(["contract", "propose", "--as", "hf-haikou", "--file", bad]),
-      zhixin(["contract", "propose", "--as", "hf-haikou", "--file", notJson]),
+      cli.zhixin(["contract", "propose", "--as", "hf-haikou", "--file", bad]),
+      cli.zhixin(["contract", "propose", "--as", "hf-haikou", "--file", notJson]),
     ]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
@@ -178,10 +122,10 @@ describe("zhixin contract, match and access (S1)", () => {
     expect(garbled.code).toBe(2);
     expect(garbled.stderr).toContain(`zhixin: ${notJson}: not JSON`);
 
-    const show = await zhixin(["contract", "show", CONTRACT_ID]);
+    const show = await cli.zhixin(["contract", "show", CONTRACT_ID]);
     expect(show.code).toBe(1);
     expect(show.stderr).toContain("zhixin: CONTRACT_NOT_FOUND:");
-    expect(JSON.parse((await zhixin(["seal"])).stdout)).toMatchObject({
+    expect(JSON.parse((await cli.zhixin(["seal"])).stdout)).toMatchObject({
       sealed: false,
       reason: "nothing-pending",
     });
@@ -211,7 +155,7 @@ describe("zhixin contract, match and access (S1)", () => {
       ],
       ["access", "--as", "hf-haikou"],
     ];
-    const runs = await Promise.all(cases.map((args) => zhixin(args)));
+    const runs = await Promise.all(cases.map((args) => cli.zhixin(args)));
     for (const [i, run] of runs.entries()) {
       const args = (cases[i] ?? []).join(" ");
       expect(run.code, args).toBe(2);
@@ -222,7 +166,7 @@ describe("zhixin contract, match and access (S1)", () => {
   });
 
   it("hf-haikou proposes the S1 contract: contractId, the version of its canonical JSON, the entry", async () => {
-    const run = await zhixin(["contract", "propose", "--as", "hf-haikou", "--file", CONTRACT_FILE]);
+    const run = await cli.zhixin(["contract", "propose", "--as", "hf-haikou", "--file", CONTRACT_FILE]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
@@ -233,7 +177,7 @@ describe("zhixin contract, match and access (S1)", () => {
     });
     version = out.version;
 
-    const show = await zhixin(["contract", "show", CONTRACT_ID, "--as", "hf-sanya"]);
+    const show = await cli.zhixin(["contract", "show", CONTRACT_ID, "--as", "hf-sanya"]);
     expect(show.code).toBe(0);
     const state = JSON.parse(show.stdout);
     expect(state.versions).toEqual([
@@ -248,13 +192,13 @@ describe("zhixin contract, match and access (S1)", () => {
   });
 
   it("hf-sanya approves the newest proposed version without --version; then nothing is left to approve", async () => {
-    const run = await zhixin(["contract", "approve", "--as", "hf-sanya", CONTRACT_ID]);
+    const run = await cli.zhixin(["contract", "approve", "--as", "hf-sanya", CONTRACT_ID]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out).toEqual({ contractId: CONTRACT_ID, version, entryId: expect.stringMatching(ENTRY_ID) });
 
-    const state = JSON.parse((await zhixin(["contract", "show", CONTRACT_ID])).stdout);
+    const state = JSON.parse((await cli.zhixin(["contract", "show", CONTRACT_ID])).stdout);
     expect(state.versions[0]).toMatchObject({
       status: "approved",
       proposedBy: "hf-haikou",
@@ -263,18 +207,18 @@ describe("zhixin contract, match and access (S1)", () => {
     });
     expect(state.effective).toEqual({ version });
 
-    const again = await zhixin(["contract", "approve", "--as", "hf-sanya", CONTRACT_ID]);
+    const again = await cli.zhixin(["contract", "approve", "--as", "hf-sanya", CONTRACT_ID]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("zhixin: CONTRACT_STATE_CONFLICT:");
     expect(again.stderr).toContain("approved");
   });
 
   it("hf-sanya asks with the citizen's authorisation: match true, recorded as an access entry", async () => {
-    const cert = await writeWork(
+    const cert = await cli.writeWork(
       "cert.json",
       JSON.stringify({ citizen: CITIZEN, months: 30, status: "active" }),
     );
-    const submit = await zhixin([
+    const submit = await cli.zhixin([
       "submit",
       "--as",
       "hf-haikou",
@@ -285,7 +229,13 @@ describe("zhixin contract, match and access (S1)", () => {
     ]);
     expect(submit.code, submit.stderr).toBe(0);
 
-    const run = await zhixin([...matchS1, "--authorisation-ref", "r-1", "--authorisation-digest", DIGEST]);
+    const run = await cli.zhixin([
+      ...matchS1,
+      "--authorisation-ref",
+      "r-1",
+      "--authorisation-digest",
+      DIGEST,
+    ]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const answer = JSON.parse(run.stdout);
@@ -298,7 +248,7 @@ describe("zhixin contract, match and access (S1)", () => {
   });
 
   it("without the authorisation: exit 1, AUTHORISATION_REQUIRED and the access entry that recorded it", async () => {
-    const run = await zhixin(matchS1);
+    const run = await cli.zhixin(matchS1);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain("zhixin: AUTHORISATION_REQUIRED:");
@@ -310,8 +260,8 @@ describe("zhixin contract, match and access (S1)", () => {
 
   it("--authorisation-file sends the SHA-256 of the file's bytes", async () => {
     const consent = "signed consent of citizen 460100199001011234\n";
-    const file = await writeWork("consent.txt", consent);
-    const run = await zhixin([
+    const file = await cli.writeWork("consent.txt", consent);
+    const run = await cli.zhixin([
       ...ASK,
       "--where",
       " months >= 36 ",
@@ -325,7 +275,7 @@ describe("zhixin contract, match and access (S1)", () => {
     expect(answer.match).toBe(false);
     fileEntry = answer.accessEntryId;
 
-    const trail = JSON.parse((await zhixin(["access", "--subject", CITIZEN])).stdout);
+    const trail = JSON.parse((await cli.zhixin(["access", "--subject", CITIZEN])).stdout);
     const recorded = trail.accesses.find((a: { entry: { id: string } }) => a.entry.id === fileEntry);
     expect(recorded.access).toMatchObject({
       authorisation: { ref: "r-2", digest: createHash("sha256").update(consent).digest("hex") },
@@ -335,7 +285,7 @@ describe("zhixin contract, match and access (S1)", () => {
   });
 
   it("a quoted number is text: months as a string is SCHEMA_VIOLATION, exit 1, and not recorded", async () => {
-    const run = await zhixin([
+    const run = await cli.zhixin([
       ...ASK,
       "--where",
       'months="12"',
@@ -353,7 +303,7 @@ describe("zhixin contract, match and access (S1)", () => {
   });
 
   it("the provider's trail of the citizen lists every question, in order, and never the citizen", async () => {
-    const run = await zhixin(["access", "--as", "hf-haikou", "--subject", CITIZEN]);
+    const run = await cli.zhixin(["access", "--as", "hf-haikou", "--subject", CITIZEN]);
     expect(run.code, run.stderr).toBe(0);
     const trail = JSON.parse(run.stdout);
     expect(trail.truncated).toBe(false);
@@ -383,27 +333,29 @@ describe("zhixin contract, match and access (S1)", () => {
 
     // Neither consumer nor provider: nothing to see.
     const other = JSON.parse(
-      (await zhixin(["access", "--as", "market-regulation", "--subject", CITIZEN])).stdout,
+      (await cli.zhixin(["access", "--as", "market-regulation", "--subject", CITIZEN])).stdout,
     );
     expect(other.accesses).toEqual([]);
   });
 
   it("hf-haikou revokes (default reason); match is then refused with CONTRACT_NOT_EFFECTIVE", async () => {
-    const run = await zhixin(["contract", "revoke", "--as", "hf-haikou", CONTRACT_ID]);
+    const run = await cli.zhixin(["contract", "revoke", "--as", "hf-haikou", CONTRACT_ID]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out).toEqual({ contractId: CONTRACT_ID, entryId: expect.stringMatching(ENTRY_ID) });
-    const entry = JSON.parse((await zhixin(["get", out.entryId, "--as", "hf-haikou"])).stdout);
+    const entry = JSON.parse((await cli.zhixin(["get", out.entryId, "--as", "hf-haikou"])).stdout);
     expect(entry.payload).toEqual({ contractId: CONTRACT_ID, reason: "revoked by hf-haikou" });
 
-    const state = JSON.parse((await zhixin(["contract", "show", CONTRACT_ID, "--as", "hf-sanya"])).stdout);
+    const state = JSON.parse(
+      (await cli.zhixin(["contract", "show", CONTRACT_ID, "--as", "hf-sanya"])).stdout,
+    );
     expect(state.versions[0].status).toBe("revoked");
     expect(state.revokeEntry).toBe(out.entryId);
     expect(state.revokedAt).toEqual(expect.any(String));
     expect(state.effective).toEqual({ version: null, reason: expect.stringContaining("revoked") });
 
-    const refused = await zhixin([
+    const refused = await cli.zhixin([
       ...matchS1,
       "--authorisation-ref",
       "r-1",
@@ -415,14 +367,22 @@ describe("zhixin contract, match and access (S1)", () => {
     expect(refusal(refused).details.accessEntryId).toMatch(ENTRY_ID);
 
     // Nothing is left to revoke.
-    const again = await zhixin(["contract", "revoke", "--as", "hf-sanya", CONTRACT_ID, "--reason", "twice"]);
+    const again = await cli.zhixin([
+      "contract",
+      "revoke",
+      "--as",
+      "hf-sanya",
+      CONTRACT_ID,
+      "--reason",
+      "twice",
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("zhixin: CONTRACT_STATE_CONFLICT:");
   });
 
   it("contract records and access entries seal and verify", async () => {
-    expect(JSON.parse((await zhixin(["seal"])).stdout)).toMatchObject({ sealed: true });
-    const run = await zhixin(["verify"]);
+    expect(JSON.parse((await cli.zhixin(["seal"])).stdout)).toMatchObject({ sealed: true });
+    const run = await cli.zhixin(["verify"]);
     expect(run.code, run.stdout).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, findings: [] });
   });

@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
+
+/**
+ * The `zhixin` CLI as a user runs it (node bin/zhixin.js, a child process) against a
+ * whole local consortium started in the test's process: real HTTP, signatures, dynalite.
+ */
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "bin", "zhixin.js");
+export const CONSORTIUM = join(ROOT, "consortium.example.json");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliConsortium {
+  node: LocalConsortium;
+  /** ZHIXIN_HOME of every run: the consortium's home, keys included. */
+  home: string;
+  /** A scratch folder for the files the CLI reads. */
+  work: string;
+  /**
+   * `zhixin <args>` from the repository root, aimed at the consortium by ZHIXIN_URL,
+   * ZHIXIN_HOME and ZHIXIN_CONSORTIUM (`env` adds or overrides); `stdin` is its input.
+   */
+  zhixin(args: string[], env?: Record<string, string>, stdin?: string): Promise<CliRun>;
+  /** Writes `text` to `name` in the scratch folder; returns its path. */
+  writeWork(name: string, text: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A local consortium (temp home, free ports, no seal timer: tests seal with `zhixin seal`)
+ * and a scratch folder, named zhixin-`name`-home-… and zhixin-`name`-work-….
+ */
+export async function startCliConsortium(name: string): Promise<CliConsortium> {
+  const home = await mkdtemp(join(tmpdir(), `zhixin-${name}-home-`));
+  const work = await mkdtemp(join(tmpdir(), `zhixin-${name}-work-`));
+  const removeDirs = async () => {
+    await rm(home, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  };
+  let node: LocalConsortium;
+  try {
+    node = await startLocalConsortium({
+      home,
+      consortiumFile: CONSORTIUM,
+      port: 0,
+      dynamoPort: 0,
+      sealIntervalMs: 0,
+    });
+  } catch (error) {
+    await removeDirs();
+    throw error;
+  }
+  return {
+    node,
+    home,
+    work,
+    zhixin: (args, env = {}, stdin = "") =>
+      new Promise((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [BIN, ...args],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+              ZHIXIN_URL: node.url,
+              ZHIXIN_HOME: home,
+              ZHIXIN_CONSORTIUM: CONSORTIUM,
+              ...env,
+            },
+            maxBuffer: 16 * 1024 * 1024,
+          },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+            resolve({ code, stdout, stderr });
+          },
+        );
+        child.stdin?.end(stdin);
+      }),
+    async writeWork(name, text) {
+      const path = join(work, name);
+      await writeFile(path, text);
+      return path;
+    },
+    async stop() {
+      await node.stop();
+      await removeDirs();
+    },
+  };
+}
