@@ -194,6 +194,15 @@ const tampers: Array<{
     resealed: ["PAYLOAD_DIGEST_MISMATCH", "SIGNATURE_BASE_INVALID"],
   },
   {
+    what: "signatureBase replaced by text that is no signature base",
+    change: (e) => {
+      e.envelope.signatureBase = "not a signature base";
+    },
+    // Unparseable, it names no request: nothing to compare with other access entries.
+    stored: ["ENTRY_SIGNATURE_INVALID", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
+    resealed: ["ENTRY_SIGNATURE_INVALID", "SIGNATURE_BASE_INVALID"],
+  },
+  {
     what: "payload changed (result match → no-match)",
     change: (e) => {
       e.payload = canonicalJson({ ...(e.details as Record<string, JsonValue>), result: "no-match" });
