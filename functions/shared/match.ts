@@ -40,6 +40,16 @@ import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "./ports.js";
 
 export const MAX_MATCH_BODY_BYTES = 16 * 1024;
 
+/**
+ * Refused match requests a department may have recorded per minute. Recording refusals
+ * is what makes misuse visible, but without a bound any department could lengthen any
+ * subject's trail at will (an unknown contract id is refused, and recorded, every time).
+ * Past the budget a refusal is still refused — 429 RATE_LIMITED, `recorded: false` —
+ * but writes nothing but its counter: it disclosed nothing, and the ones recorded
+ * before it already show the pattern.
+ */
+export const REFUSALS_PER_MINUTE = 120;
+
 export const OPERATORS = ["=", "!=", ">=", "<=", ">", "<"] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -111,7 +121,15 @@ export interface MatchDeps {
   consortium: Consortium;
   clock: Clock;
   subjectKey: Uint8Array;
+  /** REFUSALS_PER_MINUTE unless set (tests set it low). */
+  refusalsPerMinute?: number;
 }
+
+/** Counter names: a contract's window per consumer, and a department's recorded refusals. Contract ids hold no '#'. */
+const counterOf = {
+  contract: (contractId: string, dept: string) => `contract#${contractId}#${dept}`,
+  refusals: (dept: string) => `refused#${dept}`,
+};
 
 export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchDeps): Promise<MatchAnswer> {
   if (caller.role !== "department") {
@@ -153,21 +171,26 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     }
   }
   if (!refusal) {
-    const window = Math.floor(now.getTime() / 60_000);
-    const allowed = await deps.store.countRequest(
-      `${request.contract}#${caller.department}`,
-      String(window),
-      version.doc.rateLimit.perMinute,
-      (window + 2) * 60,
-    );
-    if (!allowed)
+    const perMinute = version.doc.rateLimit.perMinute;
+    if (!(await countInWindow(deps, counterOf.contract(request.contract, caller.department), perMinute, now)))
       refusal = new ApiError(
         "RATE_LIMITED",
-        `contract ${request.contract} allows ${version.doc.rateLimit.perMinute} requests a minute`,
-        { retryAfterSeconds: 60 - Math.floor((now.getTime() % 60_000) / 1000) },
+        `contract ${request.contract} allows ${perMinute} requests a minute`,
+        {
+          retryAfterSeconds: retryAfterSeconds(now),
+        },
       );
   }
   if (refusal) {
+    const budget = deps.refusalsPerMinute ?? REFUSALS_PER_MINUTE;
+    if (!(await countInWindow(deps, counterOf.refusals(caller.department), budget, now))) {
+      throw new ApiError(
+        "RATE_LIMITED",
+        `${caller.department} had ${budget} refused match requests recorded this minute; ` +
+          `this one (${refusal.code}) is refused and not recorded`,
+        { retryAfterSeconds: retryAfterSeconds(now), recorded: false, refusal: refusal.code },
+      );
+    }
     details.refusal = refusal.code;
     const id = await commitAccess(caller, details, deps, now, batchKey);
     throw new ApiError(refusal.code, refusal.message, {
@@ -194,6 +217,17 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     accessEntryId,
     ...(fields ? { fields } : {}),
   };
+}
+
+/** Counts one request in the current minute's window of `counter`; false once `limit` were counted. */
+function countInWindow(deps: MatchDeps, counter: string, limit: number, now: Date): Promise<boolean> {
+  const window = Math.floor(now.getTime() / 60_000);
+  // The item may expire once its window is over (TTL deletes lazily, so a minute's slack).
+  return deps.store.countRequest(counter, String(window), limit, (window + 2) * 60);
+}
+
+function retryAfterSeconds(now: Date): number {
+  return 60 - Math.floor((now.getTime() % 60_000) / 1000);
 }
 
 /** The policy decision, before the rate limit: the version that would answer, or why not. */

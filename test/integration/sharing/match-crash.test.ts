@@ -167,6 +167,7 @@ const REFUSAL_CALLS = [
   { method: "getBatchHeads", nth: 1 },
   { method: "listIndexEntries", nth: 1 },
   { method: "getBatchHeads", nth: 2 },
+  { method: "countRequest", nth: 1 }, // the department's refusal budget
   { method: "putPayloads", nth: 1 },
   { method: "putIndexEntries", nth: 1 },
   { method: "commitBatch", nth: 1 },

@@ -89,8 +89,9 @@ afterAll(async () => {
 /**
  * Sends a match as `as` that must be refused with `status`/`code` and recorded: the
  * error names the access entry; the table gained exactly that entry's batch item
- * (B#<keyId>#<nonce>), payload (E#<id>) and trail index item (A#<subjectHmac>) and
- * nothing else changed — no rate counter either, as a refused request is not counted;
+ * (B#<keyId>#<nonce>), payload (E#<id>) and trail index item (A#<subjectHmac>), and
+ * counted itself in the department's refusal budget (R#refused#<dept>, added or changed);
+ * nothing else changed — no contract's rate counter, as a refused request is no answer;
  * the consumer reads the entry as a refusal with that code, and finds it in its trail.
  */
 async function recordedRefusal(as: string, body: { subject: string }, status: number, code: string) {
@@ -124,15 +125,14 @@ async function recordedRefusal(as: string, body: { subject: string }, status: nu
 
   const { subjectHmac } = entry.body.payload as { subjectHmac: string };
   const receivedAt = entry.body.envelope.receivedAt as string;
-  expect(diffSnapshots(before, after)).toEqual({
-    added: [
-      `A#${subjectHmac} | ${receivedAt}#${id}`,
-      `B#${localKeyId(as)}#${nonce} | B`,
-      `E#${id} | P`,
-    ].sort(),
-    removed: [],
-    changed: [],
-  });
+  const diff = diffSnapshots(before, after);
+  const budget = new RegExp(`^R#refused#${as} \\| \\d+$`);
+  expect(diff.added.filter((k) => !budget.test(k))).toEqual(
+    [`A#${subjectHmac} | ${receivedAt}#${id}`, `B#${localKeyId(as)}#${nonce} | B`, `E#${id} | P`].sort(),
+  );
+  expect([...diff.added, ...diff.changed].filter((k) => budget.test(k))).toHaveLength(1);
+  expect(diff.changed.filter((k) => !budget.test(k))).toEqual([]);
+  expect(diff.removed).toEqual([]);
 
   const trail = await trailOf(t, as, body.subject);
   expect(trail.filter((a) => a.entry.id === id)).toEqual([
@@ -208,7 +208,7 @@ describe("recorded refusals of POST /v1/match: exactly one access entry each", (
     // The window is the wall-clock minute: start early in one, so all three share it.
     const intoMinute = Date.now() % 60_000;
     if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
-    const counter = "R#rf-rate#hf-sanya";
+    const counter = "R#contract#rf-rate#hf-sanya";
     let before = await t.snapshot();
     for (const n of [1, 2]) {
       const res = await matchAs(t, "hf-sanya", question(RATE.id));
