@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { deriveSubjectKey } from "#chain";
 import { generateKeyFile } from "../../../functions/shared/crypto/local-signer.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
@@ -71,6 +72,27 @@ describe("runtime", () => {
   it("seal-block without a sealer key says which variables to set", async () => {
     const { getSealerRuntime } = await freshRuntime();
     await expect(getSealerRuntime(base)).rejects.toThrow(/ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY/);
+  });
+
+  it("the API derives its subject key from ZHIXIN_SUBJECT_KEY_FILE, as lib/chain deriveSubjectKey", async () => {
+    const path = join(dir, "subject.key");
+    const master = new Uint8Array(32).map((_, i) => i);
+    await writeFile(path, master);
+    const { getApiRuntime } = await freshRuntime();
+    const rt = await getApiRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile, ZHIXIN_SUBJECT_KEY_FILE: path });
+    expect(rt.subjectKey).toEqual(deriveSubjectKey(master));
+  });
+
+  it("the API without a subject key says which variables to set, and builds again on the next call", async () => {
+    const { getApiRuntime } = await freshRuntime();
+    await expect(getApiRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile })).rejects.toThrow(
+      /ZHIXIN_SUBJECT_KEY_FILE or ZHIXIN_SUBJECT_KMS_KEY/,
+    );
+    const path = join(dir, "short.key");
+    await writeFile(path, new Uint8Array(16));
+    await expect(
+      getApiRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile, ZHIXIN_SUBJECT_KEY_FILE: path }),
+    ).rejects.toThrow(/must hold 32 bytes, holds 16/);
   });
 
   it.each(["-1", "51", "2.5", "ten"])("refuses ZHIXIN_SEAL_LOOP_SECONDS=%s", async (value) => {
