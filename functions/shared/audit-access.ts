@@ -51,6 +51,9 @@ export class AccessAudit {
   ): void {
     entries.forEach((entry, i) => {
       if (typeof entry?.payload !== "string") return;
+      // Most entries are neither: look before parsing, as this runs on every entry of a full audit.
+      const raw = entry.envelope as { kind?: unknown; type?: unknown } | null | undefined;
+      if (raw?.kind !== "access" && !(typeof raw?.type === "string" && isContractType(raw.type))) return;
       let envelope: LedgerEnvelope;
       let data: unknown;
       try {
