@@ -1,22 +1,11 @@
-import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, verify } from "node:crypto";
 import {
   type AccessEnvelope,
-  type BlockEvidence,
-  type BlockHeader,
-  blockHeaderBytes,
-  CompactRange,
   canonicalJson,
   contentDigest,
-  entryLeafHash,
-  GENESIS_PREV,
-  hashBlockHeader,
   type JsonValue,
-  type LedgerEnvelope,
-  rootFromLeafHashes,
   type SignatureCheck,
   subjectHmac,
-  toBase64,
-  toHex,
   utf8,
   type VerifyBlocksOptions,
 } from "#chain";
@@ -24,7 +13,9 @@ import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../../functions/shared/http-signature/index.js";
 import { accessEnvelopeFor } from "../../functions/shared/match.js";
 import type { KeyDirectory, PublicKeyRecord } from "../../functions/shared/ports.js";
-import { type FixtureKeys, LOG, makeBatch } from "./chain-fixture.js";
+import { type FixtureKeys, LOG, makeBatch, type StoredEntry, sealBlocks } from "./chain-fixture.js";
+
+export { type StoredEntry, sealBlocks };
 
 /**
  * Access entries for tests of the pure verifier, made the way the API makes them: a
@@ -52,12 +43,6 @@ export function makeConsumer(id = "tax-haikou", keyId = "tax-haikou-1"): Consume
     publicKey,
     spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })),
   };
-}
-
-/** A stored ledger entry of either kind: its envelope and its payload text. */
-export interface StoredEntry {
-  envelope: LedgerEnvelope;
-  payload: string;
 }
 
 export interface AccessEntry extends StoredEntry {
@@ -124,54 +109,6 @@ function directoryOf(consumer: ConsumerKey): KeyDirectory {
     validFrom: "2025-01-01T00:00:00.000Z",
   };
   return { getKey: (id) => (id === record.keyId ? record : undefined), listKeys: () => [record] };
-}
-
-/**
- * Seals `blocks` (each a list of stored entries, in log order) into a valid chain from
- * genesis, signed by the fixture's sealer; page entry ids are the envelopes' ids. Used
- * both to build fixtures and to play an operator who holds the sealer key and rewrites
- * history: every envelope-level check must still catch what it changed.
- */
-export function sealBlocks(
-  keys: FixtureKeys,
-  blocks: ReadonlyArray<readonly StoredEntry[]>,
-): BlockEvidence[] {
-  const out: BlockEvidence[] = [];
-  const range = CompactRange.empty();
-  let prev = GENESIS_PREV;
-  blocks.forEach((entries, b) => {
-    const leafHashes = entries.map((e) => entryLeafHash(e.envelope));
-    const first = range.size;
-    range.appendAll(leafHashes);
-    const header: BlockHeader = {
-      v: 1,
-      log: LOG,
-      height: b + 1,
-      prev,
-      root: toHex(rootFromLeafHashes(leafHashes)),
-      first,
-      count: entries.length,
-      logSize: range.size,
-      logRoot: toHex(range.root()),
-      sealedAt: new Date(T0 + (b + 1) * 60_000).toISOString(),
-      sealer: keys.sealer.keyId,
-    };
-    out.push({
-      header,
-      hash: toHex(hashBlockHeader(header)),
-      signature: {
-        keyId: keys.sealer.keyId,
-        alg: "ed25519",
-        value: toBase64(sign(null, blockHeaderBytes(header), keys.sealer.privateKey)),
-      },
-      leafHashes,
-      entryIds: entries.map((e) => e.envelope.id),
-      entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
-      logRange: range.state(),
-    });
-    prev = toHex(hashBlockHeader(header));
-  });
-  return out;
 }
 
 const T0 = Date.parse("2026-11-21T08:00:00.000Z");

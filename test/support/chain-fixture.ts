@@ -16,6 +16,7 @@ import {
   GENESIS_PREV,
   hashBlockHeader,
   type JsonValue,
+  type LedgerEnvelope,
   MerkleTree,
   recordHash,
   rootFromLeafHashes,
@@ -90,24 +91,47 @@ export function makeBatch(
 
 /** A valid chain: blockSizes[i] entries in block i + 1, in batches of up to 3 records. */
 export function makeChain(keys: FixtureKeys, blockSizes: number[]): BlockEvidence[] {
-  const blocks: BlockEvidence[] = [];
-  const range = CompactRange.empty();
-  let prev = GENESIS_PREV;
   let n = 0;
-  blockSizes.forEach((size, b) => {
-    const envelopes: EntryEnvelope[] = [];
-    const payloads: string[] = [];
-    while (envelopes.length < size) {
-      const k = Math.min(3, size - envelopes.length);
+  const blocks = blockSizes.map((size, b) => {
+    const entries: StoredEntry[] = [];
+    while (entries.length < size) {
+      const k = Math.min(3, size - entries.length);
       const records = Array.from({ length: k }, () => ({
         type: "housing-fund.deposit-certificate",
         data: { citizen: `4601${String(n).padStart(6, "0")}`, months: 12 + (n % 30), n: n++ },
       }));
-      const batch = makeBatch(keys, records, `nonce-${b}-${envelopes.length}-0123456789`, T0 + n * 1000);
-      envelopes.push(...batch.envelopes);
-      payloads.push(...batch.payloads);
+      const batch = makeBatch(keys, records, `nonce-${b}-${entries.length}-0123456789`, T0 + n * 1000);
+      batch.envelopes.forEach((envelope, i) => {
+        entries.push({ envelope, payload: batch.payloads[i] as string });
+      });
     }
-    const leafHashes = envelopes.map(entryLeafHash);
+    return entries;
+  });
+  return sealBlocks(keys, blocks, (b) => T0 + b * 2000);
+}
+
+/** A stored ledger entry of either kind: its envelope and its payload text. */
+export interface StoredEntry {
+  envelope: LedgerEnvelope;
+  payload: string;
+}
+
+/**
+ * Seals `blocks` (each a list of stored entries, in log order) into a valid chain from
+ * genesis, signed by the fixture's sealer; page entry ids are the envelopes' ids. Used
+ * both to build fixtures and to play an operator who holds the sealer key and rewrites
+ * history: every envelope-level check must still catch what it changed.
+ */
+export function sealBlocks(
+  keys: FixtureKeys,
+  blocks: ReadonlyArray<readonly StoredEntry[]>,
+  sealedAt: (block: number) => number = (b) => T0 + (b + 1) * 60_000,
+): BlockEvidence[] {
+  const out: BlockEvidence[] = [];
+  const range = CompactRange.empty();
+  let prev = GENESIS_PREV;
+  blocks.forEach((entries, b) => {
+    const leafHashes = entries.map((e) => entryLeafHash(e.envelope));
     const first = range.size;
     range.appendAll(leafHashes);
     const header: BlockHeader = {
@@ -117,25 +141,28 @@ export function makeChain(keys: FixtureKeys, blockSizes: number[]): BlockEvidenc
       prev,
       root: toHex(rootFromLeafHashes(leafHashes)),
       first,
-      count: size,
+      count: entries.length,
       logSize: range.size,
       logRoot: toHex(range.root()),
-      sealedAt: new Date(T0 + b * 2000).toISOString(),
+      sealedAt: new Date(sealedAt(b)).toISOString(),
       sealer: keys.sealer.keyId,
     };
-    const value = toBase64(sign(null, blockHeaderBytes(header), keys.sealer.privateKey));
-    blocks.push({
+    out.push({
       header,
       hash: toHex(hashBlockHeader(header)),
-      signature: { keyId: keys.sealer.keyId, alg: "ed25519", value },
+      signature: {
+        keyId: keys.sealer.keyId,
+        alg: "ed25519",
+        value: toBase64(sign(null, blockHeaderBytes(header), keys.sealer.privateKey)),
+      },
       leafHashes,
-      entryIds: envelopes.map((e) => e.id),
-      entries: envelopes.map((envelope, i) => ({ envelope, payload: payloads[i] })),
+      entryIds: entries.map((e) => e.envelope.id),
+      entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
       logRange: range.state(),
     });
     prev = toHex(hashBlockHeader(header));
   });
-  return blocks;
+  return out;
 }
 
 export function verifyOptions(keys: FixtureKeys): VerifyBlocksOptions {
