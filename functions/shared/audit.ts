@@ -42,6 +42,12 @@ export interface AuditReport {
   from: number;
   to: number;
   /**
+   * Checks this audit could not make, each with the reason: a partial audit (from > 1)
+   * does not see the contract records before its range, so it cannot tell whether an
+   * answer was allowed (ACCESS_CONTRACT_MISMATCH). Absent when every check was made.
+   */
+  skipped?: string[];
+  /**
    * The stored checkpoint of the last audited block. When `ok`, it has been verified
    * with everything before it: keep it, and pass it as `trusted` to the next audit.
    */
@@ -97,6 +103,12 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   const options_ = verifyOptions(deps);
   // Answers are checked against contract records only when every record is in view.
   const access = from === 1 ? new AccessAudit() : undefined;
+  if (!access && from <= to) {
+    report.skipped = [
+      "ACCESS_CONTRACT_MISMATCH: a partial audit does not see the contract records before height " +
+        `${from}, so answers are not checked against contracts; audit from height 1 for that`,
+    ];
+  }
   const ends = new Map<number, string>(); // logSize → logRoot of every audited block
   for (let h = from; h <= to; h += CHUNK) {
     const last = Math.min(h + CHUNK - 1, to);

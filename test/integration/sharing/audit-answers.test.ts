@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
+import { auditChain } from "../../../functions/shared/audit.js";
 import { type MatchAnswer, matchRecord } from "../../../functions/shared/match.js";
 import type { IndexEntry, LedgerStore } from "../../../functions/shared/ports.js";
 import { submitEntries } from "../../../functions/shared/submit.js";
@@ -12,6 +13,7 @@ import {
   audit,
   type Dept,
   type Ledger,
+  LOG,
   makeMembers,
   openLedger,
   type Records,
@@ -117,5 +119,16 @@ describe("the audit re-derives which contract version allowed each answer", () =
         found: expect.stringMatching(/^not in effect: revoked at /),
       }),
     ]);
+  });
+
+  it("a partial audit says it did not check answers against contracts, rather than pass them silently", async () => {
+    const full = await audit(ledger);
+    expect(full.skipped).toBeUndefined();
+    const partial = await auditChain(
+      { source: ledger.store, keys: ledger.members.keys, log: LOG },
+      { from: 2, to: full.to },
+    );
+    expect(partial.findings.map((f) => f.code)).not.toContain("ACCESS_CONTRACT_MISMATCH");
+    expect(partial.skipped).toEqual([expect.stringMatching(/^ACCESS_CONTRACT_MISMATCH: a partial audit/)]);
   });
 });
