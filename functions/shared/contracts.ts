@@ -4,7 +4,7 @@ import type { Caller } from "./caller.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 import { ApiError } from "./errors.js";
 import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
-import type { Clock, IndexEntry, LedgerStore } from "./ports.js";
+import { type Clock, type IndexEntry, type LedgerStore, StoreInvariantError } from "./ports.js";
 
 /**
  * Sharing contracts (docs/design/sharing.md §2). A contract is a ledger record, never a
@@ -309,19 +309,18 @@ export function contractIdOf(event: ContractEvent, data: unknown): string {
   return event.kind === "propose" ? event.doc.id : String((data as { contractId?: unknown }).contractId);
 }
 
+/** A `C#` index entry's event: the record it points at, read as the audit reads it (contractEventOf). */
 function eventFromIndexEntry(e: IndexEntry): ContractEvent {
-  const at = {
+  const event = contractEventOf(`zhixin.contract.${e.attrs.event}`, JSON.parse(e.attrs.data ?? "null"), {
     dept: e.attrs.dept ?? "",
     entryId: e.entryId,
     receivedAt: e.receivedAt,
     batchKey: e.batchKey,
     position: e.position,
-  };
-  const data: unknown = JSON.parse(e.attrs.data ?? "null");
-  if (e.attrs.event === "propose") return { kind: "propose", ...at, doc: ContractDocumentSchema.parse(data) };
-  if (e.attrs.event === "approve")
-    return { kind: "approve", ...at, version: ApproveSchema.parse(data).version };
-  return { kind: "revoke", ...at, reason: RevokeSchema.parse(data).reason };
+  });
+  // Submit validated the record before writing this entry: unreadable means corrupt.
+  if (!event) throw new StoreInvariantError(`contract index entry ${e.index} / ${e.entryId} is unreadable`);
+  return event;
 }
 
 /**
