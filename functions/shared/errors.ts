@@ -2,7 +2,7 @@
  * The API's closed set of error codes and their HTTP statuses — the one place errors
  * map to HTTP. Every refusal is an ApiError; handlers turn it into
  *   { "error": { "code": "NONCE_REPLAYED", "message": "...", "details": ... } }
- * Tests assert `code`, never `message`. README "Error codes" lists the same table.
+ * Tests assert `code`, never `message`. docs/ERRORS.md lists the same table.
  */
 export const ERROR_STATUS = {
   // 400: the request itself is malformed

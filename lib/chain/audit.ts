@@ -30,7 +30,7 @@ import { rootFromLeafHashes } from "./tree.js";
  * auditor sees everything that is wrong, and where.
  */
 
-/** The closed set of audit findings. README and docs/FORMATS.md §6 explain each. */
+/** The closed set of audit findings. docs/ERRORS.md and docs/FORMATS.md §6 explain each. */
 export type FindingCode =
   /** Header does not parse (fields missing, wrong form, logSize != first + count). */
   | "HEADER_INVALID"
