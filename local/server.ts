@@ -48,15 +48,15 @@ export async function serveHandler(options: {
       );
       return;
     }
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const target = requestTarget(req.url ?? "/");
     const method = (req.method ?? "GET").toUpperCase();
-    const local = await options.local?.({ method, path: url.pathname, body: body.toString("utf8") });
+    const local = await options.local?.({ method, path: target.path, body: body.toString("utf8") });
     if (local) {
       res.writeHead(local.statusCode, { "content-type": "application/json; charset=utf-8" });
       res.end(`${JSON.stringify(local.body, null, 2)}\n`);
       return;
     }
-    const result = await options.handler(toEvent(req, method, url, body));
+    const result = await options.handler(toEvent(req, method, target, body));
     res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
     res.end(result.body ?? "");
   }
@@ -92,7 +92,23 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
-function toEvent(req: IncomingMessage, method: string, url: URL, body: Buffer): APIGatewayProxyEventV2 {
+/**
+ * The request-target's path and query exactly as sent (RFC 9112 §3.2), as API Gateway's
+ * rawPath and rawQueryString are: no URL parser normalises, re-encodes or refuses them
+ * here, so the handler alone decides (http-parse.ts). A target other than origin-form
+ * ("*", "http://host/…") is passed on as a path no route has.
+ */
+function requestTarget(raw: string): { path: string; query: string } {
+  const q = raw.indexOf("?");
+  return q < 0 ? { path: raw, query: "" } : { path: raw.slice(0, q), query: raw.slice(q + 1) };
+}
+
+function toEvent(
+  req: IncomingMessage,
+  method: string,
+  target: { path: string; query: string },
+  body: Buffer,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
@@ -101,8 +117,8 @@ function toEvent(req: IncomingMessage, method: string, url: URL, body: Buffer): 
   return {
     version: "2.0",
     routeKey: "$default",
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ""),
+    rawPath: target.path,
+    rawQueryString: target.query,
     headers,
     requestContext: {
       accountId: "local",
@@ -111,7 +127,7 @@ function toEvent(req: IncomingMessage, method: string, url: URL, body: Buffer): 
       domainPrefix: "local",
       http: {
         method,
-        path: url.pathname,
+        path: target.path,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
         userAgent: headers["user-agent"] ?? "",

@@ -3,16 +3,17 @@ import type { Consortium } from "./consortium.js";
 import { readContract } from "./contract-view.js";
 import { ApiError } from "./errors.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
+import { parseTarget, type RouteParams } from "./http-parse.js";
 import { verifyRequest } from "./http-signature/index.js";
 import { MAX_MATCH_BODY_BYTES, matchRecord } from "./match.js";
 import type { Clock, KeyDirectory, LedgerStore } from "./ports.js";
 import { readBlock, readCheckpoint, readEntry } from "./reader.js";
-import { API_ROUTES, type RouteKey, routePattern } from "./routes.js";
+import type { RouteKey } from "./routes.js";
 import { MAX_BODY_BYTES, submitEntries } from "./submit.js";
 
 /**
- * The HTTP API (README "HTTP API"): routes → one service call each. Every route but
- * /v1/health needs an RFC 9421 signature by a consortium key.
+ * The HTTP API (docs/API.md): routes → one service call each, on parameters parsed by
+ * http-parse.ts. Every route but /v1/health needs an RFC 9421 signature by a consortium key.
  */
 export interface ApiDeps {
   store: LedgerStore;
@@ -23,9 +24,13 @@ export interface ApiDeps {
   subjectKey: Uint8Array;
 }
 
-type Run = (req: HttpRequest, params: string[], deps: ApiDeps) => Promise<HttpResponse>;
+type Run<K extends RouteKey> = (
+  req: HttpRequest,
+  params: RouteParams[K],
+  deps: ApiDeps,
+) => Promise<HttpResponse>;
 
-const HANDLERS: Record<RouteKey, Run> = {
+const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/health": async (_req, _p, deps) => {
     const latest = await deps.store.getLatestBlock();
     return json(200, {
@@ -46,11 +51,11 @@ const HANDLERS: Record<RouteKey, Run> = {
     const caller = authenticate(req, deps, true);
     return json(202, await submitEntries(caller, req.body, deps));
   },
-  "GET /v1/entries/{id}": async (req, [id], deps) =>
-    json(200, await readEntry(authenticate(req, deps, false), id as string, deps.store, deps.consortium)),
-  "GET /v1/blocks/{height}": async (req, [height], deps) => {
+  "GET /v1/entries/{id}": async (req, { id }, deps) =>
+    json(200, await readEntry(authenticate(req, deps, false), id, deps.store, deps.consortium)),
+  "GET /v1/blocks/{height}": async (req, { height }, deps) => {
     authenticate(req, deps, false);
-    return json(200, await readBlock(height as string, deps.store));
+    return json(200, await readBlock(height, deps.store));
   },
   "POST /v1/match": async (req, _p, deps) => {
     if (req.body.length > MAX_MATCH_BODY_BYTES) {
@@ -61,11 +66,11 @@ const HANDLERS: Record<RouteKey, Run> = {
     }
     return json(200, await matchRecord(authenticate(req, deps, false), req.body, deps));
   },
-  "GET /v1/access": async (req, _p, deps) =>
-    json(200, await readAccessTrail(authenticate(req, deps, false), req.query, deps)),
-  "GET /v1/contracts/{id}": async (req, [id], deps) => {
+  "GET /v1/access": async (req, { subject }, deps) =>
+    json(200, await readAccessTrail(authenticate(req, deps, false), subject, deps)),
+  "GET /v1/contracts/{id}": async (req, { id }, deps) => {
     authenticate(req, deps, false);
-    return json(200, await readContract(id as string, deps.store, deps.clock));
+    return json(200, await readContract(id, deps.store, deps.clock));
   },
   "GET /v1/checkpoint": async (req, _p, deps) => {
     authenticate(req, deps, false);
@@ -73,26 +78,23 @@ const HANDLERS: Record<RouteKey, Run> = {
   },
 };
 
-const ROUTES = API_ROUTES.map((r) => ({
-  method: r.method,
-  pattern: routePattern(r.path),
-  run: HANDLERS[`${r.method} ${r.path}` as RouteKey],
-}));
-
 export async function handleApiRequest(req: HttpRequest, deps: ApiDeps): Promise<HttpResponse> {
+  let response: HttpResponse;
   try {
-    const matching = ROUTES.map((r) => ({ r, m: r.pattern.exec(req.path) })).filter((x) => x.m);
-    if (matching.length === 0) throw new ApiError("ROUTE_NOT_FOUND", `no route ${req.path}`);
-    const hit = matching.find((x) => x.r.method === req.method);
-    if (!hit) {
-      throw new ApiError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${req.path}`, {
-        allowed: matching.map((x) => x.r.method),
-      });
-    }
-    return await hit.r.run(req, (hit.m as RegExpExecArray).slice(1).map(decodeURIComponent), deps);
+    response = await run(parseTarget(req.method, req.path, req.query), req, deps);
   } catch (e) {
-    return errorResponse(e);
+    response = errorResponse(e);
   }
+  // RFC 9110 §9.3.2: HEAD is answered as GET would be, without the content.
+  return req.method === "HEAD" ? { ...response, body: "" } : response;
+}
+
+function run<K extends RouteKey>(
+  target: { route: K; params: RouteParams[K] },
+  req: HttpRequest,
+  deps: ApiDeps,
+): Promise<HttpResponse> {
+  return HANDLERS[target.route](req, target.params, deps);
 }
 
 /** A verified signature by a department or auditor key; the sealer's key signs blocks, never requests. */

@@ -59,10 +59,16 @@ const THROTTLING = new Set([
 
 /**
  * The one place an error becomes an HTTP response. ApiErrors carry their own status
- * and code; anything else is a 500 whose details go to the log, not to the caller.
+ * and code (a 405 also the Allow header, RFC 9110 §15.5.6); anything else is a 500 whose
+ * details go to the log, not to the caller.
  */
 export function errorResponse(error: unknown): HttpResponse {
-  if (error instanceof ApiError) return json(error.statusCode, error.toJSON());
+  if (error instanceof ApiError) {
+    const response = json(error.statusCode, error.toJSON());
+    const allowed = error.code === "METHOD_NOT_ALLOWED" && (error.details as { allowed?: unknown })?.allowed;
+    if (Array.isArray(allowed)) response.headers.allow = allowed.join(", ");
+    return response;
+  }
   if (error instanceof Error && THROTTLING.has(error.name)) {
     // The SDK has already retried with backoff; tell the client to come back later.
     const response = json(

@@ -10,6 +10,7 @@ import type { Caller } from "./caller.js";
 import type { Consortium } from "./consortium.js";
 import { type Signatures, signaturesOf } from "./cosign.js";
 import { ApiError } from "./errors.js";
+import type { Height } from "./http-parse.js";
 import type { LedgerStore, StoredBlock } from "./ports.js";
 
 /**
@@ -40,14 +41,13 @@ export interface EntryView {
   signatures?: Signatures;
 }
 
+/** Requires `id` to be an entry id's form, 32 lowercase hex digits (http-parse.ts checks it). */
 export async function readEntry(
   caller: Caller,
   id: string,
   store: LedgerStore,
   consortium: Consortium,
 ): Promise<EntryView> {
-  if (!/^[0-9a-f]{32}$/.test(id))
-    throw new ApiError("INVALID_PARAMETER", "entry ids are 32 lowercase hex digits");
   const payload = await store.getPayload(id);
   // A payload whose batch never committed (a crashed or refused submit) is not an entry.
   const batch = payload && (await store.getBatch(payload.batchKey));
@@ -90,15 +90,8 @@ export async function readEntry(
   return view;
 }
 
-export async function readBlock(height: string, store: LedgerStore): Promise<BlockView> {
-  let block: StoredBlock | undefined;
-  if (height === "latest") {
-    block = await store.getLatestBlock();
-  } else {
-    if (!/^[1-9][0-9]{0,15}$/.test(height))
-      throw new ApiError("INVALID_PARAMETER", "height must be a positive integer or 'latest'");
-    block = await store.getBlock(Number(height));
-  }
+export async function readBlock(height: Height, store: LedgerStore): Promise<BlockView> {
+  const block = height === "latest" ? await store.getLatestBlock() : await store.getBlock(height);
   if (!block)
     throw new ApiError(
       "NOT_FOUND",

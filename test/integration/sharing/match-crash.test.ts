@@ -124,7 +124,7 @@ async function refusalOf(action: Promise<unknown>): Promise<ApiError> {
 
 /** Ids of the accesses to CITIZEN that Sanya's trail shows, oldest first. */
 async function trailIds(ledger: Ledger, request: SignedSubmit): Promise<string[]> {
-  const trail = await readAccessTrail(request.caller, `subject=${CITIZEN}`, deps(ledger));
+  const trail = await readAccessTrail(request.caller, CITIZEN, deps(ledger));
   return trail.accesses.map((a) => a.entry.id);
 }
 

@@ -65,7 +65,7 @@ describe("a department's budget of recorded refusals", () => {
     expect((await scanAll(dynamo.client, ledger.table)).length).toBe(items);
 
     const request = await signMatch(ledger, UNKNOWN, "budget-trail-reader1");
-    const trail = await readAccessTrail(request.caller, `subject=${CITIZEN}`, deps());
+    const trail = await readAccessTrail(request.caller, CITIZEN, deps());
     expect(trail.accesses.map((a) => a.entry.id)).toEqual(ledger.submitted);
   });
 
