@@ -57,10 +57,24 @@ const THROTTLING = new Set([
   "LimitExceededException",
 ]);
 
+/** Seconds a client should wait before retrying after a 503 (RFC 9110 §10.2.3). */
+export const RETRY_AFTER_SECONDS = 1;
+
+let unhandledErrors = 0;
+
+/**
+ * How many errors have become a 500 INTERNAL in this process: errors that are neither an
+ * ApiError nor a store outage, i.e. bugs. The fuzz tests assert it does not move.
+ */
+export function unhandledErrorCount(): number {
+  return unhandledErrors;
+}
+
 /**
  * The one place an error becomes an HTTP response. ApiErrors carry their own status
- * and code (a 405 also the Allow header, RFC 9110 §15.5.6); anything else is a 500 whose
- * details go to the log, not to the caller.
+ * and code (a 405 also the Allow header, RFC 9110 §15.5.6); a store outage is 503
+ * UNAVAILABLE with Retry-After; anything else is a 500 whose details go to the log, not
+ * to the caller.
  */
 export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof ApiError) {
@@ -69,15 +83,17 @@ export function errorResponse(error: unknown): HttpResponse {
     if (Array.isArray(allowed)) response.headers.allow = allowed.join(", ");
     return response;
   }
-  if (error instanceof Error && THROTTLING.has(error.name)) {
+  if (isStoreOutage(error)) {
     // The SDK has already retried with backoff; tell the client to come back later.
+    log("WARN", "store unavailable", { error: { name: error.name, message: error.message } });
     const response = json(
       503,
-      new ApiError("UNAVAILABLE", "the ledger store is throttling; retry shortly").toJSON(),
+      new ApiError("UNAVAILABLE", "the ledger store is unavailable or throttling; retry shortly").toJSON(),
     );
-    response.headers["retry-after"] = "1";
+    response.headers["retry-after"] = String(RETRY_AFTER_SECONDS);
     return response;
   }
+  unhandledErrors++;
   log("ERROR", "unhandled error", {
     error:
       error instanceof Error
@@ -85,4 +101,18 @@ export function errorResponse(error: unknown): HttpResponse {
         : String(error),
   });
   return json(500, new ApiError("INTERNAL", "internal error; the request may be retried").toJSON());
+}
+
+/**
+ * A failure of an AWS service (DynamoDB, KMS) rather than of our code, once the SDK's
+ * retries are spent: throttling, a service's 5xx (InternalServerError,
+ * ServiceUnavailable: `$fault` "server"), or no answer at all (refused connections,
+ * timeouts: `$metadata` and no `$fault`). A client fault (ValidationException,
+ * AccessDeniedException, a missing table) is our bug or our configuration: INTERNAL.
+ */
+function isStoreOutage(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  if (THROTTLING.has(error.name)) return true;
+  const sdk = error as { $metadata?: unknown; $fault?: unknown };
+  return typeof sdk.$metadata === "object" && sdk.$metadata !== null && sdk.$fault !== "client";
 }
