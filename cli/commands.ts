@@ -319,7 +319,10 @@ async function runVerify(ctx: Context, values: Values): Promise<number> {
     const from = values.from === undefined ? undefined : positiveInteger(values.from, "--from", "verify");
     const to = values.to === undefined ? undefined : positiveInteger(values.to, "--to", "verify");
     if (from !== undefined && to !== undefined && from > to) {
-      throw new UsageError(`--from ${from} is after --to ${to}`, "verify");
+      throw new UsageError(
+        `--from ${from} is after --to ${to}: a range runs up from --from (\`zhixin block\` shows the latest height)`,
+        "verify",
+      );
     }
     payload = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
   }
@@ -352,7 +355,9 @@ async function runVerify(ctx: Context, values: Values): Promise<number> {
   } else {
     report = await (await ctx.anonymousClient()).verify(payload);
   }
-  if ("error" in report) throw new ClientError(report.error.code, report.error.message);
+  // The function could not answer this request (a range past the latest block, an entry
+  // the ledger never had, a malformed payload): the caller's mistake, not a finding.
+  if ("error" in report) throw new UsageError(`${report.error.code}: ${report.error.message}`, "verify");
   printJson(report);
   if (process.stderr.isTTY) process.stderr.write(`${verifySummary(report)}\n`);
   const wholeChain = !("entry" in payload) && values.from === undefined && values.to === undefined;

@@ -38,7 +38,7 @@ export interface AuditReport {
   blocksChecked: number;
   entriesChecked: number;
   findings: Finding[];
-  /** Heights audited (inclusive); from > to when there is nothing to audit. */
+  /** Heights audited (inclusive); from 1 to 0 for a log with no blocks. */
   from: number;
   to: number;
   /**
@@ -75,16 +75,38 @@ export interface AuditOptions {
   onProgress?: (progress: { height: number; to: number; entriesChecked: number }) => void;
 }
 
+/**
+ * A range that names heights the log does not have: backwards, below 1, or past the
+ * latest block. Not a finding — the log is not at fault — but the caller's mistake,
+ * which the verify function answers as RANGE_INVALID (functions/verify/handler.ts).
+ */
+export class AuditRangeError extends Error {
+  override readonly name = "AuditRangeError";
+  readonly code = "RANGE_INVALID";
+  constructor(
+    message: string,
+    readonly details: { from: number; to: number; latestHeight: number },
+  ) {
+    super(message);
+  }
+}
+
 const CHUNK = 32;
 
+/**
+ * Audits heights `from` to `to` (default: 1 to the latest block). Throws AuditRangeError
+ * unless 1 <= from <= to <= the latest height; with neither given, a log with no blocks
+ * is audited as the empty range 1..0.
+ */
 export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): Promise<AuditReport> {
   const latest = await deps.source.latestHeight();
   const from = options.from ?? 1;
-  const to = Math.min(options.to ?? Number.MAX_SAFE_INTEGER, latest);
+  const to = options.to ?? latest;
+  if (options.from !== undefined || options.to !== undefined) checkRange(from, to, latest);
   const report: AuditReport = { ok: true, blocksChecked: 0, entriesChecked: 0, findings: [], from, to };
 
   let position: ChainPosition = GENESIS_POSITION;
-  if (from > 1 && from <= to) {
+  if (from > 1) {
     // A partial audit trusts the stored state of the block before it; auditing from
     // height 1 trusts nothing but the keys.
     const before = (await deps.source.listRawBlocks(from - 1, from - 1))[0];
@@ -100,6 +122,10 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     }
     position = start;
   }
+  // logSize → logRoot of every audited block, and of the block before a partial audit
+  // (its compact range is what the first audited block's logRoot is checked against).
+  const ends = new Map<number, string>();
+  if (from > 1) ends.set(position.logRange.size, rangeRoot(position.logRange));
   const options_ = verifyOptions(deps);
   // Answers are checked against contract records only when every record is in view.
   const access = from === 1 ? new AccessAudit() : undefined;
@@ -109,7 +135,6 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
         `${from}, so answers are not checked against contracts; audit from height 1 for that`,
     ];
   }
-  const ends = new Map<number, string>(); // logSize → logRoot of every audited block
   for (let h = from; h <= to; h += CHUNK) {
     const last = Math.min(h + CHUNK - 1, to);
     const blocks = await deps.source.listRawBlocks(h, last);
@@ -140,12 +165,44 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
   }
   if (access) report.findings.push(...access.finish());
+  // `position` is the whole log's state after block `to` (a partial audit starts from
+  // the stored state before it), so its size is comparable with a checkpoint's.
   if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
   report.findings.sort(
     (a, b) => (a.height ?? 0) - (b.height ?? 0) || (a.entryIndex ?? -1) - (b.entryIndex ?? -1),
   );
   report.ok = report.findings.length === 0;
   return report;
+}
+
+function checkRange(from: number, to: number, latest: number): void {
+  const details = { from, to, latestHeight: latest };
+  const whole = "or give no range to audit the whole chain";
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < 1) {
+    throw new AuditRangeError(`heights start at 1: from ${from} to ${to} is no range of the log`, details);
+  }
+  if (latest === 0) {
+    throw new AuditRangeError(`the log has no blocks yet, so no height ${from}–${to}; ${whole}`, details);
+  }
+  if (from > latest || to > latest) {
+    const past = from > latest ? `from ${from}` : `to ${to}`;
+    throw new AuditRangeError(
+      `${past} is past the latest block: the log's height is ${latest}. Audit heights 1 to ` +
+        `${latest}: give from and to at most ${latest}, no to to audit up to the latest block, ${whole}`,
+      details,
+    );
+  }
+  if (from > to) {
+    throw new AuditRangeError(
+      `from ${from} is after to ${to}: give from <= to (the log's height is ${latest})`,
+      details,
+    );
+  }
+}
+
+/** Hex root of a compact range known to be well formed (it came from CompactRange). */
+function rangeRoot(state: CompactRangeState): string {
+  return toHex(CompactRange.fromState(state).root());
 }
 
 /**

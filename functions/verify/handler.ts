@@ -1,6 +1,12 @@
 import type { Context } from "aws-lambda";
 import { z } from "zod";
-import { type AuditReport, auditChain, openSealerCheckpoint, type TrustedState } from "../shared/audit.js";
+import {
+  AuditRangeError,
+  type AuditReport,
+  auditChain,
+  openSealerCheckpoint,
+  type TrustedState,
+} from "../shared/audit.js";
 import { auditEntry, type EntryAuditReport } from "../shared/audit-entry.js";
 import { addLogContext, log } from "../shared/log.js";
 import { emitMetrics } from "../shared/metrics.js";
@@ -15,8 +21,11 @@ import { getRuntime } from "../shared/runtime.js";
  * and, with either of the first two, "trustedCheckpoint": a sealer-signed C2SP
  * checkpoint kept from an earlier audit — the log must still reach its size, with its
  * root there (this is what shows removal of the newest blocks).
- * Returns the report; ok is false when there are findings. A bad payload returns
- * { ok: false, error: { code: "INVALID_PARAMETER", ... } } rather than throwing.
+ * Returns the report; ok is false when there are findings. A request it cannot answer
+ * returns { ok: false, error: { code, message, details? } } rather than throwing:
+ *   INVALID_PARAMETER   the payload is not one of the above (from/to below 1, a bad id)
+ *   RANGE_INVALID       from/to name heights the log does not have: from > to, or past
+ *                       the latest block; details { from, to, latestHeight }
  * Each audit emits AuditsRun and AuditFindings (functions/shared/metrics.ts).
  */
 const Payload = z.union([
@@ -30,10 +39,11 @@ const Payload = z.union([
     .strict(),
 ]);
 
-type InvalidPayload = { ok: false; error: { code: "INVALID_PARAMETER"; message: string } };
-export type VerifyResult = AuditReport | EntryAuditReport | InvalidPayload;
+export type VerifyErrorCode = "INVALID_PARAMETER" | "RANGE_INVALID";
+type Refusal = { ok: false; error: { code: VerifyErrorCode; message: string; details?: unknown } };
+export type VerifyResult = AuditReport | EntryAuditReport | Refusal;
 
-const invalid = (message: string): InvalidPayload => ({
+const invalid = (message: string): Refusal => ({
   ok: false,
   error: { code: "INVALID_PARAMETER", message },
 });
@@ -61,7 +71,12 @@ export async function handler(event: unknown, context?: Context): Promise<Verify
         return invalid(`trustedCheckpoint: ${(e as Error).message}`);
       }
     }
-    report = await auditChain(deps, { ...range, ...(trusted ? { trusted } : {}) });
+    try {
+      report = await auditChain(deps, { ...range, ...(trusted ? { trusted } : {}) });
+    } catch (e) {
+      if (!(e instanceof AuditRangeError)) throw e;
+      return { ok: false, error: { code: e.code, message: e.message, details: e.details } };
+    }
   }
   if (!report.ok)
     log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
