@@ -21,6 +21,14 @@ export type ChainErrorCode =
   | "INVALID_COMPACT_RANGE"
   /** A value cannot be encoded as canonical JSON (RFC 8785), or bytes are not valid hex/base64. */
   | "INVALID_ENCODING"
+  /** Text is not JSON (RFC 8259). */
+  | "INVALID_JSON"
+  /** An object names a member twice (RFC 7493 §2.3). */
+  | "DUPLICATE_KEY"
+  /** A string or member name holds a lone UTF-16 surrogate (RFC 7493 §2.1). */
+  | "LONE_SURROGATE"
+  /** A number whose value its canonical form would change (RFC 7493 §2.2, RFC 8785 §3.2.2.3). */
+  | "NUMBER_NOT_EXACT"
   /** An entry envelope or block header is missing fields or has fields of the wrong form. */
   | "INVALID_FORMAT"
   /** A signed note or checkpoint does not follow C2SP signed-note / tlog-checkpoint. */
