@@ -264,10 +264,16 @@ function startPosition(block: RawBlock): ChainPosition | undefined {
 }
 
 /**
- * Everything the auditor needs for one block, from raw items. Leaves are cut from the
- * stored bytes as they are (a short tail stays short, so the count check names it);
- * an entry's envelope is found by its batch and position, so a batch whose envelopes
- * no longer parse yields ENVELOPE_INVALID for exactly its entries.
+ * Everything the auditor needs for one block, from raw items (docs/FORMATS.md §6 "How a
+ * leaf is found"). Leaves are cut from the stored bytes as they are (a short tail stays
+ * short, so the count check names it). A page's `ids` and `batches` name each leaf's
+ * entry id and batch key; a page whose arrays are not one string per leaf is
+ * PAGE_INVALID, and its leaves have no page id or batch key. A leaf's envelope is the one
+ * with the page's id among the envelopes of the block's batches, else the one at the
+ * leaf's position in the batch the page names, so a batch whose envelopes no longer
+ * parse yields ENVELOPE_INVALID for exactly its entries; a leaf whose batch is not
+ * stored (or not named) has none: ENTRY_MISSING. Its payload is the one stored under
+ * the page's id, or under the envelope's id where the page names none.
  */
 export async function loadEvidence(
   source: AuditSource,
@@ -277,30 +283,36 @@ export async function loadEvidence(
     typeof block.hash === "string" && block.pageCount
       ? await source.getRawPages(block.hash, block.pageCount)
       : [];
+  const findings: Finding[] = [];
   const leafHashes: Uint8Array[] = [];
-  const entryIds: string[] = [];
-  const batchKeys: string[] = [];
+  const entryIds: Array<string | undefined> = [];
+  const batchKeys: Array<string | undefined> = [];
   for (const page of pages) {
     const bytes = page.leaves ?? new Uint8Array(0);
     const start = leafHashes.length;
     for (let o = 0; o < bytes.length; o += 32) leafHashes.push(bytes.slice(o, o + 32));
-    const ids = Array.isArray(page.entryIds) ? page.entryIds : [];
-    const keys = Array.isArray(page.batchKeys) ? page.batchKeys : [];
-    for (let i = start; i < leafHashes.length; i++) {
-      entryIds.push(typeof ids[i - start] === "string" ? (ids[i - start] as string) : "");
-      batchKeys.push(typeof keys[i - start] === "string" ? (keys[i - start] as string) : "");
+    const count = leafHashes.length - start;
+    const ids = pageStrings(page.entryIds, count);
+    const keys = pageStrings(page.batchKeys, count);
+    if (!ids || !keys) {
+      findings.push({
+        code: "PAGE_INVALID",
+        height: block.height,
+        expected: `ids and batches: ${count} strings each`,
+        message: `page ${page.page} of block ${block.height} does not name one entry id and one batch key per leaf`,
+      });
+    }
+    for (let i = 0; i < count; i++) {
+      entryIds.push(ids?.[i]);
+      batchKeys.push(keys?.[i]);
     }
   }
   const firstPosition = new Map<string, number>();
   batchKeys.forEach((k, i) => {
-    if (k && !firstPosition.has(k)) firstPosition.set(k, i);
+    if (k !== undefined && !firstPosition.has(k)) firstPosition.set(k, i);
   });
-  const [batches, payloads] = await Promise.all([
-    source.getRawBatches([...firstPosition.keys()]),
-    source.getRawPayloads(entryIds.filter((id) => /^[0-9a-f]{32}$/.test(id))),
-  ]);
+  const batches = await source.getRawBatches([...firstPosition.keys()]);
   const batchByKey = new Map<string, RawBatch>(batches.map((b) => [b.key, b]));
-  const payloadById = new Map(payloads.map((p) => [p.entryId, p.data]));
 
   // Envelopes by id where ids are readable (precise blame when a page is reordered),
   // else by position in the batch; a batch whose envelopes text no longer parses gives
@@ -313,19 +325,26 @@ export async function loadEvidence(
       if (typeof id === "string") envelopeById.set(id, e);
     }
   }
-  const entries = leafHashes.map((_, i) => {
-    const key = batchKeys[i] as string;
-    const batch = batchByKey.get(key);
+  const found = leafHashes.map((_, i) => {
+    const key = batchKeys[i];
+    const batch = key === undefined ? undefined : batchByKey.get(key);
     if (!batch) return undefined;
-    const id = entryIds[i] as string;
-    const position = i - (firstPosition.get(key) as number);
+    const pageId = entryIds[i];
+    const position = i - (firstPosition.get(key as string) as number);
     const envelope =
-      envelopeById.get(id) ??
+      (pageId === undefined ? undefined : envelopeById.get(pageId)) ??
       (Array.isArray(batch.envelopes) ? batch.envelopes[position] : "unparseable batch item");
-    return { envelope, payload: payloadById.get(id) ?? null };
+    const envelopeId = (envelope as { id?: unknown } | null | undefined)?.id;
+    return { envelope, id: pageId ?? (typeof envelopeId === "string" ? envelopeId : undefined) };
   });
+  const payloads = await source.getRawPayloads(
+    found.flatMap((f) => (f?.id !== undefined && ENTRY_ID.test(f.id) ? [f.id] : [])),
+  );
+  const payloadById = new Map(payloads.map((p) => [p.entryId, p.data]));
+  const entries = found.map(
+    (f) => f && { envelope: f.envelope, payload: payloadById.get(f.id ?? "") ?? null },
+  );
 
-  const findings: Finding[] = [];
   for (const [key, offset] of firstPosition) {
     const batch = batchByKey.get(key);
     if (batch && (batch.sealedHeight !== block.height || batch.sealedOffset !== offset)) {
@@ -347,6 +366,7 @@ export async function loadEvidence(
     signature: asHeaderSignature(block.signature),
     leafHashes,
     entryIds,
+    batchKeys,
     entries,
     logRange: asRangeState(block.logRange),
     checkpoint: block.checkpoint ?? "",
@@ -361,7 +381,7 @@ export async function loadEvidence(
 async function checkCosignTargets(
   source: AuditSource,
   height: number,
-  entryIds: readonly string[],
+  entryIds: ReadonlyArray<string | undefined>,
   entries: ReadonlyArray<{ envelope: unknown; payload: string | null } | undefined>,
 ): Promise<Finding[]> {
   const cosigns: Array<{ id: string; target: string; digest: unknown }> = [];
@@ -376,7 +396,7 @@ async function checkCosignTargets(
   });
   if (cosigns.length === 0) return [];
   const targets = await source.getRawPayloads(
-    [...new Set(cosigns.map((c) => c.target))].filter((id) => /^[0-9a-f]{32}$/.test(id)),
+    [...new Set(cosigns.map((c) => c.target))].filter((id) => ENTRY_ID.test(id)),
   );
   const batches = await source.getRawBatches([
     ...new Set(targets.flatMap((t) => (t.batchKey ? [t.batchKey] : []))),
@@ -398,6 +418,15 @@ async function checkCosignTargets(
       found: String(digestById.get(c.target) ?? "no such entry"),
       message: `cosign ${c.id} names entry ${c.target || "(unreadable)"}, which is not stored with that contentDigest`,
     }));
+}
+
+const ENTRY_ID = /^[0-9a-f]{32}$/;
+
+/** A page's `ids` or `batches`: exactly `count` strings, else undefined (PAGE_INVALID). */
+function pageStrings(value: unknown, count: number): string[] | undefined {
+  return Array.isArray(value) && value.length === count && value.every((v) => typeof v === "string")
+    ? value
+    : undefined;
 }
 
 function asHeaderSignature(value: unknown): HeaderSignature {

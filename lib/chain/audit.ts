@@ -8,9 +8,10 @@ import {
 import { fromBase64, toHex, utf8 } from "./bytes.js";
 import { CompactRange, type CompactRangeState } from "./compact.js";
 import {
+  batchIndexOf,
+  batchKeyOf,
   checkEnvelopeBinding,
   entryLeafHash,
-  isAccessEnvelope,
   type LedgerEnvelope,
   parseEntryEnvelope,
   type SignatureAlgorithm,
@@ -56,7 +57,7 @@ export type FindingCode =
   | "LOG_RANGE_MISMATCH"
   /** A leaf has no stored envelope. */
   | "ENTRY_MISSING"
-  /** An entry id occurs twice in the audited range. */
+  /** An entry id occurs twice in the audited range, or two entries are the same signed request's (keyId, nonce, batch index). */
   | "ENTRY_DUPLICATE"
   /** A stored envelope does not parse. */
   | "ENVELOPE_INVALID"
@@ -64,6 +65,10 @@ export type FindingCode =
   | "LEAF_HASH_MISMATCH"
   /** The page's entry id for a leaf differs from the envelope's id. */
   | "ENTRY_ID_MISMATCH"
+  /** The page files a leaf under another batch key than its envelope's signed request, `<keyId>#<nonce>`. */
+  | "BATCH_KEY_MISMATCH"
+  /** A page's `ids` or `batches` is not an array with one string per leaf of the page. */
+  | "PAGE_INVALID"
   /** The record's path to the signed batch root does not verify. */
   | "BATCH_PROOF_INVALID"
   /** The stored signature base is not a submit request by this department, key and batch root. */
@@ -74,7 +79,7 @@ export type FindingCode =
   | "KEY_UNKNOWN"
   /** The department key was not valid at the entry's receive time. */
   | "KEY_NOT_VALID"
-  /** The entry's receivedAt is further from its signature's `created` than the API accepts (MAX_CLOCK_SKEW_SECONDS). */
+  /** The entry's receivedAt is outside [created − MAX_CLOCK_SKEW_SECONDS, created + MAX_CLOCK_SKEW_SECONDS + MAX_RECEIVE_DELAY_SECONDS]. */
   | "RECEIVED_AT_INVALID"
   /** The stored payload does not hash to the envelope's contentDigest. */
   | "PAYLOAD_DIGEST_MISMATCH"
@@ -99,6 +104,15 @@ export type FindingCode =
  * that is was moved in time after it was signed.
  */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * The API checks `created` against its clock first and reads `receivedAt` from the clock
+ * later, once the request's own reads are done (a match reads the contract first, so
+ * that every record its decision rests on was received before it). No request runs
+ * longer than the HTTP API's 30 s integration limit, so an honest receivedAt is at most
+ * this much later than the time `created` was checked against.
+ */
+export const MAX_RECEIVE_DELAY_SECONDS = 30;
 
 export interface Finding {
   code: FindingCode;
@@ -126,8 +140,10 @@ export interface BlockEvidence {
   signature: HeaderSignature;
   /** The block's leaf hashes in order, as stored in its pages. */
   leafHashes: readonly Uint8Array[];
-  /** Entry id of each leaf, as stored in its pages (optional). */
-  entryIds?: readonly string[];
+  /** Entry id of each leaf, as stored in its pages (optional; undefined where a page does not say). */
+  entryIds?: ReadonlyArray<string | undefined>;
+  /** Batch key of each leaf, as stored in its pages (optional; undefined where a page does not say). */
+  batchKeys?: ReadonlyArray<string | undefined>;
   /** Per leaf: the stored envelope (undefined if missing) and payload text (undefined if not checked, null if missing). */
   entries: ReadonlyArray<{ envelope?: unknown; payload?: string | null } | undefined>;
   /** Compact range stored with the block (optional). */
@@ -182,7 +198,7 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
   let log = options.log;
   let entriesChecked = 0;
   const seen = new Map<string, number>();
-  // Access entries by the signed request they cite: "<keyId>\n<nonce>" → log index.
+  // Entries by the signed request and place in it they cite: "<keyId>#<nonce>\n<batch index>" → log index.
   const requests = new Map<string, number>();
 
   for (const block of blocks) {
@@ -396,6 +412,7 @@ function checkEntry(
       message: "page lists another entry id for this leaf",
     });
   }
+  checkBatchKey(envelope, block.batchKeys?.[i], here, findings);
   const firstSeen = seen.ids.get(envelope.id);
   if (firstSeen !== undefined) {
     findings.push({
@@ -413,10 +430,40 @@ function checkEntry(
 }
 
 /**
- * One signed match request makes one access entry. The consumer's signature does not
- * cover what the ledger recorded (the id hashes that too), so only this check stops an
- * operator from citing one real request for several fabricated accesses. (A record's
- * id is fixed by the signed batch root, so its copies are caught by id.)
+ * The store keeps a request's entries in one batch item, keyed `<keyId>#<nonce>`, and
+ * lets only one request have that key (docs/STORAGE.md): a page that files a leaf under
+ * another key has it in a batch no replay guard ever saw.
+ */
+function checkBatchKey(
+  envelope: LedgerEnvelope,
+  pageKey: string | undefined,
+  at: { height: number; entryIndex: number; entryId: string },
+  findings: Finding[],
+): void {
+  if (pageKey === undefined) return;
+  let key: string;
+  try {
+    key = batchKeyOf(envelope);
+  } catch {
+    return; // SIGNATURE_BASE_INVALID, reported by verifyEnvelope
+  }
+  if (key !== pageKey) {
+    findings.push({
+      code: "BATCH_KEY_MISMATCH",
+      ...at,
+      expected: key,
+      found: pageKey,
+      message: "the page files this leaf under another batch key than its signed request's keyId#nonce",
+    });
+  }
+}
+
+/**
+ * One signed request makes one batch: each of its places (a record's batch index; 0 for
+ * an access entry, alone in its batch) is sealed once. A record's id is derived from its
+ * place (SIGNATURE_BASE_INVALID otherwise), but an access entry's id hashes what the
+ * ledger recorded, which the consumer's signature does not cover; so this is what stops
+ * one real request from backing several entries, under any ids.
  */
 function checkRequestOnce(
   envelope: LedgerEnvelope,
@@ -425,15 +472,12 @@ function checkRequestOnce(
   at: { height: number; entryIndex: number; entryId: string },
   findings: Finding[],
 ): void {
-  if (!isAccessEnvelope(envelope)) return;
-  let nonce: string | undefined;
+  let key: string;
   try {
-    nonce = parseSignatureBase(envelope.signatureBase).params.nonce;
+    key = `${batchKeyOf(envelope)}\n${batchIndexOf(envelope)}`;
   } catch {
     return; // SIGNATURE_BASE_INVALID, reported by verifyEnvelope
   }
-  if (nonce === undefined) return;
-  const key = `${envelope.keyId}\n${nonce}`;
   const first = requests.get(key);
   if (first === undefined) {
     requests.set(key, entryIndex);
@@ -444,7 +488,7 @@ function checkRequestOnce(
     ...at,
     expected: String(first),
     found: String(entryIndex),
-    message: "another access entry already cites this signed request (keyid and nonce)",
+    message: "another entry is already this signed request's (keyid, nonce) at this batch index",
   });
 }
 
@@ -528,12 +572,15 @@ function checkReceivedAt(
     return; // SIGNATURE_BASE_INVALID, reported above
   }
   if (created === undefined) return;
-  const skew = Math.abs(timestampSeconds(envelope.receivedAt) - created);
-  if (skew > MAX_CLOCK_SKEW_SECONDS) {
+  // Milliseconds count: receivedAt is compared as a fraction of a second, not truncated.
+  const late = timestampSeconds(envelope.receivedAt) - created;
+  if (late < -MAX_CLOCK_SKEW_SECONDS || late > MAX_CLOCK_SKEW_SECONDS + MAX_RECEIVE_DELAY_SECONDS) {
     findings.push({
       code: "RECEIVED_AT_INVALID",
       ...at,
-      expected: `within ${MAX_CLOCK_SKEW_SECONDS} s of created=${created} (Unix seconds)`,
+      expected:
+        `from ${MAX_CLOCK_SKEW_SECONDS} s before to ${MAX_CLOCK_SKEW_SECONDS + MAX_RECEIVE_DELAY_SECONDS} s after ` +
+        `created=${created} (Unix seconds)`,
       found: envelope.receivedAt,
       message: "receivedAt is further from the signature's created time than the API accepts",
     });

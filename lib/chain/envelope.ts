@@ -11,7 +11,7 @@ import {
   TIMESTAMP,
 } from "./fields.js";
 import { hashLeaf, sha256Bytes } from "./rfc6962.js";
-import { parseSignatureBase } from "./signature-base.js";
+import { NONCE, parseSignatureBase } from "./signature-base.js";
 import { verifyInclusion } from "./verify.js";
 
 /**
@@ -290,11 +290,7 @@ export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
       [DEPARTMENT_HEADER, envelope.dept],
     ]);
     // The id is derived from the signed request's (keyid, nonce): one access entry per request.
-    const nonce = parseSignatureBaseCached(envelope.signatureBase).params.nonce;
-    if (
-      nonce === undefined ||
-      accessEntryIdFor(envelope.keyId, nonce, envelope.contentDigest) !== envelope.id
-    ) {
+    if (accessEntryIdFor(envelope.keyId, signedNonce(envelope), envelope.contentDigest) !== envelope.id) {
       throw new ChainError(
         "INVALID_FORMAT",
         "access entry id is not derived from the signed request's keyid and nonce",
@@ -303,19 +299,44 @@ export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
     return;
   }
   const { batch } = envelope;
-  verifyInclusion(
-    recordHash(envelope.type, envelope.contentDigest),
-    batch.index,
-    batch.size,
-    batch.path.map(fromHex),
-    fromHex(batch.root),
-  );
+  const record = recordHash(envelope.type, envelope.contentDigest);
+  verifyInclusion(record, batch.index, batch.size, batch.path.map(fromHex), fromHex(batch.root));
   checkRequestBinding(envelope, [
     ["@method", "POST"],
     ["@path", "/v1/entries"],
     [DEPARTMENT_HEADER, envelope.dept],
     [BATCH_ROOT_HEADER, batchRootHeaderValue(fromHex(batch.root))],
   ]);
+  // The id is derived from the signed request and the record's place in it, so a copy of
+  // the record under another id is not bound to any request.
+  if (entryIdFor(envelope.keyId, signedNonce(envelope), batch.index, record) !== envelope.id) {
+    throw new ChainError(
+      "INVALID_FORMAT",
+      "record entry id is not derived from the signed request's keyid and nonce, its batch index and record hash",
+    );
+  }
+}
+
+/**
+ * The `nonce` of the envelope's signature base, which names the request: the store keeps
+ * the request's entries under the batch key `<keyId>#<nonce>` and refuses a second
+ * request with it (docs/STORAGE.md). Throws INVALID_FORMAT if it is missing or not of
+ * the form the API accepts (NONCE).
+ */
+export function signedNonce(envelope: LedgerEnvelope): string {
+  const nonce = parseSignatureBaseCached(envelope.signatureBase).params.nonce;
+  if (nonce === undefined || !NONCE.test(nonce)) {
+    throw new ChainError(
+      "INVALID_FORMAT",
+      "signature base has no nonce of 16..128 characters of [A-Za-z0-9_-]",
+    );
+  }
+  return nonce;
+}
+
+/** The key under which the store keeps an entry's request: `<keyId>#<nonce>` (docs/STORAGE.md). */
+export function batchKeyOf(envelope: LedgerEnvelope): string {
+  return `${envelope.keyId}#${signedNonce(envelope)}`;
 }
 
 /** The signature base names these component values, covers the body's digest, and this key and alg. */

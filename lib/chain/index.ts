@@ -13,6 +13,8 @@ export {
   type FindingCode,
   GENESIS_POSITION,
   type HeaderSignature,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_RECEIVE_DELAY_SECONDS,
   type SignatureCheck,
   type VerifyBlocksOptions,
   verifyBlocks,
@@ -45,6 +47,7 @@ export {
   BATCH_ROOT_HEADER,
   type BatchPosition,
   batchIndexOf,
+  batchKeyOf,
   batchRootHeaderValue,
   checkEnvelopeBinding,
   contentDigest,
@@ -64,6 +67,7 @@ export {
   recordHash,
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithm,
+  signedNonce,
 } from "./envelope.js";
 export { ChainError, type ChainErrorCode } from "./errors.js";
 export { JsonTextError, MAX_JSON_DEPTH, parseJson } from "./json.js";
@@ -101,6 +105,7 @@ export {
 } from "./rfc6962.js";
 export {
   buildSignatureBase,
+  NONCE,
   parseSignatureBase,
   parseSignatureParams,
   type SignatureBase,

@@ -33,6 +33,11 @@ export interface SignatureBase {
 }
 
 const COMPONENT_ID = /^@?[a-z0-9][a-z0-9_.-]*$/;
+/**
+ * The form of a Zhixin signature's `nonce`: 16..128 characters of the base64url alphabet
+ * (no padding). It never holds "#", so a batch key `<keyId>#<nonce>` reads back one way.
+ */
+export const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 const PARAM_ORDER = ["created", "expires", "keyid", "alg", "nonce", "tag"] as const;
 
 /** RFC 8941 sf-string: printable ASCII, with `"` and `\` escaped. */

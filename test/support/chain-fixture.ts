@@ -3,6 +3,7 @@ import {
   BATCH_ROOT_HEADER,
   type BlockEvidence,
   type BlockHeader,
+  batchKeyOf,
   batchRootHeaderValue,
   blockHeaderBytes,
   buildSignatureBase,
@@ -120,7 +121,8 @@ export interface StoredEntry {
  * Seals `blocks` (each a list of stored entries, in log order) into a valid chain from
  * genesis, signed by the fixture's sealer; page entry ids are the envelopes' ids. Used
  * both to build fixtures and to play an operator who holds the sealer key and rewrites
- * history: every envelope-level check must still catch what it changed.
+ * history: every envelope-level check must still catch what it changed. Page batch keys
+ * are the envelopes' own `<keyId>#<nonce>`, as the store files them.
  */
 export function sealBlocks(
   keys: FixtureKeys,
@@ -157,12 +159,22 @@ export function sealBlocks(
       },
       leafHashes,
       entryIds: entries.map((e) => e.envelope.id),
+      batchKeys: entries.map((e) => pageBatchKey(e.envelope)),
       entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
       logRange: range.state(),
     });
     prev = toHex(hashBlockHeader(header));
   });
   return out;
+}
+
+/** The batch key a sealer files an envelope under; none for a base with no readable nonce. */
+function pageBatchKey(envelope: LedgerEnvelope): string | undefined {
+  try {
+    return batchKeyOf(envelope);
+  } catch {
+    return undefined;
+  }
 }
 
 export function verifyOptions(keys: FixtureKeys): VerifyBlocksOptions {

@@ -172,7 +172,7 @@ describe("removing the newest block: shown against a checkpoint the auditor kept
 });
 
 describe("a deleted payload", () => {
-  it("the chain audit names PAYLOAD_MISSING; the entry check, which finds an entry by its payload, says so", async () => {
+  it("the chain audit names PAYLOAD_MISSING; so does the entry check, which finds the entry through its block", async () => {
     await withEdit(
       itemKeys.payload(b(1)),
       () => undefined,
@@ -182,8 +182,10 @@ describe("a deleted payload", () => {
           expect.objectContaining({ code: "PAYLOAD_MISSING", entryId: b(1), height: 2 }),
         ]);
         const entry = await verify({ entry: b(1) });
-        expect(entry.body).toMatchObject({ ok: false, status: "missing" });
-        expect(entry.body.findings[0].message).toContain("a chain audit tells which");
+        expect(entry.body).toMatchObject({ ok: false, status: "sealed", height: 2 });
+        expect(entry.body.findings).toEqual([
+          expect.objectContaining({ code: "PAYLOAD_MISSING", entryId: b(1), height: 2 }),
+        ]);
       },
     );
   });
@@ -204,4 +206,38 @@ describe("batch seal positions are checked", () => {
       },
     );
   });
+});
+
+describe("a page whose arrays do not match its leaves", () => {
+  // Block 2 holds b(0..2) and c(0): one page of 4 leaves.
+  it.each([
+    ["ids one short", "ids"],
+    ["batches one short", "batches"],
+  ] as const)(
+    "%s → PAGE_INVALID at 2, and each leaf is still found by its batch or envelope",
+    async (_, name) => {
+      const hash = (await get(itemKeys.block(2))).hash?.S as string;
+      await withEdit(
+        itemKeys.page(hash, 0),
+        (item) => ({
+          ...item,
+          [name]: { S: JSON.stringify(JSON.parse(item[name]?.S as string).slice(0, 3)) },
+        }),
+        async () => {
+          const chain = await verify({});
+          const expected =
+            name === "ids"
+              ? [expect.objectContaining({ code: "PAGE_INVALID", height: 2 })]
+              : // The page is the only index from a leaf to its batch: without a batch key, no envelope.
+                [
+                  expect.objectContaining({ code: "PAGE_INVALID", height: 2 }),
+                  ...[b(0), b(1), b(2), ids.c?.[0]].map((entryId) =>
+                    expect.objectContaining({ code: "ENTRY_MISSING", height: 2, entryId }),
+                  ),
+                ];
+          expect(chain.body.findings).toEqual(expected);
+        },
+      );
+    },
+  );
 });

@@ -223,11 +223,11 @@ describe("payload items", () => {
 
   it("payload deleted → PAYLOAD_MISSING naming the entry", async () => {
     const key = itemKeys.payload(id("b", 1));
-    // The entry check finds entries through their payload, so it reports the entry
-    // missing altogether — still ok: false, and naming it.
+    // Without the payload item (its index to the batch), the entry check finds the entry
+    // through the block page that lists it.
     await tampered([key], () => remove(key), {
       chain: [at("PAYLOAD_MISSING", 2, id("b", 1))],
-      entry: { id: id("b", 1), status: "missing", findings: [at("ENTRY_MISSING", undefined, id("b", 1))] },
+      entry: { id: id("b", 1), status: "sealed", findings: [at("PAYLOAD_MISSING", 2, id("b", 1))] },
     });
   });
 });
@@ -274,7 +274,13 @@ describe("envelopes inside a batch item", () => {
       field: "keyId",
       batch: "b",
       edit: () => "hf-haikou/key-1",
-      codes: ["LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID", "ENTRY_SIGNATURE_INVALID"],
+      // The page still files the entry under its request's key, hf-sanya/key-1#<nonce>.
+      codes: [
+        "LEAF_HASH_MISMATCH",
+        "SIGNATURE_BASE_INVALID",
+        "ENTRY_SIGNATURE_INVALID",
+        "BATCH_KEY_MISMATCH",
+      ],
     },
     {
       field: "signatureBase",

@@ -101,7 +101,9 @@ describe("a clean chain with record and access entries", () => {
 });
 
 // Each tamper changes one thing about the first access entry (block 1, position 2).
-// `stored`: findings when only the stored envelope (or payload) is changed.
+// `stored`: findings when only the stored envelope (or payload) is changed (the page
+// still files it under its request's original keyId#nonce: BATCH_KEY_MISMATCH if the
+// edit names another key id or nonce).
 // `resealed`: findings when the operator also re-seals the chain over the change.
 const tampers: Array<{
   what: string;
@@ -135,7 +137,7 @@ const tampers: Array<{
     change: (e) => {
       e.envelope.keyId = keys.dept.keyId;
     },
-    stored: ["ENTRY_SIGNATURE_INVALID", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
+    stored: ["BATCH_KEY_MISMATCH", "ENTRY_SIGNATURE_INVALID", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
     resealed: ["ENTRY_SIGNATURE_INVALID", "SIGNATURE_BASE_INVALID"],
   },
   {
@@ -143,7 +145,7 @@ const tampers: Array<{
     change: (e) => {
       e.envelope.keyId = "nobody-1";
     },
-    stored: ["KEY_UNKNOWN", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
+    stored: ["BATCH_KEY_MISMATCH", "KEY_UNKNOWN", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
     resealed: ["KEY_UNKNOWN", "SIGNATURE_BASE_INVALID"],
   },
   {
@@ -173,7 +175,7 @@ const tampers: Array<{
         'nonce="access-nonce-9-0123456789"',
       );
     },
-    stored: ["ENTRY_SIGNATURE_INVALID", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
+    stored: ["BATCH_KEY_MISMATCH", "ENTRY_SIGNATURE_INVALID", "LEAF_HASH_MISMATCH", "SIGNATURE_BASE_INVALID"],
     resealed: ["ENTRY_SIGNATURE_INVALID", "SIGNATURE_BASE_INVALID"],
   },
   {

@@ -5,13 +5,24 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   type EntryEnvelope,
+  entryIdFor,
   type FindingCode,
   hashBlockHeader,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_RECEIVE_DELAY_SECONDS,
+  recordHash,
   toBase64,
   toHex,
   verifyBlocks,
 } from "#chain";
-import { type FixtureKeys, makeChain, makeKeys, verifyOptions } from "../../support/chain-fixture.js";
+import {
+  type StoredEntry as Entry,
+  type FixtureKeys,
+  makeChain,
+  makeKeys,
+  sealBlocks,
+  verifyOptions,
+} from "../../support/chain-fixture.js";
 
 const keys = makeKeys();
 const SIZES = [3, 5, 1, 4];
@@ -410,5 +421,119 @@ describe("leaf and entry tampering", () => {
       e.signatureBase = edit(e.signatureBase);
       expect(codes(blocks)).toContain("SIGNATURE_BASE_INVALID");
     }
+  });
+});
+
+function entryAt(all: Entry[][], b: number, i: number): Entry {
+  const e = all[b]?.[i];
+  if (!e) throw new Error(`no entry ${i} in block ${b + 1}`);
+  return e;
+}
+/** The chain's entries, block by block, to change and re-seal as an operator holding the sealer key could. */
+function entriesOf(blocks: BlockEvidence[]): Entry[][] {
+  return blocks.map((b) =>
+    b.entries.map((e) => structuredClone(e as { envelope: EntryEnvelope; payload: string })),
+  );
+}
+
+describe("a record is bound to one place in one signed request", () => {
+  it("a copy under a new id, re-sealed in a later block: its id is not derived, and its request's place is taken", () => {
+    const all = entriesOf(fresh());
+    const copy = structuredClone(entryAt(all, 0, 1));
+    copy.envelope.id = "0123456789abcdef0123456789abcdef";
+    all[3]?.push(copy);
+    const report = verifyBlocks(sealBlocks(keys, all), verifyOptions(keys));
+    expect(report.findings.map((f) => f.code).sort()).toEqual(["ENTRY_DUPLICATE", "SIGNATURE_BASE_INVALID"]);
+    expect(report.findings.find((f) => f.code === "ENTRY_DUPLICATE")).toMatchObject({
+      height: 4,
+      entryIndex: 13,
+      entryId: copy.envelope.id,
+      expected: "1",
+      found: "13",
+    });
+  });
+
+  it("a copy under its own id is a duplicate by id (and its request is not checked twice)", () => {
+    const all = entriesOf(fresh());
+    all[3]?.push(structuredClone(entryAt(all, 0, 1)));
+    expect(codes(sealBlocks(keys, all))).toEqual(["ENTRY_DUPLICATE"]);
+  });
+
+  it("an id derived from another index, key or nonce is SIGNATURE_BASE_INVALID", () => {
+    const e = entryAt(entriesOf(fresh()), 1, 1).envelope as EntryEnvelope;
+    const record = recordHash(e.type, e.contentDigest);
+    for (const id of [
+      entryIdFor(e.keyId, "nonce-1-0-0123456789", 0, record),
+      entryIdFor("hf-haikou-2", "nonce-1-0-0123456789", 1, record),
+      entryIdFor(e.keyId, "nonce-1-9-0123456789", 1, record),
+    ]) {
+      const all = entriesOf(fresh());
+      entryAt(all, 1, 1).envelope.id = id;
+      expect(codes(sealBlocks(keys, all))).toEqual(["SIGNATURE_BASE_INVALID"]);
+    }
+  });
+
+  it("a signature base without a nonce of the API's form is SIGNATURE_BASE_INVALID", () => {
+    for (const edit of [
+      (t: string) => t.replace(/;nonce="[^"]*"/, ""),
+      (t: string) => t.replace(/nonce="[^"]*"/, 'nonce="short"'),
+      (t: string) => t.replace(/nonce="[^"]*"/, 'nonce="has#a-hash-0123456789"'),
+    ]) {
+      const all = entriesOf(fresh());
+      const e = entryAt(all, 0, 0).envelope;
+      e.signatureBase = edit(e.signatureBase);
+      // The department's signature no longer covers the base either.
+      expect(codes(sealBlocks(keys, all)).sort()).toEqual([
+        "ENTRY_SIGNATURE_INVALID",
+        "SIGNATURE_BASE_INVALID",
+      ]);
+    }
+  });
+
+  it("a page that files a leaf under another batch key than keyId#nonce is BATCH_KEY_MISMATCH", () => {
+    const blocks = fresh();
+    const b = blocks[1] as BlockEvidence;
+    const keysOfPage = [...(b.batchKeys ?? [])];
+    expect(keysOfPage[0]).toBe("hf-haikou-1#nonce-1-0-0123456789");
+    keysOfPage[0] = "hf-haikou-1#forged-batch-0123456789";
+    b.batchKeys = keysOfPage;
+    expect(verifyBlocks(blocks, verifyOptions(keys)).findings).toEqual([
+      expect.objectContaining({
+        code: "BATCH_KEY_MISMATCH",
+        height: 2,
+        entryIndex: 3,
+        expected: "hf-haikou-1#nonce-1-0-0123456789",
+        found: "hf-haikou-1#forged-batch-0123456789",
+      }),
+    ]);
+  });
+
+  it("a leaf whose page names no batch key is not compared", () => {
+    const blocks = fresh();
+    const b = blocks[1] as BlockEvidence;
+    b.batchKeys = [undefined, ...(b.batchKeys ?? []).slice(1)];
+    expect(codes(blocks)).toEqual([]);
+  });
+});
+
+describe("receivedAt against the signature's created", () => {
+  // Every fixture entry is received at its `created` second exactly.
+  const at = (offsetMs: number) => {
+    const all = entriesOf(fresh());
+    const e = entryAt(all, 0, 0).envelope;
+    e.receivedAt = new Date(Date.parse(e.receivedAt) + offsetMs).toISOString();
+    return codes(sealBlocks(keys, all));
+  };
+  const late = (MAX_CLOCK_SKEW_SECONDS + MAX_RECEIVE_DELAY_SECONDS) * 1000;
+
+  it("counts milliseconds: 300 s before is accepted, 300.001 s before is not", () => {
+    expect(at(-MAX_CLOCK_SKEW_SECONDS * 1000)).toEqual([]);
+    expect(at(-MAX_CLOCK_SKEW_SECONDS * 1000 - 1)).toEqual(["RECEIVED_AT_INVALID"]);
+  });
+
+  it("accepts a receive time read after a check made at the 300 s bound, up to the request time limit", () => {
+    expect(at(MAX_CLOCK_SKEW_SECONDS * 1000 + 50)).toEqual([]);
+    expect(at(late)).toEqual([]);
+    expect(at(late + 1)).toEqual(["RECEIVED_AT_INVALID"]);
   });
 });
