@@ -12,6 +12,7 @@ import {
   verifyInclusion,
 } from "#chain";
 import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
+import type { LedgerStore } from "./ports.js";
 
 /**
  * The entry check of ARCHITECTURE §8: one entry, its proof, its block — the entry's
@@ -28,7 +29,35 @@ export interface EntryAuditReport {
   findings: Finding[];
 }
 
-export async function auditEntry(deps: AuditDeps, entryId: string): Promise<EntryAuditReport> {
+/**
+ * An id the ledger never had: no block page or pending batch names it.
+ * Not a finding (nothing shows that an entry was there); the verify function answers
+ * NOT_FOUND.
+ */
+export class EntryNotFoundError extends Error {
+  override readonly name = "EntryNotFoundError";
+  readonly code = "NOT_FOUND";
+}
+
+export interface EntryAuditDeps extends AuditDeps {
+  /**
+   * The pending batches, where an unsealed entry whose payload item is gone is still
+   * named. Without it, such an entry is not found.
+   */
+  pending?: Pick<LedgerStore, "listPendingBatches" | "getBatchHeads">;
+}
+
+/** At most this many pending batches are searched for an id whose payload item is gone. */
+const PENDING_SEARCH = 10_000;
+/** Blocks read at a time while searching their pages for an id. */
+const SEARCH_CHUNK = 32;
+
+/**
+ * Throws EntryNotFoundError for an id the ledger never had. An entry the ledger names —
+ * in a block's page or a pending batch — but whose items are gone is reported as
+ * findings (ENTRY_MISSING, PAYLOAD_MISSING).
+ */
+export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise<EntryAuditReport> {
   const { source } = deps;
   const missing = (message: string): EntryAuditReport => ({
     ok: false,
@@ -36,15 +65,20 @@ export async function auditEntry(deps: AuditDeps, entryId: string): Promise<Entr
     status: "missing",
     findings: [{ code: "ENTRY_MISSING", entryId, message }],
   });
-  // The payload item is the only index from an entry id to its batch.
+  // The payload item is the index from an entry id to its batch. Without it, or when
+  // its batch does not exist (a submit that crashed or was refused leaves such payload
+  // items: no entry), the pending batches and the blocks' pages are searched.
   const payload = (await source.getRawPayloads([entryId]))[0];
-  if (!payload?.batchKey) {
-    return missing(
-      "no payload item for this id: the entry does not exist, or its payload item was deleted (a chain audit tells which)",
-    );
+  let batch =
+    payload?.batchKey === undefined ? undefined : (await source.getRawBatches([payload.batchKey]))[0];
+  if (!batch) {
+    const named = await findBatchKey(deps, entryId);
+    if (named === undefined) {
+      throw new EntryNotFoundError(`no entry ${entryId}: no block or pending batch holds it (check the id)`);
+    }
+    batch = (await source.getRawBatches([named]))[0];
+    if (!batch) return missing(`a block lists it in batch ${named}, whose item is missing`);
   }
-  const batch = (await source.getRawBatches([payload.batchKey]))[0];
-  if (!batch) return missing(`its batch item ${payload.batchKey} is missing`);
   const rawEnvelopes = Array.isArray(batch.envelopes) ? batch.envelopes : [];
   const position = rawEnvelopes.findIndex((e) => (e as { id?: unknown })?.id === entryId);
   if (position < 0) {
@@ -66,7 +100,7 @@ export async function auditEntry(deps: AuditDeps, entryId: string): Promise<Entr
   if (batch.sealedHeight === undefined) {
     let findings: Finding[];
     try {
-      findings = verifyEnvelope(parseEntryEnvelope(rawEnvelopes[position]), payload.data ?? null, options);
+      findings = verifyEnvelope(parseEntryEnvelope(rawEnvelopes[position]), payload?.data ?? null, options);
     } catch (e) {
       findings = [{ code: "ENVELOPE_INVALID", entryId, message: (e as Error).message }];
     }
@@ -169,4 +203,33 @@ export async function auditEntry(deps: AuditDeps, entryId: string): Promise<Entr
     ...(typeof first === "number" && index >= 0 ? { logIndex: first + index } : {}),
     findings,
   };
+}
+
+/**
+ * The batch key of an entry whose payload item is gone, from the batch that holds it:
+ * a pending batch (searched first: a batch sealed meanwhile is in a block by the time
+ * the blocks are read), else the page of a block that lists it (newest blocks first).
+ */
+async function findBatchKey(deps: EntryAuditDeps, entryId: string): Promise<string | undefined> {
+  if (deps.pending) {
+    const refs = await deps.pending.listPendingBatches(PENDING_SEARCH);
+    const heads = await deps.pending.getBatchHeads(refs.map((r) => r.key));
+    const head = heads.find((h) => h.entryIds.includes(entryId));
+    if (head) return head.key;
+  }
+  const { source } = deps;
+  for (let top = await source.latestHeight(); top >= 1; top -= SEARCH_CHUNK) {
+    const blocks = await source.listRawBlocks(Math.max(1, top - SEARCH_CHUNK + 1), top);
+    const pages = await Promise.all(
+      blocks.map((b) =>
+        typeof b.hash === "string" && b.pageCount ? source.getRawPages(b.hash, b.pageCount) : [],
+      ),
+    );
+    for (const page of pages.flat()) {
+      const at = Array.isArray(page.entryIds) ? page.entryIds.indexOf(entryId) : -1;
+      const key = at >= 0 && Array.isArray(page.batchKeys) ? page.batchKeys[at] : undefined;
+      if (typeof key === "string") return key;
+    }
+  }
+  return undefined;
 }

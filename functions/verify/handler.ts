@@ -7,7 +7,7 @@ import {
   openSealerCheckpoint,
   type TrustedState,
 } from "../shared/audit.js";
-import { auditEntry, type EntryAuditReport } from "../shared/audit-entry.js";
+import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "../shared/audit-entry.js";
 import { addLogContext, log } from "../shared/log.js";
 import { emitMetrics } from "../shared/metrics.js";
 import { getRuntime } from "../shared/runtime.js";
@@ -26,6 +26,8 @@ import { getRuntime } from "../shared/runtime.js";
  *   INVALID_PARAMETER   the payload is not one of the above (from/to below 1, a bad id)
  *   RANGE_INVALID       from/to name heights the log does not have: from > to, or past
  *                       the latest block; details { from, to, latestHeight }
+ *   NOT_FOUND           an entry id the ledger never had (one it names whose items are
+ *                       gone is a report with findings)
  * Each audit emits AuditsRun and AuditFindings (functions/shared/metrics.ts).
  */
 const Payload = z.union([
@@ -39,7 +41,7 @@ const Payload = z.union([
     .strict(),
 ]);
 
-export type VerifyErrorCode = "INVALID_PARAMETER" | "RANGE_INVALID";
+export type VerifyErrorCode = "INVALID_PARAMETER" | "RANGE_INVALID" | "NOT_FOUND";
 type Refusal = { ok: false; error: { code: VerifyErrorCode; message: string; details?: unknown } };
 export type VerifyResult = AuditReport | EntryAuditReport | Refusal;
 
@@ -60,7 +62,12 @@ export async function handler(event: unknown, context?: Context): Promise<Verify
   const deps = { source: store, keys, log: consortium.log };
   let report: AuditReport | EntryAuditReport;
   if ("entry" in parsed.data) {
-    report = await auditEntry(deps, parsed.data.entry);
+    try {
+      report = await auditEntry({ ...deps, pending: store }, parsed.data.entry);
+    } catch (e) {
+      if (!(e instanceof EntryNotFoundError)) throw e;
+      return { ok: false, error: { code: e.code, message: e.message } };
+    }
   } else {
     const { trustedCheckpoint, ...range } = parsed.data;
     let trusted: TrustedState | undefined;
