@@ -272,8 +272,10 @@ ${asDepartment("the asking department: the contract's consumer")}
                       several, all of which must hold. <op> is one of = != >= <= > <.
                       The value is a number when it reads as one (12, 3.5), true or
                       false, otherwise the text as written; quote it as JSON to make
-                      digits text ('postcode="570100"'). It must be of the field's type
-                      (else SCHEMA_VIOLATION). Quote it for the shell: --where 'months>=12'
+                      digits text ('postcode="570100"'), or to start it with one of
+                      = ! < > ('action="=add"': action==add is refused as a mistyped
+                      operator). It must be of the field's type (else SCHEMA_VIOLATION).
+                      Quote it for the shell: --where 'months>=12'
   --fields            ask for the contract's fields of the record, not just yes/no
   --authorisation-ref <ref>
                       the subject's authorisation, which conditional contracts require:

@@ -8,11 +8,13 @@ import { UsageError } from "./usage.js";
  *   'status != closed'    {"field":"status","op":"!=","value":"closed"}
  *   postcode="570100"     {"field":"postcode","op":"=","value":"570100"}
  * The field runs up to the first operator character, and the operator is read longest
- * first (>= <= != before > < =), so the value may itself contain operator characters.
- * Spaces around field and value are dropped. The value is a number when it is a JSON
- * number, true/false as booleans, a JSON string when quoted (to keep "12" or " x " as
- * text), and otherwise the text as written. The API refuses a value not of its field's
- * type (SCHEMA_VIOLATION), so digits meant as text must be quoted.
+ * first (>= <= != before > < =), so the value may itself contain operator characters,
+ * but not start with one: `action==add`, `months=>12` and `a<>b` are mistyped operators,
+ * refused rather than read as the value "=add" (write such a value as a JSON string:
+ * action="=add"). Spaces around field and value are dropped. The value is a number when
+ * it is a JSON number, true/false as booleans, a JSON string when quoted (to keep "12" or
+ * " x " as text), and otherwise the text as written. The API refuses a value not of its
+ * field's type (SCHEMA_VIOLATION), so digits meant as text must be quoted.
  */
 
 export interface Predicate {
@@ -33,7 +35,16 @@ export function parseWhere(text: string): Predicate {
       "match",
     );
   }
-  return { field, op: m[2] as Operator, value: parseValue((m[3] ?? "").trim(), text) };
+  const op = m[2] as Operator;
+  const raw = (m[3] ?? "").trim();
+  if (/^[=!<>]/.test(raw)) {
+    throw new UsageError(
+      `--where ${JSON.stringify(text)}: ${op}${raw[0]} is not an operator (one of = != >= <= > <); ` +
+        `a value that starts with ${raw[0]} is written as a JSON string: ${field}${op}${JSON.stringify(raw)}`,
+      "match",
+    );
+  }
+  return { field, op, value: parseValue(raw, text) };
 }
 
 function parseValue(raw: string, text: string): string | number | boolean {

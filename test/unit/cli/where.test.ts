@@ -17,7 +17,10 @@ describe("parseWhere", () => {
     [" months >= 12 ", { field: "months", op: ">=", value: 12 }],
     // The operator is the first one in the text; the value keeps any operator characters after it.
     ["note=a>=b", { field: "note", op: "=", value: "a>=b" }],
-    ["expr!==x", { field: "expr", op: "!=", value: "=x" }],
+    // A value that starts with an operator character is written as a JSON string.
+    ['action="=add"', { field: "action", op: "=", value: "=add" }],
+    ['expr!="=x"', { field: "expr", op: "!=", value: "=x" }],
+    ['arrow=">"', { field: "arrow", op: "=", value: ">" }],
   ])("%s → operator and field", (text, predicate) => {
     expect(parseWhere(text)).toEqual(predicate);
   });
@@ -51,6 +54,15 @@ describe("parseWhere", () => {
     ['name="unterminated', "a quote that is not a JSON string"],
     ['name="a" b', "text after the JSON string"],
     ["n=1e400", "a number JSON cannot carry"],
+    // An operator character right after the operator: a mistyped operator, not a value.
+    ["action==add", "== (not an operator)"],
+    ["expr!==x", "!== (not an operator)"],
+    ["months=>12", "=> (not an operator)"],
+    ["months=<12", "=< (not an operator)"],
+    ["status<>closed", "<> (not an operator)"],
+    ["n>>1", ">> (not an operator)"],
+    ["flag=!true", "=! (not an operator)"],
+    ["action = =add", "an operator character after the operator and a space"],
   ])("refuses %s (%s) as a usage error of match", (text) => {
     let error: unknown;
     try {
