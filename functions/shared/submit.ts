@@ -81,11 +81,14 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
       r.type === COSIGN_TYPE || isContractType(r.type)
         ? [caller.department]
         : writersOf(deps.consortium, r.type);
-    if (!writers)
+    if (!writers) {
+      const recordTypes = deps.consortium.recordTypes.map((t) => t.type);
       throw new ApiError(
         "UNKNOWN_RECORD_TYPE",
-        `records[${index}].type ${r.type} is not a record type of this consortium`,
+        `records[${index}].type ${r.type} is not a record type of this consortium; its record types: ${recordTypes.join(", ")}`,
+        { index, type: r.type, recordTypes },
       );
+    }
     if (!writers.includes(caller.department)) {
       throw new ApiError("RECORD_TYPE_FORBIDDEN", `${caller.department} may not write ${r.type}`, {
         index,
