@@ -432,6 +432,6 @@ function checkAgainstConsortium(doc: ContractDocument, index: number, consortium
     ?.properties;
   if (!properties) return;
   for (const field of [...(doc.match ?? []), ...(doc.fields ?? [])]) {
-    if (!(field in properties)) throw invalid(`${doc.type} records have no field ${field}`);
+    if (!Object.hasOwn(properties, field)) throw invalid(`${doc.type} records have no field ${field}`);
   }
 }

@@ -7,6 +7,10 @@
 export const ERROR_STATUS = {
   // 400: the request itself is malformed
   INVALID_JSON: 400,
+  // a body that is JSON but not I-JSON (RFC 7493): what was signed could not be kept exactly
+  DUPLICATE_KEY: 400,
+  LONE_SURROGATE: 400,
+  NUMBER_NOT_EXACT: 400,
   SCHEMA_VIOLATION: 400,
   BATCH_SIZE_INVALID: 400,
   UNKNOWN_RECORD_TYPE: 400,

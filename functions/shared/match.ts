@@ -21,6 +21,7 @@ import {
 } from "./contracts.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "./errors.js";
 import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
+import { parseJsonBody } from "./json-body.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "./ports.js";
 
 /**
@@ -206,8 +207,10 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   if (record) details.record = record.entryId;
   let fields: Record<string, unknown> | undefined;
   if (request.want === "fields" && holds && record) {
-    fields = {};
-    for (const f of doc.fields ?? []) if (Object.hasOwn(record.data, f)) fields[f] = record.data[f];
+    // fromEntries defines each field, so one named "__proto__" is returned like any other.
+    fields = Object.fromEntries(
+      (doc.fields ?? []).filter((f) => Object.hasOwn(record.data, f)).map((f) => [f, record.data[f]]),
+    );
     details.fieldsReturned = Object.keys(fields);
   }
   const accessEntryId = await commitAccess(caller, details, deps, now, batchKey);
@@ -434,6 +437,11 @@ async function commitAccess(
   return envelope.id;
 }
 
+/**
+ * Unlike a submit's records, the zod output is used here (for its defaults): every object
+ * of a match body is .strict(), so a member zod would not copy — "__proto__" among them —
+ * is refused as unrecognised, not dropped.
+ */
 function parseBody(body: Uint8Array): MatchRequest {
   if (body.length > MAX_MATCH_BODY_BYTES) {
     throw new ApiError(
@@ -441,13 +449,7 @@ function parseBody(body: Uint8Array): MatchRequest {
       `body is ${body.length} bytes; the limit is ${MAX_MATCH_BODY_BYTES}`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-  } catch (e) {
-    throw new ApiError("INVALID_JSON", `body is not UTF-8 JSON: ${(e as Error).message}`);
-  }
-  const parsed = MatchBody.safeParse(json);
+  const parsed = MatchBody.safeParse(parseJsonBody(body));
   if (!parsed.success) {
     throw new ApiError(
       "SCHEMA_VIOLATION",

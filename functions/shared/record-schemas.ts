@@ -38,8 +38,16 @@ const addFormats = addFormatsModule.default;
 // definition are errors, not silently ignored; nullable fields (`["string", "null"]`)
 // stay expressible. `addUsedSchema: false`: schemas are not registered by `$id`, so two
 // record types may reuse one. No `loadSchema`: a `$ref` outside the schema cannot be
-// fetched and fails to compile.
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, addUsedSchema: false });
+// fetched and fails to compile. `ownProperties`: a record's members only — without it
+// `required: ["constructor"]` holds for {} and `properties: {toString: …}` tests the
+// function every object inherits.
+const ajv = new Ajv2020({
+  strict: true,
+  allowUnionTypes: true,
+  allErrors: true,
+  addUsedSchema: false,
+  ownProperties: true,
+});
 addFormats(ajv);
 
 // Keyed by the schema object the parsed consortium holds, so each type's schema is

@@ -19,6 +19,7 @@ import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consorti
 import { isContractType, prepareContracts } from "./contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "./cosign.js";
 import { ApiError, nonceReplayed } from "./errors.js";
+import { parseJsonBody } from "./json-body.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "./ports.js";
 import { type RecordProblem, recordDataProblems } from "./record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "./unique-claims.js";
@@ -277,7 +278,7 @@ function subjectsOf(
   records.forEach((r, index) => {
     const field = subjectFieldOf(consortium, r.type);
     if (field === undefined) return;
-    const value = r.data[field];
+    const value = Object.hasOwn(r.data, field) ? r.data[field] : undefined;
     const length = typeof value === "string" ? new TextEncoder().encode(value).length : 0;
     if (length === 0 || length > MAX_SUBJECT_BYTES) {
       throw new ApiError(
@@ -291,13 +292,14 @@ function subjectsOf(
   return out;
 }
 
+/**
+ * The body's records, as parsed: zod checks their shape, but its output is not used —
+ * z.record rebuilds `data` by assignment, and `out["__proto__"] = v` sets a prototype
+ * instead of keeping the member. What is hashed and stored must be exactly what was
+ * signed (parseJsonBody keeps every member as an own property, or refuses the body).
+ */
 function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<string, unknown> }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-  } catch (e) {
-    throw new ApiError("INVALID_JSON", `body is not UTF-8 JSON: ${(e as Error).message}`);
-  }
+  const json = parseJsonBody(body);
   const count = (json as { records?: unknown })?.records;
   if (Array.isArray(count) && (count.length === 0 || count.length > MAX_RECORDS)) {
     throw new ApiError(
@@ -313,7 +315,7 @@ function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<stri
       parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
     );
   }
-  return parsed.data.records;
+  return (json as z.infer<typeof BodySchema>).records;
 }
 
 /**
