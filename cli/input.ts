@@ -1,4 +1,4 @@
-import { canonicalJson, type JsonValue } from "#chain";
+import { canonicalJson, JsonTextError, type JsonValue, parseJson } from "#chain";
 import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../functions/shared/submit.js";
 import { type SubmitRecord, submitBody } from "./client.js";
 
@@ -11,15 +11,20 @@ import { type SubmitRecord, submitBody } from "./client.js";
  *       {"citizen":"460100199202024321","months":12}
  * ndjson is chosen by a .ndjson file name, or when the text is not one JSON value but
  * its first non-blank line is an object on its own. Every line is checked before
- * anything is sent, so a bad line never leaves half a file submitted.
+ * anything is sent, so a bad line never leaves half a file submitted. JSON is read as
+ * the API reads it (lib/chain parseJson, docs/FORMATS.md §1.1): a name used twice, a
+ * lone surrogate or a number a double would round is refused with the API's code, and
+ * every name kept — "__proto__" too — is signed and sent.
  */
 
 export class InputError extends Error {
   override readonly name = "InputError";
   constructor(
     message: string,
-    /** 1-based line number, for ndjson. */
+    /** 1-based line number, for ndjson and for JSON the API would refuse. */
     readonly line?: number,
+    /** The API's code for JSON it would refuse: INVALID_JSON, DUPLICATE_KEY, LONE_SURROGATE, NUMBER_NOT_EXACT. */
+    readonly code?: string,
   ) {
     super(line === undefined ? message : `line ${line}: ${message}`);
   }
@@ -39,35 +44,54 @@ export interface ParsedInput {
 export function parseRecordInput(input: string, options: { ndjson?: boolean } = {}): ParsedInput {
   const text = input.replace(/^\uFEFF/, "");
   if (!options.ndjson) {
-    let value: unknown;
-    let parseError: Error | undefined;
+    let value: JsonValue | undefined;
+    let syntax: JsonTextError | undefined;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch (e) {
-      parseError = e as Error;
+      // Only a syntax error may mean ndjson; anything else is refused where it is.
+      if (!(e instanceof JsonTextError) || e.code !== "INVALID_JSON") throw refusal(e, lineAt(text, e));
+      syntax = e;
     }
-    if (parseError === undefined) {
+    if (syntax === undefined) {
       return { format: "json", records: [{ line: 1, data: checkData(value, undefined) }] };
     }
     const first = nonBlankLines(text)[0];
     if (!first || !isObject(tryParse(first.text))) {
       throw new InputError(
-        `not JSON (${parseError.message}); give one JSON object, or one object per line (ndjson)`,
+        `not JSON (${syntax.message}); give one JSON object, or one object per line (ndjson)`,
+        undefined,
+        "INVALID_JSON",
       );
     }
   }
   const lines = nonBlankLines(text);
   if (lines.length === 0) throw new InputError("no records: the input is empty");
   const records = lines.map(({ line, text: lineText }) => {
-    let value: unknown;
+    let value: JsonValue;
     try {
-      value = JSON.parse(lineText);
+      value = parseJson(lineText);
     } catch (e) {
-      throw new InputError(`not JSON (${(e as Error).message})`, line);
+      throw refusal(e, line);
     }
     return { line, data: checkData(value, line) };
   });
   return { format: "ndjson", records };
+}
+
+/** A parseJson refusal as an InputError with the API's code; anything else is rethrown. */
+function refusal(e: unknown, line: number | undefined): InputError {
+  if (!(e instanceof JsonTextError)) throw e;
+  const what = e.code === "INVALID_JSON" ? "not JSON" : `refused as the API would (${e.code})`;
+  return new InputError(`${what}: ${e.message}`, line, e.code);
+}
+
+/** The 1-based line of a JsonTextError's offset in `text`. */
+function lineAt(text: string, e: unknown): number | undefined {
+  if (!(e instanceof JsonTextError)) return undefined;
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < e.offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
 }
 
 /** Record data must be a JSON object whose canonical form fits MAX_RECORD_BYTES (as submit checks). */
@@ -144,7 +168,7 @@ function nonBlankLines(text: string): Array<{ line: number; text: string }> {
 
 function tryParse(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch {
     return undefined;
   }
