@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, extname, join, resolve } from "node:path";
+import { dirname, extname, join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
 import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
 import type { ContractView } from "../functions/shared/contract-view.js";
@@ -28,6 +28,7 @@ import {
   type VerifyReport,
   ZhixinClient,
 } from "./client.js";
+import { localPaths } from "./defaults.js";
 import { type Identity, IdentityError, loadIdentity } from "./identity.js";
 import { type Batch, InputError, parseRecordInput, planBatches } from "./input.js";
 import { ProgressBar } from "./progress.js";
@@ -92,8 +93,9 @@ class Context {
     readonly deps: AwsDeps,
   ) {
     this.url = env.ZHIXIN_URL || DEFAULTS.url;
-    this.home = resolve(env.ZHIXIN_HOME || DEFAULTS.home);
-    this.consortiumFile = resolve(env.ZHIXIN_CONSORTIUM || DEFAULTS.consortium);
+    const paths = localPaths(env, process.cwd());
+    this.home = paths.home;
+    this.consortiumFile = paths.consortium;
     this.sigv4 =
       values.sigv4 === true ||
       ["1", "true", "yes"].includes((env.ZHIXIN_SIGV4 ?? "").toLowerCase()) ||

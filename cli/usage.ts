@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
+import { localPaths } from "./defaults.js";
 
 /**
  * The `zhixin` commands as users see them: names, usage lines, help text, options.
@@ -8,15 +9,20 @@ import type { ParseArgsConfig } from "node:util";
 
 export const DEFAULTS = {
   url: "http://127.0.0.1:8787",
-  home: ".zhixin",
-  consortium: "consortium.example.json",
+  /** This checkout's home and consortium file, whatever the current directory (./defaults.ts). */
+  ...localPaths({}, "/"),
 };
 
 const ENVIRONMENT = `Environment:
   ZHIXIN_URL          API base URL (default ${DEFAULTS.url}); a deployed stack's is
                       https://<id>.execute-api.<region>.amazonaws.com (a stack output)
-  ZHIXIN_HOME         local keys: $ZHIXIN_HOME/keys/<member>.pem (default ./${DEFAULTS.home})
-  ZHIXIN_CONSORTIUM   consortium file: members and the auditor identity (default ./${DEFAULTS.consortium})
+  ZHIXIN_HOME         local keys ($ZHIXIN_HOME/keys/<member>.pem) and the checkpoint
+                      verify keeps ($ZHIXIN_HOME/audit/); default, from any directory:
+                        ${DEFAULTS.home}
+  ZHIXIN_CONSORTIUM   consortium file: members and the auditor identity; default:
+                        ${DEFAULTS.consortium}
+                      (a relative ZHIXIN_HOME or ZHIXIN_CONSORTIUM is taken from the
+                      current directory; \`npm start\` uses the same defaults)
   ZHIXIN_SIGV4        1: SigV4-sign every request, as --sigv4
   ZHIXIN_VERIFY_FUNCTION   \`zhixin verify\` invokes this verify function, as --function
   AWS_PROFILE, AWS_ACCESS_KEY_ID, …   AWS credentials (the standard provider chain)

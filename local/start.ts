@@ -1,9 +1,13 @@
+import { join } from "node:path";
+import { localPaths, PROJECT_ROOT } from "../cli/defaults.js";
 import { parseInterval, startLocalConsortium } from "./consortium-node.js";
 
 /**
  * `npm start`: the local consortium. Settings (environment):
- *   ZHIXIN_HOME            data directory (default ./.zhixin): dynalite files and keys
- *   ZHIXIN_CONSORTIUM      consortium file (default ./consortium.example.json)
+ *   ZHIXIN_HOME            data directory: dynalite files and keys (default <clone>/.zhixin)
+ *   ZHIXIN_CONSORTIUM      consortium file (default <clone>/consortium.example.json)
+ *                          The defaults are the clone's from any directory, as the CLI's
+ *                          (cli/defaults.ts); a relative path is taken from the current one.
  *   ZHIXIN_PORT            HTTP API port on 127.0.0.1 (default 8787)
  *   ZHIXIN_DYNAMODB_PORT   embedded DynamoDB port on 127.0.0.1 (default 8000)
  *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
@@ -23,7 +27,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const home = env.ZHIXIN_HOME ?? ".zhixin";
+const paths = localPaths(env, process.cwd());
 let sealIntervalMs = 0;
 try {
   sealIntervalMs = parseInterval(env.ZHIXIN_SEAL_INTERVAL ?? "2s");
@@ -34,8 +38,8 @@ try {
 const time = () => new Date().toISOString().slice(11, 23);
 try {
   const node = await startLocalConsortium({
-    home,
-    consortiumFile: env.ZHIXIN_CONSORTIUM ?? "consortium.example.json",
+    home: paths.home,
+    consortiumFile: paths.consortium,
     port: port("ZHIXIN_PORT", 8787),
     dynamoPort: port("ZHIXIN_DYNAMODB_PORT", 8000),
     sealIntervalMs,
@@ -43,23 +47,32 @@ try {
   });
   const c = node.consortium;
   const url = node.url;
+  // The CLI finds this home and consortium file by itself only when they are the
+  // defaults, and this API only at its default URL: otherwise the lines to set them.
+  const exports = [
+    env.ZHIXIN_HOME ? `  export ZHIXIN_HOME=${JSON.stringify(node.home)}` : "",
+    env.ZHIXIN_CONSORTIUM ? `  export ZHIXIN_CONSORTIUM=${JSON.stringify(paths.consortium)}` : "",
+    url === "http://127.0.0.1:8787" ? "" : `  export ZHIXIN_URL=${url}`,
+  ].filter(Boolean);
   console.log(`
 Zhixin local consortium "${c.consortium}" — log ${c.log}
 
   HTTP API          ${url}        (try: curl ${url}/v1/health)
   DynamoDB (local)  ${node.dynamo.endpoint}   table ${node.table}
                     aws dynamodb scan --table-name ${node.table} --endpoint-url ${node.dynamo.endpoint}
+  consortium file   ${paths.consortium}
   data and keys     ${node.home}${node.generatedKeys.length ? `   (generated keys: ${node.generatedKeys.join(", ")})` : ""}
   sealer            ${sealIntervalMs > 0 ? `every ${sealIntervalMs} ms` : "off (zhixin seal)"}
   departments       ${c.departments.map((d) => d.id).join(", ")}
   auditors          ${c.auditors.map((a) => a.id).join(", ") || "(none)"}
 
-Try, in another terminal:
-  echo '{"citizen":"460100199001011234","months":36,"status":"active"}' > cert.json
-  npx zhixin submit --as hf-haikou --type housing-fund.deposit-certificate --file cert.json
-  npx zhixin seal
-  npx zhixin get <entry id>
-  npx zhixin verify
+Try, in another terminal (zhixin is this clone's bin/zhixin; it works from any folder):
+  export PATH="${join(PROJECT_ROOT, "bin")}:$PATH"
+${exports.length ? `${exports.join("\n")}\n` : ""}  echo '{"citizen":"460100199001011234","months":36,"status":"active"}' > cert.json
+  zhixin submit --as hf-haikou --type housing-fund.deposit-certificate --file cert.json
+  zhixin seal
+  zhixin get <entry id>
+  zhixin verify
 
 Ctrl-C stops; data stays in ${node.home}.
 `);
