@@ -152,7 +152,11 @@ A deployed stack seals on its EventBridge schedule (the seal-block function).`,
       "zhixin verify [--from <height>] [--to <height>] | zhixin verify --entry <entry id>   [--function <name|arn>]",
     details: `Runs the verify function — of the local consortium, or with --function the deployed
 stack's (invoked directly, with your AWS credentials) — and prints its report. Exit status
-0 when ok, 1 when there are findings, 2 when the function itself failed.
+0 when ok, 1 when there are findings, 2 when the function failed or could not answer:
+--from/--to outside the log's heights 1 to the latest (RANGE_INVALID: the message gives
+the latest height; \`zhixin block\` shows it too), or an --entry id that no block or
+pending batch holds (NOT_FOUND: check the id). An entry the ledger holds whose items
+are gone is a finding (ENTRY_MISSING, PAYLOAD_MISSING), exit 1.
 
 A chain cannot show on its own that its newest blocks were removed. So after every clean
 audit of the whole chain, the checkpoint of its last block (signed by the sealer) is kept
@@ -160,8 +164,8 @@ in $ZHIXIN_HOME/audit/trusted-checkpoint, and the next audit requires the log to
 reach it, with the same root (findings LOG_TRUNCATED, LOG_REWRITTEN).
 
 Options:
-  --from <height>     first height to audit (default 1)
-  --to <height>       last height to audit (default: the latest)
+  --from <height>     first height to audit (default 1); at most the latest height
+  --to <height>       last height to audit (default: the latest); from <= to <= latest
   --entry <id>        check one entry: envelope, signature, inclusion proof, block
   --trust <file>      hold the log to this checkpoint instead of the kept one
   --forget            neither use nor update the kept checkpoint
@@ -171,6 +175,8 @@ On AWS (a deployed stack):
                       instead of the local consortium's (default: $ZHIXIN_VERIFY_FUNCTION)
   --region <region>   the function's region (default: from its ARN, else AWS_REGION /
                       AWS_DEFAULT_REGION)`,
+    example: `zhixin verify --from 2 --to 5     (a log of 5 blocks or more; see \`zhixin block\`)
+  zhixin verify --entry <entry id from a receipt>`,
     options: {
       from: { type: "string" },
       to: { type: "string" },

@@ -177,18 +177,18 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
 
 function checkRange(from: number, to: number, latest: number): void {
   const details = { from, to, latestHeight: latest };
-  const whole = "or give no range to audit the whole chain";
+  const whole = 'leave out "from" and "to" to audit the whole chain';
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < 1) {
     throw new AuditRangeError(`heights start at 1: from ${from} to ${to} is no range of the log`, details);
   }
   if (latest === 0) {
-    throw new AuditRangeError(`the log has no blocks yet, so no height ${from}–${to}; ${whole}`, details);
+    throw new AuditRangeError(`the log has no blocks yet, so no height ${from}–${to} (${whole})`, details);
   }
   if (from > latest || to > latest) {
     const past = from > latest ? `from ${from}` : `to ${to}`;
     throw new AuditRangeError(
       `${past} is past the latest block: the log's height is ${latest}. Audit heights 1 to ` +
-        `${latest}: give from and to at most ${latest}, no to to audit up to the latest block, ${whole}`,
+        `${latest} (leave out "to" to audit up to the latest block; ${whole})`,
       details,
     );
   }
