@@ -14,7 +14,7 @@ import { ensureSubjectKeyFile } from "../functions/shared/subject-key.js";
  * public trust bundle keys/trust.json that the handlers and auditors use.
  *
  *   keys/<member>.pem     private key of a department, auditor, or "sealer"
- *   keys/trust.json       { "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
+ *   keys/trust.json       { "log": <origin>, "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
  *   keys/subject.key      32 random bytes: the subject key's master (lib/chain subject.ts)
  *
  * Key ids are "<member>/key-1".
@@ -79,6 +79,9 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
   const subjectKeyFile = join(dir, "subject.key");
   if (await ensureSubjectKeyFile(subjectKeyFile)) generated.push("subject");
   const directory = new StaticKeyDirectory(records);
-  await writeFile(trustFile(home), `${JSON.stringify(directory.toJson(), null, 2)}\n`, { mode: 0o644 });
+  // The log's origin beside the keys: with the sealer's key it gives the checkpoint
+  // verifier key (docs/FORMATS.md §5), so an auditor needs this one file.
+  const bundle = { log: consortium.log, ...directory.toJson() };
+  await writeFile(trustFile(home), `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o644 });
   return { dir, trustFile: trustFile(home), directory, generated, subjectKeyFile };
 }

@@ -9,9 +9,12 @@ import type { KeyDirectory, PublicKeyRecord } from "./ports.js";
  * local mode writes next to its key files, what the verify function is configured
  * with, and what an export bundle carries for offline audits (docs/FORMATS.md §5):
  *
- *   { "keys": [ { "keyId": "hf-haikou/key-1", "owner": "hf-haikou", "role": "department",
+ *   { "log": "zhixin.example/demo",
+ *     "keys": [ { "keyId": "hf-haikou/key-1", "owner": "hf-haikou", "role": "department",
  *                 "alg": "ed25519", "spki": "<base64 DER SubjectPublicKeyInfo>",
  *                 "validFrom": "2026-11-21T00:00:00.000Z" }, ... ] }
+ *
+ * `log`, the log's origin, is optional: bundles written before it existed lack it.
  */
 
 const KeyRecordSchema = z.object({
@@ -24,7 +27,10 @@ const KeyRecordSchema = z.object({
   validUntil: z.iso.datetime({ precision: 3 }).optional(),
 });
 
-export const TrustBundleSchema = z.object({ keys: z.array(KeyRecordSchema) });
+export const TrustBundleSchema = z.object({
+  log: z.string().min(1).optional(),
+  keys: z.array(KeyRecordSchema),
+});
 export type TrustBundleJson = z.infer<typeof TrustBundleSchema>;
 
 export class StaticKeyDirectory implements KeyDirectory {

@@ -1,0 +1,73 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  formatCheckpoint,
+  formatSignedNote,
+  formatVerifierKey,
+  fromBase64,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyHash,
+  noteMessage,
+  openCheckpoint,
+} from "#chain";
+import { loadConsortium } from "../../../functions/shared/consortium.js";
+import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
+import { ensureLocalKeys, keyFile, localKeyId, trustFile } from "../../../local/keys.js";
+import { verifierFor } from "../../support/note-vectors.js";
+
+// An auditor given keys/trust.json alone must be able to check the node's checkpoints:
+// that needs the log's origin (the checkpoint's key name) beside the sealer's key.
+
+const consortium = loadConsortium("consortium.example.json");
+let home = "";
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "zhixin-trust-"));
+  await ensureLocalKeys(home, consortium, new Date("2026-11-21T08:00:00.000Z"));
+});
+afterAll(async () => {
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+interface Bundle {
+  log?: string;
+  keys: Array<{ keyId: string; role: string; spki: string }>;
+}
+
+describe("keys/trust.json", () => {
+  it("names the log's origin", async () => {
+    const bundle = JSON.parse(await readFile(trustFile(home), "utf8")) as Bundle;
+    expect(bundle.log).toBe(consortium.log);
+  });
+
+  it("is enough to derive the sealer's checkpoint verifier key and open a checkpoint the sealer signed", async () => {
+    const bundle = JSON.parse(await readFile(trustFile(home), "utf8")) as Bundle;
+    const sealer = bundle.keys.find((k) => k.role === "sealer");
+    const raw = fromBase64(sealer?.spki ?? "").slice(12);
+    const vkey = formatVerifierKey(bundle.log ?? "", NOTE_SIGNATURE_TYPE_ED25519, raw);
+
+    // What the sealer does after each block (functions/shared/sealer.ts signCheckpoint).
+    const signer = await LocalSigner.fromFile(keyFile(home, "sealer"), localKeyId("sealer"));
+    const text = formatCheckpoint({ origin: consortium.log, size: 3, rootHash: new Uint8Array(32).fill(7) });
+    const note = formatSignedNote(text, [
+      {
+        name: consortium.log,
+        keyHash: noteKeyHash(consortium.log, NOTE_SIGNATURE_TYPE_ED25519, raw),
+        signature: await signer.sign(noteMessage(text)),
+      },
+    ]);
+    expect(openCheckpoint(note, [verifierFor(vkey)], bundle.log)).toMatchObject({
+      origin: consortium.log,
+      size: 3,
+    });
+  });
+
+  it("still loads as a key directory, as does a bundle written before it named the log", async () => {
+    const bundle = JSON.parse(await readFile(trustFile(home), "utf8")) as Bundle;
+    const { log: _, ...old } = bundle;
+    expect(StaticKeyDirectory.fromFile(trustFile(home)).listKeys()).toHaveLength(bundle.keys.length);
+    expect(StaticKeyDirectory.fromJson(old).listKeys()).toHaveLength(bundle.keys.length);
+  });
+});
