@@ -16,9 +16,10 @@ import { ChainError, type ChainErrorCode } from "./errors.js";
  *   [[[ … 129 deep           INVALID_ENCODING  more than maxDepth nested containers
  *   anything else            INVALID_JSON      not JSON text: no BOM, comments, NaN, trailing commas
  *
- * Each object is a plain object whose members are own data properties in the order
- * written, as JSON.parse makes them: "__proto__", "constructor" or "0" are names like
- * any other, and no prototype is touched. Every refusal is a JsonTextError that says
+ * Each object is a plain object whose members are own data properties, as JSON.parse
+ * makes them: "__proto__", "constructor" or "0" are names like any other, and no
+ * prototype is touched. Member order is as written, except that JavaScript lists
+ * integer-like names ("0", "10") first; JCS sorts all names anyway (RFC 8785 §3.2.3). Every refusal is a JsonTextError that says
  * where: the JSON Pointer (RFC 6901) of the value (or, for a name, of its object) and
  * the offset in the text, in UTF-16 code units, of the token that starts it.
  */

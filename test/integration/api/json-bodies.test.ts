@@ -128,7 +128,7 @@ describe("refused bodies: a 400 with its own code, and the table unchanged", () 
 describe("special member names are kept exactly: payload, contentDigest, GET, audit", () => {
   const data = certData(
     ',"__proto__":{"isAdmin":true},"constructor":{"name":"c"},"prototype":1,"toString":"s",' +
-      '"hasOwnProperty":null,"0":"zero","10":[{"__proto__":[1,2]}]',
+      '"hasOwnProperty":null,"toJSON":{"t":1},"0":"zero","10":[{"__proto__":[1,2]}]',
   );
 
   it("the batch root over the data with `__proto__` (as the CLI computes it): 202, stored and served exactly", async () => {

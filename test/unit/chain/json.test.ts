@@ -113,7 +113,7 @@ describe("member names are unique in each object (RFC 7493 §2.3): DUPLICATE_KEY
 describe("special member names are kept as the text wrote them", () => {
   const text =
     '{"__proto__":{"polluted":true},"constructor":1,"prototype":2,"toString":"s",' +
-    '"hasOwnProperty":null,"valueOf":[],"0":"zero","10":"ten","1.5":"x","-1":"y",' +
+    '"hasOwnProperty":null,"valueOf":[],"toJSON":{"t":1},"0":"zero","10":"ten","1.5":"x","-1":"y",' +
     '"n":{"__proto__":[1]}}';
 
   it("as own data properties of plain objects, prototypes untouched", () => {
@@ -132,7 +132,7 @@ describe("special member names are kept as the text wrote them", () => {
   it("into the canonical form, sorted by UTF-16 code units (RFC 8785 §3.2.3)", () => {
     expect(canonicalJson(parseJson(text))).toBe(
       '{"-1":"y","0":"zero","1.5":"x","10":"ten","__proto__":{"polluted":true},"constructor":1,' +
-        '"hasOwnProperty":null,"n":{"__proto__":[1]},"prototype":2,"toString":"s","valueOf":[]}',
+        '"hasOwnProperty":null,"n":{"__proto__":[1]},"prototype":2,"toJSON":{"t":1},"toString":"s","valueOf":[]}',
     );
   });
 
