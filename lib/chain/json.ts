@@ -19,9 +19,12 @@ import { ChainError, type ChainErrorCode } from "./errors.js";
  * Each object is a plain object whose members are own data properties, as JSON.parse
  * makes them: "__proto__", "constructor" or "0" are names like any other, and no
  * prototype is touched. Member order is as written, except that JavaScript lists
- * integer-like names ("0", "10") first; JCS sorts all names anyway (RFC 8785 §3.2.3). Every refusal is a JsonTextError that says
- * where: the JSON Pointer (RFC 6901) of the value (or, for a name, of its object) and
- * the offset in the text, in UTF-16 code units, of the token that starts it.
+ * integer-like names ("0", "10") first; JCS sorts all names anyway (RFC 8785 §3.2.3).
+ *
+ * Every refusal is a JsonTextError that says where: a JSON Pointer (RFC 6901) — of the
+ * refused value, of the second of two members, or of the object whose name holds a lone
+ * surrogate — and the offset in the text, in UTF-16 code units, of the token that
+ * starts it.
  */
 
 export class JsonTextError extends ChainError {
