@@ -4,6 +4,9 @@ import {
   type LedgerEnvelope,
   parseEntryEnvelope,
   parseSignatureBase,
+  sha256Bytes,
+  toHex,
+  utf8,
 } from "#chain";
 import {
   type ContractEvent,
@@ -58,6 +61,8 @@ export class AccessAudit {
       let data: unknown;
       try {
         envelope = parseEntryEnvelope(entry.envelope);
+        // Only what was signed counts: a payload that is not the envelope's is not folded.
+        if (toHex(sha256Bytes(utf8(entry.payload))) !== envelope.contentDigest) return;
         data = JSON.parse(entry.payload);
       } catch {
         return; // ENVELOPE_INVALID or PAYLOAD_DIGEST_MISMATCH, reported by verifyBlocks

@@ -128,6 +128,22 @@ describe("AccessAudit", () => {
     expect(findings[0]?.found).toMatch(found);
   });
 
+  it("a contract record whose stored payload does not match its contentDigest is not folded", async () => {
+    // The department approved a version nobody proposed; the operator rewrites the stored
+    // payload to approve the one it answered under. PAYLOAD_DIGEST_MISMATCH names the
+    // payload (verifyBlocks); the answer must still have no approval to stand on.
+    const real = record(
+      asConsumer,
+      "zhixin.contract.approve",
+      { contractId: DOC.id, version: "ef".repeat(32) },
+      "approve-nonce-0002",
+      T0 + 2_000,
+    );
+    const forged = { ...real, payload: approve.payload };
+    const a = await answer(T0 + 3_000, "answer-nonce-00002");
+    expect(run([[propose, forged, a]]).map((f) => f.code)).toEqual(["ACCESS_CONTRACT_MISMATCH"]);
+  });
+
   it("an answer to a department that is not the consumer is ACCESS_CONTRACT_MISMATCH", async () => {
     const other = makeConsumer("hf-sanya", "hf-sanya-1");
     const details = {
