@@ -38,8 +38,9 @@ const VALID: Record<string, object> = {
 };
 
 beforeAll(async () => {
-  // The verify handler logs a WARN line per failed audit; dozens are expected here.
-  vi.spyOn(console, "log").mockImplementation(() => {});
+  // The verify handler logs a WARN line per failed audit (to stderr, past any console
+  // spy); dozens are expected here.
+  vi.stubEnv("LOG_LEVEL", "ERROR");
   t = await startTestNode();
   const submit = async (batch: keyof typeof ids, as: string, type: string, n: number) => {
     const records = Array.from({ length: n }, (_, i) => ({
@@ -74,7 +75,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.stop();
-  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 // ---- direct table access ----------------------------------------------------------
