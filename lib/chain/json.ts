@@ -46,15 +46,13 @@ export const MAX_JSON_DEPTH = 128;
 export function parseJson(text: string, options: { maxDepth?: number } = {}): JsonValue {
   const parser = new Parser(text, options.maxDepth ?? MAX_JSON_DEPTH);
   parser.skipWhitespace();
-  const value = parser.value("", 0);
+  const value = parser.value(0);
   parser.skipWhitespace();
-  if (parser.pos < text.length) parser.fail("INVALID_JSON", "unexpected text after the JSON value", "");
+  if (parser.pos < text.length) parser.fail("INVALID_JSON", "unexpected text after the JSON value");
   return value;
 }
 
-// RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D )
-const WHITESPACE = /[ \t\n\r]*/y;
-// §6: number = [ minus ] int [ frac ] [ exp ]
+// RFC 8259 §6: number = [ minus ] int [ frac ] [ exp ]
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 // §7: unescaped = %x20-21 / %x23-5B / %x5D-10FFFF — a run up to a quote, backslash or control character.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000–U+001F are exactly what §7 says must be escaped.
@@ -78,30 +76,40 @@ const LITERALS = [
 
 class Parser {
   pos = 0;
+  /** Member names and array indexes from the top to the value being read. */
+  private readonly path: Array<string | number> = [];
 
   constructor(
     private readonly text: string,
     private readonly maxDepth: number,
   ) {}
 
-  fail(code: ChainErrorCode, message: string, pointer: string, offset = this.pos): never {
+  fail(code: ChainErrorCode, message: string, offset = this.pos): never {
+    const pointer = this.path
+      .map((s) => `/${String(s).replaceAll("~", "~0").replaceAll("/", "~1")}`)
+      .join("");
     throw new JsonTextError(code, message, pointer, offset);
   }
 
+  // RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D )
   skipWhitespace(): void {
-    this.pos = this.match(WHITESPACE)?.end ?? this.pos;
+    for (;;) {
+      const c = this.text.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+      this.pos++;
+    }
   }
 
   /** A value starting at pos (whitespace skipped); `depth` containers enclose it. */
-  value(pointer: string, depth: number): JsonValue {
+  value(depth: number): JsonValue {
     const c = this.text[this.pos];
     if (c === "{" || c === "[") {
       if (depth >= this.maxDepth)
-        this.fail("INVALID_ENCODING", `nested deeper than ${this.maxDepth} objects and arrays`, pointer);
-      return c === "{" ? this.object(pointer, depth + 1) : this.array(pointer, depth + 1);
+        this.fail("INVALID_ENCODING", `nested deeper than ${this.maxDepth} objects and arrays`);
+      return c === "{" ? this.object(depth + 1) : this.array(depth + 1);
     }
-    if (c === '"') return this.string(pointer);
-    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number(pointer);
+    if (c === '"') return this.string();
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number();
     for (const [word, literal] of LITERALS) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
@@ -111,11 +119,10 @@ class Parser {
     return this.fail(
       "INVALID_JSON",
       c === undefined ? "the text ends where a value is due" : "not a JSON value",
-      pointer,
     );
   }
 
-  private object(pointer: string, depth: number): JsonValue {
+  private object(depth: number): JsonValue {
     const out: { [key: string]: JsonValue } = {};
     this.pos++; // {
     this.skipWhitespace();
@@ -124,32 +131,30 @@ class Parser {
       return out;
     }
     for (;;) {
-      if (this.text[this.pos] !== '"') this.fail("INVALID_JSON", "a member name (a string) is due", pointer);
+      if (this.text[this.pos] !== '"') this.fail("INVALID_JSON", "a member name (a string) is due");
       const start = this.pos;
-      const name = this.string(pointer);
-      const member = `${pointer}/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-      if (Object.hasOwn(out, name))
-        this.fail("DUPLICATE_KEY", "member name used twice in one object", member, start);
+      const name = this.string();
+      this.path.push(name);
+      if (Object.hasOwn(out, name)) this.fail("DUPLICATE_KEY", "member name used twice in one object", start);
       this.skipWhitespace();
-      if (this.text[this.pos] !== ":") this.fail("INVALID_JSON", "':' is due after a member name", pointer);
+      if (this.text[this.pos] !== ":") this.fail("INVALID_JSON", "':' is due after a member name");
       this.pos++;
       this.skipWhitespace();
-      // defineProperty, not assignment: `out["__proto__"] = v` would set the prototype.
-      Object.defineProperty(out, name, {
-        value: this.value(member, depth),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const value = this.value(depth);
+      // Assigning "__proto__" would set the prototype: define it, as JSON.parse does.
+      if (name === "__proto__")
+        Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+      else out[name] = value;
+      this.path.pop();
       this.skipWhitespace();
       const next = this.text[this.pos++];
       if (next === "}") return out;
-      if (next !== ",") this.fail("INVALID_JSON", "',' or '}' is due", pointer, this.pos - 1);
+      if (next !== ",") this.fail("INVALID_JSON", "',' or '}' is due", this.pos - 1);
       this.skipWhitespace();
     }
   }
 
-  private array(pointer: string, depth: number): JsonValue {
+  private array(depth: number): JsonValue {
     const out: JsonValue[] = [];
     this.pos++; // [
     this.skipWhitespace();
@@ -158,81 +163,82 @@ class Parser {
       return out;
     }
     for (;;) {
-      out.push(this.value(`${pointer}/${out.length}`, depth));
+      this.path.push(out.length);
+      out.push(this.value(depth));
+      this.path.pop();
       this.skipWhitespace();
       const next = this.text[this.pos++];
       if (next === "]") return out;
-      if (next !== ",") this.fail("INVALID_JSON", "',' or ']' is due", pointer, this.pos - 1);
+      if (next !== ",") this.fail("INVALID_JSON", "',' or ']' is due", this.pos - 1);
       this.skipWhitespace();
     }
   }
 
   /** A string starting at pos (its opening quote). */
-  private string(pointer: string): string {
+  private string(): string {
     const start = this.pos;
     this.pos++; // "
     let out = "";
     for (;;) {
-      const run = this.match(UNESCAPED);
-      if (run) {
-        out += this.text.slice(this.pos, run.end);
-        this.pos = run.end;
-      }
+      const end = this.match(UNESCAPED);
+      out += this.text.slice(this.pos, end);
+      this.pos = end;
       const c = this.text[this.pos];
       if (c === '"') break;
-      if (c === undefined) this.fail("INVALID_JSON", "unterminated string", pointer);
-      if (c !== "\\") this.fail("INVALID_JSON", "a control character must be escaped in a string", pointer);
-      out += this.escape(pointer);
+      if (c === undefined) this.fail("INVALID_JSON", "unterminated string");
+      if (c !== "\\") this.fail("INVALID_JSON", "a control character must be escaped in a string");
+      out += this.escape();
     }
     this.pos++; // "
-    if (!out.isWellFormed())
-      this.fail("LONE_SURROGATE", "string holds a lone UTF-16 surrogate", pointer, start);
+    if (!out.isWellFormed()) this.fail("LONE_SURROGATE", "string holds a lone UTF-16 surrogate", start);
     return out;
   }
 
   /** One escape sequence at pos (its backslash). */
-  private escape(pointer: string): string {
+  private escape(): string {
     const at = this.pos;
     const c = this.text[at + 1] ?? "";
     if (c === "u") {
       this.pos = at + 2;
-      const hex = this.match(HEX4);
-      if (!hex) this.fail("INVALID_JSON", "\\u must be followed by 4 hex digits", pointer, at);
-      this.pos = hex.end;
-      return String.fromCharCode(Number.parseInt(this.text.slice(at + 2, hex.end), 16));
+      const end = this.match(HEX4);
+      if (end < 0) this.fail("INVALID_JSON", "\\u must be followed by 4 hex digits", at);
+      this.pos = end;
+      return String.fromCharCode(Number.parseInt(this.text.slice(at + 2, end), 16));
     }
     const escaped = Object.hasOwn(ESCAPES, c) ? ESCAPES[c] : undefined;
-    if (escaped === undefined) this.fail("INVALID_JSON", "not a JSON escape sequence", pointer, at);
+    if (escaped === undefined) this.fail("INVALID_JSON", "not a JSON escape sequence", at);
     this.pos = at + 2;
     return escaped;
   }
 
-  private number(pointer: string): number {
+  private number(): number {
     const start = this.pos;
-    const m = this.match(NUMBER);
-    // The grammar must match to a delimiter: "1." or "-" are not numbers (a following "1" in "01" is left to the caller).
-    const next = m ? this.text[m.end] : undefined;
-    if (!m || next === "." || next === "e" || next === "E")
-      this.fail("INVALID_JSON", "not a JSON number", pointer, start);
-    const literal = this.text.slice(start, m.end);
-    this.pos = m.end;
+    const end = this.match(NUMBER);
+    // The grammar must match up to a delimiter: "1." and "1e" are not numbers ("01" is
+    // 0 and then text the caller refuses).
+    const next = this.text[end];
+    if (end < 0 || next === "." || next === "e" || next === "E")
+      this.fail("INVALID_JSON", "not a JSON number", start);
+    const literal = this.text.slice(start, end);
+    this.pos = end;
     const value = Number(literal);
-    // JSON.stringify writes a number as RFC 8785 §3.2.2.3 does (ECMAScript Number::toString).
-    const canonical = Number.isFinite(value) ? JSON.stringify(value) : undefined;
-    if (canonical === undefined || decimalOf(literal) !== decimalOf(canonical)) {
+    // RFC 8785 §3.2.2.3 writes a finite number as ECMAScript's Number::toString does
+    // (String(-0) is "0" too); most literals are already written so.
+    const canonical = Number.isFinite(value) ? String(value) : undefined;
+    if (canonical !== literal && (canonical === undefined || decimalOf(literal) !== decimalOf(canonical))) {
       this.fail(
         "NUMBER_NOT_EXACT",
         `${literal} is not exactly an IEEE 754 double (it would be stored as ${canonical ?? "nothing: out of range"})`,
-        pointer,
         start,
       );
     }
     return value;
   }
 
-  private match(re: RegExp): { end: number } | undefined {
+  /** Where a sticky `re` matching at pos ends; -1 when it does not match. */
+  private match(re: RegExp): number {
     re.lastIndex = this.pos;
-    return re.exec(this.text) ? { end: re.lastIndex } : undefined;
+    return re.test(this.text) ? re.lastIndex : -1;
   }
 }
 
