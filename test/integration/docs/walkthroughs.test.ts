@@ -21,6 +21,8 @@ import { checkOutput, parseWalkthrough, type Step } from "../../support/walkthro
 const WALKTHROUGH_DIR = "docs/walkthroughs";
 const walkthroughPages = [
   "README.md",
+  // Its worked examples (§7, §8) reproduce values with openssl and sha256sum: no server.
+  "docs/FORMATS.md",
   ...(await readdir(join(ROOT, WALKTHROUGH_DIR)))
     .filter((f) => f.endsWith(".md") && f !== "README.md")
     .sort()
