@@ -1,4 +1,4 @@
-import { BATCH_ROOT_HEADER, DEPARTMENT_HEADER } from "#chain";
+import { BATCH_ROOT_HEADER, DEPARTMENT_HEADER, NONCE } from "#chain";
 import { CONTENT_DIGEST_HEADER } from "./content-digest.js";
 
 /** Header names as they appear in signatures: lowercase (RFC 9421 §2.1). */
@@ -6,10 +6,13 @@ export const SIGNATURE_HEADER = "signature";
 export const SIGNATURE_INPUT_HEADER = "signature-input";
 export { BATCH_ROOT_HEADER, CONTENT_DIGEST_HEADER, DEPARTMENT_HEADER };
 
-export const DEFAULT_LABEL = "sig1";
+/**
+ * Nonce form: 16..128 characters of the base64url alphabet (no padding). One definition,
+ * in lib/chain, because the audit holds stored signature bases to the same form.
+ */
+export { NONCE };
 
-/** Nonce form: 16..128 characters of the base64url alphabet (no padding). */
-export const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
+export const DEFAULT_LABEL = "sig1";
 
 /** The derived components (RFC 9421 §2.2) a Zhixin request may cover. */
 export const DERIVED_COMPONENTS: ReadonlySet<string> = new Set(["@method", "@path", "@query"]);
