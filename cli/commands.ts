@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
-import type { SignatureAlgorithm } from "#chain";
+import { JsonTextError, parseJson, type SignatureAlgorithm } from "#chain";
 import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
 import type { ContractView } from "../functions/shared/contract-view.js";
 import {
@@ -471,9 +471,13 @@ function parseContractDocument(text: string, file: string): ContractDocument {
   const name = file === "-" ? "stdin" : file;
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+    // Read as the API reads bodies (docs/FORMATS.md §1.1): a name given twice is refused
+    // here, not silently resolved to its last value and signed.
+    json = parseJson(text.replace(/^\uFEFF/, ""));
   } catch (e) {
-    throw new InputError(`${name}: not JSON (${(e as Error).message})`);
+    if (!(e instanceof JsonTextError)) throw e;
+    const what = e.code === "INVALID_JSON" ? "not JSON" : `refused as the API would (${e.code})`;
+    throw new InputError(`${name}: ${what}: ${e.message}`, undefined, e.code);
   }
   const parsed = ContractDocumentSchema.safeParse(json);
   if (parsed.success) return parsed.data;

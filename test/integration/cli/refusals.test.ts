@@ -68,4 +68,29 @@ describe("refusals that name the mistake", () => {
     for (const t of cli.node.consortium.recordTypes) expect(body.error.message).toContain(t.type);
     expect(await logState()).toEqual(before);
   });
+
+  it("a contract file that names a field twice is refused before signing, as the API would", async () => {
+    // JSON.parse would keep the last "consumer" and sign a contract the file does not show.
+    const file = await cli.writeWork(
+      "contract.json",
+      JSON.stringify({
+        id: "s1-dup",
+        provider: "hf-haikou",
+        consumer: "hf-sanya",
+        type: "housing-fund.deposit-certificate",
+        purpose: "a contract with a field given twice",
+        share: "conditional",
+        match: ["months"],
+        validFrom: "2026-01-01T00:00:00Z",
+        validUntil: "2028-01-01T00:00:00Z",
+        rateLimit: { perMinute: 10 },
+      }).replace('"consumer":"hf-sanya"', '"consumer":"hf-sanya","consumer":"market-regulation"'),
+    );
+    const before = await logState();
+    const run = await cli.zhixin(["contract", "propose", "--as", "hf-haikou", "--file", file]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/DUPLICATE_KEY/);
+    expect(await logState()).toEqual(before);
+  });
 });
