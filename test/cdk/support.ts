@@ -6,6 +6,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { addZhixinStack } from "../../cdk/lib/app.js";
 import { loadStackConfig } from "../../cdk/lib/config.js";
 import type { ZhixinStack } from "../../cdk/lib/zhixin-stack.js";
+import { captureOutput } from "../support/output.js";
 
 /**
  * Synthesis for the CDK tests: the same app wiring and feature flags as `cdk synth`
@@ -37,7 +38,22 @@ export interface Synthesized {
 export function buildApp(file: string, options: { bundle?: boolean } = {}): { app: App; stack: ZhixinStack } {
   const context = { ...CDK_CONTEXT, ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}) };
   const app = new App({ context });
-  return { app, stack: addZhixinStack(app, loadStackConfig(file)) };
+  // Building the stack bundles each function with esbuild, and the CDK announces each one on
+  // stderr ("Bundling asset Zhixin-demo/Functions/seal/Function/Code/Stage..."): expected,
+  // so taken here; anything else printed is not.
+  const output = captureOutput();
+  let stack: ZhixinStack;
+  try {
+    stack = addZhixinStack(app, loadStackConfig(file));
+  } finally {
+    output.stop();
+  }
+  const unexpected = output.stderr
+    .split("\n")
+    .filter((line) => line !== "" && !/^Bundling asset \S+\.\.\.$/.test(line));
+  if (output.stdout !== "" || unexpected.length > 0)
+    throw new Error(`building the stack printed:\n${output.stdout}${unexpected.join("\n")}`);
+  return { app, stack };
 }
 
 export function synthesize(file: string): Synthesized {

@@ -1,6 +1,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { captured } from "../../support/output.js";
 
 // Multi-party records (S4 fund transfers, S7 approvals), over HTTP with real signatures
 // against dynalite. fund.transfer and approval.decision name three signers each
@@ -195,10 +196,14 @@ describe("audit of co-signatures", () => {
         },
       }),
     );
-    const report = await audit();
+    const { result: report, output } = await captured(audit);
     expect(report.ok).toBe(false);
     const codes = report.findings.map((f) => f.code);
     expect(codes).toContain("COSIGN_TARGET_MISMATCH");
+    // The verify function logs an audit with findings as one warning.
+    expect(output.logLines()).toEqual([
+      expect.objectContaining({ level: "WARN", message: "audit findings", findings: codes.length }),
+    ]);
     expect(report.findings.find((f) => f.code === "COSIGN_TARGET_MISMATCH")).toMatchObject({
       entryId: cosignId,
       found: target.digest,

@@ -11,6 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { itemKeys } from "../../../functions/shared/store/table.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
+import { captureOutput } from "../../support/output.js";
 
 // The `zhixin` CLI as a user runs it (node bin/zhixin.js, a child process) against a
 // whole local consortium started in this process: real HTTP, signatures, dynalite.
@@ -28,6 +29,14 @@ async function closedPort(): Promise<number> {
 }
 
 const ENTRY_ID = /^[0-9a-f]{32}$/;
+
+/** The verify function (local mode runs it in this process) logs an audit with findings as one warning. */
+const auditFindingsLine = (code: string) =>
+  expect.objectContaining({
+    level: "WARN",
+    message: "audit findings",
+    first: expect.objectContaining({ code }),
+  });
 
 let cli: CliConsortium;
 
@@ -234,6 +243,7 @@ describe("zhixin CLI against a local consortium", () => {
       new GetItemCommand({ TableName: cli.node.table, Key: key }),
     );
     await cli.node.dynamo.client.send(new DeleteItemCommand({ TableName: cli.node.table, Key: key }));
+    const output = captureOutput();
     try {
       const truncated = await cli.zhixin(["verify"]);
       expect(truncated.code).toBe(1);
@@ -250,8 +260,13 @@ describe("zhixin CLI against a local consortium", () => {
       ]);
       expect(given.code).toBe(1);
     } finally {
+      output.stop();
       if (Item) await cli.node.dynamo.client.send(new PutItemCommand({ TableName: cli.node.table, Item }));
     }
+    expect(output.logLines()).toEqual([
+      auditFindingsLine("LOG_TRUNCATED"),
+      auditFindingsLine("LOG_TRUNCATED"),
+    ]);
     expect((await cli.zhixin(["verify"])).code).toBe(0);
   });
 
@@ -265,9 +280,14 @@ describe("zhixin CLI against a local consortium", () => {
         ExpressionAttributeValues: { ":data": { S: JSON.stringify({ ...cert, months: 60 }) } },
       }),
     );
+    const output = captureOutput();
     const [chain, entry] = await Promise.all([
       cli.zhixin(["verify"]),
       cli.zhixin(["verify", "--entry", entryId]),
+    ]).finally(() => output.stop());
+    expect(output.logLines()).toEqual([
+      auditFindingsLine("PAYLOAD_DIGEST_MISMATCH"),
+      auditFindingsLine("PAYLOAD_DIGEST_MISMATCH"),
     ]);
     for (const run of [chain, entry]) {
       expect(run.code).toBe(1);
