@@ -453,7 +453,7 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
     log: deps.log,
     verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
       const key = deps.keys.getKey(sig.keyId);
-      if (!key || key.role !== "sealer") return "unknown-key";
+      if (key?.role !== "sealer") return "unknown-key";
       return verifySignature(key, message, safeBase64(sig.value)) ? "ok" : "invalid";
     },
     verifyEntrySignature: (

@@ -4,13 +4,9 @@ import { CONTENT_DIGEST_HEADER } from "./content-digest.js";
 /** Header names as they appear in signatures: lowercase (RFC 9421 §2.1). */
 export const SIGNATURE_HEADER = "signature";
 export const SIGNATURE_INPUT_HEADER = "signature-input";
-export { BATCH_ROOT_HEADER, CONTENT_DIGEST_HEADER, DEPARTMENT_HEADER };
-
-/**
- * Nonce form: 16..128 characters of the base64url alphabet (no padding). One definition,
- * in lib/chain, because the audit holds stored signature bases to the same form.
- */
-export { NONCE };
+// NONCE, the nonce form (16..128 characters of the base64url alphabet, no padding), is
+// defined once in lib/chain because the audit holds stored signature bases to it too.
+export { BATCH_ROOT_HEADER, CONTENT_DIGEST_HEADER, DEPARTMENT_HEADER, NONCE };
 
 export const DEFAULT_LABEL = "sig1";
 
