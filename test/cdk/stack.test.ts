@@ -441,7 +441,7 @@ describe("functions", () => {
   it("are bundled as ESM with the consortium file beside them, and load in Node.js", async () => {
     const dir = s.app.synth().directory;
     const bundles = resourcesOf(t, "AWS::Lambda::Function").map(([, r]) =>
-      join(dir, `asset.${(r.Properties?.Code as { S3Key: string }).S3Key.replace(/\.zip$/, "")}`),
+      join(dir, `asset.${((r.Properties ?? {}).Code as { S3Key: string }).S3Key.replace(/\.zip$/, "")}`),
     );
     for (const bundle of bundles) {
       expect(readFileSync(join(bundle, "consortium.json"), "utf8")).toBe(readFileSync(EXAMPLE_FILE, "utf8"));
@@ -503,7 +503,7 @@ describe("functions", () => {
     // The table's key, only through DynamoDB; writers may encrypt, verify only decrypt.
     const tableKey = refId(
       (
-        resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[1].Properties?.SSESpecification as {
+        (resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[1].Properties ?? {}).SSESpecification as {
           KMSMasterKeyId: unknown;
         }
       ).KMSMasterKeyId,
