@@ -22,6 +22,7 @@ export interface NodeProcessOptions {
 }
 
 export interface NodeProcess {
+  home: string;
   /** The HTTP API, e.g. http://127.0.0.1:39713. */
   url: string;
   /** The node's dynalite, for reading the table directly. */
@@ -74,6 +75,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
     throw new Error(`no URLs in the node's banner:\n${out}`);
   }
   return {
+    home: options.home,
     url: url[1] as string,
     dynamoEndpoint: dynamo[1] as string,
     port: Number(url[2]),
@@ -88,6 +90,20 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
       await exited;
     },
   };
+}
+
+/**
+ * Starts the node again on `previous`'s home and ports (after it has exited) — or, should
+ * another process have taken one of those ports meanwhile, on free ones.
+ */
+export async function restartNodeProcess(previous: NodeProcess, sealInterval: string): Promise<NodeProcess> {
+  const again = { home: previous.home, sealInterval };
+  try {
+    return await startNodeProcess({ ...again, port: previous.port, dynamoPort: previous.dynamoPort });
+  } catch (e) {
+    if (!(e as Error).message.includes("already in use")) throw e;
+    return startNodeProcess(again);
+  }
 }
 
 /** Signals the child's process group (it leads one: spawned detached); nothing if it has exited. */

@@ -9,7 +9,7 @@ import { signRequest } from "../../../functions/shared/http-signature/index.js";
 import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-store.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
-import { type NodeProcess, startNodeProcess } from "../../support/node-process.js";
+import { type NodeProcess, restartNodeProcess, startNodeProcess } from "../../support/node-process.js";
 import {
   type SignedSubmit,
   type SubmitRecord,
@@ -106,10 +106,14 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     homes.push(home);
     let node = await startNodeProcess({ home, sealInterval: "200ms" });
     nodes.push(node);
-    const { port, dynamoPort } = node;
-    const client = localDynamoClient(node.dynamoEndpoint);
-    clients.push(client);
-    const store = new DynamoDbLedgerStore(client, TABLE);
+    // The test reads the node's table directly, through the store, to time the second kill
+    // and to check the log.
+    const openStore = (endpoint: string) => {
+      const client = localDynamoClient(endpoint);
+      clients.push(client);
+      return new DynamoDbLedgerStore(client, TABLE);
+    };
+    let store = openStore(node.dynamoEndpoint);
     const workload = await SubmitWorkload.open(home, SEED);
     const sent: Sent[] = [];
     const outcome = (s: Sent, answer: Answer) => {
@@ -123,8 +127,9 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     // later. The second lands in a seal: the second life runs without the timer, so a
     // backlog builds up; then the test asks for a seal and kills the node as soon as the
     // block is committed — while its many batches are being marked sealed, which the
-    // next sealer must finish, not seal again. After each restart (same home, same ports)
-    // the requests that got no answer go first, resent byte for byte; then the load goes on.
+    // next sealer must finish, not seal again. After each restart (same home; same ports
+    // unless another process took one) the requests that got no answer go first, resent
+    // byte for byte; then the load goes on.
     const kills: Array<{ after: number; when: () => Promise<boolean> }> = [
       {
         after: Math.floor(REQUESTS * (0.2 + 0.2 * random())),
@@ -154,13 +159,10 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     let answered = 0;
     for (let life = 0; life <= kills.length; life++) {
       if (life > 0) {
-        node = await startNodeProcess({
-          home,
-          port,
-          dynamoPort,
-          sealInterval: sealIntervals[life] as string,
-        });
+        const previous = node;
+        node = await restartNodeProcess(previous, sealIntervals[life] as string);
         nodes.push(node);
+        if (node.dynamoEndpoint !== previous.dynamoEndpoint) store = openStore(node.dynamoEndpoint);
       }
       if (life === kills.length)
         answered202.push(...sent.filter((s) => (s.answers[0] as { status?: number }).status === 202));
