@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { unhandledErrorCount } from "../functions/shared/http.js";
+import { unhandledErrorCount } from "../functions/api/http.js";
 import { FuzzClient, seedFuzzNode } from "../test/support/fuzz-client.js";
 import { type FuzzRequest, fuzzRequest } from "../test/support/fuzz-requests.js";
 import { startTestNode } from "../test/support/local-node.js";

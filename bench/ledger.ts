@@ -5,13 +5,13 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { auditChain, loadEvidence, verifyOptions } from "../functions/shared/audit.js";
-import { LocalSigner } from "../functions/shared/crypto/local-signer.js";
-import { signRequest } from "../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
-import { type LedgerStore, type Signer, type StoredBlock, systemClock } from "../functions/shared/ports.js";
-import { DEFAULT_MAX_ENTRIES, sealBlock } from "../functions/shared/sealer.js";
-import { createLedgerTable, itemKeys } from "../functions/shared/store/table.js";
+import { auditChain, loadEvidence, verifyOptions } from "../functions/audit/audit.js";
+import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
+import { DEFAULT_MAX_ENTRIES, sealBlock } from "../functions/ledger/sealer.js";
+import { type LedgerStore, type Signer, type StoredBlock, systemClock } from "../functions/store/ports.js";
+import { createLedgerTable, itemKeys } from "../functions/store/table.js";
 import {
   type BlockEvidence,
   type BlocksReport,

@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Consortium, loadConsortium } from "../functions/shared/consortium.js";
-import { type ContractDocument, contractVersion } from "../functions/shared/contracts.js";
-import { signRequest, verifyRequest } from "../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
-import { type MatchAnswer, type MatchDeps, matchRecord } from "../functions/shared/match.js";
-import { type LedgerStore, type Signer, systemClock } from "../functions/shared/ports.js";
-import { DynamoDbLedgerStore } from "../functions/shared/store/dynamodb-store.js";
-import { loadLocalSubjectKey } from "../functions/shared/subject-key.js";
+import { signRequest, verifyRequest } from "../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
+import { type Consortium, loadConsortium } from "../functions/rules/consortium.js";
+import { type ContractDocument, contractVersion } from "../functions/rules/contracts.js";
+import { type MatchAnswer, type MatchDeps, matchRecord } from "../functions/sharing/match.js";
+import { loadLocalSubjectKey } from "../functions/sharing/subject-key.js";
+import { DynamoDbLedgerStore } from "../functions/store/dynamodb-store.js";
+import { type LedgerStore, type Signer, systemClock } from "../functions/store/ports.js";
 import type { JsonValue } from "../lib/chain/index.js";
 import { localDynamoClient } from "../local/dynalite.js";
 import { trustFile } from "../local/keys.js";
@@ -26,7 +26,7 @@ import { fmt, int, out, percentile, rate, row } from "./support/report.js";
 import { aroundStoreCalls } from "./support/store-calls.js";
 
 /**
- * The match benchmark: POST /v1/match (functions/shared/match.ts) on the local
+ * The match benchmark: POST /v1/match (functions/sharing/match.ts) on the local
  * consortium, beside the raw store read rate measured in the same run on the same
  * machine. `npm run bench -- match` (add `--quick`, or BENCH_QUICK=1, for smaller sizes).
  *

@@ -1,19 +1,19 @@
 import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
-import type { AccessTrail } from "../functions/shared/access-trail.js";
-import type { AuditReport } from "../functions/shared/audit.js";
-import type { EntryAuditReport } from "../functions/shared/audit-entry.js";
-import type { ContractView } from "../functions/shared/contract-view.js";
-import { signRequest } from "../functions/shared/http-signature/index.js";
-import type { MatchAnswer, MatchRequest } from "../functions/shared/match.js";
-import type { Signer } from "../functions/shared/ports.js";
-import type { BlockView, EntryView } from "../functions/shared/reader.js";
-import type { SealResult } from "../functions/shared/sealer.js";
-import type { Receipt } from "../functions/shared/submit.js";
+import type { AuditReport } from "../functions/audit/audit.js";
+import type { EntryAuditReport } from "../functions/audit/audit-entry.js";
+import { signRequest } from "../functions/auth/http-signature/index.js";
+import type { BlockView, EntryView } from "../functions/ledger/reader.js";
+import type { SealResult } from "../functions/ledger/sealer.js";
+import type { Receipt } from "../functions/ledger/submit.js";
+import type { AccessTrail } from "../functions/sharing/access-trail.js";
+import type { ContractView } from "../functions/sharing/contract-view.js";
+import type { MatchAnswer, MatchRequest } from "../functions/sharing/match.js";
+import type { Signer } from "../functions/store/ports.js";
 
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health
  * is signed with RFC 9421 by the acting department's (or auditor's) key, exactly as
- * functions/shared/http-signature describes. Local mode's admin routes (/local/seal,
+ * functions/auth/http-signature describes. Local mode's admin routes (/local/seal,
  * /local/verify) are unauthenticated stand-ins for `aws lambda invoke`.
  *
  * Refusals come back as the API's error body

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
 import { JsonTextError, parseJson, type SignatureAlgorithm } from "#chain";
-import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/shared/consortium.js";
-import type { ContractView } from "../functions/shared/contract-view.js";
+import { type Consortium, ConsortiumFileError, loadConsortium } from "../functions/rules/consortium.js";
 import {
   CONTRACT_APPROVE,
   CONTRACT_PROPOSE,
@@ -11,7 +10,8 @@ import {
   type ContractDocument,
   ContractDocumentSchema,
   contractVersion,
-} from "../functions/shared/contracts.js";
+} from "../functions/rules/contracts.js";
+import type { ContractView } from "../functions/sharing/contract-view.js";
 import {
   AwsCliError,
   type AwsDeps,
@@ -542,7 +542,7 @@ async function authorisationOf(values: Values): Promise<{ ref: string; digest: s
   return { ref, digest: createHash("sha256").update(bytes).digest("hex") };
 }
 
-/** Contract ids as the API takes them (functions/shared/contracts.ts Identifier). */
+/** Contract ids as the API takes them (functions/rules/contracts.ts Identifier). */
 function contractIdOf(id: string | undefined, command: string, what = "the contract id"): string {
   if (id === undefined || !/^[a-z0-9][a-z0-9-]{1,62}$/.test(id)) {
     throw new UsageError(

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { LocalSigner } from "../functions/shared/crypto/local-signer.js";
-import type { Signer } from "../functions/shared/ports.js";
+import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
+import type { Signer } from "../functions/store/ports.js";
 import { keyFile, localKeyId } from "../local/keys.js";
 
 /**

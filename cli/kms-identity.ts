@@ -1,8 +1,8 @@
 import { GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
-import { KmsSigner } from "../functions/shared/crypto/kms-signer.js";
-import { KEY_SPEC_ALGORITHM } from "../functions/shared/kms-key-directory.js";
-import type { Signer } from "../functions/shared/ports.js";
+import { KmsSigner } from "../functions/auth/crypto/kms-signer.js";
+import { KEY_SPEC_ALGORITHM } from "../functions/auth/kms-key-directory.js";
+import type { Signer } from "../functions/store/ports.js";
 import { AwsCliError, explainAwsError } from "./aws.js";
 import type { Identity } from "./identity.js";
 import { UsageError } from "./usage.js";

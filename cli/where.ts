@@ -1,4 +1,4 @@
-import type { Operator } from "../functions/shared/match.js";
+import type { Operator } from "../functions/sharing/match.js";
 import { UsageError } from "./usage.js";
 
 /**

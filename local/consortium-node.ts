@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Consortium, loadConsortium } from "../functions/shared/consortium.js";
-import { createLedgerTable } from "../functions/shared/store/table.js";
+import { type Consortium, loadConsortium } from "../functions/rules/consortium.js";
+import { createLedgerTable } from "../functions/store/table.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys, keyFile, localKeyId } from "./keys.js";
 import { type LocalServer, serveHandler } from "./server.js";

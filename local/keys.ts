@@ -2,11 +2,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
-import type { Consortium } from "../functions/shared/consortium.js";
-import { generateKeyFile, LocalSigner } from "../functions/shared/crypto/local-signer.js";
-import { StaticKeyDirectory } from "../functions/shared/key-directory.js";
-import type { KeyRole, PublicKeyRecord } from "../functions/shared/ports.js";
-import { ensureSubjectKeyFile } from "../functions/shared/subject-key.js";
+import { generateKeyFile, LocalSigner } from "../functions/auth/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
+import type { Consortium } from "../functions/rules/consortium.js";
+import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
+import type { KeyRole, PublicKeyRecord } from "../functions/store/ports.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under

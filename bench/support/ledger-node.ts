@@ -9,7 +9,7 @@ import { startLocalConsortium } from "../../local/consortium-node.js";
  * `zhixin` CLI: dynalite, the handlers and (optionally) the seal timer share this
  * process's event loop, while the benchmark's clients, sealer and auditor run in the
  * parent. A process of its own also gives each run a fresh handler runtime, which is
- * built once per process from the environment (functions/shared/runtime.ts).
+ * built once per process from the environment (functions/runtime/runtime.ts).
  *
  *   argv[2]   seal interval in ms (0: no timer)
  *

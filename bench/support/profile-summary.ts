@@ -48,15 +48,15 @@ const CATEGORIES: Array<[string, (f: CallFrame) => boolean]> = [
   ],
   [
     "AWS SDK client + store module",
-    (f) => /node_modules\/@(smithy|aws-sdk|aws-crypto)|shared\/store\//.test(f.url),
+    (f) => /node_modules\/@(smithy|aws-sdk|aws-crypto)|functions\/store\//.test(f.url),
   ],
   [
     "SHA-256 (@noble/hashes, lib/chain's node hash)",
     (f) => f.url.includes("node_modules/@noble/") || f.url.endsWith("lib/chain/sha256-node.ts"),
   ],
   [
-    "ledger code (lib/chain, functions/shared, zod, JCS)",
-    (f) => /\/lib\/chain\/|\/functions\/shared\/|node_modules\/(zod|canonicalize)\//.test(f.url),
+    "ledger code (lib/chain, functions/, zod, JCS)",
+    (f) => /\/lib\/chain\/|\/functions\/|node_modules\/(zod|canonicalize)\//.test(f.url),
   ],
   ["node internals (HTTP, sockets, streams, buffers)", (f) => f.url.startsWith("node:") || f.url === ""],
 ];

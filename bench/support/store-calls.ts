@@ -1,4 +1,4 @@
-import type { LedgerStore } from "../../functions/shared/ports.js";
+import type { LedgerStore } from "../../functions/store/ports.js";
 
 /**
  * `inner` with every method call run through `around(method, call)`, which runs `call`

@@ -38,7 +38,7 @@ export const TAGS = {
 
 // ---- keys -------------------------------------------------------------------------
 
-/** docs/FORMATS.md and functions/shared/crypto/kms-signer.ts: alg → KMS key spec. */
+/** docs/FORMATS.md and functions/auth/crypto/kms-signer.ts: alg → KMS key spec. */
 export const KEY_SPEC: Record<SignatureAlgorithm, KeySpec> = {
   ed25519: KeySpec.ECC_NIST_EDWARDS25519,
   "ecdsa-p256-sha256": KeySpec.ECC_NIST_P256,
@@ -91,7 +91,7 @@ export const TABLE_KEY_ACTIONS = {
 // ---- API --------------------------------------------------------------------------
 
 // The routes are data shared with the API router, so the stack cannot drift from it.
-export { API_ROUTES, type RouteAccess } from "../../functions/shared/routes.js";
+export { API_ROUTES, type RouteAccess } from "../../functions/api/routes.js";
 
 /** The path in an execute-api ARN: a path parameter matches any one segment. */
 export const arnPath = (routePath: string): string => routePath.replace(/\{[^/}]+\}/g, "*");
@@ -163,7 +163,7 @@ export const LOG_LEVEL = "INFO";
 /** The path the bundled consortium file has inside the function (afterBundling copies it there). */
 export const BUNDLED_CONSORTIUM_FILE = "/var/task/consortium.json";
 
-/** The runtime contract (functions/shared/runtime.ts) for one function. */
+/** The runtime contract (functions/runtime/runtime.ts) for one function. */
 export function functionEnvironment(props: {
   name: FunctionName;
   tableName: string;
@@ -224,7 +224,7 @@ export function bundlingOptions(consortiumFile: string): BundlingOptions {
 }
 
 /**
- * DynamoDB actions per function, from what functions/shared/store/dynamodb-store.ts
+ * DynamoDB actions per function, from what functions/store/dynamodb-store.ts
  * sends. Submit deletes payloads through BatchWriteItem (deletePayloads) and releases
  * uniqueness claims with conditional DeleteItem (releaseClaims); only the sealer
  * updates items in place and reads the pending index (listPendingBatches).

@@ -7,7 +7,7 @@ import { accountAdministersKey, allowKeyActionOnlyTo } from "./key-policy.js";
 /**
  * The deployment's subject key: an HMAC_256 KMS key whose one use is GenerateMac over
  * the fixed label of lib/chain subject.ts, giving the working key that every subject
- * index is keyed with (functions/shared/kms-subject-key.ts). The key policy is
+ * index is keyed with (functions/sharing/kms-subject-key.ts). The key policy is
  * SigningKey's (./key-policy.ts):
  *   - the account administers the key but gets no cryptographic operation;
  *   - kms:GenerateMac is allowed to the account only for one role (aws:PrincipalArn)

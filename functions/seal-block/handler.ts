@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { addLogContext, log } from "../shared/log.js";
-import { getSealerRuntime } from "../shared/runtime.js";
-import { publishSealMetrics, runSealer, type SealRunSummary } from "../shared/seal-run.js";
-import { type SealResult, sealBlock } from "../shared/sealer.js";
+import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
+import { type SealResult, sealBlock } from "../ledger/sealer.js";
+import { addLogContext, log } from "../runtime/log.js";
+import { getSealerRuntime } from "../runtime/runtime.js";
 
 /**
  * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`,
  * with no context: they seal once and get the SealResult). In Lambda, with
  * ZHIXIN_SEAL_LOOP_SECONDS > 0, it keeps sealing on that interval while the invocation
- * has time (functions/shared/seal-run.ts) and returns a SealRunSummary. A failure
+ * has time (functions/ledger/seal-run.ts) and returns a SealRunSummary. A failure
  * propagates, so the invocation counts as an error and the alarm sees it; the next run
- * finishes whatever this one committed (see functions/shared/sealer.ts).
+ * finishes whatever this one committed (see functions/ledger/sealer.ts).
  */
 export async function handler(
   _event?: ScheduledEvent | Record<string, never>,

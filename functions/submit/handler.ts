@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { handleApiRequest } from "../shared/api.js";
-import { errorResponse, requestFromEvent, toResult } from "../shared/http.js";
-import { addLogContext } from "../shared/log.js";
-import { getApiRuntime } from "../shared/runtime.js";
+import { handleApiRequest } from "../api/api.js";
+import { errorResponse, requestFromEvent, toResult } from "../api/http.js";
+import { addLogContext } from "../runtime/log.js";
+import { getApiRuntime } from "../runtime/runtime.js";
 
 /**
- * API Gateway HTTP API handler: every route of functions/shared/routes.ts (POST
+ * API Gateway HTTP API handler: every route of functions/api/routes.ts (POST
  * /v1/entries, POST /v1/match, and the reads).
  */
 export async function handler(

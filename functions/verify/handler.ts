@@ -6,11 +6,11 @@ import {
   auditChain,
   openSealerCheckpoint,
   type TrustedState,
-} from "../shared/audit.js";
-import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "../shared/audit-entry.js";
-import { addLogContext, log } from "../shared/log.js";
-import { emitMetrics } from "../shared/metrics.js";
-import { getRuntime } from "../shared/runtime.js";
+} from "../audit/audit.js";
+import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "../audit/audit-entry.js";
+import { addLogContext, log } from "../runtime/log.js";
+import { emitMetrics } from "../runtime/metrics.js";
+import { getRuntime } from "../runtime/runtime.js";
 
 /**
  * Direct-invoke handler for auditors (`aws lambda invoke`, or local mode's
@@ -28,7 +28,7 @@ import { getRuntime } from "../shared/runtime.js";
  *                       the latest block; details { from, to, latestHeight }
  *   NOT_FOUND           an entry id the ledger never had (one it names whose items are
  *                       gone is a report with findings)
- * Each audit emits AuditsRun and AuditFindings (functions/shared/metrics.ts).
+ * Each audit emits AuditsRun and AuditFindings (functions/runtime/metrics.ts).
  */
 const Payload = z.union([
   z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),

@@ -6,7 +6,7 @@ import { TABLE_ACTIONS } from "../../cdk/lib/defaults.js";
 // DynamoDB command no function may call (as DeleteItem once did, for uniqueness claims),
 // every call of it fails with AccessDenied on AWS and nowhere else — so check here.
 
-const store = readFileSync("functions/shared/store/dynamodb-store.ts", "utf8");
+const store = readFileSync("functions/store/dynamodb-store.ts", "utf8");
 const sent = [...new Set([...store.matchAll(/new (\w+)Command\(/g)].map((m) => `dynamodb:${m[1]}`))];
 // Paginators send Query/Scan without `new …Command(`; Scan is only used by test tooling.
 const granted = new Set(Object.values(TABLE_ACTIONS).flatMap((a) => [...a.table, ...a.pendingIndex]));

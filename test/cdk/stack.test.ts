@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { Capture, Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
-import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/shared/store/table.js";
+import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/store/table.js";
 import {
   actionCovers,
   allows,
@@ -531,10 +531,10 @@ describe("functions", () => {
 
   // As test/cdk/grants-drift.test.ts does for DynamoDB: a KMS command no function may
   // send fails with AccessDenied on AWS and nowhere else.
-  it("are granted every KMS command functions/shared sends", () => {
-    const sent = readdirSync("functions/shared", { recursive: true, encoding: "utf8" })
+  it("are granted every KMS command the functions send", () => {
+    const sent = readdirSync("functions", { recursive: true, encoding: "utf8" })
       .filter((f) => f.endsWith(".ts"))
-      .map((f) => readFileSync(join("functions/shared", f), "utf8"))
+      .map((f) => readFileSync(join("functions", f), "utf8"))
       .filter((text) => text.includes('from "@aws-sdk/client-kms"'))
       .flatMap((text) => [...text.matchAll(/new (\w+)Command\(/g)].map((m) => `kms:${m[1]}`));
     expect(sent).toEqual(expect.arrayContaining(["kms:GenerateMac", "kms:Sign", "kms:GetPublicKey"]));

@@ -9,10 +9,10 @@ import {
   utf8,
   type VerifyBlocksOptions,
 } from "#chain";
-import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
-import { signRequest, verifyRequest } from "../../functions/shared/http-signature/index.js";
-import { accessEnvelopeFor } from "../../functions/shared/match.js";
-import type { KeyDirectory, PublicKeyRecord } from "../../functions/shared/ports.js";
+import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
+import { accessEnvelopeFor } from "../../functions/sharing/match.js";
+import type { KeyDirectory, PublicKeyRecord } from "../../functions/store/ports.js";
 import { type FixtureKeys, LOG, makeBatch, type StoredEntry, sealBlocks } from "./chain-fixture.js";
 
 export { type StoredEntry, sealBlocks };
@@ -21,7 +21,7 @@ export { type StoredEntry, sealBlocks };
  * Access entries for tests of the pure verifier, made the way the API makes them: a
  * consumer's client signs a POST /v1/match request (signRequest, LocalSigner, Ed25519),
  * the API authenticates it (verifyRequest) and the ledger writes an AccessEnvelope whose
- * evidence is that request's signature base and signature (functions/shared/match.ts
+ * evidence is that request's signature base and signature (functions/sharing/match.ts
  * commitAccess). Plus a sealer for chains that mix access and record entries.
  */
 
@@ -149,7 +149,7 @@ export async function mixedEntries(keys: FixtureKeys, consumer: ConsumerKey): Pr
 
 /**
  * An auditor's signature checks for the fixture's sealer, its record department and the
- * consumer, with the policy of functions/shared/audit.ts: the key must exist, belong to
+ * consumer, with the policy of functions/audit/audit.ts: the key must exist, belong to
  * envelope.dept, have envelope.alg, and be valid at receivedAt (the consumer's key
  * until `consumerValidUntil`, when given).
  */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createLedgerTable } from "../../functions/shared/store/table.js";
+import { createLedgerTable } from "../../functions/store/table.js";
 
 // Tests use the same embedded server as local mode: dynalite over the real wire protocol.
 export { type LocalDynamo, startDynalite } from "../../local/dynalite.js";

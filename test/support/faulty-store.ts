@@ -9,7 +9,7 @@ import type {
   StoredBlock,
   StoredPayload,
   UniqueClaim,
-} from "../../functions/shared/ports.js";
+} from "../../functions/store/ports.js";
 
 /**
  * Fault injection at the LedgerStore port, around a real store (DynamoDbLedgerStore on

@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest } from "node:http";
-import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
-import { signRequest } from "../../functions/shared/http-signature/index.js";
+import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../functions/auth/http-signature/index.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
 

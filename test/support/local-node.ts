@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contentDigest, MerkleTree, recordHash } from "#chain";
-import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
-import { signRequest } from "../../functions/shared/http-signature/index.js";
-import { scanAll } from "../../functions/shared/store/snapshot.js";
-import { loadLocalSubjectKey } from "../../functions/shared/subject-key.js";
+import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../functions/auth/http-signature/index.js";
+import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
+import { scanAll } from "../../functions/store/snapshot.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 

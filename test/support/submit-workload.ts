@@ -1,6 +1,6 @@
 import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
-import { LocalSigner } from "../../functions/shared/crypto/local-signer.js";
-import { signRequest } from "../../functions/shared/http-signature/index.js";
+import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../functions/auth/http-signature/index.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 
 /**

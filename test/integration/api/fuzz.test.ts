@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { unhandledErrorCount } from "../../../functions/shared/http.js";
+import { unhandledErrorCount } from "../../../functions/api/http.js";
 import { FuzzClient, seedFuzzNode } from "../../support/fuzz-client.js";
 import { type FuzzContext, fuzzRequest } from "../../support/fuzz-requests.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";

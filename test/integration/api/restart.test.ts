@@ -4,8 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { signRequest } from "../../../functions/shared/http-signature/index.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../../functions/auth/http-signature/index.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
 import { batchRootOf } from "../../support/local-node.js";
 

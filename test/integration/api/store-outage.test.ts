@@ -1,14 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
 import { DynamoDBClient, InternalServerError } from "@aws-sdk/client-dynamodb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ApiDeps, handleApiRequest } from "../../../functions/shared/api.js";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { type HttpRequest, unhandledErrorCount } from "../../../functions/shared/http.js";
-import { signRequest } from "../../../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { LedgerStore } from "../../../functions/shared/ports.js";
-import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-store.js";
+import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
+import { type HttpRequest, unhandledErrorCount } from "../../../functions/api/http.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import type { LedgerStore } from "../../../functions/store/ports.js";
 
 // A genuine store outage is the one 5xx a request may get: 503 UNAVAILABLE with
 // Retry-After, so clients back off instead of the alarms firing on INTERNAL.

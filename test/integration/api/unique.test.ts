@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueKeyFor } from "../../../functions/shared/unique-keys.js";
+import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // Uniqueness keys on POST /v1/entries (S8: one invoice, one claim), over HTTP with real

@@ -8,10 +8,10 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../cli/zhixin.js";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { verifyRequest } from "../../../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { KeyDirectory } from "../../../functions/shared/ports.js";
+import { verifyRequest } from "../../../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
+import type { KeyDirectory } from "../../../functions/store/ports.js";
 import { ensureLocalKeys } from "../../../local/keys.js";
 import {
   fakeKms,

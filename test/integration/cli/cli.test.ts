@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { itemKeys } from "../../../functions/shared/store/table.js";
+import { itemKeys } from "../../../functions/store/table.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 import { captureOutput } from "../../support/output.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, contentDigest, parseJson } from "#chain";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 
 // Issue #10, item 3, as a user meets it: `zhixin submit` of data with a "__proto__"

@@ -2,7 +2,7 @@ import { DeleteItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
-import { itemKeys } from "../../../functions/shared/store/table.js";
+import { itemKeys } from "../../../functions/store/table.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 
 // `zhixin verify --entry <id>`: an id the ledger never had is not found (exit 2; the

@@ -11,9 +11,9 @@ import {
 } from "#chain";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { ed25519RawPublicKey } from "../../../functions/shared/sealer.js";
-import { itemKeys } from "../../../functions/shared/store/table.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { ed25519RawPublicKey } from "../../../functions/ledger/sealer.js";
+import { itemKeys } from "../../../functions/store/table.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 

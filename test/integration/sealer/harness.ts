@@ -11,18 +11,18 @@ import {
   toHex,
   utf8,
 } from "#chain";
-import { type AuditReport, auditChain } from "../../../functions/shared/audit.js";
-import type { Caller } from "../../../functions/shared/caller.js";
-import { type Consortium, loadConsortium } from "../../../functions/shared/consortium.js";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { Clock, LedgerStore, PublicKeyRecord, StoredBatch } from "../../../functions/shared/ports.js";
-import { type SealResult, sealBlock } from "../../../functions/shared/sealer.js";
-import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-store.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
-import type { Item } from "../../../functions/shared/store/table.js";
-import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
+import type { Caller } from "../../../functions/api/caller.js";
+import { type AuditReport, auditChain } from "../../../functions/audit/audit.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { type SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
+import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
+import { type Consortium, loadConsortium } from "../../../functions/rules/consortium.js";
+import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import type { Clock, LedgerStore, PublicKeyRecord, StoredBatch } from "../../../functions/store/ports.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
+import type { Item } from "../../../functions/store/table.js";
 import { freshTable } from "../../support/dynalite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */

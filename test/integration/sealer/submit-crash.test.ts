@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, entryIdFor, recordHash } from "#chain";
-import { auditEntry } from "../../../functions/shared/audit-entry.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { readEntry } from "../../../functions/shared/reader.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { auditEntry } from "../../../functions/audit/audit-entry.js";
+import { readEntry } from "../../../functions/ledger/reader.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {
@@ -27,7 +27,7 @@ import {
 } from "./harness.js";
 
 // Submit writes payloads, then commits the batch with one conditional put — its commit
-// point and replay guard (functions/shared/submit.ts). A client whose request died
+// point and replay guard (functions/ledger/submit.ts). A client whose request died
 // retries it unchanged (same nonce, same signature). Whatever the crash point, the
 // entry exists once or not at all, and the retry either creates it or is refused
 // without changing a byte.

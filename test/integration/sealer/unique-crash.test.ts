@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { PublicKeyRecord } from "../../../functions/shared/ports.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
-import { UNIQUE_CLAIM_LEASE_MS } from "../../../functions/shared/unique-claims.js";
-import { uniqueKeyFor } from "../../../functions/shared/unique-keys.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { UNIQUE_CLAIM_LEASE_MS } from "../../../functions/rules/unique-claims.js";
+import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
+import type { PublicKeyRecord } from "../../../functions/store/ports.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {
@@ -26,7 +26,7 @@ import {
 } from "./harness.js";
 
 // Uniqueness claims are written before a submit's payloads and commit point
-// (functions/shared/unique-claims.ts). A submit that dies after claiming but before
+// (functions/rules/unique-claims.ts). A submit that dies after claiming but before
 // committing leaves a claim whose batch never exists: within the lease it blocks the
 // value (another submit of it may be in progress), after the lease anyone takes it over —
 // and a retry of the dead request itself takes its own claim back at once.

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
-import { auditChain } from "../../../functions/shared/audit.js";
-import { type MatchAnswer, matchRecord } from "../../../functions/shared/match.js";
-import type { IndexEntry, LedgerStore } from "../../../functions/shared/ports.js";
-import { submitEntries } from "../../../functions/shared/submit.js";
+import { auditChain } from "../../../functions/audit/audit.js";
+import { submitEntries } from "../../../functions/ledger/submit.js";
+import { type MatchAnswer, matchRecord } from "../../../functions/sharing/match.js";
+import type { IndexEntry, LedgerStore } from "../../../functions/store/ports.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
 import { signMatch } from "../../support/match-request.js";
@@ -23,7 +23,7 @@ import {
 
 // Every answered access entry names the contract version that allowed it, and the
 // contract's records are on the ledger, signed by its parties: a full audit re-derives
-// the contract's state at each answer's receive time (functions/shared/audit-access.ts)
+// the contract's state at each answer's receive time (functions/audit/audit-access.ts)
 // and reports an answer no contract allowed. Here the operator's store "forgets" a
 // revoke when the API reads the contract — a bug or a lie the audit must expose.
 

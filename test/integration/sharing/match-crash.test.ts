@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
-import { readAccessTrail } from "../../../functions/shared/access-trail.js";
-import { effectiveVersion, loadContract } from "../../../functions/shared/contracts.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { type MatchAnswer, type MatchDeps, matchRecord } from "../../../functions/shared/match.js";
-import type { LedgerStore } from "../../../functions/shared/ports.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
-import { type Receipt, submitEntries } from "../../../functions/shared/submit.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
+import { effectiveVersion, loadContract } from "../../../functions/rules/contracts.js";
+import { readAccessTrail } from "../../../functions/sharing/access-trail.js";
+import { type MatchAnswer, type MatchDeps, matchRecord } from "../../../functions/sharing/match.js";
+import type { LedgerStore } from "../../../functions/store/ports.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore, type StoreCall } from "../../support/faulty-store.js";
 import { signMatch } from "../../support/match-request.js";
@@ -27,7 +27,7 @@ import {
   snapshotLedger,
 } from "../sealer/harness.js";
 
-// A match writes its access entry the way submit writes records (functions/shared/match.ts
+// A match writes its access entry the way submit writes records (functions/sharing/match.ts
 // commitAccess): payload, trail index item, then the one-envelope batch whose conditional
 // put is the commit point and the (keyId, nonce) replay guard. Crashing matchRecord at
 // every store call it makes, before and after the call reaches dynalite: an access entry

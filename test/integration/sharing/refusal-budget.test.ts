@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAccessTrail } from "../../../functions/shared/access-trail.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { matchRecord } from "../../../functions/shared/match.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { readAccessTrail } from "../../../functions/sharing/access-trail.js";
+import { matchRecord } from "../../../functions/sharing/match.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { signMatch } from "../../support/match-request.js";
 import { audit, type Ledger, makeMembers, openLedger, seal, TickClock } from "../sealer/harness.js";

@@ -11,25 +11,20 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BlockHeader, EntryEnvelope } from "#chain";
 import {
+  DynamoDbLedgerStore,
+  itemSizeBytes,
+  MAX_ITEM_BYTES,
+} from "../../../functions/store/dynamodb-store.js";
+import {
   type BlockPage,
   PAGE_SIZE,
   type StoredBatch,
   type StoredBlock,
   type StoredPayload,
   StoreInvariantError,
-} from "../../../functions/shared/ports.js";
-import {
-  DynamoDbLedgerStore,
-  itemSizeBytes,
-  MAX_ITEM_BYTES,
-} from "../../../functions/shared/store/dynamodb-store.js";
-import { countItems, scanAll } from "../../../functions/shared/store/snapshot.js";
-import {
-  createLedgerTable,
-  itemKeys,
-  PENDING_SHARDS,
-  pendingShard,
-} from "../../../functions/shared/store/table.js";
+} from "../../../functions/store/ports.js";
+import { countItems, scanAll } from "../../../functions/store/snapshot.js";
+import { createLedgerTable, itemKeys, PENDING_SHARDS, pendingShard } from "../../../functions/store/table.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 
 // ---- fixtures: plausible envelopes, batches and blocks -------------------------------

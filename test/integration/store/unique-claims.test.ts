@@ -1,10 +1,10 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { StoreInvariantError, type UniqueClaim } from "../../../functions/shared/ports.js";
-import { DynamoDbLedgerStore } from "../../../functions/shared/store/dynamodb-store.js";
-import { scanAll } from "../../../functions/shared/store/snapshot.js";
-import { itemKeys } from "../../../functions/shared/store/table.js";
-import { uniqueKeyFor } from "../../../functions/shared/unique-keys.js";
+import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
+import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import { StoreInvariantError, type UniqueClaim } from "../../../functions/store/ports.js";
+import { scanAll } from "../../../functions/store/snapshot.js";
+import { itemKeys } from "../../../functions/store/table.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 
 // The LedgerStore contract for uniqueness claims (claimUnique, takeOverClaim,

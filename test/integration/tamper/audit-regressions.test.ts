@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Item, type ItemKey, itemKeys } from "../../../functions/shared/store/table.js";
+import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // Regressions for audit bugs the tamper suite found: corrupt items crashed the audit,

@@ -9,7 +9,7 @@ import {
   pendingPartition,
   pendingShard,
   pendingSortKey,
-} from "../../../functions/shared/store/table.js";
+} from "../../../functions/store/table.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // Issue 10 item 5: a replayed record. Whoever can write the table can put a copy of a

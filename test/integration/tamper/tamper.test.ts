@@ -1,7 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BlockHeader, CompactRangeState, FindingCode } from "#chain";
-import { type Item, type ItemKey, itemKeys } from "../../../functions/shared/store/table.js";
+import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // ARCHITECTURE §8: the chain audit names every problem — code, height, entry id. Here

@@ -1,16 +1,16 @@
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ApiDeps, handleApiRequest } from "../../../functions/shared/api.js";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { unhandledErrorCount } from "../../../functions/shared/http.js";
-import { parseTarget } from "../../../functions/shared/http-parse.js";
-import { signRequest } from "../../../functions/shared/http-signature/index.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { LedgerStore } from "../../../functions/shared/ports.js";
-import { API_ROUTES } from "../../../functions/shared/routes.js";
+import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { unhandledErrorCount } from "../../../functions/api/http.js";
+import { parseTarget } from "../../../functions/api/http-parse.js";
+import { API_ROUTES } from "../../../functions/api/routes.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { signRequest } from "../../../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
+import type { LedgerStore } from "../../../functions/store/ports.js";
 
 // http-parse.ts is total: every string API Gateway can hand over as rawPath and
 // rawQueryString (any UTF-16, lone surrogates included) parses or is a 4xx ApiError.

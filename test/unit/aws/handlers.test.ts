@@ -1,25 +1,25 @@
 import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { AuditReport } from "../../../functions/shared/audit.js";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
-import type { SealResult } from "../../../functions/shared/sealer.js";
+import type { AuditReport } from "../../../functions/audit/audit.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import type { SealResult } from "../../../functions/ledger/sealer.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
 import { captureStdout } from "./emf.js";
 
 // The seal-block and verify handlers as Lambda runs them (a context, metrics on) and as
 // local mode does (no context, metrics off), with their services replaced: what is
 // tested here is the wiring — loop or not, the result's shape, the metrics.
 
-vi.mock("../../../functions/shared/runtime.js", () => ({ getRuntime: vi.fn(), getSealerRuntime: vi.fn() }));
-vi.mock("../../../functions/shared/sealer.js", () => ({ sealBlock: vi.fn() }));
-vi.mock("../../../functions/shared/audit.js", async (original) => ({
-  ...(await original<typeof import("../../../functions/shared/audit.js")>()),
+vi.mock("../../../functions/runtime/runtime.js", () => ({ getRuntime: vi.fn(), getSealerRuntime: vi.fn() }));
+vi.mock("../../../functions/ledger/sealer.js", () => ({ sealBlock: vi.fn() }));
+vi.mock("../../../functions/audit/audit.js", async (original) => ({
+  ...(await original<typeof import("../../../functions/audit/audit.js")>()),
   auditChain: vi.fn(),
 }));
 
-const runtime = await import("../../../functions/shared/runtime.js");
-const sealer = await import("../../../functions/shared/sealer.js");
-const audit = await import("../../../functions/shared/audit.js");
+const runtime = await import("../../../functions/runtime/runtime.js");
+const sealer = await import("../../../functions/ledger/sealer.js");
+const audit = await import("../../../functions/audit/audit.js");
 const sealBlockFn = await import("../../../functions/seal-block/handler.js");
 const verifyFn = await import("../../../functions/verify/handler.js");
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { keyValidAt } from "../../../functions/shared/key-directory.js";
+import { keyValidAt } from "../../../functions/auth/key-directory.js";
 import {
   consortiumMembers,
   KmsKeyDirectoryError,
   kmsAlias,
   loadKmsKeyDirectory,
-} from "../../../functions/shared/kms-key-directory.js";
+} from "../../../functions/auth/kms-key-directory.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
 import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "./fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by

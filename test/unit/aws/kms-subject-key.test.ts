@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { deriveSubjectKey, SUBJECT_KEY_LABEL } from "#chain";
-import { loadKmsSubjectKey } from "../../../functions/shared/kms-subject-key.js";
+import { loadKmsSubjectKey } from "../../../functions/sharing/kms-subject-key.js";
 import { fakeKms, type KmsReply, kmsError } from "./fake-aws.js";
 
 // The deployed subject key, tested at the KMSClient boundary (./fake-aws.ts): the fake

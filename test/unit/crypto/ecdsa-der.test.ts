@@ -5,8 +5,8 @@ import {
   ecdsaSignatureFromDer,
   ecdsaSignatureToDer,
   P256_ORDER,
-} from "../../../functions/shared/crypto/ecdsa-der.js";
-import { CryptoError } from "../../../functions/shared/crypto/errors.js";
+} from "../../../functions/auth/crypto/ecdsa-der.js";
+import { CryptoError } from "../../../functions/auth/crypto/errors.js";
 
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const scalar = (n: bigint): Uint8Array => hex(n.toString(16).padStart(64, "0"));

@@ -2,9 +2,9 @@ import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { P256_ORDER } from "../../../functions/shared/crypto/ecdsa-der.js";
-import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../functions/shared/crypto/kms-signer.js";
-import { verifySignature } from "../../../functions/shared/crypto/verify.js";
+import { P256_ORDER } from "../../../functions/auth/crypto/ecdsa-der.js";
+import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../functions/auth/crypto/kms-signer.js";
+import { verifySignature } from "../../../functions/auth/crypto/verify.js";
 
 /*
  * KMS has no local twin, so KmsSigner is tested at the SDK client boundary: a real

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { CryptoError } from "../../../functions/shared/crypto/errors.js";
-import { generateKeyFile, LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { verifySignature } from "../../../functions/shared/crypto/verify.js";
+import { CryptoError } from "../../../functions/auth/crypto/errors.js";
+import { generateKeyFile, LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { verifySignature } from "../../../functions/auth/crypto/verify.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -13,14 +13,14 @@ import {
   toHex,
   utf8,
 } from "#chain";
-import { ApiError, type ApiErrorCode } from "../../../functions/shared/errors.js";
+import { ApiError, type ApiErrorCode } from "../../../functions/api/errors.js";
 import {
   type IncomingRequest,
   type SignRequestInput,
   signRequest,
   type VerifyRequestOptions,
   verifyRequest,
-} from "../../../functions/shared/http-signature/index.js";
+} from "../../../functions/auth/http-signature/index.js";
 import { MemoryKeyDirectory, makeKey, recording, type TestKey } from "./support.js";
 
 const NOW = new Date("2026-03-01T08:00:00.000Z");

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import type { KeyDirectory, KeyRole, PublicKeyRecord, Signer } from "../../../functions/shared/ports.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import type { KeyDirectory, KeyRole, PublicKeyRecord, Signer } from "../../../functions/store/ports.js";
 
 export class MemoryKeyDirectory implements KeyDirectory {
   readonly #keys = new Map<string, PublicKeyRecord>();

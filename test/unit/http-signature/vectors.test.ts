@@ -11,11 +11,11 @@ import {
   toBase64,
   utf8,
 } from "#chain";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { verifySignature } from "../../../functions/shared/crypto/verify.js";
-import { ApiError } from "../../../functions/shared/errors.js";
-import { signRequest, verifyRequest } from "../../../functions/shared/http-signature/index.js";
-import type { KeyRole, PublicKeyRecord } from "../../../functions/shared/ports.js";
+import { ApiError } from "../../../functions/api/errors.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { verifySignature } from "../../../functions/auth/crypto/verify.js";
+import { signRequest, verifyRequest } from "../../../functions/auth/http-signature/index.js";
+import type { KeyRole, PublicKeyRecord } from "../../../functions/store/ports.js";
 import { MemoryKeyDirectory } from "./support.js";
 
 const VECTORS = new URL("../../vectors/http-signature/", import.meta.url);

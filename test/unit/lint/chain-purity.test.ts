@@ -50,7 +50,7 @@ describe("lib/chain purity rule", () => {
     ],
     [
       "code outside lib/chain",
-      'import { x } from "../../functions/shared/x.js";\nexport const y = x;\n',
+      'import { x } from "../../functions/ledger/x.js";\nexport const y = x;\n',
       "noRestrictedImports",
     ],
     ["process.env", "export const e = process.env.X;\n", "noRestrictedGlobals"],

@@ -20,12 +20,12 @@ import {
   UNIQUE_TAG,
   utf8,
 } from "#chain";
-import { ContractDocumentSchema, contractVersion } from "../../../functions/shared/contracts.js";
-import { uniqueKeyFor } from "../../../functions/shared/unique-keys.js";
+import { ContractDocumentSchema, contractVersion } from "../../../functions/rules/contracts.js";
+import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
 
 // The sharing examples of docs/FORMATS.md (§7 subject and claim HMACs, §8 an access entry's
 // digest and id, §9 contract versions), read from the doc's own text and recomputed with
-// lib/chain and functions/shared. Editing a value in the doc, or the code that makes it,
+// lib/chain and functions/. Editing a value in the doc, or the code that makes it,
 // without the other fails here. (§1–§4 are checked by test/unit/chain/formats.test.ts.)
 
 const doc = readFileSync("docs/FORMATS.md", "utf8");

@@ -12,9 +12,9 @@ import {
   noteMessage,
   openCheckpoint,
 } from "#chain";
-import { loadConsortium } from "../../../functions/shared/consortium.js";
-import { LocalSigner } from "../../../functions/shared/crypto/local-signer.js";
-import { StaticKeyDirectory } from "../../../functions/shared/key-directory.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { loadConsortium } from "../../../functions/rules/consortium.js";
 import { ensureLocalKeys, keyFile, localKeyId, trustFile } from "../../../local/keys.js";
 import { verifierFor } from "../../support/note-vectors.js";
 
@@ -48,7 +48,7 @@ describe("keys/trust.json", () => {
     const raw = fromBase64(sealer?.spki ?? "").slice(12);
     const vkey = formatVerifierKey(bundle.log ?? "", NOTE_SIGNATURE_TYPE_ED25519, raw);
 
-    // What the sealer does after each block (functions/shared/sealer.ts signCheckpoint).
+    // What the sealer does after each block (functions/ledger/sealer.ts signCheckpoint).
     const signer = await LocalSigner.fromFile(keyFile(home, "sealer"), localKeyId("sealer"));
     const text = formatCheckpoint({ origin: consortium.log, size: 3, rootHash: new Uint8Array(32).fill(7) });
     const note = formatSignedNote(text, [

@@ -9,8 +9,8 @@ import {
   loadConsortium,
   parseConsortium,
   schemaOf,
-} from "../../../functions/shared/consortium.js";
-import { recordDataProblems } from "../../../functions/shared/record-schemas.js";
+} from "../../../functions/rules/consortium.js";
+import { recordDataProblems } from "../../../functions/rules/record-schemas.js";
 import {
   consortiumProblems,
   type ExampleConsortium,

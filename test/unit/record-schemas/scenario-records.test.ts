@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium, parseConsortium, schemaOf } from "../../../functions/shared/consortium.js";
-import { type RecordSchema, recordDataProblems } from "../../../functions/shared/record-schemas.js";
+import { loadConsortium, parseConsortium, schemaOf } from "../../../functions/rules/consortium.js";
+import { type RecordSchema, recordDataProblems } from "../../../functions/rules/record-schemas.js";
 
 // The demo consortium's record-type schemas (consortium.example.json), one table per
 // scenario type: records that must pass, and records that must not — each saying what

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium, parseConsortium, uniqueFieldsOf } from "../../../functions/shared/consortium.js";
+import { loadConsortium, parseConsortium, uniqueFieldsOf } from "../../../functions/rules/consortium.js";
 import {
   consortiumProblems,
   exampleConsortium,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "#chain";
-import { AccessAudit } from "../../../functions/shared/audit-access.js";
-import { type ContractDocument, contractVersion } from "../../../functions/shared/contracts.js";
+import { AccessAudit } from "../../../functions/audit/audit-access.js";
+import { type ContractDocument, contractVersion } from "../../../functions/rules/contracts.js";
 import { makeAccessEntry, makeConsumer, type StoredEntry } from "../../support/access-fixture.js";
 import { makeBatch, makeKeys } from "../../support/chain-fixture.js";
 
-// AccessAudit (functions/shared/audit-access.ts): each answered access entry's contract
+// AccessAudit (functions/audit/audit-access.ts): each answered access entry's contract
 // version must be in effect — for its consumer, provider and type — by the contract
 // records received before it, whichever block they were sealed in.
 

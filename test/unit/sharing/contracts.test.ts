@@ -13,7 +13,7 @@ import {
   foldContract,
   type RefusalCode,
   type VersionStatus,
-} from "../../../functions/shared/contracts.js";
+} from "../../../functions/rules/contracts.js";
 
 // The pure rules of sharing contracts (docs/design/sharing.md §2): the document schema,
 // versions, checkEvent/applyEvent/foldContract and effectiveVersion. Refusals are

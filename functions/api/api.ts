@@ -1,0 +1,109 @@
+import { verifyRequest } from "../auth/http-signature/index.js";
+import { readBlock, readCheckpoint, readEntry } from "../ledger/reader.js";
+import { MAX_BODY_BYTES, submitEntries } from "../ledger/submit.js";
+import type { Consortium } from "../rules/consortium.js";
+import { readAccessTrail } from "../sharing/access-trail.js";
+import { readContract } from "../sharing/contract-view.js";
+import { MAX_MATCH_BODY_BYTES, matchRecord } from "../sharing/match.js";
+import type { Clock, KeyDirectory, LedgerStore } from "../store/ports.js";
+import { ApiError } from "./errors.js";
+import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
+import { parseTarget, type RouteParams } from "./http-parse.js";
+import type { RouteKey } from "./routes.js";
+
+/**
+ * The HTTP API (docs/API.md): routes → one service call each, on parameters parsed by
+ * http-parse.ts. Every route but /v1/health needs an RFC 9421 signature by a consortium key.
+ */
+export interface ApiDeps {
+  store: LedgerStore;
+  keys: KeyDirectory;
+  consortium: Consortium;
+  clock: Clock;
+  /** The deployment's subject key (lib/chain subject.ts). */
+  subjectKey: Uint8Array;
+}
+
+type Run<K extends RouteKey> = (
+  req: HttpRequest,
+  params: RouteParams[K],
+  deps: ApiDeps,
+) => Promise<HttpResponse>;
+
+const HANDLERS: { [K in RouteKey]: Run<K> } = {
+  "GET /v1/health": async (_req, _p, deps) => {
+    const latest = await deps.store.getLatestBlock();
+    return json(200, {
+      status: "ok",
+      log: deps.consortium.log,
+      height: latest?.header.height ?? 0,
+      logSize: latest?.header.logSize ?? 0,
+    });
+  },
+  "POST /v1/entries": async (req, _p, deps) => {
+    // Refuse oversized bodies before hashing them for the digest check.
+    if (req.body.length > MAX_BODY_BYTES) {
+      throw new ApiError(
+        "BODY_TOO_LARGE",
+        `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+      );
+    }
+    const caller = authenticate(req, deps, true);
+    return json(202, await submitEntries(caller, req.body, deps));
+  },
+  "GET /v1/entries/{id}": async (req, { id }, deps) =>
+    json(200, await readEntry(authenticate(req, deps, false), id, deps.store, deps.consortium)),
+  "GET /v1/blocks/{height}": async (req, { height }, deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readBlock(height, deps.store));
+  },
+  "POST /v1/match": async (req, _p, deps) => {
+    if (req.body.length > MAX_MATCH_BODY_BYTES) {
+      throw new ApiError(
+        "BODY_TOO_LARGE",
+        `body is ${req.body.length} bytes; the limit is ${MAX_MATCH_BODY_BYTES}`,
+      );
+    }
+    return json(200, await matchRecord(authenticate(req, deps, false), req.body, deps));
+  },
+  "GET /v1/access": async (req, { subject }, deps) =>
+    json(200, await readAccessTrail(authenticate(req, deps, false), subject, deps)),
+  "GET /v1/contracts/{id}": async (req, { id }, deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readContract(id, deps.store, deps.clock));
+  },
+  "GET /v1/checkpoint": async (req, _p, deps) => {
+    authenticate(req, deps, false);
+    return text(200, await readCheckpoint(deps.store));
+  },
+};
+
+export async function handleApiRequest(req: HttpRequest, deps: ApiDeps): Promise<HttpResponse> {
+  let response: HttpResponse;
+  try {
+    response = await run(parseTarget(req.method, req.path, req.query), req, deps);
+  } catch (e) {
+    response = errorResponse(e);
+  }
+  // RFC 9110 §9.3.2: HEAD is answered as GET would be, without the content.
+  return req.method === "HEAD" ? { ...response, body: "" } : response;
+}
+
+function run<K extends RouteKey>(
+  target: { route: K; params: RouteParams[K] },
+  req: HttpRequest,
+  deps: ApiDeps,
+): Promise<HttpResponse> {
+  return HANDLERS[target.route](req, target.params, deps);
+}
+
+/** A verified signature by a department or auditor key; the sealer's key signs blocks, never requests. */
+function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: boolean) {
+  const caller = verifyRequest(
+    { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
+    { keys: deps.keys, now: deps.clock.now(), requireBatchRoot },
+  );
+  if (caller.role === "sealer")
+    throw new ApiError("ROLE_FORBIDDEN", "the sealer's key may not sign API requests");
+  return caller;
+}

@@ -1,0 +1,30 @@
+/**
+ * The API's routes, as data: functions/api/api.ts serves them and the CDK stack
+ * creates exactly these (with IAM authorisation) and grants `execute-api:Invoke` on them
+ * by access — departments all, auditors the reads. Path parameters are `{name}`.
+ */
+export type RouteAccess = "write" | "read";
+
+export const API_ROUTES = [
+  { method: "POST", path: "/v1/entries", access: "write" },
+  { method: "GET", path: "/v1/entries/{id}", access: "read" },
+  { method: "GET", path: "/v1/blocks/{height}", access: "read" },
+  { method: "GET", path: "/v1/checkpoint", access: "read" },
+  { method: "GET", path: "/v1/health", access: "read" },
+  { method: "POST", path: "/v1/match", access: "write" },
+  { method: "GET", path: "/v1/access", access: "read" },
+  { method: "GET", path: "/v1/contracts/{id}", access: "read" },
+] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
+
+type Route = (typeof API_ROUTES)[number];
+/** "METHOD /path" of each route, e.g. "GET /v1/entries/{id}". */
+export type RouteKey = Route extends infer R
+  ? R extends Route
+    ? `${R["method"]} ${R["path"]}`
+    : never
+  : never;
+
+/** A matcher for a route path: each `{name}` matches one non-empty path segment. */
+export function routePattern(path: string): RegExp {
+  return new RegExp(`^${path.replace(/\{[^/}]+\}/g, "([^/]+)")}$`);
+}

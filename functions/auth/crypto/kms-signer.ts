@@ -1,0 +1,126 @@
+import {
+  GetPublicKeyCommand,
+  type KeySpec,
+  type KMSClient,
+  SignCommand,
+  type SigningAlgorithmSpec,
+} from "@aws-sdk/client-kms";
+import type { SignatureAlgorithm } from "#chain";
+import type { Signer } from "../../store/ports.js";
+import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
+import { CryptoError } from "./errors.js";
+import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
+
+/**
+ * A Signer backed by an asymmetric KMS key (ARCHITECTURE.md §4). The message is sent
+ * as is (MessageType RAW, so KMS hashes it itself) and the result converted to our
+ * encoding:
+ *
+ *   alg                 KMS key spec            SigningAlgorithm   KMS returns
+ *   ed25519             ECC_NIST_EDWARDS25519   ED25519_SHA_512    64 raw bytes
+ *   ecdsa-p256-sha256   ECC_NIST_P256           ECDSA_SHA_256      DER, possibly high-S → r||s
+ *
+ * KMS refuses RAW messages over 4096 bytes; signature bases are a few hundred bytes and
+ * block headers less, so a longer message is a bug and is refused before any call.
+ * SDK errors (throttling, disabled key, access denied) propagate unchanged.
+ */
+
+export const KMS_RAW_MESSAGE_LIMIT = 4096;
+
+const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KeySpec; signing: SigningAlgorithmSpec }> = {
+  ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512" },
+  "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256" },
+};
+
+/** The signature algorithm of each KMS key spec Zhixin signs with (the inverse of the table above). */
+export const KEY_SPEC_ALGORITHM: Partial<Record<KeySpec, SignatureAlgorithm>> = Object.fromEntries(
+  Object.entries(KMS_ALGORITHM).map(([alg, { spec }]) => [spec, alg as SignatureAlgorithm]),
+);
+
+export interface KmsSignerOptions {
+  /** The key's id in the Zhixin key directory (what goes in `keyid=`). */
+  keyId: string;
+  alg: SignatureAlgorithm;
+  /** KMS KeyId: key id, ARN or alias. Defaults to `keyId`. */
+  kmsKeyId?: string;
+}
+
+export class KmsSigner implements Signer {
+  readonly keyId: string;
+  readonly alg: SignatureAlgorithm;
+  readonly kmsKeyId: string;
+  readonly #client: KMSClient;
+  #publicKey: Promise<Uint8Array> | undefined;
+
+  /** `client` is created once at module scope by the caller and shared. */
+  constructor(client: KMSClient, options: KmsSignerOptions) {
+    this.#client = client;
+    this.keyId = options.keyId;
+    this.alg = options.alg;
+    this.kmsKeyId = options.kmsKeyId ?? options.keyId;
+  }
+
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    if (message.length > KMS_RAW_MESSAGE_LIMIT) {
+      throw new CryptoError(
+        "MESSAGE_TOO_LONG",
+        `KMS signs RAW messages of at most ${KMS_RAW_MESSAGE_LIMIT} bytes; this one is ${message.length}`,
+      );
+    }
+    const { signing } = KMS_ALGORITHM[this.alg];
+    const out = await this.#client.send(
+      new SignCommand({
+        KeyId: this.kmsKeyId,
+        Message: message,
+        MessageType: "RAW",
+        SigningAlgorithm: signing,
+      }),
+    );
+    if (out.SigningAlgorithm !== undefined && out.SigningAlgorithm !== signing) {
+      throw new CryptoError("UNEXPECTED_RESPONSE", `KMS signed with ${out.SigningAlgorithm}, not ${signing}`);
+    }
+    const signature = out.Signature;
+    if (signature === undefined)
+      throw new CryptoError("UNEXPECTED_RESPONSE", "KMS Sign returned no Signature");
+    if (this.alg === "ecdsa-p256-sha256") return ecdsaSignatureFromDer(signature);
+    if (signature.length !== SIGNATURE_SIZE) {
+      throw new CryptoError(
+        "MALFORMED_SIGNATURE",
+        `KMS Ed25519 signature is ${signature.length} bytes, not ${SIGNATURE_SIZE}`,
+      );
+    }
+    return Uint8Array.from(signature);
+  }
+
+  /** The key's DER SPKI from GetPublicKey, checked against `alg`; fetched once, retried after a failure. */
+  publicKey(): Promise<Uint8Array> {
+    this.#publicKey ??= this.#fetchPublicKey().catch((e: unknown) => {
+      this.#publicKey = undefined;
+      throw e;
+    });
+    return this.#publicKey.then((spki) => spki.slice());
+  }
+
+  async #fetchPublicKey(): Promise<Uint8Array> {
+    const { spec, signing } = KMS_ALGORITHM[this.alg];
+    const out = await this.#client.send(new GetPublicKeyCommand({ KeyId: this.kmsKeyId }));
+    if (out.KeySpec !== spec) {
+      throw new CryptoError(
+        "KEY_ALGORITHM_MISMATCH",
+        `KMS key ${this.kmsKeyId} is ${out.KeySpec}, not ${spec}`,
+      );
+    }
+    if (out.KeyUsage !== "SIGN_VERIFY") {
+      throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${this.kmsKeyId} has usage ${out.KeyUsage}`);
+    }
+    if (out.SigningAlgorithms !== undefined && !out.SigningAlgorithms.includes(signing)) {
+      throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${this.kmsKeyId} does not offer ${signing}`);
+    }
+    if (out.PublicKey === undefined) {
+      throw new CryptoError("UNEXPECTED_RESPONSE", "KMS GetPublicKey returned no PublicKey");
+    }
+    const spki = Uint8Array.from(out.PublicKey);
+    importPublicKey(this.alg, spki);
+    return spki;
+  }
+}

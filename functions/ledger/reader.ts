@@ -1,0 +1,111 @@
+import {
+  batchIndexOf,
+  entryLeafHash,
+  isAccessEnvelope,
+  type LedgerEnvelope,
+  MerkleTree,
+  toHex,
+} from "#chain";
+import type { Caller } from "../api/caller.js";
+import { ApiError } from "../api/errors.js";
+import type { Height } from "../api/http-parse.js";
+import type { Consortium } from "../rules/consortium.js";
+import { type Signatures, signaturesOf } from "../rules/cosign.js";
+import type { LedgerStore, StoredBlock } from "../store/ports.js";
+
+/**
+ * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
+ * member or auditor may read envelopes and proofs; a record's payload only goes back to
+ * the department that wrote it (sharing with others is what contracts are for). An
+ * access entry's payload — who asked what, never a record's values — goes to its
+ * consumer, the provider asked about, and auditors.
+ */
+
+export interface BlockView {
+  header: StoredBlock["header"];
+  hash: string;
+  signature: StoredBlock["signature"];
+  checkpoint: string;
+}
+
+export interface EntryView {
+  id: string;
+  status: "pending" | "sealed";
+  leafHash: string;
+  envelope: LedgerEnvelope;
+  /** Record data, only for the writing department. */
+  payload?: unknown;
+  /** Once sealed: where, and the RFC 6962 inclusion proof of leafHash in block.header.root. */
+  sealed?: { height: number; index: number; logIndex: number; proof: string[]; block: BlockView };
+  /** For a record type with signers (cosign.ts): who must sign, who has; complete false is pending-signatures. */
+  signatures?: Signatures;
+}
+
+/** Requires `id` to be an entry id's form, 32 lowercase hex digits (http-parse.ts checks it). */
+export async function readEntry(
+  caller: Caller,
+  id: string,
+  store: LedgerStore,
+  consortium: Consortium,
+): Promise<EntryView> {
+  const payload = await store.getPayload(id);
+  // A payload whose batch never committed (a crashed or refused submit) is not an entry.
+  const batch = payload && (await store.getBatch(payload.batchKey));
+  const envelope = batch?.envelopes.find((e) => e.id === id);
+  if (!payload || !batch || !envelope) throw new ApiError("NOT_FOUND", `no entry ${id}`);
+
+  const view: EntryView = {
+    id,
+    status: batch.sealed ? "sealed" : "pending",
+    leafHash: toHex(entryLeafHash(envelope)),
+    envelope,
+  };
+  const data = JSON.parse(payload.data) as unknown;
+  const mayRead = isAccessEnvelope(envelope)
+    ? caller.department === envelope.dept ||
+      caller.role === "auditor" ||
+      (data as { provider?: unknown }).provider === caller.department
+    : caller.department === envelope.dept;
+  if (mayRead) view.payload = data;
+  const signatures = isAccessEnvelope(envelope) ? undefined : await signaturesOf(envelope, store, consortium);
+  if (signatures) view.signatures = signatures;
+  if (batch.sealed) {
+    const block = await store.getBlock(batch.sealed.height);
+    if (!block)
+      throw new ApiError(
+        "INTERNAL",
+        `entry ${id} is sealed at height ${batch.sealed.height}, which is missing`,
+      );
+    const pages = await store.getBlockPages(block.hash, block.pageCount);
+    const leaves = pages.flatMap((p) => p.leafHashes);
+    const index = batch.sealed.offset + batchIndexOf(envelope);
+    view.sealed = {
+      height: block.header.height,
+      index,
+      logIndex: block.header.first + index,
+      proof: new MerkleTree(leaves).inclusionProof(index).map(toHex),
+      block: blockView(block),
+    };
+  }
+  return view;
+}
+
+export async function readBlock(height: Height, store: LedgerStore): Promise<BlockView> {
+  const block = height === "latest" ? await store.getLatestBlock() : await store.getBlock(height);
+  if (!block)
+    throw new ApiError(
+      "NOT_FOUND",
+      height === "latest" ? "no block has been sealed yet" : `no block at height ${height}`,
+    );
+  return blockView(block);
+}
+
+export async function readCheckpoint(store: LedgerStore): Promise<string> {
+  const block = await store.getLatestBlock();
+  if (!block) throw new ApiError("NOT_FOUND", "no block has been sealed yet, so there is no checkpoint");
+  return block.checkpoint;
+}
+
+function blockView(block: StoredBlock): BlockView {
+  return { header: block.header, hash: block.hash, signature: block.signature, checkpoint: block.checkpoint };
+}

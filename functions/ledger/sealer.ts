@@ -1,0 +1,211 @@
+import {
+  type BlockHeader,
+  blockHeaderBytes,
+  CompactRange,
+  entryLeafHash,
+  formatCheckpoint,
+  formatSignedNote,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type LedgerEnvelope,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyHash,
+  noteMessage,
+  rootFromLeafHashes,
+  toBase64,
+  toHex,
+} from "#chain";
+import {
+  type BlockPage,
+  type Clock,
+  type LedgerStore,
+  PAGE_SIZE,
+  type Signer,
+  type StoredBatch,
+  type StoredBlock,
+} from "../store/ports.js";
+import { mapLimit } from "./concurrency.js";
+
+/**
+ * Sealing one block (ARCHITECTURE §7):
+ *   1. finish the latest block unless it is marked finished: mark its batches sealed
+ *      (idempotent), then mark the block finished;
+ *   2. read pending batches (a possibly stale index), re-read them consistently and
+ *      keep those still unsealed, in deterministic order (receivedAt, batch key);
+ *   3. build the block: leaves, root, cumulative log root from the stored compact
+ *      range, header, sealer signature, checkpoint; write its pages (keyed by the
+ *      block hash, so a losing racer's pages never touch the winner's);
+ *   4. COMMIT: one conditional put of block h+1. A racer that loses stops here;
+ *   5. mark the new block's batches sealed, then the block finished — a crash here is
+ *      finished by step 1 of the next run.
+ * A crash before 4 leaves only unreferenced pages; after 4, nothing that the next run
+ * does not finish. Two sealers can both build h+1 but only one commit succeeds, so
+ * the chain never forks, and no batch is in two blocks: step 1 always runs before a
+ * sealer reads the pending list, and step 2's consistent re-read drops sealed ones.
+ */
+
+export interface SealerDeps {
+  store: LedgerStore;
+  signer: Signer;
+  clock: Clock;
+  /** The log's origin (consortium file `log`). */
+  log: string;
+  /** Most entries in one block (whole batches only, so a block may hold up to 99 fewer). */
+  maxEntries?: number;
+}
+
+export type SealResult =
+  | { sealed: true; height: number; entries: number; hash: string; logSize: number }
+  | { sealed: false; reason: "nothing-pending" | "lost-race"; height: number };
+
+export const DEFAULT_MAX_ENTRIES = 10_000;
+
+export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
+  const { store } = deps;
+  const latest = await store.getLatestBlock();
+  if (latest && !latest.finished) await finishBlock(store, latest);
+  const height = (latest?.header.height ?? 0) + 1;
+
+  const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
+  if (batches.length === 0) return { sealed: false, reason: "nothing-pending", height: height - 1 };
+
+  const envelopes: LedgerEnvelope[] = [];
+  const batchKeys: string[] = [];
+  for (const b of batches) {
+    for (const e of b.envelopes) {
+      envelopes.push(e);
+      batchKeys.push(b.key);
+    }
+  }
+  const leafHashes = envelopes.map(entryLeafHash);
+  const range = latest ? CompactRange.fromState(latest.logRange) : CompactRange.empty();
+  const first = range.size;
+  range.appendAll(leafHashes);
+  const header: BlockHeader = {
+    v: 1,
+    log: deps.log,
+    height,
+    prev: latest?.hash ?? GENESIS_PREV,
+    root: toHex(rootFromLeafHashes(leafHashes)),
+    first,
+    count: leafHashes.length,
+    logSize: range.size,
+    logRoot: toHex(range.root()),
+    sealedAt: deps.clock.now().toISOString(),
+    sealer: deps.signer.keyId,
+  };
+  const hash = toHex(hashBlockHeader(header));
+  const signature = await deps.signer.sign(blockHeaderBytes(header));
+  const checkpoint = await signCheckpoint(deps, header, range.root());
+
+  const pages: BlockPage[] = [];
+  for (let p = 0; p * PAGE_SIZE < leafHashes.length; p++) {
+    const from = p * PAGE_SIZE;
+    const to = from + PAGE_SIZE;
+    pages.push({
+      page: p,
+      leafHashes: leafHashes.slice(from, to),
+      entryIds: envelopes.slice(from, to).map((e) => e.id),
+      batchKeys: batchKeys.slice(from, to),
+    });
+  }
+  await store.putBlockPages(hash, pages);
+
+  const block: StoredBlock = {
+    header,
+    hash,
+    signature: { keyId: deps.signer.keyId, alg: deps.signer.alg, value: toBase64(signature) },
+    checkpoint,
+    logRange: range.state(),
+    pageCount: pages.length,
+  };
+  if ((await store.commitBlock(block)) === "conflict") {
+    return { sealed: false, reason: "lost-race", height };
+  }
+  await markSealed(store, height, batches);
+  await store.markBlockFinished(height);
+  return { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
+}
+
+/** Step 1: every batch of `block` marked sealed. Reads the block's pages for its batch list. */
+export async function finishBlock(store: LedgerStore, block: StoredBlock): Promise<void> {
+  const pages = await store.getBlockPages(block.hash, block.pageCount);
+  const offsets = new Map<string, number>();
+  let position = 0;
+  for (const page of pages) {
+    for (const key of page.batchKeys) {
+      if (!offsets.has(key)) offsets.set(key, position);
+      position++;
+    }
+  }
+  const pending = (await store.getBatches([...offsets.keys()])).filter((b) => b.sealed === undefined);
+  await mapLimit(pending, MARK_CONCURRENCY, (b) =>
+    store.markBatchSealed(b.key, block.header.height, offsets.get(b.key) as number),
+  );
+  await store.markBlockFinished(block.header.height);
+}
+
+/** Marks in flight at once: enough to overlap round trips, few enough not to queue on sockets. */
+const MARK_CONCURRENCY = 16;
+
+async function markSealed(store: LedgerStore, height: number, batches: StoredBatch[]): Promise<void> {
+  const marks: Array<{ key: string; offset: number }> = [];
+  let offset = 0;
+  for (const b of batches) {
+    marks.push({ key: b.key, offset });
+    offset += b.envelopes.length;
+  }
+  await mapLimit(marks, MARK_CONCURRENCY, (m) => store.markBatchSealed(m.key, height, m.offset));
+}
+
+async function collectPending(store: LedgerStore, maxEntries: number): Promise<StoredBatch[]> {
+  // Each batch holds at least one entry, so maxEntries refs always suffice. The index
+  // may be stale: every candidate is re-read consistently, and sealed ones dropped.
+  const refs = await store.listPendingBatches(maxEntries);
+  const chosen: StoredBatch[] = [];
+  let total = 0;
+  // Read oldest first, a chunk at a time, until the block is full: a backlog of many
+  // batches costs one block's worth of reads, not the whole backlog's.
+  for (let i = 0; i < refs.length && total < maxEntries; i += READ_CHUNK) {
+    const fresh = (await store.getBatches(refs.slice(i, i + READ_CHUNK).map((r) => r.key))).filter(
+      (b) => b.sealed === undefined,
+    );
+    fresh.sort(byReceiveOrder);
+    for (const b of fresh) {
+      if (chosen.length > 0 && total + b.envelopes.length > maxEntries) return chosen;
+      chosen.push(b);
+      total += b.envelopes.length;
+    }
+  }
+  return chosen;
+}
+
+const READ_CHUNK = 100;
+
+/** The deterministic sealing order: receive time, then batch key. */
+function byReceiveOrder(a: StoredBatch, b: StoredBatch): number {
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** C2SP checkpoint for the log after this block, signed by the sealer (docs/formats/checkpoint.md). */
+async function signCheckpoint(deps: SealerDeps, header: BlockHeader, logRoot: Uint8Array): Promise<string> {
+  const text = formatCheckpoint({ origin: header.log, size: header.logSize, rootHash: logRoot });
+  const publicKey = ed25519RawPublicKey(await deps.signer.publicKey());
+  const signature = await deps.signer.sign(noteMessage(text));
+  return formatSignedNote(text, [
+    { name: header.log, keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, publicKey), signature },
+  ]);
+}
+
+// DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4): a fixed 12-byte prefix
+//   30 2a 30 05 06 03 2b 65 70 03 21 00
+// followed by the 32-byte public key.
+const ED25519_SPKI_PREFIX = "302a300506032b6570032100";
+
+export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
+  if (spki.length !== 44 || toHex(spki.subarray(0, 12)) !== ED25519_SPKI_PREFIX) {
+    throw new Error("the sealer key must be Ed25519 (checkpoints are signed with Ed25519)");
+  }
+  return spki.slice(12);
+}

@@ -1,0 +1,437 @@
+import { z } from "zod";
+import { canonicalJson, contentDigest, type JsonValue } from "#chain";
+import type { Caller } from "../api/caller.js";
+import { ApiError } from "../api/errors.js";
+import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
+import { type Clock, type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
+import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
+
+/**
+ * Sharing contracts (docs/design/sharing.md §2). A contract is a ledger record, never a
+ * setting: one party proposes it (`zhixin.contract.propose`, the document), the other
+ * approves that exact version (`zhixin.contract.approve`), either revokes it
+ * (`zhixin.contract.revoke`). Each is submitted through POST /v1/entries like any record,
+ * signed with the party's own key, so the ledger proves who agreed to what, when.
+ *
+ * A contract's state is a fold over its committed records in ledger order (foldContract),
+ * kept queryable by index entries `C#<contractId>` written before each record's batch
+ * commits; the same rules decide at submit time whether a new record is allowed
+ * (checkEvent), so a record the fold would ignore is refused instead of stored.
+ */
+
+export const CONTRACT_PROPOSE = "zhixin.contract.propose";
+export const CONTRACT_APPROVE = "zhixin.contract.approve";
+export const CONTRACT_REVOKE = "zhixin.contract.revoke";
+const CONTRACT_TYPES = [CONTRACT_PROPOSE, CONTRACT_APPROVE, CONTRACT_REVOKE] as const;
+
+export function isContractType(type: string): boolean {
+  return (CONTRACT_TYPES as readonly string[]).includes(type);
+}
+
+const Identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and '-', 2 to 63 characters");
+const FieldName = z.string().min(1).max(128);
+const FieldList = z
+  .array(FieldName)
+  .min(1)
+  .max(32)
+  .refine((f) => new Set(f).size === f.length, "field names must be distinct");
+const Timestamp = z.iso.datetime({ message: "an RFC 3339 UTC time, e.g. 2026-01-01T00:00:00Z" });
+
+export const SHARE_CLASSES = ["unconditional", "conditional", "none"] as const;
+export type ShareClass = (typeof SHARE_CLASSES)[number];
+
+/**
+ * The contract document (docs/FORMATS.md §9). `match`: fields the consumer may put
+ * predicates on (answer yes/no); `fields`: fields it may have returned. `conditional`
+ * contracts answer only requests that present the subject's authorisation.
+ */
+export const ContractDocumentSchema = z
+  .object({
+    id: Identifier,
+    provider: Identifier,
+    consumer: Identifier,
+    type: z.string().min(1).max(128),
+    purpose: z.string().min(1).max(500),
+    share: z.enum(SHARE_CLASSES),
+    match: FieldList.optional(),
+    fields: FieldList.optional(),
+    validFrom: Timestamp,
+    validUntil: Timestamp,
+    rateLimit: z.object({ perMinute: z.number().int().min(1).max(100_000) }).strict(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.provider === c.consumer)
+      ctx.addIssue({ code: "custom", path: ["consumer"], message: "consumer must differ from provider" });
+    if (Date.parse(c.validUntil) <= Date.parse(c.validFrom))
+      ctx.addIssue({ code: "custom", path: ["validUntil"], message: "validUntil must be after validFrom" });
+    if (c.share !== "none" && c.match === undefined && c.fields === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["match"],
+        message: "a contract that shares needs match or fields",
+      });
+  });
+
+export type ContractDocument = z.infer<typeof ContractDocumentSchema>;
+
+const ApproveSchema = z
+  .object({ contractId: Identifier, version: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits") })
+  .strict();
+const RevokeSchema = z.object({ contractId: Identifier, reason: z.string().min(1).max(500) }).strict();
+
+/** A contract version: hex SHA-256 of the document's canonical JSON. */
+export function contractVersion(doc: ContractDocument): string {
+  return contentDigest(doc as unknown as JsonValue);
+}
+
+/** Where a contract record sits in the ledger (see byLedgerOrder) and who wrote it. */
+export interface EventOrigin {
+  dept: string;
+  entryId: string;
+  receivedAt: string;
+  batchKey: string;
+  position: number;
+}
+
+export type ContractEvent =
+  | ({ kind: "propose"; doc: ContractDocument } & EventOrigin)
+  | ({ kind: "approve"; version: string } & EventOrigin)
+  | ({ kind: "revoke"; reason: string } & EventOrigin);
+
+export type VersionStatus = "proposed" | "approved" | "superseded" | "revoked";
+
+export interface ContractVersion {
+  version: string;
+  doc: ContractDocument;
+  status: VersionStatus;
+  proposedBy: string;
+  proposeEntry: string;
+  proposedAt: string;
+  approvedBy?: string;
+  approveEntry?: string;
+  approvedAt?: string;
+}
+
+export interface ContractState {
+  id: string;
+  provider: string;
+  consumer: string;
+  /** Oldest first. */
+  versions: ContractVersion[];
+  revokedAt?: string;
+  revokeEntry?: string;
+}
+
+export type RefusalCode =
+  | "CONTRACT_NOT_FOUND"
+  | "CONTRACT_NOT_PARTY"
+  | "CONTRACT_SELF_APPROVAL"
+  | "CONTRACT_STATE_CONFLICT"
+  | "CONTRACT_INVALID";
+
+/**
+ * Why `event` may not follow `state` (undefined: it may). The rules: a contract's parties
+ * never change; only a party writes; a version is proposed once; the party that did not
+ * propose a version approves it, once, while it is proposed; a revoke needs something
+ * proposed or approved. The fold applies the same rules, so racing writers that both
+ * passed this check cannot make the state depend on anything but ledger order.
+ */
+export function checkEvent(
+  state: ContractState | undefined,
+  event: ContractEvent,
+): { code: RefusalCode; message: string } | undefined {
+  if (event.kind === "propose") {
+    const { doc } = event;
+    if (event.dept !== doc.provider && event.dept !== doc.consumer)
+      return {
+        code: "CONTRACT_NOT_PARTY",
+        message: `${event.dept} is neither provider nor consumer of ${doc.id}`,
+      };
+    if (!state) return undefined;
+    if (state.provider !== doc.provider || state.consumer !== doc.consumer)
+      return {
+        code: "CONTRACT_INVALID",
+        message: `contract ${doc.id} is between ${state.provider} and ${state.consumer}; its parties cannot change`,
+      };
+    const version = contractVersion(doc);
+    const known = state.versions.find((v) => v.version === version);
+    if (known) {
+      // A version's history is final: a revoked or superseded one is not revived; a new
+      // document (another validFrom, say) is proposed instead.
+      const verb = known.status === "proposed" || known.status === "approved" ? "is already" : "was";
+      return {
+        code: "CONTRACT_STATE_CONFLICT",
+        message: `version ${version} of ${doc.id} ${verb} ${known.status}; propose a changed document for a new version`,
+      };
+    }
+    return undefined;
+  }
+  if (!state) return { code: "CONTRACT_NOT_FOUND", message: "no such contract" };
+  if (event.dept !== state.provider && event.dept !== state.consumer)
+    return { code: "CONTRACT_NOT_PARTY", message: `${event.dept} is not a party of ${state.id}` };
+  if (event.kind === "approve") {
+    const v = state.versions.find((x) => x.version === event.version);
+    if (!v) return { code: "CONTRACT_NOT_FOUND", message: `${state.id} has no version ${event.version}` };
+    if (v.proposedBy === event.dept)
+      return {
+        code: "CONTRACT_SELF_APPROVAL",
+        message: `${event.dept} proposed this version; the other party must approve it`,
+      };
+    if (v.status !== "proposed")
+      return {
+        code: "CONTRACT_STATE_CONFLICT",
+        message: `version ${v.version} is ${v.status}, not proposed`,
+      };
+    return undefined;
+  }
+  if (!state.versions.some((v) => v.status === "proposed" || v.status === "approved"))
+    return { code: "CONTRACT_STATE_CONFLICT", message: `${state.id} has nothing left to revoke` };
+  return undefined;
+}
+
+/** State after `event`; precondition: checkEvent(state, event) is undefined. */
+export function applyEvent(state: ContractState | undefined, event: ContractEvent): ContractState {
+  if (event.kind === "propose") {
+    const base: ContractState = state ?? {
+      id: event.doc.id,
+      provider: event.doc.provider,
+      consumer: event.doc.consumer,
+      versions: [],
+    };
+    const added: ContractVersion = {
+      version: contractVersion(event.doc),
+      doc: event.doc,
+      status: "proposed",
+      proposedBy: event.dept,
+      proposeEntry: event.entryId,
+      proposedAt: event.receivedAt,
+    };
+    return { ...base, versions: [...base.versions, added] };
+  }
+  const s = state as ContractState;
+  if (event.kind === "approve") {
+    return {
+      ...s,
+      versions: s.versions.map((v): ContractVersion => {
+        if (v.version === event.version)
+          return {
+            ...v,
+            status: "approved",
+            approvedBy: event.dept,
+            approveEntry: event.entryId,
+            approvedAt: event.receivedAt,
+          };
+        return v.status === "approved" ? { ...v, status: "superseded" } : v;
+      }),
+    };
+  }
+  return {
+    ...s,
+    revokedAt: event.receivedAt,
+    revokeEntry: event.entryId,
+    versions: s.versions.map((v) =>
+      v.status === "proposed" || v.status === "approved" ? { ...v, status: "revoked" } : v,
+    ),
+  };
+}
+
+/** The contract's state from its committed records in ledger order; events that break the rules are ignored. */
+export function foldContract(events: readonly ContractEvent[]): ContractState | undefined {
+  let state: ContractState | undefined;
+  for (const e of [...events].sort(byLedgerOrder)) {
+    if (!checkEvent(state, e)) state = applyEvent(state, e);
+  }
+  return state;
+}
+
+export type Effectiveness =
+  | { effective: true; version: ContractVersion }
+  | { effective: false; reason: string; version?: ContractVersion };
+
+/** The version that answers requests at `now`: approved, not revoked, within its validity window. */
+export function effectiveVersion(state: ContractState, now: Date): Effectiveness {
+  const approved = state.versions.find((v) => v.status === "approved");
+  if (!approved) {
+    // The newest version says why: awaiting approval, or revoked with all before it.
+    const newest = state.versions[state.versions.length - 1];
+    const reason =
+      newest?.status === "revoked" && state.revokedAt
+        ? `revoked at ${state.revokedAt}`
+        : "proposed but not approved by the other party";
+    return { effective: false, reason };
+  }
+  const t = now.getTime();
+  if (t < Date.parse(approved.doc.validFrom))
+    return { effective: false, reason: `not valid before ${approved.doc.validFrom}`, version: approved };
+  if (t >= Date.parse(approved.doc.validUntil))
+    return { effective: false, reason: `expired at ${approved.doc.validUntil}`, version: approved };
+  return { effective: true, version: approved };
+}
+
+export function contractIndex(contractId: string): string {
+  return `C#${contractId}`;
+}
+
+/** The contract's state from the store (its committed records only); undefined when never proposed. */
+export async function loadContract(
+  store: LedgerStore,
+  contractId: string,
+): Promise<ContractState | undefined> {
+  const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));
+  return foldContract(entries.map(eventFromIndexEntry));
+}
+
+/**
+ * The contract event a stored contract record makes, read leniently (for the audit): a
+ * record whose data does not parse is no event, as submit would have refused it.
+ */
+export function contractEventOf(type: string, data: unknown, origin: EventOrigin): ContractEvent | undefined {
+  if (type === CONTRACT_PROPOSE) {
+    const doc = ContractDocumentSchema.safeParse(data);
+    return doc.success ? { kind: "propose", ...origin, doc: doc.data } : undefined;
+  }
+  if (type === CONTRACT_APPROVE) {
+    const approve = ApproveSchema.safeParse(data);
+    return approve.success ? { kind: "approve", ...origin, version: approve.data.version } : undefined;
+  }
+  if (type === CONTRACT_REVOKE) {
+    const revoke = RevokeSchema.safeParse(data);
+    return revoke.success ? { kind: "revoke", ...origin, reason: revoke.data.reason } : undefined;
+  }
+  return undefined;
+}
+
+/** The contract a contract record is about. */
+export function contractIdOf(event: ContractEvent, data: unknown): string {
+  return event.kind === "propose" ? event.doc.id : String((data as { contractId?: unknown }).contractId);
+}
+
+/** A `C#` index entry's event: the record it points at, read as the audit reads it (contractEventOf). */
+function eventFromIndexEntry(e: IndexEntry): ContractEvent {
+  const event = contractEventOf(`zhixin.contract.${e.attrs.event}`, JSON.parse(e.attrs.data ?? "null"), {
+    dept: e.attrs.dept ?? "",
+    entryId: e.entryId,
+    receivedAt: e.receivedAt,
+    batchKey: e.batchKey,
+    position: e.position,
+  });
+  // Submit validated the record before writing this entry: unreadable means corrupt.
+  if (!event) throw new StoreInvariantError(`contract index entry ${e.index} / ${e.entryId} is unreadable`);
+  return event;
+}
+
+/**
+ * Submit's step for contract records: parses each (CONTRACT_INVALID), checks it against
+ * the consortium (CONTRACT_UNKNOWN_DEPARTMENT, CONTRACT_UNKNOWN_TYPE, CONTRACT_INVALID)
+ * and against the contract's state with the batch's earlier records applied (checkEvent),
+ * and returns the index entries to write before the batch commits. Throws the first
+ * refusal, before anything is written.
+ */
+export async function prepareContracts(
+  caller: Caller,
+  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
+  entryIds: readonly string[],
+  batchKey: string,
+  receivedAt: string,
+  deps: { store: LedgerStore; consortium: Consortium; clock: Clock },
+): Promise<IndexEntry[]> {
+  const states = new Map<string, ContractState | undefined>();
+  const out: IndexEntry[] = [];
+  for (const [index, r] of records.entries()) {
+    if (!isContractType(r.type)) continue;
+    const at = {
+      dept: caller.department,
+      entryId: entryIds[index] as string,
+      receivedAt,
+      batchKey,
+      position: index,
+    };
+    const event = parseEvent(r.type, r.data, at, index, deps.consortium);
+    const contractId = event.kind === "propose" ? event.doc.id : (r.data.contractId as string);
+    if (!states.has(contractId)) states.set(contractId, await loadContract(deps.store, contractId));
+    const state = states.get(contractId);
+    const refusal = checkEvent(state, event);
+    if (refusal)
+      throw new ApiError(refusal.code, `records[${index}]: ${refusal.message}`, { index, contractId });
+    states.set(contractId, applyEvent(state, event));
+    out.push({
+      index: contractIndex(contractId),
+      entryId: at.entryId,
+      batchKey,
+      receivedAt,
+      position: index,
+      attrs: { event: event.kind, dept: caller.department, data: canonicalJson(r.data as JsonValue) },
+    });
+  }
+  return out;
+}
+
+function parseEvent(
+  type: string,
+  data: unknown,
+  at: EventOrigin,
+  index: number,
+  consortium: Consortium,
+): ContractEvent {
+  if (type === CONTRACT_PROPOSE) {
+    const doc = parseOrRefuse(ContractDocumentSchema, data, index);
+    checkAgainstConsortium(doc, index, consortium);
+    return { kind: "propose", ...at, doc };
+  }
+  if (type === CONTRACT_APPROVE)
+    return { kind: "approve", ...at, version: parseOrRefuse(ApproveSchema, data, index).version };
+  return { kind: "revoke", ...at, reason: parseOrRefuse(RevokeSchema, data, index).reason };
+}
+
+function parseOrRefuse<T>(schema: z.ZodType<T>, data: unknown, index: number): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => ({ index, path: i.path.join("."), message: i.message }));
+  const first = problems[0];
+  throw new ApiError(
+    "CONTRACT_INVALID",
+    `records[${index}].data${first?.path ? `.${first.path}` : ""}: ${first?.message}`,
+    problems,
+  );
+}
+
+function checkAgainstConsortium(doc: ContractDocument, index: number, consortium: Consortium): void {
+  const departments = new Set(consortium.departments.map((d) => d.id));
+  for (const role of ["provider", "consumer"] as const) {
+    if (!departments.has(doc[role]))
+      throw new ApiError(
+        "CONTRACT_UNKNOWN_DEPARTMENT",
+        `records[${index}].data.${role} ${doc[role]} is not a department`,
+        {
+          index,
+          field: role,
+        },
+      );
+  }
+  const writers = writersOf(consortium, doc.type);
+  if (!writers)
+    throw new ApiError(
+      "CONTRACT_UNKNOWN_TYPE",
+      `records[${index}].data.type ${doc.type} is not a record type`,
+      {
+        index,
+      },
+    );
+  const invalid = (message: string) =>
+    new ApiError("CONTRACT_INVALID", `records[${index}].data: ${message}`, { index });
+  if (!writers.includes(doc.provider))
+    throw invalid(`${doc.provider} does not write ${doc.type}, so cannot provide it`);
+  if (!subjectFieldOf(consortium, doc.type))
+    throw invalid(
+      `${doc.type} names no subject field in the consortium file, so its records cannot be matched`,
+    );
+  const properties = (schemaOf(consortium, doc.type) as { properties?: Record<string, unknown> } | undefined)
+    ?.properties;
+  if (!properties) return;
+  for (const field of [...(doc.match ?? []), ...(doc.fields ?? [])]) {
+    if (!Object.hasOwn(properties, field)) throw invalid(`${doc.type} records have no field ${field}`);
+  }
+}

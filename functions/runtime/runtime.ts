@@ -1,0 +1,201 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { KmsSigner } from "../auth/crypto/kms-signer.js";
+import { LocalSigner } from "../auth/crypto/local-signer.js";
+import { StaticKeyDirectory } from "../auth/key-directory.js";
+import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
+import { type Consortium, loadConsortium } from "../rules/consortium.js";
+import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
+import { loadLocalSubjectKey } from "../sharing/subject-key.js";
+import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";
+import {
+  type AuditSource,
+  type Clock,
+  type KeyDirectory,
+  type LedgerStore,
+  type Signer,
+  systemClock,
+} from "../store/ports.js";
+
+/**
+ * Wiring from the environment, shared by the three handlers. Built once per process
+ * (per Lambda container) and kept: SDK clients are created once, keys read once. A part
+ * that fails to build (KMS throttled at cold start, say) is built again on the next
+ * invocation rather than failing every invocation of the container.
+ *
+ *   ZHIXIN_TABLE               DynamoDB table name (required)
+ *   ZHIXIN_DYNAMODB_ENDPOINT   DynamoDB endpoint override (local mode: dynalite)
+ *   ZHIXIN_CONSORTIUM_FILE     consortium file (default ./consortium.json beside the bundle)
+ *   ZHIXIN_KEYS_SOURCE         "file" (default): the trust bundle is ZHIXIN_KEYS_FILE
+ *                              (docs/FORMATS.md §5); "kms": read from KMS at cold start,
+ *                              alias/zhixin/<consortium>/<member> (./kms-key-directory.ts)
+ *   ZHIXIN_KEYS_FILE           trust bundle file, with ZHIXIN_KEYS_SOURCE=file
+ *   ZHIXIN_SEALER_KEY_FILE     sealer's PKCS#8 PEM key (local mode), or
+ *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS)
+ *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle (default: with a
+ *                              KMS key alias/zhixin/<consortium>/sealer, else sealer/key-1)
+ *   ZHIXIN_SUBJECT_KEY_FILE    the API's subject key master (local mode: keys/subject.key), or
+ *   ZHIXIN_SUBJECT_KMS_KEY     its KMS HMAC_256 key (AWS): one GenerateMac per cold start
+ *                              derives the working key (./kms-subject-key.ts)
+ *   ZHIXIN_SEAL_LOOP_SECONDS   seal-block: keep sealing every this many seconds within one
+ *                              invocation (0 or unset: seal once)
+ */
+export interface Runtime {
+  store: LedgerStore & AuditSource;
+  keys: KeyDirectory;
+  consortium: Consortium;
+  clock: Clock;
+  sealer?: Signer;
+}
+
+/** What the API needs besides: the subject key, which only the API function may use. */
+export interface ApiRuntime extends Runtime {
+  subjectKey: Uint8Array;
+}
+
+/** What seal-block needs: no trust bundle (so its role needs no access to members' keys). */
+export interface SealerRuntime {
+  store: LedgerStore & AuditSource;
+  consortium: Consortium;
+  clock: Clock;
+  sealer: Signer;
+  /** ZHIXIN_SEAL_LOOP_SECONDS in milliseconds; 0: seal once per invocation. */
+  sealLoopMs: number;
+}
+
+// Region and credentials from the Lambda environment; never called in local mode.
+const kms = new KMSClient({});
+
+interface Base {
+  store: LedgerStore & AuditSource;
+  consortium: Consortium;
+  clock: Clock;
+}
+
+let base: Promise<Base> | undefined;
+let keys: Promise<KeyDirectory> | undefined;
+let sealer: Promise<Signer | undefined> | undefined;
+let subjectKey: Promise<Uint8Array> | undefined;
+
+export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const b = await getBase(env);
+  const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
+  return { ...b, keys: k, ...(s ? { sealer: s } : {}) };
+}
+
+export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
+  const [r, k] = await Promise.all([getRuntime(env), getSubjectKey(env)]);
+  return { ...r, subjectKey: k };
+}
+
+function getSubjectKey(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
+  subjectKey ??= retryable(
+    async () => {
+      if (env.ZHIXIN_SUBJECT_KEY_FILE) return loadLocalSubjectKey(env.ZHIXIN_SUBJECT_KEY_FILE);
+      if (env.ZHIXIN_SUBJECT_KMS_KEY) return loadKmsSubjectKey(kms, env.ZHIXIN_SUBJECT_KMS_KEY);
+      throw new Error("no subject key: set ZHIXIN_SUBJECT_KEY_FILE or ZHIXIN_SUBJECT_KMS_KEY");
+    },
+    () => {
+      subjectKey = undefined;
+    },
+  );
+  return subjectKey;
+}
+
+export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Promise<SealerRuntime> {
+  const b = await getBase(env);
+  const s = await getSealer(env, b.consortium);
+  if (!s) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
+  return { ...b, sealer: s, sealLoopMs: sealLoopMs(env) };
+}
+
+function getBase(env: NodeJS.ProcessEnv): Promise<Base> {
+  base ??= retryable(
+    async () => {
+      const table = required(env, "ZHIXIN_TABLE");
+      const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
+      const client = new DynamoDBClient(
+        endpoint
+          ? {
+              endpoint,
+              region: env.AWS_REGION ?? "local",
+              credentials: { accessKeyId: "local", secretAccessKey: "local" },
+            }
+          : {},
+      );
+      const consortium = loadConsortium(
+        env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname,
+      );
+      return { store: new DynamoDbLedgerStore(client, table), consortium, clock: systemClock };
+    },
+    () => {
+      base = undefined;
+    },
+  );
+  return base;
+}
+
+function getKeys(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<KeyDirectory> {
+  keys ??= retryable(
+    async () => {
+      const source = env.ZHIXIN_KEYS_SOURCE ?? "file";
+      if (source === "kms") return loadKmsKeyDirectory(kms, consortium, systemClock.now());
+      if (source === "file") return StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE"));
+      throw new Error(`ZHIXIN_KEYS_SOURCE must be "file" or "kms", got ${JSON.stringify(source)}`);
+    },
+    () => {
+      keys = undefined;
+    },
+  );
+  return keys;
+}
+
+function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Signer | undefined> {
+  sealer ??= retryable(
+    async () => {
+      const alg = consortium.sealer.alg;
+      if (env.ZHIXIN_SEALER_KEY_FILE) {
+        return LocalSigner.fromFile(
+          env.ZHIXIN_SEALER_KEY_FILE,
+          env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1",
+          alg,
+        );
+      }
+      if (env.ZHIXIN_SEALER_KMS_KEY) {
+        return new KmsSigner(kms, {
+          keyId: env.ZHIXIN_SEALER_KEY_ID ?? kmsAlias(consortium.consortium, "sealer"),
+          alg,
+          kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
+        });
+      }
+      return undefined;
+    },
+    () => {
+      sealer = undefined;
+    },
+  );
+  return sealer;
+}
+
+/** ZHIXIN_SEAL_LOOP_SECONDS → milliseconds: a whole number of seconds, 0 to 50. */
+export function sealLoopMs(env: NodeJS.ProcessEnv): number {
+  const text = env.ZHIXIN_SEAL_LOOP_SECONDS ?? "";
+  if (text === "") return 0;
+  if (!/^\d{1,2}$/.test(text) || Number(text) > 50) {
+    throw new Error(`ZHIXIN_SEAL_LOOP_SECONDS must be 0 to 50 (seconds), got ${JSON.stringify(text)}`);
+  }
+  return Number(text) * 1000;
+}
+
+/** The promise `build` returns, with `forget` called if it rejects (so the next call builds again). */
+function retryable<T>(build: () => Promise<T>, forget: () => void): Promise<T> {
+  const promise = build();
+  promise.catch(forget);
+  return promise;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}

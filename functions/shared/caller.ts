@@ -1,4 +1,0 @@
-import type { VerifiedRequest } from "./http-signature/index.js";
-
-/** Who made a request, as established by its verified RFC 9421 signature (see verifyRequest). */
-export type Caller = VerifiedRequest;

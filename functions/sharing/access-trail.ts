@@ -1,0 +1,49 @@
+import { subjectHmac } from "#chain";
+import type { Caller } from "../api/caller.js";
+import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
+import { type EntryView, readEntry } from "../ledger/reader.js";
+import type { Consortium } from "../rules/consortium.js";
+import type { LedgerStore } from "../store/ports.js";
+import type { AccessDetails } from "./match.js";
+
+/**
+ * GET /v1/access?subject=… (docs/design/sharing.md §5; the query is parsed by http-parse.ts): every recorded access to a
+ * subject's records, oldest first, each with its envelope, what it recorded and — once
+ * sealed — its inclusion proof. A department sees the accesses it made (as consumer) and
+ * those to its own records (as provider); an auditor sees all. The subject is HMAC'd
+ * with the deployment's key, so the trail is found without any index holding it in clear.
+ */
+
+/** Accesses returned at most: the newest ones. */
+export const MAX_TRAIL = 1000;
+
+export interface AccessTrail {
+  subjectHmac: string;
+  accesses: Array<{ access: AccessDetails; consumer: string; entry: Omit<EntryView, "payload"> }>;
+  /** True when the caller may see more than MAX_TRAIL accesses: the newest MAX_TRAIL are shown. */
+  truncated: boolean;
+}
+
+/** Requires `subject` to be 1 to MAX_SUBJECT_BYTES UTF-8 bytes (http-parse.ts checks it). */
+export async function readAccessTrail(
+  caller: Caller,
+  subject: string,
+  deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
+): Promise<AccessTrail> {
+  const hmac = subjectHmac(deps.subjectKey, subject);
+  const listed = await deps.store.listIndexEntries(`A#${hmac}`);
+  const visible = listed.filter(
+    (e) =>
+      caller.role === "auditor" ||
+      e.attrs.consumer === caller.department ||
+      e.attrs.provider === caller.department,
+  );
+  const committed = (await committedIndexEntries(deps.store, visible)).sort(byLedgerOrder);
+  const shown = committed.slice(-MAX_TRAIL);
+  const accesses: AccessTrail["accesses"] = [];
+  for (const e of shown) {
+    const { payload, ...entry } = await readEntry(caller, e.entryId, deps.store, deps.consortium);
+    accesses.push({ access: payload as AccessDetails, consumer: entry.envelope.dept, entry });
+  }
+  return { subjectHmac: hmac, accesses, truncated: committed.length > shown.length };
+}
