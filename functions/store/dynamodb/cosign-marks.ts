@@ -1,0 +1,82 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import { mapLimit } from "../../ledger/concurrency.js";
+import type { CosignMark } from "../ports.js";
+import { COSIGN_PK_PREFIX, type Item, itemKeys } from "../table.js";
+import { A, decode } from "./items.js";
+import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
+
+/**
+ * Co-signature marks, indexed under the record they sign (docs/STORAGE.md "Items";
+ * functions/rules/cosign.ts).
+ *
+ *   pk              sk            attributes
+ *   M#<target id>   <department>  entryId batchKey receivedAt (of the zhixin.cosign entry)
+ *
+ * Puts are unconditional (the cosign's uniqueness claim decides who may write one);
+ * a delete is conditioned on the mark still naming the caller's entry.
+ */
+
+export class DynamoDbCosignMarks {
+  constructor(private readonly table: TableClient) {}
+
+  async putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    // Unconditional: a retried submit rewrites identical marks, and the cosign's
+    // uniqueness claim (cosign.ts) already decided which submit may write this one.
+    await this.table.batchPut(marks.map(cosignItem));
+  }
+
+  async deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
+    await mapLimit([...marks], PARALLEL_REQUESTS, async (mark) => {
+      try {
+        await this.table.client.send(
+          new DeleteItemCommand({
+            TableName: this.table.tableName,
+            Key: itemKeys.cosign(mark.target, mark.dept),
+            // Only while it is still this record's mark: a committed cosign's must stay.
+            ConditionExpression: "#entryId = :entryId",
+            ExpressionAttributeNames: { "#entryId": "entryId" },
+            ExpressionAttributeValues: { ":entryId": { S: mark.entryId } },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    });
+  }
+
+  async listCosignMarks(target: string): Promise<CosignMark[]> {
+    const input: QueryCommandInput = {
+      TableName: this.table.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": A.pk },
+      ExpressionAttributeValues: { ":pk": { S: COSIGN_PK_PREFIX + target } },
+      ConsistentRead: true,
+    };
+    const out: CosignMark[] = [];
+    for await (const item of this.table.query(input)) out.push(parseCosignItem(item));
+    return out;
+  }
+}
+
+function cosignItem(mark: CosignMark): Item {
+  return {
+    ...itemKeys.cosign(mark.target, mark.dept),
+    entryId: { S: mark.entryId },
+    batchKey: { S: mark.batchKey },
+    receivedAt: { S: mark.receivedAt },
+  };
+}
+
+function parseCosignItem(item: Item): CosignMark {
+  return decode(item, (r) => ({
+    target: r.keyAfter(A.pk, COSIGN_PK_PREFIX),
+    dept: r.string(A.sk),
+    entryId: r.string("entryId"),
+    batchKey: r.string("batchKey"),
+    receivedAt: r.string("receivedAt"),
+  }));
+}
