@@ -1,4 +1,4 @@
-import type { IndexEntry, LedgerStore } from "../store/ports.js";
+import type { BatchStore, IndexEntry } from "../store/ports.js";
 
 /**
  * The index entries whose entry is committed: its batch exists, holds the entry, and
@@ -9,7 +9,7 @@ import type { IndexEntry, LedgerStore } from "../store/ports.js";
  * committed is the entry. One BatchGet for all distinct batches; order is kept.
  */
 export async function committedIndexEntries(
-  store: LedgerStore,
+  store: BatchStore,
   entries: readonly IndexEntry[],
 ): Promise<IndexEntry[]> {
   if (entries.length === 0) return [];

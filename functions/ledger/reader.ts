@@ -11,7 +11,7 @@ import { ApiError } from "../api/errors.js";
 import type { Height } from "../api/http-parse.js";
 import type { Consortium } from "../rules/consortium.js";
 import { type Signatures, signaturesOf } from "../rules/cosign.js";
-import type { LedgerStore, StoredBlock } from "../store/ports.js";
+import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
 
 /**
  * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
@@ -90,7 +90,7 @@ export async function readEntry(
   return view;
 }
 
-export async function readBlock(height: Height, store: LedgerStore): Promise<BlockView> {
+export async function readBlock(height: Height, store: BlockStore): Promise<BlockView> {
   const block = height === "latest" ? await store.getLatestBlock() : await store.getBlock(height);
   if (!block)
     throw new ApiError(
@@ -100,7 +100,7 @@ export async function readBlock(height: Height, store: LedgerStore): Promise<Blo
   return blockView(block);
 }
 
-export async function readCheckpoint(store: LedgerStore): Promise<string> {
+export async function readCheckpoint(store: BlockStore): Promise<string> {
   const block = await store.getLatestBlock();
   if (!block) throw new ApiError("NOT_FOUND", "no block has been sealed yet, so there is no checkpoint");
   return block.checkpoint;

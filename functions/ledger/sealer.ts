@@ -16,9 +16,10 @@ import {
   toHex,
 } from "#chain";
 import {
+  type BatchStore,
   type BlockPage,
+  type BlockStore,
   type Clock,
-  type LedgerStore,
   PAGE_SIZE,
   type Signer,
   type StoredBatch,
@@ -45,7 +46,8 @@ import { mapLimit } from "./concurrency.js";
  */
 
 export interface SealerDeps {
-  store: LedgerStore;
+  /** Sealing reads and writes only batches and blocks. */
+  store: BatchStore & BlockStore;
   signer: Signer;
   clock: Clock;
   /** The log's origin (consortium file `log`). */
@@ -128,7 +130,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
 }
 
 /** Step 1: every batch of `block` marked sealed. Reads the block's pages for its batch list. */
-export async function finishBlock(store: LedgerStore, block: StoredBlock): Promise<void> {
+export async function finishBlock(store: BatchStore & BlockStore, block: StoredBlock): Promise<void> {
   const pages = await store.getBlockPages(block.hash, block.pageCount);
   const offsets = new Map<string, number>();
   let position = 0;
@@ -148,7 +150,7 @@ export async function finishBlock(store: LedgerStore, block: StoredBlock): Promi
 /** Marks in flight at once: enough to overlap round trips, few enough not to queue on sockets. */
 const MARK_CONCURRENCY = 16;
 
-async function markSealed(store: LedgerStore, height: number, batches: StoredBatch[]): Promise<void> {
+async function markSealed(store: BatchStore, height: number, batches: StoredBatch[]): Promise<void> {
   const marks: Array<{ key: string; offset: number }> = [];
   let offset = 0;
   for (const b of batches) {
@@ -158,7 +160,7 @@ async function markSealed(store: LedgerStore, height: number, batches: StoredBat
   await mapLimit(marks, MARK_CONCURRENCY, (m) => store.markBatchSealed(m.key, height, m.offset));
 }
 
-async function collectPending(store: LedgerStore, maxEntries: number): Promise<StoredBatch[]> {
+async function collectPending(store: BatchStore, maxEntries: number): Promise<StoredBatch[]> {
   // Each batch holds at least one entry, so maxEntries refs always suffice. The index
   // may be stale: every candidate is re-read consistently, and sealed ones dropped.
   const refs = await store.listPendingBatches(maxEntries);

@@ -136,17 +136,29 @@ export interface PendingBatchRef {
 }
 
 /**
- * Everything the ledger persists. Implementations: DynamoDbLedgerStore (AWS and local
- * dynalite). No method may rely on multi-item transactions (dynalite has none).
+ * Everything the ledger persists, as one small port per item family so that a service
+ * asks only for what it uses. Implementations: DynamoDbLedgerStore (AWS and local
+ * dynalite), one file per family under dynamodb/. No method may rely on multi-item
+ * transactions (dynalite has none): each write is one item, conditional where a
+ * contract below says so, or an idempotent batch of unconditional ones.
  */
-export interface LedgerStore {
+export type LedgerStore = PayloadStore &
+  BatchStore &
+  BlockStore &
+  ClaimStore &
+  CosignStore &
+  IndexStore &
+  CounterStore;
+
+/**
+ * Record data, keyed by entry id. Every write is unconditional and idempotent: an entry
+ * id is derived from (keyId, nonce, index, record), so a retry rewrites identical items.
+ * Payloads are written before their batch commits, so one without a committed batch
+ * is a submit in progress, or one that crashed or was refused.
+ */
+export interface PayloadStore {
   /** Idempotent, unconditional: payload items are content-addressed by entry id. Written before commitBatch. */
   putPayloads(payloads: readonly StoredPayload[]): Promise<void>;
-  /**
-   * Submit's commit point and replay guard in one conditional write: stores the batch
-   * (and lists it as pending) only if no batch with this key exists.
-   */
-  commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
   /**
    * Deletes payload items by entry id. Only for undoing a refused submit's writes: the
    * caller must leave out every id the committed batch references (a replay of the same
@@ -154,6 +166,73 @@ export interface LedgerStore {
    */
   deletePayloads(entryIds: readonly string[]): Promise<void>;
   getPayload(entryId: string): Promise<StoredPayload | undefined>;
+  /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
+  getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
+}
+
+/**
+ * Batches: submit's commit point and the sealer's queue. Two conditional writes:
+ * commitBatch (create only, the replay guard) and markBatchSealed (only if unsealed or
+ * sealed at the same place, never a double seal). Reads are strongly consistent except
+ * the pending list.
+ */
+export interface BatchStore {
+  /**
+   * Submit's commit point and replay guard in one conditional write: stores the batch
+   * (and lists it as pending) only if no batch with this key exists.
+   */
+  commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
+  /** Strongly consistent. */
+  getBatch(key: string): Promise<StoredBatch | undefined>;
+  /** Strongly consistent; missing keys are left out. Order not guaranteed. */
+  getBatches(keys: readonly string[]): Promise<StoredBatch[]>;
+  /**
+   * getBatches without the envelopes (a 100-record batch item is ~140 KB; its head is
+   * ~4 KB): for readers that only ask whether an entry is committed.
+   */
+  getBatchHeads(keys: readonly string[]): Promise<BatchHead[]>;
+  /**
+   * Batches listed as pending, oldest first, at most `limit`. May be stale (a secondary
+   * index): callers re-read with getBatches before acting.
+   */
+  listPendingBatches(limit: number): Promise<PendingBatchRef[]>;
+  /**
+   * Records that a batch is in block `height` at `offset` and takes it off the pending
+   * list. Idempotent for the same height and offset; throws StoreInvariantError if the
+   * batch is already sealed elsewhere (that would be a double seal) or does not exist.
+   */
+  markBatchSealed(key: string, height: number, offset: number): Promise<void>;
+}
+
+/**
+ * Blocks and their leaf pages: sealing's commit point. One conditional write,
+ * commitBlock (create only: no fork); markBlockFinished updates only an existing block;
+ * pages are unconditional, keyed by block hash.
+ */
+export interface BlockStore {
+  /** Strongly consistent. */
+  getLatestBlock(): Promise<StoredBlock | undefined>;
+  getBlock(height: number): Promise<StoredBlock | undefined>;
+  /** Blocks with fromHeight <= height <= toHeight, ascending. */
+  listBlocks(fromHeight: number, toHeight: number): Promise<StoredBlock[]>;
+  /** Idempotent; keyed by block hash so a losing sealer's pages never touch the winner's. */
+  putBlockPages(blockHash: string, pages: readonly BlockPage[]): Promise<void>;
+  /** Pages of a block in page order (those that exist). */
+  getBlockPages(blockHash: string, pageCount: number): Promise<BlockPage[]>;
+  /** Sealing's commit point: conditional put of block `header.height`. */
+  commitBlock(block: StoredBlock): Promise<"committed" | "conflict">;
+  /**
+   * Records that every batch of block `height` is marked sealed, so that later seals
+   * skip re-reading them. Call only after all markBatchSealed calls succeeded. Idempotent.
+   */
+  markBlockFinished(height: number): Promise<void>;
+}
+
+/**
+ * Uniqueness claims. Every write is conditional: create only if free, take over only
+ * the exact claim read, release only one's own. Reads are strongly consistent.
+ */
+export interface ClaimStore {
   /**
    * Claims `claim.key` with one conditional write, only if nobody holds it; otherwise
    * returns the holder (read strongly consistently) — even when the holder is the same
@@ -173,12 +252,23 @@ export interface LedgerStore {
   releaseClaims(claims: readonly UniqueClaim[]): Promise<void>;
   /** Strongly consistent. */
   getClaim(key: string): Promise<UniqueClaim | undefined>;
+}
+
+/** Co-signature marks. Puts are unconditional; a delete only removes a mark still naming its entry. */
+export interface CosignStore {
   /** Idempotent, unconditional (one mark per target and department). Written before commitBatch. */
   putCosignMarks(marks: readonly CosignMark[]): Promise<void>;
   /** Deletes marks, each only while it still names the given entryId (undoing a refused submit). */
   deleteCosignMarks(marks: readonly CosignMark[]): Promise<void>;
   /** Every mark under `target` (committed or not), strongly consistent. */
   listCosignMarks(target: string): Promise<CosignMark[]>;
+}
+
+/**
+ * Index entries (S#, A#, C#). Unconditional and idempotent; readers must keep only
+ * entries whose batch holds them (committedIndexEntries).
+ */
+export interface IndexStore {
   /** Idempotent, unconditional (keyed by index, receivedAt and entry id). Written before commitBatch. */
   putIndexEntries(entries: readonly IndexEntry[]): Promise<void>;
   /** Deletes index entries (undoing a refused submit); the caller leaves out those of committed entries. */
@@ -188,6 +278,10 @@ export interface LedgerStore {
    * `newestFirst`), at most `limit`. Strongly consistent.
    */
   listIndexEntries(index: string, options?: { newestFirst?: boolean; limit?: number }): Promise<IndexEntry[]>;
+}
+
+/** Fixed-window request counters: one conditional update per counted request. */
+export interface CounterStore {
   /**
    * Counts one request against `counter` in fixed window `window`, only while the
    * window's count is below `limit` (one conditional update): false means the limit is
@@ -195,45 +289,6 @@ export interface LedgerStore {
    * (epoch seconds; the table's TTL attribute).
    */
   countRequest(counter: string, window: string, limit: number, expiresAt: number): Promise<boolean>;
-  /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
-  getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
-  /** Strongly consistent. */
-  getBatch(key: string): Promise<StoredBatch | undefined>;
-  /** Strongly consistent; missing keys are left out. Order not guaranteed. */
-  getBatches(keys: readonly string[]): Promise<StoredBatch[]>;
-  /**
-   * getBatches without the envelopes (a 100-record batch item is ~140 KB; its head is
-   * ~4 KB): for readers that only ask whether an entry is committed.
-   */
-  getBatchHeads(keys: readonly string[]): Promise<BatchHead[]>;
-  /**
-   * Batches listed as pending, oldest first, at most `limit`. May be stale (a secondary
-   * index): callers re-read with getBatches before acting.
-   */
-  listPendingBatches(limit: number): Promise<PendingBatchRef[]>;
-
-  /** Strongly consistent. */
-  getLatestBlock(): Promise<StoredBlock | undefined>;
-  getBlock(height: number): Promise<StoredBlock | undefined>;
-  /** Blocks with fromHeight <= height <= toHeight, ascending. */
-  listBlocks(fromHeight: number, toHeight: number): Promise<StoredBlock[]>;
-  /** Idempotent; keyed by block hash so a losing sealer's pages never touch the winner's. */
-  putBlockPages(blockHash: string, pages: readonly BlockPage[]): Promise<void>;
-  /** Pages of a block in page order (those that exist). */
-  getBlockPages(blockHash: string, pageCount: number): Promise<BlockPage[]>;
-  /** Sealing's commit point: conditional put of block `header.height`. */
-  commitBlock(block: StoredBlock): Promise<"committed" | "conflict">;
-  /**
-   * Records that a batch is in block `height` at `offset` and takes it off the pending
-   * list. Idempotent for the same height and offset; throws StoreInvariantError if the
-   * batch is already sealed elsewhere (that would be a double seal) or does not exist.
-   */
-  markBatchSealed(key: string, height: number, offset: number): Promise<void>;
-  /**
-   * Records that every batch of block `height` is marked sealed, so that later seals
-   * skip re-reading them. Call only after all markBatchSealed calls succeeded. Idempotent.
-   */
-  markBlockFinished(height: number): Promise<void>;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
 import { batchIndexOf, canonicalJson, type LedgerEnvelope, parseEntryEnvelope } from "#chain";
 import {
   type BatchHead,
+  type BatchStore,
   type PendingBatchRef,
   type RawBatch,
   type StoredBatch,
@@ -52,7 +53,7 @@ import type { TableClient } from "./table-client.js";
 const NOT_YET_SEALED = "(attribute_not_exists(#sealedHeight) AND attribute_not_exists(#sealedOffset))";
 const SEALED_AT_SAME_PLACE = "(#sealedHeight = :height AND #sealedOffset = :offset)";
 
-export class DynamoDbBatches {
+export class DynamoDbBatches implements BatchStore {
   constructor(private readonly table: TableClient) {}
 
   async commitBatch(batch: StoredBatch): Promise<"committed" | "replayed"> {

@@ -10,6 +10,7 @@ import {
 import {
   type BlockPage,
   type BlockSignature,
+  type BlockStore,
   PAGE_SIZE,
   type RawBlock,
   type RawPage,
@@ -54,7 +55,7 @@ import type { TableClient } from "./table-client.js";
 
 const HASH_BYTES = 32;
 
-export class DynamoDbBlocks {
+export class DynamoDbBlocks implements BlockStore {
   constructor(private readonly table: TableClient) {}
 
   async commitBlock(block: StoredBlock): Promise<"committed" | "conflict"> {

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { mapLimit } from "../../ledger/concurrency.js";
-import type { UniqueClaim } from "../ports.js";
+import type { ClaimStore, UniqueClaim } from "../ports.js";
 import { CLAIM_PK_PREFIX, type Item, itemKeys } from "../table.js";
 import { A, decode, HEX64, ITEM_EXISTS, TIMESTAMP } from "./items.js";
 import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
@@ -25,7 +25,7 @@ const CLAIM_NAMES = { "#pk": "pk", "#batchKey": "batchKey", "#entryId": "entryId
 /** Rounds of claim-then-read before giving up when the holder keeps disappearing. */
 const MAX_CLAIM_ROUNDS = 5;
 
-export class DynamoDbClaims {
+export class DynamoDbClaims implements ClaimStore {
   constructor(private readonly table: TableClient) {}
 
   async claimUnique(claim: UniqueClaim): Promise<"claimed" | { holder: UniqueClaim }> {

@@ -4,7 +4,7 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { mapLimit } from "../../ledger/concurrency.js";
-import type { CosignMark } from "../ports.js";
+import type { CosignMark, CosignStore } from "../ports.js";
 import { COSIGN_PK_PREFIX, type Item, itemKeys } from "../table.js";
 import { A, decode } from "./items.js";
 import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
@@ -20,7 +20,7 @@ import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
  * a delete is conditioned on the mark still naming the caller's entry.
  */
 
-export class DynamoDbCosignMarks {
+export class DynamoDbCosignMarks implements CosignStore {
   constructor(private readonly table: TableClient) {}
 
   async putCosignMarks(marks: readonly CosignMark[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import type { CounterStore } from "../ports.js";
 import { itemKeys, TTL_ATTRIBUTE } from "../table.js";
 import type { TableClient } from "./table-client.js";
 
@@ -12,7 +13,7 @@ import type { TableClient } from "./table-client.js";
  * One conditional update per request.
  */
 
-export class DynamoDbCounters {
+export class DynamoDbCounters implements CounterStore {
   constructor(private readonly table: TableClient) {}
 
   async countRequest(counter: string, window: string, limit: number, expiresAt: number): Promise<boolean> {

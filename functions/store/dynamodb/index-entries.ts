@@ -1,5 +1,5 @@
 import type { QueryCommandInput, WriteRequest } from "@aws-sdk/client-dynamodb";
-import type { IndexEntry } from "../ports.js";
+import type { IndexEntry, IndexStore } from "../ports.js";
 import { INDEX_PREFIXES, type Item, type ItemKey, itemKeys } from "../table.js";
 import { A, assertItemFits, decode, TIMESTAMP } from "./items.js";
 import type { TableClient } from "./table-client.js";
@@ -16,7 +16,7 @@ import type { TableClient } from "./table-client.js";
  * the batch commits; readers keep only those whose batch holds the entry.
  */
 
-export class DynamoDbIndexEntries {
+export class DynamoDbIndexEntries implements IndexStore {
   constructor(private readonly table: TableClient) {}
 
   async putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {

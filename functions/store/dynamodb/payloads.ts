@@ -1,6 +1,6 @@
 import type { WriteRequest } from "@aws-sdk/client-dynamodb";
 import { canonicalJson } from "#chain";
-import type { RawPayload, StoredPayload } from "../ports.js";
+import type { PayloadStore, RawPayload, StoredPayload } from "../ports.js";
 import { type Item, itemKeys, PAYLOAD_PK_PREFIX } from "../table.js";
 import { A, assertItemFits, decode } from "./items.js";
 import type { TableClient } from "./table-client.js";
@@ -15,7 +15,7 @@ import type { TableClient } from "./table-client.js";
  * the batch commits; deletes only undo a refused submit's writes.
  */
 
-export class DynamoDbPayloads {
+export class DynamoDbPayloads implements PayloadStore {
   constructor(private readonly table: TableClient) {}
 
   async putPayloads(payloads: readonly StoredPayload[]): Promise<void> {
