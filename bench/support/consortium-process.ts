@@ -6,7 +6,7 @@ import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
 import { signRequest } from "../../functions/auth/http-signature/index.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import type { Signer } from "../../functions/store/ports.js";
-import { contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
+import { batchKeyFor, contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
 import { localDynamoClient } from "../../local/dynalite.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import type { LedgerNodeReady } from "./ledger-node.js";
@@ -133,5 +133,5 @@ export async function submitRecords(
   const body = new TextEncoder().encode(JSON.stringify({ records }));
   const request = { path: "/v1/entries", body, batchRoot: batchRootOf(records), signer, department, nonce };
   const text = await postSigned(url, request, 202, "submit");
-  return { text, batchKey: `${signer.keyId}#${nonce}` };
+  return { text, batchKey: batchKeyFor(signer.keyId, nonce) };
 }

@@ -1,4 +1,5 @@
 import {
+  batchKeyFor,
   type Finding,
   isAccessEnvelope,
   type LedgerEnvelope,
@@ -87,7 +88,7 @@ export class AccessAudit {
         dept: envelope.dept,
         entryId: envelope.id,
         receivedAt: envelope.receivedAt,
-        batchKey: `${envelope.keyId}#${nonce}`,
+        batchKey: batchKeyFor(envelope.keyId, nonce),
         position: envelope.batch.index,
       });
       if (!event) return;

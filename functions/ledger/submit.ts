@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  batchKeyFor,
   canonicalJson,
   contentDigest,
   type EntryEnvelope,
@@ -22,6 +23,7 @@ import { isContractType, prepareContracts } from "../rules/contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
 import { type RecordProblem, recordDataProblems } from "../rules/record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
+import { subjectIndex } from "../store/keys.js";
 import type {
   Clock,
   IndexEntry,
@@ -133,7 +135,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
   }
 
   const receivedAt = deps.clock.now().toISOString();
-  const batchKey = `${caller.keyId}#${caller.nonce}`;
+  const batchKey = batchKeyFor(caller.keyId, caller.nonce);
   const signature = toBase64(caller.signature);
   const envelopes: EntryEnvelope[] = prepared.map((p, index) => ({
     v: 1,
@@ -200,7 +202,7 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
   for (const [i, subject] of subjects) {
     const e = envelopes[i] as EntryEnvelope;
     index.push({
-      index: `S#${subjectHmac(deps.subjectKey, subject)}`,
+      index: subjectIndex(subjectHmac(deps.subjectKey, subject)),
       entryId: e.id,
       batchKey,
       receivedAt,

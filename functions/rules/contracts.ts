@@ -3,6 +3,7 @@ import { canonicalJson, contentDigest, type JsonValue } from "#chain";
 import type { Caller } from "../api/caller.js";
 import { ApiError } from "../api/errors.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
+import { contractIndex } from "../store/keys.js";
 import { type Clock, type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 
@@ -269,10 +270,6 @@ export function effectiveVersion(state: ContractState, now: Date): Effectiveness
   if (t >= Date.parse(approved.doc.validUntil))
     return { effective: false, reason: `expired at ${approved.doc.validUntil}`, version: approved };
   return { effective: true, version: approved };
-}
-
-export function contractIndex(contractId: string): string {
-  return `C#${contractId}`;
 }
 
 /** The contract's state from the store (its committed records only); undefined when never proposed. */

@@ -3,6 +3,7 @@ import type { Caller } from "../api/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { type EntryView, readEntry } from "../ledger/reader.js";
 import type { Consortium } from "../rules/consortium.js";
+import { accessIndex } from "../store/keys.js";
 import type { LedgerStore } from "../store/ports.js";
 import type { AccessDetails } from "./match.js";
 
@@ -31,7 +32,7 @@ export async function readAccessTrail(
   deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
 ): Promise<AccessTrail> {
   const hmac = subjectHmac(deps.subjectKey, subject);
-  const listed = await deps.store.listIndexEntries(`A#${hmac}`);
+  const listed = await deps.store.listIndexEntries(accessIndex(hmac));
   const visible = listed.filter(
     (e) =>
       caller.role === "auditor" ||

@@ -3,6 +3,7 @@ import {
   ACCESS_TYPE,
   type AccessEnvelope,
   accessEntryIdFor,
+  batchKeyFor,
   canonicalJson,
   contentDigest,
   type JsonValue,
@@ -22,6 +23,7 @@ import {
   effectiveVersion,
   loadContract,
 } from "../rules/contracts.js";
+import { accessIndex, subjectIndex } from "../store/keys.js";
 import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
 
 /**
@@ -142,7 +144,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   const request = parseBody(body);
   // A replayed nonce is refused before anything is counted or written; commitAccess's
   // conditional write still closes the race of two copies in flight.
-  const batchKey = `${caller.keyId}#${caller.nonce}`;
+  const batchKey = batchKeyFor(caller.keyId, caller.nonce);
   if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw nonceReplayed(caller);
 
   const hmac = subjectHmac(deps.subjectKey, request.subject);
@@ -302,7 +304,7 @@ async function effectiveRecord(
   hmac: string,
 ): Promise<{ entryId: string; data: Record<string, unknown> } | undefined> {
   if (!subjectFieldOf(deps.consortium, doc.type)) return undefined;
-  const all = await deps.store.listIndexEntries(`S#${hmac}`);
+  const all = await deps.store.listIndexEntries(subjectIndex(hmac));
   const candidates = all.filter((e) => e.attrs.type === doc.type && e.attrs.dept === doc.provider);
   const newestFirst = (await committedIndexEntries(deps.store, candidates)).sort((a, b) =>
     byLedgerOrder(b, a),
@@ -404,7 +406,7 @@ async function commitAccess(
   const text = canonicalJson(details as unknown as JsonValue);
   const envelope = accessEnvelopeFor(caller, contentDigest(details as unknown as JsonValue), receivedAt);
   const trail: IndexEntry = {
-    index: `A#${details.subjectHmac}`,
+    index: accessIndex(details.subjectHmac),
     entryId: envelope.id,
     batchKey,
     receivedAt,

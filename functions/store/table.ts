@@ -7,6 +7,14 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from "@aws-sdk/client-dynamodb";
+import {
+  BATCH_PK_PREFIX,
+  CLAIM_PK_PREFIX,
+  COSIGN_PK_PREFIX,
+  COUNTER_PK_PREFIX,
+  PAGES_PK_PREFIX,
+  PAYLOAD_PK_PREFIX,
+} from "./keys.js";
 
 /**
  * The ledger table's layout: key schema, the pending-batch index and the key of every
@@ -63,28 +71,20 @@ export function pageSortKey(page: number): string {
 }
 
 export const itemKeys = {
-  payload: (entryId: string): ItemKey => itemKey(`E#${entryId}`, "P"),
-  batch: (batchKey: string): ItemKey => itemKey(`B#${batchKey}`, "B"),
+  payload: (entryId: string): ItemKey => itemKey(PAYLOAD_PK_PREFIX + entryId, "P"),
+  batch: (batchKey: string): ItemKey => itemKey(BATCH_PK_PREFIX + batchKey, "B"),
   block: (height: number): ItemKey => itemKey(CHAIN_PK, heightSortKey(height)),
-  page: (blockHash: string, page: number): ItemKey => itemKey(`G#${blockHash}`, pageSortKey(page)),
-  claim: (uniqueKey: string): ItemKey => itemKey(`U#${uniqueKey}`, "U"),
-  cosign: (target: string, dept: string): ItemKey => itemKey(`M#${target}`, dept),
+  page: (blockHash: string, page: number): ItemKey => itemKey(PAGES_PK_PREFIX + blockHash, pageSortKey(page)),
+  claim: (uniqueKey: string): ItemKey => itemKey(CLAIM_PK_PREFIX + uniqueKey, "U"),
+  cosign: (target: string, dept: string): ItemKey => itemKey(COSIGN_PK_PREFIX + target, dept),
   /** Index entries: pk is the index itself (S#…, A#…, C#…), so one Query reads an index. */
   index: (index: string, receivedAt: string, entryId: string): ItemKey =>
     itemKey(index, `${receivedAt}#${entryId}`),
-  counter: (counter: string, window: string): ItemKey => itemKey(`R#${counter}`, window),
+  counter: (counter: string, window: string): ItemKey => itemKey(COUNTER_PK_PREFIX + counter, window),
 };
 
-/** Prefixes of index entries' partition keys (ports.ts IndexEntry). */
-export const INDEX_PREFIXES = ["S#", "A#", "C#"] as const;
 /** The TTL attribute (epoch seconds) of items that may expire: request counters. */
 export const TTL_ATTRIBUTE = "expiresAt";
-
-export const PAYLOAD_PK_PREFIX = "E#";
-export const BATCH_PK_PREFIX = "B#";
-export const PAGES_PK_PREFIX = "G#";
-export const CLAIM_PK_PREFIX = "U#";
-export const COSIGN_PK_PREFIX = "M#";
 
 /** Stable across runtimes and deploys: the first byte of SHA-256(key), mod the shard count. */
 export function pendingShard(batchKey: string): number {

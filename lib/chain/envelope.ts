@@ -334,9 +334,18 @@ export function signedNonce(envelope: LedgerEnvelope): string {
   return nonce;
 }
 
-/** The key under which the store keeps an entry's request: `<keyId>#<nonce>` (docs/STORAGE.md). */
+/**
+ * The key under which the store keeps a request's batch: `<keyId>#<nonce>`
+ * (docs/STORAGE.md). Submit, match and the store build it from the request; the audit
+ * from an envelope (batchKeyOf). One batch per (key, nonce), ever: the replay guard.
+ */
+export function batchKeyFor(keyId: string, nonce: string): string {
+  return `${keyId}#${nonce}`;
+}
+
+/** The batch key of the request that made `envelope`: batchKeyFor(keyId, signed nonce). */
 export function batchKeyOf(envelope: LedgerEnvelope): string {
-  return `${envelope.keyId}#${signedNonce(envelope)}`;
+  return batchKeyFor(envelope.keyId, signedNonce(envelope));
 }
 
 /** The signature base names these component values, covers the body's digest, and this key and alg. */

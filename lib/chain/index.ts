@@ -47,6 +47,7 @@ export {
   BATCH_ROOT_HEADER,
   type BatchPosition,
   batchIndexOf,
+  batchKeyFor,
   batchKeyOf,
   batchRootHeaderValue,
   checkEnvelopeBinding,

@@ -3,7 +3,8 @@ import {
   type QueryCommandInput,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { batchIndexOf, canonicalJson, type LedgerEnvelope, parseEntryEnvelope } from "#chain";
+import { batchIndexOf, batchKeyFor, canonicalJson, type LedgerEnvelope, parseEntryEnvelope } from "#chain";
+import { BATCH_PK_PREFIX } from "../keys.js";
 import {
   type BatchHead,
   type BatchStore,
@@ -13,7 +14,6 @@ import {
   StoreInvariantError,
 } from "../ports.js";
 import {
-  BATCH_PK_PREFIX,
   type Item,
   itemKeys,
   LEDGER_TABLE,
@@ -168,8 +168,8 @@ export class DynamoDbBatches implements BatchStore {
 }
 
 function batchItem(batch: StoredBatch): Item {
-  if (batch.key !== `${batch.keyId}#${batch.nonce}`) {
-    throw new RangeError(`batch key ${batch.key} is not ${batch.keyId}#${batch.nonce}`);
+  if (batch.key !== batchKeyFor(batch.keyId, batch.nonce)) {
+    throw new RangeError(`batch key ${batch.key} is not ${batchKeyFor(batch.keyId, batch.nonce)}`);
   }
   if (!TIMESTAMP.test(batch.receivedAt)) {
     throw new RangeError(`batch receivedAt ${batch.receivedAt} is not RFC 3339 UTC with milliseconds`);
@@ -206,7 +206,7 @@ function parseBatchItem(item: Item): StoredBatch {
     const key = r.keyAfter(A.pk, BATCH_PK_PREFIX);
     const keyId = r.string("keyId");
     const nonce = r.string("nonce");
-    if (key !== `${keyId}#${nonce}`) throw new Error(`key is not ${keyId}#${nonce}`);
+    if (key !== batchKeyFor(keyId, nonce)) throw new Error(`key is not ${batchKeyFor(keyId, nonce)}`);
     const raw = r.json("envelopes");
     if (!Array.isArray(raw) || raw.length === 0) throw new Error("envelopes is not a non-empty array");
     const envelopes: LedgerEnvelope[] = raw.map((value: unknown, i) => {

@@ -7,6 +7,7 @@ import {
   parseBlockHeader,
   SIGNATURE_ALGORITHMS,
 } from "#chain";
+import { PAGES_PK_PREFIX } from "../keys.js";
 import {
   type BlockPage,
   type BlockSignature,
@@ -24,7 +25,6 @@ import {
   itemKeys,
   MAX_PAGE_NUMBER,
   PAGE_SK_PREFIX,
-  PAGES_PK_PREFIX,
   pageSortKey,
 } from "../table.js";
 import {

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { mapLimit } from "../../ledger/concurrency.js";
+import { CLAIM_PK_PREFIX } from "../keys.js";
 import type { ClaimStore, UniqueClaim } from "../ports.js";
-import { CLAIM_PK_PREFIX, type Item, itemKeys } from "../table.js";
+import { type Item, itemKeys } from "../table.js";
 import { A, decode, HEX64, ITEM_EXISTS, TIMESTAMP } from "./items.js";
 import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
 

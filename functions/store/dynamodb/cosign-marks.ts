@@ -4,8 +4,9 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { mapLimit } from "../../ledger/concurrency.js";
+import { COSIGN_PK_PREFIX } from "../keys.js";
 import type { CosignMark, CosignStore } from "../ports.js";
-import { COSIGN_PK_PREFIX, type Item, itemKeys } from "../table.js";
+import { type Item, itemKeys } from "../table.js";
 import { A, decode } from "./items.js";
 import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
 

@@ -1,6 +1,7 @@
 import type { QueryCommandInput, WriteRequest } from "@aws-sdk/client-dynamodb";
+import { INDEX_PREFIXES } from "../keys.js";
 import type { IndexEntry, IndexStore } from "../ports.js";
-import { INDEX_PREFIXES, type Item, type ItemKey, itemKeys } from "../table.js";
+import { type Item, type ItemKey, itemKeys } from "../table.js";
 import { A, assertItemFits, decode, TIMESTAMP } from "./items.js";
 import type { TableClient } from "./table-client.js";
 

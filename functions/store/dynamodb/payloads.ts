@@ -1,7 +1,8 @@
 import type { WriteRequest } from "@aws-sdk/client-dynamodb";
 import { canonicalJson } from "#chain";
+import { PAYLOAD_PK_PREFIX } from "../keys.js";
 import type { PayloadStore, RawPayload, StoredPayload } from "../ports.js";
-import { type Item, itemKeys, PAYLOAD_PK_PREFIX } from "../table.js";
+import { type Item, itemKeys } from "../table.js";
 import { A, assertItemFits, decode } from "./items.js";
 import type { TableClient } from "./table-client.js";
 

@@ -1,0 +1,40 @@
+/**
+ * The key formats the ledger table uses, each defined once (docs/STORAGE.md "Items").
+ * A batch's key `<keyId>#<nonce>` is lib/chain's `batchKeyFor`, as the audit derives
+ * it from envelopes too; table.ts builds full item keys from these prefixes.
+ */
+
+/**
+ * Partition-key prefixes of index entries (IndexEntry.index), one per question the
+ * ledger answers by key rather than by id:
+ *   S#<subjectHmac>   records about a subject (match: the latest effective record)
+ *   A#<subjectHmac>   access entries about a subject (the access trail)
+ *   C#<contractId>    a sharing contract's propose/approve/revoke records
+ */
+export const SUBJECT_INDEX_PREFIX = "S#";
+export const ACCESS_INDEX_PREFIX = "A#";
+export const CONTRACT_INDEX_PREFIX = "C#";
+export const INDEX_PREFIXES = [SUBJECT_INDEX_PREFIX, ACCESS_INDEX_PREFIX, CONTRACT_INDEX_PREFIX] as const;
+
+export function subjectIndex(subjectHmac: string): string {
+  return SUBJECT_INDEX_PREFIX + subjectHmac;
+}
+
+export function accessIndex(subjectHmac: string): string {
+  return ACCESS_INDEX_PREFIX + subjectHmac;
+}
+
+export function contractIndex(contractId: string): string {
+  return CONTRACT_INDEX_PREFIX + contractId;
+}
+
+/** Partition-key prefixes of the other item kinds. */
+export const PAYLOAD_PK_PREFIX = "E#";
+export const BATCH_PK_PREFIX = "B#";
+export const PAGES_PK_PREFIX = "G#";
+/** Uniqueness claims: U#<unique key>. */
+export const CLAIM_PK_PREFIX = "U#";
+/** Co-signature marks: M#<signed entry id>. */
+export const COSIGN_PK_PREFIX = "M#";
+/** Request counters: R#<counter>. */
+export const COUNTER_PK_PREFIX = "R#";
