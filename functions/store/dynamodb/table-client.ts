@@ -114,9 +114,9 @@ export class TableClient {
 
   /**
    * Strongly consistent reads, 100 keys per BatchGetItem, retrying UnprocessedKeys
-   * (DynamoDB returns at most 16 MB per call, dynalite ~1.4 MB). Keys must be distinct.
+   * (DynamoDB returns at most 16 MB per call, dynalite ~1.4 MB); `projection` reads only
+   * those attributes. Keys must be distinct.
    */
-  /** BatchGetItem in chunks of 100, retrying UnprocessedKeys; `projection` reads only those attributes. */
   async batchGet(
     keys: readonly ItemKey[],
     projection?: string,
@@ -175,7 +175,7 @@ async function retryUnprocessed<Req, Res>(
   return results;
 }
 
-/** fn over every item with at most `limit` calls in flight; results in input order. */
+/** `items` cut into consecutive runs of at most `size`. */
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
