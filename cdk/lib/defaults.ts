@@ -3,6 +3,7 @@ import { KeySpec } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { SignatureAlgorithm } from "#chain";
+import { METRICS_NAMESPACE } from "../../lib/metrics.js";
 
 /**
  * Every default setting of the stack, as plain data and pure functions: names, key
@@ -158,7 +159,6 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefaults> = {
 
 export const RUNTIME = Runtime.NODEJS_22_X;
 export const ARCHITECTURE = Architecture.ARM_64;
-export const METRICS_NAMESPACE = "Zhixin";
 export const LOG_LEVEL = "INFO";
 /** The path the bundled consortium file has inside the function (afterBundling copies it there). */
 export const BUNDLED_CONSORTIUM_FILE = "/var/task/consortium.json";
@@ -252,15 +252,7 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
     verify: { table: READ, pendingIndex: [], key: TABLE_KEY_ACTIONS.read },
   };
 
-// ---- monitoring -------------------------------------------------------------------
-
-/** What the functions emit (EMF via Powertools), with dimensions Consortium and service. */
-export const METRICS = {
-  entriesSealed: { name: "EntriesSealed", function: "seal" },
-  oldestPendingAge: { name: "OldestPendingAgeSeconds", function: "seal" },
-  auditFindings: { name: "AuditFindings", function: "verify" },
-  auditsRun: { name: "AuditsRun", function: "verify" },
-} as const satisfies Record<string, { name: string; function: FunctionName }>;
+// ---- monitoring (the metrics themselves: lib/metrics.ts) ----------------------------
 
 /** Periods CloudWatch Logs accepts for retention (RetentionDays, without "never expire"). */
 export const LOG_RETENTION_DAYS: readonly number[] = [

@@ -12,7 +12,8 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import { FUNCTIONS, METRICS, METRICS_NAMESPACE } from "./defaults.js";
+import { METRICS, METRICS_NAMESPACE, type MetricDefinition } from "../../lib/metrics.js";
+import { FUNCTIONS } from "./defaults.js";
 
 /**
  * Alarms on what matters to a ledger — entries waiting too long to be sealed, a sealer
@@ -35,7 +36,9 @@ export class LedgerMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: LedgerMonitoringProps) {
     super(scope, id);
-    const metric = (m: (typeof METRICS)[keyof typeof METRICS], statistic: string, period: Duration) =>
+    // What the functions emit (lib/metrics.ts, EMF via Powertools), selected by its full
+    // dimension set: Consortium and the emitting function's service.
+    const metric = (m: MetricDefinition, statistic: string, period: Duration) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName: m.name,

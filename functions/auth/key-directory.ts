@@ -21,7 +21,7 @@ const KeyRecordSchema = z.object({
   keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/),
   owner: z.string().min(1),
   role: z.enum(["department", "auditor", "sealer"]),
-  alg: z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]),
+  alg: z.enum(SIGNATURE_ALGORITHMS),
   spki: z.string().min(1),
   validFrom: z.iso.datetime({ precision: 3 }),
   validUntil: z.iso.datetime({ precision: 3 }).optional(),

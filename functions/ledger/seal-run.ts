@@ -1,5 +1,6 @@
+import { METRICS } from "../../lib/metrics.js";
 import { log } from "../runtime/log.js";
-import { emitMetrics, type MetricValue, metricsEnabled } from "../runtime/metrics.js";
+import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../runtime/metrics.js";
 import type { Clock, LedgerStore } from "../store/ports.js";
 import type { SealResult } from "./sealer.js";
 
@@ -135,15 +136,13 @@ export function sealMetrics(
   oldestPendingAge: number | undefined,
 ): MetricValue[] {
   return [
-    { name: "EntriesSealed", unit: "Count", value: sealedEntries(seals) },
-    ...(oldestPendingAge === undefined
-      ? []
-      : [{ name: "OldestPendingAgeSeconds", unit: "Seconds", value: oldestPendingAge } as const]),
+    metricValue(METRICS.entriesSealed, sealedEntries(seals)),
+    ...(oldestPendingAge === undefined ? [] : [metricValue(METRICS.oldestPendingAge, oldestPendingAge)]),
   ];
 }
 
 /**
- * Emits seal-block's metrics (./metrics.ts) when metrics are enabled; the pending-age
+ * Emits seal-block's metrics (lib/metrics.ts) when metrics are enabled; the pending-age
  * query runs only then. Never throws: a failure is logged, so that it cannot hide the
  * outcome of the seals themselves.
  */

@@ -94,7 +94,7 @@ const RecordType = z
     // Also when another field of this record type is wrong: every problem at once.
     { when: (payload) => typeof payload.value === "object" && payload.value !== null },
   );
-const Alg = z.enum(SIGNATURE_ALGORITHMS as unknown as ["ed25519", "ecdsa-p256-sha256"]);
+const Alg = z.enum(SIGNATURE_ALGORITHMS);
 
 /**
  * Who may assume a member's IAM role on AWS: a 12-digit account id (its root, i.e. any

@@ -1,18 +1,21 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import {
+  METRICS_NAMESPACE,
+  type MetricDefinition,
+  type MetricName,
+  type MetricUnit,
+} from "../../lib/metrics.js";
 
 /**
  * CloudWatch metrics, written by Powertools as EMF lines on stdout (CloudWatch Logs
- * extracts them). Namespace POWERTOOLS_METRICS_NAMESPACE (default "Zhixin"); the
+ * extracts them). The metrics, their units and the default namespace are listed once in
+ * lib/metrics.ts, which the stack's alarms read too. Namespace
+ * POWERTOOLS_METRICS_NAMESPACE (default METRICS_NAMESPACE, "Zhixin"); the
  * dimension set is exactly
  *   service = POWERTOOLS_SERVICE_NAME (default "zhixin"; Powertools' own dimension)
  *   Consortium = <consortium id>
  * which is what the stack's alarms select on (cdk/lib/monitoring.ts): CloudWatch matches
  * a metric only by its full dimension set.
- *
- *   seal-block   EntriesSealed (Count)              entries sealed by the invocation
- *                OldestPendingAgeSeconds (Seconds)  age of the oldest batch still pending, 0 when none
- *   verify       AuditsRun (Count)                  1 per audit
- *                AuditFindings (Count)              findings of that audit
  *
  * When they are emitted — one rule, read at each emit:
  *   POWERTOOLS_METRICS_DISABLED true (1, yes, on)    never
@@ -21,15 +24,19 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
  * so local mode, the tests and the CLI print no EMF unless asked to.
  */
 
-export type MetricName = "EntriesSealed" | "OldestPendingAgeSeconds" | "AuditsRun" | "AuditFindings";
-
 export interface MetricValue {
   name: MetricName;
-  unit: "Count" | "Seconds";
+  unit: MetricUnit;
   value: number;
 }
 
-export const DEFAULT_NAMESPACE = "Zhixin";
+/** `value` of `metric`, in its unit. */
+export const metricValue = (metric: MetricDefinition, value: number): MetricValue => ({
+  name: metric.name,
+  unit: metric.unit,
+  value,
+});
+
 export const DEFAULT_SERVICE = "zhixin";
 
 export function metricsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -50,7 +57,7 @@ export function emitMetrics(
 ): void {
   if (!metricsEnabled(env) || values.length === 0) return;
   metrics ??= new Metrics({
-    namespace: env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_NAMESPACE,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE,
   });
   metrics.addDimension("Consortium", consortium);

@@ -1,5 +1,6 @@
 import type { Context } from "aws-lambda";
 import { z } from "zod";
+import { METRICS } from "../../lib/metrics.js";
 import {
   AuditRangeError,
   type AuditReport,
@@ -9,7 +10,7 @@ import {
 } from "../audit/audit.js";
 import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "../audit/audit-entry.js";
 import { addLogContext, log } from "../runtime/log.js";
-import { emitMetrics } from "../runtime/metrics.js";
+import { emitMetrics, metricValue } from "../runtime/metrics.js";
 import { getRuntime } from "../runtime/runtime.js";
 
 /**
@@ -28,7 +29,7 @@ import { getRuntime } from "../runtime/runtime.js";
  *                       the latest block; details { from, to, latestHeight }
  *   NOT_FOUND           an entry id the ledger never had (one it names whose items are
  *                       gone is a report with findings)
- * Each audit emits AuditsRun and AuditFindings (functions/runtime/metrics.ts).
+ * Each audit emits AuditsRun and AuditFindings (lib/metrics.ts).
  */
 const Payload = z.union([
   z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
@@ -88,8 +89,8 @@ export async function handler(event: unknown, context?: Context): Promise<Verify
   if (!report.ok)
     log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
   emitMetrics(consortium.consortium, [
-    { name: "AuditsRun", unit: "Count", value: 1 },
-    { name: "AuditFindings", unit: "Count", value: report.findings.length },
+    metricValue(METRICS.auditsRun, 1),
+    metricValue(METRICS.auditFindings, report.findings.length),
   ]);
   return report;
 }

@@ -42,9 +42,13 @@ export const ACCESS_TYPE = "zhixin.access";
 /** The request an access entry's evidence signature must be. */
 export const MATCH_PATH = "/v1/match";
 
-/** RFC 9421 algorithm names (§6.2 registry) that Zhixin accepts. */
-export type SignatureAlgorithm = "ed25519" | "ecdsa-p256-sha256";
-export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ["ed25519", "ecdsa-p256-sha256"];
+/** RFC 9421 algorithm names (§6.2 registry) that Zhixin accepts: the one list (zod enums use it as is). */
+export const SIGNATURE_ALGORITHMS = ["ed25519", "ecdsa-p256-sha256"] as const;
+export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];
+
+export function isSignatureAlgorithm(alg: unknown): alg is SignatureAlgorithm {
+  return (SIGNATURE_ALGORITHMS as readonly unknown[]).includes(alg);
+}
 
 /** Where a record sits in the batch its department signed. */
 export interface BatchPosition {
@@ -239,13 +243,13 @@ function parseAccessEnvelope(o: Record<string, unknown>): AccessEnvelope {
 
 function parseAlg(o: Record<string, unknown>): SignatureAlgorithm {
   const alg = requireString(o, "alg", "envelope");
-  if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(alg)) {
+  if (!isSignatureAlgorithm(alg)) {
     throw new ChainError(
       "INVALID_FORMAT",
       `envelope.alg ${alg} is not one of ${SIGNATURE_ALGORITHMS.join(", ")}`,
     );
   }
-  return alg as SignatureAlgorithm;
+  return alg;
 }
 
 function parseSignature(o: Record<string, unknown>): string {

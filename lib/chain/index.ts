@@ -61,6 +61,7 @@ export {
   entryLeafData,
   entryLeafHash,
   isAccessEnvelope,
+  isSignatureAlgorithm,
   type LedgerEnvelope,
   MATCH_PATH,
   parseEntryEnvelope,

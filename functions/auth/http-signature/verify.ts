@@ -2,6 +2,7 @@ import {
   buildSignatureBase,
   ChainError,
   equalBytes,
+  MAX_CLOCK_SKEW_SECONDS,
   parseSignatureParams,
   type SignatureAlgorithm,
   type SignatureParams,
@@ -45,7 +46,10 @@ export interface VerifyRequestOptions {
   keys: KeyDirectory;
   /** Receive time. */
   now: Date;
-  /** Allowed |now − created|. Default 300 (ARCHITECTURE.md §5). */
+  /**
+   * Allowed |now − created|. Default MAX_CLOCK_SKEW_SECONDS (300 s, ARCHITECTURE.md §5): the
+   * audit's limit for receivedAt, so an entry this accepts is never RECEIVED_AT_INVALID.
+   */
   maxSkewSeconds?: number;
   /** POST /v1/entries: the signature must cover a valid zhixin-batch-root. */
   requireBatchRoot: boolean;
@@ -96,7 +100,7 @@ type CompleteParams = WithRequired<SignatureParams, "created" | "keyid" | "alg" 
  * parse is our fault: INTERNAL.
  */
 export function verifyRequest(request: IncomingRequest, options: VerifyRequestOptions): VerifiedRequest {
-  const { keys, now, maxSkewSeconds = 300, requireBatchRoot } = options;
+  const { keys, now, maxSkewSeconds = MAX_CLOCK_SKEW_SECONDS, requireBatchRoot } = options;
   const headers = normalizeHeaders(request.headers);
 
   // SIGNATURE_MISSING

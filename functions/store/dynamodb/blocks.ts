@@ -4,8 +4,8 @@ import {
   CompactRange,
   type CompactRangeState,
   canonicalJson,
+  isSignatureAlgorithm,
   parseBlockHeader,
-  SIGNATURE_ALGORITHMS,
 } from "#chain";
 import { PAGES_PK_PREFIX } from "../keys.js";
 import {
@@ -268,11 +268,11 @@ function checkSignature(value: unknown): BlockSignature {
     s === null ||
     typeof s.keyId !== "string" ||
     typeof s.value !== "string" ||
-    !(SIGNATURE_ALGORITHMS as readonly unknown[]).includes(s.alg)
+    !isSignatureAlgorithm(s.alg)
   ) {
     throw new RangeError("block signature must be { keyId, alg, value }");
   }
-  return { keyId: s.keyId, alg: s.alg as BlockSignature["alg"], value: s.value };
+  return { keyId: s.keyId, alg: s.alg, value: s.value };
 }
 
 function pageItem(blockHash: string, page: BlockPage): Item {

@@ -1,0 +1,27 @@
+/**
+ * The CloudWatch metrics the functions emit (functions/runtime/metrics.ts) and the stack's
+ * alarms and dashboard read (cdk/lib/monitoring.ts): one list, so a renamed metric cannot
+ * leave an alarm watching a name nothing emits (with missing data breaching, the pending-age
+ * alarm would fire for ever; the audit-findings alarm would never fire). Constants only: the
+ * CDK app imports this without any runtime code.
+ *
+ *   seal-block   EntriesSealed (Count)              entries sealed by the invocation
+ *                OldestPendingAgeSeconds (Seconds)  age of the oldest batch still pending, 0 when none
+ *   verify       AuditsRun (Count)                  1 per audit
+ *                AuditFindings (Count)              findings of that audit
+ */
+
+/** The namespace the stack sets (POWERTOOLS_METRICS_NAMESPACE) and the functions default to. */
+export const METRICS_NAMESPACE = "Zhixin";
+
+/** Each metric: its name, its unit, and the function (cdk/lib/defaults.ts FUNCTIONS) that emits it. */
+export const METRICS = {
+  entriesSealed: { name: "EntriesSealed", unit: "Count", function: "seal" },
+  oldestPendingAge: { name: "OldestPendingAgeSeconds", unit: "Seconds", function: "seal" },
+  auditFindings: { name: "AuditFindings", unit: "Count", function: "verify" },
+  auditsRun: { name: "AuditsRun", unit: "Count", function: "verify" },
+} as const;
+
+export type MetricDefinition = (typeof METRICS)[keyof typeof METRICS];
+export type MetricName = MetricDefinition["name"];
+export type MetricUnit = MetricDefinition["unit"];
