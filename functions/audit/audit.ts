@@ -78,7 +78,7 @@ export interface AuditOptions {
 /**
  * A range that names heights the log does not have: backwards, below 1, or past the
  * latest block. Not a finding — the log is not at fault — but the caller's mistake,
- * which the verify function answers as RANGE_INVALID (functions/verify/handler.ts).
+ * which the verify function answers as RANGE_INVALID (functions/audit/verify-request.ts).
  */
 export class AuditRangeError extends Error {
   override readonly name = "AuditRangeError";

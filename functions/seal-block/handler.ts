@@ -3,7 +3,7 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
 import { type SealResult, sealBlock } from "../ledger/sealer.js";
 import { addLogContext, log } from "../runtime/log.js";
-import { getSealerRuntime } from "../runtime/runtime.js";
+import { getSealerRuntime, type SealerRuntime } from "../runtime/runtime.js";
 
 /**
  * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`,
@@ -13,25 +13,42 @@ import { getSealerRuntime } from "../runtime/runtime.js";
  * propagates, so the invocation counts as an error and the alarm sees it; the next run
  * finishes whatever this one committed (see functions/ledger/sealer.ts).
  */
-export async function handler(
-  _event?: ScheduledEvent | Record<string, never>,
-  context?: Context,
-): Promise<SealResult | SealRunSummary> {
-  addLogContext(context);
-  const { store, sealer, clock, consortium, sealLoopMs } = await getSealerRuntime();
-  return runSealer({
-    seal: () => sealBlock({ store, signer: sealer, clock, log: consortium.log }),
-    ...(context && sealLoopMs > 0
-      ? {
-          loop: {
-            intervalMs: sealLoopMs,
-            remainingMs: () => context.getRemainingTimeInMillis(),
-            sleep: (ms: number) => sleep(ms),
-            now: Date.now,
-          },
-        }
-      : {}),
-    onSeal: (result) => log(result.sealed ? "INFO" : "DEBUG", "seal", { ...result }),
-    after: (seals) => publishSealMetrics({ store, clock, consortium: consortium.consortium }, seals),
-  });
+export interface SealBlockPorts {
+  runtime: () => Promise<SealerRuntime>;
+  seal: typeof sealBlock;
+  /** The seal loop's clock, in milliseconds; `sleep` waits on it. */
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
 }
+
+export function sealBlockHandler(ports: SealBlockPorts) {
+  return async (
+    _event?: ScheduledEvent | Record<string, never>,
+    context?: Context,
+  ): Promise<SealResult | SealRunSummary> => {
+    addLogContext(context);
+    const { store, sealer, clock, consortium, sealLoopMs } = await ports.runtime();
+    return runSealer({
+      seal: () => ports.seal({ store, signer: sealer, clock, log: consortium.log }),
+      ...(context && sealLoopMs > 0
+        ? {
+            loop: {
+              intervalMs: sealLoopMs,
+              remainingMs: () => context.getRemainingTimeInMillis(),
+              sleep: ports.sleep,
+              now: ports.now,
+            },
+          }
+        : {}),
+      onSeal: (result) => log(result.sealed ? "INFO" : "DEBUG", "seal", { ...result }),
+      after: (seals) => publishSealMetrics({ store, clock, consortium: consortium.consortium }, seals),
+    });
+  };
+}
+
+export const handler = sealBlockHandler({
+  runtime: () => getSealerRuntime(),
+  seal: sealBlock,
+  now: Date.now,
+  sleep: (ms) => sleep(ms),
+});

@@ -1,27 +1,18 @@
 import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AuditReport } from "../../../functions/audit/audit.js";
+import type { runVerifyRequest } from "../../../functions/audit/verify-request.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import type { SealResult } from "../../../functions/ledger/sealer.js";
+import type { SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
 import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { sealBlockHandler } from "../../../functions/seal-block/handler.js";
+import { verifyHandler } from "../../../functions/verify/handler.js";
 import { captureStdout } from "./emf.js";
 
 // The seal-block and verify handlers as Lambda runs them (a context, metrics on) and as
-// local mode does (no context, metrics off), with their services replaced: what is
-// tested here is the wiring — loop or not, the result's shape, the metrics.
-
-vi.mock("../../../functions/runtime/runtime.js", () => ({ getRuntime: vi.fn(), getSealerRuntime: vi.fn() }));
-vi.mock("../../../functions/ledger/sealer.js", () => ({ sealBlock: vi.fn() }));
-vi.mock("../../../functions/audit/audit.js", async (original) => ({
-  ...(await original<typeof import("../../../functions/audit/audit.js")>()),
-  auditChain: vi.fn(),
-}));
-
-const runtime = await import("../../../functions/runtime/runtime.js");
-const sealer = await import("../../../functions/ledger/sealer.js");
-const audit = await import("../../../functions/audit/audit.js");
-const sealBlockFn = await import("../../../functions/seal-block/handler.js");
-const verifyFn = await import("../../../functions/verify/handler.js");
+// local mode does (no context, metrics off), with their ports replaced: what is tested
+// here is the wiring — loop or not, the result's shape, the metrics. The seal loop runs
+// on a fake clock: `sleep` moves it, and the invocation's deadline is on it.
 
 const consortium = loadConsortium("consortium.example.json");
 const clock = { now: () => new Date("2026-11-21T08:00:30.000Z") };
@@ -29,14 +20,40 @@ const store = {
   listPendingBatches: vi.fn(async () => [{ key: "k#n", receivedAt: "2026-11-21T08:00:00.000Z" }]),
 };
 
+let t = 0;
+const now = () => t;
+const sleep = async (ms: number) => {
+  t += ms;
+};
+
 function lambdaContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
+  const deadline = now() + remainingMs;
   return {
     functionName: "zhixin-demo-seal-block",
     awsRequestId: "req-1",
-    getRemainingTimeInMillis: () => deadline - Date.now(),
+    getRemainingTimeInMillis: () => deadline - now(),
   } as unknown as Context;
 }
+
+const seal = vi.fn<typeof sealBlock>();
+const sealHandler = sealBlockHandler({
+  runtime: async () => ({
+    store: store as never,
+    sealer: { keyId: "alias/zhixin/demo/sealer", alg: "ed25519" } as never,
+    clock,
+    consortium,
+    sealLoopMs: 1000,
+  }),
+  seal,
+  now,
+  sleep,
+});
+
+const verify = vi.fn<typeof runVerifyRequest>();
+const verifyRequestHandler = verifyHandler({
+  runtime: async () => ({ store: {} as never, keys: new StaticKeyDirectory([]), consortium }),
+  verify,
+});
 
 let height = 0;
 const sealed = (entries: number): SealResult => ({
@@ -49,30 +66,19 @@ const sealed = (entries: number): SealResult => ({
 
 beforeEach(() => {
   height = 0;
-  vi.mocked(runtime.getSealerRuntime).mockResolvedValue({
-    store: store as never,
-    sealer: { keyId: "alias/zhixin/demo/sealer", alg: "ed25519" } as never,
-    clock,
-    consortium,
-    sealLoopMs: 1000,
-  });
-  vi.mocked(runtime.getRuntime).mockResolvedValue({
-    store: {} as never,
-    keys: new StaticKeyDirectory([]),
-    clock,
-    consortium,
-  });
+  t = 1_000_000;
   process.env.LOG_LEVEL = "WARN";
 });
 afterEach(() => {
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-  vi.mocked(sealer.sealBlock).mockReset();
+  seal.mockReset();
+  verify.mockReset();
 });
 
 describe("seal-block handler", () => {
   it("in Lambda, loops on ZHIXIN_SEAL_LOOP_SECONDS while time allows, returns the summary, emits metrics", async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = "zhixin-demo-seal-block";
-    vi.mocked(sealer.sealBlock)
+    seal
       .mockResolvedValueOnce(sealed(3))
       .mockResolvedValueOnce(sealed(4))
       .mockResolvedValue({ sealed: false, reason: "nothing-pending", height: 2 });
@@ -80,12 +86,12 @@ describe("seal-block handler", () => {
     let result: unknown;
     try {
       // 11.5 s left: a second seal 1 s later still leaves 10 s; a third would not.
-      result = await sealBlockFn.handler({}, lambdaContext(11_500));
+      result = await sealHandler({}, lambdaContext(11_500));
     } finally {
       out.restore();
     }
-    expect(sealer.sealBlock).toHaveBeenCalledTimes(2);
-    expect(vi.mocked(sealer.sealBlock).mock.calls[0]?.[0]).toMatchObject({ log: consortium.log, clock });
+    expect(seal).toHaveBeenCalledTimes(2);
+    expect(seal.mock.calls[0]?.[0]).toMatchObject({ log: consortium.log, clock });
     expect(result).toMatchObject({ blocks: 2, entries: 7, height: 2 });
     expect(out.emf()).toEqual([
       expect.objectContaining({ Consortium: "demo", EntriesSealed: 7, OldestPendingAgeSeconds: 30 }),
@@ -93,25 +99,25 @@ describe("seal-block handler", () => {
   });
 
   it("with no context (local mode's timer, `zhixin seal`) seals once, returns the SealResult, prints nothing", async () => {
-    vi.mocked(sealer.sealBlock).mockResolvedValue(sealed(1));
+    seal.mockResolvedValue(sealed(1));
     const out = captureStdout();
     let result: unknown;
     try {
-      result = await sealBlockFn.handler();
+      result = await sealHandler();
     } finally {
       out.restore();
     }
-    expect(sealer.sealBlock).toHaveBeenCalledTimes(1);
+    expect(seal).toHaveBeenCalledTimes(1);
     expect(result).toEqual({ sealed: true, height: 1, entries: 1, hash: "ab".repeat(32), logSize: 0 });
     expect(out.lines()).toEqual([]);
   });
 
   it("a failed seal propagates, and the metrics are still emitted", async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = "zhixin-demo-seal-block";
-    vi.mocked(sealer.sealBlock).mockRejectedValue(new Error("store down"));
+    seal.mockRejectedValue(new Error("store down"));
     const out = captureStdout();
     try {
-      await expect(sealBlockFn.handler({}, lambdaContext(60_000))).rejects.toThrow("store down");
+      await expect(sealHandler({}, lambdaContext(60_000))).rejects.toThrow("store down");
     } finally {
       out.restore();
     }
@@ -131,7 +137,7 @@ describe("verify handler", () => {
 
   it("emits AuditsRun 1 and AuditFindings per audit", async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = "zhixin-demo-verify";
-    vi.mocked(audit.auditChain).mockResolvedValueOnce(report(2)).mockResolvedValueOnce(report(0));
+    verify.mockResolvedValueOnce(report(2)).mockResolvedValueOnce(report(0));
     const warnings: string[] = [];
     const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
       warnings.push(String(chunk));
@@ -139,8 +145,8 @@ describe("verify handler", () => {
     });
     const out = captureStdout();
     try {
-      expect(await verifyFn.handler({}, lambdaContext(60_000))).toMatchObject({ ok: false });
-      expect(await verifyFn.handler({ from: 1, to: 3 })).toMatchObject({ ok: true });
+      expect(await verifyRequestHandler({}, lambdaContext(60_000))).toMatchObject({ ok: false });
+      expect(await verifyRequestHandler({ from: 1, to: 3 })).toMatchObject({ ok: true });
     } finally {
       out.restore();
       stderr.mockRestore();
@@ -157,13 +163,15 @@ describe("verify handler", () => {
   });
 
   it("emits nothing for a payload it refuses, or outside Lambda", async () => {
-    vi.mocked(audit.auditChain).mockResolvedValue(report(0));
+    verify.mockResolvedValue(report(0));
     const out = captureStdout();
     try {
       process.env.AWS_LAMBDA_FUNCTION_NAME = "zhixin-demo-verify";
-      expect(await verifyFn.handler({ from: "x" })).toMatchObject({ error: { code: "INVALID_PARAMETER" } });
+      expect(await verifyRequestHandler({ from: "x" })).toMatchObject({
+        error: { code: "INVALID_PARAMETER" },
+      });
       delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-      expect(await verifyFn.handler({})).toMatchObject({ ok: true });
+      expect(await verifyRequestHandler({})).toMatchObject({ ok: true });
     } finally {
       out.restore();
     }

@@ -1,0 +1,131 @@
+import { z } from "zod";
+import type { AuditSource, KeyDirectory, LedgerStore } from "../store/ports.js";
+import { AuditRangeError, type AuditReport, auditChain, openSealerCheckpoint } from "./audit.js";
+import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "./audit-entry.js";
+
+/**
+ * One request to the verify function (functions/verify/handler.ts: `aws lambda invoke`,
+ * or local mode's `zhixin verify`). The payload, one of:
+ *   {}                              the whole chain
+ *   { "from": 10, "to": 20 }        a height range (inclusive)
+ *   { "entry": "<entry id>" }       one entry: envelope, proof, block, signatures
+ * and, with either of the first two, "trustedCheckpoint": a sealer-signed C2SP
+ * checkpoint kept from an earlier audit — the log must still reach its size, with its
+ * root there (this is what shows removal of the newest blocks).
+ */
+const Payload = z.union([
+  z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
+  z
+    .object({
+      from: z.number().int().positive().optional(),
+      to: z.number().int().positive().optional(),
+      trustedCheckpoint: z.string().max(65536).optional(),
+    })
+    .strict(),
+]);
+
+export type VerifyPayload = z.infer<typeof Payload>;
+export type VerifyReport = AuditReport | EntryAuditReport;
+
+/**
+ * A request the verify function cannot answer — the caller's mistake, not a finding:
+ * nothing in the ledger is at fault. The closed set of codes (docs/ERRORS.md, "Verify
+ * function refusals"):
+ *   INVALID_PARAMETER   the payload is not one of the above (from/to below 1, a bad id),
+ *                       or its trustedCheckpoint is not a checkpoint of this log signed
+ *                       by the sealer
+ *   RANGE_INVALID       from/to name heights the log does not have: from > to, or past
+ *                       the latest block; details { from, to, latestHeight }
+ *   NOT_FOUND           an entry id the ledger never had (one it names whose items are
+ *                       gone is a report with findings)
+ */
+export type VerifyErrorCode = "INVALID_PARAMETER" | "RANGE_INVALID" | "NOT_FOUND";
+
+/** What the function answers instead of a report; `ok` false, like a report with findings. */
+export interface VerifyRefusal {
+  ok: false;
+  error: { code: VerifyErrorCode; message: string; details?: unknown };
+}
+
+export type VerifyResult = VerifyReport | VerifyRefusal;
+
+export class VerifyRequestError extends Error {
+  override readonly name = "VerifyRequestError";
+
+  constructor(
+    readonly code: VerifyErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** The refusal on the wire: { ok: false, error: { code, message, details? } }. */
+  toJSON(): VerifyRefusal {
+    return {
+      ok: false,
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+/** Throws VerifyRequestError INVALID_PARAMETER, naming each field at fault. */
+export function parseVerifyPayload(event: unknown): VerifyPayload {
+  const parsed = Payload.safeParse(event);
+  if (!parsed.success) {
+    throw new VerifyRequestError(
+      "INVALID_PARAMETER",
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`).join("; "),
+    );
+  }
+  return parsed.data;
+}
+
+export interface VerifyRequestDeps {
+  /** Read leniently (AuditSource); the pending batches are searched for an unsealed entry. */
+  store: AuditSource & Pick<LedgerStore, "listPendingBatches" | "getBatchHeads">;
+  keys: KeyDirectory;
+  /** The log's name (consortium.log), which checkpoints carry. */
+  log: string;
+}
+
+/**
+ * Audits what `payload` asks for: one entry, or the chain (whole or a range, extending a
+ * trusted checkpoint if given). A report with findings is an answer; a request that
+ * cannot be answered throws VerifyRequestError; anything else (the store failing)
+ * propagates unchanged.
+ */
+export async function runVerifyRequest(
+  payload: VerifyPayload,
+  deps: VerifyRequestDeps,
+): Promise<VerifyReport> {
+  const audit = { source: deps.store, keys: deps.keys, log: deps.log };
+  try {
+    if ("entry" in payload) return await auditEntry({ ...audit, pending: deps.store }, payload.entry);
+    const { trustedCheckpoint, ...range } = payload;
+    const trusted =
+      trustedCheckpoint === undefined ? undefined : openTrustedCheckpoint(deps, trustedCheckpoint);
+    return await auditChain(audit, { ...range, ...(trusted ? { trusted } : {}) });
+  } catch (e) {
+    throw asVerifyRequestError(e);
+  }
+}
+
+function openTrustedCheckpoint(deps: VerifyRequestDeps, note: string) {
+  try {
+    return openSealerCheckpoint(deps.keys, note, deps.log);
+  } catch (e) {
+    throw new VerifyRequestError("INVALID_PARAMETER", `trustedCheckpoint: ${(e as Error).message}`);
+  }
+}
+
+/** The one map from the audits' refusals to the verify function's codes; other errors pass through. */
+function asVerifyRequestError(e: unknown): unknown {
+  if (e instanceof AuditRangeError) return new VerifyRequestError(e.code, e.message, e.details);
+  if (e instanceof EntryNotFoundError) return new VerifyRequestError(e.code, e.message);
+  return e;
+}
