@@ -4,7 +4,7 @@ import { localPaths } from "./defaults.js";
 /**
  * The `zhixin` commands as users see them: names, usage lines, help text, options.
  * Kept free of heavy imports so that --help and usage errors answer quickly; the
- * commands themselves are in ./commands.ts.
+ * commands themselves are in ./commands/.
  */
 
 export const DEFAULTS = {

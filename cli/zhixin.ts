@@ -94,7 +94,7 @@ export async function main(
   }
 
   // Loaded only now: --help and usage errors need none of it.
-  const { runCommand } = await import("./commands.js");
+  const { runCommand } = await import("./commands/index.js");
   return runCommand(name, values, positionals, env, deps);
 }
 

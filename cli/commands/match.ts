@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { InputError } from "../input.js";
+import { UsageError, type Values } from "../usage.js";
+import { parseWhere } from "../where.js";
+import { type Context, optionalString, optionalStrings, printJson, requireString } from "./context.js";
+import { contractIdOf } from "./contract.js";
+
+/** `zhixin match` and `zhixin access`: matching a subject under a contract, and the subject's access trail. */
+
+export async function runMatch(ctx: Context, values: Values): Promise<number> {
+  if (values["kms-key"] === undefined) requireString(values, "as", "match");
+  const contract = contractIdOf(requireString(values, "contract", "match"), "match", "--contract");
+  const subject = requireString(values, "subject", "match");
+  const where = optionalStrings(values, "where").map(parseWhere);
+  const authorisation = await authorisationOf(values);
+  const client = await ctx.client();
+  // A refusal is a ClientError whose details name the access entry; reportError prints them.
+  const answer = await client.match({
+    contract,
+    subject,
+    where,
+    want: values.fields === true ? "fields" : "match",
+    ...(authorisation ? { authorisation } : {}),
+  });
+  printJson(answer);
+  return 0;
+}
+
+export async function runAccess(ctx: Context, values: Values): Promise<number> {
+  const subject = requireString(values, "subject", "access");
+  printJson(await (await ctx.client()).accessTrail(subject));
+  return 0;
+}
+
+/** The subject's authorisation: --authorisation-ref with the SHA-256 of --authorisation-file, or --authorisation-digest. */
+async function authorisationOf(values: Values): Promise<{ ref: string; digest: string } | undefined> {
+  const ref = optionalString(values, "authorisation-ref");
+  const file = optionalString(values, "authorisation-file");
+  const digest = optionalString(values, "authorisation-digest");
+  if (ref === undefined && file === undefined && digest === undefined) return undefined;
+  if (ref === undefined || ref === "") {
+    throw new UsageError(
+      "--authorisation-file and --authorisation-digest go with --authorisation-ref",
+      "match",
+    );
+  }
+  if ((file === undefined) === (digest === undefined)) {
+    throw new UsageError(
+      "--authorisation-ref needs one of --authorisation-file and --authorisation-digest",
+      "match",
+    );
+  }
+  if (digest !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(digest)) {
+      throw new UsageError(
+        `--authorisation-digest is a SHA-256, 64 hex digits; got ${JSON.stringify(digest)}`,
+        "match",
+      );
+    }
+    return { ref, digest: digest.toLowerCase() };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file as string);
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return { ref, digest: createHash("sha256").update(bytes).digest("hex") };
+}

@@ -1,0 +1,28 @@
+import { UsageError, type Values } from "../usage.js";
+import { type Context, positiveInteger, printJson } from "./context.js";
+
+/** `zhixin get`, `zhixin block` and `zhixin checkpoint`: reading entries, blocks and the latest checkpoint. */
+
+export async function runGet(ctx: Context, _values: Values, [id]: string[]): Promise<number> {
+  if (id === undefined || !/^[0-9a-f]{32}$/.test(id)) {
+    throw new UsageError(`entry ids are 32 lowercase hex digits, got ${JSON.stringify(id ?? "")}`, "get");
+  }
+  const client = await ctx.client();
+  printJson(await client.getEntry(id));
+  return 0;
+}
+
+export async function runBlock(ctx: Context, _values: Values, [which]: string[]): Promise<number> {
+  const height =
+    which === undefined || which === "latest" ? "latest" : positiveInteger(which, "height", "block");
+  const client = await ctx.client();
+  printJson(await client.block(height));
+  return 0;
+}
+
+export async function runCheckpoint(ctx: Context): Promise<number> {
+  const client = await ctx.client();
+  const note = await client.checkpoint();
+  process.stdout.write(note.endsWith("\n") ? note : `${note}\n`);
+  return 0;
+}
