@@ -1,38 +1,34 @@
-import { generateKeyPairSync, sign, verify } from "node:crypto";
-import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-} from "@aws-sdk/client-dynamodb";
 import { auditChain, loadEvidence, verifyOptions } from "../functions/audit/audit.js";
-import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
-import { DEFAULT_MAX_ENTRIES, sealBlock } from "../functions/ledger/sealer.js";
-import { type LedgerStore, type Signer, type StoredBlock, systemClock } from "../functions/store/ports.js";
-import { createLedgerTable, itemKeys } from "../functions/store/table.js";
+import { DEFAULT_MAX_ENTRIES } from "../functions/ledger/sealer.js";
+import { createLedgerTable } from "../functions/store/table.js";
 import {
   type BlockEvidence,
   type BlocksReport,
-  type ChainPosition,
-  GENESIS_POSITION,
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "../lib/chain/index.js";
-import { keyFile, localKeyId, trustFile } from "../local/keys.js";
+import { trustFile } from "../local/keys.js";
 import { type BenchModule, QUICK } from "./harness.js";
 import {
-  batchRootOf,
-  type ConsortiumProcess,
-  memberSigner,
-  type SubmitRecord,
-  startConsortiumProcess,
-  submitRecords,
-} from "./support/consortium-process.js";
-import { pool } from "./support/pool.js";
-import { fmt, median, out, percentile, rate, row } from "./support/report.js";
-import { aroundStoreCalls } from "./support/store-calls.js";
+  batchWriteItems,
+  capturedSignatureBase,
+  cpuTimed,
+  ed25519Verifier,
+  putItems,
+} from "./ledger/baselines.js";
+import { latency } from "./ledger/latency.js";
+import { positionBefore, sealAll } from "./ledger/seal.js";
+import {
+  BATCH_RECORDS,
+  CONCURRENCY,
+  LATENCY_LOADS,
+  RUNS,
+  SEAL_INTERVAL_MS,
+  SIZES,
+} from "./ledger/settings.js";
+import { type RunningNode, startNode, submitAll, type Writer } from "./ledger/workload.js";
+import { fmt, median, out, rate, row } from "./support/report.js";
 
 /**
  * The ledger benchmark (issue #3): submit, seal, audit and submit-to-sealed latency on
@@ -47,52 +43,11 @@ import { aroundStoreCalls } from "./support/store-calls.js";
  * The consortium (dynalite + handlers + seal timer) runs in a child process, as
  * `npm start` does beside the CLI; clients, the direct sealer and the auditor run here.
  * Everything listens on 127.0.0.1 and every loop is bounded by a count or a deadline.
+ *
+ * Phases 1–4 are here; its parts are in ./ledger/: settings (sizes, loads, writers),
+ * workload (the consortium process and the records submitted), baselines, seal, latency
+ * (phase 5).
  */
-
-const SIZES = QUICK
-  ? {
-      putSequential: 300,
-      putConcurrent: 1_200,
-      verifies: 5_000,
-      singles: 600,
-      batches: 20,
-      latencyWindowMs: 4_000,
-    }
-  : {
-      putSequential: 1_000,
-      putConcurrent: 4_000,
-      verifies: 20_000,
-      singles: 2_000,
-      batches: 100,
-      latencyWindowMs: 10_000,
-    };
-
-const CONCURRENCY = 8;
-const BATCH_RECORDS = 100;
-const SEAL_INTERVAL_MS = 500;
-/**
- * Submit load of the latency runs, as fractions of the measured batched throughput: the
- * target is judged at the first; the second, lighter one shows what the timer alone costs.
- */
-const LATENCY_LOADS = [0.5, 0.2] as const;
-/** Seal-marker polls during the latency run: resolution, against load on the consortium process. */
-const POLL_MS = 50;
-const RUNS = 3;
-
-/** Ed25519 writers of the example consortium (market-regulation signs with P-256, left out). */
-const WRITERS = [
-  { dept: "hf-haikou", type: "housing-fund.deposit-certificate" },
-  { dept: "hf-sanya", type: "housing-fund.deposit-certificate" },
-  { dept: "civil-affairs", type: "licence.marriage" },
-  { dept: "service-centre", type: "audit.db-operation" },
-  { dept: "internet-court", type: "evidence.digest" },
-] as const;
-
-interface Writer {
-  dept: string;
-  type: string;
-  signer: Signer;
-}
 
 interface Target {
   name: string;
@@ -317,401 +272,4 @@ function verifySingleRecordChain(
 
 function verifyBatchedChain(evidence: readonly BlockEvidence[], options: VerifyBlocksOptions): BlocksReport {
   return verifyBlocks(evidence, options);
-}
-
-// ---- phase 5: submit-to-sealed latency under load ----------------------------------
-
-/** Submits 100-record batches at `recordsPerSecond` for the window; returns the median latency (ms). */
-async function latency(node: RunningNode, recordsPerSecond: number, load: number): Promise<number> {
-  const gapMs = (1000 * BATCH_RECORDS) / recordsPerSecond;
-  const count = Math.max(1, Math.floor(SIZES.latencyWindowMs / gapMs));
-  const firstHeight = ((await node.store.getLatestBlock())?.header.height ?? 0) + 1;
-  out(
-    `  ${load} × batched throughput: a ${BATCH_RECORDS}-record batch every ${fmt(gapMs)} ms ` +
-      `(${fmt(recordsPerSecond)} records/s), ${count} batches`,
-  );
-
-  const pending = new Map<string, number>();
-  const latencies: number[] = [];
-  const submitTimes: number[] = [];
-  let sending = true;
-  const deadline = performance.now() + SIZES.latencyWindowMs + 60_000;
-
-  // Polls the batch items (their seal marker only) until every submitted batch is sealed.
-  const poller = (async () => {
-    while ((sending || pending.size > 0) && performance.now() < deadline) {
-      const keys = [...pending.keys()].slice(0, 100);
-      if (keys.length > 0) {
-        const res = await node.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [node.ready.table]: {
-                Keys: keys.map((k) => itemKeys.batch(k)),
-                ConsistentRead: true,
-                ProjectionExpression: "#pk, #sealed",
-                ExpressionAttributeNames: { "#pk": "pk", "#sealed": "sealedHeight" },
-              },
-            },
-          }),
-        );
-        const seenAt = performance.now();
-        for (const item of res.Responses?.[node.ready.table] ?? []) {
-          if (item.sealedHeight === undefined) continue;
-          const key = (item.pk?.S ?? "").slice(2);
-          const sentAt = pending.get(key);
-          if (sentAt === undefined) continue;
-          latencies.push(seenAt - sentAt);
-          pending.delete(key);
-        }
-      }
-      await sleep(POLL_MS);
-    }
-  })();
-
-  const t0 = performance.now();
-  const sends: Array<Promise<void>> = [];
-  for (let i = 0; i < count; i++) {
-    const wait = t0 + i * gapMs - performance.now();
-    if (wait > 0) await sleep(wait);
-    sends.push(
-      (async () => {
-        const sentAt = performance.now();
-        const key = await submitBatch(node, i, BATCH_RECORDS);
-        submitTimes.push(performance.now() - sentAt);
-        pending.set(key, sentAt);
-      })(),
-    );
-  }
-  await Promise.all(sends);
-  const sendSeconds = (performance.now() - t0) / 1000;
-  sending = false;
-  await poller;
-  if (pending.size > 0) throw new Error(`${pending.size} batches were not sealed within the deadline`);
-
-  const blocks = await node.store.listBlocks(firstHeight, Number.MAX_SAFE_INTEGER);
-  const gaps = blocks.slice(1).map((b, i) => sealedGap(blocks[i] as StoredBlock, b));
-  const med = median(latencies);
-  const p95 = percentile(latencies, 0.95);
-  row(
-    "    achieved load",
-    rate((count * BATCH_RECORDS) / sendSeconds, "records/s"),
-    `submit answered in ${fmt(median(submitTimes))} ms median, ${fmt(percentile(submitTimes, 0.95))} ms p95`,
-  );
-  row(
-    "    blocks sealed",
-    `${blocks.length}`,
-    `median ${fmt(median(blocks.map((b) => b.header.count)))} entries, ` +
-      (gaps.length > 0
-        ? `${fmt(median(gaps))} ms between seals (≈ ${fmt(median(gaps) - SEAL_INTERVAL_MS)} ms of sealing each)`
-        : ""),
-  );
-  row("    submit → sealed, median", `${fmt(med)} ms`, `${(med / SEAL_INTERVAL_MS).toFixed(2)} intervals`);
-  row("    submit → sealed, p95", `${fmt(p95)} ms`, `${(p95 / SEAL_INTERVAL_MS).toFixed(2)} intervals`);
-  row(
-    "    submit → sealed, max",
-    `${fmt(Math.max(...latencies))} ms`,
-    `seal markers polled every ${POLL_MS} ms`,
-  );
-  return med;
-}
-
-function sealedGap(a: StoredBlock, b: StoredBlock): number {
-  return Date.parse(b.header.sealedAt) - Date.parse(a.header.sealedAt);
-}
-
-// ---- the consortium process --------------------------------------------------------
-
-interface RunningNode extends ConsortiumProcess {
-  writers: Writer[];
-}
-
-async function startNode(sealIntervalMs: number): Promise<RunningNode> {
-  const node = await startConsortiumProcess(sealIntervalMs);
-  const writers = await Promise.all(
-    WRITERS.map(async (w) => ({ ...w, signer: await memberSigner(node.ready, w.dept) })),
-  );
-  return { ...node, writers };
-}
-
-// ---- submit ------------------------------------------------------------------------
-
-let serial = 0;
-
-/** A record of roughly a real certificate's size (~220 bytes of canonical JSON). */
-/**
- * A valid record of each benchmarked type (consortium.example.json's schemas), each about
- * the same size (~300 bytes as canonical JSON) and distinct by its serial number.
- */
-function makeRecord(type: string): SubmitRecord {
-  const n = serial++;
-  const id = `46010019900101${String(n % 10_000).padStart(4, "0")}`;
-  const note = "deposits continuous since account opening; no arrears recorded";
-  switch (type) {
-    case "licence.marriage":
-      return {
-        type,
-        data: {
-          certificateNo: `J460100-2026-${String(n % 1_000_000).padStart(6, "0")}`,
-          spouses: [`${id}`, `46010019920202${String(n % 10_000).padStart(4, "0")}`],
-          registeredOn: "2026-01-15",
-          office: "Haikou Civil Affairs Bureau, Longhua District marriage registry",
-          serial: `BENCH-${String(n).padStart(9, "0")}`,
-        },
-      };
-    case "audit.db-operation":
-      return {
-        type,
-        data: {
-          department: "service-centre",
-          post: "window-clerk-07",
-          operation: n % 5 === 0 ? "write" : "read",
-          table: "citizen_licences",
-          rows: n % 50,
-          at: "2026-01-15T08:30:00.000Z",
-          serial: `BENCH-${String(n).padStart(9, "0")}`,
-          remarks: note,
-        },
-      };
-    case "evidence.digest":
-      return {
-        type,
-        data: {
-          sha256: n.toString(16).padStart(64, "0"),
-          capturedAt: "2026-01-15T08:30:00.000Z",
-          caseId: `(2026)浙0192民初${n}号`,
-          mediaType: "application/pdf",
-          serial: `BENCH-${String(n).padStart(9, "0")}`,
-        },
-      };
-    default:
-      return {
-        type,
-        data: {
-          citizen: id,
-          months: n % 240,
-          status: n % 7 === 0 ? "closed" : "active",
-          issuedAt: "2026-01-15",
-          issuer: "Haikou Housing Provident Fund Centre",
-          serial: `BENCH-${String(n).padStart(9, "0")}`,
-          remarks: note,
-        },
-      };
-  }
-}
-
-/** Submits `size` records as one writer (by index); returns the batch key. */
-async function submitBatch(node: RunningNode, index: number, size: number): Promise<string> {
-  const writer = node.writers[index % node.writers.length] as Writer;
-  const records = Array.from({ length: size }, () => makeRecord(writer.type));
-  const { batchKey } = await submitRecords(node.ready.url, writer.signer, writer.dept, records);
-  return batchKey;
-}
-
-async function submitAll(
-  node: RunningNode,
-  requests: number,
-  size: number,
-): Promise<{ requests: number; records: number; seconds: number }> {
-  const t0 = performance.now();
-  await pool(requests, CONCURRENCY, (i) => submitBatch(node, i, size));
-  return { requests, records: requests * size, seconds: (performance.now() - t0) / 1000 };
-}
-
-// ---- seal --------------------------------------------------------------------------
-
-interface Sealed {
-  entries: number;
-  blocks: number;
-  seconds: number;
-  /** Heights sealed, inclusive. */
-  from: number;
-  to: number;
-  /** Wall time during which at least one call of each store method was in flight. */
-  storeMs: Map<string, number>;
-}
-
-/** Seals every pending batch, with the sealer's default block size (as the timer does). */
-async function sealAll(node: RunningNode): Promise<Sealed> {
-  const signer = await LocalSigner.fromFile(
-    keyFile(node.ready.home, "sealer"),
-    localKeyId("sealer"),
-    "ed25519",
-  );
-  const timed = timeStore(node.store);
-  const deps = {
-    store: timed.store,
-    signer,
-    clock: systemClock,
-    log: node.ready.log,
-  };
-  let entries = 0;
-  let blocks = 0;
-  let from = 0;
-  let to = 0;
-  const t0 = performance.now();
-  // While the backlog lasts, each block holds at least DEFAULT_MAX_ENTRIES - 99 entries.
-  for (let i = 0; i < 1_000; i++) {
-    const result = await sealBlock(deps);
-    if (!result.sealed) {
-      if (result.reason !== "nothing-pending") throw new Error(`seal: ${result.reason}`);
-      const seconds = (performance.now() - t0) / 1000;
-      return { entries, blocks, seconds, from, to, storeMs: timed.busyMs };
-    }
-    entries += result.entries;
-    blocks++;
-    if (from === 0) from = result.height;
-    to = result.height;
-  }
-  throw new Error("sealing did not drain the backlog in 1,000 blocks");
-}
-
-/**
- * The store with each method's busy time recorded: the wall time during which at least
- * one call of that method was in flight (concurrent calls of one method count once).
- */
-function timeStore(inner: LedgerStore): { store: LedgerStore; busyMs: Map<string, number> } {
-  const busyMs = new Map<string, number>();
-  const active = new Map<string, { calls: number; since: number }>();
-  const store = aroundStoreCalls(inner, async (name, call) => {
-    const a = active.get(name) ?? { calls: 0, since: 0 };
-    active.set(name, a);
-    if (a.calls++ === 0) a.since = performance.now();
-    try {
-      return await call();
-    } finally {
-      if (--a.calls === 0) busyMs.set(name, (busyMs.get(name) ?? 0) + performance.now() - a.since);
-    }
-  });
-  return { store, busyMs };
-}
-
-async function positionBefore(node: RunningNode, height: number): Promise<ChainPosition> {
-  if (height <= 1) return GENESIS_POSITION;
-  const block = await node.store.getBlock(height - 1);
-  if (!block) throw new Error(`block ${height - 1} is missing`);
-  return { height: block.header.height, hash: block.hash, logRange: block.logRange };
-}
-
-// ---- baselines ---------------------------------------------------------------------
-
-/** PutItem of payload-shaped items (the ledger table's layout, no condition): items/s. */
-async function putItems(
-  client: DynamoDBClient,
-  table: string,
-  prefix: string,
-  count: number,
-  concurrency: number,
-): Promise<number> {
-  const data = JSON.stringify(makeRecord(WRITERS[0].type).data);
-  const t0 = performance.now();
-  await pool(count, concurrency, async (i) => {
-    await client.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...itemKeys.payload(`${prefix}-${i}`),
-          dept: { S: "hf-haikou" },
-          type: { S: WRITERS[0].type },
-          batch: { S: `hf-haikou/key-1#${prefix}-${i}` },
-          data: { S: data },
-        },
-      }),
-    );
-  });
-  return count / ((performance.now() - t0) / 1000);
-}
-
-/** BatchWriteItem of 25 payload-shaped items at a time (as putPayloads writes them): items/s. */
-async function batchWriteItems(
-  client: DynamoDBClient,
-  table: string,
-  count: number,
-  concurrency: number,
-): Promise<number> {
-  const data = JSON.stringify(makeRecord(WRITERS[0].type).data);
-  const calls = Math.ceil(count / 25);
-  const t0 = performance.now();
-  await pool(calls, concurrency, async (c) => {
-    const requests = Array.from({ length: 25 }, (_, j) => ({
-      PutRequest: {
-        Item: {
-          ...itemKeys.payload(`bw-${c}-${j}`),
-          dept: { S: "hf-haikou" },
-          type: { S: WRITERS[0].type },
-          batch: { S: `hf-haikou/key-1#bw-${c}` },
-          data: { S: data },
-        },
-      },
-    }));
-    const res = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-    if (Object.keys(res.UnprocessedItems ?? {}).length > 0)
-      throw new Error("dynalite left items unprocessed");
-  });
-  return (calls * 25) / ((performance.now() - t0) / 1000);
-}
-
-/** The exact signature base a department signs for a 100-record submit. */
-async function capturedSignatureBase(writer: Writer): Promise<Uint8Array> {
-  let captured: Uint8Array | undefined;
-  const capture: Signer = {
-    keyId: writer.signer.keyId,
-    alg: writer.signer.alg,
-    sign: async (message) => {
-      captured = message;
-      return new Uint8Array(64);
-    },
-    publicKey: () => writer.signer.publicKey(),
-  };
-  const records = Array.from({ length: BATCH_RECORDS }, () => makeRecord(writer.type));
-  await signRequest({
-    method: "POST",
-    path: "/v1/entries",
-    body: new TextEncoder().encode(JSON.stringify({ records })),
-    batchRoot: batchRootOf(records),
-    signer: capture,
-    department: writer.dept,
-  });
-  if (!captured) throw new Error("signRequest did not sign");
-  return captured;
-}
-
-interface Rate {
-  perSecond: number;
-  /** Per CPU-second of this process: what one core does, whatever else the machine runs. */
-  perCpuSecond: number;
-}
-
-/**
- * node:crypto Ed25519 verification of `message` with one cached KeyObject: returns a
- * function that verifies `count` times and gives the rate.
- */
-function ed25519Verifier(message: Uint8Array): (count: number) => Rate {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const signature = sign(null, message, privateKey);
-  const loop = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      if (!verify(null, message, publicKey, signature))
-        throw new Error("the baseline signature did not verify");
-    }
-  };
-  loop(500);
-  return (count) => {
-    const t = cpuTimed(() => loop(count));
-    return { perSecond: (count * 1000) / t.wallMs, perCpuSecond: (count * 1000) / t.cpuMs };
-  };
-}
-
-function cpuTimed(fn: () => void): { wallMs: number; cpuMs: number } {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wallMs = performance.now() - t0;
-  const used = process.cpuUsage(cpu);
-  return { wallMs, cpuMs: (used.user + used.system) / 1000 };
-}
-
-// ---- helpers -----------------------------------------------------------------------
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

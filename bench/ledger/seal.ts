@@ -1,0 +1,84 @@
+import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { sealBlock } from "../../functions/ledger/sealer.js";
+import { type LedgerStore, systemClock } from "../../functions/store/ports.js";
+import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
+import { keyFile, localKeyId } from "../../local/keys.js";
+import { aroundStoreCalls } from "../support/store-calls.js";
+import type { RunningNode } from "./workload.js";
+
+/** Sealing the ledger benchmark's backlogs directly, timing the store calls the sealer makes. */
+
+// ---- seal --------------------------------------------------------------------------
+
+export interface Sealed {
+  entries: number;
+  blocks: number;
+  seconds: number;
+  /** Heights sealed, inclusive. */
+  from: number;
+  to: number;
+  /** Wall time during which at least one call of each store method was in flight. */
+  storeMs: Map<string, number>;
+}
+
+/** Seals every pending batch, with the sealer's default block size (as the timer does). */
+export async function sealAll(node: RunningNode): Promise<Sealed> {
+  const signer = await LocalSigner.fromFile(
+    keyFile(node.ready.home, "sealer"),
+    localKeyId("sealer"),
+    "ed25519",
+  );
+  const timed = timeStore(node.store);
+  const deps = {
+    store: timed.store,
+    signer,
+    clock: systemClock,
+    log: node.ready.log,
+  };
+  let entries = 0;
+  let blocks = 0;
+  let from = 0;
+  let to = 0;
+  const t0 = performance.now();
+  // While the backlog lasts, each block holds at least DEFAULT_MAX_ENTRIES - 99 entries.
+  for (let i = 0; i < 1_000; i++) {
+    const result = await sealBlock(deps);
+    if (!result.sealed) {
+      if (result.reason !== "nothing-pending") throw new Error(`seal: ${result.reason}`);
+      const seconds = (performance.now() - t0) / 1000;
+      return { entries, blocks, seconds, from, to, storeMs: timed.busyMs };
+    }
+    entries += result.entries;
+    blocks++;
+    if (from === 0) from = result.height;
+    to = result.height;
+  }
+  throw new Error("sealing did not drain the backlog in 1,000 blocks");
+}
+
+/**
+ * The store with each method's busy time recorded: the wall time during which at least
+ * one call of that method was in flight (concurrent calls of one method count once).
+ */
+function timeStore(inner: LedgerStore): { store: LedgerStore; busyMs: Map<string, number> } {
+  const busyMs = new Map<string, number>();
+  const active = new Map<string, { calls: number; since: number }>();
+  const store = aroundStoreCalls(inner, async (name, call) => {
+    const a = active.get(name) ?? { calls: 0, since: 0 };
+    active.set(name, a);
+    if (a.calls++ === 0) a.since = performance.now();
+    try {
+      return await call();
+    } finally {
+      if (--a.calls === 0) busyMs.set(name, (busyMs.get(name) ?? 0) + performance.now() - a.since);
+    }
+  });
+  return { store, busyMs };
+}
+
+export async function positionBefore(node: RunningNode, height: number): Promise<ChainPosition> {
+  if (height <= 1) return GENESIS_POSITION;
+  const block = await node.store.getBlock(height - 1);
+  if (!block) throw new Error(`block ${height - 1} is missing`);
+  return { height: block.header.height, hash: block.hash, logRange: block.logRange };
+}
