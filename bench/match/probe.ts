@@ -1,0 +1,105 @@
+import { join } from "node:path";
+import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
+import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
+import { type MatchDeps, matchRecord } from "../../functions/sharing/match.js";
+import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
+import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
+import { type LedgerStore, type Signer, systemClock } from "../../functions/store/ports.js";
+import { localDynamoClient } from "../../local/dynalite.js";
+import { trustFile } from "../../local/keys.js";
+import { aroundStoreCalls } from "../support/store-calls.js";
+import type { RunningNode } from "./node.js";
+import { expected, matchBody } from "./over-http.js";
+import { type Certificate, CONSUMER } from "./settings.js";
+
+/** What one match asks of the store: matchRecord in this process, its DynamoDB requests counted. */
+
+export interface Probe {
+  matches: number;
+  /** DynamoDB requests sent, by command. */
+  commands: Map<string, number>;
+  /** Store calls and the time spent in them, by method. */
+  methods: Map<string, { calls: number; ms: number }>;
+  matchMs: number;
+  storeMs: number;
+}
+
+/**
+ * matchRecord in this process, one call at a time, on a store over its own client whose
+ * requests are counted by an SDK middleware at the deserialize step (so once per HTTP
+ * attempt, retries included), and whose methods are timed. Each request is signed by
+ * the consumer and verified with verifyRequest, as the API's authenticate does.
+ */
+export async function probeMatches(
+  node: RunningNode,
+  certificates: readonly Certificate[],
+  contract: string,
+  count: number,
+): Promise<Probe> {
+  const client = localDynamoClient(node.ready.dynamoEndpoint);
+  const commands = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? "unknown";
+      commands.set(name, (commands.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: "deserialize", name: "benchCountRequests" },
+  );
+  const methods = new Map<string, { calls: number; ms: number }>();
+  const store = timedStore(new DynamoDbLedgerStore(client, node.ready.table), methods);
+  const keys = StaticKeyDirectory.fromFile(trustFile(node.ready.home));
+  const deps: MatchDeps = {
+    store,
+    consortium: node.consortium,
+    clock: systemClock,
+    subjectKey: await loadLocalSubjectKey(join(node.ready.home, "keys", "subject.key")),
+  };
+  const signer = node.signers.get(CONSUMER) as Signer;
+  let matchMs = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const c = certificates[(0x5eed + i * 7919) % certificates.length] as Certificate;
+      const body = matchBody(contract, c.citizen);
+      const headers = await signRequest({
+        method: "POST",
+        path: "/v1/match",
+        body,
+        signer,
+        department: CONSUMER,
+      });
+      const caller = verifyRequest(
+        {
+          method: "POST",
+          path: "/v1/match",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        },
+        { keys, now: new Date(), requireBatchRoot: false },
+      );
+      const start = performance.now();
+      const answer = await matchRecord(caller, body, deps);
+      matchMs += performance.now() - start;
+      if (answer.match !== expected(c)) throw new Error(`in-process match for ${c.citizen} answered wrongly`);
+    }
+  } finally {
+    client.destroy();
+  }
+  const storeMs = [...methods.values()].reduce((a, s) => a + s.ms, 0);
+  return { matches: count, commands, methods, matchMs, storeMs };
+}
+
+/** The store with each method's calls counted and timed (calls here are never concurrent). */
+function timedStore(inner: LedgerStore, methods: Map<string, { calls: number; ms: number }>): LedgerStore {
+  return aroundStoreCalls(inner, async (name, call) => {
+    const start = performance.now();
+    try {
+      return await call();
+    } finally {
+      const s = methods.get(name) ?? { calls: 0, ms: 0 };
+      s.calls++;
+      s.ms += performance.now() - start;
+      methods.set(name, s);
+    }
+  });
+}
