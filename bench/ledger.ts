@@ -1,4 +1,5 @@
-import { auditChain, loadEvidence, verifyOptions } from "../functions/audit/audit.js";
+import { auditChain, verifyOptions } from "../functions/audit/audit.js";
+import { loadEvidence } from "../functions/audit/evidence.js";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
 import { DEFAULT_MAX_ENTRIES } from "../functions/ledger/sealer.js";
 import { createLedgerTable } from "../functions/store/table.js";
