@@ -1,4 +1,4 @@
-import type { Operator } from "../functions/sharing/match.js";
+import type { Operator } from "../functions/sharing/predicates.js";
 import { UsageError } from "./usage.js";
 
 /**

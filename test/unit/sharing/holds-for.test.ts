@@ -4,7 +4,7 @@ import {
   OPERATORS,
   type Operator,
   predicateTypeProblems,
-} from "../../../functions/sharing/match.js";
+} from "../../../functions/sharing/predicates.js";
 
 // The predicate a match question puts on a provider's record (docs/design/sharing.md §4):
 // values compare only with values of the same JSON type — numbers as numbers, strings by
