@@ -4,7 +4,9 @@ import { localPaths } from "./defaults.js";
 /**
  * The `zhixin` commands as users see them: names, usage lines, help text, options.
  * Kept free of heavy imports so that --help and usage errors answer quickly; the
- * commands themselves are in ./commands/.
+ * commands themselves are in ./commands/. Past 400 lines because it is the help text of
+ * every command, and one table (COMMANDS) keeps each command's options beside the words
+ * that explain them.
  */
 
 export const DEFAULTS = {

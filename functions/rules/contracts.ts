@@ -18,6 +18,10 @@ import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consorti
  * kept queryable by index entries `C#<contractId>` written before each record's batch
  * commits; the same rules decide at submit time whether a new record is allowed
  * (checkEvent), so a record the fold would ignore is refused instead of stored.
+ *
+ * Past 400 lines because the document schema, the fold, the lenient reading the audit
+ * uses (contractEventOf) and submit's strict one (prepareContracts) parse with the same
+ * schemas and apply the same rules: kept together, they cannot drift apart.
  */
 
 export const CONTRACT_PROPOSE = "zhixin.contract.propose";

@@ -29,6 +29,10 @@ import { rootFromLeafHashes } from "./tree.js";
  * passed-in check), payload digests, and the cumulative log root carried in a compact
  * range. It does not stop at the first problem: it returns a finding per problem so an
  * auditor sees everything that is wrong, and where.
+ *
+ * Past 400 lines because it holds the closed set of findings, each explained (the error
+ * tables' tests read the codes from this file), beside the checks that produce them; the
+ * per-entry checks serve both verifyBlocks and verifyEnvelope (one entry, sealed or not).
  */
 
 /** The closed set of audit findings. docs/ERRORS.md and docs/FORMATS.md §6 explain each. */
