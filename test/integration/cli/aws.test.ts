@@ -28,6 +28,9 @@ import {
 // checked on the requests a loopback HTTP server receives; KMS and Lambda at their SDK
 // client boundary (test/unit/aws/fake-aws.ts), with signatures node:crypto makes in
 // KMS's encodings and checked by the server's own verifyRequest.
+//
+// Past 400 lines: SigV4, KMS signing and the verify function share the loopback server
+// and the fake AWS clients set up here.
 
 const CONSORTIUM = "consortium.example.json";
 const CERT_TYPE = "housing-fund.deposit-certificate";

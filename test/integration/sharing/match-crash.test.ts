@@ -34,6 +34,9 @@ import {
 // exists once (the commit happened) or not at all — the trail and the sealer never see
 // the leftovers — and the ledger stays sound. Likewise for a contract approve that dies
 // inside submit, and for two copies of one match request racing.
+//
+// Past 400 lines: every crash point shares one consortium fixture and one soundness check, so
+// the cases stay in one file rather than repeat the setup.
 
 const SUBJECT_KEY = new Uint8Array(32).fill(9);
 const CONTRACT = JSON.parse(readFileSync("examples/contracts/s2-blacklist.json", "utf8")) as ContractDoc;

@@ -23,6 +23,9 @@ import {
 // access entry (its batch, payload and trail index items) and nothing else; any other
 // refusal, of a match or of a contract record, leaves the table exactly as it was
 // (docs/design/sharing.md §2, §4).
+//
+// Past 400 lines: one case per refusal code, all against one running consortium and one
+// store snapshot, so that "leaves the table exactly as it was" is checked the same way for each.
 
 const SUBJECT = "460100198512120017";
 const TYPE = "housing-fund.blacklist";

@@ -10,6 +10,9 @@ import { startTestNode, type TestNode } from "../../support/local-node.js";
 // starts from the same sealed chain, runs the verify Lambda handler (POST /local/verify)
 // over the whole chain and for one entry, asserts exactly what it reports, then puts
 // the original items back and checks the audit is clean and the table byte-identical.
+//
+// Past 400 lines: one case per tampering of each item family, all from the same sealed
+// chain and restored after each, so they must share one file's fixture.
 
 const CERT = "housing-fund.deposit-certificate";
 let t: TestNode;

@@ -24,6 +24,9 @@ import {
   verifyOptions,
 } from "../../support/chain-fixture.js";
 
+// verifyBlocks, finding by finding. Past 400 lines: the findings are made on one fixture
+// chain and asserted here, a case for each way of tampering.
+
 const keys = makeKeys();
 const SIZES = [3, 5, 1, 4];
 

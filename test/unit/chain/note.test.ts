@@ -33,6 +33,9 @@ import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../support
 
 // Keys live outside lib/chain: these tests wrap node:crypto as the passed-in functions,
 // the way the sealer wraps KMS and a verifier wraps its configured public keys.
+//
+// Past 400 lines: the signed-note format's vectors, limits, signing, verifying and
+// properties are one spec (C2SP signed-note), checked in one place.
 
 interface WantSignature {
   name: string;

@@ -23,6 +23,9 @@ import {
 } from "../../../functions/auth/http-signature/index.js";
 import { MemoryKeyDirectory, makeKey, recording, type TestKey } from "./support.js";
 
+// signRequest and verifyRequest (the request-signing wire contract). Past 400 lines: round
+// trips, tampering and a refusal case per error code, all on the same fixtures.
+
 const NOW = new Date("2026-03-01T08:00:00.000Z");
 const CREATED = NOW.getTime() / 1000;
 const NONCE = "Qm9uam91ci1ub25jZQ";

@@ -18,6 +18,9 @@ import {
 // The pure rules of sharing contracts (docs/design/sharing.md §2): the document schema,
 // versions, checkEvent/applyEvent/foldContract and effectiveVersion. Refusals are
 // asserted by code; schema problems by the path of the issue.
+//
+// Past 400 lines: one describe per rule of contracts.ts, sharing its fixtures; the file
+// mirrors that module.
 
 const P = "hf-haikou"; // provider
 const C = "tax-haikou"; // consumer
