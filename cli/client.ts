@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
 import type { AuditReport } from "../functions/audit/audit.js";
 import type { EntryAuditReport } from "../functions/audit/audit-entry.js";
@@ -229,6 +230,9 @@ export class ZhixinClient {
           ...(options.batchRoot === undefined ? {} : { batchRoot: options.batchRoot }),
           signer: this.#signer,
           department: this.department,
+          // Each request signs its own moment and a fresh nonce (what replay protection keys on).
+          created: Math.floor(Date.now() / 1000),
+          nonce: randomBytes(24).toString("base64url"),
         }),
       );
     }

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
 import type { Signer } from "../functions/store/ports.js";
 import { keyFile, localKeyId } from "../local/keys.js";
@@ -26,7 +27,10 @@ export async function loadIdentity(home: string, member: string): Promise<Identi
     );
   }
   try {
-    return { department: member, signer: await LocalSigner.fromFile(path, localKeyId(member)) };
+    return {
+      department: member,
+      signer: LocalSigner.fromPem(await readFile(path, "utf8"), localKeyId(member), undefined, path),
+    };
   } catch (e) {
     throw new IdentityError(`cannot use the key for ${member} (${path}): ${(e as Error).message}`);
   }

@@ -1,7 +1,6 @@
-import { GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
-import { KmsSigner } from "../functions/auth/crypto/kms-signer.js";
-import { KEY_SPEC_ALGORITHM } from "../functions/auth/kms-key-directory.js";
+import { KEY_SPEC_ALGORITHM, KmsSigner, type KmsSigningPort } from "../functions/auth/crypto/kms-signer.js";
 import type { Signer } from "../functions/store/ports.js";
 import { AwsCliError, explainAwsError } from "./aws.js";
 import type { Identity } from "./identity.js";
@@ -54,7 +53,7 @@ export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity
   const alg = options.alg ?? (await algorithmOf(client, kmsKey));
   return {
     department,
-    signer: new ExplainedSigner(new KmsSigner(client, { keyId, alg, kmsKeyId: kmsKey }), kmsKey),
+    signer: new ExplainedSigner(new KmsSigner(signingPort(client), { keyId, alg, kmsKeyId: kmsKey }), kmsKey),
   };
 }
 
@@ -65,7 +64,7 @@ async function algorithmOf(client: KMSClient, kmsKey: string): Promise<Signature
   } catch (e) {
     throw explainAwsError(e, { kind: "kms-read", key: kmsKey });
   }
-  const alg = spec === undefined ? undefined : KEY_SPEC_ALGORITHM[spec as keyof typeof KEY_SPEC_ALGORITHM];
+  const alg = spec === undefined ? undefined : KEY_SPEC_ALGORITHM[spec];
   if (alg === undefined) {
     throw new AwsCliError(
       "KEY_UNUSABLE",
@@ -73,6 +72,14 @@ async function algorithmOf(client: KMSClient, kmsKey: string): Promise<Signature
     );
   }
   return alg;
+}
+
+/** KmsSigner's two KMS calls on the CLI's SDK client (the same one-liners as the service's). */
+function signingPort(client: KMSClient): KmsSigningPort {
+  return {
+    sign: (input) => client.send(new SignCommand(input)),
+    getPublicKey: (input) => client.send(new GetPublicKeyCommand(input)),
+  };
 }
 
 /** A KMS signer whose failures say, in the user's terms, what is wrong (see ./aws.ts). */

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
-import { generateKeyFile, LocalSigner } from "../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
+import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
 import type { Consortium } from "../functions/rules/consortium.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
 import type { KeyRole, PublicKeyRecord } from "../functions/store/ports.js";
@@ -62,7 +62,7 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
       generated.push(m.id);
     }
     // The file is the truth (it may predate a change of `alg` in the consortium file).
-    const signer = await LocalSigner.fromFile(path, keyId);
+    const signer = await readSignerFile(path, keyId);
     const spki = await signer.publicKey();
     const known = existing.find((k) => k.keyId === keyId);
     const sameKey = known && Buffer.from(known.spki).equals(Buffer.from(spki));

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign, verify } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { signRequest } from "../../functions/auth/http-signature/index.js";
 import type { Signer } from "../../functions/store/ports.js";
 import { itemKeys } from "../../functions/store/table.js";
+import { signRequestNow } from "../../test/support/sign-request.js";
 import { batchRootOf } from "../support/consortium-process.js";
 import { pool } from "../support/pool.js";
 import { BATCH_RECORDS, WRITERS } from "./settings.js";
@@ -79,7 +79,7 @@ export async function capturedSignatureBase(writer: Writer): Promise<Uint8Array>
     publicKey: () => writer.signer.publicKey(),
   };
   const records = Array.from({ length: BATCH_RECORDS }, () => makeRecord(writer.type));
-  await signRequest({
+  await signRequestNow({
     method: "POST",
     path: "/v1/entries",
     body: new TextEncoder().encode(JSON.stringify({ records })),

@@ -1,4 +1,4 @@
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { sealBlock } from "../../functions/ledger/sealer.js";
 import { type LedgerStore, systemClock } from "../../functions/store/ports.js";
 import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
@@ -23,11 +23,7 @@ export interface Sealed {
 
 /** Seals every pending batch, with the sealer's default block size (as the timer does). */
 export async function sealAll(node: RunningNode): Promise<Sealed> {
-  const signer = await LocalSigner.fromFile(
-    keyFile(node.ready.home, "sealer"),
-    localKeyId("sealer"),
-    "ed25519",
-  );
+  const signer = await readSignerFile(keyFile(node.ready.home, "sealer"), localKeyId("sealer"), "ed25519");
   const timed = timeStore(node.store);
   const deps = {
     store: timed.store,

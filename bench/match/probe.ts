@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
+import { verifyRequest } from "../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
 import { type MatchDeps, matchRecord } from "../../functions/sharing/match.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
@@ -7,6 +7,7 @@ import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { type LedgerStore, type Signer, systemClock } from "../../functions/store/ports.js";
 import { localDynamoClient } from "../../local/dynalite.js";
 import { trustFile } from "../../local/keys.js";
+import { signRequestNow } from "../../test/support/sign-request.js";
 import { aroundStoreCalls } from "../support/store-calls.js";
 import type { RunningNode } from "./node.js";
 import { expected, matchBody } from "./over-http.js";
@@ -61,7 +62,7 @@ export async function probeMatches(
     for (let i = 0; i < count; i++) {
       const c = certificates[(0x5eed + i * 7919) % certificates.length] as Certificate;
       const body = matchBody(contract, c.citizen);
-      const headers = await signRequest({
+      const headers = await signRequestNow({
         method: "POST",
         path: "/v1/match",
         body,

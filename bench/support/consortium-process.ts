@@ -2,13 +2,14 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../functions/auth/http-signature/index.js";
+import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import type { Signer } from "../../functions/store/ports.js";
 import { batchKeyFor, contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
 import { localDynamoClient } from "../../local/dynalite.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
+import { signRequestNow } from "../../test/support/sign-request.js";
 import type { LedgerNodeReady } from "./ledger-node.js";
 
 /**
@@ -72,7 +73,7 @@ export async function startConsortiumProcess(sealIntervalMs: number): Promise<Co
 
 /** A member's signer, from the key file the consortium process wrote under its home. */
 export function memberSigner(ready: LedgerNodeReady, dept: string): Promise<LocalSigner> {
-  return LocalSigner.fromFile(keyFile(ready.home, dept), localKeyId(dept));
+  return readSignerFile(keyFile(ready.home, dept), localKeyId(dept));
 }
 
 export interface SubmitRecord {
@@ -107,7 +108,7 @@ export async function postSigned(
   what = request.path,
 ): Promise<string> {
   const { path, body, signer, department, batchRoot, nonce } = request;
-  const headers = await signRequest({ method: "POST", path, body, batchRoot, signer, department, nonce });
+  const headers = await signRequestNow({ method: "POST", path, body, batchRoot, signer, department, nonce });
   const res = await fetch(`${url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(headers as unknown as Record<string, string>) },

@@ -1,9 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { KmsSigner } from "../auth/crypto/kms-signer.js";
-import { LocalSigner } from "../auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
+import { kmsSigningPort } from "../auth/kms-signing-port.js";
+import { readSignerFile } from "../auth/signer-file.js";
 import { type Consortium, loadConsortium } from "../rules/consortium.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
@@ -155,14 +156,10 @@ function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Sign
     async () => {
       const alg = consortium.sealer.alg;
       if (env.ZHIXIN_SEALER_KEY_FILE) {
-        return LocalSigner.fromFile(
-          env.ZHIXIN_SEALER_KEY_FILE,
-          env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1",
-          alg,
-        );
+        return readSignerFile(env.ZHIXIN_SEALER_KEY_FILE, env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1", alg);
       }
       if (env.ZHIXIN_SEALER_KMS_KEY) {
-        return new KmsSigner(kms, {
+        return new KmsSigner(kmsSigningPort(kms), {
           keyId: env.ZHIXIN_SEALER_KEY_ID ?? kmsAlias(consortium.consortium, "sealer"),
           alg,
           kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,

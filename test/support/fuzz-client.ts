@@ -1,8 +1,9 @@
 import { Agent, request as httpRequest } from "node:http";
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../functions/auth/http-signature/index.js";
+import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
+import { signRequestNow } from "./sign-request.js";
 
 /**
  * Sends the requests of ./fuzz-requests.ts to a local node with node:http, which (unlike
@@ -33,7 +34,7 @@ export class FuzzClient {
     let headers: Record<string, string> = {};
     if (r.sign) {
       try {
-        const signed = await signRequest({
+        const signed = await signRequestNow({
           method: r.method,
           path: r.path,
           ...(r.query ? { query: r.query } : {}),
@@ -91,7 +92,7 @@ export class FuzzClient {
   private signer(member: Member): Promise<LocalSigner> {
     let s = this.signers.get(member);
     if (!s) {
-      s = LocalSigner.fromFile(keyFile(this.home, member), localKeyId(member));
+      s = readSignerFile(keyFile(this.home, member), localKeyId(member));
       this.signers.set(member, s);
     }
     return s;

@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contentDigest, MerkleTree, recordHash } from "#chain";
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../functions/auth/http-signature/index.js";
+import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
+import { signRequestNow } from "./sign-request.js";
 
 /**
  * A local consortium for end-to-end tests: temp home, any free ports, no seal timer
@@ -74,7 +75,7 @@ export async function startTestNode(): Promise<TestNode> {
     const k = `${member}|${keyId}`;
     let s = signers.get(k);
     if (!s) {
-      s = await LocalSigner.fromFile(keyFile(home, member), keyId);
+      s = await readSignerFile(keyFile(home, member), keyId);
       signers.set(k, s);
     }
     return s;
@@ -87,7 +88,7 @@ export async function startTestNode(): Promise<TestNode> {
     let headers: Record<string, string> = { "content-type": "application/json" };
     if (!r.unsigned) {
       const member = r.signAs ?? r.as ?? "hf-haikou";
-      const signed = await signRequest({
+      const signed = await signRequestNow({
         method: r.method,
         path: r.path,
         ...(r.query ? { query: r.query } : {}),

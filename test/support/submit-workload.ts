@@ -1,7 +1,8 @@
 import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../functions/auth/http-signature/index.js";
+import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
+import { signRequestNow } from "./sign-request.js";
 
 /**
  * A seeded mix of signed submits for load tests against a local consortium
@@ -72,7 +73,7 @@ export class SubmitWorkload {
   /** Loads the members' keys from the node's home (they exist once it has started). */
   static async open(home: string, seed: number): Promise<SubmitWorkload> {
     const signers = new Map<string, LocalSigner>();
-    for (const m of MEMBERS) signers.set(m, await LocalSigner.fromFile(keyFile(home, m), localKeyId(m)));
+    for (const m of MEMBERS) signers.set(m, await readSignerFile(keyFile(home, m), localKeyId(m)));
     return new SubmitWorkload(seed, signers);
   }
 
@@ -202,7 +203,7 @@ export class SubmitWorkload {
     // Nonces are 16..128 of [A-Za-z0-9_-]; seed and number keep them unique per run.
     const nonce = `load-seed-${this.seed}-request-${String(n).padStart(6, "0")}`;
     const body = utf8(JSON.stringify({ records }));
-    const headers = await signRequest({
+    const headers = await signRequestNow({
       method: "POST",
       path: "/v1/entries",
       body,

@@ -1,10 +1,3 @@
-import {
-  GetPublicKeyCommand,
-  type KeySpec,
-  type KMSClient,
-  SignCommand,
-  type SigningAlgorithmSpec,
-} from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
 import type { Signer } from "../../store/ports.js";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
@@ -23,17 +16,46 @@ import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
  * KMS refuses RAW messages over 4096 bytes; signature bases are a few hundred bytes and
  * block headers less, so a longer message is a bug and is refused before any call.
  * SDK errors (throttling, disabled key, access denied) propagate unchanged.
+ *
+ * The two KMS calls come in through KmsSigningPort, in the SDK's own field names, so this
+ * file needs no AWS SDK (lib/ stays pure) and the adapter is one line per call:
+ *
+ *   { sign: (input) => client.send(new SignCommand(input)),
+ *     getPublicKey: (input) => client.send(new GetPublicKeyCommand(input)) }
  */
 
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 
-const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KeySpec; signing: SigningAlgorithmSpec }> = {
+/** The KMS key specs and signing algorithms Zhixin uses (KMS's names). */
+export type KmsKeySpec = "ECC_NIST_EDWARDS25519" | "ECC_NIST_P256";
+export type KmsSigningAlgorithm = "ED25519_SHA_512" | "ECDSA_SHA_256";
+
+/**
+ * What KmsSigner needs of KMS: Sign and GetPublicKey, with the request and response fields
+ * it reads named as the SDK names them (SignCommandInput/Output, GetPublicKeyCommandOutput).
+ */
+export interface KmsSigningPort {
+  sign(input: {
+    KeyId: string;
+    Message: Uint8Array;
+    MessageType: "RAW";
+    SigningAlgorithm: KmsSigningAlgorithm;
+  }): Promise<{ Signature?: Uint8Array | undefined; SigningAlgorithm?: string | undefined }>;
+  getPublicKey(input: { KeyId: string }): Promise<{
+    KeySpec?: string | undefined;
+    KeyUsage?: string | undefined;
+    SigningAlgorithms?: string[] | undefined;
+    PublicKey?: Uint8Array | undefined;
+  }>;
+}
+
+const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KmsKeySpec; signing: KmsSigningAlgorithm }> = {
   ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512" },
   "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256" },
 };
 
 /** The signature algorithm of each KMS key spec Zhixin signs with (the inverse of the table above). */
-export const KEY_SPEC_ALGORITHM: Partial<Record<KeySpec, SignatureAlgorithm>> = Object.fromEntries(
+export const KEY_SPEC_ALGORITHM: Readonly<Record<string, SignatureAlgorithm>> = Object.fromEntries(
   Object.entries(KMS_ALGORITHM).map(([alg, { spec }]) => [spec, alg as SignatureAlgorithm]),
 );
 
@@ -49,12 +71,12 @@ export class KmsSigner implements Signer {
   readonly keyId: string;
   readonly alg: SignatureAlgorithm;
   readonly kmsKeyId: string;
-  readonly #client: KMSClient;
+  readonly #kms: KmsSigningPort;
   #publicKey: Promise<Uint8Array> | undefined;
 
-  /** `client` is created once at module scope by the caller and shared. */
-  constructor(client: KMSClient, options: KmsSignerOptions) {
-    this.#client = client;
+  /** `kms` wraps a KMS client the caller created once at module scope and shares. */
+  constructor(kms: KmsSigningPort, options: KmsSignerOptions) {
+    this.#kms = kms;
     this.keyId = options.keyId;
     this.alg = options.alg;
     this.kmsKeyId = options.kmsKeyId ?? options.keyId;
@@ -68,14 +90,12 @@ export class KmsSigner implements Signer {
       );
     }
     const { signing } = KMS_ALGORITHM[this.alg];
-    const out = await this.#client.send(
-      new SignCommand({
-        KeyId: this.kmsKeyId,
-        Message: message,
-        MessageType: "RAW",
-        SigningAlgorithm: signing,
-      }),
-    );
+    const out = await this.#kms.sign({
+      KeyId: this.kmsKeyId,
+      Message: message,
+      MessageType: "RAW",
+      SigningAlgorithm: signing,
+    });
     if (out.SigningAlgorithm !== undefined && out.SigningAlgorithm !== signing) {
       throw new CryptoError("UNEXPECTED_RESPONSE", `KMS signed with ${out.SigningAlgorithm}, not ${signing}`);
     }
@@ -103,7 +123,7 @@ export class KmsSigner implements Signer {
 
   async #fetchPublicKey(): Promise<Uint8Array> {
     const { spec, signing } = KMS_ALGORITHM[this.alg];
-    const out = await this.#client.send(new GetPublicKeyCommand({ KeyId: this.kmsKeyId }));
+    const out = await this.#kms.getPublicKey({ KeyId: this.kmsKeyId });
     if (out.KeySpec !== spec) {
       throw new CryptoError(
         "KEY_ALGORITHM_MISMATCH",

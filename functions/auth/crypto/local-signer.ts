@@ -1,6 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
 import type { Signer } from "../../store/ports.js";
 import { CryptoError } from "./errors.js";
@@ -35,14 +33,17 @@ export class LocalSigner implements Signer {
     this.#key = privateKey;
   }
 
-  /** Loads a PKCS#8 PEM private key file (as written by generateKeyFile). */
-  static async fromFile(path: string, keyId: string, alg?: SignatureAlgorithm): Promise<LocalSigner> {
-    const pem = await readFile(path, "utf8");
+  /**
+   * A PKCS#8 PEM private key (as generateKeyFile writes it). `source` names where the PEM
+   * came from in the error, e.g. its file path; reading the file is the caller's (lib/ does
+   * no I/O).
+   */
+  static fromPem(pem: string, keyId: string, alg?: SignatureAlgorithm, source = "the key"): LocalSigner {
     let key: KeyObject;
     try {
       key = createPrivateKey({ key: pem, format: "pem" });
     } catch (e) {
-      throw new CryptoError("INVALID_KEY", `${path} is not a PEM private key: ${(e as Error).message}`);
+      throw new CryptoError("INVALID_KEY", `${source} is not a PEM private key: ${(e as Error).message}`);
     }
     return new LocalSigner(keyId, key, alg);
   }
@@ -60,18 +61,4 @@ export class LocalSigner implements Signer {
     this.#spki ??= asBytes(createPublicKey(this.#key).export({ format: "der", type: "spki" }));
     return this.#spki.slice();
   }
-}
-
-/**
- * Creates a new key pair and writes the private key to `path` as PKCS#8 PEM, mode 0600,
- * creating missing parent directories with mode 0700. Never overwrites: an existing
- * file fails with EEXIST. Returns the DER SubjectPublicKeyInfo, to be registered in the
- * key directory under whatever key id the consortium file gives it.
- */
-export async function generateKeyFile(path: string, alg: SignatureAlgorithm): Promise<Uint8Array> {
-  const { privateKey, publicKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600, flag: "wx" });
-  return asBytes(publicKey.export({ format: "der", type: "spki" }));
 }

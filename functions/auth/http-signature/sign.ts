@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { batchRootHeaderValue, buildSignatureBase, signatureBaseText, toBase64, utf8 } from "#chain";
 import type { Signer } from "../../store/ports.js";
 import {
@@ -29,10 +28,13 @@ export interface SignRequestInput {
   signer: Signer;
   /** Acting department (or auditor identity): the owner of the signer's key. */
   department: string;
-  /** Default: 24 random bytes, base64url (32 characters). */
-  nonce?: string;
-  /** Unix seconds. Default: now. */
-  created?: number;
+  /**
+   * Fresh per request, 16..128 characters of [A-Za-z0-9_-]; clients use 24 random bytes,
+   * base64url (32 characters). The caller draws it: signing reads no clock and no randomness.
+   */
+  nonce: string;
+  /** Unix seconds, the caller's clock. */
+  created: number;
   /** 32-byte RFC 6962 root over the batch's record hashes (POST /v1/entries). */
   batchRoot?: Uint8Array;
   /** Signature label. Default "sig1". */
@@ -61,8 +63,7 @@ const HEADER_TEXT = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 export async function signRequest(input: SignRequestInput): Promise<SignatureHeaders> {
   const { signer, department, body, batchRoot } = input;
   const label = input.label ?? DEFAULT_LABEL;
-  const nonce = input.nonce ?? randomBytes(24).toString("base64url");
-  const created = input.created ?? Math.floor(Date.now() / 1000);
+  const { nonce, created } = input;
   if (!LABEL.test(label))
     throw new TypeError(`signature label ${JSON.stringify(label)} is not an RFC 8941 key`);
   if (!NONCE.test(nonce)) throw new TypeError("nonce must be 16..128 characters of [A-Za-z0-9_-]");

@@ -4,10 +4,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../../functions/auth/http-signature/index.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
 import { batchRootOf } from "../../support/local-node.js";
+import { signRequestNow } from "../../support/sign-request.js";
 
 // `npm start` as a user runs it (a child process, the real entry point), twice on the
 // same ZHIXIN_HOME: the second start finds the entries, blocks and keys of the first.
@@ -81,8 +81,8 @@ describe("npm start keeps its data across restarts", () => {
       },
     ];
     const body = new TextEncoder().encode(JSON.stringify({ records }));
-    const signer = await LocalSigner.fromFile(keyFile(home, "hf-haikou"), localKeyId("hf-haikou"));
-    const headers = await signRequest({
+    const signer = await readSignerFile(keyFile(home, "hf-haikou"), localKeyId("hf-haikou"));
+    const headers = await signRequestNow({
       method: "POST",
       path: "/v1/entries",
       body,
@@ -96,9 +96,9 @@ describe("npm start keeps its data across restarts", () => {
     const id = receipt.entries[0]?.id as string;
 
     // The timer seals within a few intervals.
-    const auditor = await LocalSigner.fromFile(keyFile(home, "auditor"), localKeyId("auditor"));
+    const auditor = await readSignerFile(keyFile(home, "auditor"), localKeyId("auditor"));
     const get = async () => {
-      const h = await signRequest({
+      const h = await signRequestNow({
         method: "GET",
         path: `/v1/entries/${id}`,
         signer: auditor,

@@ -4,11 +4,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
 import { type HttpRequest, unhandledErrorCount } from "../../../functions/api/http.js";
 import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/rules/consortium.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
+import { signRequestNow } from "../../support/sign-request.js";
 
 // A genuine store outage is the one 5xx a request may get: 503 UNAVAILABLE with
 // Retry-After, so clients back off instead of the alarms firing on INTERNAL.
@@ -35,7 +35,7 @@ async function deps(store: LedgerStore): Promise<ApiDeps> {
 }
 
 async function signedGet(path: string): Promise<HttpRequest> {
-  const headers = await signRequest({ method: "GET", path, signer: auditor, department: "auditor" });
+  const headers = await signRequestNow({ method: "GET", path, signer: auditor, department: "auditor" });
   return { method: "GET", path, query: "", headers: { ...headers }, body: new Uint8Array() };
 }
 

@@ -11,7 +11,7 @@ import {
 } from "#chain";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { ed25519RawPublicKey } from "../../../functions/ledger/sealer.js";
 import { itemKeys } from "../../../functions/store/table.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
@@ -166,7 +166,7 @@ describe("verify --from/--to", () => {
   it("a range is held to a checkpoint at the size just before it", async () => {
     // A sealer-signed checkpoint for the log after block 1, with another root: the range
     // 2–3 extends block 1's log, so it shows that history differs there.
-    const sealer = await LocalSigner.fromFile(keyFile(cli.home, "sealer"), localKeyId("sealer"));
+    const sealer = await readSignerFile(keyFile(cli.home, "sealer"), localKeyId("sealer"));
     const log = cli.node.consortium.log;
     const text = formatCheckpoint({ origin: log, size: 1, rootHash: new Uint8Array(32).fill(7) });
     const publicKey = ed25519RawPublicKey(await sealer.publicKey());

@@ -4,12 +4,13 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "#chain";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../../functions/auth/http-signature/index.js";
+import type { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { keyFile, localKeyId } from "../../../local/keys.js";
 import { type NodeProcess, restartNodeProcess, startNodeProcess } from "../../support/node-process.js";
+import { signRequestNow } from "../../support/sign-request.js";
 import {
   type SignedSubmit,
   type SubmitRecord,
@@ -335,7 +336,7 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     const reader = async (dept: string) => {
       let signer = readers.get(dept);
       if (!signer) {
-        signer = await LocalSigner.fromFile(keyFile(home, dept), localKeyId(dept));
+        signer = await readSignerFile(keyFile(home, dept), localKeyId(dept));
         readers.set(dept, signer);
       }
       return signer;
@@ -346,7 +347,7 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
       async () => reads.shift(),
       async ({ s, id, i }) => {
         const path = `/v1/entries/${id}`;
-        const headers = await signRequest({
+        const headers = await signRequestNow({
           method: "GET",
           path,
           signer: await reader(s.request.dept),

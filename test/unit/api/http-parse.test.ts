@@ -7,10 +7,10 @@ import { unhandledErrorCount } from "../../../functions/api/http.js";
 import { parseTarget } from "../../../functions/api/http-parse.js";
 import { API_ROUTES } from "../../../functions/api/routes.js";
 import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { signRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/rules/consortium.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
+import { signRequestNow } from "../../support/sign-request.js";
 
 // http-parse.ts is total: every string API Gateway can hand over as rawPath and
 // rawQueryString (any UTF-16, lone surrogates included) parses or is a 4xx ApiError.
@@ -184,7 +184,12 @@ describe("handleApiRequest in process: any signature header values, no 5xx", () 
         ),
         fc.dictionary(header, fc.string({ unit: "binary", maxLength: 80 }), { maxKeys: 3 }),
         async (path, edits) => {
-          const signed = await signRequest({ method: "GET", path, signer: auditor, department: "auditor" });
+          const signed = await signRequestNow({
+            method: "GET",
+            path,
+            signer: auditor,
+            department: "auditor",
+          });
           const res = await handleApiRequest(
             { method: "GET", path, query: "", headers: { ...signed, ...edits }, body: new Uint8Array() },
             deps,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deriveSubjectKey } from "#chain";
-import { generateKeyFile } from "../../../functions/auth/crypto/local-signer.js";
+import { generateKeyFile } from "../../../functions/auth/signer-file.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
 // Nothing here talks to a server (building a DynamoDB client does not connect).

@@ -5,6 +5,7 @@ import type { SignatureAlgorithm } from "#chain";
 import { P256_ORDER } from "../../../functions/auth/crypto/ecdsa-der.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../functions/auth/crypto/kms-signer.js";
 import { verifySignature } from "../../../functions/auth/crypto/verify.js";
+import { kmsSigningPort } from "../../../functions/auth/kms-signing-port.js";
 
 /*
  * KMS has no local twin, so KmsSigner is tested at the SDK client boundary: a real
@@ -94,7 +95,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
     const { client, calls } = fakeKms((_, input) =>
       signReply(new Uint8Array(sign("sha256", unb64(input.Message), privateKey)), "ECDSA_SHA_256"),
     );
-    const signer = new KmsSigner(client, {
+    const signer = new KmsSigner(kmsSigningPort(client), {
       keyId: "dept-key",
       alg: "ecdsa-p256-sha256",
       kmsKeyId: "alias/zhixin-dept",
@@ -126,9 +127,10 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
       highS = s > P256_ORDER / 2n ? s : P256_ORDER - s;
       return signReply(derSignature(r, highS), "ECDSA_SHA_256");
     });
-    const signature = await new KmsSigner(client, { keyId: "dept-key", alg: "ecdsa-p256-sha256" }).sign(
-      message,
-    );
+    const signature = await new KmsSigner(kmsSigningPort(client), {
+      keyId: "dept-key",
+      alg: "ecdsa-p256-sha256",
+    }).sign(message);
     expect(toBig(signature.subarray(32))).toBe(highS);
     expect(highS > P256_ORDER / 2n).toBe(true);
     expect(verifySignature(key, message, signature)).toBe(true);
@@ -143,7 +145,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
     for (const signature of bad) {
       const { client } = fakeKms(() => signReply(signature, "ECDSA_SHA_256"));
       await expect(
-        new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
+        new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
       ).rejects.toMatchObject({
         code: "MALFORMED_SIGNATURE",
       });
@@ -153,7 +155,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
   it("rejects a response for another signing algorithm", async () => {
     const { client } = fakeKms(() => signReply(derSignature(1n, 1n), "ECDSA_SHA_384"));
     await expect(
-      new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ecdsa-p256-sha256" }).sign(message),
     ).rejects.toMatchObject({
       code: "UNEXPECTED_RESPONSE",
     });
@@ -167,7 +169,7 @@ describe("KmsSigner.sign, Ed25519", () => {
     const { client, calls } = fakeKms((_, input) =>
       signReply(new Uint8Array(sign(null, unb64(input.Message), privateKey)), "ED25519_SHA_512"),
     );
-    const signer = new KmsSigner(client, { keyId: "sealer-2026", alg: "ed25519" });
+    const signer = new KmsSigner(kmsSigningPort(client), { keyId: "sealer-2026", alg: "ed25519" });
     const signature = await signer.sign(message);
     expect(calls[0]?.input).toEqual({
       KeyId: "sealer-2026",
@@ -180,7 +182,9 @@ describe("KmsSigner.sign, Ed25519", () => {
 
   it("rejects an Ed25519 signature that is not 64 bytes", async () => {
     const { client } = fakeKms(() => signReply(new Uint8Array(63), "ED25519_SHA_512"));
-    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).sign(message)).rejects.toMatchObject({
+    await expect(
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ed25519" }).sign(message),
+    ).rejects.toMatchObject({
       code: "MALFORMED_SIGNATURE",
     });
   });
@@ -189,7 +193,7 @@ describe("KmsSigner.sign, Ed25519", () => {
     const { client, calls } = fakeKms((_, input) =>
       signReply(new Uint8Array(sign(null, unb64(input.Message), privateKey)), "ED25519_SHA_512"),
     );
-    const signer = new KmsSigner(client, { keyId: "k", alg: "ed25519" });
+    const signer = new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ed25519" });
     await expect(signer.sign(new Uint8Array(KMS_RAW_MESSAGE_LIMIT + 1))).rejects.toMatchObject({
       code: "MESSAGE_TOO_LONG",
     });
@@ -203,7 +207,9 @@ describe("KmsSigner.sign, Ed25519", () => {
       status: 400,
       body: { __type: "DisabledException", message: "arn:aws:kms:... is disabled." },
     }));
-    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).sign(message)).rejects.toMatchObject({
+    await expect(
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ed25519" }).sign(message),
+    ).rejects.toMatchObject({
       name: "DisabledException",
     });
   });
@@ -228,7 +234,7 @@ describe("KmsSigner.publicKey", () => {
     async (alg, keySpec, algorithm) => {
       const { spki } = localKey(alg);
       const { client, calls } = fakeKms(() => publicKeyReply(spki, keySpec, algorithm));
-      const signer = new KmsSigner(client, { keyId: "k", alg, kmsKeyId: KMS_KEY_ARN });
+      const signer = new KmsSigner(kmsSigningPort(client), { keyId: "k", alg, kmsKeyId: KMS_KEY_ARN });
       expect(await signer.publicKey()).toEqual(spki);
       expect(await signer.publicKey()).toEqual(spki);
       expect(calls).toEqual([
@@ -241,7 +247,7 @@ describe("KmsSigner.publicKey", () => {
     const ed = localKey("ed25519").spki;
     let reply = publicKeyReply(ed, "ECC_NIST_P256", "ECDSA_SHA_256");
     const { client, calls } = fakeKms(() => reply);
-    const signer = new KmsSigner(client, { keyId: "k", alg: "ecdsa-p256-sha256" });
+    const signer = new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ecdsa-p256-sha256" });
     await expect(signer.publicKey()).rejects.toMatchObject({ code: "KEY_ALGORITHM_MISMATCH" });
     reply = publicKeyReply(ed, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512");
     await expect(signer.publicKey()).rejects.toMatchObject({ code: "KEY_ALGORITHM_MISMATCH" });
@@ -259,7 +265,9 @@ describe("KmsSigner.publicKey", () => {
         KeyUsage: "KEY_AGREEMENT",
       },
     }));
-    await expect(new KmsSigner(client, { keyId: "k", alg: "ed25519" }).publicKey()).rejects.toMatchObject({
+    await expect(
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "ed25519" }).publicKey(),
+    ).rejects.toMatchObject({
       code: "UNEXPECTED_RESPONSE",
     });
   });

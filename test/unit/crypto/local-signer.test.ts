@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
 import { CryptoError } from "../../../functions/auth/crypto/errors.js";
-import { generateKeyFile, LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
+import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { verifySignature } from "../../../functions/auth/crypto/verify.js";
+import { generateKeyFile, readSignerFile } from "../../../functions/auth/signer-file.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, alg, "nested"))).mode & 0o777).toBe(0o700);
 
-    const signer = await LocalSigner.fromFile(path, "sealer-1", alg);
+    const signer = await readSignerFile(path, "sealer-1", alg);
     expect(signer.keyId).toBe("sealer-1");
     expect(signer.alg).toBe(alg);
     expect(await signer.publicKey()).toEqual(spki);
@@ -44,7 +45,7 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner
   it("takes the algorithm from the key when none is given", async () => {
     const path = join(dir, `${alg}-implicit.pem`);
     await generateKeyFile(path, alg);
-    expect((await LocalSigner.fromFile(path, "k")).alg).toBe(alg);
+    expect((await readSignerFile(path, "k")).alg).toBe(alg);
   });
 });
 
@@ -52,7 +53,7 @@ describe("LocalSigner refusals", () => {
   it("refuses a key of another algorithm than declared", async () => {
     const path = join(dir, "ed.pem");
     await generateKeyFile(path, "ed25519");
-    await expect(LocalSigner.fromFile(path, "k", "ecdsa-p256-sha256")).rejects.toMatchObject({
+    await expect(readSignerFile(path, "k", "ecdsa-p256-sha256")).rejects.toMatchObject({
       code: "KEY_ALGORITHM_MISMATCH",
     });
   });
@@ -73,7 +74,7 @@ describe("LocalSigner refusals", () => {
     );
     const path = join(dir, "junk.pem");
     await writeFile(path, "not a key");
-    await expect(LocalSigner.fromFile(path, "k")).rejects.toMatchObject({ code: "INVALID_KEY" });
+    await expect(readSignerFile(path, "k")).rejects.toMatchObject({ code: "INVALID_KEY" });
   });
 
   it("accepts a PKCS#8 key made elsewhere", async () => {

@@ -277,24 +277,29 @@ describe("signRequest → verifyRequest round trip", () => {
     expect(parseSignatureBase(verified.signatureBase).params.created).toBe(CREATED);
   });
 
-  it("by default makes a fresh base64url nonce and uses the current time", async () => {
-    const a = await signRequest({
+  it("reads no clock and no randomness: the same input signs to the same headers (Ed25519 is deterministic)", async () => {
+    const input: SignRequestInput = {
       method: "GET",
       path: "/v1/checkpoint",
       signer: ed.signer,
       department: "civil-affairs",
-    });
-    const b = await signRequest({
-      method: "GET",
-      path: "/v1/checkpoint",
-      signer: ed.signer,
-      department: "civil-affairs",
-    });
-    const nonce = (h: string): string => /;nonce="([^"]+)"/.exec(h)?.[1] ?? "";
-    expect(nonce(a["signature-input"])).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(nonce(a["signature-input"])).not.toBe(nonce(b["signature-input"]));
-    const created = Number(/;created=(\d+)/.exec(a["signature-input"])?.[1]);
-    expect(Math.abs(created - Date.now() / 1000)).toBeLessThan(5);
+      nonce: NONCE,
+      created: CREATED,
+    };
+    const a = await signRequest(input);
+    expect(await signRequest({ ...input })).toEqual(a);
+    expect(a["signature-input"]).toContain(`;created=${CREATED};`);
+    expect(a["signature-input"]).toContain(`;nonce="${NONCE}"`);
+  });
+
+  it("refuses a missing nonce or created rather than inventing one", async () => {
+    const input = { method: "GET", path: "/v1/checkpoint", signer: ed.signer, department: "civil-affairs" };
+    await expect(signRequest({ ...input, created: CREATED } as unknown as SignRequestInput)).rejects.toThrow(
+      /nonce/,
+    );
+    await expect(signRequest({ ...input, nonce: NONCE } as unknown as SignRequestInput)).rejects.toThrow(
+      /created/,
+    );
   });
 
   it("every signed request verifies; every changed body is refused", async () => {

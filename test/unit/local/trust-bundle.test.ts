@@ -12,8 +12,8 @@ import {
   noteMessage,
   openCheckpoint,
 } from "#chain";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/rules/consortium.js";
 import { ensureLocalKeys, keyFile, localKeyId, trustFile } from "../../../local/keys.js";
 import { verifierFor } from "../../support/note-vectors.js";
@@ -49,7 +49,7 @@ describe("keys/trust.json", () => {
     const vkey = formatVerifierKey(bundle.log ?? "", NOTE_SIGNATURE_TYPE_ED25519, raw);
 
     // What the sealer does after each block (functions/ledger/sealer.ts signCheckpoint).
-    const signer = await LocalSigner.fromFile(keyFile(home, "sealer"), localKeyId("sealer"));
+    const signer = await readSignerFile(keyFile(home, "sealer"), localKeyId("sealer"));
     const text = formatCheckpoint({ origin: consortium.log, size: 3, rootHash: new Uint8Array(32).fill(7) });
     const note = formatSignedNote(text, [
       {
