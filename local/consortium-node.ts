@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Consortium, loadConsortium } from "../functions/rules/consortium.js";
+import type { Consortium } from "../functions/rules/consortium.js";
+import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { createLedgerTable } from "../functions/store/table.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys, keyFile, localKeyId } from "./keys.js";

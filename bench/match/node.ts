@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { type Consortium, loadConsortium } from "../../functions/rules/consortium.js";
+import type { Consortium } from "../../functions/rules/consortium.js";
+import { loadConsortium } from "../../functions/runtime/consortium-file.js";
 import type { Signer } from "../../functions/store/ports.js";
 import type { JsonValue } from "../../lib/chain/index.js";
 import {

@@ -1,6 +1,11 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { SignatureAlgorithm } from "#chain";
-import { type Consortium, loadConsortium } from "../../functions/rules/consortium.js";
+import {
+  type Consortium,
+  parseConsortiumText,
+  readConsortiumText,
+} from "../../functions/rules/consortium.js";
 import {
   type AwsDeps,
   type CredentialsProvider,
@@ -48,7 +53,10 @@ export class Context {
   }
 
   get consortium(): Consortium {
-    this.#consortium ??= loadConsortium(this.consortiumFile);
+    this.#consortium ??= parseConsortiumText(
+      readConsortiumText(this.consortiumFile, (p) => readFileSync(p, "utf8")),
+      this.consortiumFile,
+    );
     return this.#consortium;
   }
 

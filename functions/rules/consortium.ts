@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SIGNATURE_ALGORITHMS } from "#chain";
 import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
@@ -236,20 +235,24 @@ export function parseConsortium(value: unknown, file = "consortium file"): Conso
   return result.data;
 }
 
-export function loadConsortium(path: string): Consortium {
-  let text: string;
+/** The text of a consortium file, or a ConsortiumFileError saying it cannot be read. */
+export function readConsortiumText(path: string, readText: (path: string) => string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readText(path);
   } catch (e) {
     throw new ConsortiumFileError(path, [`cannot read: ${(e as Error).message}`]);
   }
+}
+
+/** A consortium file's text, as read from `file` by the caller (parsing does no I/O). */
+export function parseConsortiumText(text: string, file: string): Consortium {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConsortiumFileError(path, [`not JSON: ${(e as Error).message}`]);
+    throw new ConsortiumFileError(file, [`not JSON: ${(e as Error).message}`]);
   }
-  return parseConsortium(json, path);
+  return parseConsortium(json, file);
 }
 
 /** A record type's schema for its records' data; undefined when it has none. */

@@ -5,7 +5,7 @@ import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
-import { type Consortium, loadConsortium } from "../rules/consortium.js";
+import type { Consortium } from "../rules/consortium.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";
@@ -17,6 +17,7 @@ import {
   type Signer,
   systemClock,
 } from "../store/ports.js";
+import { loadConsortium } from "./consortium-file.js";
 
 /**
  * Wiring from the environment, shared by the three handlers. Built once per process

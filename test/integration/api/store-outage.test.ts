@@ -5,7 +5,7 @@ import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
 import { type HttpRequest, unhandledErrorCount } from "../../../functions/api/http.js";
 import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
 import { signRequestNow } from "../../support/sign-request.js";

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { main } from "../../../cli/zhixin.js";
 import { verifyRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import type { KeyDirectory } from "../../../functions/store/ports.js";
 import { ensureLocalKeys } from "../../../local/keys.js";
 import {

@@ -18,7 +18,8 @@ import { signRequest, verifyRequest } from "../../../functions/auth/http-signatu
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { type SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
 import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
-import { type Consortium, loadConsortium } from "../../../functions/rules/consortium.js";
+import type { Consortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { Clock, LedgerStore, PublicKeyRecord, StoredBatch } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";

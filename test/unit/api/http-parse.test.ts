@@ -8,7 +8,7 @@ import { parseTarget } from "../../../functions/api/http-parse.js";
 import { API_ROUTES } from "../../../functions/api/routes.js";
 import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
 import { signRequestNow } from "../../support/sign-request.js";
 

@@ -4,7 +4,7 @@ import type { AuditReport } from "../../../functions/audit/audit.js";
 import type { runVerifyRequest } from "../../../functions/audit/verify-request.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import type { SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { sealBlockHandler } from "../../../functions/seal-block/handler.js";
 import { verifyHandler } from "../../../functions/verify/handler.js";
 import { captureStdout } from "./emf.js";

@@ -7,7 +7,7 @@ import {
   kmsAlias,
   loadKmsKeyDirectory,
 } from "../../../functions/auth/kms-key-directory.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "./fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by

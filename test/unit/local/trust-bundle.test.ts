@@ -14,7 +14,7 @@ import {
 } from "#chain";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
-import { loadConsortium } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { ensureLocalKeys, keyFile, localKeyId, trustFile } from "../../../local/keys.js";
 import { verifierFor } from "../../support/note-vectors.js";
 

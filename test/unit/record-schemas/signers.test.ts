@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium, parseConsortium, signersOf } from "../../../functions/rules/consortium.js";
+import { parseConsortium, signersOf } from "../../../functions/rules/consortium.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import {
   consortiumProblems,
   exampleConsortium,
