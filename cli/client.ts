@@ -9,7 +9,7 @@ import type { Receipt } from "../functions/ledger/submit.js";
 import type { AccessTrail } from "../functions/sharing/access-trail.js";
 import type { ContractView } from "../functions/sharing/contract-view.js";
 import type { MatchAnswer, MatchRequest } from "../functions/sharing/match.js";
-import type { Signer } from "../functions/store/ports.js";
+import type { Signer } from "../lib/crypto/signer.js";
 
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health

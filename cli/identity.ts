@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
-import type { Signer } from "../functions/store/ports.js";
+import type { Signer } from "../lib/crypto/signer.js";
 import { keyFile, localKeyId } from "../local/keys.js";
 
 /**

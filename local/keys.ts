@@ -6,7 +6,7 @@ import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
 import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
 import type { Consortium } from "../functions/rules/consortium.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
-import type { KeyRole, PublicKeyRecord } from "../functions/store/ports.js";
+import type { KeyRole, PublicKeyRecord } from "../lib/crypto/key-directory.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign, verify } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import type { Signer } from "../../functions/store/ports.js";
 import { itemKeys } from "../../functions/store/table.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import { signRequestNow } from "../../test/support/sign-request.js";
 import { batchRootOf } from "../support/consortium-process.js";
 import { pool } from "../support/pool.js";

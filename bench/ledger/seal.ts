@@ -1,6 +1,7 @@
 import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { sealBlock } from "../../functions/ledger/sealer.js";
-import { type LedgerStore, systemClock } from "../../functions/store/ports.js";
+import { systemClock } from "../../functions/runtime/clock.js";
+import type { LedgerStore } from "../../functions/store/ports.js";
 import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import { aroundStoreCalls } from "../support/store-calls.js";

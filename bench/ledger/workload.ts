@@ -1,4 +1,4 @@
-import type { Signer } from "../../functions/store/ports.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import {
   type ConsortiumProcess,
   memberSigner,

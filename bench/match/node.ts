@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import type { Consortium } from "../../functions/rules/consortium.js";
 import { loadConsortium } from "../../functions/runtime/consortium-file.js";
-import type { Signer } from "../../functions/store/ports.js";
 import type { JsonValue } from "../../lib/chain/index.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import {
   type ConsortiumProcess,
   memberSigner,

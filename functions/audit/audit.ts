@@ -15,10 +15,11 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
+import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { verifySignature } from "../auth/crypto/verify.js";
 import { keyValidAt } from "../auth/key-directory.js";
 import { ed25519RawPublicKey } from "../ledger/sealer.js";
-import type { AuditSource, KeyDirectory, RawBlock } from "../store/ports.js";
+import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
 import { loadEvidence } from "./evidence.js";
 

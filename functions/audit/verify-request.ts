@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { AuditSource, KeyDirectory, LedgerStore } from "../store/ports.js";
+import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import type { AuditSource, LedgerStore } from "../store/ports.js";
 import { AuditRangeError, type AuditReport, auditChain, openSealerCheckpoint } from "./audit.js";
 import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "./audit-entry.js";
 

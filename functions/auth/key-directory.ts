@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { fromBase64, SIGNATURE_ALGORITHMS, toBase64 } from "#chain";
-import type { KeyDirectory, PublicKeyRecord } from "../store/ports.js";
+import type { KeyDirectory, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
 import { importPublicKey } from "./crypto/keys.js";
 
 /**

@@ -1,7 +1,7 @@
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
+import type { KeyRole, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
 import type { Consortium } from "../rules/consortium.js";
-import type { KeyRole, PublicKeyRecord } from "../store/ports.js";
 import { importPublicKey } from "./crypto/keys.js";
 import { KEY_SPEC_ALGORITHM } from "./crypto/kms-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";

@@ -1,7 +1,8 @@
+import type { Clock } from "../../lib/clock.js";
 import { METRICS } from "../../lib/metrics.js";
 import { log } from "../runtime/log.js";
 import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../runtime/metrics.js";
-import type { Clock, LedgerStore } from "../store/ports.js";
+import type { LedgerStore } from "../store/ports.js";
 import type { SealResult } from "./sealer.js";
 
 /**

@@ -15,13 +15,13 @@ import {
   toBase64,
   toHex,
 } from "#chain";
+import type { Clock } from "../../lib/clock.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import {
   type BatchStore,
   type BlockPage,
   type BlockStore,
-  type Clock,
   PAGE_SIZE,
-  type Signer,
   type StoredBatch,
   type StoredBlock,
 } from "../store/ports.js";

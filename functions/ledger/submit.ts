@@ -15,6 +15,7 @@ import {
   toBase64,
   toHex,
 } from "#chain";
+import type { Clock } from "../../lib/clock.js";
 import type { Caller } from "../api/caller.js";
 import { ApiError, nonceReplayed } from "../api/errors.js";
 import { parseJsonBody } from "../api/json-body.js";
@@ -24,14 +25,7 @@ import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
 import { type RecordProblem, recordDataProblems } from "../rules/record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
 import { subjectIndex } from "../store/keys.js";
-import type {
-  Clock,
-  IndexEntry,
-  LedgerStore,
-  StoredBatch,
-  StoredPayload,
-  UniqueClaim,
-} from "../store/ports.js";
+import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
 
 /**
  * Submitting a batch of records (POST /v1/entries): validate (each record's type, its

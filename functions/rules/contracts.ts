@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { canonicalJson, contentDigest, type JsonValue } from "#chain";
+import type { Clock } from "../../lib/clock.js";
 import type { Caller } from "../api/caller.js";
 import { ApiError } from "../api/errors.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { contractIndex } from "../store/keys.js";
-import { type Clock, type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
+import { type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 
 /**

@@ -1,5 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
+import type { Clock } from "../../lib/clock.js";
+import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import { KmsSigner } from "../auth/crypto/kms-signer.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
@@ -9,14 +12,8 @@ import type { Consortium } from "../rules/consortium.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";
-import {
-  type AuditSource,
-  type Clock,
-  type KeyDirectory,
-  type LedgerStore,
-  type Signer,
-  systemClock,
-} from "../store/ports.js";
+import type { AuditSource, LedgerStore } from "../store/ports.js";
+import { systemClock } from "./clock.js";
 import { loadConsortium } from "./consortium-file.js";
 
 /**

@@ -1,6 +1,7 @@
+import type { Clock } from "../../lib/clock.js";
 import { ApiError } from "../api/errors.js";
 import { type ContractState, effectiveVersion, loadContract } from "../rules/contracts.js";
-import type { Clock, LedgerStore } from "../store/ports.js";
+import type { LedgerStore } from "../store/ports.js";
 
 /**
  * GET /v1/contracts/{id}: a contract's state as folded from its committed records —

@@ -11,6 +11,7 @@ import {
   subjectHmac,
   toBase64,
 } from "#chain";
+import type { Clock } from "../../lib/clock.js";
 import type { Caller } from "../api/caller.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../api/errors.js";
 import { parseJsonBody } from "../api/json-body.js";
@@ -24,7 +25,7 @@ import {
   loadContract,
 } from "../rules/contracts.js";
 import { accessIndex, subjectIndex } from "../store/keys.js";
-import type { Clock, IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
+import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
 import { holdsFor, OPERATORS, predicateTypeProblems } from "./predicates.js";
 
 /**

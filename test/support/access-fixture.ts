@@ -12,7 +12,7 @@ import {
 import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
 import { accessEnvelopeFor } from "../../functions/sharing/match.js";
-import type { KeyDirectory, PublicKeyRecord } from "../../functions/store/ports.js";
+import type { KeyDirectory, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
 import { type FixtureKeys, LOG, makeBatch, type StoredEntry, sealBlocks } from "./chain-fixture.js";
 
 export { type StoredEntry, sealBlocks };

@@ -1,5 +1,5 @@
 import type { SignatureAlgorithm } from "#chain";
-import type { Signer } from "../../store/ports.js";
+import type { Signer } from "../../../lib/crypto/signer.js";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
 import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";

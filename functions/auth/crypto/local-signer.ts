@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
-import type { Signer } from "../../store/ports.js";
+import type { Signer } from "../../../lib/crypto/signer.js";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";
 

@@ -9,8 +9,8 @@ import {
   signatureBaseText,
   utf8,
 } from "#chain";
+import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { ApiError } from "../../api/errors.js";
-import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../store/ports.js";
 import { CryptoError } from "../crypto/errors.js";
 import { SIGNATURE_SIZE } from "../crypto/keys.js";
 import { verifySignature } from "../crypto/verify.js";

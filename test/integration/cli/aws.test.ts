@@ -11,7 +11,7 @@ import { main } from "../../../cli/zhixin.js";
 import { verifyRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import type { KeyDirectory } from "../../../functions/store/ports.js";
+import type { KeyDirectory } from "../../../lib/crypto/key-directory.js";
 import { ensureLocalKeys } from "../../../local/keys.js";
 import {
   fakeKms,

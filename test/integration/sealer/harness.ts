@@ -21,9 +21,11 @@ import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js
 import type { Consortium } from "../../../functions/rules/consortium.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
-import type { Clock, LedgerStore, PublicKeyRecord, StoredBatch } from "../../../functions/store/ports.js";
+import type { LedgerStore, StoredBatch } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import type { Item } from "../../../functions/store/table.js";
+import type { Clock } from "../../../lib/clock.js";
+import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { freshTable } from "../../support/dynalite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */

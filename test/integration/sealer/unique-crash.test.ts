@@ -5,8 +5,8 @@ import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { UNIQUE_CLAIM_LEASE_MS } from "../../../functions/rules/unique-claims.js";
 import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
-import type { PublicKeyRecord } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
+import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {

@@ -15,7 +15,7 @@ import { ApiError } from "../../../functions/api/errors.js";
 import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { verifySignature } from "../../../functions/auth/crypto/verify.js";
 import { signRequest, verifyRequest } from "../../../functions/auth/http-signature/index.js";
-import type { KeyRole, PublicKeyRecord } from "../../../functions/store/ports.js";
+import type { KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { MemoryKeyDirectory } from "./support.js";
 
 const VECTORS = new URL("../../vectors/http-signature/", import.meta.url);
