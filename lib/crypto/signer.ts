@@ -1,0 +1,14 @@
+import type { SignatureAlgorithm } from "#chain";
+
+/** Signs with one key: a department's (request signatures) or the sealer's (headers, checkpoints). */
+export interface Signer {
+  readonly keyId: string;
+  readonly alg: SignatureAlgorithm;
+  /**
+   * Signature over `message` (not pre-hashed). Ed25519: 64 bytes. ECDSA P-256: r||s,
+   * 64 bytes (IEEE P1363, as RFC 9421 §3.3.4 wants), whatever the key store returns.
+   */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  /** DER SubjectPublicKeyInfo of the key. */
+  publicKey(): Promise<Uint8Array>;
+}
