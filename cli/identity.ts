@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { LocalSigner } from "../functions/auth/crypto/local-signer.js";
+import { LocalSigner } from "../lib/crypto/local-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
 import { keyFile, localKeyId } from "../local/keys.js";
 

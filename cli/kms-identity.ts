@@ -1,6 +1,6 @@
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
-import { KEY_SPEC_ALGORITHM, KmsSigner, type KmsSigningPort } from "../functions/auth/crypto/kms-signer.js";
+import { KEY_SPEC_ALGORITHM, KmsSigner, type KmsSigningPort } from "../lib/crypto/kms-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
 import { AwsCliError, explainAwsError } from "./aws.js";
 import type { Identity } from "./identity.js";

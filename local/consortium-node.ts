@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { Consortium } from "../functions/rules/consortium.js";
 import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { createLedgerTable } from "../functions/store/table.js";
+import type { Consortium } from "../lib/consortium/consortium.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys, keyFile, localKeyId } from "./keys.js";
 import { type LocalServer, serveHandler } from "./server.js";

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
 import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
-import type { Consortium } from "../functions/rules/consortium.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
+import type { Consortium } from "../lib/consortium/consortium.js";
 import type { KeyRole, PublicKeyRecord } from "../lib/crypto/key-directory.js";
 
 /**

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
-import type { Consortium } from "../../functions/rules/consortium.js";
 import { loadConsortium } from "../../functions/runtime/consortium-file.js";
 import type { JsonValue } from "../../lib/chain/index.js";
+import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import {
   type ConsortiumProcess,

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { verifyRequest } from "../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
 import { systemClock } from "../../functions/runtime/clock.js";
 import { type MatchDeps, matchRecord } from "../../functions/sharing/match.js";
@@ -7,6 +6,7 @@ import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import type { LedgerStore } from "../../functions/store/ports.js";
 import type { Signer } from "../../lib/crypto/signer.js";
+import { verifyRequest } from "../../lib/http-signature/index.js";
 import { localDynamoClient } from "../../local/dynalite.js";
 import { trustFile } from "../../local/keys.js";
 import { signRequestNow } from "../../test/support/sign-request.js";

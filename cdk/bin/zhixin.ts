@@ -1,5 +1,5 @@
 import { App } from "aws-cdk-lib";
-import { ConsortiumFileError } from "../../functions/rules/consortium.js";
+import { ConsortiumFileError } from "../../lib/consortium/consortium.js";
 import { addZhixinStack } from "../lib/app.js";
 import { consortiumFileFrom, loadStackConfig } from "../lib/config.js";
 

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type Consortium, ConsortiumFileError, parseConsortium } from "../../functions/rules/consortium.js";
+import { type Consortium, ConsortiumFileError, parseConsortium } from "../../lib/consortium/consortium.js";
 import { LOG_RETENTION_DAYS, outputName } from "./defaults.js";
 
 /**
  * The consortium file → the props the stack is built from. The file is the same one
- * local mode reads (functions/rules/consortium.ts checks it); on top of that schema,
+ * local mode reads (lib/consortium/consortium.ts checks it); on top of that schema,
  * AWS needs what local mode can do without: a principal for every department and
  * auditor, a log retention CloudWatch accepts, and member ids that give distinct stack
  * output names. Every problem of both kinds is reported in one ConsortiumFileError,

@@ -39,7 +39,7 @@ export const TAGS = {
 
 // ---- keys -------------------------------------------------------------------------
 
-/** docs/FORMATS.md and functions/auth/crypto/kms-signer.ts: alg → KMS key spec. */
+/** docs/FORMATS.md and lib/crypto/kms-signer.ts: alg → KMS key spec. */
 export const KEY_SPEC: Record<SignatureAlgorithm, KeySpec> = {
   ed25519: KeySpec.ECC_NIST_EDWARDS25519,
   "ecdsa-p256-sha256": KeySpec.ECC_NIST_P256,
@@ -92,7 +92,7 @@ export const TABLE_KEY_ACTIONS = {
 // ---- API --------------------------------------------------------------------------
 
 // The routes are data shared with the API router, so the stack cannot drift from it.
-export { API_ROUTES, type RouteAccess } from "../../functions/api/routes.js";
+export { API_ROUTES, type RouteAccess } from "../../lib/protocol/routes.js";
 
 /** The path in an execute-api ARN: a path parameter matches any one segment. */
 export const arnPath = (routePath: string): string => routePath.replace(/\{[^/}]+\}/g, "*");

@@ -1,11 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { SignatureAlgorithm } from "#chain";
-import {
-  type Consortium,
-  parseConsortiumText,
-  readConsortiumText,
-} from "../../functions/rules/consortium.js";
+import { type Consortium, parseConsortiumText, readConsortiumText } from "../../lib/consortium/consortium.js";
 import {
   type AwsDeps,
   type CredentialsProvider,

@@ -1,4 +1,4 @@
-import { ConsortiumFileError } from "../../functions/rules/consortium.js";
+import { ConsortiumFileError } from "../../lib/consortium/consortium.js";
 import { AwsCliError, type AwsDeps } from "../aws.js";
 import { ClientError } from "../client.js";
 import { IdentityError } from "../identity.js";

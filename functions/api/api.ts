@@ -1,17 +1,17 @@
 import type { Clock } from "../../lib/clock.js";
+import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
-import { verifyRequest } from "../auth/http-signature/index.js";
+import { verifyRequest } from "../../lib/http-signature/index.js";
+import { ApiError } from "../../lib/protocol/errors.js";
+import type { RouteKey } from "../../lib/protocol/routes.js";
 import { readBlock, readCheckpoint, readEntry } from "../ledger/reader.js";
 import { MAX_BODY_BYTES, submitEntries } from "../ledger/submit.js";
-import type { Consortium } from "../rules/consortium.js";
 import { readAccessTrail } from "../sharing/access-trail.js";
 import { readContract } from "../sharing/contract-view.js";
 import { MAX_MATCH_BODY_BYTES, matchRecord } from "../sharing/match.js";
 import type { LedgerStore } from "../store/ports.js";
-import { ApiError } from "./errors.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
 import { parseTarget, type RouteParams } from "./http-parse.js";
-import type { RouteKey } from "./routes.js";
 
 /**
  * The HTTP API (docs/API.md): routes → one service call each, on parameters parsed by

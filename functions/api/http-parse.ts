@@ -1,6 +1,6 @@
 import { MAX_SUBJECT_BYTES } from "#chain";
-import { ApiError } from "./errors.js";
-import { API_ROUTES, type RouteKey, routePattern } from "./routes.js";
+import { ApiError } from "../../lib/protocol/errors.js";
+import { API_ROUTES, type RouteKey, routePattern } from "../../lib/protocol/routes.js";
 
 /**
  * The one place a request's target becomes typed values (issue #10): its route, its path

@@ -16,7 +16,7 @@ import {
   verifyBlocks,
 } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
-import { verifySignature } from "../auth/crypto/verify.js";
+import { verifySignature } from "../../lib/crypto/verify.js";
 import { keyValidAt } from "../auth/key-directory.js";
 import { ed25519RawPublicKey } from "../ledger/sealer.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { fromBase64, SIGNATURE_ALGORITHMS, toBase64 } from "#chain";
 import type { KeyDirectory, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
-import { importPublicKey } from "./crypto/keys.js";
+import { importPublicKey } from "../../lib/crypto/keys.js";
 
 /**
  * The public keys of a consortium — its trust bundle. The same JSON document is what

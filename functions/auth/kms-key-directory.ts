@@ -1,9 +1,9 @@
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { SignatureAlgorithm } from "#chain";
+import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { KeyRole, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
-import type { Consortium } from "../rules/consortium.js";
-import { importPublicKey } from "./crypto/keys.js";
-import { KEY_SPEC_ALGORITHM } from "./crypto/kms-signer.js";
+import { importPublicKey } from "../../lib/crypto/keys.js";
+import { KEY_SPEC_ALGORITHM } from "../../lib/crypto/kms-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
 
 /**

@@ -1,5 +1,5 @@
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
-import type { KmsSigningPort } from "./crypto/kms-signer.js";
+import type { KmsSigningPort } from "../../lib/crypto/kms-signer.js";
 
 /** KmsSigner's two KMS calls on an SDK client (the client is created once and shared). */
 export function kmsSigningPort(client: KMSClient): KmsSigningPort {

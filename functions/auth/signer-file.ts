@@ -2,8 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
-import { asBytes } from "./crypto/keys.js";
-import { LocalSigner } from "./crypto/local-signer.js";
+import { asBytes } from "../../lib/crypto/keys.js";
+import { LocalSigner } from "../../lib/crypto/local-signer.js";
 
 // Local signers' key files: the file half of LocalSigner, for local mode, the seal-block
 // function's ZHIXIN_SEALER_KEY_FILE, benches and tests.

@@ -6,10 +6,10 @@ import {
   MerkleTree,
   toHex,
 } from "#chain";
+import type { Consortium } from "../../lib/consortium/consortium.js";
+import { ApiError } from "../../lib/protocol/errors.js";
 import type { Caller } from "../api/caller.js";
-import { ApiError } from "../api/errors.js";
 import type { Height } from "../api/http-parse.js";
-import type { Consortium } from "../rules/consortium.js";
 import { type Signatures, signaturesOf } from "../rules/cosign.js";
 import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
 

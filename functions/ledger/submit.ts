@@ -16,15 +16,15 @@ import {
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
+import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
+import { type RecordProblem, recordDataProblems } from "../../lib/consortium/record-schemas.js";
+import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
+import { subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
-import { ApiError, nonceReplayed } from "../api/errors.js";
 import { parseJsonBody } from "../api/json-body.js";
-import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../rules/consortium.js";
 import { isContractType, prepareContracts } from "../rules/contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
-import { type RecordProblem, recordDataProblems } from "../rules/record-schemas.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
-import { subjectIndex } from "../store/keys.js";
 import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
 
 /**

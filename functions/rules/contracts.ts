@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { canonicalJson, contentDigest, type JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
+import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
+import { ApiError } from "../../lib/protocol/errors.js";
+import { contractIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
-import { ApiError } from "../api/errors.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
-import { contractIndex } from "../store/keys.js";
 import { type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
-import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "./consortium.js";
 
 /**
  * Sharing contracts (docs/design/sharing.md §2). A contract is a ledger record, never a

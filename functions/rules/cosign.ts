@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
+import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
+import { ApiError } from "../../lib/protocol/errors.js";
 import type { Caller } from "../api/caller.js";
-import { ApiError } from "../api/errors.js";
 import type { CosignMark, LedgerStore } from "../store/ports.js";
-import { type Consortium, signersOf } from "./consortium.js";
 import type { WantedClaim } from "./unique-claims.js";
 import { uniqueKeyFor } from "./unique-keys.js";
 

@@ -1,8 +1,8 @@
 import type { JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { ApiError } from "../api/errors.js";
+import { type Consortium, uniqueFieldsOf } from "../../lib/consortium/consortium.js";
+import { ApiError } from "../../lib/protocol/errors.js";
 import type { LedgerStore, StoredBatch, UniqueClaim } from "../store/ports.js";
-import { type Consortium, uniqueFieldsOf } from "./consortium.js";
 import { uniqueKeyFor, uniqueValuesOf } from "./unique-keys.js";
 
 /**

@@ -1,14 +1,14 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import type { Clock } from "../../lib/clock.js";
+import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
-import { KmsSigner } from "../auth/crypto/kms-signer.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
-import type { Consortium } from "../rules/consortium.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";

@@ -1,9 +1,9 @@
 import { subjectHmac } from "#chain";
+import type { Consortium } from "../../lib/consortium/consortium.js";
+import { accessIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { type EntryView, readEntry } from "../ledger/reader.js";
-import type { Consortium } from "../rules/consortium.js";
-import { accessIndex } from "../store/keys.js";
 import type { LedgerStore } from "../store/ports.js";
 import type { AccessDetails } from "./match.js";
 

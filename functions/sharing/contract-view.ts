@@ -1,5 +1,5 @@
 import type { Clock } from "../../lib/clock.js";
-import { ApiError } from "../api/errors.js";
+import { ApiError } from "../../lib/protocol/errors.js";
 import { type ContractState, effectiveVersion, loadContract } from "../rules/contracts.js";
 import type { LedgerStore } from "../store/ports.js";
 

@@ -12,11 +12,12 @@ import {
   toBase64,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
+import { type Consortium, schemaOf, subjectFieldOf } from "../../lib/consortium/consortium.js";
+import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
+import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
-import { ApiError, type ApiErrorCode, nonceReplayed } from "../api/errors.js";
 import { parseJsonBody } from "../api/json-body.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
-import { type Consortium, schemaOf, subjectFieldOf } from "../rules/consortium.js";
 import {
   type ContractDocument,
   type ContractState,
@@ -24,7 +25,6 @@ import {
   effectiveVersion,
   loadContract,
 } from "../rules/contracts.js";
-import { accessIndex, subjectIndex } from "../store/keys.js";
 import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
 import { holdsFor, OPERATORS, predicateTypeProblems } from "./predicates.js";
 

@@ -14,7 +14,7 @@ import {
   COUNTER_PK_PREFIX,
   PAGES_PK_PREFIX,
   PAYLOAD_PK_PREFIX,
-} from "./keys.js";
+} from "../../lib/store-layout.js";
 
 /**
  * The ledger table's layout: key schema, the pending-batch index and the key of every

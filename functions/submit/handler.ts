@@ -5,7 +5,7 @@ import { addLogContext } from "../runtime/log.js";
 import { getApiRuntime } from "../runtime/runtime.js";
 
 /**
- * API Gateway HTTP API handler: every route of functions/api/routes.ts (POST
+ * API Gateway HTTP API handler: every route of lib/protocol/routes.ts (POST
  * /v1/entries, POST /v1/match, and the reads).
  */
 export async function handler(

@@ -9,10 +9,10 @@ import {
   utf8,
   type VerifyBlocksOptions,
 } from "#chain";
-import { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
-import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
 import { accessEnvelopeFor } from "../../functions/sharing/match.js";
 import type { KeyDirectory, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../lib/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../lib/http-signature/index.js";
 import { type FixtureKeys, LOG, makeBatch, type StoredEntry, sealBlocks } from "./chain-fixture.js";
 
 export { type StoredEntry, sealBlocks };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { ConsortiumFileError } from "../../functions/rules/consortium.js";
+import { ConsortiumFileError } from "../../lib/consortium/consortium.js";
 
 // Tests of consortium-file validation: start from the demo file, break one thing, and
 // read back every problem the loader lists.

@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest } from "node:http";
-import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
 import { readSignerFile } from "../../functions/auth/signer-file.js";
+import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
 import { signRequestNow } from "./sign-request.js";

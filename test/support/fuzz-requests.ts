@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
-import { API_ROUTES } from "../../functions/api/routes.js";
+import { API_ROUTES } from "../../lib/protocol/routes.js";
 
 /**
  * Hostile requests for the fuzz test (test/integration/api/fuzz.test.ts) and the longer

@@ -1,5 +1,5 @@
 import { utf8 } from "#chain";
-import { signRequest, verifyRequest } from "../../functions/auth/http-signature/index.js";
+import { signRequest, verifyRequest } from "../../lib/http-signature/index.js";
 import type { Dept, Ledger, SignedSubmit } from "../integration/sealer/harness.js";
 
 /**

@@ -1,9 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  type SignatureHeaders,
-  type SignRequestInput,
-  signRequest,
-} from "../../functions/auth/http-signature/index.js";
+import { type SignatureHeaders, type SignRequestInput, signRequest } from "../../lib/http-signature/index.js";
 
 /** signRequest with the client's defaults for what the caller leaves out: now, and 24 random bytes as the nonce. */
 export function signRequestNow(

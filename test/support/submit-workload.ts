@@ -1,6 +1,6 @@
 import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
-import type { LocalSigner } from "../../functions/auth/crypto/local-signer.js";
 import { readSignerFile } from "../../functions/auth/signer-file.js";
+import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { keyFile, localKeyId } from "../../local/keys.js";
 import { signRequestNow } from "./sign-request.js";
 

@@ -4,7 +4,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { batchIndexOf, batchKeyFor, canonicalJson, type LedgerEnvelope, parseEntryEnvelope } from "#chain";
-import { BATCH_PK_PREFIX } from "../keys.js";
+import { BATCH_PK_PREFIX } from "../../../lib/store-layout.js";
 import {
   type BatchHead,
   type BatchStore,

@@ -7,7 +7,7 @@ import {
   isSignatureAlgorithm,
   parseBlockHeader,
 } from "#chain";
-import { PAGES_PK_PREFIX } from "../keys.js";
+import { PAGES_PK_PREFIX } from "../../../lib/store-layout.js";
 import {
   type BlockPage,
   type BlockSignature,

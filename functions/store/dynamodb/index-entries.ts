@@ -1,5 +1,5 @@
 import type { QueryCommandInput, WriteRequest } from "@aws-sdk/client-dynamodb";
-import { INDEX_PREFIXES } from "../keys.js";
+import { INDEX_PREFIXES } from "../../../lib/store-layout.js";
 import type { IndexEntry, IndexStore } from "../ports.js";
 import { type Item, type ItemKey, itemKeys } from "../table.js";
 import { A, assertItemFits, decode, TIMESTAMP } from "./items.js";

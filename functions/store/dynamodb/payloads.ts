@@ -1,6 +1,6 @@
 import type { WriteRequest } from "@aws-sdk/client-dynamodb";
 import { canonicalJson } from "#chain";
-import { PAYLOAD_PK_PREFIX } from "../keys.js";
+import { PAYLOAD_PK_PREFIX } from "../../../lib/store-layout.js";
 import type { PayloadStore, RawPayload, StoredPayload } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, assertItemFits, decode } from "./items.js";

@@ -3,11 +3,11 @@ import { DynamoDBClient, InternalServerError } from "@aws-sdk/client-dynamodb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
 import { type HttpRequest, unhandledErrorCount } from "../../../functions/api/http.js";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { signRequestNow } from "../../support/sign-request.js";
 
 // A genuine store outage is the one 5xx a request may get: 503 UNAVAILABLE with

@@ -8,10 +8,10 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../cli/zhixin.js";
-import { verifyRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import type { KeyDirectory } from "../../../lib/crypto/key-directory.js";
+import { verifyRequest } from "../../../lib/http-signature/index.js";
 import { ensureLocalKeys } from "../../../local/keys.js";
 import {
   fakeKms,

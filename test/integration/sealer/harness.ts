@@ -13,19 +13,19 @@ import {
 } from "#chain";
 import type { Caller } from "../../../functions/api/caller.js";
 import { type AuditReport, auditChain } from "../../../functions/audit/audit.js";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { signRequest, verifyRequest } from "../../../functions/auth/http-signature/index.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { type SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
 import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
-import type { Consortium } from "../../../functions/rules/consortium.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore, StoredBatch } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import type { Item } from "../../../functions/store/table.js";
 import type { Clock } from "../../../lib/clock.js";
+import type { Consortium } from "../../../lib/consortium/consortium.js";
 import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { signRequest, verifyRequest } from "../../../lib/http-signature/index.js";
 import { freshTable } from "../../support/dynalite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */

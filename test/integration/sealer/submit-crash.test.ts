@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, entryIdFor, recordHash } from "#chain";
-import { ApiError } from "../../../functions/api/errors.js";
 import { auditEntry } from "../../../functions/audit/audit-entry.js";
 import { readEntry } from "../../../functions/ledger/reader.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
+import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {

@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../../functions/api/errors.js";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { UNIQUE_CLAIM_LEASE_MS } from "../../../functions/rules/unique-claims.js";
 import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {

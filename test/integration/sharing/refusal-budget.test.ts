@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../../functions/api/errors.js";
 import { readAccessTrail } from "../../../functions/sharing/access-trail.js";
 import { matchRecord } from "../../../functions/sharing/match.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
+import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { signMatch } from "../../support/match-request.js";
 import { audit, type Ledger, makeMembers, openLedger, seal, TickClock } from "../sealer/harness.js";

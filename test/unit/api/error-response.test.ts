@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../../functions/api/errors.js";
 import { errorResponse } from "../../../functions/api/http.js";
+import { ApiError } from "../../../lib/protocol/errors.js";
 import { captured } from "../../support/output.js";
 
 describe("errorResponse: the one place errors become HTTP", () => {

@@ -2,10 +2,10 @@ import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { P256_ORDER } from "../../../functions/auth/crypto/ecdsa-der.js";
-import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../functions/auth/crypto/kms-signer.js";
-import { verifySignature } from "../../../functions/auth/crypto/verify.js";
 import { kmsSigningPort } from "../../../functions/auth/kms-signing-port.js";
+import { P256_ORDER } from "../../../lib/crypto/ecdsa-der.js";
+import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../lib/crypto/kms-signer.js";
+import { verifySignature } from "../../../lib/crypto/verify.js";
 
 /*
  * KMS has no local twin, so KmsSigner is tested at the SDK client boundary: a real

@@ -13,14 +13,14 @@ import {
   toHex,
   utf8,
 } from "#chain";
-import { ApiError, type ApiErrorCode } from "../../../functions/api/errors.js";
 import {
   type IncomingRequest,
   type SignRequestInput,
   signRequest,
   type VerifyRequestOptions,
   verifyRequest,
-} from "../../../functions/auth/http-signature/index.js";
+} from "../../../lib/http-signature/index.js";
+import { ApiError, type ApiErrorCode } from "../../../lib/protocol/errors.js";
 import { MemoryKeyDirectory, makeKey, recording, type TestKey } from "./support.js";
 
 // signRequest and verifyRequest (the request-signing wire contract). Past 400 lines: round

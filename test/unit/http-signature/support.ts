@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
 import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import type { Signer } from "../../../lib/crypto/signer.js";
 
 export class MemoryKeyDirectory implements KeyDirectory {

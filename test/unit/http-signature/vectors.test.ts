@@ -11,11 +11,11 @@ import {
   toBase64,
   utf8,
 } from "#chain";
-import { ApiError } from "../../../functions/api/errors.js";
-import { LocalSigner } from "../../../functions/auth/crypto/local-signer.js";
-import { verifySignature } from "../../../functions/auth/crypto/verify.js";
-import { signRequest, verifyRequest } from "../../../functions/auth/http-signature/index.js";
 import type { KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { verifySignature } from "../../../lib/crypto/verify.js";
+import { signRequest, verifyRequest } from "../../../lib/http-signature/index.js";
+import { ApiError } from "../../../lib/protocol/errors.js";
 import { MemoryKeyDirectory } from "./support.js";
 
 const VECTORS = new URL("../../vectors/http-signature/", import.meta.url);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ERROR_STATUS } from "../../../functions/api/errors.js";
+import { ERROR_STATUS } from "../../../lib/protocol/errors.js";
 
 // docs/ERRORS.md's code tables are the API reference: every code the code can return must
 // be listed there with its status, and every audit finding code with its meaning.

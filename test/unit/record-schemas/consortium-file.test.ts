@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseStackConsortium } from "../../../cdk/lib/config.js";
-import { ConsortiumFileError, parseConsortium, schemaOf } from "../../../functions/rules/consortium.js";
-import { recordDataProblems } from "../../../functions/rules/record-schemas.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
+import { ConsortiumFileError, parseConsortium, schemaOf } from "../../../lib/consortium/consortium.js";
+import { recordDataProblems } from "../../../lib/consortium/record-schemas.js";
 import {
   consortiumProblems,
   type ExampleConsortium,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConsortium, signersOf } from "../../../functions/rules/consortium.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
+import { parseConsortium, signersOf } from "../../../lib/consortium/consortium.js";
 import {
   consortiumProblems,
   exampleConsortium,

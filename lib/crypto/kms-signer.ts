@@ -1,8 +1,8 @@
 import type { SignatureAlgorithm } from "#chain";
-import type { Signer } from "../../../lib/crypto/signer.js";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
 import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
+import type { Signer } from "./signer.js";
 
 /**
  * A Signer backed by an asymmetric KMS key (ARCHITECTURE.md §4). The message is sent

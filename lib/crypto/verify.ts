@@ -1,5 +1,5 @@
 import { type KeyObject, verify } from "node:crypto";
-import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import type { PublicKeyRecord } from "./key-directory.js";
 import { asBuffer, importPublicKey, SIGNATURE_SIZE } from "./keys.js";
 
 /**

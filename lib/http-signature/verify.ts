@@ -9,11 +9,11 @@ import {
   signatureBaseText,
   utf8,
 } from "#chain";
-import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
-import { ApiError } from "../../api/errors.js";
 import { CryptoError } from "../crypto/errors.js";
+import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../crypto/key-directory.js";
 import { SIGNATURE_SIZE } from "../crypto/keys.js";
 import { verifySignature } from "../crypto/verify.js";
+import { ApiError } from "../protocol/errors.js";
 import {
   BATCH_ROOT_HEADER,
   CONTENT_DIGEST_HEADER,

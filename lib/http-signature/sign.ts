@@ -1,5 +1,5 @@
 import { batchRootHeaderValue, buildSignatureBase, signatureBaseText, toBase64, utf8 } from "#chain";
-import type { Signer } from "../../../lib/crypto/signer.js";
+import type { Signer } from "../crypto/signer.js";
 import {
   BATCH_ROOT_HEADER,
   CONTENT_DIGEST_HEADER,

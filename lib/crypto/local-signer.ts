@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
-import type { Signer } from "../../../lib/crypto/signer.js";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";
+import type { Signer } from "./signer.js";
 
 /**
  * A Signer over a private key held in this process: local mode, the CLI and tests.
