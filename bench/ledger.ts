@@ -9,7 +9,7 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "../lib/chain/index.js";
-import { trustFile } from "../local/keys.js";
+import { trustFile } from "../lib/local-home.js";
 import { type BenchModule, QUICK } from "./harness.js";
 import {
   batchWriteItems,

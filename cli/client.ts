@@ -1,15 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
-import type { AuditReport } from "../functions/audit/audit.js";
-import type { EntryAuditReport } from "../functions/audit/audit-entry.js";
-import type { BlockView, EntryView } from "../functions/ledger/reader.js";
-import type { SealResult } from "../functions/ledger/sealer.js";
-import type { Receipt } from "../functions/ledger/submit.js";
-import type { AccessTrail } from "../functions/sharing/access-trail.js";
-import type { ContractView } from "../functions/sharing/contract-view.js";
-import type { MatchAnswer, MatchRequest } from "../functions/sharing/match.js";
 import type { Signer } from "../lib/crypto/signer.js";
 import { signRequest } from "../lib/http-signature/index.js";
+import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
+import type { ContractView } from "../lib/protocol/contracts.js";
+import type { BlockView, EntryView, Receipt, SealResult } from "../lib/protocol/entries.js";
+import type { AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sharing.js";
 
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health

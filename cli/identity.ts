@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { LocalSigner } from "../lib/crypto/local-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
-import { keyFile, localKeyId } from "../local/keys.js";
+import { keyFile, localKeyId } from "../lib/local-home.js";
 
 /**
  * Who the CLI acts as: a consortium member whose private key is a local key file, laid

@@ -1,5 +1,5 @@
 import { canonicalJson, JsonTextError, type JsonValue, parseJson } from "#chain";
-import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../functions/ledger/submit.js";
+import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../lib/protocol/limits.js";
 import { type SubmitRecord, submitBody } from "./client.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Receipt } from "../functions/ledger/submit.js";
+import type { Receipt } from "../lib/protocol/entries.js";
 import type { ZhixinClient } from "./client.js";
 import type { Batch } from "./input.js";
 

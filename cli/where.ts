@@ -1,4 +1,4 @@
-import type { Operator } from "../functions/sharing/predicates.js";
+import type { Operator } from "../lib/protocol/sharing.js";
 import { UsageError } from "./usage.js";
 
 /**

@@ -38,3 +38,25 @@ export const CLAIM_PK_PREFIX = "U#";
 export const COSIGN_PK_PREFIX = "M#";
 /** Request counters: R#<counter>. */
 export const COUNTER_PK_PREFIX = "R#";
+
+export const LEDGER_TABLE = {
+  partitionKey: { name: "pk", type: "S" },
+  sortKey: { name: "sk", type: "S" },
+  /** Sparse: only pending batches carry gsi1pk/gsi1sk, so sealed ones drop out of it. */
+  pendingIndex: {
+    indexName: "gsi1",
+    partitionKey: { name: "gsi1pk", type: "S" },
+    sortKey: { name: "gsi1sk", type: "S" },
+    projectionType: "KEYS_ONLY",
+  },
+  /**
+   * Pending batches are spread over this many index partitions: one partition takes
+   * ~1,000 writes/s on AWS, and every submit writes the index. Changing it strands
+   * pending batches in shards no longer queried — drain the queue first.
+   */
+  pendingShards: 8,
+  billingMode: "PAY_PER_REQUEST",
+} as const;
+
+/** The TTL attribute (epoch seconds) of items that may expire: request counters. */
+export const TTL_ATTRIBUTE = "expiresAt";

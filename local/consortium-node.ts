@@ -3,8 +3,9 @@ import { resolve } from "node:path";
 import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { createLedgerTable } from "../functions/store/table.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
+import { keyFile, localKeyId } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
-import { ensureLocalKeys, keyFile, localKeyId } from "./keys.js";
+import { ensureLocalKeys } from "./keys.js";
 import { type LocalServer, serveHandler } from "./server.js";
 
 /**

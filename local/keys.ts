@@ -7,6 +7,7 @@ import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.j
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import type { KeyRole, PublicKeyRecord } from "../lib/crypto/key-directory.js";
+import { keyFile, localKeyId, trustFile } from "../lib/local-home.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under
@@ -27,18 +28,6 @@ export interface LocalKeys {
   /** Members whose keys were generated just now ("subject" for the subject key). */
   generated: string[];
   subjectKeyFile: string;
-}
-
-export function localKeyId(member: string): string {
-  return `${member}/key-1`;
-}
-
-export function keyFile(home: string, member: string): string {
-  return join(home, "keys", `${member}.pem`);
-}
-
-export function trustFile(home: string): string {
-  return join(home, "keys", "trust.json");
 }
 
 export async function ensureLocalKeys(home: string, consortium: Consortium, now: Date): Promise<LocalKeys> {

@@ -3,7 +3,7 @@ import { sealBlock } from "../../functions/ledger/sealer.js";
 import { systemClock } from "../../functions/runtime/clock.js";
 import type { LedgerStore } from "../../functions/store/ports.js";
 import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
-import { keyFile, localKeyId } from "../../local/keys.js";
+import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { aroundStoreCalls } from "../support/store-calls.js";
 import type { RunningNode } from "./workload.js";
 

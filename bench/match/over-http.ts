@@ -1,4 +1,4 @@
-import type { MatchAnswer } from "../../functions/sharing/match.js";
+import type { MatchAnswer } from "../../lib/protocol/sharing.js";
 import { type RunningNode, signedPost } from "./node.js";
 import { AUTHORISATION, type Certificate, CONSUMER, MIN_MONTHS } from "./settings.js";
 import { type Timed, timed } from "./timing.js";

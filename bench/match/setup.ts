@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type ContractDocument, contractVersion } from "../../functions/rules/contracts.js";
+import { type ContractDocument, contractVersion } from "../../lib/protocol/contracts.js";
 import { pool } from "../support/pool.js";
 import { type JsonData, type RunningNode, submit } from "./node.js";
 import { CERTIFICATE, type Certificate, CONCURRENCY, CONSUMER, CONTRACT_FILE, PROVIDER } from "./settings.js";

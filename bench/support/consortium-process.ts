@@ -7,8 +7,8 @@ import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { batchKeyFor, contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
+import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { localDynamoClient } from "../../local/dynalite.js";
-import { keyFile, localKeyId } from "../../local/keys.js";
 import { signRequestNow } from "../../test/support/sign-request.js";
 import type { LedgerNodeReady } from "./ledger-node.js";
 

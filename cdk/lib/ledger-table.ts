@@ -10,7 +10,7 @@ import {
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/store/table.js";
+import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../lib/store-layout.js";
 
 /**
  * The ledger table, declared from LEDGER_TABLE (the layout local mode creates), kept

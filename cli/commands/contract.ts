@@ -5,9 +5,9 @@ import {
   CONTRACT_REVOKE,
   type ContractDocument,
   ContractDocumentSchema,
+  type ContractView,
   contractVersion,
-} from "../../functions/rules/contracts.js";
-import type { ContractView } from "../../functions/sharing/contract-view.js";
+} from "../../lib/protocol/contracts.js";
 import { ClientError } from "../client.js";
 import { InputError } from "../input.js";
 import { UsageError, type Values } from "../usage.js";

@@ -9,15 +9,15 @@ import {
   toHex,
   utf8,
 } from "#chain";
+import { isContractType } from "../../lib/protocol/contracts.js";
+import type { AccessDetails } from "../../lib/protocol/sharing.js";
 import {
   type ContractEvent,
   contractEventOf,
   contractIdOf,
   effectiveVersion,
   foldContract,
-  isContractType,
 } from "../rules/contracts.js";
-import type { AccessDetails } from "../sharing/match.js";
 
 /**
  * The audit of answers (ACCESS_CONTRACT_MISMATCH): every answered access entry names the

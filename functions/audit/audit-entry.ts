@@ -11,6 +11,7 @@ import {
   verifyEnvelope,
   verifyInclusion,
 } from "#chain";
+import type { EntryAuditReport } from "../../lib/protocol/audit.js";
 import type { LedgerStore } from "../store/ports.js";
 import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
 
@@ -20,14 +21,6 @@ import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
  * block root; the block's header hash, link, signature and checkpoint; and that its
  * batch records the seal where the entry is. Reads raw items, like the chain audit.
  */
-export interface EntryAuditReport {
-  ok: boolean;
-  entryId: string;
-  status: "missing" | "pending" | "sealed";
-  height?: number;
-  logIndex?: number;
-  findings: Finding[];
-}
 
 /**
  * An id the ledger never had: no block page or pending batch names it.

@@ -17,6 +17,7 @@ import {
 } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
+import type { AuditReport } from "../../lib/protocol/audit.js";
 import { keyValidAt } from "../auth/key-directory.js";
 import { ed25519RawPublicKey } from "../ledger/sealer.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
@@ -35,27 +36,6 @@ export { loadEvidence };
  * batch's seal position is where its entries are, and (given a checkpoint the auditor
  * already trusts) that the log was neither cut short nor rewritten.
  */
-
-export interface AuditReport {
-  ok: boolean;
-  blocksChecked: number;
-  entriesChecked: number;
-  findings: Finding[];
-  /** Heights audited (inclusive); from 1 to 0 for a log with no blocks. */
-  from: number;
-  to: number;
-  /**
-   * Checks this audit could not make, each with the reason: a partial audit (from > 1)
-   * does not see the contract records before its range, so it cannot tell whether an
-   * answer was allowed (ACCESS_CONTRACT_MISMATCH). Absent when every check was made.
-   */
-  skipped?: string[];
-  /**
-   * The stored checkpoint of the last audited block. When `ok`, it has been verified
-   * with everything before it: keep it, and pass it as `trusted` to the next audit.
-   */
-  checkpoint?: string;
-}
 
 export interface AuditDeps {
   source: AuditSource;

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
 import type { AuditSource, LedgerStore } from "../store/ports.js";
-import { AuditRangeError, type AuditReport, auditChain, openSealerCheckpoint } from "./audit.js";
-import { auditEntry, type EntryAuditReport, EntryNotFoundError } from "./audit-entry.js";
+import { AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
+import { auditEntry, EntryNotFoundError } from "./audit-entry.js";
 
 /**
  * One request to the verify function (functions/verify/handler.ts: `aws lambda invoke`,

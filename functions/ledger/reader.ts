@@ -7,10 +7,11 @@ import {
   toHex,
 } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
+import type { BlockView, EntryView, Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { Caller } from "../api/caller.js";
 import type { Height } from "../api/http-parse.js";
-import { type Signatures, signaturesOf } from "../rules/cosign.js";
+import { signaturesOf } from "../rules/cosign.js";
 import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
 
 /**
@@ -20,26 +21,6 @@ import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
  * access entry's payload — who asked what, never a record's values — goes to its
  * consumer, the provider asked about, and auditors.
  */
-
-export interface BlockView {
-  header: StoredBlock["header"];
-  hash: string;
-  signature: StoredBlock["signature"];
-  checkpoint: string;
-}
-
-export interface EntryView {
-  id: string;
-  status: "pending" | "sealed";
-  leafHash: string;
-  envelope: LedgerEnvelope;
-  /** Record data, only for the writing department. */
-  payload?: unknown;
-  /** Once sealed: where, and the RFC 6962 inclusion proof of leafHash in block.header.root. */
-  sealed?: { height: number; index: number; logIndex: number; proof: string[]; block: BlockView };
-  /** For a record type with signers (cosign.ts): who must sign, who has; complete false is pending-signatures. */
-  signatures?: Signatures;
-}
 
 /** Requires `id` to be an entry id's form, 32 lowercase hex digits (http-parse.ts checks it). */
 export async function readEntry(

@@ -17,6 +17,7 @@ import {
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import type { Signer } from "../../lib/crypto/signer.js";
+import type { SealResult } from "../../lib/protocol/entries.js";
 import {
   type BatchStore,
   type BlockPage,
@@ -55,10 +56,6 @@ export interface SealerDeps {
   /** Most entries in one block (whole batches only, so a block may hold up to 99 fewer). */
   maxEntries?: number;
 }
-
-export type SealResult =
-  | { sealed: true; height: number; entries: number; hash: string; logSize: number }
-  | { sealed: false; reason: "nothing-pending" | "lost-race"; height: number };
 
 export const DEFAULT_MAX_ENTRIES = 10_000;
 

@@ -18,11 +18,14 @@ import {
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
 import { type RecordProblem, recordDataProblems } from "../../lib/consortium/record-schemas.js";
+import { isContractType } from "../../lib/protocol/contracts.js";
+import type { Receipt } from "../../lib/protocol/entries.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
+import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../../lib/protocol/limits.js";
 import { subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
 import { parseJsonBody } from "../api/json-body.js";
-import { isContractType, prepareContracts } from "../rules/contracts.js";
+import { prepareContracts } from "../rules/contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
 import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
@@ -36,15 +39,6 @@ import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim }
  * the (keyId, nonce) replay guard. Every refusal happens before the first write, or
  * undoes what it wrote (a claim refused midway, a replay).
  */
-
-export const MAX_BODY_BYTES = 1024 * 1024;
-export const MAX_RECORD_BYTES = 64 * 1024;
-export const MAX_RECORDS = 100;
-
-export interface Receipt {
-  entries: Array<{ id: string; leafHash: string }>;
-  receivedAt: string;
-}
 
 export interface SubmitDeps {
   store: LedgerStore;

@@ -1,7 +1,20 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { canonicalJson, contentDigest, type JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
+import {
+  ApproveSchema,
+  CONTRACT_APPROVE,
+  CONTRACT_PROPOSE,
+  CONTRACT_REVOKE,
+  type ContractDocument,
+  ContractDocumentSchema,
+  type ContractState,
+  type ContractVersion,
+  contractVersion,
+  isContractType,
+  RevokeSchema,
+} from "../../lib/protocol/contracts.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { contractIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
@@ -25,74 +38,6 @@ import { type IndexEntry, type LedgerStore, StoreInvariantError } from "../store
  * schemas and apply the same rules: kept together, they cannot drift apart.
  */
 
-export const CONTRACT_PROPOSE = "zhixin.contract.propose";
-export const CONTRACT_APPROVE = "zhixin.contract.approve";
-export const CONTRACT_REVOKE = "zhixin.contract.revoke";
-const CONTRACT_TYPES = [CONTRACT_PROPOSE, CONTRACT_APPROVE, CONTRACT_REVOKE] as const;
-
-export function isContractType(type: string): boolean {
-  return (CONTRACT_TYPES as readonly string[]).includes(type);
-}
-
-const Identifier = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and '-', 2 to 63 characters");
-const FieldName = z.string().min(1).max(128);
-const FieldList = z
-  .array(FieldName)
-  .min(1)
-  .max(32)
-  .refine((f) => new Set(f).size === f.length, "field names must be distinct");
-const Timestamp = z.iso.datetime({ message: "an RFC 3339 UTC time, e.g. 2026-01-01T00:00:00Z" });
-
-export const SHARE_CLASSES = ["unconditional", "conditional", "none"] as const;
-export type ShareClass = (typeof SHARE_CLASSES)[number];
-
-/**
- * The contract document (docs/FORMATS.md §9). `match`: fields the consumer may put
- * predicates on (answer yes/no); `fields`: fields it may have returned. `conditional`
- * contracts answer only requests that present the subject's authorisation.
- */
-export const ContractDocumentSchema = z
-  .object({
-    id: Identifier,
-    provider: Identifier,
-    consumer: Identifier,
-    type: z.string().min(1).max(128),
-    purpose: z.string().min(1).max(500),
-    share: z.enum(SHARE_CLASSES),
-    match: FieldList.optional(),
-    fields: FieldList.optional(),
-    validFrom: Timestamp,
-    validUntil: Timestamp,
-    rateLimit: z.object({ perMinute: z.number().int().min(1).max(100_000) }).strict(),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.provider === c.consumer)
-      ctx.addIssue({ code: "custom", path: ["consumer"], message: "consumer must differ from provider" });
-    if (Date.parse(c.validUntil) <= Date.parse(c.validFrom))
-      ctx.addIssue({ code: "custom", path: ["validUntil"], message: "validUntil must be after validFrom" });
-    if (c.share !== "none" && c.match === undefined && c.fields === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["match"],
-        message: "a contract that shares needs match or fields",
-      });
-  });
-
-export type ContractDocument = z.infer<typeof ContractDocumentSchema>;
-
-const ApproveSchema = z
-  .object({ contractId: Identifier, version: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits") })
-  .strict();
-const RevokeSchema = z.object({ contractId: Identifier, reason: z.string().min(1).max(500) }).strict();
-
-/** A contract version: hex SHA-256 of the document's canonical JSON. */
-export function contractVersion(doc: ContractDocument): string {
-  return contentDigest(doc as unknown as JsonValue);
-}
-
 /** Where a contract record sits in the ledger (see byLedgerOrder) and who wrote it. */
 export interface EventOrigin {
   dept: string;
@@ -106,30 +51,6 @@ export type ContractEvent =
   | ({ kind: "propose"; doc: ContractDocument } & EventOrigin)
   | ({ kind: "approve"; version: string } & EventOrigin)
   | ({ kind: "revoke"; reason: string } & EventOrigin);
-
-export type VersionStatus = "proposed" | "approved" | "superseded" | "revoked";
-
-export interface ContractVersion {
-  version: string;
-  doc: ContractDocument;
-  status: VersionStatus;
-  proposedBy: string;
-  proposeEntry: string;
-  proposedAt: string;
-  approvedBy?: string;
-  approveEntry?: string;
-  approvedAt?: string;
-}
-
-export interface ContractState {
-  id: string;
-  provider: string;
-  consumer: string;
-  /** Oldest first. */
-  versions: ContractVersion[];
-  revokedAt?: string;
-  revokeEntry?: string;
-}
 
 export type RefusalCode =
   | "CONTRACT_NOT_FOUND"

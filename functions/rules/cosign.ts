@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
 import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
+import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { Caller } from "../api/caller.js";
 import type { CosignMark, LedgerStore } from "../store/ports.js";
@@ -28,13 +29,6 @@ const CosignData = z
     contentDigest: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits"),
   })
   .strict();
-
-export interface Signatures {
-  required: readonly string[];
-  signed: Array<{ department: string; entryId: string; receivedAt: string }>;
-  /** False while any required department has not signed: the record is pending-signatures. */
-  complete: boolean;
-}
 
 export interface PreparedCosigns {
   wanted: WantedClaim[];

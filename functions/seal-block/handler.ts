@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, ScheduledEvent } from "aws-lambda";
+import type { SealResult } from "../../lib/protocol/entries.js";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
-import { type SealResult, sealBlock } from "../ledger/sealer.js";
+import { sealBlock } from "../ledger/sealer.js";
 import { addLogContext, log } from "../runtime/log.js";
 import { getSealerRuntime, type SealerRuntime } from "../runtime/runtime.js";
 

@@ -1,11 +1,12 @@
 import { subjectHmac } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
+import type { EntryView } from "../../lib/protocol/entries.js";
+import { type AccessDetails, type AccessTrail, MAX_TRAIL } from "../../lib/protocol/sharing.js";
 import { accessIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
-import { type EntryView, readEntry } from "../ledger/reader.js";
+import { readEntry } from "../ledger/reader.js";
 import type { LedgerStore } from "../store/ports.js";
-import type { AccessDetails } from "./match.js";
 
 /**
  * GET /v1/access?subject=… (docs/design/sharing.md §5; the query is parsed by http-parse.ts): every recorded access to a
@@ -14,16 +15,6 @@ import type { AccessDetails } from "./match.js";
  * those to its own records (as provider); an auditor sees all. The subject is HMAC'd
  * with the deployment's key, so the trail is found without any index holding it in clear.
  */
-
-/** Accesses returned at most: the newest ones. */
-export const MAX_TRAIL = 1000;
-
-export interface AccessTrail {
-  subjectHmac: string;
-  accesses: Array<{ access: AccessDetails; consumer: string; entry: Omit<EntryView, "payload"> }>;
-  /** True when the caller may see more than MAX_TRAIL accesses: the newest MAX_TRAIL are shown. */
-  truncated: boolean;
-}
 
 /** Requires `subject` to be 1 to MAX_SUBJECT_BYTES UTF-8 bytes (http-parse.ts checks it). */
 export async function readAccessTrail(

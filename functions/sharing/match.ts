@@ -13,20 +13,23 @@ import {
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf } from "../../lib/consortium/consortium.js";
+import type { ContractDocument, ContractState, ContractVersion } from "../../lib/protocol/contracts.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
+import {
+  type AccessDetails,
+  MAX_MATCH_BODY_BYTES,
+  type MatchAnswer,
+  MatchBody,
+  type MatchRequest,
+  OPERATORS,
+} from "../../lib/protocol/sharing.js";
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";
 import { parseJsonBody } from "../api/json-body.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
-import {
-  type ContractDocument,
-  type ContractState,
-  type ContractVersion,
-  effectiveVersion,
-  loadContract,
-} from "../rules/contracts.js";
+import { effectiveVersion, loadContract } from "../rules/contracts.js";
 import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
-import { holdsFor, OPERATORS, predicateTypeProblems } from "./predicates.js";
+import { holdsFor, predicateTypeProblems } from "./predicates.js";
 
 /**
  * POST /v1/match (docs/design/sharing.md §4): a consumer asks, under a sharing contract,
@@ -43,8 +46,6 @@ import { holdsFor, OPERATORS, predicateTypeProblems } from "./predicates.js";
  * is exactly what an access audit needs.
  */
 
-export const MAX_MATCH_BODY_BYTES = 16 * 1024;
-
 /**
  * Refused match requests a department may have recorded per minute. Recording refusals
  * is what makes misuse visible, but without a bound any department could lengthen any
@@ -54,69 +55,6 @@ export const MAX_MATCH_BODY_BYTES = 16 * 1024;
  * before it already show the pattern.
  */
 export const REFUSALS_PER_MINUTE = 120;
-
-const Predicate = z
-  .object({
-    field: z.string().min(1).max(128),
-    op: z.enum(OPERATORS),
-    value: z.union([z.string().max(1024), z.number(), z.boolean()]),
-  })
-  .strict();
-
-const MatchBody = z
-  .object({
-    contract: z.string().min(1).max(63),
-    subject: z
-      .string()
-      .min(1)
-      .refine(
-        (s) => new TextEncoder().encode(s).length <= MAX_SUBJECT_BYTES,
-        `at most ${MAX_SUBJECT_BYTES} bytes`,
-      ),
-    where: z.array(Predicate).max(16).default([]),
-    /** "match": a yes/no answer; "fields": the contract's fields of the record (when it matches). */
-    want: z.enum(["match", "fields"]).default("match"),
-    /** The subject's authorisation (conditional contracts): a reference and the SHA-256 of the signed consent. */
-    authorisation: z
-      .object({
-        ref: z.string().min(1).max(200),
-        digest: z.string().regex(/^[0-9a-f]{64}$/, "hex SHA-256 of the signed authorisation"),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export type MatchRequest = z.infer<typeof MatchBody>;
-
-/**
- * What an access entry records (its payload; docs/FORMATS.md §8): names, never values,
- * of the fields tested or returned, and the subject only as its keyed HMAC.
- */
-export interface AccessDetails {
-  contract: string;
-  /** The contract version that allowed (or, when refused for its state, was considered for) the request. */
-  version?: string;
-  provider?: string;
-  type?: string;
-  subjectHmac: string;
-  want: "match" | "fields";
-  fieldsTested: string[];
-  fieldsReturned: string[];
-  result: "match" | "no-match" | "refused";
-  refusal?: ApiErrorCode;
-  /** The provider's record the answer was drawn from (absent when there is none). */
-  record?: string;
-  authorisation?: { ref: string; digest: string };
-}
-
-export interface MatchAnswer {
-  match: boolean;
-  contract: { id: string; version: string };
-  accessEntryId: string;
-  /** Only under a `fields` contract, when asked for and the record matches: the allowed fields. */
-  fields?: Record<string, unknown>;
-}
 
 export interface MatchDeps {
   store: LedgerStore;

@@ -1,11 +1,9 @@
+import type { Operator } from "../../lib/protocol/sharing.js";
 /**
  * The predicates of a match question (docs/design/sharing.md §4): the operators, how one
  * predicate holds for a provider's record, and which predicates a record type's schema
  * rules out before any record is read.
  */
-
-export const OPERATORS = ["=", "!=", ">=", "<=", ">", "<"] as const;
-export type Operator = (typeof OPERATORS)[number];
 
 /**
  * One predicate against a record, compared as JSON values of the same type: numbers as

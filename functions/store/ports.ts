@@ -1,4 +1,5 @@
 import type { BlockHeader, CompactRangeState, LedgerEnvelope, SignatureAlgorithm } from "#chain";
+import type { BlockSignature } from "../../lib/protocol/entries.js";
 
 /**
  * Ports: the small interfaces the submit, seal and verify logic is written against.
@@ -32,13 +33,6 @@ export interface StoredPayload {
   type: string;
   /** RFC 8785 canonical JSON text of the record data. */
   data: string;
-}
-
-export interface BlockSignature {
-  keyId: string;
-  alg: SignatureAlgorithm;
-  /** Base64 signature over blockHeaderBytes(header). */
-  value: string;
 }
 
 export interface StoredBlock {

@@ -12,6 +12,7 @@ import {
   CLAIM_PK_PREFIX,
   COSIGN_PK_PREFIX,
   COUNTER_PK_PREFIX,
+  LEDGER_TABLE,
   PAGES_PK_PREFIX,
   PAYLOAD_PK_PREFIX,
 } from "../../lib/store-layout.js";
@@ -24,25 +25,6 @@ import {
 
 /** A raw DynamoDB item. */
 export type Item = Record<string, AttributeValue>;
-
-export const LEDGER_TABLE = {
-  partitionKey: { name: "pk", type: "S" },
-  sortKey: { name: "sk", type: "S" },
-  /** Sparse: only pending batches carry gsi1pk/gsi1sk, so sealed ones drop out of it. */
-  pendingIndex: {
-    indexName: "gsi1",
-    partitionKey: { name: "gsi1pk", type: "S" },
-    sortKey: { name: "gsi1sk", type: "S" },
-    projectionType: "KEYS_ONLY",
-  },
-  /**
-   * Pending batches are spread over this many index partitions: one partition takes
-   * ~1,000 writes/s on AWS, and every submit writes the index. Changing it strands
-   * pending batches in shards no longer queried — drain the queue first.
-   */
-  pendingShards: 8,
-  billingMode: "PAY_PER_REQUEST",
-} as const;
 
 export const PENDING_SHARDS = LEDGER_TABLE.pendingShards;
 
@@ -82,9 +64,6 @@ export const itemKeys = {
     itemKey(index, `${receivedAt}#${entryId}`),
   counter: (counter: string, window: string): ItemKey => itemKey(COUNTER_PK_PREFIX + counter, window),
 };
-
-/** The TTL attribute (epoch seconds) of items that may expire: request counters. */
-export const TTL_ATTRIBUTE = "expiresAt";
 
 /** Stable across runtimes and deploys: the first byte of SHA-256(key), mod the shard count. */
 export function pendingShard(batchKey: string): number {

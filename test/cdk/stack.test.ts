@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { Capture, Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
-import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../functions/store/table.js";
+import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../lib/store-layout.js";
 import {
   actionCovers,
   allows,

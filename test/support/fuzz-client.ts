@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from "node:http";
 import { readSignerFile } from "../../functions/auth/signer-file.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../local/keys.js";
+import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
 import { signRequestNow } from "./sign-request.js";
 

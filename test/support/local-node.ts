@@ -7,8 +7,8 @@ import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
+import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
-import { keyFile, localKeyId } from "../../local/keys.js";
 import { signRequestNow } from "./sign-request.js";
 
 /**

@@ -1,7 +1,7 @@
 import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
 import { readSignerFile } from "../../functions/auth/signer-file.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../local/keys.js";
+import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { signRequestNow } from "./sign-request.js";
 
 /**

@@ -4,7 +4,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { batchIndexOf, batchKeyFor, canonicalJson, type LedgerEnvelope, parseEntryEnvelope } from "#chain";
-import { BATCH_PK_PREFIX } from "../../../lib/store-layout.js";
+import { BATCH_PK_PREFIX, LEDGER_TABLE } from "../../../lib/store-layout.js";
 import {
   type BatchHead,
   type BatchStore,
@@ -16,7 +16,6 @@ import {
 import {
   type Item,
   itemKeys,
-  LEDGER_TABLE,
   PENDING_SHARDS,
   pendingPartition,
   pendingShard,

@@ -7,10 +7,10 @@ import {
   isSignatureAlgorithm,
   parseBlockHeader,
 } from "#chain";
+import type { BlockSignature } from "../../../lib/protocol/entries.js";
 import { PAGES_PK_PREFIX } from "../../../lib/store-layout.js";
 import {
   type BlockPage,
-  type BlockSignature,
   type BlockStore,
   PAGE_SIZE,
   type RawBlock,

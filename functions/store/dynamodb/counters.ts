@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { TTL_ATTRIBUTE } from "../../../lib/store-layout.js";
 import type { CounterStore } from "../ports.js";
-import { itemKeys, TTL_ATTRIBUTE } from "../table.js";
+import { itemKeys } from "../table.js";
 import type { TableClient } from "./table-client.js";
 
 /**

@@ -1,6 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { LEDGER_TABLE } from "../../../lib/store-layout.js";
 import { StoreInvariantError } from "../ports.js";
-import { type Item, LEDGER_TABLE } from "../table.js";
+import type { Item } from "../table.js";
 
 /**
  * What every item family's encoding shares: attribute names, the condition pieces,

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
-import { keyFile, localKeyId } from "../../../local/keys.js";
+import { keyFile, localKeyId } from "../../../lib/local-home.js";
 import { batchRootOf } from "../../support/local-node.js";
 import { signRequestNow } from "../../support/sign-request.js";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractVersion } from "../../../functions/rules/contracts.js";
+import { contractVersion } from "../../../lib/protocol/contracts.js";
 import { type CliConsortium, type CliRun, ROOT, startCliConsortium } from "../../support/cli.js";
 
 // S1 through the `zhixin` CLI (node bin/zhixin.js, a child process) against a whole local

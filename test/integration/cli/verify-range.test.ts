@@ -14,7 +14,7 @@ import { loadIdentity } from "../../../cli/identity.js";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { ed25519RawPublicKey } from "../../../functions/ledger/sealer.js";
 import { itemKeys } from "../../../functions/store/table.js";
-import { keyFile, localKeyId } from "../../../local/keys.js";
+import { keyFile, localKeyId } from "../../../lib/local-home.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 
 // `zhixin verify --from/--to` names heights of the log: a range past its head, or

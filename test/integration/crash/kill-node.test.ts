@@ -7,8 +7,8 @@ import { canonicalJson } from "#chain";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { keyFile, localKeyId } from "../../../lib/local-home.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
-import { keyFile, localKeyId } from "../../../local/keys.js";
 import { type NodeProcess, restartNodeProcess, startNodeProcess } from "../../support/node-process.js";
 import { signRequestNow } from "../../support/sign-request.js";
 import {

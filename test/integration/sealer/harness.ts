@@ -12,10 +12,10 @@ import {
   utf8,
 } from "#chain";
 import type { Caller } from "../../../functions/api/caller.js";
-import { type AuditReport, auditChain } from "../../../functions/audit/audit.js";
+import { auditChain } from "../../../functions/audit/audit.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { type SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
-import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
+import { sealBlock } from "../../../functions/ledger/sealer.js";
+import { submitEntries } from "../../../functions/ledger/submit.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore, StoredBatch } from "../../../functions/store/ports.js";
@@ -26,6 +26,8 @@ import type { Consortium } from "../../../lib/consortium/consortium.js";
 import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../../../lib/http-signature/index.js";
+import type { AuditReport } from "../../../lib/protocol/audit.js";
+import type { Receipt, SealResult } from "../../../lib/protocol/entries.js";
 import { freshTable } from "../../support/dynalite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */

@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { type SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
+import { sealBlock } from "../../../functions/ledger/sealer.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import type { SealResult } from "../../../lib/protocol/entries.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore, StaleIndex, type StoreCall } from "../../support/faulty-store.js";

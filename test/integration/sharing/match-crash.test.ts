@@ -1,13 +1,15 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
-import { type Receipt, submitEntries } from "../../../functions/ledger/submit.js";
+import { submitEntries } from "../../../functions/ledger/submit.js";
 import { effectiveVersion, loadContract } from "../../../functions/rules/contracts.js";
 import { readAccessTrail } from "../../../functions/sharing/access-trail.js";
-import { type MatchAnswer, type MatchDeps, matchRecord } from "../../../functions/sharing/match.js";
+import { type MatchDeps, matchRecord } from "../../../functions/sharing/match.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
+import type { Receipt } from "../../../lib/protocol/entries.js";
 import { ApiError } from "../../../lib/protocol/errors.js";
+import type { MatchAnswer } from "../../../lib/protocol/sharing.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore, type StoreCall } from "../../support/faulty-store.js";
 import { signMatch } from "../../support/match-request.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
-import { localKeyId } from "../../../local/keys.js";
+import { localKeyId } from "../../../lib/local-home.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import {
   agreeContract,

@@ -1,12 +1,13 @@
 import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { AuditReport } from "../../../functions/audit/audit.js";
 import type { runVerifyRequest } from "../../../functions/audit/verify-request.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import type { SealResult, sealBlock } from "../../../functions/ledger/sealer.js";
+import type { sealBlock } from "../../../functions/ledger/sealer.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { sealBlockHandler } from "../../../functions/seal-block/handler.js";
 import { verifyHandler } from "../../../functions/verify/handler.js";
+import type { AuditReport } from "../../../lib/protocol/audit.js";
+import type { SealResult } from "../../../lib/protocol/entries.js";
 import { captureStdout } from "./emf.js";
 
 // The seal-block and verify handlers as Lambda runs them (a context, metrics on) and as

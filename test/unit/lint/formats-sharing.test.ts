@@ -20,8 +20,8 @@ import {
   UNIQUE_TAG,
   utf8,
 } from "#chain";
-import { ContractDocumentSchema, contractVersion } from "../../../functions/rules/contracts.js";
 import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
+import { ContractDocumentSchema, contractVersion } from "../../../lib/protocol/contracts.js";
 
 // The sharing examples of docs/FORMATS.md (§7 subject and claim HMACs, §8 an access entry's
 // digest and id, §9 contract versions), read from the doc's own text and recomputed with

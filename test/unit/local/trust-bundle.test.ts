@@ -15,7 +15,8 @@ import {
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { ensureLocalKeys, keyFile, localKeyId, trustFile } from "../../../local/keys.js";
+import { keyFile, localKeyId, trustFile } from "../../../lib/local-home.js";
+import { ensureLocalKeys } from "../../../local/keys.js";
 import { verifierFor } from "../../support/note-vectors.js";
 
 // An auditor given keys/trust.json alone must be able to check the node's checkpoints:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "#chain";
 import { AccessAudit } from "../../../functions/audit/audit-access.js";
-import { type ContractDocument, contractVersion } from "../../../functions/rules/contracts.js";
+import { type ContractDocument, contractVersion } from "../../../lib/protocol/contracts.js";
 import { makeAccessEntry, makeConsumer, type StoredEntry } from "../../support/access-fixture.js";
 import { makeBatch, makeKeys } from "../../support/chain-fixture.js";
 

@@ -3,17 +3,19 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   applyEvent,
-  type ContractDocument,
-  ContractDocumentSchema,
   type ContractEvent,
-  type ContractState,
   checkEvent,
-  contractVersion,
   effectiveVersion,
   foldContract,
   type RefusalCode,
-  type VersionStatus,
 } from "../../../functions/rules/contracts.js";
+import {
+  type ContractDocument,
+  ContractDocumentSchema,
+  type ContractState,
+  contractVersion,
+  type VersionStatus,
+} from "../../../lib/protocol/contracts.js";
 
 // The pure rules of sharing contracts (docs/design/sharing.md §2): the document schema,
 // versions, checkEvent/applyEvent/foldContract and effectiveVersion. Refusals are
