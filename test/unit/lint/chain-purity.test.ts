@@ -19,6 +19,7 @@ beforeAll(async () => {
   config.vcs = { enabled: false };
   await writeFile(join(dir, "biome.json"), JSON.stringify(config));
   await mkdir(join(dir, "lib", "chain"), { recursive: true });
+  await mkdir(join(dir, "lib", "protocol"), { recursive: true });
   await mkdir(join(dir, "functions"), { recursive: true });
 });
 afterAll(async () => {
@@ -66,12 +67,43 @@ describe("lib/chain purity rule", () => {
     expect(await lint("lib/chain/ok.ts", source)).toBe("");
   });
 
-  it("applies only to lib/chain", async () => {
+  it("applies only to lib/", async () => {
     expect(
       await lint(
         "functions/free.ts",
         'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
       ),
     ).toBe("");
+  });
+});
+
+describe("lib/ purity rule (every folder of lib/)", () => {
+  it.each([
+    ["an AWS SDK import", 'import { KMSClient } from "@aws-sdk/client-kms";\nexport const k = KMSClient;\n'],
+    ["node:fs", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n'],
+    ["node:fs/promises", 'import { readFile } from "node:fs/promises";\nexport const r = readFile;\n'],
+    ["a service folder", 'import { x } from "../../functions/ledger/x.js";\nexport const y = x;\n'],
+    ["the CLI", 'import { x } from "../../cli/x.js";\nexport const y = x;\n'],
+    ["local mode", 'import { x } from "../../local/x.js";\nexport const y = x;\n'],
+  ])("rejects %s", async (_, source) => {
+    expect(await lint("lib/protocol/probe.ts", source)).toContain("noRestrictedImports");
+  });
+
+  it("rejects process.env", async () => {
+    expect(await lint("lib/protocol/env.ts", "export const e = process.env.X;\n")).toContain(
+      "noRestrictedGlobals",
+    );
+  });
+
+  it("accepts zod, node:crypto and other lib/ folders", async () => {
+    const source =
+      'import { createHash } from "node:crypto";\nimport { z } from "zod";\nimport { x } from "../chain/x.js";\nexport const all = [createHash, z, x];\n';
+    expect(await lint("lib/protocol/ok.ts", source)).toBe("");
+  });
+
+  it("keeps lib/chain's stricter rule for lib/chain (zod is still refused there)", async () => {
+    expect(await lint("lib/chain/zod.ts", 'import { z } from "zod";\nexport const s = z;\n')).toContain(
+      "noRestrictedImports",
+    );
   });
 });
