@@ -22,7 +22,7 @@ import {
   type LambdaReply,
   TEST_CREDENTIALS,
   TestKmsKey,
-} from "../../unit/aws/fake-aws.js";
+} from "../../support/fake-aws.js";
 
 // `zhixin` against a deployed stack, run in-process (main(argv, env, deps)): SigV4 is
 // checked on the requests a loopback HTTP server receives; KMS and Lambda at their SDK

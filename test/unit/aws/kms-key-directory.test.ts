@@ -8,10 +8,10 @@ import {
   loadKmsKeyDirectory,
 } from "../../../functions/auth/kms-key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "./fake-aws.js";
+import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../support/fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by
-// alias at cold start, tested at the KMSClient boundary (./fake-aws.ts).
+// alias at cold start, tested at the KMSClient boundary (test/support/fake-aws.ts).
 
 const consortium = loadConsortium("consortium.example.json");
 const NOW = new Date("2026-11-21T08:00:00.000Z");

@@ -1,62 +1,20 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { KMSClient } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
 import { kmsSigningPort } from "../../../functions/auth/kms-signing-port.js";
 import { P256_ORDER } from "../../../lib/crypto/ecdsa-der.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../lib/crypto/kms-signer.js";
 import { verifySignature } from "../../../lib/crypto/verify.js";
+import { fakeKms, type KmsReply as Reply } from "../../support/fake-aws.js";
 
 /*
- * KMS has no local twin, so KmsSigner is tested at the SDK client boundary: a real
- * KMSClient serialises and SigV4-signs each command, and a middleware placed after the
- * SDK's deserializer (step "deserialize", priority "low") takes the wire request in
- * place of the network and answers with a KMS JSON 1.1 response body, which the SDK's
- * own deserializer decodes. Signatures are made by node:crypto in exactly KMS's
+ * KMS has no local twin, so KmsSigner is tested at the SDK client boundary, with the
+ * fake KMS endpoint of test/support/fake-aws.ts: a real KMSClient serialises and
+ * SigV4-signs each command and the SDK's own deserializer decodes the answer. Signatures are made by node:crypto in exactly KMS's
  * encoding: DER (possibly high-S) for ECDSA_SHA_256, 64 raw bytes for ED25519_SHA_512.
  */
 
 const KMS_KEY_ARN = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
-interface WireCall {
-  target: string;
-  input: Record<string, unknown>;
-  authorization: string;
-}
-
-type Reply = { status?: number; body: Record<string, unknown> };
-
-function fakeKms(answer: (target: string, input: Record<string, unknown>) => Reply): {
-  client: KMSClient;
-  calls: WireCall[];
-} {
-  const client = new KMSClient({
-    region: "cn-north-1",
-    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
-    maxAttempts: 1,
-  });
-  const calls: WireCall[] = [];
-  client.middlewareStack.add(
-    () => async (args) => {
-      const request = args.request as { headers: Record<string, string>; body: Uint8Array | string };
-      const text = typeof request.body === "string" ? request.body : new TextDecoder().decode(request.body);
-      const target = request.headers["x-amz-target"] ?? "";
-      const input = JSON.parse(text) as Record<string, unknown>;
-      calls.push({ target, input, authorization: request.headers.authorization ?? "" });
-      const { status = 200, body } = answer(target, input);
-      return {
-        response: {
-          statusCode: status,
-          headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "test-request" },
-          body: new TextEncoder().encode(JSON.stringify(body)),
-        },
-        output: undefined as never,
-      };
-    },
-    { step: "deserialize", priority: "low", name: "fakeKmsEndpoint" },
-  );
-  return { client, calls };
-}
 
 function localKey(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
   const { privateKey, publicKey } =
@@ -104,7 +62,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
 
     expect(calls).toHaveLength(1);
     const [call] = calls;
-    expect(call?.target).toBe("TrentService.Sign");
+    expect(call?.operation).toBe("Sign");
     expect(call?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/cn-north-1\/kms\//);
     expect(call?.input).toEqual({
       KeyId: "alias/zhixin-dept",
@@ -238,7 +196,7 @@ describe("KmsSigner.publicKey", () => {
       expect(await signer.publicKey()).toEqual(spki);
       expect(await signer.publicKey()).toEqual(spki);
       expect(calls).toEqual([
-        expect.objectContaining({ target: "TrentService.GetPublicKey", input: { KeyId: KMS_KEY_ARN } }),
+        expect.objectContaining({ operation: "GetPublicKey", input: { KeyId: KMS_KEY_ARN } }),
       ]);
     },
   );

@@ -5,7 +5,7 @@ import type { SignatureAlgorithm } from "#chain";
 
 /*
  * AWS services have no local twin here, so their clients are tested at the SDK client
- * boundary (as test/unit/crypto/kms-signer.test.ts does): a real client serialises and
+ * boundary, one fake endpoint for every test that needs one: a real client serialises and
  * SigV4-signs each command, and a middleware placed after the SDK's deserializer (step
  * "deserialize", priority "low") takes the wire request in place of the network and
  * answers with a wire response, which the SDK's own deserializer decodes.
