@@ -10,7 +10,7 @@ import type { AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sha
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health
  * is signed with RFC 9421 by the acting department's (or auditor's) key, exactly as
- * functions/auth/http-signature describes. Local mode's admin routes (/local/seal,
+ * lib/http-signature describes. Local mode's admin routes (/local/seal,
  * /local/verify) are unauthenticated stand-ins for `aws lambda invoke`.
  *
  * Refusals come back as the API's error body

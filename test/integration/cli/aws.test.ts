@@ -26,7 +26,7 @@ import {
 
 // `zhixin` against a deployed stack, run in-process (main(argv, env, deps)): SigV4 is
 // checked on the requests a loopback HTTP server receives; KMS and Lambda at their SDK
-// client boundary (test/unit/aws/fake-aws.ts), with signatures node:crypto makes in
+// client boundary (test/support/fake-aws.ts), with signatures node:crypto makes in
 // KMS's encodings and checked by the server's own verifyRequest.
 //
 // Past 400 lines: SigV4, KMS signing and the verify function share the loopback server
