@@ -8,12 +8,30 @@
 import { readdirSync } from "node:fs";
 import { type BenchModule, machineSummary } from "./harness.js";
 
-const filter = process.argv[2]?.toLowerCase();
+const args = process.argv.slice(2);
+// Flags (--quick) are the benches' own; the filter is the first argument that is not one.
+const filter = args.find((a) => !a.startsWith("-"))?.toLowerCase();
 const dir = new URL(".", import.meta.url);
 
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && f !== "index.ts" && f !== "harness.ts")
   .sort();
+
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(`Usage: npm run bench [-- <filter>] [--quick]
+
+Runs each benchmark beside a baseline measured in the same run, and prints both
+(docs/PERFORMANCE.md explains every figure).
+
+  <filter>   run only the benches whose file name contains it: ${files.map((f) => f.slice(0, -3)).join(", ")}
+  --quick    smaller sizes (also BENCH_QUICK=1): a check that the benches run, not figures
+
+Examples:
+  npm run bench                      every bench (several minutes)
+  npm run bench -- merkle            bench/merkle.ts only
+  npm run bench -- ledger --quick    the ledger bench at small sizes`);
+  process.exit(0);
+}
 const chosen = filter ? files.filter((f) => f.slice(0, -3).toLowerCase().includes(filter)) : files;
 
 const modules: BenchModule[] = [];
