@@ -12,7 +12,7 @@ import {
   verifyInclusion,
 } from "#chain";
 import type { EntryAuditReport } from "../../lib/protocol/audit.js";
-import type { LedgerStore } from "../store/ports.js";
+import type { BatchStore } from "../store/ports.js";
 import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
 
 /**
@@ -37,7 +37,7 @@ export interface EntryAuditDeps extends AuditDeps {
    * The pending batches, where an unsealed entry whose payload item is gone is still
    * named. Without it, such an entry is not found.
    */
-  pending?: Pick<LedgerStore, "listPendingBatches" | "getBatchHeads">;
+  pending?: Pick<BatchStore, "listPendingBatches" | "getBatchHeads">;
 }
 
 /** At most this many pending batches are searched for an id whose payload item is gone. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
-import type { AuditSource, LedgerStore } from "../store/ports.js";
+import type { AuditSource, BatchStore } from "../store/ports.js";
 import { AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
 import { auditEntry, EntryNotFoundError } from "./audit-entry.js";
 
@@ -89,7 +89,7 @@ export function parseVerifyPayload(event: unknown): VerifyPayload {
 
 export interface VerifyRequestDeps {
   /** Read leniently (AuditSource); the pending batches are searched for an unsealed entry. */
-  store: AuditSource & Pick<LedgerStore, "listPendingBatches" | "getBatchHeads">;
+  store: AuditSource & Pick<BatchStore, "listPendingBatches" | "getBatchHeads">;
   keys: KeyDirectory;
   /** The log's name (consortium.log), which checkpoints carry. */
   log: string;

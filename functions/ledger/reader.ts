@@ -1,13 +1,6 @@
-import {
-  batchIndexOf,
-  entryLeafHash,
-  isAccessEnvelope,
-  type LedgerEnvelope,
-  MerkleTree,
-  toHex,
-} from "#chain";
+import { batchIndexOf, entryLeafHash, isAccessEnvelope, MerkleTree, toHex } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
-import type { BlockView, EntryView, Signatures } from "../../lib/protocol/entries.js";
+import type { BlockView, EntryView } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { Caller } from "../api/caller.js";
 import type { Height } from "../api/http-parse.js";

@@ -3,7 +3,7 @@ import { METRICS } from "../../lib/metrics.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { log } from "../runtime/log.js";
 import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../runtime/metrics.js";
-import type { LedgerStore } from "../store/ports.js";
+import type { BatchStore } from "../store/ports.js";
 
 /**
  * One invocation of the seal-block function. EventBridge's finest rate is one minute,
@@ -125,7 +125,7 @@ export function sealedEntries(seals: readonly SealResult[]): number {
  * The pending index may be stale by a moment (a batch just sealed may still be listed),
  * which only makes the figure err towards older — the safe side for an alarm.
  */
-export async function oldestPendingAgeSeconds(store: Pick<LedgerStore, "listPendingBatches">, clock: Clock) {
+export async function oldestPendingAgeSeconds(store: Pick<BatchStore, "listPendingBatches">, clock: Clock) {
   const [oldest] = await store.listPendingBatches(1);
   if (!oldest) return 0;
   return Math.max(0, Math.floor((clock.now().getTime() - Date.parse(oldest.receivedAt)) / 1000));
@@ -148,7 +148,7 @@ export function sealMetrics(
  * outcome of the seals themselves.
  */
 export async function publishSealMetrics(
-  deps: { store: Pick<LedgerStore, "listPendingBatches">; clock: Clock; consortium: string },
+  deps: { store: Pick<BatchStore, "listPendingBatches">; clock: Clock; consortium: string },
   seals: readonly SealResult[],
 ): Promise<void> {
   if (!metricsEnabled()) return;

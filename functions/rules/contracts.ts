@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { canonicalJson, contentDigest, type JsonValue } from "#chain";
+import { canonicalJson, type JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
 import {

@@ -1,6 +1,5 @@
 import { subjectHmac } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
-import type { EntryView } from "../../lib/protocol/entries.js";
 import { type AccessDetails, type AccessTrail, MAX_TRAIL } from "../../lib/protocol/sharing.js";
 import { accessIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";

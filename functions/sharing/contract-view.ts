@@ -1,5 +1,5 @@
 import type { Clock } from "../../lib/clock.js";
-import type { ContractState, ContractView } from "../../lib/protocol/contracts.js";
+import type { ContractView } from "../../lib/protocol/contracts.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { effectiveVersion, loadContract } from "../rules/contracts.js";
 import type { LedgerStore } from "../store/ports.js";

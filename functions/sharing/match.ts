@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   ACCESS_TYPE,
   type AccessEnvelope,
@@ -7,7 +6,6 @@ import {
   canonicalJson,
   contentDigest,
   type JsonValue,
-  MAX_SUBJECT_BYTES,
   subjectHmac,
   toBase64,
 } from "#chain";
@@ -21,7 +19,6 @@ import {
   type MatchAnswer,
   MatchBody,
   type MatchRequest,
-  OPERATORS,
 } from "../../lib/protocol/sharing.js";
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../api/caller.js";

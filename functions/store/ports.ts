@@ -1,4 +1,4 @@
-import type { BlockHeader, CompactRangeState, LedgerEnvelope, SignatureAlgorithm } from "#chain";
+import type { BlockHeader, CompactRangeState, LedgerEnvelope } from "#chain";
 import type { BlockSignature } from "../../lib/protocol/entries.js";
 
 /**
