@@ -9,6 +9,7 @@ export {
   type BlockEvidence,
   type BlocksReport,
   type ChainPosition,
+  FINDING_CODES,
   type Finding,
   type FindingCode,
   GENESIS_POSITION,
