@@ -1,12 +1,12 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDbBatches } from "./dynamodb/batches.js";
-import { DynamoDbBlocks } from "./dynamodb/blocks.js";
-import { DynamoDbClaims } from "./dynamodb/claims.js";
-import { DynamoDbCosignMarks } from "./dynamodb/cosign-marks.js";
-import { DynamoDbCounters } from "./dynamodb/counters.js";
-import { DynamoDbIndexEntries } from "./dynamodb/index-entries.js";
-import { DynamoDbPayloads } from "./dynamodb/payloads.js";
-import { TableClient, type TableClientOptions } from "./dynamodb/table-client.js";
+import { BATCH_STORE_ACTIONS, DynamoDbBatches } from "./dynamodb/batches.js";
+import { BLOCK_STORE_ACTIONS, DynamoDbBlocks } from "./dynamodb/blocks.js";
+import { CLAIM_STORE_ACTIONS, DynamoDbClaims } from "./dynamodb/claims.js";
+import { COSIGN_STORE_ACTIONS, DynamoDbCosignMarks } from "./dynamodb/cosign-marks.js";
+import { COUNTER_STORE_ACTIONS, DynamoDbCounters } from "./dynamodb/counters.js";
+import { DynamoDbIndexEntries, INDEX_STORE_ACTIONS } from "./dynamodb/index-entries.js";
+import { DynamoDbPayloads, PAYLOAD_STORE_ACTIONS } from "./dynamodb/payloads.js";
+import { type StoreActions, TableClient, type TableClientOptions } from "./dynamodb/table-client.js";
 import type {
   AuditSource,
   BatchHead,
@@ -50,6 +50,22 @@ export { itemSizeBytes, MAX_ITEM_BYTES } from "./dynamodb/items.js";
  */
 
 export type DynamoDbLedgerStoreOptions = TableClientOptions;
+
+/**
+ * What each store method sends: the families' own declarations, one entry per method of
+ * the composed store (a method added without one does not compile). The CDK grants of
+ * each function are checked against those of the methods its ports offer
+ * (test/cdk/grants-drift.test.ts).
+ */
+export const STORE_ACTIONS = {
+  ...PAYLOAD_STORE_ACTIONS,
+  ...CLAIM_STORE_ACTIONS,
+  ...COSIGN_STORE_ACTIONS,
+  ...INDEX_STORE_ACTIONS,
+  ...COUNTER_STORE_ACTIONS,
+  ...BATCH_STORE_ACTIONS,
+  ...BLOCK_STORE_ACTIONS,
+} as const satisfies StoreActions<DynamoDbLedgerStore>;
 
 export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   private readonly payloads: DynamoDbPayloads;

@@ -31,7 +31,7 @@ import {
   lenientJson,
   TIMESTAMP,
 } from "./items.js";
-import type { TableClient } from "./table-client.js";
+import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
  * Batch items, their heads and the pending index (docs/STORAGE.md "Items").
@@ -51,6 +51,18 @@ import type { TableClient } from "./table-client.js";
 
 const NOT_YET_SEALED = "(attribute_not_exists(#sealedHeight) AND attribute_not_exists(#sealedOffset))";
 const SEALED_AT_SAME_PLACE = "(#sealedHeight = :height AND #sealedOffset = :offset)";
+
+/** What each method sends (StoreActions). */
+export const BATCH_STORE_ACTIONS = {
+  commitBatch: { table: ["dynamodb:PutItem"] },
+  getBatch: { table: ["dynamodb:GetItem"] },
+  getBatches: { table: ["dynamodb:BatchGetItem"] },
+  getBatchHeads: { table: ["dynamodb:BatchGetItem"] },
+  listPendingBatches: { table: [], pendingIndex: ["dynamodb:Query"] },
+  // GetItem: to say why the condition failed when the error carries no item (dynalite).
+  markBatchSealed: { table: ["dynamodb:UpdateItem", "dynamodb:GetItem"] },
+  getRawBatches: { table: ["dynamodb:BatchGetItem"] },
+} as const satisfies StoreActions<DynamoDbBatches>;
 
 export class DynamoDbBatches implements BatchStore {
   constructor(private readonly table: TableClient) {}

@@ -37,7 +37,7 @@ import {
   lenientInteger,
   lenientJson,
 } from "./items.js";
-import type { TableClient } from "./table-client.js";
+import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
  * Block items and their leaf pages (docs/STORAGE.md "Items").
@@ -54,6 +54,20 @@ import type { TableClient } from "./table-client.js";
  */
 
 const HASH_BYTES = 32;
+
+/** What each method sends (StoreActions). */
+export const BLOCK_STORE_ACTIONS = {
+  commitBlock: { table: ["dynamodb:PutItem"] },
+  getLatestBlock: { table: ["dynamodb:Query"] },
+  getBlock: { table: ["dynamodb:GetItem"] },
+  listBlocks: { table: ["dynamodb:Query"] },
+  markBlockFinished: { table: ["dynamodb:UpdateItem"] },
+  putBlockPages: { table: ["dynamodb:BatchWriteItem"] },
+  getBlockPages: { table: ["dynamodb:Query"] },
+  latestHeight: { table: ["dynamodb:Query"] },
+  listRawBlocks: { table: ["dynamodb:Query"] },
+  getRawPages: { table: ["dynamodb:Query"] },
+} as const satisfies StoreActions<DynamoDbBlocks>;
 
 export class DynamoDbBlocks implements BlockStore {
   constructor(private readonly table: TableClient) {}

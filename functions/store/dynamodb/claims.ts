@@ -4,7 +4,7 @@ import { mapLimit } from "../../ledger/concurrency.js";
 import type { ClaimStore, UniqueClaim } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, decode, HEX64, ITEM_EXISTS, TIMESTAMP } from "./items.js";
-import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
+import { PARALLEL_REQUESTS, type StoreActions, type TableClient } from "./table-client.js";
 
 /**
  * Uniqueness claims (docs/STORAGE.md "Items"; functions/rules/unique-keys.ts).
@@ -25,6 +25,15 @@ const CLAIM_UNCHANGED =
 const CLAIM_NAMES = { "#pk": "pk", "#batchKey": "batchKey", "#entryId": "entryId" } as const;
 /** Rounds of claim-then-read before giving up when the holder keeps disappearing. */
 const MAX_CLAIM_ROUNDS = 5;
+
+/** What each method sends (StoreActions). */
+export const CLAIM_STORE_ACTIONS = {
+  // GetItem: the holder, when the claim is taken.
+  claimUnique: { table: ["dynamodb:PutItem", "dynamodb:GetItem"] },
+  takeOverClaim: { table: ["dynamodb:PutItem"] },
+  releaseClaims: { table: ["dynamodb:DeleteItem"] },
+  getClaim: { table: ["dynamodb:GetItem"] },
+} as const satisfies StoreActions<DynamoDbClaims>;
 
 export class DynamoDbClaims implements ClaimStore {
   constructor(private readonly table: TableClient) {}

@@ -8,7 +8,7 @@ import { mapLimit } from "../../ledger/concurrency.js";
 import type { CosignMark, CosignStore } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, decode } from "./items.js";
-import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
+import { PARALLEL_REQUESTS, type StoreActions, type TableClient } from "./table-client.js";
 
 /**
  * Co-signature marks, indexed under the record they sign (docs/STORAGE.md "Items";
@@ -20,6 +20,13 @@ import { PARALLEL_REQUESTS, type TableClient } from "./table-client.js";
  * Puts are unconditional (the cosign's uniqueness claim decides who may write one);
  * a delete is conditioned on the mark still naming the caller's entry.
  */
+
+/** What each method sends (StoreActions). */
+export const COSIGN_STORE_ACTIONS = {
+  putCosignMarks: { table: ["dynamodb:BatchWriteItem"] },
+  deleteCosignMarks: { table: ["dynamodb:DeleteItem"] },
+  listCosignMarks: { table: ["dynamodb:Query"] },
+} as const satisfies StoreActions<DynamoDbCosignMarks>;
 
 export class DynamoDbCosignMarks implements CosignStore {
   constructor(private readonly table: TableClient) {}

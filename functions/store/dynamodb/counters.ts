@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, UpdateItemCommand } from "@aws-sdk/cli
 import { TTL_ATTRIBUTE } from "../../../lib/store-layout.js";
 import type { CounterStore } from "../ports.js";
 import { itemKeys } from "../table.js";
-import type { TableClient } from "./table-client.js";
+import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
  * Request counters, one item per counter and fixed window (docs/STORAGE.md "Index
@@ -13,6 +13,11 @@ import type { TableClient } from "./table-client.js";
  *
  * One conditional update per request.
  */
+
+/** What each method sends (StoreActions). */
+export const COUNTER_STORE_ACTIONS = {
+  countRequest: { table: ["dynamodb:UpdateItem"] },
+} as const satisfies StoreActions<DynamoDbCounters>;
 
 export class DynamoDbCounters implements CounterStore {
   constructor(private readonly table: TableClient) {}

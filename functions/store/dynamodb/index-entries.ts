@@ -3,7 +3,7 @@ import { INDEX_PREFIXES } from "../../../lib/store-layout.js";
 import type { IndexEntry, IndexStore } from "../ports.js";
 import { type Item, type ItemKey, itemKeys } from "../table.js";
 import { A, assertItemFits, decode, TIMESTAMP } from "./items.js";
-import type { TableClient } from "./table-client.js";
+import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
  * Index entries: pointers from a lookup key to an entry (docs/STORAGE.md "Index
@@ -16,6 +16,13 @@ import type { TableClient } from "./table-client.js";
  * No conditional writes: items are keyed by fields the request fixes, written before
  * the batch commits; readers keep only those whose batch holds the entry.
  */
+
+/** What each method sends (StoreActions). */
+export const INDEX_STORE_ACTIONS = {
+  putIndexEntries: { table: ["dynamodb:BatchWriteItem"] },
+  deleteIndexEntries: { table: ["dynamodb:BatchWriteItem"] },
+  listIndexEntries: { table: ["dynamodb:Query"] },
+} as const satisfies StoreActions<DynamoDbIndexEntries>;
 
 export class DynamoDbIndexEntries implements IndexStore {
   constructor(private readonly table: TableClient) {}

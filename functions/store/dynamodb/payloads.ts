@@ -4,7 +4,7 @@ import { PAYLOAD_PK_PREFIX } from "../../../lib/store-layout.js";
 import type { PayloadStore, RawPayload, StoredPayload } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, assertItemFits, decode } from "./items.js";
-import type { TableClient } from "./table-client.js";
+import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
  * Payload items: a record's data beside its envelope (docs/STORAGE.md "Items").
@@ -15,6 +15,15 @@ import type { TableClient } from "./table-client.js";
  * No conditional writes: payloads are content-addressed by entry id and written before
  * the batch commits; deletes only undo a refused submit's writes.
  */
+
+/** What each method sends (StoreActions). */
+export const PAYLOAD_STORE_ACTIONS = {
+  putPayloads: { table: ["dynamodb:BatchWriteItem"] },
+  deletePayloads: { table: ["dynamodb:BatchWriteItem"] },
+  getPayload: { table: ["dynamodb:GetItem"] },
+  getPayloads: { table: ["dynamodb:BatchGetItem"] },
+  getRawPayloads: { table: ["dynamodb:BatchGetItem"] },
+} as const satisfies StoreActions<DynamoDbPayloads>;
 
 export class DynamoDbPayloads implements PayloadStore {
   constructor(private readonly table: TableClient) {}

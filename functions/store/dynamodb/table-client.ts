@@ -20,6 +20,31 @@ import { A, ITEM_IS_NEW } from "./items.js";
  * No item layout lives here; the family files (batches.ts, blocks.ts, ...) own theirs.
  */
 
+/** A DynamoDB action as IAM names it: what a role must be granted for a store method to run. */
+export type DynamoDbAction =
+  | "dynamodb:GetItem"
+  | "dynamodb:BatchGetItem"
+  | "dynamodb:Query"
+  | "dynamodb:PutItem"
+  | "dynamodb:UpdateItem"
+  | "dynamodb:DeleteItem"
+  | "dynamodb:BatchWriteItem";
+
+/**
+ * What each public method of a store family may send, on the table and on its pending
+ * index (IAM grants those two resources apart). Each family file declares its own beside
+ * its code, so that the Lambda functions' grants can be checked against what their ports
+ * send (test/cdk/grants-drift.test.ts) rather than against source text; a test records
+ * what each method sends through the SDK and holds it to the declaration
+ * (test/unit/store/dynamodb-actions.test.ts).
+ */
+export type StoreActions<Family> = { readonly [M in keyof Family]: MethodActions };
+
+export interface MethodActions {
+  readonly table: readonly DynamoDbAction[];
+  readonly pendingIndex?: readonly DynamoDbAction[];
+}
+
 export interface TableClientOptions {
   /**
    * Items per Query request. Unset, DynamoDB fills each 1 MB page; tests set it low to
