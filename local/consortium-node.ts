@@ -1,7 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { createLedgerTable } from "../functions/store/table.js";
+import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import { keyFile, localKeyId } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
@@ -23,6 +25,11 @@ export interface LocalConsortiumOptions {
   dynamoPort: number;
   /** Milliseconds between seals; 0 disables the timer (seal with POST /local/seal). */
   sealIntervalMs: number;
+  /**
+   * The consortium's time, for the API and the sealer (default: the system clock).
+   * Tests move it rather than wait for it, e.g. to a minute's start for a rate window.
+   */
+  clock?: Clock;
   log?: (line: string) => void;
 }
 
@@ -65,17 +72,32 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   const api = await import("../functions/submit/handler.js");
   const sealFn = await import("../functions/seal-block/handler.js");
   const verifyFn = await import("../functions/verify/handler.js");
+  const { getApiRuntime, getSealerRuntime } = await import("../functions/runtime/runtime.js");
+  const { sealBlock } = await import("../functions/ledger/sealer.js");
+  const { clock } = options;
+  const apiHandler = clock
+    ? api.submitHandler({ runtime: async () => ({ ...(await getApiRuntime()), clock }) })
+    : api.handler;
+  const sealHandler = clock
+    ? sealFn.sealBlockHandler({
+        runtime: async () => ({ ...(await getSealerRuntime()), clock }),
+        seal: sealBlock,
+        // Only a Lambda invocation's sealing loop reads these; local mode seals once.
+        now: () => clock.now().getTime(),
+        sleep: (ms) => sleep(ms),
+      })
+    : sealFn.handler;
 
   // One seal at a time in this process, like the stack's reserved concurrency of 1.
   let sealing: Promise<unknown> = Promise.resolve();
   const seal = () => {
-    const run = sealing.then(() => sealFn.handler());
+    const run = sealing.then(() => sealHandler());
     sealing = run.catch(() => undefined);
     return run;
   };
 
   const server: LocalServer = await serveHandler({
-    handler: api.handler,
+    handler: apiHandler,
     port: options.port,
     // Local-only administration, standing in for `aws lambda invoke` on AWS.
     local: async ({ method, path, body }) => {

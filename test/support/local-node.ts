@@ -6,6 +6,7 @@ import { contentDigest, MerkleTree, recordHash } from "#chain";
 import { readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
+import type { Clock } from "../../lib/clock.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { keyFile, localKeyId } from "../../lib/local-home.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
@@ -61,7 +62,19 @@ export function batchRootOf(records: Array<{ type: string; data: unknown }>): Ui
   return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as never)))).root();
 }
 
-export async function startTestNode(): Promise<TestNode> {
+/**
+ * The system clock moved forward by `aheadMs`: a test that needs the node's time at a
+ * given point (the start of a minute, say) moves it there instead of waiting. It never
+ * goes back, so receive times stay in order and within the skew a request may have.
+ */
+export class AheadClock implements Clock {
+  aheadMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.aheadMs);
+  }
+}
+
+export async function startTestNode(options: { clock?: Clock } = {}): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
   const node = await startLocalConsortium({
     home,
@@ -69,6 +82,7 @@ export async function startTestNode(): Promise<TestNode> {
     port: 0,
     dynamoPort: 0,
     sealIntervalMs: 0,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const signers = new Map<string, LocalSigner>();
   const signer = async (member: string, keyId: string) => {

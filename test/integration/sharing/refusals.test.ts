@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
 import { localKeyId } from "../../../lib/local-home.js";
-import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { AheadClock, startTestNode, type TestNode } from "../../support/local-node.js";
 import {
   agreeContract,
   approve,
@@ -70,11 +70,12 @@ const question = (contractId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 let t: TestNode;
+const clock = new AheadClock();
 const versions = new Map<string, string>();
 /** Every access entry recorded for SUBJECT, in the order the requests were made. */
 const recorded: string[] = [];
 beforeAll(async () => {
-  t = await startTestNode();
+  t = await startTestNode({ clock });
   for (const doc of [OPEN, REVOKED, EXPIRED, FUTURE, NONE, CONDITIONAL, RATE])
     versions.set(doc.id, await agreeContract(t, doc, "hf-haikou", "hf-sanya"));
   versions.set(PROPOSED.id, await proposeContract(t, "hf-haikou", PROPOSED));
@@ -208,9 +209,9 @@ describe("recorded refusals of POST /v1/match: exactly one access entry each", (
   });
 
   it("RATE_LIMITED: the third request in a minute under perMinute 2 (429)", async () => {
-    // The window is the wall-clock minute: start early in one, so all three share it.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    // The window is the node's clock minute: move it to 1 s into the next one, so that
+    // all three requests share it.
+    clock.aheadMs += 61_000 - (clock.now().getTime() % 60_000);
     const counter = "R#contract#rf-rate#hf-sanya";
     let before = await t.snapshot();
     for (const n of [1, 2]) {
@@ -233,8 +234,9 @@ describe("recorded refusals of POST /v1/match: exactly one access entry each", (
       before = after;
     }
     const { res } = await recordedRefusal("hf-sanya", question(RATE.id), 429, "RATE_LIMITED");
-    expect(res.body.error.details.retryAfterSeconds).toBeGreaterThan(0);
-    expect(res.body.error.details.retryAfterSeconds).toBeLessThanOrEqual(60);
+    // The rest of the minute the first request began 1 s into (on the node's clock).
+    expect(res.body.error.details.retryAfterSeconds).toBeGreaterThan(30);
+    expect(res.body.error.details.retryAfterSeconds).toBeLessThanOrEqual(59);
   });
 });
 
