@@ -13,7 +13,10 @@ export type ChainErrorCode =
   | "INDEX_OUT_OF_RANGE"
   /** The proof has the wrong number of hashes for (index, size) or (oldSize, newSize). */
   | "INVALID_PROOF_SIZE"
-  /** A consistency proof was asked from or to an impossible size (oldSize 0, oldSize > newSize). */
+  /**
+   * A consistency proof was asked from or to an impossible size (oldSize 0, oldSize > newSize),
+   * or tiles for a tree that shrinks (oldSize > newSize).
+   */
   | "INVALID_CONSISTENCY_RANGE"
   /** The root recomputed from the proof differs from the expected root. */
   | "ROOT_MISMATCH"
@@ -32,7 +35,17 @@ export type ChainErrorCode =
   /** An entry envelope or block header is missing fields or has fields of the wrong form. */
   | "INVALID_FORMAT"
   /** A signed note or checkpoint does not follow C2SP signed-note / tlog-checkpoint. */
-  | "INVALID_NOTE";
+  | "INVALID_NOTE"
+  /** A tile or entry-bundle path is not in the one form c2sp.org/tlog-tiles allows. */
+  | "INVALID_TILE_PATH"
+  /** Tile coordinates out of range: level not 0..63, width not 1..256, index not a safe integer. */
+  | "INVALID_TILE"
+  /** Tile bytes are not whole 32-byte hashes, fewer than the tile's width, or more than a full tile. */
+  | "INVALID_TILE_DATA"
+  /** Entry-bundle bytes do not split into the expected number of length-prefixed entries. */
+  | "INVALID_ENTRY_BUNDLE"
+  /** An entry is longer than the 65,535 bytes a tlog-tiles uint16 length prefix can state. */
+  | "ENTRY_TOO_LARGE";
 
 export class ChainError extends Error {
   override readonly name = "ChainError";

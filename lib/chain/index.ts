@@ -1,8 +1,8 @@
 /**
  * lib/chain — Zhixin's pure verifiable-ledger core: RFC 6962 Merkle trees and proofs,
  * compact ranges, the entry envelope and block header formats, block-sequence
- * verification and C2SP checkpoints. Synchronous, no I/O, no AWS, no clock: runs
- * unchanged in Node, Lambda and browsers. Formats: docs/FORMATS.md.
+ * verification, C2SP checkpoints and the log as C2SP tlog-tiles. Synchronous, no I/O,
+ * no AWS, no clock: runs unchanged in Node, Lambda and browsers. Formats: docs/FORMATS.md.
  */
 
 export {
@@ -127,5 +127,39 @@ export {
   UNIQUE_TAG,
   uniqueHmac,
 } from "./subject.js";
+export { buildEntryBundles, buildTiles, type EntryBundleContents, type TileContents } from "./tile-build.js";
+export { encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle } from "./tile-bundle.js";
+export {
+  type EntryBundleCoords,
+  entryBundlePath,
+  formatTileIndex,
+  MAX_TILE_LEVEL,
+  parseTilePath,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  type TileCoords,
+  type TileResource,
+  tilePath,
+} from "./tile-path.js";
+export {
+  compactRangeFromTiles,
+  consistencyProofFromTiles,
+  consistencyProofTiles,
+  inclusionProofFromTiles,
+  inclusionProofTiles,
+  rootFromTiles,
+  rootTiles,
+} from "./tile-proofs.js";
+export {
+  changedEntryBundles,
+  changedTiles,
+  FULL_TILE_SIZE,
+  type NodeInTile,
+  type TileLevel,
+  type TileReader,
+  tileForNode,
+  tileLevels,
+  tileWidth,
+} from "./tiles.js";
 export { consistencyProof, inclusionProof, MerkleTree, rootFromLeafHashes } from "./tree.js";
 export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
