@@ -2,7 +2,7 @@
  * Regenerates test/vectors/formats/example.json, the worked example in docs/FORMATS.md:
  *   npx tsx scripts/make-format-vectors.ts > test/vectors/formats/example.json
  * Fixed inputs (RFC 8032 §7.1 TEST 1 and TEST 2 Ed25519 seeds, fixed times), so the output
- * never changes unless a format does — test/unit/chain/formats.test.ts checks every value.
+ * never changes unless a format does — test/unit/lib/chain/formats.test.ts checks every value.
  */
 import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import {

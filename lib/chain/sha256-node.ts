@@ -6,7 +6,7 @@
  *   right[31] || 0x80 || 0x00 × 54 || uint64be(520)
  * its whole message schedule depends on right[31] alone and is precomputed for all 256
  * values. Test-pinned to @noble/hashes' sha256 on random inputs
- * (test/unit/chain/sha256-node.test.ts); `npm run bench -- merkle` measures the gain.
+ * (test/unit/lib/chain/sha256-node.test.ts); `npm run bench -- merkle` measures the gain.
  * Precondition: left and right are 32 bytes (callers check once).
  */
 

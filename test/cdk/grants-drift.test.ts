@@ -22,7 +22,7 @@ import {
 // that sends a DynamoDB action its role lacks (as DeleteItem once was, for uniqueness
 // claims) fails with AccessDenied on AWS and nowhere else. So: each function is granted
 // what the store methods its ports offer send, by the store families' own declarations
-// (STORE_ACTIONS, held to what each method sends by test/unit/store/dynamodb-actions.test.ts);
+// (STORE_ACTIONS, held to what each method sends by test/unit/functions/store/dynamodb-actions.test.ts);
 // and what it is granted beyond that is stated here, so that it cannot grow unseen.
 
 type StoreMethod = keyof typeof STORE_ACTIONS;

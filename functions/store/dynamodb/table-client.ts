@@ -36,7 +36,7 @@ export type DynamoDbAction =
  * its code, so that the Lambda functions' grants can be checked against what their ports
  * send (test/cdk/grants-drift.test.ts) rather than against source text; a test records
  * what each method sends through the SDK and holds it to the declaration
- * (test/unit/store/dynamodb-actions.test.ts).
+ * (test/unit/functions/store/dynamodb-actions.test.ts).
  */
 export type StoreActions<Family> = { readonly [M in keyof Family]: MethodActions };
 

@@ -27,7 +27,7 @@ import { ContractDocumentSchema, contractVersion } from "../../../lib/protocol/c
 // The sharing examples of docs/FORMATS.md (§7 subject and claim HMACs, §8 an access entry's
 // digest and id, §9 contract versions), read from the doc's own text and recomputed with
 // lib/chain and functions/. Editing a value in the doc, or the code that makes it,
-// without the other fails here. (§1–§4 are checked by test/unit/chain/formats.test.ts.)
+// without the other fails here. (§1–§4 are checked by test/unit/lib/chain/formats.test.ts.)
 
 const doc = readFileSync("docs/FORMATS.md", "utf8");
 const readme = readFileSync("README.md", "utf8");

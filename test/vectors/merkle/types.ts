@@ -1,6 +1,6 @@
 /**
  * The shapes of the vector files in this folder: written by generate.ts, read by
- * test/unit/chain/merkle-vectors.test.ts. Hashes are lowercase hex; a case with `error`
+ * test/unit/lib/chain/merkle-vectors.test.ts. Hashes are lowercase hex; a case with `error`
  * is negative and says in `wrong` what is wrong with it.
  */
 
