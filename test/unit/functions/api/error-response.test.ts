@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { errorResponse } from "../../../functions/api/http.js";
-import { ApiError } from "../../../lib/protocol/errors.js";
-import { captured } from "../../support/output.js";
+import { errorResponse } from "../../../../functions/api/http.js";
+import { ApiError } from "../../../../lib/protocol/errors.js";
+import { captured } from "../../../support/output.js";
 
 describe("errorResponse: the one place errors become HTTP", () => {
   it("an ApiError keeps its status and code", () => {

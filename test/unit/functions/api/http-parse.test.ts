@@ -1,16 +1,16 @@
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ApiDeps, handleApiRequest } from "../../../functions/api/api.js";
-import { unhandledErrorCount } from "../../../functions/api/http.js";
-import { parseTarget } from "../../../functions/api/http-parse.js";
-import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import type { LedgerStore } from "../../../functions/store/ports.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
-import { ApiError } from "../../../lib/protocol/errors.js";
-import { API_ROUTES } from "../../../lib/protocol/routes.js";
-import { signRequestNow } from "../../support/sign-request.js";
+import { type ApiDeps, handleApiRequest } from "../../../../functions/api/api.js";
+import { unhandledErrorCount } from "../../../../functions/api/http.js";
+import { parseTarget } from "../../../../functions/api/http-parse.js";
+import { StaticKeyDirectory } from "../../../../functions/auth/key-directory.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import type { LedgerStore } from "../../../../functions/store/ports.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import { ApiError } from "../../../../lib/protocol/errors.js";
+import { API_ROUTES } from "../../../../lib/protocol/routes.js";
+import { signRequestNow } from "../../../support/sign-request.js";
 
 // http-parse.ts is total: every string API Gateway can hand over as rawPath and
 // rawQueryString (any UTF-16, lone surrogates included) parses or is a 4xx ApiError.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "#chain";
-import { AccessAudit } from "../../../functions/audit/audit-access.js";
-import { type ContractDocument, contractVersion } from "../../../lib/protocol/contracts.js";
-import { makeAccessEntry, makeConsumer, type StoredEntry } from "../../support/access-fixture.js";
-import { makeBatch, makeKeys } from "../../support/chain-fixture.js";
+import { AccessAudit } from "../../../../functions/audit/audit-access.js";
+import { type ContractDocument, contractVersion } from "../../../../lib/protocol/contracts.js";
+import { makeAccessEntry, makeConsumer, type StoredEntry } from "../../../support/access-fixture.js";
+import { makeBatch, makeKeys } from "../../../support/chain-fixture.js";
 
 // AccessAudit (functions/audit/audit-access.ts): each answered access entry's contract
 // version must be in effect — for its consumer, provider and type — by the contract

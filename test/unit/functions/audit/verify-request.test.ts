@@ -4,8 +4,8 @@ import {
   runVerifyRequest,
   type VerifyRequestDeps,
   VerifyRequestError,
-} from "../../../functions/audit/verify-request.js";
-import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
+} from "../../../../functions/audit/verify-request.js";
+import { StaticKeyDirectory } from "../../../../functions/auth/key-directory.js";
 
 // The verify function's request on a ledger with no blocks and nothing pending: which
 // requests it refuses, with which code, and the refusal on the wire.

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { keyValidAt } from "../../../functions/auth/key-directory.js";
+import { keyValidAt } from "../../../../functions/auth/key-directory.js";
 import {
   consortiumMembers,
   KmsKeyDirectoryError,
   kmsAlias,
   loadKmsKeyDirectory,
-} from "../../../functions/auth/kms-key-directory.js";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../support/fake-aws.js";
+} from "../../../../functions/auth/kms-key-directory.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../../support/fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by
 // alias at cold start, tested at the KMSClient boundary (test/support/fake-aws.ts).

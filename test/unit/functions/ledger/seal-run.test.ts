@@ -7,8 +7,8 @@ import {
   SEAL_LOOP_SPARE_MS,
   sealRepeatedly,
   summarizeSeals,
-} from "../../../functions/ledger/seal-run.js";
-import type { SealResult } from "../../../lib/protocol/entries.js";
+} from "../../../../functions/ledger/seal-run.js";
+import type { SealResult } from "../../../../lib/protocol/entries.js";
 
 // The seal loop of one seal-block invocation, on a fake clock: `sleep` and each seal
 // move the clock, and the invocation's remaining time is its deadline minus the clock.

@@ -8,14 +8,14 @@ import {
   effectiveVersion,
   foldContract,
   type RefusalCode,
-} from "../../../functions/rules/contracts.js";
+} from "../../../../functions/rules/contracts.js";
 import {
   type ContractDocument,
   ContractDocumentSchema,
   type ContractState,
   contractVersion,
   type VersionStatus,
-} from "../../../lib/protocol/contracts.js";
+} from "../../../../lib/protocol/contracts.js";
 
 // The pure rules of sharing contracts (docs/design/sharing.md §2): the document schema,
 // versions, checkEvent/applyEvent/foldContract and effectiveVersion. Refusals are

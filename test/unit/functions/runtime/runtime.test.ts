@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deriveSubjectKey } from "#chain";
-import { generateKeyFile } from "../../../functions/auth/signer-file.js";
+import { generateKeyFile } from "../../../../functions/auth/signer-file.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
 // Nothing here talks to a server (building a DynamoDB client does not connect).
@@ -20,7 +20,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 /** A fresh runtime module: it keeps what it built for the life of the process. */
 async function freshRuntime() {
   vi.resetModules();
-  return import("../../../functions/runtime/runtime.js");
+  return import("../../../../functions/runtime/runtime.js");
 }
 
 const base = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { holdsFor, predicateTypeProblems } from "../../../functions/sharing/predicates.js";
-import { OPERATORS, type Operator } from "../../../lib/protocol/sharing.js";
+import { holdsFor, predicateTypeProblems } from "../../../../functions/sharing/predicates.js";
+import { OPERATORS, type Operator } from "../../../../lib/protocol/sharing.js";
 
 // The predicate a match question puts on a provider's record (docs/design/sharing.md §4):
 // values compare only with values of the same JSON type — numbers as numbers, strings by

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { deriveSubjectKey, SUBJECT_KEY_LABEL } from "#chain";
-import { loadKmsSubjectKey } from "../../../functions/sharing/kms-subject-key.js";
-import { fakeKms, type KmsReply, kmsError } from "../../support/fake-aws.js";
+import { loadKmsSubjectKey } from "../../../../functions/sharing/kms-subject-key.js";
+import { fakeKms, type KmsReply, kmsError } from "../../../support/fake-aws.js";
 
 // The deployed subject key, tested at the KMSClient boundary (test/support/fake-aws.ts): the fake
 // answers GenerateMac with node:crypto's HMAC-SHA-256 under a known master, which is what

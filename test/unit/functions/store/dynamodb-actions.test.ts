@@ -1,21 +1,24 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { batchKeyOf, parseBlockHeader } from "#chain";
-import { BATCH_STORE_ACTIONS, DynamoDbBatches } from "../../../functions/store/dynamodb/batches.js";
-import { BLOCK_STORE_ACTIONS, DynamoDbBlocks } from "../../../functions/store/dynamodb/blocks.js";
-import { CLAIM_STORE_ACTIONS, DynamoDbClaims } from "../../../functions/store/dynamodb/claims.js";
-import { COSIGN_STORE_ACTIONS, DynamoDbCosignMarks } from "../../../functions/store/dynamodb/cosign-marks.js";
-import { COUNTER_STORE_ACTIONS, DynamoDbCounters } from "../../../functions/store/dynamodb/counters.js";
+import { BATCH_STORE_ACTIONS, DynamoDbBatches } from "../../../../functions/store/dynamodb/batches.js";
+import { BLOCK_STORE_ACTIONS, DynamoDbBlocks } from "../../../../functions/store/dynamodb/blocks.js";
+import { CLAIM_STORE_ACTIONS, DynamoDbClaims } from "../../../../functions/store/dynamodb/claims.js";
+import {
+  COSIGN_STORE_ACTIONS,
+  DynamoDbCosignMarks,
+} from "../../../../functions/store/dynamodb/cosign-marks.js";
+import { COUNTER_STORE_ACTIONS, DynamoDbCounters } from "../../../../functions/store/dynamodb/counters.js";
 import {
   DynamoDbIndexEntries,
   INDEX_STORE_ACTIONS,
-} from "../../../functions/store/dynamodb/index-entries.js";
-import { DynamoDbPayloads, PAYLOAD_STORE_ACTIONS } from "../../../functions/store/dynamodb/payloads.js";
+} from "../../../../functions/store/dynamodb/index-entries.js";
+import { DynamoDbPayloads, PAYLOAD_STORE_ACTIONS } from "../../../../functions/store/dynamodb/payloads.js";
 import {
   type MethodActions,
   type StoreActions,
   TableClient,
-} from "../../../functions/store/dynamodb/table-client.js";
+} from "../../../../functions/store/dynamodb/table-client.js";
 import type {
   BlockPage,
   CosignMark,
@@ -24,9 +27,9 @@ import type {
   StoredBlock,
   StoredPayload,
   UniqueClaim,
-} from "../../../functions/store/ports.js";
-import { LEDGER_TABLE } from "../../../lib/store-layout.js";
-import { makeBatch, makeKeys, sealBlocks } from "../../support/chain-fixture.js";
+} from "../../../../functions/store/ports.js";
+import { LEDGER_TABLE } from "../../../../lib/store-layout.js";
+import { makeBatch, makeKeys, sealBlocks } from "../../../support/chain-fixture.js";
 
 // Each store family declares what its methods send (StoreActions, beside its code), and
 // the CDK grants are checked against those declarations (test/cdk/grants-drift.test.ts).

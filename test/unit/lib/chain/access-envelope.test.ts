@@ -19,9 +19,9 @@ import {
   parseSignatureBase,
   toHex,
 } from "#chain";
-import { accessDetails, makeAccessEntry, makeConsumer } from "../../support/access-fixture.js";
-import { expectChainError } from "../../support/chain-errors.js";
-import example from "../../vectors/formats/example.json" with { type: "json" };
+import { accessDetails, makeAccessEntry, makeConsumer } from "../../../support/access-fixture.js";
+import { expectChainError } from "../../../support/chain-errors.js";
+import example from "../../../vectors/formats/example.json" with { type: "json" };
 
 // Access entries (docs/FORMATS.md §8): the second leaf kind. Ids and leaf bytes are
 // recomputed here with node:crypto from hand-written canonical JSON, not with lib/chain.

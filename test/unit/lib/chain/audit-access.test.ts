@@ -22,8 +22,8 @@ import {
   mixedVerifyOptions,
   type StoredEntry,
   sealBlocks,
-} from "../../support/access-fixture.js";
-import { makeKeys } from "../../support/chain-fixture.js";
+} from "../../../support/access-fixture.js";
+import { makeKeys } from "../../../support/chain-fixture.js";
 
 // The chain audit over a log that mixes record entries with access entries (docs/FORMATS.md
 // §8). Every access-envelope field is tampered with twice: in storage only (the leaf no

@@ -22,7 +22,7 @@ import {
   makeKeys,
   sealBlocks,
   verifyOptions,
-} from "../../support/chain-fixture.js";
+} from "../../../support/chain-fixture.js";
 
 // verifyBlocks, finding by finding. Past 400 lines: the findings are made on one fixture
 // chain and asserted here, a case for each way of tampering.

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { concatBytes, equalBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, utf8 } from "#chain";
-import { chainErrorCode } from "../../support/chain-errors.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
 
 const bytes = fc.uint8Array({ maxLength: 100 });
 

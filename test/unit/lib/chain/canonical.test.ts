@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalBytes, canonicalJson, toHex, utf8 } from "#chain";
-import { chainErrorCode } from "../../support/chain-errors.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
 
 /** The double whose IEEE 754 bits are `hex`. */
 function double(hex: string): number {

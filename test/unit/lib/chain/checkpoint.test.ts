@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { emptyRoot, fromBase64, fromHex, hashLeaf, rootFromLeafHashes, toBase64, toHex, utf8 } from "#chain";
-import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "../../../lib/chain/checkpoint.js";
+import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "../../../../lib/chain/checkpoint.js";
 import {
   formatVerifierKey,
   NOTE_SIGNATURE_TYPE_ECDSA,
@@ -12,9 +12,9 @@ import {
   noteKeyHash,
   parseVerifierKey,
   signNote,
-} from "../../../lib/chain/note.js";
-import { expectChainError } from "../../support/chain-errors.js";
-import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../support/note-vectors.js";
+} from "../../../../lib/chain/note.js";
+import { expectChainError } from "../../../support/chain-errors.js";
+import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../../support/note-vectors.js";
 
 interface WantCheckpoint {
   origin: string;
@@ -185,7 +185,7 @@ describe("worked example (docs/formats/checkpoint.md)", () => {
   });
 
   it("is the example docs/formats/checkpoint.md shows", () => {
-    const doc = readFileSync(new URL("../../../docs/formats/checkpoint.md", import.meta.url), "utf8");
+    const doc = readFileSync(new URL("../../../../docs/formats/checkpoint.md", import.meta.url), "utf8");
     for (const shown of [
       ex.note,
       ex.verifierKey,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CompactRange, type CompactRangeState, hashLeaf, rootFromLeafHashes, toHex, utf8 } from "#chain";
-import { expectChainError } from "../../support/chain-errors.js";
+import { expectChainError } from "../../../support/chain-errors.js";
 
 const leaves = Array.from({ length: 300 }, (_, i) => hashLeaf(utf8(`entry ${i}`)));
 const h = (c: string): string => c.repeat(64);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkEnvelopeBinding, type EntryEnvelope, parseBlockHeader, parseEntryEnvelope } from "#chain";
-import { expectChainError } from "../../support/chain-errors.js";
-import example from "../../vectors/formats/example.json" with { type: "json" };
+import { expectChainError } from "../../../support/chain-errors.js";
+import example from "../../../vectors/formats/example.json" with { type: "json" };
 
 // Strict parsing of stored envelopes and headers: each malformed case says what is
 // wrong with it and must be INVALID_FORMAT (a verifier reports it as a finding).

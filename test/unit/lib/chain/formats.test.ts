@@ -24,7 +24,7 @@ import {
   toHex,
   verifyBlocks,
 } from "#chain";
-import example from "../../vectors/formats/example.json" with { type: "json" };
+import example from "../../../vectors/formats/example.json" with { type: "json" };
 
 // The worked example in docs/FORMATS.md, recomputed from its inputs: if a format
 // changes, this file and the doc must change together (scripts/make-format-vectors.ts).

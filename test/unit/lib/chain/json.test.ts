@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, JsonTextError, parseJson } from "#chain";
-import { chainErrorCode, expectChainError } from "../../support/chain-errors.js";
+import { chainErrorCode, expectChainError } from "../../../support/chain-errors.js";
 
 // parseJson reads I-JSON (RFC 7493), the input domain of RFC 8785: what it returns
 // canonicalises to exactly the members and values the text wrote, or it refuses.

@@ -11,7 +11,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "#chain";
-import { expectChainError } from "../../support/chain-errors.js";
+import { expectChainError } from "../../../support/chain-errors.js";
 
 // Bad input is always a ChainError with a specific code, raised before any hashing.
 // Tests assert the code, never the message.

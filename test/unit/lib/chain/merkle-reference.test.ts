@@ -21,7 +21,7 @@ import {
 } from "./rfc9162.js";
 
 // The fast, bottom-up code of lib/chain against the plain recursive definitions of
-// RFC 9162 §2.1 (test/unit/chain/rfc9162.ts) for every tree size 0..130, every leaf
+// RFC 9162 §2.1 (test/unit/lib/chain/rfc9162.ts) for every tree size 0..130, every leaf
 // index and every old size. 130 covers every shape of the top levels up to 2^7 + 2.
 
 const MAX_SIZE = 130;

@@ -14,8 +14,8 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "#chain";
-import { chainErrorCode } from "../../support/chain-errors.js";
-import type { ConsistencyCase, InclusionCase, LargeCase } from "../../vectors/merkle/types.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
+import type { ConsistencyCase, InclusionCase, LargeCase } from "../../../vectors/merkle/types.js";
 import { rfcVerifyConsistency, rfcVerifyInclusion } from "./rfc9162.js";
 
 // Known answers from public reference implementations, kept as data in
@@ -29,7 +29,7 @@ interface TreeVectors {
 }
 
 function load<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../vectors/merkle/${name}`, import.meta.url), "utf8")) as T;
+  return JSON.parse(readFileSync(new URL(`../../../vectors/merkle/${name}`, import.meta.url), "utf8")) as T;
 }
 
 const tree = load<TreeVectors>("tree.json");

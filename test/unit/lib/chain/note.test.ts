@@ -27,9 +27,9 @@ import {
   parseVerifierKey,
   signNote,
   verifyNote,
-} from "../../../lib/chain/note.js";
-import { expectChainError } from "../../support/chain-errors.js";
-import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../support/note-vectors.js";
+} from "../../../../lib/chain/note.js";
+import { expectChainError } from "../../../support/chain-errors.js";
+import { ED25519_SPKI_PREFIX, loadNoteVectors, verifierFor } from "../../../support/note-vectors.js";
 
 // Keys live outside lib/chain: these tests wrap node:crypto as the passed-in functions,
 // the way the sealer wraps KMS and a verifier wraps its configured public keys.

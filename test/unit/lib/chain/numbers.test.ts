@@ -12,7 +12,7 @@ import {
   shiftRight,
   trailingZeros,
   xor,
-} from "../../../lib/chain/numbers.js";
+} from "../../../../lib/chain/numbers.js";
 
 // BigInt references, as Go's math/bits would compute them on uint64.
 const refBitLength = (x: number): number => BigInt(x).toString(2).replace(/^0+/, "").length;

@@ -14,7 +14,7 @@ import {
 } from "#chain";
 // Not exported from the package: it skips the size checks. Pinned here because it
 // reuses one hasher and one input buffer across calls (see rfc6962.ts).
-import { hashChildrenUnchecked } from "../../../lib/chain/rfc6962.js";
+import { hashChildrenUnchecked } from "../../../../lib/chain/rfc6962.js";
 
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

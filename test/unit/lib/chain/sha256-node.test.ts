@@ -2,7 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hashChildren, toHex } from "#chain";
-import { sha256Node } from "../../../lib/chain/sha256-node.js";
+import { sha256Node } from "../../../../lib/chain/sha256-node.js";
 
 // The specialised node hash must be SHA-256(0x01 || left || right) exactly: checked
 // against @noble/hashes on random inputs and on every value of the byte whose

@@ -9,7 +9,7 @@ import {
   serializeSignatureParams,
   signatureBaseText,
 } from "#chain";
-import { chainErrorCode } from "../../support/chain-errors.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
 
 // RFC 9421 §2.5, the example signature base (RFC 8792 line wrapping undone).
 const RFC_9421_EXAMPLE = [

@@ -14,8 +14,8 @@ import {
   UNIQUE_TAG,
   uniqueHmac,
 } from "#chain";
-import { expectChainError } from "../../support/chain-errors.js";
-import vectors from "../../vectors/subject-hmac.json" with { type: "json" };
+import { expectChainError } from "../../../support/chain-errors.js";
+import vectors from "../../../vectors/subject-hmac.json" with { type: "json" };
 
 // Keyed subject digests (docs/FORMATS.md §7) against known answers computed with
 // node:crypto createHmac by the script recorded in test/vectors/subject-hmac.json.

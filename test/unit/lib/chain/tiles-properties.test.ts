@@ -26,7 +26,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "#chain";
-import { chainErrorCode } from "../../support/chain-errors.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
 
 // Random trees up to a few thousand leaves, grown in random steps: every root and proof
 // computed from tiles is tree.ts's and verifies; the tiles written at each step are the

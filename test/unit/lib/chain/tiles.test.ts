@@ -43,7 +43,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "#chain";
-import { expectChainError } from "../../support/chain-errors.js";
+import { expectChainError } from "../../../support/chain-errors.js";
 import { refNodeHash } from "./rfc9162.js";
 
 // Tile maths of c2sp.org/tlog-tiles (lib/chain/tiles.ts, tile-*.ts) against the spec's
@@ -51,7 +51,7 @@ import { refNodeHash } from "./rfc9162.js";
 // independent implementation (Tessera) wrote. Random sizes: tiles-properties.test.ts.
 
 function vectors<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../vectors/tiles/${name}`, import.meta.url), "utf8")) as T;
+  return JSON.parse(readFileSync(new URL(`../../../vectors/tiles/${name}`, import.meta.url), "utf8")) as T;
 }
 
 /** Distinct leaf hashes: any 32 bytes are a valid leaf hash, so no hashing is needed. */

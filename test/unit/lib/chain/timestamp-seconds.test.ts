@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { timestampSeconds } from "../../../lib/chain/fields.js";
+import { timestampSeconds } from "../../../../lib/chain/fields.js";
 
 // lib/chain may not use Date; its calendar arithmetic is checked against Date here.
 describe("timestampSeconds", () => {

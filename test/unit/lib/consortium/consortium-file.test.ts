@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseStackConsortium } from "../../../cdk/lib/config.js";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { ConsortiumFileError, parseConsortium, schemaOf } from "../../../lib/consortium/consortium.js";
-import { recordDataProblems } from "../../../lib/consortium/record-schemas.js";
+import { parseStackConsortium } from "../../../../cdk/lib/config.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { ConsortiumFileError, parseConsortium, schemaOf } from "../../../../lib/consortium/consortium.js";
+import { recordDataProblems } from "../../../../lib/consortium/record-schemas.js";
 import {
   consortiumProblems,
   type ExampleConsortium,
   exampleConsortium,
   type Json,
-} from "../../support/consortium-file.js";
+} from "../../../support/consortium-file.js";
 
 // Record-type schemas are checked when the consortium file is loaded: a schema that is
 // not valid draft 2020-12, or that strict mode refuses to compile, fails the load with

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseJson } from "#chain";
-import { type RecordSchema, recordDataProblems } from "../../../lib/consortium/record-schemas.js";
+import { type RecordSchema, recordDataProblems } from "../../../../lib/consortium/record-schemas.js";
 
 // A record type's schema sees the record's own members only (docs/FORMATS.md §1.1):
 // what every object inherits (constructor, toString, __proto__) is not a member.

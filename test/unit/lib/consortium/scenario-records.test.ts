@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { parseConsortium, schemaOf } from "../../../lib/consortium/consortium.js";
-import { type RecordSchema, recordDataProblems } from "../../../lib/consortium/record-schemas.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { parseConsortium, schemaOf } from "../../../../lib/consortium/consortium.js";
+import { type RecordSchema, recordDataProblems } from "../../../../lib/consortium/record-schemas.js";
 
 // The demo consortium's record-type schemas (consortium.example.json), one table per
 // scenario type: records that must pass, and records that must not — each saying what

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { parseConsortium, signersOf } from "../../../lib/consortium/consortium.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { parseConsortium, signersOf } from "../../../../lib/consortium/consortium.js";
 import {
   consortiumProblems,
   exampleConsortium,
   type Json,
   recordTypeIndex,
-} from "../../support/consortium-file.js";
+} from "../../../support/consortium-file.js";
 
 // recordTypes[].signers in the consortium file: departments that must each sign a record
 // of the type (S4, S7). Checked at load, every problem with its path.

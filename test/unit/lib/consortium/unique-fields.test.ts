@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { parseConsortium, uniqueFieldsOf } from "../../../lib/consortium/consortium.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { parseConsortium, uniqueFieldsOf } from "../../../../lib/consortium/consortium.js";
 import {
   consortiumProblems,
   exampleConsortium,
   type Json,
   recordTypeIndex,
-} from "../../support/consortium-file.js";
+} from "../../../support/consortium-file.js";
 
 // recordTypes[].unique in the consortium file: field names of `data` that together are
 // unique per record type (S8). Checked at load, every problem with its path.

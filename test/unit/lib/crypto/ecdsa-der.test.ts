@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ecdsaSignatureFromDer, ecdsaSignatureToDer, P256_ORDER } from "../../../lib/crypto/ecdsa-der.js";
-import { CryptoError } from "../../../lib/crypto/errors.js";
+import { ecdsaSignatureFromDer, ecdsaSignatureToDer, P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { CryptoError } from "../../../../lib/crypto/errors.js";
 
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const scalar = (n: bigint): Uint8Array => hex(n.toString(16).padStart(64, "0"));

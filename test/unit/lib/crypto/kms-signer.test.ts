@@ -1,11 +1,11 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { kmsSigningPort } from "../../../functions/auth/kms-signing-port.js";
-import { P256_ORDER } from "../../../lib/crypto/ecdsa-der.js";
-import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../lib/crypto/kms-signer.js";
-import { verifySignature } from "../../../lib/crypto/verify.js";
-import { fakeKms, type KmsReply as Reply } from "../../support/fake-aws.js";
+import { kmsSigningPort } from "../../../../functions/auth/kms-signing-port.js";
+import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../../lib/crypto/kms-signer.js";
+import { verifySignature } from "../../../../lib/crypto/verify.js";
+import { fakeKms, type KmsReply as Reply } from "../../../support/fake-aws.js";
 
 /*
  * KMS has no local twin, so KmsSigner is tested at the SDK client boundary, with the

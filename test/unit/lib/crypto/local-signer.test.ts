@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { generateKeyFile, readSignerFile } from "../../../functions/auth/signer-file.js";
-import { CryptoError } from "../../../lib/crypto/errors.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
-import { verifySignature } from "../../../lib/crypto/verify.js";
+import { generateKeyFile, readSignerFile } from "../../../../functions/auth/signer-file.js";
+import { CryptoError } from "../../../../lib/crypto/errors.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import { verifySignature } from "../../../../lib/crypto/verify.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -2,10 +2,10 @@ import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { P256_ORDER } from "../../../lib/crypto/ecdsa-der.js";
-import { CryptoError } from "../../../lib/crypto/errors.js";
-import { importPublicKey } from "../../../lib/crypto/keys.js";
-import { publicKeyObject, verifySignature } from "../../../lib/crypto/verify.js";
+import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { CryptoError } from "../../../../lib/crypto/errors.js";
+import { importPublicKey } from "../../../../lib/crypto/keys.js";
+import { publicKeyObject, verifySignature } from "../../../../lib/crypto/verify.js";
 
 function keyPair(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
   const { privateKey, publicKey } =

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   contentDigestHeaderValue,
   sha256FromContentDigest,
-} from "../../../lib/http-signature/content-digest.js";
-import { StructuredFieldError } from "../../../lib/http-signature/structured-fields.js";
+} from "../../../../lib/http-signature/content-digest.js";
+import { StructuredFieldError } from "../../../../lib/http-signature/structured-fields.js";
 
 const body = new TextEncoder().encode('{"hello": "world"}');
 

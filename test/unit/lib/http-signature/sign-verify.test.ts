@@ -19,8 +19,8 @@ import {
   signRequest,
   type VerifyRequestOptions,
   verifyRequest,
-} from "../../../lib/http-signature/index.js";
-import { ApiError, type ApiErrorCode } from "../../../lib/protocol/errors.js";
+} from "../../../../lib/http-signature/index.js";
+import { ApiError, type ApiErrorCode } from "../../../../lib/protocol/errors.js";
 import { MemoryKeyDirectory, makeKey, recording, type TestKey } from "./support.js";
 
 // signRequest and verifyRequest (the request-signing wire contract). Past 400 lines: round

@@ -3,7 +3,7 @@ import {
   parseDictionary,
   parseItem,
   StructuredFieldError,
-} from "../../../lib/http-signature/structured-fields.js";
+} from "../../../../lib/http-signature/structured-fields.js";
 
 describe("parseDictionary", () => {
   it("reads RFC 9421 Signature-Input and Signature members, keeping each member's raw text", () => {

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { SignatureAlgorithm } from "#chain";
-import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
-import type { Signer } from "../../../lib/crypto/signer.js";
+import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import type { Signer } from "../../../../lib/crypto/signer.js";
 
 export class MemoryKeyDirectory implements KeyDirectory {
   readonly #keys = new Map<string, PublicKeyRecord>();

@@ -11,14 +11,14 @@ import {
   toBase64,
   utf8,
 } from "#chain";
-import type { KeyRole, PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
-import { verifySignature } from "../../../lib/crypto/verify.js";
-import { signRequest, verifyRequest } from "../../../lib/http-signature/index.js";
-import { ApiError } from "../../../lib/protocol/errors.js";
+import type { KeyRole, PublicKeyRecord } from "../../../../lib/crypto/key-directory.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import { verifySignature } from "../../../../lib/crypto/verify.js";
+import { signRequest, verifyRequest } from "../../../../lib/http-signature/index.js";
+import { ApiError } from "../../../../lib/protocol/errors.js";
 import { MemoryKeyDirectory } from "./support.js";
 
-const VECTORS = new URL("../../vectors/http-signature/", import.meta.url);
+const VECTORS = new URL("../../../vectors/http-signature/", import.meta.url);
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, VECTORS), "utf8")) as T;
 
 const spkiOf = (pem: string): Uint8Array =>
