@@ -1,6 +1,6 @@
 import { utf8 } from "#chain";
 import { signRequest, verifyRequest } from "../../lib/http-signature/index.js";
-import type { Dept, Ledger, SignedSubmit } from "../integration/sealer/harness.js";
+import type { Dept, Ledger, SignedSubmit } from "../integration/ledger/harness.js";
 
 /**
  * A POST /v1/match by `dept` (default the S1/S2 consumer, hf-sanya), signed with its key

@@ -20,7 +20,7 @@ import {
   type Records,
   seal,
   signSubmit,
-} from "../sealer/harness.js";
+} from "../ledger/harness.js";
 
 // Every answered access entry names the contract version that allowed it, and the
 // contract's records are on the ledger, signed by its parties: a full audit re-derives

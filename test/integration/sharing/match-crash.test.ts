@@ -27,7 +27,7 @@ import {
   seal,
   signSubmit,
   snapshotLedger,
-} from "../sealer/harness.js";
+} from "../ledger/harness.js";
 
 // A match writes its access entry the way submit writes records (functions/sharing/match.ts
 // commitAccess): payload, trail index item, then the one-envelope batch whose conditional

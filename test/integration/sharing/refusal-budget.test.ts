@@ -5,7 +5,7 @@ import { scanAll } from "../../../functions/store/snapshot.js";
 import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { signMatch } from "../../support/match-request.js";
-import { audit, type Ledger, makeMembers, openLedger, seal, TickClock } from "../sealer/harness.js";
+import { audit, type Ledger, makeMembers, openLedger, seal, TickClock } from "../ledger/harness.js";
 
 // Refused match requests are recorded — up to a department's budget a minute
 // (REFUSALS_PER_MINUTE; 3 here). Past it, a refusal is 429 RATE_LIMITED with
