@@ -227,7 +227,9 @@ export function bundlingOptions(consortiumFile: string): BundlingOptions {
  * DynamoDB actions per function, from what functions/store/dynamodb-store.ts
  * sends. Submit deletes payloads through BatchWriteItem (deletePayloads) and releases
  * uniqueness claims with conditional DeleteItem (releaseClaims); only the sealer
- * updates items in place and reads the pending index (listPendingBatches).
+ * updates items in place. The sealer reads the pending index to find what to seal
+ * (listPendingBatches); verify reads it too, because `zhixin verify --entry` of an entry
+ * not yet sealed finds its batch there (functions/audit/audit-entry.ts findBatchKey).
  */
 const READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
 export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex: string[]; key: string[] }> =
@@ -249,7 +251,7 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
       pendingIndex: ["dynamodb:Query"],
       key: TABLE_KEY_ACTIONS.write,
     },
-    verify: { table: READ, pendingIndex: [], key: TABLE_KEY_ACTIONS.read },
+    verify: { table: READ, pendingIndex: ["dynamodb:Query"], key: TABLE_KEY_ACTIONS.read },
   };
 
 // ---- monitoring (the metrics themselves: lib/metrics.ts) ----------------------------

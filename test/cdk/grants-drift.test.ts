@@ -98,11 +98,7 @@ const FUNCTIONS: Record<
     methods: VERIFY_METHODS,
     // Every read of the audit is a Query or a BatchGetItem.
     beyond: { table: ["dynamodb:GetItem"], pendingIndex: [] },
-    // A gap, not a choice: `zhixin verify --entry` of an entry whose payload item is gone
-    // looks through the pending batches (functions/audit/audit-entry.ts findBatchKey),
-    // which AWS refuses this role. Fixed by granting verify Query on the pending index
-    // (cdk/lib/defaults.ts), after which this is NONE.
-    missing: { table: [], pendingIndex: ["dynamodb:Query"] },
+    missing: NONE,
   },
 };
 

@@ -466,7 +466,7 @@ describe("functions", () => {
     expect(seal.Timeout as number).toBeGreaterThan(c.aws.sealLoopSeconds + 50);
   });
 
-  it("have least-privilege table grants: verify reads only; only the sealer reads the pending index", () => {
+  it("have least-privilege table grants: verify reads only; the sealer and verify read the pending index", () => {
     const tableId = resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[0] as string;
     const dynamo = (service: string) => {
       const role = functionByService(t, service).role;
@@ -484,7 +484,7 @@ describe("functions", () => {
       return out;
     };
     const read = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
-    expect(dynamo(services.verify)).toEqual({ table: read });
+    expect(dynamo(services.verify)).toEqual({ table: read, index: ["dynamodb:Query"] });
     expect(dynamo(services.submit)).toEqual({
       // UpdateItem: a contract's rate counter (POST /v1/match).
       table: [
