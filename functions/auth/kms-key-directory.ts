@@ -27,6 +27,14 @@ import { StaticKeyDirectory } from "./key-directory.js";
 
 export { KEY_SPEC_ALGORITHM };
 
+/**
+ * What loadKmsKeyDirectory sends to KMS, as IAM actions, on every alias above: the roles
+ * of the functions that build the trust bundle must be granted them on each of those keys
+ * (test/cdk/grants-drift.test.ts), and it sends exactly these
+ * (test/unit/functions/kms-actions.test.ts).
+ */
+export const KMS_KEY_DIRECTORY_ACTIONS = ["kms:GetPublicKey", "kms:DescribeKey"] as const;
+
 export function kmsAlias(consortium: string, member: string): string {
   return `alias/zhixin/${consortium}/${member}`;
 }

@@ -2,6 +2,13 @@ import { GenerateMacCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { SUBJECT_KEY_BYTES, SUBJECT_KEY_LABEL } from "#chain";
 
 /**
+ * What loadKmsSubjectKey sends to KMS, as IAM actions: the role of the function that
+ * loads it must be granted them on the subject key (test/cdk/grants-drift.test.ts), and
+ * it sends exactly these (test/unit/functions/kms-actions.test.ts).
+ */
+export const KMS_SUBJECT_KEY_ACTIONS = ["kms:GenerateMac"] as const;
+
+/**
  * The working subject key on AWS: KMS GenerateMac (HMAC_SHA_256) over utf8(SUBJECT_KEY_LABEL)
  * with the deployment's HMAC_256 key (GENERATE_VERIFY_MAC), i.e. exactly
  * deriveSubjectKey(master) of lib/chain subject.ts with master = the key material, which

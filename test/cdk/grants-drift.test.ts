@@ -2,18 +2,30 @@ import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiDeps } from "../../functions/api/api.js";
 import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js";
+import {
+  consortiumMembers,
+  KMS_KEY_DIRECTORY_ACTIONS,
+  kmsAlias,
+} from "../../functions/auth/kms-key-directory.js";
+import { KMS_SIGNING_ACTIONS } from "../../functions/auth/kms-signing-port.js";
 import type { publishSealMetrics } from "../../functions/ledger/seal-run.js";
 import type { SealerDeps } from "../../functions/ledger/sealer.js";
+import { loadConsortium } from "../../functions/runtime/consortium-file.js";
+import type { ApiRuntime, Runtime, SealerRuntime } from "../../functions/runtime/runtime.js";
+import { KMS_SUBJECT_KEY_ACTIONS } from "../../functions/sharing/kms-subject-key.js";
 import { STORE_ACTIONS } from "../../functions/store/dynamodb-store.js";
 import type { AuditSource } from "../../functions/store/ports.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
 import {
+  actionCovers,
   asList,
   buildApp,
   type CfnTemplate,
   EXAMPLE_FILE,
   functionByService,
+  grantsOf,
   identityStatements,
+  keysByAlias,
   refId,
   resourcesOf,
 } from "./support.js";
@@ -24,6 +36,7 @@ import {
 // what the store methods its ports offer send, by the store families' own declarations
 // (STORE_ACTIONS, held to what each method sends by test/unit/functions/store/dynamodb-actions.test.ts);
 // and what it is granted beyond that is stated here, so that it cannot grow unseen.
+// The same for KMS, below.
 
 type StoreMethod = keyof typeof STORE_ACTIONS;
 type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -151,5 +164,173 @@ describe("each function's DynamoDB grants and what its store ports send", () => 
 
   it.each(Object.entries(FUNCTIONS))("%s is granted nothing more than stated", (_name, f) => {
     expect(minus(grantedTo(t, f.service), sentBy(f.methods))).toEqual(f.beyond);
+  });
+});
+
+// ---- KMS --------------------------------------------------------------------------------
+
+// The KMS grants are written by hand too (cdk/lib/zhixin-stack.ts, signing-key.ts,
+// subject-key.ts). Three modules send KMS commands, each declaring beside its code the
+// actions it sends (held to them by test/unit/functions/kms-actions.test.ts). A function
+// sends those of the parts its runtime builds (functions/runtime/runtime.ts), each part
+// built from KMS when the function's environment says so, and called on the keys that
+// environment names. So: each function's role is granted every declared action on every
+// key its parts call, and what it is granted beyond that on signing and MAC keys is stated
+// here. (The table key's grants, which DynamoDB uses on the function's behalf, are asserted
+// with the table grants in test/cdk/stack.test.ts.)
+
+/** The parts of a runtime that KMS may back; every other part is one of NO_KMS. */
+type KmsPart = "keys" | "sealer" | "subjectKey";
+const NO_KMS = ["store", "consortium", "clock", "sealLoopMs"] as const;
+sameMethods<KmsPart | (typeof NO_KMS)[number], keyof ApiRuntime | keyof SealerRuntime>(true);
+
+// The runtime each handler gets (functions/<handler>/handler.ts): submit getApiRuntime,
+// seal-block getSealerRuntime, verify getRuntime. Each builds every part of its type.
+const SUBMIT_PARTS = ["keys", "sealer", "subjectKey"] as const;
+sameMethods<(typeof SUBMIT_PARTS)[number], Exclude<keyof ApiRuntime, (typeof NO_KMS)[number]>>(true);
+const SEAL_PARTS = ["sealer"] as const;
+sameMethods<(typeof SEAL_PARTS)[number], Exclude<keyof SealerRuntime, (typeof NO_KMS)[number]>>(true);
+const VERIFY_PARTS = ["keys", "sealer"] as const;
+sameMethods<(typeof VERIFY_PARTS)[number], Exclude<keyof Runtime, (typeof NO_KMS)[number]>>(true);
+
+type Env = Record<string, unknown>;
+const consortium = loadConsortium(EXAMPLE_FILE);
+
+/**
+ * Per part, as runtime.ts builds it: the actions its module declares, and the keys (an
+ * alias, or the template's value of an ARN) it calls them on; none when the environment
+ * builds the part from a file, or not at all.
+ */
+const KMS_PARTS: Record<KmsPart, { actions: readonly string[]; keys: (env: Env) => unknown[] }> = {
+  // getKeys: loadKmsKeyDirectory reads every member's key and the sealer's, by alias.
+  keys: {
+    actions: KMS_KEY_DIRECTORY_ACTIONS,
+    keys: (env) =>
+      env.ZHIXIN_KEYS_SOURCE === "kms"
+        ? consortiumMembers(consortium).map((m) => kmsAlias(consortium.consortium, m.owner))
+        : [],
+  },
+  // getSealer: a KmsSigner through kmsSigningPort, on ZHIXIN_SEALER_KMS_KEY.
+  sealer: {
+    actions: Object.values(KMS_SIGNING_ACTIONS).flat(),
+    keys: (env) =>
+      env.ZHIXIN_SEALER_KEY_FILE === undefined && env.ZHIXIN_SEALER_KMS_KEY !== undefined
+        ? [env.ZHIXIN_SEALER_KMS_KEY]
+        : [],
+  },
+  // getSubjectKey: loadKmsSubjectKey, on ZHIXIN_SUBJECT_KMS_KEY.
+  subjectKey: {
+    actions: KMS_SUBJECT_KEY_ACTIONS,
+    keys: (env) =>
+      env.ZHIXIN_SUBJECT_KEY_FILE === undefined && env.ZHIXIN_SUBJECT_KMS_KEY !== undefined
+        ? [env.ZHIXIN_SUBJECT_KMS_KEY]
+        : [],
+  },
+};
+
+/** KMS action → the keys it is on, by alias (sorted; the table key left out). */
+type KmsGrants = Record<string, string[]>;
+
+const KMS_FUNCTIONS: Record<
+  string,
+  {
+    service: string;
+    parts: readonly KmsPart[];
+    /** Granted on a signing or MAC key, not sent there by any part of its runtime. */
+    beyond: KmsGrants;
+  }
+> = {
+  submit: { service: "zhixin-submit", parts: SUBMIT_PARTS, beyond: {} },
+  seal: {
+    service: "zhixin-seal",
+    parts: SEAL_PARTS,
+    // grantPublicKeyRead gives the sealer's role the trust-bundle readers' pair on its own
+    // key (cdk/lib/zhixin-stack.ts); its runtime builds no trust bundle (SealerRuntime),
+    // and its signer asks only for the public key.
+    beyond: { "kms:DescribeKey": [kmsAlias(consortium.consortium, "sealer")] },
+  },
+  verify: { service: "zhixin-verify", parts: VERIFY_PARTS, beyond: {} },
+};
+
+/** A key's alias (a key without one: its logical id). */
+function aliasOf(t: CfnTemplate): (key: unknown) => string {
+  const byKey = new Map([...keysByAlias(t)].map(([alias, key]) => [key, alias]));
+  const byAlias = keysByAlias(t);
+  return (key) => {
+    if (typeof key === "string" && byAlias.has(key)) return key;
+    const id = refId(key);
+    if (id === undefined) return JSON.stringify(key);
+    return byKey.get(id) ?? id;
+  };
+}
+
+const sorted = (grants: Map<string, Set<string>>): KmsGrants =>
+  Object.fromEntries(
+    [...grants]
+      .filter(([, keys]) => keys.size > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([action, keys]) => [action, [...keys].sort()]),
+  );
+
+/** What the parts of a function's runtime send to KMS, per action, by alias. */
+function kmsSentBy(t: CfnTemplate, service: string, parts: readonly KmsPart[]): KmsGrants {
+  const env = (functionByService(t, service).props.Environment as { Variables: Env }).Variables;
+  const alias = aliasOf(t);
+  const out = new Map<string, Set<string>>();
+  for (const part of parts) {
+    const { actions, keys } = KMS_PARTS[part];
+    for (const action of actions) {
+      const on = out.get(action) ?? new Set();
+      for (const key of keys(env)) on.add(alias(key));
+      out.set(action, on);
+    }
+  }
+  return sorted(out);
+}
+
+/** The KMS actions a function's role is granted, per action, by alias, without the table key's. */
+function kmsGrantedTo(t: CfnTemplate, service: string): KmsGrants {
+  const table = resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[1];
+  const tableKey = refId(
+    (table?.Properties?.SSESpecification as { KMSMasterKeyId?: unknown } | undefined)?.KMSMasterKeyId,
+  );
+  if (tableKey === undefined) throw new Error("no table key");
+  const alias = aliasOf(t);
+  const out = new Map<string, Set<string>>();
+  for (const [action, resources] of grantsOf(t, functionByService(t, service).role)) {
+    if (!action.startsWith("kms:")) continue;
+    const on = out.get(action) ?? new Set();
+    for (const r of resources) if (refId(r) !== tableKey) on.add(alias(r));
+    out.set(action, on);
+  }
+  return sorted(out);
+}
+
+/** What `a` holds that no entry of `b` covers (b's actions may be IAM patterns). */
+function kmsMinus(a: KmsGrants, b: KmsGrants): KmsGrants {
+  const out = new Map<string, Set<string>>();
+  for (const [action, keys] of Object.entries(a)) {
+    const covered = (key: string) =>
+      Object.entries(b).some(([pattern, on]) => actionCovers(pattern, action) && on.includes(key));
+    out.set(action, new Set(keys.filter((key) => !covered(key))));
+  }
+  return sorted(out);
+}
+
+describe("each function's KMS grants and what its runtime's parts send", () => {
+  it.each(Object.entries(KMS_FUNCTIONS))("%s calls KMS on AWS", (_name, f) => {
+    // A function whose parts all came from files would make the checks below empty.
+    expect(Object.keys(kmsSentBy(t, f.service, f.parts))).not.toEqual([]);
+  });
+
+  it.each(Object.entries(KMS_FUNCTIONS))(
+    "%s is granted every action its parts send, on every key they send it to",
+    (_name, f) => {
+      expect(kmsMinus(kmsSentBy(t, f.service, f.parts), kmsGrantedTo(t, f.service))).toEqual({});
+    },
+  );
+
+  it.each(Object.entries(KMS_FUNCTIONS))("%s is granted nothing more than stated", (_name, f) => {
+    expect(kmsMinus(kmsGrantedTo(t, f.service), kmsSentBy(t, f.service, f.parts))).toEqual(f.beyond);
   });
 });
