@@ -41,7 +41,8 @@ export type VerifyReport = AuditReport | EntryAuditReport;
  *   NOT_FOUND           an entry id the ledger never had (one it names whose items are
  *                       gone is a report with findings)
  */
-export type VerifyErrorCode = "INVALID_PARAMETER" | "RANGE_INVALID" | "NOT_FOUND";
+export const VERIFY_ERROR_CODES = ["INVALID_PARAMETER", "RANGE_INVALID", "NOT_FOUND"] as const;
+export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];
 
 /** What the function answers instead of a report; `ok` false, like a report with findings. */
 export interface VerifyRefusal {

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FINDING_CODES } from "#chain";
+import { VERIFY_ERROR_CODES } from "../../../functions/audit/verify-request.js";
 import { ERROR_STATUS } from "../../../lib/protocol/errors.js";
 
 // docs/ERRORS.md's code tables are the API reference: they list exactly the codes the
-// code can return, each API error with its status and each audit finding with its
-// meaning — no code missing, none the code no longer has.
+// code can return, each API error with its status, each refusal of the verify function
+// and each audit finding with its meaning — no code missing, none the code no longer has.
 
 const errorsDoc = readFileSync("docs/ERRORS.md", "utf8");
 
@@ -31,6 +32,12 @@ describe("docs/ERRORS.md tables", () => {
     const listed = codeRows(section("Error codes")).map(([code, status]) => [code, Number(status)]);
     expect(Object.fromEntries(listed)).toEqual(ERROR_STATUS);
     expect(listed).toHaveLength(Object.keys(ERROR_STATUS).length);
+  });
+
+  it("list every refusal code of the verify function with its cause, and no other", () => {
+    const rows = codeRows(section("Verify function refusals"));
+    expect(rows.map(([code]) => code).sort()).toEqual([...VERIFY_ERROR_CODES].sort());
+    for (const [code, when] of rows) expect(when, code).not.toBe("");
   });
 
   it("list every audit finding code with a meaning, and no other", () => {
