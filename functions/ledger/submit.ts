@@ -8,7 +8,6 @@ import {
   entryLeafHash,
   equalBytes,
   type JsonValue,
-  MAX_SUBJECT_BYTES,
   MerkleTree,
   recordHash,
   subjectHmac,
@@ -16,8 +15,7 @@ import {
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
-import { type RecordProblem, recordDataProblems } from "../../lib/consortium/record-schemas.js";
+import { type Consortium, writersOf } from "../../lib/consortium/consortium.js";
 import { isContractType } from "../../lib/protocol/contracts.js";
 import type { Receipt } from "../../lib/protocol/entries.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
@@ -27,6 +25,8 @@ import type { Caller } from "../api/caller.js";
 import { parseJsonBody } from "../api/json-body.js";
 import { prepareContracts } from "../rules/contracts.js";
 import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
+import { refuseSchemaViolations } from "../rules/schema.js";
+import { subjectsOf } from "../rules/subject-index.js";
 import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
 import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
 
@@ -235,58 +235,6 @@ async function takeCosignAwareClaims(
       { index: cosign.index },
     );
   }
-}
-
-/**
- * Each record's data against its type's schema (from the consortium file), all records
- * at once: one bad record refuses the whole batch, and the client sees every problem,
- * each as { index, path (JSON Pointer into that record's data), message }.
- */
-function refuseSchemaViolations(
-  records: Array<{ type: string; data: unknown }>,
-  consortium: Consortium,
-): void {
-  const problems: RecordProblem[] = [];
-  records.forEach((r, index) => {
-    const schema = schemaOf(consortium, r.type);
-    if (schema) problems.push(...recordDataProblems(index, schema, r.data));
-  });
-  const first = problems[0];
-  if (!first) return;
-  const more = problems.length > 1 ? ` (1 of ${problems.length} problems)` : "";
-  throw new ApiError(
-    "SCHEMA_VIOLATION",
-    `records[${first.index}] is not a valid ${records[first.index]?.type}: ` +
-      `${first.path || "data"} ${first.message}${more}`,
-    problems,
-  );
-}
-
-/**
- * Each record's subject (by record index), for types whose consortium entry names a
- * subject field. A schema usually makes the field a required string already; a type
- * without one still gets a clear refusal instead of an unindexable record.
- */
-function subjectsOf(
-  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
-  consortium: Consortium,
-): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  records.forEach((r, index) => {
-    const field = subjectFieldOf(consortium, r.type);
-    if (field === undefined) return;
-    const value = Object.hasOwn(r.data, field) ? r.data[field] : undefined;
-    const length = typeof value === "string" ? new TextEncoder().encode(value).length : 0;
-    if (length === 0 || length > MAX_SUBJECT_BYTES) {
-      throw new ApiError(
-        "SCHEMA_VIOLATION",
-        `records[${index}].data.${field} is the subject of ${r.type}: a string of 1 to ${MAX_SUBJECT_BYTES} bytes`,
-        [{ index, path: `/${field}`, message: "must be a non-empty string" }],
-      );
-    }
-    out.push([index, value as string]);
-  });
-  return out;
 }
 
 /**
