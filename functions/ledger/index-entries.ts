@@ -9,7 +9,7 @@ import type { BatchStore, IndexEntry } from "../store/ports.js";
  * committed is the entry. One BatchGet for all distinct batches; order is kept.
  */
 export async function committedIndexEntries(
-  store: BatchStore,
+  store: Pick<BatchStore, "getBatchHeads">,
   entries: readonly IndexEntry[],
 ): Promise<IndexEntry[]> {
   if (entries.length === 0) return [];

@@ -10,34 +10,38 @@ import {
   type JsonValue,
   MerkleTree,
   recordHash,
-  subjectHmac,
   toBase64,
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, writersOf } from "../../lib/consortium/consortium.js";
-import { isContractType } from "../../lib/protocol/contracts.js";
+import type { Consortium } from "../../lib/consortium/consortium.js";
+import type { VerifiedRequest } from "../../lib/http-signature/index.js";
 import type { Receipt } from "../../lib/protocol/entries.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../../lib/protocol/limits.js";
-import { subjectIndex } from "../../lib/store-layout.js";
-import type { Caller } from "../api/caller.js";
 import { parseJsonBody } from "../api/json-body.js";
-import { prepareContracts } from "../rules/contracts.js";
-import { COSIGN_TYPE, prepareCosigns } from "../rules/cosign.js";
-import { refuseSchemaViolations } from "../rules/schema.js";
-import { subjectsOf } from "../rules/subject-index.js";
-import { releaseReplayedClaims, takeClaims, type WantedClaim, wantedClaims } from "../rules/unique-claims.js";
-import type { IndexEntry, LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
+import {
+  applyRules,
+  checkRecords,
+  type ParsedRecord,
+  type PreparedBatch,
+  type RuleEffects,
+  releaseReplayedClaims,
+  takeClaims,
+  writersOfType,
+} from "../rules/index.js";
+import type { LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
 
 /**
- * Submitting a batch of records (POST /v1/entries): validate (each record's type, its
- * writer, its size, then its data against its type's schema), bind each record to the
- * department's signed batch root, then store — uniqueness claims first (unique-claims.ts;
- * a zhixin.cosign claims its (entry, department), cosign.ts), then payloads, cosign
- * marks and index entries (a record's subject, a contract's records), then the batch item, whose conditional put is both the commit point and
- * the (keyId, nonce) replay guard. Every refusal happens before the first write, or
- * undoes what it wrote (a claim refused midway, a replay).
+ * Submitting a batch of records (POST /v1/entries), the intake pipeline: authenticate
+ * (only a department writes) → parse (body size, JSON, shape, record count) → prepare
+ * (each record's type, writer, canonical JSON and size; the rules' record checks; the
+ * signed batch root; the envelopes) → apply the record rules (functions/rules/: each
+ * refuses, or returns the claims, cosign marks and index entries the batch needs) → take
+ * the claims → commit: payloads, cosign marks and index entries, then the batch item,
+ * whose conditional put is both the commit point and the (keyId, nonce) replay guard.
+ * Every refusal happens before the first write, or undoes what it wrote (a claim refused
+ * midway, a replay). Refusals and their order: docs/API.md, docs/ERRORS.md.
  */
 
 export interface SubmitDeps {
@@ -46,6 +50,39 @@ export interface SubmitDeps {
   clock: Clock;
   /** The deployment's subject key (lib/chain subject.ts): subjects are indexed by their HMAC. */
   subjectKey: Uint8Array;
+}
+
+export async function submitEntries(
+  caller: VerifiedRequest,
+  body: Uint8Array,
+  deps: SubmitDeps,
+): Promise<Receipt> {
+  // Authenticate: the signature named the caller; only a department writes records.
+  if (caller.role !== "department") {
+    throw new ApiError(
+      "ROLE_FORBIDDEN",
+      `${caller.department} is an ${caller.role} identity and may not write records`,
+    );
+  }
+  // Parse, then prepare: nothing below reads the store until the rules apply.
+  const records = parseRecords(body);
+  const prepared = prepareRecords(records, caller.department, deps.consortium);
+  checkRecords(records, deps.consortium);
+  const tree = checkBatchRoot(caller, prepared);
+  const batch = bindBatch(caller, records, prepared, tree, deps.clock.now().toISOString());
+
+  // Apply the rules, then write: claims, payloads, marks, index entries, the batch item.
+  const effects = await applyRules(batch.rules, deps);
+  const claims = await takeClaims(deps.store, effects.claims, deps.clock);
+  await deps.store.putPayloads(batch.payloads);
+  if (effects.marks.length > 0) await deps.store.putCosignMarks(effects.marks);
+  if (effects.index.length > 0) await deps.store.putIndexEntries(effects.index);
+  if ((await deps.store.commitBatch(batch.item)) === "replayed") {
+    await undoReplay(deps.store, batch, effects, claims);
+    throw nonceReplayed(caller);
+  }
+  const { envelopes, receivedAt } = batch.item;
+  return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
 }
 
 const BodySchema = z
@@ -61,34 +98,66 @@ const BodySchema = z
   })
   .strict();
 
-export async function submitEntries(caller: Caller, body: Uint8Array, deps: SubmitDeps): Promise<Receipt> {
-  if (caller.role !== "department") {
-    throw new ApiError(
-      "ROLE_FORBIDDEN",
-      `${caller.department} is an ${caller.role} identity and may not write records`,
-    );
-  }
+/**
+ * The body's records, as parsed: zod checks their shape, but its output is not used —
+ * z.record rebuilds `data` by assignment, and `out["__proto__"] = v` sets a prototype
+ * instead of keeping the member. What is hashed and stored must be exactly what was
+ * signed (parseJsonBody keeps every member as an own property, or refuses the body).
+ */
+function parseRecords(body: Uint8Array): ParsedRecord[] {
   if (body.length > MAX_BODY_BYTES) {
     throw new ApiError("BODY_TOO_LARGE", `body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   }
-  const records = parseRecords(body);
-  const prepared = records.map((r, index) => {
-    // Any department may co-sign or write contract records; prepareCosigns and
-    // prepareContracts decide whether it may write that one.
-    const writers =
-      r.type === COSIGN_TYPE || isContractType(r.type)
-        ? [caller.department]
-        : writersOf(deps.consortium, r.type);
+  const json = parseJsonBody(body);
+  const count = (json as { records?: unknown })?.records;
+  if (Array.isArray(count) && (count.length === 0 || count.length > MAX_RECORDS)) {
+    throw new ApiError(
+      "BATCH_SIZE_INVALID",
+      `a batch holds 1 to ${MAX_RECORDS} records, got ${count.length}`,
+    );
+  }
+  const parsed = BodySchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError(
+      "SCHEMA_VIOLATION",
+      'body must be {"records": [{"type": string, "data": object}, ...]}',
+      parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    );
+  }
+  return (json as z.infer<typeof BodySchema>).records;
+}
+
+interface PreparedRecord {
+  type: string;
+  /** The data as canonical JSON (RFC 8785): what the payload stores. */
+  text: string;
+  digest: string;
+  /** recordHash(type, digest): the leaf of the signed batch root. */
+  record: Uint8Array;
+}
+
+/**
+ * Each record in turn: its type is known (UNKNOWN_RECORD_TYPE), the department writes it
+ * (RECORD_TYPE_FORBIDDEN), its data is canonical JSON (SCHEMA_VIOLATION) of at most
+ * MAX_RECORD_BYTES (RECORD_TOO_LARGE). The first record failing any of these decides.
+ */
+function prepareRecords(
+  records: readonly ParsedRecord[],
+  department: string,
+  consortium: Consortium,
+): PreparedRecord[] {
+  return records.map((r, index) => {
+    const writers = writersOfType(r.type, department, consortium);
     if (!writers) {
-      const recordTypes = deps.consortium.recordTypes.map((t) => t.type);
+      const recordTypes = consortium.recordTypes.map((t) => t.type);
       throw new ApiError(
         "UNKNOWN_RECORD_TYPE",
         `records[${index}].type ${r.type} is not a record type of this consortium; its record types: ${recordTypes.join(", ")}`,
         { index, type: r.type, recordTypes },
       );
     }
-    if (!writers.includes(caller.department)) {
-      throw new ApiError("RECORD_TYPE_FORBIDDEN", `${caller.department} may not write ${r.type}`, {
+    if (!writers.includes(department)) {
+      throw new ApiError("RECORD_TYPE_FORBIDDEN", `${department} may not write ${r.type}`, {
         index,
         type: r.type,
       });
@@ -109,9 +178,10 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
     const digest = contentDigest(r.data as JsonValue);
     return { type: r.type, text, digest, record: recordHash(r.type, digest) };
   });
-  refuseSchemaViolations(records, deps.consortium);
-  const subjects = subjectsOf(records, deps.consortium);
+}
 
+/** The records' Merkle tree, when its root is the zhixin-batch-root the caller signed. */
+function checkBatchRoot(caller: VerifiedRequest, prepared: readonly PreparedRecord[]): MerkleTree {
   const tree = new MerkleTree(prepared.map((p) => p.record));
   const root = tree.root();
   if (!caller.batchRoot || !equalBytes(root, caller.batchRoot)) {
@@ -121,161 +191,78 @@ export async function submitEntries(caller: Caller, body: Uint8Array, deps: Subm
       { expected: toBase64(root) },
     );
   }
+  return tree;
+}
 
-  const receivedAt = deps.clock.now().toISOString();
-  const batchKey = batchKeyFor(caller.keyId, caller.nonce);
+/** What intake writes for a batch, and what the rules see of it. */
+interface BoundBatch {
+  rules: PreparedBatch;
+  payloads: StoredPayload[];
+  item: StoredBatch;
+}
+
+/** Each record's envelope (its entry id, the signature, its inclusion path) and payload. */
+function bindBatch(
+  caller: VerifiedRequest,
+  records: readonly ParsedRecord[],
+  prepared: readonly PreparedRecord[],
+  tree: MerkleTree,
+  receivedAt: string,
+): BoundBatch {
+  const { department, keyId, nonce } = caller;
+  const batchKey = batchKeyFor(keyId, nonce);
   const signature = toBase64(caller.signature);
+  const root = toHex(tree.root());
   const envelopes: EntryEnvelope[] = prepared.map((p, index) => ({
     v: 1,
-    id: entryIdFor(caller.keyId, caller.nonce, index, p.record),
-    dept: caller.department,
+    id: entryIdFor(keyId, nonce, index, p.record),
+    dept: department,
     type: p.type,
     contentDigest: p.digest,
-    keyId: caller.keyId,
+    keyId,
     alg: caller.alg,
     signatureBase: caller.signatureBase,
     signature,
-    batch: { size: prepared.length, index, root: toHex(root), path: tree.inclusionProof(index).map(toHex) },
+    batch: { size: prepared.length, index, root, path: tree.inclusionProof(index).map(toHex) },
     receivedAt,
   }));
-  const payloads: StoredPayload[] = envelopes.map((e, i) => ({
-    entryId: e.id,
-    batchKey,
-    dept: e.dept,
-    type: e.type,
-    data: (prepared[i] as { text: string }).text,
-  }));
-  const batch: StoredBatch = {
-    key: batchKey,
-    dept: caller.department,
-    keyId: caller.keyId,
-    nonce: caller.nonce,
-    receivedAt,
-    envelopes,
-  };
-
-  const wanted = wantedClaims(
-    records,
-    envelopes.map((e) => e.id),
-    batchKey,
-    receivedAt,
-    deps.consortium,
-    deps.subjectKey,
-  );
-  const cosigns = await prepareCosigns(
-    caller,
-    records,
-    envelopes.map((e) => e.id),
-    batchKey,
-    receivedAt,
-    deps,
-  );
-  wanted.push(...cosigns.wanted);
-  // A retried contract record that already committed would be judged against the state
-  // it made itself (CONTRACT_STATE_CONFLICT): tell the client the truth first.
-  if (
-    records.some((r) => isContractType(r.type)) &&
-    (await deps.store.getBatchHeads([batchKey])).length > 0
-  ) {
-    throw nonceReplayed(caller);
-  }
-  const index: IndexEntry[] = await prepareContracts(
-    caller,
-    records,
-    envelopes.map((e) => e.id),
-    batchKey,
-    receivedAt,
-    deps,
-  );
-  for (const [i, subject] of subjects) {
-    const e = envelopes[i] as EntryEnvelope;
-    index.push({
-      index: subjectIndex(subjectHmac(deps.subjectKey, subject)),
+  const entryIds = envelopes.map((e) => e.id);
+  return {
+    rules: { submitter: { department, keyId, nonce }, records, entryIds, batchKey, receivedAt },
+    payloads: envelopes.map((e, i) => ({
       entryId: e.id,
       batchKey,
-      receivedAt,
-      position: i,
-      attrs: { type: e.type, dept: e.dept },
-    });
-  }
-  const claims = wanted.length > 0 ? await takeCosignAwareClaims(deps, wanted, cosigns.wanted) : [];
-  await deps.store.putPayloads(payloads);
-  if (cosigns.marks.length > 0) await deps.store.putCosignMarks(cosigns.marks);
-  if (index.length > 0) await deps.store.putIndexEntries(index);
-  if ((await deps.store.commitBatch(batch)) === "replayed") {
-    const committed = await removeOrphanPayloads(deps.store, batchKey, payloads);
-    const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
-    const strayMarks = cosigns.marks.filter((m) => !keep.has(m.entryId));
-    if (strayMarks.length > 0) await deps.store.deleteCosignMarks(strayMarks);
-    // Index entries are keyed by receive time too: a replay of the very same records
-    // wrote its own, beside the original's, unless it arrived in the same millisecond.
-    const strayIndex = index.filter((x) => !keep.has(x.entryId) || committed?.receivedAt !== x.receivedAt);
-    if (strayIndex.length > 0) await deps.store.deleteIndexEntries(strayIndex);
-    await releaseReplayedClaims(deps.store, claims, committed);
-    throw nonceReplayed(caller);
-  }
-  return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
-}
-
-/** takeClaims, where a cosign's claim held by another signature is COSIGN_DUPLICATE. */
-async function takeCosignAwareClaims(
-  deps: SubmitDeps,
-  wanted: readonly WantedClaim[],
-  cosigns: readonly WantedClaim[],
-): Promise<UniqueClaim[]> {
-  try {
-    return await takeClaims(deps.store, wanted, deps.clock);
-  } catch (err) {
-    const index = (err as ApiError).code === "DUPLICATE_RECORD" && (err as ApiError).details;
-    const cosign = cosigns.find((c) => c.index === (index as { index?: number })?.index);
-    if (!cosign) throw err;
-    throw new ApiError(
-      "COSIGN_DUPLICATE",
-      `records[${cosign.index}]: this department has signed that entry already, or is signing it now`,
-      { index: cosign.index },
-    );
-  }
+      dept: e.dept,
+      type: e.type,
+      data: (prepared[i] as PreparedRecord).text,
+    })),
+    item: { key: batchKey, dept: department, keyId, nonce, receivedAt, envelopes },
+  };
 }
 
 /**
- * The body's records, as parsed: zod checks their shape, but its output is not used —
- * z.record rebuilds `data` by assignment, and `out["__proto__"] = v` sets a prototype
- * instead of keeping the member. What is hashed and stored must be exactly what was
- * signed (parseJsonBody keeps every member as an own property, or refuses the body).
+ * After commitBatch said "replayed": a replayed (keyId, nonce) with the same records
+ * wrote exactly the items the first request wrote (ids are derived from content), which
+ * must stay. One with different records wrote items nobody references: remove them —
+ * payloads, cosign marks, index entries, then claims — so a refusal changes nothing.
  */
-function parseRecords(body: Uint8Array): Array<{ type: string; data: Record<string, unknown> }> {
-  const json = parseJsonBody(body);
-  const count = (json as { records?: unknown })?.records;
-  if (Array.isArray(count) && (count.length === 0 || count.length > MAX_RECORDS)) {
-    throw new ApiError(
-      "BATCH_SIZE_INVALID",
-      `a batch holds 1 to ${MAX_RECORDS} records, got ${count.length}`,
-    );
-  }
-  const parsed = BodySchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ApiError(
-      "SCHEMA_VIOLATION",
-      'body must be {"records": [{"type": string, "data": object}, ...]}',
-      parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    );
-  }
-  return (json as z.infer<typeof BodySchema>).records;
-}
-
-/**
- * A replayed (keyId, nonce) with the same records wrote exactly the items the first
- * request wrote (ids are derived from content), which must stay. One with different
- * records wrote items nobody references: remove them, so a refusal changes nothing.
- */
-async function removeOrphanPayloads(
+async function undoReplay(
   store: LedgerStore,
-  batchKey: string,
-  written: StoredPayload[],
-): Promise<StoredBatch | undefined> {
-  const committed = await store.getBatch(batchKey);
+  batch: BoundBatch,
+  effects: Required<RuleEffects>,
+  claims: readonly UniqueClaim[],
+): Promise<void> {
+  const committed = await store.getBatch(batch.item.key);
   const keep = new Set(committed?.envelopes.map((e) => e.id) ?? []);
-  const orphans = written.filter((p) => !keep.has(p.entryId)).map((p) => p.entryId);
+  const orphans = batch.payloads.filter((p) => !keep.has(p.entryId)).map((p) => p.entryId);
   if (orphans.length > 0) await store.deletePayloads(orphans);
-  return committed;
+  const strayMarks = effects.marks.filter((m) => !keep.has(m.entryId));
+  if (strayMarks.length > 0) await store.deleteCosignMarks(strayMarks);
+  // Index entries are keyed by receive time too: a replay of the very same records
+  // wrote its own, beside the original's, unless it arrived in the same millisecond.
+  const strayIndex = effects.index.filter(
+    (x) => !keep.has(x.entryId) || committed?.receivedAt !== x.receivedAt,
+  );
+  if (strayIndex.length > 0) await store.deleteIndexEntries(strayIndex);
+  await releaseReplayedClaims(store, claims, committed);
 }

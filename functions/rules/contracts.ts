@@ -1,6 +1,5 @@
 import type { z } from "zod";
 import { canonicalJson, type JsonValue } from "#chain";
-import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
 import {
   ApproveSchema,
@@ -15,11 +14,11 @@ import {
   isContractType,
   RevokeSchema,
 } from "../../lib/protocol/contracts.js";
-import { ApiError } from "../../lib/protocol/errors.js";
+import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
 import { contractIndex } from "../../lib/store-layout.js";
-import type { Caller } from "../api/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
-import { type IndexEntry, type LedgerStore, StoreInvariantError } from "../store/ports.js";
+import { type IndexEntry, StoreInvariantError } from "../store/ports.js";
+import type { PreparedBatch, RecordRule, RuleDeps, RuleStore } from "./rule.js";
 
 /**
  * Sharing contracts (docs/design/sharing.md §2). A contract is a ledger record, never a
@@ -34,7 +33,7 @@ import { type IndexEntry, type LedgerStore, StoreInvariantError } from "../store
  * (checkEvent), so a record the fold would ignore is refused instead of stored.
  *
  * Past 400 lines because the document schema, the fold, the lenient reading the audit
- * uses (contractEventOf) and submit's strict one (prepareContracts) parse with the same
+ * uses (contractEventOf) and intake's strict one (contractsRule) parse with the same
  * schemas and apply the same rules: kept together, they cannot drift apart.
  */
 
@@ -200,7 +199,7 @@ export function effectiveVersion(state: ContractState, now: Date): Effectiveness
 
 /** The contract's state from the store (its committed records only); undefined when never proposed. */
 export async function loadContract(
-  store: LedgerStore,
+  store: Pick<RuleStore, "getBatchHeads" | "listIndexEntries">,
   contractId: string,
 ): Promise<ContractState | undefined> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));
@@ -247,26 +246,37 @@ function eventFromIndexEntry(e: IndexEntry): ContractEvent {
 }
 
 /**
- * Submit's step for contract records: parses each (CONTRACT_INVALID), checks it against
+ * The contracts rule: owns the zhixin.contract.* types; each contract record is checked
+ * against its contract's state and indexed under `C#<contractId>`.
+ */
+export const contractsRule: RecordRule = {
+  name: "contracts",
+  ownsType: isContractType,
+  async apply(batch, deps) {
+    if (!batch.records.some((r) => isContractType(r.type))) return {};
+    // A retried contract record that already committed would be judged against the state
+    // it made itself (CONTRACT_STATE_CONFLICT): tell the client the truth first.
+    if ((await deps.store.getBatchHeads([batch.batchKey])).length > 0) throw nonceReplayed(batch.submitter);
+    return { index: await prepareContracts(batch, deps) };
+  },
+};
+
+/**
+ * Intake's step for contract records: parses each (CONTRACT_INVALID), checks it against
  * the consortium (CONTRACT_UNKNOWN_DEPARTMENT, CONTRACT_UNKNOWN_TYPE, CONTRACT_INVALID)
  * and against the contract's state with the batch's earlier records applied (checkEvent),
  * and returns the index entries to write before the batch commits. Throws the first
  * refusal, before anything is written.
  */
-export async function prepareContracts(
-  caller: Caller,
-  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
-  entryIds: readonly string[],
-  batchKey: string,
-  receivedAt: string,
-  deps: { store: LedgerStore; consortium: Consortium; clock: Clock },
-): Promise<IndexEntry[]> {
+export async function prepareContracts(batch: PreparedBatch, deps: RuleDeps): Promise<IndexEntry[]> {
+  const { department } = batch.submitter;
+  const { entryIds, batchKey, receivedAt } = batch;
   const states = new Map<string, ContractState | undefined>();
   const out: IndexEntry[] = [];
-  for (const [index, r] of records.entries()) {
+  for (const [index, r] of batch.records.entries()) {
     if (!isContractType(r.type)) continue;
     const at = {
-      dept: caller.department,
+      dept: department,
       entryId: entryIds[index] as string,
       receivedAt,
       batchKey,
@@ -286,7 +296,7 @@ export async function prepareContracts(
       batchKey,
       receivedAt,
       position: index,
-      attrs: { event: event.kind, dept: caller.department, data: canonicalJson(r.data as JsonValue) },
+      attrs: { event: event.kind, dept: department, data: canonicalJson(r.data as JsonValue) },
     });
   }
   return out;

@@ -3,9 +3,8 @@ import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
 import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
 import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
-import type { Caller } from "../api/caller.js";
 import type { CosignMark, LedgerStore } from "../store/ports.js";
-import type { WantedClaim } from "./unique-claims.js";
+import type { PreparedBatch, RecordRule, RuleDeps, RuleStore, WantedClaim } from "./rule.js";
 import { uniqueKeyFor } from "./unique-keys.js";
 
 /**
@@ -30,8 +29,15 @@ const CosignData = z
   })
   .strict();
 
+/** The cosign rule: owns zhixin.cosign; each cosign claims (entry, department) and marks the entry. */
+export const cosignRule: RecordRule = {
+  name: "cosign",
+  ownsType: (type) => type === COSIGN_TYPE,
+  apply: prepareCosigns,
+};
+
 export interface PreparedCosigns {
-  wanted: WantedClaim[];
+  claims: WantedClaim[];
   marks: CosignMark[];
 }
 
@@ -39,19 +45,15 @@ export interface PreparedCosigns {
  * Checks every cosign record of a batch against the entry it names; refuses, before any
  * write, one naming no committed entry, one of a type without signers or a caller who is
  * not a signer, one with another contentDigest, and a second signature by the same
- * department (the writer has signed by submitting).
+ * department (the writer has signed by submitting). A claim held by another cosign of
+ * the same department is COSIGN_DUPLICATE too, when intake takes it.
  */
-export async function prepareCosigns(
-  caller: Caller,
-  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
-  entryIds: readonly string[],
-  batchKey: string,
-  receivedAt: string,
-  deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
-): Promise<PreparedCosigns> {
-  const out: PreparedCosigns = { wanted: [], marks: [] };
+export async function prepareCosigns(batch: PreparedBatch, deps: RuleDeps): Promise<PreparedCosigns> {
+  const { department } = batch.submitter;
+  const { entryIds, batchKey, receivedAt } = batch;
+  const out: PreparedCosigns = { claims: [], marks: [] };
   const seen = new Set<string>();
-  for (const [index, r] of records.entries()) {
+  for (const [index, r] of batch.records.entries()) {
     if (r.type !== COSIGN_TYPE) continue;
     const parsed = CosignData.safeParse(r.data);
     if (!parsed.success) {
@@ -68,10 +70,10 @@ export async function prepareCosigns(
         index,
       });
     const signers = signersOf(deps.consortium, envelope.type);
-    if (!signers?.includes(caller.department)) {
+    if (!signers?.includes(department)) {
       throw new ApiError(
         "COSIGN_NOT_SIGNER",
-        `records[${index}]: ${caller.department} is not a signer of ${envelope.type} records`,
+        `records[${index}]: ${department} is not a signer of ${envelope.type} records`,
         { index, signers: signers ?? [] },
       );
     }
@@ -82,10 +84,10 @@ export async function prepareCosigns(
         { index, expected: envelope.contentDigest },
       );
     }
-    if (envelope.dept === caller.department || seen.has(target)) {
+    if (envelope.dept === department || seen.has(target)) {
       throw new ApiError(
         "COSIGN_DUPLICATE",
-        `records[${index}]: ${caller.department} has already signed ${target}`,
+        `records[${index}]: ${department} has already signed ${target}`,
         {
           index,
         },
@@ -93,17 +95,23 @@ export async function prepareCosigns(
     }
     seen.add(target);
     const entryId = entryIds[index] as string;
-    out.wanted.push({
+    out.claims.push({
       index,
       fields: ["entryId"],
       claim: {
-        key: uniqueKeyFor(deps.subjectKey, COSIGN_TYPE, [target, caller.department] as JsonValue[]),
+        key: uniqueKeyFor(deps.subjectKey, COSIGN_TYPE, [target, department] as JsonValue[]),
         batchKey,
         entryId,
         claimedAt: receivedAt,
       },
+      duplicate: () =>
+        new ApiError(
+          "COSIGN_DUPLICATE",
+          `records[${index}]: this department has signed that entry already, or is signing it now`,
+          { index },
+        ),
     });
-    out.marks.push({ target, dept: caller.department, entryId, batchKey, receivedAt });
+    out.marks.push({ target, dept: department, entryId, batchKey, receivedAt });
   }
   return out;
 }
@@ -131,7 +139,7 @@ export async function signaturesOf(
   return { required, signed, complete: required.every((d) => done.has(d)) };
 }
 
-async function committedEnvelope(store: LedgerStore, id: string): Promise<EntryEnvelope | undefined> {
+async function committedEnvelope(store: RuleStore, id: string): Promise<EntryEnvelope | undefined> {
   const payload = await store.getPayload(id);
   const batch = payload && (await store.getBatch(payload.batchKey));
   const envelope = batch?.envelopes.find((e) => e.id === id);

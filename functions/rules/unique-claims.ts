@@ -1,8 +1,9 @@
 import type { JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, uniqueFieldsOf } from "../../lib/consortium/consortium.js";
+import { uniqueFieldsOf } from "../../lib/consortium/consortium.js";
 import { ApiError } from "../../lib/protocol/errors.js";
-import type { LedgerStore, StoredBatch, UniqueClaim } from "../store/ports.js";
+import type { BatchStore, ClaimStore, StoredBatch, UniqueClaim } from "../store/ports.js";
+import type { PreparedBatch, RecordRule, RuleDeps, WantedClaim } from "./rule.js";
 import { uniqueKeyFor, uniqueValuesOf } from "./unique-keys.js";
 
 /**
@@ -29,12 +30,11 @@ import { uniqueKeyFor, uniqueValuesOf } from "./unique-keys.js";
 
 export const UNIQUE_CLAIM_LEASE_MS = 60_000;
 
-/** A claim a record of the batch must take, with where it came from (for error details). */
-export interface WantedClaim {
-  index: number;
-  fields: readonly string[];
-  claim: UniqueClaim;
-}
+/** The uniqueness rule: each record of a type with `unique` fields claims their values. */
+export const uniquenessRule: RecordRule = {
+  name: "uniqueness",
+  apply: (batch, deps) => ({ claims: wantedClaims(batch, deps) }),
+};
 
 /**
  * The claims a batch's records must take. Refuses, before any write, a record that lacks
@@ -42,17 +42,14 @@ export interface WantedClaim {
  * (DUPLICATE_RECORD naming both).
  */
 export function wantedClaims(
-  records: ReadonlyArray<{ type: string; data: Record<string, unknown> }>,
-  entryIds: readonly string[],
-  batchKey: string,
-  claimedAt: string,
-  consortium: Consortium,
-  subjectKey: Uint8Array,
+  batch: PreparedBatch,
+  deps: Pick<RuleDeps, "consortium" | "subjectKey">,
 ): WantedClaim[] {
+  const { entryIds, batchKey, receivedAt: claimedAt } = batch;
   const wanted: WantedClaim[] = [];
   const firstIndex = new Map<string, number>();
-  records.forEach((r, index) => {
-    const fields = uniqueFieldsOf(consortium, r.type);
+  batch.records.forEach((r, index) => {
+    const fields = uniqueFieldsOf(deps.consortium, r.type);
     if (!fields) return;
     const found = uniqueValuesOf(fields, r.data);
     if ("missing" in found) {
@@ -62,7 +59,7 @@ export function wantedClaims(
         [{ index, path: "", message: `must have property '${found.missing}' (unique field of ${r.type})` }],
       );
     }
-    const key = uniqueKeyFor(subjectKey, r.type, found.values as JsonValue[]);
+    const key = uniqueKeyFor(deps.subjectKey, r.type, found.values as JsonValue[]);
     const earlier = firstIndex.get(key);
     if (earlier !== undefined) {
       throw new ApiError(
@@ -80,26 +77,33 @@ export function wantedClaims(
 /** Rounds per claim of "claim, find the holder, try to take it over" before giving up. */
 const MAX_ROUNDS = 5;
 
+type ClaimStores = ClaimStore & Pick<BatchStore, "getBatch">;
+
 /**
- * Takes every wanted claim, in record order; returns them all, or releases those it took
- * and throws. Requires that the request wrote nothing else yet.
+ * Takes every wanted claim, in the order given (the rules' order, then record order);
+ * returns them all, or releases those it took and throws — a claim another record holds
+ * as the claim's `duplicate` refusal, when it has one. Requires that the request wrote
+ * nothing else yet.
  */
 export async function takeClaims(
-  store: LedgerStore,
+  store: ClaimStores,
   wanted: readonly WantedClaim[],
   clock: Clock,
 ): Promise<UniqueClaim[]> {
   const taken: UniqueClaim[] = [];
-  try {
-    for (const w of wanted) taken.push(await takeClaim(store, w, clock));
-  } catch (err) {
-    if (taken.length > 0) await store.releaseClaims(taken);
-    throw err;
+  for (const w of wanted) {
+    try {
+      taken.push(await takeClaim(store, w, clock));
+    } catch (err) {
+      if (taken.length > 0) await store.releaseClaims(taken);
+      const held = err instanceof ApiError && err.code === "DUPLICATE_RECORD";
+      throw held && w.duplicate ? w.duplicate() : err;
+    }
   }
   return taken;
 }
 
-async function takeClaim(store: LedgerStore, w: WantedClaim, clock: Clock): Promise<UniqueClaim> {
+async function takeClaim(store: ClaimStores, w: WantedClaim, clock: Clock): Promise<UniqueClaim> {
   const { claim, index, fields } = w;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const result = await store.claimUnique(claim);
@@ -149,7 +153,7 @@ async function takeClaim(store: LedgerStore, w: WantedClaim, clock: Clock): Prom
  * original's batch key, so the claims are told apart by entry id.
  */
 export async function releaseReplayedClaims(
-  store: LedgerStore,
+  store: Pick<ClaimStore, "releaseClaims">,
   taken: readonly UniqueClaim[],
   committed: StoredBatch | undefined,
 ): Promise<void> {

@@ -54,7 +54,7 @@ export class DynamoDbPayloads implements PayloadStore {
   async deletePayloads(entryIds: readonly string[]): Promise<void> {
     // Unconditional and idempotent. Payload ids are shared by every request with the same
     // (keyId, nonce, records), so the caller must first leave out the ids the committed
-    // batch references (submit's removeOrphanPayloads does); the store cannot tell them apart.
+    // batch references (submit's undoReplay does); the store cannot tell them apart.
     const unique = [...new Set(entryIds)];
     await this.table.batchWrite(
       unique.map((id): WriteRequest => ({ DeleteRequest: { Key: itemKeys.payload(id) } })),
