@@ -1,6 +1,6 @@
 import { MAX_SUBJECT_BYTES } from "#chain";
 import { ApiError } from "../../lib/protocol/errors.js";
-import { API_ROUTES, type RouteKey, routePattern } from "../../lib/protocol/routes.js";
+import { API_ROUTES, type Height, type RouteKey, routePattern } from "../../lib/protocol/routes.js";
 
 /**
  * The one place a request's target becomes typed values (issue #10): its route, its path
@@ -28,9 +28,6 @@ import { API_ROUTES, type RouteKey, routePattern } from "../../lib/protocol/rout
  * sequences) and lone UTF-16 surrogates in the raw string are malformed. In a query, an
  * empty pair ("a=1&&b=2"), a name the route does not take and a name given twice are too.
  */
-
-/** A block height the store can hold (an integer 1 ≤ h ≤ 2^53 − 1), or the latest block. */
-export type Height = number | "latest";
 
 /** Each route's typed parameters, path and query together. */
 export interface RouteParams {

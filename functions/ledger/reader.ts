@@ -2,8 +2,8 @@ import { batchIndexOf, entryLeafHash, isAccessEnvelope, MerkleTree, toHex } from
 import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { BlockView, EntryView } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
-import type { Caller } from "../api/caller.js";
-import type { Height } from "../api/http-parse.js";
+import type { Height } from "../../lib/protocol/routes.js";
+import type { Caller } from "../auth/caller.js";
 import { signaturesOf } from "../rules/cosign.js";
 import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
 

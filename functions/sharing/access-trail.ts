@@ -2,7 +2,7 @@ import { subjectHmac } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
 import { type AccessDetails, type AccessTrail, MAX_TRAIL } from "../../lib/protocol/sharing.js";
 import { accessIndex } from "../../lib/store-layout.js";
-import type { Caller } from "../api/caller.js";
+import type { Caller } from "../auth/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { readEntry } from "../ledger/reader.js";
 import type { LedgerStore } from "../store/ports.js";

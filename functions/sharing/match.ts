@@ -21,8 +21,8 @@ import {
   type MatchRequest,
 } from "../../lib/protocol/sharing.js";
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
-import type { Caller } from "../api/caller.js";
 import { parseJsonBody } from "../api/json-body.js";
+import type { Caller } from "../auth/caller.js";
 import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { effectiveVersion, loadContract } from "../rules/contracts.js";
 import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";

@@ -16,6 +16,9 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/contracts/{id}", access: "read" },
 ] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
 
+/** A block height the store can hold (an integer 1 ≤ h ≤ 2^53 − 1), or the latest block. */
+export type Height = number | "latest";
+
 type Route = (typeof API_ROUTES)[number];
 /** "METHOD /path" of each route, e.g. "GET /v1/entries/{id}". */
 export type RouteKey = Route extends infer R

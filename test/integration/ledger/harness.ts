@@ -11,8 +11,8 @@ import {
   toHex,
   utf8,
 } from "#chain";
-import type { Caller } from "../../../functions/api/caller.js";
 import { auditChain } from "../../../functions/audit/audit.js";
+import type { Caller } from "../../../functions/auth/caller.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
 import { submitEntries } from "../../../functions/ledger/submit.js";
