@@ -16,7 +16,7 @@ import {
 } from "../../lib/protocol/contracts.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
 import { contractIndex } from "../../lib/store-layout.js";
-import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
+import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
 import { type IndexEntry, StoreInvariantError } from "../store/ports.js";
 import type { PreparedBatch, RecordRule, RuleDeps, RuleStore } from "./rule.js";
 

@@ -3,8 +3,8 @@ import type { Consortium } from "../../lib/consortium/consortium.js";
 import { type AccessDetails, type AccessTrail, MAX_TRAIL } from "../../lib/protocol/sharing.js";
 import { accessIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../auth/caller.js";
-import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { readEntry } from "../ledger/reader.js";
+import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
 import type { LedgerStore } from "../store/ports.js";
 
 /**

@@ -23,8 +23,8 @@ import {
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
 import { parseJsonBody } from "../api/json-body.js";
 import type { Caller } from "../auth/caller.js";
-import { byLedgerOrder, committedIndexEntries } from "../ledger/index-entries.js";
 import { effectiveVersion, loadContract } from "../rules/contracts.js";
+import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
 import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
 import { holdsFor, predicateTypeProblems } from "./predicates.js";
 

@@ -1,4 +1,4 @@
-import type { BatchStore, IndexEntry } from "../store/ports.js";
+import type { BatchStore, IndexEntry } from "./ports.js";
 
 /**
  * The index entries whose entry is committed: its batch exists, holds the entry, and
