@@ -26,7 +26,9 @@ import {
   type StoredBatch,
   type StoredBlock,
 } from "../store/ports.js";
+import type { TileStore } from "../store/tile-store.js";
 import { mapLimit } from "./concurrency.js";
+import { publishLog, type SealedBlock } from "./publish.js";
 
 /**
  * Sealing one block (ARCHITECTURE §7):
@@ -40,6 +42,9 @@ import { mapLimit } from "./concurrency.js";
  *   4. COMMIT: one conditional put of block h+1. A racer that loses stops here;
  *   5. mark the new block's batches sealed, then the block finished — a crash here is
  *      finished by step 1 of the next run.
+ *   6. publish the log as tiles up to the latest block (publish.ts), when the ledger
+ *      has a tile store. A failure there is reported in the result, never thrown: the
+ *      block is committed, and the next seal publishes what this one could not.
  * A crash before 4 leaves only unreferenced pages; after 4, nothing that the next run
  * does not finish. Two sealers can both build h+1 but only one commit succeeds, so
  * the chain never forks, and no batch is in two blocks: step 1 always runs before a
@@ -55,6 +60,8 @@ export interface SealerDeps {
   log: string;
   /** Most entries in one block (whole batches only, so a block may hold up to 99 fewer). */
   maxEntries?: number;
+  /** Where the log is published as C2SP tiles; none: not published. */
+  tiles?: TileStore;
 }
 
 export const DEFAULT_MAX_ENTRIES = 10_000;
@@ -66,7 +73,9 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   const height = (latest?.header.height ?? 0) + 1;
 
   const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
-  if (batches.length === 0) return { sealed: false, reason: "nothing-pending", height: height - 1 };
+  if (batches.length === 0) {
+    return withTiles(deps, { sealed: false, reason: "nothing-pending", height: height - 1 });
+  }
 
   const envelopes: LedgerEnvelope[] = [];
   const batchKeys: string[] = [];
@@ -123,7 +132,19 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   }
   await markSealed(store, height, batches);
   await store.markBlockFinished(height);
-  return { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
+  const result: SealResult = { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
+  return withTiles(deps, result, { block, envelopes });
+}
+
+/** Step 6: the result, with where the tiles stand once published up to the latest block. */
+async function withTiles(deps: SealerDeps, result: SealResult, sealed?: SealedBlock): Promise<SealResult> {
+  if (!deps.tiles) return result;
+  try {
+    const { size } = await publishLog({ store: deps.store, tiles: deps.tiles }, sealed);
+    return { ...result, tiles: { published: size } };
+  } catch (err) {
+    return { ...result, tiles: { error: (err as Error).message } };
+  }
 }
 
 /** Step 1: every batch of `block` marked sealed. Reads the block's pages for its batch list. */

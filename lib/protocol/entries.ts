@@ -27,9 +27,17 @@ export interface EntryView {
   signatures?: Signatures;
 }
 
-export type SealResult =
+export type SealResult = (
   | { sealed: true; height: number; entries: number; hash: string; logSize: number }
-  | { sealed: false; reason: "nothing-pending" | "lost-race"; height: number };
+  | { sealed: false; reason: "nothing-pending" | "lost-race"; height: number }
+) & {
+  /**
+   * Where the log's tiles stand after the seal, when the ledger publishes them: the
+   * published checkpoint's size, or why publishing failed (the block is committed either
+   * way; the next seal publishes what this one could not).
+   */
+  tiles?: { published: number } | { error: string };
+};
 
 export interface Signatures {
   required: readonly string[];
