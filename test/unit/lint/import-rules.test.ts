@@ -1,0 +1,242 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { packageAliases, treeViolations } from "../../../scripts/check-imports.js";
+import {
+  checkImports,
+  FOLDER_RULES,
+  formatViolation,
+  importSpecifiers,
+  resolveImport,
+  unusedExceptions,
+  type Violation,
+} from "../../../scripts/import-rules.js";
+
+// The import rules between folders (scripts/import-rules.ts, docs/ARCHITECTURE.md §2) run
+// in `npm run lint`. Here: the tree keeps them, each kind of forbidden import is reported,
+// allowed ones are not, and the table names only folders and files that exist.
+
+const aliases = packageAliases();
+
+function violationsOf(file: string, source: string): Violation[] {
+  return checkImports([{ file, imports: importSpecifiers(source) }], FOLDER_RULES, aliases);
+}
+
+describe("the tree", () => {
+  it("keeps the import rules, with no exception left that the code no longer needs", () => {
+    expect(treeViolations().map((v) => formatViolation(v, FOLDER_RULES))).toEqual([]);
+  });
+});
+
+describe("forbidden imports", () => {
+  it.each([
+    [
+      "cli/ importing a service",
+      "cli/commands/probe.ts",
+      'import { submitEntries } from "../../functions/ledger/submit.js";',
+      { kind: "may-import", import: "functions/ledger/submit.ts", rule: "cli/" },
+    ],
+    [
+      "cdk/ importing a handler with a dynamic import",
+      "cdk/lib/probe.ts",
+      'export async function load() {\n  return await import("../../functions/submit/handler.js");\n}',
+      { kind: "may-import", import: "functions/submit/handler.ts", rule: "cdk/" },
+    ],
+    [
+      "functions/rules importing the router",
+      "functions/rules/probe.ts",
+      'import { parseJsonBody } from "../api/json-body.js";',
+      { kind: "may-import", import: "functions/api/json-body.ts", rule: "functions/rules/" },
+    ],
+    [
+      "functions/rules importing intake",
+      "functions/rules/probe.ts",
+      'import { submitEntries } from "../ledger/submit.js";',
+      { kind: "may-import", import: "functions/ledger/submit.ts", rule: "functions/rules/" },
+    ],
+    [
+      "functions/sharing importing the runtime",
+      "functions/sharing/probe.ts",
+      'import { log } from "../runtime/log.js";',
+      { kind: "may-import", import: "functions/runtime/log.ts", rule: "functions/sharing/" },
+    ],
+    [
+      "functions/api importing the runtime",
+      "functions/api/probe.ts",
+      'import { lambdaRuntime } from "../runtime/runtime.js";',
+      { kind: "may-import", import: "functions/runtime/runtime.ts", rule: "functions/api/" },
+    ],
+    [
+      "functions/ledger importing auth beyond caller.ts",
+      "functions/ledger/probe.ts",
+      'import { keyValidAt } from "../auth/key-directory.js";',
+      { kind: "may-import", import: "functions/auth/key-directory.ts", rule: "functions/ledger/" },
+    ],
+    [
+      "functions/store re-exporting intake (export … from)",
+      "functions/store/probe.ts",
+      'export { submitEntries } from "../ledger/submit.js";',
+      { kind: "may-import", import: "functions/ledger/submit.ts", rule: "functions/store/" },
+    ],
+    [
+      "lib/chain importing lib/protocol, type-only",
+      "lib/chain/probe.ts",
+      'import type { BlockSignature } from "../protocol/entries.js";',
+      { kind: "may-import", import: "lib/protocol/entries.ts", rule: "lib/chain/" },
+    ],
+    [
+      "lib/witness importing lib/crypto",
+      "lib/witness/probe.ts",
+      'import { verifySignature } from "../crypto/verify.js";',
+      { kind: "may-import", import: "lib/crypto/verify.ts", rule: "lib/witness/" },
+    ],
+    [
+      "lib/ importing a service",
+      "lib/protocol/probe.ts",
+      'import "../../functions/store/ports.js";',
+      { kind: "may-import", import: "functions/store/ports.ts", rule: "lib/" },
+    ],
+    [
+      "bin/ importing past the CLI",
+      "bin/probe.js",
+      'await import("../functions/submit/handler.ts");',
+      { kind: "may-import", import: "functions/submit/handler.ts", rule: "bin/" },
+    ],
+    [
+      "a folder allowed everything still kept from the runtime",
+      "scripts/probe.ts",
+      'import { lambdaRuntime } from "../functions/runtime/runtime.js";',
+      { kind: "imported-only-by", import: "functions/runtime/runtime.ts", rule: "functions/runtime/" },
+    ],
+    [
+      "a listed exception's import from another file",
+      "local/probe.ts",
+      'import { PROJECT_ROOT } from "../cli/defaults.js";',
+      { kind: "may-import", import: "cli/defaults.ts", rule: "local/" },
+    ],
+    [
+      "a file in a folder no row covers",
+      "functions/probe/handler.ts",
+      'import { sha256 } from "#chain";',
+      { kind: "no-rule", import: "", rule: "" },
+    ],
+  ])("reports %s", (_, file, source, expected) => {
+    expect(violationsOf(file, source)).toEqual([{ ...expected, file }]);
+  });
+
+  it("resolves the package.json alias and NodeNext's .js suffix to the file", () => {
+    expect(resolveImport("cli/x.ts", "#chain", aliases)).toBe("lib/chain/index.ts");
+    expect(resolveImport("functions/api/x.ts", "../../lib/clock.js", aliases)).toBe("lib/clock.ts");
+    expect(resolveImport("cli/x.ts", "#api/*", { "#api/*": "./functions/api/*.ts" })).toBe(
+      "functions/api/*.ts",
+    );
+    expect(
+      checkImports([{ file: "cli/x.ts", imports: ["#api/http"] }], FOLDER_RULES, {
+        "#api/*": "./functions/api/*.ts",
+      }),
+    ).toEqual([{ kind: "may-import", file: "cli/x.ts", import: "functions/api/http.ts", rule: "cli/" }]);
+  });
+
+  it("reports an exception the code no longer needs", () => {
+    const sources = [{ file: "local/start.ts", imports: ["../lib/local-home.js"] }];
+    expect(unusedExceptions(sources, FOLDER_RULES, aliases)).toContainEqual({
+      kind: "unused-exception",
+      file: "local/start.ts",
+      import: "cli/defaults.ts",
+      rule: "local/",
+    });
+  });
+});
+
+describe("allowed imports", () => {
+  it.each([
+    [
+      "cli/ importing lib/, #chain, npm and node: modules",
+      "cli/probe.ts",
+      'import { ROUTES } from "../lib/protocol/routes.js";\nimport { sha256 } from "#chain";\nimport { z } from "zod";\nimport { readFile } from "node:fs/promises";',
+    ],
+    [
+      "a handler importing the runtime and a service",
+      "functions/verify/probe.ts",
+      'import { lambdaRuntime } from "../runtime/runtime.js";\nimport { verifyRequest } from "../audit/verify-request.js";',
+    ],
+    [
+      "local/ importing the runtime",
+      "local/probe.ts",
+      'import { lambdaRuntime } from "../functions/runtime/runtime.js";',
+    ],
+    [
+      "the runtime importing a service",
+      "functions/runtime/probe.ts",
+      'import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";',
+    ],
+    [
+      "functions/ledger importing the Caller type",
+      "functions/ledger/probe.ts",
+      'import type { Caller } from "../auth/caller.js";',
+    ],
+    [
+      "functions/sharing importing the ledger and the rules",
+      "functions/sharing/probe.ts",
+      'import { readEntry } from "../ledger/reader.js";\nimport { loadContract } from "../rules/contracts.js";',
+    ],
+    [
+      "functions/audit importing the rules' parsing",
+      "functions/audit/probe.ts",
+      'import { COSIGN_TYPE } from "../rules/cosign.js";',
+    ],
+    [
+      "lib/chain importing its own files and @noble/hashes",
+      "lib/chain/probe.ts",
+      'import { sha256 } from "@noble/hashes/sha2.js";\nimport { hashLeaf } from "./rfc6962.js";\nimport { x } from "#chain";',
+    ],
+    [
+      "lib/witness importing lib/chain",
+      "lib/witness/probe.ts",
+      'import { parseNote } from "#chain";\nimport { y } from "../chain/note.js";',
+    ],
+    [
+      "lib/ importing lib/",
+      "lib/crypto/probe.ts",
+      'import { ApiError } from "../protocol/errors.js";\nimport { Clock } from "../clock.js";',
+    ],
+    [
+      "test/ importing the runtime",
+      "test/unit/probe.test.ts",
+      'import { lambdaRuntime } from "../../functions/runtime/runtime.js";',
+    ],
+    [
+      "bench/ importing test support",
+      "bench/probe.ts",
+      'import { startDynalite } from "../test/support/dynalite.js";',
+    ],
+    [
+      "imports written in comments and strings",
+      "cli/probe.ts",
+      '// import "../functions/api/api.js";\nconst s = "import \'../functions/api/api.js\'";\nexport { s };',
+    ],
+    ["a listed exception", "local/start.ts", 'import { localPaths } from "../cli/defaults.js";'],
+  ])("allows %s", (_, file, source) => {
+    expect(violationsOf(file, source)).toEqual([]);
+  });
+});
+
+describe("the rules table", () => {
+  it("names only folders and files that exist, so a rename cannot drop a rule", () => {
+    const named = FOLDER_RULES.flatMap((r) => [
+      r.folder,
+      ...(r.mayImport === "anything" ? [] : r.mayImport),
+      ...(r.importedOnlyBy ?? []),
+      ...(r.exceptions ?? []).flatMap((e) => [e.file, e.imports]),
+    ]);
+    expect(named.filter((path) => !existsSync(path))).toEqual([]);
+  });
+
+  it("has one row per folder, and a reason for every exception", () => {
+    const folders = FOLDER_RULES.map((r) => r.folder);
+    expect(new Set(folders).size).toBe(folders.length);
+    for (const r of FOLDER_RULES) {
+      for (const e of r.exceptions ?? []) expect(e.file.startsWith(r.folder), e.file).toBe(true);
+      for (const e of r.exceptions ?? []) expect(e.reason.length, e.file).toBeGreaterThan(20);
+    }
+  });
+});
