@@ -6,12 +6,18 @@ import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES } from "../../lib/protocol/limits.js";
 import type { RouteKey } from "../../lib/protocol/routes.js";
 import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
-import { readBlock, readCheckpoint, readEntry } from "../ledger/reader.js";
-import { submitEntries } from "../ledger/submit.js";
-import { readAccessTrail } from "../sharing/access-trail.js";
+import {
+  type BlockReadStore,
+  type EntryStore,
+  readBlock,
+  readCheckpoint,
+  readEntry,
+} from "../ledger/reader.js";
+import { type IntakeStore, submitEntries } from "../ledger/submit.js";
+import type { ContractStore } from "../rules/contracts.js";
+import { readAccessTrail, type TrailStore } from "../sharing/access-trail.js";
 import { readContract } from "../sharing/contract-view.js";
-import { matchRecord } from "../sharing/match.js";
-import type { LedgerStore } from "../store/ports.js";
+import { type MatchStore, matchRecord } from "../sharing/match.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
 import { parseTarget, type RouteParams } from "./http-parse.js";
 
@@ -19,8 +25,15 @@ import { parseTarget, type RouteParams } from "./http-parse.js";
  * The HTTP API (docs/API.md): routes → one service call each, on parameters parsed by
  * http-parse.ts. Every route but /v1/health needs an RFC 9421 signature by a consortium key.
  */
+/**
+ * What the routes' services ask of the store, together: intake, the entry, block and
+ * checkpoint reads (the health route's latest block among them), match, the access trail
+ * and the contract view. Sealing's writes and its pending list are not among them.
+ */
+export type ApiStore = IntakeStore & EntryStore & BlockReadStore & MatchStore & TrailStore & ContractStore;
+
 export interface ApiDeps {
-  store: LedgerStore;
+  store: ApiStore;
   keys: KeyDirectory;
   consortium: Consortium;
   clock: Clock;

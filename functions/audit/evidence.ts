@@ -8,6 +8,9 @@ import type { AuditSource, RawBatch, RawBlock } from "../store/ports.js";
  * the store can show (PAGE_INVALID, BATCH_SEAL_MISMATCH, COSIGN_TARGET_MISMATCH).
  */
 
+/** What loading a block's evidence reads: its pages, its batches, payloads (cosign targets' too). */
+export type EvidenceSource = Pick<AuditSource, "getRawPages" | "getRawBatches" | "getRawPayloads">;
+
 /**
  * Everything the auditor needs for one block, from raw items (docs/FORMATS.md §6 "How a
  * leaf is found"). Leaves are cut from the stored bytes as they are (a short tail stays
@@ -21,7 +24,7 @@ import type { AuditSource, RawBatch, RawBlock } from "../store/ports.js";
  * the page's id, or under the envelope's id where the page names none.
  */
 export async function loadEvidence(
-  source: AuditSource,
+  source: EvidenceSource,
   block: RawBlock,
 ): Promise<{ evidence: BlockEvidence; findings: Finding[] }> {
   const pages =
@@ -124,7 +127,7 @@ export async function loadEvidence(
  * contentDigest (cosign.ts). Its own department signature is checked like any entry's.
  */
 async function checkCosignTargets(
-  source: AuditSource,
+  source: EvidenceSource,
   height: number,
   entryIds: ReadonlyArray<string | undefined>,
   entries: ReadonlyArray<{ envelope: unknown; payload: string | null } | undefined>,

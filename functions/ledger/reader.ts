@@ -4,8 +4,8 @@ import type { BlockView, EntryView } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { Height } from "../../lib/protocol/routes.js";
 import type { Caller } from "../auth/caller.js";
-import { signaturesOf } from "../rules/cosign.js";
-import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
+import { type SignatureStore, signaturesOf } from "../rules/cosign.js";
+import type { BatchStore, BlockStore, PayloadStore, StoredBlock } from "../store/ports.js";
 
 /**
  * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
@@ -15,11 +15,20 @@ import type { BlockStore, LedgerStore, StoredBlock } from "../store/ports.js";
  * consumer, the provider asked about, and auditors.
  */
 
+/** What readEntry reads: the payload, its batch, its block and pages, and its signatures. */
+export type EntryStore = Pick<PayloadStore, "getPayload"> &
+  Pick<BatchStore, "getBatch"> &
+  Pick<BlockStore, "getBlock" | "getBlockPages"> &
+  SignatureStore;
+
+/** What readBlock and readCheckpoint read: blocks only. */
+export type BlockReadStore = Pick<BlockStore, "getLatestBlock" | "getBlock">;
+
 /** Requires `id` to be an entry id's form, 32 lowercase hex digits (http-parse.ts checks it). */
 export async function readEntry(
   caller: Caller,
   id: string,
-  store: LedgerStore,
+  store: EntryStore,
   consortium: Consortium,
 ): Promise<EntryView> {
   const payload = await store.getPayload(id);
@@ -64,7 +73,7 @@ export async function readEntry(
   return view;
 }
 
-export async function readBlock(height: Height, store: BlockStore): Promise<BlockView> {
+export async function readBlock(height: Height, store: BlockReadStore): Promise<BlockView> {
   const block = height === "latest" ? await store.getLatestBlock() : await store.getBlock(height);
   if (!block)
     throw new ApiError(
@@ -74,7 +83,7 @@ export async function readBlock(height: Height, store: BlockStore): Promise<Bloc
   return blockView(block);
 }
 
-export async function readCheckpoint(store: BlockStore): Promise<string> {
+export async function readCheckpoint(store: Pick<BlockReadStore, "getLatestBlock">): Promise<string> {
   const block = await store.getLatestBlock();
   if (!block) throw new ApiError("NOT_FOUND", "no block has been sealed yet, so there is no checkpoint");
   return block.checkpoint;

@@ -28,7 +28,7 @@ import {
 } from "../store/ports.js";
 import type { TileStore } from "../store/tile-store.js";
 import { mapLimit } from "./concurrency.js";
-import { publishLog, type SealedBlock } from "./publish.js";
+import { type PublishDeps, publishLog, type SealedBlock } from "./publish.js";
 
 /**
  * Sealing one block (ARCHITECTURE §7):
@@ -51,9 +51,20 @@ import { publishLog, type SealedBlock } from "./publish.js";
  * sealer reads the pending list, and step 2's consistent re-read drops sealed ones.
  */
 
+/**
+ * What sealing sends: the pending list, consistent batch reads and the seal marks; the
+ * latest block, pages, the block's commit and its finished mark; and what publishing
+ * the tiles reads (publish.ts). It never writes a batch.
+ */
+export type SealStore = Pick<BatchStore, "listPendingBatches" | "getBatches" | "markBatchSealed"> &
+  Pick<
+    BlockStore,
+    "getLatestBlock" | "getBlockPages" | "putBlockPages" | "commitBlock" | "markBlockFinished"
+  > &
+  PublishDeps["store"];
+
 export interface SealerDeps {
-  /** Sealing reads and writes only batches and blocks. */
-  store: BatchStore & BlockStore;
+  store: SealStore;
   signer: Signer;
   clock: Clock;
   /** The log's origin (consortium file `log`). */
@@ -148,7 +159,10 @@ async function withTiles(deps: SealerDeps, result: SealResult, sealed?: SealedBl
 }
 
 /** Step 1: every batch of `block` marked sealed. Reads the block's pages for its batch list. */
-export async function finishBlock(store: BatchStore & BlockStore, block: StoredBlock): Promise<void> {
+export async function finishBlock(
+  store: Pick<SealStore, "getBlockPages" | "getBatches" | "markBatchSealed" | "markBlockFinished">,
+  block: StoredBlock,
+): Promise<void> {
   const pages = await store.getBlockPages(block.hash, block.pageCount);
   const offsets = new Map<string, number>();
   let position = 0;
@@ -168,7 +182,11 @@ export async function finishBlock(store: BatchStore & BlockStore, block: StoredB
 /** Marks in flight at once: enough to overlap round trips, few enough not to queue on sockets. */
 const MARK_CONCURRENCY = 16;
 
-async function markSealed(store: BatchStore, height: number, batches: StoredBatch[]): Promise<void> {
+async function markSealed(
+  store: Pick<SealStore, "markBatchSealed">,
+  height: number,
+  batches: StoredBatch[],
+): Promise<void> {
   const marks: Array<{ key: string; offset: number }> = [];
   let offset = 0;
   for (const b of batches) {
@@ -178,7 +196,10 @@ async function markSealed(store: BatchStore, height: number, batches: StoredBatc
   await mapLimit(marks, MARK_CONCURRENCY, (m) => store.markBatchSealed(m.key, height, m.offset));
 }
 
-async function collectPending(store: BatchStore, maxEntries: number): Promise<StoredBatch[]> {
+async function collectPending(
+  store: Pick<SealStore, "listPendingBatches" | "getBatches">,
+  maxEntries: number,
+): Promise<StoredBatch[]> {
   // Each batch holds at least one entry, so maxEntries refs always suffice. The index
   // may be stale: every candidate is re-read consistently, and sealed ones dropped.
   const refs = await store.listPendingBatches(maxEntries);

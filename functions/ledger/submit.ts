@@ -26,11 +26,21 @@ import {
   type ParsedRecord,
   type PreparedBatch,
   type RuleEffects,
+  type RuleStore,
   releaseReplayedClaims,
   takeClaims,
   writersOfType,
 } from "../rules/index.js";
-import type { LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../store/ports.js";
+import type { ClaimStores } from "../rules/unique-claims.js";
+import type {
+  BatchStore,
+  CosignStore,
+  IndexStore,
+  PayloadStore,
+  StoredBatch,
+  StoredPayload,
+  UniqueClaim,
+} from "../store/ports.js";
 
 /**
  * Submitting a batch of records (POST /v1/entries), the intake pipeline: authenticate
@@ -44,8 +54,19 @@ import type { LedgerStore, StoredBatch, StoredPayload, UniqueClaim } from "../st
  * midway, a replay). Refusals and their order: docs/API.md, docs/ERRORS.md.
  */
 
+/**
+ * What intake asks of the store: the rules' reads, the claims, and the batch's writes —
+ * payloads, cosign marks, index entries, the batch item — with their undo after a replay.
+ */
+export type IntakeStore = RuleStore &
+  ClaimStores &
+  Pick<PayloadStore, "putPayloads" | "deletePayloads"> &
+  Pick<CosignStore, "putCosignMarks" | "deleteCosignMarks"> &
+  Pick<IndexStore, "putIndexEntries" | "deleteIndexEntries"> &
+  Pick<BatchStore, "commitBatch">;
+
 export interface SubmitDeps {
-  store: LedgerStore;
+  store: IntakeStore;
   consortium: Consortium;
   clock: Clock;
   /** The deployment's subject key (lib/chain subject.ts): subjects are indexed by their HMAC. */
@@ -247,7 +268,10 @@ function bindBatch(
  * payloads, cosign marks, index entries, then claims — so a refusal changes nothing.
  */
 async function undoReplay(
-  store: LedgerStore,
+  store: Pick<
+    IntakeStore,
+    "getBatch" | "deletePayloads" | "deleteCosignMarks" | "deleteIndexEntries" | "releaseClaims"
+  >,
   batch: BoundBatch,
   effects: Required<RuleEffects>,
   claims: readonly UniqueClaim[],

@@ -197,9 +197,12 @@ export function effectiveVersion(state: ContractState, now: Date): Effectiveness
   return { effective: true, version: approved };
 }
 
+/** What loadContract reads: the contract's C# index entries, and their batches' heads. */
+export type ContractStore = Pick<RuleStore, "getBatchHeads" | "listIndexEntries">;
+
 /** The contract's state from the store (its committed records only); undefined when never proposed. */
 export async function loadContract(
-  store: Pick<RuleStore, "getBatchHeads" | "listIndexEntries">,
+  store: ContractStore,
   contractId: string,
 ): Promise<ContractState | undefined> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));

@@ -3,7 +3,7 @@ import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
 import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
 import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
-import type { CosignMark, LedgerStore } from "../store/ports.js";
+import type { BatchStore, CosignMark, CosignStore } from "../store/ports.js";
 import type { PreparedBatch, RecordRule, RuleDeps, RuleStore, WantedClaim } from "./rule.js";
 import { uniqueKeyFor } from "./unique-keys.js";
 
@@ -116,10 +116,13 @@ export async function prepareCosigns(batch: PreparedBatch, deps: RuleDeps): Prom
   return out;
 }
 
+/** What signaturesOf reads: the marks under a record, and the batches of their cosigns. */
+export type SignatureStore = Pick<CosignStore, "listCosignMarks"> & Pick<BatchStore, "getBatches">;
+
 /** The record's signatures, when its type has signers; marks of uncommitted cosigns are left out. */
 export async function signaturesOf(
   envelope: EntryEnvelope,
-  store: LedgerStore,
+  store: SignatureStore,
   consortium: Consortium,
 ): Promise<Signatures | undefined> {
   const required = signersOf(consortium, envelope.type);

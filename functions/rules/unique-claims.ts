@@ -77,7 +77,9 @@ export function wantedClaims(
 /** Rounds per claim of "claim, find the holder, try to take it over" before giving up. */
 const MAX_ROUNDS = 5;
 
-type ClaimStores = ClaimStore & Pick<BatchStore, "getBatch">;
+/** What takeClaims sends: the claim writes, and a read of the holder's batch. */
+export type ClaimStores = Pick<ClaimStore, "claimUnique" | "takeOverClaim" | "releaseClaims"> &
+  Pick<BatchStore, "getBatch">;
 
 /**
  * Takes every wanted claim, in the order given (the rules' order, then record order);

@@ -3,9 +3,9 @@ import type { Consortium } from "../../lib/consortium/consortium.js";
 import { type AccessDetails, type AccessTrail, MAX_TRAIL } from "../../lib/protocol/sharing.js";
 import { accessIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../auth/caller.js";
-import { readEntry } from "../ledger/reader.js";
+import { type EntryStore, readEntry } from "../ledger/reader.js";
 import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
-import type { LedgerStore } from "../store/ports.js";
+import type { BatchStore, IndexStore } from "../store/ports.js";
 
 /**
  * GET /v1/access?subject=… (docs/design/sharing.md §5; the query is parsed by http-parse.ts): every recorded access to a
@@ -15,11 +15,16 @@ import type { LedgerStore } from "../store/ports.js";
  * with the deployment's key, so the trail is found without any index holding it in clear.
  */
 
+/** What the trail reads: the A# index entries, their batches' heads, and each entry. */
+export type TrailStore = Pick<IndexStore, "listIndexEntries"> &
+  Pick<BatchStore, "getBatchHeads"> &
+  EntryStore;
+
 /** Requires `subject` to be 1 to MAX_SUBJECT_BYTES UTF-8 bytes (http-parse.ts checks it). */
 export async function readAccessTrail(
   caller: Caller,
   subject: string,
-  deps: { store: LedgerStore; consortium: Consortium; subjectKey: Uint8Array },
+  deps: { store: TrailStore; consortium: Consortium; subjectKey: Uint8Array },
 ): Promise<AccessTrail> {
   const hmac = subjectHmac(deps.subjectKey, subject);
   const listed = await deps.store.listIndexEntries(accessIndex(hmac));

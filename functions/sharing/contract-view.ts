@@ -1,10 +1,9 @@
 import type { Clock } from "../../lib/clock.js";
 import type { ContractView } from "../../lib/protocol/contracts.js";
 import { ApiError } from "../../lib/protocol/errors.js";
-import { effectiveVersion, loadContract } from "../rules/contracts.js";
-import type { LedgerStore } from "../store/ports.js";
+import { type ContractStore, effectiveVersion, loadContract } from "../rules/contracts.js";
 
-export async function readContract(id: string, store: LedgerStore, clock: Clock): Promise<ContractView> {
+export async function readContract(id: string, store: ContractStore, clock: Clock): Promise<ContractView> {
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(id)) {
     throw new ApiError("INVALID_PARAMETER", "contract ids are 2 to 63 lowercase letters, digits and '-'");
   }

@@ -23,9 +23,16 @@ import {
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
 import { parseJsonBody } from "../api/json-body.js";
 import type { Caller } from "../auth/caller.js";
-import { effectiveVersion, loadContract } from "../rules/contracts.js";
+import { type ContractStore, effectiveVersion, loadContract } from "../rules/contracts.js";
 import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
-import type { IndexEntry, LedgerStore, StoredBatch } from "../store/ports.js";
+import type {
+  BatchStore,
+  CounterStore,
+  IndexEntry,
+  IndexStore,
+  PayloadStore,
+  StoredBatch,
+} from "../store/ports.js";
 import { holdsFor, predicateTypeProblems } from "./predicates.js";
 
 /**
@@ -53,8 +60,19 @@ import { holdsFor, predicateTypeProblems } from "./predicates.js";
  */
 export const REFUSALS_PER_MINUTE = 120;
 
+/**
+ * What a match reads — the contract, the subject's S# index entries, their batches' heads
+ * and the record's payload — and writes: its counters, and the access entry (payload, A#
+ * index entry, batch) or, when its batch is a replay, their undo.
+ */
+export type MatchStore = ContractStore &
+  Pick<PayloadStore, "getPayload" | "putPayloads" | "deletePayloads"> &
+  Pick<BatchStore, "getBatchHeads" | "commitBatch" | "getBatch"> &
+  Pick<IndexStore, "listIndexEntries" | "putIndexEntries" | "deleteIndexEntries"> &
+  CounterStore;
+
 export interface MatchDeps {
-  store: LedgerStore;
+  store: MatchStore;
   consortium: Consortium;
   clock: Clock;
   subjectKey: Uint8Array;

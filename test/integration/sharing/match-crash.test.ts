@@ -86,7 +86,8 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-function deps(ledger: Ledger, store: LedgerStore = ledger.store): MatchDeps {
+/** One deps object for submitEntries, matchRecord and readAccessTrail alike: the whole store. */
+function deps(ledger: Ledger, store: LedgerStore = ledger.store): MatchDeps & { store: LedgerStore } {
   return { store, consortium: ledger.members.consortium, clock: ledger.clock, subjectKey: SUBJECT_KEY };
 }
 
