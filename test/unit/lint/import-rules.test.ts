@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { packageAliases, treeViolations } from "../../../scripts/check-imports.js";
 import {
@@ -13,7 +13,8 @@ import {
 
 // The import rules between folders (scripts/import-rules.ts, docs/ARCHITECTURE.md §2) run
 // in `npm run lint`. Here: the tree keeps them, each kind of forbidden import is reported,
-// allowed ones are not, and the table names only folders and files that exist.
+// allowed ones are not, the table names only folders and files that exist, and each
+// folder's README says what its row says.
 
 const aliases = packageAliases();
 
@@ -238,5 +239,71 @@ describe("the rules table", () => {
       for (const e of r.exceptions ?? []) expect(e.file.startsWith(r.folder), e.file).toBe(true);
       for (const e of r.exceptions ?? []) expect(e.reason.length, e.file).toBeGreaterThan(20);
     }
+  });
+});
+
+/** The README.md that states each row's rule (a folder's own, or the one that covers it). */
+const README_OF: Record<string, string> = {
+  "bin/": "cli/README.md",
+  "cli/": "cli/README.md",
+  "cdk/": "cdk/README.md",
+  "local/": "local/README.md",
+  "functions/submit/": "functions/README.md",
+  "functions/seal-block/": "functions/README.md",
+  "functions/verify/": "functions/README.md",
+  "functions/api/": "functions/api/README.md",
+  "functions/auth/": "functions/auth/README.md",
+  "functions/ledger/": "functions/ledger/README.md",
+  "functions/rules/": "functions/rules/README.md",
+  "functions/sharing/": "functions/sharing/README.md",
+  "functions/audit/": "functions/audit/README.md",
+  "functions/store/": "functions/store/README.md",
+  "functions/runtime/": "functions/runtime/README.md",
+  "lib/chain/": "lib/chain/README.md",
+  "lib/witness/": "lib/README.md",
+  "lib/": "lib/README.md",
+  "bench/": "bench/README.md",
+  "scripts/": "scripts/README.md",
+};
+
+/** Rows without a README, and why. */
+const NO_README: Record<string, string> = {
+  "test/": "docs/TESTING.md says what the tests prove and where they live",
+  "vitest.config.ts": "a file, not a folder",
+};
+
+/** The "**May import** …" paragraphs of a README, up to the blank line after each. */
+function mayImportText(readme: string): string {
+  return readme
+    .split(/\n\s*\n/)
+    .filter((p) => p.startsWith("**May import**"))
+    .join("\n");
+}
+
+describe("the folders' READMEs", () => {
+  it("exist for every row of the table, or the row says why not", () => {
+    const rows = FOLDER_RULES.map((r) => r.folder);
+    expect(rows.filter((f) => README_OF[f] === undefined && NO_README[f] === undefined)).toEqual([]);
+    expect(Object.keys(README_OF).filter((f) => !rows.includes(f))).toEqual([]);
+    expect(Object.keys(NO_README).filter((f) => !rows.includes(f))).toEqual([]);
+    expect(Object.values(README_OF).filter((readme) => !existsSync(readme))).toEqual([]);
+  });
+
+  it.each(FOLDER_RULES.filter((r) => README_OF[r.folder] !== undefined))(
+    "$folder: the README's May import paragraph names what the row allows, and the README its exceptions",
+    (rule) => {
+      const readme = readFileSync(README_OF[rule.folder] as string, "utf8");
+      const mayImport = mayImportText(readme);
+      expect(mayImport, "no **May import** paragraph").not.toBe("");
+      const allowed = rule.mayImport === "anything" ? ["anything"] : rule.mayImport;
+      expect(allowed.filter((p) => !mayImport.includes(p))).toEqual([]);
+      const named = [...(rule.importedOnlyBy ?? []), ...(rule.exceptions ?? []).map((e) => e.imports)];
+      expect(named.filter((p) => !readme.includes(p))).toEqual([]);
+    },
+  );
+
+  it("reads only the May import paragraph", () => {
+    const readme = "# x\n\n**Owns** `functions/api/`.\n\n**May import** `lib/`\nonly.\n\nNot `cli/`.\n";
+    expect(mayImportText(readme)).toBe("**May import** `lib/`\nonly.");
   });
 });
