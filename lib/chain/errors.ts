@@ -36,6 +36,11 @@ export type ChainErrorCode =
   | "INVALID_FORMAT"
   /** A signed note or checkpoint does not follow C2SP signed-note / tlog-checkpoint. */
   | "INVALID_NOTE"
+  /**
+   * A witness cosignature (c2sp.org/tlog-cosignature) is not 8 + 64 bytes, its timestamp is
+   * out of range, it is not the expected cosigner's, or it does not verify.
+   */
+  | "INVALID_COSIGNATURE"
   /** A tile or entry-bundle path is not in the one form c2sp.org/tlog-tiles allows. */
   | "INVALID_TILE_PATH"
   /** Tile coordinates out of range: level not 0..63, width not 1..256, index not a safe integer. */

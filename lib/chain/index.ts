@@ -41,6 +41,28 @@ export {
 } from "./checkpoint.js";
 export { CompactRange, type CompactRangeState } from "./compact.js";
 export {
+  COSIGNATURE_TIMESTAMP_SIZE,
+  COSIGNATURE_V1_HEADER,
+  COSIGNATURE_V1_SIZE,
+  COSIGNATURE_V1_TYPE,
+  type Cosignature,
+  type CosignatureKey,
+  type CosignatureSigner,
+  type CosignatureVerifier,
+  cosignatureKeyHash,
+  cosignatureMessage,
+  cosignatureNoteVerifier,
+  cosignCheckpoint,
+  ED25519_PUBLIC_KEY_SIZE,
+  ED25519_SIGNATURE_SIZE,
+  formatCosignature,
+  formatCosignatureVerifierKey,
+  MAX_COSIGNATURE_TIMESTAMP,
+  parseCosignature,
+  parseCosignatureVerifierKey,
+  verifyCosignature,
+} from "./cosignature.js";
+export {
   ACCESS_LEAF_TAG,
   ACCESS_TYPE,
   type AccessEnvelope,
@@ -93,6 +115,7 @@ export {
   parseVerifierKey,
   type SignedNote,
   signNote,
+  splitVerifierKey,
   type VerifiedNote,
   type VerifierKey,
   verifyNote,

@@ -171,6 +171,7 @@ function assertPublicKey(type: number, publicKey: Uint8Array): void {
       fail("an ECDSA public key must be a DER SubjectPublicKeyInfo");
     }
   } else {
+    // Type 0x04 keys sign another message (lib/chain/cosignature.ts), so they are not note keys.
     fail(`unsupported signature type 0x${toHex(Uint8Array.of(type & 0xff))}; want 0x01 or 0x02`);
   }
 }
@@ -189,6 +190,26 @@ export function formatVerifierKey(name: string, type: NoteSignatureType, publicK
  * The name ends at the first "+", the key ID at the second; the base64 may contain "+".
  */
 export function parseVerifierKey(vkey: string): VerifierKey {
+  const { name, hashHex, type, publicKey } = splitVerifierKey(vkey);
+  assertPublicKey(type, publicKey);
+  const keyHash = noteKeyHash(name, type as NoteSignatureType, publicKey);
+  if (toHex(keyHash) !== hashHex) {
+    fail(`verifier key: key ID ${hashHex} does not match the key (want ${toHex(keyHash)})`);
+  }
+  return { name, keyHash, type: type as NoteSignatureType, publicKey };
+}
+
+/**
+ * The three parts of any vkey, whatever its type, with the name and key ID syntax checked
+ * but neither the type, the key nor the key ID's value: parseVerifierKey (types 0x01 and
+ * 0x02) and parseCosignatureVerifierKey (0x04) check those, each for its own types.
+ */
+export function splitVerifierKey(vkey: string): {
+  name: string;
+  hashHex: string;
+  type: number;
+  publicKey: Uint8Array;
+} {
   if (typeof vkey !== "string") fail("verifier key must be a string");
   const first = vkey.indexOf("+");
   const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
@@ -203,14 +224,7 @@ export function parseVerifierKey(vkey: string): VerifierKey {
   } catch {
     fail("verifier key: key is not canonical base64");
   }
-  const type = key[0] ?? 0;
-  const publicKey = key.slice(1);
-  assertPublicKey(type, publicKey);
-  const keyHash = noteKeyHash(name, type as NoteSignatureType, publicKey);
-  if (toHex(keyHash) !== hashHex) {
-    fail(`verifier key: key ID ${hashHex} does not match the key (want ${toHex(keyHash)})`);
-  }
-  return { name, keyHash, type: type as NoteSignatureType, publicKey };
+  return { name, hashHex, type: key[0] ?? 0, publicKey: key.slice(1) };
 }
 
 /** Joins a text and its signatures into a signed note. */
