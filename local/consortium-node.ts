@@ -8,6 +8,7 @@ import type { Consortium } from "../lib/consortium/consortium.js";
 import { keyFile, localKeyId } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys } from "./keys.js";
+import { createBucket, type LocalS3, startS3 } from "./s3.js";
 import { type LocalServer, serveHandler } from "./server.js";
 
 /**
@@ -16,6 +17,9 @@ import { type LocalServer, serveHandler } from "./server.js";
  * it; the end-to-end tests start it in-process with temp dirs and port 0.
  */
 
+/** The local bucket the log is published to (one consortium per home). */
+export const TILES_BUCKET = "zhixin-tiles";
+
 export interface LocalConsortiumOptions {
   home: string;
   consortiumFile: string;
@@ -23,6 +27,8 @@ export interface LocalConsortiumOptions {
   port: number;
   /** dynalite port (0: any free port). */
   dynamoPort: number;
+  /** s3rver port, where the log's tiles are published (0: any free port). */
+  s3Port?: number;
   /** Milliseconds between seals; 0 disables the timer (seal with POST /local/seal). */
   sealIntervalMs: number;
   /**
@@ -37,6 +43,9 @@ export interface LocalConsortium {
   url: string;
   dynamo: LocalDynamo;
   table: string;
+  /** The embedded S3 server and the bucket the sealer publishes the log's tiles to. */
+  s3: LocalS3;
+  tilesBucket: string;
   consortium: Consortium;
   home: string;
   generatedKeys: string[];
@@ -55,6 +64,8 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   const dynamo = await startDynalite({ path: resolve(home, "dynamodb"), port: options.dynamoPort });
   const table = `zhixin-${consortium.consortium}-ledger`;
   await createLedgerTable(dynamo.client, table);
+  const s3 = await startS3({ directory: resolve(home, "s3"), port: options.s3Port ?? 0 });
+  await createBucket(s3.client, TILES_BUCKET);
 
   // The handlers read their wiring from the environment, exactly as in Lambda.
   Object.assign(process.env, {
@@ -65,6 +76,8 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     ZHIXIN_SEALER_KEY_FILE: keyFile(home, "sealer"),
     ZHIXIN_SEALER_KEY_ID: localKeyId("sealer"),
     ZHIXIN_SUBJECT_KEY_FILE: keys.subjectKeyFile,
+    ZHIXIN_TILES_BUCKET: TILES_BUCKET,
+    ZHIXIN_S3_ENDPOINT: s3.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     // Handlers log JSON for CloudWatch; locally only warnings and errors, next to our own lines.
     LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN",
@@ -140,6 +153,8 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     url: server.url,
     dynamo,
     table,
+    s3,
+    tilesBucket: TILES_BUCKET,
     consortium,
     home,
     generatedKeys: keys.generated,
@@ -149,7 +164,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
       if (timer) clearTimeout(timer);
       await sealing;
       await server.close();
-      await dynamo.stop();
+      await Promise.all([dynamo.stop(), s3.stop()]);
     },
   };
 }

@@ -10,6 +10,8 @@ import { parseInterval, startLocalConsortium } from "./consortium-node.js";
  *                          (cli/defaults.ts); a relative path is taken from the current one.
  *   ZHIXIN_PORT            HTTP API port on 127.0.0.1 (default 8787)
  *   ZHIXIN_DYNAMODB_PORT   embedded DynamoDB port on 127.0.0.1 (default 8000)
+ *   ZHIXIN_S3_PORT         embedded S3 port on 127.0.0.1, where the log's tiles are
+ *                          published (default 8001)
  *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -42,6 +44,7 @@ try {
     consortiumFile: paths.consortium,
     port: port("ZHIXIN_PORT", 8787),
     dynamoPort: port("ZHIXIN_DYNAMODB_PORT", 8000),
+    s3Port: port("ZHIXIN_S3_PORT", 8001),
     sealIntervalMs,
     log: (line) => console.log(`${time()} ${line}`),
   });
@@ -60,6 +63,7 @@ Zhixin local consortium "${c.consortium}" — log ${c.log}
   HTTP API          ${url}        (try: curl ${url}/v1/health)
   DynamoDB (local)  ${node.dynamo.endpoint}   table ${node.table}
                     aws dynamodb scan --table-name ${node.table} --endpoint-url ${node.dynamo.endpoint}
+  log tiles (S3)    ${node.s3.endpoint}/${node.tilesBucket}/checkpoint   (C2SP tlog-tiles)
   consortium file   ${paths.consortium}
   data and keys     ${node.home}${node.generatedKeys.length ? `   (generated keys: ${node.generatedKeys.join(", ")})` : ""}
   sealer            ${sealIntervalMs > 0 ? `every ${sealIntervalMs} ms` : "off (zhixin seal)"}
@@ -86,6 +90,8 @@ Ctrl-C stops; data stays in ${node.home}.
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
   if (err.code === "EADDRINUSE")
-    fail(`a port is already in use (${err.message}); set ZHIXIN_PORT / ZHIXIN_DYNAMODB_PORT`);
+    fail(
+      `a port is already in use (${err.message}); set ZHIXIN_PORT / ZHIXIN_DYNAMODB_PORT / ZHIXIN_S3_PORT`,
+    );
   fail(err.message);
 }

@@ -173,6 +173,8 @@ export function functionEnvironment(props: {
   /** Only submit gets the subject key's ARN: it is the only function that HMACs subjects. */
   subjectKeyArn?: string;
   sealLoopSeconds?: number;
+  /** Only the sealer gets the tile bucket: it is the only function that publishes. */
+  tilesBucket?: string;
 }): Record<string, string> {
   return {
     ZHIXIN_TABLE: props.tableName,
@@ -184,6 +186,7 @@ export function functionEnvironment(props: {
     ...(props.sealLoopSeconds === undefined
       ? {}
       : { ZHIXIN_SEAL_LOOP_SECONDS: String(props.sealLoopSeconds) }),
+    ...(props.tilesBucket === undefined ? {} : { ZHIXIN_TILES_BUCKET: props.tilesBucket }),
     POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name].service,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL,
@@ -253,6 +256,17 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
     },
     verify: { table: READ, pendingIndex: ["dynamodb:Query"], key: TABLE_KEY_ACTIONS.read },
   };
+
+/**
+ * The tile bucket's grants (cdk/lib/log-tiles.ts), on its objects only: the sealer reads
+ * the partial tiles back and writes tiles and the checkpoint
+ * (functions/store/s3/tile-store.ts S3_TILE_STORE_ACTIONS; test/cdk/grants-drift.test.ts
+ * holds the two together); members read. No delete, no retention or legal-hold change.
+ */
+export const TILE_ACTIONS = {
+  publish: ["s3:GetObject", "s3:PutObject"],
+  read: ["s3:GetObject"],
+} as const;
 
 // ---- monitoring (the metrics themselves: lib/metrics.ts) ----------------------------
 

@@ -15,6 +15,7 @@ import {
   TABLE_ACTIONS,
 } from "./defaults.js";
 import type { LedgerTable } from "./ledger-table.js";
+import type { LogTiles } from "./log-tiles.js";
 import type { SigningKey } from "./signing-key.js";
 import type { SubjectKey } from "./subject-key.js";
 
@@ -29,6 +30,8 @@ export interface LedgerFunctionsProps {
   readonly ledger: LedgerTable;
   readonly sealerKey: SigningKey;
   readonly subjectKey: SubjectKey;
+  /** Where the sealer publishes the log as tiles. */
+  readonly tiles: LogTiles;
   readonly sealLoopSeconds: number;
   readonly logRetentionDays: number;
 }
@@ -47,6 +50,7 @@ export class LedgerFunctions extends Construct {
         sealerKeyArn?: string;
         subjectKeyArn?: string;
         sealLoopSeconds?: number;
+        tilesBucket?: string;
         reservedConcurrentExecutions?: number;
       },
     ) => {
@@ -106,10 +110,12 @@ export class LedgerFunctions extends Construct {
     this.seal = build("seal", {
       sealerKeyArn: props.sealerKey.key.keyArn,
       sealLoopSeconds: props.sealLoopSeconds,
+      tilesBucket: props.tiles.bucket.bucketName,
       // One sealer at a time: a second would only lose the race for block h+1.
       reservedConcurrentExecutions: 1,
     });
     this.verify = build("verify", {});
+    props.tiles.grant(this.roleOf("seal"), "publish");
 
     // A missed or failed tick is taken up by the next one; a queued retry would only pile up.
     this.seal.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });

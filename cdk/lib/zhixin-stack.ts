@@ -6,6 +6,7 @@ import type { ZhixinConfig } from "./config.js";
 import { keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
 import { LedgerTable } from "./ledger-table.js";
+import { LogTiles } from "./log-tiles.js";
 import { ConsortiumMember } from "./members.js";
 import { LedgerMonitoring } from "./monitoring.js";
 import { LedgerSchedules } from "./schedules.js";
@@ -13,7 +14,8 @@ import { SigningKey } from "./signing-key.js";
 import { SubjectKey } from "./subject-key.js";
 
 /**
- * One consortium, from its file: the ledger table, a signing key and role per member,
+ * One consortium, from its file: the ledger table, the tile bucket the log is published
+ * to, a signing key and role per member,
  * the sealer's key, the subject key, the three functions, the IAM-authorised HTTP API,
  * the schedules, alarms and a dashboard. Environment-agnostic: no lookups, so it
  * synthesises offline.
@@ -26,6 +28,7 @@ export interface ZhixinStackProps extends StackProps {
 
 export class ZhixinStack extends Stack {
   readonly ledger: LedgerTable;
+  readonly tiles: LogTiles;
   readonly functions: LedgerFunctions;
   readonly api: LedgerApi;
   readonly sealerKey: SigningKey;
@@ -54,12 +57,17 @@ export class ZhixinStack extends Stack {
       aliasName: keyAlias(c.consortium, SUBJECT),
       description: `Zhixin ${c.consortium}: the subject key (HMAC master of every subject index)`,
     });
+    this.tiles = new LogTiles(this, "Tiles", {
+      consortium: c.consortium,
+      retentionDays: settings.tileRetentionDays,
+    });
     this.functions = new LedgerFunctions(this, "Functions", {
       repoRoot,
       consortiumFile: config.file,
       ledger: this.ledger,
       sealerKey: this.sealerKey,
       subjectKey: this.subjectKey,
+      tiles: this.tiles,
       sealLoopSeconds: settings.sealLoopSeconds,
       logRetentionDays: settings.logRetentionDays,
     });
@@ -92,6 +100,8 @@ export class ZhixinStack extends Stack {
         ...(kind === "auditor" ? { verifyFunction: this.functions.verify } : {}),
       });
       member.signingKey.grantPublicKeyRead(readers);
+      // Every member may read the published log straight from S3, as any tlog-tiles client.
+      this.tiles.grant(member.role, "read");
       // They find every member's key by its alias when they start.
       this.functions.dependOn(member.signingKey.alias, ["submit", "verify"]);
       this.members.push(member);
@@ -136,6 +146,10 @@ export class ZhixinStack extends Stack {
         description: "The audit function: aws lambda invoke --function-name <this> --payload '{}'",
       },
       TableName: { value: this.ledger.table.tableName, description: "The ledger table" },
+      TilesBucketName: {
+        value: this.tiles.bucket.bucketName,
+        description: "The log as C2SP tiles (checkpoint, tile/...): aws s3 cp s3://<this>/checkpoint -",
+      },
       SealerKeyArn: {
         value: this.sealerKey.key.keyArn,
         description: `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}`,

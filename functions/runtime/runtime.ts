@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { S3Client } from "@aws-sdk/client-s3";
 import type { Clock } from "../../lib/clock.js";
 import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
@@ -13,6 +14,8 @@ import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";
 import type { AuditSource, LedgerStore } from "../store/ports.js";
+import { localS3Client, S3TileStore } from "../store/s3/tile-store.js";
+import type { TileStore } from "../store/tile-store.js";
 import { systemClock } from "./clock.js";
 import { loadConsortium } from "./consortium-file.js";
 
@@ -38,6 +41,9 @@ import { loadConsortium } from "./consortium-file.js";
  *                              derives the working key (./kms-subject-key.ts)
  *   ZHIXIN_SEAL_LOOP_SECONDS   seal-block: keep sealing every this many seconds within one
  *                              invocation (0 or unset: seal once)
+ *   ZHIXIN_TILES_BUCKET        seal-block: the S3 bucket the log is published to as C2SP
+ *                              tiles (unset: not published; functions/ledger/publish.ts)
+ *   ZHIXIN_S3_ENDPOINT         S3 endpoint override (local mode: s3rver)
  */
 export interface Runtime {
   store: LedgerStore & AuditSource;
@@ -60,6 +66,8 @@ export interface SealerRuntime {
   sealer: Signer;
   /** ZHIXIN_SEAL_LOOP_SECONDS in milliseconds; 0: seal once per invocation. */
   sealLoopMs: number;
+  /** Where the log is published as tiles (ZHIXIN_TILES_BUCKET); undefined: not published. */
+  tiles?: TileStore;
 }
 
 // Region and credentials from the Lambda environment; never called in local mode.
@@ -105,7 +113,18 @@ export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   const b = await getBase(env);
   const s = await getSealer(env, b.consortium);
   if (!s) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
-  return { ...b, sealer: s, sealLoopMs: sealLoopMs(env) };
+  const t = tileStore(env);
+  return { ...b, sealer: s, sealLoopMs: sealLoopMs(env), ...(t ? { tiles: t } : {}) };
+}
+
+let tiles: TileStore | undefined;
+
+function tileStore(env: NodeJS.ProcessEnv): TileStore | undefined {
+  const bucket = env.ZHIXIN_TILES_BUCKET;
+  if (!bucket) return undefined;
+  const endpoint = env.ZHIXIN_S3_ENDPOINT;
+  tiles ??= new S3TileStore(endpoint ? localS3Client(endpoint) : new S3Client({}), bucket);
+  return tiles;
 }
 
 function getBase(env: NodeJS.ProcessEnv): Promise<Base> {

@@ -28,9 +28,10 @@ export function sealBlockHandler(ports: SealBlockPorts) {
     context?: Context,
   ): Promise<SealResult | SealRunSummary> => {
     addLogContext(context);
-    const { store, sealer, clock, consortium, sealLoopMs } = await ports.runtime();
+    const { store, sealer, clock, consortium, sealLoopMs, tiles } = await ports.runtime();
     return runSealer({
-      seal: () => ports.seal({ store, signer: sealer, clock, log: consortium.log }),
+      seal: () =>
+        ports.seal({ store, signer: sealer, clock, log: consortium.log, ...(tiles ? { tiles } : {}) }),
       ...(context && sealLoopMs > 0
         ? {
             loop: {

@@ -134,6 +134,11 @@ const AwsSettings = z
     maxPendingAgeSeconds: z.number().int().positive().default(300),
     /** Hours between scheduled audits of the whole chain (0: none). */
     auditEveryHours: z.number().int().min(0).max(168).default(24),
+    /**
+     * Days S3 Object Lock (governance mode) keeps every published tile and checkpoint
+     * version: within them nobody without s3:BypassGovernanceRetention can delete one.
+     */
+    tileRetentionDays: z.number().int().min(1).max(36_500).default(3653),
   })
   .default({
     sealEveryMinutes: 1,
@@ -142,6 +147,7 @@ const AwsSettings = z
     logRetentionDays: 365,
     maxPendingAgeSeconds: 300,
     auditEveryHours: 24,
+    tileRetentionDays: 3653,
   });
 
 export const ConsortiumSchema = z

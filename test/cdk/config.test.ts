@@ -47,6 +47,7 @@ describe("consortium file → stack config", () => {
       logRetentionDays: 365,
       maxPendingAgeSeconds: 300,
       auditEveryHours: 24,
+      tileRetentionDays: 3653,
     });
   });
 

@@ -1,5 +1,6 @@
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { TILE_ACTIONS } from "../../cdk/lib/defaults.js";
 import type { ApiDeps } from "../../functions/api/api.js";
 import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js";
 import {
@@ -15,6 +16,7 @@ import type { ApiRuntime, Runtime, SealerRuntime } from "../../functions/runtime
 import { KMS_SUBJECT_KEY_ACTIONS } from "../../functions/sharing/kms-subject-key.js";
 import { STORE_ACTIONS } from "../../functions/store/dynamodb-store.js";
 import type { AuditSource } from "../../functions/store/ports.js";
+import { S3_TILE_STORE_ACTIONS } from "../../functions/store/s3/tile-store.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
 import {
   actionCovers,
@@ -189,7 +191,7 @@ describe("each function's DynamoDB grants and what its store ports send", () => 
 
 /** The parts of a runtime that KMS may back; every other part is one of NO_KMS. */
 type KmsPart = "keys" | "sealer" | "subjectKey";
-const NO_KMS = ["store", "consortium", "clock", "sealLoopMs"] as const;
+const NO_KMS = ["store", "consortium", "clock", "sealLoopMs", "tiles"] as const;
 sameMethods<KmsPart | (typeof NO_KMS)[number], keyof ApiRuntime | keyof SealerRuntime>(true);
 
 // The runtime each handler gets (functions/<handler>/handler.ts): submit getApiRuntime,
@@ -340,5 +342,16 @@ describe("each function's KMS grants and what its runtime's parts send", () => {
 
   it.each(Object.entries(KMS_FUNCTIONS))("%s is granted nothing more than stated", (_name, f) => {
     expect(kmsMinus(kmsGrantedTo(t, f.service), kmsSentBy(t, f.service, f.parts))).toEqual(f.beyond);
+  });
+});
+
+describe("the tile bucket's grants and what the S3 tile store sends", () => {
+  // cdk/lib/defaults.ts TILE_ACTIONS is written by hand, as the table's grants are: the
+  // sealer publishes (reads partial tiles back, writes), members read.
+  it("grants the sealer exactly the store's reads and writes, and members exactly its reads", () => {
+    expect([...TILE_ACTIONS.publish].sort()).toEqual(
+      [...S3_TILE_STORE_ACTIONS.read, ...S3_TILE_STORE_ACTIONS.write].sort(),
+    );
+    expect([...TILE_ACTIONS.read]).toEqual([...S3_TILE_STORE_ACTIONS.read]);
   });
 });

@@ -45,6 +45,7 @@ beforeAll(() => {
     logRetentionDays: 30,
     maxPendingAgeSeconds: 900,
     auditEveryHours: 0,
+    tileRetentionDays: 30,
   };
   tuned = synthesize(writeConsortium(t));
 });
@@ -109,7 +110,12 @@ describe("adding a department to the consortium file", () => {
       Statement: [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { AWS: NEW.principal } }],
     });
     const grants = grantsOf(plus.json, role);
-    expect([...grants.keys()].sort()).toEqual(["execute-api:Invoke", "kms:GetPublicKey", "kms:Sign"]);
+    expect([...grants.keys()].sort()).toEqual([
+      "execute-api:Invoke",
+      "kms:GetPublicKey",
+      "kms:Sign",
+      "s3:GetObject",
+    ]);
     expect(grants.get("kms:Sign")?.map(refId)).toEqual([key]);
     expect(grants.get("kms:GetPublicKey")?.map(refId)).toEqual([key]);
     expect(grants.get("execute-api:Invoke")).toHaveLength(8);
@@ -172,7 +178,7 @@ describe("adding a department to the consortium file", () => {
 });
 
 describe("the aws settings of the consortium file", () => {
-  it("set the seal rate, throttling, log retention, alarm threshold and loop; auditEveryHours 0 means no audit rule", () => {
+  it("set the seal rate, throttling, log retention, alarm threshold, loop and tile retention; auditEveryHours 0 means no audit rule", () => {
     tuned.template.resourcePropertiesCountIs(
       "AWS::Events::Rule",
       { ScheduleExpression: "rate(5 minutes)" },
@@ -194,5 +200,11 @@ describe("the aws settings of the consortium file", () => {
     expect(
       (seal.Environment as { Variables: Record<string, string> }).Variables.ZHIXIN_SEAL_LOOP_SECONDS,
     ).toBe("0");
+    tuned.template.hasResourceProperties("AWS::S3::Bucket", {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 30 } },
+      },
+    });
   });
 });

@@ -41,6 +41,16 @@ const members = () => [
 ];
 const alias = (owner: string) => `alias/zhixin/${c.consortium}/${owner}`;
 const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
+/** The bucket the log is published to: the one with Object Lock (the other keeps its access logs). */
+const tileBucket = (): string => {
+  const locked = resourcesOf(t, "AWS::S3::Bucket").filter(
+    ([, r]) => r.Properties?.ObjectLockEnabled === true,
+  );
+  expect(locked).toHaveLength(1);
+  return locked[0]?.[0] as string;
+};
+/** `<tile bucket ARN>/*`: every object of the published log. */
+const tileObjects = () => ({ "Fn::Join": ["", [getAtt(tileBucket()), "/*"]] });
 
 beforeAll(() => {
   c = loadStackConfig(EXAMPLE_FILE).consortium;
@@ -317,7 +327,13 @@ describe("roles", () => {
       expect(trust.Statement).toHaveLength(1);
       expect(JSON.stringify(trust.Statement[0]?.Principal)).toContain(`:iam::${d.principal}:root`);
       const grants = grantsOf(t, role);
-      expect([...grants.keys()].sort()).toEqual(["execute-api:Invoke", "kms:GetPublicKey", "kms:Sign"]);
+      expect([...grants.keys()].sort()).toEqual([
+        "execute-api:Invoke",
+        "kms:GetPublicKey",
+        "kms:Sign",
+        "s3:GetObject",
+      ]);
+      expect(grants.get("s3:GetObject")).toEqual([tileObjects()]);
       expect(grants.get("kms:Sign")).toEqual([getAtt(key)]);
       expect(grants.get("kms:GetPublicKey")).toEqual([getAtt(key)]);
       expect(routesOf(grants.get("execute-api:Invoke"))).toEqual(
@@ -336,7 +352,9 @@ describe("roles", () => {
         "kms:GetPublicKey",
         "kms:Sign",
         "lambda:InvokeFunction",
+        "s3:GetObject",
       ]);
+      expect(grants.get("s3:GetObject")).toEqual([tileObjects()]);
       expect(grants.get("kms:Sign")).toEqual([getAtt(key)]);
       expect(grants.get("kms:GetPublicKey")).toEqual([getAtt(key)]);
       expect(grants.get("lambda:InvokeFunction")).toEqual([getAtt(verify.fn)]);
@@ -347,6 +365,60 @@ describe("roles", () => {
   it("uses no AWS managed policies anywhere", () => {
     for (const [id, r] of resourcesOf(t, "AWS::IAM::Role"))
       expect(r.Properties?.ManagedPolicyArns, id).toBeUndefined();
+  });
+});
+
+describe("tile bucket", () => {
+  // cdk/lib/log-tiles.ts: what is published stays published — versioned, Object Lock in
+  // governance mode for the consortium's tileRetentionDays, nobody public, TLS only.
+  it("is versioned, locked in governance mode for tileRetentionDays, private, encrypted and kept", () => {
+    const bucket = t.Resources[tileBucket()];
+    expect(bucket?.DeletionPolicy).toBe("Retain");
+    expect(bucket?.Properties).toMatchObject({
+      VersioningConfiguration: { Status: "Enabled" },
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: c.aws.tileRetentionDays } },
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+      LoggingConfiguration: { LogFilePrefix: "tiles/" },
+    });
+    const policies = resourcesOf(t, "AWS::S3::BucketPolicy").filter(
+      ([, p]) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: tileBucket() }),
+    );
+    expect(JSON.stringify(policies.map(([, p]) => p.Properties?.PolicyDocument))).toContain(
+      '"aws:SecureTransport":"false"',
+    );
+  });
+
+  it("only the sealer writes to it, and no role may delete, change retention or bypass the lock", () => {
+    const seal = functionByService(t, "zhixin-seal");
+    const s3Grants = (role: string) =>
+      Object.fromEntries([...grantsOf(t, role)].filter(([action]) => action.startsWith("s3:")));
+    expect(s3Grants(seal.role)).toEqual({ "s3:GetObject": [tileObjects()], "s3:PutObject": [tileObjects()] });
+    for (const service of ["zhixin-submit", "zhixin-verify"]) {
+      expect(s3Grants(functionByService(t, service).role), service).toEqual({});
+    }
+    const writers: string[] = [];
+    for (const [id] of resourcesOf(t, "AWS::IAM::Role")) {
+      const actions = [...grantsOf(t, id).keys()];
+      if (actions.some((a) => /^s3:(Put|\*)/.test(a))) writers.push(id);
+      for (const a of actions) {
+        expect(a, id).not.toMatch(
+          /^s3:(Delete|PutObjectRetention|PutObjectLegalHold|BypassGovernance|PutBucket|\*)/,
+        );
+      }
+    }
+    expect(writers).toEqual([seal.role]);
   });
 });
 
@@ -438,6 +510,7 @@ describe("functions", () => {
       ...common(services.seal),
       ZHIXIN_SEALER_KMS_KEY: getAtt(sealerKey),
       ZHIXIN_SEAL_LOOP_SECONDS: String(c.aws.sealLoopSeconds),
+      ZHIXIN_TILES_BUCKET: { Ref: tileBucket() },
     });
   });
 

@@ -47,6 +47,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
       ZHIXIN_HOME: options.home,
       ZHIXIN_PORT: String(options.port ?? 0),
       ZHIXIN_DYNAMODB_PORT: String(options.dynamoPort ?? 0),
+      ZHIXIN_S3_PORT: "0",
       ZHIXIN_SEAL_INTERVAL: options.sealInterval,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CHECKPOINT_PATH, type TileObjectKind, type TileStore } from "../tile-store.js";
 
 /**
@@ -53,3 +53,13 @@ export const S3_TILE_STORE_ACTIONS = {
   read: ["s3:GetObject"],
   write: ["s3:PutObject"],
 } as const;
+
+/** A client for an S3-compatible server on this machine (s3rver): dummy credentials, path-style. */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+}

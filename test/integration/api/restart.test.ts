@@ -61,11 +61,12 @@ async function stop(child: ChildProcess): Promise<void> {
 describe("npm start keeps its data across restarts", () => {
   it("entries, blocks and keys survive a restart", async () => {
     home = await mkdtemp(join(tmpdir(), "zhixin-restart-"));
-    const [port, dynamoPort] = [await freePort(), await freePort()];
+    const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
     const env = {
       ZHIXIN_HOME: home,
       ZHIXIN_PORT: String(port),
       ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
+      ZHIXIN_S3_PORT: String(s3Port),
       ZHIXIN_SEAL_INTERVAL: "200ms",
     };
     const url = `http://127.0.0.1:${port}`;

@@ -141,6 +141,7 @@ describe("npm start's default paths", () => {
         ZHIXIN_HOME: home,
         ZHIXIN_PORT: "0",
         ZHIXIN_DYNAMODB_PORT: "0",
+        ZHIXIN_S3_PORT: "0",
         ZHIXIN_SEAL_INTERVAL: "off",
       }),
       stdio: ["ignore", "pipe", "pipe"],

@@ -179,7 +179,7 @@ for (const page of walkthroughPages) {
 
     beforeAll(async () => {
       scratch = await mkdtemp(join(tmpdir(), "zhixin-walkthrough-"));
-      const [port, dynamoPort] = [await freePort(), await freePort()];
+      const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
       apiUrl = `http://127.0.0.1:${port}`;
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) {
@@ -191,6 +191,7 @@ for (const page of walkthroughPages) {
         ZHIXIN_HOME: join(scratch, "home"),
         ZHIXIN_PORT: String(port),
         ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
+        ZHIXIN_S3_PORT: String(s3Port),
         ZHIXIN_URL: apiUrl,
       });
       session = new Session(ROOT, env, scratch);

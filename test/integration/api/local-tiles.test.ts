@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashLeaf, MerkleTree, parseCheckpoint, parseEntryBundle, parseSignedNote, toHex } from "#chain";
+import { startTestNode, type TestNode } from "../../support/local-node.js";
+
+// npm start publishes the log as C2SP tiles to its embedded S3 (local/s3.ts): after a
+// seal, the bucket's checkpoint is the one GET /v1/checkpoint serves, and its tiles and
+// bundle hold the sealed entries — readable with plain HTTP GETs, as a tlog-tiles client
+// reads a log.
+
+let t: TestNode;
+beforeAll(async () => {
+  t = await startTestNode();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const record = (months: number) => ({
+  type: "housing-fund.deposit-certificate",
+  data: { citizen: "460100199001011234", months, status: "active" },
+});
+
+async function object(path: string): Promise<{ status: number; bytes: Uint8Array }> {
+  const res = await fetch(`${t.node.s3.endpoint}/${t.node.tilesBucket}/${path}`);
+  return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+describe("npm start publishes the log as tiles", () => {
+  it("has no checkpoint in the bucket before the first block", async () => {
+    expect((await object("checkpoint")).status).toBe(404);
+  });
+
+  it("publishes each sealed block's tiles, bundle and checkpoint", async () => {
+    const submitted = await t.submit("hf-haikou", [record(1), record(2), record(3)]);
+    expect(submitted.status).toBe(202);
+    expect(await t.seal()).toMatchObject({ sealed: true, tiles: { published: 3 } });
+
+    const served = await t.send({ method: "GET", path: "/v1/checkpoint", as: "auditor" });
+    expect(served.status).toBe(200);
+    const published = await object("checkpoint");
+    expect(published.status).toBe(200);
+    expect(new TextDecoder().decode(published.bytes)).toBe(served.text);
+
+    const checkpoint = parseCheckpoint(parseSignedNote(published.bytes).text);
+    expect(checkpoint.size).toBe(3);
+    const tile = await object("tile/0/000.p/3");
+    const bundle = await object("tile/entries/000.p/3");
+    expect([tile.status, bundle.status]).toEqual([200, 200]);
+    const leaves = Array.from({ length: 3 }, (_, i) => tile.bytes.slice(i * 32, i * 32 + 32));
+    expect(toHex(new MerkleTree(leaves).root())).toBe(toHex(checkpoint.rootHash));
+    const ids = (submitted.body.entries as Array<{ leafHash: string }>).map((e) => e.leafHash);
+    expect(leaves.map(toHex)).toEqual(ids);
+    expect(parseEntryBundle(bundle.bytes, 3).map((entry) => toHex(hashLeaf(entry)))).toEqual(ids);
+  });
+});
