@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SIGNATURE_ALGORITHMS } from "#chain";
+import { type CosignatureKey, parseCosignatureVerifierKey, SIGNATURE_ALGORITHMS } from "#chain";
 import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
 
 /**
@@ -150,6 +150,26 @@ const AwsSettings = z
     tileRetentionDays: 3653,
   });
 
+/**
+ * Where a department's witness answers and the key it cosigns with, once its member stack
+ * is deployed (the stack's outputs WitnessUrl and WitnessVkey). `true` instead: the
+ * department witnesses, with a key local mode generates (keys/<id>.witness.pem).
+ */
+const WitnessEndpoint = z
+  .object({
+    /** POST <url>/add-checkpoint, c2sp.org/tlog-witness. */
+    url: z.string().regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "an https:// URL without query or fragment"),
+    /** The witness's cosignature verifier key (c2sp.org/tlog-cosignature, type 0x04). */
+    vkey: z.string().superRefine((vkey, ctx) => {
+      try {
+        parseCosignatureVerifierKey(vkey);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+      }
+    }),
+  })
+  .strict();
+
 export const ConsortiumSchema = z
   .object({
     consortium: Identifier,
@@ -157,7 +177,15 @@ export const ConsortiumSchema = z
     log: z.string().regex(/^[\x21-\x7e]{1,255}$/, "printable ASCII without spaces"),
     // The sealer signs C2SP checkpoints, whose Ed25519 form every witness understands.
     sealer: z.object({ alg: z.literal("ed25519").default("ed25519") }).default({ alg: "ed25519" }),
-    departments: z.array(Member.extend({ witness: z.boolean().default(false) })).min(1),
+    departments: z
+      .array(Member.extend({ witness: z.union([z.boolean(), WitnessEndpoint]).default(false) }))
+      .min(1),
+    /**
+     * How many witnesses must cosign a checkpoint for verifiers to accept it. Default: a
+     * majority of the witnessing departments — with more than half, two forks of the log
+     * can never both be witnessed unless some witness cosigned both (docs/TRUST.md).
+     */
+    witnessQuorum: z.number().int().min(0).optional(),
     auditors: z.array(Member).default([]),
     aws: AwsSettings,
     recordTypes: z.array(RecordType).min(1),
@@ -176,6 +204,13 @@ export const ConsortiumSchema = z
         ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
       ids.add(id);
     }
+    const witnesses = c.departments.filter((d) => d.witness !== false).length;
+    if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
+      ctx.addIssue({
+        code: "custom",
+        path: ["witnessQuorum"],
+        message: `a quorum of ${c.witnessQuorum} cannot be met by ${witnesses} witnessing department(s)`,
+      });
     const departments = new Set(c.departments.map((d) => d.id));
     const types = new Set<string>();
     c.recordTypes.forEach((t, i) => {
@@ -284,4 +319,25 @@ export function subjectFieldOf(consortium: Consortium, type: string): string | u
 /** Departments that must each sign a record of the type; undefined when one signature suffices. */
 export function signersOf(consortium: Consortium, type: string): readonly string[] | undefined {
   return consortium.recordTypes.find((t) => t.type === type)?.signers;
+}
+
+/** A witnessing department: its id, and its deployed witness when the file names one. */
+export interface WitnessMember {
+  id: string;
+  endpoint?: { url: string; key: CosignatureKey };
+}
+
+/** The departments that witness, in file order. */
+export function witnessesOf(consortium: Consortium): WitnessMember[] {
+  return consortium.departments.flatMap((d) => {
+    if (d.witness === false) return [];
+    if (d.witness === true) return [{ id: d.id }];
+    return [{ id: d.id, endpoint: { url: d.witness.url, key: parseCosignatureVerifierKey(d.witness.vkey) } }];
+  });
+}
+
+/** How many witnesses must cosign: the file's witnessQuorum, else a majority of the witnesses (0 if none). */
+export function witnessQuorumOf(consortium: Consortium): number {
+  const n = consortium.departments.filter((d) => d.witness !== false).length;
+  return consortium.witnessQuorum ?? (n === 0 ? 0 : Math.floor(n / 2) + 1);
 }
