@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-// The rule that keeps lib/chain pure lives in biome.json. This runs the real Biome with
+// The rules that keep lib/chain and lib/witness pure live in biome.json. This runs the real Biome with
 // that configuration on probe files, so a loosened rule fails here, not in review.
 
 const run = promisify(execFile);
@@ -20,6 +20,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "biome.json"), JSON.stringify(config));
   await mkdir(join(dir, "lib", "chain"), { recursive: true });
   await mkdir(join(dir, "lib", "protocol"), { recursive: true });
+  await mkdir(join(dir, "lib", "witness"), { recursive: true });
   await mkdir(join(dir, "functions"), { recursive: true });
 });
 afterAll(async () => {
@@ -105,5 +106,42 @@ describe("lib/ purity rule (every folder of lib/)", () => {
     expect(await lint("lib/chain/zod.ts", 'import { z } from "zod";\nexport const s = z;\n')).toContain(
       "noRestrictedImports",
     );
+  });
+});
+
+describe("lib/witness purity rule (lib/chain and its own files only)", () => {
+  it.each([
+    [
+      "node:crypto",
+      'import { verify } from "node:crypto";\nexport const v = verify;\n',
+      "noRestrictedImports",
+    ],
+    ["zod", 'import { z } from "zod";\nexport const s = z;\n', "noRestrictedImports"],
+    [
+      "an AWS SDK import",
+      'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";\nexport const d = DynamoDBClient;\n',
+      "noRestrictedImports",
+    ],
+    [
+      "another lib/ folder",
+      'import { x } from "../consortium/x.js";\nexport const y = x;\n',
+      "noRestrictedImports",
+    ],
+    [
+      "a service folder",
+      'import { x } from "../../functions/witness/x.js";\nexport const y = x;\n',
+      "noRestrictedImports",
+    ],
+    ["the clock", "export const t = Date.now();\n", "noRestrictedGlobals"],
+    ["Buffer", 'export const b = Buffer.from("a");\n', "noRestrictedGlobals"],
+    ["process.env", "export const e = process.env.X;\n", "noRestrictedGlobals"],
+  ])("rejects %s", async (_, source, rule) => {
+    expect(await lint("lib/witness/probe.ts", source)).toContain(rule);
+  });
+
+  it("accepts lib/chain as #chain and its own files", async () => {
+    const source =
+      'import { toHex } from "#chain";\nimport { x } from "./x.js";\nexport const all = [toHex, x];\n';
+    expect(await lint("lib/witness/ok.ts", source)).toBe("");
   });
 });

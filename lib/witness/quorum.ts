@@ -1,0 +1,158 @@
+import {
+  ChainError,
+  type Checkpoint,
+  type Cosignature,
+  type CosignatureKey,
+  cosignatureKeyHash,
+  equalBytes,
+  type NoteVerifier,
+  openCheckpoint,
+  parseCheckpoint,
+  parseSignedNote,
+  type SignedNote,
+  toHex,
+  verifyCosignature,
+} from "#chain";
+import { WitnessError } from "./errors.js";
+
+/**
+ * Does a checkpoint carry cosignatures from at least `threshold` of the consortium's
+ * witnesses (docs/formats/witness.md §4)? A verifier's question, answered with findings an
+ * audit can report rather than a single yes or no.
+ */
+
+/** Finding codes, for the audit to report as they are. */
+export const QUORUM_FINDING_CODES = ["CHECKPOINT_UNWITNESSED", "WITNESS_SIGNATURE_INVALID"] as const;
+export type QuorumFindingCode = (typeof QUORUM_FINDING_CODES)[number];
+
+/** Checks an Ed25519 signature by `publicKey` (32 bytes) over `message`. */
+export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+
+export interface WitnessPolicy {
+  /** One key per witness (c2sp.org/tlog-cosignature type 0x04), as parseCosignatureVerifierKey returns. */
+  witnesses: readonly CosignatureKey[];
+  /** How many distinct witnesses must have cosigned: 0 to witnesses.length. */
+  threshold: number;
+}
+
+export interface QuorumFinding {
+  code: QuorumFindingCode;
+  /** The witness, as "<name>+<key ID hex>", for WITNESS_SIGNATURE_INVALID. */
+  witness?: string;
+  message: string;
+}
+
+export interface QuorumReport {
+  /** At least `threshold` witnesses cosigned, and no line from a policy key failed. */
+  ok: boolean;
+  threshold: number;
+  /** One valid cosignature per witness that cosigned, in policy order. */
+  witnessed: Cosignature[];
+  findings: QuorumFinding[];
+}
+
+function policyError(message: string): never {
+  throw new WitnessError("INVALID_POLICY", message);
+}
+
+/**
+ * Refuses a policy whose threshold cannot be met, a key that is not a cosigner's key (its
+ * key ID is not the type 0x04 key ID of its name and 32-byte public key), or one witness
+ * listed twice.
+ */
+export function assertWitnessPolicy(policy: WitnessPolicy): void {
+  const { witnesses, threshold } = policy;
+  if (!Array.isArray(witnesses)) policyError("witnesses must be an array");
+  if (!Number.isSafeInteger(threshold) || threshold < 0 || threshold > witnesses.length) {
+    policyError(`threshold must be an integer from 0 to ${witnesses.length}, got ${threshold}`);
+  }
+  witnesses.forEach((w, i) => {
+    let keyHash: Uint8Array;
+    try {
+      keyHash = cosignatureKeyHash(w.name, w.publicKey);
+    } catch (e) {
+      policyError(`witness ${i + 1}: ${(e as Error).message}`);
+    }
+    if (!(w.keyHash instanceof Uint8Array) || !equalBytes(w.keyHash, keyHash)) {
+      policyError(`witness ${w.name}: key ID is not ${toHex(keyHash)}, the cosignature key ID of its key`);
+    }
+    for (const other of witnesses.slice(0, i)) {
+      if (w.name === other.name && equalBytes(w.keyHash, other.keyHash)) {
+        policyError(`witness ${w.name}+${toHex(w.keyHash)} is listed twice`);
+      }
+      // The cosignature/v1 message does not name the cosigner: one key under two names
+      // would let one signature count twice.
+      if (equalBytes(w.publicKey, other.publicKey)) {
+        policyError(`witnesses ${other.name} and ${w.name} share a public key`);
+      }
+    }
+  });
+}
+
+/**
+ * Counts the valid cosignatures on a checkpoint note from the policy's witnesses, each
+ * witness once. Lines from other keys (the log's own, unknown witnesses) are ignored, as
+ * c2sp.org/signed-note requires. A line whose name and key ID are a policy witness's but
+ * that does not verify is a WITNESS_SIGNATURE_INVALID finding and makes the report not ok,
+ * as signed-note says a client should reject such a note. Fewer than `threshold` valid
+ * witnesses is CHECKPOINT_UNWITNESSED.
+ *
+ * The log's own signature is not checked here: see openWitnessedCheckpoint. Throws
+ * ChainError INVALID_NOTE if the note is not a signed checkpoint, WitnessError
+ * INVALID_POLICY for a bad policy.
+ */
+export function checkWitnessQuorum(
+  note: string | Uint8Array | SignedNote,
+  policy: WitnessPolicy,
+  verify: Ed25519Verify,
+): QuorumReport {
+  assertWitnessPolicy(policy);
+  const parsed = typeof note === "string" || note instanceof Uint8Array ? parseSignedNote(note) : note;
+  parseCheckpoint(parsed.text);
+
+  const witnessed: (Cosignature | undefined)[] = policy.witnesses.map(() => undefined);
+  const findings: QuorumFinding[] = [];
+  for (const line of parsed.signatures) {
+    const i = policy.witnesses.findIndex((w) => w.name === line.name && equalBytes(w.keyHash, line.keyHash));
+    const key = policy.witnesses[i];
+    if (key === undefined) continue;
+    const id = `${key.name}+${toHex(key.keyHash)}`;
+    const verifier = {
+      name: key.name,
+      keyHash: key.keyHash,
+      verify: (message: Uint8Array, signature: Uint8Array) =>
+        verify(key.publicKey.slice(), message, signature),
+    };
+    try {
+      const cosignature = verifyCosignature(parsed.text, line, verifier);
+      witnessed[i] ??= cosignature;
+    } catch (e) {
+      if (!(e instanceof ChainError)) throw e;
+      findings.push({ code: "WITNESS_SIGNATURE_INVALID", witness: id, message: e.message });
+    }
+  }
+  const valid = witnessed.filter((c): c is Cosignature => c !== undefined);
+  if (valid.length < policy.threshold) {
+    findings.push({
+      code: "CHECKPOINT_UNWITNESSED",
+      message: `${valid.length} of the ${policy.threshold} witness cosignatures required`,
+    });
+  }
+  return { ok: findings.length === 0, threshold: policy.threshold, witnessed: valid, findings };
+}
+
+/**
+ * What a verifier does with a published checkpoint: the log's signature (openCheckpoint:
+ * a trusted key, the expected origin), then the witness quorum. Throws ChainError
+ * INVALID_NOTE when the log's signature fails; the quorum is reported, not thrown.
+ */
+export function openWitnessedCheckpoint(
+  note: string | Uint8Array,
+  logVerifiers: readonly NoteVerifier[],
+  origin: string,
+  policy: WitnessPolicy,
+  verify: Ed25519Verify,
+): { checkpoint: Checkpoint; quorum: QuorumReport } {
+  const checkpoint = openCheckpoint(note, logVerifiers, origin);
+  return { checkpoint, quorum: checkWitnessQuorum(note, policy, verify) };
+}

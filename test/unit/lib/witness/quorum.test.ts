@@ -1,0 +1,279 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  cosignatureKeyHash,
+  cosignCheckpoint,
+  formatSignedNote,
+  type NoteSignature,
+  parseSignedNote,
+  toHex,
+  utf8,
+} from "#chain";
+import {
+  assertWitnessPolicy,
+  checkWitnessQuorum,
+  openWitnessedCheckpoint,
+  QUORUM_FINDING_CODES,
+  type WitnessPolicy,
+} from "../../../../lib/witness/index.js";
+import { expectChainError } from "../../../support/chain-errors.js";
+import {
+  ed25519Verify,
+  leaves,
+  signedCheckpoint,
+  type TestWitness,
+  testLog,
+  testWitness,
+  treeOf,
+} from "../../../support/witness-keys.js";
+import { expectWitnessError } from "./witness-errors.js";
+
+// The quorum a verifier requires of a checkpoint (docs/formats/witness.md §4): t of the n
+// consortium witnesses, each counted once, other keys ignored, a bad cosignature from a
+// consortium witness reported.
+
+const log = testLog("zhixin.example/quorum");
+const W = ["dept-a.example/witness", "dept-b.example/witness", "dept-c.example/witness"].map((n) =>
+  testWitness(n),
+);
+const [A, B, C] = W as [TestWitness, TestWitness, TestWitness];
+const policy = (threshold: number, witnesses = W): WitnessPolicy => ({
+  witnesses: witnesses.map((w) => w.key),
+  threshold,
+});
+
+const note = signedCheckpoint(log, treeOf(leaves("q", 9)));
+const text = parseSignedNote(note).text;
+const T = 1_767_225_600;
+const cosign = (w: TestWitness, t = T): NoteSignature => cosignCheckpoint(text, t, w.signer);
+/** The checkpoint note with the log's signature, then these lines. */
+const withLines = (lines: NoteSignature[]): string =>
+  formatSignedNote(text, [...parseSignedNote(note).signatures, ...lines]);
+/** The checkpoint text with these lines only. */
+const formatLines = (lines: NoteSignature[]): string => formatSignedNote(text, lines);
+
+const flip = (line: NoteSignature, at: number): NoteSignature => {
+  const signature = line.signature.slice();
+  signature[at] = (signature[at] as number) ^ 1;
+  return { ...line, signature };
+};
+
+describe("checkWitnessQuorum", () => {
+  it("is ok with t valid cosignatures, listed in policy order whatever the note's order", () => {
+    const report = checkWitnessQuorum(withLines([cosign(C), cosign(A, T + 5)]), policy(2), ed25519Verify);
+    expect(report.ok).toBe(true);
+    expect(report.threshold).toBe(2);
+    expect(report.findings).toEqual([]);
+    expect(report.witnessed.map((c) => [c.name, c.timestamp])).toEqual([
+      [A.key.name, T + 5],
+      [C.key.name, T],
+    ]);
+  });
+
+  it("reports CHECKPOINT_UNWITNESSED with fewer than t", () => {
+    const report = checkWitnessQuorum(withLines([cosign(B)]), policy(2), ed25519Verify);
+    expect(report.ok).toBe(false);
+    expect(report.witnessed).toHaveLength(1);
+    expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+    expect(report.findings[0]?.witness).toBeUndefined();
+  });
+
+  it("counts two cosignatures from one witness once", () => {
+    const report = checkWitnessQuorum(withLines([cosign(A), cosign(A, T + 60)]), policy(2), ed25519Verify);
+    expect(report.witnessed.map((c) => c.timestamp)).toEqual([T]);
+    expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("ignores lines from keys outside the policy: another witness, another key under a witness's name, the log", () => {
+    const stranger = testWitness("stranger.example/witness");
+    const renamed = testWitness(A.key.name, "A's name, another key");
+    const report = checkWitnessQuorum(
+      withLines([cosign(stranger), cosign(renamed)]),
+      policy(1),
+      ed25519Verify,
+    );
+    expect(report.witnessed).toEqual([]);
+    expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("reports WITNESS_SIGNATURE_INVALID for a policy witness's line that fails, even with t met", () => {
+    const bad = flip(cosign(B), 20);
+    const report = checkWitnessQuorum(withLines([cosign(A), bad, cosign(C)]), policy(2), ed25519Verify);
+    expect(report.ok).toBe(false);
+    expect(report.witnessed.map((c) => c.name)).toEqual([A.key.name, C.key.name]);
+    expect(report.findings).toEqual([
+      {
+        code: "WITNESS_SIGNATURE_INVALID",
+        witness: `${B.key.name}+${toHex(B.key.keyHash)}`,
+        message: expect.any(String),
+      },
+    ]);
+  });
+
+  it("reports both findings when the only line fails", () => {
+    const report = checkWitnessQuorum(withLines([flip(cosign(A), 0)]), policy(1), ed25519Verify);
+    expect(report.findings.map((f) => f.code)).toEqual([
+      "WITNESS_SIGNATURE_INVALID",
+      "CHECKPOINT_UNWITNESSED",
+    ]);
+  });
+
+  it("refuses a cosignature of another checkpoint, a changed timestamp, a note signature and a short line", () => {
+    const other = parseSignedNote(signedCheckpoint(log, treeOf(leaves("q", 10)))).text;
+    const elsewhere = cosignCheckpoint(other, T, A.signer);
+    const retimed = flip(cosign(A), 7);
+    const plain = { ...cosign(A), signature: A.signer.sign(utf8(text)) };
+    const short = { ...cosign(A), signature: cosign(A).signature.slice(0, 71) };
+    for (const line of [elsewhere, retimed, plain, short]) {
+      const report = checkWitnessQuorum(withLines([line]), policy(0), ed25519Verify);
+      expect(report.findings.map((f) => f.code)).toEqual(["WITNESS_SIGNATURE_INVALID"]);
+    }
+  });
+
+  it("counts a verify function that throws as a failed cosignature", () => {
+    const throwing = () => {
+      throw new Error("no key");
+    };
+    const report = checkWitnessQuorum(withLines([cosign(A)]), policy(1), throwing);
+    expect(report.findings.map((f) => f.code)).toEqual([
+      "WITNESS_SIGNATURE_INVALID",
+      "CHECKPOINT_UNWITNESSED",
+    ]);
+  });
+
+  it("is ok with threshold 0 and no witnesses at all (--min-witnesses 0)", () => {
+    expect(checkWitnessQuorum(note, { witnesses: [], threshold: 0 }, ed25519Verify)).toEqual({
+      ok: true,
+      threshold: 0,
+      witnessed: [],
+      findings: [],
+    });
+  });
+
+  it("reads the note as text, as UTF-8 bytes or parsed, alike", () => {
+    const n = withLines([cosign(A), cosign(B)]);
+    const want = checkWitnessQuorum(n, policy(3), ed25519Verify);
+    expect(checkWitnessQuorum(utf8(n), policy(3), ed25519Verify)).toEqual(want);
+    expect(checkWitnessQuorum(parseSignedNote(n), policy(3), ed25519Verify)).toEqual(want);
+    expect(want.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("refuses a note that is not a signed checkpoint (INVALID_NOTE)", () => {
+    expectChainError(
+      () => checkWitnessQuorum("hello\n\n\u2014 k AAAAAAA=\n", policy(0), ed25519Verify),
+      "INVALID_NOTE",
+    );
+    expectChainError(() => checkWitnessQuorum(text, policy(0), ed25519Verify), "INVALID_NOTE");
+  });
+
+  it("has exactly the two finding codes the audit reports", () => {
+    expect(QUORUM_FINDING_CODES).toEqual(["CHECKPOINT_UNWITNESSED", "WITNESS_SIGNATURE_INVALID"]);
+  });
+
+  it("for any t of n and any set of cosigners, is ok exactly when t of them cosigned", () => {
+    const pool = Array.from({ length: 5 }, (_, i) => testWitness(`w${i}.example/witness`));
+    const stranger = testWitness("stranger.example/witness");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }).chain((n) =>
+          fc.record({
+            n: fc.constant(n),
+            t: fc.integer({ min: 0, max: n }),
+            signers: fc.subarray(pool.slice(0, n)),
+            repeats: fc.nat({ max: 2 }),
+            strangers: fc.boolean(),
+          }),
+        ),
+        fc.infiniteStream(fc.integer()),
+        ({ n, t, signers, repeats, strangers }, order) => {
+          const lines = signers.flatMap((w) =>
+            Array.from({ length: repeats + 1 }, (_, k) => cosign(w, T + k)),
+          );
+          if (strangers) lines.push(cosign(stranger));
+          const coin = order[Symbol.iterator]();
+          lines.sort(() => ((coin.next().value as number) % 3) - 1);
+          const report = checkWitnessQuorum(withLines(lines), policy(t, pool.slice(0, n)), ed25519Verify);
+          expect(report.ok).toBe(signers.length >= t);
+          expect(report.witnessed.map((c) => c.name).sort()).toEqual(signers.map((w) => w.key.name).sort());
+          expect(report.findings.every((f) => f.code === "CHECKPOINT_UNWITNESSED")).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("assertWitnessPolicy", () => {
+  it("accepts t from 0 to n", () => {
+    for (let t = 0; t <= 3; t++) expect(() => assertWitnessPolicy(policy(t))).not.toThrow();
+  });
+
+  const key = A.key;
+  it.each([
+    ["a negative threshold", { witnesses: [key], threshold: -1 }],
+    ["a threshold above n", { witnesses: [key], threshold: 2 }],
+    ["a fractional threshold", { witnesses: [key], threshold: 0.5 }],
+    ["a threshold that is not a number", { witnesses: [key], threshold: "1" as unknown as number }],
+    ["NaN", { witnesses: [key], threshold: Number.NaN }],
+    ["witnesses that are not a list", { witnesses: key as unknown as [], threshold: 0 }],
+    ["one witness twice", { witnesses: [key, { ...key }], threshold: 1 }],
+    [
+      "one public key under two names (the cosignature/v1 message names no cosigner)",
+      {
+        witnesses: [
+          key,
+          {
+            name: "alias.example/w",
+            keyHash: cosignatureKeyHash("alias.example/w", key.publicKey),
+            publicKey: key.publicKey,
+          },
+        ],
+        threshold: 1,
+      },
+    ],
+    ["a key ID that is not the key's", { witnesses: [{ ...key, keyHash: B.key.keyHash }], threshold: 1 }],
+    ["a key ID of the wrong length", { witnesses: [{ ...key, keyHash: new Uint8Array(5) }], threshold: 1 }],
+    [
+      "a key ID that is not bytes",
+      { witnesses: [{ ...key, keyHash: "ab" as unknown as Uint8Array }], threshold: 1 },
+    ],
+    ["a name with a space", { witnesses: [{ ...key, name: "a b" }], threshold: 1 }],
+    ["a 31-byte public key", { witnesses: [{ ...key, publicKey: key.publicKey.slice(1) }], threshold: 1 }],
+  ])("refuses %s (INVALID_POLICY)", (_, p) => {
+    expectWitnessError(() => assertWitnessPolicy(p), "INVALID_POLICY");
+    expectWitnessError(() => checkWitnessQuorum(note, p, ed25519Verify), "INVALID_POLICY");
+  });
+});
+
+describe("openWitnessedCheckpoint", () => {
+  it("checks the log's signature and origin, then reports the quorum without throwing", () => {
+    const n = withLines([cosign(A)]);
+    const { checkpoint, quorum } = openWitnessedCheckpoint(
+      n,
+      [log.verifier],
+      log.origin,
+      policy(2),
+      ed25519Verify,
+    );
+    expect(checkpoint.size).toBe(9);
+    expect(quorum.ok).toBe(false);
+    expect(quorum.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+    const full = withLines([cosign(A), cosign(B)]);
+    expect(
+      openWitnessedCheckpoint(full, [log.verifier], log.origin, policy(2), ed25519Verify).quorum.ok,
+    ).toBe(true);
+  });
+
+  it("throws INVALID_NOTE without the log's signature or for another origin, whatever the cosignatures", () => {
+    const cosignedOnly = formatLines([cosign(A), cosign(B)]);
+    expectChainError(
+      () => openWitnessedCheckpoint(cosignedOnly, [log.verifier], log.origin, policy(2), ed25519Verify),
+      "INVALID_NOTE",
+    );
+    const n = withLines([cosign(A), cosign(B)]);
+    expectChainError(
+      () => openWitnessedCheckpoint(n, [log.verifier], "other.example/log", policy(2), ed25519Verify),
+      "INVALID_NOTE",
+    );
+  });
+});
