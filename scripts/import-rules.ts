@@ -129,22 +129,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   },
   // The audit recomputes from raw items with lib/chain; it reads contracts and cosigns with
   // the rules' own parsing (functions/rules/README.md) so the two cannot drift apart.
-  {
-    folder: "functions/audit/",
-    mayImport: ["functions/rules/", "functions/store/", "lib/"],
-    exceptions: [
-      {
-        file: "functions/audit/audit.ts",
-        imports: "functions/auth/key-directory.ts",
-        reason: "keyValidAt is pure and belongs in lib/crypto/key-directory.ts beside PublicKeyRecord",
-      },
-      {
-        file: "functions/audit/audit.ts",
-        imports: "functions/ledger/sealer.ts",
-        reason: "ed25519RawPublicKey (RFC 8410 SPKI → raw key) is pure and belongs in lib/crypto",
-      },
-    ],
-  },
+  { folder: "functions/audit/", mayImport: ["functions/rules/", "functions/store/", "lib/"] },
   // Ports and the DynamoDB implementation know items, not the services that use them.
   {
     folder: "functions/store/",

@@ -15,11 +15,10 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
-import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import { type KeyDirectory, keyValidAt } from "../../lib/crypto/key-directory.js";
+import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
-import { keyValidAt } from "../auth/key-directory.js";
-import { ed25519RawPublicKey } from "../ledger/sealer.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
 import { loadEvidence } from "./evidence.js";

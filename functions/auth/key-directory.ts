@@ -78,9 +78,3 @@ export class StaticKeyDirectory implements KeyDirectory {
     };
   }
 }
-
-/** Whether `key` may sign at `at` (RFC 3339): validFrom <= at < validUntil. */
-export function keyValidAt(key: PublicKeyRecord, at: string): boolean {
-  const t = Date.parse(at);
-  return t >= Date.parse(key.validFrom) && (key.validUntil === undefined || t < Date.parse(key.validUntil));
-}

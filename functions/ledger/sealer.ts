@@ -16,6 +16,7 @@ import {
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
+import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import {
@@ -237,16 +238,4 @@ async function signCheckpoint(deps: SealerDeps, header: BlockHeader, logRoot: Ui
   return formatSignedNote(text, [
     { name: header.log, keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, publicKey), signature },
   ]);
-}
-
-// DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4): a fixed 12-byte prefix
-//   30 2a 30 05 06 03 2b 65 70 03 21 00
-// followed by the 32-byte public key.
-const ED25519_SPKI_PREFIX = "302a300506032b6570032100";
-
-export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
-  if (spki.length !== 44 || toHex(spki.subarray(0, 12)) !== ED25519_SPKI_PREFIX) {
-    throw new Error("the sealer key must be Ed25519 (checkpoints are signed with Ed25519)");
-  }
-  return spki.slice(12);
 }

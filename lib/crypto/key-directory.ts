@@ -21,3 +21,9 @@ export interface KeyDirectory {
   /** Every key, for exports and audits. */
   listKeys(): PublicKeyRecord[];
 }
+
+/** Whether `key` may sign at `at` (RFC 3339): validFrom <= at < validUntil. */
+export function keyValidAt(key: PublicKeyRecord, at: string): boolean {
+  const t = Date.parse(at);
+  return t >= Date.parse(key.validFrom) && (key.validUntil === undefined || t < Date.parse(key.validUntil));
+}

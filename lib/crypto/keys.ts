@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import type { SignatureAlgorithm } from "#chain";
+import { type SignatureAlgorithm, toHex } from "#chain";
 import { CryptoError } from "./errors.js";
 
 /** Every Zhixin signature (Ed25519, or ECDSA P-256 as r||s) is 64 bytes. */
@@ -35,6 +35,18 @@ export function importPublicKey(alg: SignatureAlgorithm, spki: Uint8Array): KeyO
     throw new CryptoError("KEY_ALGORITHM_MISMATCH", `public key is ${describeKey(key)}, not ${alg}`);
   }
   return key;
+}
+
+// DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4): a fixed 12-byte prefix
+//   30 2a 30 05 06 03 2b 65 70 03 21 00
+// followed by the 32-byte public key.
+const ED25519_SPKI_PREFIX = "302a300506032b6570032100";
+
+export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
+  if (spki.length !== 44 || toHex(spki.subarray(0, 12)) !== ED25519_SPKI_PREFIX) {
+    throw new Error("the sealer key must be Ed25519 (checkpoints are signed with Ed25519)");
+  }
+  return spki.slice(12);
 }
 
 /** A Buffer view over the same bytes (no copy), for node:crypto APIs typed on Buffer. */

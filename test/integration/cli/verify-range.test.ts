@@ -12,8 +12,8 @@ import {
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
-import { ed25519RawPublicKey } from "../../../functions/ledger/sealer.js";
 import { itemKeys } from "../../../functions/store/table.js";
+import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { keyFile, localKeyId } from "../../../lib/local-home.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 

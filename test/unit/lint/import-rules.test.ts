@@ -69,7 +69,7 @@ describe("forbidden imports", () => {
     [
       "functions/ledger importing auth beyond caller.ts",
       "functions/ledger/probe.ts",
-      'import { keyValidAt } from "../auth/key-directory.js";',
+      'import { StaticKeyDirectory } from "../auth/key-directory.js";',
       { kind: "may-import", import: "functions/auth/key-directory.ts", rule: "functions/ledger/" },
     ],
     [

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { keyValidAt } from "../../../../functions/auth/key-directory.js";
 import {
   consortiumMembers,
   KmsKeyDirectoryError,
@@ -8,6 +7,7 @@ import {
   loadKmsKeyDirectory,
 } from "../../../../functions/auth/kms-key-directory.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { keyValidAt } from "../../../../lib/crypto/key-directory.js";
 import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../../support/fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by
