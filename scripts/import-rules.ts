@@ -131,15 +131,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   // the rules' own parsing (functions/rules/README.md) so the two cannot drift apart.
   { folder: "functions/audit/", mayImport: ["functions/rules/", "functions/store/", "lib/"] },
   // Ports and the DynamoDB implementation know items, not the services that use them.
-  {
-    folder: "functions/store/",
-    mayImport: ["lib/"],
-    exceptions: ["claims", "cosign-marks", "table-client"].map((family) => ({
-      file: `functions/store/dynamodb/${family}.ts`,
-      imports: "functions/ledger/concurrency.ts",
-      reason: "mapLimit is a generic helper the store's fan-outs use; it belongs in the store (or lib/)",
-    })),
-  },
+  { folder: "functions/store/", mayImport: ["lib/"] },
   // The wiring: the only folder that picks implementations (DynamoDB, KMS, key files), so
   // only the entry points may import it; a service gets its ports as arguments.
   {

@@ -15,9 +15,9 @@ import {
   tilePath,
   utf8,
 } from "#chain";
+import { mapLimit } from "../store/concurrency.js";
 import type { BatchStore, BlockStore, StoredBlock } from "../store/ports.js";
 import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
-import { mapLimit } from "./concurrency.js";
 
 /**
  * Publishing the log as C2SP tiles (docs/formats/tiles.md), after the seal (sealer.ts

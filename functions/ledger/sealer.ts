@@ -19,6 +19,7 @@ import type { Clock } from "../../lib/clock.js";
 import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
+import { mapLimit } from "../store/concurrency.js";
 import {
   type BatchStore,
   type BlockPage,
@@ -28,7 +29,6 @@ import {
   type StoredBlock,
 } from "../store/ports.js";
 import type { TileStore } from "../store/tile-store.js";
-import { mapLimit } from "./concurrency.js";
 import { type PublishDeps, publishLog, type SealedBlock } from "./publish.js";
 
 /**

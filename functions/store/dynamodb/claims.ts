@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { CLAIM_PK_PREFIX } from "../../../lib/store-layout.js";
-import { mapLimit } from "../../ledger/concurrency.js";
+import { mapLimit } from "../concurrency.js";
 import type { ClaimStore, UniqueClaim } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, decode, HEX64, ITEM_EXISTS, TIMESTAMP } from "./items.js";

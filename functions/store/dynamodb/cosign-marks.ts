@@ -4,7 +4,7 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { COSIGN_PK_PREFIX } from "../../../lib/store-layout.js";
-import { mapLimit } from "../../ledger/concurrency.js";
+import { mapLimit } from "../concurrency.js";
 import type { CosignMark, CosignStore } from "../ports.js";
 import { type Item, itemKeys } from "../table.js";
 import { A, decode } from "./items.js";

@@ -10,7 +10,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { mapLimit } from "../../ledger/concurrency.js";
+import { mapLimit } from "../concurrency.js";
 import type { Item, ItemKey } from "../table.js";
 import { A, ITEM_IS_NEW } from "./items.js";
 
