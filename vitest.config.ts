@@ -28,6 +28,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Other implementations read our formats (test/interop): each builds its side first.
+        test: {
+          name: "interop",
+          include: ["test/interop/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
         // Synthesis bundles the three functions with esbuild: slow hooks, no servers.
         test: {
           name: "cdk",
