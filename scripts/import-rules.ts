@@ -90,12 +90,6 @@ export const FOLDER_RULES: readonly FolderRule[] = [
     mayImport: ["functions/rules/", "functions/store/", "functions/auth/caller.ts", "lib/"],
     exceptions: [
       {
-        file: "functions/ledger/submit.ts",
-        imports: "functions/api/json-body.ts",
-        reason:
-          "parseJsonBody reads the request body; it is pure (lib/chain, lib/protocol) and belongs in lib/protocol",
-      },
-      {
         file: "functions/ledger/seal-run.ts",
         imports: "functions/runtime/log.ts",
         reason: "the seal loop logs through runtime's logger; it should take a log port from its handler",
@@ -118,13 +112,6 @@ export const FOLDER_RULES: readonly FolderRule[] = [
       "functions/store/",
       "functions/auth/caller.ts",
       "lib/",
-    ],
-    exceptions: [
-      {
-        file: "functions/sharing/match.ts",
-        imports: "functions/api/json-body.ts",
-        reason: "parseJsonBody, as for functions/ledger/submit.ts: to move to lib/protocol",
-      },
     ],
   },
   // The audit recomputes from raw items with lib/chain; it reads contracts and cosigns with

@@ -18,8 +18,8 @@ import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { VerifiedRequest } from "../../lib/http-signature/index.js";
 import type { Receipt } from "../../lib/protocol/entries.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
+import { parseJsonBody } from "../../lib/protocol/json-body.js";
 import { MAX_BODY_BYTES, MAX_RECORD_BYTES, MAX_RECORDS } from "../../lib/protocol/limits.js";
-import { parseJsonBody } from "../api/json-body.js";
 import {
   applyRules,
   checkRecords,

@@ -13,6 +13,7 @@ import type { Clock } from "../../lib/clock.js";
 import { type Consortium, schemaOf, subjectFieldOf } from "../../lib/consortium/consortium.js";
 import type { ContractDocument, ContractState, ContractVersion } from "../../lib/protocol/contracts.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
+import { parseJsonBody } from "../../lib/protocol/json-body.js";
 import {
   type AccessDetails,
   MAX_MATCH_BODY_BYTES,
@@ -21,7 +22,6 @@ import {
   type MatchRequest,
 } from "../../lib/protocol/sharing.js";
 import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
-import { parseJsonBody } from "../api/json-body.js";
 import type { Caller } from "../auth/caller.js";
 import { type ContractStore, effectiveVersion, loadContract } from "../rules/contracts.js";
 import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";

@@ -45,8 +45,8 @@ describe("forbidden imports", () => {
     [
       "functions/rules importing the router",
       "functions/rules/probe.ts",
-      'import { parseJsonBody } from "../api/json-body.js";',
-      { kind: "may-import", import: "functions/api/json-body.ts", rule: "functions/rules/" },
+      'import { errorResponse } from "../api/http.js";',
+      { kind: "may-import", import: "functions/api/http.ts", rule: "functions/rules/" },
     ],
     [
       "functions/rules importing intake",

@@ -1,5 +1,5 @@
 import { JsonTextError, type JsonValue, parseJson } from "#chain";
-import { ApiError } from "../../lib/protocol/errors.js";
+import { ApiError } from "./errors.js";
 
 /**
  * A request body as JSON (POST /v1/entries, POST /v1/match): UTF-8 (a leading BOM is
