@@ -1,5 +1,5 @@
 /**
- * The CloudWatch metrics the functions emit (functions/runtime/metrics.ts) and the stack's
+ * The CloudWatch metrics the functions emit (functions/telemetry/metrics.ts) and the stack's
  * alarms and dashboard read (cdk/lib/monitoring.ts): one list, so a renamed metric cannot
  * leave an alarm watching a name nothing emits (with missing data breaching, the pending-age
  * alarm would fire for ever; the audit-findings alarm would never fire). Constants only: the

@@ -44,6 +44,9 @@ const SERVICES = [
   "functions/store/",
 ] as const;
 
+/** Logs and metrics: not wiring, so every folder of functions/ may write them (functions/telemetry/README.md). */
+const TELEMETRY = "functions/telemetry/";
+
 export const FOLDER_RULES: readonly FolderRule[] = [
   // The executable only starts the CLI.
   { folder: "bin/", mayImport: ["cli/"] },
@@ -67,42 +70,25 @@ export const FOLDER_RULES: readonly FolderRule[] = [
     ],
   },
   // Handlers are ~30 lines: parse, call one service with the ports runtime/ built, map.
-  ...HANDLERS.map((folder) => ({ folder, mayImport: [...SERVICES, "functions/runtime/", "lib/"] })),
-  // The router maps HTTP onto the services; the logger and the ports come from the handler.
+  ...HANDLERS.map((folder) => ({
+    folder,
+    mayImport: [...SERVICES, "functions/runtime/", TELEMETRY, "lib/"],
+  })),
+  // The router maps HTTP onto the services; the ports come from the handler.
   {
     folder: "functions/api/",
-    mayImport: [...SERVICES.filter((f) => f !== "functions/api/"), "lib/"],
-    exceptions: [
-      {
-        file: "functions/api/http.ts",
-        imports: "functions/runtime/log.ts",
-        reason:
-          "the error→HTTP map logs an unexpected error through runtime's logger; the router should take a log port from the handler",
-      },
-    ],
+    mayImport: [...SERVICES.filter((f) => f !== "functions/api/"), TELEMETRY, "lib/"],
   },
   // Who a request is from, and the key directories, over the store's ports.
-  { folder: "functions/auth/", mayImport: ["functions/store/", "lib/"] },
+  { folder: "functions/auth/", mayImport: ["functions/store/", TELEMETRY, "lib/"] },
   // Intake and sealing call the record rules, never the reverse. functions/auth/caller.ts
   // only: the reader takes the Caller type to decide who sees a payload.
   {
     folder: "functions/ledger/",
-    mayImport: ["functions/rules/", "functions/store/", "functions/auth/caller.ts", "lib/"],
-    exceptions: [
-      {
-        file: "functions/ledger/seal-run.ts",
-        imports: "functions/runtime/log.ts",
-        reason: "the seal loop logs through runtime's logger; it should take a log port from its handler",
-      },
-      {
-        file: "functions/ledger/seal-run.ts",
-        imports: "functions/runtime/metrics.ts",
-        reason: "the seal loop emits its metrics itself; it should take a metrics port from its handler",
-      },
-    ],
+    mayImport: ["functions/rules/", "functions/store/", "functions/auth/caller.ts", TELEMETRY, "lib/"],
   },
   // Record rules judge a batch; intake (functions/ledger) calls them and writes what they return.
-  { folder: "functions/rules/", mayImport: ["functions/store/", "lib/"] },
+  { folder: "functions/rules/", mayImport: ["functions/store/", TELEMETRY, "lib/"] },
   // Matches and the access trail read contracts (rules), entries (ledger) and the caller.
   {
     folder: "functions/sharing/",
@@ -111,14 +97,15 @@ export const FOLDER_RULES: readonly FolderRule[] = [
       "functions/ledger/",
       "functions/store/",
       "functions/auth/caller.ts",
+      TELEMETRY,
       "lib/",
     ],
   },
   // The audit recomputes from raw items with lib/chain; it reads contracts and cosigns with
   // the rules' own parsing (functions/rules/README.md) so the two cannot drift apart.
-  { folder: "functions/audit/", mayImport: ["functions/rules/", "functions/store/", "lib/"] },
+  { folder: "functions/audit/", mayImport: ["functions/rules/", "functions/store/", TELEMETRY, "lib/"] },
   // Ports and the DynamoDB implementation know items, not the services that use them.
-  { folder: "functions/store/", mayImport: ["lib/"] },
+  { folder: "functions/store/", mayImport: [TELEMETRY, "lib/"] },
   // The wiring: the only folder that picks implementations (DynamoDB, KMS, key files), so
   // only the entry points may import it; a service gets its ports as arguments.
   {
@@ -126,6 +113,8 @@ export const FOLDER_RULES: readonly FolderRule[] = [
     mayImport: ["functions/", "lib/"],
     importedOnlyBy: [...HANDLERS, "local/", "bench/", "test/"],
   },
+  // Logs and metrics through Powertools; the metric names are lib/metrics.ts's.
+  { folder: TELEMETRY, mayImport: ["lib/"] },
   // The pure core: anyone can check its output with @noble/hashes alone (STYLE.md 1).
   { folder: "lib/chain/", mayImport: [] },
   // Witness cosigning is checked from the chain's notes and checkpoints alone.

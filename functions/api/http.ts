@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ApiError } from "../../lib/protocol/errors.js";
-import { log } from "../runtime/log.js";
+import { log } from "../telemetry/log.js";
 
 /** A request as the API logic sees it, whatever carried it (API Gateway, the local server). */
 export interface HttpRequest {

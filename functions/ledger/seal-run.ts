@@ -1,9 +1,9 @@
 import type { Clock } from "../../lib/clock.js";
 import { METRICS } from "../../lib/metrics.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
-import { log } from "../runtime/log.js";
-import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../runtime/metrics.js";
 import type { BatchStore } from "../store/ports.js";
+import { log } from "../telemetry/log.js";
+import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../telemetry/metrics.js";
 
 /**
  * One invocation of the seal-block function. EventBridge's finest rate is one minute,

@@ -3,8 +3,8 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
 import { sealBlock } from "../ledger/sealer.js";
-import { addLogContext, log } from "../runtime/log.js";
 import { getSealerRuntime, type SealerRuntime } from "../runtime/runtime.js";
+import { addLogContext, log } from "../telemetry/log.js";
 
 /**
  * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`,

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { handleApiRequest } from "../api/api.js";
 import { errorResponse, requestFromEvent, toResult } from "../api/http.js";
-import { addLogContext } from "../runtime/log.js";
 import { type ApiRuntime, getApiRuntime } from "../runtime/runtime.js";
+import { addLogContext } from "../telemetry/log.js";
 
 /**
  * API Gateway HTTP API handler: every route of lib/protocol/routes.ts (POST

@@ -6,9 +6,9 @@ import {
   VerifyRequestError,
   type VerifyResult,
 } from "../audit/verify-request.js";
-import { addLogContext, log } from "../runtime/log.js";
-import { emitMetrics, metricValue } from "../runtime/metrics.js";
 import { getRuntime, type Runtime } from "../runtime/runtime.js";
+import { addLogContext, log } from "../telemetry/log.js";
+import { emitMetrics, metricValue } from "../telemetry/metrics.js";
 
 /**
  * Direct-invoke handler for auditors (`aws lambda invoke`, or local mode's

@@ -8,7 +8,7 @@ import { sealBlockHandler } from "../../../functions/seal-block/handler.js";
 import { verifyHandler } from "../../../functions/verify/handler.js";
 import type { AuditReport } from "../../../lib/protocol/audit.js";
 import type { SealResult } from "../../../lib/protocol/entries.js";
-import { captureStdout } from "./runtime/emf.js";
+import { captureStdout } from "./telemetry/emf.js";
 
 // The seal-block and verify handlers as Lambda runs them (a context, metrics on) and as
 // local mode does (no context, metrics off), with their ports replaced: what is tested

@@ -57,8 +57,8 @@ describe("forbidden imports", () => {
     [
       "functions/sharing importing the runtime",
       "functions/sharing/probe.ts",
-      'import { log } from "../runtime/log.js";',
-      { kind: "may-import", import: "functions/runtime/log.ts", rule: "functions/sharing/" },
+      'import { loadConsortium } from "../runtime/consortium-file.js";',
+      { kind: "may-import", import: "functions/runtime/consortium-file.ts", rule: "functions/sharing/" },
     ],
     [
       "functions/api importing the runtime",
@@ -89,6 +89,18 @@ describe("forbidden imports", () => {
       "lib/witness/probe.ts",
       'import { verifySignature } from "../crypto/verify.js";',
       { kind: "may-import", import: "lib/crypto/verify.ts", rule: "lib/witness/" },
+    ],
+    [
+      "functions/telemetry importing the store",
+      "functions/telemetry/probe.ts",
+      'import { PAGE_SIZE } from "../store/ports.js";',
+      { kind: "may-import", import: "functions/store/ports.ts", rule: "functions/telemetry/" },
+    ],
+    [
+      "lib/ importing telemetry",
+      "lib/probe.ts",
+      'import { log } from "../functions/telemetry/log.js";',
+      { kind: "may-import", import: "functions/telemetry/log.ts", rule: "lib/" },
     ],
     [
       "lib/ importing a service",
@@ -169,6 +181,11 @@ describe("allowed imports", () => {
       "the runtime importing a service",
       "functions/runtime/probe.ts",
       'import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";',
+    ],
+    [
+      "a service and the store writing logs and metrics",
+      "functions/store/probe.ts",
+      'import { log } from "../telemetry/log.js";\nimport { emitMetrics } from "../telemetry/metrics.js";',
     ],
     [
       "functions/ledger importing the Caller type",
@@ -259,6 +276,7 @@ const README_OF: Record<string, string> = {
   "functions/audit/": "functions/audit/README.md",
   "functions/store/": "functions/store/README.md",
   "functions/runtime/": "functions/runtime/README.md",
+  "functions/telemetry/": "functions/telemetry/README.md",
   "lib/chain/": "lib/chain/README.md",
   "lib/witness/": "lib/README.md",
   "lib/": "lib/README.md",

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { publishSealMetrics } from "../../../../functions/ledger/seal-run.js";
-import { metricsEnabled } from "../../../../functions/runtime/metrics.js";
+import { metricsEnabled } from "../../../../functions/telemetry/metrics.js";
 import { captureStdout } from "./emf.js";
 
 // Metrics are EMF documents on stdout (Powertools); CloudWatch reads exactly that, so
@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 /** A fresh metrics module (its Metrics instance is per process, like in Lambda). */
-const freshMetrics = () => import("../../../../functions/runtime/metrics.js");
+const freshMetrics = () => import("../../../../functions/telemetry/metrics.js");
 
 describe("metricsEnabled: on in Lambda, off elsewhere, POWERTOOLS_METRICS_DISABLED overrides", () => {
   it.each([
