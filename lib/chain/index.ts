@@ -5,22 +5,15 @@
  * no AWS, no clock: runs unchanged in Node, Lambda and browsers. Formats: docs/FORMATS.md.
  */
 
-export {
-  type BlockEvidence,
-  type BlocksReport,
-  type ChainPosition,
-  FINDING_CODES,
-  type Finding,
-  type FindingCode,
-  GENESIS_POSITION,
-  type HeaderSignature,
-  MAX_CLOCK_SKEW_SECONDS,
-  MAX_RECEIVE_DELAY_SECONDS,
-  type SignatureCheck,
-  type VerifyBlocksOptions,
-  verifyBlocks,
-  verifyEnvelope,
-} from "./audit.js";
+export { type BlocksReport, GENESIS_POSITION, verifyBlocks } from "./audit.js";
+export { verifyEnvelope } from "./audit-entry.js";
+export type {
+  BlockEvidence,
+  ChainPosition,
+  HeaderSignature,
+  SignatureCheck,
+  VerifyBlocksOptions,
+} from "./audit-evidence.js";
 export {
   BLOCK_HEADER_TAG,
   BLOCK_HEADER_VERSION,
@@ -95,6 +88,13 @@ export {
   signedNonce,
 } from "./envelope.js";
 export { ChainError, type ChainErrorCode } from "./errors.js";
+export {
+  FINDING_CODES,
+  type Finding,
+  type FindingCode,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_RECEIVE_DELAY_SECONDS,
+} from "./findings.js";
 export { JsonTextError, MAX_JSON_DEPTH, parseJson } from "./json.js";
 export {
   formatSignedNote,
