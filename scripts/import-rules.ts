@@ -33,6 +33,9 @@ export interface RuleException {
 /** The Lambda entry points: thin handlers that wire ports (functions/README.md). */
 const HANDLERS = ["functions/submit/", "functions/seal-block/", "functions/verify/"] as const;
 
+/** A department's witness behind its function URL: runs in the department's account, not the ledger's. */
+const WITNESS_HANDLER = "functions/add-checkpoint/";
+
 /** The service folders the handlers and the router call into. */
 const SERVICES = [
   "functions/api/",
@@ -74,6 +77,8 @@ export const FOLDER_RULES: readonly FolderRule[] = [
     folder,
     mayImport: [...SERVICES, "functions/runtime/", TELEMETRY, "lib/"],
   })),
+  // The witness's entry point calls the witness service only: no ledger service runs there.
+  { folder: WITNESS_HANDLER, mayImport: ["functions/witness/", "functions/runtime/", TELEMETRY, "lib/"] },
   // The router maps HTTP onto the services; the ports come from the handler.
   {
     folder: "functions/api/",
@@ -104,6 +109,9 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   // The audit recomputes from raw items with lib/chain; it reads contracts and cosigns with
   // the rules' own parsing (functions/rules/README.md) so the two cannot drift apart.
   { folder: "functions/audit/", mayImport: ["functions/rules/", "functions/store/", TELEMETRY, "lib/"] },
+  // A department's witness runs in its own account: it shares nothing with the ledger's
+  // services but lib/ (the decision is lib/witness's), and keeps its own state table.
+  { folder: "functions/witness/", mayImport: [TELEMETRY, "lib/"] },
   // Ports and the DynamoDB implementation know items, not the services that use them.
   { folder: "functions/store/", mayImport: [TELEMETRY, "lib/"] },
   // The wiring: the only folder that picks implementations (DynamoDB, KMS, key files), so
@@ -111,7 +119,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   {
     folder: "functions/runtime/",
     mayImport: ["functions/", "lib/"],
-    importedOnlyBy: [...HANDLERS, "local/", "bench/", "test/"],
+    importedOnlyBy: [...HANDLERS, WITNESS_HANDLER, "local/", "bench/", "test/"],
   },
   // Logs and metrics through Powertools; the metric names are lib/metrics.ts's.
   { folder: TELEMETRY, mayImport: ["lib/"] },

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { type SignatureAlgorithm, toHex } from "#chain";
+import { concatBytes, fromHex, type SignatureAlgorithm, toHex } from "#chain";
 import { CryptoError } from "./errors.js";
 
 /** Every Zhixin signature (Ed25519, or ECDSA P-256 as r||s) is 64 bytes. */
@@ -47,6 +47,12 @@ export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
     throw new Error("the sealer key must be Ed25519 (checkpoints are signed with Ed25519)");
   }
   return spki.slice(12);
+}
+
+/** The DER SubjectPublicKeyInfo of a 32-byte Ed25519 public key (the inverse of ed25519RawPublicKey). */
+export function ed25519Spki(publicKey: Uint8Array): Uint8Array {
+  if (publicKey.length !== 32) throw new Error(`an Ed25519 public key is 32 bytes, got ${publicKey.length}`);
+  return concatBytes(fromHex(ED25519_SPKI_PREFIX), publicKey);
 }
 
 /** A Buffer view over the same bytes (no copy), for node:crypto APIs typed on Buffer. */

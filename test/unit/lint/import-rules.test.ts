@@ -268,6 +268,8 @@ const README_OF: Record<string, string> = {
   "functions/submit/": "functions/README.md",
   "functions/seal-block/": "functions/README.md",
   "functions/verify/": "functions/README.md",
+  "functions/add-checkpoint/": "functions/README.md",
+  "functions/witness/": "functions/witness/README.md",
   "functions/api/": "functions/api/README.md",
   "functions/auth/": "functions/auth/README.md",
   "functions/ledger/": "functions/ledger/README.md",

@@ -1,0 +1,97 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { NOTE_SIGNATURE_TYPE_ED25519, parseVerifierKey } from "#chain";
+import { ed25519Spki } from "../../lib/crypto/keys.js";
+import { KmsSigner } from "../../lib/crypto/kms-signer.js";
+import { verifySignature } from "../../lib/crypto/verify.js";
+import type { WitnessedLog } from "../../lib/witness/index.js";
+import { kmsSigningPort } from "../auth/kms-signing-port.js";
+import { readSignerFile } from "../auth/signer-file.js";
+import { DynamoDbWitnessState } from "../witness/state-store.js";
+import type { WitnessDeps } from "../witness/witness.js";
+import { systemClock } from "./clock.js";
+
+/**
+ * A witness's wiring from the environment (functions/add-checkpoint/handler.ts), built once
+ * per process:
+ *
+ *   ZHIXIN_WITNESS_TABLE        its state table (required)
+ *   ZHIXIN_WITNESS_NAME         its cosigner name, the name in its vkey (required)
+ *   ZHIXIN_WITNESS_KEY_FILE     its Ed25519 PKCS#8 PEM key (local mode), or
+ *   ZHIXIN_WITNESS_KMS_KEY      its KMS Ed25519 key (AWS: the member stack's witness key)
+ *   ZHIXIN_WITNESS_LOG_VKEYS    the logs it follows: their checkpoint verifier keys
+ *                               (C2SP signed-note vkeys, name = log origin), comma-separated
+ *   ZHIXIN_DYNAMODB_ENDPOINT    DynamoDB endpoint override (local mode: dynalite)
+ */
+export type WitnessRuntime = Omit<WitnessDeps, "onEvidence">;
+
+let runtime: Promise<WitnessRuntime> | undefined;
+
+export function getWitnessRuntime(env: NodeJS.ProcessEnv = process.env): Promise<WitnessRuntime> {
+  runtime ??= buildWitnessRuntime(env).catch((err) => {
+    runtime = undefined;
+    throw err;
+  });
+  return runtime;
+}
+
+export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<WitnessRuntime> {
+  const table = required(env, "ZHIXIN_WITNESS_TABLE");
+  const name = required(env, "ZHIXIN_WITNESS_NAME");
+  const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
+  const client = new DynamoDBClient(
+    endpoint
+      ? {
+          endpoint,
+          region: env.AWS_REGION ?? "local",
+          credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        }
+      : {},
+  );
+  let signer: WitnessDeps["key"]["signer"];
+  if (env.ZHIXIN_WITNESS_KEY_FILE) {
+    signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, "ed25519");
+  } else if (env.ZHIXIN_WITNESS_KMS_KEY) {
+    signer = new KmsSigner(kmsSigningPort(new KMSClient({})), {
+      keyId: `${name}/witness`,
+      alg: "ed25519",
+      kmsKeyId: env.ZHIXIN_WITNESS_KMS_KEY,
+    });
+  } else {
+    throw new Error("no witness key: set ZHIXIN_WITNESS_KEY_FILE or ZHIXIN_WITNESS_KMS_KEY");
+  }
+  return {
+    state: new DynamoDbWitnessState(client, table),
+    key: { name, signer },
+    logs: witnessedLogs(env.ZHIXIN_WITNESS_LOG_VKEYS ?? ""),
+    clock: systemClock,
+  };
+}
+
+/** The logs in ZHIXIN_WITNESS_LOG_VKEYS, one per vkey; none: the witness refuses every origin (404). */
+export function witnessedLogs(vkeys: string): WitnessedLog[] {
+  const logs = new Map<string, WitnessedLog>();
+  for (const vkey of vkeys
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean)) {
+    const key = parseVerifierKey(vkey);
+    if (key.type !== NOTE_SIGNATURE_TYPE_ED25519)
+      throw new Error(`${key.name}: a log's checkpoint key is Ed25519`);
+    const sealer = { keyId: key.name, alg: "ed25519" as const, spki: ed25519Spki(key.publicKey) };
+    const verifier = {
+      name: key.name,
+      keyHash: key.keyHash,
+      verify: (message: Uint8Array, signature: Uint8Array) => verifySignature(sealer, message, signature),
+    };
+    const log = logs.get(key.name);
+    logs.set(key.name, { origin: key.name, verifiers: [...(log?.verifiers ?? []), verifier] });
+  }
+  return [...logs.values()];
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}

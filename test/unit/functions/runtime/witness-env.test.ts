@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519 } from "#chain";
+import { witnessingFrom } from "../../../../functions/runtime/runtime.js";
+import { buildWitnessRuntime, witnessedLogs } from "../../../../functions/runtime/witness.js";
+import { ed25519For } from "../../../support/witness-keys.js";
+
+// The witnesses' wiring from the environment: the sealer's ZHIXIN_WITNESSES and a
+// witness's ZHIXIN_WITNESS_LOG_VKEYS. A malformed value stops the function at start with
+// the variable's name, rather than sealing with no witnesses or witnessing no log.
+
+const witnessVkey = (name: string) => formatCosignatureVerifierKey(name, ed25519For(name).publicKey);
+const logVkey = (origin: string, label = origin) =>
+  formatVerifierKey(origin, NOTE_SIGNATURE_TYPE_ED25519, ed25519For(label).publicKey);
+
+describe("ZHIXIN_WITNESSES (the sealer)", () => {
+  it("is none when unset or empty", () => {
+    expect(witnessingFrom({})).toBeUndefined();
+    expect(witnessingFrom({ ZHIXIN_WITNESSES: "[]" })).toBeUndefined();
+  });
+
+  it("reads each witness's URL and cosigner key, and the timeout", () => {
+    const w = witnessingFrom({
+      ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w1.example", vkey: witnessVkey("w1") }]),
+      ZHIXIN_WITNESS_TIMEOUT_MS: "2500",
+    });
+    expect(w?.witnesses.map((x) => [x.url, x.key.name])).toEqual([["https://w1.example", "w1"]]);
+    expect(w?.timeoutMs).toBe(2500);
+    const key = ed25519For("w1");
+    const message = new Uint8Array([1, 2, 3]);
+    expect(w?.verify(key.publicKey, message, key.sign(message))).toBe(true);
+    expect(w?.verify(key.publicKey, message, new Uint8Array(64))).toBe(false);
+  });
+
+  it("refuses what is not a list of { url, vkey }, a key that is not a cosigner's, and a bad timeout", () => {
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{" })).toThrow(/ZHIXIN_WITNESSES/);
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{}" })).toThrow(/ZHIXIN_WITNESSES/);
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: '[{"url":1}]' })).toThrow(/ZHIXIN_WITNESSES\[0\]/);
+    expect(() =>
+      witnessingFrom({ ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w", vkey: logVkey("log") }]) }),
+    ).toThrow();
+    const one = JSON.stringify([{ url: "https://w", vkey: witnessVkey("w1") }]);
+    for (const t of ["0", "-1", "1e3", "9999999"]) {
+      expect(() => witnessingFrom({ ZHIXIN_WITNESSES: one, ZHIXIN_WITNESS_TIMEOUT_MS: t })).toThrow(
+        /ZHIXIN_WITNESS_TIMEOUT_MS/,
+      );
+    }
+  });
+});
+
+describe("ZHIXIN_WITNESS_LOG_VKEYS (a witness)", () => {
+  it("groups keys by log origin, and follows no log when empty", () => {
+    expect(witnessedLogs("")).toEqual([]);
+    const logs = witnessedLogs(`${logVkey("a/log")}, ${logVkey("a/log", "rotated")},${logVkey("b/log")}`);
+    expect(logs.map((l) => [l.origin, l.verifiers.length])).toEqual([
+      ["a/log", 2],
+      ["b/log", 1],
+    ]);
+    const key = ed25519For("a/log");
+    const message = new Uint8Array([9]);
+    expect(logs[0]?.verifiers[0]?.verify(message, key.sign(message))).toBe(true);
+  });
+
+  it("refuses a cosigner key where a log's key belongs", () => {
+    expect(() => witnessedLogs(witnessVkey("w1"))).toThrow();
+  });
+
+  it("needs a table, a name and a key", async () => {
+    await expect(buildWitnessRuntime({})).rejects.toThrow(/ZHIXIN_WITNESS_TABLE/);
+    await expect(buildWitnessRuntime({ ZHIXIN_WITNESS_TABLE: "t" })).rejects.toThrow(/ZHIXIN_WITNESS_NAME/);
+    await expect(
+      buildWitnessRuntime({ ZHIXIN_WITNESS_TABLE: "t", ZHIXIN_WITNESS_NAME: "w" }),
+    ).rejects.toThrow(/ZHIXIN_WITNESS_KEY_FILE or ZHIXIN_WITNESS_KMS_KEY/);
+  });
+});
