@@ -161,6 +161,11 @@ export class ZhixinClient {
     return (await this.#request("GET", "v1/checkpoint", { signed: true, text: true })) as string;
   }
 
+  /** GET /v1/log/checkpoint: the checkpoint as published with the tiles, with the witnesses' cosignatures. */
+  async publishedCheckpoint(): Promise<string> {
+    return (await this.#request("GET", "v1/log/checkpoint", { signed: true, text: true })) as string;
+  }
+
   /**
    * POST /v1/match: yes/no (or the contract's fields) about a subject under a sharing
    * contract. A refusal by the contract is thrown as a ClientError whose

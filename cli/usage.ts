@@ -129,10 +129,16 @@ ${AWS_SIGNING_HELP}`,
     positionals: { min: 0, max: 1 },
   },
   checkpoint: {
-    summary: "print the latest signed checkpoint (C2SP signed note)",
+    summary: "print the latest published checkpoint, with its witness cosignatures",
     usage: "zhixin checkpoint [--as <member>] [--kms-key <arn|alias>]",
-    details: `Prints the checkpoint note of the latest block, read as the consortium's first auditor
-unless --as is given.
+    details: `Prints the latest checkpoint as published with the log's tiles (C2SP signed note): the
+log's text, then the sealer's signature line and one line per witness that cosigned it
+(docs/formats/witness.md). If nothing is published yet, prints the latest block's
+checkpoint, signed by the sealer alone, and says so on stderr. Read as the consortium's
+first auditor unless --as is given.
+
+Example:
+  zhixin checkpoint > checkpoint.txt
 
 Options:
 ${AS_OPTION}

@@ -10,6 +10,7 @@ import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys } from "./keys.js";
 import { createBucket, type LocalS3, startS3 } from "./s3.js";
 import { type LocalServer, serveHandler } from "./server.js";
+import { type LocalWitness, startLocalWitnesses } from "./witnesses.js";
 
 /**
  * A whole consortium on one machine: dynalite on disk, local keys, the three Lambda
@@ -46,6 +47,8 @@ export interface LocalConsortium {
   /** The embedded S3 server and the bucket the sealer publishes the log's tiles to. */
   s3: LocalS3;
   tilesBucket: string;
+  /** The witnessing departments' witnesses, in this process. */
+  witnesses: LocalWitness[];
   consortium: Consortium;
   home: string;
   generatedKeys: string[];
@@ -65,6 +68,14 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   const table = `zhixin-${consortium.consortium}-ledger`;
   await createLedgerTable(dynamo.client, table);
   const s3 = await startS3({ directory: resolve(home, "s3"), port: options.s3Port ?? 0 });
+  const witnesses = await startLocalWitnesses({
+    home,
+    consortium,
+    client: dynamo.client,
+    sealerKeyFile: keyFile(home, "sealer"),
+    clock: options.clock ?? { now: () => new Date() },
+    log,
+  });
   await createBucket(s3.client, TILES_BUCKET);
 
   // The handlers read their wiring from the environment, exactly as in Lambda.
@@ -78,6 +89,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     ZHIXIN_SUBJECT_KEY_FILE: keys.subjectKeyFile,
     ZHIXIN_TILES_BUCKET: TILES_BUCKET,
     ZHIXIN_S3_ENDPOINT: s3.endpoint,
+    ZHIXIN_WITNESSES: JSON.stringify(witnesses.witnesses.map((w) => ({ url: w.url, vkey: w.vkey }))),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     // Handlers log JSON for CloudWatch; locally only warnings and errors, next to our own lines.
     LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN",
@@ -155,6 +167,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     table,
     s3,
     tilesBucket: TILES_BUCKET,
+    witnesses: witnesses.witnesses,
     consortium,
     home,
     generatedKeys: keys.generated,
@@ -164,6 +177,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
       if (timer) clearTimeout(timer);
       await sealing;
       await server.close();
+      await witnesses.stop();
       await Promise.all([dynamo.stop(), s3.stop()]);
     },
   };

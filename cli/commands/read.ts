@@ -1,3 +1,4 @@
+import { ClientError } from "../client.js";
 import { UsageError, type Values } from "../usage.js";
 import { type Context, positiveInteger, printJson } from "./context.js";
 
@@ -20,9 +21,23 @@ export async function runBlock(ctx: Context, _values: Values, [which]: string[])
   return 0;
 }
 
+/**
+ * The published checkpoint: the sealer's signature line, then one line per witness that
+ * cosigned it (docs/formats/witness.md §1). A ledger that publishes no tiles, or has not
+ * published yet, has only the sealer's: that one is printed, and stderr says why.
+ */
 export async function runCheckpoint(ctx: Context): Promise<number> {
   const client = await ctx.client();
-  const note = await client.checkpoint();
+  let note: string;
+  try {
+    note = await client.publishedCheckpoint();
+  } catch (e) {
+    if (!(e instanceof ClientError && e.code === "NOT_FOUND")) throw e;
+    note = await client.checkpoint();
+    process.stderr.write(
+      `zhixin: no published checkpoint (${e.message}); this is the sealer's alone, unwitnessed\n`,
+    );
+  }
   process.stdout.write(note.endsWith("\n") ? note : `${note}\n`);
   return 0;
 }

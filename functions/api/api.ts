@@ -12,12 +12,14 @@ import {
   readBlock,
   readCheckpoint,
   readEntry,
+  readPublishedCheckpoint,
 } from "../ledger/reader.js";
 import { type IntakeStore, submitEntries } from "../ledger/submit.js";
 import type { ContractStore } from "../rules/contracts.js";
 import { readAccessTrail, type TrailStore } from "../sharing/access-trail.js";
 import { readContract } from "../sharing/contract-view.js";
 import { type MatchStore, matchRecord } from "../sharing/match.js";
+import type { TileStore } from "../store/tile-store.js";
 import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
 import { parseTarget, type RouteParams } from "./http-parse.js";
 
@@ -39,6 +41,8 @@ export interface ApiDeps {
   clock: Clock;
   /** The deployment's subject key (lib/chain subject.ts). */
   subjectKey: Uint8Array;
+  /** Where the log is published as tiles; absent when this ledger does not publish them. */
+  tiles?: Pick<TileStore, "get">;
 }
 
 type Run<K extends RouteKey> = (
@@ -92,6 +96,10 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/checkpoint": async (req, _p, deps) => {
     authenticate(req, deps, false);
     return text(200, await readCheckpoint(deps.store));
+  },
+  "GET /v1/log/checkpoint": async (req, _p, deps) => {
+    authenticate(req, deps, false);
+    return text(200, await readPublishedCheckpoint(deps.tiles));
   },
 };
 

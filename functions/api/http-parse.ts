@@ -39,6 +39,7 @@ export interface RouteParams {
   "POST /v1/match": NoParams;
   "GET /v1/access": { subject: string };
   "GET /v1/contracts/{id}": { id: string };
+  "GET /v1/log/checkpoint": NoParams;
 }
 type NoParams = Record<string, never>;
 
@@ -64,6 +65,7 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "POST /v1/match": (_, query) => noQuery(query),
   "GET /v1/access": (_, query) => ({ subject: subject(onlyParams(query, ["subject"]).subject) }),
   "GET /v1/contracts/{id}": ([id], query) => ({ ...noQuery(query), id: contractId(id) }),
+  "GET /v1/log/checkpoint": (_, query) => noQuery(query),
 };
 
 const ROUTES = API_ROUTES.map((r) => ({

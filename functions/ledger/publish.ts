@@ -1,6 +1,8 @@
 import {
   buildEntryBundles,
   buildTiles,
+  consistencyProofFromTiles,
+  consistencyProofTiles,
   type EntryBundleCoords,
   entryBundlePath,
   entryLeafData,
@@ -18,6 +20,7 @@ import {
 import { mapLimit } from "../store/concurrency.js";
 import type { BatchStore, BlockStore, StoredBlock } from "../store/ports.js";
 import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
+import { gatherCosignatures, type WitnessingDeps, type WitnessOutcome } from "./witnessing.js";
 
 /**
  * Publishing the log as C2SP tiles (docs/formats/tiles.md), after the seal (sealer.ts
@@ -37,6 +40,8 @@ import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 export interface PublishDeps {
   store: Pick<BlockStore, "getLatestBlock" | "getBlock" | "getBlockPages"> & Pick<BatchStore, "getBatches">;
   tiles: TileStore;
+  /** The consortium's witnesses, asked to cosign each checkpoint before it is published (witnessing.ts). */
+  witnessing?: WitnessingDeps;
 }
 
 /** The block just sealed with its entries, so publishing it reads nothing back from the store. */
@@ -50,6 +55,8 @@ export interface PublishResult {
   size: number;
   /** Blocks published by this run. */
   blocks: number;
+  /** What each witness did with the last checkpoint this run published (none: no witnesses asked). */
+  witnesses?: WitnessOutcome[];
 }
 
 export async function publishLog(deps: PublishDeps, sealed?: SealedBlock): Promise<PublishResult> {
@@ -68,10 +75,11 @@ export async function publishLog(deps: PublishDeps, sealed?: SealedBlock): Promi
   for (let block = await blockStartingAt(deps.store, latest, size); ; ) {
     const envelopes =
       sealed?.block.hash === block.hash ? sealed.envelopes : await envelopesOf(deps.store, block);
-    await publishBlock(deps.tiles, size, block, envelopes);
+    const witnesses = await publishBlock(deps, size, block, envelopes);
     size = block.header.logSize;
     blocks++;
-    if (block.header.height >= latest.header.height) return { size, blocks };
+    if (block.header.height >= latest.header.height)
+      return { size, blocks, ...(witnesses ? { witnesses } : {}) };
     const next = await deps.store.getBlock(block.header.height + 1);
     if (!next) throw new PublishError(`block ${block.header.height + 1} is missing below the latest block`);
     block = next;
@@ -141,11 +149,12 @@ async function envelopesOf(store: PublishDeps["store"], block: StoredBlock): Pro
 const PUT_CONCURRENCY = 16;
 
 async function publishBlock(
-  tiles: TileStore,
+  deps: PublishDeps,
   size: number,
   block: StoredBlock,
   envelopes: readonly LedgerEnvelope[],
-): Promise<void> {
+): Promise<WitnessOutcome[] | undefined> {
+  const { tiles } = deps;
   const partials = await readPartials(tiles, size);
   const hashTiles = buildTiles(size, envelopes.map(entryLeafHash), (t) => partials.tile(t));
   const bundles = buildEntryBundles(size, envelopes.map(entryLeafData), (b) => partials.bundle(b));
@@ -158,11 +167,44 @@ async function publishBlock(
     })),
   ];
   await mapLimit(writes, PUT_CONCURRENCY, (w) => tiles.put(w.path, w.data, w.full ? "immutable" : "latest"));
+  let note = block.checkpoint;
+  let outcomes: WitnessOutcome[] | undefined;
+  if (deps.witnessing && deps.witnessing.witnesses.length > 0) {
+    const written = new Map(writes.map((w) => [w.path, w.data]));
+    const proof = (from: number) => consistencyProof(tiles, written, from, block.header.logSize);
+    const witnessed = await gatherCosignatures(note, block.header.logSize, size, proof, deps.witnessing);
+    note = witnessed.note;
+    outcomes = witnessed.outcomes;
+  }
   // A sealer that ran beside this one may have published further meanwhile: the checkpoint
   // never moves back. (The seal function runs one at a time on AWS, cdk/lib/functions.ts;
   // this guards local runs and tests, up to the gap between this read and the write.)
-  if ((await publishedSize(tiles)) >= block.header.logSize) return;
-  await tiles.put(CHECKPOINT_PATH, utf8(block.checkpoint), "latest");
+  if ((await publishedSize(tiles)) >= block.header.logSize) return outcomes;
+  await tiles.put(CHECKPOINT_PATH, utf8(note), "latest");
+  return outcomes;
+}
+
+/**
+ * The consistency proof from `from` to `size`, read from the tiles of `size` — those this
+ * run just wrote, else the store's. Empty from 0 and from `size` (tlog-witness sends none).
+ */
+async function consistencyProof(
+  tiles: TileStore,
+  written: ReadonlyMap<string, Uint8Array>,
+  from: number,
+  size: number,
+): Promise<Uint8Array[]> {
+  if (from === 0 || from === size) return [];
+  const data = new Map<string, Uint8Array>();
+  await Promise.all(
+    consistencyProofTiles(from, size).map(async (t) => {
+      const path = tilePath(t);
+      const bytes = written.get(path) ?? (await tiles.get(path));
+      if (!bytes) throw new PublishError(`${path} is missing`);
+      data.set(path, bytes);
+    }),
+  );
+  return consistencyProofFromTiles(from, size, (t) => data.get(tilePath(t)) as Uint8Array);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Height } from "../../lib/protocol/routes.js";
 import type { Caller } from "../auth/caller.js";
 import { type SignatureStore, signaturesOf } from "../rules/cosign.js";
 import type { BatchStore, BlockStore, PayloadStore, StoredBlock } from "../store/ports.js";
+import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 
 /**
  * Read routes: an entry with its proof, blocks, the latest checkpoint. Any consortium
@@ -91,4 +92,16 @@ export async function readCheckpoint(store: Pick<BlockReadStore, "getLatestBlock
 
 function blockView(block: StoredBlock): BlockView {
   return { header: block.header, hash: block.hash, signature: block.signature, checkpoint: block.checkpoint };
+}
+
+/**
+ * GET /v1/log/checkpoint: the checkpoint as published with the log's tiles — the sealer's
+ * signature and every witness cosignature it got (publish.ts, witnessing.ts) — byte for
+ * byte the tile store's `checkpoint` object.
+ */
+export async function readPublishedCheckpoint(tiles: Pick<TileStore, "get"> | undefined): Promise<string> {
+  if (!tiles) throw new ApiError("NOT_FOUND", "this ledger does not publish its log as tiles");
+  const bytes = await tiles.get(CHECKPOINT_PATH);
+  if (!bytes) throw new ApiError("NOT_FOUND", "no checkpoint has been published yet");
+  return new TextDecoder().decode(bytes);
 }

@@ -30,6 +30,7 @@ import {
 } from "../store/ports.js";
 import type { TileStore } from "../store/tile-store.js";
 import { type PublishDeps, publishLog, type SealedBlock } from "./publish.js";
+import type { WitnessingDeps } from "./witnessing.js";
 
 /**
  * Sealing one block (ARCHITECTURE §7):
@@ -74,6 +75,8 @@ export interface SealerDeps {
   maxEntries?: number;
   /** Where the log is published as C2SP tiles; none: not published. */
   tiles?: TileStore;
+  /** The witnesses asked to cosign each published checkpoint (needs `tiles`: proofs come from them). */
+  witnessing?: WitnessingDeps;
 }
 
 export const DEFAULT_MAX_ENTRIES = 10_000;
@@ -152,8 +155,11 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
 async function withTiles(deps: SealerDeps, result: SealResult, sealed?: SealedBlock): Promise<SealResult> {
   if (!deps.tiles) return result;
   try {
-    const { size } = await publishLog({ store: deps.store, tiles: deps.tiles }, sealed);
-    return { ...result, tiles: { published: size } };
+    const { size, witnesses } = await publishLog(
+      { store: deps.store, tiles: deps.tiles, ...(deps.witnessing ? { witnessing: deps.witnessing } : {}) },
+      sealed,
+    );
+    return { ...result, tiles: { published: size, ...(witnesses ? { witnesses } : {}) } };
   } catch (err) {
     return { ...result, tiles: { error: (err as Error).message } };
   }

@@ -1,15 +1,19 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
+import { parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import { ed25519Spki } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
+import { verifySignature } from "../../lib/crypto/verify.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
+import { fetchWitnessPost, type WitnessingDeps } from "../ledger/witnessing.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../store/dynamodb-store.js";
@@ -44,6 +48,10 @@ import { loadConsortium } from "./consortium-file.js";
  *   ZHIXIN_TILES_BUCKET        seal-block: the S3 bucket the log is published to as C2SP
  *                              tiles (unset: not published; functions/ledger/publish.ts)
  *   ZHIXIN_S3_ENDPOINT         S3 endpoint override (local mode: s3rver)
+ *   ZHIXIN_WITNESSES           seal-block: the witnesses asked to cosign each published
+ *                              checkpoint, a JSON array of { "url", "vkey" } (the consortium
+ *                              file's; local mode's in-process witnesses); unset: none
+ *   ZHIXIN_WITNESS_TIMEOUT_MS  seal-block: how long each witness may take (default 5000)
  */
 export interface Runtime {
   store: LedgerStore & AuditSource;
@@ -56,6 +64,8 @@ export interface Runtime {
 /** What the API needs besides: the subject key, which only the API function may use. */
 export interface ApiRuntime extends Runtime {
   subjectKey: Uint8Array;
+  /** The published log (ZHIXIN_TILES_BUCKET), read by GET /v1/log/checkpoint. */
+  tiles?: TileStore;
 }
 
 /** What seal-block needs: no trust bundle (so its role needs no access to members' keys). */
@@ -68,6 +78,8 @@ export interface SealerRuntime {
   sealLoopMs: number;
   /** Where the log is published as tiles (ZHIXIN_TILES_BUCKET); undefined: not published. */
   tiles?: TileStore;
+  /** Who cosigns the published checkpoints (ZHIXIN_WITNESSES); undefined: nobody is asked. */
+  witnessing?: WitnessingDeps;
 }
 
 // Region and credentials from the Lambda environment; never called in local mode.
@@ -92,7 +104,8 @@ export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<
 
 export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
   const [r, k] = await Promise.all([getRuntime(env), getSubjectKey(env)]);
-  return { ...r, subjectKey: k };
+  const t = tileStore(env);
+  return { ...r, subjectKey: k, ...(t ? { tiles: t } : {}) };
 }
 
 function getSubjectKey(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
@@ -114,7 +127,47 @@ export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   const s = await getSealer(env, b.consortium);
   if (!s) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
   const t = tileStore(env);
-  return { ...b, sealer: s, sealLoopMs: sealLoopMs(env), ...(t ? { tiles: t } : {}) };
+  const w = witnessingFrom(env);
+  return {
+    ...b,
+    sealer: s,
+    sealLoopMs: sealLoopMs(env),
+    ...(t ? { tiles: t } : {}),
+    ...(w ? { witnessing: w } : {}),
+  };
+}
+
+/** ZHIXIN_WITNESSES and ZHIXIN_WITNESS_TIMEOUT_MS as the sealer's witnessing; undefined when there are none. */
+export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefined {
+  const text = env.ZHIXIN_WITNESSES ?? "";
+  if (text === "") return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    throw new Error("ZHIXIN_WITNESSES must be a JSON array of { url, vkey }");
+  }
+  if (!Array.isArray(list)) throw new Error("ZHIXIN_WITNESSES must be a JSON array of { url, vkey }");
+  const witnesses = list.map((w: { url?: unknown; vkey?: unknown }, i) => {
+    if (typeof w?.url !== "string" || typeof w.vkey !== "string") {
+      throw new Error(`ZHIXIN_WITNESSES[${i}] must be { "url": string, "vkey": string }`);
+    }
+    return { url: w.url, key: parseCosignatureVerifierKey(w.vkey) };
+  });
+  if (witnesses.length === 0) return undefined;
+  const timeout = env.ZHIXIN_WITNESS_TIMEOUT_MS ?? "";
+  if (timeout !== "" && !/^[1-9]\d{0,5}$/.test(timeout)) {
+    throw new Error(
+      `ZHIXIN_WITNESS_TIMEOUT_MS must be 1 to 999999 (milliseconds), got ${JSON.stringify(timeout)}`,
+    );
+  }
+  return {
+    witnesses,
+    post: fetchWitnessPost,
+    verify: (publicKey, message, signature) =>
+      verifySignature({ keyId: "witness", alg: "ed25519", spki: ed25519Spki(publicKey) }, message, signature),
+    ...(timeout === "" ? {} : { timeoutMs: Number(timeout) }),
+  };
 }
 
 let tiles: TileStore | undefined;

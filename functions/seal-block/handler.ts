@@ -28,10 +28,17 @@ export function sealBlockHandler(ports: SealBlockPorts) {
     context?: Context,
   ): Promise<SealResult | SealRunSummary> => {
     addLogContext(context);
-    const { store, sealer, clock, consortium, sealLoopMs, tiles } = await ports.runtime();
+    const { store, sealer, clock, consortium, sealLoopMs, tiles, witnessing } = await ports.runtime();
     return runSealer({
       seal: () =>
-        ports.seal({ store, signer: sealer, clock, log: consortium.log, ...(tiles ? { tiles } : {}) }),
+        ports.seal({
+          store,
+          signer: sealer,
+          clock,
+          log: consortium.log,
+          ...(tiles ? { tiles } : {}),
+          ...(witnessing ? { witnessing } : {}),
+        }),
       ...(context && sealLoopMs > 0
         ? {
             loop: {

@@ -36,7 +36,13 @@ export type SealResult = (
    * published checkpoint's size, or why publishing failed (the block is committed either
    * way; the next seal publishes what this one could not).
    */
-  tiles?: { published: number } | { error: string };
+  tiles?:
+    | {
+        published: number;
+        /** What each witness did with the last checkpoint published (absent: none asked). */
+        witnesses?: Array<{ witness: string; cosigned: boolean; reason?: string }>;
+      }
+    | { error: string };
 };
 
 export interface Signatures {

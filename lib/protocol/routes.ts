@@ -14,6 +14,7 @@ export const API_ROUTES = [
   { method: "POST", path: "/v1/match", access: "write" },
   { method: "GET", path: "/v1/access", access: "read" },
   { method: "GET", path: "/v1/contracts/{id}", access: "read" },
+  { method: "GET", path: "/v1/log/checkpoint", access: "read" },
 ] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
 
 /** A block height the store can hold (an integer 1 ≤ h ≤ 2^53 − 1), or the latest block. */

@@ -318,6 +318,7 @@ describe("roles", () => {
     "GET /v1/contracts/*",
     "GET /v1/entries/*",
     "GET /v1/health",
+    "GET /v1/log/checkpoint",
   ];
 
   it("a department's role trusts its principal, may invoke its routes and sign with its key, nothing else", () => {
@@ -434,6 +435,7 @@ describe("HTTP API", () => {
         "GET /v1/contracts/{id}",
         "GET /v1/entries/{id}",
         "GET /v1/health",
+        "GET /v1/log/checkpoint",
         "POST /v1/entries",
         "POST /v1/match",
       ].sort(),

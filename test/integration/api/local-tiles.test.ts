@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashLeaf, MerkleTree, parseCheckpoint, parseEntryBundle, parseSignedNote, toHex } from "#chain";
+import {
+  hashLeaf,
+  MerkleTree,
+  parseCheckpoint,
+  parseCosignatureVerifierKey,
+  parseEntryBundle,
+  parseSignedNote,
+  toHex,
+} from "#chain";
+import { checkWitnessQuorum } from "../../../lib/witness/index.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { ed25519Verify } from "../../support/witness-keys.js";
 
 // npm start publishes the log as C2SP tiles to its embedded S3 (local/s3.ts): after a
-// seal, the bucket's checkpoint is the one GET /v1/checkpoint serves, and its tiles and
-// bundle hold the sealed entries — readable with plain HTTP GETs, as a tlog-tiles client
-// reads a log.
+// seal, the bucket's checkpoint is the sealer's, cosigned by every witnessing department's
+// in-process witness (local/witnesses.ts), the one GET /v1/log/checkpoint serves; its tiles
+// and bundle hold the sealed entries — readable with plain HTTP GETs, as a tlog-tiles
+// client reads a log.
 
 let t: TestNode;
 beforeAll(async () => {
@@ -28,6 +39,8 @@ async function object(path: string): Promise<{ status: number; bytes: Uint8Array
 describe("npm start publishes the log as tiles", () => {
   it("has no checkpoint in the bucket before the first block", async () => {
     expect((await object("checkpoint")).status).toBe(404);
+    const served = await t.send({ method: "GET", path: "/v1/log/checkpoint", as: "auditor" });
+    expect([served.status, served.body?.error?.code]).toEqual([404, "NOT_FOUND"]);
   });
 
   it("publishes each sealed block's tiles, bundle and checkpoint", async () => {
@@ -35,11 +48,24 @@ describe("npm start publishes the log as tiles", () => {
     expect(submitted.status).toBe(202);
     expect(await t.seal()).toMatchObject({ sealed: true, tiles: { published: 3 } });
 
-    const served = await t.send({ method: "GET", path: "/v1/checkpoint", as: "auditor" });
-    expect(served.status).toBe(200);
+    const sealers = await t.send({ method: "GET", path: "/v1/checkpoint", as: "auditor" });
+    const served = await t.send({ method: "GET", path: "/v1/log/checkpoint", as: "auditor" });
+    expect([sealers.status, served.status]).toEqual([200, 200]);
     const published = await object("checkpoint");
     expect(published.status).toBe(200);
     expect(new TextDecoder().decode(published.bytes)).toBe(served.text);
+    // The sealer's checkpoint, cosigned by each witnessing department's witness.
+    const note = parseSignedNote(published.bytes);
+    expect(note.text).toBe(parseSignedNote(sealers.text).text);
+    expect(note.signatures.map((s) => s.name)).toEqual([
+      t.node.consortium.log,
+      ...t.node.witnesses.map((w) => w.name),
+    ]);
+    const policy = {
+      witnesses: t.node.witnesses.map((w) => parseCosignatureVerifierKey(w.vkey)),
+      threshold: 3,
+    };
+    expect(checkWitnessQuorum(note, policy, ed25519Verify).ok).toBe(true);
 
     const checkpoint = parseCheckpoint(parseSignedNote(published.bytes).text);
     expect(checkpoint.size).toBe(3);

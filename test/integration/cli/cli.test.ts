@@ -120,6 +120,13 @@ describe("zhixin CLI against a local consortium", () => {
 
     expect(checkpoint.code).toBe(0);
     expect(checkpoint.stdout.split("\n").slice(0, 2)).toEqual([cli.node.consortium.log, "1"]);
+    // The sealer's line, then one per witnessing department's witness (local/witnesses.ts).
+    const signers = checkpoint.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("\u2014 "))
+      .map((l) => l.split(" ")[1]);
+    expect(signers).toEqual([cli.node.consortium.log, ...cli.node.witnesses.map((w) => w.name)]);
+    expect(checkpoint.stderr).toBe("");
 
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("zhixin: NOT_FOUND:");

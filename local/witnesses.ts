@@ -1,0 +1,119 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  parseVerifierKey,
+} from "#chain";
+import { addCheckpointHandler } from "../functions/add-checkpoint/handler.js";
+import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
+import { witnessedLogs } from "../functions/runtime/witness.js";
+import {
+  createWitnessTable,
+  DynamoDbWitnessState,
+  initializeWitnessTable,
+} from "../functions/witness/state-store.js";
+import type { Clock } from "../lib/clock.js";
+import { type Consortium, witnessesOf } from "../lib/consortium/consortium.js";
+import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
+import { type LocalServer, serveHandler } from "./server.js";
+
+/**
+ * Local mode's witnesses: one per witnessing department, in this process, each as its
+ * member stack would run it on AWS — its own Ed25519 key (keys/<id>.witness.pem), its own
+ * state table (zhixin-witness-<id> in the local dynalite) and its own URL (a loopback
+ * server in front of the same add-checkpoint handler as the Lambda function URL).
+ *
+ * A witness's state table gets its genesis item when its key is generated. A key without
+ * its table's genesis means the state was lost (a deleted or reset dynamodb/ folder): the
+ * witness would cosign from scratch, so npm start refuses to start instead.
+ */
+
+export interface LocalWitness {
+  id: string;
+  /** Its cosigner name: zhixin-witness/<consortium>/<id>. */
+  name: string;
+  url: string;
+  /** Its cosignature verifier key (c2sp.org/tlog-cosignature, type 0x04). */
+  vkey: string;
+  table: string;
+  generated: boolean;
+}
+
+export interface LocalWitnesses {
+  witnesses: LocalWitness[];
+  stop(): Promise<void>;
+}
+
+export function witnessKeyFile(home: string, id: string): string {
+  return join(home, "keys", `${id}.witness.pem`);
+}
+
+export function witnessName(consortium: Consortium, id: string): string {
+  return `zhixin-witness/${consortium.consortium}/${id}`;
+}
+
+export async function startLocalWitnesses(options: {
+  home: string;
+  consortium: Consortium;
+  client: DynamoDBClient;
+  /** The sealer's key file: its public key is the key the witnesses trust for the log. */
+  sealerKeyFile: string;
+  clock: Clock;
+  log: (line: string) => void;
+}): Promise<LocalWitnesses> {
+  const { home, consortium, client } = options;
+  const sealer = await readSignerFile(options.sealerKeyFile, "sealer/key-1", "ed25519");
+  const logVkey = formatVerifierKey(
+    consortium.log,
+    NOTE_SIGNATURE_TYPE_ED25519,
+    ed25519RawPublicKey(await sealer.publicKey()),
+  );
+  parseVerifierKey(logVkey);
+  const servers: LocalServer[] = [];
+  const witnesses: LocalWitness[] = [];
+  try {
+    for (const { id } of witnessesOf(consortium)) {
+      const path = witnessKeyFile(home, id);
+      const generated = !existsSync(path);
+      if (generated) await generateKeyFile(path, "ed25519");
+      const table = `zhixin-witness-${id}`;
+      await createWitnessTable(client, table);
+      if (generated) await initializeWitnessTable(client, table, options.clock.now());
+      const state = new DynamoDbWitnessState(client, table);
+      // Reading any origin checks the genesis item first: a lost state stops npm start here.
+      await state.get(consortium.log);
+      const name = witnessName(consortium, id);
+      const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
+      const deps = { state, key: { name, signer }, logs: witnessedLogs(logVkey), clock: options.clock };
+      const server = await serveHandler({
+        handler: addCheckpointHandler({
+          runtime: async () => deps,
+          log: (level, message, fields) =>
+            options.log(`witness ${id}: ${level} ${message} ${JSON.stringify(fields)}`),
+        }),
+        port: 0,
+      });
+      servers.push(server);
+      witnesses.push({
+        id,
+        name,
+        url: server.url,
+        vkey: formatCosignatureVerifierKey(name, ed25519RawPublicKey(await signer.publicKey())),
+        table,
+        generated,
+      });
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  return {
+    witnesses,
+    async stop() {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
