@@ -4,6 +4,7 @@ import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { SignatureAlgorithm } from "#chain";
 import { METRICS_NAMESPACE } from "../../lib/metrics.js";
+import { BATCH_PK_PREFIX, LEDGER_TABLE, PAGES_PK_PREFIX } from "../../lib/store-layout.js";
 
 /**
  * Every default setting of the stack, as plain data and pure functions: names, key
@@ -256,6 +257,158 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
     },
     verify: { table: READ, pendingIndex: ["dynamodb:Query"], key: TABLE_KEY_ACTIONS.read },
   };
+
+// ---- committed ledger items ----------------------------------------------------------
+
+/**
+ * The partition keys of what is committed (docs/STORAGE.md "Items"), as dynamodb:LeadingKeys
+ * patterns: blocks (functions/store/table.ts CHAIN_PK, which cdk/ may not import:
+ * test/cdk/grants-drift.test.ts holds the two together), their leaf pages and the batches
+ * that hold the entries' envelopes. No ledger role may delete these, nor write them in any
+ * way its own store ports do not (COMMITTED_ITEM_WRITES).
+ */
+export const COMMITTED_PARTITIONS = {
+  block: "CHAIN",
+  page: `${PAGES_PK_PREFIX}*`,
+  batch: `${BATCH_PK_PREFIX}*`,
+} as const;
+export type CommittedPartition = keyof typeof COMMITTED_PARTITIONS;
+
+/** The DynamoDB actions that change items. */
+export const ITEM_WRITE_ACTIONS = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+export type ItemWriteAction = (typeof ITEM_WRITE_ACTIONS)[number];
+
+/**
+ * The writes each function's store ports send to committed items; every other write
+ * action on them is denied to its role (committedItemDenials). What IAM cannot narrow:
+ *   - submit's PutItem on batches (commitBatch) and the sealer's on blocks (commitBlock)
+ *     are conditional creates (attribute_not_exists(pk)), but no IAM condition key sees a
+ *     ConditionExpression: the same action may overwrite. Those two stay granted; an
+ *     overwrite is what the audit and the witnesses' cosigned checkpoints catch;
+ *   - the sealer writes pages with BatchWriteItem (putBlockPages), and a BatchWriteItem
+ *     may hold DeleteRequests: IAM cannot tell them apart. Pages are keyed by the block
+ *     hash, and the audit recomputes every block's root from them.
+ */
+export const COMMITTED_ITEM_WRITES: Record<
+  FunctionName,
+  Record<CommittedPartition, readonly ItemWriteAction[]>
+> = {
+  submit: { block: [], page: [], batch: ["dynamodb:PutItem"] },
+  seal: {
+    // commitBlock; markBlockFinished (UPDATABLE_ATTRIBUTES).
+    block: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+    // putBlockPages.
+    page: ["dynamodb:BatchWriteItem"],
+    // markBatchSealed (UPDATABLE_ATTRIBUTES).
+    batch: ["dynamodb:UpdateItem"],
+  },
+  verify: { block: [], page: [], batch: [] },
+};
+
+/**
+ * The attributes an UpdateItem on a committed item may name (dynamodb:Attributes), where
+ * COMMITTED_ITEM_WRITES allows one: markBlockFinished sets `finished` on an existing block;
+ * markBatchSealed records where a batch was sealed and drops it from the pending index.
+ * So an update can never rewrite a block's header or signature, or a batch's envelopes.
+ */
+export const UPDATABLE_ATTRIBUTES: Partial<Record<CommittedPartition, readonly string[]>> = {
+  block: [LEDGER_TABLE.partitionKey.name, LEDGER_TABLE.sortKey.name, "finished"],
+  batch: [
+    LEDGER_TABLE.partitionKey.name,
+    LEDGER_TABLE.sortKey.name,
+    "sealedHeight",
+    "sealedOffset",
+    LEDGER_TABLE.pendingIndex.partitionKey.name,
+    LEDGER_TABLE.pendingIndex.sortKey.name,
+  ],
+};
+
+/** One Deny statement: `actions` on the items whose partition key matches one of `partitions`. */
+export interface CommittedItemDenial {
+  readonly actions: readonly ItemWriteAction[];
+  readonly partitions: readonly string[];
+  /** Denied only when the request names an attribute outside this list (an UpdateItem's). */
+  readonly unlessOnlyAttributes?: readonly string[];
+}
+
+/**
+ * The Deny statements of a function's role on committed items: each write action on each
+ * committed partition that COMMITTED_ITEM_WRITES does not list for it, and an UpdateItem it
+ * does list that names an attribute outside UPDATABLE_ATTRIBUTES. Actions denied on the same
+ * partitions share a statement.
+ */
+export function committedItemDenials(name: FunctionName): CommittedItemDenial[] {
+  const writes = COMMITTED_ITEM_WRITES[name];
+  const partitions = Object.keys(COMMITTED_PARTITIONS) as CommittedPartition[];
+  const byPartitions = new Map<string, { actions: ItemWriteAction[]; partitions: string[] }>();
+  for (const action of ITEM_WRITE_ACTIONS) {
+    const denied = partitions.filter((p) => !writes[p].includes(action)).map((p) => COMMITTED_PARTITIONS[p]);
+    if (denied.length === 0) continue;
+    const key = denied.join(" ");
+    const group = byPartitions.get(key) ?? { actions: [], partitions: denied };
+    group.actions.push(action);
+    byPartitions.set(key, group);
+  }
+  return [...byPartitions.values(), ...attributeLimits(partitions.filter((p) => writes[p].includes(UPDATE)))];
+}
+
+const UPDATE = "dynamodb:UpdateItem";
+
+function attributeLimits(updated: readonly CommittedPartition[]): CommittedItemDenial[] {
+  return updated.map((p) => {
+    const attributes = UPDATABLE_ATTRIBUTES[p];
+    if (attributes === undefined) throw new Error(`UpdateItem on ${p} items needs UPDATABLE_ATTRIBUTES.${p}`);
+    return { actions: [UPDATE], partitions: [COMMITTED_PARTITIONS[p]], unlessOnlyAttributes: attributes };
+  });
+}
+
+/** A Deny statement for every principal of the account but `exceptWriters`' roles. */
+export interface CommittedItemGuard extends CommittedItemDenial {
+  readonly exceptWriters: readonly FunctionName[];
+}
+
+/**
+ * The ledger table's resource policy: the same limits for every principal, administrators
+ * included — each write action on each committed partition is denied to everyone but the
+ * functions COMMITTED_ITEM_WRITES lists for it (none, for deletes), and an UpdateItem naming
+ * an attribute outside UPDATABLE_ATTRIBUTES to everyone. Lifting them takes
+ * dynamodb:PutResourcePolicy, which CloudTrail records and the key-and-table alarm reports.
+ */
+export function committedItemGuards(): CommittedItemGuard[] {
+  const partitions = Object.keys(COMMITTED_PARTITIONS) as CommittedPartition[];
+  const names = Object.keys(COMMITTED_ITEM_WRITES) as FunctionName[];
+  const groups = new Map<
+    string,
+    { actions: ItemWriteAction[]; partitions: string[]; exceptWriters: FunctionName[] }
+  >();
+  for (const action of ITEM_WRITE_ACTIONS) {
+    for (const p of partitions) {
+      const writers = names.filter((n) => COMMITTED_ITEM_WRITES[n][p].includes(action));
+      const key = `${action} ${writers.join(",")}`;
+      const group = groups.get(key) ?? { actions: [action], partitions: [], exceptWriters: writers };
+      group.partitions.push(COMMITTED_PARTITIONS[p]);
+      groups.set(key, group);
+    }
+  }
+  // Actions with the same partitions and the same writers share a statement.
+  const merged = new Map<
+    string,
+    { actions: ItemWriteAction[]; partitions: string[]; exceptWriters: FunctionName[] }
+  >();
+  for (const g of groups.values()) {
+    const key = `${g.partitions.join(" ")} ${g.exceptWriters.join(",")}`;
+    const into = merged.get(key);
+    if (into === undefined) merged.set(key, g);
+    else into.actions.push(...g.actions);
+  }
+  const updated = partitions.filter((p) => names.some((n) => COMMITTED_ITEM_WRITES[n][p].includes(UPDATE)));
+  return [...merged.values(), ...attributeLimits(updated).map((d) => ({ ...d, exceptWriters: [] }))];
+}
 
 /**
  * The tile bucket's grants (cdk/lib/log-tiles.ts), on its objects only: the sealer reads

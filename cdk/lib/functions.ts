@@ -8,6 +8,7 @@ import { Construct, type IConstruct } from "constructs";
 import {
   ARCHITECTURE,
   bundlingOptions,
+  committedItemDenials,
   FUNCTIONS,
   type FunctionName,
   functionEnvironment,
@@ -72,6 +73,7 @@ export class LedgerFunctions extends Construct {
         }),
       );
       props.ledger.grant(role, TABLE_ACTIONS[name]);
+      props.ledger.denyCommittedWrites(role, committedItemDenials(name));
       this.#roles.set(name, role);
       const fn = new NodejsFunction(own, "Function", {
         entry: join(props.repoRoot, settings.entry),
@@ -116,6 +118,11 @@ export class LedgerFunctions extends Construct {
     });
     this.verify = build("verify", {});
     props.tiles.grant(this.roleOf("seal"), "publish");
+    props.ledger.guardCommittedItems({
+      submit: this.roleOf("submit"),
+      seal: this.roleOf("seal"),
+      verify: this.roleOf("verify"),
+    });
 
     // A missed or failed tick is taken up by the next one; a queued retry would only pile up.
     this.seal.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });

@@ -7,15 +7,20 @@ import {
   Table,
   TableEncryption,
 } from "aws-cdk-lib/aws-dynamodb";
-import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { AnyPrincipal, Effect, type IGrantable, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../lib/store-layout.js";
+import { type CommittedItemDenial, committedItemGuards, type FunctionName } from "./defaults.js";
 
 /**
  * The ledger table, declared from LEDGER_TABLE (the layout local mode creates), kept
  * on deletion, recoverable to any second of the last 35 days, and encrypted with a
- * key of the consortium's own.
+ * key of the consortium's own. What is committed — blocks, pages, batches — is guarded
+ * twice (cdk/lib/defaults.ts COMMITTED_ITEM_WRITES): each function's role carries Deny
+ * statements for every write its ports do not send (denyCommittedWrites), and the
+ * table's resource policy denies the same to every other principal of the account,
+ * administrators included (guardCommittedItems).
  */
 export interface LedgerTableProps {
   readonly consortium: string;
@@ -60,6 +65,43 @@ export class LedgerTable extends Construct {
     });
   }
 
+  /** Deny statements in `grantee`'s identity policy: it may not make these writes on committed items. */
+  denyCommittedWrites(grantee: IGrantable, denials: readonly CommittedItemDenial[]): void {
+    for (const d of denials) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: [...d.actions],
+          resources: [this.table.tableArn],
+          conditions: committedItemConditions(d),
+        }),
+      );
+    }
+  }
+
+  /**
+   * The table's resource policy (committedItemGuards): the committed-item limits for every
+   * principal, each write allowed only to the roles of the functions that send it.
+   * Resources are "*" (this table): naming the table's own ARN in its policy is a cycle.
+   */
+  guardCommittedItems(roles: Record<FunctionName, IRole>): void {
+    for (const guard of committedItemGuards()) {
+      const except = guard.exceptWriters.map((name) => roles[name].roleArn);
+      this.table.addToResourcePolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: [...guard.actions],
+          resources: ["*"],
+          conditions: {
+            ...committedItemConditions(guard),
+            ...(except.length > 0 ? { ArnNotEquals: { "aws:PrincipalArn": except } } : {}),
+          },
+        }),
+      );
+    }
+  }
+
   /** Exactly `actions` on the table, `indexActions` on the pending index, `keyActions` on its key. */
   grant(
     grantee: IGrantable,
@@ -87,4 +129,18 @@ export class LedgerTable extends Construct {
       }),
     );
   }
+}
+
+/**
+ * ForAnyValue: the request is denied when any one of its partition keys (a BatchWriteItem
+ * has many) is committed, and, for an attribute limit, when it names any one attribute
+ * outside the list (a negated operator with several values matches none of them).
+ */
+function committedItemConditions(d: CommittedItemDenial): Record<string, Record<string, string[]>> {
+  return {
+    "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": [...d.partitions] },
+    ...(d.unlessOnlyAttributes === undefined
+      ? {}
+      : { "ForAnyValue:StringNotEquals": { "dynamodb:Attributes": [...d.unlessOnlyAttributes] } }),
+  };
 }

@@ -1,6 +1,16 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TILE_ACTIONS } from "../../cdk/lib/defaults.js";
+import {
+  COMMITTED_ITEM_WRITES,
+  COMMITTED_PARTITIONS,
+  type CommittedPartition,
+  type FunctionName,
+  ITEM_WRITE_ACTIONS,
+  type ItemWriteAction,
+  TILE_ACTIONS,
+  UPDATABLE_ATTRIBUTES,
+} from "../../cdk/lib/defaults.js";
 import type { ApiDeps } from "../../functions/api/api.js";
 import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js";
 import {
@@ -14,9 +24,10 @@ import type { SealerDeps } from "../../functions/ledger/sealer.js";
 import { loadConsortium } from "../../functions/runtime/consortium-file.js";
 import type { ApiRuntime, Runtime, SealerRuntime } from "../../functions/runtime/runtime.js";
 import { KMS_SUBJECT_KEY_ACTIONS } from "../../functions/sharing/kms-subject-key.js";
-import { STORE_ACTIONS } from "../../functions/store/dynamodb-store.js";
+import { DynamoDbLedgerStore, STORE_ACTIONS } from "../../functions/store/dynamodb-store.js";
 import type { AuditSource } from "../../functions/store/ports.js";
 import { S3_TILE_STORE_ACTIONS } from "../../functions/store/s3/tile-store.js";
+import { CHAIN_PK, itemKeys } from "../../functions/store/table.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
 import {
   actionCovers,
@@ -353,5 +364,129 @@ describe("the tile bucket's grants and what the S3 tile store sends", () => {
       [...S3_TILE_STORE_ACTIONS.read, ...S3_TILE_STORE_ACTIONS.write].sort(),
     );
     expect([...TILE_ACTIONS.read]).toEqual([...S3_TILE_STORE_ACTIONS.read]);
+  });
+});
+
+// ---- committed items ----------------------------------------------------------------------
+
+// cdk/lib/defaults.ts COMMITTED_ITEM_WRITES says which writes on blocks, pages and batches
+// each function sends; everything else is denied to its role (test/cdk/committed-items.test.ts).
+// A store method that writes them and is not listed here would fail with AccessDenied on AWS.
+
+/** The store methods that write committed items, and the one action each sends on them. */
+const COMMITTED_WRITERS = {
+  commitBatch: { partition: "batch", action: "dynamodb:PutItem" },
+  markBatchSealed: { partition: "batch", action: "dynamodb:UpdateItem" },
+  commitBlock: { partition: "block", action: "dynamodb:PutItem" },
+  markBlockFinished: { partition: "block", action: "dynamodb:UpdateItem" },
+  putBlockPages: { partition: "page", action: "dynamodb:BatchWriteItem" },
+} as const satisfies Partial<Record<StoreMethod, { partition: CommittedPartition; action: ItemWriteAction }>>;
+
+/** The store methods that write other items: payloads, claims, cosign marks, index entries, counters. */
+const OTHER_WRITERS = [
+  "putPayloads",
+  "deletePayloads",
+  "claimUnique",
+  "takeOverClaim",
+  "releaseClaims",
+  "putCosignMarks",
+  "deleteCosignMarks",
+  "putIndexEntries",
+  "deleteIndexEntries",
+  "countRequest",
+] as const satisfies readonly StoreMethod[];
+
+const likePattern = (pattern: string, value: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\?]/g, "\\$&").replace(/\*/g, ".*")}$`).test(value);
+const committedKind = (pk: string): CommittedPartition | undefined =>
+  (Object.keys(COMMITTED_PARTITIONS) as CommittedPartition[]).find((p) =>
+    likePattern(COMMITTED_PARTITIONS[p], pk),
+  );
+
+/** A store on a client that records every command's input and answers {}. */
+function recordingStore(): { store: DynamoDbLedgerStore; sent: Record<string, unknown>[] } {
+  const sent: Record<string, unknown>[] = [];
+  const client = {
+    send: async (command: { input: Record<string, unknown> }) => {
+      sent.push(command.input);
+      return {};
+    },
+  } as unknown as DynamoDBClient;
+  return { store: new DynamoDbLedgerStore(client, "ledger"), sent };
+}
+
+describe("committed items and what the store sends", () => {
+  it("are the items the store keys CHAIN, G#<block hash> and B#<batch key>, and no others", () => {
+    expect(COMMITTED_PARTITIONS.block).toBe(CHAIN_PK);
+    expect(committedKind(itemKeys.block(7).pk.S)).toBe("block");
+    expect(committedKind(itemKeys.page("ab".repeat(32), 0).pk.S)).toBe("page");
+    expect(committedKind(itemKeys.batch("alias/zhixin/demo/hf-haikou#n1").pk.S)).toBe("batch");
+    for (const key of [
+      itemKeys.payload("e"),
+      itemKeys.claim("u"),
+      itemKeys.cosign("t", "hf-haikou"),
+      itemKeys.index("S#subject", "2025-01-01T00:00:00.000Z", "e"),
+      itemKeys.index("A#subject", "2025-01-01T00:00:00.000Z", "e"),
+      itemKeys.index("C#contract", "2025-01-01T00:00:00.000Z", "e"),
+      itemKeys.counter("c", "w"),
+    ]) {
+      expect(committedKind(key.pk.S), key.pk.S).toBeUndefined();
+    }
+  });
+
+  it("every store method that writes is listed as writing committed items or others", () => {
+    const writes = (Object.keys(STORE_ACTIONS) as StoreMethod[]).filter((m) =>
+      STORE_ACTIONS[m].table.some((a) => (ITEM_WRITE_ACTIONS as readonly string[]).includes(a)),
+    );
+    expect(writes.sort()).toEqual([...Object.keys(COMMITTED_WRITERS), ...OTHER_WRITERS].sort());
+    for (const [method, w] of Object.entries(COMMITTED_WRITERS))
+      expect(STORE_ACTIONS[method as StoreMethod].table, method).toContain(w.action);
+  });
+
+  it.each(Object.entries(FUNCTIONS))(
+    "%s may write committed items exactly as the store methods of its ports do",
+    (name, f) => {
+      const expected: Record<CommittedPartition, string[]> = { block: [], page: [], batch: [] };
+      for (const [method, w] of Object.entries(COMMITTED_WRITERS))
+        if ((f.methods as readonly string[]).includes(method)) expected[w.partition].push(w.action);
+      const allowed = COMMITTED_ITEM_WRITES[name as FunctionName];
+      for (const p of Object.keys(expected) as CommittedPartition[])
+        expect([...allowed[p]].sort(), p).toEqual(expected[p].sort());
+    },
+  );
+
+  it("the store's updates of blocks and batches name only UPDATABLE_ATTRIBUTES", async () => {
+    const { store, sent } = recordingStore();
+    await store.markBlockFinished(3);
+    await store.markBatchSealed("alias/zhixin/demo/hf-haikou#n1", 3, 0);
+    expect(sent).toHaveLength(2);
+    for (const input of sent) {
+      const key = input.Key as Record<string, { S: string }>;
+      const kind = committedKind(key.pk?.S ?? "") as CommittedPartition;
+      const named = [...Object.keys(key), ...Object.values(input.ExpressionAttributeNames as object)];
+      expect(UPDATABLE_ATTRIBUTES[kind], kind).toEqual(expect.arrayContaining(named));
+    }
+  });
+
+  it("the store deletes only uncommitted items", async () => {
+    const { store, sent } = recordingStore();
+    const at = "2025-01-01T00:00:00.000Z";
+    await store.releaseClaims([{ key: "u", batchKey: "k#n", entryId: "e", claimedAt: at }]);
+    await store.deleteCosignMarks([
+      { target: "t", dept: "hf-haikou", entryId: "e", batchKey: "k#n", receivedAt: at },
+    ]);
+    await store.deletePayloads(["e"]);
+    await store.deleteIndexEntries([
+      { index: "S#subject", entryId: "e", batchKey: "k#n", receivedAt: at, position: 0, attrs: {} },
+    ]);
+    const keys = sent.flatMap((input) =>
+      input.RequestItems === undefined
+        ? [input.Key]
+        : Object.values(input.RequestItems as Record<string, { DeleteRequest?: { Key: unknown } }[]>)
+            .flat()
+            .map((r) => r.DeleteRequest?.Key),
+    ) as { pk: { S: string } }[];
+    expect(keys).toHaveLength(4);
+    for (const key of keys) expect(committedKind(key.pk.S), key.pk.S).toBeUndefined();
   });
 });
