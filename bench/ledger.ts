@@ -19,7 +19,7 @@ import {
   putItems,
 } from "./ledger/baselines.js";
 import { latency } from "./ledger/latency.js";
-import { positionBefore, sealAll } from "./ledger/seal.js";
+import { positionBefore, type Sealed, sealAll, tilesOverhead } from "./ledger/seal.js";
 import {
   BATCH_RECORDS,
   CONCURRENCY,
@@ -182,6 +182,21 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
       .map(([method, ms]) => `${method} ${Math.round((100 * ms) / (s.seconds * 1000))}%`);
     row("  time waiting on the store", "", shares.join(", "));
   }
+
+  const overhead = await tilesOverhead(node, RUNS);
+  const perEntry = (runs: readonly Sealed[]) => median(runs.map((r) => r.seconds / r.entries));
+  const [plainSpe, tilesSpe] = [perEntry(overhead.plain), perEntry(overhead.tiles)];
+  const added = tilesSpe / plainSpe - 1;
+  const blockSize = overhead.tiles[0]?.entries ?? 0;
+  row(
+    "  the same, publishing each block as C2SP tiles",
+    rate(1 / tilesSpe, "entries/s"),
+    `${added >= 0 ? "+" : ""}${(100 * added).toFixed(1)}% seal time per entry beside ${fmt(1 / plainSpe)} entries/s without, same run; median of ${RUNS} blocks of ${fmt(blockSize)} each (s3rver)`,
+  );
+  targets.push({
+    name: `seal: tiles add ${(100 * added).toFixed(1)}% at ${fmt(blockSize)} entries per block (target ≤ 10%)`,
+    met: added <= 0.1,
+  });
 
   out("");
   out("4. Audit (per CPU-second of this process; raw verify re-measured beside each run)");

@@ -1,11 +1,17 @@
 import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { publishLog } from "../../functions/ledger/publish.js";
 import { sealBlock } from "../../functions/ledger/sealer.js";
 import { systemClock } from "../../functions/runtime/clock.js";
 import type { LedgerStore } from "../../functions/store/ports.js";
+import { S3TileStore } from "../../functions/store/s3/tile-store.js";
+import type { TileStore } from "../../functions/store/tile-store.js";
 import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
 import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { createBucket, startS3 } from "../../local/s3.js";
 import { aroundStoreCalls } from "../support/store-calls.js";
+import { BATCH_RECORDS, SIZES } from "./settings.js";
 import type { RunningNode } from "./workload.js";
+import { submitAll } from "./workload.js";
 
 /** Sealing the ledger benchmark's backlogs directly, timing the store calls the sealer makes. */
 
@@ -22,8 +28,11 @@ export interface Sealed {
   storeMs: Map<string, number>;
 }
 
-/** Seals every pending batch, with the sealer's default block size (as the timer does). */
-export async function sealAll(node: RunningNode): Promise<Sealed> {
+/**
+ * Seals every pending batch, with the sealer's default block size (as the timer does);
+ * with `tiles`, each seal also publishes its block as C2SP tiles (sealer.ts step 6).
+ */
+export async function sealAll(node: RunningNode, tiles?: TileStore): Promise<Sealed> {
   const signer = await readSignerFile(keyFile(node.ready.home, "sealer"), localKeyId("sealer"), "ed25519");
   const timed = timeStore(node.store);
   const deps = {
@@ -31,6 +40,7 @@ export async function sealAll(node: RunningNode): Promise<Sealed> {
     signer,
     clock: systemClock,
     log: node.ready.log,
+    ...(tiles ? { tiles } : {}),
   };
   let entries = 0;
   let blocks = 0;
@@ -44,6 +54,9 @@ export async function sealAll(node: RunningNode): Promise<Sealed> {
       if (result.reason !== "nothing-pending") throw new Error(`seal: ${result.reason}`);
       const seconds = (performance.now() - t0) / 1000;
       return { entries, blocks, seconds, from, to, storeMs: timed.busyMs };
+    }
+    if (tiles && !(result.tiles && "published" in result.tiles)) {
+      throw new Error(`publishing tiles failed: ${JSON.stringify(result.tiles)}`);
     }
     entries += result.entries;
     blocks++;
@@ -78,4 +91,36 @@ export async function positionBefore(node: RunningNode, height: number): Promise
   const block = await node.store.getBlock(height - 1);
   if (!block) throw new Error(`block ${height - 1} is missing`);
   return { height: block.header.height, hash: block.hash, logRange: block.logRange };
+}
+
+// ---- tiles ---------------------------------------------------------------------------
+
+/**
+ * What publishing the log as tiles adds to a seal (issue 12: at most 10% at 10k entries
+ * per block): `rounds` backlogs of SIZES.batches × BATCH_RECORDS entries each sealed
+ * without tiles and, alternately, the same size sealed with them, into s3rver in this
+ * process (the S3 code path of local mode). Before each timed seal with tiles, the blocks
+ * sealed without them are published untimed, so each timed seal publishes its own block.
+ */
+export async function tilesOverhead(
+  node: RunningNode,
+  rounds: number,
+): Promise<{ plain: Sealed[]; tiles: Sealed[] }> {
+  const s3 = await startS3();
+  try {
+    await createBucket(s3.client, "bench-tiles");
+    const tiles = new S3TileStore(s3.client, "bench-tiles");
+    const plain: Sealed[] = [];
+    const published: Sealed[] = [];
+    for (let round = 0; round < rounds; round++) {
+      await submitAll(node, SIZES.batches, BATCH_RECORDS);
+      plain.push(await sealAll(node));
+      await publishLog({ store: node.store, tiles });
+      await submitAll(node, SIZES.batches, BATCH_RECORDS);
+      published.push(await sealAll(node, tiles));
+    }
+    return { plain, tiles: published };
+  } finally {
+    await s3.stop();
+  }
 }

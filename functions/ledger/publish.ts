@@ -6,8 +6,8 @@ import {
   type EntryBundleCoords,
   entryBundlePath,
   entryLeafData,
-  entryLeafHash,
   equalBytes,
+  hashLeaf,
   type LedgerEnvelope,
   parseCheckpoint,
   parseSignedNote,
@@ -44,10 +44,20 @@ export interface PublishDeps {
   witnessing?: WitnessingDeps;
 }
 
-/** The block just sealed with its entries, so publishing it reads nothing back from the store. */
+/**
+ * The block just sealed with its entries' leaf data and leaf hashes, as the sealer computed
+ * them, so publishing it reads nothing back and serialises no envelope a second time.
+ */
 export interface SealedBlock {
   block: StoredBlock;
-  envelopes: readonly LedgerEnvelope[];
+  leafData: readonly Uint8Array[];
+  leafHashes: readonly Uint8Array[];
+}
+
+/** A block's entries as the log holds them: leaf data (bundles) and leaf hashes (level-0 tiles). */
+interface BlockLeaves {
+  leafData: readonly Uint8Array[];
+  leafHashes: readonly Uint8Array[];
 }
 
 export interface PublishResult {
@@ -73,9 +83,8 @@ export async function publishLog(deps: PublishDeps, sealed?: SealedBlock): Promi
   let size = published;
   let blocks = 0;
   for (let block = await blockStartingAt(deps.store, latest, size); ; ) {
-    const envelopes =
-      sealed?.block.hash === block.hash ? sealed.envelopes : await envelopesOf(deps.store, block);
-    const witnesses = await publishBlock(deps, size, block, envelopes);
+    const leaves = sealed?.block.hash === block.hash ? sealed : await leavesOf(deps.store, block);
+    const witnesses = await publishBlock(deps, size, block, leaves);
     size = block.header.logSize;
     blocks++;
     if (block.header.height >= latest.header.height)
@@ -124,25 +133,27 @@ async function blockStartingAt(
   throw new PublishError(`no block starts at log size ${size}, the published checkpoint's`);
 }
 
-/** A committed block's entries, in block order, from its pages and its batches. */
-async function envelopesOf(store: PublishDeps["store"], block: StoredBlock): Promise<LedgerEnvelope[]> {
+/** A committed block's leaves, in block order, from its pages and its batches. */
+async function leavesOf(store: PublishDeps["store"], block: StoredBlock): Promise<BlockLeaves> {
   const pages = await store.getBlockPages(block.hash, block.pageCount);
   const ids = pages.flatMap((p) => p.entryIds);
   const leafHashes = pages.flatMap((p) => p.leafHashes);
   const keys = [...new Set(pages.flatMap((p) => p.batchKeys))];
   const byId = new Map<string, LedgerEnvelope>();
   for (const batch of await store.getBatches(keys)) for (const e of batch.envelopes) byId.set(e.id, e);
-  return ids.map((id, i) => {
+  const leafData = ids.map((id, i) => {
     const envelope = byId.get(id);
+    const data = envelope && entryLeafData(envelope);
     // The pages hold each entry's leaf hash as sealed: an envelope that hashes otherwise
     // is not the one the block committed, and must not be published as if it were.
-    if (!envelope || !equalBytes(entryLeafHash(envelope), leafHashes[i] as Uint8Array)) {
+    if (!data || !equalBytes(hashLeaf(data), leafHashes[i] as Uint8Array)) {
       throw new PublishError(
         `entry ${id} of block ${block.header.height} is missing or does not match its leaf hash`,
       );
     }
-    return envelope;
+    return data;
   });
+  return { leafData, leafHashes };
 }
 
 /** Tiles and bundles in flight at once. */
@@ -152,12 +163,12 @@ async function publishBlock(
   deps: PublishDeps,
   size: number,
   block: StoredBlock,
-  envelopes: readonly LedgerEnvelope[],
+  leaves: BlockLeaves,
 ): Promise<WitnessOutcome[] | undefined> {
   const { tiles } = deps;
   const partials = await readPartials(tiles, size);
-  const hashTiles = buildTiles(size, envelopes.map(entryLeafHash), (t) => partials.tile(t));
-  const bundles = buildEntryBundles(size, envelopes.map(entryLeafData), (b) => partials.bundle(b));
+  const hashTiles = buildTiles(size, leaves.leafHashes, (t) => partials.tile(t));
+  const bundles = buildEntryBundles(size, leaves.leafData, (b) => partials.bundle(b));
   const writes = [
     ...hashTiles.map((t) => ({ path: tilePath(t.tile), data: t.data, full: t.tile.width === TILE_WIDTH })),
     ...bundles.map((b) => ({

@@ -2,11 +2,13 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   CompactRange,
+  entryLeafData,
   entryLeafHash,
   formatCheckpoint,
   formatSignedNote,
   GENESIS_PREV,
   hashBlockHeader,
+  hashLeaf,
   type LedgerEnvelope,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
@@ -45,8 +47,9 @@ import type { WitnessingDeps } from "./witnessing.js";
  *   5. mark the new block's batches sealed, then the block finished — a crash here is
  *      finished by step 1 of the next run.
  *   6. publish the log as tiles up to the latest block (publish.ts), when the ledger
- *      has a tile store. A failure there is reported in the result, never thrown: the
- *      block is committed, and the next seal publishes what this one could not.
+ *      has a tile store, beside step 5 (it needs only the committed block). A failure
+ *      there is reported in the result, never thrown: the block is committed, and the
+ *      next seal publishes what this one could not.
  * A crash before 4 leaves only unreferenced pages; after 4, nothing that the next run
  * does not finish. Two sealers can both build h+1 but only one commit succeeds, so
  * the chain never forks, and no batch is in two blocks: step 1 always runs before a
@@ -100,7 +103,10 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
       batchKeys.push(b.key);
     }
   }
-  const leafHashes = envelopes.map(entryLeafHash);
+  // With tiles to publish, each envelope is serialised once: its leaf data is both hashed
+  // here and written to the entry bundles (publish.ts).
+  const leafData = deps.tiles ? envelopes.map(entryLeafData) : undefined;
+  const leafHashes = leafData ? leafData.map((d) => hashLeaf(d)) : envelopes.map(entryLeafHash);
   const range = latest ? CompactRange.fromState(latest.logRange) : CompactRange.empty();
   const first = range.size;
   range.appendAll(leafHashes);
@@ -145,10 +151,15 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   if ((await store.commitBlock(block)) === "conflict") {
     return { sealed: false, reason: "lost-race", height };
   }
-  await markSealed(store, height, batches);
-  await store.markBlockFinished(height);
   const result: SealResult = { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
-  return withTiles(deps, result, { block, envelopes });
+  // Steps 5 and 6 at once: publishing needs only the committed block, and its S3 writes
+  // wait on the network while marking the batches waits on the table. Neither throws
+  // from the other: withTiles reports its failures in the result.
+  const [, published] = await Promise.all([
+    markSealed(store, height, batches).then(() => store.markBlockFinished(height)),
+    withTiles(deps, result, leafData ? { block, leafData, leafHashes } : undefined),
+  ]);
+  return published;
 }
 
 /** Step 6: the result, with where the tiles stand once published up to the latest block. */
