@@ -35,7 +35,7 @@ export interface Health {
 /** Payload of the verify function: the whole chain, a height range, or one entry. */
 export type VerifyPayload =
   | Record<string, never>
-  | { from?: number; to?: number; trustedCheckpoint?: string }
+  | { from?: number; to?: number; trustedCheckpoint?: string; minWitnesses?: number }
   | { entry: string };
 
 export type VerifyReport =

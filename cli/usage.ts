@@ -171,12 +171,18 @@ audit of the whole chain, the checkpoint of its last block (signed by the sealer
 in $ZHIXIN_HOME/audit/trusted-checkpoint, and the next audit requires the log to still
 reach it, with the same root (findings LOG_TRUNCATED, LOG_REWRITTEN).
 
+The checkpoint the ledger published with its tiles is checked the same way, and must
+carry valid cosignatures from at least the consortium's witnessQuorum of its witnesses
+(findings CHECKPOINT_UNWITNESSED, WITNESS_SIGNATURE_INVALID; docs/TRUST.md says what a
+witnessed checkpoint proves).
+
 Options:
   --from <height>     first height to audit (default 1); at most the latest height
   --to <height>       last height to audit (default: the latest); from <= to <= latest
   --entry <id>        check one entry: envelope, signature, inclusion proof, block
   --trust <file>      hold the log to this checkpoint instead of the kept one
   --forget            neither use nor update the kept checkpoint
+  --min-witnesses <n> require n witness cosignatures instead of the quorum (0: none)
 
 On AWS (a deployed stack):
   --function <name|arn>  invoke this verify function (lambda:InvokeFunction; stack output)
@@ -184,13 +190,15 @@ On AWS (a deployed stack):
   --region <region>   the function's region (default: from its ARN, else AWS_REGION /
                       AWS_DEFAULT_REGION)`,
     example: `zhixin verify --from 2 --to 5     (a log of 5 blocks or more; see \`zhixin block\`)
-  zhixin verify --entry <entry id from a receipt>`,
+  zhixin verify --entry <entry id from a receipt>
+  zhixin verify --min-witnesses 3   (every witness must have cosigned)`,
     options: {
       from: { type: "string" },
       to: { type: "string" },
       entry: { type: "string" },
       trust: { type: "string" },
       forget: { type: "boolean" },
+      "min-witnesses": { type: "string" },
       function: { type: "string" },
       region: { type: "string" },
     },

@@ -10,8 +10,8 @@ export async function runVerify(ctx: Context, values: Values): Promise<number> {
   let payload: VerifyPayload;
   const entry = optionalString(values, "entry");
   if (entry !== undefined) {
-    if (values.from !== undefined || values.to !== undefined) {
-      throw new UsageError("--entry cannot be combined with --from or --to", "verify");
+    if (values.from !== undefined || values.to !== undefined || values["min-witnesses"] !== undefined) {
+      throw new UsageError("--entry cannot be combined with --from, --to or --min-witnesses", "verify");
     }
     if (!/^[0-9a-f]{32}$/.test(entry))
       throw new UsageError("entry ids are 32 lowercase hex digits", "verify");
@@ -25,7 +25,20 @@ export async function runVerify(ctx: Context, values: Values): Promise<number> {
         "verify",
       );
     }
-    payload = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+    const min = values["min-witnesses"];
+    const minWitnesses =
+      min === undefined ? undefined : /^(0|[1-9]\d{0,2})$/.test(String(min)) ? Number(min) : Number.NaN;
+    if (Number.isNaN(minWitnesses)) {
+      throw new UsageError(
+        `--min-witnesses is a count of witnesses (0 or more), got ${JSON.stringify(min)}`,
+        "verify",
+      );
+    }
+    payload = {
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      ...(minWitnesses === undefined ? {} : { minWitnesses }),
+    };
   }
 
   // A checkpoint kept from the last clean full audit (or given with --trust) pins the past.
@@ -76,7 +89,10 @@ export function verifySummary(report: Exclude<VerifyReport, { error: unknown }>)
         ? `ok: entry ${report.entryId} is sealed in block ${report.height} (log index ${report.logIndex})`
         : `ok: entry ${report.entryId} is pending (not sealed yet); its signature checks out`;
     }
-    return `ok: ${report.blocksChecked} blocks, ${report.entriesChecked} entries checked`;
+    const witnessed = report.published
+      ? `; the published checkpoint (size ${report.published.size}) has ${report.published.witnesses} witness cosignature(s), ${report.published.threshold} required`
+      : "";
+    return `ok: ${report.blocksChecked} blocks, ${report.entriesChecked} entries checked${witnessed}`;
   }
   const shown = report.findings.slice(0, 3).map((f) => {
     const where = [f.height === undefined ? "" : `height ${f.height}`, f.entryId ? `entry ${f.entryId}` : ""]

@@ -19,6 +19,7 @@ import { type KeyDirectory, keyValidAt } from "../../lib/crypto/key-directory.js
 import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
+import { checkWitnessQuorum, type Ed25519Verify, type WitnessPolicy } from "../../lib/witness/index.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
 import { loadEvidence } from "./evidence.js";
@@ -53,6 +54,12 @@ export interface AuditOptions {
   from?: number;
   to?: number;
   trusted?: TrustedState;
+  /**
+   * The checkpoint published with the log's tiles (GET /v1/log/checkpoint): it must carry
+   * the sealer's signature, name a size and root the log has, and, with `quorum`, carry
+   * enough valid witness cosignatures (docs/formats/witness.md §4).
+   */
+  published?: { note: string; quorum?: { policy: WitnessPolicy; verify: Ed25519Verify } };
   /** Called after each chunk of blocks. */
   onProgress?: (progress: { height: number; to: number; entriesChecked: number }) => void;
 }
@@ -150,6 +157,10 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   // `position` is the whole log's state after block `to` (a partial audit starts from
   // the stored state before it), so its size is comparable with a checkpoint's.
   if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
+  if (options.published) {
+    const published = checkPublished(deps, options.published, ends, position, to === latest, report.findings);
+    if (published) report.published = published;
+  }
   report.findings.sort(
     (a, b) => (a.height ?? 0) - (b.height ?? 0) || (a.entryIndex ?? -1) - (b.entryIndex ?? -1),
   );
@@ -185,6 +196,38 @@ function checkRange(from: number, to: number, latest: number): void {
 /** Hex root of a compact range known to be well formed (it came from CompactRange). */
 function rangeRoot(state: CompactRangeState): string {
   return toHex(CompactRange.fromState(state).root());
+}
+
+/**
+ * The published checkpoint: signed by the sealer, for a size and root the log has (as a
+ * trusted checkpoint is: a published one the log no longer reaches is LOG_TRUNCATED, one
+ * with another root LOG_REWRITTEN), and cosigned by the quorum of witnesses.
+ */
+function checkPublished(
+  deps: AuditDeps,
+  published: NonNullable<AuditOptions["published"]>,
+  ends: Map<number, string>,
+  end: ChainPosition,
+  reachedLatest: boolean,
+  findings: Finding[],
+): AuditReport["published"] {
+  let state: TrustedState;
+  try {
+    state = openSealerCheckpoint(deps.keys, published.note, deps.log);
+  } catch (e) {
+    findings.push({
+      code: "CHECKPOINT_INVALID",
+      message: `the published checkpoint: ${(e as Error).message}`,
+    });
+    return undefined;
+  }
+  checkTrusted(state, ends, end, reachedLatest, findings);
+  if (!published.quorum) return { size: state.size, witnesses: 0, threshold: 0 };
+  const quorum = checkWitnessQuorum(published.note, published.quorum.policy, published.quorum.verify);
+  for (const f of quorum.findings) {
+    findings.push({ code: f.code, message: `the published checkpoint: ${f.message}` });
+  }
+  return { size: state.size, witnesses: quorum.witnessed.length, threshold: quorum.threshold };
 }
 
 /**

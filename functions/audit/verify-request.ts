@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
+import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import type { AuditSource, BatchStore } from "../store/ports.js";
+import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 import { AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
 import { auditEntry, EntryNotFoundError } from "./audit-entry.js";
 
@@ -13,7 +15,9 @@ import { auditEntry, EntryNotFoundError } from "./audit-entry.js";
  *   { "entry": "<entry id>" }       one entry: envelope, proof, block, signatures
  * and, with either of the first two, "trustedCheckpoint": a sealer-signed C2SP
  * checkpoint kept from an earlier audit — the log must still reach its size, with its
- * root there (this is what shows removal of the newest blocks).
+ * root there (this is what shows removal of the newest blocks) — and "minWitnesses": how
+ * many witness cosignatures the published checkpoint needs (default: the consortium's
+ * quorum; 0 checks none).
  */
 const Payload = z.union([
   z.object({ entry: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
@@ -22,6 +26,7 @@ const Payload = z.union([
       from: z.number().int().positive().optional(),
       to: z.number().int().positive().optional(),
       trustedCheckpoint: z.string().max(65536).optional(),
+      minWitnesses: z.number().int().min(0).optional(),
     })
     .strict(),
 ]);
@@ -94,6 +99,10 @@ export interface VerifyRequestDeps {
   keys: KeyDirectory;
   /** The log's name (consortium.log), which checkpoints carry. */
   log: string;
+  /** The published log, whose checkpoint a chain audit checks too; absent: not published. */
+  tiles?: Pick<TileStore, "get">;
+  /** The consortium's witnesses and quorum (their checkpoint cosignatures are counted). */
+  witnesses?: { policy: WitnessPolicy; verify: Ed25519Verify };
 }
 
 /**
@@ -109,13 +118,35 @@ export async function runVerifyRequest(
   const audit = { source: deps.store, keys: deps.keys, log: deps.log };
   try {
     if ("entry" in payload) return await auditEntry({ ...audit, pending: deps.store }, payload.entry);
-    const { trustedCheckpoint, ...range } = payload;
+    const { trustedCheckpoint, minWitnesses, ...range } = payload;
     const trusted =
       trustedCheckpoint === undefined ? undefined : openTrustedCheckpoint(deps, trustedCheckpoint);
-    return await auditChain(audit, { ...range, ...(trusted ? { trusted } : {}) });
+    const published = await publishedCheck(deps, minWitnesses);
+    return await auditChain(audit, {
+      ...range,
+      ...(trusted ? { trusted } : {}),
+      ...(published ? { published } : {}),
+    });
   } catch (e) {
     throw asVerifyRequestError(e);
   }
+}
+
+/** The published checkpoint and the quorum it must meet: minWitnesses, else the consortium's. */
+async function publishedCheck(deps: VerifyRequestDeps, minWitnesses: number | undefined) {
+  const witnesses = deps.witnesses?.policy.witnesses ?? [];
+  if (minWitnesses !== undefined && minWitnesses > witnesses.length) {
+    throw new VerifyRequestError(
+      "INVALID_PARAMETER",
+      `minWitnesses: the consortium has ${witnesses.length} witness(es), so at most ${witnesses.length} can cosign`,
+    );
+  }
+  const bytes = deps.tiles && (await deps.tiles.get(CHECKPOINT_PATH));
+  if (!bytes) return undefined;
+  const note = new TextDecoder().decode(bytes);
+  if (!deps.witnesses) return { note };
+  const threshold = minWitnesses ?? deps.witnesses.policy.threshold;
+  return { note, quorum: { policy: { witnesses, threshold }, verify: deps.witnesses.verify } };
 }
 
 function openTrustedCheckpoint(deps: VerifyRequestDeps, note: string) {

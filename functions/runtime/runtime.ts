@@ -3,12 +3,13 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { ed25519Spki } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
+import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
@@ -59,13 +60,15 @@ export interface Runtime {
   consortium: Consortium;
   clock: Clock;
   sealer?: Signer;
+  /** The published log (ZHIXIN_TILES_BUCKET): the API serves its checkpoint, the audit checks it. */
+  tiles?: TileStore;
+  /** The consortium's witness keys (ZHIXIN_WITNESSES) and quorum (witnessQuorum), for the audit. */
+  witnesses?: { policy: WitnessPolicy; verify: Ed25519Verify };
 }
 
 /** What the API needs besides: the subject key, which only the API function may use. */
 export interface ApiRuntime extends Runtime {
   subjectKey: Uint8Array;
-  /** The published log (ZHIXIN_TILES_BUCKET), read by GET /v1/log/checkpoint. */
-  tiles?: TileStore;
 }
 
 /** What seal-block needs: no trust bundle (so its role needs no access to members' keys). */
@@ -99,13 +102,24 @@ let subjectKey: Promise<Uint8Array> | undefined;
 export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const b = await getBase(env);
   const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
-  return { ...b, keys: k, ...(s ? { sealer: s } : {}) };
+  const t = tileStore(env);
+  const w = witnessingFrom(env);
+  const witnesses = w && {
+    policy: { witnesses: w.witnesses.map((x) => x.key), threshold: witnessQuorumOf(b.consortium) },
+    verify: w.verify,
+  };
+  return {
+    ...b,
+    keys: k,
+    ...(s ? { sealer: s } : {}),
+    ...(t ? { tiles: t } : {}),
+    ...(witnesses ? { witnesses } : {}),
+  };
 }
 
 export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
   const [r, k] = await Promise.all([getRuntime(env), getSubjectKey(env)]);
-  const t = tileStore(env);
-  return { ...r, subjectKey: k, ...(t ? { tiles: t } : {}) };
+  return { ...r, subjectKey: k };
 }
 
 function getSubjectKey(env: NodeJS.ProcessEnv): Promise<Uint8Array> {

@@ -19,7 +19,7 @@ import { emitMetrics, metricValue } from "../telemetry/metrics.js";
  * (lib/metrics.ts).
  */
 export interface VerifyPorts {
-  runtime: () => Promise<Pick<Runtime, "store" | "keys" | "consortium">>;
+  runtime: () => Promise<Pick<Runtime, "store" | "keys" | "consortium" | "tiles" | "witnesses">>;
   verify: typeof runVerifyRequest;
 }
 
@@ -28,8 +28,14 @@ export function verifyHandler(ports: VerifyPorts) {
     addLogContext(context);
     try {
       const payload = parseVerifyPayload(event ?? {});
-      const { store, keys, consortium } = await ports.runtime();
-      const report = await ports.verify(payload, { store, keys, log: consortium.log });
+      const { store, keys, consortium, tiles, witnesses } = await ports.runtime();
+      const report = await ports.verify(payload, {
+        store,
+        keys,
+        log: consortium.log,
+        ...(tiles ? { tiles } : {}),
+        ...(witnesses ? { witnesses } : {}),
+      });
       if (!report.ok)
         log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
       emitMetrics(consortium.consortium, [

@@ -72,6 +72,10 @@ export const FINDING_CODES = [
   "LOG_TRUNCATED",
   /** At a checkpoint the auditor trusts, the log has another root (or no block ends there): history was rewritten. */
   "LOG_REWRITTEN",
+  /** The published checkpoint carries fewer valid witness cosignatures than the quorum (lib/witness quorum.ts). */
+  "CHECKPOINT_UNWITNESSED",
+  /** A cosignature line by one of the consortium's witness keys does not verify (lib/witness quorum.ts). */
+  "WITNESS_SIGNATURE_INVALID",
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

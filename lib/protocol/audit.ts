@@ -21,6 +21,11 @@ export interface AuditReport {
    * with everything before it: keep it, and pass it as `trusted` to the next audit.
    */
   checkpoint?: string;
+  /**
+   * The checkpoint published with the log's tiles, when the audit checked one: its size,
+   * how many of the consortium's witnesses validly cosigned it and how many had to.
+   */
+  published?: { size: number; witnesses: number; threshold: number };
 }
 
 /** One entry's check: functions/audit/audit-entry.ts. */

@@ -202,7 +202,7 @@ describe("each function's DynamoDB grants and what its store ports send", () => 
 
 /** The parts of a runtime that KMS may back; every other part is one of NO_KMS. */
 type KmsPart = "keys" | "sealer" | "subjectKey";
-const NO_KMS = ["store", "consortium", "clock", "sealLoopMs", "tiles", "witnessing"] as const;
+const NO_KMS = ["store", "consortium", "clock", "sealLoopMs", "tiles", "witnessing", "witnesses"] as const;
 sameMethods<KmsPart | (typeof NO_KMS)[number], keyof ApiRuntime | keyof SealerRuntime>(true);
 
 // The runtime each handler gets (functions/<handler>/handler.ts): submit getApiRuntime,
