@@ -421,6 +421,36 @@ export const TILE_ACTIONS = {
   read: ["s3:GetObject"],
 } as const;
 
+// ---- alarms on changes to what the ledger's trust rests on -----------------------------
+
+/**
+ * KMS calls (CloudTrail eventName) that change who may use a key the ledger depends on, or
+ * stop it from being used: a new key policy, a disabled key, a key scheduled for deletion.
+ * And the three that change which key an alias names — the functions find every member's
+ * key and the sealer's by alias, and signatures name their key by it, so moving an alias
+ * (UpdateAlias, or DeleteAlias then CreateAlias) to another key is as grave as a new policy.
+ */
+export const KEY_CHANGE_EVENTS = [
+  "PutKeyPolicy",
+  "DisableKey",
+  "ScheduleKeyDeletion",
+  "UpdateAlias",
+  "CreateAlias",
+  "DeleteAlias",
+] as const;
+
+/**
+ * DynamoDB calls that lift the guards on a table: its resource policy replaced or removed
+ * (the committed-item guards, cdk/lib/ledger-table.ts), or its deletion protection turned off.
+ */
+export const TABLE_POLICY_EVENTS = ["PutResourcePolicy", "DeleteResourcePolicy"] as const;
+
+/**
+ * Key ARNs per EventBridge rule: a rule's event pattern is at most 4,096 characters, and a
+ * key ARN is some 75; a consortium with more keys gets more rules.
+ */
+export const KEYS_PER_RULE = 20;
+
 // ---- monitoring (the metrics themselves: lib/metrics.ts) ----------------------------
 
 /** Periods CloudWatch Logs accepts for retention (RetentionDays, without "never expire"). */

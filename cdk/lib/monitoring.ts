@@ -26,6 +26,8 @@ export interface LedgerMonitoringProps {
   readonly functions: { submit: IFunction; seal: IFunction; verify: IFunction };
   readonly sealEveryMinutes: number;
   readonly maxPendingAgeSeconds: number;
+  /** Alarms made elsewhere, shown on the dashboard beside these (cdk/lib/change-alarms.ts). */
+  readonly otherAlarms?: readonly Alarm[];
 }
 
 export class LedgerMonitoring extends Construct {
@@ -89,7 +91,12 @@ export class LedgerMonitoring extends Construct {
         [
           new AlarmStatusWidget({
             title: "Alarms",
-            alarms: [this.pendingAgeAlarm, this.sealErrorsAlarm, this.auditFindingsAlarm],
+            alarms: [
+              this.pendingAgeAlarm,
+              this.sealErrorsAlarm,
+              this.auditFindingsAlarm,
+              ...(props.otherAlarms ?? []),
+            ],
             width: 24,
           }),
         ],

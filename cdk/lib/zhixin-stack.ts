@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
 import { LedgerApi } from "./api.js";
+import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
 import { keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
@@ -34,6 +35,7 @@ export class ZhixinStack extends Stack {
   readonly sealerKey: SigningKey;
   readonly subjectKey: SubjectKey;
   readonly members: ConsortiumMember[] = [];
+  readonly changeAlarms: ChangeAlarms;
   readonly monitoring: LedgerMonitoring;
 
   constructor(scope: Construct, id: string, props: ZhixinStackProps) {
@@ -119,6 +121,22 @@ export class ZhixinStack extends Stack {
     for (const a of c.auditors) add("auditor", a);
     this.functions.dependOn(this.sealerKey.alias, ["submit", "seal", "verify"]);
 
+    // Every key the ledger depends on: signatures are checked against the sealer's and the
+    // members' keys, subject indexes are keyed from the subject key, the table is encrypted
+    // with its own; and the table whose resource policy guards committed items.
+    this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
+      label: `Zhixin ${c.consortium}`,
+      keys: [
+        this.sealerKey.key,
+        this.subjectKey.key,
+        this.ledger.encryptionKey,
+        ...this.members.map((m) => m.signingKey.key),
+      ],
+      // alias/zhixin/<consortium>/: the sealer's, the subject key's and every member's.
+      aliases: [{ prefix: keyAlias(c.consortium, "") }],
+      tables: [this.ledger.table],
+    });
+
     new LedgerSchedules(this, "Schedules", {
       consortium: c.consortium,
       seal: this.functions.seal,
@@ -132,6 +150,7 @@ export class ZhixinStack extends Stack {
       functions: { submit: this.functions.submit, seal: this.functions.seal, verify: this.functions.verify },
       sealEveryMinutes: settings.sealEveryMinutes,
       maxPendingAgeSeconds: settings.maxPendingAgeSeconds,
+      otherAlarms: [this.changeAlarms.alarm],
     });
 
     const outputs: Record<string, { value: string; description: string }> = {
@@ -157,6 +176,12 @@ export class ZhixinStack extends Stack {
       SubjectKeyArn: {
         value: this.subjectKey.key.keyArn,
         description: `The subject key (alias ${this.subjectKey.aliasName}); retained: without it no subject index can be read`,
+      },
+      ChangeAlarmTopicArn: {
+        value: this.changeAlarms.topic.topicArn,
+        description:
+          "Key and table guard changes (PutKeyPolicy, DisableKey, ScheduleKeyDeletion, alias moves, the table's " +
+          "resource policy): subscribe the security team; needs a CloudTrail trail logging management events",
       },
       DashboardName: {
         value: this.monitoring.dashboard.dashboardName,

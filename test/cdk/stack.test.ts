@@ -114,12 +114,13 @@ describe("signing keys", () => {
     const sealer = t.Resources[byAlias.get(alias("sealer")) as string];
     expect(sealer?.Properties).toMatchObject({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
     expect(sealer?.DeletionPolicy).toBe("Retain");
-    // One per member and the sealer's; besides them only the table's and the subject key.
+    // One per member and the sealer's; besides them only the table's, the subject key and the
+    // change-alarm topic's (test/cdk/change-alarms.test.ts).
     const keys = resourcesOf(t, "AWS::KMS::Key");
     expect(keys.filter(([, r]) => r.Properties?.KeyUsage === "SIGN_VERIFY")).toHaveLength(
       members().length + 1,
     );
-    expect(keys).toHaveLength(members().length + 3);
+    expect(keys).toHaveLength(members().length + 4);
   });
 
   it("key policies: only the owner's role may kms:Sign; every other principal is denied it", () => {
@@ -667,7 +668,8 @@ describe("monitoring", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       Threshold: 1,
     });
-    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+    // And the change alarm: test/cdk/change-alarms.test.ts.
+    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
     s.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });
 });
