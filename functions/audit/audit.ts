@@ -221,7 +221,7 @@ function checkPublished(
     });
     return undefined;
   }
-  checkTrusted(state, ends, end, reachedLatest, findings);
+  checkTrusted(state, ends, end, reachedLatest, findings, "the published checkpoint");
   if (!published.quorum) return { size: state.size, witnesses: 0, threshold: 0 };
   const quorum = checkWitnessQuorum(published.note, published.quorum.policy, published.quorum.verify);
   for (const f of quorum.findings) {
@@ -242,6 +242,7 @@ function checkTrusted(
   end: ChainPosition,
   reachedLatest: boolean,
   findings: Finding[],
+  which = "a trusted checkpoint",
 ): void {
   const root = ends.get(trusted.size);
   if (root !== undefined) {
@@ -250,7 +251,7 @@ function checkTrusted(
         code: "LOG_REWRITTEN",
         expected: trusted.root,
         found: root,
-        message: `at the trusted size ${trusted.size} the log has another root`,
+        message: `at the size ${trusted.size} of ${which} the log has another root`,
       });
     }
     return;
@@ -260,7 +261,7 @@ function checkTrusted(
       code: "LOG_TRUNCATED",
       expected: String(trusted.size),
       found: String(end.logRange.size),
-      message: `the log has ${end.logRange.size} entries, fewer than the ${trusted.size} of a trusted checkpoint`,
+      message: `the log has ${end.logRange.size} entries, fewer than the ${trusted.size} of ${which}`,
     });
   } else if (
     ends.size > 0 &&
@@ -270,7 +271,7 @@ function checkTrusted(
     findings.push({
       code: "LOG_REWRITTEN",
       expected: String(trusted.size),
-      message: `no block ends at the trusted size ${trusted.size}`,
+      message: `no block ends at the size ${trusted.size} of ${which}`,
     });
   }
 }

@@ -254,11 +254,23 @@ describe("zhixin CLI against a local consortium", () => {
     try {
       const truncated = await cli.zhixin(["verify"]);
       expect(truncated.code).toBe(1);
+      // The kept checkpoint shows it, and so does the one published with the tiles.
       expect(JSON.parse(truncated.stdout).findings).toEqual([
-        expect.objectContaining({ code: "LOG_TRUNCATED" }),
+        expect.objectContaining({
+          code: "LOG_TRUNCATED",
+          message: expect.stringContaining("a trusted checkpoint"),
+        }),
+        expect.objectContaining({
+          code: "LOG_TRUNCATED",
+          message: expect.stringContaining("the published checkpoint"),
+        }),
       ]);
-      // Without the kept checkpoint the chain alone looks fine — which is why it is kept.
-      expect((await cli.zhixin(["verify", "--forget"])).code).toBe(0);
+      // Without the kept checkpoint the published one still shows it: the chain alone could not.
+      const forgot = await cli.zhixin(["verify", "--forget"]);
+      expect(forgot.code).toBe(1);
+      expect(JSON.parse(forgot.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
+        "LOG_TRUNCATED",
+      ]);
       const given = await cli.zhixin([
         "verify",
         "--forget",
@@ -271,6 +283,7 @@ describe("zhixin CLI against a local consortium", () => {
       if (Item) await cli.node.dynamo.client.send(new PutItemCommand({ TableName: cli.node.table, Item }));
     }
     expect(output.logLines()).toEqual([
+      auditFindingsLine("LOG_TRUNCATED"),
       auditFindingsLine("LOG_TRUNCATED"),
       auditFindingsLine("LOG_TRUNCATED"),
     ]);

@@ -74,6 +74,8 @@ beforeAll(async () => {
     from: 1,
     to: 4,
     checkpoint: expect.stringMatching(/^zhixin\.example\/demo\n11\n/),
+    // The checkpoint published with the tiles, cosigned by npm start's three witnesses.
+    published: { size: TOTAL_ENTRIES, witnesses: 3, threshold: 2 },
   });
 });
 afterAll(async () => {
