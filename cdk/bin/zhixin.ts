@@ -1,15 +1,23 @@
 import { App } from "aws-cdk-lib";
 import { ConsortiumFileError } from "../../lib/consortium/consortium.js";
-import { addZhixinStack } from "../lib/app.js";
+import { addZhixinApp, UnknownMemberError } from "../lib/app.js";
 import { consortiumFileFrom, loadStackConfig } from "../lib/config.js";
 
-// cdk synth|deploy [-c consortium=<file>]   (or ZHIXIN_CONSORTIUM=<file>; default consortium.example.json)
+// cdk synth|deploy [-c consortium=<file>] [-c member=<department>]
+//   consortium: or ZHIXIN_CONSORTIUM=<file>; default consortium.example.json
+//   member:     that department's member stack alone; without it, the consortium's stack
+//               and every department's member stack (cdk/lib/app.ts)
 const app = new App();
 try {
-  addZhixinStack(app, loadStackConfig(consortiumFileFrom(app.node.tryGetContext("consortium"))));
+  const member = app.node.tryGetContext("member");
+  addZhixinApp(
+    app,
+    loadStackConfig(consortiumFileFrom(app.node.tryGetContext("consortium"))),
+    typeof member === "string" && member !== "" ? { member } : {},
+  );
 } catch (e) {
-  if (!(e instanceof ConsortiumFileError)) throw e;
-  // Every problem, one per line, without a stack trace: the file is what needs fixing.
+  if (!(e instanceof ConsortiumFileError) && !(e instanceof UnknownMemberError)) throw e;
+  // Every problem, one per line, without a stack trace: the file or the command is what needs fixing.
   console.error(e.message);
   process.exit(1);
 }

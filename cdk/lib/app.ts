@@ -2,22 +2,79 @@ import { fileURLToPath } from "node:url";
 import { type App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { ZhixinConfig } from "./config.js";
-import { stackName } from "./defaults.js";
+import { memberStackName, stackName } from "./defaults.js";
+import { ZhixinMemberStack } from "./member-stack.js";
 import { ZhixinStack } from "./zhixin-stack.js";
 
 /** The repository root: cdk/lib/ → ../../ */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
- * The consortium's stack in `app`, with cdk-nag's AwsSolutions pack as a validation
- * plugin: synthesis fails on any finding that is not acknowledged with a reason.
- * cdk/bin/zhixin.ts and the tests both build the app through here.
+ * The stacks of one consortium file:
+ *   - Zhixin-<consortium>, the consortium's stack (the ledger), in the ledger account;
+ *   - ZhixinMember-<consortium>-<department>, one per department, each deployed by that
+ *     department in its own account (./member-stack.ts).
+ * `cdk synth` builds them all; `-c member=<department>` builds that department's member
+ * stack alone, which is what a department synthesises and deploys. cdk-nag's AwsSolutions
+ * pack runs as a validation plugin: synthesis fails on any finding not acknowledged with a
+ * reason. cdk/bin/zhixin.ts and the tests build the app through here.
  */
+export interface ZhixinApp {
+  readonly consortium: ZhixinStack | undefined;
+  readonly members: ZhixinMemberStack[];
+}
+
+/** `-c member=<id>` names no department of the file. */
+export class UnknownMemberError extends Error {
+  override readonly name = "UnknownMemberError";
+}
+
+export function addZhixinApp(app: App, config: ZhixinConfig, selection: { member?: string } = {}): ZhixinApp {
+  const departments = config.consortium.departments.map((d) => d.id);
+  if (selection.member !== undefined) {
+    if (!departments.includes(selection.member)) {
+      throw new UnknownMemberError(
+        `-c member=${selection.member}: ${config.file} has no department ${selection.member}; ` +
+          `its departments are ${departments.join(", ")}`,
+      );
+    }
+    return { consortium: undefined, members: [addMemberStack(app, config, selection.member)] };
+  }
+  return {
+    consortium: addZhixinStack(app, config),
+    members: departments.map((id) => addMemberStack(app, config, id)),
+  };
+}
+
+/** The consortium's stack in `app`. */
 export function addZhixinStack(app: App, config: ZhixinConfig): ZhixinStack {
   const stack = new ZhixinStack(app, stackName(config.consortium.consortium), {
     config,
     repoRoot: REPO_ROOT,
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  checkWithNag(app);
   return stack;
+}
+
+/** Department `id`'s member stack in `app`. */
+export function addMemberStack(app: App, config: ZhixinConfig, id: string): ZhixinMemberStack {
+  const c = config.consortium;
+  const department = c.departments.find((d) => d.id === id);
+  if (department === undefined) throw new UnknownMemberError(`no department ${id} in ${config.file}`);
+  const stack = new ZhixinMemberStack(app, memberStackName(c.consortium, id), {
+    consortium: c,
+    department,
+    repoRoot: REPO_ROOT,
+  });
+  checkWithNag(app);
+  return stack;
+}
+
+const checked = new WeakSet<App>();
+
+/** Once per app: a second plugin would report every finding twice. */
+function checkWithNag(app: App): void {
+  if (checked.has(app)) return;
+  checked.add(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 }

@@ -202,9 +202,9 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * esbuild on this machine (never Docker): one ESM file per function with the AWS SDK
  * inside (the versions the code was tested with, not whatever the runtime ships), and
- * the consortium file beside it.
+ * the consortium file beside it when the function reads one (a witness does not).
  */
-export function bundlingOptions(consortiumFile: string): BundlingOptions {
+export function bundlingOptions(consortiumFile?: string): BundlingOptions {
   return {
     forceDockerBundling: false,
     format: OutputFormat.ESM,
@@ -220,9 +220,10 @@ export function bundlingOptions(consortiumFile: string): BundlingOptions {
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir: string, outputDir: string) => [
-        `cp ${shellQuote(consortiumFile)} ${shellQuote(`${outputDir}/consortium.json`)}`,
-      ],
+      afterBundling: (_inputDir: string, outputDir: string) =>
+        consortiumFile === undefined
+          ? []
+          : [`cp ${shellQuote(consortiumFile)} ${shellQuote(`${outputDir}/consortium.json`)}`],
     },
   };
 }
@@ -257,6 +258,80 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
     },
     verify: { table: READ, pendingIndex: ["dynamodb:Query"], key: TABLE_KEY_ACTIONS.read },
   };
+
+// ---- a department's member stack -------------------------------------------------------
+
+/** The stack a department deploys in its own account (cdk/lib/member-stack.ts). */
+export const memberStackName = (consortium: string, id: string): string => `ZhixinMember-${consortium}-${id}`;
+
+/**
+ * A department's witness: its cosigner name, the key name in its vkey and every cosignature
+ * line (local/witnesses.ts witnessName, which cdk/ may not import; test/cdk/grants-drift.test.ts
+ * holds the two together), and the alias of its KMS key.
+ */
+export const witnessName = (consortium: string, id: string): string => `zhixin-witness/${consortium}/${id}`;
+export const witnessKeyAlias = (consortium: string, id: string): string =>
+  `alias/zhixin-witness/${consortium}/${id}`;
+
+export const WITNESS_FUNCTION: FunctionDefaults & { readonly reservedConcurrentExecutions: number } = {
+  entry: "functions/add-checkpoint/handler.ts",
+  service: "zhixin-witness",
+  // One consistency proof and one signature per request.
+  memorySize: 512,
+  // Within the sealer's wait for a witness (ZHIXIN_WITNESS_TIMEOUT_MS, 5 s by default) and its retry.
+  timeout: Duration.seconds(10),
+  description:
+    "Zhixin witness: POST /add-checkpoint (c2sp.org/tlog-witness), cosigns checkpoints the log proves consistent",
+  // The URL is public (tlog-witness is a public protocol): a cap on what anyone can make the
+  // department's account run. The sealer asks once per seal; a throttled request is only
+  // a missing cosignature, which the sealer's next seal makes up for.
+  reservedConcurrentExecutions: 5,
+};
+
+/**
+ * The witness's state table (functions/witness/state-store.ts WITNESS_TABLE_KEY) and what
+ * it sends there (WITNESS_STATE_ACTIONS), which cdk/ may not import: written here and held
+ * together by test/cdk/grants-drift.test.ts.
+ */
+export const WITNESS_TABLE_KEY = { name: "pk", type: "S" } as const;
+export const WITNESS_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"] as const;
+/** What the witness's role may do with its key: sign cosignatures, and read the public key it checks them with. */
+export const WITNESS_KEY_ACTIONS = ["kms:Sign", "kms:GetPublicKey"] as const;
+
+/**
+ * The genesis item, written once when the stack creates the table (initializeWitnessTable's
+ * write: a put that only succeeds on a table without one). A witness whose table lacks it
+ * counts its state as lost and refuses to answer rather than cosign from scratch.
+ * CloudFormation has no clock, so instead of initializeWitnessTable's createdAt the item
+ * names the stack that created it; the table's own CreationDateTime says when.
+ */
+export const WITNESS_GENESIS_KEY = "GENESIS";
+export const WITNESS_GENESIS_CONDITION = "attribute_not_exists(pk)";
+
+/**
+ * ZHIXIN_WITNESS_LOG_VKEYS as a CloudFormation parameter accepts it: empty, or C2SP
+ * verifier keys (name+8 hex digits+base64), comma-separated.
+ */
+const VKEY = String.raw`[^\s,+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*`;
+export const LOG_VKEYS_PATTERN = `^$|^${VKEY}(,${VKEY})*$`;
+
+/** The witness's environment (functions/runtime/witness.ts). */
+export function witnessEnvironment(props: {
+  tableName: string;
+  name: string;
+  kmsKeyArn: string;
+  logVkeys: string;
+}): Record<string, string> {
+  return {
+    ZHIXIN_WITNESS_TABLE: props.tableName,
+    ZHIXIN_WITNESS_NAME: props.name,
+    ZHIXIN_WITNESS_KMS_KEY: props.kmsKeyArn,
+    ZHIXIN_WITNESS_LOG_VKEYS: props.logVkeys,
+    POWERTOOLS_SERVICE_NAME: WITNESS_FUNCTION.service,
+    LOG_LEVEL,
+    NODE_OPTIONS: "--enable-source-maps",
+  };
+}
 
 // ---- committed ledger items ----------------------------------------------------------
 

@@ -10,6 +10,13 @@ import {
   type ItemWriteAction,
   TILE_ACTIONS,
   UPDATABLE_ATTRIBUTES,
+  WITNESS_GENESIS_CONDITION,
+  WITNESS_GENESIS_KEY,
+  WITNESS_KEY_ACTIONS,
+  WITNESS_TABLE_ACTIONS,
+  WITNESS_TABLE_KEY,
+  witnessEnvironment,
+  witnessName,
 } from "../../cdk/lib/defaults.js";
 import type { ApiDeps } from "../../functions/api/api.js";
 import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js";
@@ -23,12 +30,19 @@ import type { publishSealMetrics } from "../../functions/ledger/seal-run.js";
 import type { SealerDeps } from "../../functions/ledger/sealer.js";
 import { loadConsortium } from "../../functions/runtime/consortium-file.js";
 import type { ApiRuntime, Runtime, SealerRuntime } from "../../functions/runtime/runtime.js";
+import { buildWitnessRuntime } from "../../functions/runtime/witness.js";
 import { KMS_SUBJECT_KEY_ACTIONS } from "../../functions/sharing/kms-subject-key.js";
 import { DynamoDbLedgerStore, STORE_ACTIONS } from "../../functions/store/dynamodb-store.js";
 import type { AuditSource } from "../../functions/store/ports.js";
 import { S3_TILE_STORE_ACTIONS } from "../../functions/store/s3/tile-store.js";
 import { CHAIN_PK, itemKeys } from "../../functions/store/table.js";
+import {
+  initializeWitnessTable,
+  WITNESS_TABLE_KEY as STATE_TABLE_KEY,
+  WITNESS_STATE_ACTIONS,
+} from "../../functions/witness/state-store.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
+import { witnessName as localWitnessName } from "../../local/witnesses.js";
 import {
   actionCovers,
   asList,
@@ -488,5 +502,59 @@ describe("committed items and what the store sends", () => {
     ) as { pk: { S: string } }[];
     expect(keys).toHaveLength(4);
     for (const key of keys) expect(committedKind(key.pk.S), key.pk.S).toBeUndefined();
+  });
+});
+
+// ---- a department's witness ----------------------------------------------------------------
+
+// The member stack (cdk/lib/witness.ts) writes out what functions/witness/ and
+// functions/runtime/witness.ts define, since cdk/ may import neither: held together here.
+describe("the witness's grants, table, genesis item and environment", () => {
+  it("its role may send its state store's actions on its table, and KmsSigner's on its key", () => {
+    expect([...WITNESS_TABLE_ACTIONS].sort()).toEqual([...WITNESS_STATE_ACTIONS].sort());
+    expect([...WITNESS_KEY_ACTIONS].sort()).toEqual(Object.values(KMS_SIGNING_ACTIONS).flat().sort());
+  });
+
+  it("its table has the state store's key", () => {
+    expect(WITNESS_TABLE_KEY).toEqual(STATE_TABLE_KEY);
+  });
+
+  it("its genesis item is initializeWitnessTable's: the same key, put only where there is none", async () => {
+    const sent: Record<string, unknown>[] = [];
+    const client = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        sent.push(command.input);
+        return {};
+      },
+    } as unknown as DynamoDBClient;
+    await initializeWitnessTable(client, "state", new Date(0));
+    expect(sent).toHaveLength(1);
+    const { Item, ConditionExpression } = sent[0] as {
+      Item: Record<string, { S: string }>;
+      ConditionExpression: string;
+    };
+    expect(Item[WITNESS_TABLE_KEY.name]).toEqual({ S: WITNESS_GENESIS_KEY });
+    expect(ConditionExpression).toBe(WITNESS_GENESIS_CONDITION);
+    // The stack cannot write createdAt (CloudFormation has no clock): it writes createdBy.
+    expect(Object.keys(Item).sort()).toEqual(["createdAt", WITNESS_TABLE_KEY.name]);
+  });
+
+  it("its name is local mode's, and its environment is what the witness runtime reads", async () => {
+    const c = loadConsortium(EXAMPLE_FILE);
+    expect(witnessName(c.consortium, "hf-haikou")).toBe(localWitnessName(c, "hf-haikou"));
+    const logVkey = "zhixin.example/demo+1197537b+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";
+    const env = witnessEnvironment({
+      tableName: "state",
+      name: witnessName(c.consortium, "hf-haikou"),
+      kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/witness",
+      logVkeys: logVkey,
+    });
+    const runtime = await buildWitnessRuntime({ ...env, AWS_REGION: "us-east-1" });
+    expect(runtime.key.name).toBe("zhixin-witness/demo/hf-haikou");
+    expect(runtime.logs.map((l) => l.origin)).toEqual(["zhixin.example/demo"]);
+    // Empty until the department fills LogVkeys in: a witness of no log.
+    expect(
+      (await buildWitnessRuntime({ ...env, ZHIXIN_WITNESS_LOG_VKEYS: "", AWS_REGION: "us-east-1" })).logs,
+    ).toEqual([]);
   });
 });

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { addZhixinStack } from "../../cdk/lib/app.js";
+import { addMemberStack, addZhixinStack } from "../../cdk/lib/app.js";
 import { loadStackConfig } from "../../cdk/lib/config.js";
+import type { ZhixinMemberStack } from "../../cdk/lib/member-stack.js";
 import type { ZhixinStack } from "../../cdk/lib/zhixin-stack.js";
 import { captureOutput } from "../support/output.js";
 
@@ -36,15 +37,28 @@ export interface Synthesized {
 
 /** The app and stack, not yet synthesised. `bundle: false` skips esbuild (for tests of the tree only). */
 export function buildApp(file: string, options: { bundle?: boolean } = {}): { app: App; stack: ZhixinStack } {
+  return build(options, (app) => addZhixinStack(app, loadStackConfig(file)));
+}
+
+/** Department `id`'s member stack (cdk/lib/member-stack.ts) in an app of its own, as `-c member=<id>` builds it. */
+export function buildMemberApp(
+  file: string,
+  id: string,
+  options: { bundle?: boolean } = {},
+): { app: App; stack: ZhixinMemberStack } {
+  return build(options, (app) => addMemberStack(app, loadStackConfig(file), id));
+}
+
+function build<S>(options: { bundle?: boolean }, add: (app: App) => S): { app: App; stack: S } {
   const context = { ...CDK_CONTEXT, ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}) };
   const app = new App({ context });
   // Building the stack bundles each function with esbuild, and the CDK announces each one on
   // stderr ("Bundling asset Zhixin-demo/Functions/seal/Function/Code/Stage..."): expected,
   // so taken here; anything else printed is not.
   const output = captureOutput();
-  let stack: ZhixinStack;
+  let stack: S;
   try {
-    stack = addZhixinStack(app, loadStackConfig(file));
+    stack = add(app);
   } finally {
     output.stop();
   }

@@ -1,0 +1,178 @@
+import { join } from "node:path";
+import { Aws, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from "aws-cdk-lib/custom-resources";
+import { Construct } from "constructs";
+import {
+  ARCHITECTURE,
+  bundlingOptions,
+  RUNTIME,
+  WITNESS_FUNCTION,
+  WITNESS_GENESIS_CONDITION,
+  WITNESS_GENESIS_KEY,
+  WITNESS_KEY_ACTIONS,
+  WITNESS_TABLE_ACTIONS,
+  WITNESS_TABLE_KEY,
+  witnessEnvironment,
+} from "./defaults.js";
+import { SigningKey } from "./signing-key.js";
+
+/**
+ * A department's witness (docs/formats/witness.md, functions/witness/): the Lambda that
+ * answers POST <url>/add-checkpoint behind a public function URL, its Ed25519 KMS key, and
+ * the table of what it last cosigned per log, with the genesis item that tells a table
+ * that kept its state from one that lost it.
+ *
+ * The URL takes no authentication (AuthType NONE) on purpose: c2sp.org/tlog-witness is a
+ * public protocol, and a request carries everything the witness needs to judge it. It
+ * cosigns only a checkpoint the log's key signed, proven consistent with what it cosigned
+ * before (stored with a conditional write first), so anyone may ask; what they can get is
+ * a cosignature on the log's own history. The role may sign with the witness key and read
+ * its public key, read and write its table's items — nothing else.
+ */
+export interface DepartmentWitnessProps {
+  readonly repoRoot: string;
+  /** Its cosigner name: zhixin-witness/<consortium>/<id> (the name in its vkey). */
+  readonly name: string;
+  readonly keyAlias: string;
+  /** ZHIXIN_WITNESS_LOG_VKEYS: the logs it follows (a parameter's value; empty: none yet). */
+  readonly logVkeys: string;
+  readonly logRetentionDays: number;
+}
+
+export class DepartmentWitness extends Construct {
+  readonly key: SigningKey;
+  readonly table: Table;
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly url: FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: DepartmentWitnessProps) {
+    super(scope, id);
+    this.key = new SigningKey(this, "Key", {
+      owner: props.name,
+      aliasName: props.keyAlias,
+      // c2sp.org/tlog-cosignature: cosignature/v1 is Ed25519 only.
+      alg: "ed25519",
+      description: `${props.name}: the witness's cosigning key (cosignature/v1)`,
+    });
+    // What it cosigned per log: losing it would let the witness cosign a fork. Kept, recoverable.
+    this.table = new Table(this, "State", {
+      partitionKey: {
+        name: WITNESS_TABLE_KEY.name,
+        type: { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY }[
+          WITNESS_TABLE_KEY.type
+        ],
+      },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const logGroup = new LogGroup(this, "Logs", {
+      retention: props.logRetentionDays as RetentionDays,
+      // A refused checkpoint the log signed is logged whole: it is evidence.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.name}: the witness function`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...WITNESS_TABLE_ACTIONS], resources: [this.table.tableArn] }),
+    );
+    // kms:Sign through the key policy too (the witness role alone signs); GetPublicKey is
+    // KmsSigner's check of the key's spec.
+    this.key.grantSignOnlyTo(this.role);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: WITNESS_KEY_ACTIONS.filter((a) => a !== "kms:Sign"),
+        resources: [this.key.key.keyArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, "Function", {
+      entry: join(props.repoRoot, WITNESS_FUNCTION.entry),
+      handler: "handler",
+      projectRoot: props.repoRoot,
+      depsLockFilePath: join(props.repoRoot, "package-lock.json"),
+      runtime: RUNTIME,
+      architecture: ARCHITECTURE,
+      memorySize: WITNESS_FUNCTION.memorySize,
+      timeout: WITNESS_FUNCTION.timeout,
+      description: WITNESS_FUNCTION.description,
+      reservedConcurrentExecutions: WITNESS_FUNCTION.reservedConcurrentExecutions,
+      role: this.role,
+      logGroup,
+      bundling: bundlingOptions(),
+      environment: witnessEnvironment({
+        tableName: this.table.tableName,
+        name: props.name,
+        kmsKeyArn: this.key.key.keyArn,
+        logVkeys: props.logVkeys,
+      }),
+    });
+    this.function.node.addDependency(this.role);
+    Validations.of(this.function).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "Zhixin pins the Node.js 22 runtime (issue #4, ARCHITECTURE.md §10): the handlers, the " +
+        "esbuild target and the tests are all for Node.js 22; moving to a newer runtime is a " +
+        "deliberate upgrade, not something to take silently from the CDK's latest.",
+    });
+    this.url = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+
+    // The genesis item, once, when the stack creates the table (never on update: a table
+    // that lost it must stay refused until restored, not be quietly re-initialised). Its
+    // function gets a role of its own, as the witness does, rather than the CDK's default
+    // with AWS's managed AWSLambdaBasicExecutionRole: write to its own log group, put items.
+    const genesisLogs = new LogGroup(this, "GenesisLogs", {
+      retention: props.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const genesisRole = new Role(this, "GenesisRole", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.name}: writes the witness table's genesis item once`,
+    });
+    genesisRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [genesisLogs.logGroupArn],
+      }),
+    );
+    const genesis = new AwsCustomResource(this, "Genesis", {
+      role: genesisRole,
+      logGroup: genesisLogs,
+      onCreate: {
+        service: "DynamoDB",
+        action: "PutItem",
+        parameters: {
+          TableName: this.table.tableName,
+          Item: {
+            [WITNESS_TABLE_KEY.name]: { S: WITNESS_GENESIS_KEY },
+            createdBy: { S: Aws.STACK_ID },
+          },
+          ConditionExpression: WITNESS_GENESIS_CONDITION,
+        },
+        physicalResourceId: PhysicalResourceId.of(`${WITNESS_GENESIS_KEY}-${Stack.of(this).stackName}`),
+      },
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ["dynamodb:PutItem"], resources: [this.table.tableArn] }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    // The witness answers nothing useful before its table has the item.
+    this.function.node.addDependency(genesis);
+  }
+}
