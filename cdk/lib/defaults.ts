@@ -164,6 +164,22 @@ export const LOG_LEVEL = "INFO";
 /** The path the bundled consortium file has inside the function (afterBundling copies it there). */
 export const BUNDLED_CONSORTIUM_FILE = "/var/task/consortium.json";
 
+/** A witness the consortium file names with its URL and vkey (its member stack's WitnessUrl, its vkey). */
+export interface DeployedWitness {
+  readonly url: string;
+  readonly vkey: string;
+}
+
+/**
+ * The file's deployed witnesses, in file order. A department with `witness: true` has none
+ * yet on AWS (true is local mode's in-process witness): nobody can ask it.
+ */
+export function deployedWitnesses(
+  departments: readonly { witness?: boolean | DeployedWitness }[],
+): DeployedWitness[] {
+  return departments.flatMap((d) => (typeof d.witness === "object" ? [d.witness] : []));
+}
+
 /** The runtime contract (functions/runtime/runtime.ts) for one function. */
 export function functionEnvironment(props: {
   name: FunctionName;
@@ -174,8 +190,10 @@ export function functionEnvironment(props: {
   /** Only submit gets the subject key's ARN: it is the only function that HMACs subjects. */
   subjectKeyArn?: string;
   sealLoopSeconds?: number;
-  /** Only the sealer gets the tile bucket: it is the only function that publishes. */
+  /** The tile bucket: the sealer publishes there, the API serves its checkpoint, the audit checks it. */
   tilesBucket?: string;
+  /** The deployed witnesses, ZHIXIN_WITNESSES: the sealer asks them, the audit counts their cosignatures. */
+  witnesses?: readonly DeployedWitness[];
 }): Record<string, string> {
   return {
     ZHIXIN_TABLE: props.tableName,
@@ -188,6 +206,9 @@ export function functionEnvironment(props: {
       ? {}
       : { ZHIXIN_SEAL_LOOP_SECONDS: String(props.sealLoopSeconds) }),
     ...(props.tilesBucket === undefined ? {} : { ZHIXIN_TILES_BUCKET: props.tilesBucket }),
+    ...(props.witnesses === undefined || props.witnesses.length === 0
+      ? {}
+      : { ZHIXIN_WITNESSES: JSON.stringify(props.witnesses.map(({ url, vkey }) => ({ url, vkey }))) }),
     POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name].service,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL,

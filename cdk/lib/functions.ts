@@ -9,6 +9,7 @@ import {
   ARCHITECTURE,
   bundlingOptions,
   committedItemDenials,
+  type DeployedWitness,
   FUNCTIONS,
   type FunctionName,
   functionEnvironment,
@@ -33,6 +34,8 @@ export interface LedgerFunctionsProps {
   readonly subjectKey: SubjectKey;
   /** Where the sealer publishes the log as tiles. */
   readonly tiles: LogTiles;
+  /** The witnesses the sealer asks and the audit counts (the consortium file's deployed ones). */
+  readonly witnesses: readonly DeployedWitness[];
   readonly sealLoopSeconds: number;
   readonly logRetentionDays: number;
 }
@@ -52,6 +55,7 @@ export class LedgerFunctions extends Construct {
         subjectKeyArn?: string;
         sealLoopSeconds?: number;
         tilesBucket?: string;
+        witnesses?: readonly DeployedWitness[];
         reservedConcurrentExecutions?: number;
       },
     ) => {
@@ -108,16 +112,22 @@ export class LedgerFunctions extends Construct {
       return fn;
     };
 
-    this.submit = build("submit", { subjectKeyArn: props.subjectKey.key.keyArn });
+    const tilesBucket = props.tiles.bucket.bucketName;
+    // submit serves the published checkpoint (GET /v1/log/checkpoint).
+    this.submit = build("submit", { subjectKeyArn: props.subjectKey.key.keyArn, tilesBucket });
     this.seal = build("seal", {
       sealerKeyArn: props.sealerKey.key.keyArn,
       sealLoopSeconds: props.sealLoopSeconds,
-      tilesBucket: props.tiles.bucket.bucketName,
+      tilesBucket,
+      witnesses: props.witnesses,
       // One sealer at a time: a second would only lose the race for block h+1.
       reservedConcurrentExecutions: 1,
     });
-    this.verify = build("verify", {});
+    // The audit checks the published checkpoint, and counts its witnesses' cosignatures.
+    this.verify = build("verify", { tilesBucket, witnesses: props.witnesses });
     props.tiles.grant(this.roleOf("seal"), "publish");
+    props.tiles.grant(this.roleOf("submit"), "read");
+    props.tiles.grant(this.roleOf("verify"), "read");
     props.ledger.guardCommittedItems({
       submit: this.roleOf("submit"),
       seal: this.roleOf("seal"),

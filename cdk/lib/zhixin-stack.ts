@@ -4,7 +4,7 @@ import type { SignatureAlgorithm } from "#chain";
 import { LedgerApi } from "./api.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
-import { keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
+import { deployedWitnesses, keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
 import { LedgerTable } from "./ledger-table.js";
 import { LogTiles } from "./log-tiles.js";
@@ -70,6 +70,7 @@ export class ZhixinStack extends Stack {
       sealerKey: this.sealerKey,
       subjectKey: this.subjectKey,
       tiles: this.tiles,
+      witnesses: deployedWitnesses(c.departments),
       sealLoopSeconds: settings.sealLoopSeconds,
       logRetentionDays: settings.logRetentionDays,
     });
@@ -113,7 +114,9 @@ export class ZhixinStack extends Stack {
         value: member.role.roleArn,
       });
       new CfnOutput(this, `${name}KeyArn`, {
-        description: `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}`,
+        description:
+          `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}. Held in ` +
+          "this (the ledger's) account: its administrators are trusted with it (docs/DEPLOY.md, Members' keys)",
         value: member.signingKey.key.keyArn,
       });
     };
@@ -171,7 +174,18 @@ export class ZhixinStack extends Stack {
       },
       SealerKeyArn: {
         value: this.sealerKey.key.keyArn,
-        description: `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}`,
+        description:
+          `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}. The log's ` +
+          `checkpoint vkey, which every witness's member stack takes as LogVkeys: aws kms get-public-key ` +
+          `--key-id <this> --query PublicKey --output text | npx tsx cdk/bin/vkey.ts log ${c.log}`,
+      },
+      // Loud, in every deployment's outputs: this layout keeps no key out of the operator's reach.
+      MemberKeyCustody: {
+        value: "ledger-account",
+        description:
+          "Single-account layout: every member's signing key is in this account, whose administrators " +
+          "can change its key policy and sign as that member. The operator is trusted with members' keys " +
+          "(docs/DEPLOY.md, Members' keys)",
       },
       SubjectKeyArn: {
         value: this.subjectKey.key.keyArn,

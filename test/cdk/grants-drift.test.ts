@@ -379,6 +379,25 @@ describe("the tile bucket's grants and what the S3 tile store sends", () => {
     );
     expect([...TILE_ACTIONS.read]).toEqual([...S3_TILE_STORE_ACTIONS.read]);
   });
+
+  it("every function whose environment names the bucket may read its objects, and only the sealer write", () => {
+    const bucket = resourcesOf(t, "AWS::S3::Bucket").find(
+      ([, r]) => r.Properties?.ObjectLockEnabled === true,
+    )?.[0];
+    const objects = JSON.stringify({ "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/*"]] });
+    for (const [name, f] of Object.entries(FUNCTIONS)) {
+      const fn = functionByService(t, f.service);
+      const env = (fn.props.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.ZHIXIN_TILES_BUCKET, name).toEqual({ Ref: bucket });
+      const s3 = Object.fromEntries(
+        [...grantsOf(t, fn.role)]
+          .filter(([a]) => a.startsWith("s3:"))
+          .map(([a, r]) => [a, r.map((x) => JSON.stringify(x))]),
+      );
+      const actions = name === "seal" ? [...TILE_ACTIONS.publish] : [...TILE_ACTIONS.read];
+      expect(s3, name).toEqual(Object.fromEntries(actions.map((a) => [a, [objects]])));
+    }
+  });
 });
 
 // ---- committed items ----------------------------------------------------------------------

@@ -1,8 +1,11 @@
-import { Match } from "aws-cdk-lib/assertions";
+import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { formatCosignatureVerifierKey } from "#chain";
+import { ed25519For } from "../support/witness-keys.js";
 import {
   allows,
   asList,
+  buildApp,
   type CfnTemplate,
   EXAMPLE_FILE,
   functionByService,
@@ -219,5 +222,49 @@ describe("the aws settings of the consortium file", () => {
         Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 30 } },
       },
     });
+  });
+});
+
+describe("the consortium file's witnesses", () => {
+  it("reach the sealer and the audit as ZHIXIN_WITNESSES: the deployed ones ({ url, vkey }), in file order", () => {
+    const c = readExample() as { departments: Record<string, unknown>[] };
+    const deployed = ["hf-sanya", "internet-court"].map((id) => {
+      const name = `zhixin-witness/demo/${id}`;
+      return {
+        url: `https://${id}.lambda-url.ap-east-1.on.aws/`,
+        vkey: formatCosignatureVerifierKey(name, ed25519For(name).publicKey),
+      };
+    });
+    for (const d of c.departments) {
+      if (d.id === "hf-sanya") d.witness = deployed[0];
+      if (d.id === "internet-court") d.witness = deployed[1];
+    }
+    // hf-haikou stays `true`: local mode's witness, which nobody on AWS can ask.
+    expect(c.departments.find((d) => d.id === "hf-haikou")?.witness).toBe(true);
+    const t = Template.fromStack(
+      buildApp(writeConsortium(c), { bundle: false }).stack,
+    ).toJSON() as CfnTemplate;
+    const env = (service: string) =>
+      (functionByService(t, service).props.Environment as { Variables: Record<string, string> }).Variables;
+    for (const service of ["zhixin-seal", "zhixin-verify"])
+      expect(JSON.parse(env(service).ZHIXIN_WITNESSES as string), service).toEqual(deployed);
+    expect(env("zhixin-submit").ZHIXIN_WITNESSES).toBeUndefined();
+    // And none in the demo file, whose witnesses are all `true`.
+    for (const service of ["zhixin-seal", "zhixin-verify", "zhixin-submit"])
+      expect(
+        (functionByService(base.json, service).props.Environment as { Variables: Record<string, unknown> })
+          .Variables.ZHIXIN_WITNESSES,
+      ).toBeUndefined();
+  });
+});
+
+describe("the single-account layout", () => {
+  it("says in the outputs that the ledger account holds every member's key", () => {
+    expect(base.json.Outputs?.MemberKeyCustody?.Value).toBe("ledger-account");
+    expect(base.json.Outputs?.MemberKeyCustody?.Description).toMatch(/trusted with members' keys/);
+    for (const [name, o] of Object.entries(base.json.Outputs ?? {}).filter(([n]) => n.endsWith("KeyArn"))) {
+      if (["SealerKeyArn", "SubjectKeyArn"].includes(name)) continue;
+      expect(o.Description, name).toMatch(/administrators are trusted with it/);
+    }
   });
 });

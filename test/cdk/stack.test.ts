@@ -407,8 +407,11 @@ describe("tile bucket", () => {
     const s3Grants = (role: string) =>
       Object.fromEntries([...grantsOf(t, role)].filter(([action]) => action.startsWith("s3:")));
     expect(s3Grants(seal.role)).toEqual({ "s3:GetObject": [tileObjects()], "s3:PutObject": [tileObjects()] });
+    // The API serves the published checkpoint; the audit checks it.
     for (const service of ["zhixin-submit", "zhixin-verify"]) {
-      expect(s3Grants(functionByService(t, service).role), service).toEqual({});
+      expect(s3Grants(functionByService(t, service).role), service).toEqual({
+        "s3:GetObject": [tileObjects()],
+      });
     }
     const writers: string[] = [];
     for (const [id] of resourcesOf(t, "AWS::IAM::Role")) {
@@ -504,11 +507,18 @@ describe("functions", () => {
     });
     const env = (service: string) =>
       (functionByService(t, service).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    // Every function reads the published log: the sealer writes it, the API serves its
+    // checkpoint, the audit checks it. The demo file's witnesses are all local mode's (true):
+    // none is deployed, so there is no ZHIXIN_WITNESSES (test/cdk/members.test.ts has some).
     expect(env(services.submit)).toEqual({
       ...common(services.submit),
       ZHIXIN_SUBJECT_KMS_KEY: getAtt(keysByAlias(t).get(alias("subject")) as string),
+      ZHIXIN_TILES_BUCKET: { Ref: tileBucket() },
     });
-    expect(env(services.verify)).toEqual(common(services.verify));
+    expect(env(services.verify)).toEqual({
+      ...common(services.verify),
+      ZHIXIN_TILES_BUCKET: { Ref: tileBucket() },
+    });
     expect(env(services.seal)).toEqual({
       ...common(services.seal),
       ZHIXIN_SEALER_KMS_KEY: getAtt(sealerKey),
