@@ -9,6 +9,7 @@ import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
 import {
   type BlockReadStore,
   type EntryStore,
+  publishedState,
   readBlock,
   readCheckpoint,
   readEntry,
@@ -54,11 +55,15 @@ type Run<K extends RouteKey> = (
 const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/health": async (_req, _p, deps) => {
     const latest = await deps.store.getLatestBlock();
+    const logSize = latest?.header.logSize ?? 0;
+    const published = deps.tiles && (await publishedState(deps.tiles, deps.consortium.log));
     return json(200, {
       status: "ok",
       log: deps.consortium.log,
       height: latest?.header.height ?? 0,
-      logSize: latest?.header.logSize ?? 0,
+      logSize,
+      // How far the published, witnessed checkpoint lags the log: entries not yet in it.
+      ...(published ? { published: { ...published, behind: logSize - published.size } } : {}),
     });
   },
   "POST /v1/entries": async (req, _p, deps) => {

@@ -1,3 +1,4 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   hashLeaf,
@@ -39,6 +40,8 @@ async function object(path: string): Promise<{ status: number; bytes: Uint8Array
 describe("npm start publishes the log as tiles", () => {
   it("has no checkpoint in the bucket before the first block", async () => {
     expect((await object("checkpoint")).status).toBe(404);
+    const health = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
+    expect(health.body.published).toEqual({ size: 0, cosignatures: 0, behind: 0 });
     const served = await t.send({ method: "GET", path: "/v1/log/checkpoint", as: "auditor" });
     expect([served.status, served.body?.error?.code]).toEqual([404, "NOT_FOUND"]);
   });
@@ -66,6 +69,22 @@ describe("npm start publishes the log as tiles", () => {
       threshold: 3,
     };
     expect(checkWitnessQuorum(note, policy, ed25519Verify).ok).toBe(true);
+    // The health route says how far the witnessed checkpoint lags the log: not at all.
+    const health = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
+    expect(health.body.published).toEqual({ size: 3, cosignatures: 3, behind: 0 });
+    // A bucket whose checkpoint is not one publishes nothing: the whole log is behind.
+    await t.node.s3.client.send(
+      new PutObjectCommand({
+        Bucket: t.node.tilesBucket,
+        Key: "checkpoint",
+        Body: new TextEncoder().encode("x\n"),
+      }),
+    );
+    const broken = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
+    expect(broken.body.published).toEqual({ size: 0, cosignatures: 0, behind: 3 });
+    await t.node.s3.client.send(
+      new PutObjectCommand({ Bucket: t.node.tilesBucket, Key: "checkpoint", Body: published.bytes }),
+    );
 
     const checkpoint = parseCheckpoint(parseSignedNote(published.bytes).text);
     expect(checkpoint.size).toBe(3);
