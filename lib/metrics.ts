@@ -7,6 +7,8 @@
  *
  *   seal-block   EntriesSealed (Count)              entries sealed by the invocation
  *                OldestPendingAgeSeconds (Seconds)  age of the oldest batch still pending, 0 when none
+ *                CheckpointWitnesses (Count)        witnesses that cosigned the last checkpoint the
+ *                                                   invocation published (only when witnesses are asked)
  *   verify       AuditsRun (Count)                  1 per audit
  *                AuditFindings (Count)              findings of that audit
  */
@@ -18,6 +20,7 @@ export const METRICS_NAMESPACE = "Zhixin";
 export const METRICS = {
   entriesSealed: { name: "EntriesSealed", unit: "Count", function: "seal" },
   oldestPendingAge: { name: "OldestPendingAgeSeconds", unit: "Seconds", function: "seal" },
+  checkpointWitnesses: { name: "CheckpointWitnesses", unit: "Count", function: "seal" },
   auditFindings: { name: "AuditFindings", unit: "Count", function: "verify" },
   auditsRun: { name: "AuditsRun", unit: "Count", function: "verify" },
 } as const;

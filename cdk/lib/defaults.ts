@@ -553,3 +553,10 @@ export const KEYS_PER_RULE = 20;
 export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+
+/**
+ * Seal periods in a row with a checkpoint short of the witness quorum before the WitnessLag
+ * alarm fires (cdk/lib/monitoring.ts): one unanswered round is a witness restarting; five
+ * is a witness, or the path to it, that is down.
+ */
+export const WITNESS_LAG_SEALS = 5;

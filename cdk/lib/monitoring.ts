@@ -13,7 +13,7 @@ import {
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { METRICS, METRICS_NAMESPACE, type MetricDefinition } from "../../lib/metrics.js";
-import { FUNCTIONS } from "./defaults.js";
+import { FUNCTIONS, WITNESS_LAG_SEALS } from "./defaults.js";
 
 /**
  * Alarms on what matters to a ledger — entries waiting too long to be sealed, a sealer
@@ -28,12 +28,15 @@ export interface LedgerMonitoringProps {
   readonly maxPendingAgeSeconds: number;
   /** Alarms made elsewhere, shown on the dashboard beside these (cdk/lib/change-alarms.ts). */
   readonly otherAlarms?: readonly Alarm[];
+  /** The witnesses the sealer asks and the quorum; no witness alarm when there are none. */
+  readonly witnesses?: { count: number; quorum: number };
 }
 
 export class LedgerMonitoring extends Construct {
   readonly pendingAgeAlarm: Alarm;
   readonly sealErrorsAlarm: Alarm;
   readonly auditFindingsAlarm: Alarm;
+  readonly witnessLagAlarm?: Alarm;
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: LedgerMonitoringProps) {
@@ -84,6 +87,25 @@ export class LedgerMonitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    if (props.witnesses && props.witnesses.count > 0 && props.witnesses.quorum > 0) {
+      // Witnesses must not stop the ledger, so an unwitnessed checkpoint is published
+      // anyway; this says when the witnessed checkpoint has fallen WITNESS_LAG_SEALS seal
+      // periods behind the log. No seal, no datum: not breaching (PendingAge covers it).
+      this.witnessLagAlarm = new Alarm(this, "WitnessLag", {
+        alarmDescription:
+          `Zhixin ${props.consortium}: for ${WITNESS_LAG_SEALS} seal periods in a row the published ` +
+          `checkpoint had fewer than ${props.witnesses.quorum} witness cosignatures: the witnessed ` +
+          "checkpoint lags the log. Check the witnesses (GET /v1/health shows the published size; " +
+          "the seal function's log says what each witness answered).",
+        metric: metric(METRICS.checkpointWitnesses, Stats.MINIMUM, sealPeriod),
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: props.witnesses.quorum,
+        evaluationPeriods: WITNESS_LAG_SEALS,
+        datapointsToAlarm: WITNESS_LAG_SEALS,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     const fns = Object.entries(props.functions);
     this.dashboard = new Dashboard(this, "Dashboard", {
       dashboardName: Fn.join("-", ["Zhixin", props.consortium, Aws.REGION]),
@@ -95,6 +117,7 @@ export class LedgerMonitoring extends Construct {
               this.pendingAgeAlarm,
               this.sealErrorsAlarm,
               this.auditFindingsAlarm,
+              ...(this.witnessLagAlarm ? [this.witnessLagAlarm] : []),
               ...(props.otherAlarms ?? []),
             ],
             width: 24,

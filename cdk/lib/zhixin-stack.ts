@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
+import { witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import { LedgerApi } from "./api.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
@@ -154,6 +155,7 @@ export class ZhixinStack extends Stack {
       sealEveryMinutes: settings.sealEveryMinutes,
       maxPendingAgeSeconds: settings.maxPendingAgeSeconds,
       otherAlarms: [this.changeAlarms.alarm],
+      witnesses: { count: deployedWitnesses(c.departments).length, quorum: witnessQuorumOf(c) },
     });
 
     const outputs: Record<string, { value: string; description: string }> = {

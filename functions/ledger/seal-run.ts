@@ -136,10 +136,22 @@ export function sealMetrics(
   seals: readonly SealResult[],
   oldestPendingAge: number | undefined,
 ): MetricValue[] {
+  const witnessed = lastWitnessed(seals);
   return [
     metricValue(METRICS.entriesSealed, sealedEntries(seals)),
     ...(oldestPendingAge === undefined ? [] : [metricValue(METRICS.oldestPendingAge, oldestPendingAge)]),
+    ...(witnessed === undefined ? [] : [metricValue(METRICS.checkpointWitnesses, witnessed)]),
   ];
+}
+
+/** How many witnesses cosigned the last checkpoint these seals published; undefined when none were asked. */
+function lastWitnessed(seals: readonly SealResult[]): number | undefined {
+  for (let i = seals.length - 1; i >= 0; i--) {
+    const tiles = seals[i]?.tiles;
+    if (tiles && "witnesses" in tiles && tiles.witnesses)
+      return tiles.witnesses.filter((w) => w.cosigned).length;
+  }
+  return undefined;
 }
 
 /**

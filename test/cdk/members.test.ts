@@ -249,7 +249,26 @@ describe("the consortium file's witnesses", () => {
     for (const service of ["zhixin-seal", "zhixin-verify"])
       expect(JSON.parse(env(service).ZHIXIN_WITNESSES as string), service).toEqual(deployed);
     expect(env("zhixin-submit").ZHIXIN_WITNESSES).toBeUndefined();
-    // And none in the demo file, whose witnesses are all `true`.
+    // The WitnessLag alarm: the last checkpoint of 5 seal periods in a row short of the
+    // quorum (a majority of the file's three witnessing departments: 2).
+    const lag = Object.values(t.Resources).filter(
+      (r) => r.Type === "AWS::CloudWatch::Alarm" && r.Properties?.MetricName === "CheckpointWitnesses",
+    );
+    expect(lag.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({
+        Namespace: "Zhixin",
+        Statistic: "Minimum",
+        ComparisonOperator: "LessThanThreshold",
+        Threshold: 2,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 5,
+        TreatMissingData: "notBreaching",
+      }),
+    ]);
+    // And none in the demo file, whose witnesses are all `true`: nobody is asked, no alarm.
+    expect(
+      Object.values(base.json.Resources).filter((r) => r.Properties?.MetricName === "CheckpointWitnesses"),
+    ).toEqual([]);
     for (const service of ["zhixin-seal", "zhixin-verify", "zhixin-submit"])
       expect(
         (functionByService(base.json, service).props.Environment as { Variables: Record<string, unknown> })

@@ -5,6 +5,7 @@ import {
   runSealer,
   SEAL_LOOP_BUDGET_MS,
   SEAL_LOOP_SPARE_MS,
+  sealMetrics,
   sealRepeatedly,
   summarizeSeals,
 } from "../../../../functions/ledger/seal-run.js";
@@ -246,5 +247,45 @@ describe("oldestPendingAgeSeconds", () => {
 
   it("is 0 when nothing is pending", async () => {
     expect(await oldestPendingAgeSeconds({ listPendingBatches: async () => [] }, clock)).toBe(0);
+  });
+});
+
+describe("sealMetrics", () => {
+  const sealed = (height: number, witnesses?: boolean[]): SealResult => ({
+    sealed: true,
+    height,
+    entries: 10,
+    hash: "h",
+    logSize: 10 * height,
+    ...(witnesses
+      ? {
+          tiles: {
+            published: 10 * height,
+            witnesses: witnesses.map((c, i) => ({ witness: `w${i}`, cosigned: c })),
+          },
+        }
+      : {}),
+  });
+  const named = (values: ReturnType<typeof sealMetrics>) =>
+    Object.fromEntries(values.map((v) => [v.name, v.value]));
+
+  it("reports how many witnesses cosigned the last checkpoint published, only when witnesses were asked", () => {
+    expect(named(sealMetrics([sealed(1, [true, true, true]), sealed(2, [true, false, false])], 3))).toEqual({
+      EntriesSealed: 20,
+      OldestPendingAgeSeconds: 3,
+      CheckpointWitnesses: 1,
+    });
+    // A last seal that published nothing new still says where the last checkpoint stood.
+    const quiet: SealResult = {
+      sealed: false,
+      reason: "nothing-pending",
+      height: 2,
+      tiles: { published: 20 },
+    };
+    expect(named(sealMetrics([sealed(2, [true, true, false]), quiet], undefined))).toEqual({
+      EntriesSealed: 10,
+      CheckpointWitnesses: 2,
+    });
+    expect(named(sealMetrics([sealed(1)], 0))).toEqual({ EntriesSealed: 10, OldestPendingAgeSeconds: 0 });
   });
 });
