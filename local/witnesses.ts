@@ -26,9 +26,9 @@ import { type LocalServer, serveHandler } from "./server.js";
  * state table (zhixin-witness-<id> in the local dynalite) and its own URL (a loopback
  * server in front of the same add-checkpoint handler as the Lambda function URL).
  *
- * A witness's state table gets its genesis item when its key is generated. A key without
- * its table's genesis means the state was lost (a deleted or reset dynamodb/ folder): the
- * witness would cosign from scratch, so npm start refuses to start instead.
+ * A witness's state table gets its genesis item just before its key is generated. A key
+ * without its table's genesis means the state was lost (a deleted or reset dynamodb/
+ * folder): the witness would cosign from scratch, so npm start refuses to start instead.
  */
 
 export interface LocalWitness {
@@ -78,10 +78,14 @@ export async function startLocalWitnesses(options: {
     for (const { id } of witnessesOf(consortium)) {
       const path = witnessKeyFile(home, id);
       const generated = !existsSync(path);
-      if (generated) await generateKeyFile(path, "ed25519");
       const table = `zhixin-witness-${id}`;
       await createWitnessTable(client, table);
-      if (generated) await initializeWitnessTable(client, table, options.clock.now());
+      // Genesis before the key: a start killed between the two leaves a genesis without a
+      // key, which the next start completes — never a key whose state looks lost.
+      if (generated) {
+        await initializeWitnessTable(client, table, options.clock.now());
+        await generateKeyFile(path, "ed25519");
+      }
       const state = new DynamoDbWitnessState(client, table);
       // Reading any origin checks the genesis item first: a lost state stops npm start here.
       await state.get(consortium.log);

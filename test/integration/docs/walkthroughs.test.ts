@@ -80,6 +80,11 @@ class Session {
     this.stateFile = join(scratch, "shell-state");
   }
 
+  /** Sets variables as an `export` in the reader's shell would. */
+  setEnv(values: Record<string, string>): void {
+    this.env = { ...this.env, ...values };
+  }
+
   async run(command: string): Promise<Run> {
     const script = `set -a -o pipefail\n${command}\n__zhixin_rc=$?\n{ pwd; env -0; } > "$__ZHIXIN_STATE"\nexit $__zhixin_rc\n`;
     const child = spawn("bash", ["-c", script], {
@@ -179,21 +184,14 @@ for (const page of walkthroughPages) {
 
     beforeAll(async () => {
       scratch = await mkdtemp(join(tmpdir(), "zhixin-walkthrough-"));
-      const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-      apiUrl = `http://127.0.0.1:${port}`;
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) {
         if (v !== undefined && !k.startsWith("ZHIXIN_") && !k.startsWith("VITEST") && k !== "NODE_OPTIONS")
           env[k] = v;
       }
-      // The settings a reader who needs other ports or a second home would change (docs/LOCAL.md).
-      Object.assign(env, {
-        ZHIXIN_HOME: join(scratch, "home"),
-        ZHIXIN_PORT: String(port),
-        ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
-        ZHIXIN_S3_PORT: String(s3Port),
-        ZHIXIN_URL: apiUrl,
-      });
+      // The settings a reader who needs other ports or a second home would change
+      // (docs/LOCAL.md); the ports are chosen when the consortium starts (below).
+      env.ZHIXIN_HOME = join(scratch, "home");
       session = new Session(ROOT, env, scratch);
     });
 
@@ -215,9 +213,25 @@ for (const page of walkthroughPages) {
       if (step.kind === "skip") continue;
       it(title(step), async () => {
         if (step.kind === "server") {
-          server = session.startBackground(step.command);
-          await waitForHealth(apiUrl, server.output, server.child);
-          return;
+          // Free ports are chosen just before the start, and chosen again if another process
+          // (a test's s3rver or witnesses, on ports the OS picks) took one in between.
+          for (let attempt = 1; ; attempt++) {
+            const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+            apiUrl = `http://127.0.0.1:${port}`;
+            session.setEnv({
+              ZHIXIN_PORT: String(port),
+              ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
+              ZHIXIN_S3_PORT: String(s3Port),
+              ZHIXIN_URL: apiUrl,
+            });
+            server = session.startBackground(step.command);
+            try {
+              await waitForHealth(apiUrl, server.output, server.child);
+              return;
+            } catch (e) {
+              if (attempt >= 3 || !server.output().includes("EADDRINUSE")) throw e;
+            }
+          }
         }
         for (const [i, command] of step.commands.entries()) {
           const run = await session.run(command);
