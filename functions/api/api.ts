@@ -12,7 +12,9 @@ import {
   publishedState,
   readBlock,
   readCheckpoint,
+  readConsistencyProof,
   readEntry,
+  readInclusionProof,
   readPublishedCheckpoint,
 } from "../ledger/reader.js";
 import { type IntakeStore, submitEntries } from "../ledger/submit.js";
@@ -105,6 +107,14 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/log/checkpoint": async (req, _p, deps) => {
     authenticate(req, deps, false);
     return text(200, await readPublishedCheckpoint(deps.tiles));
+  },
+  "GET /v1/log/proof/inclusion": async (req, { index, size }, deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readInclusionProof(deps.tiles, deps.consortium.log, index, size));
+  },
+  "GET /v1/log/proof/consistency": async (req, { from, to }, deps) => {
+    authenticate(req, deps, false);
+    return json(200, await readConsistencyProof(deps.tiles, deps.consortium.log, from, to));
   },
 };
 

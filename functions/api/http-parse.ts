@@ -40,6 +40,8 @@ export interface RouteParams {
   "GET /v1/access": { subject: string };
   "GET /v1/contracts/{id}": { id: string };
   "GET /v1/log/checkpoint": NoParams;
+  "GET /v1/log/proof/inclusion": { index: number; size: number };
+  "GET /v1/log/proof/consistency": { from: number; to: number };
 }
 type NoParams = Record<string, never>;
 
@@ -66,6 +68,14 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "GET /v1/access": (_, query) => ({ subject: subject(onlyParams(query, ["subject"]).subject) }),
   "GET /v1/contracts/{id}": ([id], query) => ({ ...noQuery(query), id: contractId(id) }),
   "GET /v1/log/checkpoint": (_, query) => noQuery(query),
+  "GET /v1/log/proof/inclusion": (_, query) => {
+    const q = onlyParams(query, ["index", "size"]);
+    return { index: logPosition("index", q.index, 0), size: logPosition("size", q.size, 1) };
+  },
+  "GET /v1/log/proof/consistency": (_, query) => {
+    const q = onlyParams(query, ["from", "to"]);
+    return { from: logPosition("from", q.from, 1), to: logPosition("to", q.to, 1) };
+  },
 };
 
 const ROUTES = API_ROUTES.map((r) => ({
@@ -121,6 +131,15 @@ function blockHeight(raw: string | undefined): Height {
   const n = HEIGHT_DIGITS.test(height) ? Number(height) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
     throw invalid("height", "height must be an integer from 1 to 2^53 − 1, or 'latest'");
+  }
+  return n;
+}
+
+/** A log index or size from the query: decimal digits, no leading zero, `min` to 2^53 − 1. */
+function logPosition(name: string, value: string | undefined, min: number): number {
+  const n = value !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw invalid(name, `?${name}= must be an integer from ${min} to 2^53 − 1`);
   }
   return n;
 }

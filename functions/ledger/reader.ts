@@ -1,10 +1,17 @@
 import {
   batchIndexOf,
+  consistencyProofFromTiles,
+  consistencyProofTiles,
   entryLeafHash,
+  inclusionProofFromTiles,
+  inclusionProofTiles,
   isAccessEnvelope,
   MerkleTree,
   parseCheckpoint,
   parseSignedNote,
+  type TileCoords,
+  type TileReader,
+  tilePath,
   toHex,
 } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
@@ -135,4 +142,77 @@ export async function publishedState(
     // Not a checkpoint: nothing counts as published; the audit names it CHECKPOINT_INVALID.
     return { size: 0, cosignatures: 0 };
   }
+}
+
+/**
+ * GET /v1/log/proof/inclusion?index=&size=: the RFC 6962 inclusion proof of log entry
+ * `index` in the tree of `size`, built from the published tiles (lib/chain
+ * inclusionProofFromTiles), for clients that do not fetch tiles. `size` must be at most
+ * the published checkpoint's: the proof then checks against a root it signs.
+ */
+export async function readInclusionProof(
+  tiles: Pick<TileStore, "get"> | undefined,
+  log: string,
+  index: number,
+  size: number,
+): Promise<{ index: number; size: number; proof: string[] }> {
+  const published = await publishedSizeOf(tiles, log);
+  if (size > published) throw beyondPublished("size", size, published);
+  if (index >= size) {
+    throw new ApiError("INVALID_PARAMETER", `index ${index} is not below size ${size}`, {
+      parameter: "index",
+    });
+  }
+  const read = await tileReader(tiles as Pick<TileStore, "get">, inclusionProofTiles(index, size));
+  return { index, size, proof: inclusionProofFromTiles(index, size, read).map(toHex) };
+}
+
+/**
+ * GET /v1/log/proof/consistency?from=&to=: the RFC 6962 consistency proof from the tree of
+ * `from` to the tree of `to` (at most the published checkpoint's size), from the tiles.
+ */
+export async function readConsistencyProof(
+  tiles: Pick<TileStore, "get"> | undefined,
+  log: string,
+  from: number,
+  to: number,
+): Promise<{ from: number; to: number; proof: string[] }> {
+  const published = await publishedSizeOf(tiles, log);
+  if (to > published) throw beyondPublished("to", to, published);
+  if (from > to) {
+    throw new ApiError("INVALID_PARAMETER", `from ${from} is after to ${to}`, { parameter: "from" });
+  }
+  if (from === to) return { from, to, proof: [] };
+  const read = await tileReader(tiles as Pick<TileStore, "get">, consistencyProofTiles(from, to));
+  return { from, to, proof: consistencyProofFromTiles(from, to, read).map(toHex) };
+}
+
+async function publishedSizeOf(tiles: Pick<TileStore, "get"> | undefined, log: string): Promise<number> {
+  if (!tiles) throw new ApiError("NOT_FOUND", "this ledger does not publish its log as tiles");
+  return (await publishedState(tiles, log)).size;
+}
+
+function beyondPublished(parameter: string, size: number, published: number): ApiError {
+  return new ApiError(
+    "INVALID_PARAMETER",
+    `${parameter} ${size} is beyond the published checkpoint's size ${published} (GET /v1/log/checkpoint)`,
+    { parameter, published },
+  );
+}
+
+/** The given tiles, read from the store up front, as the synchronous reader lib/chain takes. */
+async function tileReader(tiles: Pick<TileStore, "get">, wanted: readonly TileCoords[]): Promise<TileReader> {
+  const data = new Map<string, Uint8Array>();
+  await Promise.all(
+    wanted.map(async (t) => {
+      const path = tilePath(t);
+      const bytes = await tiles.get(path);
+      // A tile of a published size that is not there: the bucket lost it, not the client's
+      // fault; the next seal's publication rewrites what the published size needs.
+      if (!bytes)
+        throw new ApiError("UNAVAILABLE", `tile ${path} of the published log is missing; retry later`);
+      data.set(path, bytes);
+    }),
+  );
+  return (t) => data.get(tilePath(t)) as Uint8Array;
 }

@@ -15,6 +15,8 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/access", access: "read" },
   { method: "GET", path: "/v1/contracts/{id}", access: "read" },
   { method: "GET", path: "/v1/log/checkpoint", access: "read" },
+  { method: "GET", path: "/v1/log/proof/inclusion", access: "read" },
+  { method: "GET", path: "/v1/log/proof/consistency", access: "read" },
 ] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
 
 /** A block height the store can hold (an integer 1 ≤ h ≤ 2^53 − 1), or the latest block. */

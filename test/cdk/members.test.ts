@@ -121,7 +121,7 @@ describe("adding a department to the consortium file", () => {
     ]);
     expect(grants.get("kms:Sign")?.map(refId)).toEqual([key]);
     expect(grants.get("kms:GetPublicKey")?.map(refId)).toEqual([key]);
-    expect(grants.get("execute-api:Invoke")).toHaveLength(9);
+    expect(grants.get("execute-api:Invoke")).toHaveLength(11);
   });
 
   it("lets submit and verify read its public key, and changes nothing else but their grants and the bundles", () => {

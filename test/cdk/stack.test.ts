@@ -320,6 +320,8 @@ describe("roles", () => {
     "GET /v1/entries/*",
     "GET /v1/health",
     "GET /v1/log/checkpoint",
+    "GET /v1/log/proof/consistency",
+    "GET /v1/log/proof/inclusion",
   ];
 
   it("a department's role trusts its principal, may invoke its routes and sign with its key, nothing else", () => {
@@ -440,6 +442,8 @@ describe("HTTP API", () => {
         "GET /v1/entries/{id}",
         "GET /v1/health",
         "GET /v1/log/checkpoint",
+        "GET /v1/log/proof/consistency",
+        "GET /v1/log/proof/inclusion",
         "POST /v1/entries",
         "POST /v1/match",
       ].sort(),

@@ -96,5 +96,48 @@ describe("npm start publishes the log as tiles", () => {
     const ids = (submitted.body.entries as Array<{ leafHash: string }>).map((e) => e.leafHash);
     expect(leaves.map(toHex)).toEqual(ids);
     expect(parseEntryBundle(bundle.bytes, 3).map((entry) => toHex(hashLeaf(entry)))).toEqual(ids);
+
+    // The proofs the API builds from the tiles are the in-memory tree's.
+    const tree = new MerkleTree(leaves);
+    const inclusion = await t.send({
+      method: "GET",
+      path: "/v1/log/proof/inclusion",
+      query: "index=1&size=3",
+      as: "auditor",
+    });
+    expect(inclusion.body).toEqual({ index: 1, size: 3, proof: tree.inclusionProof(1).map(toHex) });
+    const consistency = await t.send({
+      method: "GET",
+      path: "/v1/log/proof/consistency",
+      query: "from=1&to=3",
+      as: "auditor",
+    });
+    expect(consistency.body).toEqual({ from: 1, to: 3, proof: tree.consistencyProof(1).map(toHex) });
+    expect(
+      (
+        await t.send({
+          method: "GET",
+          path: "/v1/log/proof/consistency",
+          query: "from=3&to=3",
+          as: "auditor",
+        })
+      ).body.proof,
+    ).toEqual([]);
+    // Past the published size, an index not below the size, a missing or malformed parameter: 400, nothing read.
+    for (const [path, query] of [
+      ["/v1/log/proof/inclusion", "index=0&size=4"],
+      ["/v1/log/proof/inclusion", "index=3&size=3"],
+      ["/v1/log/proof/inclusion", "index=0"],
+      ["/v1/log/proof/inclusion", "index=01&size=3"],
+      ["/v1/log/proof/consistency", "from=0&to=3"],
+      ["/v1/log/proof/consistency", "from=3&to=2"],
+      ["/v1/log/proof/consistency", "from=1&to=3&x=1"],
+    ] as const) {
+      const refused = await t.send({ method: "GET", path, query, as: "auditor" });
+      expect([refused.status, refused.body?.error?.code], `${path}?${query}`).toEqual([
+        400,
+        "INVALID_PARAMETER",
+      ]);
+    }
   });
 });
