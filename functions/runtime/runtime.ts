@@ -1,14 +1,12 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
-import { ed25519Spki } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
-import { verifySignature } from "../../lib/crypto/verify.js";
+import { verifyEd25519 } from "../../lib/crypto/verify.js";
 import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
@@ -23,6 +21,7 @@ import { localS3Client, S3TileStore } from "../store/s3/tile-store.js";
 import type { TileStore } from "../store/tile-store.js";
 import { systemClock } from "./clock.js";
 import { loadConsortium } from "./consortium-file.js";
+import { dynamoClient, required } from "./env.js";
 
 /**
  * Wiring from the environment, shared by the three handlers. Built once per process
@@ -178,8 +177,7 @@ export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefin
   return {
     witnesses,
     post: fetchWitnessPost,
-    verify: (publicKey, message, signature) =>
-      verifySignature({ keyId: "witness", alg: "ed25519", spki: ed25519Spki(publicKey) }, message, signature),
+    verify: verifyEd25519,
     ...(timeout === "" ? {} : { timeoutMs: Number(timeout) }),
   };
 }
@@ -198,16 +196,7 @@ function getBase(env: NodeJS.ProcessEnv): Promise<Base> {
   base ??= retryable(
     async () => {
       const table = required(env, "ZHIXIN_TABLE");
-      const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
-      const client = new DynamoDBClient(
-        endpoint
-          ? {
-              endpoint,
-              region: env.AWS_REGION ?? "local",
-              credentials: { accessKeyId: "local", secretAccessKey: "local" },
-            }
-          : {},
-      );
+      const client = dynamoClient(env);
       const consortium = loadConsortium(
         env.ZHIXIN_CONSORTIUM_FILE ?? new URL("./consortium.json", import.meta.url).pathname,
       );
@@ -273,10 +262,4 @@ function retryable<T>(build: () => Promise<T>, forget: () => void): Promise<T> {
   const promise = build();
   promise.catch(forget);
   return promise;
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
 }

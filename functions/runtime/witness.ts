@@ -1,15 +1,14 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { NOTE_SIGNATURE_TYPE_ED25519, parseVerifierKey } from "#chain";
-import { ed25519Spki } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
-import { verifySignature } from "../../lib/crypto/verify.js";
+import { verifyEd25519 } from "../../lib/crypto/verify.js";
 import type { WitnessedLog } from "../../lib/witness/index.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
 import { DynamoDbWitnessState } from "../witness/state-store.js";
 import type { WitnessDeps } from "../witness/witness.js";
 import { systemClock } from "./clock.js";
+import { dynamoClient, required } from "./env.js";
 
 /**
  * A witness's wiring from the environment (functions/add-checkpoint/handler.ts), built once
@@ -38,16 +37,7 @@ export function getWitnessRuntime(env: NodeJS.ProcessEnv = process.env): Promise
 export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<WitnessRuntime> {
   const table = required(env, "ZHIXIN_WITNESS_TABLE");
   const name = required(env, "ZHIXIN_WITNESS_NAME");
-  const endpoint = env.ZHIXIN_DYNAMODB_ENDPOINT;
-  const client = new DynamoDBClient(
-    endpoint
-      ? {
-          endpoint,
-          region: env.AWS_REGION ?? "local",
-          credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        }
-      : {},
-  );
+  const client = dynamoClient(env);
   let signer: WitnessDeps["key"]["signer"];
   if (env.ZHIXIN_WITNESS_KEY_FILE) {
     signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, "ed25519");
@@ -78,20 +68,14 @@ export function witnessedLogs(vkeys: string): WitnessedLog[] {
     const key = parseVerifierKey(vkey);
     if (key.type !== NOTE_SIGNATURE_TYPE_ED25519)
       throw new Error(`${key.name}: a log's checkpoint key is Ed25519`);
-    const sealer = { keyId: key.name, alg: "ed25519" as const, spki: ed25519Spki(key.publicKey) };
     const verifier = {
       name: key.name,
       keyHash: key.keyHash,
-      verify: (message: Uint8Array, signature: Uint8Array) => verifySignature(sealer, message, signature),
+      verify: (message: Uint8Array, signature: Uint8Array) =>
+        verifyEd25519(key.publicKey, message, signature),
     };
     const log = logs.get(key.name);
     logs.set(key.name, { origin: key.name, verifiers: [...(log?.verifiers ?? []), verifier] });
   }
   return [...logs.values()];
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
 }

@@ -1,6 +1,6 @@
 import { type KeyObject, verify } from "node:crypto";
 import type { PublicKeyRecord } from "./key-directory.js";
-import { asBuffer, importPublicKey, SIGNATURE_SIZE } from "./keys.js";
+import { asBuffer, ed25519Spki, importPublicKey, SIGNATURE_SIZE } from "./keys.js";
 
 /**
  * Signature checks with node:crypto. Parsing an SPKI costs more than verifying, so the
@@ -39,6 +39,18 @@ export function publicKeyObject(key: VerificationKey): KeyObject {
  * Returns false, never throws, for signature bytes of any length or content. Throws
  * CryptoError only if the key record itself is unusable (see publicKeyObject).
  */
+/**
+ * An Ed25519 signature by a raw 32-byte public key — the form C2SP vkeys carry (a log's
+ * checkpoint key, a witness's cosigning key) — checked as verifySignature checks it.
+ */
+export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  return verifySignature(
+    { keyId: "ed25519", alg: "ed25519", spki: ed25519Spki(publicKey) },
+    message,
+    signature,
+  );
+}
+
 export function verifySignature(key: VerificationKey, message: Uint8Array, signature: Uint8Array): boolean {
   const object = publicKeyObject(key);
   if (signature.length !== SIGNATURE_SIZE) return false;

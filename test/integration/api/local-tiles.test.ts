@@ -1,4 +1,3 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   hashLeaf,
@@ -11,6 +10,7 @@ import {
 } from "#chain";
 import { checkWitnessQuorum } from "../../../lib/witness/index.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { writeObject } from "../../support/s3.js";
 import { ed25519Verify } from "../../support/witness-keys.js";
 
 // npm start publishes the log as C2SP tiles to its embedded S3 (local/s3.ts): after a
@@ -73,18 +73,10 @@ describe("npm start publishes the log as tiles", () => {
     const health = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
     expect(health.body.published).toEqual({ size: 3, cosignatures: 3, behind: 0 });
     // A bucket whose checkpoint is not one publishes nothing: the whole log is behind.
-    await t.node.s3.client.send(
-      new PutObjectCommand({
-        Bucket: t.node.tilesBucket,
-        Key: "checkpoint",
-        Body: new TextEncoder().encode("x\n"),
-      }),
-    );
+    await writeObject(t.node.s3.client, t.node.tilesBucket, "checkpoint", "x\n");
     const broken = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
     expect(broken.body.published).toEqual({ size: 0, cosignatures: 0, behind: 3 });
-    await t.node.s3.client.send(
-      new PutObjectCommand({ Bucket: t.node.tilesBucket, Key: "checkpoint", Body: published.bytes }),
-    );
+    await writeObject(t.node.s3.client, t.node.tilesBucket, "checkpoint", published.bytes);
 
     const checkpoint = parseCheckpoint(parseSignedNote(published.bytes).text);
     expect(checkpoint.size).toBe(3);

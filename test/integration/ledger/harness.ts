@@ -14,7 +14,7 @@ import {
 import { auditChain } from "../../../functions/audit/audit.js";
 import type { Caller } from "../../../functions/auth/caller.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { sealBlock } from "../../../functions/ledger/sealer.js";
+import { type SealerDeps, sealBlock } from "../../../functions/ledger/sealer.js";
 import { submitEntries } from "../../../functions/ledger/submit.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
@@ -202,8 +202,13 @@ export async function submit(ledger: Ledger, dept: Dept, n: number, nonce: strin
   return send(ledger, await signSubmit(ledger, dept, certificates(nonce, n), nonce), store);
 }
 
-export function seal(ledger: Ledger, store: LedgerStore = ledger.store): Promise<SealResult> {
-  return sealBlock({ store, signer: ledger.members.sealer, clock: ledger.clock, log: LOG });
+/** sealBlock on `store`; with `publishing`, the seal also publishes tiles and asks witnesses. */
+export function seal(
+  ledger: Ledger,
+  store: LedgerStore = ledger.store,
+  publishing: Pick<SealerDeps, "tiles" | "witnessing"> = {},
+): Promise<SealResult> {
+  return sealBlock({ store, signer: ledger.members.sealer, clock: ledger.clock, log: LOG, ...publishing });
 }
 
 /** Seals until nothing is pending; returns every result. Bounded, so a sealer that never drains fails. */

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   entryLeafData,
@@ -18,20 +18,17 @@ import {
   utf8,
 } from "#chain";
 import { PublishError, publishLog } from "../../../functions/ledger/publish.js";
-import { sealBlock } from "../../../functions/ledger/sealer.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
-import { S3TileStore } from "../../../functions/store/s3/tile-store.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyTileStore, TileCrashError } from "../../support/faulty-tiles.js";
-import { freshBucket, type LocalS3, startS3 } from "../../support/s3.js";
+import { freshTileStore, type LocalS3, readObject, startS3, writeObject } from "../../support/s3.js";
 import {
   checkLedger,
-  type Ledger,
   type LedgerSnapshot,
-  LOG,
   makeMembers,
   openLedger,
   restoreLedger,
+  seal,
   snapshotLedger,
   submit,
 } from "./harness.js";
@@ -74,20 +71,7 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), s3?.stop()]);
 });
 
-function seal(ledger: Ledger, tiles?: S3TileStore) {
-  return sealBlock({
-    store: ledger.store,
-    signer: ledger.members.sealer,
-    clock: ledger.clock,
-    log: LOG,
-    ...(tiles ? { tiles } : {}),
-  });
-}
-
-async function tileStore(): Promise<{ bucket: string; tiles: S3TileStore }> {
-  const bucket = await freshBucket(s3.client);
-  return { bucket, tiles: new S3TileStore(s3.client, bucket) };
-}
+const tileStore = () => freshTileStore(s3.client);
 
 /** Every object in the bucket, path → hex of its bytes. */
 async function objects(bucket: string): Promise<Map<string, string>> {
@@ -96,11 +80,7 @@ async function objects(bucket: string): Promise<Map<string, string>> {
   do {
     const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
-      const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
-      out.set(
-        o.Key as string,
-        toHex(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
-      );
+      out.set(o.Key as string, toHex(await readObject(s3.client, bucket, o.Key as string)));
     }
     token = page.NextContinuationToken;
   } while (token);
@@ -174,16 +154,27 @@ describe("publishing the log as tiles", () => {
     await submit(ledger, "hf-haikou", 100, "tiles-seal-one-batch-a");
     await submit(ledger, "hf-sanya", 100, "tiles-seal-one-batch-b");
     await submit(ledger, "hf-haikou", 100, "tiles-seal-one-batch-c");
-    expect(await seal(ledger, tiles)).toMatchObject({ sealed: true, height: 1, tiles: { published: 300 } });
+    expect(await seal(ledger, ledger.store, { tiles })).toMatchObject({
+      sealed: true,
+      height: 1,
+      tiles: { published: 300 },
+    });
     const block1 = await ledger.store.getBlock(1);
     expect(fromUtf8(hexBytes((await objects(bucket)).get("checkpoint") as string))).toBe(block1?.checkpoint);
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(300);
 
     await submit(ledger, "hf-sanya", 3, "tiles-seal-two-batch-d");
-    expect(await seal(ledger, tiles)).toMatchObject({ sealed: true, height: 2, tiles: { published: 303 } });
+    expect(await seal(ledger, ledger.store, { tiles })).toMatchObject({
+      sealed: true,
+      height: 2,
+      tiles: { published: 303 },
+    });
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(303);
     // Nothing pending still reports where the tiles stand.
-    expect(await seal(ledger, tiles)).toMatchObject({ sealed: false, tiles: { published: 303 } });
+    expect(await seal(ledger, ledger.store, { tiles })).toMatchObject({
+      sealed: false,
+      tiles: { published: 303 },
+    });
     const paths = [...(await objects(bucket)).keys()].sort();
     expect(paths).toEqual(
       [
@@ -231,16 +222,16 @@ describe("publishing the log as tiles", () => {
     ];
     for (const [name, checkpoint] of cases) {
       const { bucket, tiles } = await tileStore();
-      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: "checkpoint", Body: checkpoint }));
+      await writeObject(s3.client, bucket, "checkpoint", checkpoint);
       const before = await objects(bucket);
       await expect(publishLog({ store: ledger.store, tiles }), name).rejects.toBeInstanceOf(PublishError);
       expect(await objects(bucket), name).toEqual(before);
     }
     // The seal goes on and says why the tiles did not.
     const { bucket, tiles } = await tileStore();
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: "checkpoint", Body: utf8("hello\n") }));
+    await writeObject(s3.client, bucket, "checkpoint", utf8("hello\n"));
     await submit(ledger, "hf-haikou", 1, "tiles-refused-batch-z");
-    const result = await seal(ledger, tiles);
+    const result = await seal(ledger, ledger.store, { tiles });
     expect(result).toMatchObject({
       sealed: true,
       height: 5,

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type EntryEnvelope, type FindingCode, parseEntryEnvelope } from "#chain";
 import {
@@ -12,6 +11,7 @@ import {
   pendingSortKey,
 } from "../../../functions/store/table.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { readObject, writeObject } from "../../support/s3.js";
 
 // Issue 10 item 5: a replayed record. Whoever can write the table can put a copy of a
 // real, department-signed record into a fresh pending batch item; the sealer then seals
@@ -106,18 +106,13 @@ async function forged(copy: { id: string; batchKey: string }, check: () => Promi
     const block = await get(itemKeys.block(2));
     added.push(itemKeys.page(block.hash?.S as string, 0), itemKeys.block(2));
     for (const key of added) await remove(key);
-    await t.node.s3.client.send(
-      new PutObjectCommand({ Bucket: t.node.tilesBucket, Key: "checkpoint", Body: checkpoint }),
-    );
+    await writeObject(t.node.s3.client, t.node.tilesBucket, "checkpoint", checkpoint);
   }
   expect(await verify({})).toMatchObject({ ok: true, findings: [] });
 }
 
 async function publishedCheckpoint(): Promise<Uint8Array> {
-  const got = await t.node.s3.client.send(
-    new GetObjectCommand({ Bucket: t.node.tilesBucket, Key: "checkpoint" }),
-  );
-  return (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  return readObject(t.node.s3.client, t.node.tilesBucket, "checkpoint");
 }
 
 const fakeId = (seed: string) => createHash("sha256").update(seed).digest("hex").slice(0, 32);

@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from "node:crypto";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CosignatureKey,
@@ -10,9 +9,7 @@ import {
   parseSignedNote,
   utf8,
 } from "#chain";
-import { sealBlock } from "../../../functions/ledger/sealer.js";
 import type { Witness, WitnessingDeps, WitnessPost } from "../../../functions/ledger/witnessing.js";
-import { S3TileStore } from "../../../functions/store/s3/tile-store.js";
 import {
   createWitnessTable,
   DynamoDbWitnessState,
@@ -28,7 +25,7 @@ import {
   type WitnessPolicy,
 } from "../../../lib/witness/index.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
-import { freshBucket, type LocalS3, startS3 } from "../../support/s3.js";
+import { freshTileStore, type LocalS3, readObject, startS3 } from "../../support/s3.js";
 import { ed25519Verify } from "../../support/witness-keys.js";
 import {
   type Ledger,
@@ -37,6 +34,7 @@ import {
   makeMembers,
   openLedger,
   restoreLedger,
+  seal,
   snapshotLedger,
   submit,
 } from "../ledger/harness.js";
@@ -130,38 +128,21 @@ function witnessing(only: readonly WitnessId[] = WITNESS_IDS): WitnessingDeps {
 
 const POLICY = (): WitnessPolicy => ({ witnesses: witnesses.map((w) => w.key), threshold: 2 });
 
-function seal(ledger: Ledger, tiles?: S3TileStore, w?: WitnessingDeps) {
-  return sealBlock({
-    store: ledger.store,
-    signer: ledger.members.sealer,
-    clock: ledger.clock,
-    log: LOG,
-    ...(tiles ? { tiles } : {}),
-    ...(w ? { witnessing: w } : {}),
-  });
-}
-
 async function publishedCheckpoint(bucket: string): Promise<string> {
-  const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: "checkpoint" }));
-  return new TextDecoder().decode(
-    await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
+  return new TextDecoder().decode(await readObject(s3.client, bucket, "checkpoint"));
 }
 
-async function tilesFor(): Promise<{ bucket: string; tiles: S3TileStore }> {
-  const bucket = await freshBucket(s3.client);
-  return { bucket, tiles: new S3TileStore(s3.client, bucket) };
-}
+const tilesFor = () => freshTileStore(s3.client);
 
 describe("witnessed checkpoints", () => {
   it("an honest log: every seal's checkpoint is published with all three cosignatures", async () => {
     const ledger = await restoreLedger(base);
     witnesses = await startWitnesses(ledger);
     const { bucket, tiles } = await tilesFor();
-    const first = await seal(ledger, tiles, witnessing());
+    const first = await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
     expect(first).toMatchObject({ sealed: false, tiles: { published: 3 } });
     await submit(ledger, "hf-sanya", 2, "split-view-honest-batch-b");
-    const second = await seal(ledger, tiles, witnessing());
+    const second = await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
     expect(second).toMatchObject({ sealed: true, height: 2, tiles: { published: 5 } });
     expect((second.tiles as { witnesses: unknown[] }).witnesses).toEqual(
       WITNESS_IDS.map((id) => ({ witness: `zhixin-witness/test/${id}`, cosigned: true })),
@@ -180,14 +161,24 @@ describe("witnessed checkpoints", () => {
     witnesses = await startWitnesses(honest);
     const a = await tilesFor();
     const b = await tilesFor();
-    expect(await seal(honest, a.tiles, witnessing())).toMatchObject({ tiles: { published: 3 } });
-    expect(await seal(forked, b.tiles, witnessing())).toMatchObject({ tiles: { published: 3 } });
+    expect(await seal(honest, honest.store, { tiles: a.tiles, witnessing: witnessing() })).toMatchObject({
+      tiles: { published: 3 },
+    });
+    expect(await seal(forked, forked.store, { tiles: b.tiles, witnessing: witnessing() })).toMatchObject({
+      tiles: { published: 3 },
+    });
     await submit(honest, "hf-sanya", 2, "split-view-branch-a-batch");
     await submit(forked, "hf-haikou", 2, "split-view-branch-b-batch");
 
     // Branch A to Haikou and Sanya, branch B to Sanya and Market Regulation.
-    const sealedA = await seal(honest, a.tiles, witnessing(["hf-haikou", "hf-sanya"]));
-    const sealedB = await seal(forked, b.tiles, witnessing(["hf-sanya", "market-regulation"]));
+    const sealedA = await seal(honest, honest.store, {
+      tiles: a.tiles,
+      witnessing: witnessing(["hf-haikou", "hf-sanya"]),
+    });
+    const sealedB = await seal(forked, forked.store, {
+      tiles: b.tiles,
+      witnessing: witnessing(["hf-sanya", "market-regulation"]),
+    });
     expect(sealedA).toMatchObject({ sealed: true, height: 2 });
     expect(sealedB).toMatchObject({ sealed: true, height: 2 });
     expect((sealedA as { hash: string }).hash).not.toBe((sealedB as { hash: string }).hash);
@@ -205,7 +196,7 @@ describe("witnessed checkpoints", () => {
     expect(witnesses.find((w) => w.id === "hf-sanya")?.evidence).toEqual(["ROOT_MISMATCH"]);
 
     // Showing B to everyone does not help: Haikou and Sanya hold A.
-    const again = await seal(forked, b.tiles, witnessing());
+    const again = await seal(forked, forked.store, { tiles: b.tiles, witnessing: witnessing() });
     expect(again).toMatchObject({ sealed: false });
     // Nothing new to publish: the published checkpoint stays B's one-witness checkpoint.
     expect(checkWitnessQuorum(await publishedCheckpoint(b.bucket), POLICY(), ed25519Verify).ok).toBe(false);
@@ -215,10 +206,10 @@ describe("witnessed checkpoints", () => {
     const ledger = await restoreLedger(base);
     witnesses = await startWitnesses(ledger);
     const { bucket, tiles } = await tilesFor();
-    await seal(ledger, tiles, witnessing());
+    await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
     const old = await publishedCheckpoint(bucket);
     await submit(ledger, "hf-sanya", 1, "split-view-rollback-batch-c");
-    await seal(ledger, tiles, witnessing());
+    await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
 
     // The old checkpoint re-offered: each witness answers 409 with the size it holds.
     for (const w of witnesses) {
@@ -232,7 +223,7 @@ describe("witnessed checkpoints", () => {
     const down = witnesses.find((w) => w.id === "market-regulation") as RunningWitness;
     down.down = true;
     await submit(ledger, "hf-haikou", 1, "split-view-rollback-batch-d");
-    const sealed = await seal(ledger, tiles, witnessing());
+    const sealed = await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
     expect(sealed).toMatchObject({ sealed: true, height: 3, tiles: { published: 5 } });
     expect(
       (sealed.tiles as { witnesses: Array<{ cosigned: boolean }> }).witnesses.map((w) => w.cosigned),
@@ -243,7 +234,7 @@ describe("witnessed checkpoints", () => {
     // Back up, Market Regulation is asked from the published size it missed: 409, then the proof from 4.
     down.down = false;
     await submit(ledger, "hf-haikou", 1, "split-view-rollback-batch-e");
-    const caughtUp = await seal(ledger, tiles, witnessing());
+    const caughtUp = await seal(ledger, ledger.store, { tiles, witnessing: witnessing() });
     expect(
       (caughtUp.tiles as { witnesses: Array<{ cosigned: boolean }> }).witnesses.every((w) => w.cosigned),
     ).toBe(true);

@@ -1,8 +1,8 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatSignedNote, parseSignedNote } from "#chain";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { captured } from "../../support/output.js";
+import { writeObject } from "../../support/s3.js";
 
 // zhixin verify checks the checkpoint published with the tiles (functions/audit/audit.ts
 // checkPublished): signed by the sealer, for a size and root the log has, and cosigned by
@@ -50,13 +50,7 @@ async function verifyWithFindings(payload: object = {}): Promise<Report> {
 }
 
 async function publish(note: string): Promise<void> {
-  await t.node.s3.client.send(
-    new PutObjectCommand({
-      Bucket: t.node.tilesBucket,
-      Key: "checkpoint",
-      Body: new TextEncoder().encode(note),
-    }),
-  );
+  await writeObject(t.node.s3.client, t.node.tilesBucket, "checkpoint", note);
 }
 
 describe("zhixin verify and the published checkpoint", () => {
