@@ -223,16 +223,15 @@ async function consistencyProof(
  * back (lib/chain tile-build.ts) — fetched up front, since the builders are synchronous.
  */
 async function readPartials(tiles: TileStore, size: number) {
-  const wanted: Array<{ path: string }> = [];
-  for (const { level, fullTiles, partialWidth } of tileLevels(size)) {
-    if (partialWidth > 0) wanted.push({ path: tilePath({ level, index: fullTiles, width: partialWidth }) });
-  }
+  const wanted = tileLevels(size)
+    .filter((l) => l.partialWidth > 0)
+    .map((l) => tilePath({ level: l.level, index: l.fullTiles, width: l.partialWidth }));
   const bundleWidth = size % TILE_WIDTH;
-  const bundle: EntryBundleCoords = { index: Math.floor(size / TILE_WIDTH), width: bundleWidth };
-  if (bundleWidth > 0) wanted.push({ path: entryBundlePath(bundle) });
+  if (bundleWidth > 0)
+    wanted.push(entryBundlePath({ index: Math.floor(size / TILE_WIDTH), width: bundleWidth }));
   const found = new Map<string, Uint8Array>();
   await Promise.all(
-    wanted.map(async ({ path }) => {
+    wanted.map(async (path) => {
       const data = await tiles.get(path);
       if (data) found.set(path, data);
     }),
