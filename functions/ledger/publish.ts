@@ -69,9 +69,19 @@ export interface PublishResult {
   witnesses?: WitnessOutcome[];
 }
 
-export async function publishLog(deps: PublishDeps, sealed?: SealedBlock): Promise<PublishResult> {
+/**
+ * What the caller already knows of the chain's head, so publishing does not read it again:
+ * the block it just sealed (with its leaves), or the latest block it read (the sealer on an
+ * idle tick). Without it the latest block is read from the store.
+ */
+export type KnownHead = SealedBlock | { latest: StoredBlock | undefined };
+
+export async function publishLog(deps: PublishDeps, known?: KnownHead): Promise<PublishResult> {
   const published = await publishedSize(deps.tiles);
-  const latest = sealed?.block ?? (await deps.store.getLatestBlock());
+  const sealed = known && "block" in known ? known : undefined;
+  let latest: StoredBlock | undefined;
+  if (known === undefined) latest = await deps.store.getLatestBlock();
+  else latest = "block" in known ? known.block : known.latest;
   if (!latest || latest.header.logSize <= published) {
     if (latest && latest.header.logSize < published) {
       throw new PublishError(

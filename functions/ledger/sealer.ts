@@ -31,7 +31,7 @@ import {
   type StoredBlock,
 } from "../store/ports.js";
 import type { TileStore } from "../store/tile-store.js";
-import { type PublishDeps, publishLog, type SealedBlock } from "./publish.js";
+import { type KnownHead, type PublishDeps, publishLog } from "./publish.js";
 import type { WitnessingDeps } from "./witnessing.js";
 
 /**
@@ -92,7 +92,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
 
   const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
   if (batches.length === 0) {
-    return withTiles(deps, { sealed: false, reason: "nothing-pending", height: height - 1 });
+    return withTiles(deps, { sealed: false, reason: "nothing-pending", height: height - 1 }, { latest });
   }
 
   const envelopes: LedgerEnvelope[] = [];
@@ -157,18 +157,18 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   // from the other: withTiles reports its failures in the result.
   const [, published] = await Promise.all([
     markSealed(store, height, batches).then(() => store.markBlockFinished(height)),
-    withTiles(deps, result, leafData ? { block, leafData, leafHashes } : undefined),
+    withTiles(deps, result, leafData ? { block, leafData, leafHashes } : { latest: block }),
   ]);
   return published;
 }
 
 /** Step 6: the result, with where the tiles stand once published up to the latest block. */
-async function withTiles(deps: SealerDeps, result: SealResult, sealed?: SealedBlock): Promise<SealResult> {
+async function withTiles(deps: SealerDeps, result: SealResult, known: KnownHead): Promise<SealResult> {
   if (!deps.tiles) return result;
   try {
     const { size, witnesses } = await publishLog(
       { store: deps.store, tiles: deps.tiles, ...(deps.witnessing ? { witnessing: deps.witnessing } : {}) },
-      sealed,
+      known,
     );
     return { ...result, tiles: { published: size, ...(witnesses ? { witnesses } : {}) } };
   } catch (err) {
