@@ -107,11 +107,35 @@ const Principal = z
     "a 12-digit AWS account id, or an IAM role or user ARN",
   );
 
+/**
+ * A KMS key named by its key ARN, never an alias: an alias can be re-pointed by whoever
+ * administers the account, a key ARN names one key for good. Multi-region keys (mrk-) too.
+ */
+const KmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias",
+  );
+
+/** The account of a KMS key ARN (checked by KmsKeyArn). */
+export function accountOfKeyArn(arn: string): string {
+  return arn.split(":")[4] as string;
+}
+
 const Member = z.object({
   id: Identifier,
   name: z.string().min(1).max(200),
   alg: Alg.default("ed25519"),
   principal: Principal.optional(),
+  /**
+   * On AWS: the member's request-signing key, held in the member's own account (its member
+   * stack's output SigningKeyArn), whose public key the ledger reads across accounts. It is
+   * also the key id the member's signatures name (`keyid=`). Absent: the consortium stack
+   * creates the key in the ledger account, whose administrators are then trusted with it
+   * (docs/DEPLOY.md, "Members' keys"). Local mode ignores it.
+   */
+  keyArn: KmsKeyArn.optional(),
 });
 
 /** Settings only the AWS stack uses; every one has a default. */
@@ -139,6 +163,15 @@ const AwsSettings = z
      * version: within them nobody without s3:BypassGovernanceRetention can delete one.
      */
     tileRetentionDays: z.number().int().min(1).max(36_500).default(3653),
+    /**
+     * The AWS account the consortium stack is deployed in. Member stacks let it (and only
+     * it) read their signing key's public half (kms:GetPublicKey, kms:DescribeKey), which
+     * the ledger's functions need when the file names a member's keyArn.
+     */
+    ledgerAccount: z
+      .string()
+      .regex(/^\d{12}$/, "a 12-digit AWS account id")
+      .optional(),
   })
   .default({
     sealEveryMinutes: 1,
@@ -203,6 +236,26 @@ export const ConsortiumSchema = z
       if (ids.has(id))
         ctx.addIssue({ code: "custom", path: [list, i, "id"], message: `duplicate member id ${id}` });
       ids.add(id);
+    }
+    const keyArns = new Map<string, string>();
+    for (const [list, i, id] of members) {
+      const arn = (list === "departments" ? c.departments[i] : c.auditors[i])?.keyArn;
+      if (arn === undefined) continue;
+      const other = keyArns.get(arn);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [list, i, "keyArn"],
+          message: `${id} and ${other} name the same key`,
+        });
+      keyArns.set(arn, id);
+      // Its own account is the point of a keyArn: one in the ledger's is the single-account layout.
+      if (c.aws.ledgerAccount !== undefined && accountOfKeyArn(arn) === c.aws.ledgerAccount)
+        ctx.addIssue({
+          code: "custom",
+          path: [list, i, "keyArn"],
+          message: `${id}'s key is in the ledger account ${c.aws.ledgerAccount}, whose administrators could sign with it: create it in ${id}'s own account, or leave keyArn out`,
+        });
     }
     const witnesses = c.departments.filter((d) => d.witness !== false).length;
     if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
