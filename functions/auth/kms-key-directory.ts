@@ -7,14 +7,18 @@ import { KEY_SPEC_ALGORITHM } from "../../lib/crypto/kms-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
 
 /**
- * The trust bundle of a deployed consortium, read from KMS at cold start: every member's
- * key and the sealer's sit behind one alias each, created by the CDK stack,
+ * The trust bundle of a deployed consortium, read from KMS at cold start. Each member's
+ * key is either
  *
- *   alias/zhixin/<consortium>/<member id>      departments and auditors
- *   alias/zhixin/<consortium>/sealer           the sealer
+ *   its keyArn from the consortium file     a key in the member's own account, read across
+ *                                           accounts (its key policy lets the ledger account
+ *                                           read the public half; docs/DEPLOY.md)
+ *   alias/zhixin/<consortium>/<member id>   else: a key the CDK stack created in the ledger
+ *                                           account (the single-account layout)
+ *   alias/zhixin/<consortium>/sealer        the sealer's, always in the ledger account
  *
- * and the alias name is the key id members put in `keyid=` (so a request names its key
- * the same way in every account). Per alias, GetPublicKey gives the DER SPKI, which must
+ * and that ARN or alias name is the key id the member puts in `keyid=`. Per key,
+ * GetPublicKey gives the DER SPKI, which must
  * be a SIGN_VERIFY key of the member's algorithm; DescribeKey gives the creation date
  * (validFrom) and the state. A key that is not Enabled (disabled, pending deletion, ...)
  * is kept with validUntil = now: what it signed before stays verifiable, nothing it
@@ -22,13 +26,13 @@ import { StaticKeyDirectory } from "./key-directory.js";
  * disabled later is refused by KMS itself (it cannot sign) and one re-enabled is
  * accepted again after the next cold start.
  *
- * Every alias is read in parallel; all problems are reported in one error.
+ * Every key is read in parallel; all problems are reported in one error.
  */
 
 export { KEY_SPEC_ALGORITHM };
 
 /**
- * What loadKmsKeyDirectory sends to KMS, as IAM actions, on every alias above: the roles
+ * What loadKmsKeyDirectory sends to KMS, as IAM actions, on every key above: the roles
  * of the functions that build the trust bundle must be granted them on each of those keys
  * (test/cdk/grants-drift.test.ts), and it sends exactly these
  * (test/unit/functions/kms-actions.test.ts).
@@ -39,8 +43,16 @@ export function kmsAlias(consortium: string, member: string): string {
   return `alias/zhixin/${consortium}/${member}`;
 }
 
+/** The KMS key id a member's key is read by, which is also its key id in `keyid=`. */
+export function kmsKeyOf(
+  consortium: Consortium,
+  member: { id: string; keyArn?: string | undefined },
+): string {
+  return member.keyArn ?? kmsAlias(consortium.consortium, member.id);
+}
+
 export type KmsKeyProblemCode =
-  /** No key behind the alias (KMS NotFoundException). */
+  /** No such key, or no key behind the alias (KMS NotFoundException). */
   | "KEY_MISSING"
   /** The key's KeySpec is not the member's algorithm. */
   | "KEY_SPEC_MISMATCH"
@@ -52,7 +64,8 @@ export type KmsKeyProblemCode =
   | "KMS_ERROR";
 
 export interface KmsKeyProblem {
-  alias: string;
+  /** The key's KMS key id: a key ARN or an alias name. */
+  key: string;
   code: KmsKeyProblemCode;
   message: string;
 }
@@ -62,7 +75,7 @@ export class KmsKeyDirectoryError extends Error {
   constructor(readonly problems: KmsKeyProblem[]) {
     super(
       `cannot build the trust bundle from KMS, ${problems.length} problem(s):\n${problems
-        .map((p) => `  - ${p.alias}: ${p.code}: ${p.message}`)
+        .map((p) => `  - ${p.key}: ${p.code}: ${p.message}`)
         .join("\n")}`,
     );
   }
@@ -72,13 +85,26 @@ interface Member {
   owner: string;
   role: KeyRole;
   alg: SignatureAlgorithm;
+  /** What KMS is asked for (KeyId), and the key id of the record. */
+  kmsKey: string;
 }
 
 export function consortiumMembers(consortium: Consortium): Member[] {
+  const member = (m: Consortium["auditors"][number], role: "department" | "auditor"): Member => ({
+    owner: m.id,
+    role,
+    alg: m.alg,
+    kmsKey: kmsKeyOf(consortium, m),
+  });
   return [
-    ...consortium.departments.map((d) => ({ owner: d.id, role: "department" as const, alg: d.alg })),
-    ...consortium.auditors.map((a) => ({ owner: a.id, role: "auditor" as const, alg: a.alg })),
-    { owner: "sealer", role: "sealer", alg: consortium.sealer.alg },
+    ...consortium.departments.map((d) => member(d, "department")),
+    ...consortium.auditors.map((a) => member(a, "auditor")),
+    {
+      owner: "sealer",
+      role: "sealer",
+      alg: consortium.sealer.alg,
+      kmsKey: kmsAlias(consortium.consortium, "sealer"),
+    },
   ];
 }
 
@@ -89,9 +115,7 @@ export async function loadKmsKeyDirectory(
   now: Date,
 ): Promise<StaticKeyDirectory> {
   const members = consortiumMembers(consortium);
-  const results = await Promise.all(
-    members.map((m) => readKey(client, kmsAlias(consortium.consortium, m.owner), m, now)),
-  );
+  const results = await Promise.all(members.map((m) => readKey(client, m, now)));
   const problems = results.filter((r): r is KmsKeyProblem => "code" in r);
   if (problems.length > 0) throw new KmsKeyDirectoryError(problems);
   return new StaticKeyDirectory(results as PublicKeyRecord[]);
@@ -99,15 +123,15 @@ export async function loadKmsKeyDirectory(
 
 async function readKey(
   client: KMSClient,
-  alias: string,
   member: Member,
   now: Date,
 ): Promise<PublicKeyRecord | KmsKeyProblem> {
-  const problem = (code: KmsKeyProblemCode, message: string): KmsKeyProblem => ({ alias, code, message });
+  const key = member.kmsKey;
+  const problem = (code: KmsKeyProblemCode, message: string): KmsKeyProblem => ({ key, code, message });
   let publicKey: Awaited<ReturnType<typeof getPublicKey>>;
   let metadata: Awaited<ReturnType<typeof describeKey>>;
   try {
-    [publicKey, metadata] = await Promise.all([getPublicKey(client, alias), describeKey(client, alias)]);
+    [publicKey, metadata] = await Promise.all([getPublicKey(client, key), describeKey(client, key)]);
   } catch (e) {
     const err = e as Error;
     if (err.name === "NotFoundException") return problem("KEY_MISSING", `no KMS key: ${err.message}`);
@@ -139,7 +163,7 @@ async function readKey(
     return problem("UNEXPECTED_RESPONSE", "DescribeKey gave no KeyMetadata.CreationDate");
   }
   return {
-    keyId: alias,
+    keyId: key,
     owner: member.owner,
     role: member.role,
     alg,
@@ -149,8 +173,7 @@ async function readKey(
   };
 }
 
-const getPublicKey = (client: KMSClient, alias: string) =>
-  client.send(new GetPublicKeyCommand({ KeyId: alias }));
+const getPublicKey = (client: KMSClient, key: string) => client.send(new GetPublicKeyCommand({ KeyId: key }));
 
-const describeKey = async (client: KMSClient, alias: string) =>
-  (await client.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+const describeKey = async (client: KMSClient, key: string) =>
+  (await client.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata;

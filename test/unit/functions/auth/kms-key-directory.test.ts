@@ -7,7 +7,9 @@ import {
   loadKmsKeyDirectory,
 } from "../../../../functions/auth/kms-key-directory.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { type Consortium, parseConsortium } from "../../../../lib/consortium/consortium.js";
 import { keyValidAt } from "../../../../lib/crypto/key-directory.js";
+import { exampleConsortium, type Json } from "../../../support/consortium-file.js";
 import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../../support/fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by
@@ -16,14 +18,19 @@ import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../../support/f
 const consortium = loadConsortium("consortium.example.json");
 const NOW = new Date("2026-11-21T08:00:00.000Z");
 
-/** One TestKmsKey per alias, of the member's algorithm. */
-function keysFor(overrides: Record<string, { alg?: SignatureAlgorithm; state?: string }> = {}) {
+/** One TestKmsKey per member's KMS key id (an alias, or its keyArn), of the member's algorithm. */
+function keysFor(
+  overrides: Record<string, { alg?: SignatureAlgorithm; state?: string }> = {},
+  c: Consortium = consortium,
+) {
   const keys = new Map<string, TestKmsKey>();
-  consortiumMembers(consortium).forEach((m, i) => {
+  consortiumMembers(c).forEach((m, i) => {
     const o = overrides[m.owner] ?? {};
-    const arn = `arn:aws-cn:kms:cn-north-1:111122223333:key/0000000${i}-0000-0000-0000-000000000000`;
+    const arn = m.kmsKey.startsWith("arn:")
+      ? m.kmsKey
+      : `arn:aws-cn:kms:cn-north-1:111122223333:key/0000000${i}-0000-0000-0000-000000000000`;
     const created = new Date(Date.UTC(2026, 0, 1 + i));
-    keys.set(kmsAlias(consortium.consortium, m.owner), new TestKmsKey(o.alg ?? m.alg, arn, created, o.state));
+    keys.set(m.kmsKey, new TestKmsKey(o.alg ?? m.alg, arn, created, o.state));
   });
   return keys;
 }
@@ -107,8 +114,8 @@ describe("loadKmsKeyDirectory", () => {
     const error = await loadKmsKeyDirectory(client, consortium, NOW).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsKeyDirectoryError);
     expect((error as KmsKeyDirectoryError).problems).toEqual([
-      expect.objectContaining({ alias: "alias/zhixin/demo/hf-haikou", code: "KEY_SPEC_MISMATCH" }),
-      expect.objectContaining({ alias: "alias/zhixin/demo/market-regulation", code: "KEY_SPEC_MISMATCH" }),
+      expect.objectContaining({ key: "alias/zhixin/demo/hf-haikou", code: "KEY_SPEC_MISMATCH" }),
+      expect.objectContaining({ key: "alias/zhixin/demo/market-regulation", code: "KEY_SPEC_MISMATCH" }),
     ]);
   });
 
@@ -123,7 +130,7 @@ describe("loadKmsKeyDirectory", () => {
       return reply;
     });
     await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
-      problems: [{ alias: "alias/zhixin/demo/sealer", code: "KEY_USAGE_MISMATCH" }],
+      problems: [{ key: "alias/zhixin/demo/sealer", code: "KEY_USAGE_MISMATCH" }],
     });
   });
 
@@ -132,15 +139,15 @@ describe("loadKmsKeyDirectory", () => {
     const error = (await loadKmsKeyDirectory(client, consortium, NOW).catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({
       problems: [
-        { alias: "alias/zhixin/demo/internet-court", code: "KEY_MISSING" },
-        { alias: "alias/zhixin/demo/sealer", code: "KEY_MISSING" },
+        { key: "alias/zhixin/demo/internet-court", code: "KEY_MISSING" },
+        { key: "alias/zhixin/demo/sealer", code: "KEY_MISSING" },
       ],
     });
     expect(error.message).toContain("alias/zhixin/demo/internet-court");
     expect(error.message).toContain("alias/zhixin/demo/sealer");
   });
 
-  it("reports other KMS failures with the alias", async () => {
+  it("reports other KMS failures with the key", async () => {
     const keys = keysFor();
     const { client } = fakeKms((operation, input) =>
       input.KeyId === "alias/zhixin/demo/auditor" && operation === "DescribeKey"
@@ -150,7 +157,7 @@ describe("loadKmsKeyDirectory", () => {
     await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
       problems: [
         {
-          alias: "alias/zhixin/demo/auditor",
+          key: "alias/zhixin/demo/auditor",
           code: "KMS_ERROR",
           message: expect.stringContaining("AccessDeniedException"),
         },
@@ -169,7 +176,55 @@ describe("loadKmsKeyDirectory", () => {
       return reply;
     });
     await expect(loadKmsKeyDirectory(client, consortium, NOW)).rejects.toMatchObject({
-      problems: [{ alias: "alias/zhixin/demo/hf-haikou", code: "UNEXPECTED_RESPONSE" }],
+      problems: [{ key: "alias/zhixin/demo/hf-haikou", code: "UNEXPECTED_RESPONSE" }],
+    });
+  });
+
+  it("reads a member whose key is in its own account by its keyArn, which is then its key id", async () => {
+    const haikouArn = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
+    const auditorArn = "arn:aws-cn:kms:cn-northwest-1:777777777777:key/mrk-0123456789abcdef0123456789abcdef";
+    const file = exampleConsortium();
+    ((file.departments as Json[])[0] as Json).keyArn = haikouArn;
+    ((file.auditors as Json[])[0] as Json).keyArn = auditorArn;
+    const own = parseConsortium(file);
+    const keys = keysFor({}, own);
+    const { client, calls } = kmsWith(keys);
+    const directory = await loadKmsKeyDirectory(client, own, NOW);
+
+    const asked = new Set(calls.map((c) => c.input.KeyId));
+    expect(asked).toContain(haikouArn);
+    expect(asked).toContain(auditorArn);
+    expect(asked).not.toContain(kmsAlias("demo", "hf-haikou"));
+    expect(asked).not.toContain(kmsAlias("demo", "auditor"));
+    expect(asked).toContain(kmsAlias("demo", "hf-sanya"));
+    expect(asked).toContain(kmsAlias("demo", "sealer"));
+    expect(directory.getKey(haikouArn)).toMatchObject({
+      keyId: haikouArn,
+      owner: "hf-haikou",
+      role: "department",
+    });
+    expect(directory.getKey(auditorArn)).toMatchObject({
+      keyId: auditorArn,
+      owner: "auditor",
+      role: "auditor",
+    });
+    // The alias names no key of the directory: a request signed keyid=<alias> is not hf-haikou's.
+    expect(directory.getKey(kmsAlias("demo", "hf-haikou"))).toBeUndefined();
+  });
+
+  it("names a cross-account key KMS does not let the ledger read by its ARN", async () => {
+    const haikouArn = "arn:aws:kms:ap-east-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
+    const file = exampleConsortium();
+    ((file.departments as Json[])[0] as Json).keyArn = haikouArn;
+    const own = parseConsortium(file);
+    const keys = keysFor({}, own);
+    const { client } = fakeKms((operation, input) =>
+      input.KeyId === haikouArn
+        ? kmsError("AccessDeniedException", "not authorized to perform: kms:GetPublicKey")
+        : (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input),
+    );
+    await expect(loadKmsKeyDirectory(client, own, NOW)).rejects.toMatchObject({
+      problems: [{ key: haikouArn, code: "KMS_ERROR", message: expect.stringContaining("AccessDenied") }],
     });
   });
 });
