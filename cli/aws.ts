@@ -6,7 +6,9 @@ import type { fromNodeProviderChain } from "@aws-sdk/credential-providers";
  * What the CLI needs to talk to a deployed stack: where the region comes from, what
  * the SDK clients are, and how AWS failures read to a user. Credentials come from the
  * standard Node provider chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/…, SSO, instance role),
- * one provider shared by KMS, Lambda and SigV4.
+ * one provider shared by KMS, Lambda and SigV4 — except that `--kms-profile` gives KMS a
+ * profile of its own, for a member whose key is in its own account while the API is
+ * called with a role in the ledger's (docs/DEPLOY.md, "Members' keys").
  */
 
 /** A credentials provider as the SDK clients and SignatureV4 accept it. */
@@ -15,7 +17,8 @@ export type CredentialsProvider = ReturnType<typeof fromNodeProviderChain>;
 /** Injected by tests (main's third argument); the normal path builds real clients. */
 export interface AwsDeps {
   credentials?: CredentialsProvider;
-  kmsClient?: (region: string | undefined) => KMSClient;
+  /** `credentials` are --kms-profile's when given, else the shared provider's. */
+  kmsClient?: (region: string | undefined, credentials: CredentialsProvider) => KMSClient;
   lambdaClient?: (region: string | undefined) => LambdaClient;
 }
 

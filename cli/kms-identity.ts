@@ -8,12 +8,14 @@ import { UsageError } from "./usage.js";
 
 /**
  * Acting as a member whose key is in KMS (`--kms-key <arn|alias>`), as a department does
- * against a deployed stack. The stack names each member's key by an alias,
- *   alias/zhixin/<consortium>/<member>
- * and that alias name is the key id the consortium knows it by (what goes in `keyid=`).
+ * against a deployed stack. The consortium knows a member's key (what goes in `keyid=`) by
+ *   - its key ARN, when the key is in the member's own account (the file's keyArn);
+ *   - else the alias the consortium stack gave it, alias/zhixin/<consortium>/<member>.
  * So with an alias (or alias ARN) the key id and the member follow from it; with a key
- * ARN or id, --key-id (and --as) must say them. The algorithm is the key's KeySpec, read
- * with GetPublicKey, unless --alg gives it.
+ * ARN the key id is the ARN and the member is the one whose keyArn it is (the caller
+ * looks it up in the consortium file) or --as; with a bare key id, --key-id and --as must
+ * say them. --key-id overrides (a ledger-account key named by its ARN is known by its
+ * alias). The algorithm is the key's KeySpec, read with GetPublicKey, unless --alg gives it.
  */
 
 export interface KmsIdentityOptions {
@@ -32,6 +34,11 @@ export function aliasName(kmsKey: string): string | undefined {
   return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(kmsKey)?.[1];
 }
 
+/** "arn:aws:kms:r:a:key/k" → itself; undefined for an alias, alias ARN or bare key id. */
+export function keyArn(kmsKey: string): string | undefined {
+  return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:key\/.+$/.test(kmsKey) ? kmsKey : undefined;
+}
+
 /** The member of a key id of the form alias/zhixin/<consortium>/<member>. */
 export function memberOfAlias(keyId: string): string | undefined {
   return /^alias\/zhixin\/[^/]+\/([^/]+)$/.exec(keyId)?.[1];
@@ -39,16 +46,19 @@ export function memberOfAlias(keyId: string): string | undefined {
 
 export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity> {
   const { kmsKey, client, command } = options;
-  const keyId = options.keyId ?? aliasName(kmsKey);
+  const keyId = options.keyId ?? aliasName(kmsKey) ?? keyArn(kmsKey);
   if (keyId === undefined) {
     throw new UsageError(
-      `--kms-key ${kmsKey} is not an alias: pass --key-id with the id the consortium knows the key by (e.g. alias/zhixin/<consortium>/<member>)`,
+      `--kms-key ${kmsKey} is a bare key id: pass its key ARN, or --key-id with the id the consortium knows the key by (its keyArn, or alias/zhixin/<consortium>/<member>)`,
       command,
     );
   }
   const department = options.as ?? memberOfAlias(keyId);
   if (department === undefined) {
-    throw new UsageError(`pass --as <member>: the key id ${keyId} does not name its member`, command);
+    throw new UsageError(
+      `pass --as <member>: no member of the consortium file has the keyArn ${keyId}, and the key id does not name its member`,
+      command,
+    );
   }
   const alg = options.alg ?? (await algorithmOf(client, kmsKey));
   return {

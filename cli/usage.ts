@@ -46,22 +46,27 @@ export interface CommandSpec {
 }
 
 const AS_OPTION = `  --as <member>       act as this department or auditor (key from ZHIXIN_HOME; with
-                      --kms-key, default: the <member> of alias/zhixin/<consortium>/<member>)`;
+                      --kms-key, default: the <member> of alias/zhixin/<consortium>/<member>,
+                      or the member whose keyArn the key is)`;
 
 /** --as for commands only a department may run; `role` says which department, e.g. "the proposing party". */
 function asDepartment(role: string): string {
   return `  --as <department>   ${role}
                       (key from ZHIXIN_HOME; with --kms-key, default: the <member> of
-                      alias/zhixin/<consortium>/<member>)`;
+                      alias/zhixin/<consortium>/<member>, or the member whose keyArn it is)`;
 }
 
 /** Options of every command that signs requests, for a deployed stack. */
 const AWS_SIGNING_HELP = `
 On AWS (a deployed stack):
   --kms-key <arn|alias>  sign with this KMS key instead of a key file (kms:Sign; AWS
-                      credentials from the standard provider chain)
+                      credentials from the standard provider chain, or --kms-profile)
+  --kms-profile <name>  the AWS profile KMS signs with, when the key is in the member's
+                      own account and the API is called with the ledger account's role
+                      (default: the same credentials as everything else)
   --key-id <id>       the key's id in the consortium (default: the alias name, e.g.
-                      alias/zhixin/<consortium>/<member>; required with a key ARN or id)
+                      alias/zhixin/<consortium>/<member>, or the key ARN; required with a
+                      bare key id)
   --alg <alg>         ed25519 or ecdsa-p256-sha256 (default: the key's KeySpec, read with
                       kms:GetPublicKey)
   --region <region>   AWS region for KMS and SigV4 (default: from the key ARN or the API
@@ -72,6 +77,7 @@ On AWS (a deployed stack):
 const AWS_SIGNING_OPTIONS = {
   "kms-key": { type: "string" },
   "key-id": { type: "string" },
+  "kms-profile": { type: "string" },
   alg: { type: "string" },
   region: { type: "string" },
   sigv4: { type: "boolean" },

@@ -66,6 +66,43 @@ export class Context {
     return this.#credentials;
   }
 
+  /**
+   * KMS's credentials: --kms-profile's (a profile of the shared AWS config and credentials
+   * files, which may itself assume a role or use SSO), else the shared provider's. A
+   * member whose key is in its own account signs with that account's credentials and calls
+   * the API with the ledger account's role.
+   */
+  async kmsCredentials(): Promise<CredentialsProvider> {
+    const profile = optionalString(this.values, "kms-profile");
+    if (profile === undefined) return this.credentials();
+    const { fromIni } = await import("@aws-sdk/credential-providers");
+    const provider = fromIni({
+      profile,
+      ...(this.env.AWS_SHARED_CREDENTIALS_FILE ? { filepath: this.env.AWS_SHARED_CREDENTIALS_FILE } : {}),
+      ...(this.env.AWS_CONFIG_FILE ? { configFilepath: this.env.AWS_CONFIG_FILE } : {}),
+    });
+    return async () => {
+      try {
+        return await provider();
+      } catch (e) {
+        throw new UsageError(
+          `--kms-profile ${profile}: no usable credentials in that profile (${(e as Error).message}); ` +
+            "see `aws configure list-profiles`",
+        );
+      }
+    };
+  }
+
+  /**
+   * The member whose keyArn in the consortium file is `kmsKey`; undefined for an alias, or a
+   * key the file does not name (kmsIdentity then asks for --as).
+   */
+  ownerOfKeyArn(kmsKey: string): string | undefined {
+    if (!kmsKey.startsWith("arn:") || kmsKey.includes(":alias/")) return undefined;
+    const c = this.consortium;
+    return [...c.departments, ...c.auditors].find((m) => m.keyArn === kmsKey)?.id;
+  }
+
   /** --region, else the region in `arn`, else AWS_REGION / AWS_DEFAULT_REGION, else the SDK's (profile). */
   region(arn?: string): string | undefined {
     return resolveRegion(optionalString(this.values, "region"), arn && regionOfArn(arn), this.env);
@@ -118,19 +155,20 @@ export class Context {
         import("@aws-sdk/client-kms"),
       ]);
       const region = this.region(kmsKey);
+      const credentials = await this.kmsCredentials();
       const client =
-        this.deps.kmsClient?.(region) ??
-        new KMSClient({ ...(region ? { region } : {}), credentials: await this.credentials() });
+        this.deps.kmsClient?.(region, credentials) ??
+        new KMSClient({ ...(region ? { region } : {}), credentials });
       return kmsIdentity({
         kmsKey,
-        as,
+        as: as ?? this.ownerOfKeyArn(kmsKey),
         keyId: optionalString(this.values, "key-id"),
         alg: this.alg(),
         client,
         command: this.command,
       });
     }
-    for (const flag of ["key-id", "alg"]) {
+    for (const flag of ["key-id", "alg", "kms-profile"]) {
       if (this.values[flag] !== undefined) throw new UsageError(`--${flag} goes with --kms-key`);
     }
     return loadIdentity(this.home, this.member(as));

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { KMSClient } from "@aws-sdk/client-kms";
+import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { SignatureAlgorithm } from "#chain";
 
@@ -79,8 +79,9 @@ export type KmsReply = { status?: number; body: Record<string, unknown> };
 export function fakeKms(
   answer: (operation: string, input: Record<string, unknown>) => KmsReply,
   region = "cn-north-1",
+  credentials: KMSClientConfig["credentials"] = TEST_CREDENTIALS,
 ): { client: KMSClient; calls: KmsCall[] } {
-  const client = new KMSClient({ region, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  const client = new KMSClient({ region, credentials, maxAttempts: 1 });
   const calls: KmsCall[] = [];
   intercept(client, (request) => {
     const operation = (request.headers["x-amz-target"] ?? "").replace(/^TrentService\./, "");

@@ -487,16 +487,119 @@ describe("--kms-key: signing with a department's KMS key", () => {
     expect(run.stderr).toContain("no KMS key alias/zhixin/demo/nobody");
   });
 
-  it("usage errors: a key ARN without --key-id, --alg without --kms-key, a bad --alg", async () => {
-    const noKeyId = await zhixin(["checkpoint", "--kms-key", ed.arn]);
+  it("usage errors: a bare key id without --key-id, a key ARN of no member without --as, --alg or --kms-profile without --kms-key, a bad --alg", async () => {
+    const noKeyId = await zhixin(["checkpoint", "--kms-key", "11111111-1111-1111-1111-111111111111"]);
     expect(noKeyId.code).toBe(2);
     expect(noKeyId.stderr).toContain("--key-id");
+    const noMember = await zhixin(["checkpoint", "--kms-key", ed.arn]);
+    expect(noMember.code).toBe(2);
+    expect(noMember.stderr).toContain("pass --as <member>");
+    const profileAlone = await zhixin(["checkpoint", "--kms-profile", "haikou"]);
+    expect(profileAlone.code).toBe(2);
+    expect(profileAlone.stderr).toContain("--kms-profile goes with --kms-key");
     const algAlone = await zhixin(["checkpoint", "--alg", "ed25519"]);
     expect(algAlone.code).toBe(2);
     expect(algAlone.stderr).toContain("--alg goes with --kms-key");
     const badAlg = await zhixin(["checkpoint", "--kms-key", HAIKOU_ALIAS, "--alg", "rsa"]);
     expect(badAlg.code).toBe(2);
     expect(badAlg.stderr).toContain("--alg must be");
+  });
+});
+
+describe("--kms-key with a member's key in its own account (the file's keyArn)", () => {
+  const HAIKOU_ARN = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
+  const key = new TestKmsKey("ed25519", HAIKOU_ARN);
+  const directory = new StaticKeyDirectory([
+    {
+      keyId: HAIKOU_ARN,
+      owner: "hf-haikou",
+      role: "department",
+      alg: "ed25519",
+      spki: key.spki,
+      validFrom: "2026-01-01T00:00:00.000Z",
+    },
+  ]);
+  const LEDGER_ROLE = { accessKeyId: "AKIDLEDGERROLE", secretAccessKey: "ledger-secret" };
+
+  /** The example consortium with hf-haikou's key in its own account. */
+  async function ownKeyConsortium(): Promise<string> {
+    const file = JSON.parse(await readFile(CONSORTIUM, "utf8")) as {
+      departments: Array<Record<string, unknown>>;
+    };
+    (file.departments[0] as Record<string, unknown>).keyArn = HAIKOU_ARN;
+    const path = join(work, "own-keys.json");
+    await writeFile(path, JSON.stringify(file));
+    return path;
+  }
+
+  it("the ARN alone: key id is the ARN, the member is the one whose keyArn it is; KMS signs with --kms-profile's credentials, SigV4 with the shared ones", async () => {
+    reply = () => ({ status: 202, body: RECEIPT });
+    const credentialsFile = join(work, "aws-credentials");
+    await writeFile(
+      credentialsFile,
+      "[haikou-signing]\naws_access_key_id = AKIDHAIKOUACCOUNT\naws_secret_access_key = haikou-secret\n",
+    );
+    let kms: ReturnType<typeof fakeKms> | undefined;
+    const run = await zhixin(
+      [
+        "submit",
+        "--kms-key",
+        HAIKOU_ARN,
+        "--kms-profile",
+        "haikou-signing",
+        "--sigv4",
+        "--region",
+        "cn-northwest-1",
+        "--type",
+        CERT_TYPE,
+        "--file",
+        await certFile(),
+      ],
+      {
+        ZHIXIN_CONSORTIUM: await ownKeyConsortium(),
+        AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+        AWS_CONFIG_FILE: join(work, "no-aws-config"),
+      },
+      {
+        credentials: async () => LEDGER_ROLE,
+        kmsClient: (region, credentials) => {
+          kms = fakeKms((op, input) => key.answer(op, input), region, credentials);
+          return kms.client;
+        },
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(kms?.calls.map((c) => c.operation)).toEqual(["GetPublicKey", "Sign"]);
+    for (const call of kms?.calls ?? []) {
+      expect(call.input.KeyId).toBe(HAIKOU_ARN);
+      expect(call.authorization).toContain("Credential=AKIDHAIKOUACCOUNT/");
+    }
+    const [request] = received;
+    if (!request) throw new Error("nothing received");
+    expect(String(request.headers.authorization)).toContain("Credential=AKIDLEDGERROLE/");
+    expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_ARN}"`);
+    expect(
+      verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
+    ).toMatchObject({ department: "hf-haikou", keyId: HAIKOU_ARN, role: "department" });
+  });
+
+  it("a --kms-profile with no credentials is a usage error naming it, and nothing is sent", async () => {
+    const run = await zhixin(
+      ["checkpoint", "--kms-key", HAIKOU_ARN, "--kms-profile", "nobody"],
+      {
+        ZHIXIN_CONSORTIUM: await ownKeyConsortium(),
+        AWS_SHARED_CREDENTIALS_FILE: join(work, "no-aws-credentials"),
+        AWS_CONFIG_FILE: join(work, "no-aws-config"),
+      },
+      {
+        kmsClient: (region, credentials) =>
+          fakeKms((op, input) => key.answer(op, input), region, credentials).client,
+      },
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--kms-profile nobody");
+    expect(received).toEqual([]);
   });
 });
 
