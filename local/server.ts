@@ -58,7 +58,7 @@ export async function serveHandler(options: {
     }
     const result = await options.handler(toEvent(req, method, target, body));
     res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
-    res.end(result.body ?? "");
+    res.end(result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? ""));
   }
 
   await new Promise<void>((resolve, reject) => {

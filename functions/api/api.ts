@@ -16,6 +16,7 @@ import {
   readEntry,
   readInclusionProof,
   readPublishedCheckpoint,
+  readTile,
 } from "../ledger/reader.js";
 import { type IntakeStore, submitEntries } from "../ledger/submit.js";
 import type { ContractStore } from "../rules/contracts.js";
@@ -23,7 +24,7 @@ import { readAccessTrail, type TrailStore } from "../sharing/access-trail.js";
 import { readContract } from "../sharing/contract-view.js";
 import { type MatchStore, matchRecord } from "../sharing/match.js";
 import type { TileStore } from "../store/tile-store.js";
-import { errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
+import { binary, errorResponse, type HttpRequest, type HttpResponse, json, text } from "./http.js";
 import { parseTarget, type RouteParams } from "./http-parse.js";
 
 /**
@@ -115,6 +116,16 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/log/proof/consistency": async (req, { from, to }, deps) => {
     authenticate(req, deps, false);
     return json(200, await readConsistencyProof(deps.tiles, deps.consortium.log, from, to));
+  },
+  "GET /v1/log/tile/{path+}": async (req, { path }, deps) => {
+    authenticate(req, deps, false);
+    const tile = await readTile(deps.tiles, path);
+    return binary(200, tile.bytes, {
+      "content-type": "application/octet-stream",
+      // c2sp.org/tlog-tiles: a full tile never changes once written; a partial one is
+      // replaced by a wider one as the log grows.
+      "cache-control": tile.full ? "private, max-age=31536000, immutable" : "private, no-cache",
+    });
   },
 };
 

@@ -1,4 +1,4 @@
-import { MAX_SUBJECT_BYTES } from "#chain";
+import { MAX_SUBJECT_BYTES, parseTilePath } from "#chain";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { API_ROUTES, type Height, type RouteKey, routePattern } from "../../lib/protocol/routes.js";
 
@@ -42,6 +42,7 @@ export interface RouteParams {
   "GET /v1/log/checkpoint": NoParams;
   "GET /v1/log/proof/inclusion": { index: number; size: number };
   "GET /v1/log/proof/consistency": { from: number; to: number };
+  "GET /v1/log/tile/{path+}": { path: string };
 }
 type NoParams = Record<string, never>;
 
@@ -76,6 +77,7 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
     const q = onlyParams(query, ["from", "to"]);
     return { from: logPosition("from", q.from, 1), to: logPosition("to", q.to, 1) };
   },
+  "GET /v1/log/tile/{path+}": ([rest], query) => ({ ...noQuery(query), path: tileObjectPath(rest) }),
 };
 
 const ROUTES = API_ROUTES.map((r) => ({
@@ -133,6 +135,22 @@ function blockHeight(raw: string | undefined): Height {
     throw invalid("height", "height must be an integer from 1 to 2^53 − 1, or 'latest'");
   }
   return n;
+}
+
+/**
+ * The tile or entry bundle named by the rest of /v1/log/tile/, as the object path
+ * "tile/…" of the tile store. Taken raw, not percent-decoded: a tile path has one
+ * spelling (lib/chain tile-path.ts), and every character of it is unreserved, so an
+ * escaped form is a second spelling and refused like any other.
+ */
+function tileObjectPath(raw: string | undefined): string {
+  const path = `tile/${raw ?? ""}`;
+  try {
+    parseTilePath(path);
+  } catch {
+    throw invalid("path", "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]");
+  }
+  return path;
 }
 
 /** A log index or size from the query: decimal digits, no leading zero, `min` to 2^53 − 1. */

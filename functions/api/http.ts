@@ -17,7 +17,9 @@ export interface HttpRequest {
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
+  /** Text, or base64 when isBase64Encoded (API Gateway's way of carrying bytes). */
   body: string;
+  isBase64Encoded?: boolean;
 }
 
 /** API Gateway HTTP API (payload format 2.0) event → HttpRequest. Requires the $default stage. */
@@ -35,7 +37,12 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): HttpRequest {
 }
 
 export function toResult(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+  return {
+    statusCode: response.statusCode,
+    headers: response.headers,
+    body: response.body,
+    ...(response.isBase64Encoded ? { isBase64Encoded: true } : {}),
+  };
 }
 
 export function json(statusCode: number, body: unknown): HttpResponse {
@@ -44,6 +51,11 @@ export function json(statusCode: number, body: unknown): HttpResponse {
     headers: { "content-type": "application/json; charset=utf-8" },
     body: `${JSON.stringify(body, null, 2)}\n`,
   };
+}
+
+/** Bytes, carried base64-encoded as API Gateway's payload format 2.0 requires. */
+export function binary(statusCode: number, body: Uint8Array, headers: Record<string, string>): HttpResponse {
+  return { statusCode, headers, body: Buffer.from(body).toString("base64"), isBase64Encoded: true };
 }
 
 export function text(statusCode: number, body: string): HttpResponse {

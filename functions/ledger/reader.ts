@@ -17,6 +17,7 @@ import {
 import type { Consortium } from "../../lib/consortium/consortium.js";
 import type { BlockView, EntryView } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
+import { MAX_SERVED_TILE_BYTES } from "../../lib/protocol/limits.js";
 import type { Height } from "../../lib/protocol/routes.js";
 import type { Caller } from "../auth/caller.js";
 import { type SignatureStore, signaturesOf } from "../rules/cosign.js";
@@ -119,6 +120,28 @@ export async function readPublishedCheckpoint(tiles: Pick<TileStore, "get"> | un
   const bytes = await tiles.get(CHECKPOINT_PATH);
   if (!bytes) throw new ApiError("NOT_FOUND", "no checkpoint has been published yet");
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * GET /v1/log/tile/…: a published hash tile or entry bundle by its object path (checked
+ * by the caller), and whether it is full. NOT_FOUND when it was never written: the log
+ * has not reached it, or the log never had a partial tile of that width.
+ */
+export async function readTile(
+  tiles: Pick<TileStore, "get"> | undefined,
+  path: string,
+): Promise<{ bytes: Uint8Array; full: boolean }> {
+  if (!tiles) throw new ApiError("NOT_FOUND", "this ledger does not publish its log as tiles");
+  const bytes = await tiles.get(path);
+  if (!bytes) throw new ApiError("NOT_FOUND", `${path} is not published`);
+  if (bytes.length > MAX_SERVED_TILE_BYTES) {
+    throw new ApiError(
+      "TILE_TOO_LARGE",
+      `${path} is ${bytes.length} bytes, more than the API serves (${MAX_SERVED_TILE_BYTES}): read it from the tile bucket`,
+      { path, bytes: bytes.length },
+    );
+  }
+  return { bytes, full: !path.includes(".p/") };
 }
 
 /**

@@ -63,6 +63,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   // 5xx: ours
   INTERNAL: 500,
+  // an entry bundle too large for a Lambda response: read it from the tile bucket instead
+  TILE_TOO_LARGE: 501,
   UNAVAILABLE: 503,
 } as const;
 

@@ -17,6 +17,8 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/log/checkpoint", access: "read" },
   { method: "GET", path: "/v1/log/proof/inclusion", access: "read" },
   { method: "GET", path: "/v1/log/proof/consistency", access: "read" },
+  // The rest of a c2sp.org/tlog-tiles path: /v1/log/ is then a tlog-tiles prefix.
+  { method: "GET", path: "/v1/log/tile/{path+}", access: "read" },
 ] as const satisfies readonly { method: "GET" | "POST"; path: string; access: RouteAccess }[];
 
 /** A block height the store can hold (an integer 1 ≤ h ≤ 2^53 − 1), or the latest block. */
@@ -30,7 +32,11 @@ export type RouteKey = Route extends infer R
     : never
   : never;
 
-/** A matcher for a route path: each `{name}` matches one non-empty path segment. */
+/**
+ * A matcher for a route path: each `{name}` matches one non-empty path segment, and a
+ * final `{name+}` (API Gateway's greedy path variable) the rest of the path, slashes
+ * included.
+ */
 export function routePattern(path: string): RegExp {
-  return new RegExp(`^${path.replace(/\{[^/}]+\}/g, "([^/]+)")}$`);
+  return new RegExp(`^${path.replace(/\{[^/}+]+\+\}$/, "(.+)").replace(/\{[^/}+]+\}/g, "([^/]+)")}$`);
 }

@@ -322,6 +322,7 @@ describe("roles", () => {
     "GET /v1/log/checkpoint",
     "GET /v1/log/proof/consistency",
     "GET /v1/log/proof/inclusion",
+    "GET /v1/log/tile/*",
   ];
 
   it("a department's role trusts its principal, may invoke its routes and sign with its key, nothing else", () => {
@@ -444,6 +445,7 @@ describe("HTTP API", () => {
         "GET /v1/log/checkpoint",
         "GET /v1/log/proof/consistency",
         "GET /v1/log/proof/inclusion",
+        "GET /v1/log/tile/{path+}",
         "POST /v1/entries",
         "POST /v1/match",
       ].sort(),

@@ -27,14 +27,23 @@ export interface TestNode {
   subjectKey: Uint8Array;
   /** Every item in the table, sorted: compare before/after to prove "nothing changed". */
   snapshot(): Promise<unknown[]>;
-  send(request: TestRequest): Promise<{ status: number; body: any; text: string }>;
+  send(request: TestRequest): Promise<TestResponse>;
   submit(
     as: string,
     records: Array<{ type: string; data: unknown }>,
     extra?: Partial<TestRequest>,
-  ): Promise<{ status: number; body: any; text: string }>;
+  ): Promise<TestResponse>;
   seal(): Promise<any>;
   stop(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  /** The body parsed as JSON; undefined when it is not JSON. */
+  body: any;
+  text: string;
+  bytes: Uint8Array;
+  headers: Headers;
 }
 
 export interface TestRequest {
@@ -121,14 +130,15 @@ export async function startTestNode(options: { clock?: Clock } = {}): Promise<Te
       headers,
       ...(r.sendBody !== undefined || body ? { body: enc(r.sendBody) ?? body } : {}),
     });
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    return { status: res.status, body: parsed as any, text };
+    return { status: res.status, body: parsed as any, text, bytes, headers: res.headers };
   }
 
   return {

@@ -8,6 +8,7 @@ import {
   parseSignedNote,
   toHex,
 } from "#chain";
+import { MAX_SERVED_TILE_BYTES } from "../../../lib/protocol/limits.js";
 import { checkWitnessQuorum } from "../../../lib/witness/index.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { writeObject } from "../../support/s3.js";
@@ -131,5 +132,77 @@ describe("npm start publishes the log as tiles", () => {
         "INVALID_PARAMETER",
       ]);
     }
+  });
+
+  it("serves the tiles and bundles through the API as the bucket holds them: /v1/log/ is a tlog-tiles prefix", async () => {
+    const size = parseCheckpoint(parseSignedNote((await object("checkpoint")).bytes).text).size;
+    expect(size).toBeGreaterThan(0);
+    for (const path of [`tile/0/000.p/${size}`, `tile/entries/000.p/${size}`]) {
+      const served = await t.send({ method: "GET", path: `/v1/log/${path}`, as: "auditor" });
+      expect(served.status, path).toBe(200);
+      expect(served.headers.get("content-type")).toBe("application/octet-stream");
+      expect(served.headers.get("cache-control")).toBe("private, no-cache");
+      expect(served.bytes).toEqual((await object(path)).bytes);
+    }
+    // A full tile (as a tlog-tiles client would ask for it) is immutable once written.
+    await writeObject(t.node.s3.client, t.node.tilesBucket, "tile/1/x001/234", new Uint8Array(8192).fill(7));
+    const full = await t.send({ method: "GET", path: "/v1/log/tile/1/x001/234", as: "auditor" });
+    expect(full.status).toBe(200);
+    expect(full.bytes).toEqual(new Uint8Array(8192).fill(7));
+    expect(full.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+    // HEAD answers as GET without the bytes.
+    const head = await t.send({ method: "HEAD", path: "/v1/log/tile/1/x001/234", as: "auditor" });
+    expect([head.status, head.bytes.length]).toEqual([200, 0]);
+  });
+
+  it("refuses what is not a tile path (400), names what was never published (404), asks for a signature (401)", async () => {
+    const before = await t.snapshot();
+    for (const path of [
+      "/v1/log/tile/0/0",
+      "/v1/log/tile/0/x000/001",
+      "/v1/log/tile/0/000.p/256",
+      "/v1/log/tile/64/000",
+      "/v1/log/tile/0/%30%30%30",
+      "/v1/log/tile/entries/000.p/0",
+      "/v1/log/tile/0/000/",
+    ]) {
+      const refused = await t.send({ method: "GET", path, as: "auditor" });
+      expect(
+        [refused.status, refused.body?.error?.code, refused.body?.error?.details?.parameter],
+        path,
+      ).toEqual([400, "INVALID_PARAMETER", '"path"']);
+    }
+    const query = await t.send({ method: "GET", path: "/v1/log/tile/0/000", query: "x=1", as: "auditor" });
+    expect([query.status, query.body?.error?.code]).toEqual([400, "INVALID_PARAMETER"]);
+    const missing = await t.send({ method: "GET", path: "/v1/log/tile/0/x999/999", as: "auditor" });
+    expect([missing.status, missing.body?.error?.code]).toEqual([404, "NOT_FOUND"]);
+    const unsigned = await t.send({ method: "GET", path: "/v1/log/tile/0/000.p/1", unsigned: true });
+    expect(unsigned.status).toBe(401);
+    const post = await t.send({ method: "POST", path: "/v1/log/tile/0/000.p/1", as: "auditor" });
+    expect([post.status, post.body?.error?.code]).toEqual([405, "METHOD_NOT_ALLOWED"]);
+    expect(await t.snapshot()).toEqual(before);
+  });
+
+  it("an entry bundle larger than a Lambda response can carry is refused with TILE_TOO_LARGE and where to read it", async () => {
+    await writeObject(
+      t.node.s3.client,
+      t.node.tilesBucket,
+      "tile/entries/x002/000",
+      new Uint8Array(MAX_SERVED_TILE_BYTES + 1),
+    );
+    const big = await t.send({ method: "GET", path: "/v1/log/tile/entries/x002/000", as: "auditor" });
+    expect([big.status, big.body?.error?.code, big.body?.error?.details]).toEqual([
+      501,
+      "TILE_TOO_LARGE",
+      { path: "tile/entries/x002/000", bytes: MAX_SERVED_TILE_BYTES + 1 },
+    ]);
+    await writeObject(
+      t.node.s3.client,
+      t.node.tilesBucket,
+      "tile/entries/x002/001",
+      new Uint8Array(MAX_SERVED_TILE_BYTES),
+    );
+    const largest = await t.send({ method: "GET", path: "/v1/log/tile/entries/x002/001", as: "auditor" });
+    expect([largest.status, largest.bytes.length]).toEqual([200, MAX_SERVED_TILE_BYTES]);
   });
 });

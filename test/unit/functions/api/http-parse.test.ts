@@ -43,6 +43,20 @@ describe("parseTarget: typed values", () => {
       { route: "GET /v1/access", params: { subject: "a b+c中" } },
     ],
     ["POST", "/v1/entries", "", { route: "POST /v1/entries", params: {} }],
+    [
+      "GET",
+      "/v1/log/tile/2/x001/x234/067.p/8",
+      "",
+      { route: "GET /v1/log/tile/{path+}", params: { path: "tile/2/x001/x234/067.p/8" } },
+    ],
+    [
+      "GET",
+      "/v1/log/tile/entries/000",
+      "",
+      { route: "GET /v1/log/tile/{path+}", params: { path: "tile/entries/000" } },
+    ],
+    // The published checkpoint keeps its own route: the greedy one takes only tile/….
+    ["GET", "/v1/log/checkpoint", "", { route: "GET /v1/log/checkpoint", params: {} }],
   ])("%s %s?%s", (method, path, query, expected) => {
     expect(parseTarget(method, path, query)).toEqual(expected);
   });
@@ -64,6 +78,13 @@ describe("parseTarget: typed values", () => {
     ["GET", "/v1/access", `subject=${"x".repeat(257)}`, "INVALID_PARAMETER"],
     ["GET", "/v1/access", `subject=${"%E4%B8%AD".repeat(86)}`, "INVALID_PARAMETER"],
     ["GET", "/v1/health", "=", "INVALID_PARAMETER"],
+    ["GET", "/v1/log/tile/", "", "ROUTE_NOT_FOUND"],
+    ["GET", "/v1/log/tile/../checkpoint", "", "INVALID_PARAMETER"],
+    ["GET", "/v1/log/tile/0/000/../001", "", "INVALID_PARAMETER"],
+    ["GET", "/v1/log/tile/0/%30%30%30", "", "INVALID_PARAMETER"],
+    ["GET", "/v1/log/tile/0/x000/001", "", "INVALID_PARAMETER"],
+    ["GET", "/v1/log/tile/0/000", "n=1", "INVALID_PARAMETER"],
+    ["PUT", "/v1/log/tile/0/000", "", "METHOD_NOT_ALLOWED"],
   ])("%s %s?%s → %s", (method, path, query, code) => {
     expect(codeOf(() => parseTarget(method, path, query))).toBe(code);
   });
