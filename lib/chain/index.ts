@@ -1,8 +1,9 @@
 /**
  * lib/chain — Zhixin's pure verifiable-ledger core: RFC 6962 Merkle trees and proofs,
  * compact ranges, the entry envelope and block header formats, block-sequence
- * verification, C2SP checkpoints and the log as C2SP tlog-tiles. Synchronous, no I/O,
- * no AWS, no clock: runs unchanged in Node, Lambda and browsers. Formats: docs/FORMATS.md.
+ * verification, C2SP checkpoints, the log as C2SP tlog-tiles, and the key history.
+ * Synchronous, no I/O, no AWS, no clock: runs unchanged in Node, Lambda and browsers.
+ * Formats: docs/FORMATS.md.
  */
 
 export { type BlocksReport, GENESIS_POSITION, verifyBlocks } from "./audit.js";
@@ -96,6 +97,43 @@ export {
   MAX_RECEIVE_DELAY_SECONDS,
 } from "./findings.js";
 export { JsonTextError, MAX_JSON_DEPTH, parseJson } from "./json.js";
+export {
+  applyKeyRecord,
+  EMPTY_KEY_HISTORY,
+  foldKeyRecords,
+  KEY_AT_CODES,
+  KEY_REFUSAL_CODES,
+  type KeyAtAnswer,
+  type KeyAtCode,
+  type KeyHistory,
+  type KeyRecordEntry,
+  type KeyRefusal,
+  type KeyRefusalCode,
+  type KeySignatureCheck,
+  keyAt,
+  type RecordedKey,
+} from "./key-history.js";
+export {
+  deriveKeyId,
+  isDerivedKeyId,
+  isKeyRecordType,
+  KEY_ADD_TYPE,
+  KEY_ID_HASH_DIGITS,
+  KEY_OWNER,
+  KEY_POP_TAG,
+  KEY_RECORD_TYPES,
+  KEY_RETIRE_TYPE,
+  KEY_REVOKE_TYPE,
+  KEY_ROLES,
+  type KeyAddData,
+  type KeyRecordData,
+  type KeyRecordType,
+  type KeyRetireData,
+  type KeyRevokeData,
+  type KeyRole,
+  keyPopMessage,
+  parseKeyRecord,
+} from "./key-records.js";
 export {
   formatSignedNote,
   formatVerifierKey,
