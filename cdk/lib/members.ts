@@ -1,16 +1,31 @@
 import { Tags, Validations } from "aws-cdk-lib";
-import { AccountPrincipal, ArnPrincipal, type IPrincipal, PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
+import {
+  AccountPrincipal,
+  ArnPrincipal,
+  type IPrincipal,
+  type IRole,
+  PolicyStatement,
+  Role,
+} from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
 import type { LedgerApi } from "./api.js";
 import { keyAlias, type RouteAccess, TAGS } from "./defaults.js";
-import { SigningKey } from "./signing-key.js";
+import { grantPublicKeyReadOn, SigningKey } from "./signing-key.js";
 
 /**
- * A department or auditor: its signing key, and the role its own account assumes to
- * sign with that key (and read its public key) and call the API. Nothing else is
- * granted to the role.
+ * A department or auditor, in the ledger account: the role its own account assumes to call
+ * the API, and its request-signing key — either
+ *   - created here (the file names no keyArn): the key policy lets that role alone sign
+ *     with it, and the role may read its public key; the ledger account's administrators
+ *     hold it (docs/DEPLOY.md, "Members' keys");
+ *   - or its keyArn, a key in the member's own account (its member stack's SigningKeyArn):
+ *     nothing of it is created here, and the role gets no KMS permission at all — the member
+ *     signs with its own account's credentials.
+ * The role stays in the ledger account either way: an HTTP API has no resource policy, so a
+ * caller from another account is let through only by assuming a role of this account that
+ * may execute-api:Invoke. Nothing else is granted to the role.
  */
 export interface ConsortiumMemberProps {
   readonly consortium: string;
@@ -19,6 +34,8 @@ export interface ConsortiumMemberProps {
   readonly alg: SignatureAlgorithm;
   /** A 12-digit account id, or an IAM role/user (or account root) ARN. */
   readonly principal: string;
+  /** The member's key in its own account (the consortium file's keyArn); absent: created here. */
+  readonly keyArn?: string | undefined;
   readonly api: LedgerApi;
   /** Auditors may run the audit function directly. */
   readonly verifyFunction?: IFunction;
@@ -36,7 +53,10 @@ export function principalFrom(principal: string): IPrincipal {
 
 export class ConsortiumMember extends Construct {
   readonly role: Role;
-  readonly signingKey: SigningKey;
+  /** The key created for it in the ledger account; undefined when it holds its own (keyArn). */
+  readonly signingKey: SigningKey | undefined;
+  /** Its key's ARN: the file's keyArn, or the key created here. */
+  readonly keyArn: string;
 
   constructor(scope: Construct, id: string, props: ConsortiumMemberProps) {
     super(scope, id);
@@ -45,17 +65,24 @@ export class ConsortiumMember extends Construct {
       assumedBy: principalFrom(props.principal),
       description: `Zhixin ${props.consortium}: ${props.kind} ${props.id}`,
     });
-    this.signingKey = new SigningKey(this, "SigningKey", {
-      owner: props.id,
-      aliasName: keyAlias(props.consortium, props.id),
-      alg: props.alg,
-      description: `Zhixin ${props.consortium}: signing key of ${props.kind} ${props.id}`,
-    });
-    this.signingKey.grantSignOnlyTo(this.role);
-    // `zhixin --kms-key` reads the key's spec to pick the algorithm (unless --alg says it).
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [this.signingKey.key.keyArn] }),
-    );
+    if (props.keyArn === undefined) {
+      const key = new SigningKey(this, "SigningKey", {
+        owner: props.id,
+        aliasName: keyAlias(props.consortium, props.id),
+        alg: props.alg,
+        description: `Zhixin ${props.consortium}: signing key of ${props.kind} ${props.id}`,
+      });
+      key.grantSignOnlyTo(this.role);
+      // `zhixin --kms-key` reads the key's spec to pick the algorithm (unless --alg says it).
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [key.key.keyArn] }),
+      );
+      this.signingKey = key;
+      this.keyArn = key.key.keyArn;
+    } else {
+      this.signingKey = undefined;
+      this.keyArn = props.keyArn;
+    }
     const access = ROUTE_ACCESS[props.kind];
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ["execute-api:Invoke"], resources: props.api.routeArns(access) }),
@@ -64,7 +91,8 @@ export class ConsortiumMember extends Construct {
       Validations.of(this.role).acknowledge({
         id,
         reason:
-          "The wildcard is the route's one path parameter (an entry id or a block height): the grant " +
+          "The wildcard is the route's one path parameter (an entry id, a block height, a contract " +
+          "id, or a published tile's path under /v1/log/tile/): the grant " +
           "is still exactly one method on one route of this API's $default stage, and which entries " +
           "a caller may read is decided by the handler from the caller's RFC 9421 signature.",
       });
@@ -77,5 +105,14 @@ export class ConsortiumMember extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * Roles that build the trust bundle from this member's key: kms:GetPublicKey and
+   * kms:DescribeKey on it, no more. For a key in the member's account this is the IAM half;
+   * the key policy the member stack writes is the other (./member-stack.ts).
+   */
+  grantPublicKeyRead(roles: readonly IRole[]): void {
+    grantPublicKeyReadOn(this.keyArn, roles);
   }
 }

@@ -28,7 +28,7 @@ export interface LedgerMonitoringProps {
   readonly maxPendingAgeSeconds: number;
   /** Alarms made elsewhere, shown on the dashboard beside these (cdk/lib/change-alarms.ts). */
   readonly otherAlarms?: readonly Alarm[];
-  /** The witnesses the sealer asks and the quorum; no witness alarm when there are none. */
+  /** The witnesses the sealer asks and the quorum; no witness alarm when the quorum is 0. */
   readonly witnesses?: { count: number; quorum: number };
 }
 
@@ -87,22 +87,32 @@ export class LedgerMonitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    if (props.witnesses && props.witnesses.count > 0 && props.witnesses.quorum > 0) {
+    if (props.witnesses && props.witnesses.quorum > 0) {
       // Witnesses must not stop the ledger, so an unwitnessed checkpoint is published
       // anyway; this says when the witnessed checkpoint has fallen WITNESS_LAG_SEALS seal
-      // periods behind the log. No seal, no datum: not breaching (PendingAge covers it).
+      // periods behind the log. The sealer reports CheckpointWitnesses only when it asks
+      // someone: with witnesses to ask, no seal means no datum, not breaching (PendingAge
+      // covers a silent sealer); with none the file can give a URL, nothing will ever be
+      // witnessed, so no datum is breaching and the alarm stays on until the file names them.
+      const { count, quorum } = props.witnesses;
       this.witnessLagAlarm = new Alarm(this, "WitnessLag", {
         alarmDescription:
           `Zhixin ${props.consortium}: for ${WITNESS_LAG_SEALS} seal periods in a row the published ` +
-          `checkpoint had fewer than ${props.witnesses.quorum} witness cosignatures: the witnessed ` +
+          `checkpoint had fewer than ${quorum} witness cosignatures: the witnessed ` +
           "checkpoint lags the log. Check the witnesses (GET /v1/health shows the published size; " +
-          "the seal function's log says what each witness answered).",
+          "the seal function's log says what each witness answered)." +
+          (count === 0
+            ? " The consortium file names no deployed witness ({ url, vkey }): nobody is asked, so " +
+              "this alarm stays on until it does (docs/DEPLOY.md, 3. Deploy)."
+            : count < quorum
+              ? ` The file names only ${count} deployed witness(es): the quorum cannot be met until it names more.`
+              : ""),
         metric: metric(METRICS.checkpointWitnesses, Stats.MINIMUM, sealPeriod),
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        threshold: props.witnesses.quorum,
+        threshold: quorum,
         evaluationPeriods: WITNESS_LAG_SEALS,
         datapointsToAlarm: WITNESS_LAG_SEALS,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: count === 0 ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
       });
     }
 

@@ -1,5 +1,5 @@
 import { RemovalPolicy, Tags } from "aws-cdk-lib";
-import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { AccountPrincipal, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Alias, Key, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
@@ -54,10 +54,33 @@ export class SigningKey extends Construct {
 
   /** Roles that build the trust bundle from this key: kms:GetPublicKey and kms:DescribeKey, no more. */
   grantPublicKeyRead(roles: readonly IRole[]): void {
-    for (const role of roles) {
-      role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [this.key.keyArn] }),
-      );
-    }
+    grantPublicKeyReadOn(this.key.keyArn, roles);
+  }
+
+  /**
+   * Lets another account (the ledger's, for a key in a member's own account) read the public
+   * half in the key policy: kms:GetPublicKey and kms:DescribeKey, nothing cryptographic. That
+   * account's IAM policies then decide which of its roles may (cross-account KMS needs both).
+   */
+  allowPublicKeyReadBy(account: string, sid: string): void {
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid,
+        principals: [new AccountPrincipal(account)],
+        actions: PUBLIC_KEY_ACTIONS,
+        resources: ["*"],
+      }),
+    );
+  }
+}
+
+/**
+ * The identity-policy half of reading a key's public half (kms:GetPublicKey, kms:DescribeKey),
+ * for a key of this stack or one named by ARN in another account, whose key policy must allow
+ * this account too.
+ */
+export function grantPublicKeyReadOn(keyArn: string, roles: readonly IRole[]): void {
+  for (const role of roles) {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [keyArn] }));
   }
 }

@@ -1,12 +1,19 @@
-import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import { Annotations, CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
-import { witnessQuorumOf } from "../../lib/consortium/consortium.js";
+import { accountOfKeyArn, witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import { LedgerApi } from "./api.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
 import { deployedWitnesses, keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
+import {
+  custodyDescription,
+  custodyWarning,
+  memberKeyCustody,
+  witnessGap,
+  witnessWarning,
+} from "./layout.js";
 import { LedgerTable } from "./ledger-table.js";
 import { LogTiles } from "./log-tiles.js";
 import { ConsortiumMember } from "./members.js";
@@ -15,12 +22,19 @@ import { LedgerSchedules } from "./schedules.js";
 import { SigningKey } from "./signing-key.js";
 import { SubjectKey } from "./subject-key.js";
 
+/** The ids of the stack's synth warnings (Annotations addWarningV2), to acknowledge or assert. */
+export const SYNTH_WARNINGS = {
+  memberKeysInLedgerAccount: "zhixin:member-keys-in-ledger-account",
+  witnessesNotDeployed: "zhixin:witnesses-not-deployed",
+} as const;
+
 /**
  * One consortium, from its file: the ledger table, the tile bucket the log is published
- * to, a signing key and role per member,
+ * to, a role per member and a signing key per member whose file names no keyArn (./members.ts),
  * the sealer's key, the subject key, the three functions, the IAM-authorised HTTP API,
  * the schedules, alarms and a dashboard. Environment-agnostic: no lookups, so it
- * synthesises offline.
+ * synthesises offline. Where the file leaves trust with the operator — members' keys in this
+ * account, witnesses nobody can ask — synthesis warns (SYNTH_WARNINGS) and the outputs say so.
  */
 export interface ZhixinStackProps extends StackProps {
   readonly config: ZhixinConfig;
@@ -92,7 +106,7 @@ export class ZhixinStack extends Stack {
     const members = new Construct(this, "Members");
     const add = (
       kind: "department" | "auditor",
-      m: { id: string; alg: SignatureAlgorithm; principal: string },
+      m: { id: string; alg: SignatureAlgorithm; principal: string; keyArn?: string | undefined },
     ) => {
       const member = new ConsortiumMember(members, m.id, {
         consortium: c.consortium,
@@ -100,43 +114,52 @@ export class ZhixinStack extends Stack {
         kind,
         alg: m.alg,
         principal: m.principal,
+        keyArn: m.keyArn,
         api: this.api,
         ...(kind === "auditor" ? { verifyFunction: this.functions.verify } : {}),
       });
-      member.signingKey.grantPublicKeyRead(readers);
+      // By the key's ARN for a key in the member's account (whose key policy lets this account
+      // read it), else the key created here: GetPublicKey and DescribeKey, as the trust bundle reads it.
+      member.grantPublicKeyRead(readers);
       // Every member may read the published log straight from S3, as any tlog-tiles client.
       this.tiles.grant(member.role, "read");
-      // They find every member's key by its alias when they start.
-      this.functions.dependOn(member.signingKey.alias, ["submit", "verify"]);
+      // They find a key created here by its alias when they start; a keyArn exists already.
+      if (member.signingKey) this.functions.dependOn(member.signingKey.alias, ["submit", "verify"]);
       this.members.push(member);
       const name = outputName(m.id);
       new CfnOutput(this, `${name}RoleArn`, {
-        description: `The role ${kind} ${m.id} assumes (trusts ${m.principal})`,
+        description: `The role ${kind} ${m.id} assumes to call the API (trusts ${m.principal})`,
         value: member.role.roleArn,
       });
       new CfnOutput(this, `${name}KeyArn`, {
-        description:
-          `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}. Held in ` +
-          "this (the ledger's) account: its administrators are trusted with it (docs/DEPLOY.md, Members' keys)",
-        value: member.signingKey.key.keyArn,
+        description: member.signingKey
+          ? `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}. Held in ` +
+            "this (the ledger's) account: its administrators are trusted with it (docs/DEPLOY.md, Members' keys)"
+          : `${kind} ${m.id}'s signing key, the consortium file's keyArn (sign with it: it is the key id). ` +
+            `Held in the member's own account ${accountOfKeyArn(member.keyArn)}; this account may only read ` +
+            "its public half (docs/DEPLOY.md, Members' keys)",
+        value: member.keyArn,
       });
     };
     for (const d of c.departments) add("department", d);
     for (const a of c.auditors) add("auditor", a);
     this.functions.dependOn(this.sealerKey.alias, ["submit", "seal", "verify"]);
 
-    // Every key the ledger depends on: signatures are checked against the sealer's and the
-    // members' keys, subject indexes are keyed from the subject key, the table is encrypted
-    // with its own; and the table whose resource policy guards committed items.
+    // Every key of this account the ledger depends on: signatures are checked against the
+    // sealer's and the members' keys, subject indexes are keyed from the subject key, the table
+    // is encrypted with its own; and the table whose resource policy guards committed items.
+    // A key in a member's account is watched by its member stack: CloudTrail records a call
+    // in the account of the key, and this account's rules see only its own events.
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
       label: `Zhixin ${c.consortium}`,
       keys: [
         this.sealerKey.key,
         this.subjectKey.key,
         this.ledger.encryptionKey,
-        ...this.members.map((m) => m.signingKey.key),
+        ...this.members.flatMap((m) => (m.signingKey ? [m.signingKey.key] : [])),
       ],
-      // alias/zhixin/<consortium>/: the sealer's, the subject key's and every member's.
+      // alias/zhixin/<consortium>/: the sealer's, the subject key's and those of the members'
+      // keys created here (and any alias someone adds under it).
       aliases: [{ prefix: keyAlias(c.consortium, "") }],
       tables: [this.ledger.table],
     });
@@ -157,6 +180,15 @@ export class ZhixinStack extends Stack {
       otherAlarms: [this.changeAlarms.alarm],
       witnesses: { count: deployedWitnesses(c.departments).length, quorum: witnessQuorumOf(c) },
     });
+
+    // Loud at every synth, and in every deployment's outputs: what the file leaves to trust.
+    const custody = memberKeyCustody([...c.departments, ...c.auditors]);
+    const custodyWarned = custodyWarning(custody);
+    if (custodyWarned !== undefined)
+      Annotations.of(this).addWarningV2(SYNTH_WARNINGS.memberKeysInLedgerAccount, custodyWarned);
+    const witnessesWarned = witnessWarning(witnessGap(c.departments, witnessQuorumOf(c)));
+    if (witnessesWarned !== undefined)
+      Annotations.of(this).addWarningV2(SYNTH_WARNINGS.witnessesNotDeployed, witnessesWarned);
 
     const outputs: Record<string, { value: string; description: string }> = {
       ApiUrl: {
@@ -181,14 +213,8 @@ export class ZhixinStack extends Stack {
           `checkpoint vkey, which every witness's member stack takes as LogVkeys: aws kms get-public-key ` +
           `--key-id <this> --query PublicKey --output text | npx tsx cdk/bin/vkey.ts log ${c.log}`,
       },
-      // Loud, in every deployment's outputs: this layout keeps no key out of the operator's reach.
-      MemberKeyCustody: {
-        value: "ledger-account",
-        description:
-          "Single-account layout: every member's signing key is in this account, whose administrators " +
-          "can change its key policy and sign as that member. The operator is trusted with members' keys " +
-          "(docs/DEPLOY.md, Members' keys)",
-      },
+      // Whether any member's key is within the operator's reach, and whose.
+      MemberKeyCustody: { value: custody.custody, description: custodyDescription(custody) },
       SubjectKeyArn: {
         value: this.subjectKey.key.keyArn,
         description: `The subject key (alias ${this.subjectKey.aliasName}); retained: without it no subject index can be read`,

@@ -1,4 +1,3 @@
-import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   asList,
@@ -6,6 +5,7 @@ import {
   type CfnTemplate,
   EXAMPLE_FILE,
   grantsOf,
+  jsonOf,
   keysByAlias,
   readExample,
   refId,
@@ -22,7 +22,7 @@ import {
 
 let t: CfnTemplate;
 beforeAll(() => {
-  t = Template.fromStack(buildApp(EXAMPLE_FILE, { bundle: false }).stack).toJSON() as CfnTemplate;
+  t = jsonOf(buildApp(EXAMPLE_FILE, { bundle: false }).stack);
 });
 
 type Pattern = Record<string, unknown>;
@@ -189,9 +189,7 @@ describe("alarms on key and table guard changes", () => {
     const c = readExample() as { departments: Record<string, unknown>[] };
     for (let i = 0; i < 45; i++)
       c.departments.push({ id: `dept-${i}`, name: `D${i}`, alg: "ed25519", principal: "888888888888" });
-    const big = Template.fromStack(
-      buildApp(writeConsortium(c), { bundle: false }).stack,
-    ).toJSON() as CfnTemplate;
+    const big = jsonOf(buildApp(writeConsortium(c), { bundle: false }).stack);
     const keyRules = resourcesOf(big, "AWS::Events::Rule").filter(([, r]) =>
       patternOf(r).includes('"aws.kms"'),
     );

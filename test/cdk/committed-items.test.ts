@@ -1,4 +1,3 @@
-import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   actionCovers,
@@ -8,6 +7,7 @@ import {
   EXAMPLE_FILE,
   functionByService,
   identityStatements,
+  jsonOf,
   refId,
   resourcesOf,
   type Statement,
@@ -51,7 +51,7 @@ let t: CfnTemplate;
 let table: string;
 let roles: Record<"submit" | "seal" | "verify", string>;
 beforeAll(() => {
-  t = Template.fromStack(buildApp(EXAMPLE_FILE, { bundle: false }).stack).toJSON() as CfnTemplate;
+  t = jsonOf(buildApp(EXAMPLE_FILE, { bundle: false }).stack);
   table = resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[0] as string;
   roles = {
     submit: functionByService(t, "zhixin-submit").role,

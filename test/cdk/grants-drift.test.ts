@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   COMMITTED_ITEM_WRITES,
@@ -41,6 +40,7 @@ import {
   WITNESS_TABLE_KEY as STATE_TABLE_KEY,
   WITNESS_STATE_ACTIONS,
 } from "../../functions/witness/state-store.js";
+import type { Consortium } from "../../lib/consortium/consortium.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
 import { witnessName as localWitnessName } from "../../local/witnesses.js";
 import {
@@ -52,7 +52,9 @@ import {
   functionByService,
   grantsOf,
   identityStatements,
+  jsonOf,
   keysByAlias,
+  OWN_KEYS_FILE,
   refId,
   resourcesOf,
 } from "./support.js";
@@ -189,7 +191,7 @@ const minus = (a: Actions, b: Actions): Actions => ({
 let t: CfnTemplate;
 beforeAll(() => {
   // The grants do not depend on the bundles: skip esbuild.
-  t = Template.fromStack(buildApp(EXAMPLE_FILE, { bundle: false }).stack).toJSON() as CfnTemplate;
+  t = jsonOf(buildApp(EXAMPLE_FILE, { bundle: false }).stack);
 });
 
 describe("each function's DynamoDB grants and what its store ports send", () => {
@@ -229,21 +231,21 @@ const VERIFY_PARTS = ["keys", "sealer"] as const;
 sameMethods<(typeof VERIFY_PARTS)[number], Exclude<keyof Runtime, (typeof NO_KMS)[number]>>(true);
 
 type Env = Record<string, unknown>;
-const consortium = loadConsortium(EXAMPLE_FILE);
 
 /**
  * Per part, as runtime.ts builds it: the actions its module declares, and the keys (an
  * alias, or the template's value of an ARN) it calls them on; none when the environment
  * builds the part from a file, or not at all.
  */
-const KMS_PARTS: Record<KmsPart, { actions: readonly string[]; keys: (env: Env) => unknown[] }> = {
-  // getKeys: loadKmsKeyDirectory reads every member's key and the sealer's, by alias.
+const kmsParts = (
+  consortium: Consortium,
+): Record<KmsPart, { actions: readonly string[]; keys: (env: Env) => unknown[] }> => ({
+  // getKeys: loadKmsKeyDirectory reads every member's key and the sealer's: a member's by its
+  // keyArn when the file names one (a key in its own account), else by alias.
   keys: {
     actions: KMS_KEY_DIRECTORY_ACTIONS,
     keys: (env) =>
-      env.ZHIXIN_KEYS_SOURCE === "kms"
-        ? consortiumMembers(consortium).map((m) => kmsAlias(consortium.consortium, m.owner))
-        : [],
+      env.ZHIXIN_KEYS_SOURCE === "kms" ? consortiumMembers(consortium).map((m) => m.kmsKey) : [],
   },
   // getSealer: a KmsSigner through kmsSigningPort, on ZHIXIN_SEALER_KMS_KEY.
   sealer: {
@@ -261,12 +263,14 @@ const KMS_PARTS: Record<KmsPart, { actions: readonly string[]; keys: (env: Env) 
         ? [env.ZHIXIN_SUBJECT_KMS_KEY]
         : [],
   },
-};
+});
 
-/** KMS action → the keys it is on, by alias (sorted; the table key left out). */
+/** KMS action → the keys it is on, by alias or key ARN (sorted; the table key left out). */
 type KmsGrants = Record<string, string[]>;
 
-const KMS_FUNCTIONS: Record<
+const kmsFunctions = (
+  consortium: Consortium,
+): Record<
   string,
   {
     service: string;
@@ -274,7 +278,7 @@ const KMS_FUNCTIONS: Record<
     /** Granted on a signing or MAC key, not sent there by any part of its runtime. */
     beyond: KmsGrants;
   }
-> = {
+> => ({
   submit: { service: "zhixin-submit", parts: SUBMIT_PARTS, beyond: {} },
   seal: {
     service: "zhixin-seal",
@@ -285,14 +289,13 @@ const KMS_FUNCTIONS: Record<
     beyond: { "kms:DescribeKey": [kmsAlias(consortium.consortium, "sealer")] },
   },
   verify: { service: "zhixin-verify", parts: VERIFY_PARTS, beyond: {} },
-};
+});
 
-/** A key's alias (a key without one: its logical id). */
+/** A key's alias; a key ARN as it is (a member's key in its own account); a key without either: its logical id. */
 function aliasOf(t: CfnTemplate): (key: unknown) => string {
   const byKey = new Map([...keysByAlias(t)].map(([alias, key]) => [key, alias]));
-  const byAlias = keysByAlias(t);
   return (key) => {
-    if (typeof key === "string" && byAlias.has(key)) return key;
+    if (typeof key === "string") return key;
     const id = refId(key);
     if (id === undefined) return JSON.stringify(key);
     return byKey.get(id) ?? id;
@@ -307,13 +310,19 @@ const sorted = (grants: Map<string, Set<string>>): KmsGrants =>
       .map(([action, keys]) => [action, [...keys].sort()]),
   );
 
-/** What the parts of a function's runtime send to KMS, per action, by alias. */
-function kmsSentBy(t: CfnTemplate, service: string, parts: readonly KmsPart[]): KmsGrants {
+/** What the parts of a function's runtime send to KMS, per action, by alias or key ARN. */
+function kmsSentBy(
+  t: CfnTemplate,
+  consortium: Consortium,
+  service: string,
+  parts: readonly KmsPart[],
+): KmsGrants {
   const env = (functionByService(t, service).props.Environment as { Variables: Env }).Variables;
   const alias = aliasOf(t);
+  const all = kmsParts(consortium);
   const out = new Map<string, Set<string>>();
   for (const part of parts) {
-    const { actions, keys } = KMS_PARTS[part];
+    const { actions, keys } = all[part];
     for (const action of actions) {
       const on = out.get(action) ?? new Set();
       for (const key of keys(env)) on.add(alias(key));
@@ -323,7 +332,7 @@ function kmsSentBy(t: CfnTemplate, service: string, parts: readonly KmsPart[]): 
   return sorted(out);
 }
 
-/** The KMS actions a function's role is granted, per action, by alias, without the table key's. */
+/** The KMS actions a function's role is granted, per action, by alias or key ARN, without the table key's. */
 function kmsGrantedTo(t: CfnTemplate, service: string): KmsGrants {
   const table = resourcesOf(t, "AWS::DynamoDB::Table")[0]?.[1];
   const tableKey = refId(
@@ -352,21 +361,43 @@ function kmsMinus(a: KmsGrants, b: KmsGrants): KmsGrants {
   return sorted(out);
 }
 
-describe("each function's KMS grants and what its runtime's parts send", () => {
-  it.each(Object.entries(KMS_FUNCTIONS))("%s calls KMS on AWS", (_name, f) => {
-    // A function whose parts all came from files would make the checks below empty.
-    expect(Object.keys(kmsSentBy(t, f.service, f.parts))).not.toEqual([]);
+// The demo file (every member's key created in the ledger account, read by alias) and the
+// production layout's example (every member's key in its own account, read by its keyArn).
+describe.each([
+  ["the demo file", EXAMPLE_FILE],
+  ["examples/consortium.own-keys.json", OWN_KEYS_FILE],
+])("each function's KMS grants and what its runtime's parts send: %s", (_file, file) => {
+  const consortium = loadConsortium(file);
+  const functions = Object.entries(kmsFunctions(consortium));
+  let kt: CfnTemplate;
+  beforeAll(() => {
+    kt = file === EXAMPLE_FILE ? t : jsonOf(buildApp(file, { bundle: false }).stack);
   });
 
-  it.each(Object.entries(KMS_FUNCTIONS))(
+  it.each(functions)("%s calls KMS on AWS", (_name, f) => {
+    // A function whose parts all came from files would make the checks below empty.
+    expect(Object.keys(kmsSentBy(kt, consortium, f.service, f.parts))).not.toEqual([]);
+  });
+
+  it("the trust bundle reads each member's key by the id the file gives it: its keyArn, else its alias", () => {
+    const sent = kmsSentBy(kt, consortium, "zhixin-verify", VERIFY_PARTS)["kms:GetPublicKey"];
+    for (const m of [...consortium.departments, ...consortium.auditors])
+      expect(sent, m.id).toContain(m.keyArn ?? kmsAlias(consortium.consortium, m.id));
+  });
+
+  it.each(functions)(
     "%s is granted every action its parts send, on every key they send it to",
     (_name, f) => {
-      expect(kmsMinus(kmsSentBy(t, f.service, f.parts), kmsGrantedTo(t, f.service))).toEqual({});
+      expect(kmsMinus(kmsSentBy(kt, consortium, f.service, f.parts), kmsGrantedTo(kt, f.service))).toEqual(
+        {},
+      );
     },
   );
 
-  it.each(Object.entries(KMS_FUNCTIONS))("%s is granted nothing more than stated", (_name, f) => {
-    expect(kmsMinus(kmsGrantedTo(t, f.service), kmsSentBy(t, f.service, f.parts))).toEqual(f.beyond);
+  it.each(functions)("%s is granted nothing more than stated", (_name, f) => {
+    expect(kmsMinus(kmsGrantedTo(kt, f.service), kmsSentBy(kt, consortium, f.service, f.parts))).toEqual(
+      f.beyond,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatCosignatureVerifierKey } from "#chain";
+import { SYNTH_WARNINGS } from "../../cdk/lib/zhixin-stack.js";
 import { ed25519For } from "../support/witness-keys.js";
 import {
   allows,
@@ -11,6 +12,7 @@ import {
   functionByService,
   grantsOf,
   identityStatements,
+  jsonOf,
   keysByAlias,
   memberResources,
   readExample,
@@ -19,6 +21,7 @@ import {
   type Statement,
   type Synthesized,
   synthesize,
+  warningsOf,
   writeConsortium,
 } from "./support.js";
 
@@ -121,7 +124,7 @@ describe("adding a department to the consortium file", () => {
     ]);
     expect(grants.get("kms:Sign")?.map(refId)).toEqual([key]);
     expect(grants.get("kms:GetPublicKey")?.map(refId)).toEqual([key]);
-    expect(grants.get("execute-api:Invoke")).toHaveLength(11);
+    expect(grants.get("execute-api:Invoke")).toHaveLength(12);
   });
 
   it("lets submit and verify read its public key, and changes nothing else but their grants and the bundles", () => {
@@ -226,6 +229,24 @@ describe("the aws settings of the consortium file", () => {
 });
 
 describe("the consortium file's witnesses", () => {
+  const lagAlarms = (t: CfnTemplate) =>
+    Object.values(t.Resources)
+      .filter(
+        (r) => r.Type === "AWS::CloudWatch::Alarm" && r.Properties?.MetricName === "CheckpointWitnesses",
+      )
+      .map((r) => r.Properties);
+  const lagAlarm = (threshold: number, missing: "notBreaching" | "breaching") =>
+    // The last checkpoint of 5 seal periods in a row short of the quorum.
+    expect.objectContaining({
+      Namespace: "Zhixin",
+      Statistic: "Minimum",
+      ComparisonOperator: "LessThanThreshold",
+      Threshold: threshold,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      TreatMissingData: missing,
+    });
+
   it("reach the sealer and the audit as ZHIXIN_WITNESSES: the deployed ones ({ url, vkey }), in file order", () => {
     const c = readExample() as { departments: Record<string, unknown>[] };
     const deployed = ["hf-sanya", "internet-court"].map((id) => {
@@ -241,39 +262,44 @@ describe("the consortium file's witnesses", () => {
     }
     // hf-haikou stays `true`: local mode's witness, which nobody on AWS can ask.
     expect(c.departments.find((d) => d.id === "hf-haikou")?.witness).toBe(true);
-    const t = Template.fromStack(
-      buildApp(writeConsortium(c), { bundle: false }).stack,
-    ).toJSON() as CfnTemplate;
+    const { stack } = buildApp(writeConsortium(c), { bundle: false });
+    const t = jsonOf(stack);
     const env = (service: string) =>
       (functionByService(t, service).props.Environment as { Variables: Record<string, string> }).Variables;
     for (const service of ["zhixin-seal", "zhixin-verify"])
       expect(JSON.parse(env(service).ZHIXIN_WITNESSES as string), service).toEqual(deployed);
     expect(env("zhixin-submit").ZHIXIN_WITNESSES).toBeUndefined();
-    // The WitnessLag alarm: the last checkpoint of 5 seal periods in a row short of the
-    // quorum (a majority of the file's three witnessing departments: 2).
-    const lag = Object.values(t.Resources).filter(
-      (r) => r.Type === "AWS::CloudWatch::Alarm" && r.Properties?.MetricName === "CheckpointWitnesses",
-    );
-    expect(lag.map((r) => r.Properties)).toEqual([
-      expect.objectContaining({
-        Namespace: "Zhixin",
-        Statistic: "Minimum",
-        ComparisonOperator: "LessThanThreshold",
-        Threshold: 2,
-        EvaluationPeriods: 5,
-        DatapointsToAlarm: 5,
-        TreatMissingData: "notBreaching",
-      }),
-    ]);
-    // And none in the demo file, whose witnesses are all `true`: nobody is asked, no alarm.
-    expect(
-      Object.values(base.json.Resources).filter((r) => r.Properties?.MetricName === "CheckpointWitnesses"),
-    ).toEqual([]);
+    // The quorum is a majority of the file's three witnessing departments, 2; both deployed
+    // witnesses are asked after each seal, so a seal without a quorum is a datum below it.
+    expect(lagAlarms(t)).toEqual([lagAlarm(2, "notBreaching")]);
+    // hf-haikou counts towards the quorum and is never asked: said at synth.
+    const warned = warningsOf(stack).filter((w) => w.id === SYNTH_WARNINGS.witnessesNotDeployed);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.message).toContain("hf-haikou");
+    expect(warned[0]?.message).not.toContain("hf-sanya");
+  });
+
+  it("with a quorum and none deployed (the demo file): nobody is asked, the WitnessLag alarm fires on no data, and synth says whom to deploy", () => {
     for (const service of ["zhixin-seal", "zhixin-verify", "zhixin-submit"])
       expect(
         (functionByService(base.json, service).props.Environment as { Variables: Record<string, unknown> })
           .Variables.ZHIXIN_WITNESSES,
       ).toBeUndefined();
+    // The sealer reports CheckpointWitnesses only when it asks a witness: with none to ask
+    // there is never a datum, and that is the breach (nothing will be witnessed).
+    expect(lagAlarms(base.json)).toEqual([lagAlarm(2, "breaching")]);
+    const warned = warningsOf(base.stack).filter((w) => w.id === SYNTH_WARNINGS.witnessesNotDeployed);
+    expect(warned).toHaveLength(1);
+    for (const id of ["hf-haikou", "hf-sanya", "internet-court"]) expect(warned[0]?.message).toContain(id);
+    expect(warned[0]?.message).toContain("at most 0 of the quorum of 2");
+  });
+
+  it("with a quorum of 0 (no witnessing department): no WitnessLag alarm and no witness warning", () => {
+    const c = readExample() as { departments: Record<string, unknown>[] };
+    for (const d of c.departments) d.witness = false;
+    const { stack } = buildApp(writeConsortium(c), { bundle: false });
+    expect(lagAlarms(jsonOf(stack))).toEqual([]);
+    expect(warningsOf(stack).map((w) => w.id)).toEqual([SYNTH_WARNINGS.memberKeysInLedgerAccount]);
   });
 });
 
@@ -285,5 +311,12 @@ describe("the single-account layout", () => {
       if (["SealerKeyArn", "SubjectKeyArn"].includes(name)) continue;
       expect(o.Description, name).toMatch(/administrators are trusted with it/);
     }
+  });
+
+  it("says at synth that the operator is trusted with every member's key, naming them", () => {
+    const warned = warningsOf(base.stack).filter((w) => w.id === SYNTH_WARNINGS.memberKeysInLedgerAccount);
+    expect(warned).toHaveLength(1);
+    const c = readExample() as { departments: { id: string }[]; auditors: { id: string }[] };
+    for (const { id } of [...c.departments, ...c.auditors]) expect(warned[0]?.message).toContain(id);
   });
 });

@@ -684,8 +684,9 @@ describe("monitoring", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       Threshold: 1,
     });
-    // And the change alarm: test/cdk/change-alarms.test.ts.
-    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
+    // And the change alarm (test/cdk/change-alarms.test.ts) and WitnessLag
+    // (test/cdk/members.test.ts): the demo's quorum is 2.
+    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
     s.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });
 });

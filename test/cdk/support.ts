@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { App } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
-import { addMemberStack, addZhixinStack } from "../../cdk/lib/app.js";
+import { App, type Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { addMemberStack, addZhixinApp, addZhixinStack, type ZhixinApp } from "../../cdk/lib/app.js";
 import { loadStackConfig } from "../../cdk/lib/config.js";
 import type { ZhixinMemberStack } from "../../cdk/lib/member-stack.js";
-import type { ZhixinStack } from "../../cdk/lib/zhixin-stack.js";
+import { SYNTH_WARNINGS, type ZhixinStack } from "../../cdk/lib/zhixin-stack.js";
 import { captureOutput } from "../support/output.js";
 
 /**
@@ -15,6 +15,8 @@ import { captureOutput } from "../support/output.js";
  */
 
 export const EXAMPLE_FILE = resolve("consortium.example.json");
+/** The production layout's example: every member's key in its own account (docs/DEPLOY.md, Members' keys). */
+export const OWN_KEYS_FILE = resolve("examples/consortium.own-keys.json");
 const CDK_CONTEXT = JSON.parse(readFileSync("cdk.json", "utf8")).context as Record<string, unknown>;
 
 export function readExample(): Record<string, unknown> {
@@ -49,6 +51,14 @@ export function buildMemberApp(
   return build(options, (app) => addMemberStack(app, loadStackConfig(file), id));
 }
 
+/** Every stack of the file, as `npm run synth` builds them (cdk/lib/app.ts addZhixinApp), not yet synthesised. */
+export function buildZhixinApp(
+  file: string,
+  options: { bundle?: boolean } = {},
+): { app: App; stack: ZhixinApp } {
+  return build(options, (app) => addZhixinApp(app, loadStackConfig(file)));
+}
+
 function build<S>(options: { bundle?: boolean }, add: (app: App) => S): { app: App; stack: S } {
   const context = { ...CDK_CONTEXT, ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}) };
   const app = new App({ context });
@@ -72,9 +82,60 @@ function build<S>(options: { bundle?: boolean }, add: (app: App) => S): { app: A
 
 export function synthesize(file: string): Synthesized {
   const { app, stack } = buildApp(file);
-  const template = Template.fromStack(stack);
+  const template = templateOf(stack);
   return { app, stack, template, json: template.toJSON() as CfnTemplate };
 }
+
+/**
+ * Synthesis runs the app's validation (cdk-nag, and the stacks' annotations: cdk.json's
+ * annotationsInValidationReport) and prints the report of any warning on stderr, as `cdk
+ * synth` shows it: the consortium stack's SYNTH_WARNINGS (a layout that trusts the operator
+ * says so at every synth). `synth` runs with that report taken and held to those warnings;
+ * anything else printed fails.
+ */
+function synthesizing<T>(synth: () => T): T {
+  const output = captureOutput();
+  let result: T;
+  try {
+    result = synth();
+  } finally {
+    output.stop();
+  }
+  const reported = [...output.stderr.matchAll(/^[A-Z]{2,} .*$/gm)].map((m) => m[0]);
+  const acknowledgeable = [...output.stderr.matchAll(/Acknowledge with 'Annotation::([^']+)'/g)].map(
+    (m) => m[1],
+  );
+  const known: readonly string[] = Object.values(SYNTH_WARNINGS);
+  if (
+    output.stdout !== "" ||
+    !reported.every((line) => line.startsWith("WARNING ")) ||
+    acknowledgeable.length !== reported.length ||
+    !acknowledgeable.every((id) => id !== undefined && known.includes(id))
+  )
+    throw new Error(
+      `synthesis printed more than the stacks' synth warnings:\n${output.stdout}${output.stderr}`,
+    );
+  return result;
+}
+
+/** The stack's template, synthesising its app (quietly: synthesizing). */
+export const templateOf = (stack: Stack): Template => synthesizing(() => Template.fromStack(stack));
+
+/** The stack's annotations (Annotations.fromStack synthesises again: quietly, as templateOf). */
+export const annotationsOf = (stack: Stack): Annotations => synthesizing(() => Annotations.fromStack(stack));
+
+/** The stack's synth warnings: addWarningV2's id, and the message without it. */
+export function warningsOf(stack: Stack): { id: string; message: string }[] {
+  return annotationsOf(stack)
+    .findWarning("*", Match.anyValue())
+    .map((w) => {
+      const [, message = "", id = ""] = /^(.*) \[ack: ([^\]]+)\]$/s.exec(String(w.entry.data)) ?? [];
+      return { id, message };
+    });
+}
+
+/** templateOf(stack), as the JSON the tests read. */
+export const jsonOf = (stack: Stack): CfnTemplate => templateOf(stack).toJSON() as CfnTemplate;
 
 // ---- reading the template -----------------------------------------------------------
 
