@@ -3,10 +3,10 @@ import { ConsortiumFileError } from "../../lib/consortium/consortium.js";
 import { addZhixinApp, UnknownMemberError } from "../lib/app.js";
 import { consortiumFileFrom, loadStackConfig } from "../lib/config.js";
 
-// cdk synth|deploy [-c consortium=<file>] [-c member=<department>]
+// cdk synth|deploy [-c consortium=<file>] [-c member=<department or auditor>]
 //   consortium: or ZHIXIN_CONSORTIUM=<file>; default consortium.example.json
-//   member:     that department's member stack alone; without it, the consortium's stack
-//               and every department's member stack (cdk/lib/app.ts)
+//   member:     that member's stack alone; without it, the consortium's stack and every
+//               department's and auditor's member stack (cdk/lib/app.ts)
 const app = new App();
 try {
   const member = app.node.tryGetContext("member");

@@ -12,10 +12,10 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /**
  * The stacks of one consortium file:
  *   - Zhixin-<consortium>, the consortium's stack (the ledger), in the ledger account;
- *   - ZhixinMember-<consortium>-<department>, one per department, each deployed by that
- *     department in its own account (./member-stack.ts).
- * `cdk synth` builds them all; `-c member=<department>` builds that department's member
- * stack alone, which is what a department synthesises and deploys. cdk-nag's AwsSolutions
+ *   - ZhixinMember-<consortium>-<member>, one per department and auditor, each deployed by
+ *     that member in its own account (./member-stack.ts).
+ * `cdk synth` builds them all; `-c member=<id>` builds that member's stack alone, which is
+ * what a department or auditor synthesises and deploys. cdk-nag's AwsSolutions
  * pack runs as a validation plugin: synthesis fails on any finding not acknowledged with a
  * reason. cdk/bin/zhixin.ts and the tests build the app through here.
  */
@@ -24,25 +24,26 @@ export interface ZhixinApp {
   readonly members: ZhixinMemberStack[];
 }
 
-/** `-c member=<id>` names no department of the file. */
+/** `-c member=<id>` names no department or auditor of the file. */
 export class UnknownMemberError extends Error {
   override readonly name = "UnknownMemberError";
 }
 
 export function addZhixinApp(app: App, config: ZhixinConfig, selection: { member?: string } = {}): ZhixinApp {
-  const departments = config.consortium.departments.map((d) => d.id);
+  const c = config.consortium;
+  const members = [...c.departments, ...c.auditors].map((m) => m.id);
   if (selection.member !== undefined) {
-    if (!departments.includes(selection.member)) {
+    if (!members.includes(selection.member)) {
       throw new UnknownMemberError(
-        `-c member=${selection.member}: ${config.file} has no department ${selection.member}; ` +
-          `its departments are ${departments.join(", ")}`,
+        `-c member=${selection.member}: ${config.file} has no department or auditor ${selection.member}; ` +
+          `its members are ${members.join(", ")}`,
       );
     }
     return { consortium: undefined, members: [addMemberStack(app, config, selection.member)] };
   }
   return {
     consortium: addZhixinStack(app, config),
-    members: departments.map((id) => addMemberStack(app, config, id)),
+    members: members.map((id) => addMemberStack(app, config, id)),
   };
 }
 
@@ -56,16 +57,19 @@ export function addZhixinStack(app: App, config: ZhixinConfig): ZhixinStack {
   return stack;
 }
 
-/** Department `id`'s member stack in `app`. */
+/** Department or auditor `id`'s member stack in `app`. */
 export function addMemberStack(app: App, config: ZhixinConfig, id: string): ZhixinMemberStack {
   const c = config.consortium;
+  const name = memberStackName(c.consortium, id);
+  const common = { consortium: c, repoRoot: REPO_ROOT };
   const department = c.departments.find((d) => d.id === id);
-  if (department === undefined) throw new UnknownMemberError(`no department ${id} in ${config.file}`);
-  const stack = new ZhixinMemberStack(app, memberStackName(c.consortium, id), {
-    consortium: c,
-    department,
-    repoRoot: REPO_ROOT,
-  });
+  const auditor = c.auditors.find((a) => a.id === id);
+  let stack: ZhixinMemberStack;
+  if (department !== undefined)
+    stack = new ZhixinMemberStack(app, name, { ...common, kind: "department", member: department });
+  else if (auditor !== undefined)
+    stack = new ZhixinMemberStack(app, name, { ...common, kind: "auditor", member: auditor });
+  else throw new UnknownMemberError(`no department or auditor ${id} in ${config.file}`);
   checkWithNag(app);
   return stack;
 }

@@ -280,10 +280,17 @@ export const TABLE_ACTIONS: Record<FunctionName, { table: string[]; pendingIndex
     verify: { table: READ, pendingIndex: ["dynamodb:Query"], key: TABLE_KEY_ACTIONS.read },
   };
 
-// ---- a department's member stack -------------------------------------------------------
+// ---- a member's stack ------------------------------------------------------------------
 
-/** The stack a department deploys in its own account (cdk/lib/member-stack.ts). */
+/** The stack a department or auditor deploys in its own account (cdk/lib/member-stack.ts). */
 export const memberStackName = (consortium: string, id: string): string => `ZhixinMember-${consortium}-${id}`;
+
+/**
+ * The member stack's parameter LedgerAccount as CloudFormation takes it: the account the
+ * consortium stack is in (the file's aws.ledgerAccount, the same 12 digits
+ * lib/consortium/consortium.ts checks).
+ */
+export const ACCOUNT_ID_PATTERN = "^[0-9]{12}$";
 
 /**
  * A department's witness: its cosigner name, the key name in its vkey and every cosignature

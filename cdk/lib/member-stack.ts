@@ -2,31 +2,42 @@ import { CfnOutput, CfnParameter, Stack, type StackProps, Tags } from "aws-cdk-l
 import { PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import { ChangeAlarms } from "./change-alarms.js";
-import type { Department, ZhixinConsortium } from "./config.js";
-import { keyAlias, LOG_VKEYS_PATTERN, TAGS, witnessKeyAlias, witnessName } from "./defaults.js";
+import type { Auditor, Department, ZhixinConsortium } from "./config.js";
+import {
+  ACCOUNT_ID_PATTERN,
+  keyAlias,
+  LOG_VKEYS_PATTERN,
+  stackName,
+  TAGS,
+  witnessKeyAlias,
+  witnessName,
+} from "./defaults.js";
 import { principalFrom } from "./members.js";
 import { SigningKey } from "./signing-key.js";
 import { DepartmentWitness } from "./witness.js";
 
 /**
- * ZhixinMember: what a department deploys in its own AWS account, so that what it signs
- * with and what it witnesses with are out of the ledger operator's reach:
+ * ZhixinMember: what a department or auditor deploys in its own AWS account, so that what
+ * it signs with and what it witnesses with are out of the ledger operator's reach:
  *   - its request-signing key (alias/zhixin/<consortium>/<id>, as in the consortium stack)
- *     and the role its systems sign with — the key policy lets that role alone sign;
- *   - if the consortium file says it witnesses (`witness` true or { url, vkey }), its
+ *     and the role its systems sign with — the key policy lets that role alone sign, and
+ *     lets the ledger account (the parameter LedgerAccount) read the public half and no more;
+ *   - if the consortium file says a department witnesses (`witness` true or { url, vkey }), its
  *     witness (./witness.ts) behind a public function URL, following the logs whose
  *     checkpoint keys the parameter LogVkeys names;
  *   - alarms on changes to those keys and the witness table (./change-alarms.ts).
  *
- * The consortium stack does not use this key yet: it still creates every member's key in
- * the ledger account (docs/DEPLOY.md, "Members' keys"). The witness is used as soon as the
- * consortium file names its URL and vkey.
+ * The ledger uses the key once the consortium file names it as the member's keyArn
+ * (the output SigningKeyArn), and the witness once the file names its URL and vkey: member
+ * stacks are deployed first, the consortium stack after (docs/DEPLOY.md, "Members' keys").
  */
-export interface ZhixinMemberStackProps extends StackProps {
+export type ZhixinMemberStackProps = StackProps & {
   readonly consortium: ZhixinConsortium;
-  readonly department: Department;
   readonly repoRoot: string;
-}
+} & (
+    | { readonly kind: "department"; readonly member: Department }
+    | { readonly kind: "auditor"; readonly member: Auditor }
+  );
 
 export class ZhixinMemberStack extends Stack {
   readonly signingKey: SigningKey;
@@ -35,9 +46,11 @@ export class ZhixinMemberStack extends Stack {
   readonly changeAlarms: ChangeAlarms;
 
   constructor(scope: Construct, id: string, props: ZhixinMemberStackProps) {
-    const { consortium: c, department: d, repoRoot, ...stackProps } = props;
+    const { consortium: c, kind, member: d, repoRoot, ...stackProps } = props;
+    // Only a department witnesses (the quorum counts departments: lib/consortium witnessQuorumOf).
+    const witnesses = props.kind === "department" && props.member.witness !== false;
     super(scope, id, {
-      description: `Zhixin ${c.consortium}: department ${d.id}'s keys${d.witness === false ? "" : " and witness"}, in its own account`,
+      description: `Zhixin ${c.consortium}: ${kind} ${d.id}'s keys${witnesses ? " and witness" : ""}, in its own account`,
       ...stackProps,
     });
     Tags.of(this).add(TAGS.consortium, c.consortium);
@@ -45,24 +58,50 @@ export class ZhixinMemberStack extends Stack {
 
     this.signingRole = new Role(this, "SigningRole", {
       assumedBy: principalFrom(d.principal),
-      description: `Zhixin ${c.consortium}: department ${d.id} signs its requests`,
+      description: `Zhixin ${c.consortium}: ${kind} ${d.id} signs its requests`,
     });
     this.signingKey = new SigningKey(this, "SigningKey", {
       owner: d.id,
       aliasName: keyAlias(c.consortium, d.id),
       alg: d.alg,
-      description: `Zhixin ${c.consortium}: signing key of department ${d.id}`,
+      description: `Zhixin ${c.consortium}: signing key of ${kind} ${d.id}`,
     });
     this.signingKey.grantSignOnlyTo(this.signingRole);
     // `zhixin --kms-key` reads the key's spec to pick the algorithm (unless --alg says it).
     this.signingRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [this.signingKey.key.keyArn] }),
     );
+    // The ledger's functions build their trust bundle from this key's public half, across
+    // accounts: the key policy must allow the ledger account, whose IAM then allows its functions.
+    // A parameter, not the file's value alone, so that a file without aws.ledgerAccount still
+    // synthesises and the deployment asks for it by name.
+    const consortiumStack = stackName(c.consortium);
+    const ledgerAccount = new CfnParameter(this, "LedgerAccount", {
+      type: "String",
+      ...(c.aws.ledgerAccount === undefined ? {} : { default: c.aws.ledgerAccount }),
+      allowedPattern: ACCOUNT_ID_PATTERN,
+      constraintDescription:
+        `the 12-digit id of the AWS account the consortium stack ${consortiumStack} is deployed in ` +
+        "(the consortium file's aws.ledgerAccount; ask the consortium's operator)",
+      description:
+        `The ledger account: where ${consortiumStack} runs. Its key policy lets this account read the ` +
+        "signing key's public half (kms:GetPublicKey, kms:DescribeKey), nothing more. Default: the " +
+        "consortium file's aws.ledgerAccount.",
+    });
+    this.signingKey.allowPublicKeyReadBy(ledgerAccount.valueAsString, "LedgerAccountReadsPublicKey");
 
+    // The order of a deployment, where the department sees it: this stack first, the file next,
+    // the consortium stack last.
+    const order =
+      `Deploy every member stack first, put this into the consortium file's keyArn for ${d.id}` +
+      `${witnesses ? " (and WitnessUrl with the witness's vkey into its witness)" : ""}, ` +
+      `then the operator deploys ${consortiumStack} (docs/DEPLOY.md, Members' keys)`;
     const outputs: Record<string, { value: string; description: string }> = {
       SigningKeyArn: {
         value: this.signingKey.key.keyArn,
-        description: `${d.id}'s request-signing key (alias ${this.signingKey.aliasName}), held in this account`,
+        description:
+          `${d.id}'s request-signing key (alias ${this.signingKey.aliasName}), held in this account; ` +
+          `the ledger account may read its public half. ${order}`,
       },
       SigningRoleArn: {
         value: this.signingRole.roleArn,
@@ -70,7 +109,7 @@ export class ZhixinMemberStack extends Stack {
       },
     };
 
-    if (d.witness !== false) {
+    if (witnesses) {
       const logVkeys = new CfnParameter(this, "LogVkeys", {
         type: "String",
         default: "",
@@ -94,7 +133,8 @@ export class ZhixinMemberStack extends Stack {
           value: this.witness.url.url,
           description:
             "The witness's base URL (POST <this>add-checkpoint, c2sp.org/tlog-witness): the consortium file's " +
-            `departments[${d.id}].witness.url, with the vkey from WitnessKeyArn (docs/DEPLOY.md)`,
+            `departments[${d.id}].witness.url, with the vkey from WitnessKeyArn. Deploy every member stack ` +
+            `first, put both into the file, then the operator deploys ${consortiumStack} (docs/DEPLOY.md)`,
         },
         WitnessName: {
           value: name,

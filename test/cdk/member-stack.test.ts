@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { App } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addZhixinApp, UnknownMemberError } from "../../cdk/lib/app.js";
 import { loadStackConfig } from "../../cdk/lib/config.js";
@@ -16,28 +15,31 @@ import {
   type CfnTemplate,
   EXAMPLE_FILE,
   grantsOf,
+  jsonOf,
   keysByAlias,
+  readExample,
   refId,
   resourcesOf,
   type Statement,
+  writeConsortium,
 } from "./support.js";
 
-// The member stack a department deploys in its own account (cdk/lib/member-stack.ts): a
-// witnessing department's (hf-haikou: its keys, its witness) synthesised once with its
-// bundle, a department that does not witness (market-regulation) without. Resources are
-// found by what they are, never by generated logical ids.
+// The member stack a department or auditor deploys in its own account
+// (cdk/lib/member-stack.ts): a witnessing department's (hf-haikou: its keys, its witness)
+// synthesised once with its bundle, a department that does not witness (market-regulation)
+// and the auditor without. Resources are found by what they are, never by generated logical ids.
 
 const run = promisify(execFile);
 const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 
 let haikou: { app: App; t: CfnTemplate };
 let market: CfnTemplate;
+let auditor: CfnTemplate;
 beforeAll(() => {
   const h = buildMemberApp(EXAMPLE_FILE, "hf-haikou");
-  haikou = { app: h.app, t: Template.fromStack(h.stack).toJSON() as CfnTemplate };
-  market = Template.fromStack(
-    buildMemberApp(EXAMPLE_FILE, "market-regulation", { bundle: false }).stack,
-  ).toJSON() as CfnTemplate;
+  haikou = { app: h.app, t: jsonOf(h.stack) };
+  market = jsonOf(buildMemberApp(EXAMPLE_FILE, "market-regulation", { bundle: false }).stack);
+  auditor = jsonOf(buildMemberApp(EXAMPLE_FILE, "auditor", { bundle: false }).stack);
 });
 
 const only = (t: CfnTemplate, type: string): [string, CfnResource] => {
@@ -77,11 +79,12 @@ function soleSigner(t: CfnTemplate, key: string): string {
 const grants = (t: CfnTemplate, role: string) =>
   Object.fromEntries([...grantsOf(t, role)].map(([a, r]) => [a, r.map((x) => refId(x) ?? x)]));
 
-describe("a department's member stack: its request-signing key", () => {
+describe("a member stack: its request-signing key", () => {
   it("is its alg's key under its alias, kept, that only its signing role may sign with", () => {
     for (const [t, id, spec] of [
       [haikou.t, "hf-haikou", "ECC_NIST_EDWARDS25519"],
       [market, "market-regulation", "ECC_NIST_P256"],
+      [auditor, "auditor", "ECC_NIST_EDWARDS25519"],
     ] as const) {
       const key = keysByAlias(t).get(`alias/zhixin/demo/${id}`) as string;
       expect(t.Resources[key]).toMatchObject({
@@ -104,6 +107,82 @@ describe("a department's member stack: its request-signing key", () => {
     };
     expect(trust.Statement).toHaveLength(1);
     expect(JSON.stringify(trust.Statement[0]?.Principal)).toContain(`:iam::${principal}:root`);
+  });
+});
+
+describe("a member stack: what the ledger account may do with its key", () => {
+  const ledgerRoot = {
+    "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "LedgerAccount" }, ":root"]],
+  };
+  const parameter = (t: CfnTemplate) =>
+    (t as { Parameters?: Record<string, Record<string, string>> }).Parameters?.LedgerAccount;
+
+  it("reads its public half — kms:GetPublicKey and kms:DescribeKey — and nothing else", () => {
+    for (const [t, id] of [
+      [haikou.t, "hf-haikou"],
+      [market, "market-regulation"],
+      [auditor, "auditor"],
+    ] as const) {
+      const statements = keyPolicy(t, keysByAlias(t).get(`alias/zhixin/demo/${id}`) as string);
+      const forLedger = statements
+        .filter((s) => JSON.stringify(s.Principal).includes('"LedgerAccount"'))
+        .map((s) => ({ ...s, Action: asList(s.Action).sort() }));
+      expect(forLedger, id).toEqual([
+        {
+          Sid: "LedgerAccountReadsPublicKey",
+          Effect: "Allow",
+          Principal: { AWS: ledgerRoot },
+          Action: ["kms:DescribeKey", "kms:GetPublicKey"],
+          Resource: "*",
+        },
+      ]);
+      // And it is among the principals the Deny on kms:Sign covers: everyone but the signing role.
+      expect(
+        statements.filter((s) => allows(s, "kms:Sign")),
+        id,
+      ).toHaveLength(1);
+    }
+  });
+
+  it("is the parameter LedgerAccount: 12 digits, saying what to put; no default when the file has no aws.ledgerAccount", () => {
+    const p = parameter(market);
+    expect(p).toMatchObject({ Type: "String", AllowedPattern: "^[0-9]{12}$" });
+    // The demo file names no ledger account: the deployment must be given one.
+    expect(p?.Default).toBeUndefined();
+    expect(p?.ConstraintDescription).toMatch(/aws\.ledgerAccount/);
+    expect(p?.Description).toMatch(/Zhixin-demo/);
+    const pattern = new RegExp(p?.AllowedPattern as string);
+    expect(pattern.test("123456789012")).toBe(true);
+    for (const bad of ["", "12345678901", "1234567890123", "12345678901a", "arn:aws:iam::123456789012:root"])
+      expect(pattern.test(bad), bad).toBe(false);
+  });
+
+  it("defaults to the file's aws.ledgerAccount", () => {
+    const c = readExample() as { aws: Record<string, unknown> };
+    c.aws = { ...c.aws, ledgerAccount: "900000000000" };
+    const t = jsonOf(buildMemberApp(writeConsortium(c), "market-regulation", { bundle: false }).stack);
+    expect(parameter(t)?.Default).toBe("900000000000");
+  });
+
+  it("the key's output says the order of a deployment: member stacks, the file's keyArn, the consortium stack", () => {
+    for (const t of [haikou.t, market, auditor]) {
+      const description = t.Outputs?.SigningKeyArn?.Description ?? "";
+      expect(description).toMatch(/keyArn/);
+      expect(description).toMatch(/Zhixin-demo/);
+    }
+    expect(haikou.t.Outputs?.WitnessUrl?.Description).toMatch(/Zhixin-demo/);
+  });
+});
+
+describe("an auditor's member stack", () => {
+  it("has its signing key and role, and never a witness", () => {
+    expect(resourcesOf(auditor, "AWS::Lambda::Function")).toEqual([]);
+    expect(resourcesOf(auditor, "AWS::DynamoDB::Table")).toEqual([]);
+    expect(Object.keys(auditor.Outputs ?? {}).sort()).toEqual([
+      "ChangeAlarmTopicArn",
+      "SigningKeyArn",
+      "SigningRoleArn",
+    ]);
   });
 });
 
@@ -331,22 +410,25 @@ describe("the app", () => {
   const config = () => loadStackConfig(EXAMPLE_FILE);
   const app = () => new App({ context: { "aws:cdk:bundling-stacks": [] } });
 
-  it("builds the consortium's stack and one member stack per department by default", () => {
+  it("builds the consortium's stack and one member stack per department and auditor by default", () => {
     const built = addZhixinApp(app(), config());
     expect(built.consortium?.stackName).toBe("Zhixin-demo");
+    const { departments, auditors } = config().consortium;
     expect(built.members.map((m) => m.stackName)).toEqual(
-      config().consortium.departments.map((d) => `ZhixinMember-demo-${d.id}`),
+      [...departments, ...auditors].map((m) => `ZhixinMember-demo-${m.id}`),
     );
   });
 
-  it("builds one department's member stack alone with -c member=<id>, and refuses a department the file lacks", () => {
-    const built = addZhixinApp(app(), config(), { member: "hf-sanya" });
-    expect(built.consortium).toBeUndefined();
-    expect(built.members.map((m) => m.stackName)).toEqual(["ZhixinMember-demo-hf-sanya"]);
-    expect(() => addZhixinApp(app(), config(), { member: "auditor" })).toThrow(UnknownMemberError);
+  it("builds one member's stack alone with -c member=<id>, and refuses a member the file lacks", () => {
+    for (const id of ["hf-sanya", "auditor"]) {
+      const built = addZhixinApp(app(), config(), { member: id });
+      expect(built.consortium).toBeUndefined();
+      expect(built.members.map((m) => m.stackName)).toEqual([`ZhixinMember-demo-${id}`]);
+    }
+    expect(() => addZhixinApp(app(), config(), { member: "sealer" })).toThrow(UnknownMemberError);
   });
 
-  it("`cdk synth -c member=<id>` names the departments when the id is not one of them", async () => {
+  it("`cdk synth -c member=<id>` names the members when the id is not one of them", async () => {
     const out = mkdtempSync(join(tmpdir(), "zhixin-cdk-out-"));
     const failure = await run(
       resolve("node_modules/.bin/cdk"),
@@ -359,5 +441,6 @@ describe("the app", () => {
     expect(failure?.code).not.toBe(0);
     expect(failure?.stderr).toContain("-c member=nobody: ");
     expect(failure?.stderr).toContain("hf-haikou, hf-sanya, market-regulation");
+    expect(failure?.stderr).toContain("internet-court, auditor");
   });
 });
