@@ -7,9 +7,10 @@ import { LOG_RETENTION_DAYS, outputName } from "./defaults.js";
  * The consortium file → the props the stack is built from. The file is the same one
  * local mode reads (lib/consortium/consortium.ts checks it); on top of that schema,
  * AWS needs what local mode can do without: a principal for every department and
- * auditor, a log retention CloudWatch accepts, and member ids that give distinct stack
- * output names. Every problem of both kinds is reported in one ConsortiumFileError,
- * each with the path of the bad field, so one synth shows the whole list.
+ * auditor, a log retention CloudWatch accepts, member ids that give distinct stack
+ * output names, and members' keys (keyArn) in one region. Every problem of both kinds is
+ * reported in one ConsortiumFileError, each with the path of the bad field, so one synth
+ * shows the whole list.
  */
 
 type WithPrincipal<T> = T & { principal: string };
@@ -69,6 +70,10 @@ function awsProblems(json: unknown): string[] {
   const problems: string[] = [];
   if (!isRecord(json)) return problems;
   const outputs = new Map<string, string>();
+  // KMS is regional: the ledger's functions call it in the ledger's region, and a key ARN of
+  // another region is not found there. The stack cannot know its region at synth, but keys
+  // in two regions cannot both be in it.
+  let keyRegion: { region: string; id: string } | undefined;
   for (const list of ["departments", "auditors"] as const) {
     const members = json[list];
     if (!Array.isArray(members)) continue;
@@ -91,6 +96,16 @@ function awsProblems(json: unknown): string[] {
           );
         }
         outputs.set(name, member.id);
+      }
+      const region = typeof member.keyArn === "string" ? member.keyArn.split(":")[3] : undefined;
+      if (region !== undefined && region !== "") {
+        if (keyRegion === undefined) keyRegion = { region, id };
+        else if (region !== keyRegion.region) {
+          problems.push(
+            `${list}.${i}.keyArn: ${id}'s key is in ${region}, ${keyRegion.id}'s in ${keyRegion.region}: the ` +
+              "ledger's functions read every member's key in the ledger's region, so all must be there",
+          );
+        }
       }
     });
   }

@@ -89,6 +89,23 @@ describe("consortium file → stack config", () => {
     ]);
   });
 
+  it("rejects members' keys in more than one region: the ledger's functions read them all in its own", () => {
+    const c = readExample() as {
+      departments: Record<string, unknown>[];
+      auditors: Record<string, unknown>[];
+    };
+    const key = (region: string, account: string) =>
+      `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-${account}`;
+    (c.departments[0] as Record<string, unknown>).keyArn = key("ap-east-1", "111111111111");
+    (c.departments[1] as Record<string, unknown>).keyArn = key("ap-east-1", "222222222222");
+    (c.auditors[0] as Record<string, unknown>).keyArn = key("ap-southeast-1", "777777777777");
+    expect(consortiumProblems(() => loadStackConfig(writeConsortium(c)))).toEqual([
+      expect.stringMatching(/^auditors\.0\.keyArn: .*ap-southeast-1.*ap-east-1/),
+    ]);
+    (c.auditors[0] as Record<string, unknown>).keyArn = key("ap-east-1", "777777777777");
+    expect(loadStackConfig(writeConsortium(c)).consortium.auditors[0]?.keyArn).toMatch(/:ap-east-1:/);
+  });
+
   it("says so when the file cannot be read or is not JSON", () => {
     expect(consortiumProblems(() => loadStackConfig("/nonexistent/consortium.json"))).toEqual([
       expect.stringMatching(/^cannot read:/),
