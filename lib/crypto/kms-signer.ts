@@ -122,25 +122,30 @@ export class KmsSigner implements Signer {
   }
 
   async #fetchPublicKey(): Promise<Uint8Array> {
-    const { spec, signing } = KMS_ALGORITHM[this.alg];
-    const out = await this.#kms.getPublicKey({ KeyId: this.kmsKeyId });
-    if (out.KeySpec !== spec) {
-      throw new CryptoError(
-        "KEY_ALGORITHM_MISMATCH",
-        `KMS key ${this.kmsKeyId} is ${out.KeySpec}, not ${spec}`,
-      );
-    }
-    if (out.KeyUsage !== "SIGN_VERIFY") {
-      throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${this.kmsKeyId} has usage ${out.KeyUsage}`);
-    }
-    if (out.SigningAlgorithms !== undefined && !out.SigningAlgorithms.includes(signing)) {
-      throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${this.kmsKeyId} does not offer ${signing}`);
-    }
-    if (out.PublicKey === undefined) {
-      throw new CryptoError("UNEXPECTED_RESPONSE", "KMS GetPublicKey returned no PublicKey");
-    }
-    const spki = Uint8Array.from(out.PublicKey);
-    importPublicKey(this.alg, spki);
-    return spki;
+    return publicKeyOf(await this.#kms.getPublicKey({ KeyId: this.kmsKeyId }), this.kmsKeyId, this.alg);
   }
+}
+
+/** The DER SPKI of a GetPublicKey answer for `kmsKeyId`, checked to be a SIGN_VERIFY key of `alg`. */
+function publicKeyOf(
+  out: Awaited<ReturnType<KmsSigningPort["getPublicKey"]>>,
+  kmsKeyId: string,
+  alg: SignatureAlgorithm,
+): Uint8Array {
+  const { spec, signing } = KMS_ALGORITHM[alg];
+  if (out.KeySpec !== spec) {
+    throw new CryptoError("KEY_ALGORITHM_MISMATCH", `KMS key ${kmsKeyId} is ${out.KeySpec}, not ${spec}`);
+  }
+  if (out.KeyUsage !== "SIGN_VERIFY") {
+    throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${kmsKeyId} has usage ${out.KeyUsage}`);
+  }
+  if (out.SigningAlgorithms !== undefined && !out.SigningAlgorithms.includes(signing)) {
+    throw new CryptoError("UNEXPECTED_RESPONSE", `KMS key ${kmsKeyId} does not offer ${signing}`);
+  }
+  if (out.PublicKey === undefined) {
+    throw new CryptoError("UNEXPECTED_RESPONSE", "KMS GetPublicKey returned no PublicKey");
+  }
+  const spki = Uint8Array.from(out.PublicKey);
+  importPublicKey(alg, spki);
+  return spki;
 }

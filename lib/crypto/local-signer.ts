@@ -39,13 +39,7 @@ export class LocalSigner implements Signer {
    * no I/O).
    */
   static fromPem(pem: string, keyId: string, alg?: SignatureAlgorithm, source = "the key"): LocalSigner {
-    let key: KeyObject;
-    try {
-      key = createPrivateKey({ key: pem, format: "pem" });
-    } catch (e) {
-      throw new CryptoError("INVALID_KEY", `${source} is not a PEM private key: ${(e as Error).message}`);
-    }
-    return new LocalSigner(keyId, key, alg);
+    return new LocalSigner(keyId, privateKeyFromPem(pem, source), alg);
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
@@ -60,5 +54,13 @@ export class LocalSigner implements Signer {
   async publicKey(): Promise<Uint8Array> {
     this.#spki ??= asBytes(createPublicKey(this.#key).export({ format: "der", type: "spki" }));
     return this.#spki.slice();
+  }
+}
+
+function privateKeyFromPem(pem: string, source: string): KeyObject {
+  try {
+    return createPrivateKey({ key: pem, format: "pem" });
+  } catch (e) {
+    throw new CryptoError("INVALID_KEY", `${source} is not a PEM private key: ${(e as Error).message}`);
   }
 }
