@@ -127,6 +127,9 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   { folder: "lib/chain/", mayImport: [] },
   // Witness cosigning is checked from the chain's notes and checkpoints alone.
   { folder: "lib/witness/", mayImport: ["lib/chain/"] },
+  // Offline verification from a trust root: the log's formats and the quorum check only,
+  // so a court's tool or a browser needs nothing else of ours.
+  { folder: "lib/evidence/", mayImport: ["lib/chain/", "lib/witness/"] },
   // What the CLI, the CDK app and the services agree on: pure, and only lib/.
   { folder: "lib/", mayImport: ["lib/"] },
   // Tools and tests drive everything; they are not shipped.

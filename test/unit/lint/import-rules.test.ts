@@ -281,6 +281,7 @@ const README_OF: Record<string, string> = {
   "functions/telemetry/": "functions/telemetry/README.md",
   "lib/chain/": "lib/chain/README.md",
   "lib/witness/": "lib/README.md",
+  "lib/evidence/": "lib/README.md",
   "lib/": "lib/README.md",
   "bench/": "bench/README.md",
   "scripts/": "scripts/README.md",

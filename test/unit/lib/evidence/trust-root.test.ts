@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import {
+  cosignCheckpoint,
+  formatCosignatureVerifierKey,
+  formatSignedNote,
+  formatVerifierKey,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  parseSignedNote,
+} from "#chain";
+import {
+  EVIDENCE_ERROR_CODES,
+  EvidenceError,
+  formatTrustRoot,
+  openTrustedCheckpoint,
+  parseTrustRoot,
+  TRUST_ROOT_TAG,
+} from "../../../../lib/evidence/index.js";
+import {
+  ed25519Verify,
+  leaves,
+  signedCheckpoint,
+  type TestWitness,
+  testLog,
+  testWitness,
+  treeOf,
+} from "../../../support/witness-keys.js";
+
+// The trust root (docs/formats/trust-root.md): one spelling, every key checked on reading,
+// and what it proves about a published checkpoint — the sealer's signature for its log,
+// then the quorum of its witnesses — with no access to the operator.
+
+const ORIGIN = "zhixin.example/trust";
+const log = testLog(ORIGIN);
+const W = ["zhixin-witness/demo/a", "zhixin-witness/demo/b", "zhixin-witness/demo/c"].map((n) =>
+  testWitness(n),
+);
+const [A, B, C] = W as [TestWitness, TestWitness, TestWitness];
+const sealerVkey = formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, log.publicKey);
+const witnessVkeys = W.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey));
+const rootText = formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: witnessVkeys, quorum: 2 });
+
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(EvidenceError);
+    const code = (e as EvidenceError).code;
+    expect(EVIDENCE_ERROR_CODES).toContain(code);
+    return code;
+  }
+}
+
+describe("the trust root file", () => {
+  it("is canonical JSON with a final newline, and reads back as the keys it was written from", () => {
+    expect(rootText).toBe(
+      `{"log":"${ORIGIN}","quorum":2,"sealers":["${sealerVkey}"],"trustRoot":"${TRUST_ROOT_TAG}",` +
+        `"witnesses":[${witnessVkeys.map((v) => `"${v}"`).join(",")}]}\n`,
+    );
+    const root = parseTrustRoot(rootText);
+    expect(root.log).toBe(ORIGIN);
+    expect(root.quorum).toBe(2);
+    expect(root.sealers.map((k) => k.publicKey)).toEqual([log.publicKey]);
+    expect(root.witnesses.map((k) => k.name)).toEqual(W.map((w) => w.key.name));
+    expect(root.witnesses.map((k) => k.publicKey)).toEqual(W.map((w) => w.key.publicKey));
+  });
+
+  const base = JSON.parse(rootText) as Record<string, unknown>;
+  it.each([
+    ["not JSON", "{"],
+    ["not an object", "[]"],
+    ["another tag", JSON.stringify({ ...base, trustRoot: "zhixin/trust-root/v2" })],
+    ["an unknown field", JSON.stringify({ ...base, members: [] })],
+    ["a log with a space", JSON.stringify({ ...base, log: "a b" })],
+    ["no sealer key", JSON.stringify({ ...base, sealers: [] })],
+    [
+      "a sealer key named for another log",
+      JSON.stringify({
+        ...base,
+        sealers: [formatVerifierKey("other.example/log", NOTE_SIGNATURE_TYPE_ED25519, log.publicKey)],
+      }),
+    ],
+    ["a sealer key that is a cosignature key", JSON.stringify({ ...base, sealers: [witnessVkeys[0]] })],
+    ["a witness key that is a note key", JSON.stringify({ ...base, witnesses: [sealerVkey] })],
+    ["a witness listed twice", JSON.stringify({ ...base, witnesses: [witnessVkeys[0], witnessVkeys[0]] })],
+    ["a quorum above the witnesses", JSON.stringify({ ...base, quorum: 4 })],
+    ["a fractional quorum", JSON.stringify({ ...base, quorum: 1.5 })],
+    ["a quorum as text", JSON.stringify({ ...base, quorum: "2" })],
+    ["witnesses not strings", JSON.stringify({ ...base, witnesses: [1] })],
+  ])("refuses %s: TRUST_ROOT_INVALID", (_, text) => {
+    expect(codeOf(() => parseTrustRoot(text))).toBe("TRUST_ROOT_INVALID");
+  });
+
+  it("writes only what it can read back", () => {
+    expect(
+      codeOf(() =>
+        formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: witnessVkeys, quorum: 5 }),
+      ),
+    ).toBe("TRUST_ROOT_INVALID");
+  });
+});
+
+describe("a published checkpoint judged by the trust root alone", () => {
+  const root = parseTrustRoot(rootText);
+  const note = signedCheckpoint(log, treeOf(leaves("t", 5)));
+  const text = parseSignedNote(note).text;
+  const T = 1_767_225_600;
+  const cosigned = (...ws: TestWitness[]) =>
+    formatSignedNote(text, [
+      ...parseSignedNote(note).signatures,
+      ...ws.map((w) => cosignCheckpoint(text, T, w.signer)),
+    ]);
+
+  it("with the sealer's signature and the quorum: the checkpoint, witnessed", () => {
+    const { checkpoint, quorum } = openTrustedCheckpoint(cosigned(A, C), root, ed25519Verify);
+    expect(checkpoint.size).toBe(5);
+    expect(quorum.ok).toBe(true);
+    expect(quorum.witnessed.map((c) => c.name)).toEqual([A.key.name, C.key.name]);
+  });
+
+  it("below the quorum: the checkpoint, with CHECKPOINT_UNWITNESSED for the caller to weigh", () => {
+    const { quorum } = openTrustedCheckpoint(cosigned(B), root, ed25519Verify);
+    expect(quorum.ok).toBe(false);
+    expect(quorum.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("signed by another key, or for another log: CHECKPOINT_UNTRUSTED, whatever the witnesses say", () => {
+    const forger = testLog(ORIGIN, "someone else's key");
+    const forged = signedCheckpoint(forger, treeOf(leaves("t", 5)));
+    expect(codeOf(() => openTrustedCheckpoint(forged, root, ed25519Verify))).toBe("CHECKPOINT_UNTRUSTED");
+    const elsewhere = testLog("other.example/log", ORIGIN);
+    const other = signedCheckpoint(elsewhere, treeOf(leaves("t", 5)));
+    expect(codeOf(() => openTrustedCheckpoint(other, root, ed25519Verify))).toBe("CHECKPOINT_UNTRUSTED");
+    expect(codeOf(() => openTrustedCheckpoint("not a note", root, ed25519Verify))).toBe(
+      "CHECKPOINT_UNTRUSTED",
+    );
+  });
+
+  it("a second sealer key (a rotation) is trusted beside the first", () => {
+    const next = testLog(ORIGIN, "the sealer's next key");
+    const rotated = parseTrustRoot(
+      formatTrustRoot({
+        log: ORIGIN,
+        sealers: [sealerVkey, formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, next.publicKey)],
+        witnesses: witnessVkeys,
+        quorum: 0,
+      }),
+    );
+    const byNext = signedCheckpoint(next, treeOf(leaves("t", 6)));
+    expect(openTrustedCheckpoint(byNext, rotated, ed25519Verify).checkpoint.size).toBe(6);
+    expect(openTrustedCheckpoint(note, rotated, ed25519Verify).quorum.ok).toBe(true);
+  });
+});
