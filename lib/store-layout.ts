@@ -10,11 +10,18 @@
  *   S#<subjectHmac>   records about a subject (match: the latest effective record)
  *   A#<subjectHmac>   access entries about a subject (the access trail)
  *   C#<contractId>    a sharing contract's propose/approve/revoke records
+ *   K#<owner>         a member's key records (zhixin.key.add/retire/revoke)
  */
 export const SUBJECT_INDEX_PREFIX = "S#";
 export const ACCESS_INDEX_PREFIX = "A#";
 export const CONTRACT_INDEX_PREFIX = "C#";
-export const INDEX_PREFIXES = [SUBJECT_INDEX_PREFIX, ACCESS_INDEX_PREFIX, CONTRACT_INDEX_PREFIX] as const;
+export const KEY_INDEX_PREFIX = "K#";
+export const INDEX_PREFIXES = [
+  SUBJECT_INDEX_PREFIX,
+  ACCESS_INDEX_PREFIX,
+  CONTRACT_INDEX_PREFIX,
+  KEY_INDEX_PREFIX,
+] as const;
 
 export function subjectIndex(subjectHmac: string): string {
   return SUBJECT_INDEX_PREFIX + subjectHmac;
@@ -26,6 +33,10 @@ export function accessIndex(subjectHmac: string): string {
 
 export function contractIndex(contractId: string): string {
   return CONTRACT_INDEX_PREFIX + contractId;
+}
+
+export function keyIndex(owner: string): string {
+  return KEY_INDEX_PREFIX + owner;
 }
 
 /** Partition-key prefixes of the other item kinds. */

@@ -2,6 +2,7 @@ import type { Consortium } from "../../lib/consortium/consortium.js";
 import { writersOf } from "../../lib/consortium/consortium.js";
 import { contractsRule } from "./contracts.js";
 import { cosignRule } from "./cosign.js";
+import { keyRecordsRule } from "./key-records.js";
 import type { ParsedRecord, PreparedBatch, RecordRule, RuleDeps, RuleEffects } from "./rule.js";
 import { schemaRule } from "./schema.js";
 import { subjectIndexRule } from "./subject-index.js";
@@ -23,9 +24,10 @@ export { releaseReplayedClaims, takeClaims } from "./unique-claims.js";
  * The record rules intake applies, in order (README.md in this folder). The order is the
  * order of refusals and of writes, which clients and the crash tests rely on:
  *
- *   checkRecords  schema, then subject-index (the others check nothing before the batch root);
- *   apply         uniqueness, cosign, contracts — the claims in this order, then the cosign
- *                 marks, then the contracts' C# index entries before the subjects' S# ones.
+ *   checkRecords  schema, key-records, then subject-index (the others check nothing before the batch root);
+ *   apply         uniqueness, cosign, contracts, key-records — the claims in this order, then
+ *                 the cosign marks, then the contracts' C# and the key records' K# index
+ *                 entries before the subjects' S# ones.
  *
  * The subject index is last because its apply refuses nothing: every refusal of the
  * store-reading rules comes before any index entry is computed.
@@ -35,6 +37,7 @@ export const RECORD_RULES: readonly RecordRule[] = [
   uniquenessRule,
   cosignRule,
   contractsRule,
+  keyRecordsRule,
   subjectIndexRule,
 ];
 

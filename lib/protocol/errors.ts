@@ -23,6 +23,9 @@ export const ERROR_STATUS = {
   CONTRACT_INVALID: 400,
   CONTRACT_UNKNOWN_DEPARTMENT: 400,
   CONTRACT_UNKNOWN_TYPE: 400,
+  // key records (docs/FORMATS.md §10): not the derived id, or a pop that does not verify
+  KEY_ID_INVALID: 400,
+  KEY_RECORD_NOT_ALONE: 400,
   // 401: who is asking cannot be established
   SIGNATURE_MISSING: 401,
   SIGNATURE_MALFORMED: 401,
@@ -56,6 +59,8 @@ export const ERROR_STATUS = {
   DUPLICATE_RECORD: 409,
   COSIGN_DUPLICATE: 409,
   CONTRACT_STATE_CONFLICT: 409,
+  KEY_ID_TAKEN: 409,
+  KEY_STATE_CONFLICT: 409,
   // 413: too large
   BODY_TOO_LARGE: 413,
   RECORD_TOO_LARGE: 413,

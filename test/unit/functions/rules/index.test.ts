@@ -18,12 +18,13 @@ const consortium = testConsortium();
 const deps = { store: new MemoryRuleStore(), consortium, subjectKey: SUBJECT_KEY };
 
 describe("RECORD_RULES", () => {
-  it("is schema, uniqueness, cosign, contracts, subject-index", () => {
+  it("is schema, uniqueness, cosign, contracts, key-records, subject-index", () => {
     expect(RECORD_RULES.map((r) => r.name)).toEqual([
       "schema",
       "uniqueness",
       "cosign",
       "contracts",
+      "key-records",
       "subject-index",
     ]);
   });

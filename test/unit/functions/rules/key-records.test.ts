@@ -1,0 +1,267 @@
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { deriveKeyId, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage } from "#chain";
+import { checkRecords, type PreparedBatch, type RuleEffects } from "../../../../functions/rules/index.js";
+import { keyRecordsRule } from "../../../../functions/rules/key-records.js";
+import { uniqueKeyFor } from "../../../../functions/rules/unique-keys.js";
+import { StoreInvariantError } from "../../../../functions/store/ports.js";
+import { keyIndex } from "../../../../lib/store-layout.js";
+import { batchOf, envelope, MemoryRuleStore, SUBJECT_KEY, testConsortium } from "./fixtures.js";
+
+// The key-records rule (functions/rules/key-records.ts) as intake applies it: each key
+// record is judged by lib/chain's fold against its owner's committed key records (K#),
+// serialised per owner by a claim on (owner, how many it has), and travels alone. The
+// fold's own rules are tested in test/unit/lib/chain/key-history.test.ts.
+
+const consortium = testConsortium();
+
+interface TestKey {
+  keyId: string;
+  privateKey: KeyObject;
+  spki: Buffer;
+}
+
+function newKey(owner: string): TestKey {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const spki = publicKey.export({ format: "der", type: "spki" });
+  return { keyId: deriveKeyId(owner, spki), privateKey, spki };
+}
+
+function addData(owner: string, key: TestKey, over: Record<string, unknown> = {}) {
+  return {
+    keyId: key.keyId,
+    owner,
+    role: "department",
+    alg: "ed25519",
+    spki: key.spki.toString("base64"),
+    pop: sign(null, keyPopMessage(key.keyId), key.privateKey).toString("base64"),
+    ...over,
+  };
+}
+
+let clock = 0;
+/** A one-record batch by `dept` signed with `signedBy`, received a second after the last. */
+function batch(dept: string, signedBy: string, type: string, data: Record<string, unknown>): PreparedBatch {
+  clock += 1;
+  const nonce = `nonce-${String(clock).padStart(10, "0")}`;
+  const b = batchOf(dept, [{ type, data }], nonce);
+  return {
+    ...b,
+    submitter: { department: dept, keyId: signedBy, nonce },
+    batchKey: `${signedBy}#${nonce}`,
+    receivedAt: new Date(Date.UTC(2026, 10, 21, 8, 0, clock)).toISOString(),
+  };
+}
+
+const deps = (store: MemoryRuleStore) => ({ store, consortium, subjectKey: SUBJECT_KEY });
+
+/** Writes what intake would for `b`: its index entries, then the committed batch. */
+function commit(store: MemoryRuleStore, b: PreparedBatch, effects: RuleEffects | undefined): void {
+  store.index.push(...(effects?.index ?? []));
+  const [r] = b.records;
+  store.commit(b.batchKey, [
+    envelope({
+      id: b.entryIds[0] as string,
+      dept: b.submitter.department,
+      type: r?.type ?? "",
+      receivedAt: b.receivedAt,
+    }),
+  ]);
+}
+
+async function apply(store: MemoryRuleStore, b: PreparedBatch) {
+  return keyRecordsRule.apply?.(b, deps(store));
+}
+
+async function refusal(store: MemoryRuleStore, b: PreparedBatch): Promise<string | undefined> {
+  return apply(store, b).then(
+    () => undefined,
+    (e: { code?: string }) => e.code,
+  );
+}
+
+/** hf-haikou's first key, introduced by itself and committed. */
+async function introduced(store: MemoryRuleStore) {
+  const first = newKey("hf-haikou");
+  const b = batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", first));
+  commit(store, b, await apply(store, b));
+  return first;
+}
+
+describe("keyRecordsRule", () => {
+  it("owns the three key record types", () => {
+    expect([KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE].every((t) => keyRecordsRule.ownsType?.(t))).toBe(
+      true,
+    );
+    expect(keyRecordsRule.ownsType?.("zhixin.cosign")).toBe(false);
+  });
+
+  it("a key record travels alone, in its type's form: else KEY_RECORD_NOT_ALONE or SCHEMA_VIOLATION, before the store", () => {
+    const key = newKey("hf-haikou");
+    const add = { type: KEY_ADD_TYPE, data: addData("hf-haikou", key) };
+    const other = { type: "x.note", data: { who: "a", n: 1, m: 2 } };
+    expect(() => checkRecords([add, other], consortium)).toThrow(
+      expect.objectContaining({ code: "KEY_RECORD_NOT_ALONE" }),
+    );
+    expect(() => checkRecords([other, add], consortium)).toThrow(
+      expect.objectContaining({ code: "KEY_RECORD_NOT_ALONE" }),
+    );
+    expect(() =>
+      checkRecords([{ type: KEY_RETIRE_TYPE, data: { keyId: key.keyId, extra: 1 } }], consortium),
+    ).toThrow(expect.objectContaining({ code: "SCHEMA_VIOLATION" }));
+    expect(() => checkRecords([add], consortium)).not.toThrow();
+  });
+
+  it("a first key introduced by itself: claims (owner, 0) and is indexed under K#<owner>", async () => {
+    const store = new MemoryRuleStore();
+    const key = newKey("hf-haikou");
+    const data = addData("hf-haikou", key);
+    const b = batch("hf-haikou", key.keyId, KEY_ADD_TYPE, data);
+    const effects = await apply(store, b);
+    expect(effects?.claims?.map((c) => c.claim)).toEqual([
+      {
+        key: uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 0]),
+        batchKey: b.batchKey,
+        entryId: b.entryIds[0],
+        claimedAt: b.receivedAt,
+      },
+    ]);
+    expect(effects?.claims?.[0]?.duplicate?.().code).toBe("KEY_STATE_CONFLICT");
+    expect(effects?.index).toEqual([
+      {
+        index: keyIndex("hf-haikou"),
+        entryId: b.entryIds[0],
+        batchKey: b.batchKey,
+        receivedAt: b.receivedAt,
+        position: 0,
+        attrs: {
+          type: KEY_ADD_TYPE,
+          dept: "hf-haikou",
+          keyId: key.keyId,
+          data: JSON.stringify(data, Object.keys(data).sort()),
+        },
+      },
+    ]);
+  });
+
+  it("a first key signed by any other key is KEY_NOT_OWNED; a key with another id or a false pop KEY_ID_INVALID", async () => {
+    const store = new MemoryRuleStore();
+    const key = newKey("hf-haikou");
+    const other = newKey("hf-haikou");
+    expect(
+      await refusal(store, batch("hf-haikou", other.keyId, KEY_ADD_TYPE, addData("hf-haikou", key))),
+    ).toBe("KEY_NOT_OWNED");
+    expect(
+      await refusal(
+        store,
+        batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key, { keyId: other.keyId })),
+      ),
+    ).toBe("KEY_ID_INVALID");
+    const falsePop = sign(null, keyPopMessage(key.keyId), other.privateKey).toString("base64");
+    expect(
+      await refusal(
+        store,
+        batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key, { pop: falsePop })),
+      ),
+    ).toBe("KEY_ID_INVALID");
+    // A department may not introduce another's key.
+    const sanya = newKey("hf-sanya");
+    expect(
+      await refusal(store, batch("hf-haikou", sanya.keyId, KEY_ADD_TYPE, addData("hf-sanya", sanya))),
+    ).toBe("KEY_NOT_OWNED");
+    expect(store.index).toEqual([]);
+  });
+
+  it("rotation: the next key is added by a valid key of the owner, never by itself; one key id once", async () => {
+    const store = new MemoryRuleStore();
+    const first = await introduced(store);
+    const next = newKey("hf-haikou");
+    expect(
+      await refusal(store, batch("hf-haikou", next.keyId, KEY_ADD_TYPE, addData("hf-haikou", next))),
+    ).toBe("KEY_NOT_OWNED");
+    expect(
+      await refusal(store, batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", first))),
+    ).toBe("KEY_ID_TAKEN");
+    const add = batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", next));
+    const effects = await apply(store, add);
+    expect(effects?.claims?.[0]?.claim.key).toBe(uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]));
+    commit(store, add, effects);
+    // The new key retires the old one; the old one is then no signer.
+    const retire = batch("hf-haikou", next.keyId, KEY_RETIRE_TYPE, { keyId: first.keyId });
+    commit(store, retire, await apply(store, retire));
+    expect(
+      await refusal(store, batch("hf-haikou", first.keyId, KEY_RETIRE_TYPE, { keyId: next.keyId })),
+    ).toBe("KEY_NOT_OWNED");
+    expect(
+      await refusal(store, batch("hf-haikou", next.keyId, KEY_RETIRE_TYPE, { keyId: first.keyId })),
+    ).toBe("KEY_STATE_CONFLICT");
+  });
+
+  it("retire and revoke: of an unknown key, by another department, or compromised after the revoke: refused", async () => {
+    const store = new MemoryRuleStore();
+    const first = await introduced(store);
+    const stranger = newKey("hf-haikou");
+    expect(
+      await refusal(store, batch("hf-haikou", first.keyId, KEY_RETIRE_TYPE, { keyId: stranger.keyId })),
+    ).toBe("KEY_STATE_CONFLICT");
+    expect(
+      await refusal(store, batch("hf-sanya", first.keyId, KEY_RETIRE_TYPE, { keyId: first.keyId })),
+    ).toBe("KEY_NOT_OWNED");
+    expect(
+      await refusal(
+        store,
+        batch("hf-haikou", first.keyId, KEY_REVOKE_TYPE, {
+          keyId: first.keyId,
+          compromisedSince: "2099-01-01T00:00:00.000Z",
+        }),
+      ),
+    ).toBe("KEY_STATE_CONFLICT");
+    const revoke = batch("hf-haikou", first.keyId, KEY_REVOKE_TYPE, {
+      keyId: first.keyId,
+      compromisedSince: "2026-01-01T00:00:00.000Z",
+    });
+    expect((await apply(store, revoke))?.index?.[0]?.attrs.type).toBe(KEY_REVOKE_TYPE);
+  });
+
+  it("only committed key records count: an index entry whose batch never committed is ignored", async () => {
+    const store = new MemoryRuleStore();
+    const key = newKey("hf-haikou");
+    const b = batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key));
+    store.index.push(...((await apply(store, b))?.index ?? []));
+    // Not committed: the same key may still be introduced, by a retry or anew.
+    expect(await refusal(store, batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key)))).toBe(
+      undefined,
+    );
+  });
+
+  it("a retry of a committed key record is NONCE_REPLAYED, before the history is read", async () => {
+    const store = new MemoryRuleStore();
+    const key = newKey("hf-haikou");
+    const b = batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key));
+    commit(store, b, await apply(store, b));
+    store.reads.length = 0;
+    expect(await refusal(store, b)).toBe("NONCE_REPLAYED");
+    expect(store.reads).toEqual([`getBatchHeads ${b.batchKey}`]);
+  });
+
+  it("reads nothing of a batch without key records", async () => {
+    const store = new MemoryRuleStore();
+    expect(
+      await apply(store, batchOf("hf-haikou", [{ type: "x.note", data: { who: "a", n: 1, m: 2 } }])),
+    ).toEqual({});
+    expect(store.reads).toEqual([]);
+  });
+
+  it("a committed key record that does not count, or an unreadable index entry, is a store invariant broken", async () => {
+    const store = new MemoryRuleStore();
+    const first = await introduced(store);
+    const entry = store.index[0];
+    if (!entry) throw new Error("no index entry");
+    const next = newKey("hf-haikou");
+    store.index[0] = { ...entry, attrs: { ...entry.attrs, keyId: next.keyId } };
+    const retire = batch("hf-haikou", first.keyId, KEY_RETIRE_TYPE, { keyId: first.keyId });
+    await expect(apply(store, retire)).rejects.toBeInstanceOf(StoreInvariantError);
+    store.index[0] = { ...entry, attrs: { type: KEY_ADD_TYPE } };
+    await expect(apply(store, retire)).rejects.toBeInstanceOf(StoreInvariantError);
+  });
+});
