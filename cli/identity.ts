@@ -2,12 +2,13 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { LocalSigner } from "../lib/crypto/local-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
-import { keyFile, localKeyId } from "../lib/local-home.js";
+import { keyFile } from "../lib/local-home.js";
 
 /**
  * Who the CLI acts as: a consortium member whose private key is a local key file, laid
  * out as local mode writes them (local/keys.ts):
- *   $ZHIXIN_HOME/keys/<member>.pem   key id "<member>/key-1"
+ *   $ZHIXIN_HOME/keys/<member>.pem   key id "<member>/<16 hex of SHA-256(spki)>", derived from
+ *                                    the key (docs/design/key-history.md §1)
  */
 
 export class IdentityError extends Error {
@@ -29,7 +30,7 @@ export async function loadIdentity(home: string, member: string): Promise<Identi
   try {
     return {
       department: member,
-      signer: LocalSigner.fromPem(await readFile(path, "utf8"), localKeyId(member), undefined, path),
+      signer: LocalSigner.fromPemForOwner(await readFile(path, "utf8"), member, undefined, path),
     };
   } catch (e) {
     throw new IdentityError(`cannot use the key for ${member} (${path}): ${(e as Error).message}`);

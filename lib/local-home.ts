@@ -7,12 +7,10 @@ import { join } from "node:path";
  *   keys/<member>.pem     private key of a department, auditor, or "sealer"
  *   keys/trust.json       the public trust bundle
  *
- * Key ids are "<member>/key-1".
+ * A key's id is derived from the key, `<member>/<16 hex of SHA-256(spki)>` (deriveKeyId,
+ * docs/design/key-history.md §1), so it is read from the key file (readOwnerSignerFile)
+ * or the trust bundle, never composed from the member id alone.
  */
-
-export function localKeyId(member: string): string {
-  return `${member}/key-1`;
-}
 
 export function keyFile(home: string, member: string): string {
   return join(home, "keys", `${member}.pem`);

@@ -5,7 +5,7 @@ import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { createLedgerTable } from "../functions/store/table.js";
 import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
-import { keyFile, localKeyId } from "../lib/local-home.js";
+import { keyFile } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { ensureLocalKeys } from "./keys.js";
 import { createBucket, type LocalS3, startS3 } from "./s3.js";
@@ -85,7 +85,6 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     ZHIXIN_CONSORTIUM_FILE: consortiumFile,
     ZHIXIN_KEYS_FILE: keys.trustFile,
     ZHIXIN_SEALER_KEY_FILE: keyFile(home, "sealer"),
-    ZHIXIN_SEALER_KEY_ID: localKeyId("sealer"),
     ZHIXIN_SUBJECT_KEY_FILE: keys.subjectKeyFile,
     ZHIXIN_TILES_BUCKET: TILES_BUCKET,
     ZHIXIN_S3_ENDPOINT: s3.endpoint,

@@ -3,11 +3,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
-import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
+import { generateKeyFile, readOwnerSignerFile } from "../functions/auth/signer-file.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
-import type { KeyRole, PublicKeyRecord } from "../lib/crypto/key-directory.js";
-import { keyFile, localKeyId, trustFile } from "../lib/local-home.js";
+import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../lib/crypto/key-directory.js";
+import { keyFile, trustFile } from "../lib/local-home.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under
@@ -18,7 +18,7 @@ import { keyFile, localKeyId, trustFile } from "../lib/local-home.js";
  *   keys/trust.json       { "log": <origin>, "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
  *   keys/subject.key      32 random bytes: the subject key's master (lib/chain subject.ts)
  *
- * Key ids are "<member>/key-1".
+ * A key's id is derived from it, "<member>/<16 hex of SHA-256(spki)>" (docs/design/key-history.md §1).
  */
 
 export interface LocalKeys {
@@ -36,7 +36,7 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
   const members: Array<{ id: string; role: KeyRole; alg: SignatureAlgorithm }> = [
     ...consortium.departments.map((d) => ({ id: d.id, role: "department" as const, alg: d.alg })),
     ...consortium.auditors.map((a) => ({ id: a.id, role: "auditor" as const, alg: a.alg })),
-    { id: "sealer", role: "sealer", alg: consortium.sealer.alg },
+    { id: SEALER_OWNER, role: "sealer", alg: consortium.sealer.alg },
   ];
   const existing = existsSync(trustFile(home))
     ? StaticKeyDirectory.fromJson(JSON.parse(await readFile(trustFile(home), "utf8"))).listKeys()
@@ -44,25 +44,24 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
   const records: PublicKeyRecord[] = [];
   const generated: string[] = [];
   for (const m of members) {
-    const keyId = localKeyId(m.id);
     const path = keyFile(home, m.id);
     if (!existsSync(path)) {
       await generateKeyFile(path, m.alg);
       generated.push(m.id);
     }
     // The file is the truth (it may predate a change of `alg` in the consortium file).
-    const signer = await readSignerFile(path, keyId);
+    const signer = await readOwnerSignerFile(path, m.id);
     const spki = await signer.publicKey();
-    const known = existing.find((k) => k.keyId === keyId);
-    const sameKey = known && Buffer.from(known.spki).equals(Buffer.from(spki));
+    // The id names the key, so the same id is the same key.
+    const known = existing.find((k) => k.keyId === signer.keyId);
     records.push({
-      keyId,
+      keyId: signer.keyId,
       owner: m.id,
       role: m.role,
       alg: signer.alg,
       spki,
       // Keep the original validity when the key is unchanged, so restarts do not move it.
-      validFrom: sameKey && known ? known.validFrom : new Date(now.getTime() - 60_000).toISOString(),
+      validFrom: known ? known.validFrom : new Date(now.getTime() - 60_000).toISOString(),
     });
   }
   const subjectKeyFile = join(dir, "subject.key");

@@ -8,7 +8,7 @@ import {
   parseVerifierKey,
 } from "#chain";
 import { addCheckpointHandler } from "../functions/add-checkpoint/handler.js";
-import { generateKeyFile, readSignerFile } from "../functions/auth/signer-file.js";
+import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { witnessedLogs } from "../functions/runtime/witness.js";
 import {
   createWitnessTable,
@@ -17,6 +17,7 @@ import {
 } from "../functions/witness/state-store.js";
 import type { Clock } from "../lib/clock.js";
 import { type Consortium, witnessesOf } from "../lib/consortium/consortium.js";
+import { SEALER_OWNER } from "../lib/crypto/key-directory.js";
 import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
 import { type LocalServer, serveHandler } from "./server.js";
 
@@ -65,7 +66,7 @@ export async function startLocalWitnesses(options: {
   log: (line: string) => void;
 }): Promise<LocalWitnesses> {
   const { home, consortium, client } = options;
-  const sealer = await readSignerFile(options.sealerKeyFile, "sealer/key-1", "ed25519");
+  const sealer = await readOwnerSignerFile(options.sealerKeyFile, SEALER_OWNER, "ed25519");
   const logVkey = formatVerifierKey(
     consortium.log,
     NOTE_SIGNATURE_TYPE_ED25519,

@@ -1,4 +1,4 @@
-import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { publishLog } from "../../functions/ledger/publish.js";
 import { sealBlock } from "../../functions/ledger/sealer.js";
 import { systemClock } from "../../functions/runtime/clock.js";
@@ -6,7 +6,7 @@ import type { LedgerStore } from "../../functions/store/ports.js";
 import { S3TileStore } from "../../functions/store/s3/tile-store.js";
 import type { TileStore } from "../../functions/store/tile-store.js";
 import { type ChainPosition, GENESIS_POSITION } from "../../lib/chain/index.js";
-import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { keyFile } from "../../lib/local-home.js";
 import { createBucket, startS3 } from "../../local/s3.js";
 import { aroundStoreCalls } from "../support/store-calls.js";
 import { BATCH_RECORDS, SIZES } from "./settings.js";
@@ -33,7 +33,7 @@ export interface Sealed {
  * with `tiles`, each seal also publishes its block as C2SP tiles (sealer.ts step 6).
  */
 export async function sealAll(node: RunningNode, tiles?: TileStore): Promise<Sealed> {
-  const signer = await readSignerFile(keyFile(node.ready.home, "sealer"), localKeyId("sealer"), "ed25519");
+  const signer = await readOwnerSignerFile(keyFile(node.ready.home, "sealer"), "sealer", "ed25519");
   const timed = timeStore(node.store);
   const deps = {
     store: timed.store,

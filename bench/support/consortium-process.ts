@@ -2,12 +2,12 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { batchKeyFor, contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
-import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { keyFile } from "../../lib/local-home.js";
 import { localDynamoClient } from "../../local/dynalite.js";
 import { signRequestNow } from "../../test/support/sign-request.js";
 import type { LedgerNodeReady } from "./ledger-node.js";
@@ -73,7 +73,7 @@ export async function startConsortiumProcess(sealIntervalMs: number): Promise<Co
 
 /** A member's signer, from the key file the consortium process wrote under its home. */
 export function memberSigner(ready: LedgerNodeReady, dept: string): Promise<LocalSigner> {
-  return readSignerFile(keyFile(ready.home, dept), localKeyId(dept));
+  return readOwnerSignerFile(keyFile(ready.home, dept), dept);
 }
 
 export interface SubmitRecord {

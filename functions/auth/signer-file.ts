@@ -18,10 +18,22 @@ export async function readSignerFile(
 }
 
 /**
+ * Loads `owner`'s key file (as written by generateKeyFile), named by the key id derived
+ * from its public key (docs/design/key-history.md §1): local mode's members and sealer.
+ */
+export async function readOwnerSignerFile(
+  path: string,
+  owner: string,
+  alg?: SignatureAlgorithm,
+): Promise<LocalSigner> {
+  return LocalSigner.fromPemForOwner(await readFile(path, "utf8"), owner, alg, path);
+}
+
+/**
  * Creates a new key pair and writes the private key to `path` as PKCS#8 PEM, mode 0600,
  * creating missing parent directories with mode 0700. Never overwrites: an existing
- * file fails with EEXIST. Returns the DER SubjectPublicKeyInfo, to be registered in the
- * key directory under whatever key id the consortium file gives it.
+ * file fails with EEXIST. Returns the DER SubjectPublicKeyInfo, from which the key's id
+ * is derived (readOwnerSignerFile).
  */
 export async function generateKeyFile(path: string, alg: SignatureAlgorithm): Promise<Uint8Array> {
   const { privateKey, publicKey } =

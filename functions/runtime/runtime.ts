@@ -3,7 +3,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, witnessQuorumOf } from "../../lib/consortium/consortium.js";
-import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
+import { type KeyDirectory, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { verifyEd25519 } from "../../lib/crypto/verify.js";
@@ -11,7 +11,7 @@ import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
-import { readSignerFile } from "../auth/signer-file.js";
+import { readOwnerSignerFile } from "../auth/signer-file.js";
 import { fetchWitnessPost, type WitnessingDeps } from "../ledger/witnessing.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
@@ -38,8 +38,9 @@ import { dynamoClient, required } from "./env.js";
  *   ZHIXIN_KEYS_FILE           trust bundle file, with ZHIXIN_KEYS_SOURCE=file
  *   ZHIXIN_SEALER_KEY_FILE     sealer's PKCS#8 PEM key (local mode), or
  *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS)
- *   ZHIXIN_SEALER_KEY_ID       the sealer's key id in the trust bundle (default: with a
- *                              KMS key alias/zhixin/<consortium>/sealer, else sealer/key-1)
+ *   ZHIXIN_SEALER_KEY_ID       with ZHIXIN_SEALER_KMS_KEY, the sealer's key id in the trust
+ *                              bundle (default alias/zhixin/<consortium>/sealer); a key file's
+ *                              id is derived from its key, sealer/<16 hex of SHA-256(spki)>
  *   ZHIXIN_SUBJECT_KEY_FILE    the API's subject key master (local mode: keys/subject.key), or
  *   ZHIXIN_SUBJECT_KMS_KEY     its KMS HMAC_256 key (AWS): one GenerateMac per cold start
  *                              derives the working key (./kms-subject-key.ts)
@@ -229,7 +230,7 @@ function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Sign
     async () => {
       const alg = consortium.sealer.alg;
       if (env.ZHIXIN_SEALER_KEY_FILE) {
-        return readSignerFile(env.ZHIXIN_SEALER_KEY_FILE, env.ZHIXIN_SEALER_KEY_ID ?? "sealer/key-1", alg);
+        return readOwnerSignerFile(env.ZHIXIN_SEALER_KEY_FILE, SEALER_OWNER, alg);
       }
       if (env.ZHIXIN_SEALER_KMS_KEY) {
         return new KmsSigner(kmsSigningPort(kms), {

@@ -2,6 +2,9 @@ import type { SignatureAlgorithm } from "#chain";
 
 export type KeyRole = "department" | "auditor" | "sealer";
 
+/** The owner of the sealer's key, hence the prefix of its derived key id (a member id no member may take). */
+export const SEALER_OWNER = "sealer";
+
 export interface PublicKeyRecord {
   keyId: string;
   /** Owning department id, "auditor" identities included; the sealer's owner is "sealer". */

@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from "node:http";
-import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { keyFile } from "../../lib/local-home.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
 import { signRequestNow } from "./sign-request.js";
 
@@ -92,7 +92,7 @@ export class FuzzClient {
   private signer(member: Member): Promise<LocalSigner> {
     let s = this.signers.get(member);
     if (!s) {
-      s = readSignerFile(keyFile(this.home, member), localKeyId(member));
+      s = readOwnerSignerFile(keyFile(this.home, member), member);
       this.signers.set(member, s);
     }
     return s;

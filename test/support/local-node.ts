@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contentDigest, MerkleTree, recordHash } from "#chain";
-import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { readOwnerSignerFile, readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
 import type { Clock } from "../../lib/clock.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { keyFile } from "../../lib/local-home.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { signRequestNow } from "./sign-request.js";
 
@@ -28,6 +28,8 @@ export interface TestNode {
   /** Every item in the table, sorted: compare before/after to prove "nothing changed". */
   snapshot(): Promise<unknown[]>;
   send(request: TestRequest): Promise<TestResponse>;
+  /** The key id a member signs with: derived from its key file (docs/design/key-history.md §1). */
+  keyIdOf(member: string): Promise<string>;
   submit(
     as: string,
     records: Array<{ type: string; data: unknown }>,
@@ -54,7 +56,7 @@ export interface TestRequest {
   as?: string;
   /** Sign with this member's key while claiming `as` (a key of another department). */
   signAs?: string;
-  /** Key id to put in the signature (default: the signing member's). */
+  /** Key id to put in the signature (default: the signing member's, derived from its key). */
   keyId?: string;
   body?: string | Uint8Array;
   /** Body actually sent, when it should differ from the signed one. */
@@ -94,11 +96,13 @@ export async function startTestNode(options: { clock?: Clock } = {}): Promise<Te
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const signers = new Map<string, LocalSigner>();
-  const signer = async (member: string, keyId: string) => {
-    const k = `${member}|${keyId}`;
+  /** The member's key, under its own (derived) key id, or under `keyId` if given. */
+  const signer = async (member: string, keyId?: string) => {
+    const k = `${member}|${keyId ?? ""}`;
     let s = signers.get(k);
     if (!s) {
-      s = await readSignerFile(keyFile(home, member), keyId);
+      const path = keyFile(home, member);
+      s = keyId === undefined ? await readOwnerSignerFile(path, member) : await readSignerFile(path, keyId);
       signers.set(k, s);
     }
     return s;
@@ -116,7 +120,7 @@ export async function startTestNode(options: { clock?: Clock } = {}): Promise<Te
         path: r.path,
         ...(r.query ? { query: r.query } : {}),
         ...(body ? { body } : {}),
-        signer: await signer(member, r.keyId ?? localKeyId(member)),
+        signer: await signer(member, r.keyId),
         department: r.as ?? member,
         ...(r.nonce ? { nonce: r.nonce } : {}),
         ...(r.created !== undefined ? { created: r.created } : {}),
@@ -149,6 +153,7 @@ export async function startTestNode(options: { clock?: Clock } = {}): Promise<Te
     subjectKey: await loadLocalSubjectKey(join(home, "keys", "subject.key")),
     snapshot: () => scanAll(node.dynamo.client, node.table),
     send,
+    keyIdOf: async (member) => (await signer(member)).keyId,
     submit: (as, records, extra = {}) =>
       send({
         method: "POST",

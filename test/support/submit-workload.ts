@@ -1,7 +1,7 @@
 import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
-import { readSignerFile } from "../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../lib/local-home.js";
+import { keyFile } from "../../lib/local-home.js";
 import { signRequestNow } from "./sign-request.js";
 
 /**
@@ -73,7 +73,7 @@ export class SubmitWorkload {
   /** Loads the members' keys from the node's home (they exist once it has started). */
   static async open(home: string, seed: number): Promise<SubmitWorkload> {
     const signers = new Map<string, LocalSigner>();
-    for (const m of MEMBERS) signers.set(m, await readSignerFile(keyFile(home, m), localKeyId(m)));
+    for (const m of MEMBERS) signers.set(m, await readOwnerSignerFile(keyFile(home, m), m));
     return new SubmitWorkload(seed, signers);
   }
 

@@ -4,8 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readSignerFile } from "../../../functions/auth/signer-file.js";
-import { keyFile, localKeyId } from "../../../lib/local-home.js";
+import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
+import { keyFile } from "../../../lib/local-home.js";
 import { batchRootOf } from "../../support/local-node.js";
 import { signRequestNow } from "../../support/sign-request.js";
 
@@ -82,7 +82,7 @@ describe("npm start keeps its data across restarts", () => {
       },
     ];
     const body = new TextEncoder().encode(JSON.stringify({ records }));
-    const signer = await readSignerFile(keyFile(home, "hf-haikou"), localKeyId("hf-haikou"));
+    const signer = await readOwnerSignerFile(keyFile(home, "hf-haikou"), "hf-haikou");
     const headers = await signRequestNow({
       method: "POST",
       path: "/v1/entries",
@@ -97,7 +97,7 @@ describe("npm start keeps its data across restarts", () => {
     const id = receipt.entries[0]?.id as string;
 
     // The timer seals within a few intervals.
-    const auditor = await readSignerFile(keyFile(home, "auditor"), localKeyId("auditor"));
+    const auditor = await readOwnerSignerFile(keyFile(home, "auditor"), "auditor");
     const get = async () => {
       const h = await signRequestNow({
         method: "GET",

@@ -45,7 +45,7 @@ describe("S8: an invoice number can be claimed once", () => {
     expect(JSON.stringify(claims)).not.toContain("04400123456789012345");
     expect(claims[0]).toMatchObject({
       pk: { S: `U#${uniqueKeyFor(t.subjectKey, INVOICE, ["04400123456789012345"])}` },
-      batchKey: { S: `service-centre/key-1#${nonce}` },
+      batchKey: { S: `${await t.keyIdOf("service-centre")}#${nonce}` },
       entryId: { S: res.body.entries[0].id },
     });
   });

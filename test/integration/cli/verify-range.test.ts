@@ -11,10 +11,10 @@ import {
 } from "#chain";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
-import { readSignerFile } from "../../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { itemKeys } from "../../../functions/store/table.js";
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
-import { keyFile, localKeyId } from "../../../lib/local-home.js";
+import { keyFile } from "../../../lib/local-home.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 
 // `zhixin verify --from/--to` names heights of the log: a range past its head, or
@@ -166,7 +166,7 @@ describe("verify --from/--to", () => {
   it("a range is held to a checkpoint at the size just before it", async () => {
     // A sealer-signed checkpoint for the log after block 1, with another root: the range
     // 2–3 extends block 1's log, so it shows that history differs there.
-    const sealer = await readSignerFile(keyFile(cli.home, "sealer"), localKeyId("sealer"));
+    const sealer = await readOwnerSignerFile(keyFile(cli.home, "sealer"), "sealer");
     const log = cli.node.consortium.log;
     const text = formatCheckpoint({ origin: log, size: 1, rootHash: new Uint8Array(32).fill(7) });
     const publicKey = ed25519RawPublicKey(await sealer.publicKey());

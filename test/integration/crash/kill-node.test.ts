@@ -4,10 +4,10 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "#chain";
-import { readSignerFile } from "../../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LocalSigner } from "../../../lib/crypto/local-signer.js";
-import { keyFile, localKeyId } from "../../../lib/local-home.js";
+import { keyFile } from "../../../lib/local-home.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { type NodeProcess, restartNodeProcess, startNodeProcess } from "../../support/node-process.js";
 import { signRequestNow } from "../../support/sign-request.js";
@@ -336,7 +336,7 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     const reader = async (dept: string) => {
       let signer = readers.get(dept);
       if (!signer) {
-        signer = await readSignerFile(keyFile(home, dept), localKeyId(dept));
+        signer = await readOwnerSignerFile(keyFile(home, dept), dept);
         readers.set(dept, signer);
       }
       return signer;

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
-import { localKeyId } from "../../../lib/local-home.js";
 import { AheadClock, startTestNode, type TestNode } from "../../support/local-node.js";
 import {
   agreeContract,
@@ -116,7 +115,7 @@ async function recordedRefusal(as: string, body: { subject: string }, status: nu
     id,
     dept: as,
     type: "zhixin.access",
-    keyId: localKeyId(as),
+    keyId: await t.keyIdOf(as),
   });
   expect(entry.body.status).toBe("pending");
   expect(entry.body.payload).toMatchObject({
@@ -132,7 +131,7 @@ async function recordedRefusal(as: string, body: { subject: string }, status: nu
   const diff = diffSnapshots(before, after);
   const budget = new RegExp(`^R#refused#${as} \\| \\d+$`);
   expect(diff.added.filter((k) => !budget.test(k))).toEqual(
-    [`A#${subjectHmac} | ${receivedAt}#${id}`, `B#${localKeyId(as)}#${nonce} | B`, `E#${id} | P`].sort(),
+    [`A#${subjectHmac} | ${receivedAt}#${id}`, `B#${await t.keyIdOf(as)}#${nonce} | B`, `E#${id} | P`].sort(),
   );
   expect([...diff.added, ...diff.changed].filter((k) => budget.test(k))).toHaveLength(1);
   expect(diff.changed.filter((k) => !budget.test(k))).toEqual([]);

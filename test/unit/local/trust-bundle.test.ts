@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  deriveKeyId,
   formatCheckpoint,
   formatSignedNote,
   formatVerifierKey,
@@ -13,9 +14,9 @@ import {
   openCheckpoint,
 } from "#chain";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
-import { readSignerFile } from "../../../functions/auth/signer-file.js";
+import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { keyFile, localKeyId, trustFile } from "../../../lib/local-home.js";
+import { keyFile, trustFile } from "../../../lib/local-home.js";
 import { ensureLocalKeys } from "../../../local/keys.js";
 import { verifierFor } from "../../support/note-vectors.js";
 
@@ -34,10 +35,36 @@ afterAll(async () => {
 
 interface Bundle {
   log?: string;
-  keys: Array<{ keyId: string; role: string; spki: string }>;
+  keys: Array<{ keyId: string; owner: string; role: string; spki: string; validFrom: string }>;
 }
 
+const readBundle = async () => JSON.parse(await readFile(trustFile(home), "utf8")) as Bundle;
+
 describe("keys/trust.json", () => {
+  it("names every key by the id derived from it, the id its key file signs under", async () => {
+    const bundle = await readBundle();
+    const members = [...consortium.departments, ...consortium.auditors].map((m) => m.id);
+    expect(bundle.keys.map((k) => k.owner).sort()).toEqual([...members, "sealer"].sort());
+    for (const k of bundle.keys) {
+      expect(k.keyId).toBe(deriveKeyId(k.owner, fromBase64(k.spki)));
+      expect((await readOwnerSignerFile(keyFile(home, k.owner), k.owner)).keyId).toBe(k.keyId);
+    }
+  });
+
+  it("keeps a key's id and validFrom across restarts, and renames a bundle's older ids", async () => {
+    const before = await readBundle();
+    await ensureLocalKeys(home, consortium, new Date("2026-11-22T08:00:00.000Z"));
+    expect(await readBundle()).toEqual(before);
+
+    // A home written before key ids were derived: the same keys, under <member>/key-1.
+    const old = { ...before, keys: before.keys.map((k) => ({ ...k, keyId: `${k.owner}/key-1` })) };
+    await writeFile(trustFile(home), JSON.stringify(old));
+    await ensureLocalKeys(home, consortium, new Date("2026-11-23T08:00:00.000Z"));
+    const after = await readBundle();
+    expect(after.keys.map((k) => k.keyId)).toEqual(before.keys.map((k) => k.keyId));
+    expect(after.keys.map((k) => k.validFrom)).toEqual(before.keys.map(() => "2026-11-23T07:59:00.000Z"));
+  });
+
   it("names the log's origin", async () => {
     const bundle = JSON.parse(await readFile(trustFile(home), "utf8")) as Bundle;
     expect(bundle.log).toBe(consortium.log);
@@ -50,7 +77,7 @@ describe("keys/trust.json", () => {
     const vkey = formatVerifierKey(bundle.log ?? "", NOTE_SIGNATURE_TYPE_ED25519, raw);
 
     // What the sealer does after each block (functions/ledger/sealer.ts signCheckpoint).
-    const signer = await readSignerFile(keyFile(home, "sealer"), localKeyId("sealer"));
+    const signer = await readOwnerSignerFile(keyFile(home, "sealer"), "sealer");
     const text = formatCheckpoint({ origin: consortium.log, size: 3, rootHash: new Uint8Array(32).fill(7) });
     const note = formatSignedNote(text, [
       {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { deriveSubjectKey } from "#chain";
+import { deriveKeyId, deriveSubjectKey } from "#chain";
 import { generateKeyFile } from "../../../../functions/auth/signer-file.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
@@ -59,13 +59,14 @@ describe("runtime", () => {
     expect(rt.sealLoopMs).toBe(10_000);
   });
 
-  it("wires a local sealer key file with key id sealer/key-1", async () => {
+  it("wires a local sealer key file under the key id derived from it, sealer/<16 hex>", async () => {
     const keyPath = join(dir, "sealer.pem");
-    await generateKeyFile(keyPath, "ed25519");
+    const spki = await generateKeyFile(keyPath, "ed25519");
     const { getSealerRuntime } = await freshRuntime();
     const rt = await getSealerRuntime({ ...base, ZHIXIN_SEALER_KEY_FILE: keyPath });
     expect(rt.sealer.constructor.name).toBe("LocalSigner");
-    expect(rt.sealer.keyId).toBe("sealer/key-1");
+    expect(rt.sealer.keyId).toBe(deriveKeyId("sealer", spki));
+    expect(rt.sealer.keyId).toMatch(/^sealer\/[0-9a-f]{16}$/);
     expect(rt.sealLoopMs).toBe(0);
   });
 

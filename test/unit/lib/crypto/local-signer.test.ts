@@ -3,8 +3,12 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignatureAlgorithm } from "#chain";
-import { generateKeyFile, readSignerFile } from "../../../../functions/auth/signer-file.js";
+import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import {
+  generateKeyFile,
+  readOwnerSignerFile,
+  readSignerFile,
+} from "../../../../functions/auth/signer-file.js";
 import { CryptoError } from "../../../../lib/crypto/errors.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import { verifySignature } from "../../../../lib/crypto/verify.js";
@@ -34,6 +38,16 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner
     expect(signature).toBeInstanceOf(Uint8Array);
     expect(signature.length).toBe(64);
     expect(verifySignature({ keyId: "sealer-1", alg, spki }, message, signature)).toBe(true);
+  });
+
+  it("reads an owner's key file under the id derived from its key (docs/design/key-history.md §1)", async () => {
+    const path = join(dir, `${alg}-owned.pem`);
+    const spki = await generateKeyFile(path, alg);
+    const signer = await readOwnerSignerFile(path, "hf-haikou", alg);
+    expect(signer.keyId).toBe(deriveKeyId("hf-haikou", spki));
+    expect(signer.keyId).toMatch(/^hf-haikou\/[0-9a-f]{16}$/);
+    expect(await signer.publicKey()).toEqual(spki);
+    await expect(readOwnerSignerFile(path, "Not A Member")).rejects.toMatchObject({ code: "INVALID_FORMAT" });
   });
 
   it("never overwrites an existing key file", async () => {
@@ -72,9 +86,13 @@ describe("LocalSigner refusals", () => {
     expect(() => new LocalSigner("k", publicKey)).toThrowError(
       expect.objectContaining({ code: "INVALID_KEY" }),
     );
+    expect(() => LocalSigner.forOwner("hf-haikou", publicKey)).toThrowError(
+      expect.objectContaining({ code: "INVALID_KEY" }),
+    );
     const path = join(dir, "junk.pem");
     await writeFile(path, "not a key");
     await expect(readSignerFile(path, "k")).rejects.toMatchObject({ code: "INVALID_KEY" });
+    await expect(readOwnerSignerFile(path, "hf-haikou")).rejects.toMatchObject({ code: "INVALID_KEY" });
   });
 
   it("accepts a PKCS#8 key made elsewhere", async () => {
