@@ -2,11 +2,13 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadConsortium } from "../functions/runtime/consortium-file.js";
+import { DynamoDbLedgerStore } from "../functions/store/dynamodb-store.js";
 import { createLedgerTable } from "../functions/store/table.js";
 import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import { keyFile } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
+import { refuseLedgerBeforeDerivedKeyIds } from "./key-ids.js";
 import { ensureLocalKeys } from "./keys.js";
 import { createBucket, type LocalS3, startS3 } from "./s3.js";
 import { type LocalServer, serveHandler } from "./server.js";
@@ -63,10 +65,17 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   await mkdir(home, { recursive: true, mode: 0o700 });
   const consortiumFile = resolve(options.consortiumFile);
   const consortium = loadConsortium(consortiumFile);
-  const keys = await ensureLocalKeys(home, consortium, new Date());
   const dynamo = await startDynalite({ path: resolve(home, "dynamodb"), port: options.dynamoPort });
   const table = `zhixin-${consortium.consortium}-ledger`;
-  await createLedgerTable(dynamo.client, table);
+  try {
+    await createLedgerTable(dynamo.client, table);
+    // Before the keys: a refused home keeps the trust bundle its ledger was signed under.
+    await refuseLedgerBeforeDerivedKeyIds(new DynamoDbLedgerStore(dynamo.client, table), home);
+  } catch (e) {
+    await dynamo.stop();
+    throw e;
+  }
+  const keys = await ensureLocalKeys(home, consortium, new Date());
   const s3 = await startS3({ directory: resolve(home, "s3"), port: options.s3Port ?? 0 });
   const witnesses = await startLocalWitnesses({
     home,

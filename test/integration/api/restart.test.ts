@@ -5,18 +5,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
+import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { keyFile } from "../../../lib/local-home.js";
+import { startLocalConsortium } from "../../../local/consortium-node.js";
 import { batchRootOf } from "../../support/local-node.js";
 import { signRequestNow } from "../../support/sign-request.js";
+import { makeMembers, seal, submit, TickClock } from "../ledger/harness.js";
 
 // `npm start` as a user runs it (a child process, the real entry point), twice on the
 // same ZHIXIN_HOME: the second start finds the entries, blocks and keys of the first.
 
 const children: ChildProcess[] = [];
-let home = "";
+const homes: string[] = [];
 afterAll(async () => {
   for (const c of children) c.kill("SIGKILL");
-  if (home) await rm(home, { recursive: true, force: true });
+  for (const h of homes) await rm(h, { recursive: true, force: true });
 });
 
 function freePort(): Promise<number> {
@@ -31,6 +34,17 @@ function freePort(): Promise<number> {
 }
 
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const { child, output } = spawnStart(env);
+  const deadline = Date.now() + 30_000;
+  while (!output().includes("Ctrl-C stops")) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`npm start did not come up:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output };
+}
+
+function spawnStart(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -43,13 +57,18 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
   child.stderr?.on("data", (d) => {
     out += d;
   });
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("Ctrl-C stops")) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`npm start did not come up:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return { child, output: () => out };
+}
+
+async function ports(home: string): Promise<Record<string, string>> {
+  const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+  return {
+    ZHIXIN_HOME: home,
+    ZHIXIN_PORT: String(port),
+    ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
+    ZHIXIN_S3_PORT: String(s3Port),
+    ZHIXIN_SEAL_INTERVAL: "200ms",
+  };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -60,16 +79,10 @@ async function stop(child: ChildProcess): Promise<void> {
 
 describe("npm start keeps its data across restarts", () => {
   it("entries, blocks and keys survive a restart", async () => {
-    home = await mkdtemp(join(tmpdir(), "zhixin-restart-"));
-    const [port, dynamoPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-    const env = {
-      ZHIXIN_HOME: home,
-      ZHIXIN_PORT: String(port),
-      ZHIXIN_DYNAMODB_PORT: String(dynamoPort),
-      ZHIXIN_S3_PORT: String(s3Port),
-      ZHIXIN_SEAL_INTERVAL: "200ms",
-    };
-    const url = `http://127.0.0.1:${port}`;
+    const home = await mkdtemp(join(tmpdir(), "zhixin-restart-"));
+    homes.push(home);
+    const env = await ports(home);
+    const url = `http://127.0.0.1:${env.ZHIXIN_PORT}`;
 
     const first = await start(env);
     expect(first.output()).toContain("generated keys: hf-haikou");
@@ -122,5 +135,50 @@ describe("npm start keeps its data across restarts", () => {
     const audit = await fetch(`${url}/local/verify`, { method: "POST", body: "{}" }).then((r) => r.json());
     expect(audit).toMatchObject({ ok: true, blocksChecked: 1, entriesChecked: 1 });
     await stop(second.child);
+  });
+});
+
+describe("npm start refuses a home whose ledger predates derived key ids", () => {
+  it("a block sealed by sealer/key-1 and a request signed as hf-haikou/key-1: exit 2 before serving, telling to start a new home; its trust bundle kept", async () => {
+    const home = await mkdtemp(join(tmpdir(), "zhixin-old-home-"));
+    homes.push(home);
+    // The home as an older version left it: a block and a pending request signed under the
+    // key ids that version gave (docs/design/key-history.md §1), as the ledger harness's
+    // keys still are, written through the real submit and seal.
+    const node = await startLocalConsortium({
+      home,
+      consortiumFile: "consortium.example.json",
+      port: 0,
+      dynamoPort: 0,
+      sealIntervalMs: 0,
+    });
+    const members = await makeMembers();
+    expect([members.sealer.keyId, members.depts.get("hf-haikou")?.keyId]).toEqual([
+      "sealer/key-1",
+      "hf-haikou/key-1",
+    ]);
+    const client = node.dynamo.client;
+    const old = {
+      members,
+      client,
+      table: node.table,
+      store: new DynamoDbLedgerStore(client, node.table),
+      clock: new TickClock(Date.now()),
+      submitted: [],
+    };
+    await submit(old, "hf-haikou", 1, "old-home-request-0001");
+    expect(await seal(old)).toMatchObject({ sealed: true, height: 1 });
+    await submit(old, "hf-haikou", 1, "old-home-request-0002");
+    await node.stop();
+    const trust = await readFile(join(home, "keys", "trust.json"), "utf8");
+
+    const { child, output } = spawnStart(await ports(home));
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    expect(code, output()).toBe(2);
+    expect(output()).not.toContain("Ctrl-C stops");
+    // What to do is the refusal's point: a new home, or this one removed.
+    expect(output()).toContain("ZHIXIN_HOME");
+    expect(output()).toContain(home);
+    expect(await readFile(join(home, "keys", "trust.json"), "utf8")).toBe(trust);
   });
 });
