@@ -89,7 +89,7 @@ export function explainAwsError(e: unknown, action: AwsAction): unknown {
       action.kind === "kms-sign"
         ? `your role may not sign with ${action.key} (kms:Sign)`
         : action.kind === "kms-read"
-          ? `your role may not read the public key of ${action.key} (kms:GetPublicKey); pass --alg ed25519 or --alg ecdsa-p256-sha256 to skip that`
+          ? `your role may not read the public key of ${action.key} (kms:GetPublicKey), from which the key id its signatures name is derived`
           : action.kind === "invoke"
             ? `your role may not invoke ${action.fn} (lambda:InvokeFunction)`
             : "access denied";

@@ -1,21 +1,21 @@
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
-import type { SignatureAlgorithm } from "#chain";
-import { KEY_SPEC_ALGORITHM, KmsSigner, type KmsSigningPort } from "../lib/crypto/kms-signer.js";
+import { KEY_OWNER, type SignatureAlgorithm } from "#chain";
+import { CryptoError } from "../lib/crypto/errors.js";
+import { KmsSigner, type KmsSigningPort } from "../lib/crypto/kms-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
 import { AwsCliError, explainAwsError } from "./aws.js";
 import type { Identity } from "./identity.js";
 import { UsageError } from "./usage.js";
 
 /**
- * Acting as a member whose key is in KMS (`--kms-key <arn|alias>`), as a department does
- * against a deployed stack. The consortium knows a member's key (what goes in `keyid=`) by
- *   - its key ARN, when the key is in the member's own account (the file's keyArn);
- *   - else the alias the consortium stack gave it, alias/zhixin/<consortium>/<member>.
- * So with an alias (or alias ARN) the key id and the member follow from it; with a key
- * ARN the key id is the ARN and the member is the one whose keyArn it is (the caller
- * looks it up in the consortium file) or --as; with a bare key id, --key-id and --as must
- * say them. --key-id overrides (a ledger-account key named by its ARN is known by its
- * alias). The algorithm is the key's KeySpec, read with GetPublicKey, unless --alg gives it.
+ * Acting as a member whose key is in KMS (`--kms-key <arn|alias|key id>`), as a department
+ * does against a deployed stack. The key's id, what goes in `keyid=`, is derived from the
+ * key (docs/design/key-history.md §1), `<member>/<16 hex of SHA-256(spki)>`, so one
+ * GetPublicKey always comes first: its SPKI gives the id and its KeySpec the algorithm
+ * (--alg, if given, must be that). The member is --as, else
+ *   - the <member> of an alias alias/zhixin/<consortium>/<member> (or its alias ARN);
+ *   - the member whose keyArn the key ARN is (the caller looks it up in the consortium file).
+ * --key-id overrides the derived id.
  */
 
 export interface KmsIdentityOptions {
@@ -34,54 +34,42 @@ export function aliasName(kmsKey: string): string | undefined {
   return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(kmsKey)?.[1];
 }
 
-/** "arn:aws:kms:r:a:key/k" → itself; undefined for an alias, alias ARN or bare key id. */
-export function keyArn(kmsKey: string): string | undefined {
-  return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:key\/.+$/.test(kmsKey) ? kmsKey : undefined;
-}
-
-/** The member of a key id of the form alias/zhixin/<consortium>/<member>. */
-export function memberOfAlias(keyId: string): string | undefined {
-  return /^alias\/zhixin\/[^/]+\/([^/]+)$/.exec(keyId)?.[1];
+/** The member of an alias of the form alias/zhixin/<consortium>/<member>. */
+export function memberOfAlias(alias: string): string | undefined {
+  return /^alias\/zhixin\/[^/]+\/([^/]+)$/.exec(alias)?.[1];
 }
 
 export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity> {
   const { kmsKey, client, command } = options;
-  const keyId = options.keyId ?? aliasName(kmsKey) ?? keyArn(kmsKey);
-  if (keyId === undefined) {
-    throw new UsageError(
-      `--kms-key ${kmsKey} is a bare key id: pass its key ARN, or --key-id with the id the consortium knows the key by (its keyArn, or alias/zhixin/<consortium>/<member>)`,
-      command,
-    );
-  }
-  const department = options.as ?? memberOfAlias(keyId);
+  const alias = aliasName(kmsKey);
+  const department = options.as ?? (alias === undefined ? undefined : memberOfAlias(alias));
   if (department === undefined) {
     throw new UsageError(
-      `pass --as <member>: no member of the consortium file has the keyArn ${keyId}, and the key id does not name its member`,
+      `pass --as <member>: --kms-key ${kmsKey} is no member's keyArn in the consortium file, nor an alias alias/zhixin/<consortium>/<member>`,
       command,
     );
   }
-  const alg = options.alg ?? (await algorithmOf(client, kmsKey));
-  return {
-    department,
-    signer: new ExplainedSigner(new KmsSigner(signingPort(client), { keyId, alg, kmsKeyId: kmsKey }), kmsKey),
-  };
-}
-
-async function algorithmOf(client: KMSClient, kmsKey: string): Promise<SignatureAlgorithm> {
-  let spec: string | undefined;
+  if (!KEY_OWNER.test(department)) {
+    throw new UsageError(`--as ${department} is not a member id`, command);
+  }
+  let signer: KmsSigner;
   try {
-    spec = (await client.send(new GetPublicKeyCommand({ KeyId: kmsKey }))).KeySpec;
+    signer = await KmsSigner.forOwner(signingPort(client), {
+      owner: department,
+      kmsKeyId: kmsKey,
+      alg: options.alg,
+      keyId: options.keyId,
+    });
   } catch (e) {
+    if (e instanceof CryptoError) {
+      throw new AwsCliError(
+        "KEY_UNUSABLE",
+        `${e.message}; Zhixin signs with ECC_NIST_EDWARDS25519 or ECC_NIST_P256 SIGN_VERIFY keys`,
+      );
+    }
     throw explainAwsError(e, { kind: "kms-read", key: kmsKey });
   }
-  const alg = spec === undefined ? undefined : KEY_SPEC_ALGORITHM[spec];
-  if (alg === undefined) {
-    throw new AwsCliError(
-      "KEY_UNUSABLE",
-      `KMS key ${kmsKey} is ${spec ?? "of no key spec"}; Zhixin signs with ECC_NIST_EDWARDS25519 or ECC_NIST_P256 keys`,
-    );
-  }
-  return alg;
+  return { department, signer: new ExplainedSigner(signer, kmsKey) };
 }
 
 /** KmsSigner's two KMS calls on the CLI's SDK client (the same one-liners as the service's). */

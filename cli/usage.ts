@@ -64,11 +64,11 @@ On AWS (a deployed stack):
   --kms-profile <name>  the AWS profile KMS signs with, when the key is in the member's
                       own account and the API is called with the ledger account's role
                       (default: the same credentials as everything else)
-  --key-id <id>       the key's id in the consortium (default: the alias name, e.g.
-                      alias/zhixin/<consortium>/<member>, or the key ARN; required with a
-                      bare key id)
-  --alg <alg>         ed25519 or ecdsa-p256-sha256 (default: the key's KeySpec, read with
+  --key-id <id>       the key id signatures name (default: the id derived from the key,
+                      <member>/<16 hex of SHA-256 of its public key>, read with
                       kms:GetPublicKey)
+  --alg <alg>         ed25519 or ecdsa-p256-sha256, which the key must be (default: the
+                      key's KeySpec)
   --region <region>   AWS region for KMS and SigV4 (default: from the key ARN or the API
                       host, else AWS_REGION / AWS_DEFAULT_REGION)
   --sigv4             SigV4-sign every request (service execute-api) for an IAM-authorised

@@ -184,7 +184,6 @@ export function deployedWitnesses(
 export function functionEnvironment(props: {
   name: FunctionName;
   tableName: string;
-  sealerKeyId: string;
   /** Only the sealer gets its key's ARN: it is the only function that signs. */
   sealerKeyArn?: string;
   /** Only submit gets the subject key's ARN: it is the only function that HMACs subjects. */
@@ -199,7 +198,6 @@ export function functionEnvironment(props: {
     ZHIXIN_TABLE: props.tableName,
     ZHIXIN_CONSORTIUM_FILE: BUNDLED_CONSORTIUM_FILE,
     ZHIXIN_KEYS_SOURCE: "kms",
-    ZHIXIN_SEALER_KEY_ID: props.sealerKeyId,
     ...(props.sealerKeyArn === undefined ? {} : { ZHIXIN_SEALER_KMS_KEY: props.sealerKeyArn }),
     ...(props.subjectKeyArn === undefined ? {} : { ZHIXIN_SUBJECT_KMS_KEY: props.subjectKeyArn }),
     ...(props.sealLoopSeconds === undefined

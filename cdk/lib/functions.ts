@@ -96,7 +96,6 @@ export class LedgerFunctions extends Construct {
         environment: functionEnvironment({
           name,
           tableName: props.ledger.table.tableName,
-          sealerKeyId: props.sealerKey.aliasName,
           ...environment,
         }),
       });

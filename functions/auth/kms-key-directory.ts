@@ -1,7 +1,7 @@
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import type { SignatureAlgorithm } from "#chain";
+import { deriveKeyId, type SignatureAlgorithm } from "#chain";
 import type { Consortium } from "../../lib/consortium/consortium.js";
-import type { KeyRole, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
+import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { importPublicKey } from "../../lib/crypto/keys.js";
 import { KEY_SPEC_ALGORITHM } from "../../lib/crypto/kms-signer.js";
 import { StaticKeyDirectory } from "./key-directory.js";
@@ -17,9 +17,11 @@ import { StaticKeyDirectory } from "./key-directory.js";
  *                                           account (the single-account layout)
  *   alias/zhixin/<consortium>/sealer        the sealer's, always in the ledger account
  *
- * and that ARN or alias name is the key id the member puts in `keyid=`. Per key,
- * GetPublicKey gives the DER SPKI, which must
- * be a SIGN_VERIFY key of the member's algorithm; DescribeKey gives the creation date
+ * The ARN or alias only locates the key: its key id, the one signatures name in `keyid=`
+ * and block headers in `sealer`, is derived from the key, `<owner>/<16 hex of SHA-256(spki)>`
+ * (docs/design/key-history.md §1), as local mode's are. Per key, GetPublicKey gives the
+ * DER SPKI, which must be a SIGN_VERIFY key of the member's algorithm, and so the key id;
+ * DescribeKey gives the creation date
  * (validFrom) and the state. A key that is not Enabled (disabled, pending deletion, ...)
  * is kept with validUntil = now: what it signed before stays verifiable, nothing it
  * signs from now on is accepted. The state is read once per container, so a key
@@ -43,7 +45,7 @@ export function kmsAlias(consortium: string, member: string): string {
   return `alias/zhixin/${consortium}/${member}`;
 }
 
-/** The KMS key id a member's key is read by, which is also its key id in `keyid=`. */
+/** The KMS key id a member's key is read by (its key id in `keyid=` is derived from the key). */
 export function kmsKeyOf(
   consortium: Consortium,
   member: { id: string; keyArn?: string | undefined },
@@ -85,7 +87,7 @@ interface Member {
   owner: string;
   role: KeyRole;
   alg: SignatureAlgorithm;
-  /** What KMS is asked for (KeyId), and the key id of the record. */
+  /** What KMS is asked for (KeyId): where the key is, not its key id. */
   kmsKey: string;
 }
 
@@ -100,10 +102,10 @@ export function consortiumMembers(consortium: Consortium): Member[] {
     ...consortium.departments.map((d) => member(d, "department")),
     ...consortium.auditors.map((a) => member(a, "auditor")),
     {
-      owner: "sealer",
+      owner: SEALER_OWNER,
       role: "sealer",
       alg: consortium.sealer.alg,
-      kmsKey: kmsAlias(consortium.consortium, "sealer"),
+      kmsKey: kmsAlias(consortium.consortium, SEALER_OWNER),
     },
   ];
 }
@@ -163,7 +165,7 @@ async function readKey(
     return problem("UNEXPECTED_RESPONSE", "DescribeKey gave no KeyMetadata.CreationDate");
   }
   return {
-    keyId: key,
+    keyId: deriveKeyId(member.owner, spki),
     owner: member.owner,
     role: member.role,
     alg,

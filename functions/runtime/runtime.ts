@@ -9,7 +9,7 @@ import type { Signer } from "../../lib/crypto/signer.js";
 import { verifyEd25519 } from "../../lib/crypto/verify.js";
 import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
-import { kmsAlias, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
+import { loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readOwnerSignerFile } from "../auth/signer-file.js";
 import { fetchWitnessPost, type WitnessingDeps } from "../ledger/witnessing.js";
@@ -37,10 +37,9 @@ import { dynamoClient, required } from "./env.js";
  *                              alias/zhixin/<consortium>/<member> (./kms-key-directory.ts)
  *   ZHIXIN_KEYS_FILE           trust bundle file, with ZHIXIN_KEYS_SOURCE=file
  *   ZHIXIN_SEALER_KEY_FILE     sealer's PKCS#8 PEM key (local mode), or
- *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS)
- *   ZHIXIN_SEALER_KEY_ID       with ZHIXIN_SEALER_KMS_KEY, the sealer's key id in the trust
- *                              bundle (default alias/zhixin/<consortium>/sealer); a key file's
- *                              id is derived from its key, sealer/<16 hex of SHA-256(spki)>
+ *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS): one GetPublicKey per cold
+ *                              start. Either way header.sealer names the key by the id derived
+ *                              from it, sealer/<16 hex of SHA-256(spki)> (docs/design/key-history.md §1)
  *   ZHIXIN_SUBJECT_KEY_FILE    the API's subject key master (local mode: keys/subject.key), or
  *   ZHIXIN_SUBJECT_KMS_KEY     its KMS HMAC_256 key (AWS): one GenerateMac per cold start
  *                              derives the working key (./kms-subject-key.ts)
@@ -227,25 +226,33 @@ function getKeys(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<KeyDir
 
 function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Signer | undefined> {
   sealer ??= retryable(
-    async () => {
-      const alg = consortium.sealer.alg;
-      if (env.ZHIXIN_SEALER_KEY_FILE) {
-        return readOwnerSignerFile(env.ZHIXIN_SEALER_KEY_FILE, SEALER_OWNER, alg);
-      }
-      if (env.ZHIXIN_SEALER_KMS_KEY) {
-        return new KmsSigner(kmsSigningPort(kms), {
-          keyId: env.ZHIXIN_SEALER_KEY_ID ?? kmsAlias(consortium.consortium, "sealer"),
-          alg,
-          kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
-        });
-      }
-      return undefined;
-    },
+    () => sealerSigner(env, consortium, kms),
     () => {
       sealer = undefined;
     },
   );
   return sealer;
+}
+
+/**
+ * The sealer's signer from ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY (on `client`),
+ * named by its key's derived id; undefined when neither is set.
+ */
+export async function sealerSigner(
+  env: NodeJS.ProcessEnv,
+  consortium: Consortium,
+  client: KMSClient,
+): Promise<Signer | undefined> {
+  const alg = consortium.sealer.alg;
+  if (env.ZHIXIN_SEALER_KEY_FILE) return readOwnerSignerFile(env.ZHIXIN_SEALER_KEY_FILE, SEALER_OWNER, alg);
+  if (env.ZHIXIN_SEALER_KMS_KEY) {
+    return KmsSigner.forOwner(kmsSigningPort(client), {
+      owner: SEALER_OWNER,
+      kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
+      alg,
+    });
+  }
+  return undefined;
 }
 
 /** ZHIXIN_SEAL_LOOP_SECONDS → milliseconds: a whole number of seconds, 0 to 50. */

@@ -1,4 +1,4 @@
-import type { SignatureAlgorithm } from "#chain";
+import { deriveKeyId, type SignatureAlgorithm } from "#chain";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
 import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
@@ -67,6 +67,17 @@ export interface KmsSignerOptions {
   kmsKeyId?: string;
 }
 
+export interface KmsOwnerSignerOptions {
+  /** The member (or "sealer") whose key it is: the prefix of its derived key id. */
+  owner: string;
+  /** KMS KeyId: key id, ARN or alias. It only locates the key; it names nothing. */
+  kmsKeyId: string;
+  /** Default: the key's KeySpec. Given, the key must be of it. */
+  alg?: SignatureAlgorithm | undefined;
+  /** Default: the id derived from the key, deriveKeyId(owner, spki). */
+  keyId?: string | undefined;
+}
+
 export class KmsSigner implements Signer {
   readonly keyId: string;
   readonly alg: SignatureAlgorithm;
@@ -80,6 +91,30 @@ export class KmsSigner implements Signer {
     this.keyId = options.keyId;
     this.alg = options.alg;
     this.kmsKeyId = options.kmsKeyId ?? options.keyId;
+  }
+
+  /**
+   * The signer of `owner`'s KMS key under the key id derived from it, `<owner>/<16 hex of
+   * H(spki)>` (docs/design/key-history.md §1): one GetPublicKey gives the SPKI, hence the
+   * id, and the algorithm (the KeySpec), checked as publicKey() checks them; the SPKI is
+   * kept, so publicKey() asks no more. CryptoError KEY_ALGORITHM_MISMATCH for a key spec
+   * Zhixin does not sign with, or not `alg`; ChainError INVALID_FORMAT for an owner that
+   * is no member id.
+   */
+  static async forOwner(kms: KmsSigningPort, options: KmsOwnerSignerOptions): Promise<KmsSigner> {
+    const { owner, kmsKeyId } = options;
+    const out = await kms.getPublicKey({ KeyId: kmsKeyId });
+    const alg = options.alg ?? (out.KeySpec === undefined ? undefined : KEY_SPEC_ALGORITHM[out.KeySpec]);
+    if (alg === undefined) {
+      throw new CryptoError(
+        "KEY_ALGORITHM_MISMATCH",
+        `KMS key ${kmsKeyId} is ${out.KeySpec ?? "of no key spec"}, not ${Object.keys(KEY_SPEC_ALGORITHM).join(" or ")}`,
+      );
+    }
+    const spki = publicKeyOf(out, kmsKeyId, alg);
+    const signer = new KmsSigner(kms, { keyId: options.keyId ?? deriveKeyId(owner, spki), alg, kmsKeyId });
+    signer.#publicKey = Promise.resolve(spki);
+    return signer;
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {

@@ -505,7 +505,6 @@ describe("functions", () => {
       ZHIXIN_TABLE: { Ref: tableId },
       ZHIXIN_CONSORTIUM_FILE: "/var/task/consortium.json",
       ZHIXIN_KEYS_SOURCE: "kms",
-      ZHIXIN_SEALER_KEY_ID: alias("sealer"),
       POWERTOOLS_SERVICE_NAME: service,
       POWERTOOLS_METRICS_NAMESPACE: "Zhixin",
       LOG_LEVEL: "INFO",

@@ -7,6 +7,8 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { deriveKeyId } from "#chain";
+import { kmsIdentity } from "../../../cli/kms-identity.js";
 import { main } from "../../../cli/zhixin.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
@@ -302,9 +304,11 @@ describe("--kms-key: signing with a department's KMS key", () => {
     "ecdsa-p256-sha256",
     "arn:aws-cn:kms:cn-north-1:333333333333:key/33333333-3333-3333-3333-333333333333",
   );
+  // The deployed trust bundle names each key by the id derived from it (docs/design/key-history.md §1).
+  const HAIKOU_KEY_ID = deriveKeyId("hf-haikou", ed.spki);
   const directory = new StaticKeyDirectory([
     {
-      keyId: HAIKOU_ALIAS,
+      keyId: HAIKOU_KEY_ID,
       owner: "hf-haikou",
       role: "department",
       alg: "ed25519",
@@ -312,7 +316,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
       validFrom: "2026-01-01T00:00:00.000Z",
     },
     {
-      keyId: "alias/zhixin/demo/market-regulation",
+      keyId: deriveKeyId("market-regulation", p256.spki),
       owner: "market-regulation",
       role: "department",
       alg: "ecdsa-p256-sha256",
@@ -320,7 +324,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
       validFrom: "2026-01-01T00:00:00.000Z",
     },
     {
-      keyId: "alias/zhixin/demo/auditor",
+      keyId: deriveKeyId("auditor", ed.spki),
       owner: "auditor",
       role: "auditor",
       alg: "ed25519",
@@ -329,7 +333,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
     },
   ]);
 
-  it("with an alias: key id and member from the alias, algorithm from GetPublicKey, one Sign per request", async () => {
+  it("with an alias: the member from the alias, key id and algorithm from GetPublicKey, one Sign per request", async () => {
     reply = () => ({ status: 202, body: RECEIPT });
     const kms = fakeKms((op, input) => ed.answer(op, input));
     const regions: Array<string | undefined> = [];
@@ -356,18 +360,18 @@ describe("--kms-key: signing with a department's KMS key", () => {
 
     const [request] = received;
     if (!request) throw new Error("nothing received");
-    expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_ALIAS}"`);
+    expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_KEY_ID}"`);
     expect(
       verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
     ).toMatchObject({
       department: "hf-haikou",
-      keyId: HAIKOU_ALIAS,
+      keyId: HAIKOU_KEY_ID,
       alg: "ed25519",
       role: "department",
     });
   });
 
-  it("with a key ARN: --key-id, --as and --alg say what the ARN cannot (no GetPublicKey); ECDSA DER becomes r||s", async () => {
+  it("with a key ARN of no member: --as says whose it is, --alg what it must be; still one GetPublicKey for the key id; ECDSA DER becomes r||s", async () => {
     reply = () => ({ status: 202, body: RECEIPT });
     const kms = fakeKms((op, input) => p256.answer(op, input));
     const regions: Array<string | undefined> = [];
@@ -376,8 +380,6 @@ describe("--kms-key: signing with a department's KMS key", () => {
         "submit",
         "--kms-key",
         p256.arn,
-        "--key-id",
-        "alias/zhixin/demo/market-regulation",
         "--as",
         "market-regulation",
         "--alg",
@@ -398,16 +400,70 @@ describe("--kms-key: signing with a department's KMS key", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(regions).toEqual(["cn-north-1"]); // from the ARN
-    expect(kms.calls.map((c) => c.operation)).toEqual(["Sign"]);
-    expect(kms.calls[0]?.input).toMatchObject({ KeyId: p256.arn, SigningAlgorithm: "ECDSA_SHA_256" });
+    expect(kms.calls.map((c) => c.operation)).toEqual(["GetPublicKey", "Sign"]);
+    expect(kms.calls[0]?.input).toEqual({ KeyId: p256.arn });
+    expect(kms.calls[1]?.input).toMatchObject({ KeyId: p256.arn, SigningAlgorithm: "ECDSA_SHA_256" });
     const [request] = received;
     if (!request) throw new Error("nothing received");
     expect(
       verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
     ).toMatchObject({
       department: "market-regulation",
+      keyId: deriveKeyId("market-regulation", p256.spki),
       alg: "ecdsa-p256-sha256",
     });
+  });
+
+  it("with a bare key id and --as; --key-id overrides the derived id", async () => {
+    reply = () => ({ status: 200, body: { height: 1 } });
+    const kms = fakeKms((op, input) => ed.answer(op, input));
+    const bare = "11111111-1111-1111-1111-111111111111";
+    const run = await zhixin(
+      [
+        "block",
+        "1",
+        "--kms-key",
+        bare,
+        "--as",
+        "hf-haikou",
+        "--key-id",
+        "hf-haikou/0123456789abcdef",
+        "--region",
+        "cn-north-1",
+      ],
+      {},
+      { kmsClient: () => kms.client },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(kms.calls.map((c) => [c.operation, c.input.KeyId])).toEqual([
+      ["GetPublicKey", bare],
+      ["Sign", bare],
+    ]);
+    const [request] = received;
+    expect(String(request?.headers["signature-input"])).toContain('keyid="hf-haikou/0123456789abcdef"');
+  });
+
+  it("a key of another algorithm than --alg, or one Zhixin does not sign with: KEY_UNUSABLE, exit 2, nothing sent", async () => {
+    const identity = (client: ReturnType<typeof fakeKms>["client"], alg?: "ecdsa-p256-sha256") =>
+      kmsIdentity({ kmsKey: HAIKOU_ALIAS, alg, client, command: "checkpoint" });
+    const rsa = fakeKms((op, input) =>
+      op === "GetPublicKey"
+        ? { body: { ...ed.answer(op, input).body, KeySpec: "RSA_2048" } }
+        : ed.answer(op, input),
+    );
+    await expect(identity(rsa.client)).rejects.toMatchObject({ code: "KEY_UNUSABLE" });
+    const edKms = fakeKms((op, input) => ed.answer(op, input));
+    await expect(identity(edKms.client, "ecdsa-p256-sha256")).rejects.toMatchObject({ code: "KEY_UNUSABLE" });
+    expect([...rsa.calls, ...edKms.calls].map((c) => c.operation)).toEqual(["GetPublicKey", "GetPublicKey"]);
+
+    const run = await zhixin(
+      ["checkpoint", "--kms-key", HAIKOU_ALIAS, "--alg", "ecdsa-p256-sha256", "--region", "cn-north-1"],
+      {},
+      { kmsClient: () => fakeKms((op, input) => ed.answer(op, input)).client },
+    );
+    expect(run.code).toBe(2);
+    expect(received).toEqual([]);
   });
 
   it("with KMS and SigV4 together: the KMS-signed request also carries SigV4", async () => {
@@ -462,7 +518,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
     expect(received).toEqual([]);
   });
 
-  it("GetPublicKey denied: says so and suggests --alg", async () => {
+  it("GetPublicKey denied: says so, even with --alg, since the key id is derived from the public key", async () => {
     const kms = fakeKms(
       (op, input): KmsReply =>
         op === "GetPublicKey"
@@ -470,13 +526,14 @@ describe("--kms-key: signing with a department's KMS key", () => {
           : ed.answer(op, input),
     );
     const run = await zhixin(
-      ["checkpoint", "--kms-key", HAIKOU_ALIAS, "--region", "cn-north-1"],
+      ["checkpoint", "--kms-key", HAIKOU_ALIAS, "--alg", "ed25519", "--region", "cn-north-1"],
       {},
       { kmsClient: () => kms.client },
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("may not read the public key");
-    expect(run.stderr).toContain("--alg");
+    expect(kms.calls.map((c) => c.operation)).toEqual(["GetPublicKey"]);
+    expect(received).toEqual([]);
   });
 
   it("a missing key is named", async () => {
@@ -490,10 +547,13 @@ describe("--kms-key: signing with a department's KMS key", () => {
     expect(run.stderr).toContain("no KMS key alias/zhixin/demo/nobody");
   });
 
-  it("usage errors: a bare key id without --key-id, a key ARN of no member without --as, --alg or --kms-profile without --kms-key, a bad --alg", async () => {
-    const noKeyId = await zhixin(["checkpoint", "--kms-key", "11111111-1111-1111-1111-111111111111"]);
-    expect(noKeyId.code).toBe(2);
-    expect(noKeyId.stderr).toContain("--key-id");
+  it("usage errors: a bare key id or a key ARN of no member without --as, an --as that is no member id, --alg or --kms-profile without --kms-key, a bad --alg", async () => {
+    const bare = await zhixin(["checkpoint", "--kms-key", "11111111-1111-1111-1111-111111111111"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("pass --as <member>");
+    const badAs = await zhixin(["checkpoint", "--kms-key", ed.arn, "--as", "Haikou Centre"]);
+    expect(badAs.code).toBe(2);
+    expect(badAs.stderr).toContain("not a member id");
     const noMember = await zhixin(["checkpoint", "--kms-key", ed.arn]);
     expect(noMember.code).toBe(2);
     expect(noMember.stderr).toContain("pass --as <member>");
@@ -512,9 +572,10 @@ describe("--kms-key: signing with a department's KMS key", () => {
 describe("--kms-key with a member's key in its own account (the file's keyArn)", () => {
   const HAIKOU_ARN = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
   const key = new TestKmsKey("ed25519", HAIKOU_ARN);
+  const HAIKOU_KEY_ID = deriveKeyId("hf-haikou", key.spki);
   const directory = new StaticKeyDirectory([
     {
-      keyId: HAIKOU_ARN,
+      keyId: HAIKOU_KEY_ID,
       owner: "hf-haikou",
       role: "department",
       alg: "ed25519",
@@ -535,7 +596,7 @@ describe("--kms-key with a member's key in its own account (the file's keyArn)",
     return path;
   }
 
-  it("the ARN alone: key id is the ARN, the member is the one whose keyArn it is; KMS signs with --kms-profile's credentials, SigV4 with the shared ones", async () => {
+  it("the ARN alone: the member is the one whose keyArn it is, the key id derived from its key; KMS signs with --kms-profile's credentials, SigV4 with the shared ones", async () => {
     reply = () => ({ status: 202, body: RECEIPT });
     const credentialsFile = join(work, "aws-credentials");
     await writeFile(
@@ -581,10 +642,10 @@ describe("--kms-key with a member's key in its own account (the file's keyArn)",
     const [request] = received;
     if (!request) throw new Error("nothing received");
     expect(String(request.headers.authorization)).toContain("Credential=AKIDLEDGERROLE/");
-    expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_ARN}"`);
+    expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_KEY_ID}"`);
     expect(
       verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
-    ).toMatchObject({ department: "hf-haikou", keyId: HAIKOU_ARN, role: "department" });
+    ).toMatchObject({ department: "hf-haikou", keyId: HAIKOU_KEY_ID, role: "department" });
   });
 
   it("a --kms-profile with no credentials is a usage error naming it, and nothing is sent", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SignatureAlgorithm } from "#chain";
+import { deriveKeyId, type SignatureAlgorithm } from "#chain";
 import {
   consortiumMembers,
   KmsKeyDirectoryError,
@@ -13,7 +13,8 @@ import { exampleConsortium, type Json } from "../../../support/consortium-file.j
 import { fakeKms, type KmsReply, kmsError, TestKmsKey } from "../../../support/fake-aws.js";
 
 // The deployed trust bundle: every member's key (and the sealer's) read from KMS by
-// alias at cold start, tested at the KMSClient boundary (test/support/fake-aws.ts).
+// alias or keyArn at cold start, and named by the id derived from it (docs/design/
+// key-history.md §1), tested at the KMSClient boundary (test/support/fake-aws.ts).
 
 const consortium = loadConsortium("consortium.example.json");
 const NOW = new Date("2026-11-21T08:00:00.000Z");
@@ -33,6 +34,11 @@ function keysFor(
     keys.set(m.kmsKey, new TestKmsKey(o.alg ?? m.alg, arn, created, o.state));
   });
   return keys;
+}
+
+/** The key id the directory must give the key KMS holds under `kmsKey` (an alias or key ARN). */
+function idOf(keys: Map<string, TestKmsKey>, kmsKey: string, owner: string): string {
+  return deriveKeyId(owner, (keys.get(kmsKey) as TestKmsKey).spki);
 }
 
 function kmsWith(keys: Map<string, TestKmsKey>, missing: string[] = []) {
@@ -68,9 +74,12 @@ describe("loadKmsKeyDirectory", () => {
     expect(calls[0]?.authorization).toMatch(/\/cn-north-1\/kms\/aws4_request/);
 
     expect(directory.listKeys()).toHaveLength(aliases.length);
-    const haikou = directory.getKey("alias/zhixin/demo/hf-haikou");
+    for (const key of directory.listKeys()) expect(key.keyId).toBe(deriveKeyId(key.owner, key.spki));
+    const haikouId = idOf(keys, "alias/zhixin/demo/hf-haikou", "hf-haikou");
+    expect(haikouId).toMatch(/^hf-haikou\/[0-9a-f]{16}$/);
+    const haikou = directory.getKey(haikouId);
     expect(haikou).toMatchObject({
-      keyId: "alias/zhixin/demo/hf-haikou",
+      keyId: haikouId,
       owner: "hf-haikou",
       role: "department",
       alg: "ed25519",
@@ -78,15 +87,22 @@ describe("loadKmsKeyDirectory", () => {
     });
     expect(haikou?.validUntil).toBeUndefined();
     expect(haikou?.spki).toEqual((keys.get("alias/zhixin/demo/hf-haikou") as TestKmsKey).spki);
-    expect(directory.getKey("alias/zhixin/demo/market-regulation")).toMatchObject({
+    expect(
+      directory.getKey(idOf(keys, "alias/zhixin/demo/market-regulation", "market-regulation")),
+    ).toMatchObject({
       alg: "ecdsa-p256-sha256",
       role: "department",
     });
-    expect(directory.getKey("alias/zhixin/demo/auditor")).toMatchObject({
+    expect(directory.getKey(idOf(keys, "alias/zhixin/demo/auditor", "auditor"))).toMatchObject({
       owner: "auditor",
       role: "auditor",
     });
-    expect(directory.getKey("alias/zhixin/demo/sealer")).toMatchObject({ owner: "sealer", role: "sealer" });
+    expect(directory.getKey(idOf(keys, "alias/zhixin/demo/sealer", "sealer"))).toMatchObject({
+      owner: "sealer",
+      role: "sealer",
+    });
+    // An alias locates a key; it names none.
+    for (const alias of aliases) expect(directory.getKey(alias)).toBeUndefined();
   });
 
   it("keeps a disabled or pending-deletion key, valid only before now", async () => {
@@ -97,12 +113,14 @@ describe("loadKmsKeyDirectory", () => {
     const { client } = kmsWith(keys);
     const directory = await loadKmsKeyDirectory(client, consortium, NOW);
     for (const member of ["hf-sanya", "civil-affairs"]) {
-      const key = directory.getKey(kmsAlias("demo", member));
+      const key = directory.getKey(idOf(keys, kmsAlias("demo", member), member));
       expect(key?.validUntil).toBe(NOW.toISOString());
       expect(keyValidAt(key as NonNullable<typeof key>, "2026-06-01T00:00:00.000Z")).toBe(true);
       expect(keyValidAt(key as NonNullable<typeof key>, NOW.toISOString())).toBe(false);
     }
-    expect(directory.getKey(kmsAlias("demo", "hf-haikou"))?.validUntil).toBeUndefined();
+    expect(
+      directory.getKey(idOf(keys, kmsAlias("demo", "hf-haikou"), "hf-haikou"))?.validUntil,
+    ).toBeUndefined();
   });
 
   it("refuses a key whose KeySpec is not the member's algorithm", async () => {
@@ -180,7 +198,7 @@ describe("loadKmsKeyDirectory", () => {
     });
   });
 
-  it("reads a member whose key is in its own account by its keyArn, which is then its key id", async () => {
+  it("reads a member whose key is in its own account by its keyArn, and names it by the id derived from it", async () => {
     const haikouArn = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
     const auditorArn = "arn:aws-cn:kms:cn-northwest-1:777777777777:key/mrk-0123456789abcdef0123456789abcdef";
     const file = exampleConsortium();
@@ -198,17 +216,20 @@ describe("loadKmsKeyDirectory", () => {
     expect(asked).not.toContain(kmsAlias("demo", "auditor"));
     expect(asked).toContain(kmsAlias("demo", "hf-sanya"));
     expect(asked).toContain(kmsAlias("demo", "sealer"));
-    expect(directory.getKey(haikouArn)).toMatchObject({
-      keyId: haikouArn,
+    const haikouId = idOf(keys, haikouArn, "hf-haikou");
+    expect(directory.getKey(haikouId)).toMatchObject({
+      keyId: haikouId,
       owner: "hf-haikou",
       role: "department",
     });
-    expect(directory.getKey(auditorArn)).toMatchObject({
-      keyId: auditorArn,
+    const auditorId = idOf(keys, auditorArn, "auditor");
+    expect(directory.getKey(auditorId)).toMatchObject({
+      keyId: auditorId,
       owner: "auditor",
       role: "auditor",
     });
-    // The alias names no key of the directory: a request signed keyid=<alias> is not hf-haikou's.
+    // Neither the ARN nor the alias names a key: a request signed keyid=<ARN> is nobody's.
+    expect(directory.getKey(haikouArn)).toBeUndefined();
     expect(directory.getKey(kmsAlias("demo", "hf-haikou"))).toBeUndefined();
   });
 

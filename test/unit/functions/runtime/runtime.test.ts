@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deriveKeyId, deriveSubjectKey } from "#chain";
 import { generateKeyFile } from "../../../../functions/auth/signer-file.js";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { fakeKms, TestKmsKey } from "../../../support/fake-aws.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
 // Nothing here talks to a server (building a DynamoDB client does not connect).
@@ -44,19 +46,17 @@ describe("runtime", () => {
     expect(rt.keys.listKeys()).toEqual([]);
   });
 
-  it("wires a KMS sealer whose key id defaults to the sealer's alias", async () => {
-    const { getSealerRuntime } = await freshRuntime();
-    const rt = await getSealerRuntime({
-      ...base,
-      ZHIXIN_SEALER_KMS_KEY: "arn:aws-cn:kms:cn-north-1:111122223333:key/1234",
-      ZHIXIN_SEAL_LOOP_SECONDS: "10",
-    });
-    expect(rt.sealer).toMatchObject({
-      keyId: "alias/zhixin/demo/sealer",
-      alg: "ed25519",
-      kmsKeyId: "arn:aws-cn:kms:cn-north-1:111122223333:key/1234",
-    });
-    expect(rt.sealLoopMs).toBe(10_000);
+  it("wires a KMS sealer named by its key's derived id: one GetPublicKey, by ZHIXIN_SEALER_KMS_KEY", async () => {
+    const arn = "arn:aws-cn:kms:cn-north-1:111122223333:key/1234";
+    const key = new TestKmsKey("ed25519", arn);
+    const kms = fakeKms((operation, input) => key.answer(operation, input));
+    const { sealerSigner } = await freshRuntime();
+    const consortium = loadConsortium("consortium.example.json");
+    const sealer = await sealerSigner({ ...base, ZHIXIN_SEALER_KMS_KEY: arn }, consortium, kms.client);
+    expect(sealer).toMatchObject({ keyId: deriveKeyId("sealer", key.spki), alg: "ed25519", kmsKeyId: arn });
+    expect(await sealer?.publicKey()).toEqual(key.spki);
+    expect(kms.calls.map((c) => [c.operation, c.input.KeyId])).toEqual([["GetPublicKey", arn]]);
+    expect(await sealerSigner(base, consortium, kms.client)).toBeUndefined();
   });
 
   it("wires a local sealer key file under the key id derived from it, sealer/<16 hex>", async () => {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { SignatureAlgorithm } from "#chain";
+import { deriveKeyId, type SignatureAlgorithm } from "#chain";
 import { kmsSigningPort } from "../../../../functions/auth/kms-signing-port.js";
 import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../../lib/crypto/kms-signer.js";
@@ -228,5 +228,85 @@ describe("KmsSigner.publicKey", () => {
     ).rejects.toMatchObject({
       code: "UNEXPECTED_RESPONSE",
     });
+  });
+});
+
+describe("KmsSigner.forOwner", () => {
+  const publicKeyReply = (spki: Uint8Array, keySpec: string, usage = "SIGN_VERIFY"): Reply => ({
+    body: { KeyId: KMS_KEY_ARN, PublicKey: b64(spki), KeySpec: keySpec, KeyUsage: usage },
+  });
+
+  it.each([
+    ["ed25519", "ECC_NIST_EDWARDS25519"],
+    ["ecdsa-p256-sha256", "ECC_NIST_P256"],
+  ] as const)(
+    "%s: one GetPublicKey gives the key id derived from the key and the algorithm; Sign goes to the same KMS key",
+    async (alg, keySpec) => {
+      const { privateKey, spki } = localKey(alg);
+      const { client, calls } = fakeKms((operation) =>
+        operation === "GetPublicKey"
+          ? publicKeyReply(spki, keySpec)
+          : signReply(
+              alg === "ed25519" ? sign(null, message, privateKey) : sign("sha256", message, privateKey),
+              alg === "ed25519" ? "ED25519_SHA_512" : "ECDSA_SHA_256",
+            ),
+      );
+      const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
+        owner: "hf-haikou",
+        kmsKeyId: KMS_KEY_ARN,
+      });
+      expect(signer).toMatchObject({ keyId: deriveKeyId("hf-haikou", spki), alg, kmsKeyId: KMS_KEY_ARN });
+      expect(await signer.publicKey()).toEqual(spki);
+      const signature = await signer.sign(message);
+      expect(verifySignature({ keyId: signer.keyId, alg, spki }, message, signature)).toBe(true);
+      expect(calls.map((c) => [c.operation, c.input.KeyId])).toEqual([
+        ["GetPublicKey", KMS_KEY_ARN],
+        ["Sign", KMS_KEY_ARN],
+      ]);
+    },
+  );
+
+  it("keeps a given key id, and checks a given algorithm against the key spec", async () => {
+    const { spki } = localKey("ed25519");
+    const { client } = fakeKms(() => publicKeyReply(spki, "ECC_NIST_EDWARDS25519"));
+    const port = kmsSigningPort(client);
+    const options = { owner: "hf-haikou", kmsKeyId: KMS_KEY_ARN };
+    expect(await KmsSigner.forOwner(port, { ...options, keyId: "hf-haikou/0123456789abcdef" })).toMatchObject(
+      {
+        keyId: "hf-haikou/0123456789abcdef",
+      },
+    );
+    expect(await KmsSigner.forOwner(port, { ...options, alg: "ed25519" })).toMatchObject({ alg: "ed25519" });
+    await expect(KmsSigner.forOwner(port, { ...options, alg: "ecdsa-p256-sha256" })).rejects.toMatchObject({
+      code: "KEY_ALGORITHM_MISMATCH",
+    });
+  });
+
+  it.each([
+    [
+      "a key spec Zhixin does not sign with",
+      () => publicKeyReply(localKey("ed25519").spki, "RSA_2048"),
+      "KEY_ALGORITHM_MISMATCH",
+    ],
+    [
+      "no key spec",
+      () => ({ body: { KeyId: KMS_KEY_ARN, KeyUsage: "SIGN_VERIFY" } }),
+      "KEY_ALGORITHM_MISMATCH",
+    ],
+    [
+      "a key not for signing",
+      () => publicKeyReply(localKey("ed25519").spki, "ECC_NIST_EDWARDS25519", "KEY_AGREEMENT"),
+      "UNEXPECTED_RESPONSE",
+    ],
+    [
+      "an SPKI of another algorithm than its key spec",
+      () => publicKeyReply(localKey("ecdsa-p256-sha256").spki, "ECC_NIST_EDWARDS25519"),
+      "KEY_ALGORITHM_MISMATCH",
+    ],
+  ])("refuses %s", async (_what, reply, code) => {
+    const { client } = fakeKms(reply);
+    await expect(
+      KmsSigner.forOwner(kmsSigningPort(client), { owner: "hf-haikou", kmsKeyId: KMS_KEY_ARN }),
+    ).rejects.toMatchObject({ code });
   });
 });
