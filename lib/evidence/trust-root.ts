@@ -1,5 +1,5 @@
 import {
-  ChainError,
+  type ChainError,
   type Checkpoint,
   type CosignatureKey,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -14,7 +14,7 @@ import {
   checkWitnessQuorum,
   type Ed25519Verify,
   type QuorumReport,
-  WitnessError,
+  type WitnessError,
 } from "../witness/index.js";
 import { EvidenceError } from "./errors.js";
 
@@ -82,8 +82,8 @@ export function parseTrustRoot(text: string): TrustRoot {
   try {
     assertWitnessPolicy({ witnesses, threshold: quorum });
   } catch (e) {
-    if (e instanceof WitnessError) invalid(e.message);
-    throw e;
+    // assertWitnessPolicy throws WitnessError only.
+    invalid((e as WitnessError).message);
   }
   return { log, sealers, witnesses, quorum };
 }
@@ -149,8 +149,8 @@ export function openTrustedCheckpoint(
   try {
     checkpoint = openCheckpoint(note, verifiers, root.log);
   } catch (e) {
-    if (e instanceof ChainError) throw new EvidenceError("CHECKPOINT_UNTRUSTED", e.message);
-    throw e;
+    // openCheckpoint throws ChainError only, a failing or throwing verify included (verifyNote).
+    throw new EvidenceError("CHECKPOINT_UNTRUSTED", (e as ChainError).message);
   }
   return {
     checkpoint,

@@ -1,9 +1,11 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   cosignCheckpoint,
   formatCosignatureVerifierKey,
   formatSignedNote,
   formatVerifierKey,
+  NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
   parseSignedNote,
 } from "#chain";
@@ -81,6 +83,24 @@ describe("the trust root file", () => {
       }),
     ],
     ["a sealer key that is a cosignature key", JSON.stringify({ ...base, sealers: [witnessVkeys[0]] })],
+    [
+      "a sealer key of ECDSA (type 0x02), which checkpoints are not signed with",
+      JSON.stringify({
+        ...base,
+        sealers: [
+          formatVerifierKey(
+            ORIGIN,
+            NOTE_SIGNATURE_TYPE_ECDSA,
+            new Uint8Array(
+              generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({
+                format: "der",
+                type: "spki",
+              }),
+            ),
+          ),
+        ],
+      }),
+    ],
     ["a witness key that is a note key", JSON.stringify({ ...base, witnesses: [sealerVkey] })],
     ["a witness listed twice", JSON.stringify({ ...base, witnesses: [witnessVkeys[0], witnessVkeys[0]] })],
     ["a quorum above the witnesses", JSON.stringify({ ...base, quorum: 4 })],
@@ -134,6 +154,10 @@ describe("a published checkpoint judged by the trust root alone", () => {
     expect(codeOf(() => openTrustedCheckpoint("not a note", root, ed25519Verify))).toBe(
       "CHECKPOINT_UNTRUSTED",
     );
+    const throwing = () => {
+      throw new Error("cannot check");
+    };
+    expect(codeOf(() => openTrustedCheckpoint(note, root, throwing))).toBe("CHECKPOINT_UNTRUSTED");
   });
 
   it("a second sealer key (a rotation) is trusted beside the first", () => {
