@@ -14,6 +14,7 @@ import {
   canonicalJson,
   contentDigest,
   DEPARTMENT_HEADER,
+  deriveKeyId,
   type EntryEnvelope,
   entryIdFor,
   entryLeafData,
@@ -45,6 +46,9 @@ const dept = ed25519("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031c
 const sealer = ed25519("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
 const spki = (k: ReturnType<typeof ed25519>) =>
   new Uint8Array(createPublicKey(k).export({ format: "der", type: "spki" }));
+// Key ids are derived from the keys (§10, docs/design/key-history.md §1).
+const deptKeyId = deriveKeyId("hf-haikou", spki(dept));
+const sealerKeyId = deriveKeyId("sealer", spki(sealer));
 
 const records = [
   {
@@ -70,17 +74,17 @@ const base = buildSignatureBase(
     [DEPARTMENT_HEADER, "hf-haikou"],
     [BATCH_ROOT_HEADER, batchRootHeaderValue(batch.root())],
   ],
-  { created: 1795248000, keyid: "hf-haikou/key-1", alg: "ed25519", nonce },
+  { created: 1795248000, keyid: deptKeyId, alg: "ed25519", nonce },
 );
 const baseText = signatureBaseText(base);
 const signature = toBase64(sign(null, Buffer.from(baseText), dept));
 const envelopes: EntryEnvelope[] = records.map((r, i) => ({
   v: 1,
-  id: entryIdFor("hf-haikou/key-1", nonce, i, recordHashes[i] as Uint8Array),
+  id: entryIdFor(deptKeyId, nonce, i, recordHashes[i] as Uint8Array),
   dept: "hf-haikou",
   type: r.type,
   contentDigest: digests[i] as string,
-  keyId: "hf-haikou/key-1",
+  keyId: deptKeyId,
   alg: "ed25519",
   signatureBase: baseText,
   signature,
@@ -101,7 +105,7 @@ const header = {
   logSize: 2,
   logRoot: toHex(range.root()),
   sealedAt: "2026-11-21T08:00:02.000Z",
-  sealer: "sealer/key-1",
+  sealer: sealerKeyId,
 };
 const note = formatCheckpoint({ origin: header.log, size: 2, rootHash: range.root() });
 const sealerRaw = spki(sealer).slice(12);
@@ -119,13 +123,13 @@ console.log(
       description: "Worked example of docs/FORMATS.md: a 2-record batch from hf-haikou sealed as block 1",
       keys: {
         department: {
-          keyId: "hf-haikou/key-1",
+          keyId: deptKeyId,
           alg: "ed25519",
           spki: toBase64(spki(dept)),
           seed: "RFC 8032 §7.1 TEST 1",
         },
         sealer: {
-          keyId: "sealer/key-1",
+          keyId: sealerKeyId,
           alg: "ed25519",
           spki: toBase64(spki(sealer)),
           seed: "RFC 8032 §7.1 TEST 2",

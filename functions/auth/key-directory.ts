@@ -10,11 +10,14 @@ import { importPublicKey } from "../../lib/crypto/keys.js";
  * with, and what an export bundle carries for offline audits (docs/FORMATS.md §5):
  *
  *   { "log": "zhixin.example/demo",
- *     "keys": [ { "keyId": "hf-haikou/key-1", "owner": "hf-haikou", "role": "department",
+ *     "keys": [ { "keyId": "hf-haikou/06e3fd8fda29bb60", "owner": "hf-haikou", "role": "department",
  *                 "alg": "ed25519", "spki": "<base64 DER SubjectPublicKeyInfo>",
  *                 "validFrom": "2026-11-21T00:00:00.000Z" }, ... ] }
  *
- * `log`, the log's origin, is optional: bundles written before it existed lack it.
+ * `log`, the log's origin, is optional: bundles written before it existed lack it. Each
+ * keyId is derived from owner and spki (deriveKeyId, docs/FORMATS.md §10); the bundle's
+ * writers (local/keys.ts, ./kms-key-directory.ts) name keys so, and this reader takes the
+ * ids as written.
  */
 
 const KeyRecordSchema = z.object({

@@ -6,6 +6,7 @@ import {
   canonicalJson,
   checkEnvelopeBinding,
   contentDigest,
+  deriveKeyId,
   type EntryEnvelope,
   entryIdFor,
   entryLeafData,
@@ -42,7 +43,15 @@ const sealerKey = createPublicKey({
 const envelopes = example.envelopes.map((e) => e.envelope as EntryEnvelope);
 const header = example.header as BlockHeader;
 
+const deptKeyId = example.keys.department.keyId;
+
 describe("docs/FORMATS.md worked example", () => {
+  it("§10 key ids: each derived from its key", () => {
+    expect(deptKeyId).toBe(deriveKeyId("hf-haikou", fromBase64(example.keys.department.spki)));
+    expect(example.keys.sealer.keyId).toBe(deriveKeyId("sealer", fromBase64(example.keys.sealer.spki)));
+    expect(header.sealer).toBe(example.keys.sealer.keyId);
+  });
+
   it("§1 record data: contentDigest is SHA-256 of the RFC 8785 form", () => {
     for (const r of example.records) {
       expect(canonicalJson(r.data)).toBe(r.canonicalData);
@@ -63,7 +72,7 @@ describe("docs/FORMATS.md worked example", () => {
     expect(new Map(base.components).get("zhixin-batch-root")).toBe(example.batchRootHeader);
     expect(base.params).toEqual({
       created: 1795248000,
-      keyid: "hf-haikou/key-1",
+      keyid: deptKeyId,
       alg: "ed25519",
       nonce: example.request.nonce,
     });
@@ -76,12 +85,7 @@ describe("docs/FORMATS.md worked example", () => {
     example.envelopes.forEach((e, i) => {
       const envelope = parseEntryEnvelope(e.envelope);
       expect(envelope.id).toBe(
-        entryIdFor(
-          "hf-haikou/key-1",
-          example.request.nonce,
-          i,
-          fromHex(example.records[i]?.recordHash ?? ""),
-        ),
+        entryIdFor(deptKeyId, example.request.nonce, i, fromHex(example.records[i]?.recordHash ?? "")),
       );
       checkEnvelopeBinding(envelope);
       expect(new TextDecoder().decode(entryLeafData(envelope))).toBe(e.leafData);
@@ -133,7 +137,7 @@ describe("docs/FORMATS.md worked example", () => {
         {
           header,
           hash: example.blockHash,
-          signature: { keyId: "sealer/key-1", alg: "ed25519", value: example.headerSignature },
+          signature: { keyId: example.keys.sealer.keyId, alg: "ed25519", value: example.headerSignature },
           leafHashes: example.envelopes.map((e) => fromHex(e.leafHash)),
           entries: envelopes.map((envelope, i) => ({ envelope, payload: example.records[i]?.canonicalData })),
         },
