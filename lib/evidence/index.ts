@@ -1,10 +1,28 @@
 /**
  * lib/evidence — checking Zhixin evidence with no access to the operator: the trust root a
- * verifier holds in advance, and what it proves about a published checkpoint. Pure and
- * synchronous (signature checks are passed in), so a court's tool, the browser console and
- * third parties run the same code. Formats: docs/formats/trust-root.md.
+ * verifier holds in advance, what it proves about a published checkpoint, and the
+ * evidence bundle that proves one entry under such a checkpoint. Pure and synchronous
+ * (signature checks are passed in), so a court's tool, the browser console and third
+ * parties run the same code. Formats: docs/formats/trust-root.md, docs/formats/evidence.md.
  */
 
+export {
+  type EvidenceChecks,
+  KEY_HISTORY_CAVEAT,
+  type VerifiedEvidence,
+  type VerifyEvidenceOptions,
+  verifyEvidenceBundle,
+} from "./bundle.js";
+export { checkFileDigest } from "./bundle-file.js";
+export {
+  type BundleEntry,
+  type BundleInclusion,
+  type BundleKeyRecord,
+  EVIDENCE_BUNDLE_TAG,
+  type EvidenceBundle,
+  formatEvidenceBundle,
+  parseEvidenceBundle,
+} from "./bundle-format.js";
 export { EVIDENCE_ERROR_CODES, EvidenceError, type EvidenceErrorCode } from "./errors.js";
 export {
   formatTrustRoot,
