@@ -6,6 +6,7 @@ import { join } from "node:path";
  *
  *   keys/<member>.pem     private key of a department, auditor, or "sealer"
  *   keys/trust.json       the public trust bundle
+ *   keys/<id>.witness.pem a witnessing department's cosigning key (Ed25519)
  *
  * A key's id is derived from the key, `<member>/<16 hex of SHA-256(spki)>` (deriveKeyId,
  * docs/design/key-history.md §1), so it is read from the key file (readOwnerSignerFile)
@@ -18,4 +19,9 @@ export function keyFile(home: string, member: string): string {
 
 export function trustFile(home: string): string {
   return join(home, "keys", "trust.json");
+}
+
+/** A witnessing department's cosigning key (local/witnesses.ts generates it). */
+export function witnessKeyFile(home: string, id: string): string {
+  return join(home, "keys", `${id}.witness.pem`);
 }

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   formatCosignatureVerifierKey,
@@ -16,9 +15,10 @@ import {
   initializeWitnessTable,
 } from "../functions/witness/state-store.js";
 import type { Clock } from "../lib/clock.js";
-import { type Consortium, witnessesOf } from "../lib/consortium/consortium.js";
+import { type Consortium, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
 import { SEALER_OWNER } from "../lib/crypto/key-directory.js";
 import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
+import { witnessKeyFile } from "../lib/local-home.js";
 import { type LocalServer, serveHandler } from "./server.js";
 
 /**
@@ -46,14 +46,6 @@ export interface LocalWitness {
 export interface LocalWitnesses {
   witnesses: LocalWitness[];
   stop(): Promise<void>;
-}
-
-export function witnessKeyFile(home: string, id: string): string {
-  return join(home, "keys", `${id}.witness.pem`);
-}
-
-export function witnessName(consortium: Consortium, id: string): string {
-  return `zhixin-witness/${consortium.consortium}/${id}`;
 }
 
 export async function startLocalWitnesses(options: {
@@ -90,7 +82,7 @@ export async function startLocalWitnesses(options: {
       const state = new DynamoDbWitnessState(client, table);
       // Reading any origin checks the genesis item first: a lost state stops npm start here.
       await state.get(consortium.log);
-      const name = witnessName(consortium, id);
+      const name = witnessName(consortium.consortium, id);
       const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
       const deps = { state, key: { name, signer }, logs: witnessedLogs(logVkey), clock: options.clock };
       const server = await serveHandler({

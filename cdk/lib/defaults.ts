@@ -291,11 +291,9 @@ export const memberStackName = (consortium: string, id: string): string => `Zhix
 export const ACCOUNT_ID_PATTERN = "^[0-9]{12}$";
 
 /**
- * A department's witness: its cosigner name, the key name in its vkey and every cosignature
- * line (local/witnesses.ts witnessName, which cdk/ may not import; test/cdk/grants-drift.test.ts
- * holds the two together), and the alias of its KMS key.
+ * A department's witness's KMS key alias (its cosigner name is lib/consortium's
+ * witnessName, local mode's too).
  */
-export const witnessName = (consortium: string, id: string): string => `zhixin-witness/${consortium}/${id}`;
 export const witnessKeyAlias = (consortium: string, id: string): string =>
   `alias/zhixin-witness/${consortium}/${id}`;
 

@@ -1,6 +1,7 @@
 import { CfnOutput, CfnParameter, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
+import { witnessName } from "../../lib/consortium/consortium.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { Auditor, Department, ZhixinConsortium } from "./config.js";
 import {
@@ -10,7 +11,6 @@ import {
   stackName,
   TAGS,
   witnessKeyAlias,
-  witnessName,
 } from "./defaults.js";
 import { principalFrom } from "./members.js";
 import { SigningKey } from "./signing-key.js";

@@ -389,6 +389,16 @@ export function witnessesOf(consortium: Consortium): WitnessMember[] {
   });
 }
 
+/**
+ * A witnessing department's cosigner name: the key name in its vkey and in every
+ * cosignature line it writes (docs/formats/witness.md §1). One name wherever the witness
+ * runs — local mode's in-process witness, a member stack's on AWS — and wherever a
+ * verifier's trust root names it.
+ */
+export function witnessName(consortium: string, id: string): string {
+  return `zhixin-witness/${consortium}/${id}`;
+}
+
 /** How many witnesses must cosign: the file's witnessQuorum, else a majority of the witnesses (0 if none). */
 export function witnessQuorumOf(consortium: Consortium): number {
   const n = consortium.departments.filter((d) => d.witness !== false).length;

@@ -15,7 +15,6 @@ import {
   WITNESS_TABLE_ACTIONS,
   WITNESS_TABLE_KEY,
   witnessEnvironment,
-  witnessName,
 } from "../../cdk/lib/defaults.js";
 import type { ApiDeps } from "../../functions/api/api.js";
 import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js";
@@ -40,9 +39,8 @@ import {
   WITNESS_TABLE_KEY as STATE_TABLE_KEY,
   WITNESS_STATE_ACTIONS,
 } from "../../functions/witness/state-store.js";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, witnessName } from "../../lib/consortium/consortium.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
-import { witnessName as localWitnessName } from "../../local/witnesses.js";
 import {
   actionCovers,
   asList,
@@ -589,9 +587,8 @@ describe("the witness's grants, table, genesis item and environment", () => {
     expect(Object.keys(Item).sort()).toEqual(["createdAt", WITNESS_TABLE_KEY.name]);
   });
 
-  it("its name is local mode's, and its environment is what the witness runtime reads", async () => {
+  it("its environment is what the witness runtime reads", async () => {
     const c = loadConsortium(EXAMPLE_FILE);
-    expect(witnessName(c.consortium, "hf-haikou")).toBe(localWitnessName(c, "hf-haikou"));
     const logVkey = "zhixin.example/demo+1197537b+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";
     const env = witnessEnvironment({
       tableName: "state",

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseCosignatureVerifierKey } from "#chain";
 import type { ZhixinApp } from "../../cdk/lib/app.js";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
-import { outputName, witnessName } from "../../cdk/lib/defaults.js";
+import { outputName } from "../../cdk/lib/defaults.js";
 import { SYNTH_WARNINGS } from "../../cdk/lib/zhixin-stack.js";
-import { accountOfKeyArn } from "../../lib/consortium/consortium.js";
+import { accountOfKeyArn, witnessName } from "../../lib/consortium/consortium.js";
 import { captureOutput } from "../support/output.js";
 import {
   allows,
