@@ -15,6 +15,7 @@ beforeAll(async () => {
   // spy); dozens are expected here.
   vi.stubEnv("LOG_LEVEL", "ERROR");
   t = await startTestNode();
+  sanyaKeyId = await t.keyIdOf("hf-sanya");
   const submit = async (batch: string, as: string, type: string, n: number) => {
     const records = Array.from({ length: n }, (_, i) => ({
       type,
@@ -55,7 +56,8 @@ async function withEdit(key: ItemKey, edit: (item: Item) => Item | undefined, ch
     await put(original);
   }
 }
-const B = () => itemKeys.batch(`hf-sanya/key-1#known-bugs-batch-b`);
+let sanyaKeyId = "";
+const B = () => itemKeys.batch(`${sanyaKeyId}#known-bugs-batch-b`);
 const b = (i: number) => ids.b?.[i] as string;
 
 describe("an item that no longer parses is reported, not a crash", () => {

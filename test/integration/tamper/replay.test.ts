@@ -27,7 +27,8 @@ const CLAIM = {
   data: { invoiceNo: "12345678", amount: 880.5, claimant: "Li Hua", claimedAt: "2026-11-20" },
 };
 const NONCE = "replay-original-claim-0001";
-const KEY_ID = "service-centre/key-1";
+/** service-centre's key id, derived from its key (read once the node is up). */
+let KEY_ID = "";
 let t: TestNode;
 let claimId: string;
 
@@ -35,6 +36,7 @@ beforeAll(async () => {
   // The verify handler logs a WARN line per failed audit, which these tests expect.
   vi.stubEnv("LOG_LEVEL", "ERROR");
   t = await startTestNode();
+  KEY_ID = await t.keyIdOf("service-centre");
   const res = await t.submit("service-centre", [CLAIM], { nonce: NONCE });
   expect(res.status).toBe(202);
   claimId = res.body.entries[0].id;

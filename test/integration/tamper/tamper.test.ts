@@ -45,6 +45,7 @@ beforeAll(async () => {
   // spy); dozens are expected here.
   vi.stubEnv("LOG_LEVEL", "ERROR");
   t = await startTestNode();
+  for (const dept of ["hf-haikou", "hf-sanya", "market-regulation"]) keyIds[dept] = await t.keyIdOf(dept);
   const submit = async (batch: keyof typeof ids, as: string, type: string, n: number) => {
     const records = Array.from({ length: n }, (_, i) => ({
       type,
@@ -90,7 +91,14 @@ const id = (batch: keyof typeof ids, index: number): string => {
   if (value === undefined) throw new Error(`batch ${batch} has no entry ${index}`);
   return value;
 };
-const batchKey = (batch: string, dept: string) => itemKeys.batch(`${dept}/key-1#${nonceOf(batch)}`);
+/** Each department's key id, derived from its key (read once the node is up). */
+const keyIds: Record<string, string> = {};
+const keyIdOf = (dept: string): string => {
+  const keyId = keyIds[dept];
+  if (keyId === undefined) throw new Error(`no key id read for ${dept}`);
+  return keyId;
+};
+const batchKey = (batch: string, dept: string) => itemKeys.batch(`${keyIdOf(dept)}#${nonceOf(batch)}`);
 const BATCH_B = () => batchKey("b", "hf-sanya");
 const BATCH_D = () => batchKey("d", "market-regulation");
 
@@ -279,8 +287,8 @@ describe("envelopes inside a batch item", () => {
     {
       field: "keyId",
       batch: "b",
-      edit: () => "hf-haikou/key-1",
-      // The page still files the entry under its request's key, hf-sanya/key-1#<nonce>.
+      edit: () => keyIdOf("hf-haikou"),
+      // The page still files the entry under its request's key, <hf-sanya's key id>#<nonce>.
       codes: [
         "LEAF_HASH_MISMATCH",
         "SIGNATURE_BASE_INVALID",
@@ -371,7 +379,7 @@ describe("block items", () => {
     {
       field: "sealer",
       edit: (h) => {
-        h.sealer = "hf-haikou/key-1";
+        h.sealer = keyIdOf("hf-haikou");
       },
       // The checkpoint itself is still the genuine sealer's, for this log size and root.
       extra: [],
