@@ -6,6 +6,7 @@ import {
   inclusionProofFromTiles,
   inclusionProofTiles,
   isAccessEnvelope,
+  type LedgerEnvelope,
   MerkleTree,
   parseCheckpoint,
   parseSignedNote,
@@ -61,12 +62,7 @@ export async function readEntry(
     envelope,
   };
   const data = JSON.parse(payload.data) as unknown;
-  const mayRead = isAccessEnvelope(envelope)
-    ? caller.department === envelope.dept ||
-      caller.role === "auditor" ||
-      (data as { provider?: unknown }).provider === caller.department
-    : caller.department === envelope.dept;
-  if (mayRead) view.payload = data;
+  if (mayReadPayload(caller, envelope, data)) view.payload = data;
   const signatures = isAccessEnvelope(envelope) ? undefined : await signaturesOf(envelope, store, consortium);
   if (signatures) view.signatures = signatures;
   if (batch.sealed) {
@@ -88,6 +84,19 @@ export async function readEntry(
     };
   }
   return view;
+}
+
+/**
+ * Whether `caller` may read an entry's payload (`data`, parsed): a record's goes to the
+ * department that wrote it only; an access entry's to its consumer, the provider it
+ * asked about, and auditors.
+ */
+export function mayReadPayload(caller: Caller, envelope: LedgerEnvelope, data: unknown): boolean {
+  return isAccessEnvelope(envelope)
+    ? caller.department === envelope.dept ||
+        caller.role === "auditor" ||
+        (data as { provider?: unknown }).provider === caller.department
+    : caller.department === envelope.dept;
 }
 
 export async function readBlock(height: Height, store: BlockReadStore): Promise<BlockView> {
@@ -186,8 +195,24 @@ export async function readInclusionProof(
       parameter: "index",
     });
   }
-  const read = await tileReader(tiles as Pick<TileStore, "get">, inclusionProofTiles(index, size));
-  return { index, size, proof: inclusionProofFromTiles(index, size, read).map(toHex) };
+  const [proof] = await inclusionProofsFromTiles(tiles as Pick<TileStore, "get">, [index], size);
+  return { index, size, proof: (proof as Uint8Array[]).map(toHex) };
+}
+
+/**
+ * The RFC 6962 inclusion proofs of log entries `indices` (each below `size`) in the tree of
+ * `size`, from the published tiles, which must reach `size` (the published checkpoint's or
+ * less): every tile they need is read once, up front.
+ */
+export async function inclusionProofsFromTiles(
+  tiles: Pick<TileStore, "get">,
+  indices: readonly number[],
+  size: number,
+): Promise<Uint8Array[][]> {
+  const wanted = new Map<string, TileCoords>();
+  for (const index of indices) for (const t of inclusionProofTiles(index, size)) wanted.set(tilePath(t), t);
+  const read = await tileReader(tiles, [...wanted.values()]);
+  return indices.map((index) => inclusionProofFromTiles(index, size, read));
 }
 
 /**
