@@ -6,6 +6,7 @@ import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES } from "../../lib/protocol/limits.js";
 import type { RouteKey } from "../../lib/protocol/routes.js";
 import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
+import { type EvidenceStore, readEvidence } from "../ledger/evidence.js";
 import {
   type BlockReadStore,
   type EntryStore,
@@ -33,10 +34,16 @@ import { parseTarget, type RouteParams } from "./http-parse.js";
  */
 /**
  * What the routes' services ask of the store, together: intake, the entry, block and
- * checkpoint reads (the health route's latest block among them), match, the access trail
- * and the contract view. Sealing's writes and its pending list are not among them.
+ * checkpoint reads (the health route's latest block among them), evidence bundles, match,
+ * the access trail and the contract view. Sealing's writes and its pending list are not among them.
  */
-export type ApiStore = IntakeStore & EntryStore & BlockReadStore & MatchStore & TrailStore & ContractStore;
+export type ApiStore = IntakeStore &
+  EntryStore &
+  EvidenceStore &
+  BlockReadStore &
+  MatchStore &
+  TrailStore &
+  ContractStore;
 
 export interface ApiDeps {
   store: ApiStore;
@@ -82,6 +89,12 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   },
   "GET /v1/entries/{id}": async (req, { id }, deps) =>
     json(200, await readEntry(authenticate(req, deps, false), id, deps.store, deps.consortium)),
+  "GET /v1/entries/{id}/evidence": async (req, { id }, deps) => {
+    const caller = authenticate(req, deps, false);
+    const bundle = await readEvidence(caller, id, deps.store, deps.tiles, deps.consortium.log);
+    // The bundle's own bytes (canonical JSON and a newline, docs/formats/evidence.md §1).
+    return { statusCode: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: bundle };
+  },
   "GET /v1/blocks/{height}": async (req, { height }, deps) => {
     authenticate(req, deps, false);
     return json(200, await readBlock(height, deps.store));

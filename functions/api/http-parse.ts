@@ -33,6 +33,7 @@ import { API_ROUTES, type Height, type RouteKey, routePattern } from "../../lib/
 export interface RouteParams {
   "POST /v1/entries": NoParams;
   "GET /v1/entries/{id}": { id: string };
+  "GET /v1/entries/{id}/evidence": { id: string };
   "GET /v1/blocks/{height}": { height: Height };
   "GET /v1/checkpoint": NoParams;
   "GET /v1/health": NoParams;
@@ -62,6 +63,7 @@ type Parse<K extends RouteKey> = (segments: readonly string[], query: Query) => 
 const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "POST /v1/entries": (_, query) => noQuery(query),
   "GET /v1/entries/{id}": ([id], query) => ({ ...noQuery(query), id: entryId(id) }),
+  "GET /v1/entries/{id}/evidence": ([id], query) => ({ ...noQuery(query), id: entryId(id) }),
   "GET /v1/blocks/{height}": ([height], query) => ({ ...noQuery(query), height: blockHeight(height) }),
   "GET /v1/checkpoint": (_, query) => noQuery(query),
   "GET /v1/health": (_, query) => noQuery(query),

@@ -84,7 +84,8 @@ export function unhandledErrorCount(): number {
 
 /**
  * The one place an error becomes an HTTP response. ApiErrors carry their own status
- * and code (a 405 also the Allow header, RFC 9110 §15.5.6); a store outage is 503
+ * and code (a 405 also the Allow header, RFC 9110 §15.5.6; one whose details say
+ * retryAfterSeconds also Retry-After); a store outage is 503
  * UNAVAILABLE with Retry-After; anything else is a 500 whose details go to the log, not
  * to the caller.
  */
@@ -93,6 +94,11 @@ export function errorResponse(error: unknown): HttpResponse {
     const response = json(error.statusCode, error.toJSON());
     const allowed = error.code === "METHOD_NOT_ALLOWED" && (error.details as { allowed?: unknown })?.allowed;
     if (Array.isArray(allowed)) response.headers.allow = allowed.join(", ");
+    // A refusal the ledger leaves by itself in time (EVIDENCE_NOT_READY, RATE_LIMITED)
+    // says when to ask again in its details; the header says it to HTTP clients (RFC 9110 §10.2.3).
+    const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (Number.isSafeInteger(retryAfter) && (retryAfter as number) >= 0)
+      response.headers["retry-after"] = String(retryAfter);
     return response;
   }
   if (isStoreOutage(error)) {

@@ -61,6 +61,9 @@ export const ERROR_STATUS = {
   CONTRACT_STATE_CONFLICT: 409,
   KEY_ID_TAKEN: 409,
   KEY_STATE_CONFLICT: 409,
+  // an entry's evidence bundle asked for before a published (witnessed) checkpoint covers
+  // it: a state the ledger moves out of by itself (details.retryAfterSeconds, Retry-After)
+  EVIDENCE_NOT_READY: 409,
   // 413: too large
   BODY_TOO_LARGE: 413,
   RECORD_TOO_LARGE: 413,

@@ -8,6 +8,7 @@ export type RouteAccess = "write" | "read";
 export const API_ROUTES = [
   { method: "POST", path: "/v1/entries", access: "write" },
   { method: "GET", path: "/v1/entries/{id}", access: "read" },
+  { method: "GET", path: "/v1/entries/{id}/evidence", access: "read" },
   { method: "GET", path: "/v1/blocks/{height}", access: "read" },
   { method: "GET", path: "/v1/checkpoint", access: "read" },
   { method: "GET", path: "/v1/health", access: "read" },

@@ -55,6 +55,7 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-IAM5[Resource::<TilesBucket880BA71B.Arn>/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/blocks/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/contracts/*]",
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*/evidence]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/log/tile/*]",
       "AwsSolutions-L1",
