@@ -8,12 +8,12 @@ import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import { keyFile } from "../lib/local-home.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
+import { type IntroducedKey, introduceDepartmentKeys } from "./genesis.js";
 import { refuseLedgerBeforeDerivedKeyIds } from "./key-ids.js";
 import { ensureLocalKeys } from "./keys.js";
 import { createBucket, type LocalS3, startS3 } from "./s3.js";
 import { type LocalServer, serveHandler } from "./server.js";
 import { type LocalWitness, startLocalWitnesses } from "./witnesses.js";
-
 /**
  * A whole consortium on one machine: dynalite on disk, local keys, the three Lambda
  * handlers behind a loopback HTTP server, and the sealer on a timer. `npm start` runs
@@ -40,6 +40,12 @@ export interface LocalConsortiumOptions {
    */
   clock?: Clock;
   log?: (line: string) => void;
+  /**
+   * Introduce every department's key that has no key record yet, with a self-signed
+   * zhixin.key.add (./genesis.ts): what `npm start` does; tests that count entries from an
+   * empty ledger leave it off.
+   */
+  introduceKeys?: boolean;
 }
 
 export interface LocalConsortium {
@@ -54,6 +60,8 @@ export interface LocalConsortium {
   consortium: Consortium;
   home: string;
   generatedKeys: string[];
+  /** The departments' keys this start introduced (./genesis.ts), pending until the next seal. */
+  introducedKeys: IntroducedKey[];
   /** Seals now (serialised with the timer). */
   seal(): Promise<unknown>;
   stop(): Promise<void>;
@@ -151,6 +159,23 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     },
   });
 
+  let introducedKeys: IntroducedKey[] = [];
+  if (options.introduceKeys) {
+    try {
+      introducedKeys = await introduceDepartmentKeys({
+        url: server.url,
+        home,
+        consortium,
+        store: new DynamoDbLedgerStore(dynamo.client, table),
+      });
+    } catch (e) {
+      await server.close();
+      await witnesses.stop();
+      await Promise.all([dynamo.stop(), s3.stop()]);
+      throw e;
+    }
+  }
+
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   if (options.sealIntervalMs > 0) {
@@ -179,6 +204,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     consortium,
     home,
     generatedKeys: keys.generated,
+    introducedKeys,
     seal,
     async stop() {
       stopped = true;

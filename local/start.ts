@@ -47,6 +47,7 @@ try {
     s3Port: port("ZHIXIN_S3_PORT", 8001),
     sealIntervalMs,
     log: (line) => console.log(`${time()} ${line}`),
+    introduceKeys: true,
   });
   const c = node.consortium;
   const url = node.url;
@@ -67,7 +68,12 @@ Zhixin local consortium "${c.consortium}" — log ${c.log}
   consortium file   ${paths.consortium}
   data and keys     ${node.home}${node.generatedKeys.length ? `   (generated keys: ${node.generatedKeys.join(", ")})` : ""}
   sealer            ${sealIntervalMs > 0 ? `every ${sealIntervalMs} ms` : "off (zhixin seal)"}
-  departments       ${c.departments.map((d) => d.id).join(", ")}
+  departments       ${c.departments.map((d) => d.id).join(", ")}${
+    node.introducedKeys.length
+      ? `
+  key history       introduced ${node.introducedKeys.length} department key(s) (zhixin.key.add, sealed in the next block)`
+      : ""
+  }
   auditors          ${c.auditors.map((a) => a.id).join(", ") || "(none)"}
 
 Try, in another terminal (zhixin is this clone's bin/zhixin; it works from any folder):

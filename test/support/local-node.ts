@@ -85,7 +85,9 @@ export class AheadClock implements Clock {
   }
 }
 
-export async function startTestNode(options: { clock?: Clock } = {}): Promise<TestNode> {
+export async function startTestNode(
+  options: { clock?: Clock; introduceKeys?: boolean } = {},
+): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
   const node = await startLocalConsortium({
     home,
@@ -94,6 +96,7 @@ export async function startTestNode(options: { clock?: Clock } = {}): Promise<Te
     dynamoPort: 0,
     sealIntervalMs: 0,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.introduceKeys ? { introduceKeys: true } : {}),
   });
   const signers = new Map<string, LocalSigner>();
   /** The member's key, under its own (derived) key id, or under `keyId` if given. */

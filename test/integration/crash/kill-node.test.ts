@@ -5,6 +5,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
+import { loadKeyRecords } from "../../../functions/rules/key-records.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { keyFile } from "../../../lib/local-home.js";
@@ -296,8 +298,19 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
       `${where}: listed as pending after the last seal`,
     ).toEqual([]);
 
-    // The log: every leaf once, exactly the accepted entries.
-    const acceptedIds = sent.filter(isAccepted).flatMap((s) => s.request.ids);
+    // The log: every leaf once, exactly the accepted entries — the clients', and the key
+    // record each department's key got when npm start first ran (local/genesis.ts): one
+    // each, however often it was killed before and after writing them.
+    const consortium = loadConsortium("consortium.example.json");
+    const genesis = await Promise.all(consortium.departments.map((d) => loadKeyRecords(store, d.id)));
+    expect(
+      genesis.map((records) => records.length),
+      `${where}: key records per department`,
+    ).toEqual(consortium.departments.map(() => 1));
+    const acceptedIds = [
+      ...sent.filter(isAccepted).flatMap((s) => s.request.ids),
+      ...genesis.flat().map((r) => r.entryId),
+    ];
     const latest = await store.getLatestBlock();
     const height = latest?.header.height ?? 0;
     const leaves: string[] = [];
