@@ -147,6 +147,17 @@ export class ZhixinClient {
     })) as EntryView;
   }
 
+  /**
+   * GET /v1/entries/{id}/evidence: the entry's evidence bundle file (docs/formats/evidence.md),
+   * as text, byte for byte as served.
+   */
+  async evidence(id: string): Promise<string> {
+    return (await this.#request("GET", `v1/entries/${encodeURIComponent(id)}/evidence`, {
+      signed: true,
+      text: true,
+    })) as string;
+  }
+
   async latestBlock(): Promise<BlockView> {
     return this.block("latest");
   }

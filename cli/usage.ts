@@ -161,9 +161,10 @@ A deployed stack seals on its EventBridge schedule (the seal-block function).`,
     positionals: { min: 0, max: 0 },
   },
   verify: {
-    summary: "audit the chain, a range of heights, or one entry",
+    summary: "audit the chain, a range of heights or one entry; or check an evidence bundle offline",
     usage:
-      "zhixin verify [--from <height>] [--to <height>] | zhixin verify --entry <entry id>   [--function <name|arn>]",
+      "zhixin verify [--from <height>] [--to <height>] | zhixin verify --entry <entry id>   [--function <name|arn>]\n" +
+      "       zhixin verify --bundle <file> --trust-root <file> [--payload <file>] [--file <file> [--field <name>]] [--min-witnesses <n>]",
     details: `Runs the verify function — of the local consortium, or with --function the deployed
 stack's (invoked directly, with your AWS credentials) — and prints its report. Exit status
 0 when ok, 1 when there are findings, 2 when the function failed or could not answer:
@@ -194,10 +195,30 @@ On AWS (a deployed stack):
   --function <name|arn>  invoke this verify function (lambda:InvokeFunction; stack output)
                       instead of the local consortium's (default: $ZHIXIN_VERIFY_FUNCTION)
   --region <region>   the function's region (default: from its ARN, else AWS_REGION /
-                      AWS_DEFAULT_REGION)`,
+                      AWS_DEFAULT_REGION)
+
+Evidence bundles, offline (--bundle): checks an evidence bundle (\`zhixin evidence\`)
+against a trust root (\`zhixin trust export\`) on this machine alone — no network, no
+server, ZHIXIN_URL unused (docs/formats/evidence.md §3). Prints what the bundle proves
+as JSON on stdout, and says it in one sentence on stderr. Exit status 0 when it proves
+the record (and the --file and --payload checks hold); 1 when it does not, with the
+reason's code (FILE_MISMATCH, CHECKPOINT_UNWITNESSED, KEY_REVOKED, …; the list is in
+docs/formats/evidence.md §6); 2 for a usage mistake, a file that cannot be read, or a
+trust root that is not one (TRUST_ROOT_INVALID).
+
+  --bundle <file>     the evidence bundle
+  --trust-root <file> the trust root: the log, its sealer's and witnesses' keys, the quorum
+  --file <file>       also check that this file is the one the record holds the SHA-256 of
+  --field <name>      the record's member that holds that SHA-256 (default sha256, as in
+                      evidence.digest records)
+  --payload <file>    also check that this JSON file is the record's data (what was
+                      submitted); for a bundle without the payload, --file reads its digest
+                      from here
+  --min-witnesses <n> require n witness cosignatures instead of the trust root's quorum`,
     example: `zhixin verify --from 2 --to 5     (a log of 5 blocks or more; see \`zhixin block\`)
   zhixin verify --entry <entry id from a receipt>
-  zhixin verify --min-witnesses 3   (every witness must have cosigned)`,
+  zhixin verify --min-witnesses 3   (every witness must have cosigned)
+  zhixin verify --bundle evidence.bundle.json --trust-root trust-root.json --file evidence.png`,
     options: {
       from: { type: "string" },
       to: { type: "string" },
@@ -206,6 +227,70 @@ On AWS (a deployed stack):
       forget: { type: "boolean" },
       "min-witnesses": { type: "string" },
       function: { type: "string" },
+      region: { type: "string" },
+      bundle: { type: "string" },
+      "trust-root": { type: "string" },
+      payload: { type: "string" },
+      file: { type: "string" },
+      field: { type: "string" },
+    },
+    positionals: { min: 0, max: 0 },
+  },
+  evidence: {
+    summary: "fetch an entry's evidence bundle: one file that proves it offline",
+    usage:
+      "zhixin evidence <entry id> [--out <file>] [--trust-root <file>] [--as <member>] [--kms-key <arn|alias>]",
+    details: `Fetches the entry's evidence bundle (GET /v1/entries/{id}/evidence,
+docs/formats/evidence.md) and writes it to --out, or to stdout. The bundle holds the
+entry, its inclusion proof under the log's published checkpoint with the witnesses'
+cosignatures, and the key records of the key that signed it: anyone holding the trust
+root (\`zhixin trust export\`) can check it later with \`zhixin verify --bundle\`, with no
+access to this ledger. The payload is in it only if you may read it (the department
+that wrote the entry; see \`zhixin get\`). Says on stderr what the bundle holds; with
+--trust-root, checks it first and says what it proves (exit 1 if it does not prove the
+entry; the file is written either way).
+
+An entry can be bundled once a published checkpoint covers it: until then the ledger
+answers EVIDENCE_NOT_READY (exit 1; seal, or wait for the next seal, and ask again).
+Reads as the consortium's first auditor unless --as is given.
+
+Options:
+  --out <file>        write the bundle here (default: stdout)
+  --trust-root <file> check the bundle against this trust root before writing it
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin evidence <entry id> --as internet-court --out evidence.bundle.json`,
+    options: {
+      out: { type: "string" },
+      "trust-root": { type: "string" },
+      as: { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 1, max: 1 },
+  },
+  "trust export": {
+    summary: "write the trust root: what a verifier holds to check evidence offline",
+    usage: "zhixin trust export [--out <file>] [--sealer-key <SealerKeyArn> [--region <region>]]",
+    details: `Writes the consortium's trust root (docs/formats/trust-root.md): the log's origin, the
+sealer's checkpoint key, each witness's cosignature key and the quorum — all that
+\`zhixin verify --bundle\` needs besides the bundle. Give it to whoever will check
+evidence (a court, an inspector) ahead of time, by another channel than the bundles.
+Says on stderr where each key came from.
+
+The origin and the quorum come from the consortium file (ZHIXIN_CONSORTIUM). Locally
+(npm start), the sealer's key is keys/trust.json's and each witness's its key file
+keys/<id>.witness.pem in ZHIXIN_HOME. On AWS, the sealer's key is read from KMS
+(kms:GetPublicKey on the consortium stack's output SealerKeyArn) and each witness's
+from the consortium file's witness { url, vkey } (its member stack's WitnessVkey).
+
+Options:
+  --out <file>        write it here (default: stdout)
+  --sealer-key <arn>  the sealer's KMS key (the stack output SealerKeyArn): AWS mode
+  --region <region>   its region (default: from the ARN, else AWS_REGION)`,
+    example: `zhixin trust export --out trust-root.json`,
+    options: {
+      out: { type: "string" },
+      "sealer-key": { type: "string" },
       region: { type: "string" },
     },
     positionals: { min: 0, max: 0 },
@@ -372,6 +457,9 @@ another match, for what purpose, on what conditions. A contract lives in the led
 records signed by its parties: one proposes a version, the other approves exactly that
 version, and either may revoke it. Match requests (\`zhixin match\`) are answered only
 under an approved version within its validity window.`,
+  trust: `The trust root (docs/formats/trust-root.md): the small file a verifier keeps to check
+evidence bundles with no access to the ledger — the log's origin, the sealer's and
+the witnesses' public keys, and how many witnesses must have signed.`,
 } satisfies Record<string, string>;
 
 export type GroupName = keyof typeof GROUPS;

@@ -6,10 +6,12 @@ import { InputError } from "../input.js";
 import { type CommandName, UsageError, usageFailure, type Values } from "../usage.js";
 import { Context } from "./context.js";
 import { runContractApprove, runContractPropose, runContractRevoke, runContractShow } from "./contract.js";
+import { runEvidence } from "./evidence.js";
 import { runAccess, runMatch } from "./match.js";
 import { runBlock, runCheckpoint, runGet } from "./read.js";
 import { runSeal } from "./seal.js";
 import { runSubmit } from "./submit.js";
+import { runTrustExport } from "./trust.js";
 import { runVerify } from "./verify.js";
 
 /**
@@ -27,6 +29,8 @@ const RUNNERS: Record<CommandName, Runner> = {
   checkpoint: runCheckpoint,
   seal: runSeal,
   verify: runVerify,
+  evidence: runEvidence,
+  "trust export": runTrustExport,
   "contract propose": runContractPropose,
   "contract approve": runContractApprove,
   "contract revoke": runContractRevoke,

@@ -3,10 +3,19 @@ import { dirname, join } from "node:path";
 import type { VerifyPayload, VerifyReport } from "../client.js";
 import { UsageError, type Values } from "../usage.js";
 import { type Context, optionalString, positiveInteger, printJson } from "./context.js";
+import { runVerifyBundle } from "./evidence.js";
 
-/** `zhixin verify`: audit an entry, a range or the whole chain, keeping the trusted checkpoint. */
+/**
+ * `zhixin verify`: audit an entry, a range or the whole chain, keeping the trusted
+ * checkpoint; with --bundle, check an evidence bundle offline (./evidence.ts).
+ */
 
 export async function runVerify(ctx: Context, values: Values): Promise<number> {
+  // An evidence bundle is checked on this machine alone: no client is made, no URL read.
+  if (values.bundle !== undefined) return runVerifyBundle(values);
+  for (const flag of ["trust-root", "payload", "file", "field"]) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --bundle`, "verify");
+  }
   let payload: VerifyPayload;
   const entry = optionalString(values, "entry");
   if (entry !== undefined) {

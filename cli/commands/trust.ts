@@ -1,0 +1,165 @@
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  fromBase64,
+  NOTE_SIGNATURE_TYPE_ED25519,
+} from "#chain";
+import {
+  type Consortium,
+  witnessesOf,
+  witnessName,
+  witnessQuorumOf,
+} from "../../lib/consortium/consortium.js";
+import { SEALER_OWNER } from "../../lib/crypto/key-directory.js";
+import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
+import { KmsSigner } from "../../lib/crypto/kms-signer.js";
+import { LocalSigner } from "../../lib/crypto/local-signer.js";
+import { EvidenceError, formatTrustRoot } from "../../lib/evidence/index.js";
+import { trustFile, witnessKeyFile } from "../../lib/local-home.js";
+import { AwsCliError, explainAwsError } from "../aws.js";
+import { InputError } from "../input.js";
+import { UsageError, type Values } from "../usage.js";
+import { type Context, optionalString } from "./context.js";
+
+/**
+ * `zhixin trust export`: the trust root (docs/formats/trust-root.md) — the log's origin,
+ * the sealer's checkpoint key, each witness's cosignature key and the quorum — from
+ * where each lives (§4): the consortium file for the origin, the quorum and deployed
+ * witnesses' vkeys; locally the home's keys/trust.json and keys/<id>.witness.pem; on AWS
+ * the sealer's KMS key (kms:GetPublicKey). Says on stderr where each key came from, so
+ * whoever hands the file on can say it too.
+ */
+
+interface Sourced {
+  vkey: string;
+  from: string;
+}
+
+export async function runTrustExport(ctx: Context, values: Values): Promise<number> {
+  const sealerKey = optionalString(values, "sealer-key");
+  if (sealerKey === undefined && values.region !== undefined) {
+    throw new UsageError("--region goes with --sealer-key", "trust export");
+  }
+  const c = ctx.consortium;
+  const sealer =
+    sealerKey === undefined ? await localSealer(ctx.home, c) : await kmsSealer(ctx, sealerKey, c);
+  const witnesses = await Promise.all(
+    witnessesOf(c).map((w): Promise<Sourced> | Sourced => {
+      if (w.endpoint) {
+        const vkey = formatCosignatureVerifierKey(w.endpoint.key.name, w.endpoint.key.publicKey);
+        return { vkey, from: `${ctx.consortiumFile} (its witness vkey)` };
+      }
+      if (sealerKey !== undefined) {
+        throw new InputError(
+          `${ctx.consortiumFile} gives witness ${w.id} no { url, vkey }: on AWS its vkey is its member stack's output WitnessVkey, to be written into the file`,
+        );
+      }
+      return localWitness(ctx.home, c, w.id);
+    }),
+  );
+  const quorum = witnessQuorumOf(c);
+  let text: string;
+  try {
+    text = formatTrustRoot({
+      log: c.log,
+      sealers: [sealer.vkey],
+      witnesses: witnesses.map((w) => w.vkey),
+      quorum,
+    });
+  } catch (e) {
+    if (e instanceof EvidenceError) throw new InputError(`${ctx.consortiumFile}: ${e.message}`);
+    throw e;
+  }
+  const out = optionalString(values, "out");
+  if (out === undefined) process.stdout.write(text);
+  else await writeFile(out, text);
+  process.stderr.write(
+    `${[
+      `Trust root of the log ${c.log}${out === undefined ? "" : `, written to ${out}`}:`,
+      `  sealer key   from ${sealer.from}`,
+      ...witnesses.map((w) => `  witness ${w.vkey.slice(0, w.vkey.indexOf("+"))}   from ${w.from}`),
+      `  quorum ${quorum} of ${witnesses.length} witnesses, from ${ctx.consortiumFile}`,
+      "Give it to whoever checks evidence before they need it, by another way than the evidence itself;",
+      "they can compare each key with its owner (docs/formats/trust-root.md §4).",
+    ].join("\n")}\n`,
+  );
+  return 0;
+}
+
+/** keys/trust.json's sealer key: `{ "log", "keys": [{ "role": "sealer", "spki": <base64>, … }] }` (local/keys.ts). */
+async function localSealer(home: string, c: Consortium): Promise<Sourced> {
+  const file = trustFile(home);
+  let bundle: { log?: unknown; keys?: Array<{ role?: unknown; owner?: unknown; spki?: unknown }> };
+  try {
+    bundle = JSON.parse(await readFile(file, "utf8"));
+  } catch (e) {
+    throw new InputError(
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): \`npm start\` writes it in ZHIXIN_HOME (${home}); on AWS pass --sealer-key <SealerKeyArn>`,
+    );
+  }
+  if (bundle.log !== c.log) {
+    throw new InputError(`${file} is the trust bundle of ${JSON.stringify(bundle.log)}, not of ${c.log}`);
+  }
+  const sealers = (bundle.keys ?? []).filter((k) => k.role === "sealer" && k.owner === SEALER_OWNER);
+  const spki = sealers.length === 1 ? sealers[0]?.spki : undefined;
+  if (typeof spki !== "string") throw new InputError(`${file} does not name one sealer key`);
+  return { vkey: sealerVkey(c.log, fromBase64(spki), file), from: file };
+}
+
+/** The sealer's public key from KMS GetPublicKey, checked to be an Ed25519 signing key. */
+async function kmsSealer(ctx: Context, arn: string, c: Consortium): Promise<Sourced> {
+  const { KMSClient, GetPublicKeyCommand } = await import("@aws-sdk/client-kms");
+  const region = ctx.region(arn);
+  const credentials = await ctx.credentials();
+  const client =
+    ctx.deps.kmsClient?.(region, credentials) ??
+    new KMSClient({ ...(region ? { region } : {}), credentials });
+  const signer = new KmsSigner(
+    {
+      sign: () => Promise.reject(new Error("the trust export only reads the sealer's public key")),
+      getPublicKey: (input) => client.send(new GetPublicKeyCommand(input)),
+    },
+    { keyId: SEALER_OWNER, alg: "ed25519", kmsKeyId: arn },
+  );
+  let spki: Uint8Array;
+  try {
+    spki = await signer.publicKey();
+  } catch (e) {
+    const explained = explainAwsError(e, { kind: "kms-read", key: arn });
+    if (explained instanceof AwsCliError) throw explained;
+    throw new AwsCliError("KEY_UNUSABLE", `--sealer-key ${arn}: ${(e as Error).message}`);
+  }
+  return { vkey: sealerVkey(c.log, spki, arn), from: `KMS ${arn}` };
+}
+
+function sealerVkey(log: string, spki: Uint8Array, source: string): string {
+  try {
+    return formatVerifierKey(log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(spki));
+  } catch {
+    throw new InputError(`${source}: the sealer's key is not Ed25519 (checkpoints are signed with Ed25519)`);
+  }
+}
+
+/** A local witness's vkey from its key file (local/witnesses.ts generates it). */
+async function localWitness(home: string, c: Consortium, id: string): Promise<Sourced> {
+  const file = witnessKeyFile(home, id);
+  let pem: string;
+  try {
+    pem = await readFile(file, "utf8");
+  } catch (e) {
+    throw new InputError(
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): \`npm start\` generates each witness's key in ZHIXIN_HOME (${home})`,
+    );
+  }
+  let spki: Uint8Array;
+  try {
+    spki = await LocalSigner.fromPem(pem, `${id}/witness`, "ed25519", file).publicKey();
+  } catch (e) {
+    throw new InputError(`${file}: ${(e as Error).message}`);
+  }
+  return {
+    vkey: formatCosignatureVerifierKey(witnessName(c.consortium, id), ed25519RawPublicKey(spki)),
+    from: file,
+  };
+}

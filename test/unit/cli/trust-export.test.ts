@@ -1,0 +1,177 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519 } from "#chain";
+import { main } from "../../../cli/zhixin.js";
+import { generateKeyFile } from "../../../functions/auth/signer-file.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
+import { witnessesOf, witnessName, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
+import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
+import { formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
+import { witnessKeyFile } from "../../../lib/local-home.js";
+import { ensureLocalKeys } from "../../../local/keys.js";
+import { fakeKms, kmsError, TEST_CREDENTIALS, TestKmsKey } from "../../support/fake-aws.js";
+import { captureOutput } from "../../support/output.js";
+
+// `zhixin trust export` writes the trust root (docs/formats/trust-root.md) from where each
+// of its values lives: locally the home's trust bundle and witness key files; on AWS the
+// sealer's KMS key (at the SDK boundary) and the consortium file's witness vkeys. The
+// expected roots are built here from those parts with lib/evidence's formatTrustRoot.
+
+const EXAMPLE = "consortium.example.json";
+const OWN_KEYS = "examples/consortium.own-keys.json";
+const SEALER_ARN = "arn:aws:kms:ap-east-1:111111111111:key/sealer";
+
+let home: string;
+let empty: string;
+/** The local root's parts: the sealer's and each witness's public key. */
+const local = { sealer: "", witnesses: [] as string[] };
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "zhixin-trust-home-"));
+  empty = await mkdtemp(join(tmpdir(), "zhixin-trust-empty-"));
+  const c = loadConsortium(EXAMPLE);
+  const keys = await ensureLocalKeys(home, c, new Date());
+  const sealer = keys.directory.listKeys().find((k) => k.role === "sealer");
+  local.sealer = formatVerifierKey(
+    c.log,
+    NOTE_SIGNATURE_TYPE_ED25519,
+    ed25519RawPublicKey(sealer?.spki as Uint8Array),
+  );
+  for (const { id } of witnessesOf(c)) {
+    const spki = await generateKeyFile(witnessKeyFile(home, id), "ed25519");
+    local.witnesses.push(
+      formatCosignatureVerifierKey(witnessName(c.consortium, id), ed25519RawPublicKey(spki)),
+    );
+  }
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+  await rm(empty, { recursive: true, force: true });
+});
+
+async function zhixin(
+  args: string[],
+  env: Record<string, string>,
+  deps: Parameters<typeof main>[2] = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = captureOutput();
+  try {
+    const code = await main(args, { ZHIXIN_URL: "http://127.0.0.1:9", ...env }, deps);
+    return { code, stdout: output.stdout, stderr: output.stderr };
+  } finally {
+    output.stop();
+  }
+}
+
+describe("zhixin trust export, locally", () => {
+  it("writes the log, the sealer's key from keys/trust.json, each witness's from its key file, the quorum", async () => {
+    const c = loadConsortium(EXAMPLE);
+    const expected = formatTrustRoot({
+      log: c.log,
+      sealers: [local.sealer],
+      witnesses: local.witnesses,
+      quorum: witnessQuorumOf(c),
+    });
+    const printed = await zhixin(["trust", "export"], { ZHIXIN_HOME: home, ZHIXIN_CONSORTIUM: EXAMPLE });
+    expect([printed.code, printed.stdout]).toEqual([0, expected]);
+    expect(printed.stderr).toContain(`quorum 2 of 3 witnesses`);
+    expect(printed.stderr).toContain(join(home, "keys", "trust.json"));
+    const out = join(home, "trust-root.json");
+    const written = await zhixin(["trust", "export", "--out", out], {
+      ZHIXIN_HOME: home,
+      ZHIXIN_CONSORTIUM: EXAMPLE,
+    });
+    expect([written.code, written.stdout, await readFile(out, "utf8")]).toEqual([0, "", expected]);
+  });
+
+  it("exits 2, saying npm start makes them, when the home has no keys", async () => {
+    const run = await zhixin(["trust", "export"], { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: EXAMPLE });
+    expect([run.code, run.stdout]).toEqual([2, ""]);
+    expect(run.stderr).toContain("`npm start` writes it");
+  });
+
+  it("takes --region only with --sealer-key", async () => {
+    const run = await zhixin(["trust", "export", "--region", "ap-east-1"], { ZHIXIN_HOME: home });
+    expect([run.code, run.stderr]).toEqual([2, expect.stringContaining("--region goes with --sealer-key")]);
+  });
+});
+
+describe("zhixin trust export --sealer-key, on AWS", () => {
+  const deps = (answer: Parameters<typeof fakeKms>[0], regions: Array<string | undefined> = []) => {
+    const kms = fakeKms(answer);
+    return {
+      kms,
+      deps: {
+        credentials: async () => TEST_CREDENTIALS,
+        kmsClient: (region: string | undefined) => {
+          regions.push(region);
+          return kms.client;
+        },
+      },
+    };
+  };
+
+  it("reads the sealer's public key from KMS, the witnesses' from the consortium file", async () => {
+    const sealer = new TestKmsKey("ed25519", SEALER_ARN);
+    const regions: Array<string | undefined> = [];
+    const { kms, deps: d } = deps((op, input) => sealer.answer(op, input), regions);
+    const run = await zhixin(
+      ["trust", "export", "--sealer-key", SEALER_ARN],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: OWN_KEYS },
+      d,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(kms.calls.map((call) => [call.operation, call.input])).toEqual([
+      ["GetPublicKey", { KeyId: SEALER_ARN }],
+    ]);
+    expect(regions).toEqual(["ap-east-1"]);
+    const c = loadConsortium(OWN_KEYS);
+    const root = parseTrustRoot(run.stdout);
+    expect(run.stdout).toBe(
+      formatTrustRoot({
+        log: c.log,
+        sealers: [formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki))],
+        witnesses: witnessesOf(c).map((w) =>
+          formatCosignatureVerifierKey(
+            w.endpoint?.key.name as string,
+            w.endpoint?.key.publicKey as Uint8Array,
+          ),
+        ),
+        quorum: witnessQuorumOf(c),
+      }),
+    );
+    expect(root.witnesses.map((w) => w.name)).toEqual(
+      witnessesOf(c).map((w) => witnessName(c.consortium, w.id)),
+    );
+    expect(run.stderr).toContain(`KMS ${SEALER_ARN}`);
+  });
+
+  it("exits 2 for a sealer key that is not Ed25519, one it may not read, and witnesses with no vkey in the file", async () => {
+    const p256 = new TestKmsKey("ecdsa-p256-sha256", SEALER_ARN);
+    const notEd = await zhixin(
+      ["trust", "export", "--sealer-key", SEALER_ARN],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: OWN_KEYS },
+      deps((op, input) => p256.answer(op, input)).deps,
+    );
+    expect([notEd.code, notEd.stdout, notEd.stderr]).toEqual([
+      2,
+      "",
+      expect.stringContaining("not ECC_NIST_EDWARDS25519"),
+    ]);
+    const denied = await zhixin(
+      ["trust", "export", "--sealer-key", SEALER_ARN],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: OWN_KEYS },
+      deps(() => kmsError("AccessDeniedException", "not allowed")).deps,
+    );
+    expect([denied.code, denied.stderr]).toEqual([2, expect.stringContaining("kms:GetPublicKey")]);
+    const sealer = new TestKmsKey("ed25519", SEALER_ARN);
+    const undeployed = await zhixin(
+      ["trust", "export", "--sealer-key", SEALER_ARN],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: EXAMPLE },
+      deps((op, input) => sealer.answer(op, input)).deps,
+    );
+    expect([undeployed.code, undeployed.stderr]).toEqual([2, expect.stringContaining("WitnessVkey")]);
+  });
+});
