@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
+import { batchRootOf, type JsonValue } from "#chain";
 import type { Signer } from "../lib/crypto/signer.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
@@ -94,7 +94,7 @@ export type ZhixinClientOptions = {
 
 /** The value for zhixin-batch-root: RFC 6962 root over recordHash(type, contentDigest(data)), in order. */
 export function batchRoot(records: readonly SubmitRecord[]): Uint8Array {
-  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as JsonValue)))).root();
+  return batchRootOf(records as readonly { type: string; data: JsonValue }[]);
 }
 
 /** The exact body POST /v1/entries carries: {"records":[{"type":...,"data":{...}},...]}. */

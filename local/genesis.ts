@@ -1,13 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  contentDigest,
-  type JsonValue,
-  KEY_ADD_TYPE,
-  keyPopMessage,
-  MerkleTree,
-  recordHash,
-  toBase64,
-} from "#chain";
+import { batchRootOf, KEY_ADD_TYPE, keyPopMessage, toBase64 } from "#chain";
 import { readOwnerSignerFile } from "../functions/auth/signer-file.js";
 import type { KeyRecordStore } from "../functions/rules/key-records.js";
 import { loadKeyRecords } from "../functions/rules/key-records.js";
@@ -63,7 +55,7 @@ export async function introduceDepartmentKeys(options: {
       body,
       signer,
       department: d.id,
-      batchRoot: new MerkleTree([recordHash(KEY_ADD_TYPE, contentDigest(data as JsonValue))]).root(),
+      batchRoot: batchRootOf([{ type: KEY_ADD_TYPE, data }]),
     });
     const res = await fetch(new URL("/v1/entries", options.url), {
       method: "POST",

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
-import { batchKeyFor, contentDigest, type JsonValue, MerkleTree, recordHash } from "../../lib/chain/index.js";
+import { batchKeyFor, batchRootOf as chainBatchRoot, type JsonValue } from "../../lib/chain/index.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { keyFile } from "../../lib/local-home.js";
@@ -83,7 +83,7 @@ export interface SubmitRecord {
 
 /** The batch root that POST /v1/entries signs: RFC 6962 root over the records' hashes. */
 export function batchRootOf(records: readonly SubmitRecord[]): Uint8Array {
-  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data)))).root();
+  return chainBatchRoot(records);
 }
 
 export interface SignedPost {

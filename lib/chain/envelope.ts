@@ -12,6 +12,7 @@ import {
 } from "./fields.js";
 import { hashLeaf, sha256Bytes } from "./rfc6962.js";
 import { NONCE, parseSignatureBase } from "./signature-base.js";
+import { rootFromLeafHashes } from "./tree.js";
 import { verifyInclusion } from "./verify.js";
 
 /**
@@ -147,6 +148,14 @@ export function contentDigest(data: JsonValue): string {
 /** The leaf a department's batch root is built from. */
 export function recordHash(type: string, digest: string): Uint8Array {
   return hashLeaf(utf8(RECORD_LEAF_TAG + canonicalJson({ contentDigest: digest, type })));
+}
+
+/**
+ * The batch root a request signs (zhixin-batch-root, FORMATS.md §2): the RFC 6962 root over
+ * each record's recordHash(type, contentDigest(data)), in request order.
+ */
+export function batchRootOf(records: readonly { type: string; data: JsonValue }[]): Uint8Array {
+  return rootFromLeafHashes(records.map((r) => recordHash(r.type, contentDigest(r.data))));
 }
 
 export function entryLeafData(envelope: LedgerEnvelope): Uint8Array {

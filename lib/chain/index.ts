@@ -67,6 +67,7 @@ export {
   batchKeyFor,
   batchKeyOf,
   batchRootHeaderValue,
+  batchRootOf,
   checkEnvelopeBinding,
   contentDigest,
   DEPARTMENT_HEADER,

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { contentDigest, type JsonValue, MerkleTree, recordHash } from "#chain";
+import { batchRootOf as chainBatchRoot, type JsonValue } from "#chain";
 import { API_ROUTES } from "../../lib/protocol/routes.js";
 
 /**
@@ -333,7 +333,7 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
 /** The RFC 6962 root over records' hashes, or 32 zero bytes when a record's data is not canonical JSON. */
 export function batchRootOf(records: Array<{ type: string; data: unknown }>): Uint8Array {
   try {
-    return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as JsonValue)))).root();
+    return chainBatchRoot(records as Array<{ type: string; data: JsonValue }>);
   } catch {
     return new Uint8Array(32);
   }

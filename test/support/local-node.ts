@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { contentDigest, MerkleTree, recordHash } from "#chain";
+import { batchRootOf as chainBatchRoot, type JsonValue } from "#chain";
 import { readOwnerSignerFile, readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
@@ -70,7 +70,7 @@ export interface TestRequest {
 }
 
 export function batchRootOf(records: Array<{ type: string; data: unknown }>): Uint8Array {
-  return new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data as never)))).root();
+  return chainBatchRoot(records as Array<{ type: string; data: JsonValue }>);
 }
 
 /**

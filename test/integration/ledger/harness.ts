@@ -1,16 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect } from "vitest";
-import {
-  contentDigest,
-  GENESIS_PREV,
-  hashBlockHeader,
-  type JsonValue,
-  MerkleTree,
-  recordHash,
-  toHex,
-  utf8,
-} from "#chain";
+import { batchRootOf, GENESIS_PREV, hashBlockHeader, type JsonValue, toHex, utf8 } from "#chain";
 import { auditChain } from "../../../functions/audit/audit.js";
 import type { Caller } from "../../../functions/auth/caller.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
@@ -167,7 +158,7 @@ export async function signSubmit(
   if (!signer) throw new Error(`no key for ${dept}`);
   const body = utf8(JSON.stringify({ records }));
   const now = ledger.clock.now();
-  const batchRoot = new MerkleTree(records.map((r) => recordHash(r.type, contentDigest(r.data)))).root();
+  const batchRoot = batchRootOf(records);
   const headers = await signRequest({
     method: "POST",
     path: "/v1/entries",

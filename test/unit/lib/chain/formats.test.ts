@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   type BlockHeader,
+  batchRootOf,
   blockHeaderBytes,
   canonicalJson,
   checkEnvelopeBinding,
@@ -64,6 +65,7 @@ describe("docs/FORMATS.md worked example", () => {
   it("§2 batch root and the department's RFC 9421 signature", () => {
     const tree = new MerkleTree(example.records.map((r) => fromHex(r.recordHash)));
     expect(toHex(tree.root())).toBe(example.batchRoot);
+    expect(toHex(batchRootOf(example.records))).toBe(example.batchRoot);
     expect(example.batchRootHeader).toBe(`:${Buffer.from(example.batchRoot, "hex").toString("base64")}:`);
     expect(example.request.contentDigest).toBe(
       `sha-256=:${createHash("sha256").update(example.request.body).digest("base64")}:`,
