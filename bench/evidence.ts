@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { verifyEd25519, verifySignature } from "../lib/crypto/verify.js";
+import { verifyEd25519, verifyRecordedKeySignature } from "../lib/crypto/verify.js";
 import { type EvidenceChecks, parseTrustRoot, verifyEvidenceBundle } from "../lib/evidence/index.js";
 import type { VectorCase } from "../test/vectors/evidence/cases.js";
 import { type BenchModule, measure, printTable, QUICK, type Row } from "./harness.js";
@@ -31,8 +31,7 @@ function run(): void {
 
   const checks: EvidenceChecks = {
     verifyEd25519,
-    verifySignature: (alg, spki, message, signature) =>
-      verifySignature({ keyId: "", alg, spki }, message, signature),
+    verifySignature: verifyRecordedKeySignature,
   };
   // The signature checks one verification makes, recorded once, to replay as the baseline.
   const calls: Call[] = [];

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { canonicalJson, fromUtf8, type JsonValue, parseJson, sha256Bytes, toHex, utf8 } from "#chain";
-import { verifyEd25519, verifySignature } from "../../lib/crypto/verify.js";
+import { verifyEd25519, verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import {
   checkFileDigest,
   type EvidenceChecks,
@@ -28,8 +28,7 @@ import { type Context, optionalString } from "./context.js";
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
 const CHECKS: EvidenceChecks = {
   verifyEd25519,
-  verifySignature: (alg, spki, message, signature) =>
-    verifySignature({ keyId: "", alg, spki }, message, signature),
+  verifySignature: verifyRecordedKeySignature,
 };
 
 /** What each refusal means, in plain words (the code and the technical message come first). */

@@ -10,7 +10,7 @@ import {
   type KeyRefusalCode,
   parseKeyRecord,
 } from "#chain";
-import { verifySignature } from "../../lib/crypto/verify.js";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
 import { KEY_INDEX_PREFIX, keyIndex } from "../../lib/store-layout.js";
 import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
@@ -104,7 +104,7 @@ async function prepareKeyRecord(
       type: record.type,
       data: record.data,
     },
-    verifyKeySignature,
+    verifyRecordedKeySignature,
   );
   if ("refusal" in step) {
     const { code, message } = step.refusal;
@@ -159,7 +159,7 @@ export async function loadKeyRecords(store: KeyRecordStore, owner: string): Prom
 
 /** The history of committed records: each was judged to count when it was written. */
 function foldCommitted(records: readonly KeyRecordEntry[]): KeyHistory {
-  const { history, refused } = foldKeyRecords(records, verifyKeySignature);
+  const { history, refused } = foldKeyRecords(records, verifyRecordedKeySignature);
   // Intake wrote only records that counted, serialised per owner: one that does not is corrupt.
   if (refused.length > 0) {
     throw new StoreInvariantError(
@@ -182,13 +182,4 @@ function keyRecordOf(e: IndexEntry): KeyRecordEntry {
     type,
     data: JSON.parse(data),
   };
-}
-
-function verifyKeySignature(
-  alg: Parameters<typeof verifySignature>[0]["alg"],
-  spki: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-): boolean {
-  return verifySignature({ keyId: "", alg, spki }, message, signature);
 }

@@ -1,4 +1,5 @@
 import { type KeyObject, verify } from "node:crypto";
+import type { KeySignatureCheck } from "#chain";
 import type { PublicKeyRecord } from "./key-directory.js";
 import { asBuffer, ed25519Spki, importPublicKey, SIGNATURE_SIZE } from "./keys.js";
 
@@ -61,3 +62,10 @@ export function verifySignature(key: VerificationKey, message: Uint8Array, signa
     return false;
   }
 }
+
+/**
+ * lib/chain's KeySignatureCheck by node:crypto: a signature by a key held as (alg, spki)
+ * alone — a key record's, an evidence bundle's — rather than by a directory's key id.
+ */
+export const verifyRecordedKeySignature: KeySignatureCheck = (alg, spki, message, signature) =>
+  verifySignature({ keyId: "", alg, spki }, message, signature);

@@ -12,7 +12,7 @@ import {
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { witnessQuorumOf } from "../../../lib/consortium/consortium.js";
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
-import { verifyEd25519, verifySignature } from "../../../lib/crypto/verify.js";
+import { verifyEd25519, verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
 import { type EvidenceChecks, formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
 import type { LocalConsortium } from "../../../local/consortium-node.js";
@@ -24,8 +24,7 @@ import type { LocalConsortium } from "../../../local/consortium-node.js";
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
 export const CHECKS: EvidenceChecks = {
   verifyEd25519,
-  verifySignature: (alg, spki, message, signature) =>
-    verifySignature({ keyId: "", alg, spki }, message, signature),
+  verifySignature: verifyRecordedKeySignature,
 };
 
 /** A zhixin.key.add record of a key (PKCS#8 or KeyObject), with its proof of possession. */
