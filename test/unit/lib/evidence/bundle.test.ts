@@ -6,9 +6,7 @@ import { canonicalJson, type EntryEnvelope, KEY_RETIRE_TYPE, toHex, utf8 } from 
 import {
   checkFileDigest,
   EVIDENCE_BUNDLE_TAG,
-  EVIDENCE_ERROR_CODES,
   type EvidenceBundle,
-  EvidenceError,
   formatEvidenceBundle,
   KEY_HISTORY_CAVEAT,
   parseEvidenceBundle,
@@ -37,6 +35,7 @@ import {
   submit,
   t,
 } from "../../../vectors/evidence/ledger.js";
+import { codeOf } from "./evidence-errors.js";
 
 // The evidence-bundle verifier (docs/formats/evidence.md) beyond the vectors: what a verified
 // bundle says, keys of every kind, the producer's canonical text, the refusals the vectors do
@@ -58,18 +57,6 @@ function partsOf(
 const base = courtLog();
 const honestParts = partsOf(base);
 const honest = formatEvidenceBundle(honestParts);
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EvidenceError);
-    const code = (e as EvidenceError).code;
-    expect(EVIDENCE_ERROR_CODES).toContain(code);
-    return code;
-  }
-}
 
 const verify = (text: string | Uint8Array) => verifyEvidenceBundle(text, root, checks);
 

@@ -10,8 +10,6 @@ import {
   parseSignedNote,
 } from "#chain";
 import {
-  EVIDENCE_ERROR_CODES,
-  EvidenceError,
   formatTrustRoot,
   openTrustedCheckpoint,
   parseTrustRoot,
@@ -26,6 +24,7 @@ import {
   testWitness,
   treeOf,
 } from "../../../support/witness-keys.js";
+import { codeOf } from "./evidence-errors.js";
 
 // The trust root (docs/formats/trust-root.md): one spelling, every key checked on reading,
 // and what it proves about a published checkpoint — the sealer's signature for its log,
@@ -40,18 +39,6 @@ const [A, B, C] = W as [TestWitness, TestWitness, TestWitness];
 const sealerVkey = formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, log.publicKey);
 const witnessVkeys = W.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey));
 const rootText = formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: witnessVkeys, quorum: 2 });
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EvidenceError);
-    const code = (e as EvidenceError).code;
-    expect(EVIDENCE_ERROR_CODES).toContain(code);
-    return code;
-  }
-}
 
 describe("the trust root file", () => {
   it("is canonical JSON with a final newline, and reads back as the keys it was written from", () => {
