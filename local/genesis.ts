@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { batchRootOf, KEY_ADD_TYPE, keyPopMessage, toBase64 } from "#chain";
 import { readOwnerSignerFile } from "../functions/auth/signer-file.js";
-import type { KeyRecordStore } from "../functions/rules/key-records.js";
-import { loadKeyRecords } from "../functions/rules/key-records.js";
+import { type KeyRecordStore, loadKeyRecords } from "../functions/store/key-records.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import { keyFile } from "../lib/local-home.js";

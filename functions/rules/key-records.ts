@@ -13,7 +13,7 @@ import {
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
 import { KEY_INDEX_PREFIX, keyIndex } from "../../lib/store-layout.js";
-import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
+import { loadKeyRecords } from "../store/key-records.js";
 import { type IndexEntry, StoreInvariantError } from "../store/ports.js";
 import type { ParsedRecord, PreparedBatch, RecordRule, RuleDeps, RuleStore, WantedClaim } from "./rule.js";
 import { uniqueKeyFor } from "./unique-keys.js";
@@ -148,15 +148,6 @@ async function prepareKeyRecord(
   };
 }
 
-/** What loadKeyRecords reads: the owner's K# index entries, and their batches' heads. */
-export type KeyRecordStore = Pick<RuleStore, "getBatchHeads" | "listIndexEntries">;
-
-/** An owner's committed key records, in ledger order, as the fold takes them. */
-export async function loadKeyRecords(store: KeyRecordStore, owner: string): Promise<KeyRecordEntry[]> {
-  const entries = await committedIndexEntries(store, await store.listIndexEntries(keyIndex(owner)));
-  return [...entries].sort(byLedgerOrder).map(keyRecordOf);
-}
-
 /** The history of committed records: each was judged to count when it was written. */
 function foldCommitted(records: readonly KeyRecordEntry[]): KeyHistory {
   const { history, refused } = foldKeyRecords(records, verifyRecordedKeySignature);
@@ -167,19 +158,4 @@ function foldCommitted(records: readonly KeyRecordEntry[]): KeyHistory {
     );
   }
   return history;
-}
-
-function keyRecordOf(e: IndexEntry): KeyRecordEntry {
-  const { type, dept, keyId, data } = e.attrs;
-  if (type === undefined || dept === undefined || keyId === undefined || data === undefined) {
-    throw new StoreInvariantError(`key index entry ${e.index} / ${e.entryId} is unreadable`);
-  }
-  return {
-    entryId: e.entryId,
-    writer: dept,
-    signedBy: keyId,
-    receivedAt: e.receivedAt,
-    type,
-    data: JSON.parse(data),
-  };
 }

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveKeyId, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage } from "#chain";
-import { loadKeyRecords } from "../../../functions/rules/key-records.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { introduceDepartmentKeys } from "../../../local/genesis.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
