@@ -6,6 +6,7 @@ import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES } from "../../lib/protocol/limits.js";
 import type { RouteKey } from "../../lib/protocol/routes.js";
 import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
+import { type BlockEntriesStore, readBlockEntries } from "../ledger/block-entries.js";
 import { type EvidenceStore, readEvidence } from "../ledger/evidence.js";
 import {
   type BlockReadStore,
@@ -41,6 +42,7 @@ export type ApiStore = IntakeStore &
   EntryStore &
   EvidenceStore &
   BlockReadStore &
+  BlockEntriesStore &
   MatchStore &
   TrailStore &
   ContractStore;
@@ -99,6 +101,8 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
     authenticate(req, deps, false);
     return json(200, await readBlock(height, deps.store));
   },
+  "GET /v1/blocks/{height}/entries": async (req, { height, start }, deps) =>
+    json(200, await readBlockEntries(await authenticate(req, deps, false), height, start, deps.store)),
   "POST /v1/match": async (req, _p, deps) => {
     if (req.body.length > MAX_MATCH_BODY_BYTES) {
       throw new ApiError(

@@ -35,6 +35,7 @@ export interface RouteParams {
   "GET /v1/entries/{id}": { id: string };
   "GET /v1/entries/{id}/evidence": { id: string };
   "GET /v1/blocks/{height}": { height: Height };
+  "GET /v1/blocks/{height}/entries": { height: number; start: number };
   "GET /v1/checkpoint": NoParams;
   "GET /v1/health": NoParams;
   "POST /v1/match": NoParams;
@@ -65,6 +66,13 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "GET /v1/entries/{id}": ([id], query) => ({ ...noQuery(query), id: entryId(id) }),
   "GET /v1/entries/{id}/evidence": ([id], query) => ({ ...noQuery(query), id: entryId(id) }),
   "GET /v1/blocks/{height}": ([height], query) => ({ ...noQuery(query), height: blockHeight(height) }),
+  "GET /v1/blocks/{height}/entries": ([height], query) => {
+    const n = blockHeight(height);
+    if (n === "latest")
+      throw invalid("height", "the entries of a block are read by its number, not 'latest'");
+    const { start } = onlyParams(query, ["start"]);
+    return { height: n, start: start === undefined ? 0 : logPosition("start", start, 0) };
+  },
   "GET /v1/checkpoint": (_, query) => noQuery(query),
   "GET /v1/health": (_, query) => noQuery(query),
   "POST /v1/match": (_, query) => noQuery(query),

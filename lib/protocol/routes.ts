@@ -10,6 +10,7 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/entries/{id}", access: "read" },
   { method: "GET", path: "/v1/entries/{id}/evidence", access: "read" },
   { method: "GET", path: "/v1/blocks/{height}", access: "read" },
+  { method: "GET", path: "/v1/blocks/{height}/entries", access: "read" },
   { method: "GET", path: "/v1/checkpoint", access: "read" },
   { method: "GET", path: "/v1/health", access: "read" },
   { method: "POST", path: "/v1/match", access: "write" },

@@ -89,7 +89,6 @@ const API_NEVER_CALLS = [
   "commitBlock",
   "markBlockFinished",
   "listBlocks",
-  "getPayloads",
   "getClaim",
 ] as const satisfies readonly StoreMethod[];
 const API_METHODS = (Object.keys(STORE_ACTIONS) as StoreMethod[]).filter(

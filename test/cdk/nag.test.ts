@@ -53,6 +53,7 @@ describe("cdk-nag AwsSolutions", () => {
     expect([...acks.keys()].sort()).toEqual([
       // Every object of the tile bucket: the published log, read by members, written by the sealer.
       "AwsSolutions-IAM5[Resource::<TilesBucket880BA71B.Arn>/*]",
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/blocks/*/entries]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/blocks/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/contracts/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*/evidence]",

@@ -315,6 +315,7 @@ describe("roles", () => {
   const reads = [
     "GET /v1/access",
     "GET /v1/blocks/*",
+    "GET /v1/blocks/*/entries",
     "GET /v1/checkpoint",
     "GET /v1/contracts/*",
     "GET /v1/entries/*",
@@ -439,6 +440,7 @@ describe("HTTP API", () => {
       [
         "GET /v1/access",
         "GET /v1/blocks/{height}",
+        "GET /v1/blocks/{height}/entries",
         "GET /v1/checkpoint",
         "GET /v1/contracts/{id}",
         "GET /v1/entries/{id}",
