@@ -201,7 +201,7 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
   out("");
   out("4. Audit (per CPU-second of this process; raw verify re-measured beside each run)");
   const keys = StaticKeyDirectory.fromFile(trustFile(node.ready.home));
-  const deps = { source: store, keys, log: node.ready.log };
+  const deps = { source: store, keys, log: node.ready.log, keyRecords: store };
   const segments = [
     {
       name: `${BATCH_RECORDS}-record batches: 1 signature per ${BATCH_RECORDS} entries`,

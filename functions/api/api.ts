@@ -6,6 +6,7 @@ import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES } from "../../lib/protocol/limits.js";
 import type { RouteKey } from "../../lib/protocol/routes.js";
 import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
+import { loadRequestKeys } from "../auth/request-keys.js";
 import { type BlockEntriesStore, readBlockEntries } from "../ledger/block-entries.js";
 import { type EvidenceStore, readEvidence } from "../ledger/evidence.js";
 import {
@@ -86,19 +87,19 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
         `body is ${req.body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
       );
     }
-    const caller = authenticate(req, deps, true);
+    const caller = await authenticate(req, deps, true);
     return json(202, await submitEntries(caller, req.body, deps));
   },
   "GET /v1/entries/{id}": async (req, { id }, deps) =>
-    json(200, await readEntry(authenticate(req, deps, false), id, deps.store, deps.consortium)),
+    json(200, await readEntry(await authenticate(req, deps, false), id, deps.store, deps.consortium)),
   "GET /v1/entries/{id}/evidence": async (req, { id }, deps) => {
-    const caller = authenticate(req, deps, false);
+    const caller = await authenticate(req, deps, false);
     const bundle = await readEvidence(caller, id, deps.store, deps.tiles, deps.consortium.log);
     // The bundle's own bytes (canonical JSON and a newline, docs/formats/evidence.md §1).
     return { statusCode: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: bundle };
   },
   "GET /v1/blocks/{height}": async (req, { height }, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return json(200, await readBlock(height, deps.store));
   },
   "GET /v1/blocks/{height}/entries": async (req, { height, start }, deps) =>
@@ -110,32 +111,32 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
         `body is ${req.body.length} bytes; the limit is ${MAX_MATCH_BODY_BYTES}`,
       );
     }
-    return json(200, await matchRecord(authenticate(req, deps, false), req.body, deps));
+    return json(200, await matchRecord(await authenticate(req, deps, false), req.body, deps));
   },
   "GET /v1/access": async (req, { subject }, deps) =>
-    json(200, await readAccessTrail(authenticate(req, deps, false), subject, deps)),
+    json(200, await readAccessTrail(await authenticate(req, deps, false), subject, deps)),
   "GET /v1/contracts/{id}": async (req, { id }, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return json(200, await readContract(id, deps.store, deps.clock));
   },
   "GET /v1/checkpoint": async (req, _p, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return text(200, await readCheckpoint(deps.store));
   },
   "GET /v1/log/checkpoint": async (req, _p, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return text(200, await readPublishedCheckpoint(deps.tiles));
   },
   "GET /v1/log/proof/inclusion": async (req, { index, size }, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return json(200, await readInclusionProof(deps.tiles, deps.consortium.log, index, size));
   },
   "GET /v1/log/proof/consistency": async (req, { from, to }, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     return json(200, await readConsistencyProof(deps.tiles, deps.consortium.log, from, to));
   },
   "GET /v1/log/tile/{path+}": async (req, { path }, deps) => {
-    authenticate(req, deps, false);
+    await authenticate(req, deps, false);
     const tile = await readTile(deps.tiles, path);
     return binary(200, tile.bytes, {
       "content-type": "application/octet-stream",
@@ -165,11 +166,16 @@ function run<K extends RouteKey>(
   return HANDLERS[target.route](req, target.params, deps);
 }
 
-/** A verified signature by a department or auditor key; the sealer's key signs blocks, never requests. */
-function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: boolean) {
+/**
+ * A verified signature by a department or auditor key, with the keys the ledger records
+ * for its department (functions/auth/request-keys.ts); the sealer's key signs blocks,
+ * never requests.
+ */
+async function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: boolean) {
+  const now = deps.clock.now();
   const caller = verifyRequest(
     { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
-    { keys: deps.keys, now: deps.clock.now(), requireBatchRoot },
+    { keys: await loadRequestKeys(deps.store, deps.keys, req.headers, now), now, requireBatchRoot },
   );
   if (caller.role === "sealer")
     throw new ApiError("ROLE_FORBIDDEN", "the sealer's key may not sign API requests");

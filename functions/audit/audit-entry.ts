@@ -13,7 +13,8 @@ import {
 } from "#chain";
 import type { EntryAuditReport } from "../../lib/protocol/audit.js";
 import type { BatchStore } from "../store/ports.js";
-import { type AuditDeps, loadEvidence, verifyOptions } from "./audit.js";
+import { type AuditDeps, loadEvidence, memberOwners, verifyOptions } from "./audit.js";
+import { loadAuditKeyHistory } from "./key-history.js";
 
 /**
  * The entry check of ARCHITECTURE §8: one entry, its proof, its block — the entry's
@@ -88,7 +89,10 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
       ],
     };
   }
-  const options = verifyOptions(deps);
+  // One entry is judged by every committed key record, sealed or not: a pending entry
+  // may be signed by a key whose add is pending too, and a later revoke reaches back.
+  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, source, memberOwners(deps.keys), "committed");
+  const options = verifyOptions(deps, keyHistory.ledger);
 
   if (batch.sealedHeight === undefined) {
     let findings: Finding[];

@@ -3,10 +3,14 @@ import {
   CompactRange,
   type CompactRangeState,
   type EntryEnvelope,
+  type EntrySignatureCheck,
   type Finding,
   fromBase64,
   GENESIS_POSITION,
   type HeaderSignature,
+  isKeyRecordType,
+  type LedgerKeys,
+  NO_LEDGER_KEYS,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
   openCheckpoint,
@@ -15,14 +19,17 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
-import { type KeyDirectory, keyValidAt } from "../../lib/crypto/key-directory.js";
+import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
+import { checkEntrySignature } from "../../lib/crypto/ledger-keys.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
 import { checkWitnessQuorum, type Ed25519Verify, type WitnessPolicy } from "../../lib/witness/index.js";
+import type { KeyRecordStore } from "../store/key-records.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
 import { loadEvidence } from "./evidence.js";
+import { loadAuditKeyHistory, unmetKeyRecords } from "./key-history.js";
 
 // ./audit-entry.ts reads loadEvidence from here, where it lived before ./evidence.ts.
 export { loadEvidence };
@@ -41,6 +48,8 @@ export interface AuditDeps {
   source: AuditSource;
   keys: KeyDirectory;
   log: string;
+  /** Where the key records are indexed (`K#<owner>`): the key history the audit is given (./key-history.ts). */
+  keyRecords: KeyRecordStore;
 }
 
 /** A checkpoint the auditor holds from an earlier audit or a witness: the log must extend it. */
@@ -115,7 +124,9 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   // (its compact range is what the first audited block's logRoot is checked against).
   const ends = new Map<number, string>();
   if (from > 1) ends.set(position.logRange.size, rangeRoot(position.logRange));
-  const options_ = verifyOptions(deps);
+  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, deps.source, memberOwners(deps.keys), to);
+  const met = new Set<string>();
+  const options_ = verifyOptions(deps, keyHistory.ledger, met);
   // Answers are checked against contract records only when every record is in view.
   const access = from === 1 ? new AccessAudit() : undefined;
   if (!access && from <= to) {
@@ -154,6 +165,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
   }
   if (access) report.findings.push(...access.finish());
+  report.findings.push(...keyHistory.findings, ...unmetKeyRecords(keyHistory, from, met));
   // `position` is the whole log's state after block `to` (a partial audit starts from
   // the stored state before it), so its size is comparable with a checkpoint's.
   if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
@@ -191,6 +203,11 @@ function checkRange(from: number, to: number, latest: number): void {
       details,
     );
   }
+}
+
+/** Every member that holds a key in the trust bundle: whose key records the audit reads. */
+export function memberOwners(keys: KeyDirectory): string[] {
+  return [...new Set(keys.listKeys().flatMap((k) => (k.role === "sealer" ? [] : [k.owner])))].sort();
 }
 
 /** Hex root of a compact range known to be well formed (it came from CompactRange). */
@@ -289,10 +306,18 @@ function startPosition(block: RawBlock): ChainPosition | undefined {
   }
 }
 
-export function verifyOptions(deps: { keys: KeyDirectory; log: string }): VerifyBlocksOptions {
-  // Every entry of a batch carries the same signature over the same base: check it
-  // once. The key of the memo holds every input the result depends on.
-  const checked = new Map<string, SignatureCheck>();
+/**
+ * The signature checks of an audit: the sealer's by the trust bundle, each department's
+ * by the ledger's key history `ledger` (lib/crypto ledger-keys.ts; none given: the
+ * bundle decides, and any key record met is KEY_HISTORY_MISMATCH). The ids of the key
+ * records met are added to `met`.
+ */
+export function verifyOptions(
+  deps: { keys: KeyDirectory; log: string },
+  ledger: LedgerKeys = NO_LEDGER_KEYS,
+  met?: Set<string>,
+): VerifyBlocksOptions {
+  const checked = new Map<string, EntrySignatureCheck>();
   return {
     log: deps.log,
     verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
@@ -300,11 +325,12 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
       if (key?.role !== "sealer") return "unknown-key";
       return verifySignature(key, message, safeBase64(sig.value)) ? "ok" : "invalid";
     },
-    verifyEntrySignature: (
-      envelope: EntryEnvelope,
-      message: Uint8Array,
-      signature: Uint8Array,
-    ): SignatureCheck => {
+    verifyEntrySignature: (envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array) => {
+      if (isKeyRecordType(envelope.type)) met?.add(envelope.id);
+      // Every entry of a batch carries the same signature over the same base, and is
+      // judged once; a key record is judged by itself (judgeEntryKey reads its id, type
+      // and digest). The key of the memo holds every input the result depends on.
+      const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
       const memo = JSON.stringify([
         envelope.keyId,
         envelope.dept,
@@ -312,16 +338,11 @@ export function verifyOptions(deps: { keys: KeyDirectory; log: string }): Verify
         envelope.receivedAt,
         envelope.signature,
         envelope.signatureBase,
+        ...own,
       ]);
       const hit = checked.get(memo);
       if (hit) return hit;
-      const key = deps.keys.getKey(envelope.keyId);
-      let result: SignatureCheck;
-      if (!key) result = "unknown-key";
-      else if (key.owner !== envelope.dept || key.role !== "department" || key.alg !== envelope.alg)
-        result = "invalid";
-      else if (!keyValidAt(key, envelope.receivedAt)) result = "not-valid";
-      else result = verifySignature(key, message, signature) ? "ok" : "invalid";
+      const result = checkEntrySignature(ledger, deps.keys, envelope, message, signature);
       if (checked.size > 100_000) checked.clear();
       checked.set(memo, result);
       return result;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
 import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
-import type { AuditSource, BatchStore } from "../store/ports.js";
+import type { AuditSource, BatchStore, IndexStore } from "../store/ports.js";
 import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 import { AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
 import { auditEntry, EntryNotFoundError } from "./audit-entry.js";
@@ -95,7 +95,9 @@ export function parseVerifyPayload(event: unknown): VerifyPayload {
 
 export interface VerifyRequestDeps {
   /** Read leniently (AuditSource); the pending batches are searched for an unsealed entry. */
-  store: AuditSource & Pick<BatchStore, "listPendingBatches" | "getBatchHeads">;
+  store: AuditSource &
+    Pick<BatchStore, "listPendingBatches" | "getBatchHeads"> &
+    Pick<IndexStore, "listIndexEntries">;
   keys: KeyDirectory;
   /** The log's name (consortium.log), which checkpoints carry. */
   log: string;
@@ -115,7 +117,7 @@ export async function runVerifyRequest(
   payload: VerifyPayload,
   deps: VerifyRequestDeps,
 ): Promise<VerifyReport> {
-  const audit = { source: deps.store, keys: deps.keys, log: deps.log };
+  const audit = { source: deps.store, keys: deps.keys, log: deps.log, keyRecords: deps.store };
   try {
     if ("entry" in payload) return await auditEntry({ ...audit, pending: deps.store }, payload.entry);
     const { trustedCheckpoint, minWitnesses, ...range } = payload;

@@ -13,19 +13,23 @@ import { type BatchStore, type IndexEntry, type IndexStore, StoreInvariantError 
 /** What loadKeyRecords reads: the owner's K# index entries, and their batches' heads. */
 export type KeyRecordStore = Pick<BatchStore, "getBatchHeads"> & Pick<IndexStore, "listIndexEntries">;
 
+/** A committed key record, and the batch it is in (where the audit finds whether it is sealed). */
+export type StoredKeyRecord = KeyRecordEntry & { batchKey: string };
+
 /** An owner's committed key records, in ledger order, as the fold takes them. */
-export async function loadKeyRecords(store: KeyRecordStore, owner: string): Promise<KeyRecordEntry[]> {
+export async function loadKeyRecords(store: KeyRecordStore, owner: string): Promise<StoredKeyRecord[]> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(keyIndex(owner)));
   return [...entries].sort(byLedgerOrder).map(keyRecordOf);
 }
 
-function keyRecordOf(e: IndexEntry): KeyRecordEntry {
+function keyRecordOf(e: IndexEntry): StoredKeyRecord {
   const { type, dept, keyId, data } = e.attrs;
   if (type === undefined || dept === undefined || keyId === undefined || data === undefined) {
     throw new StoreInvariantError(`key index entry ${e.index} / ${e.entryId} is unreadable`);
   }
   return {
     entryId: e.entryId,
+    batchKey: e.batchKey,
     writer: dept,
     signedBy: keyId,
     receivedAt: e.receivedAt,

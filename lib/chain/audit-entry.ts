@@ -175,7 +175,9 @@ export function verifyEnvelope(
     utf8(envelope.signatureBase),
     fromBase64(envelope.signature),
   );
-  if (result === "unknown-key") {
+  if (typeof result === "object") {
+    findings.push({ code: result.finding, ...at, found: envelope.keyId, message: result.message });
+  } else if (result === "unknown-key") {
     findings.push({
       code: "KEY_UNKNOWN",
       ...at,

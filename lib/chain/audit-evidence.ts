@@ -44,6 +44,17 @@ export interface ChainPosition {
 
 export type SignatureCheck = "ok" | "unknown-key" | "not-valid" | "invalid";
 
+/**
+ * A department signature's check: a SignatureCheck, or a finding about the key the ledger's
+ * own key history gives (lib/chain key-judge.ts), with its code and why.
+ */
+export type EntrySignatureCheck =
+  | SignatureCheck
+  | {
+      finding: "KEY_REVOKED" | "KEY_NOT_VALID_AT_TIME" | "KEY_RECORD_REFUSED" | "KEY_HISTORY_MISMATCH";
+      message: string;
+    };
+
 export interface VerifyBlocksOptions {
   /** Expected log origin; when unset, the first block's is taken. */
   log?: string;
@@ -51,7 +62,11 @@ export interface VerifyBlocksOptions {
   start?: ChainPosition;
   verifyHeaderSignature(message: Uint8Array, signature: HeaderSignature, header: BlockHeader): SignatureCheck;
   /** Department request-signature check at the entry's receive time; skipped when unset. */
-  verifyEntrySignature?(envelope: LedgerEnvelope, message: Uint8Array, signature: Uint8Array): SignatureCheck;
+  verifyEntrySignature?(
+    envelope: LedgerEnvelope,
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): EntrySignatureCheck;
   /** Checkpoint check; returns a problem description, or undefined when the checkpoint is right. */
   checkCheckpoint?(note: string, header: BlockHeader): string | undefined;
 }

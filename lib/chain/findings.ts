@@ -52,8 +52,16 @@ export const FINDING_CODES = [
   "ENTRY_SIGNATURE_INVALID",
   /** A signature names a key the auditor does not know. */
   "KEY_UNKNOWN",
-  /** The department key was not valid at the entry's receive time. */
+  /** The department key was not valid at the entry's receive time, by the trust bundle (an owner with no key on the ledger yet). */
   "KEY_NOT_VALID",
+  /** By the ledger's key history, the key was not the owner's at the entry's receive time: before its add, or at or after its retire. */
+  "KEY_NOT_VALID_AT_TIME",
+  /** By the ledger's key history, the entry was received at or after its key's compromisedSince. */
+  "KEY_REVOKED",
+  /** A sealed key record that the key history's fold does not count (intake refuses such records). */
+  "KEY_RECORD_REFUSED",
+  /** The sealed key records are not the key history the auditor was given (the store's key index, an export's list): one is missing, extra or different. */
+  "KEY_HISTORY_MISMATCH",
   /** The entry's receivedAt is outside [created − MAX_CLOCK_SKEW_SECONDS, created + MAX_CLOCK_SKEW_SECONDS + MAX_RECEIVE_DELAY_SECONDS]. */
   "RECEIVED_AT_INVALID",
   /** The stored payload does not hash to the envelope's contentDigest. */

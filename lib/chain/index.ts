@@ -11,6 +11,7 @@ export { verifyEnvelope } from "./audit-entry.js";
 export type {
   BlockEvidence,
   ChainPosition,
+  EntrySignatureCheck,
   HeaderSignature,
   SignatureCheck,
   VerifyBlocksOptions,
@@ -114,6 +115,16 @@ export {
   keyAt,
   type RecordedKey,
 } from "./key-history.js";
+export {
+  type EntryKeyAnswer,
+  type JudgedEntry,
+  judgeEntryKey,
+  type KeyHistoryProblem,
+  type LedgerKeys,
+  ledgerDecides,
+  ledgerKeys,
+  NO_LEDGER_KEYS,
+} from "./key-judge.js";
 export {
   deriveKeyId,
   isDerivedKeyId,

@@ -118,7 +118,7 @@ sameMethods<
 >(true);
 
 // verify: runVerifyRequest's port.
-const VERIFY_METHODS = [...AUDIT_SOURCE, "listPendingBatches", "getBatchHeads"] as const;
+const VERIFY_METHODS = [...AUDIT_SOURCE, "listPendingBatches", "getBatchHeads", "listIndexEntries"] as const;
 sameMethods<(typeof VERIFY_METHODS)[number], keyof VerifyRequestDeps["store"]>(true);
 
 interface Actions {

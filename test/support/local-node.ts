@@ -8,6 +8,7 @@ import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
 import type { Clock } from "../../lib/clock.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
+import type { Signer } from "../../lib/crypto/signer.js";
 import { keyFile } from "../../lib/local-home.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { signRequestNow } from "./sign-request.js";
@@ -58,6 +59,8 @@ export interface TestRequest {
   signAs?: string;
   /** Key id to put in the signature (default: the signing member's, derived from its key). */
   keyId?: string;
+  /** Sign with this key instead of a member's key file (a key the ledger's history added). */
+  signer?: Signer;
   body?: string | Uint8Array;
   /** Body actually sent, when it should differ from the signed one. */
   sendBody?: string | Uint8Array;
@@ -123,7 +126,7 @@ export async function startTestNode(
         path: r.path,
         ...(r.query ? { query: r.query } : {}),
         ...(body ? { body } : {}),
-        signer: await signer(member, r.keyId),
+        signer: r.signer ?? (await signer(member, r.keyId)),
         department: r.as ?? member,
         ...(r.nonce ? { nonce: r.nonce } : {}),
         ...(r.created !== undefined ? { created: r.created } : {}),

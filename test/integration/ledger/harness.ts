@@ -214,7 +214,7 @@ export async function drain(ledger: Ledger, store: LedgerStore = ledger.store): 
 }
 
 export function audit(ledger: Ledger): Promise<AuditReport> {
-  return auditChain({ source: ledger.store, keys: ledger.members.keys, log: LOG });
+  return auditChain({ source: ledger.store, keys: ledger.members.keys, log: LOG, keyRecords: ledger.store });
 }
 
 export interface LedgerFacts {

@@ -91,7 +91,16 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
       expect((error as ApiError).code).toBe("NOT_FOUND");
       // Not an entry the ledger lost: one it never had (a payload item left behind names a batch that does not exist).
       await expect(
-        auditEntry({ source: ledger.store, keys: ledger.members.keys, log: LOG, pending: ledger.store }, id),
+        auditEntry(
+          {
+            source: ledger.store,
+            keys: ledger.members.keys,
+            log: LOG,
+            keyRecords: ledger.store,
+            pending: ledger.store,
+          },
+          id,
+        ),
       ).rejects.toMatchObject({ code: "NOT_FOUND" });
     }
     // The sealer never sees it, and the chain is still sound.

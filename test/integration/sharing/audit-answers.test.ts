@@ -126,7 +126,7 @@ describe("the audit re-derives which contract version allowed each answer", () =
     const full = await audit(ledger);
     expect(full.skipped).toBeUndefined();
     const partial = await auditChain(
-      { source: ledger.store, keys: ledger.members.keys, log: LOG },
+      { source: ledger.store, keys: ledger.members.keys, log: LOG, keyRecords: ledger.store },
       { from: 2, to: full.to },
     );
     expect(partial.findings.map((f) => f.code)).not.toContain("ACCESS_CONTRACT_MISMATCH");

@@ -1,0 +1,76 @@
+import { type Finding, type LedgerKeys, ledgerKeys } from "#chain";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { type KeyRecordStore, loadKeyRecords, type StoredKeyRecord } from "../store/key-records.js";
+import type { AuditSource } from "../store/ports.js";
+
+/**
+ * The key history a chain audit holds the log to (docs/FORMATS.md §2 step 4): the key
+ * records the store's `K#<owner>` index lists as committed, kept where their batch is
+ * sealed at or below the audited height (an entry's audit: every committed one), folded
+ * in ledger order. The index is the
+ * operator's, so it is only what the audit is given: the log must hold exactly these
+ * records (the signature check compares each sealed key record with the one given, and
+ * `unmetKeyRecords` names those given as sealed in the audited range but not found
+ * there), or the audit reports KEY_HISTORY_MISMATCH.
+ */
+
+export interface AuditKeyHistory {
+  ledger: LedgerKeys;
+  /** Per record given: the height its batch records it sealed at. */
+  sealedAt: ReadonlyMap<string, number>;
+  /** An owner's index that does not read as key records. */
+  findings: Finding[];
+}
+
+export async function loadAuditKeyHistory(
+  store: KeyRecordStore,
+  source: Pick<AuditSource, "getRawBatches">,
+  owners: readonly string[],
+  to: number | "committed",
+): Promise<AuditKeyHistory> {
+  const findings: Finding[] = [];
+  const perOwner = await Promise.all(
+    owners.map(async (owner) => {
+      try {
+        return await loadKeyRecords(store, owner);
+      } catch (e) {
+        findings.push({
+          code: "KEY_HISTORY_MISMATCH",
+          message: `the key index of ${owner} does not read as key records: ${(e as Error).message}`,
+        });
+        return [];
+      }
+    }),
+  );
+  const records = perOwner.flat();
+  const batches = await source.getRawBatches([...new Set(records.map((r) => r.batchKey))]);
+  const height = new Map(batches.map((b) => [b.key, b.sealedHeight]));
+  // Owners' histories are independent (a record is about its writer's own keys), so the
+  // fold may take them owner after owner, each in ledger order.
+  const sealed = records.filter((r) => {
+    const h = height.get(r.batchKey);
+    return to === "committed" || (h !== undefined && h <= to);
+  });
+  return {
+    ledger: ledgerKeys(sealed, verifyRecordedKeySignature),
+    sealedAt: new Map(
+      sealed.flatMap((r: StoredKeyRecord) => {
+        const h = height.get(r.batchKey);
+        return h === undefined ? [] : [[r.entryId, h] as const];
+      }),
+    ),
+    findings,
+  };
+}
+
+/** The records given as sealed at heights from..to that the audit did not meet there. */
+export function unmetKeyRecords(history: AuditKeyHistory, from: number, met: ReadonlySet<string>): Finding[] {
+  return [...history.sealedAt]
+    .filter(([id, height]) => height >= from && !met.has(id))
+    .map(([id, height]) => ({
+      code: "KEY_HISTORY_MISMATCH" as const,
+      height,
+      entryId: id,
+      message: `the key index lists key record ${id} as sealed at height ${height}, but that block does not hold it`,
+    }));
+}

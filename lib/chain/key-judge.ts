@@ -1,0 +1,157 @@
+import type { JsonValue } from "./canonical.js";
+import { contentDigest } from "./envelope.js";
+import { timestampSeconds } from "./fields.js";
+import {
+  applyKeyRecord,
+  EMPTY_KEY_HISTORY,
+  type KeyAtAnswer,
+  type KeyHistory,
+  type KeyRecordEntry,
+  type KeyRefusal,
+  type KeySignatureCheck,
+  keyAt,
+  type RecordedKey,
+} from "./key-history.js";
+import { isKeyRecordType, KEY_ADD_TYPE, parseKeyRecord } from "./key-records.js";
+
+/**
+ * Judging a request signature by the ledger's own key history (docs/design/key-history.md
+ * §4), the one rule the API's authentication, the online audit and the offline verifier
+ * share:
+ *
+ * - From an owner's first counted key add on, the ledger alone says which of its keys
+ *   signs at a time (keyAt); before it (a member that has not introduced a key yet), the
+ *   trust bundle does, and the caller says so.
+ * - A key record's own signer is judged as the fold judged it: against the history before
+ *   the record (a first key: the key it adds), so that a key that retires or revokes
+ *   itself signed that record validly. It is still KEY_REVOKED if a later revoke's
+ *   compromisedSince reaches back to it (but for that revoke itself).
+ *
+ * `ledgerKeys` folds the key records a verifier is given — from the store's key index, or
+ * an export — once; `judgeEntryKey` then answers per entry. The audit holds the log to
+ * that history both ways: every sealed key record must be one of those given, with the
+ * same content (KEY_HISTORY_MISMATCH otherwise), and every one given as sealed in the
+ * audited range must be met there (the caller's count, as only it knows the range).
+ */
+
+export interface LedgerKeys {
+  /** The fold of every counted record, in the order given (ledger order). */
+  readonly history: KeyHistory;
+  /** Every record given, by entry id. */
+  readonly records: ReadonlyMap<string, KeyRecordEntry>;
+  /** Per counted record: the key that signed it, as the fold judged it. */
+  readonly signers: ReadonlyMap<string, RecordedKey>;
+  /** Per record the fold does not count: why. */
+  readonly refused: ReadonlyMap<string, KeyRefusal>;
+  /** Per owner: the validFrom of its first counted key, from which the ledger decides for it. */
+  readonly ledgerSince: ReadonlyMap<string, string>;
+}
+
+/** Folds `records` (in ledger order) once, keeping what judgeEntryKey needs. */
+export function ledgerKeys(records: Iterable<KeyRecordEntry>, verify: KeySignatureCheck): LedgerKeys {
+  let history = EMPTY_KEY_HISTORY;
+  const byId = new Map<string, KeyRecordEntry>();
+  const signers = new Map<string, RecordedKey>();
+  const refused = new Map<string, KeyRefusal>();
+  const ledgerSince = new Map<string, string>();
+  for (const record of records) {
+    byId.set(record.entryId, record);
+    const step = applyKeyRecord(history, record, verify);
+    if ("refusal" in step) {
+      refused.set(record.entryId, step.refusal);
+      continue;
+    }
+    const before = history.keys.get(record.signedBy);
+    history = step.history;
+    const signer = before ?? history.keys.get(record.signedBy);
+    if (signer !== undefined) signers.set(record.entryId, signer);
+    const data = parseKeyRecord(record.type, record.data);
+    if (data.type === KEY_ADD_TYPE && !ledgerSince.has(data.owner))
+      ledgerSince.set(data.owner, record.receivedAt);
+  }
+  return { history, records: byId, signers, refused, ledgerSince };
+}
+
+/** The envelope fields judgeEntryKey reads (a LedgerEnvelope has them all). */
+export interface JudgedEntry {
+  id: string;
+  type: string;
+  dept: string;
+  keyId: string;
+  receivedAt: string;
+  contentDigest: string;
+}
+
+/** Why a key record in the log is not one the verifier was given, or not as given. */
+export type KeyHistoryProblem = { code: "KEY_HISTORY_MISMATCH"; message: string };
+
+export type EntryKeyAnswer =
+  /** The owner had no key on the ledger at the entry's receivedAt: the trust bundle decides. */
+  | { decidedBy: "bundle" }
+  /** keyAt's answer (a key record: the fold's judgement of its signer, then revocation). */
+  | { decidedBy: "ledger"; answer: KeyAtAnswer }
+  /** A key record the fold does not count: intake should have refused it. */
+  | { decidedBy: "ledger"; refused: KeyRefusal }
+  | { decidedBy: "ledger"; problem: KeyHistoryProblem };
+
+/**
+ * Which key judges the signature on `entry` (its keyId at its receivedAt), by the rule
+ * above. The caller still checks the signature with the key's spki, and that the key's
+ * owner is entry.dept and its alg the envelope's.
+ */
+export function judgeEntryKey(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
+  if (isKeyRecordType(entry.type)) return judgeKeyRecord(keys, entry);
+  if (!ledgerDecides(keys, entry.dept, entry.receivedAt)) return { decidedBy: "bundle" };
+  return { decidedBy: "ledger", answer: keyAt(keys.history, entry.keyId, entry.receivedAt) };
+}
+
+/** Whether the ledger's history, not the trust bundle, says which keys `owner` signs with at `at` (TIMESTAMP form): from its first counted add on. */
+export function ledgerDecides(keys: LedgerKeys, owner: string, at: string): boolean {
+  const since = keys.ledgerSince.get(owner);
+  return since !== undefined && timestampSeconds(at) >= timestampSeconds(since);
+}
+
+function judgeKeyRecord(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
+  const record = keys.records.get(entry.id);
+  const differs =
+    record === undefined
+      ? "is not among the key records the verifier was given"
+      : record.type !== entry.type ||
+          record.writer !== entry.dept ||
+          record.signedBy !== entry.keyId ||
+          record.receivedAt !== entry.receivedAt
+        ? "differs from the key record the verifier was given (type, writer, key or time)"
+        : digestOf(record.data) !== entry.contentDigest
+          ? "has another contentDigest than the data of the key record the verifier was given"
+          : undefined;
+  if (differs !== undefined) {
+    return {
+      decidedBy: "ledger",
+      problem: { code: "KEY_HISTORY_MISMATCH", message: `key record ${entry.id} ${differs}` },
+    };
+  }
+  const refusal = keys.refused.get(entry.id);
+  if (refusal !== undefined) return { decidedBy: "ledger", refused: refusal };
+  const signer = keys.signers.get(entry.id) as RecordedKey;
+  // Revocation in the final history reaches back over what the fold accepted — except
+  // over the revoke itself, which a key may sign about itself.
+  const final = keys.history.keys.get(signer.keyId) ?? signer;
+  if (
+    final.compromisedSince !== undefined &&
+    final.revokeEntry !== entry.id &&
+    timestampSeconds(entry.receivedAt) >= timestampSeconds(final.compromisedSince)
+  )
+    return { decidedBy: "ledger", answer: { valid: false, code: "KEY_REVOKED", key: final } };
+  return { decidedBy: "ledger", answer: { valid: true, key: signer } };
+}
+
+function digestOf(data: unknown): string {
+  try {
+    return contentDigest(data as JsonValue);
+  } catch {
+    return "";
+  }
+}
+
+/** No key records: the trust bundle decides every signature, and any key record met is KEY_HISTORY_MISMATCH. */
+export const NO_LEDGER_KEYS: LedgerKeys = ledgerKeys([], () => false);

@@ -1,0 +1,175 @@
+import { generateKeyPairSync } from "node:crypto";
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage, toBase64 } from "#chain";
+import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import { loadKeyRecords } from "../../../functions/store/key-records.js";
+import { itemKeys } from "../../../functions/store/table.js";
+import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { keyIndex } from "../../../lib/store-layout.js";
+import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { captured } from "../../support/output.js";
+
+// Keys that change while the ledger runs (docs/design/key-history.md §4–§5), over the
+// wire against dynalite: the API authenticates by the ledger's own key history the
+// moment a key record commits, and the audit judges every signature by the same history
+// at each entry's receive time — clean after a rotation, KEY_REVOKED for exactly the
+// entries signed at or after a revoked key's compromisedSince, KEY_HISTORY_MISMATCH when
+// the key index and the sealed key records disagree.
+
+let t: TestNode;
+let store: DynamoDbLedgerStore;
+beforeAll(async () => {
+  t = await startTestNode({ introduceKeys: true });
+  store = new DynamoDbLedgerStore(t.client, t.table);
+  await t.seal(); // the genesis key set: block 1
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+function newSigner(owner: string): LocalSigner {
+  return LocalSigner.forOwner(owner, generateKeyPairSync("ed25519").privateKey);
+}
+
+/** A zhixin.key.add of `key`, with its proof of possession. */
+async function add(key: LocalSigner, owner: string) {
+  return {
+    type: KEY_ADD_TYPE,
+    data: {
+      alg: key.alg,
+      keyId: key.keyId,
+      owner,
+      pop: toBase64(await key.sign(keyPopMessage(key.keyId))),
+      role: "department",
+      spki: toBase64(await key.publicKey()),
+    },
+  };
+}
+
+let months = 0;
+function cert() {
+  months += 1;
+  return [
+    {
+      type: "housing-fund.deposit-certificate",
+      data: { citizen: "460100199001011234", months, status: "active" },
+    },
+  ];
+}
+
+async function submitAs(
+  owner: string,
+  signer: LocalSigner | undefined,
+  records: Array<{ type: string; data: unknown }> = cert(),
+) {
+  const res = await t.submit(owner, records, signer ? { signer } : {});
+  return {
+    status: res.status,
+    code: res.body?.error?.code,
+    ids: (res.body?.entries ?? []).map((e: any) => e.id),
+  };
+}
+
+interface Report {
+  ok: boolean;
+  findings: Array<{ code: string; entryId?: string }>;
+}
+
+/** The verify function's chain audit; one with findings logs them, which the test asserts. */
+async function audit(): Promise<Report> {
+  const { result, output } = await captured(async () => {
+    const res = await fetch(`${t.url}/local/verify`, { method: "POST", body: "{}" });
+    return (await res.json()) as Report;
+  });
+  const warned = output.logLines().filter((l) => l.message === "audit findings");
+  expect(warned.map((l) => l.findings)).toEqual(result.ok ? [] : [result.findings.length]);
+  return result;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe("rotating a department's key mid-run", () => {
+  it("submit, add the next key, submit with it, retire the old, seal: the retired key is refused and the audit is clean", async () => {
+    const owner = "hf-haikou";
+    const old = await t.keyIdOf(owner);
+    const next = newSigner(owner);
+
+    expect((await submitAs(owner, undefined)).status).toBe(202);
+    // Not yet on the ledger: a key the history has not added does not sign.
+    const early = await submitAs(owner, next);
+    expect([early.status, early.code]).toEqual([401, "UNKNOWN_KEY"]);
+
+    expect((await submitAs(owner, undefined, [await add(next, owner)])).status).toBe(202);
+    // Committed is enough: the next request with the new key is accepted, in any container.
+    expect((await submitAs(owner, next)).status).toBe(202);
+    expect((await submitAs(owner, next, [{ type: KEY_RETIRE_TYPE, data: { keyId: old } }])).status).toBe(202);
+
+    const before = await t.snapshot();
+    const refused = await submitAs(owner, undefined);
+    expect([refused.status, refused.code]).toEqual([401, "KEY_NOT_VALID"]);
+    expect(await t.snapshot()).toEqual(before);
+
+    expect((await submitAs(owner, next)).status).toBe(202);
+    await t.seal();
+    const report = await audit();
+    expect(report.findings).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect((await loadKeyRecords(store, owner)).map((r) => r.type)).toEqual([
+      KEY_ADD_TYPE,
+      KEY_ADD_TYPE,
+      KEY_RETIRE_TYPE,
+    ]);
+  });
+});
+
+describe("revoking a key with a back-dated compromisedSince", () => {
+  it("the audit names exactly the entries signed with it at or after that time", async () => {
+    const owner = "hf-sanya";
+    const spare = newSigner(owner);
+    expect((await submitAs(owner, undefined, [await add(spare, owner)])).status).toBe(202);
+    const before = await submitAs(owner, undefined);
+    expect(before.status).toBe(202);
+    await tick();
+    const compromisedSince = new Date().toISOString();
+    await tick();
+    const stolen = [await submitAs(owner, undefined), await submitAs(owner, undefined)];
+    for (const s of stolen) expect(s.status).toBe(202);
+    await t.seal();
+    expect((await audit()).ok).toBe(true);
+
+    const current = await t.keyIdOf(owner);
+    const revoked = await submitAs(owner, spare, [
+      { type: KEY_REVOKE_TYPE, data: { keyId: current, compromisedSince } },
+    ]);
+    expect(revoked.status).toBe(202);
+    const refused = await submitAs(owner, undefined);
+    expect([refused.status, refused.code]).toEqual([401, "KEY_NOT_VALID"]);
+    await t.seal();
+
+    const report = await audit();
+    expect(report.findings.map((f) => [f.code, f.entryId])).toEqual(
+      stolen.flatMap((s) => s.ids).map((id: string) => ["KEY_REVOKED", id]),
+    );
+    expect(report.findings.map((f) => f.entryId)).not.toContain(before.ids[0]);
+  });
+});
+
+describe("the key index is only what the audit is given", () => {
+  it("a sealed key record the index no longer lists is KEY_HISTORY_MISMATCH", async () => {
+    const owner = "market-regulation";
+    const [genesis] = await loadKeyRecords(store, owner);
+    expect(genesis?.type).toBe(KEY_ADD_TYPE);
+    const entryId = genesis?.entryId as string;
+    await t.client.send(
+      new DeleteItemCommand({
+        TableName: t.table,
+        Key: itemKeys.index(keyIndex(owner), genesis?.receivedAt as string, entryId),
+      }),
+    );
+    const report = await audit();
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ code: "KEY_HISTORY_MISMATCH", entryId }),
+    );
+  });
+});

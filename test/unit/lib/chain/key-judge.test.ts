@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import {
+  contentDigest,
+  type JsonValue,
+  type JudgedEntry,
+  judgeEntryKey,
+  type KeyRecordEntry,
+  ledgerDecides,
+  ledgerKeys,
+  NO_LEDGER_KEYS,
+} from "#chain";
+import { nodeVerify, vectorKey } from "./key-vectors.js";
+
+// judgeEntryKey (lib/chain key-judge.ts): which key judges a request signature at a time,
+// by the ledger's key history once the owner has a key there, and the comparison of each
+// sealed key record with the history the verifier was given.
+
+const a1 = vectorKey("a1");
+const a2 = vectorKey("a2");
+
+const T0 = "2026-11-21T08:00:00.000Z";
+const T1 = "2026-11-21T08:00:01.000Z";
+const T2 = "2026-11-21T08:00:02.000Z";
+const T3 = "2026-11-21T08:00:03.000Z";
+const T4 = "2026-11-21T08:00:04.000Z";
+
+function addOf(k: typeof a1, at: string, signedBy: string, entryId: string): KeyRecordEntry {
+  const { keyId, owner, role, alg, spki, pop } = k;
+  return {
+    entryId,
+    writer: owner,
+    signedBy,
+    receivedAt: at,
+    type: "zhixin.key.add",
+    data: { keyId, owner, role, alg, spki, pop },
+  };
+}
+
+function other(entryId: string, type: string, data: unknown, signedBy: string, at: string): KeyRecordEntry {
+  return { entryId, writer: "hf-haikou", signedBy, receivedAt: at, type, data };
+}
+
+/** The envelope fields of a sealed record that is exactly `r`. */
+function sealed(r: KeyRecordEntry): JudgedEntry {
+  return {
+    id: r.entryId,
+    type: r.type,
+    dept: r.writer,
+    keyId: r.signedBy,
+    receivedAt: r.receivedAt,
+    contentDigest: contentDigest(r.data as JsonValue),
+  };
+}
+
+function entry(keyId: string, at: string, id = "e"): JudgedEntry {
+  return { id, type: "licence.business", dept: "hf-haikou", keyId, receivedAt: at, contentDigest: "00" };
+}
+
+const add1 = addOf(a1, T1, a1.keyId, "add-a1");
+const add2 = addOf(a2, T2, a1.keyId, "add-a2");
+const retire1 = other("retire-a1", "zhixin.key.retire", { keyId: a1.keyId }, a1.keyId, T3);
+const revoke2 = other(
+  "revoke-a2",
+  "zhixin.key.revoke",
+  { keyId: a2.keyId, compromisedSince: T2 },
+  a2.keyId,
+  T4,
+);
+
+describe("judgeEntryKey", () => {
+  const keys = ledgerKeys([add1, add2, retire1, revoke2], nodeVerify);
+
+  it("leaves an owner's signatures to the trust bundle until its first key on the ledger", () => {
+    expect(judgeEntryKey(keys, entry(a1.keyId, T0))).toEqual({ decidedBy: "bundle" });
+    expect(judgeEntryKey(NO_LEDGER_KEYS, entry(a1.keyId, T4))).toEqual({ decidedBy: "bundle" });
+    expect(judgeEntryKey(keys, { ...entry(a1.keyId, T4), dept: "hf-sanya" })).toEqual({
+      decidedBy: "bundle",
+    });
+    expect([ledgerDecides(keys, "hf-haikou", T0), ledgerDecides(keys, "hf-haikou", T1)]).toEqual([
+      false,
+      true,
+    ]);
+  });
+
+  it("from then on answers by keyAt over the whole history: valid, not valid at the time, revoked, unknown", () => {
+    const answer = (keyId: string, at: string) => {
+      const j = judgeEntryKey(keys, entry(keyId, at));
+      if (j.decidedBy !== "ledger" || !("answer" in j)) throw new Error(JSON.stringify(j));
+      return j.answer.valid ? "valid" : j.answer.code;
+    };
+    expect(answer(a1.keyId, T1)).toBe("valid");
+    expect(answer(a1.keyId, T3)).toBe("KEY_NOT_VALID_AT_TIME");
+    expect(answer(a2.keyId, T1)).toBe("KEY_NOT_VALID_AT_TIME"); // before its add
+    expect(answer(a2.keyId, T2)).toBe("KEY_REVOKED");
+    expect(answer("hf-haikou/0000000000000000", T2)).toBe("KEY_UNKNOWN");
+  });
+
+  it("judges a key record's signer as the fold did: a key retiring or revoking itself signed that record validly", () => {
+    for (const r of [add1, retire1, revoke2]) {
+      const j = judgeEntryKey(keys, sealed(r));
+      expect(j.decidedBy === "ledger" && "answer" in j && j.answer.valid, r.entryId).toBe(true);
+    }
+  });
+
+  it("is KEY_REVOKED for a key record signed at or after a later revoke's compromisedSince", () => {
+    // a2 adds nothing itself, but a record it signs after T2 is a thief's.
+    const add1b = other("retire-a1-by-a2", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T3);
+    const k = ledgerKeys([add1, add2, add1b, revoke2], nodeVerify);
+    expect(judgeEntryKey(k, sealed(add1b))).toMatchObject({
+      decidedBy: "ledger",
+      answer: { valid: false, code: "KEY_REVOKED" },
+    });
+  });
+
+  it("names a sealed key record the fold does not count", () => {
+    const foreign = {
+      ...other("retire-by-a2-early", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T1),
+    };
+    const k = ledgerKeys([add1, foreign], nodeVerify);
+    expect(judgeEntryKey(k, sealed(foreign))).toMatchObject({
+      decidedBy: "ledger",
+      refused: { code: "KEY_NOT_OWNED" },
+    });
+  });
+
+  it("is KEY_HISTORY_MISMATCH for a sealed key record not given, or given otherwise", () => {
+    const mismatch = (e: JudgedEntry) => {
+      const j = judgeEntryKey(keys, e);
+      return j.decidedBy === "ledger" && "problem" in j ? j.problem.code : JSON.stringify(j);
+    };
+    expect(mismatch({ ...sealed(retire1), id: "not-given" })).toBe("KEY_HISTORY_MISMATCH");
+    expect(mismatch({ ...sealed(retire1), receivedAt: T4 })).toBe("KEY_HISTORY_MISMATCH");
+    expect(mismatch({ ...sealed(retire1), keyId: a2.keyId })).toBe("KEY_HISTORY_MISMATCH");
+    expect(mismatch({ ...sealed(retire1), dept: "hf-sanya" })).toBe("KEY_HISTORY_MISMATCH");
+    expect(mismatch({ ...sealed(retire1), type: "zhixin.key.revoke" })).toBe("KEY_HISTORY_MISMATCH");
+    expect(mismatch({ ...sealed(retire1), contentDigest: "00".repeat(32) })).toBe("KEY_HISTORY_MISMATCH");
+    // Data that is no JSON value has no digest to match.
+    const odd = other("odd", "zhixin.key.retire", { keyId: a1.keyId, n: Number.NaN }, a1.keyId, T3);
+    expect(judgeEntryKey(ledgerKeys([add1, odd], nodeVerify), sealed({ ...odd, data: {} }))).toMatchObject({
+      problem: { code: "KEY_HISTORY_MISMATCH" },
+    });
+  });
+});
