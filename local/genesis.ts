@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { batchRootOf, KEY_ADD_TYPE, keyPopMessage, toBase64 } from "#chain";
+import { batchRootOf } from "#chain";
 import { readOwnerSignerFile } from "../functions/auth/signer-file.js";
 import { type KeyRecordStore, loadKeyRecords } from "../functions/store/key-records.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
+import { keyAddRecord } from "../lib/crypto/key-records.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import { keyFile } from "../lib/local-home.js";
 
@@ -34,16 +35,7 @@ export async function introduceDepartmentKeys(options: {
   for (const d of options.consortium.departments) {
     if ((await loadKeyRecords(options.store, d.id)).length > 0) continue;
     const signer = await readOwnerSignerFile(keyFile(options.home, d.id), d.id, d.alg);
-    const spki = await signer.publicKey();
-    const data = {
-      alg: signer.alg,
-      keyId: signer.keyId,
-      owner: d.id,
-      pop: toBase64(await signer.sign(keyPopMessage(signer.keyId))),
-      role: "department",
-      spki: toBase64(spki),
-    };
-    const record = { type: KEY_ADD_TYPE, data };
+    const record = await keyAddRecord(signer, d.id);
     const body = new TextEncoder().encode(JSON.stringify({ records: [record] }));
     const headers = await signRequest({
       // A fresh nonce and this moment, as every client request (cli/client.ts).
@@ -54,7 +46,7 @@ export async function introduceDepartmentKeys(options: {
       body,
       signer,
       department: d.id,
-      batchRoot: batchRootOf([{ type: KEY_ADD_TYPE, data }]),
+      batchRoot: batchRootOf([record]),
     });
     const res = await fetch(new URL("/v1/entries", options.url), {
       method: "POST",

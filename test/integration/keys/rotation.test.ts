@@ -1,10 +1,11 @@
 import { generateKeyPairSync } from "node:crypto";
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage, toBase64 } from "#chain";
+import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE } from "#chain";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { itemKeys } from "../../../functions/store/table.js";
+import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { keyIndex } from "../../../lib/store-layout.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
@@ -32,19 +33,8 @@ function newSigner(owner: string): LocalSigner {
   return LocalSigner.forOwner(owner, generateKeyPairSync("ed25519").privateKey);
 }
 
-/** A zhixin.key.add of `key`, with its proof of possession. */
-async function add(key: LocalSigner, owner: string) {
-  return {
-    type: KEY_ADD_TYPE,
-    data: {
-      alg: key.alg,
-      keyId: key.keyId,
-      owner,
-      pop: toBase64(await key.sign(keyPopMessage(key.keyId))),
-      role: "department",
-      spki: toBase64(await key.publicKey()),
-    },
-  };
+function add(key: LocalSigner, owner: string) {
+  return keyAddRecord(key, owner);
 }
 
 let months = 0;
