@@ -9,6 +9,7 @@ import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
 import { loadRequestKeys } from "../auth/request-keys.js";
 import { type BlockEntriesStore, readBlockEntries } from "../ledger/block-entries.js";
 import { type EvidenceStore, readEvidence } from "../ledger/evidence.js";
+import { readKeyHistory } from "../ledger/key-history.js";
 import {
   type BlockReadStore,
   type EntryStore,
@@ -118,6 +119,10 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   "GET /v1/contracts/{id}": async (req, { id }, deps) => {
     await authenticate(req, deps, false);
     return json(200, await readContract(id, deps.store, deps.clock));
+  },
+  "GET /v1/keys/{member}": async (req, { member }, deps) => {
+    await authenticate(req, deps, false);
+    return json(200, await readKeyHistory(deps.store, deps.consortium, member, deps.clock.now()));
   },
   "GET /v1/checkpoint": async (req, _p, deps) => {
     await authenticate(req, deps, false);

@@ -1,4 +1,4 @@
-import { MAX_SUBJECT_BYTES, parseTilePath } from "#chain";
+import { KEY_OWNER, MAX_SUBJECT_BYTES, parseTilePath } from "#chain";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { API_ROUTES, type Height, type RouteKey, routePattern } from "../../lib/protocol/routes.js";
 
@@ -41,6 +41,7 @@ export interface RouteParams {
   "POST /v1/match": NoParams;
   "GET /v1/access": { subject: string };
   "GET /v1/contracts/{id}": { id: string };
+  "GET /v1/keys/{member}": { member: string };
   "GET /v1/log/checkpoint": NoParams;
   "GET /v1/log/proof/inclusion": { index: number; size: number };
   "GET /v1/log/proof/consistency": { from: number; to: number };
@@ -78,6 +79,7 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "POST /v1/match": (_, query) => noQuery(query),
   "GET /v1/access": (_, query) => ({ subject: subject(onlyParams(query, ["subject"]).subject) }),
   "GET /v1/contracts/{id}": ([id], query) => ({ ...noQuery(query), id: contractId(id) }),
+  "GET /v1/keys/{member}": ([member], query) => ({ ...noQuery(query), member: memberId(member) }),
   "GET /v1/log/checkpoint": (_, query) => noQuery(query),
   "GET /v1/log/proof/inclusion": (_, query) => {
     const q = onlyParams(query, ["index", "size"]);
@@ -133,6 +135,13 @@ function contractId(raw: string | undefined): string {
   if (!CONTRACT_ID.test(id)) {
     throw invalid("id", "contract ids are 2 to 63 lowercase letters, digits and '-'");
   }
+  return id;
+}
+
+function memberId(raw: string | undefined): string {
+  const id = decodeParameter("member", raw, false);
+  if (!KEY_OWNER.test(id))
+    throw invalid("member", "member ids are 2 to 63 lowercase letters, digits and '-'");
   return id;
 }
 

@@ -16,6 +16,7 @@ export const API_ROUTES = [
   { method: "POST", path: "/v1/match", access: "write" },
   { method: "GET", path: "/v1/access", access: "read" },
   { method: "GET", path: "/v1/contracts/{id}", access: "read" },
+  { method: "GET", path: "/v1/keys/{member}", access: "read" },
   { method: "GET", path: "/v1/log/checkpoint", access: "read" },
   { method: "GET", path: "/v1/log/proof/inclusion", access: "read" },
   { method: "GET", path: "/v1/log/proof/consistency", access: "read" },

@@ -110,6 +110,20 @@ describe("rotating a department's key mid-run", () => {
       KEY_ADD_TYPE,
       KEY_RETIRE_TYPE,
     ]);
+    // GET /v1/keys/{member}: what the API now authenticates hf-haikou by, for any member to read.
+    const shown = await t.send({ method: "GET", path: `/v1/keys/${owner}`, as: "hf-sanya" });
+    expect(shown.status).toBe(200);
+    expect(shown.body.keys.map((k: { keyId: string; status: string }) => [k.keyId, k.status])).toEqual([
+      [old, "retired"],
+      [next.keyId, "active"],
+    ]);
+    expect(shown.body.records.map((r: { type: string }) => r.type)).toEqual([
+      KEY_ADD_TYPE,
+      KEY_ADD_TYPE,
+      KEY_RETIRE_TYPE,
+    ]);
+    const stranger = await t.send({ method: "GET", path: "/v1/keys/no-such-member", as: "hf-sanya" });
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, "NOT_FOUND"]);
   });
 });
 
