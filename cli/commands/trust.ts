@@ -41,6 +41,30 @@ export async function runTrustExport(ctx: Context, values: Values): Promise<numb
   if (sealerKey === undefined && values.region !== undefined) {
     throw new UsageError("--region goes with --sealer-key", "trust export");
   }
+  const { text, sources } = await buildTrustRoot(ctx, sealerKey);
+  const out = optionalString(values, "out");
+  if (out === undefined) process.stdout.write(text);
+  else await writeFile(out, text);
+  process.stderr.write(
+    `${[
+      `Trust root of the log ${ctx.consortium.log}${out === undefined ? "" : `, written to ${out}`}:`,
+      ...sources,
+      "Give it to whoever checks evidence before they need it, by another way than the evidence itself;",
+      "they can compare each key with its owner (docs/formats/trust-root.md §4).",
+    ].join("\n")}\n`,
+  );
+  return 0;
+}
+
+/**
+ * The trust root's file text, and where each of its values came from (one line each):
+ * locally from the home, with `sealerKey` (the stack's SealerKeyArn) from KMS. Also what
+ * `zhixin export` puts in an export.
+ */
+export async function buildTrustRoot(
+  ctx: Context,
+  sealerKey: string | undefined,
+): Promise<{ text: string; sources: string[] }> {
   const c = ctx.consortium;
   const sealer =
     sealerKey === undefined ? await localSealer(ctx.home, c) : await kmsSealer(ctx, sealerKey, c);
@@ -71,20 +95,14 @@ export async function runTrustExport(ctx: Context, values: Values): Promise<numb
     if (e instanceof EvidenceError) throw new InputError(`${ctx.consortiumFile}: ${e.message}`);
     throw e;
   }
-  const out = optionalString(values, "out");
-  if (out === undefined) process.stdout.write(text);
-  else await writeFile(out, text);
-  process.stderr.write(
-    `${[
-      `Trust root of the log ${c.log}${out === undefined ? "" : `, written to ${out}`}:`,
+  return {
+    text,
+    sources: [
       `  sealer key   from ${sealer.from}`,
       ...witnesses.map((w) => `  witness ${w.vkey.slice(0, w.vkey.indexOf("+"))}   from ${w.from}`),
       `  quorum ${quorum} of ${witnesses.length} witnesses, from ${ctx.consortiumFile}`,
-      "Give it to whoever checks evidence before they need it, by another way than the evidence itself;",
-      "they can compare each key with its owner (docs/formats/trust-root.md §4).",
-    ].join("\n")}\n`,
-  );
-  return 0;
+    ],
+  };
 }
 
 /** keys/trust.json's sealer key: `{ "log", "keys": [{ "role": "sealer", "spki": <base64>, … }] }` (local/keys.ts). */
