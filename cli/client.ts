@@ -3,6 +3,7 @@ import { batchRootOf, type JsonValue } from "#chain";
 import type { Signer } from "../lib/crypto/signer.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
+import type { BlockEntriesView } from "../lib/protocol/block-entries.js";
 import type { ContractView } from "../lib/protocol/contracts.js";
 import type { BlockView, EntryView, Receipt, SealResult } from "../lib/protocol/entries.js";
 import type { AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sharing.js";
@@ -165,6 +166,13 @@ export class ZhixinClient {
   /** GET /v1/blocks/{height|latest}. */
   async block(height: number | "latest"): Promise<BlockView> {
     return (await this.#request("GET", `v1/blocks/${height}`, { signed: true })) as BlockView;
+  }
+
+  /** GET /v1/blocks/{height}/entries?start=: a part of a sealed block's leaves, envelopes and readable payloads. */
+  async blockEntries(height: number, start: number): Promise<BlockEntriesView> {
+    return (await this.#request("GET", `v1/blocks/${height}/entries${start === 0 ? "" : `?start=${start}`}`, {
+      signed: true,
+    })) as BlockEntriesView;
   }
 
   /** GET /v1/checkpoint: the latest C2SP signed note, as text. */

@@ -164,7 +164,8 @@ A deployed stack seals on its EventBridge schedule (the seal-block function).`,
     summary: "audit the chain, a range of heights or one entry; or check an evidence bundle offline",
     usage:
       "zhixin verify [--from <height>] [--to <height>] | zhixin verify --entry <entry id>   [--function <name|arn>]\n" +
-      "       zhixin verify --bundle <file> --trust-root <file> [--payload <file>] [--file <file> [--field <name>]] [--min-witnesses <n>]",
+      "       zhixin verify --bundle <file> --trust-root <file> [--payload <file>] [--file <file> [--field <name>]] [--min-witnesses <n>]\n" +
+      "       zhixin verify --export <dir> [--trust-root <file>] [--min-witnesses <n>]",
     details: `Runs the verify function — of the local consortium, or with --function the deployed
 stack's (invoked directly, with your AWS credentials) — and prints its report. Exit status
 0 when ok, 1 when there are findings, 2 when the function failed or could not answer:
@@ -214,11 +215,26 @@ trust root that is not one (TRUST_ROOT_INVALID).
   --payload <file>    also check that this JSON file is the record's data (what was
                       submitted); for a bundle without the payload, --file reads its digest
                       from here
+  --min-witnesses <n> require n witness cosignatures instead of the trust root's quorum
+
+Whole-log exports, offline (--export): audits an export (\`zhixin export\`) on this machine
+alone, as the online audit audits the ledger: every block's links, sealer signature and
+checkpoint, roots, leaves, envelopes, batch proofs, department signatures (by the
+export's keys.json) and the payloads it holds; then the published checkpoint against the
+trust root (sealer, witness quorum) and that the export reaches it with the same root
+(docs/formats/export.md). Prints the report as JSON, a summary on stderr; exit 0 when
+clean, 1 with findings or an export that is not one (EXPORT_INVALID), 2 for a usage
+mistake or a trust root that is not one.
+
+  --export <dir>      the export's directory
+  --trust-root <file> the trust root (default: the export's own trust-root.json, which its
+                      maker chose: pass one you got another way)
   --min-witnesses <n> require n witness cosignatures instead of the trust root's quorum`,
     example: `zhixin verify --from 2 --to 5     (a log of 5 blocks or more; see \`zhixin block\`)
   zhixin verify --entry <entry id from a receipt>
   zhixin verify --min-witnesses 3   (every witness must have cosigned)
-  zhixin verify --bundle evidence.bundle.json --trust-root trust-root.json --file evidence.png`,
+  zhixin verify --bundle evidence.bundle.json --trust-root trust-root.json --file evidence.png
+  zhixin verify --export ledger-export --trust-root trust-root.json`,
     options: {
       from: { type: "string" },
       to: { type: "string" },
@@ -233,6 +249,7 @@ trust root that is not one (TRUST_ROOT_INVALID).
       payload: { type: "string" },
       file: { type: "string" },
       field: { type: "string" },
+      export: { type: "string" },
     },
     positionals: { min: 0, max: 0 },
   },
@@ -267,6 +284,40 @@ ${AWS_SIGNING_HELP}`,
       ...AWS_SIGNING_OPTIONS,
     },
     positionals: { min: 1, max: 1 },
+  },
+  export: {
+    summary: "write the whole log to a directory for an offline audit, or continue one",
+    usage:
+      "zhixin export --out <dir> [--as <member>] [--keys <trust bundle>] [--sealer-key <SealerKeyArn>] [--kms-key <arn|alias>]",
+    details: `Writes every sealed block to <dir> (docs/formats/export.md): headers, sealer signatures,
+checkpoints, each block's leaves with their envelopes, and the payloads you may read (the
+rule of \`zhixin get\`; key records' for everyone; the others withheld, bound by their
+digests); the checkpoint published with the witnesses' cosignatures; the trust root (as
+\`zhixin trust export\` writes it) and the trust bundle (the members' public keys). A
+manifest lists the key records' entry ids. Anyone can audit it with no access to the
+ledger: \`zhixin verify --export <dir>\`.
+
+On a directory that holds an export, adds the blocks sealed since its last one, after
+checking that the ledger's block at that height is the one exported (else EXPORT_FORKED,
+exit 1: the log was forked or rewritten; nothing is added). Read as --as (default: the
+consortium's first auditor); continue an export as the member that began it. Prints a
+JSON summary; a progress bar on a terminal.
+
+Options:
+  --out <dir>         the export's directory (created if need be)
+  --keys <file>       the trust bundle to include (default: ZHIXIN_HOME's keys/trust.json)
+  --sealer-key <arn>  on AWS: the sealer's KMS key, for the trust root (as \`zhixin trust export\`)
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin export --out ledger-export && zhixin verify --export ledger-export --trust-root trust-root.json`,
+    options: {
+      out: { type: "string" },
+      keys: { type: "string" },
+      "sealer-key": { type: "string" },
+      as: { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 0, max: 0 },
   },
   "trust export": {
     summary: "write the trust root: what a verifier holds to check evidence offline",

@@ -7,6 +7,7 @@ import { type CommandName, UsageError, usageFailure, type Values } from "../usag
 import { Context } from "./context.js";
 import { runContractApprove, runContractPropose, runContractRevoke, runContractShow } from "./contract.js";
 import { runEvidence } from "./evidence.js";
+import { runExport } from "./export.js";
 import { runAccess, runMatch } from "./match.js";
 import { runBlock, runCheckpoint, runGet } from "./read.js";
 import { runSeal } from "./seal.js";
@@ -30,6 +31,7 @@ const RUNNERS: Record<CommandName, Runner> = {
   seal: runSeal,
   verify: runVerify,
   evidence: runEvidence,
+  export: runExport,
   "trust export": runTrustExport,
   "contract propose": runContractPropose,
   "contract approve": runContractApprove,

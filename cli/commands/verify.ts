@@ -4,14 +4,17 @@ import type { VerifyPayload, VerifyReport } from "../client.js";
 import { UsageError, type Values } from "../usage.js";
 import { type Context, optionalString, positiveInteger, printJson } from "./context.js";
 import { runVerifyBundle } from "./evidence.js";
+import { runVerifyExport } from "./export.js";
 
 /**
  * `zhixin verify`: audit an entry, a range or the whole chain, keeping the trusted
- * checkpoint; with --bundle, check an evidence bundle offline (./evidence.ts).
+ * checkpoint; with --bundle, check an evidence bundle offline (./evidence.ts); with
+ * --export, audit a whole-log export offline (./export.ts).
  */
 
 export async function runVerify(ctx: Context, values: Values): Promise<number> {
   // An evidence bundle is checked on this machine alone: no client is made, no URL read.
+  if (values.export !== undefined) return runVerifyExport(values);
   if (values.bundle !== undefined) return runVerifyBundle(values);
   for (const flag of ["trust-root", "payload", "file", "field"]) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --bundle`, "verify");
