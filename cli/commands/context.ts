@@ -150,28 +150,30 @@ export class Context {
     const kmsKey = optionalString(this.values, "kms-key");
     const as = optionalString(this.values, "as");
     if (kmsKey !== undefined) {
-      const [{ kmsIdentity }, { KMSClient }] = await Promise.all([
-        import("../kms-identity.js"),
-        import("@aws-sdk/client-kms"),
-      ]);
-      const region = this.region(kmsKey);
-      const credentials = await this.kmsCredentials();
-      const client =
-        this.deps.kmsClient?.(region, credentials) ??
-        new KMSClient({ ...(region ? { region } : {}), credentials });
-      return kmsIdentity({
+      return this.kmsIdentityOf(
         kmsKey,
-        as: as ?? this.ownerOfKeyArn(kmsKey),
-        keyId: optionalString(this.values, "key-id"),
-        alg: this.alg(),
-        client,
-        command: this.command,
-      });
+        as ?? this.ownerOfKeyArn(kmsKey),
+        optionalString(this.values, "key-id"),
+      );
     }
     for (const flag of ["key-id", "alg", "kms-profile"]) {
       if (this.values[flag] !== undefined) throw new UsageError(`--${flag} goes with --kms-key`);
     }
     return loadIdentity(this.home, this.member(as));
+  }
+
+  /** Acting as `as` with the KMS key `kmsKey` (../kms-identity.ts): one GetPublicKey names it. */
+  async kmsIdentityOf(kmsKey: string, as: string | undefined, keyId?: string): Promise<Identity> {
+    const [{ kmsIdentity }, { KMSClient }] = await Promise.all([
+      import("../kms-identity.js"),
+      import("@aws-sdk/client-kms"),
+    ]);
+    const region = this.region(kmsKey);
+    const credentials = await this.kmsCredentials();
+    const client =
+      this.deps.kmsClient?.(region, credentials) ??
+      new KMSClient({ ...(region ? { region } : {}), credentials });
+    return kmsIdentity({ kmsKey, as, keyId, alg: this.alg(), client, command: this.command });
   }
 
   /** Checks --as against the consortium file; without it, the consortium's first auditor. */
