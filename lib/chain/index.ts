@@ -116,9 +116,11 @@ export {
   type RecordedKey,
 } from "./key-history.js";
 export {
+  type BundleKeyLike,
   type EntryKeyAnswer,
   type JudgedEntry,
   judgeEntryKey,
+  judgeEntrySignature,
   type KeyHistoryProblem,
   type LedgerKeys,
   ledgerDecides,

@@ -1,5 +1,6 @@
+import type { EntrySignatureCheck } from "./audit-evidence.js";
 import type { JsonValue } from "./canonical.js";
-import { contentDigest } from "./envelope.js";
+import { contentDigest, type SignatureAlgorithm } from "./envelope.js";
 import { timestampSeconds } from "./fields.js";
 import {
   applyKeyRecord,
@@ -155,3 +156,78 @@ function digestOf(data: unknown): string {
 
 /** No key records: the trust bundle decides every signature, and any key record met is KEY_HISTORY_MISMATCH. */
 export const NO_LEDGER_KEYS: LedgerKeys = ledgerKeys([], () => false);
+
+/** A key of the trust bundle (docs/FORMATS.md §5), as judgeEntrySignature reads it. */
+export interface BundleKeyLike {
+  readonly keyId: string;
+  readonly owner: string;
+  readonly role: string;
+  readonly alg: SignatureAlgorithm;
+  readonly spki: Uint8Array;
+  /** TIMESTAMP form. */
+  readonly validFrom: string;
+  readonly validUntil?: string;
+}
+
+/**
+ * The department-signature check of every audit — online, over an export, in a browser —
+ * at the entry's receivedAt (VerifyBlocksOptions.verifyEntrySignature): the key
+ * judgeEntryKey gives, or before the department's first key on the ledger the bundle's
+ * (`bundleKey`), must be a department key of the writer, of the envelope's alg, valid
+ * then, and `verify` the signature over the signature base.
+ */
+export function judgeEntrySignature(
+  ledger: LedgerKeys,
+  bundleKey: (keyId: string) => BundleKeyLike | undefined,
+  envelope: JudgedEntry & { alg: SignatureAlgorithm },
+  message: Uint8Array,
+  signature: Uint8Array,
+  verify: KeySignatureCheck,
+): EntrySignatureCheck {
+  const judged = judgeEntryKey(ledger, envelope);
+  let key: Pick<BundleKeyLike, "owner" | "role" | "alg" | "spki">;
+  if (judged.decidedBy === "bundle") {
+    const known = bundleKey(envelope.keyId);
+    if (known === undefined) return "unknown-key";
+    if (!fits(known, envelope)) return "invalid";
+    const t = timestampSeconds(envelope.receivedAt);
+    if (
+      t < timestampSeconds(known.validFrom) ||
+      (known.validUntil !== undefined && t >= timestampSeconds(known.validUntil))
+    )
+      return "not-valid";
+    key = known;
+  } else if ("problem" in judged) {
+    return { finding: judged.problem.code, message: judged.problem.message };
+  } else if ("refused" in judged) {
+    return {
+      finding: "KEY_RECORD_REFUSED",
+      message: `the key history does not count this key record: ${judged.refused.code}, ${judged.refused.message}`,
+    };
+  } else if (!judged.answer.valid) {
+    const { code, key: recorded } = judged.answer;
+    if (code === "KEY_UNKNOWN") return "unknown-key";
+    return {
+      finding: code,
+      message:
+        code === "KEY_REVOKED"
+          ? `${envelope.keyId} was revoked: compromised since ${recorded?.compromisedSince}, received ${envelope.receivedAt}`
+          : `${envelope.keyId} was not ${envelope.dept}'s key at ${envelope.receivedAt} (valid from ${recorded?.validFrom}${recorded?.validUntil ? ` until ${recorded.validUntil}` : ""})`,
+    };
+  } else {
+    key = judged.answer.key;
+    if (!fits(key, envelope)) return "invalid";
+  }
+  try {
+    return verify(key.alg, key.spki, message, signature) ? "ok" : "invalid";
+  } catch {
+    return "invalid"; // a key the checker cannot read proves nothing
+  }
+}
+
+function fits(
+  key: Pick<BundleKeyLike, "owner" | "role" | "alg">,
+  envelope: { dept: string; alg: SignatureAlgorithm },
+): boolean {
+  return key.owner === envelope.dept && key.role === "department" && key.alg === envelope.alg;
+}

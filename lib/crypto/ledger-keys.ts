@@ -1,14 +1,14 @@
 import {
   type EntrySignatureCheck,
   type JudgedEntry,
-  judgeEntryKey,
+  judgeEntrySignature,
   type LedgerKeys,
   ledgerDecides,
   type RecordedKey,
   type SignatureAlgorithm,
 } from "#chain";
-import { type KeyDirectory, keyValidAt, type PublicKeyRecord } from "./key-directory.js";
-import { verifySignature } from "./verify.js";
+import type { KeyDirectory, PublicKeyRecord } from "./key-directory.js";
+import { verifyRecordedKeySignature } from "./verify.js";
 
 /**
  * The two places a department's request signature is judged — the API when the request
@@ -36,10 +36,8 @@ export function requestKeys(
 }
 
 /**
- * The audit's department-signature check (lib/chain VerifyBlocksOptions.verifyEntrySignature)
- * at the entry's receivedAt: the key judgeEntryKey gives (or the bundle's, before the
- * owner's first key on the ledger) must be the writer's department key of the envelope's
- * alg, valid then, and verify the signature over the signature base.
+ * The audit's department-signature check (lib/chain judgeEntrySignature, the rule every
+ * auditor applies) with the trust bundle `bundle` and node:crypto.
  */
 export function checkEntrySignature(
   ledger: LedgerKeys,
@@ -48,43 +46,14 @@ export function checkEntrySignature(
   message: Uint8Array,
   signature: Uint8Array,
 ): EntrySignatureCheck {
-  const judged = judgeEntryKey(ledger, envelope);
-  let key: Pick<PublicKeyRecord, "keyId" | "owner" | "role" | "alg" | "spki">;
-  if (judged.decidedBy === "bundle") {
-    const known = bundle.getKey(envelope.keyId);
-    if (known === undefined) return "unknown-key";
-    if (!fits(known, envelope)) return "invalid";
-    if (!keyValidAt(known, envelope.receivedAt)) return "not-valid";
-    key = known;
-  } else if ("problem" in judged) {
-    return { finding: judged.problem.code, message: judged.problem.message };
-  } else if ("refused" in judged) {
-    return {
-      finding: "KEY_RECORD_REFUSED",
-      message: `the key history does not count this key record: ${judged.refused.code}, ${judged.refused.message}`,
-    };
-  } else if (!judged.answer.valid) {
-    const { code, key: recorded } = judged.answer;
-    if (code === "KEY_UNKNOWN") return "unknown-key";
-    return {
-      finding: code,
-      message:
-        code === "KEY_REVOKED"
-          ? `${envelope.keyId} was revoked: compromised since ${recorded?.compromisedSince}, received ${envelope.receivedAt}`
-          : `${envelope.keyId} was not ${envelope.dept}'s key at ${envelope.receivedAt} (valid from ${recorded?.validFrom}${recorded?.validUntil ? ` until ${recorded.validUntil}` : ""})`,
-    };
-  } else {
-    key = judged.answer.key;
-    if (!fits(key, envelope)) return "invalid";
-  }
-  return verifySignature(key, message, signature) ? "ok" : "invalid";
-}
-
-function fits(
-  key: Pick<PublicKeyRecord, "owner" | "role" | "alg">,
-  envelope: { dept: string; alg: SignatureAlgorithm },
-): boolean {
-  return key.owner === envelope.dept && key.role === "department" && key.alg === envelope.alg;
+  return judgeEntrySignature(
+    ledger,
+    (keyId) => bundle.getKey(keyId),
+    envelope,
+    message,
+    signature,
+    verifyRecordedKeySignature,
+  );
 }
 
 function asPublicKey(key: RecordedKey): PublicKeyRecord {
