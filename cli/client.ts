@@ -6,6 +6,7 @@ import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
 import type { BlockEntriesView } from "../lib/protocol/block-entries.js";
 import type { ContractView } from "../lib/protocol/contracts.js";
 import type { BlockView, EntryView, Receipt, SealResult } from "../lib/protocol/entries.js";
+import type { KeyHistoryView } from "../lib/protocol/keys.js";
 import type { AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sharing.js";
 
 /**
@@ -206,6 +207,13 @@ export class ZhixinClient {
     return (await this.#request("GET", `v1/contracts/${encodeURIComponent(id)}`, {
       signed: true,
     })) as ContractView;
+  }
+
+  /** GET /v1/keys/{member}: the member's keys as the ledger's key history records them. */
+  async keys(member: string): Promise<KeyHistoryView> {
+    return (await this.#request("GET", `v1/keys/${encodeURIComponent(member)}`, {
+      signed: true,
+    })) as KeyHistoryView;
   }
 
   /** GET /v1/health (unauthenticated). */

@@ -490,6 +490,116 @@ ${AWS_SIGNING_HELP}`,
     options: { as: { type: "string" }, subject: { type: "string" }, ...AWS_SIGNING_OPTIONS },
     positionals: { min: 0, max: 0 },
   },
+  "keys show": {
+    summary: "show a member's keys as the ledger's key history records them",
+    usage: "zhixin keys show [<member>] [--as <member>] [--kms-key <arn|alias>]",
+    details: `Prints GET /v1/keys/<member> (docs/API.md "Keys"): each key the member's key records
+added, oldest first, with its status (active, retired or revoked), validity and the
+entries that made it, and the key records themselves in ledger order. From a member's
+first key on the ledger on, the API accepts its requests only by these keys. Any member
+may read any member's keys; <member> defaults to the acting one (--as, else the
+consortium's first auditor).
+
+Options:
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys show hf-haikou`,
+    options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 0, max: 1 },
+  },
+  "keys rotate": {
+    summary: "local mode: replace a department's key file with a new key, recorded on the ledger",
+    usage: "zhixin keys rotate --as <department>",
+    details: `Makes a new key of the same algorithm in ZHIXIN_HOME/keys/<department>.next.pem,
+records its zhixin.key.add signed by the current key, records the retire of the current
+key signed by the new one, and then swaps the files: the new key becomes
+<department>.pem and the old one is kept as <department>.<hash>.retired.pem. From the
+moment the retire commits, the old key signs nothing (KEY_NOT_VALID); what it signed
+before stays valid. Each step looks at the ledger first, so a run cut short anywhere is
+finished by running it again. Prints the old and new key ids and the two entries.
+
+On AWS, rotate with KMS keys instead: create the new key, then \`zhixin keys add\`
+and \`zhixin keys retire\` (docs/DEPLOY.md).
+
+Options:
+  --as <department>   whose key to rotate (key file in ZHIXIN_HOME)`,
+    example: `zhixin keys rotate --as hf-haikou`,
+    options: { as: { type: "string" }, "kms-key": { type: "string" } },
+    positionals: { min: 0, max: 0 },
+  },
+  "keys introduce": {
+    summary: "record a member's first key on the ledger, signed by itself",
+    usage: "zhixin keys introduce (--as <department> | --kms-key <arn|alias>)",
+    details: `Records the acting key's own zhixin.key.add, with its proof of possession, signed
+by that key: how a department's first key gets on the ledger (npm start does it for
+every department of a new home). Refused (KEY_NOT_OWNED) once the department has a key
+on the ledger: further keys are added by a current one (\`zhixin keys add\`). From
+then on the API accepts its requests only by the keys on the ledger. Prints the key id
+and the entry.
+
+Options:
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys introduce --kms-key arn:aws:kms:cn-northwest-1:111122223333:key/… --as hf-haikou`,
+    options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 0, max: 0 },
+  },
+  "keys add": {
+    summary: "add another key of a member, signed by one of its current keys",
+    usage:
+      "zhixin keys add (--as <department> | --kms-key <arn|alias>) (--new-key-file <pem> | --new-kms-key <arn|alias>)",
+    details: `Records a zhixin.key.add of the new key, with its proof of possession (so the new
+key signs too), in a request signed by the acting key, which must be a current key of the
+same department. The new key may sign the moment the add commits. Then switch to the new
+key and retire the old (\`zhixin keys retire\`). Prints the new key id and the entry.
+
+Options:
+${AS_OPTION}
+  --new-key-file <pem> the new key, a PKCS#8 PEM private key file
+  --new-kms-key <arn|alias>
+                      the new key in KMS (kms:GetPublicKey and kms:Sign for its proof)
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys add --kms-key alias/zhixin/demo/hf-haikou --new-kms-key alias/zhixin/demo/hf-haikou/v2`,
+    options: {
+      as: { type: "string" },
+      "new-key-file": { type: "string" },
+      "new-kms-key": { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 0, max: 0 },
+  },
+  "keys retire": {
+    summary: "retire a member's key: it signs nothing from now on",
+    usage: "zhixin keys retire <key id> (--as <department> | --kms-key <arn|alias>)",
+    details: `Records a zhixin.key.retire of <key id>, signed by a current key of the same
+department (a key may retire itself). From the moment it commits the key signs nothing
+(KEY_NOT_VALID); what it signed before stays valid. Prints the entry.
+
+Options:
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys retire hf-haikou/06e3fd8fda29bb60 --as hf-haikou`,
+    options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 1, max: 1 },
+  },
+  "keys revoke": {
+    summary: "revoke a compromised key, back to the time it was compromised",
+    usage:
+      "zhixin keys revoke <key id> --compromised-since <time> (--as <department> | --kms-key <arn|alias>)",
+    details: `Records a zhixin.key.revoke of <key id>, signed by a current key of the same
+department: the key signs nothing from now on, and every entry it signed at or after
+<time> is reported by the audit as KEY_REVOKED, even though the API accepted it then.
+<time> is an RFC 3339 time no later than now, e.g. 2026-12-01T08:00:00Z or
+2026-12-01T16:00:00+08:00. Prints the entry.
+
+Options:
+  --compromised-since <time>  since when the key must be taken as someone else's
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys revoke hf-haikou/06e3fd8fda29bb60 --compromised-since 2026-12-01T08:00:00+08:00 --as hf-haikou`,
+    options: { as: { type: "string" }, "compromised-since": { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 1, max: 1 },
+  },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -508,6 +618,10 @@ another match, for what purpose, on what conditions. A contract lives in the led
 records signed by its parties: one proposes a version, the other approves exactly that
 version, and either may revoke it. Match requests (\`zhixin match\`) are answered only
 under an approved version within its validity window.`,
+  keys: `A member's keys on the ledger (docs/design/key-history.md): zhixin.key.add, retire
+and revoke records, signed by the member's own keys. From a department's first key on
+the ledger on, the API accepts its requests, and the audit its entries, only by the keys
+those records make valid at the time.`,
   trust: `The trust root (docs/formats/trust-root.md): the small file a verifier keeps to check
 evidence bundles with no access to the ledger — the log's origin, the sealer's and
 the witnesses' public keys, and how many witnesses must have signed.`,

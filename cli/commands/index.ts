@@ -8,6 +8,14 @@ import { Context } from "./context.js";
 import { runContractApprove, runContractPropose, runContractRevoke, runContractShow } from "./contract.js";
 import { runEvidence } from "./evidence.js";
 import { runExport } from "./export.js";
+import {
+  runKeysAdd,
+  runKeysIntroduce,
+  runKeysRetire,
+  runKeysRevoke,
+  runKeysRotate,
+  runKeysShow,
+} from "./keys.js";
 import { runAccess, runMatch } from "./match.js";
 import { runBlock, runCheckpoint, runGet } from "./read.js";
 import { runSeal } from "./seal.js";
@@ -33,6 +41,12 @@ const RUNNERS: Record<CommandName, Runner> = {
   evidence: runEvidence,
   export: runExport,
   "trust export": runTrustExport,
+  "keys show": runKeysShow,
+  "keys rotate": runKeysRotate,
+  "keys introduce": runKeysIntroduce,
+  "keys add": runKeysAdd,
+  "keys retire": runKeysRetire,
+  "keys revoke": runKeysRevoke,
   "contract propose": runContractPropose,
   "contract approve": runContractApprove,
   "contract revoke": runContractRevoke,
