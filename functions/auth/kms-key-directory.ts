@@ -1,6 +1,11 @@
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { deriveKeyId, type SignatureAlgorithm } from "#chain";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import {
+  type Consortium,
+  keyVersionAlias,
+  keyVersionsOf,
+  memberKeyArns,
+} from "../../lib/consortium/consortium.js";
 import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { importPublicKey } from "../../lib/crypto/keys.js";
 import { KEY_SPEC_ALGORITHM } from "../../lib/crypto/kms-signer.js";
@@ -8,14 +13,16 @@ import { StaticKeyDirectory } from "./key-directory.js";
 
 /**
  * The trust bundle of a deployed consortium, read from KMS at cold start. Each member's
- * key is either
+ * keys — every version listed, oldest first, while one is rotated — are either
  *
- *   its keyArn from the consortium file     a key in the member's own account, read across
- *                                           accounts (its key policy lets the ledger account
+ *   its keyArns (or keyArn) from the file   keys in the member's own account, read across
+ *                                           accounts (their key policy lets the ledger account
  *                                           read the public half; docs/DEPLOY.md)
- *   alias/zhixin/<consortium>/<member id>   else: a key the CDK stack created in the ledger
- *                                           account (the single-account layout)
+ *   alias/zhixin/<consortium>/<member id>   else: keys the CDK stack created in the ledger
+ *     …/<member id>/v2, … up to keyVersions account (the single-account layout)
  *   alias/zhixin/<consortium>/sealer        the sealer's, always in the ledger account
+ *     …/sealer/v2, … up to sealer.keyVersions (the newest signs; the older ones stay, so
+ *                                           that the blocks and checkpoints they signed do)
  *
  * The ARN or alias only locates the key: its key id, the one signatures name in `keyid=`
  * and block headers in `sealer`, is derived from the key, `<owner>/<16 hex of SHA-256(spki)>`
@@ -27,6 +34,14 @@ import { StaticKeyDirectory } from "./key-directory.js";
  * signs from now on is accepted. The state is read once per container, so a key
  * disabled later is refused by KMS itself (it cannot sign) and one re-enabled is
  * accepted again after the next cold start.
+ *
+ * A member's key KMS will not read because it is disabled or pending deletion
+ * (DisabledException, KMSInvalidStateException from GetPublicKey) is left out, not an
+ * error: once a member has keys on the ledger its key history, which holds each key's
+ * public half, judges its signatures, and the file may keep listing a key its owner has
+ * disabled after retiring or revoking it (docs/DEPLOY.md, "A key was compromised"). A
+ * sealer key has no such second source — old blocks and checkpoints are checked against
+ * KMS's copy alone — so one KMS will not read is an error.
  *
  * Every key is read in parallel; all problems are reported in one error.
  */
@@ -41,16 +56,36 @@ export { KEY_SPEC_ALGORITHM };
  */
 export const KMS_KEY_DIRECTORY_ACTIONS = ["kms:GetPublicKey", "kms:DescribeKey"] as const;
 
+/** The alias of an owner's first (or only) key a stack created. */
 export function kmsAlias(consortium: string, member: string): string {
-  return `alias/zhixin/${consortium}/${member}`;
+  return keyVersionAlias(consortium, member, 1);
 }
 
-/** The KMS key id a member's key is read by (its key id in `keyid=` is derived from the key). */
-export function kmsKeyOf(
+/**
+ * The KMS key ids a member's keys are read by, oldest first (their key ids in `keyid=` are
+ * derived from the keys): its keyArns, or the aliases of the keyVersions the stack created.
+ */
+export function kmsKeysOf(
   consortium: Consortium,
-  member: { id: string; keyArn?: string | undefined },
-): string {
-  return member.keyArn ?? kmsAlias(consortium.consortium, member.id);
+  member: {
+    id: string;
+    keyArn?: string | undefined;
+    keyArns?: readonly string[] | undefined;
+    keyVersions?: number | undefined;
+  },
+): string[] {
+  const own = memberKeyArns(member);
+  if (own.length > 0) return own;
+  return versionAliases(consortium.consortium, member.id, keyVersionsOf(member));
+}
+
+/** The KMS key id of the sealer's newest key, the one that signs (ZHIXIN_SEALER_KMS_KEY). */
+export function sealerSigningKmsKey(consortium: Consortium): string {
+  return keyVersionAlias(consortium.consortium, SEALER_OWNER, keyVersionsOf(consortium.sealer));
+}
+
+function versionAliases(consortium: string, owner: string, versions: number): string[] {
+  return Array.from({ length: versions }, (_, i) => keyVersionAlias(consortium, owner, i + 1));
 }
 
 export type KmsKeyProblemCode =
@@ -83,6 +118,7 @@ export class KmsKeyDirectoryError extends Error {
   }
 }
 
+/** One key the directory reads: an owner has one per version. */
 interface Member {
   owner: string;
   role: KeyRole;
@@ -91,22 +127,16 @@ interface Member {
   kmsKey: string;
 }
 
+/** Every key of the consortium, one per member's (and the sealer's) key version, oldest first. */
 export function consortiumMembers(consortium: Consortium): Member[] {
-  const member = (m: Consortium["auditors"][number], role: "department" | "auditor"): Member => ({
-    owner: m.id,
-    role,
-    alg: m.alg,
-    kmsKey: kmsKeyOf(consortium, m),
-  });
+  const keysOf = (m: Consortium["auditors"][number], role: "department" | "auditor"): Member[] =>
+    kmsKeysOf(consortium, m).map((kmsKey) => ({ owner: m.id, role, alg: m.alg, kmsKey }));
   return [
-    ...consortium.departments.map((d) => member(d, "department")),
-    ...consortium.auditors.map((a) => member(a, "auditor")),
-    {
-      owner: SEALER_OWNER,
-      role: "sealer",
-      alg: consortium.sealer.alg,
-      kmsKey: kmsAlias(consortium.consortium, SEALER_OWNER),
-    },
+    ...consortium.departments.flatMap((d) => keysOf(d, "department")),
+    ...consortium.auditors.flatMap((a) => keysOf(a, "auditor")),
+    ...versionAliases(consortium.consortium, SEALER_OWNER, keyVersionsOf(consortium.sealer)).map(
+      (kmsKey): Member => ({ owner: SEALER_OWNER, role: "sealer", alg: consortium.sealer.alg, kmsKey }),
+    ),
   ];
 }
 
@@ -118,16 +148,20 @@ export async function loadKmsKeyDirectory(
 ): Promise<StaticKeyDirectory> {
   const members = consortiumMembers(consortium);
   const results = await Promise.all(members.map((m) => readKey(client, m, now)));
-  const problems = results.filter((r): r is KmsKeyProblem => "code" in r);
+  const problems = results.filter((r): r is KmsKeyProblem => r !== UNREADABLE && "code" in r);
   if (problems.length > 0) throw new KmsKeyDirectoryError(problems);
-  return new StaticKeyDirectory(results as PublicKeyRecord[]);
+  return new StaticKeyDirectory(results.filter((r): r is PublicKeyRecord => r !== UNREADABLE));
 }
+
+/** A member's key KMS will not read for its state: left out of the bundle (see above). */
+const UNREADABLE = Symbol("unreadable");
+const KEY_STATE_ERRORS = new Set(["DisabledException", "KMSInvalidStateException"]);
 
 async function readKey(
   client: KMSClient,
   member: Member,
   now: Date,
-): Promise<PublicKeyRecord | KmsKeyProblem> {
+): Promise<PublicKeyRecord | KmsKeyProblem | typeof UNREADABLE> {
   const key = member.kmsKey;
   const problem = (code: KmsKeyProblemCode, message: string): KmsKeyProblem => ({ key, code, message });
   let publicKey: Awaited<ReturnType<typeof getPublicKey>>;
@@ -137,6 +171,15 @@ async function readKey(
   } catch (e) {
     const err = e as Error;
     if (err.name === "NotFoundException") return problem("KEY_MISSING", `no KMS key: ${err.message}`);
+    if (KEY_STATE_ERRORS.has(err.name)) {
+      if (member.role !== "sealer") return UNREADABLE;
+      return problem(
+        "KMS_ERROR",
+        `${err.name}: ${err.message}; a sealer key's public half is read from KMS alone, and the blocks and ` +
+          "checkpoints it signed cannot be checked without it: enable the key again (aws kms enable-key, " +
+          'or cancel-key-deletion) — its signing is already taken away (docs/DEPLOY.md, "Rotating the sealer\'s key")',
+      );
+    }
     return problem("KMS_ERROR", `${err.name}: ${err.message}`);
   }
   const spec = publicKey.KeySpec;

@@ -123,6 +123,10 @@ export function accountOfKeyArn(arn: string): string {
   return arn.split(":")[4] as string;
 }
 
+/** At most this many versions of one signing key are listed or created at a time. */
+export const MAX_KEY_VERSIONS = 8;
+const KeyVersions = z.number().int().min(1).max(MAX_KEY_VERSIONS);
+
 const Member = z.object({
   id: Identifier,
   name: z.string().min(1).max(200),
@@ -136,6 +140,20 @@ const Member = z.object({
    * (docs/DEPLOY.md, "Members' keys"). Local mode ignores it.
    */
   keyArn: KmsKeyArn.optional(),
+  /**
+   * On AWS, instead of keyArn: every version of the member's request-signing key in its own
+   * account, oldest first, while a key is rotated (docs/DEPLOY.md, "Rotating a member's
+   * key"). Each is read and named by the id derived from it, so a request signed by any of
+   * them is the member's; which may sign when is the ledger's key history's to say.
+   */
+  keyArns: z.array(KmsKeyArn).min(1).max(MAX_KEY_VERSIONS).optional(),
+  /**
+   * On AWS: how many request-signing keys the stack that holds the member's keys creates
+   * (the consortium's stack without keyArn(s), else the member stack), 1 by default. Version 1
+   * has the alias alias/zhixin/<consortium>/<id>, version n the alias …/<id>/v<n>
+   * (keyVersionAlias). Local mode ignores it.
+   */
+  keyVersions: KeyVersions.optional(),
 });
 
 /** Settings only the AWS stack uses; every one has a default. */
@@ -209,7 +227,11 @@ export const ConsortiumSchema = z
     /** The log's origin: first line of every checkpoint, and header.log of every block. */
     log: z.string().regex(/^[\x21-\x7e]{1,255}$/, "printable ASCII without spaces"),
     // The sealer signs C2SP checkpoints, whose Ed25519 form every witness understands.
-    sealer: z.object({ alg: z.literal("ed25519").default("ed25519") }).default({ alg: "ed25519" }),
+    // keyVersions: on AWS, how many sealer keys the consortium's stack creates; the newest
+    // signs, every one stays in the trust bundle (docs/DEPLOY.md, "Rotating the sealer's key").
+    sealer: z
+      .object({ alg: z.literal("ed25519").default("ed25519"), keyVersions: KeyVersions.optional() })
+      .default({ alg: "ed25519" }),
     departments: z
       .array(Member.extend({ witness: z.union([z.boolean(), WitnessEndpoint]).default(false) }))
       .min(1),
@@ -239,23 +261,38 @@ export const ConsortiumSchema = z
     }
     const keyArns = new Map<string, string>();
     for (const [list, i, id] of members) {
-      const arn = (list === "departments" ? c.departments[i] : c.auditors[i])?.keyArn;
-      if (arn === undefined) continue;
-      const other = keyArns.get(arn);
-      if (other !== undefined)
+      const member = list === "departments" ? c.departments[i] : c.auditors[i];
+      if (member === undefined) continue;
+      if (member.keyArn !== undefined && member.keyArns !== undefined) {
         ctx.addIssue({
           code: "custom",
-          path: [list, i, "keyArn"],
-          message: `${id} and ${other} name the same key`,
+          path: [list, i, "keyArns"],
+          message: `${id} names keyArn and keyArns: list every version in keyArns (oldest first) and leave keyArn out`,
         });
-      keyArns.set(arn, id);
-      // Its own account is the point of a keyArn: one in the ledger's is the single-account layout.
-      if (c.aws.ledgerAccount !== undefined && accountOfKeyArn(arn) === c.aws.ledgerAccount)
-        ctx.addIssue({
-          code: "custom",
-          path: [list, i, "keyArn"],
-          message: `${id}'s key is in the ledger account ${c.aws.ledgerAccount}, whose administrators could sign with it: create it in ${id}'s own account, or leave keyArn out`,
-        });
+      }
+      const located =
+        member.keyArns !== undefined
+          ? member.keyArns.map((arn, j) => [arn, ["keyArns", j]] as const)
+          : member.keyArn !== undefined
+            ? [[member.keyArn, ["keyArn"]] as const]
+            : [];
+      for (const [arn, at] of located) {
+        const other = keyArns.get(arn);
+        if (other !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [list, i, ...at],
+            message: other === id ? `${id} lists the same key twice` : `${id} and ${other} name the same key`,
+          });
+        keyArns.set(arn, id);
+        // Its own account is the point of a keyArn: one in the ledger's is the single-account layout.
+        if (c.aws.ledgerAccount !== undefined && accountOfKeyArn(arn) === c.aws.ledgerAccount)
+          ctx.addIssue({
+            code: "custom",
+            path: [list, i, ...at],
+            message: `${id}'s key is in the ledger account ${c.aws.ledgerAccount}, whose administrators could sign with it: create it in ${id}'s own account, or leave ${at[0]} out`,
+          });
+      }
     }
     const witnesses = c.departments.filter((d) => d.witness !== false).length;
     if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
@@ -372,6 +409,37 @@ export function subjectFieldOf(consortium: Consortium, type: string): string | u
 /** Departments that must each sign a record of the type; undefined when one signature suffices. */
 export function signersOf(consortium: Consortium, type: string): readonly string[] | undefined {
   return consortium.recordTypes.find((t) => t.type === type)?.signers;
+}
+
+/**
+ * A member's keys in its own account, oldest first: its keyArns, or its keyArn alone; empty
+ * when the consortium's stack creates its keys (the single-account layout).
+ */
+export function memberKeyArns(member: {
+  keyArn?: string | undefined;
+  keyArns?: readonly string[] | undefined;
+}): string[] {
+  return member.keyArns !== undefined
+    ? [...member.keyArns]
+    : member.keyArn !== undefined
+      ? [member.keyArn]
+      : [];
+}
+
+/** How many versions of an owner's key a stack creates: the file's keyVersions, else 1. */
+export function keyVersionsOf(owner: { keyVersions?: number | undefined }): number {
+  return owner.keyVersions ?? 1;
+}
+
+/**
+ * The KMS alias of version `version` (1, 2, …) of a key a stack creates for `owner` (a member
+ * id, or "sealer"): alias/zhixin/<consortium>/<owner> for the first, as before versions
+ * existed, and alias/zhixin/<consortium>/<owner>/v<n> for each later one. Member ids hold no
+ * "/", so no version's alias is another owner's.
+ */
+export function keyVersionAlias(consortium: string, owner: string, version: number): string {
+  const base = `alias/zhixin/${consortium}/${owner}`;
+  return version === 1 ? base : `${base}/v${version}`;
 }
 
 /** A witnessing department: its id, and its deployed witness when the file names one. */

@@ -4,7 +4,9 @@ import {
   consortiumMembers,
   KmsKeyDirectoryError,
   kmsAlias,
+  kmsKeysOf,
   loadKmsKeyDirectory,
+  sealerSigningKmsKey,
 } from "../../../../functions/auth/kms-key-directory.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
 import { type Consortium, parseConsortium } from "../../../../lib/consortium/consortium.js";
@@ -246,6 +248,102 @@ describe("loadKmsKeyDirectory", () => {
     );
     await expect(loadKmsKeyDirectory(client, own, NOW)).rejects.toMatchObject({
       problems: [{ key: haikouArn, code: "KMS_ERROR", message: expect.stringContaining("AccessDenied") }],
+    });
+  });
+});
+
+// Rotation (docs/DEPLOY.md, "Rotating a member's key", "Rotating the sealer's key"): every
+// version of a key the file lists is read, so a request signed by any of them is its owner's.
+describe("loadKmsKeyDirectory with several versions of a key", () => {
+  const HAIKOU_V1 = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
+  const HAIKOU_V2 = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/1c8d3f1f-2a8b-4d2f-8e3b-6f9a7b8c9d0e";
+
+  function rotated(): Consortium {
+    const file = exampleConsortium();
+    ((file.departments as Json[])[0] as Json).keyArns = [HAIKOU_V1, HAIKOU_V2];
+    ((file.departments as Json[])[1] as Json).keyVersions = 2;
+    file.sealer = { keyVersions: 2 };
+    return parseConsortium(file);
+  }
+
+  it("reads every listed key ARN and every stack-created version, oldest first, each under its derived id", async () => {
+    const c = rotated();
+    expect(kmsKeysOf(c, c.departments[0] as Consortium["departments"][number])).toEqual([
+      HAIKOU_V1,
+      HAIKOU_V2,
+    ]);
+    expect(kmsKeysOf(c, c.departments[1] as Consortium["departments"][number])).toEqual([
+      "alias/zhixin/demo/hf-sanya",
+      "alias/zhixin/demo/hf-sanya/v2",
+    ]);
+    const keys = keysFor({}, c);
+    const { client, calls } = kmsWith(keys);
+    const directory = await loadKmsKeyDirectory(client, c, NOW);
+
+    const asked = new Set(calls.map((call) => call.input.KeyId));
+    for (const kmsKey of [
+      HAIKOU_V1,
+      HAIKOU_V2,
+      "alias/zhixin/demo/hf-sanya/v2",
+      "alias/zhixin/demo/sealer/v2",
+    ])
+      expect(asked).toContain(kmsKey);
+    expect(asked).not.toContain(kmsAlias("demo", "hf-haikou"));
+    for (const [kmsKey, owner, role] of [
+      [HAIKOU_V1, "hf-haikou", "department"],
+      [HAIKOU_V2, "hf-haikou", "department"],
+      ["alias/zhixin/demo/hf-sanya", "hf-sanya", "department"],
+      ["alias/zhixin/demo/hf-sanya/v2", "hf-sanya", "department"],
+      ["alias/zhixin/demo/sealer", "sealer", "sealer"],
+      ["alias/zhixin/demo/sealer/v2", "sealer", "sealer"],
+    ] as const) {
+      const keyId = idOf(keys, kmsKey, owner);
+      expect(directory.getKey(keyId), kmsKey).toMatchObject({ keyId, owner, role });
+    }
+    expect(directory.listKeys().filter((k) => k.owner === "hf-haikou")).toHaveLength(2);
+    expect(directory.listKeys().filter((k) => k.role === "sealer")).toHaveLength(2);
+  });
+
+  it("signs blocks with the sealer's newest version", () => {
+    expect(sealerSigningKmsKey(consortium)).toBe("alias/zhixin/demo/sealer");
+    expect(sealerSigningKmsKey(rotated())).toBe("alias/zhixin/demo/sealer/v2");
+  });
+
+  it("leaves out a member's key KMS will not read for its state, and keeps the rest", async () => {
+    const c = rotated();
+    const keys = keysFor({}, c);
+    const { client } = fakeKms((operation, input) =>
+      input.KeyId === HAIKOU_V1 && operation === "GetPublicKey"
+        ? kmsError("DisabledException", `${HAIKOU_V1} is disabled.`)
+        : input.KeyId === "alias/zhixin/demo/hf-sanya" && operation === "GetPublicKey"
+          ? kmsError("KMSInvalidStateException", "the key is pending deletion.")
+          : (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input),
+    );
+    const directory = await loadKmsKeyDirectory(client, c, NOW);
+    expect(directory.getKey(idOf(keys, HAIKOU_V1, "hf-haikou"))).toBeUndefined();
+    expect(directory.getKey(idOf(keys, "alias/zhixin/demo/hf-sanya", "hf-sanya"))).toBeUndefined();
+    expect(directory.getKey(idOf(keys, HAIKOU_V2, "hf-haikou"))).toMatchObject({ owner: "hf-haikou" });
+    expect(directory.getKey(idOf(keys, "alias/zhixin/demo/hf-sanya/v2", "hf-sanya"))).toMatchObject({
+      owner: "hf-sanya",
+    });
+  });
+
+  it("refuses a sealer key KMS will not read, saying to enable it again", async () => {
+    const c = rotated();
+    const keys = keysFor({}, c);
+    const { client } = fakeKms((operation, input) =>
+      input.KeyId === "alias/zhixin/demo/sealer" && operation === "GetPublicKey"
+        ? kmsError("DisabledException", "the key is disabled.")
+        : (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input),
+    );
+    await expect(loadKmsKeyDirectory(client, c, NOW)).rejects.toMatchObject({
+      problems: [
+        {
+          key: "alias/zhixin/demo/sealer",
+          code: "KMS_ERROR",
+          message: expect.stringContaining("enable the key again"),
+        },
+      ],
     });
   });
 });
