@@ -2,9 +2,10 @@ import { createReadStream } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { isAccessEnvelope, isKeyRecordType, type JsonValue, type LedgerEnvelope } from "#chain";
+import { isAccessEnvelope, isKeyRecordType, type JsonValue, type LedgerEnvelope, ledgerKeys } from "#chain";
 import { verifyEd25519, verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import {
+  CHUNK_BLOCKS,
   checkExportContinues,
   chunkFile,
   type EvidenceChecks,
@@ -17,6 +18,7 @@ import {
   type ExportLeaf,
   type ExportManifest,
   type ExportReport,
+  exportKeyRecordEntries,
   formatBlockLine,
   formatManifest,
   parseBlockLine,
@@ -312,7 +314,12 @@ async function auditExport(
   const manifest = parseManifest(await readExportFile(dir, EXPORT_FILES.manifest));
   const keys = parseTrustBundle(await readExportFile(dir, EXPORT_FILES.keys));
   const note = await readExportFile(dir, EXPORT_FILES.checkpoint);
-  const audit = new ExportAudit(root, keys, CHECKS, minWitnesses === undefined ? {} : { minWitnesses });
+  // The key history first: department signatures are judged by it (docs/formats/export.md §4).
+  const ledger = ledgerKeys(await readKeyRecords(dir, manifest), verifyRecordedKeySignature);
+  const audit = new ExportAudit(root, keys, CHECKS, {
+    ledger,
+    ...(minWitnesses === undefined ? {} : { minWitnesses }),
+  });
   const files = (await readdir(join(dir, EXPORT_FILES.blocks)).catch(() => [] as string[]))
     .filter((f) => /^\d{6}\.ndjson$/.test(f))
     .sort();
@@ -344,6 +351,37 @@ async function auditExport(
     bar?.finish();
   }
   return audit.finish(manifest, note);
+}
+
+/**
+ * The key records of the blocks the manifest says hold them, in ledger order. A record the
+ * manifest leaves out is not read here, and the audit then finds it not given
+ * (KEY_HISTORY_MISMATCH); one it names that the blocks do not hold, MANIFEST_MISMATCH.
+ */
+async function readKeyRecords(dir: string, manifest: ExportManifest) {
+  const heights = new Set(manifest.keyRecords.map((r) => r.height));
+  const byFile = new Map<string, Set<number>>();
+  for (const h of heights) byFile.set(chunkFile(h), (byFile.get(chunkFile(h)) ?? new Set()).add(h));
+  const blocks: ExportBlock[] = [];
+  for (const name of [...byFile.keys()].sort()) {
+    const wanted = byFile.get(name) as Set<number>;
+    const first = Number(/(\d{6})\.ndjson$/.exec(name)?.[1]) * CHUNK_BLOCKS + 1;
+    let n = 0;
+    try {
+      for await (const line of createInterface({
+        input: createReadStream(join(dir, name)),
+        crlfDelay: Infinity,
+      })) {
+        n++;
+        if (line !== "" && wanted.has(first + n - 1)) blocks.push(parseBlockLine(line, `${name}:${n}`));
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // the main pass reports the missing file
+      throw e;
+    }
+  }
+  blocks.sort((a, b) => a.height - b.height);
+  return exportKeyRecordEntries(blocks);
 }
 
 export function exportSummary(report: ExportReport): string {

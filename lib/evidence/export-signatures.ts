@@ -1,25 +1,27 @@
 import {
+  type EntrySignatureCheck,
   fromBase64,
+  isKeyRecordType,
   isSignatureAlgorithm,
   type JsonValue,
+  judgeEntrySignature,
+  type KeyRecordEntry,
   type KeySignatureCheck,
   type LedgerEnvelope,
+  type LedgerKeys,
+  NO_LEDGER_KEYS,
   parseJson,
   type SignatureAlgorithm,
-  type SignatureCheck,
   type VerifyBlocksOptions,
 } from "#chain";
 import { ExportError } from "./export-errors.js";
-import { EXPORT_FILES } from "./export-format.js";
+import { EXPORT_FILES, type ExportBlock } from "./export-format.js";
 
 /**
  * How an export's audit judges department signatures (docs/formats/export.md §4), in this
- * one place. For now it is the online audit's rule over the trust bundle the export
- * carries (FORMATS.md §5, keys.json): the key named by the envelope's keyId, owned by its
- * dept, a department key of its alg, valid at its receivedAt (validFrom ≤ receivedAt <
- * validUntil), whose signature over the signature base verifies. The online audit moves to
- * judging keys by the ledger's own key history (docs/design/key-history.md §4); this
- * function follows it then, and keys.json becomes unneeded.
+ * one place: the online audit's rule (FORMATS.md §2 step 4), by the ledger's own key
+ * history folded from the export's key records, and by the trust bundle the export
+ * carries (FORMATS.md §5, keys.json) for a department with no key on the ledger yet.
  */
 
 export interface BundleKey {
@@ -92,18 +94,22 @@ export function parseTrustBundle(text: string): BundleKey[] {
 }
 
 /**
- * The export audit's department-signature check (verifyBlocks' verifyEntrySignature): by
- * the bundle's key of the envelope's keyId, with `verify` (lib/crypto's node:crypto check,
- * or any other). Every entry of a batch carries one signature over one base: each is
- * checked once.
+ * The export audit's department-signature check (verifyBlocks' verifyEntrySignature): the
+ * online audit's rule, lib/chain judgeEntrySignature — the ledger's key history `ledger`
+ * (folded from the export's own key records, exportKeyRecordEntries) from a department's
+ * first key there on, the bundle's key of the envelope's keyId before it — with `verify`
+ * (lib/crypto's node:crypto check, or any other). Every entry of a batch carries one
+ * signature over one base and is checked once; a key record is judged by itself.
  */
 export function exportEntrySignatureCheck(
   keys: readonly BundleKey[],
   verify: KeySignatureCheck,
+  ledger: LedgerKeys = NO_LEDGER_KEYS,
 ): NonNullable<VerifyBlocksOptions["verifyEntrySignature"]> {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
-  const checked = new Map<string, SignatureCheck>();
-  return (envelope: LedgerEnvelope, message: Uint8Array, signature: Uint8Array): SignatureCheck => {
+  const checked = new Map<string, EntrySignatureCheck>();
+  return (envelope: LedgerEnvelope, message: Uint8Array, signature: Uint8Array): EntrySignatureCheck => {
+    const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
     const memo = JSON.stringify([
       envelope.keyId,
       envelope.dept,
@@ -111,31 +117,47 @@ export function exportEntrySignatureCheck(
       envelope.receivedAt,
       envelope.signature,
       envelope.signatureBase,
+      ...own,
     ]);
     const hit = checked.get(memo);
     if (hit !== undefined) return hit;
-    const key = byId.get(envelope.keyId);
-    let result: SignatureCheck;
-    if (!key) result = "unknown-key";
-    else if (key.owner !== envelope.dept || key.role !== "department" || key.alg !== envelope.alg)
-      result = "invalid";
-    else if (!validAt(key, envelope.receivedAt)) result = "not-valid";
-    else result = safeVerify(verify, key, message, signature) ? "ok" : "invalid";
+    const result = judgeEntrySignature(ledger, (id) => byId.get(id), envelope, message, signature, verify);
     if (checked.size > 100_000) checked.clear();
     checked.set(memo, result);
     return result;
   };
 }
 
-function validAt(key: BundleKey, at: string): boolean {
-  const t = Date.parse(at);
-  return t >= Date.parse(key.validFrom) && (key.validUntil === undefined || t < Date.parse(key.validUntil));
-}
-
-function safeVerify(verify: KeySignatureCheck, key: BundleKey, message: Uint8Array, signature: Uint8Array) {
-  try {
-    return verify(key.alg, key.spki, message, signature);
-  } catch {
-    return false; // a key the checker cannot read proves nothing
+/**
+ * The key records among `blocks`' leaves, in ledger order, as lib/chain's fold takes them:
+ * each leaf whose envelope is of a key record type and whose payload the export holds
+ * (key records' payloads are exported for every member). One without its payload, or
+ * whose payload is not JSON, is left out: the audit then finds it not given
+ * (KEY_HISTORY_MISMATCH).
+ */
+export function exportKeyRecordEntries(blocks: readonly ExportBlock[]): KeyRecordEntry[] {
+  const out: KeyRecordEntry[] = [];
+  for (const block of blocks) {
+    for (const leaf of block.entries) {
+      const e = leaf.envelope;
+      if (e === null || typeof e.type !== "string" || !isKeyRecordType(e.type) || leaf.payload === null)
+        continue;
+      const { id, dept, keyId, receivedAt } = e;
+      if (
+        typeof id !== "string" ||
+        typeof dept !== "string" ||
+        typeof keyId !== "string" ||
+        typeof receivedAt !== "string"
+      )
+        continue;
+      let data: JsonValue;
+      try {
+        data = parseJson(leaf.payload);
+      } catch {
+        continue;
+      }
+      out.push({ entryId: id, writer: dept, signedBy: keyId, receivedAt, type: e.type, data });
+    }
   }
+  return out;
 }

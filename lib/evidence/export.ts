@@ -14,6 +14,7 @@ import {
   type HeaderSignature,
   hashBlockHeader,
   isKeyRecordType,
+  type LedgerKeys,
   type NoteVerifier,
   openCheckpoint,
   parseBlockHeader,
@@ -79,6 +80,12 @@ export interface ExportReport {
 export interface ExportAuditOptions {
   /** Witness cosignatures the published checkpoint needs, 0 to the root's witnesses; the root's quorum by default. */
   minWitnesses?: number;
+  /**
+   * The key history department signatures are judged by: lib/chain ledgerKeys over the
+   * export's key records (exportKeyRecordEntries), read before the blocks are added. None:
+   * the trust bundle decides, and every key record met is KEY_HISTORY_MISMATCH.
+   */
+  ledger?: LedgerKeys;
 }
 
 /** RFC 8410 §4: an Ed25519 SubjectPublicKeyInfo is these 12 bytes and the 32-byte key. */
@@ -136,7 +143,7 @@ export class ExportAudit {
         if (key === undefined) return "unknown-key";
         return ed25519(checks, key, message, sig.value) ? "ok" : "invalid";
       },
-      verifyEntrySignature: exportEntrySignatureCheck(keys, checks.verifySignature),
+      verifyEntrySignature: exportEntrySignatureCheck(keys, checks.verifySignature, options.ledger),
       checkCheckpoint: (note: string, header: BlockHeader): string | undefined => {
         let checkpoint: Checkpoint;
         try {

@@ -52,7 +52,12 @@ export {
   parseBlockLine,
   parseManifest,
 } from "./export-format.js";
-export { type BundleKey, exportEntrySignatureCheck, parseTrustBundle } from "./export-signatures.js";
+export {
+  type BundleKey,
+  exportEntrySignatureCheck,
+  exportKeyRecordEntries,
+  parseTrustBundle,
+} from "./export-signatures.js";
 export {
   formatTrustRoot,
   openTrustedCheckpoint,

@@ -4,6 +4,7 @@ import {
   type JsonValue,
   type JudgedEntry,
   judgeEntryKey,
+  judgeEntrySignature,
   type KeyRecordEntry,
   ledgerDecides,
   ledgerKeys,
@@ -139,5 +140,100 @@ describe("judgeEntryKey", () => {
     expect(judgeEntryKey(ledgerKeys([add1, odd], nodeVerify), sealed({ ...odd, data: {} }))).toMatchObject({
       problem: { code: "KEY_HISTORY_MISMATCH" },
     });
+  });
+});
+
+describe("judgeEntrySignature", () => {
+  const keys = ledgerKeys([add1, add2, retire1], nodeVerify);
+  const signed = { ...entry(a2.keyId, T3), alg: "ed25519" as const };
+  const yes = () => true;
+
+  it("maps the key's answer to a check, and the signature to ok or invalid", () => {
+    expect(judgeEntrySignature(keys, () => undefined, signed, new Uint8Array(), new Uint8Array(), yes)).toBe(
+      "ok",
+    );
+    const no = () => false;
+    expect(judgeEntrySignature(keys, () => undefined, signed, new Uint8Array(), new Uint8Array(), no)).toBe(
+      "invalid",
+    );
+    const throws = () => {
+      throw new Error("unreadable key");
+    };
+    expect(
+      judgeEntrySignature(keys, () => undefined, signed, new Uint8Array(), new Uint8Array(), throws),
+    ).toBe("invalid");
+    expect(
+      judgeEntrySignature(
+        keys,
+        () => undefined,
+        { ...signed, alg: "ecdsa-p256-sha256" },
+        new Uint8Array(),
+        new Uint8Array(),
+        yes,
+      ),
+    ).toBe("invalid");
+  });
+
+  it("a key record the fold refused, or one not given, is a finding with its code", () => {
+    const early = other("early", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T1);
+    const refusing = ledgerKeys([add1, early], nodeVerify);
+    const asSealed = { ...sealed(early), alg: "ed25519" as const };
+    expect(
+      judgeEntrySignature(refusing, () => undefined, asSealed, new Uint8Array(), new Uint8Array(), yes),
+    ).toMatchObject({
+      finding: "KEY_RECORD_REFUSED",
+    });
+    expect(
+      judgeEntrySignature(keys, () => undefined, asSealed, new Uint8Array(), new Uint8Array(), yes),
+    ).toMatchObject({
+      finding: "KEY_HISTORY_MISMATCH",
+    });
+  });
+
+  it("before the owner's first key on the ledger, the bundle's key and its validity decide", () => {
+    const bundled = {
+      keyId: a1.keyId,
+      owner: "hf-haikou",
+      role: "department",
+      alg: "ed25519" as const,
+      spki: new Uint8Array(),
+      validFrom: T0,
+      validUntil: T1,
+    };
+    const early = { ...entry(a1.keyId, T0), alg: "ed25519" as const };
+    const lookup = (id: string) => (id === a1.keyId ? bundled : undefined);
+    expect(judgeEntrySignature(NO_LEDGER_KEYS, lookup, early, new Uint8Array(), new Uint8Array(), yes)).toBe(
+      "ok",
+    );
+    expect(
+      judgeEntrySignature(
+        NO_LEDGER_KEYS,
+        lookup,
+        { ...early, receivedAt: T1 },
+        new Uint8Array(),
+        new Uint8Array(),
+        yes,
+      ),
+    ).toBe("not-valid");
+    expect(
+      judgeEntrySignature(
+        NO_LEDGER_KEYS,
+        lookup,
+        { ...early, keyId: a2.keyId },
+        new Uint8Array(),
+        new Uint8Array(),
+        yes,
+      ),
+    ).toBe("unknown-key");
+    expect(
+      judgeEntrySignature(
+        NO_LEDGER_KEYS,
+        lookup,
+        { ...early, dept: "hf-sanya" },
+        new Uint8Array(),
+        new Uint8Array(),
+        yes,
+      ),
+    ).toBe("invalid");
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type BlockHeader, hashBlockHeader, type JsonValue, toHex } from "#chain";
+import {
+  type BlockHeader,
+  hashBlockHeader,
+  type JsonValue,
+  type LedgerKeys,
+  ledgerKeys,
+  NO_LEDGER_KEYS,
+  toHex,
+} from "#chain";
 import {
   CHUNK_BLOCKS,
   checkExportContinues,
@@ -10,6 +18,7 @@ import {
   ExportError,
   type ExportManifest,
   type ExportReport,
+  exportKeyRecordEntries,
   formatBlockLine,
   formatManifest,
   parseBlockLine,
@@ -36,12 +45,22 @@ import {
 // passes; each tampering is found with its own code; the files' form is refused as
 // EXPORT_INVALID; an incremental export refuses a fork (EXPORT_FORKED).
 
-function audit(f: Fixture, o: { keysText?: string; minWitnesses?: number } = {}): ExportReport {
+/** The key history an export's own key records make, as the CLI reads it before the blocks. */
+const ledgerOf = (blocks: readonly ExportBlock[]) =>
+  ledgerKeys(exportKeyRecordEntries(blocks), checks.verifySignature);
+
+function audit(
+  f: Fixture,
+  o: { keysText?: string; minWitnesses?: number; ledger?: LedgerKeys } = {},
+): ExportReport {
   const a = new ExportAudit(
     trust.root,
     o.keysText === undefined ? keys() : parseTrustBundle(o.keysText),
     checks,
-    o.minWitnesses === undefined ? {} : { minWitnesses: o.minWitnesses },
+    {
+      ledger: o.ledger ?? ledgerOf(f.blocks),
+      ...(o.minWitnesses === undefined ? {} : { minWitnesses: o.minWitnesses }),
+    },
   );
   // Through the files' text, as the CLI reads them.
   a.add(f.blocks.map((b, i) => parseBlockLine(formatBlockLine(b), `line ${i + 1}`)));
@@ -90,7 +109,7 @@ describe("ExportAudit: a clean export", () => {
 
   it("audits in runs: blocks fed one at a time give the same report", () => {
     const f = fixture();
-    const a = new ExportAudit(trust.root, keys(), checks);
+    const a = new ExportAudit(trust.root, keys(), checks, { ledger: ledgerOf(f.blocks) });
     for (const b of f.blocks) a.add([b]);
     expect(a.finish(f.manifest, f.checkpoint)).toEqual(audit(f));
   });
@@ -273,8 +292,16 @@ describe("ExportAudit: each tampering is found, with its own code", () => {
     expect(codes(audit(g))).toEqual(["CHECKPOINT_INVALID", "HEADER_SIGNATURE_INVALID"]);
   });
 
-  it("department signatures by the bundle's rule: owner, role, algorithm, validity", () => {
-    const f = fixture();
+  it("department signatures by the bundle's rule where no key is on the ledger: owner, role, algorithm, validity", () => {
+    // The log without its key records: the trust bundle decides every signature.
+    const { blocks, ledger } = sealBlocks(entriesOf().slice(1));
+    const f: Fixture = {
+      blocks,
+      manifest: manifestOf(blocks),
+      checkpoint: ledger.checkpoint(witnesses.slice(0, 2), 1_800_000_000),
+      ledger,
+    };
+    expect(audit(f).ok).toBe(true);
     const swapped = JSON.stringify({
       keys: [haikou, sanya].map((k) => ({
         keyId: k.keyId,
@@ -299,6 +326,30 @@ describe("ExportAudit: each tampering is found, with its own code", () => {
     });
     a.add(f.blocks);
     expect(codes(a.finish(f.manifest, f.checkpoint))).toEqual(["ENTRY_SIGNATURE_INVALID"]);
+  });
+
+  it("department signatures by the ledger's key history once a key is on it, as the online audit judges them", () => {
+    const f = fixture();
+    // The bundle no longer matters for the introduced departments: an empty one changes nothing.
+    expect(audit(f, { keysText: JSON.stringify({ keys: [] }) }).ok).toBe(true);
+    // Key records the audit is not given are KEY_HISTORY_MISMATCH.
+    expect(codes(audit(f, { ledger: NO_LEDGER_KEYS }))).toEqual(["KEY_HISTORY_MISMATCH"]);
+    // hf-haikou revokes its key back to t(15): its record received at t(20) is KEY_REVOKED.
+    const revoke = record(
+      haikou,
+      "zhixin.key.revoke",
+      { keyId: haikou.keyId, compromisedSince: t(15) },
+      { receivedAt: t(30) },
+    );
+    const { blocks, ledger } = sealBlocks([...entriesOf(), [revoke]]);
+    const g: Fixture = {
+      blocks,
+      manifest: manifestOf(blocks),
+      checkpoint: ledger.checkpoint(witnesses.slice(0, 2), 1_800_000_000),
+      ledger,
+    };
+    const r = audit(g);
+    expect(r.findings.map((x) => [x.code, x.height])).toEqual([["KEY_REVOKED", 3]]);
   });
 
   it("takes minWitnesses from the caller, and refuses one the root cannot meet", () => {
@@ -443,5 +494,27 @@ describe("checkExportContinues: an incremental export adds only to the log it ex
     ]);
     const { header: h } = blocks[2] as { header: JsonValue };
     expect((h as unknown as BlockHeader).count).toBe(2);
+  });
+});
+
+describe("exportKeyRecordEntries", () => {
+  it("takes each key record with its payload, in order, and leaves out what it cannot read", () => {
+    const f = fixture();
+    const [first] = f.blocks;
+    expect(exportKeyRecordEntries(f.blocks).map((r) => [r.type, r.writer])).toEqual([
+      ["zhixin.key.add", "hf-haikou"],
+      ["zhixin.key.add", "hf-sanya"],
+    ]);
+    const leaves = (first as ExportBlock).entries;
+    const [a, b] = leaves as [ExportBlock["entries"][number], ExportBlock["entries"][number]];
+    const broken: ExportBlock = {
+      ...(first as ExportBlock),
+      entries: [
+        { ...a, payload: "{not json" },
+        { ...b, envelope: { ...(b.envelope as Record<string, JsonValue>), dept: 7 } },
+        { ...a, payload: null },
+      ],
+    };
+    expect(exportKeyRecordEntries([broken])).toEqual([]);
   });
 });
