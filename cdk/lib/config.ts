@@ -97,12 +97,19 @@ function awsProblems(json: unknown): string[] {
         }
         outputs.set(name, member.id);
       }
-      const region = typeof member.keyArn === "string" ? member.keyArn.split(":")[3] : undefined;
-      if (region !== undefined && region !== "") {
+      const located: [string, unknown][] = [
+        ["keyArn", member.keyArn],
+        ...(Array.isArray(member.keyArns)
+          ? member.keyArns.map((arn, j): [string, unknown] => [`keyArns.${j}`, arn])
+          : []),
+      ];
+      for (const [at, arn] of located) {
+        const region = typeof arn === "string" ? arn.split(":")[3] : undefined;
+        if (region === undefined || region === "") continue;
         if (keyRegion === undefined) keyRegion = { region, id };
         else if (region !== keyRegion.region) {
           problems.push(
-            `${list}.${i}.keyArn: ${id}'s key is in ${region}, ${keyRegion.id}'s in ${keyRegion.region}: the ` +
+            `${list}.${i}.${at}: ${id}'s key is in ${region}, ${keyRegion.id}'s in ${keyRegion.region}: the ` +
               "ledger's functions read every member's key in the ledger's region, so all must be there",
           );
         }

@@ -1,3 +1,4 @@
+import { memberKeyArns } from "../../lib/consortium/consortium.js";
 import type { DeployedWitness } from "./defaults.js";
 
 /**
@@ -8,7 +9,7 @@ import type { DeployedWitness } from "./defaults.js";
 
 /**
  * Where the members' request-signing keys are (docs/DEPLOY.md, "Members' keys"):
- *   member-accounts  every department and auditor names its keyArn, a key in its own account;
+ *   member-accounts  every department and auditor names its keyArn(s), keys in its own account;
  *   ledger-account   none does: the consortium stack creates every key in the ledger account;
  *   mixed            some do.
  * A key in the ledger account can be re-policied by that account's administrators, who can
@@ -24,9 +25,9 @@ export interface KeyCustody {
 }
 
 export function memberKeyCustody(
-  members: readonly { id: string; keyArn?: string | undefined }[],
+  members: readonly { id: string; keyArn?: string | undefined; keyArns?: readonly string[] | undefined }[],
 ): KeyCustody {
-  const inLedgerAccount = members.filter((m) => m.keyArn === undefined).map((m) => m.id);
+  const inLedgerAccount = members.filter((m) => memberKeyArns(m).length === 0).map((m) => m.id);
   const custody =
     inLedgerAccount.length === 0
       ? "member-accounts"

@@ -1,27 +1,21 @@
-import { CfnOutput, CfnParameter, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import { CfnOutput, CfnParameter, Fn, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { witnessName } from "../../lib/consortium/consortium.js";
+import { keyVersionsOf, witnessName } from "../../lib/consortium/consortium.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { Auditor, Department, ZhixinConsortium } from "./config.js";
-import {
-  ACCOUNT_ID_PATTERN,
-  keyAlias,
-  LOG_VKEYS_PATTERN,
-  stackName,
-  TAGS,
-  witnessKeyAlias,
-} from "./defaults.js";
+import { ACCOUNT_ID_PATTERN, LOG_VKEYS_PATTERN, stackName, TAGS, witnessKeyAlias } from "./defaults.js";
 import { principalFrom } from "./members.js";
-import { SigningKey } from "./signing-key.js";
+import { createKeyVersions, type SigningKey } from "./signing-key.js";
 import { DepartmentWitness } from "./witness.js";
 
 /**
  * ZhixinMember: what a department or auditor deploys in its own AWS account, so that what
  * it signs with and what it witnesses with are out of the ledger operator's reach:
- *   - its request-signing key (alias/zhixin/<consortium>/<id>, as in the consortium stack)
- *     and the role its systems sign with — the key policy lets that role alone sign, and
- *     lets the ledger account (the parameter LedgerAccount) read the public half and no more;
+ *   - its request-signing key (alias/zhixin/<consortium>/<id>, as in the consortium stack) —
+ *     keyVersions of them while one is rotated, version n under …/<id>/v<n> — and the role its
+ *     systems sign with: each key's policy lets that role alone sign, and lets the ledger
+ *     account (the parameter LedgerAccount) read the public half and no more;
  *   - if the consortium file says a department witnesses (`witness` true or { url, vkey }), its
  *     witness (./witness.ts) behind a public function URL, following the logs whose
  *     checkpoint keys the parameter LogVkeys names;
@@ -40,6 +34,9 @@ export type ZhixinMemberStackProps = StackProps & {
   );
 
 export class ZhixinMemberStack extends Stack {
+  /** Its signing keys, oldest first (keyVersions); the consortium file lists their ARNs in keyArns. */
+  readonly signingKeys: SigningKey[];
+  /** The newest of signingKeys. */
   readonly signingKey: SigningKey;
   readonly signingRole: Role;
   readonly witness: DepartmentWitness | undefined;
@@ -60,16 +57,23 @@ export class ZhixinMemberStack extends Stack {
       assumedBy: principalFrom(d.principal),
       description: `Zhixin ${c.consortium}: ${kind} ${d.id} signs its requests`,
     });
-    this.signingKey = new SigningKey(this, "SigningKey", {
+    this.signingKeys = createKeyVersions(this, {
+      consortium: c.consortium,
       owner: d.id,
-      aliasName: keyAlias(c.consortium, d.id),
+      versions: keyVersionsOf(d),
       alg: d.alg,
       description: `Zhixin ${c.consortium}: signing key of ${kind} ${d.id}`,
     });
-    this.signingKey.grantSignOnlyTo(this.signingRole);
+    this.signingKey = this.signingKeys[this.signingKeys.length - 1] as SigningKey;
+    // Every version signs: the new key is added by a record the old one signs, the old one
+    // retired by a record the new one signs (docs/DEPLOY.md, "Rotating a member's key").
+    for (const key of this.signingKeys) key.grantSignOnlyTo(this.signingRole);
     // `zhixin --kms-key` reads the key's spec to pick the algorithm (unless --alg says it).
     this.signingRole.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [this.signingKey.key.keyArn] }),
+      new PolicyStatement({
+        actions: ["kms:GetPublicKey"],
+        resources: this.signingKeys.map((k) => k.key.keyArn),
+      }),
     );
     // The ledger's functions build their trust bundle from this key's public half, across
     // accounts: the key policy must allow the ledger account, whose IAM then allows its functions.
@@ -88,7 +92,8 @@ export class ZhixinMemberStack extends Stack {
         "signing key's public half (kms:GetPublicKey, kms:DescribeKey), nothing more. Default: the " +
         "consortium file's aws.ledgerAccount.",
     });
-    this.signingKey.allowPublicKeyReadBy(ledgerAccount.valueAsString, "LedgerAccountReadsPublicKey");
+    for (const key of this.signingKeys)
+      key.allowPublicKeyReadBy(ledgerAccount.valueAsString, "LedgerAccountReadsPublicKey");
 
     // The order of a deployment, where the department sees it: this stack first, the file next,
     // the consortium stack last.
@@ -99,15 +104,27 @@ export class ZhixinMemberStack extends Stack {
     const outputs: Record<string, { value: string; description: string }> = {
       SigningKeyArn: {
         value: this.signingKey.key.keyArn,
-        description:
-          `${d.id}'s request-signing key (alias ${this.signingKey.aliasName}), held in this account; ` +
-          `the ledger account may read its public half. ${order}`,
+        description: `${d.id}'s request-signing key (alias ${this.signingKey.aliasName}${
+          this.signingKeys.length > 1 ? `, the newest of ${this.signingKeys.length} versions` : ""
+        }), held in this account; the ledger account may read its public half. ${order}`,
       },
       SigningRoleArn: {
         value: this.signingRole.roleArn,
         description: `The role ${d.id}'s systems sign with (trusts ${d.principal}); the only one the key lets sign`,
       },
     };
+
+    if (this.signingKeys.length > 1) {
+      outputs.SigningKeyArns = {
+        value: Fn.join(
+          ",",
+          this.signingKeys.map((k) => k.key.keyArn),
+        ),
+        description:
+          `Every version of ${d.id}'s request-signing key, oldest first, comma-separated: the consortium ` +
+          `file's keyArns for ${d.id} while its key is rotated (docs/DEPLOY.md, Rotating a member's key)`,
+      };
+    }
 
     if (witnesses) {
       const logVkeys = new CfnParameter(this, "LogVkeys", {
@@ -158,8 +175,8 @@ export class ZhixinMemberStack extends Stack {
     const witnessKey = this.witness?.key;
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
       label: `Zhixin ${c.consortium} member ${d.id}`,
-      keys: [this.signingKey.key, ...(witnessKey ? [witnessKey.key] : [])],
-      aliases: [this.signingKey.aliasName, ...(witnessKey ? [witnessKey.aliasName] : [])],
+      keys: [...this.signingKeys.map((k) => k.key), ...(witnessKey ? [witnessKey.key] : [])],
+      aliases: [...this.signingKeys.map((k) => k.aliasName), ...(witnessKey ? [witnessKey.aliasName] : [])],
       tables: this.witness ? [this.witness.table] : [],
     });
     outputs.ChangeAlarmTopicArn = {

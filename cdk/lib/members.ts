@@ -11,18 +11,22 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
 import type { LedgerApi } from "./api.js";
-import { keyAlias, type RouteAccess, TAGS } from "./defaults.js";
-import { grantPublicKeyReadOn, SigningKey } from "./signing-key.js";
+import { type RouteAccess, TAGS } from "./defaults.js";
+import { createKeyVersions, grantPublicKeyReadOn, type SigningKey } from "./signing-key.js";
 
 /**
  * A department or auditor, in the ledger account: the role its own account assumes to call
- * the API, and its request-signing key — either
- *   - created here (the file names no keyArn): the key policy lets that role alone sign
- *     with it, and the role may read its public key; the ledger account's administrators
- *     hold it (docs/DEPLOY.md, "Members' keys");
- *   - or its keyArn, a key in the member's own account (its member stack's SigningKeyArn):
- *     nothing of it is created here, and the role gets no KMS permission at all — the member
- *     signs with its own account's credentials.
+ * the API, and its request-signing keys — one, or several versions while one is rotated
+ * (docs/DEPLOY.md, "Rotating a member's key") — either
+ *   - created here (the file names no keyArn(s)), keyVersions of them, version 1 under the
+ *     alias alias/zhixin/<consortium>/<member>, version n under …/<member>/v<n>: each key's
+ *     policy lets that role alone sign with it, and the role may read its public key; the
+ *     ledger account's administrators hold them (docs/DEPLOY.md, "Members' keys");
+ *   - or its keyArns (keyArn), keys in the member's own account (its member stack's
+ *     SigningKeyArn outputs): nothing of them is created here, and the role gets no KMS
+ *     permission at all — the member signs with its own account's credentials.
+ * The role may sign with every version, not only the newest: the new key is added to the
+ * ledger by a record the old one signs, and the old one retired by a record the new one signs.
  * The role stays in the ledger account either way: an HTTP API has no resource policy, so a
  * caller from another account is let through only by assuming a role of this account that
  * may execute-api:Invoke. Nothing else is granted to the role.
@@ -34,8 +38,10 @@ export interface ConsortiumMemberProps {
   readonly alg: SignatureAlgorithm;
   /** A 12-digit account id, or an IAM role/user (or account root) ARN. */
   readonly principal: string;
-  /** The member's key in its own account (the consortium file's keyArn); absent: created here. */
-  readonly keyArn?: string | undefined;
+  /** The member's keys in its own account, oldest first (the file's keyArns or keyArn); empty: created here. */
+  readonly keyArns: readonly string[];
+  /** How many keys to create here when keyArns is empty (the file's keyVersions, default 1). */
+  readonly keyVersions: number;
   readonly api: LedgerApi;
   /** Auditors may run the audit function directly. */
   readonly verifyFunction?: IFunction;
@@ -53,10 +59,10 @@ export function principalFrom(principal: string): IPrincipal {
 
 export class ConsortiumMember extends Construct {
   readonly role: Role;
-  /** The key created for it in the ledger account; undefined when it holds its own (keyArn). */
-  readonly signingKey: SigningKey | undefined;
-  /** Its key's ARN: the file's keyArn, or the key created here. */
-  readonly keyArn: string;
+  /** The keys created for it in the ledger account, oldest first; empty when it holds its own (keyArns). */
+  readonly signingKeys: SigningKey[];
+  /** Its keys' ARNs, oldest first: the file's keyArns, or the keys created here. */
+  readonly keyArns: string[];
 
   constructor(scope: Construct, id: string, props: ConsortiumMemberProps) {
     super(scope, id);
@@ -65,23 +71,26 @@ export class ConsortiumMember extends Construct {
       assumedBy: principalFrom(props.principal),
       description: `Zhixin ${props.consortium}: ${props.kind} ${props.id}`,
     });
-    if (props.keyArn === undefined) {
-      const key = new SigningKey(this, "SigningKey", {
+    if (props.keyArns.length === 0) {
+      this.signingKeys = createKeyVersions(this, {
+        consortium: props.consortium,
         owner: props.id,
-        aliasName: keyAlias(props.consortium, props.id),
+        versions: props.keyVersions,
         alg: props.alg,
         description: `Zhixin ${props.consortium}: signing key of ${props.kind} ${props.id}`,
       });
-      key.grantSignOnlyTo(this.role);
+      for (const key of this.signingKeys) key.grantSignOnlyTo(this.role);
       // `zhixin --kms-key` reads the key's spec to pick the algorithm (unless --alg says it).
       this.role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [key.key.keyArn] }),
+        new PolicyStatement({
+          actions: ["kms:GetPublicKey"],
+          resources: this.signingKeys.map((k) => k.key.keyArn),
+        }),
       );
-      this.signingKey = key;
-      this.keyArn = key.key.keyArn;
+      this.keyArns = this.signingKeys.map((k) => k.key.keyArn);
     } else {
-      this.signingKey = undefined;
-      this.keyArn = props.keyArn;
+      this.signingKeys = [];
+      this.keyArns = [...props.keyArns];
     }
     const access = ROUTE_ACCESS[props.kind];
     this.role.addToPrincipalPolicy(
@@ -108,11 +117,16 @@ export class ConsortiumMember extends Construct {
   }
 
   /**
-   * Roles that build the trust bundle from this member's key: kms:GetPublicKey and
-   * kms:DescribeKey on it, no more. For a key in the member's account this is the IAM half;
+   * Roles that build the trust bundle from this member's keys: kms:GetPublicKey and
+   * kms:DescribeKey on every version, no more. For a key in the member's account this is the IAM half;
    * the key policy the member stack writes is the other (./member-stack.ts).
    */
   grantPublicKeyRead(roles: readonly IRole[]): void {
-    grantPublicKeyReadOn(this.keyArn, roles);
+    for (const arn of this.keyArns) grantPublicKeyReadOn(arn, roles);
+  }
+
+  /** The key it signs with now: the newest version. */
+  get newestKeyArn(): string {
+    return this.keyArns[this.keyArns.length - 1] as string;
   }
 }

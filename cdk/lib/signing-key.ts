@@ -3,6 +3,7 @@ import { AccountPrincipal, type IRole, PolicyStatement } from "aws-cdk-lib/aws-i
 import { Alias, Key, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
+import { keyVersionAlias } from "../../lib/consortium/consortium.js";
 import { KEY_SPEC, PUBLIC_KEY_ACTIONS, TAGS } from "./defaults.js";
 import { accountAdministersKey, allowKeyActionOnlyTo } from "./key-policy.js";
 
@@ -83,4 +84,35 @@ export function grantPublicKeyReadOn(keyArn: string, roles: readonly IRole[]): v
   for (const role of roles) {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: PUBLIC_KEY_ACTIONS, resources: [keyArn] }));
   }
+}
+
+/**
+ * Versions 1…`versions` of an owner's signing key (keyVersions in the consortium file), oldest
+ * first, each with the same policy and its own alias (lib/consortium keyVersionAlias). Version
+ * 1 keeps the construct id and alias a key had before versions existed, so that adding a
+ * version to a deployed stack creates a key and replaces none; each later version has the
+ * construct id `<id>V<n>`.
+ */
+export function createKeyVersions(
+  scope: Construct,
+  props: {
+    readonly consortium: string;
+    readonly owner: string;
+    readonly versions: number;
+    readonly alg: SignatureAlgorithm;
+    readonly description: string;
+    /** The construct id of version 1. */
+    readonly id?: string;
+  },
+): SigningKey[] {
+  const id = props.id ?? "SigningKey";
+  return Array.from({ length: props.versions }, (_, i) => {
+    const version = i + 1;
+    return new SigningKey(scope, version === 1 ? id : `${id}V${version}`, {
+      owner: props.owner,
+      aliasName: keyVersionAlias(props.consortium, props.owner, version),
+      alg: props.alg,
+      description: version === 1 ? props.description : `${props.description}, version ${version}`,
+    });
+  });
 }

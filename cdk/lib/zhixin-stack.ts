@@ -1,7 +1,12 @@
 import { Annotations, CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { SignatureAlgorithm } from "#chain";
-import { accountOfKeyArn, witnessQuorumOf } from "../../lib/consortium/consortium.js";
+import {
+  accountOfKeyArn,
+  keyVersionsOf,
+  memberKeyArns,
+  witnessQuorumOf,
+} from "../../lib/consortium/consortium.js";
 import { LedgerApi } from "./api.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
@@ -19,7 +24,7 @@ import { LogTiles } from "./log-tiles.js";
 import { ConsortiumMember } from "./members.js";
 import { LedgerMonitoring } from "./monitoring.js";
 import { LedgerSchedules } from "./schedules.js";
-import { SigningKey } from "./signing-key.js";
+import { createKeyVersions, type SigningKey } from "./signing-key.js";
 import { SubjectKey } from "./subject-key.js";
 
 /** The ids of the stack's synth warnings (Annotations addWarningV2), to acknowledge or assert. */
@@ -47,6 +52,9 @@ export class ZhixinStack extends Stack {
   readonly tiles: LogTiles;
   readonly functions: LedgerFunctions;
   readonly api: LedgerApi;
+  /** The sealer's keys, oldest first (sealer.keyVersions): the newest signs, the older ones are kept. */
+  readonly sealerKeys: SigningKey[];
+  /** The newest of sealerKeys, the one the seal function signs with. */
   readonly sealerKey: SigningKey;
   readonly subjectKey: SubjectKey;
   readonly members: ConsortiumMember[] = [];
@@ -64,12 +72,15 @@ export class ZhixinStack extends Stack {
     Tags.of(this).add(TAGS.consortium, c.consortium);
 
     this.ledger = new LedgerTable(this, "Ledger", { consortium: c.consortium });
-    this.sealerKey = new SigningKey(this, "SealerKey", {
+    this.sealerKeys = createKeyVersions(this, {
+      id: "SealerKey",
+      consortium: c.consortium,
       owner: SEALER,
-      aliasName: keyAlias(c.consortium, SEALER),
+      versions: keyVersionsOf(c.sealer),
       alg: c.sealer.alg,
       description: `Zhixin ${c.consortium}: the sealer's key (block headers, checkpoints)`,
     });
+    this.sealerKey = this.sealerKeys[this.sealerKeys.length - 1] as SigningKey;
     this.subjectKey = new SubjectKey(this, "SubjectKey", {
       aliasName: keyAlias(c.consortium, SUBJECT),
       description: `Zhixin ${c.consortium}: the subject key (HMAC master of every subject index)`,
@@ -89,10 +100,13 @@ export class ZhixinStack extends Stack {
       sealLoopSeconds: settings.sealLoopSeconds,
       logRetentionDays: settings.logRetentionDays,
     });
-    // submit and verify build the whole trust bundle; seal-block reads only its own key's.
+    // submit and verify build the whole trust bundle, every sealer key in it: the blocks and
+    // checkpoints an older one signed stay checkable. seal-block signs with the newest alone,
+    // and reads only its public key; an older version keeps no signer at all.
     const readers = [this.functions.roleOf("submit"), this.functions.roleOf("verify")];
     this.sealerKey.grantSignOnlyTo(this.functions.roleOf("seal"));
-    this.sealerKey.grantPublicKeyRead([...readers, this.functions.roleOf("seal")]);
+    this.sealerKey.grantPublicKeyRead([this.functions.roleOf("seal")]);
+    for (const key of this.sealerKeys) key.grantPublicKeyRead(readers);
     // Only submit writes and looks up subject indexes.
     this.subjectKey.grantMacOnlyTo(this.functions.roleOf("submit"));
 
@@ -106,7 +120,14 @@ export class ZhixinStack extends Stack {
     const members = new Construct(this, "Members");
     const add = (
       kind: "department" | "auditor",
-      m: { id: string; alg: SignatureAlgorithm; principal: string; keyArn?: string | undefined },
+      m: {
+        id: string;
+        alg: SignatureAlgorithm;
+        principal: string;
+        keyArn?: string | undefined;
+        keyArns?: string[] | undefined;
+        keyVersions?: number | undefined;
+      },
     ) => {
       const member = new ConsortiumMember(members, m.id, {
         consortium: c.consortium,
@@ -114,7 +135,8 @@ export class ZhixinStack extends Stack {
         kind,
         alg: m.alg,
         principal: m.principal,
-        keyArn: m.keyArn,
+        keyArns: memberKeyArns(m),
+        keyVersions: keyVersionsOf(m),
         api: this.api,
         ...(kind === "auditor" ? { verifyFunction: this.functions.verify } : {}),
       });
@@ -123,27 +145,33 @@ export class ZhixinStack extends Stack {
       member.grantPublicKeyRead(readers);
       // Every member may read the published log straight from S3, as any tlog-tiles client.
       this.tiles.grant(member.role, "read");
-      // They find a key created here by its alias when they start; a keyArn exists already.
-      if (member.signingKey) this.functions.dependOn(member.signingKey.alias, ["submit", "verify"]);
+      // They find keys created here by their aliases when they start; a keyArn exists already.
+      for (const key of member.signingKeys) this.functions.dependOn(key.alias, ["submit", "verify"]);
       this.members.push(member);
       const name = outputName(m.id);
       new CfnOutput(this, `${name}RoleArn`, {
         description: `The role ${kind} ${m.id} assumes to call the API (trusts ${m.principal})`,
         value: member.role.roleArn,
       });
+      const newest = member.signingKeys[member.signingKeys.length - 1];
+      const versions =
+        member.keyArns.length > 1
+          ? ` (the newest of its ${member.keyArns.length} versions; docs/DEPLOY.md, Rotating a member's key)`
+          : "";
       new CfnOutput(this, `${name}KeyArn`, {
-        description: member.signingKey
-          ? `${kind} ${m.id}'s signing key; sign with its alias ${member.signingKey.aliasName}. Held in ` +
+        description: newest
+          ? `${kind} ${m.id}'s signing key${versions}; sign with its alias ${newest.aliasName}. Held in ` +
             "this (the ledger's) account: its administrators are trusted with it (docs/DEPLOY.md, Members' keys)"
-          : `${kind} ${m.id}'s signing key, the consortium file's keyArn (sign with it: it is the key id). ` +
-            `Held in the member's own account ${accountOfKeyArn(member.keyArn)}; this account may only read ` +
+          : `${kind} ${m.id}'s signing key${versions}, from the consortium file (sign with it). ` +
+            `Held in the member's own account ${accountOfKeyArn(member.newestKeyArn)}; this account may only read ` +
             "its public half (docs/DEPLOY.md, Members' keys)",
-        value: member.keyArn,
+        value: member.newestKeyArn,
       });
     };
     for (const d of c.departments) add("department", d);
     for (const a of c.auditors) add("auditor", a);
-    this.functions.dependOn(this.sealerKey.alias, ["submit", "seal", "verify"]);
+    for (const key of this.sealerKeys) this.functions.dependOn(key.alias, ["submit", "verify"]);
+    this.functions.dependOn(this.sealerKey.alias, ["seal"]);
 
     // Every key of this account the ledger depends on: signatures are checked against the
     // sealer's and the members' keys, subject indexes are keyed from the subject key, the table
@@ -153,10 +181,10 @@ export class ZhixinStack extends Stack {
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
       label: `Zhixin ${c.consortium}`,
       keys: [
-        this.sealerKey.key,
+        ...this.sealerKeys.map((k) => k.key),
         this.subjectKey.key,
         this.ledger.encryptionKey,
-        ...this.members.flatMap((m) => (m.signingKey ? [m.signingKey.key] : [])),
+        ...this.members.flatMap((m) => m.signingKeys.map((k) => k.key)),
       ],
       // alias/zhixin/<consortium>/: the sealer's, the subject key's and those of the members'
       // keys created here (and any alias someone adds under it).
@@ -209,7 +237,8 @@ export class ZhixinStack extends Stack {
       SealerKeyArn: {
         value: this.sealerKey.key.keyArn,
         description:
-          `The sealer's key; block headers name it by its alias ${this.sealerKey.aliasName}. The log's ` +
+          `The sealer's key that signs (alias ${this.sealerKey.aliasName}, the newest of sealer.keyVersions); ` +
+          "block headers name it by the id derived from it. The log's " +
           `checkpoint vkey, which every witness's member stack takes as LogVkeys: aws kms get-public-key ` +
           `--key-id <this> --query PublicKey --output text | npx tsx cdk/bin/vkey.ts log ${c.log}`,
       },

@@ -21,7 +21,8 @@ import type { VerifyRequestDeps } from "../../functions/audit/verify-request.js"
 import {
   consortiumMembers,
   KMS_KEY_DIRECTORY_ACTIONS,
-  kmsAlias,
+  kmsKeysOf,
+  sealerSigningKmsKey,
 } from "../../functions/auth/kms-key-directory.js";
 import { KMS_SIGNING_ACTIONS } from "../../functions/auth/kms-signing-port.js";
 import type { publishSealMetrics } from "../../functions/ledger/seal-run.js";
@@ -53,6 +54,7 @@ import {
   jsonOf,
   keysByAlias,
   OWN_KEYS_FILE,
+  ROTATION_FILE,
   refId,
   resourcesOf,
 } from "./support.js";
@@ -237,8 +239,8 @@ type Env = Record<string, unknown>;
 const kmsParts = (
   consortium: Consortium,
 ): Record<KmsPart, { actions: readonly string[]; keys: (env: Env) => unknown[] }> => ({
-  // getKeys: loadKmsKeyDirectory reads every member's key and the sealer's: a member's by its
-  // keyArn when the file names one (a key in its own account), else by alias.
+  // getKeys: loadKmsKeyDirectory reads every version of every member's key and the sealer's: a
+  // member's by its keyArns when the file names them (keys in its own account), else by alias.
   keys: {
     actions: KMS_KEY_DIRECTORY_ACTIONS,
     keys: (env) =>
@@ -280,10 +282,10 @@ const kmsFunctions = (
   seal: {
     service: "zhixin-seal",
     parts: SEAL_PARTS,
-    // grantPublicKeyRead gives the sealer's role the trust-bundle readers' pair on its own
-    // key (cdk/lib/zhixin-stack.ts); its runtime builds no trust bundle (SealerRuntime),
-    // and its signer asks only for the public key.
-    beyond: { "kms:DescribeKey": [kmsAlias(consortium.consortium, "sealer")] },
+    // grantPublicKeyRead gives the sealer's role the trust-bundle readers' pair on the key it
+    // signs with, the newest (cdk/lib/zhixin-stack.ts); its runtime builds no trust bundle
+    // (SealerRuntime), and its signer asks only for the public key.
+    beyond: { "kms:DescribeKey": [sealerSigningKmsKey(consortium)] },
   },
   verify: { service: "zhixin-verify", parts: VERIFY_PARTS, beyond: {} },
 });
@@ -363,6 +365,7 @@ function kmsMinus(a: KmsGrants, b: KmsGrants): KmsGrants {
 describe.each([
   ["the demo file", EXAMPLE_FILE],
   ["examples/consortium.own-keys.json", OWN_KEYS_FILE],
+  ["examples/consortium.key-rotation.json", ROTATION_FILE],
 ])("each function's KMS grants and what its runtime's parts send: %s", (_file, file) => {
   const consortium = loadConsortium(file);
   const functions = Object.entries(kmsFunctions(consortium));
@@ -376,10 +379,10 @@ describe.each([
     expect(Object.keys(kmsSentBy(kt, consortium, f.service, f.parts))).not.toEqual([]);
   });
 
-  it("the trust bundle reads each member's key by the id the file gives it: its keyArn, else its alias", () => {
+  it("the trust bundle reads each version of each member's key by the id the file gives it: its keyArns, else its aliases", () => {
     const sent = kmsSentBy(kt, consortium, "zhixin-verify", VERIFY_PARTS)["kms:GetPublicKey"];
     for (const m of [...consortium.departments, ...consortium.auditors])
-      expect(sent, m.id).toContain(m.keyArn ?? kmsAlias(consortium.consortium, m.id));
+      for (const key of kmsKeysOf(consortium, m)) expect(sent, m.id).toContain(key);
   });
 
   it.each(functions)(

@@ -17,6 +17,8 @@ import { captureOutput } from "../support/output.js";
 export const EXAMPLE_FILE = resolve("consortium.example.json");
 /** The production layout's example: every member's key in its own account (docs/DEPLOY.md, Members' keys). */
 export const OWN_KEYS_FILE = resolve("examples/consortium.own-keys.json");
+/** The production layout halfway through rotating hf-haikou's key and the sealer's (test/cdk/key-versions.test.ts). */
+export const ROTATION_FILE = resolve("examples/consortium.key-rotation.json");
 const CDK_CONTEXT = JSON.parse(readFileSync("cdk.json", "utf8")).context as Record<string, unknown>;
 
 export function readExample(): Record<string, unknown> {
