@@ -33,8 +33,8 @@ import {
 
 const getAtt = (key: string) => ({ "Fn::GetAtt": [key, "Arn"] });
 const keyPolicy = (t: CfnTemplate, key: string): Statement[] =>
-  (t.Resources[key]?.Properties?.KeyPolicy as { Statement: Statement[] }).Statement;
-/** The signing keys (SIGN_VERIFY) a role's identity policies grant `action` on, by logical id or ARN. */
+  (t.Resources[key]?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? [];
+/** The resources a role's identity policies grant `action` on: logical ids of this template's, ARNs of others'. */
 const grantedOn = (t: CfnTemplate, role: string, action: string): string[] =>
   [...new Set((grantsOf(t, role).get(action) ?? []).map((r) => refId(r) ?? (r as string)))].sort();
 /** The functions' dependencies on key aliases, by alias name. */
@@ -117,6 +117,7 @@ describe("two sealer keys in the consortium's stack", () => {
     expect(keyPolicy(t, newest).map((s) => s.Sid)).toEqual(
       expect.arrayContaining(["OnlyTheOwnerSigns", "NobodyElseSigns"]),
     );
+    expect(keyPolicy(t, old).map((s) => s.Sid)).toEqual(["AccountAdministersNotSigns"]);
     for (const s of keyPolicy(t, old)) expect(allows(s, "kms:Sign"), s.Sid).toBe(false);
     expect(t.Outputs?.SealerKeyArn?.Value).toEqual(getAtt(newest));
   });
