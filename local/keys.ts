@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SignatureAlgorithm } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
@@ -15,10 +15,17 @@ import { keyFile, trustFile } from "../lib/local-home.js";
  * public trust bundle keys/trust.json that the handlers and auditors use.
  *
  *   keys/<member>.pem     private key of a department, auditor, or "sealer"
- *   keys/trust.json       { "log": <origin>, "keys": [ { keyId, owner, role, alg, spki, validFrom } ] }
+ *   keys/trust.json       { "log": <origin>, "keys": [ { keyId, owner, role, alg, spki, validFrom,
+ *                         validUntil? } ] }
  *   keys/subject.key      32 random bytes: the subject key's master (lib/chain subject.ts)
+ *   keys/sealer.<16 hex>.retired.pem   a sealer key replaced by rotateLocalSealerKey
  *
  * A key's id is derived from it, "<member>/<16 hex of SHA-256(spki)>" (docs/design/key-history.md §1).
+ *
+ * The sealer's keys stay in trust.json after they are replaced, with the validUntil their
+ * rotation gave them: blocks and checkpoints they signed are checked against them for as long
+ * as the ledger exists (a sealer key is not in the ledger's key history). A member's replaced
+ * key is not kept: the ledger's key records hold it (cli/commands/keys.ts, `keys rotate`).
  */
 
 export interface LocalKeys {
@@ -64,6 +71,17 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
       validFrom: known ? known.validFrom : new Date(now.getTime() - 60_000).toISOString(),
     });
   }
+  // The sealer's earlier keys, as the bundle has them (validUntil given by their rotation, or
+  // now for one replaced by other means, a deleted sealer.pem: what it signed stays checkable).
+  // Oldest first, before the one that signs now, as rotateLocalSealerKey lists them.
+  const sealerNow = records.findIndex((r) => r.role === "sealer");
+  const earlier = existing
+    // The same key under an id of a home older than derived ids is not an earlier key.
+    .filter(
+      (k) => k.role === "sealer" && !records.some((r) => r.keyId === k.keyId || sameBytes(r.spki, k.spki)),
+    )
+    .map((k) => ({ ...k, validUntil: k.validUntil ?? now.toISOString() }));
+  records.splice(sealerNow, 0, ...earlier);
   const subjectKeyFile = join(dir, "subject.key");
   if (await ensureSubjectKeyFile(subjectKeyFile)) generated.push("subject");
   const directory = new StaticKeyDirectory(records);
@@ -72,4 +90,91 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
   const bundle = { log: consortium.log, ...directory.toJson() };
   await writeFile(trustFile(home), `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o644 });
   return { dir, trustFile: trustFile(home), directory, generated, subjectKeyFile };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export interface SealerRotation {
+  /** The key id of the key replaced, kept in trust.json with validUntil. */
+  retired: string;
+  /** The key id of the sealer's key from now on (keys/sealer.pem). */
+  active: string;
+  /** Where the replaced key's file is kept, under keys/. */
+  oldKeyFile: string;
+}
+
+/**
+ * Local mode: replaces the sealer's key (docs/LOCAL.md; docs/DEPLOY.md, "Rotating the
+ * sealer's key", for AWS). The new key waits in keys/sealer.next.pem until keys/trust.json
+ * lists it (validFrom `now`) beside the old one (validUntil `now`); the old file is then kept
+ * as keys/sealer.<16 hex of its id>.retired.pem and the new one becomes keys/sealer.pem. A run
+ * cut short anywhere is finished by running it again. The sealer and the witnesses read
+ * sealer.pem when `npm start` starts, so the new key signs from the next start: until then the
+ * old one still signs, which the audit accepts (a sealer key's validity does not bind it,
+ * docs/FORMATS.md §5). Run it with the node stopped, or restart the node afterwards.
+ */
+export async function rotateLocalSealerKey(
+  home: string,
+  consortium: Consortium,
+  now: Date,
+): Promise<SealerRotation> {
+  const current = keyFile(home, SEALER_OWNER);
+  const pending = join(home, "keys", `${SEALER_OWNER}.next.pem`);
+  if (!existsSync(trustFile(home))) {
+    throw new Error(`no trust bundle: ${trustFile(home)} does not exist (\`npm start\` writes it)`);
+  }
+  const bundle = JSON.parse(await readFile(trustFile(home), "utf8")) as { log?: unknown };
+  const keys = StaticKeyDirectory.fromJson(bundle).listKeys();
+  const alg = consortium.sealer.alg;
+  const retiredFile = (keyId: string) =>
+    `${SEALER_OWNER}.${keyId.slice(SEALER_OWNER.length + 1)}.retired.pem`;
+  if (!existsSync(current) && existsSync(pending)) {
+    // Cut short between the two renames below: trust.json lists the new key and the old one
+    // is kept aside, so this finishes that rotation rather than starting another.
+    await rename(pending, current);
+    const active = await readOwnerSignerFile(current, SEALER_OWNER, alg);
+    const since = keys.find((k) => k.keyId === active.keyId)?.validFrom;
+    const retired = keys.find(
+      (k) => k.role === "sealer" && k.keyId !== active.keyId && k.validUntil === since,
+    );
+    if (retired === undefined)
+      throw new Error(`${trustFile(home)} does not list the sealer key ${active.keyId} replaced`);
+    return { retired: retired.keyId, active: active.keyId, oldKeyFile: retiredFile(retired.keyId) };
+  }
+  if (!existsSync(current)) {
+    throw new Error(`no sealer key: ${current} does not exist (\`npm start\` makes it)`);
+  }
+  if (!existsSync(pending)) await generateKeyFile(pending, alg);
+  const old = await readOwnerSignerFile(current, SEALER_OWNER, alg);
+  const next = await readOwnerSignerFile(pending, SEALER_OWNER, alg);
+  const oldKeyFile = retiredFile(old.keyId);
+  const at = now.toISOString();
+  const records: PublicKeyRecord[] = keys.map((k) =>
+    k.keyId === old.keyId && k.validUntil === undefined ? { ...k, validUntil: at } : k,
+  );
+  if (!records.some((k) => k.keyId === old.keyId)) {
+    throw new Error(
+      `${trustFile(home)} does not list ${old.keyId}, the sealer's key in ${current}: start the node once (\`npm start\`) so that it does, then rotate`,
+    );
+  }
+  if (!records.some((k) => k.keyId === next.keyId)) {
+    records.push({
+      keyId: next.keyId,
+      owner: SEALER_OWNER,
+      role: "sealer",
+      alg: next.alg,
+      spki: await next.publicKey(),
+      validFrom: at,
+    });
+  }
+  const written = {
+    ...(bundle.log === undefined ? {} : { log: bundle.log }),
+    ...new StaticKeyDirectory(records).toJson(),
+  };
+  await writeFile(trustFile(home), `${JSON.stringify(written, null, 2)}\n`, { mode: 0o644 });
+  await rename(current, join(home, "keys", oldKeyFile));
+  await rename(pending, current);
+  return { retired: old.keyId, active: next.keyId, oldKeyFile };
 }
