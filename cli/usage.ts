@@ -336,7 +336,8 @@ from the consortium file's witness { url, vkey } (its member stack's WitnessVkey
 
 Options:
   --out <file>        write it here (default: stdout)
-  --sealer-key <arn>  the sealer's KMS key (the stack output SealerKeyArn): AWS mode
+  --sealer-key <arn>  the sealer's KMS key (the stack output SealerKeyArn): AWS mode; while its
+                      key is rotated, every version's ARN, oldest first, comma-separated
   --region <region>   its region (default: from the ARN, else AWS_REGION)`,
     example: `zhixin trust export --out trust-root.json`,
     options: {

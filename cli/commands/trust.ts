@@ -66,8 +66,11 @@ export async function buildTrustRoot(
   sealerKey: string | undefined,
 ): Promise<{ text: string; sources: string[] }> {
   const c = ctx.consortium;
-  const sealer =
-    sealerKey === undefined ? await localSealer(ctx.home, c) : await kmsSealer(ctx, sealerKey, c);
+  // Every sealer key while one is rotated, oldest first: older blocks and checkpoints stay checkable.
+  const sealers =
+    sealerKey === undefined
+      ? await localSealers(ctx.home, c)
+      : await Promise.all(sealerKey.split(",").map((arn) => kmsSealer(ctx, arn.trim(), c)));
   const witnesses = await Promise.all(
     witnessesOf(c).map((w): Promise<Sourced> | Sourced => {
       if (w.endpoint) {
@@ -87,7 +90,7 @@ export async function buildTrustRoot(
   try {
     text = formatTrustRoot({
       log: c.log,
-      sealers: [sealer.vkey],
+      sealers: sealers.map((s) => s.vkey),
       witnesses: witnesses.map((w) => w.vkey),
       quorum,
     });
@@ -98,15 +101,18 @@ export async function buildTrustRoot(
   return {
     text,
     sources: [
-      `  sealer key   from ${sealer.from}`,
+      ...sealers.map((s) => `  sealer key   from ${s.from}`),
       ...witnesses.map((w) => `  witness ${w.vkey.slice(0, w.vkey.indexOf("+"))}   from ${w.from}`),
       `  quorum ${quorum} of ${witnesses.length} witnesses, from ${ctx.consortiumFile}`,
     ],
   };
 }
 
-/** keys/trust.json's sealer key: `{ "log", "keys": [{ "role": "sealer", "spki": <base64>, … }] }` (local/keys.ts). */
-async function localSealer(home: string, c: Consortium): Promise<Sourced> {
+/**
+ * keys/trust.json's sealer keys, in its order (oldest first, local/keys.ts rotateLocalSealerKey):
+ * `{ "log", "keys": [{ "role": "sealer", "spki": <base64>, … }] }`.
+ */
+async function localSealers(home: string, c: Consortium): Promise<Sourced[]> {
   const file = trustFile(home);
   let bundle: { log?: unknown; keys?: Array<{ role?: unknown; owner?: unknown; spki?: unknown }> };
   try {
@@ -120,9 +126,9 @@ async function localSealer(home: string, c: Consortium): Promise<Sourced> {
     throw new InputError(`${file} is the trust bundle of ${JSON.stringify(bundle.log)}, not of ${c.log}`);
   }
   const sealers = (bundle.keys ?? []).filter((k) => k.role === "sealer" && k.owner === SEALER_OWNER);
-  const spki = sealers.length === 1 ? sealers[0]?.spki : undefined;
-  if (typeof spki !== "string") throw new InputError(`${file} does not name one sealer key`);
-  return { vkey: sealerVkey(c.log, fromBase64(spki), file), from: file };
+  if (sealers.length === 0 || sealers.some((k) => typeof k.spki !== "string"))
+    throw new InputError(`${file} names no sealer key: \`npm start\` writes it`);
+  return sealers.map((k) => ({ vkey: sealerVkey(c.log, fromBase64(k.spki as string), file), from: file }));
 }
 
 /** The sealer's public key from KMS GetPublicKey, checked to be an Ed25519 signing key. */

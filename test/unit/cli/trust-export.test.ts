@@ -2,7 +2,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519 } from "#chain";
+import {
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  fromBase64,
+  NOTE_SIGNATURE_TYPE_ED25519,
+} from "#chain";
 import { main } from "../../../cli/zhixin.js";
 import { generateKeyFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
@@ -10,7 +15,7 @@ import { witnessesOf, witnessName, witnessQuorumOf } from "../../../lib/consorti
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
-import { ensureLocalKeys } from "../../../local/keys.js";
+import { ensureLocalKeys, rotateLocalSealerKey } from "../../../local/keys.js";
 import { fakeKms, kmsError, TEST_CREDENTIALS, TestKmsKey } from "../../support/fake-aws.js";
 import { captureOutput } from "../../support/output.js";
 
@@ -86,6 +91,33 @@ describe("zhixin trust export, locally", () => {
     expect([written.code, written.stdout, await readFile(out, "utf8")]).toEqual([0, "", expected]);
   });
 
+  it("lists every sealer key of keys/trust.json, oldest first, once the sealer's key is rotated", async () => {
+    const c = loadConsortium(EXAMPLE);
+    const rotated = await mkdtemp(join(tmpdir(), "zhixin-trust-rotated-"));
+    try {
+      await ensureLocalKeys(rotated, c, new Date("2026-11-21T08:00:00.000Z"));
+      await rotateLocalSealerKey(rotated, c, new Date("2026-11-22T08:00:00.000Z"));
+      for (const { id } of witnessesOf(c)) await generateKeyFile(witnessKeyFile(rotated, id), "ed25519");
+      const run = await zhixin(["trust", "export"], { ZHIXIN_HOME: rotated, ZHIXIN_CONSORTIUM: EXAMPLE });
+      expect(run.code).toBe(0);
+      const sealers = (
+        JSON.parse(await readFile(join(rotated, "keys", "trust.json"), "utf8")) as {
+          keys: { role: string; spki: string }[];
+        }
+      ).keys
+        .filter((k) => k.role === "sealer")
+        .map((k) =>
+          formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(fromBase64(k.spki))),
+        );
+      expect(sealers).toHaveLength(2);
+      expect(parseTrustRoot(run.stdout).sealers.map((k) => k.name)).toEqual([c.log, c.log]);
+      expect(JSON.parse(run.stdout).sealers).toEqual(sealers);
+      expect(run.stderr.split("\n").filter((l) => l.includes("sealer key"))).toHaveLength(2);
+    } finally {
+      await rm(rotated, { recursive: true, force: true });
+    }
+  });
+
   it("exits 2, saying npm start makes them, when the home has no keys", async () => {
     const run = await zhixin(["trust", "export"], { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: EXAMPLE });
     expect([run.code, run.stdout]).toEqual([2, ""]);
@@ -146,6 +178,32 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
       witnessesOf(c).map((w) => witnessName(c.consortium, w.id)),
     );
     expect(run.stderr).toContain(`KMS ${SEALER_ARN}`);
+  });
+
+  it("reads every version of the sealer's key given comma-separated, oldest first, while it is rotated", async () => {
+    const NEW_ARN = `${SEALER_ARN}-v2`;
+    const keys = new Map([SEALER_ARN, NEW_ARN].map((arn) => [arn, new TestKmsKey("ed25519", arn)]));
+    const { kms, deps: d } = deps((op, input) =>
+      (keys.get(String(input.KeyId)) as TestKmsKey).answer(op, input),
+    );
+    const run = await zhixin(
+      ["trust", "export", "--sealer-key", `${SEALER_ARN},${NEW_ARN}`],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: OWN_KEYS },
+      d,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(kms.calls.map((call) => call.input.KeyId).sort()).toEqual([SEALER_ARN, NEW_ARN].sort());
+    const log = loadConsortium(OWN_KEYS).log;
+    expect(JSON.parse(run.stdout).sealers).toEqual(
+      [SEALER_ARN, NEW_ARN].map((arn) =>
+        formatVerifierKey(
+          log,
+          NOTE_SIGNATURE_TYPE_ED25519,
+          ed25519RawPublicKey((keys.get(arn) as TestKmsKey).spki),
+        ),
+      ),
+    );
+    expect(run.stderr).toContain(`KMS ${NEW_ARN}`);
   });
 
   it("exits 2 for a sealer key that is not Ed25519, one it may not read, and witnesses with no vkey in the file", async () => {
