@@ -29,7 +29,7 @@ import { type Context, optionalString, printJson, requireString } from "./contex
  *                             the new key then retires; safe to run again after a crash
  */
 
-export async function runKeysShow(ctx: Context, values: Values, positionals: string[]): Promise<number> {
+export async function runKeysShow(ctx: Context, _values: Values, positionals: string[]): Promise<number> {
   const client = await ctx.client();
   const member = positionals[0] ?? client.department;
   if (member === undefined) throw new UsageError("name the member whose keys to show", "keys show");
@@ -37,7 +37,7 @@ export async function runKeysShow(ctx: Context, values: Values, positionals: str
   return 0;
 }
 
-export async function runKeysIntroduce(ctx: Context, values: Values): Promise<number> {
+export async function runKeysIntroduce(ctx: Context, _values: Values): Promise<number> {
   const identity = await ctx.identity();
   const client = await clientFor(ctx, identity);
   const receipt = await client.submit([await keyAddRecord(identity.signer, identity.department)]);
@@ -59,7 +59,7 @@ export async function runKeysAdd(ctx: Context, values: Values): Promise<number> 
   return 0;
 }
 
-export async function runKeysRetire(ctx: Context, values: Values, positionals: string[]): Promise<number> {
+export async function runKeysRetire(ctx: Context, _values: Values, positionals: string[]): Promise<number> {
   const keyId = keyIdArgument(positionals, "keys retire");
   const identity = await ctx.identity();
   const client = await clientFor(ctx, identity);

@@ -15,7 +15,7 @@ import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/e
 import { KEY_INDEX_PREFIX, keyIndex } from "../../lib/store-layout.js";
 import { loadKeyRecords } from "../store/key-records.js";
 import { type IndexEntry, StoreInvariantError } from "../store/ports.js";
-import type { ParsedRecord, PreparedBatch, RecordRule, RuleDeps, RuleStore, WantedClaim } from "./rule.js";
+import type { ParsedRecord, PreparedBatch, RecordRule, RuleDeps, WantedClaim } from "./rule.js";
 import { uniqueKeyFor } from "./unique-keys.js";
 
 /**

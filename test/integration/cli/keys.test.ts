@@ -142,6 +142,8 @@ describe("zhixin keys", () => {
       expect(run.stdout, command).toContain(`zhixin keys ${command}`);
     }
     const group = await cli.zhixin(["keys", "--help"]);
-    expect(group.stdout).toMatch(/^Usage: zhixin keys <show \| rotate \| introduce \| add \| retire \| revoke>/);
+    expect(group.stdout).toMatch(
+      /^Usage: zhixin keys <show \| rotate \| introduce \| add \| retire \| revoke>/,
+    );
   });
 });

@@ -57,7 +57,7 @@ async function submitAs(
   return {
     status: res.status,
     code: res.body?.error?.code,
-    ids: (res.body?.entries ?? []).map((e: any) => e.id),
+    ids: ((res.body?.entries ?? []) as Array<{ id: string }>).map((e) => e.id),
   };
 }
 
