@@ -520,7 +520,8 @@ before stays valid. Each step looks at the ledger first, so a run cut short anyw
 finished by running it again. Prints the old and new key ids and the two entries.
 
 On AWS, rotate with KMS keys instead: create the new key, then \`zhixin keys add\`
-and \`zhixin keys retire\` (docs/DEPLOY.md).
+and \`zhixin keys retire\` (docs/DEPLOY.md). The sealer's key is rotated by npm start
+itself: stop it and start it with ZHIXIN_ROTATE_SEALER_KEY=1 (docs/LOCAL.md "Keys").
 
 Options:
   --as <department>   whose key to rotate (key file in ZHIXIN_HOME)`,

@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { localPaths, PROJECT_ROOT } from "../cli/defaults.js";
+import { parseConsortiumText, readConsortiumText } from "../lib/consortium/consortium.js";
 import { parseInterval, startLocalConsortium } from "./consortium-node.js";
+import { rotateLocalSealerKey } from "./keys.js";
 
 /**
  * `npm start`: the local consortium. Settings (environment):
@@ -13,6 +16,11 @@ import { parseInterval, startLocalConsortium } from "./consortium-node.js";
  *   ZHIXIN_S3_PORT         embedded S3 port on 127.0.0.1, where the log's tiles are
  *                          published (default 8001)
  *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
+ *   ZHIXIN_ROTATE_SEALER_KEY=1
+ *                          replace the sealer's key before starting (local/keys.ts
+ *                          rotateLocalSealerKey): the new key signs from this start on, and
+ *                          keys/trust.json keeps the old one, so older blocks and checkpoints
+ *                          still verify (docs/LOCAL.md "Keys")
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -38,6 +46,20 @@ try {
 }
 
 const time = () => new Date().toISOString().slice(11, 23);
+if (["1", "true", "yes"].includes((env.ZHIXIN_ROTATE_SEALER_KEY ?? "").toLowerCase())) {
+  try {
+    const consortium = parseConsortiumText(
+      readConsortiumText(paths.consortium, (p) => readFileSync(p, "utf8")),
+      paths.consortium,
+    );
+    const rotated = await rotateLocalSealerKey(paths.home, consortium, new Date());
+    console.log(
+      `${time()} sealer key rotated: ${rotated.retired} → ${rotated.active} (the old key is kept as keys/${rotated.oldKeyFile}, and in keys/trust.json with its validUntil; run \`zhixin trust export\` again and hand the new trust root on)`,
+    );
+  } catch (e) {
+    fail(`cannot rotate the sealer's key: ${(e as Error).message}`);
+  }
+}
 try {
   const node = await startLocalConsortium({
     home: paths.home,

@@ -183,3 +183,90 @@ describe("npm start refuses a home whose ledger predates derived key ids", () =>
     expect(await readFile(join(home, "keys", "trust.json"), "utf8")).toBe(trust);
   });
 });
+
+describe("ZHIXIN_ROTATE_SEALER_KEY=1 npm start replaces the sealer's key", () => {
+  it("blocks sealed under the old key and the new one audit clean together; trust.json keeps both", async () => {
+    const home = await mkdtemp(join(tmpdir(), "zhixin-sealer-rotation-"));
+    homes.push(home);
+    const env = await ports(home);
+    const url = `http://127.0.0.1:${env.ZHIXIN_PORT}`;
+    const auditor = async () => readOwnerSignerFile(keyFile(home, "auditor"), "auditor");
+    const submitAndWait = async (months: number): Promise<number> => {
+      const records = [
+        {
+          type: "housing-fund.deposit-certificate",
+          data: { citizen: "460100199001011234", months, status: "active" },
+        },
+      ];
+      const body = new TextEncoder().encode(JSON.stringify({ records }));
+      const headers = await signRequestNow({
+        method: "POST",
+        path: "/v1/entries",
+        body,
+        signer: await readOwnerSignerFile(keyFile(home, "hf-haikou"), "hf-haikou"),
+        department: "hf-haikou",
+        batchRoot: batchRootOf(records),
+      });
+      const receipt = (await fetch(`${url}/v1/entries`, {
+        method: "POST",
+        headers: { ...headers },
+        body,
+      }).then((r) => r.json())) as { entries: Array<{ id: string }> };
+      const id = receipt.entries[0]?.id as string;
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const h = await signRequestNow({
+          method: "GET",
+          path: `/v1/entries/${id}`,
+          signer: await auditor(),
+          department: "auditor",
+        });
+        const entry = (await fetch(`${url}/v1/entries/${id}`, { headers: { ...h } }).then((r) =>
+          r.json(),
+        )) as {
+          status: string;
+          sealed?: { height: number };
+        };
+        if (entry.status === "sealed") return entry.sealed?.height as number;
+        if (Date.now() > deadline) throw new Error(`entry ${id} not sealed`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const sealerOf = async (height: number) => {
+      const h = await signRequestNow({
+        method: "GET",
+        path: `/v1/blocks/${height}`,
+        signer: await auditor(),
+        department: "auditor",
+      });
+      return (
+        (await fetch(`${url}/v1/blocks/${height}`, { headers: { ...h } }).then((r) => r.json())) as {
+          header: { sealer: string };
+        }
+      ).header.sealer;
+    };
+
+    const first = await start(env);
+    expect(await submitAndWait(1)).toBe(1);
+    const oldSealer = await sealerOf(1);
+    await stop(first.child);
+
+    const second = await start({ ...env, ZHIXIN_ROTATE_SEALER_KEY: "1" });
+    expect(second.output()).toContain(`sealer key rotated: ${oldSealer} → sealer/`);
+    expect(await submitAndWait(2)).toBe(2);
+    const newSealer = await sealerOf(2);
+    expect(newSealer).not.toBe(oldSealer);
+    const trust = JSON.parse(await readFile(join(home, "keys", "trust.json"), "utf8")) as {
+      keys: Array<{ keyId: string; role: string; validUntil?: string }>;
+    };
+    expect(
+      trust.keys.filter((k) => k.role === "sealer").map((k) => [k.keyId, k.validUntil !== undefined]),
+    ).toEqual([
+      [oldSealer, true],
+      [newSealer, false],
+    ]);
+    const audit = await fetch(`${url}/local/verify`, { method: "POST", body: "{}" }).then((r) => r.json());
+    expect(audit).toMatchObject({ ok: true, blocksChecked: 2, findings: [] });
+    await stop(second.child);
+  });
+});
