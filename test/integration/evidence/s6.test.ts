@@ -239,19 +239,13 @@ beforeAll(async () => {
     "zhixin submit (revoke)",
   );
   ok(await member(["seal"]), "zhixin seal (revoke)");
+  // The court's revoked key signs nothing now (KEY_NOT_VALID): the auditor fetches the bundles.
   ok(
-    await member([
-      "evidence",
-      secondReceipt.entries[0].id,
-      "--as",
-      "internet-court",
-      "--out",
-      "revoked.bundle.json",
-    ]),
+    await member(["evidence", secondReceipt.entries[0].id, "--as", "auditor", "--out", "revoked.bundle.json"]),
     "zhixin evidence (revoked)",
   );
   ok(
-    await member(["evidence", recorded.id, "--as", "internet-court", "--out", "after-revoke.bundle.json"]),
+    await member(["evidence", recorded.id, "--as", "auditor", "--out", "after-revoke.bundle.json"]),
     "zhixin evidence (the first record, after the revoke)",
   );
 
@@ -339,11 +333,15 @@ describe("S6: a court checks an evidence file offline, with the trust root and t
     const run = await court(["--bundle", "revoked.bundle.json", "--trust-root", "trust-root.json"]);
     expect([run.code, JSON.parse(run.stdout).error.code]).toEqual([1, "KEY_REVOKED"]);
     // The record made before the compromise still stands, with the revoke in its bundle.
+    // The auditor fetched it (the court's revoked key signs nothing) and may not read the
+    // payload, so the court brings the record's data beside the file.
     const before = await court([
       "--bundle",
       "after-revoke.bundle.json",
       "--trust-root",
       "trust-root.json",
+      "--payload",
+      "evidence.json",
       "--file",
       "evidence.png",
     ]);
