@@ -521,7 +521,7 @@ finished by running it again. Prints the old and new key ids and the two entries
 
 On AWS, rotate with KMS keys instead: create the new key, then \`zhixin keys add\`
 and \`zhixin keys retire\` (docs/DEPLOY.md). The sealer's key is rotated by npm start
-itself: stop it and start it with ZHIXIN_ROTATE_SEALER_KEY=1 (docs/LOCAL.md "Keys").
+itself: stop it and start it with ZHIXIN_ROTATE_KEYS=sealer (docs/LOCAL.md "Keys").
 
 Options:
   --as <department>   whose key to rotate (key file in ZHIXIN_HOME)`,

@@ -178,3 +178,60 @@ export async function rotateLocalSealerKey(
   await rename(pending, current);
   return { retired: old.keyId, active: next.keyId, oldKeyFile };
 }
+
+/** What `ZHIXIN_ROTATE_KEYS` may name (docs/LOCAL.md "Keys"): the sealer, an auditor. */
+export interface LocalRotation {
+  /** What was rotated: "sealer", or the auditor's id. */
+  name: string;
+  retired: string;
+  active: string;
+  oldKeyFile: string;
+}
+
+/**
+ * `ZHIXIN_ROTATE_KEYS=sealer,<auditor>,…` before npm start serves: each key named is
+ * replaced, in the order given. The sealer's by rotateLocalSealerKey. An auditor's key
+ * signs no entry (auditors write nothing to the ledger), so its old file is kept aside as
+ * keys/<auditor>.<16 hex>.retired.pem and a new one made: the trust bundle npm start then
+ * writes names only the new one, and the old one signs no request from this start on.
+ * Departments' keys are on the ledger and are rotated there (`zhixin keys rotate`): naming
+ * one is refused, as is a name that is no key of the consortium. Throws Error saying what
+ * to do.
+ */
+export async function rotateLocalKeys(
+  home: string,
+  consortium: Consortium,
+  names: readonly string[],
+  now: Date,
+): Promise<LocalRotation[]> {
+  const auditors = new Map(consortium.auditors.map((a) => [a.id, a]));
+  for (const name of names) {
+    if (name === SEALER_OWNER || auditors.has(name)) continue;
+    if (consortium.departments.some((d) => d.id === name)) {
+      throw new Error(
+        `${name} is a department: its keys are on the ledger, rotate it with \`zhixin keys rotate --as ${name}\` while npm start runs`,
+      );
+    }
+    throw new Error(
+      `${JSON.stringify(name)} names no key npm start can rotate: give "sealer" or an auditor (${[...auditors.keys()].join(", ") || "none"})`,
+    );
+  }
+  const done: LocalRotation[] = [];
+  for (const name of names) {
+    if (name === SEALER_OWNER) {
+      done.push({ name, ...(await rotateLocalSealerKey(home, consortium, now)) });
+      continue;
+    }
+    const current = keyFile(home, name);
+    if (!existsSync(current)) {
+      throw new Error(`no key for ${name}: ${current} does not exist (\`npm start\` makes it)`);
+    }
+    const old = await readOwnerSignerFile(current, name);
+    const oldKeyFile = `${name}.${old.keyId.slice(name.length + 1)}.retired.pem`;
+    await rename(current, join(home, "keys", oldKeyFile));
+    await generateKeyFile(current, (auditors.get(name) as { alg: SignatureAlgorithm }).alg);
+    const next = await readOwnerSignerFile(current, name);
+    done.push({ name, retired: old.keyId, active: next.keyId, oldKeyFile });
+  }
+  return done;
+}

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { localPaths, PROJECT_ROOT } from "../cli/defaults.js";
 import { parseConsortiumText, readConsortiumText } from "../lib/consortium/consortium.js";
 import { parseInterval, startLocalConsortium } from "./consortium-node.js";
-import { rotateLocalSealerKey } from "./keys.js";
+import { rotateLocalKeys } from "./keys.js";
 
 /**
  * `npm start`: the local consortium. Settings (environment):
@@ -16,11 +16,11 @@ import { rotateLocalSealerKey } from "./keys.js";
  *   ZHIXIN_S3_PORT         embedded S3 port on 127.0.0.1, where the log's tiles are
  *                          published (default 8001)
  *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
- *   ZHIXIN_ROTATE_SEALER_KEY=1
- *                          replace the sealer's key before starting (local/keys.ts
- *                          rotateLocalSealerKey): the new key signs from this start on, and
- *                          keys/trust.json keeps the old one, so older blocks and checkpoints
- *                          still verify (docs/LOCAL.md "Keys")
+ *   ZHIXIN_ROTATE_KEYS     comma-separated keys to replace before starting: "sealer", an
+ *                          auditor's id (local/keys.ts rotateLocalKeys). The new keys sign
+ *                          from this start on; keys/trust.json keeps the sealer's old one, so
+ *                          older blocks and checkpoints still verify (docs/LOCAL.md "Keys").
+ *                          Departments rotate on the ledger: `zhixin keys rotate`
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -46,18 +46,27 @@ try {
 }
 
 const time = () => new Date().toISOString().slice(11, 23);
-if (["1", "true", "yes"].includes((env.ZHIXIN_ROTATE_SEALER_KEY ?? "").toLowerCase())) {
+const rotate = (env.ZHIXIN_ROTATE_KEYS ?? "")
+  .split(",")
+  .map((n) => n.trim())
+  .filter(Boolean);
+if (rotate.length > 0) {
   try {
     const consortium = parseConsortiumText(
       readConsortiumText(paths.consortium, (p) => readFileSync(p, "utf8")),
       paths.consortium,
     );
-    const rotated = await rotateLocalSealerKey(paths.home, consortium, new Date());
-    console.log(
-      `${time()} sealer key rotated: ${rotated.retired} → ${rotated.active} (the old key is kept as keys/${rotated.oldKeyFile}, and in keys/trust.json with its validUntil; run \`zhixin trust export\` again and hand the new trust root on)`,
-    );
+    for (const r of await rotateLocalKeys(paths.home, consortium, rotate, new Date())) {
+      console.log(
+        `${time()} ${r.name} key rotated: ${r.retired} → ${r.active} (the old key is kept as keys/${r.oldKeyFile})`,
+      );
+    }
+    if (rotate.includes("sealer"))
+      console.log(
+        `${time()} keys/trust.json keeps the sealer's old key with its validUntil; run \`zhixin trust export\` again and hand the new trust root on`,
+      );
   } catch (e) {
-    fail(`cannot rotate the sealer's key: ${(e as Error).message}`);
+    fail(`ZHIXIN_ROTATE_KEYS: ${(e as Error).message}`);
   }
 }
 try {

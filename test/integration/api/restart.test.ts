@@ -184,8 +184,8 @@ describe("npm start refuses a home whose ledger predates derived key ids", () =>
   });
 });
 
-describe("ZHIXIN_ROTATE_SEALER_KEY=1 npm start replaces the sealer's key", () => {
-  it("blocks sealed under the old key and the new one audit clean together; trust.json keeps both", async () => {
+describe("ZHIXIN_ROTATE_KEYS=sealer,auditor npm start replaces the sealer's and the auditor's keys", () => {
+  it("blocks sealed under the old sealer key and the new one audit clean together; trust.json keeps both sealer keys; the auditor's old key is refused", async () => {
     const home = await mkdtemp(join(tmpdir(), "zhixin-sealer-rotation-"));
     homes.push(home);
     const env = await ports(home);
@@ -251,8 +251,23 @@ describe("ZHIXIN_ROTATE_SEALER_KEY=1 npm start replaces the sealer's key", () =>
     const oldSealer = await sealerOf(1);
     await stop(first.child);
 
-    const second = await start({ ...env, ZHIXIN_ROTATE_SEALER_KEY: "1" });
+    const oldAuditor = await auditor();
+    const second = await start({ ...env, ZHIXIN_ROTATE_KEYS: "sealer,auditor" });
     expect(second.output()).toContain(`sealer key rotated: ${oldSealer} → sealer/`);
+    expect(second.output()).toContain(`auditor key rotated: ${oldAuditor.keyId} → auditor/`);
+    // The auditor's old key signs no request from this start on; its new one does.
+    expect((await auditor()).keyId).not.toBe(oldAuditor.keyId);
+    const byOld = await signRequestNow({
+      method: "GET",
+      path: "/v1/blocks/1",
+      signer: oldAuditor,
+      department: "auditor",
+    });
+    const refused = await fetch(`${url}/v1/blocks/1`, { headers: { ...byOld } });
+    expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      "UNKNOWN_KEY",
+    ]);
     expect(await submitAndWait(2)).toBe(2);
     const newSealer = await sealerOf(2);
     expect(newSealer).not.toBe(oldSealer);
@@ -268,5 +283,22 @@ describe("ZHIXIN_ROTATE_SEALER_KEY=1 npm start replaces the sealer's key", () =>
     const audit = await fetch(`${url}/local/verify`, { method: "POST", body: "{}" }).then((r) => r.json());
     expect(audit).toMatchObject({ ok: true, blocksChecked: 2, findings: [] });
     await stop(second.child);
+  });
+});
+
+describe("ZHIXIN_ROTATE_KEYS refuses what npm start does not rotate", () => {
+  it("a department (rotated on the ledger) and an unknown name: exit 2 before serving, saying what to do", async () => {
+    const home = await mkdtemp(join(tmpdir(), "zhixin-rotate-refused-"));
+    homes.push(home);
+    for (const [name, says] of [
+      ["hf-haikou", "zhixin keys rotate --as hf-haikou"],
+      ["nobody", 'give "sealer" or an auditor'],
+    ] as const) {
+      const { child, output } = spawnStart({ ...(await ports(home)), ZHIXIN_ROTATE_KEYS: name });
+      const code = await new Promise<number | null>((r) => child.once("exit", r));
+      expect(code, output()).toBe(2);
+      expect(output()).toContain(says);
+      expect(output()).not.toContain("Ctrl-C stops");
+    }
   });
 });
