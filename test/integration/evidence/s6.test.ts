@@ -241,7 +241,14 @@ beforeAll(async () => {
   ok(await member(["seal"]), "zhixin seal (revoke)");
   // The court's revoked key signs nothing now (KEY_NOT_VALID): the auditor fetches the bundles.
   ok(
-    await member(["evidence", secondReceipt.entries[0].id, "--as", "auditor", "--out", "revoked.bundle.json"]),
+    await member([
+      "evidence",
+      secondReceipt.entries[0].id,
+      "--as",
+      "auditor",
+      "--out",
+      "revoked.bundle.json",
+    ]),
     "zhixin evidence (revoked)",
   );
   ok(
