@@ -91,7 +91,7 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
   }
   // One entry is judged by every committed key record, sealed or not: a pending entry
   // may be signed by a key whose add is pending too, and a later revoke reaches back.
-  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, source, memberOwners(deps.keys), "committed");
+  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, source, memberOwners(deps), "committed");
   const options = verifyOptions(deps, keyHistory.ledger);
 
   if (batch.sealedHeight === undefined) {

@@ -50,6 +50,12 @@ export interface AuditDeps {
   log: string;
   /** Where the key records are indexed (`K#<owner>`): the key history the audit is given (./key-history.ts). */
   keyRecords: KeyRecordStore;
+  /**
+   * The consortium's members, whose key records the audit reads (the consortium file's
+   * departments and auditors); when unset, the owners of the trust bundle's keys — which
+   * leaves out a member whose keys the bundle does not hold (a disabled KMS key).
+   */
+  members?: readonly string[];
 }
 
 /** A checkpoint the auditor holds from an earlier audit or a witness: the log must extend it. */
@@ -124,7 +130,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   // (its compact range is what the first audited block's logRoot is checked against).
   const ends = new Map<number, string>();
   if (from > 1) ends.set(position.logRange.size, rangeRoot(position.logRange));
-  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, deps.source, memberOwners(deps.keys), to);
+  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, deps.source, memberOwners(deps), to);
   const met = new Set<string>();
   const options_ = verifyOptions(deps, keyHistory.ledger, met);
   // Answers are checked against contract records only when every record is in view.
@@ -205,9 +211,10 @@ function checkRange(from: number, to: number, latest: number): void {
   }
 }
 
-/** Every member that holds a key in the trust bundle: whose key records the audit reads. */
-export function memberOwners(keys: KeyDirectory): string[] {
-  return [...new Set(keys.listKeys().flatMap((k) => (k.role === "sealer" ? [] : [k.owner])))].sort();
+/** Whose key records the audit reads: the members given, else every owner of a bundle key but the sealer. */
+export function memberOwners(deps: Pick<AuditDeps, "keys" | "members">): string[] {
+  const owners = deps.members ?? deps.keys.listKeys().flatMap((k) => (k.role === "sealer" ? [] : [k.owner]));
+  return [...new Set(owners)].sort();
 }
 
 /** Hex root of a compact range known to be well formed (it came from CompactRange). */

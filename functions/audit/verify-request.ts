@@ -99,6 +99,8 @@ export interface VerifyRequestDeps {
     Pick<BatchStore, "listPendingBatches" | "getBatchHeads"> &
     Pick<IndexStore, "listIndexEntries">;
   keys: KeyDirectory;
+  /** The consortium's departments and auditors, whose key records the audit reads. */
+  members?: readonly string[];
   /** The log's name (consortium.log), which checkpoints carry. */
   log: string;
   /** The published log, whose checkpoint a chain audit checks too; absent: not published. */
@@ -117,7 +119,13 @@ export async function runVerifyRequest(
   payload: VerifyPayload,
   deps: VerifyRequestDeps,
 ): Promise<VerifyReport> {
-  const audit = { source: deps.store, keys: deps.keys, log: deps.log, keyRecords: deps.store };
+  const audit = {
+    source: deps.store,
+    keys: deps.keys,
+    log: deps.log,
+    keyRecords: deps.store,
+    ...(deps.members ? { members: deps.members } : {}),
+  };
   try {
     if ("entry" in payload) return await auditEntry({ ...audit, pending: deps.store }, payload.entry);
     const { trustedCheckpoint, minWitnesses, ...range } = payload;

@@ -32,6 +32,7 @@ export function verifyHandler(ports: VerifyPorts) {
       const report = await ports.verify(payload, {
         store,
         keys,
+        members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
         log: consortium.log,
         ...(tiles ? { tiles } : {}),
         ...(witnesses ? { witnesses } : {}),

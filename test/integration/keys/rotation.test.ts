@@ -2,11 +2,14 @@ import { generateKeyPairSync } from "node:crypto";
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE } from "#chain";
+import { auditChain } from "../../../functions/audit/audit.js";
+import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { itemKeys } from "../../../functions/store/table.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import { trustFile } from "../../../lib/local-home.js";
 import { keyIndex } from "../../../lib/store-layout.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { captured } from "../../support/output.js";
@@ -156,6 +159,26 @@ describe("revoking a key with a back-dated compromisedSince", () => {
       stolen.flatMap((s) => s.ids).map((id: string) => ["KEY_REVOKED", id]),
     );
     expect(report.findings.map((f) => f.entryId)).not.toContain(before.ids[0]);
+  });
+});
+
+describe("the audit reads the key records of every member", () => {
+  it("also of a member whose key the trust bundle leaves out (a disabled KMS key): no mismatch, its entries judged by the ledger", async () => {
+    const all = t.node.consortium;
+    const members = [...all.departments, ...all.auditors].map((m) => m.id);
+    const bundle = StaticKeyDirectory.fromFile(trustFile(t.node.home));
+    const without = {
+      getKey: (id: string) => (id.startsWith("market-regulation/") ? undefined : bundle.getKey(id)),
+      listKeys: () => bundle.listKeys().filter((k) => k.owner !== "market-regulation"),
+    };
+    const deps = { source: store, keys: without, log: all.log, keyRecords: store };
+    // The same findings as with the whole bundle (the revoke above left its KEY_REVOKED).
+    const whole = await auditChain({ ...deps, keys: bundle, members });
+    expect(whole.findings.map((f) => f.code)).not.toContain("KEY_HISTORY_MISMATCH");
+    expect((await auditChain({ ...deps, members })).findings).toEqual(whole.findings);
+    // Without the members, the bundle's owners are all it knows: market-regulation's
+    // sealed key record is one it was not given.
+    expect((await auditChain(deps)).findings.map((f) => f.code)).toContain("KEY_HISTORY_MISMATCH");
   });
 });
 
