@@ -15,6 +15,7 @@ import {
   noteKeyHash,
   openCheckpoint,
   type SignatureCheck,
+  signatureCheckKey,
   toHex,
   type VerifyBlocksOptions,
   verifyBlocks,
@@ -334,19 +335,7 @@ export function verifyOptions(
     },
     verifyEntrySignature: (envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array) => {
       if (isKeyRecordType(envelope.type)) met?.add(envelope.id);
-      // Every entry of a batch carries the same signature over the same base, and is
-      // judged once; a key record is judged by itself (judgeEntryKey reads its id, type
-      // and digest). The key of the memo holds every input the result depends on.
-      const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
-      const memo = JSON.stringify([
-        envelope.keyId,
-        envelope.dept,
-        envelope.alg,
-        envelope.receivedAt,
-        envelope.signature,
-        envelope.signatureBase,
-        ...own,
-      ]);
+      const memo = signatureCheckKey(envelope);
       const hit = checked.get(memo);
       if (hit) return hit;
       const result = checkEntrySignature(ledger, deps.keys, envelope, message, signature);

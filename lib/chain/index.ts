@@ -126,6 +126,7 @@ export {
   ledgerDecides,
   ledgerKeys,
   NO_LEDGER_KEYS,
+  signatureCheckKey,
 } from "./key-judge.js";
 export {
   deriveKeyId,

@@ -231,3 +231,24 @@ function fits(
 ): boolean {
   return key.owner === envelope.dept && key.role === "department" && key.alg === envelope.alg;
 }
+
+/**
+ * What a department-signature check's answer depends on, as one string, so that an audit
+ * checks each signed request once: every entry of a batch carries the same signature over
+ * the same base, and is judged alike; a key record is judged by itself (judgeEntryKey
+ * reads its id, type and digest).
+ */
+export function signatureCheckKey(
+  envelope: JudgedEntry & { alg: string; signature: string; signatureBase: string },
+): string {
+  const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
+  return JSON.stringify([
+    envelope.keyId,
+    envelope.dept,
+    envelope.alg,
+    envelope.receivedAt,
+    envelope.signature,
+    envelope.signatureBase,
+    ...own,
+  ]);
+}

@@ -12,6 +12,7 @@ import {
   NO_LEDGER_KEYS,
   parseJson,
   type SignatureAlgorithm,
+  signatureCheckKey,
   type VerifyBlocksOptions,
 } from "#chain";
 import { ExportError } from "./export-errors.js";
@@ -109,16 +110,7 @@ export function exportEntrySignatureCheck(
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   const checked = new Map<string, EntrySignatureCheck>();
   return (envelope: LedgerEnvelope, message: Uint8Array, signature: Uint8Array): EntrySignatureCheck => {
-    const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
-    const memo = JSON.stringify([
-      envelope.keyId,
-      envelope.dept,
-      envelope.alg,
-      envelope.receivedAt,
-      envelope.signature,
-      envelope.signatureBase,
-      ...own,
-    ]);
+    const memo = signatureCheckKey(envelope);
     const hit = checked.get(memo);
     if (hit !== undefined) return hit;
     const result = judgeEntrySignature(ledger, (id) => byId.get(id), envelope, message, signature, verify);

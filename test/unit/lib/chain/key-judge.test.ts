@@ -9,6 +9,7 @@ import {
   ledgerDecides,
   ledgerKeys,
   NO_LEDGER_KEYS,
+  signatureCheckKey,
 } from "#chain";
 import { nodeVerify, vectorKey } from "./key-vectors.js";
 
@@ -235,5 +236,18 @@ describe("judgeEntrySignature", () => {
         yes,
       ),
     ).toBe("invalid");
+  });
+});
+
+describe("signatureCheckKey", () => {
+  const base = { alg: "ed25519", signature: "c2ln", signatureBase: "base" };
+  it("is one key for the entries of one signed request, and its own for a key record", () => {
+    const a = { ...entry(a1.keyId, T1, "e1"), ...base };
+    const b = { ...entry(a1.keyId, T1, "e2"), ...base };
+    expect(signatureCheckKey(a)).toBe(signatureCheckKey(b));
+    expect(signatureCheckKey({ ...a, receivedAt: T2 })).not.toBe(signatureCheckKey(a));
+    const k1 = { ...sealed(retire1), ...base };
+    expect(signatureCheckKey(k1)).not.toBe(signatureCheckKey({ ...k1, id: "other" }));
+    expect(signatureCheckKey(k1)).not.toBe(signatureCheckKey({ ...k1, contentDigest: "00" }));
   });
 });
