@@ -292,7 +292,11 @@ function checkKeyValidity(key: PublicKeyRecord, nowMs: number): void {
   }
   if (nowMs < from)
     throw new ApiError("KEY_NOT_VALID", `key ${key.keyId} is valid only from ${key.validFrom}`);
-  if (nowMs >= until) throw new ApiError("KEY_NOT_VALID", `key ${key.keyId} expired at ${key.validUntil}`);
+  if (nowMs >= until)
+    throw new ApiError(
+      "KEY_NOT_VALID",
+      `key ${key.keyId} signs nothing since ${key.validUntil}: it was retired or revoked (\`zhixin keys show ${key.owner}\` lists ${key.owner}'s keys); sign with a current key`,
+    );
 }
 
 function checkContentDigest(value: string, body: Uint8Array): void {
