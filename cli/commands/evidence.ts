@@ -12,6 +12,7 @@ import {
   type VerifiedEvidence,
   verifyEvidenceBundle,
 } from "../../lib/evidence/index.js";
+import { witnessNames } from "../../lib/witness/index.js";
 import { InputError } from "../input.js";
 import { UsageError, type Values } from "../usage.js";
 import { type Context, optionalString } from "./context.js";
@@ -137,9 +138,10 @@ export async function runVerifyBundle(values: Values): Promise<number> {
   const root = await readTrustRoot(rootFile);
   if (root instanceof EvidenceError) return refuse(root, "trust root", true);
   const minWitnesses = min === undefined ? undefined : Number(min);
-  if (minWitnesses !== undefined && minWitnesses > root.witnesses.length) {
+  const witnessCount = witnessNames(root.witnesses).length;
+  if (minWitnesses !== undefined && minWitnesses > witnessCount) {
     throw new UsageError(
-      `--min-witnesses ${minWitnesses}: the trust root names ${root.witnesses.length} witness(es)`,
+      `--min-witnesses ${minWitnesses}: the trust root names ${witnessCount} witness(es)`,
       "verify",
     );
   }
@@ -211,7 +213,7 @@ export function provenSentence(proven: VerifiedEvidence, root: TrustRoot, what: 
   return (
     `${subject} was recorded by ${proven.entry.writer} at ${proven.entry.receivedAt}, ` +
     `signed with key ${proven.signingKey.keyId}, included in the log at position ${proven.entry.logIndex}, ` +
-    `witnessed by ${witnesses.length} of ${root.witnesses.length} witnesses (${minWitnesses} needed).`
+    `witnessed by ${witnesses.length} of ${witnessNames(root.witnesses).length} witnesses (${minWitnesses} needed).`
   );
 }
 

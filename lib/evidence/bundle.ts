@@ -25,7 +25,7 @@ import {
   verifyEnvelope,
   verifyInclusion,
 } from "#chain";
-import type { Ed25519Verify } from "../witness/index.js";
+import { type Ed25519Verify, witnessNames } from "../witness/index.js";
 import {
   type BundleInclusion,
   byLedgerOrder,
@@ -169,8 +169,9 @@ export function verifyEvidenceBundle(
   options: VerifyEvidenceOptions = {},
 ): VerifiedEvidence {
   const minWitnesses = options.minWitnesses ?? root.quorum;
-  if (!Number.isSafeInteger(minWitnesses) || minWitnesses < 0 || minWitnesses > root.witnesses.length)
-    throw new RangeError(`minWitnesses must be an integer from 0 to ${root.witnesses.length}`);
+  const n = witnessNames(root.witnesses).length;
+  if (!Number.isSafeInteger(minWitnesses) || minWitnesses < 0 || minWitnesses > n)
+    throw new RangeError(`minWitnesses must be an integer from 0 to ${n}, the root's witnesses`);
 
   const bundle = parseEvidenceBundle(file);
 

@@ -23,6 +23,7 @@ import {
   type VerifyBlocksOptions,
   verifyBlocks,
 } from "#chain";
+import { witnessNames } from "../witness/index.js";
 import type { EvidenceChecks } from "./bundle.js";
 import type { EvidenceError } from "./errors.js";
 import { ExportError } from "./export-errors.js";
@@ -124,8 +125,9 @@ export class ExportAudit {
     options: ExportAuditOptions = {},
   ) {
     const min = options.minWitnesses ?? root.quorum;
-    if (!Number.isSafeInteger(min) || min < 0 || min > root.witnesses.length)
-      throw new RangeError(`minWitnesses must be an integer from 0 to ${root.witnesses.length}`);
+    const n = witnessNames(root.witnesses).length;
+    if (!Number.isSafeInteger(min) || min < 0 || min > n)
+      throw new RangeError(`minWitnesses must be an integer from 0 to ${n}, the root's witnesses`);
     this.#root = root;
     this.#checks = checks;
     this.#minWitnesses = min;

@@ -28,6 +28,9 @@ import { EvidenceError } from "./errors.js";
  *   {"log":"zhixin.example/demo","quorum":2,"sealers":["<vkey>"],
  *    "trustRoot":"zhixin/trust-root/v1","witnesses":["<vkey>","<vkey>","<vkey>"]}
  *
+ * A witness whose key was rotated is listed with each of its keys (the same name): what it
+ * cosigned under any of them counts, once per witness.
+ *
  * written as RFC 8785 canonical JSON and a final newline by formatTrustRoot, read by
  * parseTrustRoot, which refuses anything else (TRUST_ROOT_INVALID) rather than guess.
  */
@@ -39,9 +42,12 @@ export interface TrustRoot {
   log: string;
   /** The sealer's checkpoint keys (Ed25519, c2sp.org/signed-note type 0x01): several while one is rotated. */
   sealers: VerifierKey[];
-  /** The witnesses' cosignature keys (c2sp.org/tlog-cosignature, type 0x04). */
+  /**
+   * The witnesses' cosignature keys (c2sp.org/tlog-cosignature, type 0x04): one or more per
+   * witness, a witness being a key name (its old keys beside its new one once it rotated).
+   */
   witnesses: CosignatureKey[];
-  /** How many distinct witnesses must have cosigned a checkpoint: 0 to witnesses.length. */
+  /** How many distinct witnesses (names) must have cosigned a checkpoint: 0 to witnessNames(witnesses).length. */
   quorum: number;
 }
 

@@ -34,6 +34,7 @@ export {
   type QuorumFindingCode,
   type QuorumReport,
   type WitnessPolicy,
+  witnessNames,
 } from "./quorum.js";
 export {
   type AddCheckpointRequest,

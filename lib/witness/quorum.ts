@@ -29,9 +29,14 @@ export type QuorumFindingCode = (typeof QUORUM_FINDING_CODES)[number];
 export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
 
 export interface WitnessPolicy {
-  /** One key per witness (c2sp.org/tlog-cosignature type 0x04), as parseCosignatureVerifierKey returns. */
+  /**
+   * The witnesses' keys (c2sp.org/tlog-cosignature type 0x04), as parseCosignatureVerifierKey
+   * returns: one or more per witness, a witness being a key name. Several under one name while
+   * a witness's key is rotated (its old and new keys): the checkpoints it cosigned with either
+   * count, and count once for it.
+   */
   witnesses: readonly CosignatureKey[];
-  /** How many distinct witnesses must have cosigned: 0 to witnesses.length. */
+  /** How many distinct witnesses (key names) must have cosigned: 0 to witnessNames(witnesses).length. */
   threshold: number;
 }
 
@@ -51,37 +56,43 @@ export interface QuorumReport {
   findings: QuorumFinding[];
 }
 
+/** The policy's witnesses: the distinct key names of its keys, in the order each first appears. */
+export function witnessNames(witnesses: readonly CosignatureKey[]): string[] {
+  return [...new Set(witnesses.map((w) => w.name))];
+}
+
 function policyError(message: string): never {
   throw new WitnessError("INVALID_POLICY", message);
 }
 
 /**
- * Refuses a policy whose threshold cannot be met, a key that is not a cosigner's key (its
- * key ID is not the type 0x04 key ID of its name and 32-byte public key), or one witness
- * listed twice.
+ * Refuses a policy whose threshold is not from 0 to its number of witnesses (distinct
+ * names), a key that is not a cosigner's key (its key ID is not the type 0x04 key ID of its
+ * name and 32-byte public key), one key listed twice, or one public key under two names.
  */
 export function assertWitnessPolicy(policy: WitnessPolicy): void {
   const { witnesses, threshold } = policy;
   if (!Array.isArray(witnesses)) policyError("witnesses must be an array");
-  if (!Number.isSafeInteger(threshold) || threshold < 0 || threshold > witnesses.length) {
-    policyError(`threshold must be an integer from 0 to ${witnesses.length}, got ${threshold}`);
+  const n = witnessNames(witnesses).length;
+  if (!Number.isSafeInteger(threshold) || threshold < 0 || threshold > n) {
+    policyError(`threshold must be an integer from 0 to ${n}, the number of witnesses, got ${threshold}`);
   }
   witnesses.forEach((w, i) => {
     let keyHash: Uint8Array;
     try {
       keyHash = cosignatureKeyHash(w.name, w.publicKey);
     } catch (e) {
-      policyError(`witness ${i + 1}: ${(e as Error).message}`);
+      policyError(`witness key ${i + 1}: ${(e as Error).message}`);
     }
     if (!(w.keyHash instanceof Uint8Array) || !equalBytes(w.keyHash, keyHash)) {
       policyError(`witness ${w.name}: key ID is not ${toHex(keyHash)}, the cosignature key ID of its key`);
     }
     for (const other of witnesses.slice(0, i)) {
       if (w.name === other.name && equalBytes(w.keyHash, other.keyHash)) {
-        policyError(`witness ${w.name}+${toHex(w.keyHash)} is listed twice`);
+        policyError(`witness key ${w.name}+${toHex(w.keyHash)} is listed twice`);
       }
       // The cosignature/v1 message does not name the cosigner: one key under two names
-      // would let one signature count twice.
+      // would let one signature count for two witnesses.
       if (equalBytes(w.publicKey, other.publicKey)) {
         policyError(`witnesses ${other.name} and ${w.name} share a public key`);
       }
@@ -91,7 +102,8 @@ export function assertWitnessPolicy(policy: WitnessPolicy): void {
 
 /**
  * Counts the valid cosignatures on a checkpoint note from the policy's witnesses, each
- * witness once. Lines from other keys (the log's own, unknown witnesses) are ignored, as
+ * witness (key name) once, whichever of its keys signed and however many lines it has.
+ * Lines from other keys (the log's own, unknown witnesses) are ignored, as
  * c2sp.org/signed-note requires. A line whose name and key ID are a policy witness's but
  * that does not verify is a WITNESS_SIGNATURE_INVALID finding and makes the report not ok,
  * as signed-note says a client should reject such a note. Fewer than `threshold` valid
@@ -110,11 +122,12 @@ export function checkWitnessQuorum(
   const parsed = typeof note === "string" || note instanceof Uint8Array ? parseSignedNote(note) : note;
   parseCheckpoint(parsed.text);
 
-  const witnessed: (Cosignature | undefined)[] = policy.witnesses.map(() => undefined);
+  // One slot per witness name, in policy order: the first valid line in the note for it.
+  const names = witnessNames(policy.witnesses);
+  const witnessed: (Cosignature | undefined)[] = names.map(() => undefined);
   const findings: QuorumFinding[] = [];
   for (const line of parsed.signatures) {
-    const i = policy.witnesses.findIndex((w) => w.name === line.name && equalBytes(w.keyHash, line.keyHash));
-    const key = policy.witnesses[i];
+    const key = policy.witnesses.find((w) => w.name === line.name && equalBytes(w.keyHash, line.keyHash));
     if (key === undefined) continue;
     const id = `${key.name}+${toHex(key.keyHash)}`;
     const verifier = {
@@ -125,7 +138,7 @@ export function checkWitnessQuorum(
     };
     try {
       const cosignature = verifyCosignature(parsed.text, line, verifier);
-      witnessed[i] ??= cosignature;
+      witnessed[names.indexOf(key.name)] ??= cosignature;
     } catch (e) {
       if (!(e instanceof ChainError)) throw e;
       findings.push({ code: "WITNESS_SIGNATURE_INVALID", witness: id, message: e.message });

@@ -161,4 +161,32 @@ describe("a published checkpoint judged by the trust root alone", () => {
     expect(openTrustedCheckpoint(byNext, rotated, ed25519Verify).checkpoint.size).toBe(6);
     expect(openTrustedCheckpoint(note, rotated, ed25519Verify).quorum.ok).toBe(true);
   });
+
+  describe("a witness's rotated key, listed beside its old one", () => {
+    const A2 = testWitness(A.key.name, "A's next key");
+    const a2Vkey = formatCosignatureVerifierKey(A2.key.name, A2.key.publicKey);
+    const vkeys = [witnessVkeys[0] as string, a2Vkey, ...witnessVkeys.slice(1)];
+    const both = parseTrustRoot(
+      formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: vkeys, quorum: 3 }),
+    );
+
+    it("reads back with four keys for three witnesses, and a quorum of at most 3", () => {
+      expect(both.witnesses.map((k) => k.name)).toEqual([A.key.name, A.key.name, B.key.name, C.key.name]);
+      const text = JSON.stringify({ ...JSON.parse(rootText), witnesses: vkeys, quorum: 4 });
+      expect(codeOf(() => parseTrustRoot(text))).toBe("TRUST_ROOT_INVALID");
+    });
+
+    it("counts the old key's and the new key's cosignatures, each witness once", () => {
+      const lines = (...ws: TestWitness[]) =>
+        formatSignedNote(text, [
+          ...parseSignedNote(note).signatures,
+          ...ws.map((w) => cosignCheckpoint(text, T, w.signer)),
+        ]);
+      expect(openTrustedCheckpoint(lines(A, B, C), both, ed25519Verify).quorum.ok).toBe(true);
+      expect(openTrustedCheckpoint(lines(A2, B, C), both, ed25519Verify).quorum.ok).toBe(true);
+      const twice = openTrustedCheckpoint(lines(A, A2, B), both, ed25519Verify).quorum;
+      expect(twice.witnessed.map((c) => c.name)).toEqual([A.key.name, B.key.name]);
+      expect(twice.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+    });
+  });
 });

@@ -1,10 +1,13 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   cosignatureKeyHash,
   cosignCheckpoint,
   formatSignedNote,
+  fromHex,
   type NoteSignature,
+  parseCosignatureVerifierKey,
   parseSignedNote,
   toHex,
   utf8,
@@ -15,9 +18,11 @@ import {
   openWitnessedCheckpoint,
   QUORUM_FINDING_CODES,
   type WitnessPolicy,
+  witnessNames,
 } from "../../../../lib/witness/index.js";
 import { expectChainError } from "../../../support/chain-errors.js";
 import {
+  ed25519FromSeed,
   ed25519Verify,
   leaves,
   signedCheckpoint,
@@ -200,6 +205,155 @@ describe("checkWitnessQuorum", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+// A witness whose key was rotated: its old and new keys under its one name (witness.md §4.1).
+describe("a witness with several keys", () => {
+  const A2 = testWitness(A.key.name, "A's next key");
+  const rotated = (threshold: number): WitnessPolicy => ({
+    witnesses: [A.key, B.key, A2.key, C.key],
+    threshold,
+  });
+
+  it("counts the witnesses by name: the threshold goes up to 3, not 4", () => {
+    expect(witnessNames(rotated(0).witnesses)).toEqual([A.key.name, B.key.name, C.key.name]);
+    expect(() => assertWitnessPolicy(rotated(3))).not.toThrow();
+    expectWitnessError(() => assertWitnessPolicy(rotated(4)), "INVALID_POLICY");
+  });
+
+  it("counts a cosignature by its old key or its new key, for that witness", () => {
+    for (const w of [A, A2]) {
+      const report = checkWitnessQuorum(withLines([cosign(w), cosign(B)]), rotated(2), ed25519Verify);
+      expect(report.ok).toBe(true);
+      expect(report.witnessed.map((c) => [c.name, toHex(c.keyHash)])).toEqual([
+        [A.key.name, toHex(w.key.keyHash)],
+        [B.key.name, toHex(B.key.keyHash)],
+      ]);
+    }
+  });
+
+  it("counts a witness once when both its keys cosigned: the first valid line in the note", () => {
+    const report = checkWitnessQuorum(withLines([cosign(A2, T + 1), cosign(A)]), rotated(2), ed25519Verify);
+    expect(report.ok).toBe(false);
+    expect(report.witnessed.map((c) => [c.name, c.timestamp])).toEqual([[A.key.name, T + 1]]);
+    expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("reports WITNESS_SIGNATURE_INVALID for a failing line by either key, naming that key", () => {
+    const report = checkWitnessQuorum(
+      withLines([flip(cosign(A), 30), cosign(A2), cosign(B)]),
+      rotated(2),
+      ed25519Verify,
+    );
+    expect(report.ok).toBe(false);
+    expect(report.witnessed.map((c) => c.name)).toEqual([A.key.name, B.key.name]);
+    expect(report.findings).toEqual([
+      {
+        code: "WITNESS_SIGNATURE_INVALID",
+        witness: `${A.key.name}+${toHex(A.key.keyHash)}`,
+        message: expect.any(String),
+      },
+    ]);
+  });
+
+  it("ignores the old key's lines when the policy lists only the new key", () => {
+    const report = checkWitnessQuorum(
+      withLines([cosign(A), cosign(B)]),
+      { witnesses: [A2.key, B.key], threshold: 2 },
+      ed25519Verify,
+    );
+    expect(report.witnessed.map((c) => c.name)).toEqual([B.key.name]);
+    expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+  });
+
+  it("for any keys per witness and any lines by them, is ok exactly when t names cosigned", () => {
+    const names = Array.from({ length: 4 }, (_, i) => `w${i}.example/witness`);
+    const keys = names.map((n) => [0, 1, 2].map((k) => testWitness(n, `${n} key ${k}`)));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 4 }).chain((perName) => {
+          const listed = perName.flatMap((k, i) => (keys[i] as TestWitness[]).slice(0, k));
+          return fc.record({
+            listed: fc.shuffledSubarray(listed, { minLength: listed.length }),
+            t: fc.integer({ min: 0, max: perName.length }),
+            signers: fc.subarray(listed),
+          });
+        }),
+        ({ listed, t, signers }) => {
+          const lines = signers.map((w, i) => cosign(w, T + i));
+          const report = checkWitnessQuorum(
+            withLines(lines),
+            { witnesses: listed.map((w) => w.key), threshold: t },
+            ed25519Verify,
+          );
+          const cosigned = new Set(signers.map((w) => w.key.name));
+          expect(report.ok).toBe(cosigned.size >= t);
+          expect(report.witnessed.map((c) => c.name)).toEqual(
+            witnessNames(listed.map((w) => w.key)).filter((n) => cosigned.has(n)),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("test/vectors/cosignature/quorum-rotated-witness.json", () => {
+  interface Vector {
+    checkpointText: string;
+    keys: Array<{ label: string; name: string; ed25519Seed: string; verifierKey: string }>;
+    policy: { witnesses: string[]; threshold: number };
+    cases: Array<{
+      description: string;
+      lines: Array<{ key: string; timestamp: number; signatureBitFlipped?: number }>;
+      note: string;
+      wantOk: boolean;
+      wantWitnessed: string[];
+      wantFindings: Array<{ code: string; witness?: string }>;
+    }>;
+  }
+  const v = JSON.parse(
+    readFileSync(
+      new URL("../../../vectors/cosignature/quorum-rotated-witness.json", import.meta.url),
+      "utf8",
+    ),
+  ) as Vector;
+  const vectorPolicy: WitnessPolicy = {
+    witnesses: v.policy.witnesses.map((k) => parseCosignatureVerifierKey(k)),
+    threshold: v.policy.threshold,
+  };
+
+  it.each(v.cases.map((c) => [c.description, c] as const))("%s", (_, c) => {
+    const report = checkWitnessQuorum(c.note, vectorPolicy, ed25519Verify);
+    expect(report.ok).toBe(c.wantOk);
+    expect(report.witnessed.map((w) => `${w.name}+${toHex(w.keyHash)}`)).toEqual(c.wantWitnessed);
+    expect(report.findings.map(({ code, witness }) => (witness ? { code, witness } : { code }))).toEqual(
+      c.wantFindings,
+    );
+  });
+
+  it("cosigning again with the seeds gives each case's note byte for byte", () => {
+    const signers = new Map(
+      v.keys.map((k) => {
+        const ed = ed25519FromSeed(fromHex(k.ed25519Seed));
+        const vkey = parseCosignatureVerifierKey(k.verifierKey);
+        expect(vkey.publicKey).toEqual(ed.publicKey);
+        return [k.label, { name: k.name, keyHash: vkey.keyHash, sign: ed.sign }];
+      }),
+    );
+    for (const c of v.cases) {
+      const logLines = parseSignedNote(c.note).signatures.slice(0, 1);
+      const lines = c.lines.map((l) => {
+        const line = cosignCheckpoint(
+          v.checkpointText,
+          l.timestamp,
+          signers.get(l.key) as TestWitness["signer"],
+        );
+        return l.signatureBitFlipped === undefined ? line : flip(line, l.signatureBitFlipped);
+      });
+      expect(formatSignedNote(v.checkpointText, [...logLines, ...lines])).toBe(c.note);
+    }
   });
 });
 
