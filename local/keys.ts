@@ -1,13 +1,20 @@
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SignatureAlgorithm } from "#chain";
+import { cosignatureKeyHash, type SignatureAlgorithm, toHex } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
-import { generateKeyFile, readOwnerSignerFile } from "../functions/auth/signer-file.js";
+import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
-import type { Consortium } from "../lib/consortium/consortium.js";
+import { type Consortium, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
 import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../lib/crypto/key-directory.js";
-import { keyFile, trustFile } from "../lib/local-home.js";
+import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
+import {
+  isRetiredWitnessKeyName,
+  keyFile,
+  retiredWitnessKeyName,
+  trustFile,
+  witnessKeyFile,
+} from "../lib/local-home.js";
 
 /**
  * Local mode's stand-in for KMS: one PKCS#8 PEM file per member under
@@ -19,6 +26,7 @@ import { keyFile, trustFile } from "../lib/local-home.js";
  *                         validUntil? } ] }
  *   keys/subject.key      32 random bytes: the subject key's master (lib/chain subject.ts)
  *   keys/sealer.<16 hex>.retired.pem   a sealer key replaced by rotateLocalSealerKey
+ *   keys/<id>.witness.<8 hex>.retired.pem   a witness key replaced by rotateLocalWitnessKey
  *
  * A key's id is derived from it, "<member>/<16 hex of SHA-256(spki)>" (docs/design/key-history.md §1).
  *
@@ -179,9 +187,9 @@ export async function rotateLocalSealerKey(
   return { retired: old.keyId, active: next.keyId, oldKeyFile };
 }
 
-/** What `ZHIXIN_ROTATE_KEYS` may name (docs/LOCAL.md "Keys"): the sealer, an auditor. */
+/** What `ZHIXIN_ROTATE_KEYS` may name (docs/LOCAL.md "Keys"): the sealer, an auditor, a witness. */
 export interface LocalRotation {
-  /** What was rotated: "sealer", or the auditor's id. */
+  /** What was rotated: "sealer", the auditor's id, or "witness:<department>". */
   name: string;
   retired: string;
   active: string;
@@ -195,8 +203,8 @@ export interface LocalRotation {
  * keys/<auditor>.<16 hex>.retired.pem and a new one made: the trust bundle npm start then
  * writes names only the new one, and the old one signs no request from this start on.
  * Departments' keys are on the ledger and are rotated there (`zhixin keys rotate`): naming
- * one is refused, as is a name that is no key of the consortium. Throws Error saying what
- * to do.
+ * one is refused, as is a name that is no key of the consortium. `witness:<department>`:
+ * that department's witness key, by rotateLocalWitnessKey. Throws Error saying what to do.
  */
 export async function rotateLocalKeys(
   home: string,
@@ -205,21 +213,36 @@ export async function rotateLocalKeys(
   now: Date,
 ): Promise<LocalRotation[]> {
   const auditors = new Map(consortium.auditors.map((a) => [a.id, a]));
+  const witnessing = witnessesOf(consortium).map((w) => w.id);
   for (const name of names) {
     if (name === SEALER_OWNER || auditors.has(name)) continue;
+    if (name.startsWith(WITNESS_PREFIX)) {
+      const id = name.slice(WITNESS_PREFIX.length);
+      if (witnessing.includes(id)) continue;
+      throw new Error(
+        `${JSON.stringify(name)}: ${JSON.stringify(id)} is no witnessing department of ${consortium.consortium}: give witness:<department> with one of ${witnessing.join(", ") || 'none (no department has "witness" in the consortium file)'}`,
+      );
+    }
     if (consortium.departments.some((d) => d.id === name)) {
       throw new Error(
         `${name} is a department: its keys are on the ledger, rotate it with \`zhixin keys rotate --as ${name}\` while npm start runs`,
       );
     }
     throw new Error(
-      `${JSON.stringify(name)} names no key npm start can rotate: give "sealer" or an auditor (${[...auditors.keys()].join(", ") || "none"})`,
+      `${JSON.stringify(name)} names no key npm start can rotate: give "sealer", an auditor (${[...auditors.keys()].join(", ") || "none"}) or witness:<department> (${witnessing.join(", ") || "none"})`,
     );
   }
   const done: LocalRotation[] = [];
   for (const name of names) {
     if (name === SEALER_OWNER) {
       done.push({ name, ...(await rotateLocalSealerKey(home, consortium, now)) });
+      continue;
+    }
+    if (name.startsWith(WITNESS_PREFIX)) {
+      done.push({
+        name,
+        ...(await rotateLocalWitnessKey(home, consortium, name.slice(WITNESS_PREFIX.length), now)),
+      });
       continue;
     }
     const current = keyFile(home, name);
@@ -234,4 +257,60 @@ export async function rotateLocalKeys(
     done.push({ name, retired: old.keyId, active: next.keyId, oldKeyFile });
   }
   return done;
+}
+
+const WITNESS_PREFIX = "witness:";
+
+/**
+ * Local mode: replaces a witnessing department's cosignature key (docs/LOCAL.md "Keys";
+ * docs/DEPLOY.md §8 for AWS). The new key is made as keys/<id>.witness.next.pem, the old
+ * file kept as keys/<id>.witness.<its key ID>.retired.pem (its mtime set to `now`, which
+ * orders a witness's retired keys for `zhixin trust export`), and the new one becomes
+ * keys/<id>.witness.pem; a run cut short is finished by running it again. The witness's
+ * state table is not touched: it goes on from what it cosigned with the old key, and
+ * signs with the new one from the next start. Verifiers count the old key's cosignatures
+ * with a trust root that lists both (docs/formats/trust-root.md §1): `zhixin trust export`
+ * lists every retired key before the current one. Returns the keys as
+ * "<cosigner name>+<key ID hex>".
+ */
+export async function rotateLocalWitnessKey(
+  home: string,
+  consortium: Consortium,
+  id: string,
+  now: Date,
+): Promise<Omit<LocalRotation, "name">> {
+  const current = witnessKeyFile(home, id);
+  const pending = join(home, "keys", `${id}.witness.next.pem`);
+  const name = witnessName(consortium.consortium, id);
+  const keyOf = async (path: string) => {
+    const raw = ed25519RawPublicKey(
+      await (await readSignerFile(path, `${id}/witness`, "ed25519")).publicKey(),
+    );
+    return toHex(cosignatureKeyHash(name, raw));
+  };
+  if (!existsSync(current) && existsSync(pending)) {
+    // Cut short between the two renames below: the old key is already kept aside.
+    await rename(pending, current);
+    const active = await keyOf(current);
+    const retired = (await readdir(join(home, "keys")))
+      .filter((f) => isRetiredWitnessKeyName(id, f))
+      .map((f) => ({ f, at: statSync(join(home, "keys", f)).mtimeMs }))
+      .sort((a, b) => b.at - a.at)[0];
+    if (retired === undefined)
+      throw new Error(`found ${pending} but no retired key of ${id}'s witness beside it`);
+    const hash = retired.f.slice(id.length + 9, id.length + 17);
+    return { retired: `${name}+${hash}`, active: `${name}+${active}`, oldKeyFile: retired.f };
+  }
+  if (!existsSync(current)) {
+    throw new Error(`no witness key for ${id}: ${current} does not exist (\`npm start\` makes it)`);
+  }
+  if (!existsSync(pending)) await generateKeyFile(pending, "ed25519");
+  const old = await keyOf(current);
+  const next = await keyOf(pending);
+  const oldKeyFile = retiredWitnessKeyName(id, old);
+  const kept = join(home, "keys", oldKeyFile);
+  await rename(current, kept);
+  await utimes(kept, now, now);
+  await rename(pending, current);
+  return { retired: `${name}+${old}`, active: `${name}+${next}`, oldKeyFile };
 }

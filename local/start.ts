@@ -17,9 +17,10 @@ import { rotateLocalKeys } from "./keys.js";
  *                          published (default 8001)
  *   ZHIXIN_SEAL_INTERVAL   time between seals: 500ms, 2s, 1m, or off (default 2s)
  *   ZHIXIN_ROTATE_KEYS     comma-separated keys to replace before starting: "sealer", an
- *                          auditor's id (local/keys.ts rotateLocalKeys). The new keys sign
- *                          from this start on; keys/trust.json keeps the sealer's old one, so
- *                          older blocks and checkpoints still verify (docs/LOCAL.md "Keys").
+ *                          auditor's id, witness:<department> (local/keys.ts rotateLocalKeys).
+ *                          The new keys sign from this start on; keys/trust.json keeps the
+ *                          sealer's old one, keys/ a witness's old ones, so older blocks and
+ *                          checkpoints still verify (docs/LOCAL.md "Keys").
  *                          Departments rotate on the ledger: `zhixin keys rotate`
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -64,6 +65,10 @@ if (rotate.length > 0) {
     if (rotate.includes("sealer"))
       console.log(
         `${time()} keys/trust.json keeps the sealer's old key with its validUntil; run \`zhixin trust export\` again and hand the new trust root on`,
+      );
+    if (rotate.some((n) => n.startsWith("witness:")))
+      console.log(
+        `${time()} the witness keeps what it cosigned and cosigns with its new key; run \`zhixin trust export\` again (it lists the old key too, so checkpoints cosigned before still count) and hand the new trust root on`,
       );
   } catch (e) {
     fail(`ZHIXIN_ROTATE_KEYS: ${(e as Error).message}`);

@@ -1,4 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   formatCosignatureVerifierKey,
   formatVerifierKey,
@@ -16,7 +18,7 @@ import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { EvidenceError, formatTrustRoot } from "../../lib/evidence/index.js";
-import { trustFile, witnessKeyFile } from "../../lib/local-home.js";
+import { isRetiredWitnessKeyName, trustFile, witnessKeyFile } from "../../lib/local-home.js";
 import { AwsCliError, explainAwsError } from "../aws.js";
 import { InputError } from "../input.js";
 import { UsageError, type Values } from "../usage.js";
@@ -26,7 +28,8 @@ import { type Context, optionalString } from "./context.js";
  * `zhixin trust export`: the trust root (docs/formats/trust-root.md) — the log's origin,
  * the sealer's checkpoint key, each witness's cosignature key and the quorum — from
  * where each lives (§4): the consortium file for the origin, the quorum and deployed
- * witnesses' vkeys; locally the home's keys/trust.json and keys/<id>.witness.pem; on AWS
+ * witnesses' vkeys; locally the home's keys/trust.json and keys/<id>.witness.pem (with the
+ * witness's retired keys, keys/<id>.witness.<8 hex>.retired.pem); on AWS
  * the sealer's KMS key (kms:GetPublicKey). Says on stderr where each key came from, so
  * whoever hands the file on can say it too.
  */
@@ -71,11 +74,13 @@ export async function buildTrustRoot(
     sealerKey === undefined
       ? await localSealers(ctx.home, c)
       : await Promise.all(sealerKey.split(",").map((arn) => kmsSealer(ctx, arn.trim(), c)));
-  const witnesses = await Promise.all(
-    witnessesOf(c).map((w): Promise<Sourced> | Sourced => {
+  // Every key of each witness, its retired ones first (oldest first): what it cosigned
+  // before a rotation still counts for it, once (docs/formats/trust-root.md §1).
+  const perWitness = await Promise.all(
+    witnessesOf(c).map((w): Promise<Sourced[]> | Sourced[] => {
       if (w.endpoint) {
         const vkey = formatCosignatureVerifierKey(w.endpoint.key.name, w.endpoint.key.publicKey);
-        return { vkey, from: `${ctx.consortiumFile} (its witness vkey)` };
+        return [{ vkey, from: `${ctx.consortiumFile} (its witness vkey)` }];
       }
       if (sealerKey !== undefined) {
         throw new InputError(
@@ -85,6 +90,7 @@ export async function buildTrustRoot(
       return localWitness(ctx.home, c, w.id);
     }),
   );
+  const witnesses = perWitness.flat();
   const quorum = witnessQuorumOf(c);
   let text: string;
   try {
@@ -103,7 +109,7 @@ export async function buildTrustRoot(
     sources: [
       ...sealers.map((s) => `  sealer key   from ${s.from}`),
       ...witnesses.map((w) => `  witness ${w.vkey.slice(0, w.vkey.indexOf("+"))}   from ${w.from}`),
-      `  quorum ${quorum} of ${witnesses.length} witnesses, from ${ctx.consortiumFile}`,
+      `  quorum ${quorum} of ${perWitness.length} witnesses, from ${ctx.consortiumFile}`,
     ],
   };
 }
@@ -165,15 +171,30 @@ function sealerVkey(log: string, spki: Uint8Array, source: string): string {
   }
 }
 
-/** A local witness's vkey from its key file (local/witnesses.ts generates it). */
-async function localWitness(home: string, c: Consortium, id: string): Promise<Sourced> {
-  const file = witnessKeyFile(home, id);
+/**
+ * A local witness's vkeys: those of its retired key files (keys/<id>.witness.<8 hex>.retired.pem,
+ * local/keys.ts rotateLocalWitnessKey), oldest retired first, then its key file's
+ * (local/witnesses.ts generates it).
+ */
+async function localWitness(home: string, c: Consortium, id: string): Promise<Sourced[]> {
+  const dir = join(home, "keys");
+  const retired = (await readdir(dir).catch(() => []))
+    .filter((f) => isRetiredWitnessKeyName(id, f))
+    .map((f) => ({ file: join(dir, f), at: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => a.at - b.at || a.file.localeCompare(b.file));
+  return [
+    ...(await Promise.all(retired.map((r) => witnessKeyOf(r.file, c, id)))),
+    await witnessKeyOf(witnessKeyFile(home, id), c, id),
+  ];
+}
+
+async function witnessKeyOf(file: string, c: Consortium, id: string): Promise<Sourced> {
   let pem: string;
   try {
     pem = await readFile(file, "utf8");
   } catch (e) {
     throw new InputError(
-      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): \`npm start\` generates each witness's key in ZHIXIN_HOME (${home})`,
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): \`npm start\` generates each witness's key in ZHIXIN_HOME (${dirname(dirname(file))})`,
     );
   }
   let spki: Uint8Array;

@@ -19,6 +19,8 @@ export interface NodeProcessOptions {
   dynamoPort?: number;
   /** ZHIXIN_SEAL_INTERVAL, e.g. "200ms" or "off". */
   sealInterval: string;
+  /** More environment for this start, e.g. ZHIXIN_ROTATE_KEYS. */
+  env?: Record<string, string>;
 }
 
 export interface NodeProcess {
@@ -50,6 +52,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
       ZHIXIN_S3_PORT: "0",
       ZHIXIN_SEAL_INTERVAL: options.sealInterval,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -292,7 +292,7 @@ describe("ZHIXIN_ROTATE_KEYS refuses what npm start does not rotate", () => {
     homes.push(home);
     for (const [name, says] of [
       ["hf-haikou", "zhixin keys rotate --as hf-haikou"],
-      ["nobody", 'give "sealer" or an auditor'],
+      ["nobody", 'give "sealer", an auditor'],
     ] as const) {
       const { child, output } = spawnStart({ ...(await ports(home)), ZHIXIN_ROTATE_KEYS: name });
       const code = await new Promise<number | null>((r) => child.once("exit", r));
