@@ -142,6 +142,7 @@ export class ZhixinMemberStack extends Stack {
         repoRoot,
         name,
         keyAlias: witnessKeyAlias(c.consortium, d.id),
+        keyVersions: "witnessKeyVersions" in d ? (d.witnessKeyVersions ?? 1) : 1,
         logVkeys: logVkeys.valueAsString,
         logRetentionDays: c.aws.logRetentionDays,
       });
@@ -160,9 +161,23 @@ export class ZhixinMemberStack extends Stack {
         WitnessKeyArn: {
           value: this.witness.key.key.keyArn,
           description:
-            "The witness's Ed25519 key: aws kms get-public-key --key-id <this> --query PublicKey --output text | " +
+            `The witness's Ed25519 key${this.witness.keys.length > 1 ? ` (alias ${this.witness.key.aliasName}, the newest of ${this.witness.keys.length} versions: the one it cosigns with)` : ""}: ` +
+            "aws kms get-public-key --key-id <this> --query PublicKey --output text | " +
             "npx tsx cdk/bin/vkey.ts witness <WitnessName> prints the vkey for the consortium file",
         },
+        ...(this.witness.keys.length > 1
+          ? {
+              WitnessKeyArns: {
+                value: Fn.join(
+                  ",",
+                  this.witness.keys.map((k) => k.key.keyArn),
+                ),
+                description:
+                  "Every version of the witness's key, oldest first: the newest's vkey is the consortium file's " +
+                  `departments[${d.id}].witness.vkey, the older ones' its retiredVkeys (docs/DEPLOY.md §8)`,
+              },
+            }
+          : {}),
         WitnessTableName: {
           value: this.witness.table.tableName,
           description: "What the witness cosigned per log; retained and deletion-protected: never empty it",
@@ -172,11 +187,11 @@ export class ZhixinMemberStack extends Stack {
       this.witness = undefined;
     }
 
-    const witnessKey = this.witness?.key;
+    const witnessKeys = this.witness?.keys ?? [];
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
       label: `Zhixin ${c.consortium} member ${d.id}`,
-      keys: [...this.signingKeys.map((k) => k.key), ...(witnessKey ? [witnessKey.key] : [])],
-      aliases: [...this.signingKeys.map((k) => k.aliasName), ...(witnessKey ? [witnessKey.aliasName] : [])],
+      keys: [...this.signingKeys.map((k) => k.key), ...witnessKeys.map((k) => k.key)],
+      aliases: [...this.signingKeys.map((k) => k.aliasName), ...witnessKeys.map((k) => k.aliasName)],
       tables: this.witness ? [this.witness.table] : [],
     });
     outputs.ChangeAlarmTopicArn = {

@@ -38,14 +38,24 @@ export interface DepartmentWitnessProps {
   readonly repoRoot: string;
   /** Its cosigner name: zhixin-witness/<consortium>/<id> (the name in its vkey). */
   readonly name: string;
+  /** Version 1's alias; version n's is `<keyAlias>/v<n>`. */
   readonly keyAlias: string;
+  /**
+   * How many cosignature keys (the file's witnessKeyVersions, default 1). The newest signs;
+   * the older ones are kept (their public keys stay in trust roots) but no role may sign
+   * with them (docs/DEPLOY.md §8, "Rotating a witness's key").
+   */
+  readonly keyVersions?: number;
   /** ZHIXIN_WITNESS_LOG_VKEYS: the logs it follows (a parameter's value; empty: none yet). */
   readonly logVkeys: string;
   readonly logRetentionDays: number;
 }
 
 export class DepartmentWitness extends Construct {
+  /** The key it cosigns with: the newest of `keys`. */
   readonly key: SigningKey;
+  /** Every version of its cosignature key, oldest first. */
+  readonly keys: SigningKey[];
   readonly table: Table;
   readonly function: NodejsFunction;
   readonly role: Role;
@@ -53,13 +63,19 @@ export class DepartmentWitness extends Construct {
 
   constructor(scope: Construct, id: string, props: DepartmentWitnessProps) {
     super(scope, id);
-    this.key = new SigningKey(this, "Key", {
-      owner: props.name,
-      aliasName: props.keyAlias,
-      // c2sp.org/tlog-cosignature: cosignature/v1 is Ed25519 only.
-      alg: "ed25519",
-      description: `${props.name}: the witness's cosigning key (cosignature/v1)`,
+    // Version 1 keeps the construct id and alias it had before versions existed, so adding a
+    // version to a deployed stack creates a key and replaces none.
+    this.keys = Array.from({ length: props.keyVersions ?? 1 }, (_, i) => {
+      const version = i + 1;
+      return new SigningKey(this, version === 1 ? "Key" : `KeyV${version}`, {
+        owner: props.name,
+        aliasName: version === 1 ? props.keyAlias : `${props.keyAlias}/v${version}`,
+        // c2sp.org/tlog-cosignature: cosignature/v1 is Ed25519 only.
+        alg: "ed25519",
+        description: `${props.name}: the witness's cosigning key (cosignature/v1)${version === 1 ? "" : `, version ${version}`}`,
+      });
     });
+    this.key = this.keys[this.keys.length - 1] as SigningKey;
     // What it cosigned per log: losing it would let the witness cosign a fork. Kept, recoverable.
     this.table = new Table(this, "State", {
       partitionKey: {
@@ -92,8 +108,8 @@ export class DepartmentWitness extends Construct {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: [...WITNESS_TABLE_ACTIONS], resources: [this.table.tableArn] }),
     );
-    // kms:Sign through the key policy too (the witness role alone signs); GetPublicKey is
-    // KmsSigner's check of the key's spec.
+    // kms:Sign through the key policy too (the witness role alone signs, with the newest key
+    // only: an older version signs nothing more); GetPublicKey is KmsSigner's check of the key's spec.
     this.key.grantSignOnlyTo(this.role);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -79,8 +79,17 @@ export async function buildTrustRoot(
   const perWitness = await Promise.all(
     witnessesOf(c).map((w): Promise<Sourced[]> | Sourced[] => {
       if (w.endpoint) {
-        const vkey = formatCosignatureVerifierKey(w.endpoint.key.name, w.endpoint.key.publicKey);
-        return [{ vkey, from: `${ctx.consortiumFile} (its witness vkey)` }];
+        const { key, retired } = w.endpoint;
+        return [
+          ...retired.map((k) => ({
+            vkey: formatCosignatureVerifierKey(k.name, k.publicKey),
+            from: `${ctx.consortiumFile} (its witness's retiredVkeys)`,
+          })),
+          {
+            vkey: formatCosignatureVerifierKey(key.name, key.publicKey),
+            from: `${ctx.consortiumFile} (its witness vkey)`,
+          },
+        ];
       }
       if (sealerKey !== undefined) {
         throw new InputError(

@@ -206,20 +206,46 @@ const AwsSettings = z
  * is deployed (the stack's outputs WitnessUrl and WitnessVkey). `true` instead: the
  * department witnesses, with a key local mode generates (keys/<id>.witness.pem).
  */
+const CosignatureVkey = z.string().superRefine((vkey, ctx) => {
+  try {
+    parseCosignatureVerifierKey(vkey);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+  }
+});
 const WitnessEndpoint = z
   .object({
     /** POST <url>/add-checkpoint, c2sp.org/tlog-witness. */
     url: z.string().regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "an https:// URL without query or fragment"),
-    /** The witness's cosignature verifier key (c2sp.org/tlog-cosignature, type 0x04). */
-    vkey: z.string().superRefine((vkey, ctx) => {
-      try {
-        parseCosignatureVerifierKey(vkey);
-      } catch (e) {
-        ctx.addIssue({ code: "custom", message: (e as Error).message });
-      }
-    }),
+    /** The cosignature verifier key it signs with now (c2sp.org/tlog-cosignature, type 0x04). */
+    vkey: CosignatureVkey,
+    /**
+     * Its earlier vkeys, oldest first, once it rotated its key (docs/DEPLOY.md §8): under the
+     * same name, listed in the trust root beside vkey so that checkpoints it cosigned with
+     * them still count for it, once (docs/formats/trust-root.md §1). The log asks it with vkey only.
+     */
+    retiredVkeys: z.array(CosignatureVkey).max(MAX_KEY_VERSIONS).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((w, ctx) => {
+    const name = w.vkey.slice(0, w.vkey.indexOf("+"));
+    const seen = new Set([w.vkey]);
+    w.retiredVkeys?.forEach((v, i) => {
+      if (v.slice(0, v.indexOf("+")) !== name)
+        ctx.addIssue({
+          code: "custom",
+          path: ["retiredVkeys", i],
+          message: `not named ${name}, as vkey is: one witness, one name`,
+        });
+      else if (seen.has(v))
+        ctx.addIssue({
+          code: "custom",
+          path: ["retiredVkeys", i],
+          message: "listed twice (or the same as vkey)",
+        });
+      seen.add(v);
+    });
+  });
 
 export const ConsortiumSchema = z
   .object({
@@ -233,7 +259,19 @@ export const ConsortiumSchema = z
       .object({ alg: z.literal("ed25519").default("ed25519"), keyVersions: KeyVersions.optional() })
       .default({ alg: "ed25519" }),
     departments: z
-      .array(Member.extend({ witness: z.union([z.boolean(), WitnessEndpoint]).default(false) }))
+      .array(
+        Member.extend({
+          witness: z.union([z.boolean(), WitnessEndpoint]).default(false),
+          /**
+           * On AWS: how many witness keys its member stack creates, 1 by default; the newest
+           * cosigns, the older ones sign nothing more and stay for their public keys (docs/DEPLOY.md
+           * §8, "Rotating a witness's key"). Version 1 has the alias
+           * alias/zhixin-witness/<consortium>/<id>, version n …/<id>/v<n>. Local mode ignores it
+           * (ZHIXIN_ROTATE_KEYS=witness:<id>).
+           */
+          witnessKeyVersions: KeyVersions.optional(),
+        }),
+      )
       .min(1),
     /**
      * How many witnesses must cosign a checkpoint for verifiers to accept it. Default: a
@@ -445,7 +483,8 @@ export function keyVersionAlias(consortium: string, owner: string, version: numb
 /** A witnessing department: its id, and its deployed witness when the file names one. */
 export interface WitnessMember {
   id: string;
-  endpoint?: { url: string; key: CosignatureKey };
+  /** `key` is the one it cosigns with now; `retired` its earlier ones, oldest first (retiredVkeys). */
+  endpoint?: { url: string; key: CosignatureKey; retired: CosignatureKey[] };
 }
 
 /** The departments that witness, in file order. */
@@ -453,7 +492,17 @@ export function witnessesOf(consortium: Consortium): WitnessMember[] {
   return consortium.departments.flatMap((d) => {
     if (d.witness === false) return [];
     if (d.witness === true) return [{ id: d.id }];
-    return [{ id: d.id, endpoint: { url: d.witness.url, key: parseCosignatureVerifierKey(d.witness.vkey) } }];
+    const { url, vkey, retiredVkeys = [] } = d.witness;
+    return [
+      {
+        id: d.id,
+        endpoint: {
+          url,
+          key: parseCosignatureVerifierKey(vkey),
+          retired: retiredVkeys.map((v) => parseCosignatureVerifierKey(v)),
+        },
+      },
+    ];
   });
 }
 

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,6 +56,9 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
   await rm(empty, { recursive: true, force: true });
 });
+
+const generateKeyPairSpki = (): Uint8Array =>
+  new Uint8Array(generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }));
 
 async function zhixin(
   args: string[],
@@ -231,5 +235,33 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
       deps((op, input) => sealer.answer(op, input)).deps,
     );
     expect([undeployed.code, undeployed.stderr]).toEqual([2, expect.stringContaining("WitnessVkey")]);
+  });
+
+  it("lists a rotated witness's retiredVkeys before its vkey, under its one name; the quorum counts witnesses", async () => {
+    const file = JSON.parse(await readFile(OWN_KEYS, "utf8")) as {
+      departments: Array<Record<string, unknown>>;
+    };
+    const haikou = file.departments[0] as { id: string; witness: { vkey: string; retiredVkeys?: string[] } };
+    const name = haikou.witness.vkey.slice(0, haikou.witness.vkey.indexOf("+"));
+    const retired = [1, 2].map(() =>
+      formatCosignatureVerifierKey(name, ed25519RawPublicKey(generateKeyPairSpki())),
+    );
+    haikou.witness.retiredVkeys = retired;
+    const path = join(empty, "rotated-witness.json");
+    await writeFile(path, JSON.stringify(file));
+    const sealer = new TestKmsKey("ed25519", SEALER_ARN);
+    const run = await zhixin(
+      ["trust", "export", "--sealer-key", SEALER_ARN],
+      { ZHIXIN_HOME: empty, ZHIXIN_CONSORTIUM: path },
+      deps((op, input) => sealer.answer(op, input)).deps,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const vkeys = JSON.parse(run.stdout).witnesses as string[];
+    expect(vkeys.filter((v) => v.startsWith(`${name}+`))).toEqual([...retired, haikou.witness.vkey]);
+    const n = witnessesOf(loadConsortium(OWN_KEYS)).length;
+    expect(vkeys).toHaveLength(n + 2);
+    expect(run.stderr).toContain(`of ${n} witnesses`);
+    expect(run.stderr).toContain("retiredVkeys");
+    await rm(path);
   });
 });
