@@ -520,8 +520,9 @@ before stays valid. Each step looks at the ledger first, so a run cut short anyw
 finished by running it again. Prints the old and new key ids and the two entries.
 
 On AWS, rotate with KMS keys instead: create the new key, then \`zhixin keys add\`
-and \`zhixin keys retire\` (docs/DEPLOY.md). The sealer's key is rotated by npm start
-itself: stop it and start it with ZHIXIN_ROTATE_KEYS=sealer (docs/LOCAL.md "Keys").
+and \`zhixin keys retire\` (docs/DEPLOY.md). The sealer's, an auditor's and a witness's
+keys are rotated by npm start itself: stop it and start it with, e.g.,
+ZHIXIN_ROTATE_KEYS=sealer,auditor,witness:hf-haikou (docs/LOCAL.md "Keys").
 
 Options:
   --as <department>   whose key to rotate (key file in ZHIXIN_HOME)`,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
-import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
+import { type Ed25519Verify, type WitnessPolicy, witnessNames } from "../../lib/witness/index.js";
 import type { AuditSource, BatchStore, IndexStore } from "../store/ports.js";
 import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 import { AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
@@ -145,10 +145,12 @@ export async function runVerifyRequest(
 /** The published checkpoint and the quorum it must meet: minWitnesses, else the consortium's. */
 async function publishedCheck(deps: VerifyRequestDeps, minWitnesses: number | undefined) {
   const witnesses = deps.witnesses?.policy.witnesses ?? [];
-  if (minWitnesses !== undefined && minWitnesses > witnesses.length) {
+  // A witness may be listed with several keys (an old and a new one): it counts once.
+  const distinct = witnessNames(witnesses).length;
+  if (minWitnesses !== undefined && minWitnesses > distinct) {
     throw new VerifyRequestError(
       "INVALID_PARAMETER",
-      `minWitnesses: the consortium has ${witnesses.length} witness(es), so at most ${witnesses.length} can cosign`,
+      `minWitnesses: the consortium has ${distinct} witness(es), so at most ${distinct} can cosign`,
     );
   }
   const bytes = deps.tiles && (await deps.tiles.get(CHECKPOINT_PATH));

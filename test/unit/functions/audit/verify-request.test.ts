@@ -6,6 +6,7 @@ import {
   VerifyRequestError,
 } from "../../../../functions/audit/verify-request.js";
 import { StaticKeyDirectory } from "../../../../functions/auth/key-directory.js";
+import { testWitness } from "../../../support/witness-keys.js";
 
 // The verify function's request on a ledger with no blocks and nothing pending: which
 // requests it refuses, with which code, and the refusal on the wire.
@@ -74,5 +75,27 @@ describe("runVerifyRequest", () => {
       latestHeight: async () => Promise.reject(down),
     } as VerifyRequestDeps["store"];
     await expect(runVerifyRequest({}, { ...deps, store: failing })).rejects.toBe(down);
+  });
+});
+
+describe("runVerifyRequest's minWitnesses", () => {
+  it("is bounded by the witnesses, not their keys: a witness listed with its old and new key counts once", async () => {
+    const old = testWitness("zhixin-witness/demo/a", "a-old");
+    const policy = {
+      witnesses: [
+        old.key,
+        testWitness("zhixin-witness/demo/a", "a-new").key,
+        testWitness("zhixin-witness/demo/b").key,
+      ],
+      threshold: 2,
+    };
+    const withWitnesses: VerifyRequestDeps = { ...deps, witnesses: { policy, verify: () => true } };
+    const run = (minWitnesses: number) =>
+      runVerifyRequest(parseVerifyPayload({ minWitnesses }), withWitnesses);
+    await expect(run(3)).rejects.toMatchObject({
+      code: "INVALID_PARAMETER",
+      message: "minWitnesses: the consortium has 2 witness(es), so at most 2 can cosign",
+    });
+    await expect(run(2)).resolves.toMatchObject({ ok: true });
   });
 });
