@@ -262,7 +262,9 @@ describe("key-history fold properties", () => {
             seen.add("revoke of a retired key");
         }
       }),
-      { numRuns: 1000 },
+      // Seeded: what the generator reaches in 1,000 runs is a fact about the generator, to
+      // hold steady; unseeded, a run could miss the rarest state and fail for no fault.
+      { numRuns: 1000, seed: 20261204 },
     );
     expect([...seen].sort()).toEqual(
       [
