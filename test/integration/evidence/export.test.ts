@@ -1,11 +1,9 @@
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../support/cli.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { evidenceCli, freePort, type Run } from "./node.js";
 
 // zhixin export end to end: on a ledger started as `npm start` starts it (its genesis key
 // records in block 1), a department exports the whole log; records are added and sealed,
@@ -15,64 +13,13 @@ import { startTestNode, type TestNode } from "../../support/local-node.js";
 // listens on audits the export with `zhixin verify --export` against the trust root: clean,
 // and a changed payload, a removed block and a tampered header each refused with its code.
 
-const BIN = join(ROOT, "bin", "zhixin.js");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let t: TestNode;
 let work: string;
 let closedUrl: string;
 // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON summaries, read by member
 const first: { summary?: any; second?: any; forked?: Run } = {};
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-function zhixin(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH ?? "",
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const member = (args: string[]) =>
-  zhixin(args, {
-    ZHIXIN_URL: t.url,
-    ZHIXIN_HOME: t.node.home,
-    ZHIXIN_CONSORTIUM: join(ROOT, "consortium.example.json"),
-  });
-
-/** The auditor's process: no ledger, no home, no consortium file — the files it was given. */
-const offline = (args: string[]) =>
-  zhixin(["verify", ...args], {
-    ZHIXIN_URL: closedUrl,
-    ZHIXIN_HOME: join(work, "no-home"),
-    ZHIXIN_CONSORTIUM: join(work, "no-consortium.json"),
-  });
+const { member, offline } = evidenceCli(() => ({ work, t, closedUrl }));
 
 const ok = (run: Run, what: string) => expect(run.code, `${what}\n${run.stderr}`).toBe(0);
 

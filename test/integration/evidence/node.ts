@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
 import {
   deriveKeyId,
   formatVerifierKey,
@@ -16,6 +19,8 @@ import { verifyEd25519, verifyRecordedKeySignature } from "../../../lib/crypto/v
 import { type EvidenceChecks, formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
 import type { LocalConsortium } from "../../../local/consortium-node.js";
+import { ROOT } from "../../support/cli.js";
+import type { TestNode } from "../../support/local-node.js";
 
 // What the evidence tests share: a member's key record of its own first key, the trust
 // root of a local consortium built from its parts (the CLI's `zhixin trust export` is
@@ -88,4 +93,64 @@ export async function trustRootText(node: LocalConsortium): Promise<string> {
 
 export async function trustRootOf(node: LocalConsortium) {
   return parseTrustRoot(await trustRootText(node));
+}
+
+/** A `zhixin` run's exit status and output. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A loopback port nothing listens on once it is returned (for a ledger that is not there). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * `zhixin` as separate processes in the test's scratch folder, with only PATH from this
+ * environment: `member` against the running ledger, as a member of the consortium runs
+ * it; `offline` runs `zhixin verify` as a court's or auditor's process does — no ledger
+ * (ZHIXIN_URL aimed at `closedUrl`), no home, no consortium file, only the files it was
+ * given. `get` is read at each run, as the tests set these up in beforeAll.
+ */
+export function evidenceCli(get: () => { work: string; t: TestNode; closedUrl: string }) {
+  const zhixin = (args: string[], env: Record<string, string>): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(ROOT, "bin", "zhixin.js"), ...args],
+        {
+          cwd: get().work,
+          env: {
+            PATH: process.env.PATH ?? "",
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            ...env,
+          },
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  return {
+    member: (args: string[]) =>
+      zhixin(args, {
+        ZHIXIN_URL: get().t.url,
+        ZHIXIN_HOME: get().t.node.home,
+        ZHIXIN_CONSORTIUM: join(ROOT, "consortium.example.json"),
+      }),
+    offline: (args: string[]) =>
+      zhixin(["verify", ...args], {
+        ZHIXIN_URL: get().closedUrl,
+        ZHIXIN_HOME: join(get().work, "no-home"),
+        ZHIXIN_CONSORTIUM: join(get().work, "no-consortium.json"),
+      }),
+  };
 }

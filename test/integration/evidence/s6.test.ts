@@ -1,7 +1,5 @@
-import { execFile } from "node:child_process";
 import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,10 +20,9 @@ import {
 import { witnessName } from "../../../lib/consortium/consortium.js";
 import { formatEvidenceBundle, parseEvidenceBundle } from "../../../lib/evidence/index.js";
 import { keyFile, witnessKeyFile } from "../../../lib/local-home.js";
-import { ROOT } from "../../support/cli.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { readObject } from "../../support/s3.js";
-import { trustRootText } from "./node.js";
+import { evidenceCli, freePort, type Run, trustRootText } from "./node.js";
 
 // S6 end to end (issue 13, docs/SCENARIOS.md): an internet court records the SHA-256 of
 // an evidence file on a ledger started as `npm start` starts it (its departments' first
@@ -38,14 +35,7 @@ import { trustRootText } from "./node.js";
 // the quorum is CHECKPOINT_UNWITNESSED, and a bundle whose key the court revoked, as
 // compromised since before the entry, is KEY_REVOKED.
 
-const BIN = join(ROOT, "bin", "zhixin.js");
 const EVIDENCE = utf8("Screenshot of the seller page, 2026-12-01 10:00, case 2026-ZJ0192-1234\n");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestNode;
 let work: string;
@@ -54,52 +44,7 @@ let closedUrl: string;
 /** What the ledger said about the evidence entry while it ran. */
 const recorded = { id: "", receivedAt: "", keyId: "", logIndex: -1, trustRoot: "" };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-function zhixin(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH ?? "",
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** The CLI against the running ledger, as a member of the consortium runs it. */
-const member = (args: string[]) =>
-  zhixin(args, {
-    ZHIXIN_URL: t.url,
-    ZHIXIN_HOME: t.node.home,
-    ZHIXIN_CONSORTIUM: join(ROOT, "consortium.example.json"),
-  });
-
-/** The court's process: no ledger, no home, no consortium file — the files it was given. */
-async function court(args: string[]): Promise<Run> {
-  return zhixin(["verify", ...args], {
-    ZHIXIN_URL: closedUrl,
-    ZHIXIN_HOME: join(work, "no-home"),
-    ZHIXIN_CONSORTIUM: join(work, "no-consortium.json"),
-  });
-}
+const { member, offline: court } = evidenceCli(() => ({ work, t, closedUrl }));
 
 const ok = (run: Run, what: string) => expect(run.code, `${what}\n${run.stderr}`).toBe(0);
 
