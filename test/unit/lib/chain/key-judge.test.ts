@@ -11,7 +11,7 @@ import {
   NO_LEDGER_KEYS,
   signatureCheckKey,
 } from "#chain";
-import { nodeVerify, vectorKey } from "./key-vectors.js";
+import { keyAddEntry as addOf, nodeVerify, T0, T1, T2, T3, T4, vectorKey } from "./key-vectors.js";
 
 // judgeEntryKey (lib/chain key-judge.ts): which key judges a request signature at a time,
 // by the ledger's key history once the owner has a key there, and the comparison of each
@@ -19,24 +19,6 @@ import { nodeVerify, vectorKey } from "./key-vectors.js";
 
 const a1 = vectorKey("a1");
 const a2 = vectorKey("a2");
-
-const T0 = "2026-11-21T08:00:00.000Z";
-const T1 = "2026-11-21T08:00:01.000Z";
-const T2 = "2026-11-21T08:00:02.000Z";
-const T3 = "2026-11-21T08:00:03.000Z";
-const T4 = "2026-11-21T08:00:04.000Z";
-
-function addOf(k: typeof a1, at: string, signedBy: string, entryId: string): KeyRecordEntry {
-  const { keyId, owner, role, alg, spki, pop } = k;
-  return {
-    entryId,
-    writer: owner,
-    signedBy,
-    receivedAt: at,
-    type: "zhixin.key.add",
-    data: { keyId, owner, role, alg, spki, pop },
-  };
-}
 
 function other(entryId: string, type: string, data: unknown, signedBy: string, at: string): KeyRecordEntry {
   return { entryId, writer: "hf-haikou", signedBy, receivedAt: at, type, data };

@@ -33,3 +33,25 @@ export const nodeVerify: KeySignatureCheck = (alg, spki, message, signature) => 
     ? verify(null, message, key, signature)
     : verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
 };
+
+/** The times the key-judge and ledger-keys tests place records at, a second apart. */
+export const [T0, T1, T2, T3, T4] = [0, 1, 2, 3, 4].map((n) => `2026-11-21T08:00:0${n}.000Z`) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+
+/** A zhixin.key.add of vector key `k`, received at `at`, in a request signed by `signedBy`. */
+export function keyAddEntry(k: VectorKey, at: string, signedBy: string, entryId: string): KeyRecordEntry {
+  const { keyId, owner, role, alg, spki, pop } = k;
+  return {
+    entryId,
+    writer: owner,
+    signedBy,
+    receivedAt: at,
+    type: "zhixin.key.add",
+    data: { keyId, owner, role, alg, spki, pop },
+  };
+}

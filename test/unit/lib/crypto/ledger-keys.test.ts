@@ -12,7 +12,7 @@ import {
 import type { KeyDirectory, PublicKeyRecord } from "../../../../lib/crypto/key-directory.js";
 import { checkEntrySignature, requestKeys } from "../../../../lib/crypto/ledger-keys.js";
 import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
-import { vectorKey } from "../chain/key-vectors.js";
+import { keyAddEntry as addOf, T0, T1, T2, T3, T4, vectorKey } from "../chain/key-vectors.js";
 
 // The one rule the API and every auditor judge a department's signature by
 // (lib/crypto/ledger-keys.ts): the ledger's key history from the department's first key
@@ -20,23 +20,6 @@ import { vectorKey } from "../chain/key-vectors.js";
 
 const a1 = vectorKey("a1");
 const a2 = vectorKey("a2");
-const T0 = "2026-11-21T08:00:00.000Z";
-const T1 = "2026-11-21T08:00:01.000Z";
-const T2 = "2026-11-21T08:00:02.000Z";
-const T3 = "2026-11-21T08:00:03.000Z";
-const T4 = "2026-11-21T08:00:04.000Z";
-
-function addOf(k: typeof a1, at: string, signedBy: string, entryId: string): KeyRecordEntry {
-  const { keyId, owner, role, alg, spki, pop } = k;
-  return {
-    entryId,
-    writer: owner,
-    signedBy,
-    receivedAt: at,
-    type: "zhixin.key.add",
-    data: { keyId, owner, role, alg, spki, pop },
-  };
-}
 const add1 = addOf(a1, T1, a1.keyId, "add-a1");
 const add2 = addOf(a2, T2, a1.keyId, "add-a2");
 const retire1: KeyRecordEntry = {
