@@ -43,6 +43,7 @@ const INTAKE_CODE: Record<KeyRefusalCode, ApiErrorCode> = {
   KEY_ID_TAKEN: "KEY_ID_TAKEN",
   KEY_NOT_OWNED: "KEY_NOT_OWNED",
   KEY_STATE_CONFLICT: "KEY_STATE_CONFLICT",
+  KEY_COSIGN_REFUSED: "KEY_COSIGN_REFUSED",
 };
 
 export const keyRecordsRule: RecordRule = {

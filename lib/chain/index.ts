@@ -101,18 +101,23 @@ export {
 export { JsonTextError, MAX_JSON_DEPTH, parseJson } from "./json.js";
 export {
   applyKeyRecord,
+  cosignsComplete,
   EMPTY_KEY_HISTORY,
   foldKeyRecords,
   KEY_AT_CODES,
   KEY_REFUSAL_CODES,
   type KeyAtAnswer,
   type KeyAtCode,
+  type KeyGovernance,
   type KeyHistory,
   type KeyRecordEntry,
   type KeyRefusal,
   type KeyRefusalCode,
   type KeySignatureCheck,
+  type KeyStep,
   keyAt,
+  OWNER_ALONE,
+  type PendingKeyRecord,
   type RecordedKey,
 } from "./key-history.js";
 export {
@@ -133,6 +138,7 @@ export {
   isDerivedKeyId,
   isKeyRecordType,
   KEY_ADD_TYPE,
+  KEY_COSIGN_TYPE,
   KEY_ID_HASH_DIGITS,
   KEY_OWNER,
   KEY_POP_TAG,
@@ -147,6 +153,8 @@ export {
   type KeyRevokeData,
   type KeyRole,
   keyPopMessage,
+  ownerOfKeyRecord,
+  parseKeyCosign,
   parseKeyRecord,
 } from "./key-records.js";
 export {

@@ -1,14 +1,19 @@
-import type { SignatureAlgorithm } from "./envelope.js";
+import type { JsonValue } from "./canonical.js";
+import { contentDigest, type SignatureAlgorithm } from "./envelope.js";
 import { ChainError } from "./errors.js";
 import { TIMESTAMP, timestampSeconds } from "./fields.js";
 import {
   deriveKeyId,
   KEY_ADD_TYPE,
+  KEY_COSIGN_TYPE,
   KEY_RETIRE_TYPE,
+  KEY_REVOKE_TYPE,
   type KeyAddData,
   type KeyRecordData,
   type KeyRole,
   keyPopMessage,
+  ownerOfKeyRecord,
+  parseKeyCosign,
   parseKeyRecord,
 } from "./key-records.js";
 
@@ -41,12 +46,65 @@ export interface RecordedKey {
   readonly revokeEntry?: string;
 }
 
-/** Every key that counted, by key id, in the order they were added. Never mutated: each step makes a new one. */
-export interface KeyHistory {
-  readonly keys: ReadonlyMap<string, RecordedKey>;
+/**
+ * A key record that counts only once departments cosign it (design §3, rules 4–5): one
+ * another department wrote about the owner's key (a recovery), or one the owner wrote
+ * while the consortium's rule asks for cosigns. It takes effect at the receivedAt of the
+ * cosign that completes it.
+ */
+export interface PendingKeyRecord {
+  readonly entry: KeyRecordEntry;
+  readonly data: KeyRecordData;
+  /** Whose key it is about. */
+  readonly owner: string;
+  /** contentDigest of its data: what a cosign names. */
+  readonly contentDigest: string;
+  /** "owner": written by the owner, needs KeyGovernance.ownerCosigns; "recovery": by another department, needs a majority. */
+  readonly kind: "owner" | "recovery";
+  /** Departments that cosigned it so far, in ledger order. */
+  readonly cosigners: readonly string[];
 }
 
-export const EMPTY_KEY_HISTORY: KeyHistory = { keys: new Map() };
+/**
+ * Every key that counted, by key id, in the order they were added, and the key records
+ * awaiting cosigns, by entry id. Never mutated: each step makes a new one.
+ */
+export interface KeyHistory {
+  readonly keys: ReadonlyMap<string, RecordedKey>;
+  readonly pending: ReadonlyMap<string, PendingKeyRecord>;
+}
+
+export const EMPTY_KEY_HISTORY: KeyHistory = { keys: new Map(), pending: new Map() };
+
+/**
+ * Who decides key records besides their owner (design §3; the consortium file's
+ * `keyRecords`, lib/consortium). A verifier takes it from the consortium file or the
+ * trust root; with OWNER_ALONE an owner's records count at once and no recovery can.
+ */
+export interface KeyGovernance {
+  /** Member ids of the consortium's departments: who may propose a recovery and cosign key records. */
+  readonly departments: readonly string[];
+  /** How many departments other than the owner must cosign a key record the owner writes before it counts (rule 5; 0: it counts at once). */
+  readonly ownerCosigns: number;
+}
+
+/** Owners decide their own keys alone, and nobody else can: the rule without a consortium. */
+export const OWNER_ALONE: KeyGovernance = { departments: [], ownerCosigns: 0 };
+
+/**
+ * Whether a pending record's cosigners complete it: an owner's record, with
+ * `ownerCosigns` departments other than the owner; a recovery, when its writer and
+ * cosigners are more than half of the departments other than the owner (rule 4).
+ */
+export function cosignsComplete(
+  governance: KeyGovernance,
+  pending: Pick<PendingKeyRecord, "kind" | "owner">,
+  cosigners: readonly string[],
+): boolean {
+  if (pending.kind === "owner") return cosigners.length >= governance.ownerCosigns;
+  const others = governance.departments.filter((d) => d !== pending.owner).length;
+  return 2 * (cosigners.length + 1) > others;
+}
 
 /** Why keyAt gives no key, in the order they are decided (design §4). */
 export const KEY_AT_CODES = [
@@ -130,6 +188,12 @@ export const KEY_REFUSAL_CODES = [
   "KEY_NOT_OWNED",
   /** A retire or revoke of an unknown, revoked or (retire) retired key; a compromisedSince after the record's receipt. */
   "KEY_STATE_CONFLICT",
+  /**
+   * A zhixin.cosign of a key record that does not count: the record awaits no cosigns,
+   * the cosigner is not a department, is the owner or the record's writer, or cosigned it
+   * already, or the contentDigest is not the record's.
+   */
+  "KEY_COSIGN_REFUSED",
 ] as const;
 export type KeyRefusalCode = (typeof KEY_REFUSAL_CODES)[number];
 
@@ -139,32 +203,48 @@ export interface KeyRefusal {
   message: string;
 }
 
+/** A step that counts: the history after it, and for a record its owner wrote, the key rules 1–2 judged its signer by. */
+export interface KeyStep {
+  history: KeyHistory;
+  signer?: RecordedKey;
+}
+
 /**
  * One step of the fold (design §3): the history after `entry`, or why it does not count.
- * Checked in this order:
+ * `entry` is a key record, or a zhixin.cosign of one (KEY_COSIGN_TYPE). Checked in this
+ * order:
  *
  *   any      KEY_RECORD_INVALID  data not of its type's form
  *   add      KEY_ID_INVALID      keyId is not deriveKeyId(owner, spki)
- *            KEY_NOT_OWNED       the writer is not `owner` (rule 3)
+ *            KEY_NOT_OWNED       the writer is neither `owner` (rule 3) nor a department (rule 4)
  *            KEY_ID_TAKEN        the history already has keyId
- *            KEY_NOT_OWNED       rule 1, owner without a key so far: not signed by keyId itself;
- *                                rule 2, otherwise: not signed by a key of owner valid at receivedAt
+ *            KEY_NOT_OWNED       owner's own: rule 1, owner without a key so far: not signed by
+ *                                keyId itself; rule 2, otherwise: not signed by a key of owner
+ *                                valid at receivedAt
  *            KEY_ID_INVALID      the pop does not verify (last: the one signature checked here)
  *   retire,  KEY_STATE_CONFLICT  keyId not in the history
- *   revoke   KEY_NOT_OWNED       the writer is not the key's owner (rule 3), or the request is not
- *                                signed by a key of that owner valid at receivedAt (rule 2; a key
- *                                may retire or revoke itself)
+ *   revoke   KEY_NOT_OWNED       the writer is not the key's owner (rule 3) — nor, for a revoke,
+ *                                a department (rule 4) — or an owner's record is not signed by
+ *                                a key of that owner valid at receivedAt (rule 2; a key may
+ *                                retire or revoke itself)
  *            KEY_STATE_CONFLICT  the key is revoked; (retire) it is retired; (revoke)
  *                                compromisedSince is after receivedAt
+ *   cosign   KEY_COSIGN_REFUSED  see the code; then, if it completes the record, the record's
+ *                                own state checks again at the cosign's receivedAt
+ *                                (KEY_ID_TAKEN, KEY_STATE_CONFLICT), refusing the cosign
  *
- * Rule 4 (recovery by the other departments' cosigns, for an owner with no valid key
- * left) is designed but not built: such an owner cannot add a key here.
+ * A record that passes takes effect at its receivedAt if its owner wrote it and
+ * `governance.ownerCosigns` is 0; otherwise it is pending (KeyHistory.pending) and takes
+ * effect at the receivedAt of the cosign that completes it (cosignsComplete). A recovery
+ * (rule 4: an add or revoke about another member's key, written by a department) is
+ * signed by its writer's key, which the fold does not judge: like a cosign's, it is
+ * judged as any entry's signature is (key-judge.ts).
  *
  * The request's own signature is not checked here: the caller checks it with the key
- * keyAt gives for signedBy at receivedAt in the history *before* this record (for a
- * first key, the one it adds, in the history after it), which is the key rules 1–2
- * judged. A key that retires or revokes itself is, in the history after, no longer valid
- * at its own record's receivedAt.
+ * the step returns as `signer` (owner's records), which is keyAt's key for signedBy at
+ * receivedAt in the history *before* this record — for a first key, the one it adds. A
+ * key that retires or revokes itself is, in the history after, no longer valid at its
+ * own record's receivedAt.
  *
  * Precondition: entry.receivedAt is of the TIMESTAMP form (INVALID_FORMAT otherwise).
  */
@@ -172,91 +252,175 @@ export function applyKeyRecord(
   history: KeyHistory,
   entry: KeyRecordEntry,
   verify: KeySignatureCheck,
-): { history: KeyHistory } | { refusal: KeyRefusal } {
+  governance: KeyGovernance = OWNER_ALONE,
+): KeyStep | { refusal: KeyRefusal } {
   const received = instant(entry.receivedAt, `receivedAt of key record ${entry.entryId}`);
+  if (entry.type === KEY_COSIGN_TYPE) return applyCosign(history, entry, governance);
   let data: KeyRecordData;
   try {
     data = parseKeyRecord(entry.type, entry.data);
   } catch (e) {
     return refuse("KEY_RECORD_INVALID", (e as ChainError).message);
   }
-  if (data.type === KEY_ADD_TYPE) return applyAdd(history, entry, data, verify);
-
-  const key = history.keys.get(data.keyId);
-  if (key === undefined) return refuse("KEY_STATE_CONFLICT", `${data.keyId} is not a key of the history`);
-  const signer = signerProblem(history, entry, key.owner);
-  if (signer !== undefined) return refuse("KEY_NOT_OWNED", signer);
-  if (key.revokeEntry !== undefined)
-    return refuse("KEY_STATE_CONFLICT", `${data.keyId} is already revoked (entry ${key.revokeEntry})`);
-  let next: RecordedKey;
-  if (data.type === KEY_RETIRE_TYPE) {
-    if (key.retireEntry !== undefined)
-      return refuse("KEY_STATE_CONFLICT", `${data.keyId} is already retired (entry ${key.retireEntry})`);
-    next = { ...key, validUntil: entry.receivedAt, retireEntry: entry.entryId };
+  const owner = ownerOfKeyRecord(data);
+  const recovery = entry.writer !== owner;
+  const notOwned =
+    recovery && (data.type === KEY_RETIRE_TYPE || !governance.departments.includes(entry.writer))
+      ? refuse(
+          "KEY_NOT_OWNED",
+          `${entry.writer} may not write about a key of ${owner}: only its owner may, or a department proposing a recovery (an add or a revoke)`,
+        )
+      : undefined;
+  let signer: RecordedKey | undefined;
+  if (data.type === KEY_ADD_TYPE) {
+    const derived = deriveKeyId(data.owner, data.spki);
+    if (data.keyId !== derived)
+      return refuse("KEY_ID_INVALID", `keyId ${data.keyId} is not ${derived}, its derived id`);
+    if (notOwned) return notOwned;
+    if (history.keys.has(data.keyId)) return refuse("KEY_ID_TAKEN", `${data.keyId} was added before`);
+    if (!recovery) {
+      if (![...history.keys.values()].some((k) => k.owner === owner)) {
+        if (entry.signedBy !== data.keyId)
+          return refuse(
+            "KEY_NOT_OWNED",
+            `the first key of ${owner} must be added by itself, not by ${entry.signedBy}`,
+          );
+        signer = addedKey(data, entry.receivedAt, entry.entryId);
+      } else {
+        const judged = ownersSigner(history, entry, owner);
+        if (typeof judged === "string") return refuse("KEY_NOT_OWNED", judged);
+        signer = judged;
+      }
+    }
+    if (!checks(verify, data.alg, data.spki, keyPopMessage(data.keyId), data.pop))
+      return refuse("KEY_ID_INVALID", `the pop of ${data.keyId} does not verify`);
   } else {
-    if (timestampSeconds(data.compromisedSince) > received)
-      return refuse(
-        "KEY_STATE_CONFLICT",
-        `compromisedSince ${data.compromisedSince} is after the revoke's receipt`,
-      );
-    // A retired key keeps the end its retire gave it; its revoke reaches back in time only.
-    next = {
+    const key = history.keys.get(data.keyId);
+    if (key === undefined) return refuse("KEY_STATE_CONFLICT", `${data.keyId} is not a key of the history`);
+    if (notOwned) return notOwned;
+    if (!recovery) {
+      const judged = ownersSigner(history, entry, owner);
+      if (typeof judged === "string") return refuse("KEY_NOT_OWNED", judged);
+      signer = judged;
+    }
+    const conflict = stateConflict(key, data, received);
+    if (conflict !== undefined) return refuse("KEY_STATE_CONFLICT", conflict);
+  }
+  if (!recovery && governance.ownerCosigns === 0) {
+    const effect = takeEffect(history, entry, data, entry.receivedAt);
+    return "refusal" in effect ? effect : { history: effect.history, signer };
+  }
+  const pending: PendingKeyRecord = {
+    entry,
+    data,
+    owner,
+    contentDigest: contentDigest(entry.data as JsonValue),
+    kind: recovery ? "recovery" : "owner",
+    cosigners: [],
+  };
+  return {
+    history: { keys: history.keys, pending: new Map(history.pending).set(entry.entryId, pending) },
+    signer,
+  };
+}
+
+/** A zhixin.cosign step: one more cosigner of a pending record, which may complete it. */
+function applyCosign(
+  history: KeyHistory,
+  entry: KeyRecordEntry,
+  governance: KeyGovernance,
+): KeyStep | { refusal: KeyRefusal } {
+  let target: { entryId: string; contentDigest: string };
+  try {
+    target = parseKeyCosign(entry.data);
+  } catch (e) {
+    return refuse("KEY_RECORD_INVALID", (e as ChainError).message);
+  }
+  const pending = history.pending.get(target.entryId);
+  const why =
+    pending === undefined
+      ? `entry ${target.entryId} is not a key record awaiting cosigns`
+      : !governance.departments.includes(entry.writer)
+        ? `${entry.writer} is not a department of the consortium`
+        : entry.writer === pending.owner
+          ? `${entry.writer} owns the key: its cosign adds nothing`
+          : entry.writer === pending.entry.writer
+            ? `${entry.writer} wrote the record: its cosign adds nothing`
+            : pending.cosigners.includes(entry.writer)
+              ? `${entry.writer} has cosigned ${target.entryId} already`
+              : target.contentDigest !== pending.contentDigest
+                ? `the contentDigest is not that of key record ${target.entryId}`
+                : undefined;
+  if (why !== undefined || pending === undefined) return refuse("KEY_COSIGN_REFUSED", why ?? "");
+  const cosigners = [...pending.cosigners, entry.writer];
+  const rest = new Map(history.pending);
+  if (!cosignsComplete(governance, pending, cosigners)) {
+    rest.set(target.entryId, { ...pending, cosigners });
+    return { history: { keys: history.keys, pending: rest } };
+  }
+  rest.delete(target.entryId);
+  return takeEffect({ keys: history.keys, pending: rest }, pending.entry, pending.data, entry.receivedAt);
+}
+
+/**
+ * A record's effect, at `at` (its own receivedAt, or its completing cosign's): its state
+ * checked again, as other records may have counted since it was written.
+ */
+function takeEffect(
+  history: KeyHistory,
+  entry: KeyRecordEntry,
+  data: KeyRecordData,
+  at: string,
+): { history: KeyHistory } | { refusal: KeyRefusal } {
+  if (data.type === KEY_ADD_TYPE) {
+    if (history.keys.has(data.keyId))
+      return refuse("KEY_ID_TAKEN", `${data.keyId} was added before ${entry.entryId} took effect`);
+    return { history: withKey(history, addedKey(data, at, entry.entryId)) };
+  }
+  const key = history.keys.get(data.keyId) as RecordedKey; // keys are never removed
+  const conflict = stateConflict(key, data, Number.POSITIVE_INFINITY);
+  if (conflict !== undefined)
+    return refuse("KEY_STATE_CONFLICT", `${conflict}, before ${entry.entryId} took effect`);
+  if (data.type === KEY_RETIRE_TYPE)
+    return { history: withKey(history, { ...key, validUntil: at, retireEntry: entry.entryId }) };
+  // A retired key keeps the end its retire gave it; its revoke reaches back in time only.
+  return {
+    history: withKey(history, {
       ...key,
-      validUntil: key.validUntil ?? entry.receivedAt,
+      validUntil: key.validUntil ?? at,
       retireEntry: key.retireEntry ?? entry.entryId,
       compromisedSince: data.compromisedSince,
       revokeEntry: entry.entryId,
-    };
-  }
-  return { history: withKey(history, next) };
-}
-
-function applyAdd(
-  history: KeyHistory,
-  entry: KeyRecordEntry,
-  data: KeyAddData,
-  verify: KeySignatureCheck,
-): { history: KeyHistory } | { refusal: KeyRefusal } {
-  const derived = deriveKeyId(data.owner, data.spki);
-  if (data.keyId !== derived)
-    return refuse("KEY_ID_INVALID", `keyId ${data.keyId} is not ${derived}, its derived id`);
-  if (entry.writer !== data.owner)
-    return refuse("KEY_NOT_OWNED", `${entry.writer} may not add a key of ${data.owner}`);
-  if (history.keys.has(data.keyId)) return refuse("KEY_ID_TAKEN", `${data.keyId} was added before`);
-  if (![...history.keys.values()].some((k) => k.owner === data.owner)) {
-    if (entry.signedBy !== data.keyId)
-      return refuse(
-        "KEY_NOT_OWNED",
-        `the first key of ${data.owner} must be added by itself, not by ${entry.signedBy}`,
-      );
-  } else {
-    const signer = signerProblem(history, entry, data.owner);
-    if (signer !== undefined) return refuse("KEY_NOT_OWNED", signer);
-  }
-  if (!checks(verify, data.alg, data.spki, keyPopMessage(data.keyId), data.pop))
-    return refuse("KEY_ID_INVALID", `the pop of ${data.keyId} does not verify`);
-  const { keyId, owner, role, alg, spki } = data;
-  return {
-    history: withKey(history, {
-      keyId,
-      owner,
-      role,
-      alg,
-      spki,
-      validFrom: entry.receivedAt,
-      addEntry: entry.entryId,
     }),
   };
 }
 
-/** Rules 2–3: why the entry is not written by `owner` with a key of its valid at receivedAt, if it is not. */
-function signerProblem(history: KeyHistory, entry: KeyRecordEntry, owner: string): string | undefined {
-  if (entry.writer !== owner) return `${entry.writer} may not write about a key of ${owner}`;
+/** Why a retire or revoke of `key` cannot count, received at `received` (seconds), if it cannot. */
+function stateConflict(
+  key: RecordedKey,
+  data: Exclude<KeyRecordData, KeyAddData>,
+  received: number,
+): string | undefined {
+  if (key.revokeEntry !== undefined) return `${data.keyId} is already revoked (entry ${key.revokeEntry})`;
+  if (data.type === KEY_RETIRE_TYPE && key.retireEntry !== undefined)
+    return `${data.keyId} is already retired (entry ${key.retireEntry})`;
+  if (data.type === KEY_REVOKE_TYPE && timestampSeconds(data.compromisedSince) > received)
+    return `compromisedSince ${data.compromisedSince} is after the revoke's receipt`;
+  return undefined;
+}
+
+function addedKey(data: KeyAddData, validFrom: string, addEntry: string): RecordedKey {
+  const { keyId, owner, role, alg, spki } = data;
+  return { keyId, owner, role, alg, spki, validFrom, addEntry };
+}
+
+/** Rule 2: the key of `owner` valid at receivedAt that signed the entry, or why there is none. */
+function ownersSigner(history: KeyHistory, entry: KeyRecordEntry, owner: string): RecordedKey | string {
   const signer = keyAt(history, entry.signedBy, entry.receivedAt);
   if (!signer.valid) return `signed by ${entry.signedBy}: ${signer.code} at ${entry.receivedAt}`;
   if (signer.key.owner !== owner)
     return `signed by ${entry.signedBy}, a key of ${signer.key.owner}, not of ${owner}`;
-  return undefined;
+  return signer.key;
 }
 
 function checks(verify: KeySignatureCheck, ...args: Parameters<KeySignatureCheck>): boolean {
@@ -269,7 +433,7 @@ function checks(verify: KeySignatureCheck, ...args: Parameters<KeySignatureCheck
 }
 
 function withKey(history: KeyHistory, key: RecordedKey): KeyHistory {
-  return { keys: new Map(history.keys).set(key.keyId, key) };
+  return { keys: new Map(history.keys).set(key.keyId, key), pending: history.pending };
 }
 
 function refuse(code: KeyRefusalCode, message: string): { refusal: KeyRefusal } {
@@ -286,11 +450,12 @@ export function foldKeyRecords(
   entries: Iterable<KeyRecordEntry>,
   verify: KeySignatureCheck,
   start: KeyHistory = EMPTY_KEY_HISTORY,
+  governance: KeyGovernance = OWNER_ALONE,
 ): { history: KeyHistory; refused: Array<{ entryId: string } & KeyRefusal> } {
   let history = start;
   const refused: Array<{ entryId: string } & KeyRefusal> = [];
   for (const entry of entries) {
-    const step = applyKeyRecord(history, entry, verify);
+    const step = applyKeyRecord(history, entry, verify, governance);
     if ("refusal" in step) refused.push({ entryId: entry.entryId, ...step.refusal });
     else history = step.history;
   }

@@ -6,14 +6,16 @@ import {
   applyKeyRecord,
   EMPTY_KEY_HISTORY,
   type KeyAtAnswer,
+  type KeyGovernance,
   type KeyHistory,
   type KeyRecordEntry,
   type KeyRefusal,
   type KeySignatureCheck,
   keyAt,
+  OWNER_ALONE,
   type RecordedKey,
 } from "./key-history.js";
-import { isKeyRecordType, KEY_ADD_TYPE, parseKeyRecord } from "./key-records.js";
+import { isKeyRecordType } from "./key-records.js";
 
 /**
  * Judging a request signature by the ledger's own key history (docs/design/key-history.md
@@ -40,7 +42,7 @@ export interface LedgerKeys {
   readonly history: KeyHistory;
   /** Every record given, by entry id. */
   readonly records: ReadonlyMap<string, KeyRecordEntry>;
-  /** Per counted record: the key that signed it, as the fold judged it. */
+  /** Per record its owner wrote that counts (or awaits cosigns): the key that signed it, as the fold judged it. */
   readonly signers: ReadonlyMap<string, RecordedKey>;
   /** Per record the fold does not count: why. */
   readonly refused: ReadonlyMap<string, KeyRefusal>;
@@ -48,28 +50,34 @@ export interface LedgerKeys {
   readonly ledgerSince: ReadonlyMap<string, string>;
 }
 
-/** Folds `records` (in ledger order) once, keeping what judgeEntryKey needs. */
-export function ledgerKeys(records: Iterable<KeyRecordEntry>, verify: KeySignatureCheck): LedgerKeys {
+/**
+ * Folds `records` (in ledger order: key records and the cosigns of those awaiting them)
+ * once, under `governance` (the consortium's rule, key-history.ts), keeping what
+ * judgeEntryKey needs.
+ */
+export function ledgerKeys(
+  records: Iterable<KeyRecordEntry>,
+  verify: KeySignatureCheck,
+  governance: KeyGovernance = OWNER_ALONE,
+): LedgerKeys {
   let history = EMPTY_KEY_HISTORY;
   const byId = new Map<string, KeyRecordEntry>();
   const signers = new Map<string, RecordedKey>();
   const refused = new Map<string, KeyRefusal>();
-  const ledgerSince = new Map<string, string>();
   for (const record of records) {
     byId.set(record.entryId, record);
-    const step = applyKeyRecord(history, record, verify);
+    const step = applyKeyRecord(history, record, verify, governance);
     if ("refusal" in step) {
       refused.set(record.entryId, step.refusal);
       continue;
     }
-    const before = history.keys.get(record.signedBy);
     history = step.history;
-    const signer = before ?? history.keys.get(record.signedBy);
-    if (signer !== undefined) signers.set(record.entryId, signer);
-    const data = parseKeyRecord(record.type, record.data);
-    if (data.type === KEY_ADD_TYPE && !ledgerSince.has(data.owner))
-      ledgerSince.set(data.owner, record.receivedAt);
+    if (step.signer !== undefined) signers.set(record.entryId, step.signer);
   }
+  // Keys are only added, each from the time it took effect, in ledger order.
+  const ledgerSince = new Map<string, string>();
+  for (const key of history.keys.values())
+    if (!ledgerSince.has(key.owner)) ledgerSince.set(key.owner, key.validFrom);
   return { history, records: byId, signers, refused, ledgerSince };
 }
 
@@ -101,7 +109,12 @@ export type EntryKeyAnswer =
  * owner is entry.dept and its alg the envelope's.
  */
 export function judgeEntryKey(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
-  if (isKeyRecordType(entry.type)) return judgeKeyRecord(keys, entry);
+  if (isKeyRecordType(entry.type) || keys.records.has(entry.id)) return judgeKeyRecord(keys, entry);
+  return judgeByWriter(keys, entry);
+}
+
+/** Any entry's rule: the writer's keys at its receivedAt, the ledger's or the bundle's. */
+function judgeByWriter(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
   if (!ledgerDecides(keys, entry.dept, entry.receivedAt)) return { decidedBy: "bundle" };
   return { decidedBy: "ledger", answer: keyAt(keys.history, entry.keyId, entry.receivedAt) };
 }
@@ -133,7 +146,9 @@ function judgeKeyRecord(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
   }
   const refusal = keys.refused.get(entry.id);
   if (refusal !== undefined) return { decidedBy: "ledger", refused: refusal };
-  const signer = keys.signers.get(entry.id) as RecordedKey;
+  const signer = keys.signers.get(entry.id);
+  // A recovery and a cosign are signed by their writer's own key, judged as any entry's.
+  if (signer === undefined) return judgeByWriter(keys, entry);
   // Revocation in the final history reaches back over what the fold accepted — except
   // over the revoke itself, which a key may sign about itself.
   const final = keys.history.keys.get(signer.keyId) ?? signer;

@@ -20,6 +20,23 @@ export function isKeyRecordType(type: string): type is KeyRecordType {
   return (KEY_RECORD_TYPES as readonly string[]).includes(type);
 }
 
+/**
+ * The multi-party records' cosign (functions/rules/cosign.ts), which also completes a key
+ * record awaiting cosigns (docs/design/key-history.md §3, rules 4–5):
+ *   zhixin.cosign  { "entryId": 32 hex, "contentDigest": 64 hex }
+ */
+export const KEY_COSIGN_TYPE = "zhixin.cosign";
+
+/** A cosign's data, strictly (INVALID_FORMAT otherwise). */
+export function parseKeyCosign(data: unknown): { entryId: string; contentDigest: string } {
+  const o = asObject(data, `${KEY_COSIGN_TYPE} data`);
+  requireExactKeys(o, ["entryId", "contentDigest"], `${KEY_COSIGN_TYPE} data`);
+  return {
+    entryId: requireString(o, "entryId", `${KEY_COSIGN_TYPE} data`, /^[0-9a-f]{32}$/),
+    contentDigest: requireString(o, "contentDigest", `${KEY_COSIGN_TYPE} data`, /^[0-9a-f]{64}$/),
+  };
+}
+
 /** Who may hold a recorded key. Sealer and witness keys are the trust root's, never recorded (design §2). */
 export const KEY_ROLES = ["department", "auditor"] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
@@ -141,6 +158,15 @@ export function parseKeyRecord(type: string, data: unknown): KeyRecordData {
     return { type, keyId: requireString(o, "keyId", type, IDENTIFIER), compromisedSince };
   }
   throw new ChainError("INVALID_FORMAT", `${type} is not a key record type (${KEY_RECORD_TYPES.join(", ")})`);
+}
+
+/**
+ * Whose key a record is about: an add names its owner; a retire or revoke names a key id,
+ * whose owner is what precedes its "/" (deriveKeyId; a key id of another form is no key
+ * of any history, and its record is refused for that).
+ */
+export function ownerOfKeyRecord(data: KeyRecordData): string {
+  return data.type === KEY_ADD_TYPE ? data.owner : (data.keyId.split("/")[0] as string);
 }
 
 function base64Field(o: Fields, key: string, what: string): Uint8Array {

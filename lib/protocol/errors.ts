@@ -61,6 +61,7 @@ export const ERROR_STATUS = {
   CONTRACT_STATE_CONFLICT: 409,
   KEY_ID_TAKEN: 409,
   KEY_STATE_CONFLICT: 409,
+  KEY_COSIGN_REFUSED: 409,
   // an entry's evidence bundle asked for before a published (witnessed) checkpoint covers
   // it: a state the ledger moves out of by itself (details.retryAfterSeconds, Retry-After)
   EVIDENCE_NOT_READY: 409,
