@@ -101,7 +101,7 @@ export {
 export { JsonTextError, MAX_JSON_DEPTH, parseJson } from "./json.js";
 export {
   applyKeyRecord,
-  cosignsComplete,
+  cosignsNeeded,
   EMPTY_KEY_HISTORY,
   foldKeyRecords,
   KEY_AT_CODES,

@@ -92,18 +92,19 @@ export interface KeyGovernance {
 export const OWNER_ALONE: KeyGovernance = { departments: [], ownerCosigns: 0 };
 
 /**
- * Whether a pending record's cosigners complete it: an owner's record, with
- * `ownerCosigns` departments other than the owner; a recovery, when its writer and
- * cosigners are more than half of the departments other than the owner (rule 4).
+ * How many more departments must cosign a pending record: an owner's record needs
+ * `ownerCosigns` departments other than the owner; a recovery, that its writer and
+ * cosigners be more than half of the departments other than the owner (rule 4). 0: it is
+ * complete.
  */
-export function cosignsComplete(
+export function cosignsNeeded(
   governance: KeyGovernance,
   pending: Pick<PendingKeyRecord, "kind" | "owner">,
   cosigners: readonly string[],
-): boolean {
-  if (pending.kind === "owner") return cosigners.length >= governance.ownerCosigns;
+): number {
+  if (pending.kind === "owner") return Math.max(0, governance.ownerCosigns - cosigners.length);
   const others = governance.departments.filter((d) => d !== pending.owner).length;
-  return 2 * (cosigners.length + 1) > others;
+  return Math.max(0, Math.floor(others / 2) + 1 - (cosigners.length + 1));
 }
 
 /** Why keyAt gives no key, in the order they are decided (design §4). */
@@ -235,7 +236,7 @@ export interface KeyStep {
  *
  * A record that passes takes effect at its receivedAt if its owner wrote it and
  * `governance.ownerCosigns` is 0; otherwise it is pending (KeyHistory.pending) and takes
- * effect at the receivedAt of the cosign that completes it (cosignsComplete). A recovery
+ * effect at the receivedAt of the cosign that completes it (cosignsNeeded). A recovery
  * (rule 4: an add or revoke about another member's key, written by a department) is
  * signed by its writer's key, which the fold does not judge: like a cosign's, it is
  * judged as any entry's signature is (key-judge.ts).
@@ -354,7 +355,7 @@ function applyCosign(
   if (why !== undefined || pending === undefined) return refuse("KEY_COSIGN_REFUSED", why ?? "");
   const cosigners = [...pending.cosigners, entry.writer];
   const rest = new Map(history.pending);
-  if (!cosignsComplete(governance, pending, cosigners)) {
+  if (cosignsNeeded(governance, pending, cosigners) > 0) {
     rest.set(target.entryId, { ...pending, cosigners });
     return { history: { keys: history.keys, pending: rest } };
   }
