@@ -234,8 +234,9 @@ export interface KeyStep {
  *                                own state checks again at the cosign's receivedAt
  *                                (KEY_ID_TAKEN, KEY_STATE_CONFLICT), refusing the cosign
  *
- * A record that passes takes effect at its receivedAt if its owner wrote it and
- * `governance.ownerCosigns` is 0; otherwise it is pending (KeyHistory.pending) and takes
+ * A record that passes takes effect at its receivedAt if it needs no cosigns (its owner
+ * wrote it and `governance.ownerCosigns` is 0, or a recovery in a consortium of two
+ * departments); otherwise it is pending (KeyHistory.pending) and takes
  * effect at the receivedAt of the cosign that completes it (cosignsNeeded). A recovery
  * (rule 4: an add or revoke about another member's key, written by a department) is
  * signed by its writer's key, which the fold does not judge: like a cosign's, it is
@@ -307,7 +308,8 @@ export function applyKeyRecord(
     const conflict = stateConflict(key, data, received);
     if (conflict !== undefined) return refuse("KEY_STATE_CONFLICT", conflict);
   }
-  if (!recovery && governance.ownerCosigns === 0) {
+  const kind = recovery ? "recovery" : "owner";
+  if (cosignsNeeded(governance, { kind, owner }, []) === 0) {
     const effect = takeEffect(history, entry, data, entry.receivedAt);
     return "refusal" in effect ? effect : { history: effect.history, signer };
   }
@@ -316,7 +318,7 @@ export function applyKeyRecord(
     data,
     owner,
     contentDigest: contentDigest(entry.data as JsonValue),
-    kind: recovery ? "recovery" : "owner",
+    kind,
     cosigners: [],
   };
   return {

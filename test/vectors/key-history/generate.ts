@@ -494,6 +494,198 @@ kase("KEY_RECORD_INVALID: data not of its type's form is no record, and changes 
   keyAt: [{ keyId: id("a1"), at: t(12), expect: "valid" }],
 }));
 
+// Rules 4–5 (design §3): records that count only once other departments cosign them.
+// Cosigners need no keys here: the fold judges who wrote a cosign, not its signature,
+// which is judged as any entry's (key-judge.ts).
+
+/** JCS (RFC 8785) of a record's data — flat objects of ASCII strings here, so sorted keys suffice. */
+const jcs = (data: Record<string, string>): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1))));
+const digestOf = (r: VectorRecord): string =>
+  createHash("sha256")
+    .update(jcs(r.data as Record<string, string>))
+    .digest("hex");
+/** A zhixin.cosign of `target` by department `writer`. */
+const cosign = (target: VectorRecord, writer: string, at: string, o: Outcome & { digest?: string } = {}) =>
+  rec(
+    "zhixin.cosign",
+    { entryId: target.entryId, contentDigest: o.digest ?? digestOf(target) },
+    `${writer}/0000000000000000`,
+    at,
+    { ...o, writer },
+  );
+
+const FIVE = ["hf-haikou", "hf-sanya", "hf-danzhou", "hf-wenchang", "hf-qionghai"];
+
+kase("rule 4: a recovery by another department counts once a majority of the others cosign it", () => {
+  const revokeA1 = revoke("a1", "s1", t(10), t(5), { writer: "hf-sanya" });
+  const addA2 = add("a2", "s1", t(20), { writer: "hf-sanya" });
+  const addA3 = add("a3", "s1", t(25), { writer: "hf-sanya" });
+  return {
+    governance: { departments: FIVE, ownerCosigns: 0 },
+    records: [
+      add("a1", "a1", t(0)),
+      add("s1", "s1", t(1)),
+      revokeA1,
+      cosign(revokeA1, "hf-danzhou", t(11)),
+      cosign(revokeA1, "hf-danzhou", t(12), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "hf-danzhou cosigned it already",
+      }),
+      cosign(revokeA1, "hf-haikou", t(13), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "hf-haikou owns the key",
+      }),
+      cosign(revokeA1, "hf-sanya", t(14), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "hf-sanya wrote the recovery",
+      }),
+      cosign(revokeA1, "auditor", t(15), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "auditor is not a department",
+      }),
+      cosign(revokeA1, "hf-wenchang", t(16), {
+        digest: "0".repeat(64),
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "the contentDigest is not the revoke's",
+      }),
+      // hf-sanya, hf-danzhou, hf-wenchang: 3 of the 4 departments other than hf-haikou.
+      cosign(revokeA1, "hf-wenchang", t(17)),
+      cosign(revokeA1, "hf-qionghai", t(18), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "the revoke took effect at t(17): it awaits no cosigns",
+      }),
+      addA2,
+      cosign(addA2, "hf-danzhou", t(21)),
+      cosign(addA2, "hf-qionghai", t(22)),
+      retire("a2", "s1", t(23), {
+        writer: "hf-sanya",
+        expect: "KEY_NOT_OWNED",
+        wrong: "a retire is the owner's alone: no recovery retires a key",
+      }),
+      add("a3", "u1", t(24), {
+        writer: "auditor",
+        expect: "KEY_NOT_OWNED",
+        wrong: "auditor is not a department: it may propose no recovery",
+      }),
+      addA3,
+    ],
+    history: [
+      { keyId: id("a1"), validFrom: t(0), validUntil: t(17), compromisedSince: t(5) },
+      { keyId: id("s1"), validFrom: t(1) },
+      { keyId: id("a2"), validFrom: t(22) },
+    ],
+    keyAt: [
+      { keyId: id("a1"), at: t(5, -1), expect: "valid" },
+      { keyId: id("a1"), at: t(5), expect: "KEY_REVOKED" },
+      { keyId: id("a2"), at: t(22, -1), expect: "KEY_NOT_VALID_AT_TIME" },
+      { keyId: id("a2"), at: t(22), expect: "valid" },
+      { keyId: id("a3"), at: t(25), expect: "KEY_UNKNOWN" },
+    ],
+    pending: [{ entryId: addA3.entryId, cosigners: [] }],
+  };
+});
+
+kase("rule 5: with ownerCosigns 1 an owner's own records count once another department cosigns", () => {
+  const addA1 = add("a1", "a1", t(0));
+  const addA2 = add("a2", "a1", t(3));
+  const retireA1 = retire("a1", "a1", t(4));
+  const addA3 = add("a3", "a2", t(8));
+  return {
+    governance: { departments: ["hf-haikou", "hf-sanya", "hf-danzhou"], ownerCosigns: 1 },
+    records: [
+      addA1,
+      add("a2", "a1", t(1), {
+        expect: "KEY_NOT_OWNED",
+        wrong: "a1's add awaits its cosign: hf-haikou has no key yet, so a2 must introduce itself",
+      }),
+      cosign(addA1, "hf-sanya", t(2)),
+      addA2,
+      retireA1,
+      cosign(retireA1, "hf-danzhou", t(5)),
+      cosign(addA2, "hf-danzhou", t(6)),
+      cosign(addA2, "hf-sanya", t(7), {
+        expect: "KEY_COSIGN_REFUSED",
+        wrong: "a2's add took effect at t(6)",
+      }),
+      addA3,
+    ],
+    history: [
+      { keyId: id("a1"), validFrom: t(2), validUntil: t(5) },
+      { keyId: id("a2"), validFrom: t(6) },
+    ],
+    keyAt: [
+      { keyId: id("a1"), at: t(1), expect: "KEY_NOT_VALID_AT_TIME" },
+      { keyId: id("a1"), at: t(2), expect: "valid" },
+      { keyId: id("a1"), at: t(5), expect: "KEY_NOT_VALID_AT_TIME" },
+      { keyId: id("a2"), at: t(5), expect: "KEY_NOT_VALID_AT_TIME" },
+    ],
+    pending: [{ entryId: addA3.entryId, cosigners: [] }],
+  };
+});
+
+kase("a completing cosign is judged by the state it completes in; a malformed cosign is no cosign", () => {
+  const bySanya = revoke("a1", "s1", t(10), t(9), { writer: "hf-sanya" });
+  const byDanzhou = revoke("a1", "s1", t(11), t(8), { writer: "hf-danzhou" });
+  const addBySanya = add("a2", "s1", t(14), { writer: "hf-sanya" });
+  const addByDanzhou = add("a2", "s1", t(15), { writer: "hf-danzhou" });
+  return {
+    governance: { departments: ["hf-haikou", "hf-sanya", "hf-danzhou"], ownerCosigns: 0 },
+    records: [
+      add("a1", "a1", t(0)),
+      add("s1", "s1", t(1)),
+      revoke("a1", "s1", t(2), t(3), {
+        writer: "hf-sanya",
+        expect: "KEY_STATE_CONFLICT",
+        wrong: "compromisedSince t(3) is after the proposal's receipt t(2)",
+      }),
+      bySanya,
+      byDanzhou,
+      cosign(bySanya, "hf-danzhou", t(12)),
+      cosign(byDanzhou, "hf-sanya", t(13), {
+        expect: "KEY_STATE_CONFLICT",
+        wrong: "it would complete a revoke of a1, which hf-sanya's revoke revoked at t(12)",
+      }),
+      addBySanya,
+      addByDanzhou,
+      cosign(addBySanya, "hf-danzhou", t(16)),
+      cosign(addByDanzhou, "hf-sanya", t(17), {
+        expect: "KEY_ID_TAKEN",
+        wrong: "it would complete an add of a2, which hf-sanya's add added at t(16)",
+      }),
+      rec("zhixin.cosign", { entryId: addByDanzhou.entryId }, "hf-sanya/0000000000000000", t(18), {
+        writer: "hf-sanya",
+        expect: "KEY_RECORD_INVALID",
+        wrong: "a cosign without its contentDigest",
+      }),
+    ],
+    history: [
+      { keyId: id("a1"), validFrom: t(0), validUntil: t(12), compromisedSince: t(9) },
+      { keyId: id("s1"), validFrom: t(1) },
+      { keyId: id("a2"), validFrom: t(16) },
+    ],
+    keyAt: [{ keyId: id("a1"), at: t(8), expect: "valid" }],
+    pending: [
+      { entryId: byDanzhou.entryId, cosigners: [] },
+      { entryId: addByDanzhou.entryId, cosigners: [] },
+    ],
+  };
+});
+
+kase("rule 4 with two departments: the other one is a majority alone", () => ({
+  governance: { departments: ["hf-haikou", "hf-sanya"], ownerCosigns: 0 },
+  records: [
+    add("a1", "a1", t(0)),
+    add("s1", "s1", t(1)),
+    revoke("a1", "s1", t(2), t(1), { writer: "hf-sanya" }),
+  ],
+  history: [
+    { keyId: id("a1"), validFrom: t(0), validUntil: t(2), compromisedSince: t(1) },
+    { keyId: id("s1"), validFrom: t(1) },
+  ],
+  keyAt: [{ keyId: id("a1"), at: t(1), expect: "KEY_REVOKED" }],
+}));
+
 writeFileSync(
   new URL("cases.json", dir),
   `${JSON.stringify(

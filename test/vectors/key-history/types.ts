@@ -33,6 +33,8 @@ export interface VectorRecord {
 
 export interface VectorCase {
   description: string;
+  /** The consortium's rule for key records (rules 4–5); absent: owners alone, no departments. */
+  governance?: { departments: string[]; ownerCosigns: number };
   records: VectorRecord[];
   /** The keys of the history after the fold, in the order added. */
   history: Array<{
@@ -42,4 +44,6 @@ export interface VectorCase {
     compromisedSince?: string;
   }>;
   keyAt: Array<{ keyId: string; at: string; expect: string }>;
+  /** Records still awaiting cosigns after the fold, in the order written, with their cosigners so far; absent: none. */
+  pending?: Array<{ entryId: string; cosigners: string[] }>;
 }

@@ -10,6 +10,7 @@ import {
   type KeyHistory,
   keyAt,
   keyPopMessage,
+  OWNER_ALONE,
 } from "#chain";
 import { nodeVerify, recordEntry, vectorCases, vectorKeys } from "./key-vectors.js";
 
@@ -35,7 +36,13 @@ describe("key-history vector keys", () => {
 });
 
 describe.each(vectorCases.map((c) => [c.description, c] as const))("key-history vectors: %s", (_, c) => {
-  const { history, refused } = foldKeyRecords(c.records.map(recordEntry), nodeVerify);
+  const governance = c.governance ?? OWNER_ALONE;
+  const { history, refused } = foldKeyRecords(
+    c.records.map(recordEntry),
+    nodeVerify,
+    EMPTY_KEY_HISTORY,
+    governance,
+  );
 
   it("each record counts or is refused with the expected code, in order", () => {
     expect(refused.map((r) => [r.entryId, r.code])).toEqual(
@@ -55,6 +62,12 @@ describe.each(vectorCases.map((c) => [c.description, c] as const))("key-history 
     ).toEqual(c.history);
   });
 
+  it("leaves the expected records awaiting cosigns", () => {
+    expect(
+      [...history.pending.values()].map((p) => ({ entryId: p.entry.entryId, cosigners: p.cosigners })),
+    ).toEqual(c.pending ?? []);
+  });
+
   it.each(c.keyAt.map((q) => [q.keyId, q.at, q.expect] as const))("keyAt %s at %s: %s", (keyId, at, want) => {
     const answer = keyAt(history, keyId, at);
     expect(answer.valid ? "valid" : answer.code).toBe(want);
@@ -63,7 +76,7 @@ describe.each(vectorCases.map((c) => [c.description, c] as const))("key-history 
   it("intake's step, record by record, agrees with the fold", () => {
     let h: KeyHistory = EMPTY_KEY_HISTORY;
     for (const r of c.records) {
-      const step = applyKeyRecord(h, recordEntry(r), nodeVerify);
+      const step = applyKeyRecord(h, recordEntry(r), nodeVerify, governance);
       if ("refusal" in step) expect(step.refusal.code).toBe(r.expect);
       else {
         expect(r.expect).toBe("counts");

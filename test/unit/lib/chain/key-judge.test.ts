@@ -126,6 +126,83 @@ describe("judgeEntryKey", () => {
   });
 });
 
+describe("judgeEntryKey with the consortium's governance (rules 4–5)", () => {
+  const s1 = vectorKey("s1");
+  const governance = { departments: ["hf-haikou", "hf-sanya", "hf-danzhou"], ownerCosigns: 0 };
+  const addS1 = addOf(s1, T1, s1.keyId, "add-s1");
+  const recovery: KeyRecordEntry = {
+    entryId: "5".repeat(32), // cosigns name entries by their 32 hex digits
+    writer: "hf-sanya",
+    signedBy: s1.keyId,
+    receivedAt: T2,
+    type: "zhixin.key.revoke",
+    data: { keyId: a1.keyId, compromisedSince: T1 },
+  };
+  const cosign: KeyRecordEntry = {
+    entryId: "cosign-danzhou",
+    writer: "hf-danzhou",
+    signedBy: "hf-danzhou/0000000000000000",
+    receivedAt: T3,
+    type: "zhixin.cosign",
+    data: { entryId: "5".repeat(32), contentDigest: contentDigest(recovery.data as JsonValue) },
+  };
+  const keys = ledgerKeys([add1, addS1, recovery, cosign], nodeVerify, governance);
+
+  it("judges a recovery and a cosign by their writer's own keys, not by the owner's", () => {
+    expect(judgeEntryKey(keys, sealed(recovery))).toMatchObject({
+      decidedBy: "ledger",
+      answer: { valid: true, key: { keyId: s1.keyId } },
+    });
+    // hf-danzhou has no key on the ledger: its trust-bundle key judges its cosign.
+    expect(judgeEntryKey(keys, sealed(cosign))).toEqual({ decidedBy: "bundle" });
+  });
+
+  it("holds a given cosign to the log as it holds key records", () => {
+    expect(judgeEntryKey(keys, { ...sealed(cosign), contentDigest: "00".repeat(32) })).toMatchObject({
+      problem: { code: "KEY_HISTORY_MISMATCH" },
+    });
+  });
+
+  it("the recovered revoke ends the key at the completing cosign, and reaches back to compromisedSince", () => {
+    expect(keys.history.keys.get(a1.keyId)).toMatchObject({ validUntil: T3, compromisedSince: T1 });
+    expect(judgeEntryKey(keys, entry(a1.keyId, T1))).toMatchObject({ answer: { code: "KEY_REVOKED" } });
+    // Without the cosign the recovery awaits it and a1 still signs.
+    const uncosigned = ledgerKeys([add1, addS1, recovery], nodeVerify, governance);
+    expect(judgeEntryKey(uncosigned, entry(a1.keyId, T3))).toMatchObject({ answer: { valid: true } });
+    expect([...uncosigned.history.pending.keys()]).toEqual([recovery.entryId]);
+  });
+
+  it("without the governance nobody but the owner writes about its keys", () => {
+    const alone = ledgerKeys([add1, addS1, recovery, cosign], nodeVerify);
+    expect(judgeEntryKey(alone, sealed(recovery))).toMatchObject({ refused: { code: "KEY_NOT_OWNED" } });
+    expect(judgeEntryKey(alone, sealed(cosign))).toMatchObject({ refused: { code: "KEY_COSIGN_REFUSED" } });
+  });
+
+  it("dates an owner's ledger keys from the first key that took effect, not the first add written", () => {
+    const first = { ...add1, entryId: "1".repeat(32) };
+    const pendingFirst = ledgerKeys([first], nodeVerify, { ...governance, ownerCosigns: 1 });
+    expect(ledgerDecides(pendingFirst, "hf-haikou", T4)).toBe(false);
+    const cosigned = ledgerKeys(
+      [
+        first,
+        {
+          ...cosign,
+          receivedAt: T2,
+          data: { entryId: first.entryId, contentDigest: contentDigest(first.data as JsonValue) },
+        },
+      ],
+      nodeVerify,
+      { ...governance, ownerCosigns: 1 },
+    );
+    expect([ledgerDecides(cosigned, "hf-haikou", T1), ledgerDecides(cosigned, "hf-haikou", T2)]).toEqual([
+      false,
+      true,
+    ]);
+    // The first add's signer is the key it adds, as the fold judged it while it awaited its cosign.
+    expect(judgeEntryKey(cosigned, sealed(first))).toMatchObject({ answer: { valid: true } });
+  });
+});
+
 describe("judgeEntrySignature", () => {
   const keys = ledgerKeys([add1, add2, retire1], nodeVerify);
   const signed = { ...entry(a2.keyId, T3), alg: "ed25519" as const };
@@ -155,6 +232,19 @@ describe("judgeEntrySignature", () => {
         yes,
       ),
     ).toBe("invalid");
+  });
+
+  it("a key the ledger says was not valid then, or revoked, is a finding; one it does not know, unknown", () => {
+    const at = (keyId: string, receivedAt: string) => ({
+      ...entry(keyId, receivedAt),
+      alg: "ed25519" as const,
+    });
+    const k = ledgerKeys([add1, add2, retire1, revoke2], nodeVerify);
+    const judge = (e: ReturnType<typeof at>) =>
+      judgeEntrySignature(k, () => undefined, e, new Uint8Array(), new Uint8Array(), yes);
+    expect(judge(at(a1.keyId, T3))).toMatchObject({ finding: "KEY_NOT_VALID_AT_TIME" });
+    expect(judge(at(a2.keyId, T3))).toMatchObject({ finding: "KEY_REVOKED" });
+    expect(judge(at("hf-haikou/0000000000000000", T3))).toBe("unknown-key");
   });
 
   it("a key record the fold refused, or one not given, is a finding with its code", () => {
