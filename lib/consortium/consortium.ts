@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { type CosignatureKey, parseCosignatureVerifierKey, SIGNATURE_ALGORITHMS } from "#chain";
+import {
+  type CosignatureKey,
+  type KeyGovernance,
+  parseCosignatureVerifierKey,
+  SIGNATURE_ALGORITHMS,
+} from "#chain";
 import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
 
 /**
@@ -280,6 +285,16 @@ export const ConsortiumSchema = z
      */
     witnessQuorum: z.number().int().min(0).optional(),
     auditors: z.array(Member).default([]),
+    /**
+     * Who decides a department's key records besides itself (docs/design/key-history.md §3,
+     * rule 5): `cosigns`, how many other departments must cosign (`zhixin.cosign`) a key
+     * record a department writes about its own keys before it counts; 0, the default: at
+     * once. At most the number of departments − 1.
+     */
+    keyRecords: z
+      .object({ cosigns: z.number().int().min(0) })
+      .strict()
+      .optional(),
     aws: AwsSettings,
     recordTypes: z.array(RecordType).min(1),
   })
@@ -338,6 +353,13 @@ export const ConsortiumSchema = z
         code: "custom",
         path: ["witnessQuorum"],
         message: `a quorum of ${c.witnessQuorum} cannot be met by ${witnesses} witnessing department(s)`,
+      });
+    const others = c.departments.length - 1;
+    if (c.keyRecords !== undefined && c.keyRecords.cosigns > others)
+      ctx.addIssue({
+        code: "custom",
+        path: ["keyRecords", "cosigns"],
+        message: `${c.keyRecords.cosigns} cosigns cannot be given by the ${others} other department(s): at most ${others}`,
       });
     const departments = new Set(c.departments.map((d) => d.id));
     const types = new Set<string>();
@@ -514,6 +536,19 @@ export function witnessesOf(consortium: Consortium): WitnessMember[] {
  */
 export function witnessName(consortium: string, id: string): string {
   return `zhixin-witness/${consortium}/${id}`;
+}
+
+/**
+ * The rule a department's key records are judged by besides its own word (lib/chain
+ * KeyGovernance, docs/design/key-history.md §3 rules 4–5): the departments, who may
+ * propose a recovery of another's key and cosign key records, and how many of them must
+ * cosign a department's own key record (`keyRecords.cosigns`, 0 by default).
+ */
+export function keyGovernanceOf(consortium: Consortium): KeyGovernance {
+  return {
+    departments: consortium.departments.map((d) => d.id),
+    ownerCosigns: consortium.keyRecords?.cosigns ?? 0,
+  };
 }
 
 /** How many witnesses must cosign: the file's witnessQuorum, else a majority of the witnesses (0 if none). */
