@@ -5,6 +5,7 @@ import {
   accountOfKeyArn,
   keyVersionsOf,
   memberKeyArns,
+  sealerSigningVersion,
   witnessQuorumOf,
 } from "../../lib/consortium/consortium.js";
 import { LedgerApi } from "./api.js";
@@ -52,9 +53,9 @@ export class ZhixinStack extends Stack {
   readonly tiles: LogTiles;
   readonly functions: LedgerFunctions;
   readonly api: LedgerApi;
-  /** The sealer's keys, oldest first (sealer.keyVersions): the newest signs, the older ones are kept. */
+  /** The sealer's keys, oldest first (sealer.keyVersions): one signs, the others are kept. */
   readonly sealerKeys: SigningKey[];
-  /** The newest of sealerKeys, the one the seal function signs with. */
+  /** The one of sealerKeys the seal function signs with (sealer.signingVersion, default the newest). */
   readonly sealerKey: SigningKey;
   readonly subjectKey: SubjectKey;
   readonly members: ConsortiumMember[] = [];
@@ -80,7 +81,7 @@ export class ZhixinStack extends Stack {
       alg: c.sealer.alg,
       description: `Zhixin ${c.consortium}: the sealer's key (block headers, checkpoints)`,
     });
-    this.sealerKey = this.sealerKeys[this.sealerKeys.length - 1] as SigningKey;
+    this.sealerKey = this.sealerKeys[sealerSigningVersion(c.sealer) - 1] as SigningKey;
     this.subjectKey = new SubjectKey(this, "SubjectKey", {
       aliasName: keyAlias(c.consortium, SUBJECT),
       description: `Zhixin ${c.consortium}: the subject key (HMAC master of every subject index)`,
@@ -237,7 +238,7 @@ export class ZhixinStack extends Stack {
       SealerKeyArn: {
         value: this.sealerKey.key.keyArn,
         description:
-          `The sealer's key that signs (alias ${this.sealerKey.aliasName}, the newest of sealer.keyVersions); ` +
+          `The sealer's key that signs (alias ${this.sealerKey.aliasName}: sealer.signingVersion, default the newest of sealer.keyVersions); ` +
           "block headers name it by the id derived from it. The log's " +
           `checkpoint vkey, which every witness's member stack takes as LogVkeys: aws kms get-public-key ` +
           `--key-id <this> --query PublicKey --output text | npx tsx cdk/bin/vkey.ts log ${c.log}`,

@@ -258,10 +258,21 @@ export const ConsortiumSchema = z
     /** The log's origin: first line of every checkpoint, and header.log of every block. */
     log: z.string().regex(/^[\x21-\x7e]{1,255}$/, "printable ASCII without spaces"),
     // The sealer signs C2SP checkpoints, whose Ed25519 form every witness understands.
-    // keyVersions: on AWS, how many sealer keys the consortium's stack creates; the newest
-    // signs, every one stays in the trust bundle (docs/DEPLOY.md, "Rotating the sealer's key").
+    // keyVersions: on AWS, how many sealer keys the consortium's stack creates; every one
+    // stays in the trust bundle. signingVersion: which of them signs (default the newest),
+    // so that a new key can be created and given to the witnesses before it signs
+    // (docs/DEPLOY.md, "Rotating the sealer's key").
     sealer: z
-      .object({ alg: z.literal("ed25519").default("ed25519"), keyVersions: KeyVersions.optional() })
+      .object({
+        alg: z.literal("ed25519").default("ed25519"),
+        keyVersions: KeyVersions.optional(),
+        signingVersion: KeyVersions.optional(),
+      })
+      .refine((s) => (s.signingVersion ?? 1) <= (s.keyVersions ?? 1), {
+        message:
+          "sealer.signingVersion names a key version the stack does not create: raise sealer.keyVersions to at least it, or lower it",
+        path: ["signingVersion"],
+      })
       .default({ alg: "ed25519" }),
     departments: z
       .array(
@@ -484,6 +495,14 @@ export function memberKeyArns(member: {
     : member.keyArn !== undefined
       ? [member.keyArn]
       : [];
+}
+
+/** Which sealer key version signs (1 = the first): sealer.signingVersion, else the newest. */
+export function sealerSigningVersion(sealer: {
+  keyVersions?: number | undefined;
+  signingVersion?: number | undefined;
+}): number {
+  return sealer.signingVersion ?? keyVersionsOf(sealer);
 }
 
 /** How many versions of an owner's key a stack creates: the file's keyVersions, else 1. */
