@@ -1,5 +1,5 @@
-import { KEY_OWNER, keyAt, ledgerKeys, toBase64 } from "#chain";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { cosignsNeeded, KEY_OWNER, keyAt, ledgerKeys, toBase64 } from "#chain";
+import { type Consortium, keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { KeyHistoryView } from "../../lib/protocol/keys.js";
@@ -8,8 +8,8 @@ import { type KeyRecordStore, loadKeyRecords } from "../store/key-records.js";
 /**
  * `GET /v1/keys/{member}`: the member's keys by its committed key records, folded as the
  * API's authentication folds them (functions/auth/request-keys.ts), with each key's
- * status at `now`. A member with no key on the ledger yet has none: its requests are
- * still authenticated by the trust bundle.
+ * status at `now`, and the records about its keys that await cosigns. A member with no
+ * key on the ledger yet has none: its requests are still authenticated by the trust bundle.
  */
 export async function readKeyHistory(
   store: KeyRecordStore,
@@ -25,7 +25,8 @@ export async function readKeyHistory(
     throw new ApiError("NOT_FOUND", `${member} is not a member of ${consortium.consortium}`);
   }
   const records = await loadKeyRecords(store, member);
-  const { history } = ledgerKeys(records, verifyRecordedKeySignature);
+  const governance = keyGovernanceOf(consortium);
+  const { history } = ledgerKeys(records, verifyRecordedKeySignature, governance);
   const at = now.toISOString();
   return {
     member,
@@ -48,6 +49,16 @@ export async function readKeyHistory(
       type: r.type,
       receivedAt: r.receivedAt,
       signedBy: r.signedBy,
+    })),
+    pending: [...history.pending.values()].map((p) => ({
+      entryId: p.entry.entryId,
+      type: p.entry.type,
+      writer: p.entry.writer,
+      receivedAt: p.entry.receivedAt,
+      contentDigest: p.contentDigest,
+      kind: p.kind,
+      cosigners: [...p.cosigners],
+      cosignsNeeded: cosignsNeeded(governance, p, p.cosigners),
     })),
   };
 }

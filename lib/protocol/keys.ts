@@ -10,8 +10,34 @@ export interface KeyHistoryView {
   member: string;
   /** Every key that counted, in the order added. */
   keys: KeyView[];
-  /** The member's committed key records, in ledger order. */
+  /**
+   * The records under the member's key index, in ledger order: its own key records,
+   * recoveries of its keys other departments proposed, and the cosigns of either.
+   */
   records: Array<{ entryId: string; type: string; receivedAt: string; signedBy: string }>;
+  /** Key records about the member's keys that count only once departments cosign them, oldest first. */
+  pending: PendingKeyRecordView[];
+}
+
+/**
+ * A key record awaiting cosigns (docs/design/key-history.md §3, rules 4–5): one the
+ * member wrote while the consortium file's `keyRecords.cosigns` asks for cosigns
+ * ("owner"), or one another department wrote about the member's key ("recovery"). A
+ * department cosigns it with `zhixin.cosign {entryId, contentDigest}`.
+ */
+export interface PendingKeyRecordView {
+  entryId: string;
+  type: string;
+  /** The department that wrote it. */
+  writer: string;
+  receivedAt: string;
+  /** What a cosign names. */
+  contentDigest: string;
+  kind: "owner" | "recovery";
+  /** Departments that cosigned it so far, in ledger order. */
+  cosigners: string[];
+  /** How many more departments must cosign it before it counts. */
+  cosignsNeeded: number;
 }
 
 export interface KeyView {
