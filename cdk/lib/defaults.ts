@@ -168,6 +168,8 @@ export const BUNDLED_CONSORTIUM_FILE = "/var/task/consortium.json";
 export interface DeployedWitness {
   readonly url: string;
   readonly vkey: string;
+  /** Its earlier keys, oldest first: the audit counts what they cosigned for it. */
+  readonly retiredVkeys?: readonly string[] | undefined;
 }
 
 /**
@@ -206,7 +208,15 @@ export function functionEnvironment(props: {
     ...(props.tilesBucket === undefined ? {} : { ZHIXIN_TILES_BUCKET: props.tilesBucket }),
     ...(props.witnesses === undefined || props.witnesses.length === 0
       ? {}
-      : { ZHIXIN_WITNESSES: JSON.stringify(props.witnesses.map(({ url, vkey }) => ({ url, vkey }))) }),
+      : {
+          ZHIXIN_WITNESSES: JSON.stringify(
+            props.witnesses.map(({ url, vkey, retiredVkeys }) => ({
+              url,
+              vkey,
+              ...(retiredVkeys === undefined || retiredVkeys.length === 0 ? {} : { retiredVkeys }),
+            })),
+          ),
+        }),
     POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name].service,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL,

@@ -31,6 +31,11 @@ export interface Witness {
   key: CosignatureKey;
   /** Its base URL: the request goes to `${url}/add-checkpoint`. */
   url: string;
+  /**
+   * Its earlier keys, oldest first (the consortium file's retiredVkeys): never asked to
+   * sign, but what it cosigned with them still counts for it in the audit's quorum.
+   */
+  retired?: CosignatureKey[];
 }
 
 /** HTTP to a witness: POST `url` with `body`, answering within `timeoutMs` or throwing. */

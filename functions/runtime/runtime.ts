@@ -49,8 +49,9 @@ import { dynamoClient, required } from "./env.js";
  *                              tiles (unset: not published; functions/ledger/publish.ts)
  *   ZHIXIN_S3_ENDPOINT         S3 endpoint override (local mode: s3rver)
  *   ZHIXIN_WITNESSES           seal-block: the witnesses asked to cosign each published
- *                              checkpoint, a JSON array of { "url", "vkey" } (the consortium
- *                              file's; local mode's in-process witnesses); unset: none
+ *                              checkpoint, a JSON array of { "url", "vkey", "retiredVkeys"? }
+ *                              (the consortium file's; local mode's in-process witnesses);
+ *                              verify: the same, whose every key counts; unset: none
  *   ZHIXIN_WITNESS_TIMEOUT_MS  seal-block: how long each witness may take (default 5000)
  */
 export interface Runtime {
@@ -103,10 +104,7 @@ export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<
   const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
   const t = tileStore(env);
   const w = witnessingFrom(env);
-  const witnesses = w && {
-    policy: { witnesses: w.witnesses.map((x) => x.key), threshold: witnessQuorumOf(b.consortium) },
-    verify: w.verify,
-  };
+  const witnesses = w && { policy: auditWitnessPolicy(w, b.consortium), verify: w.verify };
   return {
     ...b,
     keys: k,
@@ -150,6 +148,21 @@ export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   };
 }
 
+/**
+ * The witnesses' keys and quorum the audit judges checkpoints by: every key of each
+ * witness, its retired ones too, which count for it once (by name, lib/witness
+ * witnessNames) — so a checkpoint cosigned before a witness's rotation still counts.
+ */
+export function auditWitnessPolicy(
+  w: Pick<WitnessingDeps, "witnesses">,
+  consortium: Consortium,
+): WitnessPolicy {
+  return {
+    witnesses: w.witnesses.flatMap((x) => [...(x.retired ?? []), x.key]),
+    threshold: witnessQuorumOf(consortium),
+  };
+}
+
 /** ZHIXIN_WITNESSES and ZHIXIN_WITNESS_TIMEOUT_MS as the sealer's witnessing; undefined when there are none. */
 export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefined {
   const text = env.ZHIXIN_WITNESSES ?? "";
@@ -161,11 +174,23 @@ export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefin
     throw new Error("ZHIXIN_WITNESSES must be a JSON array of { url, vkey }");
   }
   if (!Array.isArray(list)) throw new Error("ZHIXIN_WITNESSES must be a JSON array of { url, vkey }");
-  const witnesses = list.map((w: { url?: unknown; vkey?: unknown }, i) => {
-    if (typeof w?.url !== "string" || typeof w.vkey !== "string") {
-      throw new Error(`ZHIXIN_WITNESSES[${i}] must be { "url": string, "vkey": string }`);
+  const witnesses = list.map((w: { url?: unknown; vkey?: unknown; retiredVkeys?: unknown }, i) => {
+    const retired = w?.retiredVkeys ?? [];
+    if (
+      typeof w?.url !== "string" ||
+      typeof w.vkey !== "string" ||
+      !Array.isArray(retired) ||
+      !retired.every((v) => typeof v === "string")
+    ) {
+      throw new Error(
+        `ZHIXIN_WITNESSES[${i}] must be { "url": string, "vkey": string, "retiredVkeys"?: string[] }`,
+      );
     }
-    return { url: w.url, key: parseCosignatureVerifierKey(w.vkey) };
+    return {
+      url: w.url,
+      key: parseCosignatureVerifierKey(w.vkey),
+      ...(retired.length === 0 ? {} : { retired: retired.map((v) => parseCosignatureVerifierKey(v)) }),
+    };
   });
   if (witnesses.length === 0) return undefined;
   const timeout = env.ZHIXIN_WITNESS_TIMEOUT_MS ?? "";

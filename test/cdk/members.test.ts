@@ -249,15 +249,23 @@ describe("the consortium file's witnesses", () => {
       TreatMissingData: missing,
     });
 
-  it("reach the sealer and the audit as ZHIXIN_WITNESSES: the deployed ones ({ url, vkey }), in file order", () => {
+  it("reach the sealer and the audit as ZHIXIN_WITNESSES: the deployed ones ({ url, vkey, retiredVkeys }), in file order", () => {
     const c = readExample() as { departments: Record<string, unknown>[] };
-    const deployed = ["hf-sanya", "internet-court"].map((id) => {
+    const deployed: Array<{ url: string; vkey: string; retiredVkeys?: string[] }> = [
+      "hf-sanya",
+      "internet-court",
+    ].map((id) => {
       const name = `zhixin-witness/demo/${id}`;
       return {
         url: `https://${id}.lambda-url.ap-east-1.on.aws/`,
         vkey: formatCosignatureVerifierKey(name, ed25519For(name).publicKey),
       };
     });
+    // hf-sanya's witness has rotated its key: the old one is passed on, for the audit.
+    const sanya = "zhixin-witness/demo/hf-sanya";
+    (deployed[0] as { retiredVkeys?: string[] }).retiredVkeys = [
+      formatCosignatureVerifierKey(sanya, ed25519For(`${sanya}/old`).publicKey),
+    ];
     for (const d of c.departments) {
       if (d.id === "hf-sanya") d.witness = deployed[0];
       if (d.id === "internet-court") d.witness = deployed[1];

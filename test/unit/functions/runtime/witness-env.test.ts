@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519 } from "#chain";
-import { witnessingFrom } from "../../../../functions/runtime/runtime.js";
+import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519, toHex } from "#chain";
+import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
+import { auditWitnessPolicy, witnessingFrom } from "../../../../functions/runtime/runtime.js";
 import { buildWitnessRuntime, witnessedLogs } from "../../../../functions/runtime/witness.js";
+import { witnessQuorumOf } from "../../../../lib/consortium/consortium.js";
+import { CONSORTIUM } from "../../../support/cli.js";
 import { ed25519For } from "../../../support/witness-keys.js";
 
 // The witnesses' wiring from the environment: the sealer's ZHIXIN_WITNESSES and a
@@ -9,6 +12,7 @@ import { ed25519For } from "../../../support/witness-keys.js";
 // the variable's name, rather than sealing with no witnesses or witnessing no log.
 
 const witnessVkey = (name: string) => formatCosignatureVerifierKey(name, ed25519For(name).publicKey);
+const oldVkey = (name: string) => formatCosignatureVerifierKey(name, ed25519For(`${name}/old`).publicKey);
 const logVkey = (origin: string, label = origin) =>
   formatVerifierKey(origin, NOTE_SIGNATURE_TYPE_ED25519, ed25519For(label).publicKey);
 
@@ -29,6 +33,32 @@ describe("ZHIXIN_WITNESSES (the sealer)", () => {
     const message = new Uint8Array([1, 2, 3]);
     expect(w?.verify(key.publicKey, message, key.sign(message))).toBe(true);
     expect(w?.verify(key.publicKey, message, new Uint8Array(64))).toBe(false);
+  });
+
+  it("reads a witness's retired keys, which the audit's policy counts for it and the sealer never asks", () => {
+    const consortium = loadConsortium(CONSORTIUM);
+    const w = witnessingFrom({
+      ZHIXIN_WITNESSES: JSON.stringify([
+        { url: "https://w1.example", vkey: witnessVkey("w1"), retiredVkeys: [oldVkey("w1")] },
+        { url: "https://w2.example", vkey: witnessVkey("w2") },
+      ]),
+    });
+    expect(w?.witnesses.map((x) => [x.url, x.retired?.length ?? 0])).toEqual([
+      ["https://w1.example", 1],
+      ["https://w2.example", 0],
+    ]);
+    const policy = auditWitnessPolicy(w as NonNullable<typeof w>, consortium);
+    expect(policy.witnesses.map((k) => [k.name, toHex(k.publicKey)])).toEqual([
+      ["w1", toHex(ed25519For("w1/old").publicKey)],
+      ["w1", toHex(ed25519For("w1").publicKey)],
+      ["w2", toHex(ed25519For("w2").publicKey)],
+    ]);
+    expect(policy.threshold).toBe(witnessQuorumOf(consortium));
+    expect(() =>
+      witnessingFrom({
+        ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w", vkey: witnessVkey("w1"), retiredVkeys: "x" }]),
+      }),
+    ).toThrow(/ZHIXIN_WITNESSES\[0\].*retiredVkeys/);
   });
 
   it("refuses what is not a list of { url, vkey }, a key that is not a cosigner's, and a bad timeout", () => {
