@@ -41,6 +41,62 @@ export interface NodeProcess {
 
 /** Starts the node and resolves once it serves (its banner is out), or throws with its output. */
 export async function startNodeProcess(options: NodeProcessOptions): Promise<NodeProcess> {
+  const { child, output } = spawnNode(options);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + STARTUP_MS;
+  while (!output().includes("Ctrl-C stops")) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      killGroup(child, "SIGKILL");
+      throw new Error(`the node did not come up:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /HTTP API\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(output());
+  const dynamo = /DynamoDB \(local\)\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(output());
+  if (!url || !dynamo) {
+    killGroup(child, "SIGKILL");
+    throw new Error(`no URLs in the node's banner:\n${output()}`);
+  }
+  return {
+    home: options.home,
+    url: url[1] as string,
+    dynamoEndpoint: dynamo[1] as string,
+    port: Number(url[2]),
+    dynamoPort: Number(dynamo[2]),
+    output,
+    async kill() {
+      killGroup(child, "SIGKILL");
+      await exited;
+    },
+    async stop() {
+      killGroup(child, "SIGINT");
+      await exited;
+    },
+  };
+}
+
+/**
+ * Runs the node until it exits by itself — a start it refuses — and resolves with its exit
+ * code and output. One that serves instead is killed, and this throws.
+ */
+export async function runNodeToExit(
+  options: NodeProcessOptions,
+): Promise<{ code: number | null; output: string }> {
+  const { child, output } = spawnNode(options);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once("exit", (c) => resolve(c));
+    const watch = setInterval(() => {
+      if (!output().includes("Ctrl-C stops")) return;
+      clearInterval(watch);
+      killGroup(child, "SIGKILL");
+    }, 50);
+    child.once("exit", () => clearInterval(watch));
+  });
+  if (output().includes("Ctrl-C stops")) throw new Error(`the node served instead of refusing:\n${output()}`);
+  return { code, output: output() };
+}
+
+function spawnNode(options: NodeProcessOptions): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
     cwd: ROOT,
     detached: true,
@@ -63,45 +119,19 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
   child.stderr?.on("data", (d) => {
     out += d;
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + STARTUP_MS;
-  while (!out.includes("Ctrl-C stops")) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      killGroup(child, "SIGKILL");
-      throw new Error(`the node did not come up:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = /HTTP API\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-  const dynamo = /DynamoDB \(local\)\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-  if (!url || !dynamo) {
-    killGroup(child, "SIGKILL");
-    throw new Error(`no URLs in the node's banner:\n${out}`);
-  }
-  return {
-    home: options.home,
-    url: url[1] as string,
-    dynamoEndpoint: dynamo[1] as string,
-    port: Number(url[2]),
-    dynamoPort: Number(dynamo[2]),
-    output: () => out,
-    async kill() {
-      killGroup(child, "SIGKILL");
-      await exited;
-    },
-    async stop() {
-      killGroup(child, "SIGINT");
-      await exited;
-    },
-  };
+  return { child, output: () => out };
 }
 
 /**
  * Starts the node again on `previous`'s home and ports (after it has exited) — or, should
  * another process have taken one of those ports meanwhile, on free ones.
  */
-export async function restartNodeProcess(previous: NodeProcess, sealInterval: string): Promise<NodeProcess> {
-  const again = { home: previous.home, sealInterval };
+export async function restartNodeProcess(
+  previous: NodeProcess,
+  sealInterval: string,
+  env?: Record<string, string>,
+): Promise<NodeProcess> {
+  const again = { home: previous.home, sealInterval, ...(env === undefined ? {} : { env }) };
   try {
     return await startNodeProcess({ ...again, port: previous.port, dynamoPort: previous.dynamoPort });
   } catch (e) {

@@ -4,16 +4,15 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cosignatureKeyHash, parseSignedNote, toHex } from "#chain";
 import { main } from "../../../cli/zhixin.js";
-import { readOwnerSignerFile, readSignerFile } from "../../../functions/auth/signer-file.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { witnessName } from "../../../lib/consortium/consortium.js";
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { parseTrustRoot, verifyEvidenceBundle } from "../../../lib/evidence/index.js";
-import { keyFile, witnessKeyFile } from "../../../lib/local-home.js";
-import { batchRootOf } from "../../support/local-node.js";
+import { witnessKeyFile } from "../../../lib/local-home.js";
 import { type NodeProcess, startNodeProcess } from "../../support/node-process.js";
+import { memberGet, submitDeposit } from "../../support/node-requests.js";
 import { captureOutput } from "../../support/output.js";
-import { signRequestNow } from "../../support/sign-request.js";
 import { CHECKS } from "../evidence/node.js";
 
 // ZHIXIN_ROTATE_KEYS=witness:hf-haikou npm start (issue 13), as a user runs it: npm start as
@@ -57,40 +56,11 @@ async function zhixin(
 }
 
 /** A GET as `as` (its key file in the home), the response's status and text. */
-async function get(node: NodeProcess, path: string, as: string): Promise<{ status: number; text: string }> {
-  const headers = await signRequestNow({
-    method: "GET",
-    path,
-    signer: await readOwnerSignerFile(keyFile(node.home, as), as),
-    department: as,
-  });
-  const res = await fetch(`${node.url}${path}`, { headers: { ...headers } });
-  return { status: res.status, text: await res.text() };
-}
+const get = memberGet;
 
 /** Submits one record as hf-haikou, waits for its seal, and returns its evidence bundle once published. */
 async function submitSealed(node: NodeProcess, months: number): Promise<{ height: number; bundle: string }> {
-  const records = [
-    {
-      type: "housing-fund.deposit-certificate",
-      data: { citizen: "460100199001011234", months, status: "active" },
-    },
-  ];
-  const body = new TextEncoder().encode(JSON.stringify({ records }));
-  const headers = await signRequestNow({
-    method: "POST",
-    path: "/v1/entries",
-    body,
-    signer: await readOwnerSignerFile(keyFile(node.home, "hf-haikou"), "hf-haikou"),
-    department: "hf-haikou",
-    batchRoot: batchRootOf(records),
-  });
-  const receipt = (await fetch(`${node.url}/v1/entries`, {
-    method: "POST",
-    headers: { ...headers },
-    body,
-  }).then((r) => r.json())) as { entries: Array<{ id: string }> };
-  const id = receipt.entries[0]?.id as string;
+  const id = await submitDeposit(node, months);
   const deadline = Date.now() + 15_000;
   for (;;) {
     const entry = JSON.parse((await get(node, `/v1/entries/${id}`, "auditor")).text) as {
