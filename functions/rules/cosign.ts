@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type EntryEnvelope, isAccessEnvelope, type JsonValue } from "#chain";
+import { type EntryEnvelope, isAccessEnvelope, isKeyRecordType, type JsonValue } from "#chain";
 import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
 import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
@@ -18,6 +18,9 @@ import { uniqueKeyFor } from "./unique-keys.js";
  * uniqueness claim on (target, department) — the race-safe machinery of
  * unique-claims.ts, so two concurrent cosigns by one department cannot both commit — and
  * writes a CosignMark under the target, so its signatures are read with one query.
+ *
+ * A cosign of a key record is not judged here: the key history's fold judges it
+ * (key-records.ts), under the consortium's key-record governance.
  */
 
 export const COSIGN_TYPE = "zhixin.cosign";
@@ -69,6 +72,8 @@ export async function prepareCosigns(batch: PreparedBatch, deps: RuleDeps): Prom
       throw new ApiError("COSIGN_TARGET_NOT_FOUND", `records[${index}]: no committed entry ${target}`, {
         index,
       });
+    // A key record's cosign is the key history's (key-records.ts keyCosignOwner).
+    if (isKeyRecordType(envelope.type)) continue;
     const signers = signersOf(deps.consortium, envelope.type);
     if (!signers?.includes(department)) {
       throw new ApiError(

@@ -1,8 +1,19 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveKeyId, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage } from "#chain";
+import {
+  canonicalJson,
+  contentDigest,
+  deriveKeyId,
+  type JsonValue,
+  KEY_ADD_TYPE,
+  KEY_COSIGN_TYPE,
+  KEY_RETIRE_TYPE,
+  KEY_REVOKE_TYPE,
+  keyPopMessage,
+} from "#chain";
+import { prepareCosigns } from "../../../../functions/rules/cosign.js";
 import { checkRecords, type PreparedBatch, type RuleEffects } from "../../../../functions/rules/index.js";
-import { keyRecordsRule } from "../../../../functions/rules/key-records.js";
+import { keyCosignOwner, keyRecordsRule } from "../../../../functions/rules/key-records.js";
 import { uniqueKeyFor } from "../../../../functions/rules/unique-keys.js";
 import { StoreInvariantError } from "../../../../functions/store/ports.js";
 import { keyIndex } from "../../../../lib/store-layout.js";
@@ -53,28 +64,39 @@ function batch(dept: string, signedBy: string, type: string, data: Record<string
   };
 }
 
-const deps = (store: MemoryRuleStore) => ({ store, consortium, subjectKey: SUBJECT_KEY });
+/** The demo consortium, whose department's own key records need `cosigns` other departments' cosigns. */
+const governed = (cosigns: number) => ({ ...consortium, keyRecords: { cosigns } });
 
-/** Writes what intake would for `b`: its index entries, then the committed batch. */
+const deps = (store: MemoryRuleStore, c = consortium) => ({ store, consortium: c, subjectKey: SUBJECT_KEY });
+
+/** Writes what intake would for `b`: its index entries, then the committed batch with its payload. */
 function commit(store: MemoryRuleStore, b: PreparedBatch, effects: RuleEffects | undefined): void {
   store.index.push(...(effects?.index ?? []));
   const [r] = b.records;
-  store.commit(b.batchKey, [
-    envelope({
-      id: b.entryIds[0] as string,
-      dept: b.submitter.department,
-      type: r?.type ?? "",
-      receivedAt: b.receivedAt,
-    }),
-  ]);
+  store.commit(
+    b.batchKey,
+    [
+      envelope({
+        id: b.entryIds[0] as string,
+        dept: b.submitter.department,
+        type: r?.type ?? "",
+        receivedAt: b.receivedAt,
+      }),
+    ],
+    [canonicalJson((r?.data ?? {}) as JsonValue)],
+  );
 }
 
-async function apply(store: MemoryRuleStore, b: PreparedBatch) {
-  return keyRecordsRule.apply?.(b, deps(store));
+async function apply(store: MemoryRuleStore, b: PreparedBatch, c = consortium) {
+  return keyRecordsRule.apply?.(b, deps(store, c));
 }
 
-async function refusal(store: MemoryRuleStore, b: PreparedBatch): Promise<string | undefined> {
-  return apply(store, b).then(
+async function refusal(
+  store: MemoryRuleStore,
+  b: PreparedBatch,
+  c = consortium,
+): Promise<string | undefined> {
+  return apply(store, b, c).then(
     () => undefined,
     (e: { code?: string }) => e.code,
   );
@@ -164,10 +186,11 @@ describe("keyRecordsRule", () => {
         batch("hf-haikou", key.keyId, KEY_ADD_TYPE, addData("hf-haikou", key, { pop: falsePop })),
       ),
     ).toBe("KEY_ID_INVALID");
-    // A department may not introduce another's key.
+    // An auditor may not introduce a department's key (another department may propose it:
+    // a recovery, below).
     const sanya = newKey("hf-sanya");
     expect(
-      await refusal(store, batch("hf-haikou", sanya.keyId, KEY_ADD_TYPE, addData("hf-sanya", sanya))),
+      await refusal(store, batch("auditor", sanya.keyId, KEY_ADD_TYPE, addData("hf-sanya", sanya))),
     ).toBe("KEY_NOT_OWNED");
     expect(store.index).toEqual([]);
   });
@@ -263,5 +286,120 @@ describe("keyRecordsRule", () => {
     await expect(apply(store, retire)).rejects.toBeInstanceOf(StoreInvariantError);
     store.index[0] = { ...entry, attrs: { type: KEY_ADD_TYPE } };
     await expect(apply(store, retire)).rejects.toBeInstanceOf(StoreInvariantError);
+  });
+
+  describe("under the consortium file's governance (keyRecords, rules 4–5)", () => {
+    /** A cosign by `dept` (signed with a key named after it) of the committed batch `target`. */
+    function cosignOf(dept: string, target: PreparedBatch, digest?: string): PreparedBatch {
+      const data = target.records[0]?.data as JsonValue;
+      return batch(dept, `${dept}/key-1`, KEY_COSIGN_TYPE, {
+        entryId: target.entryIds[0] as string,
+        contentDigest: digest ?? contentDigest(data),
+      });
+    }
+
+    it("an owner's first key awaits one cosign; another department's cosign completes it, judged, claimed and indexed as a key record", async () => {
+      const c = governed(1);
+      const store = new MemoryRuleStore();
+      const first = newKey("hf-haikou");
+      const add = batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", first));
+      commit(store, add, await apply(store, add, c));
+      // Pending: the key may not yet sign a rotation of its own.
+      const next = newKey("hf-haikou");
+      expect(
+        await refusal(store, batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", next)), c),
+      ).toBe("KEY_NOT_OWNED");
+      // The owner's cosign adds nothing.
+      expect(await refusal(store, cosignOf("hf-haikou", add), c)).toBe("KEY_COSIGN_REFUSED");
+      const cosign = cosignOf("hf-sanya", add);
+      // cosign.ts leaves it to the key history (key record types have no signers).
+      expect(await prepareCosigns(cosign, deps(store, c))).toEqual({ claims: [], marks: [] });
+      const effects = await apply(store, cosign, c);
+      expect(effects?.claims?.map((x) => x.claim.key)).toEqual([
+        uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
+      ]);
+      expect(effects?.index).toEqual([
+        {
+          index: keyIndex("hf-haikou"),
+          entryId: cosign.entryIds[0],
+          batchKey: cosign.batchKey,
+          receivedAt: cosign.receivedAt,
+          position: 0,
+          attrs: {
+            type: KEY_COSIGN_TYPE,
+            dept: "hf-sanya",
+            keyId: "hf-sanya/key-1",
+            data: canonicalJson(cosign.records[0]?.data as JsonValue),
+          },
+        },
+      ]);
+      commit(store, cosign, effects);
+      // Complete: a second cosign is refused, and the key now signs the owner's next record.
+      expect(await refusal(store, cosignOf("market-regulation", add), c)).toBe("KEY_COSIGN_REFUSED");
+      expect(
+        await refusal(store, batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", next)), c),
+      ).toBe(undefined);
+    });
+
+    it("a recovery by another department is indexed under the key's owner; an auditor's or a retire by another is KEY_NOT_OWNED", async () => {
+      const store = new MemoryRuleStore();
+      const first = await introduced(store);
+      const revoke = batch("hf-sanya", "hf-sanya/key-1", KEY_REVOKE_TYPE, {
+        keyId: first.keyId,
+        compromisedSince: "2026-01-01T00:00:00.000Z",
+      });
+      const effects = await apply(store, revoke);
+      expect(effects?.index?.map((e) => [e.index, e.attrs.dept])).toEqual([
+        [keyIndex("hf-haikou"), "hf-sanya"],
+      ]);
+      expect(effects?.claims?.map((x) => x.claim.key)).toEqual([
+        uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
+      ]);
+      expect(
+        await refusal(store, batch("hf-sanya", "hf-sanya/key-1", KEY_RETIRE_TYPE, { keyId: first.keyId })),
+      ).toBe("KEY_NOT_OWNED");
+      expect(
+        await refusal(
+          store,
+          batch("auditor", "auditor/key-1", KEY_REVOKE_TYPE, {
+            keyId: first.keyId,
+            compromisedSince: "2026-01-01T00:00:00.000Z",
+          }),
+        ),
+      ).toBe("KEY_NOT_OWNED");
+      commit(store, revoke, effects);
+      // Cosigned by its writer, by a non-department, or with another digest: refused.
+      expect(await refusal(store, cosignOf("hf-sanya", revoke))).toBe("KEY_COSIGN_REFUSED");
+      expect(await refusal(store, cosignOf("auditor", revoke))).toBe("KEY_COSIGN_REFUSED");
+      expect(await refusal(store, cosignOf("civil-affairs", revoke, "0".repeat(64)))).toBe(
+        "KEY_COSIGN_REFUSED",
+      );
+      expect((await apply(store, cosignOf("civil-affairs", revoke)))?.index?.[0]?.index).toBe(
+        keyIndex("hf-haikou"),
+      );
+    });
+
+    it("a key record's cosign travels alone; a cosign of anything else is not this rule's", async () => {
+      const store = new MemoryRuleStore();
+      const first = newKey("hf-haikou");
+      const add = batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", first));
+      commit(store, add, await apply(store, add));
+      const cosign = cosignOf("hf-sanya", add);
+      const other = { type: "x.note", data: { who: "a", n: 1, m: 2 } };
+      const both = {
+        ...cosign,
+        records: [other, ...cosign.records],
+        entryIds: ["e".repeat(32), ...cosign.entryIds],
+      };
+      expect(await refusal(store, both)).toBe("KEY_RECORD_NOT_ALONE");
+      store.commit("hf-sanya/key-1#note", [
+        envelope({ id: "f".repeat(32), dept: "hf-sanya", type: "x.note" }),
+      ]);
+      const ofNote = { entryId: "f".repeat(32), contentDigest: "0".repeat(64) };
+      expect(await keyCosignOwner(store, ofNote)).toBe(undefined);
+      expect(await keyCosignOwner(store, { entryId: "nope" })).toBe(undefined);
+      expect(await keyCosignOwner(store, cosign.records[0]?.data)).toBe("hf-haikou");
+      expect(await apply(store, batch("hf-sanya", "hf-sanya/key-1", KEY_COSIGN_TYPE, ofNote))).toEqual({});
+    });
   });
 });
