@@ -1,5 +1,5 @@
 import type { Clock } from "../../lib/clock.js";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { verifyRequest } from "../../lib/http-signature/index.js";
 import { ApiError } from "../../lib/protocol/errors.js";
@@ -180,7 +180,11 @@ async function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: b
   const now = deps.clock.now();
   const caller = verifyRequest(
     { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
-    { keys: await loadRequestKeys(deps.store, deps.keys, req.headers, now), now, requireBatchRoot },
+    {
+      keys: await loadRequestKeys(deps.store, deps.keys, req.headers, now, keyGovernanceOf(deps.consortium)),
+      now,
+      requireBatchRoot,
+    },
   );
   if (caller.role === "sealer")
     throw new ApiError("ROLE_FORBIDDEN", "the sealer's key may not sign API requests");

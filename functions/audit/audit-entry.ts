@@ -14,7 +14,7 @@ import {
 import type { EntryAuditReport } from "../../lib/protocol/audit.js";
 import type { BatchStore } from "../store/ports.js";
 import { type AuditDeps, loadEvidence, memberOwners, verifyOptions } from "./audit.js";
-import { loadAuditKeyHistory } from "./key-history.js";
+import { loadAuditKeyHistory, unlistedKeyCosigns } from "./key-history.js";
 
 /**
  * The entry check of ARCHITECTURE §8: one entry, its proof, its block — the entry's
@@ -91,7 +91,13 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
   }
   // One entry is judged by every committed key record, sealed or not: a pending entry
   // may be signed by a key whose add is pending too, and a later revoke reaches back.
-  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, source, memberOwners(deps), "committed");
+  const keyHistory = await loadAuditKeyHistory(
+    deps.keyRecords,
+    source,
+    memberOwners(deps),
+    "committed",
+    deps.keyGovernance,
+  );
   const options = verifyOptions(deps, keyHistory.ledger);
 
   if (batch.sealedHeight === undefined) {
@@ -144,7 +150,10 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
   const findings = result.findings.filter(
     (f) => f.entryId === entryId || (f.entryId === undefined && f.entryIndex === undefined),
   );
-  findings.push(...storeFindings.filter((f) => f.message.includes(batch.key)));
+  findings.push(
+    ...storeFindings.filter((f) => f.message.includes(batch.key)),
+    ...unlistedKeyCosigns(keyHistory, height, onlyThis),
+  );
   if (index < 0) {
     findings.push({
       code: "ENTRY_MISSING",

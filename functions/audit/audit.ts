@@ -9,6 +9,7 @@ import {
   GENESIS_POSITION,
   type HeaderSignature,
   isKeyRecordType,
+  type KeyGovernance,
   type LedgerKeys,
   NO_LEDGER_KEYS,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -30,7 +31,7 @@ import type { KeyRecordStore } from "../store/key-records.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
 import { loadEvidence } from "./evidence.js";
-import { loadAuditKeyHistory, unmetKeyRecords } from "./key-history.js";
+import { loadAuditKeyHistory, unlistedKeyCosigns, unmetKeyRecords } from "./key-history.js";
 
 // ./audit-entry.ts reads loadEvidence from here, where it lived before ./evidence.ts.
 export { loadEvidence };
@@ -57,6 +58,11 @@ export interface AuditDeps {
    * leaves out a member whose keys the bundle does not hold (a disabled KMS key).
    */
   members?: readonly string[];
+  /**
+   * The consortium file's rule for key records (lib/consortium keyGovernanceOf): the key
+   * history is folded under it. Unset: OWNER_ALONE (owners decide alone, no recovery).
+   */
+  keyGovernance?: KeyGovernance;
 }
 
 /** A checkpoint the auditor holds from an earlier audit or a witness: the log must extend it. */
@@ -131,7 +137,13 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   // (its compact range is what the first audited block's logRoot is checked against).
   const ends = new Map<number, string>();
   if (from > 1) ends.set(position.logRange.size, rangeRoot(position.logRange));
-  const keyHistory = await loadAuditKeyHistory(deps.keyRecords, deps.source, memberOwners(deps), to);
+  const keyHistory = await loadAuditKeyHistory(
+    deps.keyRecords,
+    deps.source,
+    memberOwners(deps),
+    to,
+    deps.keyGovernance,
+  );
   const met = new Set<string>();
   const options_ = verifyOptions(deps, keyHistory.ledger, met);
   // Answers are checked against contract records only when every record is in view.
@@ -152,7 +164,13 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     );
     report.blocksChecked += result.blocksChecked;
     report.entriesChecked += result.entriesChecked;
-    report.findings.push(...result.findings, ...loaded.flatMap((l) => l.findings));
+    report.findings.push(
+      ...result.findings,
+      ...loaded.flatMap((l, i) => [
+        ...l.findings,
+        ...unlistedKeyCosigns(keyHistory, blocks[i]?.height ?? 0, l.evidence),
+      ]),
+    );
     if (access) {
       for (const [i, l] of loaded.entries()) {
         const first = (blocks[i]?.header as { first?: unknown } | undefined)?.first;
@@ -334,7 +352,8 @@ export function verifyOptions(
       return verifySignature(key, message, safeBase64(sig.value)) ? "ok" : "invalid";
     },
     verifyEntrySignature: (envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array) => {
-      if (isKeyRecordType(envelope.type)) met?.add(envelope.id);
+      // Key records, and the cosigns of key records the history was given.
+      if (isKeyRecordType(envelope.type) || ledger.records.has(envelope.id)) met?.add(envelope.id);
       const memo = signatureCheckKey(envelope);
       const hit = checked.get(memo);
       if (hit) return hit;

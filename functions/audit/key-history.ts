@@ -1,4 +1,12 @@
-import { type Finding, type LedgerKeys, ledgerKeys } from "#chain";
+import {
+  type BlockEvidence,
+  type Finding,
+  KEY_COSIGN_TYPE,
+  type KeyGovernance,
+  type LedgerKeys,
+  ledgerKeys,
+  OWNER_ALONE,
+} from "#chain";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { type KeyRecordStore, loadKeyRecords, type StoredKeyRecord } from "../store/key-records.js";
 import type { AuditSource } from "../store/ports.js";
@@ -11,7 +19,13 @@ import type { AuditSource } from "../store/ports.js";
  * operator's, so it is only what the audit is given: the log must hold exactly these
  * records (the signature check compares each sealed key record with the one given, and
  * `unmetKeyRecords` names those given as sealed in the audited range but not found
- * there), or the audit reports KEY_HISTORY_MISMATCH.
+ * there), or the audit reports KEY_HISTORY_MISMATCH. The same holds for the cosigns of
+ * key records (design §3, rules 4–5), which the index lists beside them: a sealed one it
+ * leaves out (`unlistedKeyCosigns`) would leave the record it completes pending — and a
+ * recovery's revoke of a stolen key without effect.
+ *
+ * The records are folded under the consortium's governance (`keyGovernance`, lib/consortium
+ * keyGovernanceOf), as intake and the API fold them.
  */
 
 export interface AuditKeyHistory {
@@ -27,6 +41,7 @@ export async function loadAuditKeyHistory(
   source: Pick<AuditSource, "getRawBatches">,
   owners: readonly string[],
   to: number | "committed",
+  governance: KeyGovernance = OWNER_ALONE,
 ): Promise<AuditKeyHistory> {
   const findings: Finding[] = [];
   const perOwner = await Promise.all(
@@ -45,14 +60,15 @@ export async function loadAuditKeyHistory(
   const records = perOwner.flat();
   const batches = await source.getRawBatches([...new Set(records.map((r) => r.batchKey))]);
   const height = new Map(batches.map((b) => [b.key, b.sealedHeight]));
-  // Owners' histories are independent (a record is about its writer's own keys), so the
-  // fold may take them owner after owner, each in ledger order.
+  // Owners' histories are independent (everything about an owner's keys is under its
+  // K#<owner>, recoveries and cosigns included), so the fold may take them owner after
+  // owner, each in ledger order.
   const sealed = records.filter((r) => {
     const h = height.get(r.batchKey);
     return to === "committed" || (h !== undefined && h <= to);
   });
   return {
-    ledger: ledgerKeys(sealed, verifyRecordedKeySignature),
+    ledger: ledgerKeys(sealed, verifyRecordedKeySignature, governance),
     sealedAt: new Map(
       sealed.flatMap((r: StoredKeyRecord) => {
         const h = height.get(r.batchKey);
@@ -73,4 +89,42 @@ export function unmetKeyRecords(history: AuditKeyHistory, from: number, met: Rea
       entryId: id,
       message: `the key index lists key record ${id} as sealed at height ${height}, but that block does not hold it`,
     }));
+}
+
+/**
+ * The sealed zhixin.cosign entries of `evidence` (block `height`) that name a key record
+ * the audit was given but are not given themselves: the key index leaves out a cosign
+ * that counts for that record's history (intake indexes every cosign of a key record
+ * under its owner, functions/rules/key-records.ts).
+ */
+export function unlistedKeyCosigns(
+  history: AuditKeyHistory,
+  height: number,
+  evidence: Pick<BlockEvidence, "entries" | "entryIds">,
+): Finding[] {
+  const { records } = history.ledger;
+  return evidence.entries.flatMap((e, i) => {
+    const envelope = e?.envelope as { id?: unknown; type?: unknown } | undefined;
+    if (envelope?.type !== KEY_COSIGN_TYPE || !e?.payload) return [];
+    const id = typeof envelope.id === "string" ? envelope.id : evidence.entryIds?.[i];
+    const target = cosignTarget(e.payload);
+    if (id === undefined || target === undefined || !records.has(target) || records.has(id)) return [];
+    return [
+      {
+        code: "KEY_HISTORY_MISMATCH" as const,
+        height,
+        entryId: id,
+        message: `cosign ${id} names key record ${target}, but is not among the key records the audit was given (the key index leaves it out)`,
+      },
+    ];
+  });
+}
+
+function cosignTarget(payload: string): string | undefined {
+  try {
+    const target = (JSON.parse(payload) as { entryId?: unknown } | null)?.entryId;
+    return typeof target === "string" ? target : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { KeyGovernance } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
 import { type Ed25519Verify, type WitnessPolicy, witnessNames } from "../../lib/witness/index.js";
@@ -101,6 +102,8 @@ export interface VerifyRequestDeps {
   keys: KeyDirectory;
   /** The consortium's departments and auditors, whose key records the audit reads. */
   members?: readonly string[];
+  /** The consortium file's rule for key records (lib/consortium keyGovernanceOf); unset: OWNER_ALONE. */
+  keyGovernance?: KeyGovernance;
   /** The log's name (consortium.log), which checkpoints carry. */
   log: string;
   /** The published log, whose checkpoint a chain audit checks too; absent: not published. */
@@ -125,6 +128,7 @@ export async function runVerifyRequest(
     log: deps.log,
     keyRecords: deps.store,
     ...(deps.members ? { members: deps.members } : {}),
+    ...(deps.keyGovernance ? { keyGovernance: deps.keyGovernance } : {}),
   };
   try {
     if ("entry" in payload) return await auditEntry({ ...audit, pending: deps.store }, payload.entry);

@@ -1,4 +1,5 @@
 import type { Context } from "aws-lambda";
+import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import { METRICS } from "../../lib/metrics.js";
 import {
   parseVerifyPayload,
@@ -33,6 +34,7 @@ export function verifyHandler(ports: VerifyPorts) {
         store,
         keys,
         members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
+        keyGovernance: keyGovernanceOf(consortium),
         log: consortium.log,
         ...(tiles ? { tiles } : {}),
         ...(witnesses ? { witnesses } : {}),
