@@ -89,12 +89,12 @@ export class AheadClock implements Clock {
 }
 
 export async function startTestNode(
-  options: { clock?: Clock; introduceKeys?: boolean } = {},
+  options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string } = {},
 ): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
   const node = await startLocalConsortium({
     home,
-    consortiumFile: "consortium.example.json",
+    consortiumFile: options.consortiumFile ?? "consortium.example.json",
     port: 0,
     dynamoPort: 0,
     sealIntervalMs: 0,
