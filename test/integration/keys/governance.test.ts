@@ -94,10 +94,10 @@ interface Report {
   findings: Array<{ code: string; entryId?: string }>;
 }
 
-/** The verify function's chain audit; one with findings logs them, which the test asserts. */
-async function audit(): Promise<Report> {
+/** The verify function's chain audit (or one entry's); one with findings logs them, which the test asserts. */
+async function audit(payload: { entry?: string } = {}): Promise<Report> {
   const { result, output } = await captured(async () => {
-    const res = await fetch(`${t.url}/local/verify`, { method: "POST", body: "{}" });
+    const res = await fetch(`${t.url}/local/verify`, { method: "POST", body: JSON.stringify(payload) });
     return (await res.json()) as Report;
   });
   const warned = output.logLines().filter((l) => l.message === "audit findings");
@@ -359,5 +359,8 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
     expect(report.findings).toContainEqual(
       expect.objectContaining({ code: "KEY_HISTORY_MISMATCH", entryId: revokeCosign }),
     );
+    // And the cosign's own audit says so.
+    const own = await audit({ entry: revokeCosign });
+    expect(own.findings.map((f) => [f.code, f.entryId])).toEqual([["KEY_HISTORY_MISMATCH", revokeCosign]]);
   });
 });
