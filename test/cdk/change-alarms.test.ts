@@ -4,6 +4,7 @@ import {
   buildApp,
   type CfnTemplate,
   EXAMPLE_FILE,
+  getAtt,
   grantsOf,
   jsonOf,
   keysByAlias,
@@ -55,7 +56,6 @@ const matchedBy = (event: unknown) =>
     .filter(([, r]) => matches(r.Properties?.EventPattern as Pattern, event))
     .map(([id]) => id);
 
-const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 const kmsCall = (eventName: string, detail: Record<string, unknown>) => ({
   source: "aws.kms",
   "detail-type": "AWS API Call via CloudTrail",

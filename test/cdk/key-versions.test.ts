@@ -5,20 +5,23 @@ import type { ZhixinApp } from "../../cdk/lib/app.js";
 import { loadStackConfig, type ZhixinConsortium } from "../../cdk/lib/config.js";
 import { captureOutput } from "../support/output.js";
 import {
+  aliasDependencies,
   allows,
   asList,
   buildApp,
   buildZhixinApp,
   type CfnTemplate,
   functionByService,
+  getAtt,
+  grantedOn,
   grantsOf,
   jsonOf,
+  keyPolicyOf,
   keysByAlias,
   ROTATION_FILE,
   readExample,
   refId,
   resourcesOf,
-  type Statement,
   tagsOf,
   warningsOf,
   writeConsortium,
@@ -30,21 +33,6 @@ import {
 // (keyVersions 2) and the file lists both (keyArns), and the consortium's stack holds two
 // sealer keys (sealer.keyVersions 2). Then the single-account layout, where the consortium's
 // stack creates a member's second key. Resources are found by aliases, tags and services.
-
-const getAtt = (key: string) => ({ "Fn::GetAtt": [key, "Arn"] });
-const keyPolicy = (t: CfnTemplate, key: string): Statement[] =>
-  (t.Resources[key]?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? [];
-/** The resources a role's identity policies grant `action` on: logical ids of this template's, ARNs of others'. */
-const grantedOn = (t: CfnTemplate, role: string, action: string): string[] =>
-  [...new Set((grantsOf(t, role).get(action) ?? []).map((r) => refId(r) ?? (r as string)))].sort();
-/** The functions' dependencies on key aliases, by alias name. */
-const aliasDependencies = (t: CfnTemplate, service: string): string[] => {
-  const ids = new Map(
-    resourcesOf(t, "AWS::KMS::Alias").map(([id, r]) => [id, r.Properties?.AliasName as string]),
-  );
-  const { fn } = functionByService(t, service);
-  return (t.Resources[fn]?.DependsOn ?? []).flatMap((d) => ids.get(d) ?? []).sort();
-};
 
 let built: { app: App; stack: ZhixinApp };
 let synthesis: { stdout: string; stderr: string };
@@ -114,11 +102,11 @@ describe("two sealer keys in the consortium's stack", () => {
     expect(env.ZHIXIN_SEALER_KMS_KEY).toEqual(getAtt(newest));
     expect(grantedOn(t, seal.role, "kms:Sign")).toEqual([newest]);
     expect(grantedOn(t, seal.role, "kms:GetPublicKey")).toEqual([newest]);
-    expect(keyPolicy(t, newest).map((s) => s.Sid)).toEqual(
+    expect(keyPolicyOf(t, newest).map((s) => s.Sid)).toEqual(
       expect.arrayContaining(["OnlyTheOwnerSigns", "NobodyElseSigns"]),
     );
-    expect(keyPolicy(t, old).map((s) => s.Sid)).toEqual(["AccountAdministersNotSigns"]);
-    for (const s of keyPolicy(t, old)) expect(allows(s, "kms:Sign"), s.Sid).toBe(false);
+    expect(keyPolicyOf(t, old).map((s) => s.Sid)).toEqual(["AccountAdministersNotSigns"]);
+    for (const s of keyPolicyOf(t, old)) expect(allows(s, "kms:Sign"), s.Sid).toBe(false);
     expect(t.Outputs?.SealerKeyArn?.Value).toEqual(getAtt(newest));
   });
 
@@ -176,7 +164,7 @@ describe("two versions of a member's key in its own account", () => {
     expect(grantedOn(m, role, "kms:Sign")).toEqual([...keys].sort());
     expect(grantedOn(m, role, "kms:GetPublicKey")).toEqual([...keys].sort());
     for (const key of keys) {
-      const sids = keyPolicy(m, key).map((s) => s.Sid);
+      const sids = keyPolicyOf(m, key).map((s) => s.Sid);
       expect(sids, key).toEqual(
         expect.arrayContaining(["LedgerAccountReadsPublicKey", "OnlyTheOwnerSigns", "NobodyElseSigns"]),
       );
@@ -233,7 +221,7 @@ describe("two versions of a member's key in the ledger account (single-account l
     )[0]?.[0] as string;
     expect(grantedOn(two, role, "kms:Sign")).toEqual([...keys].sort());
     for (const key of keys) {
-      const onlyOwner = keyPolicy(two, key).find((s) => s.Sid === "OnlyTheOwnerSigns");
+      const onlyOwner = keyPolicyOf(two, key).find((s) => s.Sid === "OnlyTheOwnerSigns");
       expect(JSON.stringify(onlyOwner?.Condition), key).toContain(role);
     }
     for (const service of ["zhixin-submit", "zhixin-verify"]) {

@@ -14,6 +14,7 @@ import {
   type CfnResource,
   type CfnTemplate,
   EXAMPLE_FILE,
+  getAtt,
   grantsOf,
   jsonOf,
   keysByAlias,
@@ -30,7 +31,6 @@ import {
 // and the auditor without. Resources are found by what they are, never by generated logical ids.
 
 const run = promisify(execFile);
-const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 
 let haikou: { app: App; t: CfnTemplate };
 let market: CfnTemplate;

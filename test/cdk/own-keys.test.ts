@@ -10,6 +10,7 @@ import { SYNTH_WARNINGS } from "../../cdk/lib/zhixin-stack.js";
 import { accountOfKeyArn, witnessName } from "../../lib/consortium/consortium.js";
 import { captureOutput } from "../support/output.js";
 import {
+  aliasDependencies,
   allows,
   asList,
   buildApp,
@@ -56,15 +57,6 @@ const memberRole = (template: CfnTemplate, id: string): string => {
 };
 const readers = (template: CfnTemplate) =>
   ["zhixin-submit", "zhixin-verify"].map((s) => functionByService(template, s).role);
-/** The functions' dependencies on key aliases, by alias name. */
-const aliasDependencies = (template: CfnTemplate, service: string): string[] => {
-  const aliases = new Map([...keysByAlias(template)].map(([name]) => [aliasIdOf(template, name), name]));
-  const { fn } = functionByService(template, service);
-  return (template.Resources[fn]?.DependsOn ?? []).flatMap((d) => aliases.get(d) ?? []).sort();
-};
-const aliasIdOf = (template: CfnTemplate, name: string): string =>
-  resourcesOf(template, "AWS::KMS::Alias").find(([, r]) => r.Properties?.AliasName === name)?.[0] as string;
-
 beforeAll(() => {
   c = loadStackConfig(OWN_KEYS_FILE).consortium;
   built = buildZhixinApp(OWN_KEYS_FILE, { bundle: false });

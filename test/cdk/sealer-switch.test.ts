@@ -7,12 +7,13 @@ import {
   buildZhixinApp,
   type CfnTemplate,
   functionByService,
+  getAtt,
   grantsOf,
   jsonOf,
+  keyPolicyOf,
   keysByAlias,
   ROTATION_FILE,
   refId,
-  type Statement,
   writeConsortium,
 } from "./support.js";
 
@@ -22,10 +23,6 @@ import {
 
 const rotation = (): Record<string, unknown> & { sealer: Record<string, unknown> } =>
   JSON.parse(readFileSync(ROTATION_FILE, "utf8"));
-const getAtt = (key: string) => ({ "Fn::GetAtt": [key, "Arn"] });
-const keyPolicy = (t: CfnTemplate, key: string): Statement[] =>
-  (t.Resources[key]?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? [];
-
 describe("sealer.signingVersion 1 of keyVersions 2: the new key is created, the old one still signs", () => {
   let t: CfnTemplate;
   beforeAll(() => {
@@ -45,8 +42,8 @@ describe("sealer.signingVersion 1 of keyVersions 2: the new key is created, the 
     expect(signOn).toEqual([old]);
     expect(t.Outputs?.SealerKeyArn?.Value).toEqual(getAtt(old));
     // The new key lets nobody sign yet; the old one lets the seal function alone.
-    for (const s of keyPolicy(t, created)) expect(allows(s, "kms:Sign"), s.Sid).toBe(false);
-    expect(keyPolicy(t, old).map((s) => s.Sid)).toEqual(
+    for (const s of keyPolicyOf(t, created)) expect(allows(s, "kms:Sign"), s.Sid).toBe(false);
+    expect(keyPolicyOf(t, old).map((s) => s.Sid)).toEqual(
       expect.arrayContaining(["OnlyTheOwnerSigns", "NobodyElseSigns"]),
     );
   });

@@ -13,6 +13,7 @@ import {
   type CfnTemplate,
   EXAMPLE_FILE,
   functionByService,
+  getAtt,
   grantsOf,
   identityStatements,
   keysByAlias,
@@ -40,7 +41,6 @@ const members = () => [
   ...c.auditors.map((a) => ({ ...a, kind: "auditor" as const })),
 ];
 const alias = (owner: string) => `alias/zhixin/${c.consortium}/${owner}`;
-const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 /** The bucket the log is published to: the one with Object Lock (the other keeps its access logs). */
 const tileBucket = (): string => {
   const locked = resourcesOf(t, "AWS::S3::Bucket").filter(

@@ -247,6 +247,26 @@ export function memberResources(t: CfnTemplate, member: string): { role: string;
   return { role: tagged("AWS::IAM::Role"), key: tagged("AWS::KMS::Key") };
 }
 
+/** `{ "Fn::GetAtt": [id, "Arn"] }`: how a template names the ARN of its own resource `id`. */
+export const getAtt = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
+
+/** The statements of KMS key `key`'s key policy (none if it has none). */
+export const keyPolicyOf = (t: CfnTemplate, key: string): Statement[] =>
+  (t.Resources[key]?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? [];
+
+/** The resources a role's identity policies grant `action` on: logical ids of this template's, ARNs of others', sorted, once each. */
+export const grantedOn = (t: CfnTemplate, role: string, action: string): string[] =>
+  [...new Set((grantsOf(t, role).get(action) ?? []).map((r) => refId(r) ?? (r as string)))].sort();
+
+/** The alias names the function of `service` depends on (it reads those keys at start). */
+export function aliasDependencies(t: CfnTemplate, service: string): string[] {
+  const names = new Map(
+    resourcesOf(t, "AWS::KMS::Alias").map(([id, r]) => [id, r.Properties?.AliasName as string]),
+  );
+  const { fn } = functionByService(t, service);
+  return (t.Resources[fn]?.DependsOn ?? []).flatMap((d) => names.get(d) ?? []).sort();
+}
+
 /** alias name → the key it points at. */
 export function keysByAlias(t: CfnTemplate): Map<string, string> {
   return new Map(

@@ -3,13 +3,13 @@ import {
   buildMemberApp,
   type CfnTemplate,
   functionByService,
-  grantsOf,
+  grantedOn,
   jsonOf,
+  keyPolicyOf,
   keysByAlias,
   readExample,
   refId,
   resourcesOf,
-  type Statement,
   tagsOf,
   writeConsortium,
 } from "./support.js";
@@ -21,11 +21,6 @@ import {
 
 const V1 = "alias/zhixin-witness/demo/hf-haikou";
 const V2 = `${V1}/v2`;
-const keyPolicy = (t: CfnTemplate, key: string): Statement[] =>
-  (t.Resources[key]?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? [];
-const granted = (t: CfnTemplate, role: string, action: string): string[] =>
-  [...new Set((grantsOf(t, role).get(action) ?? []).map((r) => refId(r) ?? (r as string)))].sort();
-
 let one: CfnTemplate;
 let two: CfnTemplate;
 beforeAll(() => {
@@ -61,14 +56,14 @@ describe("witnessKeyVersions 2 in hf-haikou's member stack", () => {
     const { role, props } = functionByService(two, "zhixin-witness");
     const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(refId(env.ZHIXIN_WITNESS_KMS_KEY)).toBe(v2);
-    expect(granted(two, role, "kms:Sign")).toEqual([v2]);
-    expect(granted(two, role, "kms:GetPublicKey")).toEqual([v2]);
-    expect(keyPolicy(two, v2).some((s) => s.Sid === "OnlyTheOwnerSigns")).toBe(true);
+    expect(grantedOn(two, role, "kms:Sign")).toEqual([v2]);
+    expect(grantedOn(two, role, "kms:GetPublicKey")).toEqual([v2]);
+    expect(keyPolicyOf(two, v2).some((s) => s.Sid === "OnlyTheOwnerSigns")).toBe(true);
     // Version 1 has no signer any more: its key policy allows signing to nobody.
-    expect(keyPolicy(two, v1).some((s) => s.Sid === "OnlyTheOwnerSigns")).toBe(false);
-    expect(JSON.stringify(keyPolicy(two, v1))).not.toContain("kms:Sign");
+    expect(keyPolicyOf(two, v1).some((s) => s.Sid === "OnlyTheOwnerSigns")).toBe(false);
+    expect(JSON.stringify(keyPolicyOf(two, v1))).not.toContain("kms:Sign");
     for (const [id] of resourcesOf(two, "AWS::IAM::Role"))
-      expect(granted(two, id, "kms:Sign"), id).not.toContain(v1);
+      expect(grantedOn(two, id, "kms:Sign"), id).not.toContain(v1);
   });
 
   it("outputs v2 as WitnessKeyArn and both, oldest first, as WitnessKeyArns; the change alarms watch both", () => {
