@@ -15,7 +15,7 @@ import {
   OWNER_ALONE,
   type RecordedKey,
 } from "./key-history.js";
-import { isKeyRecordType } from "./key-records.js";
+import { isKeyRecordType, KEY_COSIGN_TYPE } from "./key-records.js";
 
 /**
  * Judging a request signature by the ledger's own key history (docs/design/key-history.md
@@ -250,13 +250,18 @@ function fits(
 /**
  * What a department-signature check's answer depends on, as one string, so that an audit
  * checks each signed request once: every entry of a batch carries the same signature over
- * the same base, and is judged alike; a key record is judged by itself (judgeEntryKey
- * reads its id, type and digest).
+ * the same base, and is judged alike; a key record or a cosign is judged by itself
+ * (judgeEntryKey reads its id, type and digest).
  */
 export function signatureCheckKey(
   envelope: JudgedEntry & { alg: string; signature: string; signatureBase: string },
 ): string {
-  const own = isKeyRecordType(envelope.type) ? [envelope.id, envelope.type, envelope.contentDigest] : [];
+  // A cosign may be one the verifier was given as part of the key history, which
+  // judgeEntryKey compares by id and digest, like a key record.
+  const own =
+    isKeyRecordType(envelope.type) || envelope.type === KEY_COSIGN_TYPE
+      ? [envelope.id, envelope.type, envelope.contentDigest]
+      : [];
   return JSON.stringify([
     envelope.keyId,
     envelope.dept,

@@ -322,4 +322,11 @@ describe("signatureCheckKey", () => {
     expect(signatureCheckKey(k1)).not.toBe(signatureCheckKey({ ...k1, id: "other" }));
     expect(signatureCheckKey(k1)).not.toBe(signatureCheckKey({ ...k1, contentDigest: "00" }));
   });
+
+  it("is its own for a cosign, which may be a key history's, beside other records of its request", () => {
+    const record = { ...entry(a1.keyId, T1, "e1"), ...base };
+    const cosign = { ...record, id: "e2", type: "zhixin.cosign", contentDigest: "11" };
+    expect(signatureCheckKey(cosign)).not.toBe(signatureCheckKey(record));
+    expect(signatureCheckKey(cosign)).not.toBe(signatureCheckKey({ ...cosign, id: "e3" }));
+  });
 });
