@@ -9,6 +9,7 @@ import {
 } from "#chain";
 import {
   type Consortium,
+  keyGovernanceOf,
   witnessesOf,
   witnessName,
   witnessQuorumOf,
@@ -26,9 +27,9 @@ import { type Context, optionalString } from "./context.js";
 
 /**
  * `zhixin trust export`: the trust root (docs/formats/trust-root.md) — the log's origin,
- * the sealer's checkpoint key, each witness's cosignature key and the quorum — from
- * where each lives (§4): the consortium file for the origin, the quorum and deployed
- * witnesses' vkeys; locally the home's keys/trust.json and keys/<id>.witness.pem (with the
+ * the sealer's checkpoint key, each witness's cosignature key, the quorum and the key
+ * governance — from where each lives (§4): the consortium file for the origin, the quorum,
+ * the key governance (its departments and keyRecords.cosigns) and deployed witnesses' vkeys; locally the home's keys/trust.json and keys/<id>.witness.pem (with the
  * witness's retired keys, keys/<id>.witness.<8 hex>.retired.pem); on AWS
  * the sealer's KMS key (kms:GetPublicKey). Says on stderr where each key came from, so
  * whoever hands the file on can say it too.
@@ -101,6 +102,7 @@ export async function buildTrustRoot(
   );
   const witnesses = perWitness.flat();
   const quorum = witnessQuorumOf(c);
+  const keyGovernance = keyGovernanceOf(c);
   let text: string;
   try {
     text = formatTrustRoot({
@@ -108,6 +110,7 @@ export async function buildTrustRoot(
       sealers: sealers.map((s) => s.vkey),
       witnesses: witnesses.map((w) => w.vkey),
       quorum,
+      keyGovernance,
     });
   } catch (e) {
     if (e instanceof EvidenceError) throw new InputError(`${ctx.consortiumFile}: ${e.message}`);
@@ -119,6 +122,7 @@ export async function buildTrustRoot(
       ...sealers.map((s) => `  sealer key   from ${s.from}`),
       ...witnesses.map((w) => `  witness ${w.vkey.slice(0, w.vkey.indexOf("+"))}   from ${w.from}`),
       `  quorum ${quorum} of ${perWitness.length} witnesses, from ${ctx.consortiumFile}`,
+      `  key governance: ${keyGovernance.departments.length} departments, ${keyGovernance.ownerCosigns} cosign(s) of an owner's key record (keyRecords.cosigns), from ${ctx.consortiumFile}`,
     ],
   };
 }

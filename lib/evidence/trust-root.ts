@@ -2,6 +2,8 @@ import {
   type ChainError,
   type Checkpoint,
   type CosignatureKey,
+  KEY_OWNER,
+  type KeyGovernance,
   NOTE_SIGNATURE_TYPE_ED25519,
   type NoteVerifier,
   openCheckpoint,
@@ -22,11 +24,16 @@ import { EvidenceError } from "./errors.js";
  * The trust root (docs/formats/trust-root.md): all a court, an inspector or another
  * department needs to hold in advance to check Zhixin evidence with no access to the
  * operator — the log's origin, the sealer's checkpoint keys, the witnesses' cosignature
- * keys and how many of them must cosign. No member keys: those are proven by the log
- * itself (docs/design/key-history.md). A small JSON file, one spelling per root:
+ * keys and how many of them must cosign, and who decides members' key records besides
+ * their owner (the key governance). No member keys: those are proven by the log itself
+ * (docs/design/key-history.md). A small JSON file, one spelling per root:
  *
- *   {"log":"zhixin.example/demo","quorum":2,"sealers":["<vkey>"],
+ *   {"keyGovernance":{"departments":["hf-haikou","hf-sanya","internet-court"],"ownerCosigns":0},
+ *    "log":"zhixin.example/demo","quorum":2,"sealers":["<vkey>"],
  *    "trustRoot":"zhixin/trust-root/v1","witnesses":["<vkey>","<vkey>","<vkey>"]}
+ *
+ * A root written before keyGovernance existed has none: read as is, and verifiers fold
+ * key records under OWNER_ALONE, saying so where a record needs more (a recovery, a cosign).
  *
  * A witness whose key was rotated is listed with each of its keys (the same name): what it
  * cosigned under any of them counts, once per witness.
@@ -49,9 +56,16 @@ export interface TrustRoot {
   witnesses: CosignatureKey[];
   /** How many distinct witnesses (names) must have cosigned a checkpoint: 0 to witnessNames(witnesses).length. */
   quorum: number;
+  /**
+   * Who may propose a recovery of a member's key and cosign key records, and how many must
+   * cosign an owner's own (lib/chain KeyGovernance, the consortium file's departments and
+   * keyRecords.cosigns). Absent from a root written before it was carried: verifiers then
+   * fold under OWNER_ALONE and say so.
+   */
+  keyGovernance?: KeyGovernance;
 }
 
-const FIELDS = ["log", "quorum", "sealers", "trustRoot", "witnesses"] as const;
+const FIELDS = ["keyGovernance", "log", "quorum", "sealers", "trustRoot", "witnesses"] as const;
 
 function invalid(message: string): never {
   throw new EvidenceError("TRUST_ROOT_INVALID", message);
@@ -91,7 +105,47 @@ export function parseTrustRoot(text: string): TrustRoot {
     // assertWitnessPolicy throws WitnessError only.
     invalid((e as WitnessError).message);
   }
-  return { log, sealers, witnesses, quorum };
+  return {
+    log,
+    sealers,
+    witnesses,
+    quorum,
+    ...(o.keyGovernance === undefined ? {} : { keyGovernance: keyGovernance(o.keyGovernance) }),
+  };
+}
+
+/**
+ *   "keyGovernance": {"departments": [<member id>, …], "ownerCosigns": <n>}
+ * One or more distinct member ids; n an integer from 0 to the number of departments − 1
+ * (the other departments are all that can cosign an owner's record).
+ */
+function keyGovernance(value: unknown): KeyGovernance {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    invalid("keyGovernance must be an object {departments, ownerCosigns}");
+  const o = value as Record<string, unknown>;
+  const members = Object.keys(o).sort().join(",");
+  if (members !== "departments,ownerCosigns")
+    invalid(
+      `keyGovernance must have exactly the members departments, ownerCosigns, not ${members || "none"}`,
+    );
+  const { departments, ownerCosigns } = o;
+  if (
+    !Array.isArray(departments) ||
+    departments.length === 0 ||
+    !departments.every((d) => typeof d === "string" && KEY_OWNER.test(d))
+  )
+    invalid("keyGovernance.departments must be one or more member ids (the consortium file's departments)");
+  const twice = departments.find((d, i) => departments.indexOf(d) !== i);
+  if (twice !== undefined) invalid(`keyGovernance.departments lists ${twice} twice`);
+  const others = departments.length - 1;
+  if (
+    typeof ownerCosigns !== "number" ||
+    !Number.isInteger(ownerCosigns) ||
+    ownerCosigns < 0 ||
+    ownerCosigns > others
+  )
+    invalid(`keyGovernance.ownerCosigns must be an integer from 0 to ${others}, the other departments`);
+  return { departments: departments as string[], ownerCosigns };
 }
 
 function stringList(value: unknown, field: string): string[] {
@@ -115,16 +169,21 @@ function sealerKey(vkey: string, i: number, log: string): VerifierKey {
 }
 
 /**
- * The file's text for a root given as vkeys: canonical JSON (keys sorted, no spaces) and a
- * final newline, after the same checks parseTrustRoot makes, so what is written reads back.
+ * The file's text for a root given as vkeys (and the key governance: without it, a root as
+ * written before it was carried): canonical JSON (keys sorted, no spaces) and a final newline, after the same checks parseTrustRoot makes, so what is written reads back.
  */
 export function formatTrustRoot(root: {
   log: string;
   sealers: readonly string[];
   witnesses: readonly string[];
   quorum: number;
+  keyGovernance?: KeyGovernance;
 }): string {
+  const g = root.keyGovernance;
   const text = `${JSON.stringify({
+    ...(g === undefined
+      ? {}
+      : { keyGovernance: { departments: g.departments, ownerCosigns: g.ownerCosigns } }),
     log: root.log,
     quorum: root.quorum,
     sealers: root.sealers,

@@ -12,7 +12,12 @@ import {
 import { main } from "../../../cli/zhixin.js";
 import { generateKeyFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { witnessesOf, witnessName, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
+import {
+  keyGovernanceOf,
+  witnessesOf,
+  witnessName,
+  witnessQuorumOf,
+} from "../../../lib/consortium/consortium.js";
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
@@ -82,10 +87,16 @@ describe("zhixin trust export, locally", () => {
       sealers: [local.sealer],
       witnesses: local.witnesses,
       quorum: witnessQuorumOf(c),
+      keyGovernance: keyGovernanceOf(c),
     });
     const printed = await zhixin(["trust", "export"], { ZHIXIN_HOME: home, ZHIXIN_CONSORTIUM: EXAMPLE });
     expect([printed.code, printed.stdout]).toEqual([0, expected]);
     expect(printed.stderr).toContain(`quorum 2 of 3 witnesses`);
+    expect(parseTrustRoot(printed.stdout).keyGovernance).toEqual({
+      departments: c.departments.map((d) => d.id),
+      ownerCosigns: 0,
+    });
+    expect(printed.stderr).toContain(`key governance: 6 departments, 0 cosign(s)`);
     expect(printed.stderr).toContain(join(home, "keys", "trust.json"));
     const out = join(home, "trust-root.json");
     const written = await zhixin(["trust", "export", "--out", out], {
@@ -176,6 +187,7 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
           ),
         ),
         quorum: witnessQuorumOf(c),
+        keyGovernance: keyGovernanceOf(c),
       }),
     );
     expect(root.witnesses.map((w) => w.name)).toEqual(

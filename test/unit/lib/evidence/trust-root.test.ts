@@ -98,6 +98,52 @@ describe("the trust root file", () => {
     expect(codeOf(() => parseTrustRoot(text))).toBe("TRUST_ROOT_INVALID");
   });
 
+  describe("the key governance (keyGovernance)", () => {
+    const governance = { departments: ["hf-haikou", "hf-sanya", "internet-court"], ownerCosigns: 1 };
+    const text = formatTrustRoot({
+      log: ORIGIN,
+      sealers: [sealerVkey],
+      witnesses: witnessVkeys,
+      quorum: 2,
+      keyGovernance: governance,
+    });
+
+    it("is written first, its members sorted, and reads back as given", () => {
+      expect(text).toBe(
+        `{"keyGovernance":{"departments":["hf-haikou","hf-sanya","internet-court"],"ownerCosigns":1},${rootText.slice(1)}`,
+      );
+      expect(parseTrustRoot(text).keyGovernance).toEqual(governance);
+    });
+
+    it("is absent from a root written without it (an older root), which reads as before", () => {
+      expect(parseTrustRoot(rootText)).not.toHaveProperty("keyGovernance");
+    });
+
+    const withGovernance = (keyGovernance: unknown) => JSON.stringify({ ...base, keyGovernance });
+    it.each([
+      ["null", null],
+      ["an array", [governance]],
+      ["an unknown member", { ...governance, cosigns: 1 }],
+      ["no ownerCosigns", { departments: governance.departments }],
+      ["no department", { departments: [], ownerCosigns: 0 }],
+      ["a department that is not a member id", { departments: ["Hf Haikou"], ownerCosigns: 0 }],
+      ["a department listed twice", { departments: ["hf-haikou", "hf-haikou"], ownerCosigns: 0 }],
+      ["more cosigns than other departments", { ...governance, ownerCosigns: 3 }],
+      ["negative cosigns", { ...governance, ownerCosigns: -1 }],
+      ["fractional cosigns", { ...governance, ownerCosigns: 0.5 }],
+      ["cosigns as text", { ...governance, ownerCosigns: "1" }],
+    ])("refuses one with %s: TRUST_ROOT_INVALID", (_, value) => {
+      expect(codeOf(() => parseTrustRoot(withGovernance(value)))).toBe("TRUST_ROOT_INVALID");
+    });
+
+    it("takes ownerCosigns up to the other departments", () => {
+      expect(parseTrustRoot(withGovernance({ ...governance, ownerCosigns: 2 })).keyGovernance).toEqual({
+        ...governance,
+        ownerCosigns: 2,
+      });
+    });
+  });
+
   it("writes only what it can read back", () => {
     expect(
       codeOf(() =>
