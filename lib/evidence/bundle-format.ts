@@ -8,6 +8,7 @@ import {
   isAccessEnvelope,
   isKeyRecordType,
   type JsonValue,
+  KEY_COSIGN_TYPE,
   type LedgerEnvelope,
   parseCheckpoint,
   parseEntryEnvelope,
@@ -28,6 +29,7 @@ import { EvidenceError } from "./errors.js";
  *              "payload": "<the stored payload text>" or null},
  *    "evidence": "zhixin/evidence/v1",
  *    "keyRecords": [{"envelope": {…}, "inclusion": {…}, "payload": "<text>"}, …],
+ *                  (key records, and the zhixin.cosign entries of those that awaited cosigns)
  *    "log": "zhixin.example/demo"}
  *
  * parseEvidenceBundle reads any I-JSON spelling of it (nothing proven depends on the
@@ -55,7 +57,10 @@ export interface BundleEntry {
   inclusion: BundleInclusion;
 }
 
-/** A zhixin.key.add, retire or revoke record, with its payload (never withheld: the fold reads it). */
+/**
+ * A zhixin.key.add, retire or revoke record, or a zhixin.cosign of one (design/key-history.md
+ * §3, rules 4–5), with its payload (never withheld: the fold reads it).
+ */
 export interface BundleKeyRecord {
   envelope: EntryEnvelope;
   payload: string;
@@ -113,8 +118,8 @@ export function parseEvidenceBundle(file: string | Uint8Array): EvidenceBundle {
     const r = object(value, at);
     exactFields(r, ENTRY_FIELDS, at);
     const env = envelope(r.envelope, `${at}/envelope`);
-    if (isAccessEnvelope(env) || !isKeyRecordType(env.type))
-      invalid(`${env.type} is not a key record type`, `${at}/envelope/type`);
+    if (isAccessEnvelope(env) || !(isKeyRecordType(env.type) || env.type === KEY_COSIGN_TYPE))
+      invalid(`${env.type} is neither a key record type nor ${KEY_COSIGN_TYPE}`, `${at}/envelope/type`);
     if (seen.has(env.id)) invalid(`entry ${env.id} is listed twice`, at);
     seen.add(env.id);
     return {
@@ -207,7 +212,7 @@ export function byLedgerOrder(a: EntryEnvelope, b: EntryEnvelope): number {
  * The bundle file's text for its parts (docs/formats/evidence.md §1): RFC 8785 canonical
  * JSON and a final newline, the key records in ledger order. Pure: the server or the CLI
  * gathers the parts (the envelope and payload as stored, proofs from the tiles, the
- * witnessed checkpoint, the owner's key records) and writes this. Throws BUNDLE_INVALID
+ * witnessed checkpoint, the key records and their cosigns, evidence.md §2) and writes this. Throws BUNDLE_INVALID
  * for parts that would not read back (parseEvidenceBundle), so what is written is a file
  * every verifier can read — whether its proofs hold is verifyEvidenceBundle's question.
  */

@@ -9,12 +9,19 @@ import {
   isAccessEnvelope,
   isKeyRecordType,
   type JsonValue,
+  KEY_ADD_TYPE,
+  KEY_COSIGN_TYPE,
+  type KeyAddData,
+  type KeyGovernance,
   type KeyHistory,
   type KeyRole,
   type KeySignatureCheck,
   keyAt,
   type LedgerEnvelope,
+  OWNER_ALONE,
+  type PendingKeyRecord,
   parseJson,
+  parseKeyCosign,
   parseSignatureBase,
   type RecordedKey,
   type SignatureAlgorithm,
@@ -66,8 +73,9 @@ export interface VerifyEvidenceOptions {
 export const KEY_HISTORY_CAVEAT =
   "The signing key was judged by the key records in this bundle only. Key records the log holds " +
   "below the checkpoint but the bundle leaves out are not excluded: a later retire or revoke of " +
-  "the key, or an earlier key of its owner that would have made the first add in the bundle not " +
-  "count. A full audit of the log (online, or over an export) sees every key record.";
+  "the key (or the cosign that completes one), or an earlier key of its owner that would have made " +
+  "the first add in the bundle not count. A full audit of the log (online, or over an export) sees " +
+  "every key record.";
 
 /** What a verified bundle proves, in plain data (docs/formats/evidence.md §4). */
 export interface VerifiedEvidence {
@@ -112,16 +120,32 @@ export interface VerifiedEvidence {
     /** Set when a revoke in the bundle names a compromise, after the entry. */
     compromisedSince?: string;
   };
-  /** The bundle's key records, all of which counted, in ledger order (the fold's). */
+  /**
+   * The key governance the key records were folded under: the trust root's, or null for a
+   * root that carries none (folded as OWNER_ALONE: owners decide alone, no recovery counts).
+   */
+  keyGovernance: KeyGovernance | null;
+  /** The bundle's key records and cosigns, all of which counted, in ledger order (the fold's). */
   keyRecords: Array<{
     entryId: string;
+    /** zhixin.key.add, retire or revoke, or zhixin.cosign. */
     type: string;
-    /** The key the record is about. */
+    /** The envelope's dept: the owner of the key, or for a recovery or a cosign another department. */
+    writer: string;
+    /** The key the record is about (a cosign: the key its record is about). */
     keyId: string;
     /** The key that signed the record's request. */
     signedBy: string;
     receivedAt: string;
     logIndex: number;
+    /** A zhixin.cosign: the key record it cosigns. */
+    cosigns?: string;
+    /**
+     * A key record that awaited cosigns (a recovery; an owner's under ownerCosigns): the
+     * cosign that completed it, from whose receivedAt it took effect — or null if it still
+     * awaits cosigns in the bundle, and changed no key. Absent: it counted at its receivedAt.
+     */
+    completedBy?: string | null;
   }>;
   /** The payload text and its data, or null when the producer withheld it (contentDigest still binds it). */
   payload: { text: string; data: { [key: string]: JsonValue } } | null;
@@ -150,9 +174,11 @@ interface Item {
  *   5  each envelope is bound to a signed request, and was      ENTRY_BINDING_INVALID
  *      received when the API would accept it                    RECEIVED_AT_INVALID
  *   6  each key record's payload is its contentDigest's         PAYLOAD_MISMATCH
- *   7  the key records, in ledger order, each count in the      KEY_HISTORY_INVALID
- *      fold, with its request signed by the key the fold        ENTRY_SIGNATURE_INVALID
- *      judged
+ *   7  the key records and cosigns, in ledger order, each       KEY_HISTORY_INVALID
+ *      count in the fold under the root's key governance, with
+ *      its request signed by the key the fold judged (an        ENTRY_SIGNATURE_INVALID
+ *      owner's record) or by its writer's key then (a recovery,
+ *      a cosign)
  *   8  the entry's key at its receivedAt                        KEY_UNKNOWN, KEY_REVOKED,
  *                                                               KEY_NOT_VALID_AT_TIME
  *   9  the entry's request signature by that key, of its        ENTRY_SIGNATURE_INVALID
@@ -203,7 +229,7 @@ export function verifyEvidenceBundle(
     checkPayload(r.envelope, r.payload, `/keyRecords/${i}/payload`);
   });
 
-  const { history, keyRecords } = foldBundleKeyRecords(bundle, checks.verifySignature);
+  const { history, keyRecords } = foldBundleKeyRecords(bundle, checks.verifySignature, root.keyGovernance);
 
   const { envelope } = bundle.entry;
   const answer = keyAt(history, envelope.keyId, envelope.receivedAt);
@@ -242,6 +268,7 @@ export function verifyEvidenceBundle(
       })),
     },
     signingKey: signingKeyOf(answer.key),
+    keyGovernance: root.keyGovernance ?? null,
     keyRecords,
     payload:
       payload === null ? null : { text: payload, data: parseJson(payload) as { [key: string]: JsonValue } },
@@ -288,23 +315,29 @@ function checkPayload(envelope: LedgerEnvelope, payload: string, pointer: string
 }
 
 /**
- * Step 7: lib/chain's fold step (applyKeyRecord) over the bundle's key records in ledger
- * order. The fold checks proofs of possession, not the records' own request signatures:
- * each is checked here with the key the fold judged — in the history before the record,
- * or for an owner's first key, the key it adds (FORMATS.md §10).
+ * Step 7: lib/chain's fold step (applyKeyRecord) over the bundle's key records and cosigns
+ * in ledger order, under the trust root's key governance (OWNER_ALONE for a root without
+ * one). The fold checks proofs of possession, not the records' own request signatures:
+ * each is checked here — an owner's record with the key the fold judged (in the history
+ * before the record, or for an owner's first key, the key it adds), a recovery or a cosign
+ * with its writer's key valid then in the history before it (design/key-history.md §3: a
+ * department signs those with its own key, which the bundle's key records must establish).
  */
 function foldBundleKeyRecords(
   bundle: EvidenceBundle,
   verify: KeySignatureCheck,
+  governance: KeyGovernance | undefined,
 ): { history: KeyHistory; keyRecords: VerifiedEvidence["keyRecords"] } {
   const ordered = bundle.keyRecords
     .map((record, i) => ({ record, pointer: `/keyRecords/${i}` }))
     .sort((a, b) => byLedgerOrder(a.record.envelope, b.record.envelope));
   let history = EMPTY_KEY_HISTORY;
   const keyRecords: VerifiedEvidence["keyRecords"] = [];
+  /** Records that awaited cosigns: their entry in keyRecords, by entry id. */
+  const awaited = new Map<string, VerifiedEvidence["keyRecords"][number]>();
   for (const { record, pointer } of ordered) {
     const { envelope } = record;
-    const data = parseJson(record.payload) as { keyId: string };
+    const data = parseJson(record.payload);
     const step = applyKeyRecord(
       history,
       {
@@ -316,27 +349,81 @@ function foldBundleKeyRecords(
         data,
       },
       verify,
+      governance ?? OWNER_ALONE,
     );
-    if ("refusal" in step)
-      throw new EvidenceError(
-        "KEY_HISTORY_INVALID",
-        `does not count (${step.refusal.code}): ${step.refusal.message}`,
-        pointer,
-      );
-    const before = keyAt(history, envelope.keyId, envelope.receivedAt);
-    const signer = before.valid ? before.key : (step.history.keys.get(envelope.keyId) as RecordedKey);
-    checkRequestSignature(envelope, signer, verify, pointer, true);
-    history = step.history;
-    keyRecords.push({
+    if ("refusal" in step) {
+      const { code, message } = step.refusal;
+      const hint =
+        governance === undefined && (code === "KEY_COSIGN_REFUSED" || code === "KEY_NOT_OWNED")
+          ? ". The trust root carries no keyGovernance (it predates it), so no recovery by another department and no cosign counts: check the bundle against a trust root from `zhixin trust export`"
+          : "";
+      throw new EvidenceError("KEY_HISTORY_INVALID", `does not count (${code}): ${message}${hint}`, pointer);
+    }
+    if (step.signer !== undefined) checkRequestSignature(envelope, step.signer, verify, pointer, true);
+    else checkRequestSignature(envelope, writersKey(history, envelope, pointer), verify, pointer, false);
+    // A cosign that counted names a record awaiting cosigns in the history before it.
+    const target =
+      envelope.type === KEY_COSIGN_TYPE
+        ? (history.pending.get(parseKeyCosign(data).entryId) as PendingKeyRecord)
+        : undefined;
+    const item: VerifiedEvidence["keyRecords"][number] = {
       entryId: envelope.id,
       type: envelope.type,
-      keyId: data.keyId,
+      writer: envelope.dept,
+      keyId: target?.data.keyId ?? (data as { keyId: string }).keyId,
       signedBy: envelope.keyId,
       receivedAt: envelope.receivedAt,
       logIndex: record.inclusion.index,
-    });
+      ...(target === undefined ? {} : { cosigns: target.entry.entryId }),
+    };
+    if (target !== undefined) {
+      const awaiting = awaited.get(target.entry.entryId) as VerifiedEvidence["keyRecords"][number];
+      if (!step.history.pending.has(target.entry.entryId)) awaiting.completedBy = envelope.id;
+    } else if (step.history.pending.has(envelope.id)) {
+      item.completedBy = null;
+      awaited.set(envelope.id, item);
+    }
+    history = step.history;
+    keyRecords.push(item);
   }
   return { history, keyRecords };
+}
+
+/**
+ * The key a recovery's or a cosign's writer signed it with, by the history before it: its
+ * key valid at its receivedAt; or, while none of the writer's keys counts yet, the key of
+ * its own first add awaiting cosigns (under ownerCosigns, departments cosign each other's
+ * first keys before any counts: online the trust bundle vouches for those keys, offline
+ * only the add's proof of possession does, as rule 1 lets a first key introduce itself).
+ * KEY_HISTORY_INVALID otherwise: the bundle does not establish the writer's key.
+ */
+function writersKey(history: KeyHistory, envelope: EntryEnvelope, pointer: string): RecordedKey {
+  const answer = keyAt(history, envelope.keyId, envelope.receivedAt);
+  if (answer.valid) return answer.key;
+  const counted = [...history.keys.values()].some((k) => k.owner === envelope.dept);
+  const introduced = counted
+    ? undefined
+    : [...history.pending.values()].find(
+        (p) => p.kind === "owner" && p.data.type === KEY_ADD_TYPE && p.data.keyId === envelope.keyId,
+      );
+  if (introduced !== undefined) {
+    const { keyId, owner, role, alg, spki } = introduced.data as KeyAddData;
+    return {
+      keyId,
+      owner,
+      role,
+      alg,
+      spki,
+      validFrom: introduced.entry.receivedAt,
+      addEntry: introduced.entry.entryId,
+    };
+  }
+  throw new EvidenceError(
+    "KEY_HISTORY_INVALID",
+    `${envelope.type} by ${envelope.dept} is signed by ${envelope.keyId}, ${answer.code} at ${envelope.receivedAt} by the bundle's key records: ` +
+      `a recovery or a cosign is signed by its writer's own key, whose key records the bundle must hold`,
+    pointer,
+  );
 }
 
 /**

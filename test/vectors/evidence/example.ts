@@ -40,6 +40,9 @@ export interface ExampleInputs {
   caseId: string;
   /** When the witness cosigns, Unix seconds. */
   cosignedAt: number;
+  /** The trust root's key governance: the consortium's departments, and cosigns of an owner's key record. */
+  departments: string[];
+  ownerCosigns: number;
 }
 
 export const EXAMPLE_INPUTS: ExampleInputs = {
@@ -60,6 +63,8 @@ export const EXAMPLE_INPUTS: ExampleInputs = {
   capturedAt: "2026-11-21T08:55:00Z",
   caseId: "hz-2026-0001",
   cosignedAt: 1795251660,
+  departments: ["hf-haikou", "internet-court"],
+  ownerCosigns: 0,
 };
 
 export interface Example {
@@ -110,7 +115,10 @@ export function buildExample(inputs: ExampleInputs): Example {
   const bundle = formatEvidenceBundle(ledger.parts(1, [0], checkpoint));
   const [add, evidence] = ledger.entries as [(typeof ledger.entries)[0], (typeof ledger.entries)[0]];
   return {
-    trustRoot: trustRootFor(sealer, [witness], 1).text,
+    trustRoot: trustRootFor(sealer, [witness], 1, {
+      departments: inputs.departments,
+      ownerCosigns: inputs.ownerCosigns,
+    }).text,
     bundle,
     checkpoint,
     values: {

@@ -23,6 +23,7 @@ import {
   KEY_ADD_TYPE,
   KEY_RETIRE_TYPE,
   KEY_REVOKE_TYPE,
+  type KeyGovernance,
   type KeyRole,
   type KeySignatureCheck,
   keyPopMessage,
@@ -305,17 +306,22 @@ export class TestLedger {
   }
 }
 
-/** A trust root for a sealer and witnesses, as its text and as parseTrustRoot reads it. */
+/**
+ * A trust root for a sealer and witnesses, as its text and as parseTrustRoot reads it;
+ * with the key governance given, else as a root written before it was carried.
+ */
 export function trustRootFor(
   sealer: TestLog,
   witnesses: readonly TestWitness[],
   quorum: number,
+  keyGovernance?: KeyGovernance,
 ): { text: string; root: TrustRoot } {
   const text = formatTrustRoot({
     log: sealer.origin,
     sealers: [formatVerifierKey(sealer.origin, NOTE_SIGNATURE_TYPE_ED25519, sealer.publicKey)],
     witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey)),
     quorum,
+    ...(keyGovernance === undefined ? {} : { keyGovernance }),
   });
   return { text, root: parseTrustRoot(text) };
 }

@@ -94,6 +94,7 @@ describe("a verified bundle", () => {
         spki: Buffer.from(C2.spki).toString("base64"),
         validFrom: t(10),
       },
+      keyGovernance: null,
       keyRecords: [
         ["addC1", C1.keyId, C1.keyId, t(0)],
         ["addC2", C2.keyId, C1.keyId, t(10)],
@@ -101,6 +102,7 @@ describe("a verified bundle", () => {
       ].map(([name, keyId, signedBy, receivedAt]) => ({
         entryId: base.ledger.entries[base.at(name as string)]?.envelope.id,
         type: name === "retireC1" ? KEY_RETIRE_TYPE : "zhixin.key.add",
+        writer: "internet-court",
         keyId,
         signedBy,
         receivedAt,

@@ -88,6 +88,8 @@ describe("docs/formats/evidence.md", () => {
       capturedAt: given.capturedAt as string,
       caseId: given.caseId as string,
       cosignedAt: Number(given["cosigned at"]),
+      departments: (given.departments as string).split(", "),
+      ownerCosigns: Number(given["owner cosigns"]),
     };
     const built = buildExample(inputs);
     const bundle = JSON.parse(built.bundle);
