@@ -1,27 +1,16 @@
 import {
-  applyKeyRecord,
   type ChainError,
   type Checkpoint,
-  EMPTY_KEY_HISTORY,
-  type EntryEnvelope,
   entryLeafHash,
-  fromBase64,
   isAccessEnvelope,
   isKeyRecordType,
   type JsonValue,
-  KEY_ADD_TYPE,
-  KEY_COSIGN_TYPE,
-  type KeyAddData,
   type KeyGovernance,
-  type KeyHistory,
   type KeyRole,
   type KeySignatureCheck,
   keyAt,
   type LedgerEnvelope,
-  OWNER_ALONE,
-  type PendingKeyRecord,
   parseJson,
-  parseKeyCosign,
   parseSignatureBase,
   type RecordedKey,
   type SignatureAlgorithm,
@@ -33,12 +22,8 @@ import {
   verifyInclusion,
 } from "#chain";
 import { type Ed25519Verify, witnessNames } from "../witness/index.js";
-import {
-  type BundleInclusion,
-  byLedgerOrder,
-  type EvidenceBundle,
-  parseEvidenceBundle,
-} from "./bundle-format.js";
+import { type BundleInclusion, parseEvidenceBundle } from "./bundle-format.js";
+import { checkRequestSignature, foldBundleKeyRecords, type VerifiedKeyRecord } from "./bundle-key-history.js";
 import { EvidenceError } from "./errors.js";
 import { openTrustedCheckpoint, type TrustRoot } from "./trust-root.js";
 
@@ -126,27 +111,7 @@ export interface VerifiedEvidence {
    */
   keyGovernance: KeyGovernance | null;
   /** The bundle's key records and cosigns, all of which counted, in ledger order (the fold's). */
-  keyRecords: Array<{
-    entryId: string;
-    /** zhixin.key.add, retire or revoke, or zhixin.cosign. */
-    type: string;
-    /** The envelope's dept: the owner of the key, or for a recovery or a cosign another department. */
-    writer: string;
-    /** The key the record is about (a cosign: the key its record is about). */
-    keyId: string;
-    /** The key that signed the record's request. */
-    signedBy: string;
-    receivedAt: string;
-    logIndex: number;
-    /** A zhixin.cosign: the key record it cosigns. */
-    cosigns?: string;
-    /**
-     * A key record that awaited cosigns (a recovery; an owner's under ownerCosigns): the
-     * cosign that completed it, from whose receivedAt it took effect — or null if it still
-     * awaits cosigns in the bundle, and changed no key. Absent: it counted at its receivedAt.
-     */
-    completedBy?: string | null;
-  }>;
+  keyRecords: VerifiedKeyRecord[];
   /** The payload text and its data, or null when the producer withheld it (contentDigest still binds it). */
   payload: { text: string; data: { [key: string]: JsonValue } } | null;
   /** Always false in version 1: see caveat. */
@@ -312,145 +277,6 @@ function checkPayload(envelope: LedgerEnvelope, payload: string, pointer: string
       `the payload's SHA-256 is ${digest}, the envelope's contentDigest ${envelope.contentDigest}`,
       pointer,
     );
-}
-
-/**
- * Step 7: lib/chain's fold step (applyKeyRecord) over the bundle's key records and cosigns
- * in ledger order, under the trust root's key governance (OWNER_ALONE for a root without
- * one). The fold checks proofs of possession, not the records' own request signatures:
- * each is checked here — an owner's record with the key the fold judged (in the history
- * before the record, or for an owner's first key, the key it adds), a recovery or a cosign
- * with its writer's key valid then in the history before it (design/key-history.md §3: a
- * department signs those with its own key, which the bundle's key records must establish).
- */
-function foldBundleKeyRecords(
-  bundle: EvidenceBundle,
-  verify: KeySignatureCheck,
-  governance: KeyGovernance | undefined,
-): { history: KeyHistory; keyRecords: VerifiedEvidence["keyRecords"] } {
-  const ordered = bundle.keyRecords
-    .map((record, i) => ({ record, pointer: `/keyRecords/${i}` }))
-    .sort((a, b) => byLedgerOrder(a.record.envelope, b.record.envelope));
-  let history = EMPTY_KEY_HISTORY;
-  const keyRecords: VerifiedEvidence["keyRecords"] = [];
-  /** Records that awaited cosigns: their entry in keyRecords, by entry id. */
-  const awaited = new Map<string, VerifiedEvidence["keyRecords"][number]>();
-  for (const { record, pointer } of ordered) {
-    const { envelope } = record;
-    const data = parseJson(record.payload);
-    const step = applyKeyRecord(
-      history,
-      {
-        entryId: envelope.id,
-        writer: envelope.dept,
-        signedBy: envelope.keyId,
-        receivedAt: envelope.receivedAt,
-        type: envelope.type,
-        data,
-      },
-      verify,
-      governance ?? OWNER_ALONE,
-    );
-    if ("refusal" in step) {
-      const { code, message } = step.refusal;
-      const hint =
-        governance === undefined && (code === "KEY_COSIGN_REFUSED" || code === "KEY_NOT_OWNED")
-          ? ". The trust root carries no keyGovernance (it predates it), so no recovery by another department and no cosign counts: check the bundle against a trust root from `zhixin trust export`"
-          : "";
-      throw new EvidenceError("KEY_HISTORY_INVALID", `does not count (${code}): ${message}${hint}`, pointer);
-    }
-    if (step.signer !== undefined) checkRequestSignature(envelope, step.signer, verify, pointer, true);
-    else checkRequestSignature(envelope, writersKey(history, envelope, pointer), verify, pointer, false);
-    // A cosign that counted names a record awaiting cosigns in the history before it.
-    const target =
-      envelope.type === KEY_COSIGN_TYPE
-        ? (history.pending.get(parseKeyCosign(data).entryId) as PendingKeyRecord)
-        : undefined;
-    const item: VerifiedEvidence["keyRecords"][number] = {
-      entryId: envelope.id,
-      type: envelope.type,
-      writer: envelope.dept,
-      keyId: target?.data.keyId ?? (data as { keyId: string }).keyId,
-      signedBy: envelope.keyId,
-      receivedAt: envelope.receivedAt,
-      logIndex: record.inclusion.index,
-      ...(target === undefined ? {} : { cosigns: target.entry.entryId }),
-    };
-    if (target !== undefined) {
-      const awaiting = awaited.get(target.entry.entryId) as VerifiedEvidence["keyRecords"][number];
-      if (!step.history.pending.has(target.entry.entryId)) awaiting.completedBy = envelope.id;
-    } else if (step.history.pending.has(envelope.id)) {
-      item.completedBy = null;
-      awaited.set(envelope.id, item);
-    }
-    history = step.history;
-    keyRecords.push(item);
-  }
-  return { history, keyRecords };
-}
-
-/**
- * The key a recovery's or a cosign's writer signed it with, by the history before it: its
- * key valid at its receivedAt; or, while none of the writer's keys counts yet, the key of
- * its own first add awaiting cosigns (under ownerCosigns, departments cosign each other's
- * first keys before any counts: online the trust bundle vouches for those keys, offline
- * only the add's proof of possession does, as rule 1 lets a first key introduce itself).
- * KEY_HISTORY_INVALID otherwise: the bundle does not establish the writer's key.
- */
-function writersKey(history: KeyHistory, envelope: EntryEnvelope, pointer: string): RecordedKey {
-  const answer = keyAt(history, envelope.keyId, envelope.receivedAt);
-  if (answer.valid) return answer.key;
-  const counted = [...history.keys.values()].some((k) => k.owner === envelope.dept);
-  const introduced = counted
-    ? undefined
-    : [...history.pending.values()].find(
-        (p) => p.kind === "owner" && p.data.type === KEY_ADD_TYPE && p.data.keyId === envelope.keyId,
-      );
-  if (introduced !== undefined) {
-    const { keyId, owner, role, alg, spki } = introduced.data as KeyAddData;
-    return {
-      keyId,
-      owner,
-      role,
-      alg,
-      spki,
-      validFrom: introduced.entry.receivedAt,
-      addEntry: introduced.entry.entryId,
-    };
-  }
-  throw new EvidenceError(
-    "KEY_HISTORY_INVALID",
-    `${envelope.type} by ${envelope.dept} is signed by ${envelope.keyId}, ${answer.code} at ${envelope.receivedAt} by the bundle's key records: ` +
-      `a recovery or a cosign is signed by its writer's own key, whose key records the bundle must hold`,
-    pointer,
-  );
-}
-
-/**
- * FORMATS.md §2 step 4 with the key the history gives: a key of the writer, of the
- * envelope's algorithm, a department's (any role's for a key record, design §3 rule 3),
- * whose signature over the signature base verifies.
- */
-function checkRequestSignature(
-  envelope: LedgerEnvelope | EntryEnvelope,
-  key: RecordedKey,
-  verify: KeySignatureCheck,
-  pointer: string,
-  anyRole: boolean,
-): void {
-  const refuse = (message: string): never => {
-    throw new EvidenceError("ENTRY_SIGNATURE_INVALID", `${envelope.keyId}: ${message}`, pointer);
-  };
-  if (key.owner !== envelope.dept) refuse(`a key of ${key.owner}, not of the writer ${envelope.dept}`);
-  if (!anyRole && key.role !== "department") refuse(`an ${key.role} key, which signs only key records`);
-  if (key.alg !== envelope.alg) refuse(`an ${key.alg} key, not ${envelope.alg}`);
-  let ok: boolean;
-  try {
-    ok = verify(key.alg, key.spki, utf8(envelope.signatureBase), fromBase64(envelope.signature));
-  } catch {
-    ok = false; // a key the checker cannot read proves nothing
-  }
-  if (!ok) refuse("the request signature does not verify");
 }
 
 function signingKeyOf(key: RecordedKey): VerifiedEvidence["signingKey"] {

@@ -24,6 +24,7 @@ export {
   formatEvidenceBundle,
   parseEvidenceBundle,
 } from "./bundle-format.js";
+export type { VerifiedKeyRecord } from "./bundle-key-history.js";
 export { EVIDENCE_ERROR_CODES, EvidenceError, type EvidenceErrorCode } from "./errors.js";
 export {
   checkExportContinues,
