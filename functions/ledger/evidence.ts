@@ -34,8 +34,11 @@ import { inclusionProofsFromTiles, mayReadPayload } from "./reader.js";
  *   2. the published checkpoint (NOT_FOUND if this ledger publishes no tiles), which must
  *      cover the entry: EVIDENCE_NOT_READY while it is pending, or sealed past the
  *      published size (nothing published yet included) — the next publication covers it;
- *   3. every key record of the signing key's owner (its K# index entries, committed)
- *      sealed below the checkpoint's size, with its envelope, payload and log index;
+ *   3. every key record of the signing key's owner (its K# index entries, committed:
+ *      its own records, recoveries of its keys and the cosigns of those records) sealed
+ *      below the checkpoint's size, with its envelope, payload and log index — and those of
+ *      every department that wrote a recovery or a cosign among them, and of theirs, whose
+ *      keys signed those (docs/formats/evidence.md §2);
  *   4. the inclusion proofs of all of them in the checkpoint's tree, from the tiles;
  *   5. the file, by lib/evidence's formatEvidenceBundle.
  *
@@ -85,7 +88,7 @@ export async function readEvidence(
   const size = published?.size ?? 0;
   if (entry.logIndex === undefined || entry.logIndex >= size) throw notReady(id, entry.logIndex, size);
 
-  const keyRecords = await keyRecordsOf(store, ownerOf(entry.envelope.keyId), size);
+  const keyRecords = await keyRecordsWithWriters(store, ownerOf(entry.envelope.keyId), size);
   const [entryProof, ...recordProofs] = await inclusionProofsFromTiles(
     tiles,
     [entry.logIndex, ...keyRecords.map((r) => r.logIndex)],
@@ -165,6 +168,27 @@ function notReady(id: string, logIndex: number | undefined, size: number): ApiEr
 /** The owner of a derived key id `<owner>/<hash>` (docs/design/key-history.md §1). */
 function ownerOf(keyId: string): string {
   return keyId.slice(0, keyId.indexOf("/"));
+}
+
+/**
+ * The key records of `owner` (keyRecordsOf) and, as a recovery of its keys or a cosign of
+ * its records is signed by its writer's own key, those of each such writer, until every
+ * writer's are in: one K# index read per department at most.
+ */
+async function keyRecordsWithWriters(
+  store: EvidenceStore,
+  owner: string,
+  size: number,
+): Promise<Array<{ envelope: EntryEnvelope; payload: string; logIndex: number }>> {
+  const records = new Map<string, { envelope: EntryEnvelope; payload: string; logIndex: number }>();
+  const read = new Set([owner]);
+  for (let next = [owner]; next.length > 0; ) {
+    const found = (await Promise.all(next.map((o) => keyRecordsOf(store, o, size)))).flat();
+    for (const r of found) records.set(r.envelope.id, r);
+    next = [...new Set(found.map((r) => r.envelope.dept))].filter((d) => !read.has(d));
+    for (const d of next) read.add(d);
+  }
+  return [...records.values()];
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   toBase64,
 } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
-import { witnessQuorumOf } from "../../../lib/consortium/consortium.js";
+import { keyGovernanceOf, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
 import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { verifyEd25519, verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
 import { type EvidenceChecks, formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
@@ -88,6 +88,7 @@ export async function trustRootText(node: LocalConsortium): Promise<string> {
     ],
     witnesses: node.witnesses.map((w) => w.vkey),
     quorum: witnessQuorumOf(node.consortium),
+    keyGovernance: keyGovernanceOf(node.consortium),
   });
 }
 
