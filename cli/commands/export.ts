@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { isAccessEnvelope, isKeyRecordType, type JsonValue, type LedgerEnvelope, ledgerKeys } from "#chain";
+import type { JsonValue } from "#chain";
 import { verifyEd25519, verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import {
   CHUNK_BLOCKS,
@@ -15,10 +15,11 @@ import {
   ExportAudit,
   type ExportBlock,
   ExportError,
+  ExportKeyHistoryIndex,
   type ExportLeaf,
   type ExportManifest,
   type ExportReport,
-  exportKeyRecordEntries,
+  exportKeyHistory,
   formatBlockLine,
   formatManifest,
   parseBlockLine,
@@ -101,6 +102,11 @@ export async function runExport(ctx: Context, values: Values): Promise<number> {
     keyRecords: [],
     runs: [],
   };
+  // The key history so far, to know the cosigns of its records among the blocks to come.
+  const keyIndex = new ExportKeyHistoryIndex();
+  if (before)
+    for (const block of await readKeyRecordBlocks(out, before))
+      for (const leaf of block.entries) keyIndex.classify(leaf.envelope);
   const bar =
     process.stderr.isTTY && to >= from ? new ProgressBar(process.stderr, to - from + 1, "blocks") : undefined;
   let entries = 0;
@@ -108,7 +114,7 @@ export async function runExport(ctx: Context, values: Values): Promise<number> {
     for (let h = from; h <= to; h++) {
       const block = await exportBlock(client, h);
       await appendFile(join(out, chunkFile(h)), `${formatBlockLine(block)}\n`);
-      note(manifest, block);
+      note(manifest, block, keyIndex);
       entries += block.entries.length;
       bar?.advance(1);
     }
@@ -176,8 +182,8 @@ async function exportBlock(client: ZhixinClient, height: number): Promise<Export
   };
 }
 
-/** The manifest's account of one more block: its last block, payload counts and key records. */
-function note(manifest: ExportManifest, block: ExportBlock): void {
+/** The manifest's account of one more block: its last block, payload counts, key records and their cosigns. */
+function note(manifest: ExportManifest, block: ExportBlock, keyIndex: ExportKeyHistoryIndex): void {
   const header = block.header as unknown as BlockView["header"];
   manifest.last = {
     height: header.height,
@@ -187,11 +193,11 @@ function note(manifest: ExportManifest, block: ExportBlock): void {
   };
   block.entries.forEach((leaf, i) => {
     manifest.payloads[leaf.payloadStatus]++;
-    const envelope = leaf.envelope as unknown as LedgerEnvelope | null;
-    if (envelope && !isAccessEnvelope(envelope) && isKeyRecordType(envelope.type))
+    const envelope = leaf.envelope;
+    if (envelope && keyIndex.classify(envelope))
       manifest.keyRecords.push({
-        entryId: envelope.id,
-        type: envelope.type,
+        entryId: envelope.id as string,
+        type: envelope.type as string,
         height: block.height,
         logIndex: header.first + i,
       });
@@ -314,8 +320,9 @@ async function auditExport(
   const manifest = parseManifest(await readExportFile(dir, EXPORT_FILES.manifest));
   const keys = parseTrustBundle(await readExportFile(dir, EXPORT_FILES.keys));
   const note = await readExportFile(dir, EXPORT_FILES.checkpoint);
-  // The key history first: department signatures are judged by it (docs/formats/export.md §4).
-  const ledger = ledgerKeys(await readKeyRecords(dir, manifest), verifyRecordedKeySignature);
+  // The key history first: department signatures are judged by it, under the trust root's
+  // key governance (docs/formats/export.md §4).
+  const ledger = exportKeyHistory(await readKeyRecordBlocks(dir, manifest), root, verifyRecordedKeySignature);
   const audit = new ExportAudit(root, keys, CHECKS, {
     ledger,
     ...(minWitnesses === undefined ? {} : { minWitnesses }),
@@ -354,11 +361,11 @@ async function auditExport(
 }
 
 /**
- * The key records of the blocks the manifest says hold them, in ledger order. A record the
- * manifest leaves out is not read here, and the audit then finds it not given
+ * The blocks the manifest says hold key records or their cosigns, in height order. A record
+ * the manifest leaves out is not read here, and the audit then finds it not given
  * (KEY_HISTORY_MISMATCH); one it names that the blocks do not hold, MANIFEST_MISMATCH.
  */
-async function readKeyRecords(dir: string, manifest: ExportManifest) {
+async function readKeyRecordBlocks(dir: string, manifest: ExportManifest): Promise<ExportBlock[]> {
   const heights = new Set(manifest.keyRecords.map((r) => r.height));
   const byFile = new Map<string, Set<number>>();
   for (const h of heights) byFile.set(chunkFile(h), (byFile.get(chunkFile(h)) ?? new Set()).add(h));
@@ -380,8 +387,7 @@ async function readKeyRecords(dir: string, manifest: ExportManifest) {
       throw e;
     }
   }
-  blocks.sort((a, b) => a.height - b.height);
-  return exportKeyRecordEntries(blocks);
+  return blocks.sort((a, b) => a.height - b.height);
 }
 
 export function exportSummary(report: ExportReport): string {
@@ -391,7 +397,10 @@ export function exportSummary(report: ExportReport): string {
     : "";
   const head =
     `${report.blocksChecked} blocks, ${report.entriesChecked} entries; payloads checked ${payloads.checked}, ` +
-    `withheld ${payloads.withheld}, missing ${payloads.missing}${witnessed}`;
+    `withheld ${payloads.withheld}, missing ${payloads.missing}${witnessed}` +
+    (report.keyGovernance === null
+      ? "; the trust root carries no keyGovernance, so no recovery or cosign of a key record counted (get one from `zhixin trust export`)"
+      : "");
   if (report.ok) return `ok: ${head}`;
   const shown = report.findings.slice(0, 3).map((f) => {
     const where = [f.height === undefined ? "" : `height ${f.height}`, f.entryId ? `entry ${f.entryId}` : ""]

@@ -13,7 +13,7 @@ import { ExportError } from "./export-errors.js";
  * The files of a whole-log export (docs/formats/export.md §1–§2): what `zhixin export`
  * writes and `zhixin verify --export` reads, parsed here and nowhere else. A directory:
  *
- *   manifest.json          the index: format, log, last block, payload counts, key records
+ *   manifest.json          the index: format, log, last block, payload counts, key records and their cosigns
  *   trust-root.json        the trust root (trust-root.md), as `zhixin trust export` writes it
  *   keys.json              the trust bundle (FORMATS.md §5): the members' public keys
  *   checkpoint             the checkpoint published with the tiles, with its cosignatures
@@ -94,7 +94,10 @@ export interface ExportManifest {
   last: ExportLast | null;
   /** Leaves by payloadStatus, over every block. */
   payloads: { included: number; withheld: number; missing: number };
-  /** Every key record (zhixin.key.add/retire/revoke) the blocks hold, in log order. */
+  /**
+   * Every key record (zhixin.key.add/retire/revoke) the blocks hold, and every zhixin.cosign
+   * of one earlier in the log (ExportKeyHistoryIndex), in log order.
+   */
   keyRecords: ExportKeyRecordRef[];
   /** Each run of `zhixin export` that wrote blocks: heights from–to, and when it ran. */
   runs: Array<{ from: number; to: number; at: string }>;

@@ -1,22 +1,27 @@
 import {
+  contentDigest,
   type EntrySignatureCheck,
   fromBase64,
   isKeyRecordType,
   isSignatureAlgorithm,
   type JsonValue,
   judgeEntrySignature,
+  KEY_COSIGN_TYPE,
   type KeyRecordEntry,
   type KeySignatureCheck,
   type LedgerEnvelope,
   type LedgerKeys,
+  ledgerKeys,
   NO_LEDGER_KEYS,
+  OWNER_ALONE,
   parseJson,
   type SignatureAlgorithm,
   signatureCheckKey,
   type VerifyBlocksOptions,
 } from "#chain";
 import { ExportError } from "./export-errors.js";
-import { EXPORT_FILES, type ExportBlock } from "./export-format.js";
+import { EXPORT_FILES, type ExportBlock, type ExportLeaf } from "./export-format.js";
+import type { TrustRoot } from "./trust-root.js";
 
 /**
  * How an export's audit judges department signatures (docs/formats/export.md §4), in this
@@ -121,19 +126,52 @@ export function exportEntrySignatureCheck(
 }
 
 /**
- * The key records among `blocks`' leaves, in ledger order, as lib/chain's fold takes them:
- * each leaf whose envelope is of a key record type and whose payload the export holds
- * (key records' payloads are exported for every member). One without its payload, or
- * whose payload is not JSON, is left out: the audit then finds it not given
- * (KEY_HISTORY_MISMATCH).
+ * Which leaves make an export's key history (docs/formats/export.md §2, the manifest's
+ * `keyRecords`), given in log order: every key record, and every zhixin.cosign of a key
+ * record earlier in the log (design/key-history.md §3, rules 4–5). A cosign is known by
+ * its contentDigest alone: its data `{"contentDigest", "entryId"}` is fixed by the record
+ * it names, so its payload — which the exporter may not read, being another department's —
+ * is not needed, and is known to the verifier all the same. The exporter, the audit and
+ * the fold of the key history take the same leaves with it.
+ */
+export class ExportKeyHistoryIndex {
+  /** Per contentDigest a cosign of an earlier key record has: that cosign's data. */
+  readonly #cosigns = new Map<string, { contentDigest: string; entryId: string }>();
+
+  /** The leaf's part in the key history: a key record, a cosign of one (with its data), or none. */
+  classify(
+    envelope: ExportLeaf["envelope"],
+  ): { kind: "record" } | { kind: "cosign"; data: { contentDigest: string; entryId: string } } | undefined {
+    if (envelope === null || envelope.kind !== undefined || typeof envelope.type !== "string")
+      return undefined;
+    const { id, contentDigest: digest } = envelope;
+    if (isKeyRecordType(envelope.type)) {
+      if (typeof id === "string" && typeof digest === "string") {
+        const data = { contentDigest: digest, entryId: id };
+        this.#cosigns.set(contentDigest(data), data);
+      }
+      return { kind: "record" };
+    }
+    const data = envelope.type === KEY_COSIGN_TYPE && typeof digest === "string" && this.#cosigns.get(digest);
+    return data ? { kind: "cosign", data } : undefined;
+  }
+}
+
+/**
+ * The key history among `blocks`' leaves, in ledger order, as lib/chain's fold takes it:
+ * the key records whose payload the export holds (key records' payloads are exported for
+ * every member), and the cosigns of key records (ExportKeyHistoryIndex), whose data is
+ * their target's. A key record without its payload, or whose payload is not JSON, is left
+ * out: the audit then finds it not given (KEY_HISTORY_MISMATCH).
  */
 export function exportKeyRecordEntries(blocks: readonly ExportBlock[]): KeyRecordEntry[] {
+  const index = new ExportKeyHistoryIndex();
   const out: KeyRecordEntry[] = [];
   for (const block of blocks) {
     for (const leaf of block.entries) {
       const e = leaf.envelope;
-      if (e === null || typeof e.type !== "string" || !isKeyRecordType(e.type) || leaf.payload === null)
-        continue;
+      const part = index.classify(e);
+      if (e === null || part === undefined) continue;
       const { id, dept, keyId, receivedAt } = e;
       if (
         typeof id !== "string" ||
@@ -143,13 +181,31 @@ export function exportKeyRecordEntries(blocks: readonly ExportBlock[]): KeyRecor
       )
         continue;
       let data: JsonValue;
-      try {
-        data = parseJson(leaf.payload);
-      } catch {
-        continue;
+      if (part.kind === "cosign") data = part.data;
+      else {
+        if (leaf.payload === null) continue;
+        try {
+          data = parseJson(leaf.payload);
+        } catch {
+          continue;
+        }
       }
-      out.push({ entryId: id, writer: dept, signedBy: keyId, receivedAt, type: e.type, data });
+      out.push({ entryId: id, writer: dept, signedBy: keyId, receivedAt, type: e.type as string, data });
     }
   }
   return out;
+}
+
+/**
+ * The key history an export's department signatures are judged by (ExportAuditOptions.ledger):
+ * lib/chain ledgerKeys over exportKeyRecordEntries(blocks), folded under the trust root's
+ * key governance — OWNER_ALONE for a root without one, under which no recovery or cosign
+ * counts (the report says so, ExportReport.notChecked).
+ */
+export function exportKeyHistory(
+  blocks: readonly ExportBlock[],
+  root: TrustRoot,
+  verify: KeySignatureCheck,
+): LedgerKeys {
+  return ledgerKeys(exportKeyRecordEntries(blocks), verify, root.keyGovernance ?? OWNER_ALONE);
 }

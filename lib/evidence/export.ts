@@ -13,7 +13,7 @@ import {
   GENESIS_POSITION,
   type HeaderSignature,
   hashBlockHeader,
-  isKeyRecordType,
+  type KeyGovernance,
   type LedgerKeys,
   type NoteVerifier,
   openCheckpoint,
@@ -34,7 +34,7 @@ import {
   type ExportLast,
   type ExportManifest,
 } from "./export-format.js";
-import { type BundleKey, exportEntrySignatureCheck } from "./export-signatures.js";
+import { type BundleKey, ExportKeyHistoryIndex, exportEntrySignatureCheck } from "./export-signatures.js";
 import { openTrustedCheckpoint, type TrustRoot } from "./trust-root.js";
 
 /**
@@ -72,7 +72,10 @@ export interface ExportReport {
     minWitnesses: number;
     witnesses: Array<{ name: string; keyHash: string; timestamp: number }>;
   } | null;
+  /** Key records and cosigns of key records in the blocks (the manifest's keyRecords). */
   keyRecords: number;
+  /** The key governance department signatures were judged under: the trust root's, null for a root without one. */
+  keyGovernance: KeyGovernance | null;
   findings: ExportFinding[];
   /** What an export cannot show, so this audit does not check it (docs/formats/export.md §5). */
   notChecked: string[];
@@ -82,9 +85,10 @@ export interface ExportAuditOptions {
   /** Witness cosignatures the published checkpoint needs, 0 to the root's witnesses; the root's quorum by default. */
   minWitnesses?: number;
   /**
-   * The key history department signatures are judged by: lib/chain ledgerKeys over the
-   * export's key records (exportKeyRecordEntries), read before the blocks are added. None:
-   * the trust bundle decides, and every key record met is KEY_HISTORY_MISMATCH.
+   * The key history department signatures are judged by: exportKeyHistory, the export's
+   * key records and their cosigns folded under the root's key governance, read before the
+   * blocks are added. None: the trust bundle decides, and every key record met is
+   * KEY_HISTORY_MISMATCH.
    */
   ledger?: LedgerKeys;
 }
@@ -101,6 +105,10 @@ export const NOT_CHECKED_OFFLINE: readonly string[] = [
   "COSIGN_TARGET_MISMATCH, BATCH_SEAL_MISMATCH, PAGE_INVALID: these judge the store's own items (cosign marks, batch seal positions, page arrays), which an export does not carry",
 ];
 
+/** In the report's notChecked when the trust root carries no key governance (trust-root.md §1). */
+export const NO_KEY_GOVERNANCE =
+  "KEY_RECORD_REFUSED of a recovery or a cosign: the trust root carries no keyGovernance, so key records were folded as if each department decides its keys alone and none of those counts; audit with a trust root from `zhixin trust export`";
+
 export class ExportAudit {
   readonly #root: TrustRoot;
   readonly #checks: EvidenceChecks;
@@ -111,6 +119,7 @@ export class ExportAudit {
   /** logSize → logRoot at each block end (the empty log's too), as headers that parse say. */
   readonly #ends = new Map<number, string>([[0, toHex(emptyRoot())]]);
   readonly #keyRecords: ExportKeyRecordRef[] = [];
+  readonly #keyIndex = new ExportKeyHistoryIndex();
   readonly #statuses = { included: 0, withheld: 0, missing: 0 };
   #blocksChecked = 0;
   #entriesChecked = 0;
@@ -176,10 +185,10 @@ export class ExportAudit {
       block.entries.forEach((leaf, i) => {
         this.#statuses[leaf.payloadStatus]++;
         const e = leaf.envelope;
-        if (e !== null && e.kind === undefined && typeof e.type === "string" && isKeyRecordType(e.type)) {
+        if (e !== null && this.#keyIndex.classify(e) !== undefined) {
           this.#keyRecords.push({
             entryId: typeof e.id === "string" ? e.id : leaf.id,
-            type: e.type,
+            type: e.type as string,
             height: block.height,
             logIndex: this.#leaves + i,
           });
@@ -230,8 +239,9 @@ export class ExportAudit {
       last: this.#last,
       checkpoint,
       keyRecords: this.#keyRecords.length,
+      keyGovernance: this.#root.keyGovernance ?? null,
       findings,
-      notChecked: [...NOT_CHECKED_OFFLINE],
+      notChecked: [...NOT_CHECKED_OFFLINE, ...(this.#root.keyGovernance ? [] : [NO_KEY_GOVERNANCE])],
     };
   }
 

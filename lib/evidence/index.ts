@@ -33,6 +33,7 @@ export {
   type ExportFinding,
   type ExportFindingCode,
   type ExportReport,
+  NO_KEY_GOVERNANCE,
   NOT_CHECKED_OFFLINE,
 } from "./export.js";
 export { EXPORT_ERROR_CODES, ExportError, type ExportErrorCode } from "./export-errors.js";
@@ -55,7 +56,9 @@ export {
 } from "./export-format.js";
 export {
   type BundleKey,
+  ExportKeyHistoryIndex,
   exportEntrySignatureCheck,
+  exportKeyHistory,
   exportKeyRecordEntries,
   parseTrustBundle,
 } from "./export-signatures.js";

@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue, KEY_COSIGN_TYPE, KEY_REVOKE_TYPE } from "#chain";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
@@ -11,7 +14,7 @@ import {
   verifyEvidenceBundle,
 } from "../../../lib/evidence/index.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
-import { CHECKS, trustRootText } from "./node.js";
+import { CHECKS, evidenceCli, freePort, type Run, trustRootText } from "./node.js";
 
 // Evidence of a log in which a department's stolen key was recovered by the others
 // (docs/design/key-history.md §3 rule 4), against npm start: hf-sanya's key is revoked
@@ -20,13 +23,20 @@ import { CHECKS, trustRootText } from "./node.js";
 // key signed carries the recovery, its cosigns and the key records of every department
 // that wrote one (GET /v1/entries/{id}/evidence), and verifies against the trust root
 // alone, with its keyGovernance; what the stolen key signed after compromisedSince does
-// not; a trust root without keyGovernance refuses it saying why.
+// not; a trust root without keyGovernance refuses it saying why. And `zhixin export`,
+// run once before the cosigns and continued after, indexes the cosigns (though the
+// exporter may not read their payloads), and `zhixin verify --export` finds exactly what
+// the stolen key signed after compromisedSince.
 
 const VICTIM = "hf-sanya";
 const WRITER = "market-regulation";
 
 let t: TestNode;
 let root: TrustRoot;
+let work: string;
+let closedUrl: string;
+const runs: Record<string, Run> = {};
+const { member, offline } = evidenceCli(() => ({ work, t, closedUrl }));
 const ids: Record<string, string> = {};
 const at: Record<string, string> = {};
 
@@ -55,6 +65,8 @@ const tick = () => new Promise((r) => setTimeout(r, 20));
 const fresh = LocalSigner.forOwner(VICTIM, generateKeyPairSync("ed25519").privateKey);
 
 beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "zhixin-recovery-"));
+  closedUrl = `http://127.0.0.1:${await freePort()}`;
   t = await startTestNode({ introduceKeys: true });
   root = parseTrustRoot(await trustRootText(t.node));
   await t.seal();
@@ -69,6 +81,8 @@ beforeAll(async () => {
     data: { keyId: await t.keyIdOf(VICTIM), compromisedSince: at.compromisedSince },
   };
   ids.revoke = await submit(WRITER, revoke);
+  expect(await t.seal()).toMatchObject({ sealed: true });
+  runs.export1 = await member(["export", "--out", "exp", "--as", "hf-haikou"]);
   ids.revokeCosign1 = await cosign("civil-affairs", revoke, ids.revoke);
   ids.revokeCosign2 = await cosign("internet-court", revoke, ids.revoke);
   const add = await keyAddRecord(fresh, VICTIM);
@@ -77,9 +91,12 @@ beforeAll(async () => {
   ids.addCosign2 = await cosign("hf-haikou", add, ids.add);
   ids.after = await submit(VICTIM, deposit(), fresh);
   expect(await t.seal()).toMatchObject({ sealed: true });
+  runs.export2 = await member(["export", "--out", "exp", "--as", "hf-haikou"]);
+  runs.trust = await member(["trust", "export", "--out", "trust-root.json"]);
 });
 afterAll(async () => {
   await t?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const bundleOf = async (id: string) => {
@@ -141,5 +158,35 @@ describe("evidence bundles of a recovered department", () => {
       expect((e as EvidenceError).code).toBe("KEY_HISTORY_INVALID");
       expect((e as EvidenceError).message).toContain("no keyGovernance");
     }
+  });
+});
+
+describe("an export of a recovered department", () => {
+  it("indexes the recovery's cosigns, the second run those of a revoke the first exported", () => {
+    for (const run of [runs.export1, runs.export2, runs.trust]) expect(run?.code, run?.stderr).toBe(0);
+    // 6 genesis adds, the revoke, its 2 cosigns, the add and its 2 cosigns.
+    expect(JSON.parse(runs.export1?.stdout ?? "").keyRecords).toBe(7);
+    expect(JSON.parse(runs.export2?.stdout ?? "").keyRecords).toBe(12);
+  });
+
+  it("is audited offline under the trust root's keyGovernance: only what the stolen key signed after compromisedSince", async () => {
+    const run = await offline(["--export", "exp", "--trust-root", "trust-root.json"]);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { code: string; entryId: string }) => [f.code, f.entryId])).toEqual([
+      ["KEY_REVOKED", ids.stolen],
+    ]);
+    expect(report.keyGovernance.departments).toHaveLength(6);
+  });
+
+  it("against a trust root without keyGovernance, reports the recovery refused and says why", async () => {
+    const { keyGovernance: _, ...older } = JSON.parse(await trustRootText(t.node));
+    await writeFile(join(work, "older-root.json"), formatTrustRoot(older));
+    const run = await offline(["--export", "exp", "--trust-root", "older-root.json"]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.keyGovernance).toBeNull();
+    expect(report.findings.map((f: { code: string }) => f.code)).toContain("KEY_RECORD_REFUSED");
+    expect(run.stderr).toContain("the trust root carries no keyGovernance");
   });
 });

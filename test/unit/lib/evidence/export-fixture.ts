@@ -8,7 +8,6 @@ import {
   fromHex,
   GENESIS_PREV,
   hashBlockHeader,
-  isAccessEnvelope,
   isKeyRecordType,
   type JsonValue,
   MerkleTree,
@@ -18,6 +17,7 @@ import {
 import {
   EXPORT_TAG,
   type ExportBlock,
+  ExportKeyHistoryIndex,
   type ExportManifest,
   formatManifest,
   parseTrustBundle,
@@ -142,12 +142,13 @@ export function sealBlocks(
 export function manifestOf(blocks: readonly ExportBlock[]): ExportManifest {
   const payloads = { included: 0, withheld: 0, missing: 0 };
   const keyRecords: ExportManifest["keyRecords"] = [];
+  const keyIndex = new ExportKeyHistoryIndex();
   let index = 0;
   for (const b of blocks)
     for (const leaf of b.entries) {
       payloads[leaf.payloadStatus]++;
       const e = leaf.envelope as never;
-      if (e && !isAccessEnvelope(e) && isKeyRecordType((e as { type: string }).type))
+      if (e && keyIndex.classify(e))
         keyRecords.push({
           entryId: leaf.id,
           type: (e as { type: string }).type,
