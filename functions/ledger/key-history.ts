@@ -56,6 +56,7 @@ export async function readKeyHistory(
       writer: p.entry.writer,
       receivedAt: p.entry.receivedAt,
       contentDigest: p.contentDigest,
+      data: p.entry.data,
       kind: p.kind,
       cosigners: [...p.cosigners],
       cosignsNeeded: cosignsNeeded(governance, p, p.cosigners),

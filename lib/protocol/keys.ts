@@ -31,8 +31,10 @@ export interface PendingKeyRecordView {
   /** The department that wrote it. */
   writer: string;
   receivedAt: string;
-  /** What a cosign names. */
+  /** What a cosign names: hex SHA-256 of the JCS of `data`, which a cosigner recomputes. */
   contentDigest: string;
+  /** The record's data, so that a cosigner sees what it cosigns (docs/FORMATS.md §10). */
+  data: unknown;
   kind: "owner" | "recovery";
   /** Departments that cosigned it so far, in ledger order. */
   cosigners: string[];

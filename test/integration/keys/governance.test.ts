@@ -184,6 +184,8 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
       expect.objectContaining({
         entryId: revokeId,
         writer,
+        data: { keyId: stolenKey, compromisedSince },
+        contentDigest: contentDigest({ keyId: stolenKey, compromisedSince }),
         kind: "recovery",
         cosigners: [],
         cosignsNeeded: 2,
