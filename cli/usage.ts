@@ -548,25 +548,46 @@ ${AWS_SIGNING_HELP}`,
     positionals: { min: 0, max: 0 },
   },
   "keys add": {
-    summary: "add another key of a member, signed by one of its current keys",
+    summary: "add another key of a member: its own, or another member's as a recovery",
     usage:
-      "zhixin keys add (--as <department> | --kms-key <arn|alias>) (--new-key-file <pem> | --new-kms-key <arn|alias>)",
+      "zhixin keys add (--as <department> | --kms-key <arn|alias>) [--for <member>] (--new-key-file <pem> | --new-kms-key <arn|alias> | --record <file>)\n       zhixin keys add --print-record --for <member> (--new-key-file <pem> | --new-kms-key <arn|alias>)",
     details: `Records a zhixin.key.add of the new key, with its proof of possession (so the new
-key signs too), in a request signed by the acting key, which must be a current key of the
-same department. The new key may sign the moment the add commits. Then switch to the new
-key and retire the old (\`zhixin keys retire\`). Prints the new key id and the entry.
+key signs too), in a request signed by the acting key. The new key may sign the moment
+the add counts. Prints the new key id and the entry.
+
+A key of the acting department: the acting key must be one of its current keys. Then
+switch to the new key and retire the old (\`zhixin keys retire\`). If the consortium
+file's keyRecords.cosigns asks for cosigns, the add counts once that many other
+departments cosign it (\`zhixin keys cosign\`); the output says so under "pending".
+
+--for <member>: a recovery of another member whose keys are lost or stolen (docs/design/
+key-history.md §3 rule 4). The acting department writes the add of the member's new key;
+it counts once the acting department and its cosigners are more than half of the
+departments other than the member. The proof of possession is the new key's, so its
+holder — the member — makes the record with --print-record and hands the file over; the
+acting department submits it with --record. The output names the cosign command.
 
 Options:
 ${AS_OPTION}
+  --for <member>       whose key it is (default: the acting department)
   --new-key-file <pem> the new key, a PKCS#8 PEM private key file
   --new-kms-key <arn|alias>
                       the new key in KMS (kms:GetPublicKey and kms:Sign for its proof)
+  --record <file>      a zhixin.key.add record, as --print-record writes it
+  --print-record       only print the record (type and data, with the pop) as JSON;
+                      signs nothing else and needs no --as
 ${AWS_SIGNING_HELP}`,
-    example: `zhixin keys add --kms-key alias/zhixin/demo/hf-haikou --new-kms-key alias/zhixin/demo/hf-haikou/v2`,
+    example: `zhixin keys add --kms-key alias/zhixin/demo/hf-haikou --new-kms-key alias/zhixin/demo/hf-haikou/v2
+  # recovery: hf-haikou makes the record, hf-sanya submits it, others cosign
+  zhixin keys add --print-record --for hf-haikou --new-key-file new.pem > add.json
+  zhixin keys add --for hf-haikou --record add.json --as hf-sanya`,
     options: {
       as: { type: "string" },
+      for: { type: "string" },
       "new-key-file": { type: "string" },
       "new-kms-key": { type: "string" },
+      record: { type: "string" },
+      "print-record": { type: "boolean" },
       ...AWS_SIGNING_OPTIONS,
     },
     positionals: { min: 0, max: 0 },
@@ -588,19 +609,53 @@ ${AWS_SIGNING_HELP}`,
   "keys revoke": {
     summary: "revoke a compromised key, back to the time it was compromised",
     usage:
-      "zhixin keys revoke <key id> --compromised-since <time> (--as <department> | --kms-key <arn|alias>)",
+      "zhixin keys revoke <key id> --compromised-since <time> [--for <member>] (--as <department> | --kms-key <arn|alias>)",
     details: `Records a zhixin.key.revoke of <key id>, signed by a current key of the same
 department: the key signs nothing from now on, and every entry it signed at or after
 <time> is reported by the audit as KEY_REVOKED, even though the API accepted it then.
 <time> is an RFC 3339 time no later than now, e.g. 2026-12-01T08:00:00Z or
 2026-12-01T16:00:00+08:00. Prints the entry.
 
+With --for <member>, a key of another member (its key id names it): a recovery, for a
+member whose key is stolen or lost (docs/design/key-history.md §3 rule 4). It counts once
+the acting department and its cosigners are more than half of the departments other than
+that member — the output says how many cosigns it needs and the command the others run
+(\`zhixin keys cosign\`). Until then the key still signs.
+
 Options:
   --compromised-since <time>  since when the key must be taken as someone else's
+  --for <member>      whose key it is, when not the acting department's (a recovery)
 ${AS_OPTION}
 ${AWS_SIGNING_HELP}`,
     example: `zhixin keys revoke hf-haikou/06e3fd8fda29bb60 --compromised-since 2026-12-01T08:00:00+08:00 --as hf-haikou`,
-    options: { as: { type: "string" }, "compromised-since": { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    options: {
+      as: { type: "string" },
+      for: { type: "string" },
+      "compromised-since": { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 1, max: 1 },
+  },
+  "keys cosign": {
+    summary: "cosign a key record of a member that awaits departments' cosigns",
+    usage: "zhixin keys cosign <entry id> --for <member> (--as <department> | --kms-key <arn|alias>)",
+    details: `Reads the key record <entry id> from GET /v1/keys/<member> ("pending": a recovery
+another department wrote about <member>'s key, or <member>'s own record while the
+consortium file's keyRecords.cosigns asks for cosigns), checks that its contentDigest is
+the digest of the data shown, and records a zhixin.cosign of it signed by the acting
+department. Prints what was cosigned and whether the record took effect (it does at the
+cosign that completes it) or how many more cosigns it needs. Read the record before you
+cosign it: a recovery gives another department's key, or takes a key away.
+
+Refused (KEY_COSIGN_REFUSED) when the acting department owns the key, wrote the record,
+or cosigned it already, or when the record awaits no cosigns.
+
+Options:
+  --for <member>      whose key the record is about
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin keys cosign 5f0c0a3c2d1e4b6a8c9d0e1f2a3b4c5d --for hf-haikou --as civil-affairs`,
+    options: { as: { type: "string" }, for: { type: "string" }, ...AWS_SIGNING_OPTIONS },
     positionals: { min: 1, max: 1 },
   },
 } satisfies Record<string, CommandSpec>;

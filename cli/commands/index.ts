@@ -10,6 +10,7 @@ import { runEvidence } from "./evidence.js";
 import { runExport } from "./export.js";
 import {
   runKeysAdd,
+  runKeysCosign,
   runKeysIntroduce,
   runKeysRetire,
   runKeysRevoke,
@@ -47,6 +48,7 @@ const RUNNERS: Record<CommandName, Runner> = {
   "keys add": runKeysAdd,
   "keys retire": runKeysRetire,
   "keys revoke": runKeysRevoke,
+  "keys cosign": runKeysCosign,
   "contract propose": runContractPropose,
   "contract approve": runContractApprove,
   "contract revoke": runContractRevoke,

@@ -136,14 +136,14 @@ describe("zhixin keys", () => {
   });
 
   it("--help of each keys command has an example", async () => {
-    for (const command of ["show", "rotate", "introduce", "add", "retire", "revoke"]) {
+    for (const command of ["show", "rotate", "introduce", "add", "retire", "revoke", "cosign"]) {
       const run = await cli.zhixin(["keys", command, "--help"]);
       expect(run.code, command).toBe(0);
       expect(run.stdout, command).toContain(`zhixin keys ${command}`);
     }
     const group = await cli.zhixin(["keys", "--help"]);
     expect(group.stdout).toMatch(
-      /^Usage: zhixin keys <show \| rotate \| introduce \| add \| retire \| revoke>/,
+      /^Usage: zhixin keys <show \| rotate \| introduce \| add \| retire \| revoke \| cosign>/,
     );
   });
 });
