@@ -209,7 +209,15 @@ async function pendingNote(
   member: string,
   entryId: string,
 ): Promise<{ pending?: { kind: string; cosignsNeeded: number; cosign: string } }> {
-  const pending = (await client.keys(member)).pending.find((p) => p.entryId === entryId);
+  let view: KeyHistoryView;
+  try {
+    view = await client.keys(member);
+  } catch (e) {
+    // A key that revoked itself signs nothing more, this read included: the revoke counted.
+    if (e instanceof ClientError && e.code === "KEY_NOT_VALID") return {};
+    throw e;
+  }
+  const pending = view.pending.find((p) => p.entryId === entryId);
   if (pending === undefined) return {};
   return {
     pending: {
