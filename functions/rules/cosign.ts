@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { type EntryEnvelope, isAccessEnvelope, isKeyRecordType, type JsonValue } from "#chain";
+import {
+  type EntryEnvelope,
+  isAccessEnvelope,
+  isKeyRecordType,
+  type JsonValue,
+  KEY_COSIGN_TYPE,
+} from "#chain";
 import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
 import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
@@ -23,7 +29,8 @@ import { uniqueKeyFor } from "./unique-keys.js";
  * (key-records.ts), under the consortium's key-record governance.
  */
 
-export const COSIGN_TYPE = "zhixin.cosign";
+/** The one name of the type (lib/chain's, where the key history's fold reads cosigns too). */
+export const COSIGN_TYPE = KEY_COSIGN_TYPE;
 
 const CosignData = z
   .object({
