@@ -268,7 +268,7 @@ export const ConsortiumSchema = z
         keyVersions: KeyVersions.optional(),
         signingVersion: KeyVersions.optional(),
       })
-      .refine((s) => (s.signingVersion ?? 1) <= (s.keyVersions ?? 1), {
+      .refine((s) => s.signingVersion === undefined || s.signingVersion <= (s.keyVersions ?? 1), {
         message:
           "sealer.signingVersion names a key version the stack does not create: raise sealer.keyVersions to at least it, or lower it",
         path: ["signingVersion"],
