@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,12 +15,11 @@ import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js"
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { itemKeys } from "../../../functions/store/table.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import type { PendingKeyRecordView } from "../../../lib/protocol/keys.js";
 import { keyIndex } from "../../../lib/store-layout.js";
 import { exampleConsortium } from "../../support/consortium-file.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
-import { captured } from "../../support/output.js";
+import { audit, deposit, newSigner, submitAs, tick } from "./key-node.js";
 
 // The consortium file's key-record governance (docs/design/key-history.md §3, rules 4–5)
 // over the wire against dynalite: with keyRecords.cosigns = 1 a department's own key
@@ -46,35 +44,6 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function newSigner(owner: string): LocalSigner {
-  return LocalSigner.forOwner(owner, generateKeyPairSync("ed25519").privateKey);
-}
-
-let months = 0;
-/** A record hf-haikou and hf-sanya may write. */
-function record() {
-  months += 1;
-  return [
-    {
-      type: "housing-fund.deposit-certificate",
-      data: { citizen: "460100199001011234", months, status: "active" },
-    },
-  ];
-}
-
-async function submitAs(
-  owner: string,
-  signer: LocalSigner | undefined,
-  records: Array<{ type: string; data: unknown }> = record(),
-) {
-  const res = await t.submit(owner, records, signer ? { signer } : {});
-  return {
-    status: res.status,
-    code: res.body?.error?.code as string | undefined,
-    ids: ((res.body?.entries ?? []) as Array<{ id: string }>).map((e) => e.id),
-  };
-}
-
 /** GET /v1/keys/{member}'s pending records. */
 async function pendingOf(member: string): Promise<PendingKeyRecordView[]> {
   const res = await t.send({ method: "GET", path: `/v1/keys/${member}`, as: "hf-haikou" });
@@ -86,26 +55,8 @@ async function pendingOf(member: string): Promise<PendingKeyRecordView[]> {
 async function cosign(as: string, member: string, entryId: string, digest?: string) {
   const pending = (await pendingOf(member)).find((p) => p.entryId === entryId);
   const contentDigest = digest ?? pending?.contentDigest ?? "0".repeat(64);
-  return submitAs(as, undefined, [{ type: KEY_COSIGN_TYPE, data: { entryId, contentDigest } }]);
+  return submitAs(t, as, undefined, [{ type: KEY_COSIGN_TYPE, data: { entryId, contentDigest } }]);
 }
-
-interface Report {
-  ok: boolean;
-  findings: Array<{ code: string; entryId?: string }>;
-}
-
-/** The verify function's chain audit (or one entry's); one with findings logs them, which the test asserts. */
-async function audit(payload: { entry?: string } = {}): Promise<Report> {
-  const { result, output } = await captured(async () => {
-    const res = await fetch(`${t.url}/local/verify`, { method: "POST", body: JSON.stringify(payload) });
-    return (await res.json()) as Report;
-  });
-  const warned = output.logLines().filter((l) => l.message === "audit findings");
-  expect(warned.map((l) => l.findings)).toEqual(result.ok ? [] : [result.findings.length]);
-  return result;
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe("keyRecords.cosigns = 1: a department's own key records count once another department cosigns", () => {
   it("npm start cosigns each department's first key as the next department in the file (local mode holds every key)", async () => {
@@ -122,14 +73,14 @@ describe("keyRecords.cosigns = 1: a department's own key records count once anot
         contentDigest: contentDigest(records[0]?.data as JsonValue),
       });
     }
-    const report = await audit();
+    const report = await audit(t);
     expect(report.findings).toEqual([]);
   });
 
   it("a second key is pending (refused by the API) until another department's cosign completes it", async () => {
     const owner = "hf-haikou";
     const next = newSigner(owner);
-    const added = await submitAs(owner, undefined, [await keyAddRecord(next, owner)]);
+    const added = await submitAs(t, owner, undefined, [await keyAddRecord(next, owner)]);
     expect(added.status).toBe(202);
     const [pending] = await pendingOf(owner);
     expect(pending).toMatchObject({
@@ -140,15 +91,15 @@ describe("keyRecords.cosigns = 1: a department's own key records count once anot
       cosigners: [],
       cosignsNeeded: 1,
     });
-    const early = await submitAs(owner, next);
+    const early = await submitAs(t, owner, next);
     expect([early.status, early.code]).toEqual([401, "UNKNOWN_KEY"]);
 
     const cosigned = await cosign("civil-affairs", owner, added.ids[0] as string);
     expect(cosigned.status).toBe(202);
     expect(await pendingOf(owner)).toEqual([]);
-    expect((await submitAs(owner, next)).status).toBe(202);
+    expect((await submitAs(t, owner, next)).status).toBe(202);
     // Both keys sign now (nothing retired the first).
-    expect((await submitAs(owner, undefined)).status).toBe(202);
+    expect((await submitAs(t, owner, undefined)).status).toBe(202);
     // Indexed with the owner's key records, in ledger order.
     expect((await loadKeyRecords(store, owner)).map((r) => [r.type, r.writer])).toEqual([
       [KEY_ADD_TYPE, owner],
@@ -157,7 +108,7 @@ describe("keyRecords.cosigns = 1: a department's own key records count once anot
       [KEY_COSIGN_TYPE, "civil-affairs"],
     ]);
     await t.seal();
-    expect((await audit()).findings).toEqual([]);
+    expect((await audit(t)).findings).toEqual([]);
   });
 });
 
@@ -168,14 +119,14 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
 
   it("revoked back to compromisedSince and a new key added, each by another department and completed by two more: the audit names exactly what the stolen key signed after", async () => {
     const stolenKey = await t.keyIdOf(victim);
-    const before = await submitAs(victim, undefined);
+    const before = await submitAs(t, victim, undefined);
     expect(before.status).toBe(202);
     await tick();
     const compromisedSince = new Date().toISOString();
     await tick();
-    const stolen = [await submitAs(victim, undefined), await submitAs(victim, undefined)];
+    const stolen = [await submitAs(t, victim, undefined), await submitAs(t, victim, undefined)];
 
-    const revoke = await submitAs(writer, undefined, [
+    const revoke = await submitAs(t, writer, undefined, [
       { type: KEY_REVOKE_TYPE, data: { keyId: stolenKey, compromisedSince } },
     ]);
     expect(revoke.status).toBe(202);
@@ -192,17 +143,17 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
       }),
     ]);
     // Pending: the stolen key still signs.
-    stolen.push(await submitAs(victim, undefined));
+    stolen.push(await submitAs(t, victim, undefined));
     expect((await cosign("civil-affairs", victim, revokeId)).status).toBe(202);
     expect(await pendingOf(victim)).toEqual([
       expect.objectContaining({ entryId: revokeId, cosigners: ["civil-affairs"], cosignsNeeded: 1 }),
     ]);
-    stolen.push(await submitAs(victim, undefined));
+    stolen.push(await submitAs(t, victim, undefined));
     for (const s of stolen) expect(s.status).toBe(202);
     const completing = await cosign("internet-court", victim, revokeId);
     expect(completing.status).toBe(202);
     revokeCosign = completing.ids[0] as string;
-    const refused = await submitAs(victim, undefined);
+    const refused = await submitAs(t, victim, undefined);
     expect([refused.status, refused.code]).toEqual([401, "KEY_NOT_VALID"]);
     const keys = (await t.send({ method: "GET", path: `/v1/keys/${victim}`, as: writer })).body.keys;
     expect(keys).toEqual([
@@ -216,19 +167,19 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
 
     // The new key: its holder gives the add (with its pop) to another department.
     const fresh = newSigner(victim);
-    const add = await submitAs(writer, undefined, [await keyAddRecord(fresh, victim)]);
+    const add = await submitAs(t, writer, undefined, [await keyAddRecord(fresh, victim)]);
     expect(add.status).toBe(202);
     const addId = add.ids[0] as string;
-    const early = await submitAs(victim, fresh);
+    const early = await submitAs(t, victim, fresh);
     expect([early.status, early.code]).toEqual([401, "UNKNOWN_KEY"]);
     expect((await cosign("service-centre", victim, addId)).status).toBe(202);
     expect((await cosign("hf-haikou", victim, addId)).status).toBe(202);
     expect(await pendingOf(victim)).toEqual([]);
-    const after = await submitAs(victim, fresh);
+    const after = await submitAs(t, victim, fresh);
     expect(after.status).toBe(202);
 
     await t.seal();
-    const report = await audit();
+    const report = await audit(t);
     expect(report.findings.map((f) => [f.code, f.entryId])).toEqual(
       stolen.flatMap((s) => s.ids).map((id) => ["KEY_REVOKED", id]),
     );
@@ -238,8 +189,8 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
     const owner = "internet-court";
     const ownerKey = await t.keyIdOf(owner);
     // An owner's add awaiting one cosign, and a recovery (by service-centre) awaiting two.
-    const own = await submitAs(owner, undefined, [await keyAddRecord(newSigner(owner), owner)]);
-    const recovery = await submitAs("service-centre", undefined, [
+    const own = await submitAs(t, owner, undefined, [await keyAddRecord(newSigner(owner), owner)]);
+    const recovery = await submitAs(t, "service-centre", undefined, [
       await keyAddRecord(newSigner(owner), owner),
     ]);
     expect([own.status, recovery.status]).toEqual([202, 202]);
@@ -321,14 +272,14 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
       [
         "a key record's cosign with another record",
         "hf-haikou",
-        [...cosignData(recoveryId, await digestOf(recoveryId)), ...record()],
+        [...cosignData(recoveryId, await digestOf(recoveryId)), ...deposit()],
         400,
         "KEY_RECORD_NOT_ALONE",
       ],
     ];
     for (const [what, as, records, status, code] of cases) {
       const before = await t.snapshot();
-      const res = await submitAs(as, undefined, records);
+      const res = await submitAs(t, as, undefined, records);
       expect([res.status, res.code], what).toEqual([status, code]);
       expect(await t.snapshot(), what).toEqual(before);
     }
@@ -339,7 +290,7 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
     ]);
     await t.seal();
     // The pending records and their cosign are clean; the recovery above left its KEY_REVOKED findings.
-    expect(new Set((await audit()).findings.map((f) => f.code))).toEqual(new Set(["KEY_REVOKED"]));
+    expect(new Set((await audit(t)).findings.map((f) => f.code))).toEqual(new Set(["KEY_REVOKED"]));
   });
 
   it("a cosign the key index leaves out is KEY_HISTORY_MISMATCH, not a revoke without effect judged clean", async () => {
@@ -353,13 +304,13 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
     );
     // The revoke is pending again for the API: the stolen key signs.
     expect((await pendingOf(victim)).map((p) => p.type)).toEqual([KEY_REVOKE_TYPE]);
-    const report = await audit();
+    const report = await audit(t);
     expect(report.ok).toBe(false);
     expect(report.findings).toContainEqual(
       expect.objectContaining({ code: "KEY_HISTORY_MISMATCH", entryId: revokeCosign }),
     );
     // And the cosign's own audit says so.
-    const own = await audit({ entry: revokeCosign });
+    const own = await audit(t, { entry: revokeCosign });
     expect(own.findings.map((f) => [f.code, f.entryId])).toEqual([["KEY_HISTORY_MISMATCH", revokeCosign]]);
   });
 });

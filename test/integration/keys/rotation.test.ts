@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE } from "#chain";
@@ -8,11 +7,11 @@ import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js"
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { itemKeys } from "../../../functions/store/table.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
-import { LocalSigner } from "../../../lib/crypto/local-signer.js";
+import type { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { trustFile } from "../../../lib/local-home.js";
 import { keyIndex } from "../../../lib/store-layout.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
-import { captured } from "../../support/output.js";
+import { audit, newSigner, submitAs, tick } from "./key-node.js";
 
 // Keys that change while the ledger runs (docs/design/key-history.md §4–§5), over the
 // wire against dynalite: the API authenticates by the ledger's own key history the
@@ -32,55 +31,9 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function newSigner(owner: string): LocalSigner {
-  return LocalSigner.forOwner(owner, generateKeyPairSync("ed25519").privateKey);
-}
-
 function add(key: LocalSigner, owner: string) {
   return keyAddRecord(key, owner);
 }
-
-let months = 0;
-function cert() {
-  months += 1;
-  return [
-    {
-      type: "housing-fund.deposit-certificate",
-      data: { citizen: "460100199001011234", months, status: "active" },
-    },
-  ];
-}
-
-async function submitAs(
-  owner: string,
-  signer: LocalSigner | undefined,
-  records: Array<{ type: string; data: unknown }> = cert(),
-) {
-  const res = await t.submit(owner, records, signer ? { signer } : {});
-  return {
-    status: res.status,
-    code: res.body?.error?.code,
-    ids: ((res.body?.entries ?? []) as Array<{ id: string }>).map((e) => e.id),
-  };
-}
-
-interface Report {
-  ok: boolean;
-  findings: Array<{ code: string; entryId?: string }>;
-}
-
-/** The verify function's chain audit; one with findings logs them, which the test asserts. */
-async function audit(): Promise<Report> {
-  const { result, output } = await captured(async () => {
-    const res = await fetch(`${t.url}/local/verify`, { method: "POST", body: "{}" });
-    return (await res.json()) as Report;
-  });
-  const warned = output.logLines().filter((l) => l.message === "audit findings");
-  expect(warned.map((l) => l.findings)).toEqual(result.ok ? [] : [result.findings.length]);
-  return result;
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe("rotating a department's key mid-run", () => {
   it("submit, add the next key, submit with it, retire the old, seal: the retired key is refused and the audit is clean", async () => {
@@ -88,24 +41,26 @@ describe("rotating a department's key mid-run", () => {
     const old = await t.keyIdOf(owner);
     const next = newSigner(owner);
 
-    expect((await submitAs(owner, undefined)).status).toBe(202);
+    expect((await submitAs(t, owner, undefined)).status).toBe(202);
     // Not yet on the ledger: a key the history has not added does not sign.
-    const early = await submitAs(owner, next);
+    const early = await submitAs(t, owner, next);
     expect([early.status, early.code]).toEqual([401, "UNKNOWN_KEY"]);
 
-    expect((await submitAs(owner, undefined, [await add(next, owner)])).status).toBe(202);
+    expect((await submitAs(t, owner, undefined, [await add(next, owner)])).status).toBe(202);
     // Committed is enough: the next request with the new key is accepted, in any container.
-    expect((await submitAs(owner, next)).status).toBe(202);
-    expect((await submitAs(owner, next, [{ type: KEY_RETIRE_TYPE, data: { keyId: old } }])).status).toBe(202);
+    expect((await submitAs(t, owner, next)).status).toBe(202);
+    expect((await submitAs(t, owner, next, [{ type: KEY_RETIRE_TYPE, data: { keyId: old } }])).status).toBe(
+      202,
+    );
 
     const before = await t.snapshot();
-    const refused = await submitAs(owner, undefined);
+    const refused = await submitAs(t, owner, undefined);
     expect([refused.status, refused.code]).toEqual([401, "KEY_NOT_VALID"]);
     expect(await t.snapshot()).toEqual(before);
 
-    expect((await submitAs(owner, next)).status).toBe(202);
+    expect((await submitAs(t, owner, next)).status).toBe(202);
     await t.seal();
-    const report = await audit();
+    const report = await audit(t);
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     expect((await loadKeyRecords(store, owner)).map((r) => r.type)).toEqual([
@@ -134,27 +89,27 @@ describe("revoking a key with a back-dated compromisedSince", () => {
   it("the audit names exactly the entries signed with it at or after that time", async () => {
     const owner = "hf-sanya";
     const spare = newSigner(owner);
-    expect((await submitAs(owner, undefined, [await add(spare, owner)])).status).toBe(202);
-    const before = await submitAs(owner, undefined);
+    expect((await submitAs(t, owner, undefined, [await add(spare, owner)])).status).toBe(202);
+    const before = await submitAs(t, owner, undefined);
     expect(before.status).toBe(202);
     await tick();
     const compromisedSince = new Date().toISOString();
     await tick();
-    const stolen = [await submitAs(owner, undefined), await submitAs(owner, undefined)];
+    const stolen = [await submitAs(t, owner, undefined), await submitAs(t, owner, undefined)];
     for (const s of stolen) expect(s.status).toBe(202);
     await t.seal();
-    expect((await audit()).ok).toBe(true);
+    expect((await audit(t)).ok).toBe(true);
 
     const current = await t.keyIdOf(owner);
-    const revoked = await submitAs(owner, spare, [
+    const revoked = await submitAs(t, owner, spare, [
       { type: KEY_REVOKE_TYPE, data: { keyId: current, compromisedSince } },
     ]);
     expect(revoked.status).toBe(202);
-    const refused = await submitAs(owner, undefined);
+    const refused = await submitAs(t, owner, undefined);
     expect([refused.status, refused.code]).toEqual([401, "KEY_NOT_VALID"]);
     await t.seal();
 
-    const report = await audit();
+    const report = await audit(t);
     expect(report.findings.map((f) => [f.code, f.entryId])).toEqual(
       stolen.flatMap((s) => s.ids).map((id: string) => ["KEY_REVOKED", id]),
     );
@@ -194,7 +149,7 @@ describe("the key index is only what the audit is given", () => {
         Key: itemKeys.index(keyIndex(owner), genesis?.receivedAt as string, entryId),
       }),
     );
-    const report = await audit();
+    const report = await audit(t);
     expect(report.findings).toContainEqual(
       expect.objectContaining({ code: "KEY_HISTORY_MISMATCH", entryId }),
     );
