@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scanAll } from "../../functions/store/snapshot.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 
 /**
@@ -98,4 +99,28 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
       await removeDirs();
     },
   };
+}
+
+/** Every item of the node's table, sorted: compare before/after to prove a refusal wrote nothing. */
+export function tableSnapshot(cli: CliConsortium): Promise<unknown[]> {
+  return scanAll(cli.node.dynamo.client, cli.node.table);
+}
+
+let deposits = 0;
+/** `zhixin submit --as <department>` of a new housing-fund deposit certificate, from a file. */
+export async function submitDeposit(cli: CliConsortium, department: string): Promise<CliRun> {
+  deposits += 1;
+  const file = await cli.writeWork(
+    `deposit-${deposits}.json`,
+    JSON.stringify({ citizen: "460100199001011234", months: deposits, status: "active" }),
+  );
+  return cli.zhixin([
+    "submit",
+    "--as",
+    department,
+    "--type",
+    "housing-fund.deposit-certificate",
+    "--file",
+    file,
+  ]);
 }

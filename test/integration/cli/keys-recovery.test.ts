@@ -2,9 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scanAll } from "../../../functions/store/snapshot.js";
 import { keyFile } from "../../../lib/local-home.js";
-import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
+import { type CliConsortium, startCliConsortium, submitDeposit, tableSnapshot } from "../../support/cli.js";
 import { captured } from "../../support/output.js";
 
 // A department's stolen key recovered by the other departments with `zhixin keys`, as
@@ -24,16 +23,8 @@ afterAll(async () => {
 
 const VICTIM = "hf-haikou";
 const WRITER = "hf-sanya";
-let months = 0;
 
-async function submitCert() {
-  months += 1;
-  const file = await cli.writeWork(
-    `cert-${months}.json`,
-    JSON.stringify({ citizen: "460100199001011234", months, status: "active" }),
-  );
-  return cli.zhixin(["submit", "--as", VICTIM, "--type", "housing-fund.deposit-certificate", "--file", file]);
-}
+const submitCert = () => submitDeposit(cli, VICTIM);
 
 async function json(args: string[]) {
   const run = await cli.zhixin(args);
@@ -41,7 +32,7 @@ async function json(args: string[]) {
   return JSON.parse(run.stdout);
 }
 
-const snapshot = () => scanAll(cli.node.dynamo.client, cli.node.table);
+const snapshot = () => tableSnapshot(cli);
 
 describe("zhixin keys: recovery of a stolen key by the other departments", () => {
   let stolen = "";

@@ -3,8 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scanAll } from "../../../functions/store/snapshot.js";
-import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
+import { type CliConsortium, startCliConsortium, submitDeposit, tableSnapshot } from "../../support/cli.js";
 
 // `zhixin keys` as a user runs it (node bin/zhixin.js) against a local consortium whose
 // departments have no key on the ledger yet (the CLI harness starts no genesis): a first
@@ -21,16 +20,8 @@ afterAll(async () => {
 });
 
 const OWNER = "hf-haikou";
-let months = 0;
 
-async function submitCert() {
-  months += 1;
-  const file = await cli.writeWork(
-    `cert-${months}.json`,
-    JSON.stringify({ citizen: "460100199001011234", months, status: "active" }),
-  );
-  return cli.zhixin(["submit", "--as", OWNER, "--type", "housing-fund.deposit-certificate", "--file", file]);
-}
+const submitCert = () => submitDeposit(cli, OWNER);
 
 async function show(member = OWNER) {
   const run = await cli.zhixin(["keys", "show", member, "--as", "hf-sanya"]);
@@ -38,7 +29,7 @@ async function show(member = OWNER) {
   return JSON.parse(run.stdout) as { keys: Array<{ keyId: string; status: string }>; records: unknown[] };
 }
 
-const snapshot = () => scanAll(cli.node.dynamo.client, cli.node.table);
+const snapshot = () => tableSnapshot(cli);
 
 describe("zhixin keys", () => {
   let first = "";
