@@ -9,7 +9,7 @@ import {
   keyPopMessage,
 } from "#chain";
 import { expectChainError } from "../../../support/chain-errors.js";
-import { nodeVerify, vectorKey } from "./key-vectors.js";
+import { keyAddEntry, nodeVerify, vectorKey } from "./key-vectors.js";
 
 // The fold's interface beyond the vectors (test/vectors/key-history): what it records per
 // key, what it asks the signature check, and what it refuses to be called with.
@@ -18,17 +18,9 @@ const a1 = vectorKey("a1");
 const a2 = vectorKey("a2");
 const s1 = vectorKey("s1");
 
-function addOf(k: typeof a1, at: string, signedBy = k.keyId, entryId = `add-${k.name}`): KeyRecordEntry {
-  const { keyId, owner, role, alg, spki, pop } = k;
-  return {
-    entryId,
-    writer: owner,
-    signedBy,
-    receivedAt: at,
-    type: "zhixin.key.add",
-    data: { keyId, owner, role, alg, spki, pop },
-  };
-}
+/** keyAddEntry with this file's defaults: the key introduces itself, under the entry id add-<name>. */
+const addOf = (k: typeof a1, at: string, signedBy = k.keyId, entryId = `add-${k.name}`): KeyRecordEntry =>
+  keyAddEntry(k, at, signedBy, entryId);
 
 const T0 = "2026-11-21T08:00:00.000Z";
 const T1 = "2026-11-21T08:00:01.000Z";
