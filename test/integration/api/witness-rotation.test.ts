@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cosignatureKeyHash, parseSignedNote, toHex } from "#chain";
-import { main } from "../../../cli/zhixin.js";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { witnessName } from "../../../lib/consortium/consortium.js";
@@ -12,7 +11,7 @@ import { parseTrustRoot, verifyEvidenceBundle } from "../../../lib/evidence/inde
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { type NodeProcess, startNodeProcess } from "../../support/node-process.js";
 import { memberGet, submitDeposit } from "../../support/node-requests.js";
-import { captureOutput } from "../../support/output.js";
+import { zhixinInProcess } from "../../support/zhixin-in-process.js";
 import { CHECKS } from "../evidence/node.js";
 
 // ZHIXIN_ROTATE_KEYS=witness:hf-haikou npm start (issue 13), as a user runs it: npm start as
@@ -38,22 +37,8 @@ async function witnessKeyId(home: string): Promise<string> {
   return toHex(cosignatureKeyHash(NAME, ed25519RawPublicKey(await signer.publicKey())));
 }
 
-async function zhixin(
-  home: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  try {
-    const code = await main(args, {
-      ZHIXIN_URL: "http://127.0.0.1:9",
-      ZHIXIN_HOME: home,
-      ZHIXIN_CONSORTIUM: CONSORTIUM,
-    });
-    return { code, stdout: output.stdout, stderr: output.stderr };
-  } finally {
-    output.stop();
-  }
-}
+const zhixin = (home: string, args: string[]) =>
+  zhixinInProcess(args, { ZHIXIN_HOME: home, ZHIXIN_CONSORTIUM: CONSORTIUM });
 
 /** A GET as `as` (its key file in the home), the response's status and text. */
 const get = memberGet;

@@ -9,7 +9,6 @@ import {
   fromBase64,
   NOTE_SIGNATURE_TYPE_ED25519,
 } from "#chain";
-import { main } from "../../../cli/zhixin.js";
 import { generateKeyFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import {
@@ -23,7 +22,7 @@ import { formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js"
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { ensureLocalKeys, rotateLocalSealerKey } from "../../../local/keys.js";
 import { fakeKms, kmsError, TEST_CREDENTIALS, TestKmsKey } from "../../support/fake-aws.js";
-import { captureOutput } from "../../support/output.js";
+import { zhixinInProcess } from "../../support/zhixin-in-process.js";
 
 // `zhixin trust export` writes the trust root (docs/formats/trust-root.md) from where each
 // of its values lives: locally the home's trust bundle and witness key files; on AWS the
@@ -65,19 +64,7 @@ afterAll(async () => {
 const generateKeyPairSpki = (): Uint8Array =>
   new Uint8Array(generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }));
 
-async function zhixin(
-  args: string[],
-  env: Record<string, string>,
-  deps: Parameters<typeof main>[2] = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  try {
-    const code = await main(args, { ZHIXIN_URL: "http://127.0.0.1:9", ...env }, deps);
-    return { code, stdout: output.stdout, stderr: output.stderr };
-  } finally {
-    output.stop();
-  }
-}
+const zhixin = zhixinInProcess;
 
 describe("zhixin trust export, locally", () => {
   it("writes the log, the sealer's key from keys/trust.json, each witness's from its key file, the quorum", async () => {

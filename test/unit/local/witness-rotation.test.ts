@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cosignatureKeyHash, formatCosignatureVerifierKey, toHex } from "#chain";
-import { main } from "../../../cli/zhixin.js";
 import { generateKeyFile, readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { witnessesOf, witnessName } from "../../../lib/consortium/consortium.js";
@@ -13,7 +12,7 @@ import { parseTrustRoot } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { witnessNames } from "../../../lib/witness/index.js";
 import { ensureLocalKeys, rotateLocalKeys } from "../../../local/keys.js";
-import { captureOutput } from "../../support/output.js";
+import { zhixinInProcess } from "../../support/zhixin-in-process.js";
 
 // ZHIXIN_ROTATE_KEYS=witness:<department> (local/keys.ts rotateLocalWitnessKey): the old
 // cosignature key kept as keys/<id>.witness.<key ID>.retired.pem, a new keys/<id>.witness.pem,
@@ -40,19 +39,8 @@ async function vkeyOf(path: string, id = ID): Promise<string> {
     ed25519RawPublicKey(await signer.publicKey()),
   );
 }
-async function trustExport(): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  try {
-    const code = await main(["trust", "export"], {
-      ZHIXIN_URL: "http://127.0.0.1:9",
-      ZHIXIN_HOME: home,
-      ZHIXIN_CONSORTIUM: CONSORTIUM,
-    });
-    return { code, stdout: output.stdout, stderr: output.stderr };
-  } finally {
-    output.stop();
-  }
-}
+const trustExport = () =>
+  zhixinInProcess(["trust", "export"], { ZHIXIN_HOME: home, ZHIXIN_CONSORTIUM: CONSORTIUM });
 
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), "zhixin-witness-rotation-"));
