@@ -21,16 +21,7 @@ import {
   pendingShard,
   pendingSortKey,
 } from "../table.js";
-import {
-  A,
-  assertCount,
-  assertItemFits,
-  decode,
-  ITEM_EXISTS,
-  lenientInteger,
-  lenientJson,
-  TIMESTAMP,
-} from "./items.js";
+import { A, assertCount, assertItemFits, decode, lenientInteger, lenientJson, TIMESTAMP } from "./items.js";
 import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
@@ -49,8 +40,8 @@ import type { StoreActions, TableClient } from "./table-client.js";
  * conditional update that takes the batch off the pending index.
  */
 
-const NOT_YET_SEALED = "(attribute_not_exists(#sealedHeight) AND attribute_not_exists(#sealedOffset))";
-const SEALED_AT_SAME_PLACE = "(#sealedHeight = :height AND #sealedOffset = :offset)";
+/** The batch is on the pending index: committed and not sealed (markBatchSealed). */
+const STILL_PENDING = "attribute_exists(#gpk)";
 
 /** What each method sends (StoreActions). */
 export const BATCH_STORE_ACTIONS = {
@@ -142,13 +133,17 @@ export class DynamoDbBatches implements BatchStore {
           // Setting the seal and dropping the index attributes in one write takes the
           // batch off the pending list exactly when it is recorded as sealed.
           UpdateExpression: "SET #sealedHeight = :height, #sealedOffset = :offset REMOVE #gpk, #gsk",
-          // ITEM_EXISTS: an update would otherwise create a bare batch item out of nothing.
-          // NOT_YET_SEALED OR SEALED_AT_SAME_PLACE: a sealer finishing a crashed run may
-          // repeat this write, but a batch already in another block must never be moved
-          // (or counted twice) by a sealer that built a block from a stale pending list.
-          ConditionExpression: `${ITEM_EXISTS} AND (${NOT_YET_SEALED} OR ${SEALED_AT_SAME_PLACE})`,
+          // STILL_PENDING: only a committed, unsealed batch carries the index attributes
+          // (batchItem sets them, this update alone removes them), so the condition holds
+          // exactly for a batch that exists and is not sealed — an update would otherwise
+          // create a bare batch item out of nothing, or move a batch already in another
+          // block. A sealer finishing a crashed run may repeat the write: that repeat
+          // fails the condition, and the item read below shows it sealed at this very
+          // place, which is success. One attribute test rather than the three it stands
+          // for: conditions are parsed per request, and this write is the one sealing
+          // sends per batch (docs/PERFORMANCE.md "Seal marks").
+          ConditionExpression: STILL_PENDING,
           ExpressionAttributeNames: {
-            "#pk": A.pk,
             "#sealedHeight": A.sealedHeight,
             "#sealedOffset": A.sealedOffset,
             "#gpk": A.gsi1pk,
@@ -162,6 +157,7 @@ export class DynamoDbBatches implements BatchStore {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const current = err.Item ?? (await this.table.getItem(itemKeys.batch(key)));
+      if (isSealedAt(current, height, offset)) return;
       throw sealRefusal(key, height, offset, current);
     }
   }
@@ -262,6 +258,13 @@ function parsePendingRef(item: Item): PendingBatchRef & { sortKey: string } {
   });
 }
 
+/** A batch item sealed at exactly (height, offset): a repeated mark, which is success. */
+function isSealedAt(item: Item | undefined, height: number, offset: number): boolean {
+  if (item === undefined) return false;
+  const at = parseBatchItem(item).sealed;
+  return at !== undefined && at.height === height && at.offset === offset;
+}
+
 function sealRefusal(key: string, height: number, offset: number, current: Item | undefined): Error {
   if (current === undefined) {
     return new StoreInvariantError(`cannot mark batch ${key} sealed in block ${height}: it does not exist`);
@@ -279,7 +282,9 @@ function sealRefusal(key: string, height: number, offset: number, current: Item 
       `batch ${key} is sealed in block ${height} at offset ${at.offset}, not ${offset}`,
     );
   }
-  return new StoreInvariantError(`marking batch ${key} sealed in block ${height} failed its condition`);
+  return new StoreInvariantError(
+    `batch ${key} is neither sealed nor on the pending index, so it cannot be marked sealed in block ${height}`,
+  );
 }
 
 /** DynamoDB orders strings by their UTF-8 bytes, which differs from UTF-16 order above U+FFFF. */

@@ -444,6 +444,26 @@ describe("markBatchSealed", () => {
     expect(await countItems(dynamo.client, table)).toBe(0);
   });
 
+  it("refuses a batch that is unsealed but off the pending index, changing nothing", async () => {
+    // No writer leaves a batch so (commitBatch sets the index attributes, only the seal
+    // removes them): the condition stands for "exists and unsealed", and this item shows
+    // it is not mistaken for a repeated mark.
+    const batch = makeBatch();
+    await store.commitBatch(batch);
+    await dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: itemKeys.batch(batch.key),
+        UpdateExpression: "REMOVE gsi1pk, gsi1sk",
+      }),
+    );
+    const before = await snapshot();
+    await expect(store.markBatchSealed(batch.key, 1, 0)).rejects.toThrow(
+      /neither sealed nor on the pending index/,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("rejects impossible positions", async () => {
     await expect(store.markBatchSealed("a#b", 0, 0)).rejects.toThrow(RangeError);
     await expect(store.markBatchSealed("a#b", 1, -1)).rejects.toThrow(RangeError);
