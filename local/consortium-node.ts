@@ -180,16 +180,20 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   let stopped = false;
   if (options.sealIntervalMs > 0) {
     // Fixed rate, like the EventBridge schedule: the next tick is due one interval after
-    // the last one started, not after it ended, so a slow seal does not stretch the cycle.
+    // the last one started, not after it ended, so a slow seal does not stretch the cycle;
+    // and at once after a full block (`more`), as the Lambda's seal loop does (seal-run.ts).
     const tick = async () => {
       const started = Date.now();
+      let more = false;
       try {
-        const result = (await seal()) as { sealed: boolean; height: number; entries?: number };
+        const result = (await seal()) as { sealed: boolean; height: number; entries?: number; more?: true };
         if (result.sealed) log(`sealed block ${result.height} (${result.entries} entries)`);
+        more = result.sealed && result.more === true;
       } catch (e) {
         log(`seal failed: ${(e as Error).message}`);
       }
-      if (!stopped) timer = setTimeout(tick, Math.max(0, options.sealIntervalMs - (Date.now() - started)));
+      const wait = more ? 0 : Math.max(0, options.sealIntervalMs - (Date.now() - started));
+      if (!stopped) timer = setTimeout(tick, wait);
     };
     timer = setTimeout(tick, options.sealIntervalMs);
   }

@@ -9,7 +9,8 @@ import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../t
  * One invocation of the seal-block function. EventBridge's finest rate is one minute,
  * so to cut the time from submit to sealed the function may keep sealing on a shorter
  * interval within one invocation (ZHIXIN_SEAL_LOOP_SECONDS) — fixed rate: each seal is
- * due one interval after the previous one started. A seal starts only if, expecting it
+ * due one interval after the previous one started, or at once after a seal that left
+ * more pending than its block could hold. A seal starts only if, expecting it
  * to take as long as the longest seal so far,
  *   - at least `spareMs` (10 s) of the invocation's time remains after it, and
  *   - it ends within `budgetMs` (50 s) of the first seal's start,
@@ -58,7 +59,9 @@ export async function sealRepeatedly(
     longest = Math.max(longest, ended - started);
     results.push(result);
     onSeal(result);
-    const next = Math.max(started + intervalMs, ended);
+    // A full block (`more`) means a backlog: the next seal starts at once, so the loop's
+    // capacity is blocks per second of sealing, not one block per interval.
+    const next = result.sealed && result.more ? ended : Math.max(started + intervalMs, ended);
     const wait = next - ended;
     if (next + longest - first > budgetMs || remainingMs() - wait - longest < spareMs) return results;
     if (wait > 0) await sleep(wait);

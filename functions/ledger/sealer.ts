@@ -39,7 +39,8 @@ import type { WitnessingDeps } from "./witnessing.js";
  *   1. finish the latest block unless it is marked finished: mark its batches sealed
  *      (idempotent), then mark the block finished;
  *   2. read pending batches (a possibly stale index), re-read them consistently and
- *      keep those still unsealed, in deterministic order (receivedAt, batch key);
+ *      keep those still unsealed, in deterministic order (receivedAt, batch key), until
+ *      the block is full — then the result says `more`, and the seal loop goes on at once;
  *   3. build the block: leaves, root, cumulative log root from the stored compact
  *      range, header, sealer signature, checkpoint; write its pages (keyed by the
  *      block hash, so a losing racer's pages never touch the winner's);
@@ -90,7 +91,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   if (latest && !latest.finished) await finishBlock(store, latest);
   const height = (latest?.header.height ?? 0) + 1;
 
-  const batches = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
+  const { batches, more } = await collectPending(store, deps.maxEntries ?? DEFAULT_MAX_ENTRIES);
   if (batches.length === 0) {
     return withTiles(deps, { sealed: false, reason: "nothing-pending", height: height - 1 }, { latest });
   }
@@ -151,7 +152,14 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   if ((await store.commitBlock(block)) === "conflict") {
     return { sealed: false, reason: "lost-race", height };
   }
-  const result: SealResult = { sealed: true, height, entries: leafHashes.length, hash, logSize: range.size };
+  const result: SealResult = {
+    sealed: true,
+    height,
+    entries: leafHashes.length,
+    hash,
+    logSize: range.size,
+    ...(more ? { more: true } : {}),
+  };
   // Steps 5 and 6 at once: publishing needs only the committed block, and its S3 writes
   // wait on the network while marking the batches waits on the table. Neither throws
   // from the other: withTiles reports its failures in the result.
@@ -197,8 +205,14 @@ export async function finishBlock(
   await store.markBlockFinished(block.header.height);
 }
 
-/** Marks in flight at once: enough to overlap round trips, few enough not to queue on sockets. */
-const MARK_CONCURRENCY = 16;
+/**
+ * Marks in flight at once. Sealing sends one conditional UpdateItem per batch (a
+ * BatchWriteItem cannot update an item, only replace or delete it, and the seal role may
+ * do neither to a batch: cdk/lib/defaults.ts COMMITTED_ITEM_WRITES), so with single-record
+ * batches these writes are most of a seal's round trips: as many in flight as the SDK's
+ * default of 50 sockets per client allows, with two to spare for the seal's other calls.
+ */
+const MARK_CONCURRENCY = 48;
 
 async function markSealed(
   store: Pick<SealStore, "markBatchSealed">,
@@ -214,32 +228,50 @@ async function markSealed(
   await mapLimit(marks, MARK_CONCURRENCY, (m) => store.markBatchSealed(m.key, height, m.offset));
 }
 
+/** What step 2 chose: whole batches in sealing order, and whether more were pending than fit. */
+interface Pending {
+  batches: StoredBatch[];
+  /** True when the block is full or the pending list was cut at its limit: seal again at once. */
+  more: boolean;
+}
+
 async function collectPending(
   store: Pick<SealStore, "listPendingBatches" | "getBatches">,
   maxEntries: number,
-): Promise<StoredBatch[]> {
+): Promise<Pending> {
   // Each batch holds at least one entry, so maxEntries refs always suffice. The index
   // may be stale: every candidate is re-read consistently, and sealed ones dropped.
   const refs = await store.listPendingBatches(maxEntries);
-  const chosen: StoredBatch[] = [];
+  const batches: StoredBatch[] = [];
   let total = 0;
-  // Read oldest first, a chunk at a time, until the block is full: a backlog of many
-  // batches costs one block's worth of reads, not the whole backlog's.
-  for (let i = 0; i < refs.length && total < maxEntries; i += READ_CHUNK) {
-    const fresh = (await store.getBatches(refs.slice(i, i + READ_CHUNK).map((r) => r.key))).filter(
-      (b) => b.sealed === undefined,
-    );
+  let seen = { batches: 0, entries: 0 };
+  // Read oldest first until the block is full: a backlog of many batches costs one
+  // block's worth of reads, not the whole backlog's. The first read is one chunk; then
+  // as many chunks at once as the rest of the block needs at the mean batch size seen so
+  // far, up to READ_PARALLEL. So 100-record batches (~140 KB items) are read one chunk
+  // at a time and never far beyond the block, and single-record batches READ_PARALLEL
+  // chunks per round trip rather than one.
+  for (let i = 0; i < refs.length; ) {
+    const mean = seen.batches === 0 ? undefined : seen.entries / seen.batches;
+    const chunks = mean === undefined ? 1 : Math.ceil((maxEntries - total) / mean / READ_CHUNK);
+    const slice = refs.slice(i, i + Math.min(Math.max(chunks, 1), READ_PARALLEL) * READ_CHUNK);
+    i += slice.length;
+    const fresh = (await store.getBatches(slice.map((r) => r.key))).filter((b) => b.sealed === undefined);
     fresh.sort(byReceiveOrder);
     for (const b of fresh) {
-      if (chosen.length > 0 && total + b.envelopes.length > maxEntries) return chosen;
-      chosen.push(b);
+      if (batches.length > 0 && total + b.envelopes.length > maxEntries) return { batches, more: true };
+      batches.push(b);
       total += b.envelopes.length;
+      seen = { batches: seen.batches + 1, entries: seen.entries + b.envelopes.length };
     }
   }
-  return chosen;
+  return { batches, more: refs.length >= maxEntries };
 }
 
+/** Keys per getBatches read: one BatchGetItem's worth. */
 const READ_CHUNK = 100;
+/** Chunks read at once: the store's own parallel requests per call (table-client.ts PARALLEL_REQUESTS). */
+const READ_PARALLEL = 8;
 
 /** The deterministic sealing order: receive time, then batch key. */
 function byReceiveOrder(a: StoredBatch, b: StoredBatch): number {

@@ -28,7 +28,15 @@ export interface EntryView {
 }
 
 export type SealResult = (
-  | { sealed: true; height: number; entries: number; hash: string; logSize: number }
+  | {
+      sealed: true;
+      height: number;
+      entries: number;
+      hash: string;
+      logSize: number;
+      /** More batches were pending than the block holds: the seal loop seals again at once. */
+      more?: true;
+    }
   | { sealed: false; reason: "nothing-pending" | "lost-race"; height: number }
 ) & {
   /**

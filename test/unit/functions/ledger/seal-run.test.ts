@@ -70,6 +70,24 @@ describe("sealRepeatedly", () => {
     expect(seals.map((s) => s.height)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("seals again at once after a full block (`more`), and on the interval once the backlog is gone", async () => {
+    const inv = invocation(900_000, 1_000);
+    const full = inv.seal;
+    // The first three blocks are full: a backlog.
+    inv.seal = async () => {
+      const result = await full();
+      return result.sealed && result.height <= 3 ? { ...result, more: true } : result;
+    };
+    await sealRepeatedly(inv.seal, {
+      intervalMs: 10_000,
+      remainingMs: inv.remainingMs,
+      sleep: inv.sleep,
+      now: inv.clock,
+    });
+    expect(relative(inv, inv.starts).slice(0, 6)).toEqual([0, 1_000, 2_000, 3_000, 13_000, 23_000]);
+    expect(inv.sleeps.slice(0, 2)).toEqual([9_000, 9_000]);
+  });
+
   it("uses the whole 50 s when seals take no time", async () => {
     const inv = invocation(900_000, 0);
     await sealRepeatedly(inv.seal, {
