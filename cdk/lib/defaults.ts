@@ -143,7 +143,11 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefaults> = {
   seal: {
     entry: "functions/seal-block/handler.ts",
     service: "zhixin-seal",
-    memorySize: 1024,
+    // One full vCPU (Lambda gives CPU in proportion to memory): at S5's volume the sealer's
+    // own CPU — parsing batches and hashing leaves — is its ceiling, ~18k entries/s on one
+    // core in `npm run bench -- aws-model`; 1,024 MB would give it 0.58 of a core, about
+    // the 10k entries/s S5 needs with nothing to spare (docs/PERFORMANCE.md "AWS at scale").
+    memorySize: 1769,
     // The handler seals every ZHIXIN_SEAL_LOOP_SECONDS for up to ~50 s, then finishes the last block.
     timeout: Duration.seconds(90),
     description: "Zhixin sealer: pending batches → signed, hash-chained blocks",
