@@ -12,6 +12,8 @@ export default defineConfig({
     // SDK's Node version notice (Node < 22) is not the tests' to assert: off in every worker
     // and the processes they start, as it is for users (bin/zhixin.js says why).
     setupFiles: [fileURLToPath(new URL("./test/support/quiet-setup.ts", import.meta.url))],
+    // Tests that spawn bin/zhixin.js run the CLI bundle, rebuilt here if stale (scripts/build-cli.ts).
+    globalSetup: [fileURLToPath(new URL("./test/support/cli-bundle.ts", import.meta.url))],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
       {
