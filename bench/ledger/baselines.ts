@@ -37,7 +37,7 @@ export async function putItems(
   return count / ((performance.now() - t0) / 1000);
 }
 
-/** BatchWriteItem of 25 payload-shaped items at a time (as putPayloads writes them): items/s. */
+/** BatchWriteItem of 25 payload-shaped items at a time (as putEntryItems writes them): items/s. */
 export async function batchWriteItems(
   client: DynamoDBClient,
   table: string,

@@ -35,6 +35,7 @@ import type { ClaimStores } from "../rules/unique-claims.js";
 import type {
   BatchStore,
   CosignStore,
+  EntryItemStore,
   IndexStore,
   PayloadStore,
   StoredBatch,
@@ -48,21 +49,24 @@ import type {
  * (each record's type, writer, canonical JSON and size; the rules' record checks; the
  * signed batch root; the envelopes) → apply the record rules (functions/rules/: each
  * refuses, or returns the claims, cosign marks and index entries the batch needs) → take
- * the claims → commit: payloads, cosign marks and index entries, then the batch item,
- * whose conditional put is both the commit point and the (keyId, nonce) replay guard.
+ * the claims → commit: payloads, cosign marks and index entries in one unconditional
+ * write (putEntryItems), then the batch item, whose conditional put is both the commit
+ * point and the (keyId, nonce) replay guard.
  * Every refusal happens before the first write, or undoes what it wrote (a claim refused
  * midway, a replay). Refusals and their order: docs/API.md, docs/ERRORS.md.
  */
 
 /**
  * What intake asks of the store: the rules' reads, the claims, and the batch's writes —
- * payloads, cosign marks, index entries, the batch item — with their undo after a replay.
+ * payloads, cosign marks and index entries together, the batch item — with their undo
+ * after a replay.
  */
 export type IntakeStore = RuleStore &
   ClaimStores &
-  Pick<PayloadStore, "putPayloads" | "deletePayloads"> &
-  Pick<CosignStore, "putCosignMarks" | "deleteCosignMarks"> &
-  Pick<IndexStore, "putIndexEntries" | "deleteIndexEntries"> &
+  EntryItemStore &
+  Pick<PayloadStore, "deletePayloads"> &
+  Pick<CosignStore, "deleteCosignMarks"> &
+  Pick<IndexStore, "deleteIndexEntries"> &
   Pick<BatchStore, "commitBatch">;
 
 export interface SubmitDeps {
@@ -92,12 +96,11 @@ export async function submitEntries(
   const tree = checkBatchRoot(caller, prepared);
   const batch = bindBatch(caller, records, prepared, tree, deps.clock.now().toISOString());
 
-  // Apply the rules, then write: claims, payloads, marks, index entries, the batch item.
+  // Apply the rules, then write: claims; payloads, marks and index entries (one
+  // unconditional write, all before the commit); the batch item.
   const effects = await applyRules(batch.rules, deps);
   const claims = await takeClaims(deps.store, effects.claims, deps.clock);
-  await deps.store.putPayloads(batch.payloads);
-  if (effects.marks.length > 0) await deps.store.putCosignMarks(effects.marks);
-  if (effects.index.length > 0) await deps.store.putIndexEntries(effects.index);
+  await deps.store.putEntryItems({ payloads: batch.payloads, marks: effects.marks, index: effects.index });
   if ((await deps.store.commitBatch(batch.item)) === "replayed") {
     await undoReplay(deps.store, batch, effects, claims);
     throw nonceReplayed(caller);

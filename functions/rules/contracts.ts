@@ -206,7 +206,15 @@ export async function loadContract(
   contractId: string,
 ): Promise<ContractState | undefined> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));
-  return foldContract(entries.map(eventFromIndexEntry));
+  return contractFromIndexEntries(entries);
+}
+
+/**
+ * The contract's state from its committed `C#` index entries (as loadContract reads them;
+ * for a reader that fetched them, and their batches' heads, with other reads).
+ */
+export function contractFromIndexEntries(committed: readonly IndexEntry[]): ContractState | undefined {
+  return foldContract(committed.map(eventFromIndexEntry));
 }
 
 /**

@@ -25,9 +25,9 @@ export { releaseReplayedClaims, takeClaims } from "./unique-claims.js";
  * order of refusals and of writes, which clients and the crash tests rely on:
  *
  *   checkRecords  schema, key-records, then subject-index (the others check nothing before the batch root);
- *   apply         uniqueness, cosign, contracts, key-records — the claims in this order, then
- *                 the cosign marks, then the contracts' C# and the key records' K# index
- *                 entries before the subjects' S# ones.
+ *   apply         uniqueness, cosign, contracts, key-records — the claims are taken in this
+ *                 order; the cosign marks and the C#, K# and S# index entries are written
+ *                 together after them (functions/ledger/submit.ts).
  *
  * The subject index is last because its apply refuses nothing: every refusal of the
  * store-reading rules comes before any index entry is computed.

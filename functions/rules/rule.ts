@@ -21,7 +21,7 @@ import type {
  * A rule refuses by throwing its ApiError (lib/protocol/errors.ts); the first refusal in
  * rule order is the answer. A rule never writes: apply returns the claims, cosign marks
  * and index entries the batch needs, and intake writes them — claims first, then the
- * payloads, marks and index entries, then the batch item (ARCHITECTURE.md §7) — and
+ * payloads, marks and index entries together, then the batch item (ARCHITECTURE.md §7) — and
  * undoes them if the batch turns out to be a replay.
  */
 export interface RecordRule {

@@ -21,17 +21,19 @@ import {
   MatchBody,
   type MatchRequest,
 } from "../../lib/protocol/sharing.js";
-import { accessIndex, subjectIndex } from "../../lib/store-layout.js";
+import { accessIndex, contractIndex, subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../auth/caller.js";
-import { type ContractStore, effectiveVersion, loadContract } from "../rules/contracts.js";
-import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
+import { type ContractStore, contractFromIndexEntries, effectiveVersion } from "../rules/contracts.js";
+import { byLedgerOrder, committedAmong } from "../store/index-entries.js";
 import type {
   BatchStore,
   CounterStore,
+  EntryItemStore,
   IndexEntry,
   IndexStore,
   PayloadStore,
   StoredBatch,
+  StoredPayload,
 } from "../store/ports.js";
 import { holdsFor, predicateTypeProblems } from "./predicates.js";
 
@@ -55,20 +57,23 @@ import { holdsFor, predicateTypeProblems } from "./predicates.js";
  * is what makes misuse visible, but without a bound any department could lengthen any
  * subject's trail at will (an unknown contract id is refused, and recorded, every time).
  * Past the budget a refusal is still refused — 429 RATE_LIMITED, `recorded: false` —
- * but writes nothing but its counter: it disclosed nothing, and the ones recorded
- * before it already show the pattern.
+ * but commits nothing: it disclosed nothing, and the ones recorded before it already show
+ * the pattern. It writes nothing but its counters, except the uncommitted items of the
+ * answer a request refused RATE_LIMITED had written (recordRefusal says why they stay).
  */
 export const REFUSALS_PER_MINUTE = 120;
 
 /**
- * What a match reads — the contract, the subject's S# index entries, their batches' heads
- * and the record's payload — and writes: its counters, and the access entry (payload, A#
- * index entry, batch) or, when its batch is a replay, their undo.
+ * What a match reads — the contract's C# and the subject's S# index entries, their
+ * batches' heads with the request's own (the replay check), the record's payload — and
+ * writes: its counters, and the access entry (payload and A# index entry together, then
+ * the batch) or, when its batch is a replay, their undo.
  */
 export type MatchStore = ContractStore &
-  Pick<PayloadStore, "getPayload" | "putPayloads" | "deletePayloads"> &
+  Pick<PayloadStore, "getPayload" | "getPayloads" | "deletePayloads"> &
   Pick<BatchStore, "getBatchHeads" | "commitBatch" | "getBatch"> &
-  Pick<IndexStore, "listIndexEntries" | "putIndexEntries" | "deleteIndexEntries"> &
+  Pick<IndexStore, "listIndexEntries" | "deleteIndexEntries"> &
+  EntryItemStore &
   CounterStore;
 
 export interface MatchDeps {
@@ -86,6 +91,27 @@ const counterOf = {
   refusals: (dept: string) => `refused#${dept}`,
 };
 
+/**
+ * Payloads of the newest records a match might answer from, read beside their batches'
+ * heads before it is known which are committed. Usually the newest is the effective
+ * record; when none of these is, the rest are read one at a time.
+ */
+const PREFETCHED_RECORDS = 4;
+
+/**
+ * The store round trips of an answer, each a wait on requests sent together:
+ *   1. the contract's C# and the subject's S# index entries (two Queries);
+ *   2. the heads of the batches they name and of the request's own batch (the replay
+ *      check), and the payloads of the newest candidate records (two BatchGetItems);
+ *   3. the contract's rate-limit slot (UpdateItem), and the access entry's payload and
+ *      A# index entry (one BatchWriteItem). Written before the slot is known to be
+ *      taken, they are no entry until step 4 commits them; a request refused
+ *      RATE_LIMITED records that refusal instead (recordRefusal);
+ *   4. the commit point: the access entry's batch (conditional PutItem).
+ * A recorded refusal takes a slot of its department's refusal budget first, and only
+ * then writes and commits its entry (three round trips after step 2), so that a refusal
+ * past the budget writes nothing but its counter.
+ */
 export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchDeps): Promise<MatchAnswer> {
   if (caller.role !== "department") {
     throw new ApiError(
@@ -94,12 +120,28 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     );
   }
   const request = parseBody(body);
+  const batchKey = batchKeyFor(caller.keyId, caller.nonce);
+  const hmac = subjectHmac(deps.subjectKey, request.subject);
+
+  const [contractEntries, subjectEntries] = await Promise.all([
+    deps.store.listIndexEntries(contractIndex(request.contract)),
+    deps.store.listIndexEntries(subjectIndex(hmac)),
+  ]);
+  const candidates = candidateRecords(subjectEntries, contractEntries);
+  const prefetched = candidates.slice(0, PREFETCHED_RECORDS).map((e) => e.entryId);
+  const batchKeys = [
+    batchKey,
+    ...contractEntries.map((e) => e.batchKey),
+    ...candidates.map((e) => e.batchKey),
+  ];
+  const [heads, payloads] = await Promise.all([
+    deps.store.getBatchHeads([...new Set(batchKeys)]),
+    prefetched.length > 0 ? deps.store.getPayloads(prefetched) : Promise.resolve([]),
+  ]);
   // A replayed nonce is refused before anything is counted or written; commitAccess's
   // conditional write still closes the race of two copies in flight.
-  const batchKey = batchKeyFor(caller.keyId, caller.nonce);
-  if ((await deps.store.getBatchHeads([batchKey])).length > 0) throw nonceReplayed(caller);
+  if (heads.some((h) => h.key === batchKey)) throw nonceReplayed(caller);
 
-  const hmac = subjectHmac(deps.subjectKey, request.subject);
   const details: AccessDetails = {
     contract: request.contract,
     subjectHmac: hmac,
@@ -109,7 +151,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     result: "refused",
     ...(request.authorisation ? { authorisation: request.authorisation } : {}),
   };
-  const state = await loadContract(deps.store, request.contract);
+  const state = contractFromIndexEntries(committedAmong(heads, contractEntries));
   // The receive time is read after the contract: every record the decision rests on was
   // received (and committed) before it, which is what the audit re-checks (audit-access.ts).
   const now = deps.clock.now();
@@ -117,63 +159,97 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   if (state) Object.assign(details, { provider: state.provider });
   if (decision.version)
     Object.assign(details, { version: decision.version.version, type: decision.version.doc.type });
-  let refusal = decision.refusal;
+  if (decision.refusal) return recordRefusal(caller, details, decision.refusal, deps, now, batchKey);
   const version = decision.version as ContractVersion;
-  if (!refusal) {
-    const problems = predicateTypeProblems(schemaOf(deps.consortium, version.doc.type), request.where);
-    if (problems.length > 0) {
-      throw new ApiError("SCHEMA_VIOLATION", `where: ${problems[0]?.message}`, problems);
-    }
-  }
-  if (!refusal) {
-    const perMinute = version.doc.rateLimit.perMinute;
-    if (!(await countInWindow(deps, counterOf.contract(request.contract, caller.department), perMinute, now)))
-      refusal = new ApiError(
-        "RATE_LIMITED",
-        `contract ${request.contract} allows ${perMinute} requests a minute`,
-        {
-          retryAfterSeconds: retryAfterSeconds(now),
-        },
-      );
-  }
-  if (refusal) {
-    const budget = deps.refusalsPerMinute ?? REFUSALS_PER_MINUTE;
-    if (!(await countInWindow(deps, counterOf.refusals(caller.department), budget, now))) {
-      throw new ApiError(
-        "RATE_LIMITED",
-        `${caller.department} had ${budget} refused match requests recorded this minute; ` +
-          `this one (${refusal.code}) is refused and not recorded`,
-        { retryAfterSeconds: retryAfterSeconds(now), recorded: false, refusal: refusal.code },
-      );
-    }
-    details.refusal = refusal.code;
-    const id = await commitAccess(caller, details, deps, now, batchKey);
-    throw new ApiError(refusal.code, refusal.message, {
-      ...(refusal.details as object | undefined),
-      accessEntryId: id,
-    });
+  const doc = version.doc;
+  const problems = predicateTypeProblems(schemaOf(deps.consortium, doc.type), request.where);
+  if (problems.length > 0) {
+    throw new ApiError("SCHEMA_VIOLATION", `where: ${problems[0]?.message}`, problems);
   }
 
-  const doc = version.doc;
-  const record = await effectiveRecord(deps, doc, hmac);
+  const fetched = new Map<string, StoredPayload | undefined>(prefetched.map((id) => [id, undefined]));
+  for (const p of payloads) fetched.set(p.entryId, p);
+  const record = await effectiveRecord(deps, doc, committedAmong(heads, candidates), fetched);
   const holds = record !== undefined && request.where.every((p) => holdsFor(record.data, p));
-  details.result = holds ? "match" : "no-match";
-  if (record) details.record = record.entryId;
   let fields: Record<string, unknown> | undefined;
   if (request.want === "fields" && holds && record) {
     // fromEntries defines each field, so one named "__proto__" is returned like any other.
     fields = Object.fromEntries(
       (doc.fields ?? []).filter((f) => Object.hasOwn(record.data, f)).map((f) => [f, record.data[f]]),
     );
-    details.fieldsReturned = Object.keys(fields);
   }
-  const accessEntryId = await commitAccess(caller, details, deps, now, batchKey);
+  const answer = accessEntryOf(
+    caller,
+    {
+      ...details,
+      result: holds ? "match" : "no-match",
+      ...(record ? { record: record.entryId } : {}),
+      fieldsReturned: Object.keys(fields ?? {}),
+    },
+    now,
+    batchKey,
+  );
+
+  const perMinute = doc.rateLimit.perMinute;
+  const [counted] = await Promise.all([
+    countInWindow(deps, counterOf.contract(request.contract, caller.department), perMinute, now),
+    writeAccess(deps, answer),
+  ]);
+  if (!counted) {
+    const refusal = new ApiError(
+      "RATE_LIMITED",
+      `contract ${request.contract} allows ${perMinute} requests a minute`,
+      { retryAfterSeconds: retryAfterSeconds(now) },
+    );
+    return recordRefusal(caller, details, refusal, deps, now, batchKey, answer);
+  }
+  await commitAccess(caller, answer, deps);
   return {
     match: holds,
     contract: { id: doc.id, version: version.version },
-    accessEntryId,
+    accessEntryId: answer.envelope.id,
     ...(fields ? { fields } : {}),
   };
+}
+
+/**
+ * Records a policy refusal — takes a slot of the department's refusal budget, then writes
+ * and commits its access entry — and throws it with the entry's id; past the budget,
+ * throws RATE_LIMITED (`recorded: false`) having written nothing more.
+ *
+ * `unanswered` is the answer a RATE_LIMITED request wrote beside its count. Once the
+ * refusal's batch is committed, the answer can never be (its batch key is taken), so its
+ * items are removed. Past the budget they are left, uncommitted, for every reader to
+ * skip: removing them could remove a copy of this very request's committed answer, since
+ * the copy in flight (a client retry) derives the same entry id, may count in the next
+ * minute's window, and then commits it.
+ */
+async function recordRefusal(
+  caller: Caller,
+  details: AccessDetails,
+  refusal: ApiError,
+  deps: MatchDeps,
+  now: Date,
+  batchKey: string,
+  unanswered?: AccessEntry,
+): Promise<never> {
+  const budget = deps.refusalsPerMinute ?? REFUSALS_PER_MINUTE;
+  if (!(await countInWindow(deps, counterOf.refusals(caller.department), budget, now))) {
+    throw new ApiError(
+      "RATE_LIMITED",
+      `${caller.department} had ${budget} refused match requests recorded this minute; ` +
+        `this one (${refusal.code}) is refused and not recorded`,
+      { retryAfterSeconds: retryAfterSeconds(now), recorded: false, refusal: refusal.code },
+    );
+  }
+  const entry = accessEntryOf(caller, { ...details, refusal: refusal.code }, now, batchKey);
+  await writeAccess(deps, entry);
+  await commitAccess(caller, entry, deps, unanswered ? [unanswered] : []);
+  if (unanswered) await removeStrays(deps, [unanswered], entry.batch);
+  throw new ApiError(refusal.code, refusal.message, {
+    ...(refusal.details as object | undefined),
+    accessEntryId: entry.envelope.id,
+  });
 }
 
 /** Counts one request in the current minute's window of `counter`; false once `limit` were counted. */
@@ -245,24 +321,48 @@ function decide(
 }
 
 /**
+ * The S# index entries a version of the contract could answer from, newest first in
+ * ledger order: records of a type by a provider that some proposal among the contract's
+ * index entries names — committed or not, so a superset of the version that will be in
+ * effect, known before the entries' batches are read. A proposal that does not parse is
+ * passed over here; the fold reports it if it is committed.
+ */
+function candidateRecords(
+  subjectEntries: readonly IndexEntry[],
+  contractEntries: readonly IndexEntry[],
+): IndexEntry[] {
+  const named = new Set<string>();
+  for (const e of contractEntries) {
+    if (e.attrs.event !== "propose") continue;
+    try {
+      const doc = JSON.parse(e.attrs.data ?? "null") as Partial<ContractDocument> | null;
+      if (typeof doc?.type === "string" && typeof doc.provider === "string")
+        named.add(`${doc.type}\n${doc.provider}`);
+    } catch {
+      // Unreadable: not a candidate's source (see above).
+    }
+  }
+  return subjectEntries
+    .filter((e) => named.has(`${e.attrs.type}\n${e.attrs.dept}`))
+    .sort((a, b) => byLedgerOrder(b, a));
+}
+
+/**
  * The provider's latest committed record of the contract's type about the subject: a
  * later record (a blacklist lift, a licence revocation, a renewed certificate) replaces
- * an earlier one. Index entries are read newest first; those of uncommitted submits
- * are skipped.
+ * an earlier one. `committed` are the subject's committed index entries, newest first;
+ * `fetched` the payloads already read (undefined: read, and not there).
  */
 async function effectiveRecord(
   deps: MatchDeps,
   doc: ContractDocument,
-  hmac: string,
+  committed: readonly IndexEntry[],
+  fetched: ReadonlyMap<string, StoredPayload | undefined>,
 ): Promise<{ entryId: string; data: Record<string, unknown> } | undefined> {
   if (!subjectFieldOf(deps.consortium, doc.type)) return undefined;
-  const all = await deps.store.listIndexEntries(subjectIndex(hmac));
-  const candidates = all.filter((e) => e.attrs.type === doc.type && e.attrs.dept === doc.provider);
-  const newestFirst = (await committedIndexEntries(deps.store, candidates)).sort((a, b) =>
-    byLedgerOrder(b, a),
-  );
-  for (const e of newestFirst) {
-    const payload = await deps.store.getPayload(e.entryId);
+  for (const e of committed) {
+    if (e.attrs.type !== doc.type || e.attrs.dept !== doc.provider) continue;
+    const payload = fetched.has(e.entryId) ? fetched.get(e.entryId) : await deps.store.getPayload(e.entryId);
     // An erased payload leaves nothing to answer from: the record is treated as absent.
     if (payload) return { entryId: e.entryId, data: JSON.parse(payload.data) as Record<string, unknown> };
   }
@@ -286,53 +386,88 @@ export function accessEnvelopeFor(caller: Caller, digest: string, receivedAt: st
   };
 }
 
+/** An access entry's items: its payload (the details), the trail's A# index entry, its one-envelope batch. */
+interface AccessEntry {
+  envelope: AccessEnvelope;
+  payload: StoredPayload;
+  trail: IndexEntry;
+  batch: StoredBatch;
+}
+
+/** The access entry recording `details`, received at `now`, in the batch keyed by the request's (keyId, nonce). */
+function accessEntryOf(caller: Caller, details: AccessDetails, now: Date, batchKey: string): AccessEntry {
+  const receivedAt = now.toISOString();
+  const envelope = accessEnvelopeFor(caller, contentDigest(details as unknown as JsonValue), receivedAt);
+  return {
+    envelope,
+    payload: {
+      entryId: envelope.id,
+      batchKey,
+      dept: caller.department,
+      type: ACCESS_TYPE,
+      data: canonicalJson(details as unknown as JsonValue),
+    },
+    trail: {
+      index: accessIndex(details.subjectHmac),
+      entryId: envelope.id,
+      batchKey,
+      receivedAt,
+      position: 0,
+      attrs: { consumer: caller.department, provider: details.provider ?? "", contract: details.contract },
+    },
+    batch: {
+      key: batchKey,
+      dept: caller.department,
+      keyId: caller.keyId,
+      nonce: caller.nonce,
+      receivedAt,
+      envelopes: [envelope],
+    },
+  };
+}
+
+/** The access entry's payload and trail item, in one unconditional write before its commit. */
+function writeAccess(deps: MatchDeps, entry: AccessEntry): Promise<void> {
+  return deps.store.putEntryItems({ payloads: [entry.payload], index: [entry.trail] });
+}
+
 /**
- * Writes the access entry — payload (the details), the trail's index entry, then the
- * one-envelope batch keyed by the request's (keyId, nonce), whose conditional put is
- * the commit point and the replay guard, as for records. Returns the entry id.
+ * Commits the access entry written by writeAccess: its one-envelope batch keyed by the
+ * request's (keyId, nonce), whose conditional put is the commit point and the replay
+ * guard, as for records. When another request with this nonce won, removes what this
+ * one wrote (the entry, and `others` it wrote before) that is not the winner's, and
+ * throws NONCE_REPLAYED.
  */
 async function commitAccess(
   caller: Caller,
-  details: AccessDetails,
+  entry: AccessEntry,
   deps: MatchDeps,
-  now: Date,
-  batchKey: string,
-): Promise<string> {
-  const receivedAt = now.toISOString();
-  const text = canonicalJson(details as unknown as JsonValue);
-  const envelope = accessEnvelopeFor(caller, contentDigest(details as unknown as JsonValue), receivedAt);
-  const trail: IndexEntry = {
-    index: accessIndex(details.subjectHmac),
-    entryId: envelope.id,
-    batchKey,
-    receivedAt,
-    position: 0,
-    attrs: { consumer: caller.department, provider: details.provider ?? "", contract: details.contract },
-  };
-  const batch: StoredBatch = {
-    key: batchKey,
-    dept: caller.department,
-    keyId: caller.keyId,
-    nonce: caller.nonce,
-    receivedAt,
-    envelopes: [envelope],
-  };
-  await deps.store.putPayloads([
-    { entryId: envelope.id, batchKey, dept: caller.department, type: ACCESS_TYPE, data: text },
-  ]);
-  await deps.store.putIndexEntries([trail]);
-  if ((await deps.store.commitBatch(batch)) === "replayed") {
-    // Another request with this nonce won. Ids hash the content, so its entry usually has
-    // another id and ours are orphans — unless it recorded exactly the same thing.
-    // The payload is keyed by id alone, so it is the winner's whenever the ids agree; the
-    // trail item is keyed by receive time too, so it is ours unless that agrees as well.
-    const winner = await deps.store.getBatch(batchKey);
-    const sameId = winner?.envelopes.some((e) => e.id === envelope.id) ?? false;
-    if (!sameId || winner?.receivedAt !== receivedAt) await deps.store.deleteIndexEntries([trail]);
-    if (!sameId) await deps.store.deletePayloads([envelope.id]);
-    throw nonceReplayed(caller);
-  }
-  return envelope.id;
+  others: readonly AccessEntry[] = [],
+): Promise<void> {
+  if ((await deps.store.commitBatch(entry.batch)) === "committed") return;
+  await removeStrays(deps, [entry, ...others], await deps.store.getBatch(entry.batch.key));
+  throw nonceReplayed(caller);
+}
+
+/**
+ * Removes the items of `entries` that the committed batch `winner` does not own. Ids
+ * hash the content, so the winner's entry usually has another id and ours are orphans —
+ * unless it recorded exactly the same thing. The payload is keyed by id alone, so it is
+ * the winner's whenever the ids agree; the trail item is keyed by receive time too, so it
+ * is ours unless that agrees as well.
+ */
+async function removeStrays(
+  deps: MatchDeps,
+  entries: readonly AccessEntry[],
+  winner: StoredBatch | undefined,
+): Promise<void> {
+  const ids = new Set(winner?.envelopes.map((e) => e.id) ?? []);
+  const trails = entries
+    .filter((e) => !ids.has(e.envelope.id) || winner?.receivedAt !== e.trail.receivedAt)
+    .map((e) => e.trail);
+  const payloads = entries.filter((e) => !ids.has(e.envelope.id)).map((e) => e.envelope.id);
+  if (trails.length > 0) await deps.store.deleteIndexEntries(trails);
+  if (payloads.length > 0) await deps.store.deletePayloads(payloads);
 }
 
 /**

@@ -4,6 +4,7 @@ import { BLOCK_STORE_ACTIONS, DynamoDbBlocks } from "./dynamodb/blocks.js";
 import { CLAIM_STORE_ACTIONS, DynamoDbClaims } from "./dynamodb/claims.js";
 import { COSIGN_STORE_ACTIONS, DynamoDbCosignMarks } from "./dynamodb/cosign-marks.js";
 import { COUNTER_STORE_ACTIONS, DynamoDbCounters } from "./dynamodb/counters.js";
+import { DynamoDbEntryItems, ENTRY_ITEM_STORE_ACTIONS } from "./dynamodb/entry-items.js";
 import { DynamoDbIndexEntries, INDEX_STORE_ACTIONS } from "./dynamodb/index-entries.js";
 import { DynamoDbPayloads, PAYLOAD_STORE_ACTIONS } from "./dynamodb/payloads.js";
 import { type StoreActions, TableClient, type TableClientOptions } from "./dynamodb/table-client.js";
@@ -12,6 +13,7 @@ import type {
   BatchHead,
   BlockPage,
   CosignMark,
+  EntryItems,
   IndexEntry,
   LedgerStore,
   PendingBatchRef,
@@ -44,6 +46,9 @@ export { itemSizeBytes, MAX_ITEM_BYTES } from "./dynamodb/items.js";
  *   index     S#… A#… C#…       <receivedAt>#<entryId> index-entries.ts
  *   counter   R#<counter>       <window>              counters.ts
  *
+ * entry-items.ts writes a request's payloads, cosign marks and index entries together
+ * (putEntryItems), each built by its own family's file.
+ *
  * The two commit points are conditional puts — commitBatch (submit) and commitBlock
  * (seal); everything else is idempotent so a crashed caller can simply run again.
  * This class only composes the families, so callers hold one store.
@@ -59,6 +64,7 @@ export type DynamoDbLedgerStoreOptions = TableClientOptions;
  */
 export const STORE_ACTIONS = {
   ...PAYLOAD_STORE_ACTIONS,
+  ...ENTRY_ITEM_STORE_ACTIONS,
   ...CLAIM_STORE_ACTIONS,
   ...COSIGN_STORE_ACTIONS,
   ...INDEX_STORE_ACTIONS,
@@ -69,6 +75,7 @@ export const STORE_ACTIONS = {
 
 export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   private readonly payloads: DynamoDbPayloads;
+  private readonly entryItems: DynamoDbEntryItems;
   private readonly claims: DynamoDbClaims;
   private readonly cosignMarks: DynamoDbCosignMarks;
   private readonly indexEntries: DynamoDbIndexEntries;
@@ -80,6 +87,7 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   constructor(client: DynamoDBClient, tableName: string, options: DynamoDbLedgerStoreOptions = {}) {
     const table = new TableClient(client, tableName, options);
     this.payloads = new DynamoDbPayloads(table);
+    this.entryItems = new DynamoDbEntryItems(table);
     this.claims = new DynamoDbClaims(table);
     this.cosignMarks = new DynamoDbCosignMarks(table);
     this.indexEntries = new DynamoDbIndexEntries(table);
@@ -88,10 +96,12 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
     this.blocks = new DynamoDbBlocks(table);
   }
 
-  // ---- payloads
-  putPayloads(payloads: readonly StoredPayload[]): Promise<void> {
-    return this.payloads.putPayloads(payloads);
+  // ---- a request's unconditional items, before its commit
+  putEntryItems(items: EntryItems): Promise<void> {
+    return this.entryItems.putEntryItems(items);
   }
+
+  // ---- payloads
   deletePayloads(entryIds: readonly string[]): Promise<void> {
     return this.payloads.deletePayloads(entryIds);
   }
@@ -117,9 +127,6 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   }
 
   // ---- co-signatures
-  putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
-    return this.cosignMarks.putCosignMarks(marks);
-  }
   deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
     return this.cosignMarks.deleteCosignMarks(marks);
   }
@@ -128,9 +135,6 @@ export class DynamoDbLedgerStore implements LedgerStore, AuditSource {
   }
 
   // ---- index entries and request counters
-  putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
-    return this.indexEntries.putIndexEntries(entries);
-  }
   deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
     return this.indexEntries.deleteIndexEntries(entries);
   }

@@ -1,4 +1,4 @@
-import type { BatchStore, IndexEntry } from "./ports.js";
+import type { BatchHead, BatchStore, IndexEntry } from "./ports.js";
 
 /**
  * The index entries whose entry is committed: its batch exists, holds the entry, and
@@ -13,10 +13,16 @@ export async function committedIndexEntries(
   entries: readonly IndexEntry[],
 ): Promise<IndexEntry[]> {
   if (entries.length === 0) return [];
-  const batches = await store.getBatchHeads([...new Set(entries.map((e) => e.batchKey))]);
-  const committed = new Set(
-    batches.flatMap((b) => b.entryIds.map((id) => `${b.key}\n${id}\n${b.receivedAt}`)),
-  );
+  return committedAmong(await store.getBatchHeads([...new Set(entries.map((e) => e.batchKey))]), entries);
+}
+
+/**
+ * committedIndexEntries on heads already read: `heads` must include the head of every
+ * committed batch that `entries` name (more do no harm), so that a reader may fetch the
+ * heads of several indexes, and others, in one getBatchHeads. Order is kept.
+ */
+export function committedAmong(heads: readonly BatchHead[], entries: readonly IndexEntry[]): IndexEntry[] {
+  const committed = new Set(heads.flatMap((b) => b.entryIds.map((id) => `${b.key}\n${id}\n${b.receivedAt}`)));
   return entries.filter((e) => committed.has(`${e.batchKey}\n${e.entryId}\n${e.receivedAt}`));
 }
 

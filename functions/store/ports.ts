@@ -137,6 +137,7 @@ export interface PendingBatchRef {
  * contract below says so, or an idempotent batch of unconditional ones.
  */
 export type LedgerStore = PayloadStore &
+  EntryItemStore &
   BatchStore &
   BlockStore &
   ClaimStore &
@@ -147,12 +148,10 @@ export type LedgerStore = PayloadStore &
 /**
  * Record data, keyed by entry id. Every write is unconditional and idempotent: an entry
  * id is derived from (keyId, nonce, index, record), so a retry rewrites identical items.
- * Payloads are written before their batch commits, so one without a committed batch
- * is a submit in progress, or one that crashed or was refused.
+ * Payloads are written before their batch commits (EntryItemStore), so one without a
+ * committed batch is a submit in progress, or one that crashed or was refused.
  */
 export interface PayloadStore {
-  /** Idempotent, unconditional: payload items are content-addressed by entry id. Written before commitBatch. */
-  putPayloads(payloads: readonly StoredPayload[]): Promise<void>;
   /**
    * Deletes payload items by entry id. Only for undoing a refused submit's writes: the
    * caller must leave out every id the committed batch references (a replay of the same
@@ -162,6 +161,27 @@ export interface PayloadStore {
   getPayload(entryId: string): Promise<StoredPayload | undefined>;
   /** Batch read of payloads (for audits); missing ids are left out. Order not guaranteed. */
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
+}
+
+/** What a request writes before its commit point, unconditionally: see EntryItemStore. */
+export interface EntryItems {
+  payloads?: readonly StoredPayload[];
+  marks?: readonly CosignMark[];
+  index?: readonly IndexEntry[];
+}
+
+/**
+ * The unconditional items of a request, across item families, written together before
+ * its commitBatch: record payloads (and a match's access details), cosign marks and
+ * index entries. Idempotent: payloads are keyed by content-derived entry ids, marks and
+ * index entries by fields the request fixes, so a retry rewrites identical items. No
+ * order among them is kept, and none is needed — none is part of an entry until the
+ * batch commits, and every reader skips those of uncommitted batches. A failure may
+ * leave any subset written: the request's undo, or readers, handle that as for a crash.
+ */
+export interface EntryItemStore {
+  /** Throws RangeError for two different payloads under one entry id; identical duplicates are written once. */
+  putEntryItems(items: EntryItems): Promise<void>;
 }
 
 /**
@@ -248,10 +268,11 @@ export interface ClaimStore {
   getClaim(key: string): Promise<UniqueClaim | undefined>;
 }
 
-/** Co-signature marks. Puts are unconditional; a delete only removes a mark still naming its entry. */
+/**
+ * Co-signature marks. Puts are unconditional, one mark per target and department, written
+ * before commitBatch (EntryItemStore); a delete only removes a mark still naming its entry.
+ */
 export interface CosignStore {
-  /** Idempotent, unconditional (one mark per target and department). Written before commitBatch. */
-  putCosignMarks(marks: readonly CosignMark[]): Promise<void>;
   /** Deletes marks, each only while it still names the given entryId (undoing a refused submit). */
   deleteCosignMarks(marks: readonly CosignMark[]): Promise<void>;
   /** Every mark under `target` (committed or not), strongly consistent. */
@@ -259,12 +280,11 @@ export interface CosignStore {
 }
 
 /**
- * Index entries (S#, A#, C#). Unconditional and idempotent; readers must keep only
+ * Index entries (S#, A#, C#, K#). Unconditional and idempotent (keyed by index, receivedAt
+ * and entry id), written before commitBatch (EntryItemStore); readers must keep only
  * entries whose batch holds them (committedIndexEntries).
  */
 export interface IndexStore {
-  /** Idempotent, unconditional (keyed by index, receivedAt and entry id). Written before commitBatch. */
-  putIndexEntries(entries: readonly IndexEntry[]): Promise<void>;
   /** Deletes index entries (undoing a refused submit); the caller leaves out those of committed entries. */
   deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void>;
   /**

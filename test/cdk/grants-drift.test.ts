@@ -448,14 +448,12 @@ const COMMITTED_WRITERS = {
 
 /** The store methods that write other items: payloads, claims, cosign marks, index entries, counters. */
 const OTHER_WRITERS = [
-  "putPayloads",
+  "putEntryItems",
   "deletePayloads",
   "claimUnique",
   "takeOverClaim",
   "releaseClaims",
-  "putCosignMarks",
   "deleteCosignMarks",
-  "putIndexEntries",
   "deleteIndexEntries",
   "countRequest",
 ] as const satisfies readonly StoreMethod[];

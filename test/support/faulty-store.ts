@@ -2,6 +2,7 @@ import type {
   BatchHead,
   BlockPage,
   CosignMark,
+  EntryItems,
   IndexEntry,
   LedgerStore,
   PendingBatchRef,
@@ -126,8 +127,8 @@ export class FaultyStore implements LedgerStore {
     return result;
   }
 
-  putPayloads(payloads: readonly StoredPayload[]): Promise<void> {
-    return this.run("putPayloads", () => this.inner.putPayloads(payloads));
+  putEntryItems(items: EntryItems): Promise<void> {
+    return this.run("putEntryItems", () => this.inner.putEntryItems(items));
   }
   commitBatch(batch: StoredBatch): Promise<"committed" | "replayed"> {
     return this.run("commitBatch", () => this.inner.commitBatch(batch));
@@ -150,9 +151,6 @@ export class FaultyStore implements LedgerStore {
   getPayload(entryId: string): Promise<StoredPayload | undefined> {
     return this.run("getPayload", () => this.inner.getPayload(entryId));
   }
-  putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
-    return this.run("putCosignMarks", () => this.inner.putCosignMarks(marks));
-  }
   deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
     return this.run("deleteCosignMarks", () => this.inner.deleteCosignMarks(marks));
   }
@@ -161,9 +159,6 @@ export class FaultyStore implements LedgerStore {
   }
   getBatchHeads(keys: readonly string[]): Promise<BatchHead[]> {
     return this.run("getBatchHeads", () => this.inner.getBatchHeads(keys));
-  }
-  putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
-    return this.run("putIndexEntries", () => this.inner.putIndexEntries(entries));
   }
   deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
     return this.run("deleteIndexEntries", () => this.inner.deleteIndexEntries(entries));

@@ -17,25 +17,19 @@ import { PARALLEL_REQUESTS, type StoreActions, type TableClient } from "./table-
  *   pk              sk            attributes
  *   M#<target id>   <department>  entryId batchKey receivedAt (of the zhixin.cosign entry)
  *
- * Puts are unconditional (the cosign's uniqueness claim decides who may write one);
- * a delete is conditioned on the mark still naming the caller's entry.
+ * Puts are unconditional (the cosign's uniqueness claim decides who may write one), with
+ * the batch's other unconditional items (entry-items.ts putEntryItems, built by
+ * cosignItems here); a delete is conditioned on the mark still naming the caller's entry.
  */
 
 /** What each method sends (StoreActions). */
 export const COSIGN_STORE_ACTIONS = {
-  putCosignMarks: { table: ["dynamodb:BatchWriteItem"] },
   deleteCosignMarks: { table: ["dynamodb:DeleteItem"] },
   listCosignMarks: { table: ["dynamodb:Query"] },
 } as const satisfies StoreActions<DynamoDbCosignMarks>;
 
 export class DynamoDbCosignMarks implements CosignStore {
   constructor(private readonly table: TableClient) {}
-
-  async putCosignMarks(marks: readonly CosignMark[]): Promise<void> {
-    // Unconditional: a retried submit rewrites identical marks, and the cosign's
-    // uniqueness claim (cosign.ts) already decided which submit may write this one.
-    await this.table.batchPut(marks.map(cosignItem));
-  }
 
   async deleteCosignMarks(marks: readonly CosignMark[]): Promise<void> {
     await mapLimit([...marks], PARALLEL_REQUESTS, async (mark) => {
@@ -68,6 +62,17 @@ export class DynamoDbCosignMarks implements CosignStore {
     for await (const item of this.table.query(input)) out.push(parseCosignItem(item));
     return out;
   }
+}
+
+/**
+ * The items of `marks`, one per (target, department). Unconditional: a retried submit
+ * rewrites identical marks, and the cosign's uniqueness claim (cosign.ts) already decided
+ * which submit may write this one.
+ */
+export function cosignItems(marks: readonly CosignMark[]): Item[] {
+  const byKey = new Map<string, Item>();
+  for (const m of marks) byKey.set(`${m.target}\n${m.dept}`, cosignItem(m));
+  return [...byKey.values()];
 }
 
 function cosignItem(mark: CosignMark): Item {

@@ -14,29 +14,18 @@ import type { StoreActions, TableClient } from "./table-client.js";
  *     | C#<contractId>                                             position(N) attrs(S: JSON object of strings)
  *
  * No conditional writes: items are keyed by fields the request fixes, written before
- * the batch commits; readers keep only those whose batch holds the entry.
+ * the batch commits with its other unconditional items (entry-items.ts putEntryItems,
+ * built by indexItems here); readers keep only those whose batch holds the entry.
  */
 
 /** What each method sends (StoreActions). */
 export const INDEX_STORE_ACTIONS = {
-  putIndexEntries: { table: ["dynamodb:BatchWriteItem"] },
   deleteIndexEntries: { table: ["dynamodb:BatchWriteItem"] },
   listIndexEntries: { table: ["dynamodb:Query"] },
 } as const satisfies StoreActions<DynamoDbIndexEntries>;
 
 export class DynamoDbIndexEntries implements IndexStore {
   constructor(private readonly table: TableClient) {}
-
-  async putIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
-    // Keyed by (index, receivedAt, entry id), all fixed by the request: a retried submit
-    // rewrites identical items, so no condition is needed.
-    const byKey = new Map<string, Item>();
-    for (const e of entries) {
-      const item = indexItem(e);
-      byKey.set(`${item[A.pk]?.S}\n${item[A.sk]?.S}`, item);
-    }
-    await this.table.batchPut([...byKey.values()]);
-  }
 
   async deleteIndexEntries(entries: readonly IndexEntry[]): Promise<void> {
     const keys = new Map<string, ItemKey>();
@@ -64,6 +53,19 @@ export class DynamoDbIndexEntries implements IndexStore {
     for await (const item of this.table.query(input, options.limit)) out.push(parseIndexItem(item));
     return out;
   }
+}
+
+/**
+ * The items of `entries`, one per key. Keyed by (index, receivedAt, entry id), all fixed
+ * by the request: a retried submit rewrites identical items, so no condition is needed.
+ */
+export function indexItems(entries: readonly IndexEntry[]): Item[] {
+  const byKey = new Map<string, Item>();
+  for (const e of entries) {
+    const item = indexItem(e);
+    byKey.set(`${item[A.pk]?.S}\n${item[A.sk]?.S}`, item);
+  }
+  return [...byKey.values()];
 }
 
 function checkIndexName(index: string): void {

@@ -13,12 +13,12 @@ import type { StoreActions, TableClient } from "./table-client.js";
  *   E#<entryId>  P   dept type batch(the batch key) data(S: RFC 8785 JSON of the record data)
  *
  * No conditional writes: payloads are content-addressed by entry id and written before
- * the batch commits; deletes only undo a refused submit's writes.
+ * the batch commits, with the batch's other unconditional items (entry-items.ts
+ * putEntryItems, built by payloadItems here); deletes only undo a refused submit's writes.
  */
 
 /** What each method sends (StoreActions). */
 export const PAYLOAD_STORE_ACTIONS = {
-  putPayloads: { table: ["dynamodb:BatchWriteItem"] },
   deletePayloads: { table: ["dynamodb:BatchWriteItem"] },
   getPayload: { table: ["dynamodb:GetItem"] },
   getPayloads: { table: ["dynamodb:BatchGetItem"] },
@@ -27,29 +27,6 @@ export const PAYLOAD_STORE_ACTIONS = {
 
 export class DynamoDbPayloads implements PayloadStore {
   constructor(private readonly table: TableClient) {}
-
-  async putPayloads(payloads: readonly StoredPayload[]): Promise<void> {
-    // Payload items are keyed by entry id, which is derived from (keyId, nonce, index,
-    // record): a retried submit rewrites identical items, so no condition is needed.
-    const byId = new Map<string, Item>();
-    for (const p of payloads) {
-      const item: Item = {
-        ...itemKeys.payload(p.entryId),
-        dept: { S: p.dept },
-        type: { S: p.type },
-        batch: { S: p.batchKey },
-        data: { S: p.data },
-      };
-      assertItemFits(item, `payload ${p.entryId}`);
-      const earlier = byId.get(p.entryId);
-      // BatchWriteItem refuses duplicate keys; identical duplicates are harmless.
-      if (earlier !== undefined && canonicalJson(earlier) !== canonicalJson(item)) {
-        throw new RangeError(`two different payloads for entry ${p.entryId}`);
-      }
-      byId.set(p.entryId, item);
-    }
-    await this.table.batchPut([...byId.values()]);
-  }
 
   async deletePayloads(entryIds: readonly string[]): Promise<void> {
     // Unconditional and idempotent. Payload ids are shared by every request with the same
@@ -81,6 +58,32 @@ export class DynamoDbPayloads implements PayloadStore {
       data: item.data?.S,
     }));
   }
+}
+
+/**
+ * The payload items of `payloads`, one per entry id. Payload items are keyed by entry id,
+ * which is derived from (keyId, nonce, index, record): a retried submit rewrites
+ * identical items, so no condition is needed. BatchWriteItem refuses duplicate keys;
+ * identical duplicates are written once, different ones are refused (RangeError).
+ */
+export function payloadItems(payloads: readonly StoredPayload[]): Item[] {
+  const byId = new Map<string, Item>();
+  for (const p of payloads) {
+    const item: Item = {
+      ...itemKeys.payload(p.entryId),
+      dept: { S: p.dept },
+      type: { S: p.type },
+      batch: { S: p.batchKey },
+      data: { S: p.data },
+    };
+    assertItemFits(item, `payload ${p.entryId}`);
+    const earlier = byId.get(p.entryId);
+    if (earlier !== undefined && canonicalJson(earlier) !== canonicalJson(item)) {
+      throw new RangeError(`two different payloads for entry ${p.entryId}`);
+    }
+    byId.set(p.entryId, item);
+  }
+  return [...byId.values()];
 }
 
 function parsePayloadItem(item: Item): StoredPayload {

@@ -70,8 +70,8 @@ async function readError(ledger: Ledger, request: SignedSubmit, id: string): Pro
 
 describe("a submit that dies before its commit point leaves no entry; the retry creates it", () => {
   const points = [
-    { when: "before", method: "putPayloads", nth: 1 },
-    { when: "after", method: "putPayloads", nth: 1 },
+    { when: "before", method: "putEntryItems", nth: 1 },
+    { when: "after", method: "putEntryItems", nth: 1 },
     { when: "before", method: "commitBatch", nth: 1 },
   ] as const;
   it.each(points)("crash $when $method", async (point) => {
@@ -80,7 +80,7 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
     const ids = idsOf(request, RECORDS);
     await crashSubmit(ledger, request, point);
 
-    // Payload items may be left behind (they were written first), but no entry exists.
+    // Payload items may be left behind (written before the commit), but no entry exists.
     const payloadsLeft = await ledger.store.getPayloads(ids);
     const payloadsWritten = point.method === "commitBatch" || point.when === "after";
     expect(payloadsLeft).toHaveLength(payloadsWritten ? ids.length : 0);

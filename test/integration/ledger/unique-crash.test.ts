@@ -92,8 +92,8 @@ async function refusal(ledger: Ledger, request: SignedSubmit): Promise<ApiError>
 describe("a submit that dies after claiming, before its commit point", () => {
   it.each([
     { when: "after", method: "claimUnique", nth: 1 },
-    { when: "before", method: "putPayloads", nth: 1 },
-    { when: "after", method: "putPayloads", nth: 1 },
+    { when: "before", method: "putEntryItems", nth: 1 },
+    { when: "after", method: "putEntryItems", nth: 1 },
     { when: "before", method: "commitBatch", nth: 1 },
   ] as const)("crash $when $method: the value is held for the lease, then free", async (point) => {
     const ledger = await openInvoiceLedger();

@@ -156,36 +156,59 @@ const both = (calls: ReadonlyArray<{ method: keyof LedgerStore; nth: number }>) 
     { when: "after" as const, ...c },
   ]);
 
-/** The store calls of an answered match, in order (checked below, so this list cannot go stale). */
+/**
+ * The store calls of an answered match, in the order they are made (checked below, so
+ * this list cannot go stale); those on one line are made together, in flight at once.
+ */
 const ANSWER_CALLS = [
-  { method: "getBatchHeads", nth: 1 }, // replay guard
-  { method: "listIndexEntries", nth: 1 }, // C#<contract>
-  { method: "getBatchHeads", nth: 2 }, // ...committed ones
-  { method: "countRequest", nth: 1 }, // rate limit
+  { method: "listIndexEntries", nth: 1 }, // C#<contract>, with
   { method: "listIndexEntries", nth: 2 }, // S#<subject>
-  { method: "getBatchHeads", nth: 3 }, // ...committed ones
-  { method: "getPayload", nth: 1 }, // the effective record
-  { method: "putPayloads", nth: 1 },
-  { method: "putIndexEntries", nth: 1 }, // A#<subject>
+  { method: "getBatchHeads", nth: 1 }, // the replay guard and the committed C# and S# entries, with
+  { method: "getPayloads", nth: 1 }, // the newest candidate records
+  { method: "countRequest", nth: 1 }, // the rate limit, with
+  { method: "putEntryItems", nth: 1 }, // the access entry's payload and A#<subject>
   { method: "commitBatch", nth: 1 }, // the commit point
 ] as const;
 const REFUSAL_CALLS = [
-  { method: "getBatchHeads", nth: 1 },
   { method: "listIndexEntries", nth: 1 },
-  { method: "getBatchHeads", nth: 2 },
-  { method: "countRequest", nth: 1 }, // the department's refusal budget
-  { method: "putPayloads", nth: 1 },
-  { method: "putIndexEntries", nth: 1 },
+  { method: "listIndexEntries", nth: 2 },
+  { method: "getBatchHeads", nth: 1 },
+  { method: "getPayloads", nth: 1 },
+  { method: "countRequest", nth: 1 }, // the department's refusal budget, then
+  { method: "putEntryItems", nth: 1 },
   { method: "commitBatch", nth: 1 },
 ] as const;
+/** A RATE_LIMITED match: the answer is written beside the count, then the refusal is recorded in its place. */
+const RATE_LIMITED_CALLS = [
+  { method: "listIndexEntries", nth: 1 },
+  { method: "listIndexEntries", nth: 2 },
+  { method: "getBatchHeads", nth: 1 },
+  { method: "getPayloads", nth: 1 },
+  { method: "countRequest", nth: 1 }, // the rate limit (refused), with
+  { method: "putEntryItems", nth: 1 }, // the answer's items
+  { method: "countRequest", nth: 2 }, // the refusal budget
+  { method: "putEntryItems", nth: 2 }, // the refusal's items
+  { method: "commitBatch", nth: 1 },
+  { method: "deleteIndexEntries", nth: 1 }, // the answer's, which can no longer commit
+  { method: "deletePayloads", nth: 1 },
+] as const;
+
+/** The ledger's store, with every contract's rate limit reached: a match past its limit, without 600 matches first. */
+class AtRateLimit extends FaultyStore {
+  override async countRequest(counter: string, window: string, limit: number, expiresAt: number) {
+    const counted = await super.countRequest(counter, window, limit, expiresAt);
+    return counter.startsWith("contract#") ? false : counted;
+  }
+}
 
 describe("the store calls matchRecord makes", () => {
   it.each([
-    ["an answer", QUESTION, ANSWER_CALLS],
-    ["a recorded refusal", OFF_LIMITS, REFUSAL_CALLS],
-  ] as const)("for %s", async (_what, question, expected) => {
+    ["an answer", QUESTION, ANSWER_CALLS, FaultyStore],
+    ["a recorded refusal", OFF_LIMITS, REFUSAL_CALLS, FaultyStore],
+    ["a request past its rate limit", QUESTION, RATE_LIMITED_CALLS, AtRateLimit],
+  ] as const)("for %s", async (_what, question, expected, Probe) => {
     const ledger = await restoreLedger(agreed);
-    const probe = new FaultyStore(ledger.store);
+    const probe = new Probe(ledger.store);
     await ask(ledger, await signMatch(ledger, question, "probe-request-00001"), probe).catch(() => undefined);
     expect(callsOf(probe)).toEqual(expected.map((c) => `${c.method} #${c.nth}`));
   });
@@ -261,9 +284,53 @@ describe.each([
   });
 });
 
+describe("a match past its rate limit that dies", () => {
+  const NONCE = "rate-limited-match-01";
+  /** From here on, the refusal's batch is committed. */
+  const committedFrom = RATE_LIMITED_CALLS.findIndex((c) => c.method === "commitBatch");
+
+  it.each(
+    both(RATE_LIMITED_CALLS).map((point) => ({
+      ...point,
+      committed:
+        RATE_LIMITED_CALLS.findIndex((c) => c.method === point.method && c.nth === point.nth) >
+          committedFrom ||
+        (point.method === "commitBatch" && point.when === "after"),
+    })),
+  )(
+    "$when $method #$nth: its RATE_LIMITED refusal is an entry (committed: $committed) or nothing is; never the answer",
+    async ({ committed, ...point }) => {
+      const ledger = await restoreLedger(agreed);
+      const request = await signMatch(ledger, QUESTION, NONCE);
+      const before = await trailIds(ledger, request);
+      const dying = new AtRateLimit(ledger.store, { crash: point });
+      await expect(matchRecord(request.caller, request.body, deps(ledger, dying))).rejects.toBeInstanceOf(
+        CrashError,
+      );
+      await dying.idle();
+
+      const batch = await ledger.store.getBatch(batchKeyOf(request));
+      if (!committed) {
+        expect(batch).toBeUndefined();
+        expect(await trailIds(ledger, request)).toEqual(before);
+        expect(await seal(ledger)).toMatchObject({ sealed: false, reason: "nothing-pending" });
+        return;
+      }
+      const id = batch?.envelopes[0]?.id as string;
+      const details = JSON.parse((await ledger.store.getPayload(id))?.data ?? "null");
+      expect(details).toMatchObject({ result: "refused", refusal: "RATE_LIMITED" });
+      ledger.submitted.push(id);
+      expect(await trailIds(ledger, request)).toEqual([...before, id]);
+      expect(await seal(ledger)).toMatchObject({ sealed: true, height: 3, entries: 1 });
+      const facts = await checkLedger(ledger, 3);
+      expect(facts.sealedAt.get(id)).toBe(3);
+    },
+  );
+});
+
 describe("a match retried unchanged (same nonce, same signature) after dying before its commit point", () => {
   it.each([
-    { when: "after", method: "putIndexEntries", nth: 1 },
+    { when: "after", method: "putEntryItems", nth: 1 },
     { when: "before", method: "commitBatch", nth: 1 },
   ] as const)("$when $method: answered, and the trail shows the access once", async (point) => {
     const ledger = await restoreLedger(agreed);
@@ -308,9 +375,8 @@ describe("a contract approve that dies inside submit", () => {
   }
 
   it.each([
-    { when: "after", method: "putPayloads", nth: 1 },
-    { when: "before", method: "putIndexEntries", nth: 1 },
-    { when: "after", method: "putIndexEntries", nth: 1 },
+    { when: "before", method: "putEntryItems", nth: 1 },
+    { when: "after", method: "putEntryItems", nth: 1 },
     { when: "before", method: "commitBatch", nth: 1 },
   ] as const)("$when $method: not effective; a retry under a new nonce approves it", async (point) => {
     const ledger = await restoreLedger(proposed);
@@ -326,7 +392,7 @@ describe("a contract approve that dies inside submit", () => {
   });
 
   it.each([
-    { when: "after", method: "putIndexEntries", nth: 1 },
+    { when: "after", method: "putEntryItems", nth: 1 },
     { when: "before", method: "commitBatch", nth: 1 },
   ] as const)("$when $method: not effective; the unchanged retry approves it", async (point) => {
     const ledger = await restoreLedger(proposed);

@@ -17,6 +17,8 @@ import {
 } from "../../../functions/store/dynamodb-store.js";
 import {
   type BlockPage,
+  type CosignMark,
+  type IndexEntry,
   PAGE_SIZE,
   type StoredBatch,
   type StoredBlock,
@@ -186,7 +188,7 @@ describe("payloads", () => {
   it("round-trip, including more than one BatchWriteItem's worth", async () => {
     const batch = makeBatch({ size: 60 });
     const payloads = batch.envelopes.map((_, i) => makePayload(batch, i));
-    await store.putPayloads(payloads);
+    await store.putEntryItems({ payloads });
     expect(await countItems(dynamo.client, table)).toBe(60);
     for (const p of [payloads[0], payloads[31], payloads[59]]) {
       expect(await store.getPayload(p?.entryId ?? "")).toEqual(p);
@@ -198,7 +200,7 @@ describe("payloads", () => {
     const batch = makeBatch({ size: 100 });
     const more = makeBatch({ size: 30 });
     const payloads = [...batch.envelopes.map((_, i) => makePayload(batch, i)), makePayload(more, 0)];
-    await store.putPayloads(payloads);
+    await store.putEntryItems({ payloads });
     const ids = [...payloads.map((p) => p.entryId), hex("absent", 16), payloads[0]?.entryId ?? ""];
     const got = await store.getPayloads(ids);
     const byId = (a: StoredPayload, b: StoredPayload) => (a.entryId < b.entryId ? -1 : 1);
@@ -209,17 +211,17 @@ describe("payloads", () => {
   it("are idempotent: a retried put leaves the table as it was", async () => {
     const batch = makeBatch({ size: 5 });
     const payloads = batch.envelopes.map((_, i) => makePayload(batch, i));
-    await store.putPayloads(payloads);
+    await store.putEntryItems({ payloads });
     const before = await snapshot();
-    await store.putPayloads(payloads);
-    await store.putPayloads([...payloads, ...payloads]);
+    await store.putEntryItems({ payloads });
+    await store.putEntryItems({ payloads: [...payloads, ...payloads] });
     expect(await snapshot()).toEqual(before);
   });
 
   it("deletePayloads removes exactly the given ids, idempotently", async () => {
     const batch = makeBatch({ size: 40 });
     const payloads = batch.envelopes.map((_, i) => makePayload(batch, i));
-    await store.putPayloads(payloads);
+    await store.putEntryItems({ payloads });
     const doomed = payloads.slice(3, 33).map((p) => p.entryId);
     await store.deletePayloads([...doomed, doomed[0] ?? "", hex("never-written", 16)]);
     for (const p of payloads) {
@@ -236,8 +238,48 @@ describe("payloads", () => {
   it("refuse two different payloads for one entry id in a call", async () => {
     const batch = makeBatch({ size: 1 });
     const p = makePayload(batch, 0);
-    await expect(store.putPayloads([p, { ...p, data: '{"other":true}' }])).rejects.toThrow(RangeError);
+    await expect(store.putEntryItems({ payloads: [p, { ...p, data: '{"other":true}' }] })).rejects.toThrow(
+      RangeError,
+    );
     expect(await countItems(dynamo.client, table)).toBe(0);
+  });
+});
+
+describe("putEntryItems", () => {
+  it("writes a request's payloads, cosign marks and index entries in one call, idempotently", async () => {
+    const batch = makeBatch({ size: 30 });
+    const payloads = batch.envelopes.map((_, i) => makePayload(batch, i));
+    const marks: CosignMark[] = ["tax", "civil-affairs"].map((dept) => ({
+      target: hex("signed-record", 16),
+      dept,
+      entryId: payloads[0]?.entryId ?? "",
+      batchKey: batch.key,
+      receivedAt: batch.receivedAt,
+    }));
+    const index: IndexEntry[] = payloads.map((p, position) => ({
+      index: `S#${hex(`subject/${position % 3}`)}`,
+      entryId: p.entryId,
+      batchKey: batch.key,
+      receivedAt: batch.receivedAt,
+      position,
+      attrs: { type: p.type, dept: p.dept },
+    }));
+    // 62 items: three BatchWriteItems' worth, sent as one call.
+    await store.putEntryItems({ payloads, marks, index });
+    expect(await countItems(dynamo.client, table)).toBe(62);
+    const byId = (a: StoredPayload, b: StoredPayload) => (a.entryId < b.entryId ? -1 : 1);
+    expect((await store.getPayloads(payloads.map((p) => p.entryId))).sort(byId)).toEqual(
+      [...payloads].sort(byId),
+    );
+    expect(await store.listCosignMarks(marks[0]?.target ?? "")).toEqual(
+      expect.arrayContaining(marks.map((m) => expect.objectContaining(m))),
+    );
+    expect(await store.listIndexEntries(index[0]?.index ?? "")).toHaveLength(10);
+
+    const before = await snapshot();
+    await store.putEntryItems({ payloads, marks: [...marks, ...marks], index: [...index, ...index] });
+    await store.putEntryItems({});
+    expect(await snapshot()).toEqual(before);
   });
 });
 

@@ -10,6 +10,10 @@ import {
 } from "../../../../functions/store/dynamodb/cosign-marks.js";
 import { COUNTER_STORE_ACTIONS, DynamoDbCounters } from "../../../../functions/store/dynamodb/counters.js";
 import {
+  DynamoDbEntryItems,
+  ENTRY_ITEM_STORE_ACTIONS,
+} from "../../../../functions/store/dynamodb/entry-items.js";
+import {
   DynamoDbIndexEntries,
   INDEX_STORE_ACTIONS,
 } from "../../../../functions/store/dynamodb/index-entries.js";
@@ -143,7 +147,6 @@ const FAMILIES: Record<string, Family<unknown>> = {
     make: (t) => new DynamoDbPayloads(t),
     declared: PAYLOAD_STORE_ACTIONS,
     calls: {
-      putPayloads: (f) => f.putPayloads([payload]),
       deletePayloads: (f) => f.deletePayloads([payload.entryId]),
       getPayload: (f) => f.getPayload(payload.entryId),
       getPayloads: (f) => f.getPayloads([payload.entryId]),
@@ -193,7 +196,6 @@ const FAMILIES: Record<string, Family<unknown>> = {
     make: (t) => new DynamoDbCosignMarks(t),
     declared: COSIGN_STORE_ACTIONS,
     calls: {
-      putCosignMarks: (f) => f.putCosignMarks([mark]),
       deleteCosignMarks: (f) => f.deleteCosignMarks([mark]),
       listCosignMarks: (f) => f.listCosignMarks(mark.target),
     },
@@ -202,9 +204,15 @@ const FAMILIES: Record<string, Family<unknown>> = {
     make: (t) => new DynamoDbIndexEntries(t),
     declared: INDEX_STORE_ACTIONS,
     calls: {
-      putIndexEntries: (f) => f.putIndexEntries([indexEntry]),
       deleteIndexEntries: (f) => f.deleteIndexEntries([indexEntry]),
       listIndexEntries: (f) => f.listIndexEntries(indexEntry.index),
+    },
+  }),
+  "entry-items.ts": family<DynamoDbEntryItems>({
+    make: (t) => new DynamoDbEntryItems(t),
+    declared: ENTRY_ITEM_STORE_ACTIONS,
+    calls: {
+      putEntryItems: (f) => f.putEntryItems({ payloads: [payload], marks: [mark], index: [indexEntry] }),
     },
   }),
   "counters.ts": family<DynamoDbCounters>({
