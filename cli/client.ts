@@ -57,6 +57,8 @@ export class ClientError extends Error {
     /** HTTP status; undefined when no response arrived. */
     readonly status?: number,
     readonly details?: unknown,
+    /** The response's Retry-After header (RFC 9110 §10.2.3), as sent: seconds or an HTTP date. */
+    readonly retryAfter?: string,
   ) {
     super(message);
   }
@@ -133,12 +135,17 @@ export class ZhixinClient {
     this.#transport = options.transport;
   }
 
-  /** POST /v1/entries: one signed batch of 1..100 records. */
-  async submit(records: readonly SubmitRecord[]): Promise<Receipt> {
+  /**
+   * POST /v1/entries: one signed batch of 1..100 records. `nonce` names the batch: a
+   * resend of the same records under the same nonce commits nothing twice (the ledger
+   * answers NONCE_REPLAYED once it holds them). Default: a fresh one.
+   */
+  async submit(records: readonly SubmitRecord[], options: { nonce?: string } = {}): Promise<Receipt> {
     return (await this.#request("POST", "v1/entries", {
       body: submitBody(records),
       batchRoot: batchRoot(records),
       signed: true,
+      ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
     })) as Receipt;
   }
 
@@ -235,7 +242,7 @@ export class ZhixinClient {
   async #request(
     method: "GET" | "POST",
     relative: string,
-    options: { body?: Uint8Array; batchRoot?: Uint8Array; signed?: boolean; text?: boolean },
+    options: { body?: Uint8Array; batchRoot?: Uint8Array; signed?: boolean; text?: boolean; nonce?: string },
   ): Promise<unknown> {
     const target = new URL(relative, this.#base);
     const headers: Record<string, string> = { accept: "application/json" };
@@ -258,9 +265,10 @@ export class ZhixinClient {
           ...(options.batchRoot === undefined ? {} : { batchRoot: options.batchRoot }),
           signer: this.#signer,
           department: this.department,
-          // Each request signs its own moment and a fresh nonce (what replay protection keys on).
+          // Each request signs its own moment and, unless it resends a batch, a fresh nonce
+          // (what replay protection keys on).
           created: Math.floor(Date.now() / 1000),
-          nonce: randomBytes(24).toString("base64url"),
+          nonce: options.nonce ?? newNonce(),
         }),
       );
     }
@@ -291,7 +299,7 @@ export class ZhixinClient {
       throw transportError(e, this.url, this.#timeoutMs);
     }
 
-    if (!response.ok) throw errorFromResponse(response.status, text);
+    if (!response.ok) throw errorFromResponse(response.status, text, response.headers.get("retry-after"));
     if (options.text) return text;
     try {
       return JSON.parse(text);
@@ -305,7 +313,13 @@ export class ZhixinClient {
   }
 }
 
-function errorFromResponse(status: number, text: string): ClientError {
+/** A request nonce: 24 random bytes, base64url (32 characters of the form lib/http-signature requires). */
+export function newNonce(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+function errorFromResponse(status: number, text: string, retryAfter: string | null): ClientError {
+  const after = retryAfter ?? undefined;
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -320,10 +334,17 @@ function errorFromResponse(status: number, text: string): ClientError {
       typeof error.message === "string" ? error.message : "",
       status,
       error.details,
+      after,
     );
   }
   const snippet = text.trim().slice(0, 200);
-  return new ClientError(`HTTP_${status}`, snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`, status);
+  return new ClientError(
+    `HTTP_${status}`,
+    snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`,
+    status,
+    undefined,
+    after,
+  );
 }
 
 function transportError(e: unknown, url: string, timeoutMs: number): ClientError {

@@ -79,6 +79,21 @@ export function parseRecordInput(input: string, options: { ndjson?: boolean } = 
   return { format: "ndjson", records };
 }
 
+/**
+ * One ndjson line's record data (`zhixin ship` reads its input line by line): a JSON
+ * object, read as the API reads it, whose canonical form fits MAX_RECORD_BYTES.
+ * Throws InputError naming `line` (when given).
+ */
+export function parseRecordLine(text: string, line?: number): Record<string, unknown> {
+  let value: JsonValue;
+  try {
+    value = parseJson(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw refusal(e, line);
+  }
+  return checkData(value, line);
+}
+
 /** A parseJson refusal as an InputError with the API's code; anything else is rethrown. */
 function refusal(e: unknown, line: number | undefined): InputError {
   if (!(e instanceof JsonTextError)) throw e;

@@ -110,6 +110,73 @@ ${AWS_SIGNING_HELP}`,
     },
     positionals: { min: 0, max: 0 },
   },
+  ship: {
+    summary: "ship a stream of records (ndjson) to the ledger, restart-safe, as a department",
+    usage:
+      "zhixin ship (--as <department> | --kms-key <arn|alias>) --type <record type> [--file <file.ndjson> [--follow] | --file -] [options]",
+    details: `Reads records of one type, one JSON object per line, as they come — from a file,
+or a file it keeps following as it grows (--follow), or stdin — and sends them in signed
+batches: a batch goes when it holds --max-records records, or when its first record has
+waited --max-wait-ms. Up to --concurrency batches are in flight; a batch that meets a
+network error, a timeout, a 5xx or a 429 is sent again (after Retry-After, if the API
+gives one, else a backoff from 0.1 s to 2 s), for as long as it takes unless
+--max-retries says otherwise.
+
+Restart-safe: the offset file (default <file>.ship-offset) records the byte offset up to
+which every line is on the ledger, and journals each batch — its nonce and the byte range
+of its lines — on disk BEFORE sending it. Run the same command again after a crash (kill
+-9, a power cut, the API down): it first sends the batches the journal left
+unacknowledged again, with the same records and the same nonce, then goes on from the
+offset. A batch the ledger had already committed is answered NONCE_REPLAYED; the shipper
+then reads its first entry back (entry ids derive from key, nonce and record) and counts
+it as acknowledged. No record is lost or written twice. Do not edit lines it has read.
+
+From stdin (--file - or no --file) the input cannot be read again: with --offset-file,
+the journal keeps each batch's lines, so batches in flight at a crash are resent on the
+next run, but lines read and not yet batched are lost with the process — the producer
+must send them again. Without --offset-file nothing is journaled.
+
+Output: on a terminal, progress on stderr (records read, sent, acknowledged, rate, batches
+in flight); on stdout, unless it is a terminal, one JSON line per acknowledged batch:
+  {"from":0,"to":10412,"records":100,"nonce":"…","entries":[{"id":"…","leafHash":"…"},…],"receivedAt":"…"}
+(a batch found already on the ledger has "replayed":true and ids only). At the end, a
+summary on stderr. Stops at the end of the input; with --follow, at Ctrl-C or SIGTERM,
+after sending what it has read (a second Ctrl-C stops at once: the journal is safe).
+Exit status 0 when everything read is acknowledged; 1 when the API refused a batch (its
+code and lines are named; nothing of it was stored); 2 for a line that is not a record,
+a usage or offset-file problem, or retries run out. Every line before the one at fault
+is on the ledger; fix it and run the same command again.
+
+Options:
+  --as <department>   the writing department (key from ZHIXIN_HOME; with --kms-key,
+                      default: the <member> of alias/zhixin/<consortium>/<member>)
+  --type <type>       record type of every line, e.g. audit.db-operation
+  --file <path>       the ndjson input; - for stdin (the default)
+  --follow            keep reading the file as it grows (tail -f), until Ctrl-C/SIGTERM
+  --offset-file <path>  the offset and journal (default: <file>.ship-offset; for stdin,
+                      none unless given)
+  --max-records <n>   records per batch, at most 100 (default 100)
+  --max-wait-ms <ms>  longest a record waits for its batch to fill (default 200)
+  --concurrency <n>   batches in flight at once (default 4)
+  --max-retries <n>   give up on a batch after n resends in a row (default: never)
+${AWS_SIGNING_HELP}`,
+    example: `zhixin ship --as hf-haikou --type audit.db-operation --file ops.ndjson > receipts.ndjson
+  zhixin ship --as hf-haikou --type audit.db-operation --file /var/log/db-ops.ndjson --follow
+  node examples/s5/db-operations.mjs --count 1000 | zhixin ship --as hf-haikou --type audit.db-operation --offset-file ops.ship-offset`,
+    options: {
+      as: { type: "string" },
+      type: { type: "string" },
+      file: { type: "string" },
+      follow: { type: "boolean" },
+      "offset-file": { type: "string" },
+      "max-records": { type: "string" },
+      "max-wait-ms": { type: "string" },
+      concurrency: { type: "string" },
+      "max-retries": { type: "string" },
+      ...AWS_SIGNING_OPTIONS,
+    },
+    positionals: { min: 0, max: 0 },
+  },
   get: {
     summary: "show an entry: status, envelope, proof once sealed, payload for its writer",
     usage: "zhixin get <entry id> [--as <member>] [--kms-key <arn|alias>]",

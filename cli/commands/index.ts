@@ -20,6 +20,7 @@ import {
 import { runAccess, runMatch } from "./match.js";
 import { runBlock, runCheckpoint, runGet } from "./read.js";
 import { runSeal } from "./seal.js";
+import { runShip } from "./ship.js";
 import { runSubmit } from "./submit.js";
 import { runTrustExport } from "./trust.js";
 import { runVerify } from "./verify.js";
@@ -34,6 +35,7 @@ type Runner = (ctx: Context, values: Values, positionals: string[]) => Promise<n
 
 const RUNNERS: Record<CommandName, Runner> = {
   submit: runSubmit,
+  ship: runShip,
   get: runGet,
   block: runBlock,
   checkpoint: runCheckpoint,
