@@ -132,6 +132,8 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   { folder: "lib/evidence/", mayImport: ["lib/chain/", "lib/witness/"] },
   // What the CLI, the CDK app and the services agree on: pure, and only lib/.
   { folder: "lib/", mayImport: ["lib/"] },
+  // Examples a user copies (the S5 stream generator): they run on Node.js alone.
+  { folder: "examples/", mayImport: [] },
   // Tools and tests drive everything; they are not shipped.
   { folder: "bench/", mayImport: "anything" },
   { folder: "test/", mayImport: "anything" },

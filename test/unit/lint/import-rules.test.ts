@@ -283,6 +283,7 @@ const README_OF: Record<string, string> = {
   "lib/witness/": "lib/README.md",
   "lib/evidence/": "lib/README.md",
   "lib/": "lib/README.md",
+  "examples/": "examples/README.md",
   "bench/": "bench/README.md",
   "scripts/": "scripts/README.md",
 };
