@@ -187,8 +187,8 @@ async function explainFailure(
   const batch = e.batch;
   const lines = batch && file ? await lineSpan(file, batch) : batch ? `bytes ${batch.from}–${batch.to}` : "";
   if (reason instanceof BatchRefused) {
-    const index = (reason.error.details as { index?: unknown } | undefined)?.index;
-    const start = typeof index === "number" ? batch?.starts[index] : undefined;
+    const index = recordAtFault(reason.error.details);
+    const start = index === undefined ? undefined : batch?.starts[index];
     const record =
       start !== undefined && file
         ? `; the record at fault is on line ${await lineNumberAt(file, start)}`
@@ -207,6 +207,13 @@ async function explainFailure(
   }
   if (reason instanceof ReplayMismatch) return new ClientError("NONCE_REPLAYED", reason.message);
   return reason as Error;
+}
+
+/** The batch position of the record a refusal names: details {index} or [{index}, …] (docs/API.md). */
+function recordAtFault(details: unknown): number | undefined {
+  const first = Array.isArray(details) ? details[0] : details;
+  const index = (first as { index?: unknown } | undefined)?.index;
+  return typeof index === "number" && Number.isSafeInteger(index) ? index : undefined;
 }
 
 async function lineSpan(file: string, batch: ShippedBatch): Promise<string> {
