@@ -11,9 +11,43 @@ import type { BatchHead, BatchStore, IndexEntry } from "./ports.js";
 export async function committedIndexEntries(
   store: Pick<BatchStore, "getBatchHeads">,
   entries: readonly IndexEntry[],
+  known?: CommittedEntries,
 ): Promise<IndexEntry[]> {
-  if (entries.length === 0) return [];
-  return committedAmong(await store.getBatchHeads([...new Set(entries.map((e) => e.batchKey))]), entries);
+  const unknown = known ? entries.filter((e) => !known.has(e)) : entries;
+  if (unknown.length === 0) return [...entries];
+  const heads = await store.getBatchHeads([...new Set(unknown.map((e) => e.batchKey))]);
+  const found = new Set(committedAmong(heads, unknown));
+  const out = entries.filter((e) => found.has(e) || (known?.has(e) ?? false));
+  known?.add(found);
+  return out;
+}
+
+/**
+ * Index entries already seen committed, for a reader that sees the same ones again and
+ * again (request authentication reads a department's K# entries on every request): their
+ * batches need not be read again, because committed is for good — a batch item is
+ * created once and never deleted, and its `receivedAt` and `ids` never change. Entries
+ * not yet seen committed are read every time. Bounded: past `limit` it starts afresh.
+ */
+export class CommittedEntries {
+  private readonly seen = new Set<string>();
+  constructor(private readonly limit = 10_000) {}
+
+  has(e: IndexEntry): boolean {
+    return this.seen.has(committedKey(e));
+  }
+
+  add(entries: Iterable<IndexEntry>): void {
+    for (const e of entries) {
+      if (this.seen.size >= this.limit) this.seen.clear();
+      this.seen.add(committedKey(e));
+    }
+  }
+}
+
+/** What makes an index entry committed: its batch, entry id and receive time (committedAmong). */
+function committedKey(e: Pick<IndexEntry, "index" | "batchKey" | "entryId" | "receivedAt">): string {
+  return `${e.index}\n${e.batchKey}\n${e.entryId}\n${e.receivedAt}`;
 }
 
 /**

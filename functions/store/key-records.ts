@@ -1,6 +1,6 @@
 import type { KeyRecordEntry } from "#chain";
 import { keyIndex } from "../../lib/store-layout.js";
-import { byLedgerOrder, committedIndexEntries } from "./index-entries.js";
+import { byLedgerOrder, type CommittedEntries, committedIndexEntries } from "./index-entries.js";
 import { type BatchStore, type IndexEntry, type IndexStore, StoreInvariantError } from "./ports.js";
 
 /**
@@ -16,9 +16,16 @@ export type KeyRecordStore = Pick<BatchStore, "getBatchHeads"> & Pick<IndexStore
 /** A committed key record, and the batch it is in (where the audit finds whether it is sealed). */
 export type StoredKeyRecord = KeyRecordEntry & { batchKey: string };
 
-/** An owner's committed key records, in ledger order, as the fold takes them. */
-export async function loadKeyRecords(store: KeyRecordStore, owner: string): Promise<StoredKeyRecord[]> {
-  const entries = await committedIndexEntries(store, await store.listIndexEntries(keyIndex(owner)));
+/**
+ * An owner's committed key records, in ledger order, as the fold takes them. With `known`,
+ * the batches of entries it has seen committed are not read again (CommittedEntries).
+ */
+export async function loadKeyRecords(
+  store: KeyRecordStore,
+  owner: string,
+  known?: CommittedEntries,
+): Promise<StoredKeyRecord[]> {
+  const entries = await committedIndexEntries(store, await store.listIndexEntries(keyIndex(owner)), known);
   return [...entries].sort(byLedgerOrder).map(keyRecordOf);
 }
 
