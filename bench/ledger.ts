@@ -11,6 +11,7 @@ import {
 } from "../lib/chain/index.js";
 import { trustFile } from "../lib/local-home.js";
 import { type BenchModule, QUICK } from "./harness.js";
+import { ed25519OnCores } from "./ledger/audit-baseline.js";
 import {
   batchWriteItems,
   capturedSignatureBase,
@@ -19,6 +20,7 @@ import {
   putItems,
 } from "./ledger/baselines.js";
 import { latency } from "./ledger/latency.js";
+import { submitRoundTrips } from "./ledger/round-trips.js";
 import { positionBefore, type Sealed, sealAll, tilesOverhead } from "./ledger/seal.js";
 import {
   BATCH_RECORDS,
@@ -154,6 +156,16 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
     rate(singleRps, "records/s"),
     `${fmt(singleRps / putConc)} × raw PutItem c${CONCURRENCY}; ${singles.requests} requests`,
   );
+  const submitTrips = await submitRoundTrips(node, 20);
+  row(
+    "  store round trips per request",
+    fmt(submitTrips.perRequest),
+    `${submitTrips.trips.join(" → ")}; handleApiRequest in this process, authentication included`,
+  );
+  targets.push({
+    name: `submit: single-record c${CONCURRENCY} ${fmt(singleRps / putConc)} × raw PutItem c${CONCURRENCY} (target ≥ 0.5×)`,
+    met: singleRps / putConc >= 0.5,
+  });
   row(
     `${BATCH_RECORDS}-record batches`,
     rate(batchedRps, "records/s"),
@@ -214,6 +226,12 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
   for (const s of segments) {
     out(`  ${s.name} (heights ${s.from}–${s.to}, ${s.entries} entries)`);
     const verifyBefore = verifier(SIZES.verifies);
+    const onCores = await ed25519OnCores(base, SIZES.verifies);
+    row(
+      `  raw Ed25519 verify × ${onCores.threads} cores`,
+      rate(onCores.perSecond, "verifies/s"),
+      `wall clock, ${onCores.threads} worker threads (the audit's pool); ${fmt(onCores.perSecond / verifyBefore.perSecond)} × 1 core's`,
+    );
     const t0 = performance.now();
     const report = await auditChain(deps, { from: s.from, to: s.to });
     const storeRate = s.entries / ((performance.now() - t0) / 1000);
@@ -223,7 +241,7 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
     row(
       "  auditChain, through the store",
       rate(storeRate, "entries/s"),
-      `wall clock; ${fmt(storeRate / verifyBefore.perSecond)} × raw verify/s measured just before`,
+      `wall clock; ${fmt(storeRate / onCores.perSecond)} × raw verify × cores, ${fmt(storeRate / verifyBefore.perSecond)} × 1 core's`,
     );
     const t1 = performance.now();
     const blocks = await store.listRawBlocks(s.from, s.to);
@@ -262,7 +280,7 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
       `one raw verify is ${fmt(1e6 / rawRate)} µs; ${s.entries / s.batchSize} entry signatures checked`,
     );
     if (s.batchSize === 1) {
-      perEntrySignature.store = storeRate / verifyBefore.perSecond;
+      perEntrySignature.store = storeRate / onCores.perSecond;
       perEntrySignature.memory = ratio;
     }
   }
@@ -271,7 +289,7 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
     met: perEntrySignature.memory >= 0.8,
   });
   targets.push({
-    name: `audit through the store: ${fmt(perEntrySignature.store)} × raw verify, a signature per entry (target ≥ 0.8)`,
+    name: `audit through the store: ${fmt(perEntrySignature.store)} × (raw verify × cores), a signature per entry (target ≥ 0.8)`,
     met: perEntrySignature.store >= 0.8,
   });
   return { batchedRecordsPerSecond: batchedRps };

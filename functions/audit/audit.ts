@@ -10,6 +10,7 @@ import {
   type HeaderSignature,
   isKeyRecordType,
   type KeyGovernance,
+  type KeySignatureCheck,
   type LedgerKeys,
   NO_LEDGER_KEYS,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -30,8 +31,10 @@ import { checkWitnessQuorum, type Ed25519Verify, type WitnessPolicy } from "../.
 import type { KeyRecordStore } from "../store/key-records.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit } from "./audit-access.js";
+import { type KeyLookup, SignatureAnswers } from "./audit-signatures.js";
 import { loadEvidence } from "./evidence.js";
 import { loadAuditKeyHistory, unlistedKeyCosigns, unmetKeyRecords } from "./key-history.js";
+import { defaultThreads, SignaturePool } from "./signature-pool.js";
 
 // ./audit-entry.ts reads loadEvidence from here, where it lived before ./evidence.ts.
 export { loadEvidence };
@@ -44,6 +47,11 @@ export { loadEvidence };
  * bundle. On top of verifyBlocks it checks what only the store knows: that each
  * batch's seal position is where its entries are, and (given a checkpoint the auditor
  * already trusts) that the log was neither cut short nor rewritten.
+ *
+ * On every core (issue 14): while a chunk of blocks is verified, the next chunk is read
+ * from the store, and each chunk's department signatures are checked first on worker
+ * threads (./audit-signatures.ts, ./signature-pool.ts), one per core; the report is the
+ * one the audit gives on one thread, finding for finding.
  */
 
 export interface AuditDeps {
@@ -63,6 +71,13 @@ export interface AuditDeps {
    * history is folded under it. Unset: OWNER_ALONE (owners decide alone, no recovery).
    */
   keyGovernance?: KeyGovernance;
+  /**
+   * Worker threads that check department signatures: default one per core
+   * (os.availableParallelism()); 1 checks them on this thread, as a one-core machine does.
+   */
+  signatureThreads?: number;
+  /** Workers the caller started and will close (tests, benches); signatureThreads is then unused. */
+  signaturePool?: SignaturePool;
 }
 
 /** A checkpoint the auditor holds from an earlier audit or a witness: the log must extend it. */
@@ -145,7 +160,12 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     deps.keyGovernance,
   );
   const met = new Set<string>();
-  const options_ = verifyOptions(deps, keyHistory.ledger, met);
+  // Each chunk's signatures, checked ahead: verifyBlocks asks them through this.
+  let answers = SignatureAnswers.NONE;
+  const options_ = verifyOptions(deps, keyHistory.ledger, met, (alg, spki, message, signature) =>
+    answers.verify(alg, spki, message, signature),
+  );
+  const keyOf: KeyLookup = (keyId) => keyHistory.ledger.history.keys.get(keyId) ?? deps.keys.getKey(keyId);
   // Answers are checked against contract records only when every record is in view.
   const access = from === 1 ? new AccessAudit() : undefined;
   if (!access && from <= to) {
@@ -154,40 +174,58 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
         `${from}, so answers are not checked against contracts; audit from height 1 for that`,
     ];
   }
-  for (let h = from; h <= to; h += CHUNK) {
-    const last = Math.min(h + CHUNK - 1, to);
-    const blocks = await deps.source.listRawBlocks(h, last);
+  const threads = deps.signatureThreads ?? defaultThreads();
+  const pool = deps.signaturePool ?? (threads > 1 ? new SignaturePool(threads) : undefined);
+  // A chunk's blocks and evidence, and its signatures checked on the pool's workers.
+  const read = async (h: number) => {
+    const blocks = await deps.source.listRawBlocks(h, Math.min(h + CHUNK - 1, to));
     const loaded = await Promise.all(blocks.map((b) => loadEvidence(deps.source, b)));
-    const result = verifyBlocks(
-      loaded.map((l) => l.evidence),
-      { ...options_, start: position },
-    );
-    report.blocksChecked += result.blocksChecked;
-    report.entriesChecked += result.entriesChecked;
-    report.findings.push(
-      ...result.findings,
-      ...loaded.flatMap((l, i) => [
-        ...l.findings,
-        ...unlistedKeyCosigns(keyHistory, blocks[i]?.height ?? 0, l.evidence),
-      ]),
-    );
-    if (access) {
-      for (const [i, l] of loaded.entries()) {
-        const first = (blocks[i]?.header as { first?: unknown } | undefined)?.first;
-        access.observe(blocks[i]?.height ?? 0, typeof first === "number" ? first : 0, l.evidence.entries);
+    const evidence = loaded.map((l) => l.evidence);
+    const checked = pool ? await SignatureAnswers.prefetch(pool, evidence, keyOf) : SignatureAnswers.NONE;
+    return { blocks, loaded, evidence, checked };
+  };
+  // Read (and check the signatures of) one chunk ahead, while this thread verifies one; a
+  // failed read or worker surfaces when its chunk's turn comes.
+  let next = from <= to ? read(from) : undefined;
+  next?.catch(() => {});
+  try {
+    for (let h = from; h <= to; h += CHUNK) {
+      const last = Math.min(h + CHUNK - 1, to);
+      const { blocks, loaded, evidence, checked } = await (next as ReturnType<typeof read>);
+      next = h + CHUNK <= to ? read(h + CHUNK) : undefined;
+      next?.catch(() => {});
+      answers = checked;
+      const result = verifyBlocks(evidence, { ...options_, start: position });
+      report.blocksChecked += result.blocksChecked;
+      report.entriesChecked += result.entriesChecked;
+      report.findings.push(
+        ...result.findings,
+        ...loaded.flatMap((l, i) => [
+          ...l.findings,
+          ...unlistedKeyCosigns(keyHistory, blocks[i]?.height ?? 0, l.evidence),
+        ]),
+      );
+      if (access) {
+        for (const [i, l] of loaded.entries()) {
+          const first = (blocks[i]?.header as { first?: unknown } | undefined)?.first;
+          access.observe(blocks[i]?.height ?? 0, typeof first === "number" ? first : 0, l.evidence.entries);
+        }
       }
+      if (blocks.length > 0) {
+        const newest = blocks[blocks.length - 1] as RawBlock;
+        if (newest.checkpoint !== undefined) report.checkpoint = newest.checkpoint;
+      }
+      for (const b of blocks) {
+        const header = b.header as { logSize?: unknown; logRoot?: unknown } | undefined;
+        if (typeof header?.logSize === "number" && typeof header.logRoot === "string")
+          ends.set(header.logSize, header.logRoot);
+      }
+      position = result.end;
+      options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
     }
-    if (blocks.length > 0) {
-      const newest = blocks[blocks.length - 1] as RawBlock;
-      if (newest.checkpoint !== undefined) report.checkpoint = newest.checkpoint;
-    }
-    for (const b of blocks) {
-      const header = b.header as { logSize?: unknown; logRoot?: unknown } | undefined;
-      if (typeof header?.logSize === "number" && typeof header.logRoot === "string")
-        ends.set(header.logSize, header.logRoot);
-    }
-    position = result.end;
-    options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
+  } finally {
+    answers = SignatureAnswers.NONE;
+    if (!deps.signaturePool) await pool?.close();
   }
   if (access) report.findings.push(...access.finish());
   report.findings.push(...keyHistory.findings, ...unmetKeyRecords(keyHistory, from, met));
@@ -336,12 +374,14 @@ function startPosition(block: RawBlock): ChainPosition | undefined {
  * The signature checks of an audit: the sealer's by the trust bundle, each department's
  * by the ledger's key history `ledger` (lib/crypto ledger-keys.ts; none given: the
  * bundle decides, and any key record met is KEY_HISTORY_MISMATCH). The ids of the key
- * records met are added to `met`.
+ * records met are added to `met`. `verify` makes the cryptographic check of the key the
+ * judge picks (default: node:crypto, on this thread).
  */
 export function verifyOptions(
   deps: { keys: KeyDirectory; log: string },
   ledger: LedgerKeys = NO_LEDGER_KEYS,
   met?: Set<string>,
+  verify?: KeySignatureCheck,
 ): VerifyBlocksOptions {
   const checked = new Map<string, EntrySignatureCheck>();
   return {
@@ -357,7 +397,7 @@ export function verifyOptions(
       const memo = signatureCheckKey(envelope);
       const hit = checked.get(memo);
       if (hit) return hit;
-      const result = checkEntrySignature(ledger, deps.keys, envelope, message, signature);
+      const result = checkEntrySignature(ledger, deps.keys, envelope, message, signature, verify);
       if (checked.size > 100_000) checked.clear();
       checked.set(memo, result);
       return result;

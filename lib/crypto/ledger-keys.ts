@@ -2,6 +2,7 @@ import {
   type EntrySignatureCheck,
   type JudgedEntry,
   judgeEntrySignature,
+  type KeySignatureCheck,
   type LedgerKeys,
   ledgerDecides,
   type RecordedKey,
@@ -37,7 +38,8 @@ export function requestKeys(
 
 /**
  * The audit's department-signature check (lib/chain judgeEntrySignature, the rule every
- * auditor applies) with the trust bundle `bundle` and node:crypto.
+ * auditor applies) with the trust bundle `bundle` and node:crypto — or `verify`, the
+ * same check answered ahead on worker threads (functions/audit/audit-signatures.ts).
  */
 export function checkEntrySignature(
   ledger: LedgerKeys,
@@ -45,15 +47,9 @@ export function checkEntrySignature(
   envelope: JudgedEntry & { alg: SignatureAlgorithm },
   message: Uint8Array,
   signature: Uint8Array,
+  verify: KeySignatureCheck = verifyRecordedKeySignature,
 ): EntrySignatureCheck {
-  return judgeEntrySignature(
-    ledger,
-    (keyId) => bundle.getKey(keyId),
-    envelope,
-    message,
-    signature,
-    verifyRecordedKeySignature,
-  );
+  return judgeEntrySignature(ledger, (keyId) => bundle.getKey(keyId), envelope, message, signature, verify);
 }
 
 function asPublicKey(key: RecordedKey): PublicKeyRecord {
