@@ -59,7 +59,13 @@ export async function loadEvidence(
   batchKeys.forEach((k, i) => {
     if (k !== undefined && !firstPosition.has(k)) firstPosition.set(k, i);
   });
-  const batches = await source.getRawBatches([...firstPosition.keys()]);
+  // The payloads of the ids the pages name are read beside the batches, not after them;
+  // only a leaf whose page names no id waits for its envelope's.
+  const pageIds = [...new Set(entryIds.filter((id): id is string => id !== undefined && ENTRY_ID.test(id)))];
+  const [batches, pagePayloads] = await Promise.all([
+    source.getRawBatches([...firstPosition.keys()]),
+    pageIds.length > 0 ? source.getRawPayloads(pageIds) : [],
+  ]);
   const batchByKey = new Map<string, RawBatch>(batches.map((b) => [b.key, b]));
 
   // Envelopes by id where ids are readable (precise blame when a page is reordered),
@@ -85,9 +91,11 @@ export async function loadEvidence(
     const envelopeId = (envelope as { id?: unknown } | null | undefined)?.id;
     return { envelope, id: pageId ?? (typeof envelopeId === "string" ? envelopeId : undefined) };
   });
-  const payloads = await source.getRawPayloads(
-    found.flatMap((f) => (f?.id !== undefined && ENTRY_ID.test(f.id) ? [f.id] : [])),
+  const read = new Set(pageIds);
+  const rest = found.flatMap((f) =>
+    f?.id !== undefined && ENTRY_ID.test(f.id) && !read.has(f.id) ? [f.id] : [],
   );
+  const payloads = rest.length > 0 ? [...pagePayloads, ...(await source.getRawPayloads(rest))] : pagePayloads;
   const payloadById = new Map(payloads.map((p) => [p.entryId, p.data]));
   const entries = found.map(
     (f) => f && { envelope: f.envelope, payload: payloadById.get(f.id ?? "") ?? null },
