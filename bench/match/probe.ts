@@ -1,14 +1,17 @@
 import { join } from "node:path";
 import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
+import { loadRequestKeys } from "../../functions/auth/request-keys.js";
 import { systemClock } from "../../functions/runtime/clock.js";
 import { type MatchDeps, matchRecord } from "../../functions/sharing/match.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import type { LedgerStore } from "../../functions/store/ports.js";
+import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { verifyRequest } from "../../lib/http-signature/index.js";
 import { trustFile } from "../../lib/local-home.js";
 import { localDynamoClient } from "../../local/dynalite.js";
+import { RoundTrips } from "../../test/support/round-trips.js";
 import { signRequestNow } from "../../test/support/sign-request.js";
 import { aroundStoreCalls } from "../support/store-calls.js";
 import type { RunningNode } from "./node.js";
@@ -19,6 +22,10 @@ import { type Certificate, CONSUMER } from "./settings.js";
 
 export interface Probe {
   matches: number;
+  /** Store round trips (sequential depth, test/support/round-trips.ts), summed: matchRecord's, and authentication's. */
+  roundTrips: { match: number; auth: number };
+  /** One match's round trips, each the calls made together. */
+  trips: string[];
   /** DynamoDB requests sent, by command. */
   commands: Map<string, number>;
   /** Store calls and the time spent in them, by method. */
@@ -50,8 +57,14 @@ export async function probeMatches(
     { step: "deserialize", name: "benchCountRequests" },
   );
   const methods = new Map<string, { calls: number; ms: number }>();
-  const store = timedStore(new DynamoDbLedgerStore(client, node.ready.table), methods);
+  const counted = new RoundTrips(timedStore(new DynamoDbLedgerStore(client, node.ready.table), methods));
+  const store = counted.store;
+  // Authentication's reads, as the API makes them (functions/api/api.ts authenticate),
+  // counted apart and on the uninstrumented store: the rows above are matchRecord's own.
+  const authenticating = new RoundTrips(node.store);
   const keys = StaticKeyDirectory.fromFile(trustFile(node.ready.home));
+  const roundTrips = { match: 0, auth: 0 };
+  let trips: string[] = [];
   const deps: MatchDeps = {
     store,
     consortium: node.consortium,
@@ -71,6 +84,16 @@ export async function probeMatches(
         signer,
         department: CONSUMER,
       });
+      const now = new Date();
+      authenticating.reset();
+      const requestKeys = await loadRequestKeys(
+        authenticating.store,
+        keys,
+        { ...headers },
+        now,
+        keyGovernanceOf(node.consortium),
+      );
+      roundTrips.auth += authenticating.count;
       const caller = verifyRequest(
         {
           method: "POST",
@@ -78,21 +101,24 @@ export async function probeMatches(
           headers: { "content-type": "application/json", ...headers },
           body,
         },
-        { keys, now: new Date(), requireBatchRoot: false },
+        { keys: requestKeys, now, requireBatchRoot: false },
       );
+      counted.reset();
       const start = performance.now();
       const answer = await matchRecord(caller, body, deps);
       matchMs += performance.now() - start;
+      roundTrips.match += counted.count;
+      trips = counted.trips;
       if (answer.match !== expected(c)) throw new Error(`in-process match for ${c.citizen} answered wrongly`);
     }
   } finally {
     client.destroy();
   }
   const storeMs = [...methods.values()].reduce((a, s) => a + s.ms, 0);
-  return { matches: count, commands, methods, matchMs, storeMs };
+  return { matches: count, roundTrips, trips, commands, methods, matchMs, storeMs };
 }
 
-/** The store with each method's calls counted and timed (calls here are never concurrent). */
+/** The store with each method's calls counted and timed (a call's time includes waiting beside those in flight with it). */
 function timedStore(inner: LedgerStore, methods: Map<string, { calls: number; ms: number }>): LedgerStore {
   return aroundStoreCalls(inner, async (name, call) => {
     const start = performance.now();
