@@ -243,6 +243,14 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
       rate(storeRate, "entries/s"),
       `wall clock; ${fmt(storeRate / onCores.perSecond)} × raw verify × cores, ${fmt(storeRate / verifyBefore.perSecond)} × 1 core's`,
     );
+    const t2 = performance.now();
+    await auditChain({ ...deps, signatureThreads: 1 }, { from: s.from, to: s.to });
+    const oneThread = s.entries / ((performance.now() - t2) / 1000);
+    row(
+      "    the same, signatures on this thread",
+      rate(oneThread, "entries/s"),
+      "wall clock; no workers, as on one core",
+    );
     const t1 = performance.now();
     const blocks = await store.listRawBlocks(s.from, s.to);
     const loaded = await Promise.all(blocks.map((b) => loadEvidence(store, b)));

@@ -118,6 +118,12 @@ export class AuditRangeError extends Error {
 }
 
 const CHUNK = 32;
+/**
+ * The next chunk is read while one is verified only when this one holds at most this many
+ * entries: two chunks of full blocks (32 × 10,000 entries) would not fit the verify
+ * function's memory.
+ */
+const READ_AHEAD_ENTRIES = 40_000;
 
 /**
  * Audits heights `from` to `to` (default: 1 to the latest block). Throws AuditRangeError
@@ -192,10 +198,15 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     for (let h = from; h <= to; h += CHUNK) {
       const last = Math.min(h + CHUNK - 1, to);
       const { blocks, loaded, evidence, checked } = await (next as ReturnType<typeof read>);
-      next = h + CHUNK <= to ? read(h + CHUNK) : undefined;
-      next?.catch(() => {});
+      const readNext = () => {
+        next = h + CHUNK <= to ? read(h + CHUNK) : undefined;
+        next?.catch(() => {});
+      };
+      const small = evidence.reduce((n, e) => n + e.leafHashes.length, 0) <= READ_AHEAD_ENTRIES;
+      if (small) readNext();
       answers = checked;
       const result = verifyBlocks(evidence, { ...options_, start: position });
+      if (!small) readNext();
       report.blocksChecked += result.blocksChecked;
       report.entriesChecked += result.entriesChecked;
       report.findings.push(
