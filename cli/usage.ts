@@ -152,7 +152,9 @@ Options:
                       default: the <member> of alias/zhixin/<consortium>/<member>)
   --type <type>       record type of every line, e.g. audit.db-operation
   --file <path>       the ndjson input; - for stdin (the default)
-  --follow            keep reading the file as it grows (tail -f), until Ctrl-C/SIGTERM
+  --follow            keep reading the file as it grows (tail -f), until Ctrl-C/SIGTERM;
+                      a file rotated away is not followed to the next one (ship that
+                      with its own offset file), and one truncated in place is refused
   --offset-file <path>  the offset and journal (default: <file>.ship-offset; for stdin,
                       none unless given)
   --max-records <n>   records per batch, at most 100 (default 100)

@@ -125,9 +125,9 @@ export async function ship(o: ShipperOptions): Promise<ShipSummary> {
     summary.batches += 1;
     if (batch.resent) summary.resent += 1;
     if (delivery.kind === "replayed") summary.replayed += 1;
-    o.events?.onAcked?.(batch, delivery);
     // A batch an earlier run read from stdin has no place in this run's bytes.
     if (o.input.kind === "file" || !batch.resent) settle(batch.from);
+    o.events?.onAcked?.(batch, delivery);
   };
   const settle = (from: number) => {
     const offset = tracker.done(from);
