@@ -23,8 +23,12 @@ import {
 
 const AS = "hf-haikou";
 const STREAM = 1_000;
-/** Small batches, so that a kill finds several in flight. */
-const SHIP = ["--as", AS, "--type", DB_OPERATION, "--max-records", "20", "--concurrency", "4"];
+/**
+ * Small batches, two in flight: a kill finds batches in flight, and the 200 batches of a
+ * stream take long enough (at least a few hundred round trips) that a kill after the 5th
+ * acknowledgement always lands mid-stream, however fast the machine.
+ */
+const SHIP = ["--as", AS, "--type", DB_OPERATION, "--max-records", "5", "--concurrency", "2"];
 
 let home: string;
 let work: string;
