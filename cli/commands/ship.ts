@@ -185,7 +185,9 @@ async function explainFailure(
     return new InputError(`${where}: ${reason.message}. Every line before it is sent; ${kept}`);
   }
   const batch = e.batch;
-  const lines = batch && file ? await lineSpan(file, batch) : batch ? `bytes ${batch.from}–${batch.to}` : "";
+  const what = !batch
+    ? "a batch the offset file left open"
+    : `the batch of ${file ? await lineSpan(file, batch) : `bytes ${batch.from}–${batch.to}`}`;
   if (reason instanceof BatchRefused) {
     const index = recordAtFault(reason.error.details);
     const start = index === undefined ? undefined : batch?.starts[index];
@@ -194,13 +196,13 @@ async function explainFailure(
         ? `; the record at fault is on line ${await lineNumberAt(file, start)}`
         : "";
     process.stderr.write(
-      `zhixin: ship: the batch of ${lines} was refused (nothing of it was stored)${record}. ${done}; ${kept}\n`,
+      `zhixin: ship: ${what} was refused (nothing of it was stored)${record}. ${done}; ${kept}\n`,
     );
     return reason.error;
   }
   if (reason instanceof RetriesExhausted) {
     process.stderr.write(
-      `zhixin: ship: gave up on the batch of ${lines} after ${reason.attempts} attempts. ${done}; ` +
+      `zhixin: ship: gave up on ${what} after ${reason.attempts} attempts. ${done}; ` +
         `${offsetFile ? `${offsetFile} journals the batch, which the same command sends again under its nonce` : kept}\n`,
     );
     return reason.error;

@@ -195,6 +195,7 @@ export async function ship(o: ShipperOptions): Promise<ShipSummary> {
 
   try {
     // 1. Recover.
+    // A refusal while looking for a batch on the ledger stops the run like any other.
     const covered = await recover(o, tracker, summary, {
       resend: async (batch) => {
         await slots.acquire();
@@ -202,6 +203,10 @@ export async function ship(o: ShipperOptions): Promise<ShipSummary> {
       },
       settle,
       fail,
+    }).catch((e: unknown) => {
+      if (!(e instanceof BatchRefused)) throw e;
+      fail(e);
+      return [];
     });
 
     // 2–3. Read and cut.

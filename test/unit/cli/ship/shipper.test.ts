@@ -33,6 +33,8 @@ const lines = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `${opLine(from + i)}\n`).join("");
 const serials = (ledger: FakeLedger) => ledger.records().map((r) => r.serial as number);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** Byte offset of line n (0-based) of `lines(0, …)`. */
+const at = (n: number) => Buffer.byteLength(lines(0, n));
 
 function options(ledger: FakeLedger, extra: Partial<ShipperOptions> = {}, from = input): ShipperOptions {
   const header = { input: from, type: TYPE, as: "hf-haikou" };
@@ -172,6 +174,25 @@ describe("ship from a file", () => {
     expect(serials(ledger).sort((a, b) => a - b)).toEqual(range(20));
     expect(summary).toMatchObject({ records: 20, replayed: 1, offset: at(20) });
     expect(ledger.submits.map((s) => s.nonce)).not.toContain("j".repeat(32));
+  });
+
+  it("stops, as ShipFailed, when looking for such a batch on the ledger is refused", async () => {
+    await writeFile(input, lines(0, 10));
+    const ledger = new FakeLedger();
+    const { journal } = Journal.open(offsetFile, { input, type: TYPE, as: "hf-haikou" });
+    journal.begin({
+      nonce: "q".repeat(32),
+      keyId: "hf-haikou/oldoldoldoldoldo",
+      from: 0,
+      to: at(10),
+      records: 10,
+    });
+    ledger.failures = [new ClientError("KEY_NOT_VALID", "not valid", 401)];
+    const error = (await run(options(ledger)).catch((e: unknown) => e)) as ShipFailed;
+    expect(error).toBeInstanceOf(ShipFailed);
+    expect(error.reason).toBeInstanceOf(BatchRefused);
+    expect(error.batch).toBeUndefined();
+    expect(ledger.submits).toEqual([]);
   });
 
   it("resends through network errors and lost answers without a duplicate", async () => {
