@@ -4,13 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { BatchGetItemCommand } from "@aws-sdk/client-dynamodb";
 import { newNonce, ZhixinClient } from "../cli/client.js";
 import { DEFAULT_LIMITS } from "../cli/ship/batcher.js";
 import { DEFAULT_RETRY } from "../cli/ship/deliver.js";
 import { Journal } from "../cli/ship/journal.js";
 import { type ShipInput, type ShipSummary, ship } from "../cli/ship/shipper.js";
-import { itemKeys } from "../functions/store/table.js";
 import { batchKeyFor } from "../lib/chain/index.js";
 import type { LocalSigner } from "../lib/crypto/local-signer.js";
 import { type BenchModule, QUICK } from "./harness.js";
@@ -23,6 +21,7 @@ import {
 } from "./support/consortium-process.js";
 import { pool } from "./support/pool.js";
 import { fmt, int, median, out, percentile, rate, row } from "./support/report.js";
+import { sealedBatchKeys } from "./support/seal-markers.js";
 
 /**
  * `npm run bench -- ship` (issue 14): the S5 stream (examples/s5/db-operations.mjs) through
@@ -251,30 +250,14 @@ async function latency(
   let sending = true;
   const poller = (async () => {
     while (sending || pending.size > 0) {
-      const keys = [...pending.keys()].slice(0, 100);
-      if (keys.length > 0) {
-        const res = await node.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [node.ready.table]: {
-                Keys: keys.map((k) => itemKeys.batch(k)),
-                ConsistentRead: true,
-                ProjectionExpression: "#pk, #sealed",
-                ExpressionAttributeNames: { "#pk": "pk", "#sealed": "sealedHeight" },
-              },
-            },
-          }),
-        );
-        const seenAt = performance.now();
-        for (const item of res.Responses?.[node.ready.table] ?? []) {
-          if (item.sealedHeight === undefined) continue;
-          const key = (item.pk?.S ?? "").slice(2);
-          const since = pending.get(key);
-          if (since === undefined) continue;
-          fromStream.push(seenAt - since.written);
-          fromSend.push(seenAt - since.sent);
-          pending.delete(key);
-        }
+      const sealed = await sealedBatchKeys(node.client, node.ready.table, [...pending.keys()].slice(0, 100));
+      const seenAt = performance.now();
+      for (const key of sealed) {
+        const since = pending.get(key);
+        if (since === undefined) continue;
+        fromStream.push(seenAt - since.written);
+        fromSend.push(seenAt - since.sent);
+        pending.delete(key);
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -1,7 +1,6 @@
-import { BatchGetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { StoredBlock } from "../../functions/store/ports.js";
-import { itemKeys } from "../../functions/store/table.js";
 import { fmt, median, out, percentile, rate, row } from "../support/report.js";
+import { sealedBatchKeys } from "../support/seal-markers.js";
 import { BATCH_RECORDS, POLL_MS, SEAL_INTERVAL_MS, SIZES } from "./settings.js";
 import { type RunningNode, submitBatch } from "./workload.js";
 
@@ -26,29 +25,13 @@ export async function latency(node: RunningNode, recordsPerSecond: number, load:
   // Polls the batch items (their seal marker only) until every submitted batch is sealed.
   const poller = (async () => {
     while ((sending || pending.size > 0) && performance.now() < deadline) {
-      const keys = [...pending.keys()].slice(0, 100);
-      if (keys.length > 0) {
-        const res = await node.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [node.ready.table]: {
-                Keys: keys.map((k) => itemKeys.batch(k)),
-                ConsistentRead: true,
-                ProjectionExpression: "#pk, #sealed",
-                ExpressionAttributeNames: { "#pk": "pk", "#sealed": "sealedHeight" },
-              },
-            },
-          }),
-        );
-        const seenAt = performance.now();
-        for (const item of res.Responses?.[node.ready.table] ?? []) {
-          if (item.sealedHeight === undefined) continue;
-          const key = (item.pk?.S ?? "").slice(2);
-          const sentAt = pending.get(key);
-          if (sentAt === undefined) continue;
-          latencies.push(seenAt - sentAt);
-          pending.delete(key);
-        }
+      const sealed = await sealedBatchKeys(node.client, node.ready.table, [...pending.keys()].slice(0, 100));
+      const seenAt = performance.now();
+      for (const key of sealed) {
+        const sentAt = pending.get(key);
+        if (sentAt === undefined) continue;
+        latencies.push(seenAt - sentAt);
+        pending.delete(key);
       }
       await sleep(POLL_MS);
     }

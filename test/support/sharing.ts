@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { expect } from "vitest";
+import { contentDigest, type JsonValue } from "#chain";
 import type { TestNode, TestRequest } from "./local-node.js";
 
 /**
@@ -25,6 +27,13 @@ export interface ContractDoc {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** RFC 3339 UTC without fractional seconds, `days` from now (negative: in the past). */
+/** The S2 blacklist contract of examples/contracts, as the tests' store-level ledgers propose it. */
+export const S2_CONTRACT = JSON.parse(
+  readFileSync("examples/contracts/s2-blacklist.json", "utf8"),
+) as ContractDoc;
+/** Its version: the content digest the approve names. */
+export const S2_VERSION = contentDigest(S2_CONTRACT as unknown as JsonValue);
+
 export function daysFromNow(days: number): string {
   return new Date(Date.now() + days * DAY_MS).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue } from "#chain";
 import { auditChain } from "../../../functions/audit/audit.js";
 import { submitEntries } from "../../../functions/ledger/submit.js";
 import { matchRecord } from "../../../functions/sharing/match.js";
@@ -9,7 +7,7 @@ import type { MatchAnswer } from "../../../lib/protocol/sharing.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
 import { signMatch } from "../../support/match-request.js";
-import type { ContractDoc } from "../../support/sharing.js";
+import { S2_CONTRACT as CONTRACT, S2_VERSION as VERSION } from "../../support/sharing.js";
 import {
   audit,
   type Dept,
@@ -29,8 +27,6 @@ import {
 // revoke when the API reads the contract — a bug or a lie the audit must expose.
 
 const SUBJECT_KEY = new Uint8Array(32).fill(5);
-const CONTRACT = JSON.parse(readFileSync("examples/contracts/s2-blacklist.json", "utf8")) as ContractDoc;
-const VERSION = contentDigest(CONTRACT as unknown as JsonValue);
 const CITIZEN = "460100198805056789";
 const QUESTION = {
   contract: CONTRACT.id,

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue } from "#chain";
 import { submitEntries } from "../../../functions/ledger/submit.js";
 import { type MatchDeps, matchRecord } from "../../../functions/sharing/match.js";
 import type { LedgerStore } from "../../../functions/store/ports.js";
@@ -8,7 +6,7 @@ import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { signMatch } from "../../support/match-request.js";
 import { RoundTrips } from "../../support/round-trips.js";
-import type { ContractDoc } from "../../support/sharing.js";
+import { S2_CONTRACT as CONTRACT, S2_VERSION as VERSION } from "../../support/sharing.js";
 import {
   type Dept,
   type Ledger,
@@ -24,8 +22,6 @@ import {
 // as sequential depth (test/support/round-trips.ts): calls in flight together are one.
 
 const SUBJECT_KEY = new Uint8Array(32).fill(4);
-const CONTRACT = JSON.parse(readFileSync("examples/contracts/s2-blacklist.json", "utf8")) as ContractDoc;
-const VERSION = contentDigest(CONTRACT as unknown as JsonValue);
 const LISTED = "460100198805054321";
 const UNKNOWN = "460100198805059999";
 const question = (subject: string, where = [{ field: "action", op: "=", value: "add" }]) => ({

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type AttributeValue,
   CreateTableCommand,
   type DynamoDBClient,
   PutItemCommand,
@@ -386,18 +387,23 @@ describe("getBatch / getBatches", () => {
   it("raise StoreInvariantError on a corrupted item instead of returning it", async () => {
     const batch = makeBatch();
     await store.commitBatch(batch);
-    await dynamo.client.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: itemKeys.batch(batch.key),
-        UpdateExpression: "SET envelopes = :e",
-        ExpressionAttributeValues: { ":e": { S: '[{"v":1,"id":"not-hex"}]' } },
-      }),
-    );
+    await updateBatchItem(batch.key, "SET envelopes = :e", { ":e": { S: '[{"v":1,"id":"not-hex"}]' } });
     await expect(store.getBatch(batch.key)).rejects.toThrow(StoreInvariantError);
     await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
   });
 });
+
+/** Changes a stored batch item behind the store's back, as a corrupt or tampered table would. */
+async function updateBatchItem(key: string, expression: string, values?: Record<string, AttributeValue>) {
+  await dynamo.client.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: itemKeys.batch(key),
+      UpdateExpression: expression,
+      ...(values ? { ExpressionAttributeValues: values } : {}),
+    }),
+  );
+}
 
 describe("listPendingBatches", () => {
   async function commitMany(): Promise<StoredBatch[]> {
@@ -492,13 +498,7 @@ describe("markBatchSealed", () => {
     // it is not mistaken for a repeated mark.
     const batch = makeBatch();
     await store.commitBatch(batch);
-    await dynamo.client.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: itemKeys.batch(batch.key),
-        UpdateExpression: "REMOVE gsi1pk, gsi1sk",
-      }),
-    );
+    await updateBatchItem(batch.key, "REMOVE gsi1pk, gsi1sk");
     const before = await snapshot();
     await expect(store.markBatchSealed(batch.key, 1, 0)).rejects.toThrow(
       /neither sealed nor on the pending index/,
