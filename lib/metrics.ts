@@ -11,6 +11,9 @@
  *                                                   invocation published (only when witnesses are asked)
  *   verify       AuditsRun (Count)                  1 per audit
  *                AuditFindings (Count)              findings of that audit
+ *   submit,      KeyDirectoryFailures (Count)       1 per failed read of one owner's keys from KMS
+ *   verify                                          (the log line names the owner and the code;
+ *                                                   the metric has no Member dimension)
  */
 
 /** The namespace the stack sets (POWERTOOLS_METRICS_NAMESPACE) and the functions default to. */
@@ -23,6 +26,8 @@ export const METRICS = {
   checkpointWitnesses: { name: "CheckpointWitnesses", unit: "Count", function: "seal" },
   auditFindings: { name: "AuditFindings", unit: "Count", function: "verify" },
   auditsRun: { name: "AuditsRun", unit: "Count", function: "verify" },
+  // Emitted by verify too (its audits read every owner's keys); an alarm on the API's is the one that matters.
+  keyDirectoryFailures: { name: "KeyDirectoryFailures", unit: "Count", function: "submit" },
 } as const;
 
 export type MetricDefinition = (typeof METRICS)[keyof typeof METRICS];
