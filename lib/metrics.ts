@@ -11,6 +11,10 @@
  *                                                   invocation published (only when witnesses are asked)
  *   verify       AuditsRun (Count)                  1 per audit
  *                AuditFindings (Count)              findings of that audit
+ *                AuditsCompleted (Count)            1 per audit that reached the latest block: a
+ *                                                   whole-chain audit, an incremental run that
+ *                                                   caught up, a fan-out's join (not a range, not
+ *                                                   a run that stopped to resume)
  *   submit,      KeyDirectoryFailures (Count)       1 per failed read of one owner's keys from KMS
  *   verify                                          (the log line names the owner and the code;
  *                                                   the metric has no Member dimension)
@@ -26,6 +30,7 @@ export const METRICS = {
   checkpointWitnesses: { name: "CheckpointWitnesses", unit: "Count", function: "seal" },
   auditFindings: { name: "AuditFindings", unit: "Count", function: "verify" },
   auditsRun: { name: "AuditsRun", unit: "Count", function: "verify" },
+  auditsCompleted: { name: "AuditsCompleted", unit: "Count", function: "verify" },
   // Emitted by verify too (its audits read every owner's keys); an alarm on the API's is the one that matters.
   keyDirectoryFailures: { name: "KeyDirectoryFailures", unit: "Count", function: "submit" },
 } as const;
