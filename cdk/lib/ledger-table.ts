@@ -4,6 +4,7 @@ import {
   AttributeType,
   BillingMode,
   ProjectionType,
+  StreamViewType,
   Table,
   TableEncryption,
 } from "aws-cdk-lib/aws-dynamodb";
@@ -55,6 +56,8 @@ export class LedgerTable extends Construct {
       // Only request counters carry it (a contract's rate-limit windows): DynamoDB deletes
       // them after their window; ledger items never expire.
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Keys only: it wakes the sealer when a batch commits (./seal-trigger.ts).
+      stream: StreamViewType.KEYS_ONLY,
     });
     const index = layout.pendingIndex;
     this.table.addGlobalSecondaryIndex({

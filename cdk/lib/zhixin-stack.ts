@@ -25,6 +25,7 @@ import { LogTiles } from "./log-tiles.js";
 import { ConsortiumMember } from "./members.js";
 import { LedgerMonitoring } from "./monitoring.js";
 import { LedgerSchedules } from "./schedules.js";
+import { addSealTrigger } from "./seal-trigger.js";
 import { createKeyVersions, type SigningKey } from "./signing-key.js";
 import { SubjectKey } from "./subject-key.js";
 
@@ -193,6 +194,7 @@ export class ZhixinStack extends Stack {
       tables: [this.ledger.table],
     });
 
+    addSealTrigger(this.functions.seal, this.ledger.table);
     new LedgerSchedules(this, "Schedules", {
       consortium: c.consortium,
       seal: this.functions.seal,

@@ -16,6 +16,13 @@ import { emitMetrics, type MetricValue, metricsEnabled, metricValue } from "../t
  *   - it ends within `budgetMs` (50 s) of the first seal's start,
  * so an invocation on a one-minute schedule is over before the next one is due
  * (reserved concurrency 1 would throttle the overlap).
+ *
+ * The loop also stops at the first seal that finds nothing pending: an idle ledger costs
+ * one short invocation per schedule tick, not a Lambda sleeping through every minute
+ * (issue 15; docs/COST.md). What arrives later wakes the sealer again: on AWS the
+ * table's stream invokes it on every committed batch (cdk/lib/seal-trigger.ts), and the
+ * schedule remains the backstop. Under load every seal finds something, so the loop
+ * runs as before and submit→sealed stays within about one interval.
  */
 
 export interface SealLoopOptions {
@@ -36,7 +43,8 @@ export const SEAL_LOOP_SPARE_MS = 10_000;
 export const SEAL_LOOP_BUDGET_MS = 50_000;
 
 /**
- * Calls `seal` once, then again every `intervalMs` while the limits above allow.
+ * Calls `seal` once, then again every `intervalMs` while the limits above allow and
+ * each seal found something pending.
  * `onSeal` sees each result as it comes, so a seal that throws after others still
  * leaves them reported; the error propagates (the invocation counts as an error).
  */
@@ -59,6 +67,7 @@ export async function sealRepeatedly(
     longest = Math.max(longest, ended - started);
     results.push(result);
     onSeal(result);
+    if (!result.sealed && result.reason === "nothing-pending") return results;
     // A full block (`more`) means a backlog: the next seal starts at once, so the loop's
     // capacity is blocks per second of sealing, not one block per interval.
     const next = result.sealed && result.more ? ended : Math.max(started + intervalMs, ended);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Context, ScheduledEvent } from "aws-lambda";
+import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
 import { sealBlock } from "../ledger/sealer.js";
@@ -7,10 +7,13 @@ import { getSealerRuntime, type SealerRuntime } from "../runtime/runtime.js";
 import { addLogContext, log } from "../telemetry/log.js";
 
 /**
- * EventBridge schedule target (also invoked by local mode's timer and `zhixin seal`,
- * with no context: they seal once and get the SealResult). In Lambda, with
+ * EventBridge schedule target, and the target of the table stream's seal trigger
+ * (cdk/lib/seal-trigger.ts: a batch committed; the records are only a wake-up and are
+ * not read). Also invoked by local mode's timer and `zhixin seal`,
+ * with no context: they seal once and get the SealResult. In Lambda, with
  * ZHIXIN_SEAL_LOOP_SECONDS > 0, it keeps sealing on that interval while the invocation
- * has time (functions/ledger/seal-run.ts) and returns a SealRunSummary. A failure
+ * has time and each seal finds something pending (functions/ledger/seal-run.ts), and
+ * returns a SealRunSummary. A failure
  * propagates, so the invocation counts as an error and the alarm sees it; the next run
  * finishes whatever this one committed (see functions/ledger/sealer.ts).
  */
@@ -24,7 +27,7 @@ export interface SealBlockPorts {
 
 export function sealBlockHandler(ports: SealBlockPorts) {
   return async (
-    _event?: ScheduledEvent | Record<string, never>,
+    _event?: ScheduledEvent | DynamoDBStreamEvent | Record<string, never>,
     context?: Context,
   ): Promise<SealResult | SealRunSummary> => {
     addLogContext(context);

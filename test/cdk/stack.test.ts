@@ -575,8 +575,15 @@ describe("functions", () => {
       for (const { statement } of allowing) {
         for (const a of asList(statement.Action).filter((a) => a.startsWith("dynamodb:"))) {
           for (const r of asList(statement.Resource)) {
-            const where =
-              refId(r) === tableId ? "table" : JSON.stringify(r).includes("/index/gsi1") ? "index" : "?";
+            const where = JSON.stringify(r).includes(`"${tableId}","StreamArn"`)
+              ? "stream"
+              : refId(r) === tableId
+                ? "table"
+                : JSON.stringify(r).includes("/index/gsi1")
+                  ? "index"
+                  : r === "*"
+                    ? "*"
+                    : "?";
             out[where] = [...(out[where] ?? []), a];
           }
         }
@@ -599,10 +606,15 @@ describe("functions", () => {
     expect(dynamo(services.seal)).toEqual({
       table: [...read, "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"].sort(),
       index: ["dynamodb:Query"],
+      // The seal trigger's event source mapping reads the table's stream (cdk/lib/seal-trigger.ts);
+      // ListStreams names no resource.
+      stream: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      "*": ["dynamodb:ListStreams"],
     });
     for (const { statement, where } of identityStatements(t)) {
       for (const a of asList(statement.Action)) expect(a, where).not.toMatch(/\*/);
-      expect(asList(statement.Resource), where).not.toContain("*");
+      if (asList(statement.Action).join() !== "dynamodb:ListStreams")
+        expect(asList(statement.Resource), where).not.toContain("*");
     }
     // The table's key, only through DynamoDB; writers may encrypt, verify only decrypt.
     const tableKey = refId(

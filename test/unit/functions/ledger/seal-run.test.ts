@@ -88,6 +88,62 @@ describe("sealRepeatedly", () => {
     expect(inv.sleeps.slice(0, 2)).toEqual([9_000, 9_000]);
   });
 
+  it("stops at the first seal that finds nothing pending, so an idle ledger sleeps no Lambda time", async () => {
+    const inv = invocation(900_000, 200);
+    const busy = inv.seal;
+    // Two seals with entries, then nothing arrives.
+    inv.seal = async () => {
+      const result = await busy();
+      return result.height <= 2 ? result : { sealed: false, reason: "nothing-pending", height: 2 };
+    };
+    const seals = await sealRepeatedly(inv.seal, {
+      intervalMs: 10_000,
+      remainingMs: inv.remainingMs,
+      sleep: inv.sleep,
+      now: inv.clock,
+    });
+    expect(seals.map((s) => s.sealed)).toEqual([true, true, false]);
+    expect(relative(inv, inv.ends).at(-1)).toBe(20_200);
+    expect(inv.sleeps).toEqual([9_800, 9_800]);
+  });
+
+  it("keeps sealing past an empty seal only when it lost a race (another sealer holds the work)", async () => {
+    const inv = invocation(900_000, 200);
+    const busy = inv.seal;
+    inv.seal = async () => {
+      const result = await busy();
+      return result.height === 1 ? { sealed: false, reason: "lost-race", height: 1 } : result;
+    };
+    const seals = await sealRepeatedly(inv.seal, {
+      intervalMs: 10_000,
+      remainingMs: inv.remainingMs,
+      sleep: inv.sleep,
+      now: inv.clock,
+    });
+    expect(seals).toHaveLength(5);
+  });
+
+  it("under load — something pending at every seal — never stops before its budget", async () => {
+    fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1_000, max: 25_000 }),
+        fc.integer({ min: 0, max: 900 }),
+        async (interval, sealMs) => {
+          const inv = invocation(900_000, sealMs);
+          await sealRepeatedly(inv.seal, {
+            intervalMs: interval,
+            remainingMs: inv.remainingMs,
+            sleep: inv.sleep,
+            now: inv.clock,
+          });
+          // The next seal would have started past the 50 s budget: the loop stopped for time alone.
+          const last = relative(inv, inv.starts).at(-1) ?? 0;
+          expect(last + interval + sealMs).toBeGreaterThan(SEAL_LOOP_BUDGET_MS);
+        },
+      ),
+    );
+  });
+
   it("uses the whole 50 s when seals take no time", async () => {
     const inv = invocation(900_000, 0);
     await sealRepeatedly(inv.seal, {
