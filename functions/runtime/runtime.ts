@@ -9,7 +9,7 @@ import type { Signer } from "../../lib/crypto/signer.js";
 import { verifyEd25519 } from "../../lib/crypto/verify.js";
 import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
-import { loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
+import { KmsKeyDirectory, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readOwnerSignerFile } from "../auth/signer-file.js";
 import { fetchWitnessPost, type WitnessingDeps } from "../ledger/witnessing.js";
@@ -29,12 +29,21 @@ import { dynamoClient, required } from "./env.js";
  * that fails to build (KMS throttled at cold start, say) is built again on the next
  * invocation rather than failing every invocation of the container.
  *
+ * KMS calls at a cold start: the API makes one, GenerateMac for the subject key; its
+ * trust bundle reads a member's keys when a request signed by one first needs them
+ * (GetPublicKey and DescribeKey per key version, functions/auth/kms-key-directory.ts),
+ * and a member whose keys KMS will not give refuses only its own requests. The sealer
+ * makes one, GetPublicKey of its signing key. The verify function reads every owner's
+ * keys, each on its own, for its audit.
+ *
  *   ZHIXIN_TABLE               DynamoDB table name (required)
  *   ZHIXIN_DYNAMODB_ENDPOINT   DynamoDB endpoint override (local mode: dynalite)
  *   ZHIXIN_CONSORTIUM_FILE     consortium file (default ./consortium.json beside the bundle)
  *   ZHIXIN_KEYS_SOURCE         "file" (default): the trust bundle is ZHIXIN_KEYS_FILE
- *                              (docs/FORMATS.md §5); "kms": read from KMS at cold start,
- *                              alias/zhixin/<consortium>/<member> (./kms-key-directory.ts)
+ *                              (docs/FORMATS.md §5); "kms": read from KMS, by the API
+ *                              an owner at a time when first needed, by the verify function
+ *                              all at cold start: alias/zhixin/<consortium>/<member> or the
+ *                              member's keyArns (functions/auth/kms-key-directory.ts)
  *   ZHIXIN_KEYS_FILE           trust bundle file, with ZHIXIN_KEYS_SOURCE=file
  *   ZHIXIN_SEALER_KEY_FILE     sealer's PKCS#8 PEM key (local mode), or
  *   ZHIXIN_SEALER_KMS_KEY      sealer's KMS key id/ARN/alias (AWS): one GetPublicKey per cold
@@ -96,12 +105,21 @@ interface Base {
 
 let base: Promise<Base> | undefined;
 let keys: Promise<KeyDirectory> | undefined;
+let apiKeys: Promise<KeyDirectory> | undefined;
 let sealer: Promise<Signer | undefined> | undefined;
 let subjectKey: Promise<Uint8Array> | undefined;
 
-export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+/** The runtime of the verify function: a trust bundle with every owner's keys read (for its audits). */
+export function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  return runtimeWith(env, getKeys);
+}
+
+async function runtimeWith(
+  env: NodeJS.ProcessEnv,
+  keysFor: (env: NodeJS.ProcessEnv, consortium: Consortium) => Promise<KeyDirectory>,
+): Promise<Runtime> {
   const b = await getBase(env);
-  const [k, s] = await Promise.all([getKeys(env, b.consortium), getSealer(env, b.consortium)]);
+  const [k, s] = await Promise.all([keysFor(env, b.consortium), getSealer(env, b.consortium)]);
   const t = tileStore(env);
   const w = witnessingFrom(env);
   const witnesses = w && { policy: auditWitnessPolicy(w, b.consortium), verify: w.verify };
@@ -114,8 +132,9 @@ export async function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<
   };
 }
 
+/** The API's runtime: its trust bundle reads an owner's keys when a request first needs them. */
 export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
-  const [r, k] = await Promise.all([getRuntime(env), getSubjectKey(env)]);
+  const [r, k] = await Promise.all([runtimeWith(env, getApiKeys), getSubjectKey(env)]);
   return { ...r, subjectKey: k };
 }
 
@@ -236,17 +255,35 @@ function getBase(env: NodeJS.ProcessEnv): Promise<Base> {
 
 function getKeys(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<KeyDirectory> {
   keys ??= retryable(
-    async () => {
-      const source = env.ZHIXIN_KEYS_SOURCE ?? "file";
-      if (source === "kms") return loadKmsKeyDirectory(kms, consortium, systemClock.now());
-      if (source === "file") return StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE"));
-      throw new Error(`ZHIXIN_KEYS_SOURCE must be "file" or "kms", got ${JSON.stringify(source)}`);
-    },
+    async () =>
+      keysSource(env) === "kms"
+        ? loadKmsKeyDirectory(kms, consortium, { clock: systemClock })
+        : StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE")),
     () => {
       keys = undefined;
     },
   );
   return keys;
+}
+
+/** No KMS call here: the directory reads an owner when a request first needs it. */
+function getApiKeys(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<KeyDirectory> {
+  apiKeys ??= retryable(
+    async () =>
+      keysSource(env) === "kms"
+        ? new KmsKeyDirectory(kms, consortium, { clock: systemClock })
+        : StaticKeyDirectory.fromFile(required(env, "ZHIXIN_KEYS_FILE")),
+    () => {
+      apiKeys = undefined;
+    },
+  );
+  return apiKeys;
+}
+
+function keysSource(env: NodeJS.ProcessEnv): "file" | "kms" {
+  const source = env.ZHIXIN_KEYS_SOURCE ?? "file";
+  if (source === "kms" || source === "file") return source;
+  throw new Error(`ZHIXIN_KEYS_SOURCE must be "file" or "kms", got ${JSON.stringify(source)}`);
 }
 
 function getSealer(env: NodeJS.ProcessEnv, consortium: Consortium): Promise<Signer | undefined> {

@@ -25,6 +25,21 @@ export interface KeyDirectory {
   listKeys(): PublicKeyRecord[];
 }
 
+/**
+ * A directory that reads each owner's keys on first need, not all at start (the KMS one,
+ * functions/auth/kms-key-directory.ts): getKey and listKeys answer for the owners read so
+ * far. `loadOwner` resolves once `owner`'s keys are in — at once when they already are, or
+ * when `owner` has no keys to read — and rejects with why they could not be read, without
+ * touching any other owner's. Whoever looks a key up awaits its owner first.
+ */
+export interface OwnerLoadingKeyDirectory extends KeyDirectory {
+  loadOwner(owner: string): Promise<void>;
+}
+
+export function loadsOwners(keys: KeyDirectory): keys is OwnerLoadingKeyDirectory {
+  return typeof (keys as Partial<OwnerLoadingKeyDirectory>).loadOwner === "function";
+}
+
 /** Whether `key` may sign at `at` (RFC 3339): validFrom <= at < validUntil. */
 export function keyValidAt(key: PublicKeyRecord, at: string): boolean {
   const t = Date.parse(at);

@@ -112,7 +112,12 @@ const SIGNING_ALGORITHM: Record<SignatureAlgorithm, string> = {
   "ecdsa-p256-sha256": "ECDSA_SHA_256",
 };
 
-/** A key pair standing in for one KMS key: node:crypto signs in exactly KMS's encodings. */
+/**
+ * A key pair standing in for one KMS key: node:crypto signs in exactly KMS's encodings.
+ * Its keyState answers as KMS's does: DescribeKey always, GetPublicKey and Sign only on
+ * an Enabled key — DisabledException for a Disabled one, KMSInvalidStateException for
+ * any other state (PendingDeletion, ...).
+ */
 export class TestKmsKey {
   readonly privateKey: KeyObject;
   readonly spki: Uint8Array;
@@ -129,7 +134,17 @@ export class TestKmsKey {
     this.spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
   }
 
+  /** KMS's refusal of a key in a state that cannot be used, or undefined when Enabled. */
+  stateRefusal(): KmsReply | undefined {
+    if (this.keyState === "Enabled") return undefined;
+    return this.keyState === "Disabled"
+      ? kmsError("DisabledException", `${this.arn} is disabled.`)
+      : kmsError("KMSInvalidStateException", `${this.arn} is ${this.keyState}.`);
+  }
+
   getPublicKey(): KmsReply {
+    const refusal = this.stateRefusal();
+    if (refusal) return refusal;
     return {
       body: {
         KeyId: this.arn,
@@ -159,6 +174,8 @@ export class TestKmsKey {
 
   /** Sign(RAW): Ed25519 64 raw bytes; ECDSA DER, as KMS returns them. */
   sign(input: Record<string, unknown>): KmsReply {
+    const refusal = this.stateRefusal();
+    if (refusal) return refusal;
     const message = Buffer.from(String(input.Message), "base64");
     const signature = sign(this.alg === "ed25519" ? null : "sha256", message, this.privateKey);
     return {

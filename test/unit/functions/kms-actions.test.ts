@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   consortiumMembers,
   KMS_KEY_DIRECTORY_ACTIONS,
+  KmsKeyDirectory,
   kmsAlias,
   loadKmsKeyDirectory,
 } from "../../../functions/auth/kms-key-directory.js";
@@ -31,6 +32,7 @@ const keys = new Map(
     new TestKmsKey(m.alg, arn(i)),
   ]),
 );
+const clock = { now: () => new Date("2026-11-21T08:00:00.000Z") };
 const SIGNING_KEY = new TestKmsKey("ed25519", arn(8));
 const SUBJECT_KEY = arn(9);
 
@@ -73,9 +75,17 @@ const CALLS: Case[] = [
     ],
   ),
   [
-    "auth/kms-key-directory.ts loadKmsKeyDirectory",
+    "auth/kms-key-directory.ts loadKmsKeyDirectory (the audit's: every owner)",
     KMS_KEY_DIRECTORY_ACTIONS,
-    (client) => loadKmsKeyDirectory(client, consortium, new Date("2026-11-21T08:00:00.000Z")),
+    (client) => loadKmsKeyDirectory(client, consortium, { clock, report: () => {} }),
+  ],
+  [
+    "auth/kms-key-directory.ts KmsKeyDirectory loadOwner (the API's: one owner)",
+    KMS_KEY_DIRECTORY_ACTIONS,
+    (client) =>
+      new KmsKeyDirectory(client, consortium, { clock, report: () => {} })
+        .loadOwner("hf-haikou")
+        .then(() => true),
   ],
   [
     "sharing/kms-subject-key.ts loadKmsSubjectKey",
