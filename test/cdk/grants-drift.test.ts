@@ -239,7 +239,8 @@ type Env = Record<string, unknown>;
 const kmsParts = (
   consortium: Consortium,
 ): Record<KmsPart, { actions: readonly string[]; keys: (env: Env) => unknown[] }> => ({
-  // getKeys: loadKmsKeyDirectory reads every version of every member's key and the sealer's: a
+  // getKeys / getApiKeys: loadKmsKeyDirectory (verify) reads every version of every member's
+  // key and the sealer's, KmsKeyDirectory (the API) those of any owner a request names: a
   // member's by its keyArns when the file names them (keys in its own account), else by alias.
   keys: {
     actions: KMS_KEY_DIRECTORY_ACTIONS,
