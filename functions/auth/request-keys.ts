@@ -12,7 +12,7 @@ import {
 import { ApiError } from "../../lib/protocol/errors.js";
 import { CommittedEntries } from "../store/index-entries.js";
 import { type KeyRecordStore, loadKeyRecords } from "../store/key-records.js";
-import { KmsKeyDirectoryError } from "./kms-key-directory.js";
+import { KmsKeyDirectoryError } from "./kms-owner-keys.js";
 
 /**
  * The keys a request is authenticated with (docs/design/key-history.md §4): those of the

@@ -3,8 +3,6 @@ import { deriveKeyId, type SignatureAlgorithm } from "#chain";
 import {
   consortiumMembers,
   KmsKeyDirectory,
-  KmsKeyDirectoryError,
-  type KmsKeyProblemCode,
   kmsAlias,
   kmsKeysOf,
   loadKmsKeyDirectory,
@@ -12,6 +10,7 @@ import {
   retryDelayMs,
   sealerSigningKmsKey,
 } from "../../../../functions/auth/kms-key-directory.js";
+import { KmsKeyDirectoryError, type KmsKeyProblemCode } from "../../../../functions/auth/kms-owner-keys.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
 import { type Consortium, parseConsortium } from "../../../../lib/consortium/consortium.js";
 import { keyValidAt } from "../../../../lib/crypto/key-directory.js";
