@@ -1,11 +1,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { deriveKeyId, deriveSubjectKey } from "#chain";
+import { consortiumMembers } from "../../../../functions/auth/kms-key-directory.js";
 import { generateKeyFile } from "../../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
 import { fakeKms, TestKmsKey } from "../../../support/fake-aws.js";
+import { captured } from "../../../support/output.js";
 
 // Wiring from the environment: which key source, which sealer, the seal loop setting.
 // Nothing here talks to a server (building a DynamoDB client does not connect).
@@ -108,5 +111,61 @@ describe("runtime", () => {
   ])("ZHIXIN_SEAL_LOOP_SECONDS=%j is %i ms", async (value, ms) => {
     const { sealLoopMs } = await freshRuntime();
     expect(sealLoopMs({ ZHIXIN_SEAL_LOOP_SECONDS: value })).toBe(ms);
+  });
+});
+
+describe("the verify function's trust bundle from KMS (ZHIXIN_KEYS_SOURCE=kms)", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("reads every owner on its own: a member's disabled key is left out; KMS throttling refuses, and the next call reads again", async () => {
+    const consortium = loadConsortium("consortium.example.json");
+    const keys = new Map(
+      consortiumMembers(consortium).map((m, i) => [
+        m.kmsKey,
+        new TestKmsKey(
+          m.alg,
+          `arn:aws-cn:kms:cn-north-1:111122223333:key/${i}`,
+          undefined,
+          m.owner === "hf-sanya" ? "Disabled" : "Enabled",
+        ),
+      ]),
+    );
+    let throttling = true;
+    const kms = fakeKms((operation, input) =>
+      throttling && input.KeyId === "alias/zhixin/demo/auditor"
+        ? { status: 400, body: { __type: "ThrottlingException", message: "Rate exceeded" } }
+        : (keys.get(String(input.KeyId)) as TestKmsKey).answer(operation, input),
+    );
+    // The runtime's module-scope KMSClient sends through the fake endpoint's client.
+    const send = KMSClient.prototype.send as (command: unknown) => Promise<unknown>;
+    vi.spyOn(KMSClient.prototype, "send").mockImplementation(((command: unknown) =>
+      send.call(kms.client, command)) as never);
+    const { getRuntime } = await freshRuntime();
+    const env = { ...base, ZHIXIN_KEYS_SOURCE: "kms" };
+
+    const refused = await captured(() => getRuntime(env).catch((e: unknown) => e));
+    expect(refused.result).toMatchObject({
+      name: "KmsKeyDirectoryError",
+      problems: [{ owner: "auditor", code: "KMS_UNAVAILABLE" }],
+    });
+    expect(
+      refused.output
+        .logLines()
+        .map((l) => [l.level, l.member, l.code])
+        .sort(),
+    ).toEqual([
+      ["WARN", "auditor", "KMS_UNAVAILABLE"],
+      ["WARN", "hf-sanya", "KEY_DISABLED"],
+    ]);
+
+    throttling = false;
+    const built = await captured(() => getRuntime(env));
+    const owners = new Set(built.result.keys.listKeys().map((k) => k.owner));
+    expect(owners).toEqual(
+      new Set([...consortiumMembers(consortium).map((m) => m.owner)].filter((o) => o !== "hf-sanya")),
+    );
+    expect(built.output.logLines().map((l) => [l.member, l.code])).toEqual([["hf-sanya", "KEY_DISABLED"]]);
   });
 });
