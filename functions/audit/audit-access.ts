@@ -30,11 +30,14 @@ import {
  * Contract records are taken in ledger order (receivedAt, batch key, position), not chain
  * order: a record received before an answer may be sealed in a later block. So an answer
  * that fails against the records seen so far is checked again when the audit ends.
- * Refusals are not checked: a refusal needs no contract. Only a full audit (from height
- * 1) sees every contract record; a partial one skips this check.
+ * Refusals are not checked: a refusal needs no contract. Only an audit that sees every
+ * contract record from height 1 makes this check: a full audit; an incremental one, which
+ * carries the contract records of the blocks it audited before in its state (`state()`,
+ * ./audit-state.ts); and a fan-out, whose chunks each record what they saw (`items()`)
+ * and whose join replays it all in chain order (./fan-out.ts). A range audit skips it.
  */
 
-interface Answer {
+export interface Answer {
   height: number;
   entryIndex: number;
   entryId: string;
@@ -43,9 +46,53 @@ interface Answer {
   details: AccessDetails;
 }
 
+/** What an audit saw that the check reads, in chain order: a contract record, or an answer. */
+export type AccessItem = { contract: string; event: ContractEvent } | { answer: Answer };
+
+/**
+ * What the check carries from one incremental run to the next: the contract records seen so
+ * far, by contract, and the answers not yet allowed by them (a run that stopped to resume
+ * before the record allowing an answer was sealed). As in a full audit, an answer the records
+ * seen when it is met allow is not checked again.
+ */
+export interface AccessAuditState {
+  contracts: Array<[string, ContractEvent[]]>;
+  deferred: Answer[];
+}
+
 export class AccessAudit {
   readonly #events = new Map<string, ContractEvent[]>();
   readonly #deferred: Answer[] = [];
+  readonly #items: AccessItem[] | undefined;
+
+  /** `record`: keep every item taken, for `items()` (a fan-out's chunk). */
+  constructor(options: { state?: AccessAuditState; record?: boolean } = {}) {
+    for (const [id, events] of options.state?.contracts ?? []) this.#events.set(id, [...events]);
+    this.#deferred.push(...(options.state?.deferred ?? []));
+    this.#items = options.record ? [] : undefined;
+  }
+
+  /** The contract records seen so far and the answers they do not yet allow (for the next incremental run). */
+  state(): AccessAuditState {
+    return { contracts: [...this.#events], deferred: this.#deferred.filter((a) => this.#problem(a)) };
+  }
+
+  /** Every item taken, in the order taken (with `record`). */
+  items(): AccessItem[] {
+    return this.#items ?? [];
+  }
+
+  /** Takes an item another audit recorded: the same as observing the entry it came from. */
+  take(item: AccessItem): void {
+    this.#items?.push(item);
+    if ("answer" in item) {
+      if (this.#problem(item.answer)) this.#deferred.push(item.answer);
+      return;
+    }
+    const list = this.#events.get(item.contract) ?? [];
+    list.push(item.event);
+    this.#events.set(item.contract, list);
+  }
 
   /** Takes in one block's entries (envelope and payload text as stored, lenient). */
   observe(
@@ -79,7 +126,7 @@ export class AccessAudit {
           receivedAt: envelope.receivedAt,
           details,
         };
-        if (this.#problem(answer)) this.#deferred.push(answer);
+        this.take({ answer });
         return;
       }
       if (!isContractType(envelope.type)) return;
@@ -92,10 +139,7 @@ export class AccessAudit {
         position: envelope.batch.index,
       });
       if (!event) return;
-      const id = contractIdOf(event, data);
-      const list = this.#events.get(id) ?? [];
-      list.push(event);
-      this.#events.set(id, list);
+      this.take({ contract: contractIdOf(event, data), event });
     });
   }
 

@@ -30,7 +30,7 @@ import type { AuditReport } from "../../lib/protocol/audit.js";
 import { checkWitnessQuorum, type Ed25519Verify, type WitnessPolicy } from "../../lib/witness/index.js";
 import type { KeyRecordStore } from "../store/key-records.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
-import { AccessAudit } from "./audit-access.js";
+import { AccessAudit, type AccessAuditState } from "./audit-access.js";
 import { type KeyLookup, SignatureAnswers } from "./audit-signatures.js";
 import { loadEvidence } from "./evidence.js";
 import { loadAuditKeyHistory, unlistedKeyCosigns, unmetKeyRecords } from "./key-history.js";
@@ -99,6 +99,19 @@ export interface AuditOptions {
   published?: { note: string; quorum?: { policy: WitnessPolicy; verify: Ed25519Verify } };
   /** Called after each chunk of blocks. */
   onProgress?: (progress: { height: number; to: number; entriesChecked: number }) => void;
+  /**
+   * Where the audit starts: the chain state after a block the auditor verified itself (an
+   * incremental audit's own state, ./audit-state.ts) instead of the stored block before
+   * `from`, which a range audit trusts; `from` is then position.height + 1. With `access`,
+   * the contract records seen up to there, so answers are checked as in a full audit.
+   */
+  start?: { position: ChainPosition; access?: AccessAuditState };
+  /** The key history is the records sealed up to this height (default `to`): a fan-out's chunks take the run's. */
+  keyHistoryTo?: number;
+  /** Asked before each chunk of blocks after the first: true ends the audit there, at a block boundary. */
+  stop?: () => boolean;
+  /** Keep what the answers' check saw (AuditRun.access.items()) and leave the check to the caller (a fan-out). */
+  recordAccess?: boolean;
 }
 
 /**
@@ -131,16 +144,52 @@ const READ_AHEAD_ENTRIES = 40_000;
  * is audited as the empty range 1..0.
  */
 export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): Promise<AuditReport> {
-  const latest = await deps.source.latestHeight();
-  const from = options.from ?? 1;
-  const to = options.to ?? latest;
-  if (options.from !== undefined || options.to !== undefined) checkRange(from, to, latest);
-  const report: AuditReport = { ok: true, blocksChecked: 0, entriesChecked: 0, findings: [], from, to };
+  return (await auditChainRun(deps, options)).report;
+}
 
-  let position: ChainPosition = GENESIS_POSITION;
-  if (from > 1) {
+/** What auditChainRun leaves besides the report, for an incremental run and a fan-out's chunk. */
+export interface AuditRun {
+  /** report.to is the last height audited: below the `to` asked when the audit stopped. */
+  report: AuditReport;
+  /** The chain state before the first audited block (trusted, not checked) and after the last. */
+  start: ChainPosition;
+  end: ChainPosition;
+  /** logSize → logRoot of the start and of every audited block. */
+  ends: ReadonlyMap<number, string>;
+  /** The answers' check (with a `start` carrying access, or `recordAccess`); absent when skipped. */
+  access?: AccessAudit;
+  /** True when options.stop ended the audit before `to`. */
+  stopped: boolean;
+  /** The findings about the key index itself (the same objects as in the report): a chunk's join takes them once. */
+  keyIndexFindings: readonly Finding[];
+}
+
+/**
+ * The chain audit, with what auditChain's report leaves out. Stopped (options.stop) or
+ * recording access items (options.recordAccess), it leaves the answers' final check, and
+ * a stopped one the trusted and published checkpoints, to its caller: they are about
+ * the whole log, which the caller joins or resumes.
+ */
+export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {}): Promise<AuditRun> {
+  const latest = await deps.source.latestHeight();
+  const resumed = options.start;
+  const from = resumed ? resumed.position.height + 1 : (options.from ?? 1);
+  const to = options.to ?? latest;
+  if (!resumed && (options.from !== undefined || options.to !== undefined)) checkRange(from, to, latest);
+  const report: AuditReport = { ok: true, blocksChecked: 0, entriesChecked: 0, findings: [], from, to };
+  const none = (start: ChainPosition): AuditRun => ({
+    report: { ...report, ok: false },
+    start,
+    end: start,
+    ends: new Map(),
+    stopped: false,
+    keyIndexFindings: [],
+  });
+
+  let position: ChainPosition = resumed?.position ?? GENESIS_POSITION;
+  if (from > 1 && !resumed) {
     // A partial audit trusts the stored state of the block before it; auditing from
-    // height 1 trusts nothing but the keys.
+    // height 1 trusts nothing but the keys; a resumed one trusts its own state.
     const before = (await deps.source.listRawBlocks(from - 1, from - 1))[0];
     const start = before && startPosition(before);
     if (!start) {
@@ -149,11 +198,11 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
         height: from - 1,
         message: `block ${from - 1}, where a partial audit starts, is missing or unreadable; audit from 1`,
       });
-      report.ok = false;
-      return report;
+      return none(position);
     }
     position = start;
   }
+  const start = position;
   // logSize → logRoot of every audited block, and of the block before a partial audit
   // (its compact range is what the first audited block's logRoot is checked against).
   const ends = new Map<number, string>();
@@ -162,7 +211,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     deps.keyRecords,
     deps.source,
     memberOwners(deps),
-    to,
+    options.keyHistoryTo ?? to,
     deps.keyGovernance,
   );
   const met = new Set<string>();
@@ -173,7 +222,13 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   );
   const keyOf: KeyLookup = (keyId) => keyHistory.ledger.history.keys.get(keyId) ?? deps.keys.getKey(keyId);
   // Answers are checked against contract records only when every record is in view.
-  const access = from === 1 ? new AccessAudit() : undefined;
+  const access =
+    from === 1 || resumed?.access || options.recordAccess
+      ? new AccessAudit({
+          ...(resumed?.access ? { state: resumed.access } : {}),
+          record: options.recordAccess === true,
+        })
+      : undefined;
   if (!access && from <= to) {
     report.skipped = [
       "ACCESS_CONTRACT_MISMATCH: a partial audit does not see the contract records before height " +
@@ -181,7 +236,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
     ];
   }
   const threads = deps.signatureThreads ?? defaultThreads();
-  const pool = deps.signaturePool ?? (threads > 1 ? new SignaturePool(threads) : undefined);
+  const pool = deps.signaturePool ?? (threads > 1 && from <= to ? new SignaturePool(threads) : undefined);
   // A chunk's blocks and evidence, and its signatures checked on the pool's workers.
   const read = async (h: number) => {
     const blocks = await deps.source.listRawBlocks(h, Math.min(h + CHUNK - 1, to));
@@ -194,9 +249,14 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
   // failed read or worker surfaces when its chunk's turn comes.
   let next = from <= to ? read(from) : undefined;
   next?.catch(() => {});
+  let last = from - 1;
+  let stopped = false;
   try {
     for (let h = from; h <= to; h += CHUNK) {
-      const last = Math.min(h + CHUNK - 1, to);
+      if (h > from && options.stop?.()) {
+        stopped = true;
+        break;
+      }
       const { blocks, loaded, evidence, checked } = await (next as ReturnType<typeof read>);
       const readNext = () => {
         next = h + CHUNK <= to ? read(h + CHUNK) : undefined;
@@ -225,6 +285,7 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
       if (blocks.length > 0) {
         const newest = blocks[blocks.length - 1] as RawBlock;
         if (newest.checkpoint !== undefined) report.checkpoint = newest.checkpoint;
+        else delete report.checkpoint;
       }
       for (const b of blocks) {
         const header = b.header as { logSize?: unknown; logRoot?: unknown } | undefined;
@@ -232,26 +293,58 @@ export async function auditChain(deps: AuditDeps, options: AuditOptions = {}): P
           ends.set(header.logSize, header.logRoot);
       }
       position = result.end;
+      last = Math.min(h + CHUNK - 1, to);
       options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
     }
   } finally {
     answers = SignatureAnswers.NONE;
     if (!deps.signaturePool) await pool?.close();
   }
-  if (access) report.findings.push(...access.finish());
-  report.findings.push(...keyHistory.findings, ...unmetKeyRecords(keyHistory, from, met));
+  report.to = Math.max(last, from - 1);
+  if (access && !stopped && !options.recordAccess) report.findings.push(...access.finish());
+  report.findings.push(...keyHistory.findings, ...unmetKeyRecords(keyHistory, from, met, report.to));
   // `position` is the whole log's state after block `to` (a partial audit starts from
   // the stored state before it), so its size is comparable with a checkpoint's.
-  if (options.trusted) checkTrusted(options.trusted, ends, position, to === latest, report.findings);
-  if (options.published) {
-    const published = checkPublished(deps, options.published, ends, position, to === latest, report.findings);
-    if (published) report.published = published;
+  if (!stopped) {
+    const reachedLatest = report.to === latest;
+    if (options.trusted) checkTrusted(options.trusted, ends, position, reachedLatest, report.findings);
+    if (options.published) {
+      const published = checkPublished(
+        deps,
+        options.published,
+        ends,
+        position,
+        reachedLatest,
+        report.findings,
+      );
+      if (published) report.published = published;
+    }
   }
-  report.findings.sort(
-    (a, b) => (a.height ?? 0) - (b.height ?? 0) || (a.entryIndex ?? -1) - (b.entryIndex ?? -1),
-  );
+  sortFindings(report.findings);
   report.ok = report.findings.length === 0;
-  return report;
+  return {
+    report,
+    start,
+    end: position,
+    ends,
+    ...(access ? { access } : {}),
+    stopped,
+    keyIndexFindings: keyHistory.findings,
+  };
+}
+
+/**
+ * By height, then entry index (findings of the whole block first), then code and entry id:
+ * a total order, so a fan-out's joined findings are the one-run audit's, in its order.
+ */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      (a.height ?? 0) - (b.height ?? 0) ||
+      (a.entryIndex ?? -1) - (b.entryIndex ?? -1) ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
+      ((a.entryId ?? "") < (b.entryId ?? "") ? -1 : (a.entryId ?? "") > (b.entryId ?? "") ? 1 : 0),
+  );
 }
 
 function checkRange(from: number, to: number, latest: number): void {
@@ -295,7 +388,7 @@ function rangeRoot(state: CompactRangeState): string {
  * trusted checkpoint is: a published one the log no longer reaches is LOG_TRUNCATED, one
  * with another root LOG_REWRITTEN), and cosigned by the quorum of witnesses.
  */
-function checkPublished(
+export function checkPublished(
   deps: AuditDeps,
   published: NonNullable<AuditOptions["published"]>,
   ends: Map<number, string>,
@@ -328,7 +421,7 @@ function checkPublished(
  * and have its root there. This is what catches removal of the newest blocks, which
  * the chain alone cannot show.
  */
-function checkTrusted(
+export function checkTrusted(
   trusted: TrustedState,
   ends: Map<number, string>,
   end: ChainPosition,
@@ -368,7 +461,7 @@ function checkTrusted(
   }
 }
 
-function startPosition(block: RawBlock): ChainPosition | undefined {
+export function startPosition(block: RawBlock): ChainPosition | undefined {
   try {
     if (typeof block.hash !== "string") return undefined;
     return {

@@ -79,10 +79,18 @@ export async function loadAuditKeyHistory(
   };
 }
 
-/** The records given as sealed at heights from..to that the audit did not meet there. */
-export function unmetKeyRecords(history: AuditKeyHistory, from: number, met: ReadonlySet<string>): Finding[] {
+/**
+ * The records given as sealed at heights from..to that the audit did not meet there (`to`
+ * unset: every height from `from` on the history was loaded for).
+ */
+export function unmetKeyRecords(
+  history: AuditKeyHistory,
+  from: number,
+  met: ReadonlySet<string>,
+  to = Number.POSITIVE_INFINITY,
+): Finding[] {
   return [...history.sealedAt]
-    .filter(([id, height]) => height >= from && !met.has(id))
+    .filter(([id, height]) => height >= from && height <= to && !met.has(id))
     .map(([id, height]) => ({
       code: "KEY_HISTORY_MISMATCH" as const,
       height,

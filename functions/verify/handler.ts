@@ -1,27 +1,35 @@
 import type { Context } from "aws-lambda";
 import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import { METRICS } from "../../lib/metrics.js";
+import type { AuditStateStore } from "../audit/audit-state.js";
+import { stopInTime } from "../audit/incremental.js";
 import {
+  completedAudit,
   parseVerifyPayload,
   runVerifyRequest,
   VerifyRequestError,
   type VerifyResult,
 } from "../audit/verify-request.js";
+import { auditStateStore } from "../runtime/audit-state.js";
 import { getRuntime, type Runtime } from "../runtime/runtime.js";
 import { addLogContext, log } from "../telemetry/log.js";
 import { emitMetrics, metricValue } from "../telemetry/metrics.js";
 
 /**
  * Direct-invoke handler for auditors (`aws lambda invoke`, or local mode's
- * `zhixin verify`): the payload and the refusals are those of runVerifyRequest
- * (functions/audit/verify-request.ts). Returns the report (ok false when there are
- * findings), or, for a request it cannot answer, { ok: false, error: { code, message,
- * details? } } rather than throwing. Each audit emits AuditsRun and AuditFindings
- * (lib/metrics.ts).
+ * `zhixin verify`) and for the scheduled audits (cdk/lib/audit.ts): the payload and the
+ * refusals are those of runVerifyRequest (functions/audit/verify-request.ts). Returns the
+ * report (ok false when there are findings), or, for a request it cannot answer,
+ * { ok: false, error: { code, message, details? } } rather than throwing. Each report
+ * emits AuditsRun and AuditFindings, and AuditsCompleted when the audit reached the
+ * latest block (lib/metrics.ts); a fan-out's plan and chunk steps emit nothing (the join
+ * reports). An incremental run stops in time before the invocation's deadline.
  */
 export interface VerifyPorts {
   runtime: () => Promise<Pick<Runtime, "store" | "keys" | "consortium" | "tiles" | "witnesses">>;
   verify: typeof runVerifyRequest;
+  /** The audit's own store (ZHIXIN_AUDIT_STATE_BUCKET); absent: the scheduled payloads are refused. */
+  auditState?: () => AuditStateStore | undefined;
 }
 
 export function verifyHandler(ports: VerifyPorts) {
@@ -30,7 +38,8 @@ export function verifyHandler(ports: VerifyPorts) {
     try {
       const payload = parseVerifyPayload(event ?? {});
       const { store, keys, consortium, tiles, witnesses } = await ports.runtime();
-      const report = await ports.verify(payload, {
+      const auditState = ports.auditState?.();
+      const result = await ports.verify(payload, {
         store,
         keys,
         members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
@@ -38,14 +47,18 @@ export function verifyHandler(ports: VerifyPorts) {
         log: consortium.log,
         ...(tiles ? { tiles } : {}),
         ...(witnesses ? { witnesses } : {}),
+        ...(auditState ? { auditState } : {}),
+        ...(context ? { stop: stopInTime(() => context.getRemainingTimeInMillis(), Date.now) } : {}),
       });
-      if (!report.ok)
-        log("WARN", "audit findings", { findings: report.findings.length, first: report.findings[0] });
+      if (!("ok" in result)) return result;
+      if (!result.ok)
+        log("WARN", "audit findings", { findings: result.findings.length, first: result.findings[0] });
       emitMetrics(consortium.consortium, [
         metricValue(METRICS.auditsRun, 1),
-        metricValue(METRICS.auditFindings, report.findings.length),
+        metricValue(METRICS.auditFindings, result.findings.length),
+        ...(completedAudit(payload, result) ? [metricValue(METRICS.auditsCompleted, 1)] : []),
       ]);
-      return report;
+      return result;
     } catch (e) {
       if (e instanceof VerifyRequestError) return e.toJSON();
       throw e;
@@ -53,4 +66,8 @@ export function verifyHandler(ports: VerifyPorts) {
   };
 }
 
-export const handler = verifyHandler({ runtime: () => getRuntime(), verify: runVerifyRequest });
+export const handler = verifyHandler({
+  runtime: () => getRuntime(),
+  verify: runVerifyRequest,
+  auditState: () => auditStateStore(),
+});
