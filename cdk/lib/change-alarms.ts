@@ -36,6 +36,8 @@ export interface ChangeAlarmsProps {
 
 export class ChangeAlarms extends Construct {
   readonly topic: Topic;
+  /** The topic's key; the consortium's alert topic shares it (./alerts.ts): one key less to pay for. */
+  readonly topicKey: Key;
   readonly rules: Rule[] = [];
   readonly alarm: Alarm;
 
@@ -46,6 +48,7 @@ export class ChangeAlarms extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.topicKey = topicKey;
     this.topic = new Topic(this, "Topic", {
       displayName: `${props.label}: a key or table guard was changed`,
       masterKey: topicKey,

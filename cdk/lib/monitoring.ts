@@ -6,10 +6,12 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  MathExpression,
   Metric,
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
+import { type ITable, Operation } from "aws-cdk-lib/aws-dynamodb";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { METRICS, METRICS_NAMESPACE, type MetricDefinition } from "../../lib/metrics.js";
@@ -17,13 +19,16 @@ import { FUNCTIONS, WITNESS_LAG_SEALS } from "./defaults.js";
 
 /**
  * Alarms on what matters to a ledger — entries waiting too long to be sealed, a sealer
- * that fails, an audit that finds something — and one dashboard. The alarms have no
- * actions: connect them to the platform team's own topic or pager.
+ * that fails, an audit that finds something or fails, the API answering 5xx, throttling
+ * anywhere on the request path (DynamoDB, KMS, Lambda) — and one dashboard. `alarms`
+ * lists every one; the stack sends them all to its alert topic (./alerts.ts), and
+ * docs/OPERATIONS.md says what each means and what to do.
  */
 export interface LedgerMonitoringProps {
   readonly consortium: string;
   readonly api: HttpApi;
   readonly functions: { submit: IFunction; seal: IFunction; verify: IFunction };
+  readonly table: ITable;
   readonly sealEveryMinutes: number;
   readonly maxPendingAgeSeconds: number;
   /** Alarms made elsewhere, shown on the dashboard beside these (cdk/lib/change-alarms.ts). */
@@ -37,6 +42,13 @@ export class LedgerMonitoring extends Construct {
   readonly sealErrorsAlarm: Alarm;
   readonly auditFindingsAlarm: Alarm;
   readonly witnessLagAlarm?: Alarm;
+  readonly apiServerErrorsAlarm: Alarm;
+  readonly tableThrottlesAlarm: Alarm;
+  readonly keyDirectoryAlarm: Alarm;
+  readonly functionThrottlesAlarm: Alarm;
+  readonly verifyErrorsAlarm: Alarm;
+  /** Every alarm above, and otherAlarms. */
+  readonly alarms: Alarm[];
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: LedgerMonitoringProps) {
@@ -116,6 +128,85 @@ export class LedgerMonitoring extends Construct {
       });
     }
 
+    const fiveMinutes = Duration.minutes(5);
+    const anyIn = (id: string, description: string, m: Metric | MathExpression, period = fiveMinutes) =>
+      new Alarm(this, id, {
+        alarmDescription: `Zhixin ${props.consortium}: ${description}`,
+        metric: m instanceof Metric ? m.with({ period, statistic: Stats.SUM }) : m,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    // No byte sequence a client sends may reach a 5xx (docs/ERRORS.md): one is a fault or an outage.
+    this.apiServerErrorsAlarm = anyIn(
+      "ApiServerErrors",
+      "the API answered 5xx. The submit function's log has each failed request, with its " +
+        "error code and what to do (docs/OPERATIONS.md, What each alarm means).",
+      props.api.metricServerError(),
+    );
+    this.tableThrottlesAlarm = anyIn(
+      "TableThrottles",
+      "DynamoDB throttled requests to the ledger table (on demand: a partition's limit, or the " +
+        "account's table throughput quota). docs/OPERATIONS.md, Raise throttles.",
+      props.table.metricThrottledRequestsForOperations({
+        operations: [
+          Operation.GET_ITEM,
+          Operation.BATCH_GET_ITEM,
+          Operation.QUERY,
+          Operation.PUT_ITEM,
+          Operation.UPDATE_ITEM,
+          Operation.DELETE_ITEM,
+          Operation.BATCH_WRITE_ITEM,
+        ],
+        period: fiveMinutes,
+      }) as MathExpression,
+    );
+    // KMS publishes no throttle metric of its own per caller: a throttled key read is seen
+    // here (the API's and the audit's KeyDirectoryFailures), a throttled signature as a
+    // sealer error (SealErrors), a throttled subject-key MAC as an API 5xx.
+    this.keyDirectoryAlarm = anyIn(
+      "KeyDirectoryFailures",
+      "KMS refused to read a member's public key (throttled, disabled, missing or denied). Only " +
+        "that member's requests are refused; the function's log names the member and the code.",
+      metric(METRICS.keyDirectoryFailures, Stats.SUM, fiveMinutes),
+    );
+    // The sealer is left out: its reserved concurrency of one throttles the stream trigger
+    // by design while a seal loop runs (./seal-trigger.ts).
+    this.functionThrottlesAlarm = anyIn(
+      "FunctionThrottles",
+      "Lambda throttled the API or the verify function (the account's concurrency, or a " +
+        "reservation). docs/OPERATIONS.md, Raise throttles.",
+      new MathExpression({
+        expression: "submit + verify",
+        usingMetrics: {
+          submit: props.functions.submit.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM }),
+          verify: props.functions.verify.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM }),
+        },
+        period: fiveMinutes,
+      }),
+    );
+    // Errors include timeouts: an audit that ran out of time fails here, not silently.
+    this.verifyErrorsAlarm = anyIn(
+      "VerifyErrors",
+      "the verify function failed or timed out. Its log has the error; an audit that cannot " +
+        "finish in one run is docs/OPERATIONS.md, The audit did not complete.",
+      props.functions.verify.metricErrors(),
+      Duration.hours(1),
+    );
+    this.alarms = [
+      this.pendingAgeAlarm,
+      this.sealErrorsAlarm,
+      this.auditFindingsAlarm,
+      ...(this.witnessLagAlarm ? [this.witnessLagAlarm] : []),
+      this.apiServerErrorsAlarm,
+      this.tableThrottlesAlarm,
+      this.keyDirectoryAlarm,
+      this.functionThrottlesAlarm,
+      this.verifyErrorsAlarm,
+      ...(props.otherAlarms ?? []),
+    ];
+
     const fns = Object.entries(props.functions);
     this.dashboard = new Dashboard(this, "Dashboard", {
       dashboardName: Fn.join("-", ["Zhixin", props.consortium, Aws.REGION]),
@@ -123,13 +214,7 @@ export class LedgerMonitoring extends Construct {
         [
           new AlarmStatusWidget({
             title: "Alarms",
-            alarms: [
-              this.pendingAgeAlarm,
-              this.sealErrorsAlarm,
-              this.auditFindingsAlarm,
-              ...(this.witnessLagAlarm ? [this.witnessLagAlarm] : []),
-              ...(props.otherAlarms ?? []),
-            ],
+            alarms: this.alarms,
             width: 24,
           }),
         ],

@@ -8,7 +8,9 @@ import {
   sealerSigningVersion,
   witnessQuorumOf,
 } from "../../lib/consortium/consortium.js";
+import { Alerts } from "./alerts.js";
 import { LedgerApi } from "./api.js";
+import { LedgerBackup } from "./backup.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
 import { deployedWitnesses, keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
@@ -33,6 +35,7 @@ import { SubjectKey } from "./subject-key.js";
 export const SYNTH_WARNINGS = {
   memberKeysInLedgerAccount: "zhixin:member-keys-in-ledger-account",
   witnessesNotDeployed: "zhixin:witnesses-not-deployed",
+  alertsReachNoOne: "zhixin:alerts-reach-no-one",
 } as const;
 
 /**
@@ -62,6 +65,8 @@ export class ZhixinStack extends Stack {
   readonly members: ConsortiumMember[] = [];
   readonly changeAlarms: ChangeAlarms;
   readonly monitoring: LedgerMonitoring;
+  readonly alerts: Alerts;
+  readonly backup: LedgerBackup;
 
   constructor(scope: Construct, id: string, props: ZhixinStackProps) {
     const { config, repoRoot, ...stackProps } = props;
@@ -175,9 +180,17 @@ export class ZhixinStack extends Stack {
     for (const key of this.sealerKeys) this.functions.dependOn(key.alias, ["submit", "verify"]);
     this.functions.dependOn(this.sealerKey.alias, ["seal"]);
 
+    this.backup = new LedgerBackup(this, "Backup", {
+      consortium: c.consortium,
+      table: this.ledger.table,
+      tableKey: this.ledger.encryptionKey,
+      ...settings.backup,
+    });
+
     // Every key of this account the ledger depends on: signatures are checked against the
     // sealer's and the members' keys, subject indexes are keyed from the subject key, the table
-    // is encrypted with its own; and the table whose resource policy guards committed items.
+    // is encrypted with its own, its backups with theirs; and the table whose resource policy
+    // guards committed items.
     // A key in a member's account is watched by its member stack: CloudTrail records a call
     // in the account of the key, and this account's rules see only its own events.
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
@@ -186,6 +199,7 @@ export class ZhixinStack extends Stack {
         ...this.sealerKeys.map((k) => k.key),
         this.subjectKey.key,
         this.ledger.encryptionKey,
+        this.backup.vaultKey,
         ...this.members.flatMap((m) => m.signingKeys.map((k) => k.key)),
       ],
       // alias/zhixin/<consortium>/: the sealer's, the subject key's and those of the members'
@@ -206,11 +220,27 @@ export class ZhixinStack extends Stack {
       consortium: c.consortium,
       api: this.api.api,
       functions: { submit: this.functions.submit, seal: this.functions.seal, verify: this.functions.verify },
+      table: this.ledger.table,
       sealEveryMinutes: settings.sealEveryMinutes,
       maxPendingAgeSeconds: settings.maxPendingAgeSeconds,
       otherAlarms: [this.changeAlarms.alarm],
       witnesses: { count: deployedWitnesses(c.departments).length, quorum: witnessQuorumOf(c) },
     });
+
+    this.alerts = new Alerts(this, "Alerts", {
+      consortium: c.consortium,
+      ...settings.alerts,
+      key: this.changeAlarms.topicKey,
+    });
+    this.alerts.notify(...this.monitoring.alarms);
+
+    if (settings.alerts.emails.length + settings.alerts.https.length === 0)
+      Annotations.of(this).addWarningV2(
+        SYNTH_WARNINGS.alertsReachNoOne,
+        "The consortium file's aws.alerts names no email and no https endpoint: the stack's alarms and " +
+          "its budget notify a topic nobody subscribes to. Add the platform team's addresses to " +
+          "aws.alerts.emails (docs/OPERATIONS.md, What each alarm means).",
+      );
 
     // Loud at every synth, and in every deployment's outputs: what the file leaves to trust.
     const custody = memberKeyCustody([...c.departments, ...c.auditors]);
@@ -256,6 +286,17 @@ export class ZhixinStack extends Stack {
         description:
           "Key and table guard changes (PutKeyPolicy, DisableKey, ScheduleKeyDeletion, alias moves, the table's " +
           "resource policy): subscribe the security team; needs a CloudTrail trail logging management events",
+      },
+      AlertTopicArn: {
+        value: this.alerts.topic.topicArn,
+        description:
+          "Every alarm and the monthly budget notify this topic (the file's aws.alerts subscribes to it; " +
+          "each email address confirms once): docs/OPERATIONS.md, What each alarm means",
+      },
+      BackupVaultName: {
+        value: this.backup.vault.backupVaultName,
+        description:
+          "The ledger table's daily and monthly recovery points (docs/OPERATIONS.md, Back up beyond 35 days)",
       },
       DashboardName: {
         value: this.monitoring.dashboard.dashboardName,

@@ -161,6 +161,33 @@ const Member = z.object({
   keyVersions: KeyVersions.optional(),
 });
 
+const Alerts = z
+  .object({
+    emails: z.array(z.email()).max(20).default([]),
+    https: z
+      .array(z.url({ protocol: /^https$/ }))
+      .max(20)
+      .default([]),
+    /**
+     * An AWS Budgets alert when the month's actual cost, or its forecast, passes this many US
+     * dollars. The budget filters on the stack's tag zhixin:consortium, which counts only once
+     * it is activated as a cost allocation tag (docs/OPERATIONS.md, "Cost").
+     */
+    monthlyBudgetUsd: z.number().positive().max(1_000_000).default(100),
+  })
+  .strict();
+
+const Backup = z
+  .object({
+    dailyDays: z.number().int().min(1).max(36_500).default(35),
+    monthlyDays: z.number().int().min(1).max(36_500).default(3653),
+    lockDays: z.number().int().min(0).max(36_500).default(365),
+  })
+  .strict()
+  .refine((b) => b.lockDays <= Math.max(b.dailyDays, b.monthlyDays), {
+    message: "backup.lockDays cannot exceed the longest retention (dailyDays, monthlyDays)",
+  });
+
 /** Settings only the AWS stack uses; every one has a default. */
 const AwsSettings = z
   .object({
@@ -195,6 +222,19 @@ const AwsSettings = z
       .string()
       .regex(/^\d{12}$/, "a 12-digit AWS account id")
       .optional(),
+    /**
+     * Who the stack's alarms reach (cdk/lib/alerts.ts; docs/OPERATIONS.md, "What each alarm
+     * means"): every alarm and the budget notify one SNS topic, which mails each of `emails`
+     * (each address confirms its subscription once) and posts to each of `https` (a pager's or
+     * chat tool's webhook). With neither, synthesis warns: the alarms would reach no one.
+     */
+    alerts: Alerts.default({ emails: [], https: [], monthlyBudgetUsd: 100 }),
+    /**
+     * AWS Backup of the ledger table beyond PITR's 35 days (cdk/lib/backup.ts): a daily
+     * recovery point kept `dailyDays`, a monthly one kept `monthlyDays`, in a vault whose
+     * lock stops anyone deleting a recovery point before `lockDays` (0: no lock).
+     */
+    backup: Backup.default({ dailyDays: 35, monthlyDays: 3653, lockDays: 365 }),
   })
   .default({
     sealEveryMinutes: 1,
@@ -204,6 +244,8 @@ const AwsSettings = z
     maxPendingAgeSeconds: 300,
     auditEveryHours: 24,
     tileRetentionDays: 3653,
+    alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
+    backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 365 },
   });
 
 /**

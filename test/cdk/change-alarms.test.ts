@@ -65,7 +65,8 @@ const onKey = (key: string) => ({ resources: [{ ARN: getAtt(key), type: "AWS::KM
 
 /** The topic the rules publish to, and its key. */
 function topic(): { id: string; key: string } {
-  const topics = resourcesOf(t, "AWS::SNS::Topic");
+  // The change alarms' topic; the other is the consortium's alert topic (test/cdk/operations.test.ts).
+  const topics = resourcesOf(t, "AWS::SNS::Topic").filter(([id]) => id.startsWith("ChangeAlarms"));
   expect(topics).toHaveLength(1);
   const [id, r] = topics[0] as [string, { Properties?: Record<string, unknown> }];
   return { id, key: refId(r.Properties?.KmsMasterKeyId) as string };
@@ -81,12 +82,12 @@ describe("alarms on key and table guard changes", () => {
     "DeleteAlias",
   ];
 
-  it("catch each change to every key of the ledger: the sealer's, the subject key, the table's and every member's", () => {
+  it("catch each change to every key of the ledger: the sealer's, the subject key, the table's, its backups' and every member's", () => {
     const keys = resourcesOf(t, "AWS::KMS::Key")
       .map(([id]) => id)
       .filter((id) => id !== topic().key);
-    // The signing keys (members' and the sealer's), the subject key and the table's key.
-    expect(keys).toHaveLength(keysByAlias(t).size + 1);
+    // The signing keys (members' and the sealer's), the subject key, the table's key and its backup vault's.
+    expect(keys).toHaveLength(keysByAlias(t).size + 2);
     for (const key of keys) {
       for (const name of EVENTS)
         expect(matchedBy(kmsCall(name, onKey(key))), `${name} ${key}`).toHaveLength(1);

@@ -48,6 +48,8 @@ describe("consortium file → stack config", () => {
       maxPendingAgeSeconds: 300,
       auditEveryHours: 24,
       tileRetentionDays: 3653,
+      alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
+      backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 365 },
     });
   });
 

@@ -173,6 +173,9 @@ function grantedTo(t: CfnTemplate, service: string): Actions {
     if (!roles.includes(role) || statement.Effect !== "Allow") continue;
     for (const action of asList(statement.Action).filter((a) => a.startsWith("dynamodb:"))) {
       for (const resource of asList(statement.Resource)) {
+        // The seal trigger's stream reads are no store port's (test/cdk/stack.test.ts asserts them).
+        if (JSON.stringify(resource).includes('"StreamArn"')) continue;
+        if (action === "dynamodb:ListStreams" && resource === "*") continue;
         if (refId(resource) === table) out.table.add(action);
         else if (JSON.stringify(resource).includes(index)) out.pendingIndex.add(action);
         else throw new Error(`${service}: ${action} on ${JSON.stringify(resource)}`);

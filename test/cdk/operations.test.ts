@@ -67,3 +67,110 @@ describe("seal trigger", () => {
     });
   });
 });
+
+describe("alerts", () => {
+  it("every alarm of the stack notifies the alert topic when it fires and when it recovers", () => {
+    const topic = s.stack.resolve(s.stack.alerts.topic.topicArn);
+    const alarms = Object.entries(s.template.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms.length).toBeGreaterThanOrEqual(10);
+    for (const [id, alarm] of alarms) {
+      const props = (alarm as { Properties: { AlarmActions?: unknown[]; OKActions?: unknown[] } }).Properties;
+      expect(props.AlarmActions, id).toEqual([topic]);
+      expect(props.OKActions, id).toEqual([topic]);
+    }
+    expect(s.stack.monitoring.alarms).toHaveLength(alarms.length);
+  });
+
+  it("alarms on API 5xx, table throttles, KMS key reads, API and verify throttles, verify failures", () => {
+    const byDescription = (text: string) =>
+      Object.values(s.template.findResources("AWS::CloudWatch::Alarm")).filter((a) =>
+        String((a as { Properties: { AlarmDescription: string } }).Properties.AlarmDescription).includes(
+          text,
+        ),
+      );
+    for (const text of [
+      "answered 5xx",
+      "DynamoDB throttled",
+      "KMS refused to read",
+      "Lambda throttled",
+      "verify function failed or timed out",
+    ])
+      expect(byDescription(text), text).toHaveLength(1);
+    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "5xx",
+      Namespace: "AWS/ApiGateway",
+      Threshold: 1,
+      TreatMissingData: "notBreaching",
+    });
+    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "KeyDirectoryFailures",
+      Namespace: "Zhixin",
+    });
+  });
+
+  it("the topic is encrypted, TLS-only, and mails the file's addresses", () => {
+    s.template.hasResourceProperties("AWS::SNS::Topic", {
+      DisplayName: "Zhixin demo alarms",
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    s.template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "zhixin-ops@example.gov.cn",
+      TopicArn: s.stack.resolve(s.stack.alerts.topic.topicArn),
+    });
+    // CloudWatch and Budgets may publish, from this account only.
+    s.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "sns:Publish",
+            Principal: { Service: ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"] },
+            Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("a monthly cost budget on the consortium's tag notifies the topic at 80 % actual and 100 % forecast", () => {
+    s.template.hasResourceProperties("AWS::Budgets::Budget", {
+      Budget: {
+        BudgetType: "COST",
+        TimeUnit: "MONTHLY",
+        BudgetLimit: { Amount: 100, Unit: "USD" },
+        CostFilters: { TagKeyValue: ["user:zhixin:consortium$demo"] },
+      },
+      NotificationsWithSubscribers: [
+        Match.objectLike({
+          Notification: Match.objectLike({ NotificationType: "ACTUAL", Threshold: 80 }),
+          Subscribers: [{ SubscriptionType: "SNS", Address: s.stack.resolve(s.stack.alerts.topic.topicArn) }],
+        }),
+        Match.objectLike({
+          Notification: Match.objectLike({ NotificationType: "FORECASTED", Threshold: 100 }),
+        }),
+      ],
+    });
+  });
+});
+
+describe("backup", () => {
+  it("backs the ledger table up daily (35 days) and monthly (10 years) into a locked, encrypted, retained vault", () => {
+    s.template.hasResourceProperties("AWS::Backup::BackupVault", {
+      EncryptionKeyArn: Match.anyValue(),
+      LockConfiguration: { MinRetentionDays: 365 },
+    });
+    s.template.hasResource("AWS::Backup::BackupVault", { DeletionPolicy: "Retain" });
+    s.template.hasResourceProperties("AWS::Backup::BackupPlan", {
+      BackupPlan: {
+        BackupPlanRule: Match.arrayWith([
+          Match.objectLike({ RuleName: "Daily", Lifecycle: { DeleteAfterDays: 35 } }),
+          Match.objectLike({ RuleName: "Monthly", Lifecycle: { DeleteAfterDays: 3653 } }),
+        ]),
+      },
+    });
+    const table = s.stack.resolve(s.stack.ledger.table.tableArn);
+    s.template.hasResourceProperties("AWS::Backup::BackupSelection", {
+      BackupSelection: Match.objectLike({ Resources: [table] }),
+    });
+  });
+});

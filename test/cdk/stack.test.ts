@@ -114,13 +114,14 @@ describe("signing keys", () => {
     const sealer = t.Resources[byAlias.get(alias("sealer")) as string];
     expect(sealer?.Properties).toMatchObject({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
     expect(sealer?.DeletionPolicy).toBe("Retain");
-    // One per member and the sealer's; besides them only the table's, the subject key and the
-    // change-alarm topic's (test/cdk/change-alarms.test.ts).
+    // One per member and the sealer's; besides them only the table's, the subject key, the
+    // backup vault's and the topics' (one key for the change alarms' and the alert topic:
+    // test/cdk/change-alarms.test.ts, test/cdk/operations.test.ts).
     const keys = resourcesOf(t, "AWS::KMS::Key");
     expect(keys.filter(([, r]) => r.Properties?.KeyUsage === "SIGN_VERIFY")).toHaveLength(
       members().length + 1,
     );
-    expect(keys).toHaveLength(members().length + 4);
+    expect(keys).toHaveLength(members().length + 5);
   });
 
   it("key policies: only the owner's role may kms:Sign; every other principal is denied it", () => {
@@ -701,9 +702,9 @@ describe("monitoring", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       Threshold: 1,
     });
-    // And the change alarm (test/cdk/change-alarms.test.ts) and WitnessLag
-    // (test/cdk/members.test.ts): the demo's quorum is 2.
-    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
+    // And the change alarm (test/cdk/change-alarms.test.ts), WitnessLag (test/cdk/members.test.ts:
+    // the demo's quorum is 2), and issue 15's five (test/cdk/operations.test.ts).
+    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 10);
     s.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });
 });

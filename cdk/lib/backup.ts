@@ -1,0 +1,114 @@
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk-lib/aws-backup";
+import type { CfnTable, ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Schedule } from "aws-cdk-lib/aws-events";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { type IKey, Key } from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+
+/**
+ * Recovery points of the ledger table beyond PITR's 35 days, in a vault of the stack's
+ * own (docs/OPERATIONS.md, "Back up beyond 35 days"): a daily one kept `dailyDays`, a
+ * monthly one kept `monthlyDays`. With `lockDays` > 0 the vault is locked (AWS Backup
+ * Vault Lock, governance mode until its grace time ends): no one, the account's
+ * administrators included, can delete a recovery point younger than `lockDays` or shorten
+ * its retention — the operator cannot make the evidence behind an old block vanish from
+ * the backups either.
+ *
+ * The plan backs up through a role of its own rather than AWS's managed
+ * AWSBackupServiceRolePolicyForBackup (the stack attaches no managed policy): that
+ * policy's DynamoDB statements, on this table and its key alone.
+ */
+export interface LedgerBackupProps {
+  readonly consortium: string;
+  readonly table: ITable;
+  readonly tableKey: IKey;
+  readonly dailyDays: number;
+  readonly monthlyDays: number;
+  readonly lockDays: number;
+}
+
+/** What the backup role may do on the table (and its backups); IAM actions. */
+export const BACKUP_TABLE_ACTIONS = [
+  "dynamodb:DescribeTable",
+  "dynamodb:CreateBackup",
+  "dynamodb:StartAwsBackupJob",
+  "dynamodb:ListTagsOfResource",
+] as const;
+export const BACKUP_RECOVERY_POINT_ACTIONS = ["dynamodb:DescribeBackup", "dynamodb:DeleteBackup"] as const;
+
+export class LedgerBackup extends Construct {
+  readonly vault: BackupVault;
+  readonly vaultKey: Key;
+  readonly plan: BackupPlan;
+
+  constructor(scope: Construct, id: string, props: LedgerBackupProps) {
+    super(scope, id);
+    const key = new Key(this, "VaultKey", {
+      description: `Zhixin ${props.consortium}: encrypts the ledger's backup vault`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.vaultKey = key;
+    this.vault = new BackupVault(this, "Vault", {
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.lockDays > 0 ? { lockConfiguration: { minRetention: Duration.days(props.lockDays) } } : {}),
+    });
+    this.plan = new BackupPlan(this, "Plan", {
+      backupVault: this.vault,
+      backupPlanRules: [
+        new BackupPlanRule({
+          ruleName: "Daily",
+          scheduleExpression: Schedule.cron({ minute: "0", hour: "3" }),
+          deleteAfter: Duration.days(props.dailyDays),
+        }),
+        new BackupPlanRule({
+          ruleName: "Monthly",
+          scheduleExpression: Schedule.cron({ minute: "0", hour: "4", day: "1" }),
+          deleteAfter: Duration.days(props.monthlyDays),
+        }),
+      ],
+    });
+    const role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("backup.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+      }),
+      description: `Zhixin ${props.consortium}: AWS Backup backs up the ledger table`,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...BACKUP_TABLE_ACTIONS], resources: [props.table.tableArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...BACKUP_RECOVERY_POINT_ACTIONS],
+        resources: [`${props.table.tableArn}/backup/*`],
+      }),
+    );
+    // The table is encrypted with its own key: a backup of it is read through DynamoDB.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        resources: [props.tableKey.keyArn],
+        conditions: {
+          StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+        },
+      }),
+    );
+    // The vault's key, which AWS Backup encrypts the copies it keeps with.
+    key.grant(role, "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant");
+    this.plan.addSelection("Ledger", {
+      resources: [BackupResource.fromDynamoDbTable(props.table)],
+      role,
+      disableDefaultBackupPolicy: true,
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve(
+        Stack.of(this).getLogicalId(props.table.node.defaultChild as CfnTable),
+      )}.Arn>/backup/*]`,
+      reason:
+        "The recovery points of the ledger table alone (DescribeBackup, DeleteBackup on <table>/backup/*): " +
+        "AWS Backup names each one when it makes it, and needs them to expire old ones.",
+    });
+  }
+}
