@@ -75,7 +75,9 @@ describe("ZHIXIN_ROTATE_KEYS=witness:<department> npm start replaces a witness's
     const first = await startNodeProcess({ home, sealInterval: "200ms" });
     nodes.push(first);
     const before = await submitSealed(first, 1);
-    expect(before.height).toBe(1);
+    // Not necessarily block 1: on a loaded machine what the node writes as it starts may be
+    // sealed in a block of its own first (the fresh-clone CI run at 120aee7 saw 2).
+    expect(before.height).toBeGreaterThanOrEqual(1);
     const oldKey = await witnessKeyId(home);
     const oldCheckpoint = JSON.parse(before.bundle).checkpoint as string;
     expect(witnessLines(oldCheckpoint)).toEqual([oldKey]);
@@ -99,7 +101,7 @@ describe("ZHIXIN_ROTATE_KEYS=witness:<department> npm start replaces a witness's
     expect(second.output()).toContain("run `zhixin trust export` again");
 
     const after = await submitSealed(second, 2);
-    expect(after.height).toBe(2);
+    expect(after.height).toBeGreaterThan(before.height);
     // The published checkpoint: cosigned by the witness's new key only (its state moved on
     // from size 1 — a witness that had lost it would not have started).
     const published = await get(second, "/v1/log/checkpoint", "auditor");

@@ -115,10 +115,11 @@ describe("formatCheckpoint", () => {
   });
 
   it("round-trips through parseCheckpoint", () => {
+    // Control characters are replaced, not filtered out: a generator that rejects most of what
+    // it draws timed out on a loaded machine (the fresh-clone CI run at 120aee7).
     const line = fc
       .string({ unit: "binary", minLength: 1, maxLength: 30 })
-      .map((s) => [...s].filter((c) => (c.codePointAt(0) as number) >= 0x20).join(""))
-      .filter((s) => s !== "");
+      .map((s) => [...s].map((c) => ((c.codePointAt(0) as number) < 0x20 ? "x" : c)).join(""));
     fc.assert(
       fc.property(
         line,
