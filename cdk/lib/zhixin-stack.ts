@@ -10,6 +10,7 @@ import {
 } from "../../lib/consortium/consortium.js";
 import { Alerts } from "./alerts.js";
 import { LedgerApi } from "./api.js";
+import { LedgerAudit } from "./audit.js";
 import { LedgerBackup } from "./backup.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
@@ -66,6 +67,7 @@ export class ZhixinStack extends Stack {
   readonly changeAlarms: ChangeAlarms;
   readonly monitoring: LedgerMonitoring;
   readonly alerts: Alerts;
+  readonly audit: LedgerAudit;
   readonly backup: LedgerBackup;
 
   constructor(scope: Construct, id: string, props: ZhixinStackProps) {
@@ -213,8 +215,13 @@ export class ZhixinStack extends Stack {
       consortium: c.consortium,
       seal: this.functions.seal,
       sealEveryMinutes: settings.sealEveryMinutes,
+    });
+    this.audit = new LedgerAudit(this, "Audit", {
+      consortium: c.consortium,
       verify: this.functions.verify,
       auditEveryHours: settings.auditEveryHours,
+      logRetentionDays: settings.logRetentionDays,
+      accessLogs: this.tiles.accessLogs,
     });
     this.monitoring = new LedgerMonitoring(this, "Monitoring", {
       consortium: c.consortium,
@@ -223,7 +230,7 @@ export class ZhixinStack extends Stack {
       table: this.ledger.table,
       sealEveryMinutes: settings.sealEveryMinutes,
       maxPendingAgeSeconds: settings.maxPendingAgeSeconds,
-      otherAlarms: [this.changeAlarms.alarm],
+      otherAlarms: [this.changeAlarms.alarm, ...this.audit.alarms],
       witnesses: { count: deployedWitnesses(c.departments).length, quorum: witnessQuorumOf(c) },
     });
 

@@ -206,8 +206,12 @@ const AwsSettings = z
     logRetentionDays: z.number().int().positive().default(365),
     /** Alarm when the oldest pending entry is older than this many seconds. */
     maxPendingAgeSeconds: z.number().int().positive().default(300),
-    /** Hours between scheduled audits of the whole chain (0: none). */
-    auditEveryHours: z.number().int().min(0).max(168).default(24),
+    /**
+     * Hours between the incremental audits the stack schedules (cdk/lib/audit.ts), at most 24:
+     * its NoAuditCompleted alarm fires after 26 h without a completed audit. 0 schedules none,
+     * and that alarm then stays on until audits are run by hand.
+     */
+    auditEveryHours: z.number().int().min(0).max(24).default(24),
     /**
      * Days S3 Object Lock (governance mode) keeps every published tile and checkpoint
      * version: within them nobody without s3:BypassGovernanceRetention can delete one.

@@ -201,11 +201,12 @@ describe("the aws settings of the consortium file", () => {
       { ScheduleExpression: "rate(5 minutes)" },
       1,
     );
-    // The seal schedule alone (the others watch CloudTrail: test/cdk/change-alarms.test.ts).
-    const schedules = resourcesOf(tuned.json, "AWS::Events::Rule").filter(
-      ([, r]) => r.Properties?.ScheduleExpression !== undefined,
-    );
-    expect(schedules).toHaveLength(1);
+    // The seal schedule and the weekly full re-audit, no incremental audit (the others watch
+    // CloudTrail: test/cdk/change-alarms.test.ts; the audit's: test/cdk/audit.test.ts).
+    const schedules = resourcesOf(tuned.json, "AWS::Events::Rule")
+      .map(([, r]) => r.Properties?.ScheduleExpression)
+      .filter((e) => e !== undefined);
+    expect(schedules.sort()).toEqual(["rate(5 minutes)", "rate(7 days)"]);
     tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
     });

@@ -52,8 +52,13 @@ describe("cdk-nag AwsSolutions", () => {
     const acks = acknowledgements(s.stack);
     expect([...acks.keys()].sort()).toEqual([
       // Every object of the tile bucket: the published log, read by members, written by the sealer.
-      // dynamodb:ListStreams, which names no resource: the sealer's stream trigger (cdk/lib/seal-trigger.ts).
+      // dynamodb:ListStreams, which names no resource: the sealer's stream trigger (cdk/lib/seal-trigger.ts);
+      // the state machines' log delivery and tracing (cdk/lib/audit.ts).
       "AwsSolutions-IAM5[Resource::*]",
+      // The audit's state objects, which the audit names as it writes them (cdk/lib/audit.ts).
+      "AwsSolutions-IAM5[Resource::<AuditState233010E1.Arn>/*]",
+      // The verify function's versions, which the audit's state machines invoke (cdk/lib/audit.ts).
+      "AwsSolutions-IAM5[Resource::<FunctionsverifyFunction13BFC5EE.Arn>:*]",
       // The ledger table's recovery points, which AWS Backup names as it makes them (cdk/lib/backup.ts).
       "AwsSolutions-IAM5[Resource::<LedgerTable9343E4AA.Arn>/backup/*]",
       "AwsSolutions-IAM5[Resource::<TilesBucket880BA71B.Arn>/*]",
@@ -64,6 +69,9 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/keys/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/log/tile/*]",
+      // The full audit's Distributed Map starts and stops child executions, named as it runs (cdk/lib/audit.ts).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"AuditFullAudit9462D658"}]}]}/*:*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"AuditFullAudit9462D658"}]}]}:*]',
       "AwsSolutions-L1",
       // The access-log bucket of the tile bucket does not log itself.
       "AwsSolutions-S1",
