@@ -67,6 +67,9 @@ export class LedgerBackup extends Construct {
           ruleName: "Monthly",
           scheduleExpression: Schedule.cron({ minute: "0", hour: "4", day: "1" }),
           deleteAfter: Duration.days(props.monthlyDays),
+          // Cold storage costs less than a third of warm (docs/COST.md); DynamoDB's needs AWS
+          // Backup's advanced features for DynamoDB, on by default in accounts since 2021.
+          moveToColdStorageAfter: Duration.days(90),
         }),
       ],
     });

@@ -181,11 +181,17 @@ const Backup = z
   .object({
     dailyDays: z.number().int().min(1).max(36_500).default(35),
     monthlyDays: z.number().int().min(1).max(36_500).default(3653),
-    lockDays: z.number().int().min(0).max(36_500).default(365),
+    lockDays: z.number().int().min(0).max(36_500).default(35),
   })
   .strict()
-  .refine((b) => b.lockDays <= Math.max(b.dailyDays, b.monthlyDays), {
-    message: "backup.lockDays cannot exceed the longest retention (dailyDays, monthlyDays)",
+  // Vault Lock fails every backup job whose retention is shorter than its minimum.
+  .refine((b) => b.lockDays <= Math.min(b.dailyDays, b.monthlyDays), {
+    message:
+      "backup.lockDays cannot exceed dailyDays or monthlyDays: AWS Backup refuses a recovery point kept for less than the vault lock's minimum",
+  })
+  // A monthly point moves to cold storage after 90 days, and cold storage keeps one 90 days at least.
+  .refine((b) => b.monthlyDays >= 180, {
+    message: "backup.monthlyDays must be at least 180 (90 days warm, 90 cold)",
   });
 
 /** Settings only the AWS stack uses; every one has a default. */
@@ -235,10 +241,11 @@ const AwsSettings = z
     alerts: Alerts.default({ emails: [], https: [], monthlyBudgetUsd: 100 }),
     /**
      * AWS Backup of the ledger table beyond PITR's 35 days (cdk/lib/backup.ts): a daily
-     * recovery point kept `dailyDays`, a monthly one kept `monthlyDays`, in a vault whose
-     * lock stops anyone deleting a recovery point before `lockDays` (0: no lock).
+     * recovery point kept `dailyDays`, a monthly one kept `monthlyDays` (in cold storage after
+     * 90 days), in a vault whose lock stops anyone deleting a recovery point before
+     * `lockDays` (0: no lock; at most the shorter retention).
      */
-    backup: Backup.default({ dailyDays: 35, monthlyDays: 3653, lockDays: 365 }),
+    backup: Backup.default({ dailyDays: 35, monthlyDays: 3653, lockDays: 35 }),
   })
   .default({
     sealEveryMinutes: 1,
@@ -249,7 +256,7 @@ const AwsSettings = z
     auditEveryHours: 24,
     tileRetentionDays: 3653,
     alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
-    backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 365 },
+    backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 35 },
   });
 
 /**

@@ -49,8 +49,21 @@ describe("consortium file → stack config", () => {
       auditEveryHours: 24,
       tileRetentionDays: 3653,
       alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
-      backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 365 },
+      backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 35 },
     });
+  });
+
+  it("refuses alerts and backups AWS would refuse: a non-https endpoint, a vault lock longer than a retention", () => {
+    const c = readExample();
+    c.aws = {
+      alerts: { emails: ["not an address"], https: ["http://pager.example/hook"] },
+      backup: { dailyDays: 7, monthlyDays: 365, lockDays: 30 },
+    };
+    const problems = consortiumProblems(() => loadStackConfig(writeConsortium(c)));
+    expect(problems.map((p) => p.slice(0, p.indexOf(":"))).sort()).toEqual(
+      ["aws.alerts.emails.0", "aws.alerts.https.0", "aws.backup"].sort(),
+    );
+    expect(problems.find((p) => p.startsWith("aws.backup"))).toMatch(/lockDays cannot exceed dailyDays/);
   });
 
   it("reports every problem of a bad file at once, each with its path", () => {

@@ -154,17 +154,20 @@ describe("alerts", () => {
 });
 
 describe("backup", () => {
-  it("backs the ledger table up daily (35 days) and monthly (10 years) into a locked, encrypted, retained vault", () => {
+  it("backs the ledger table up daily (35 days) and monthly (10 years, cold after 90 days) into a locked, encrypted, retained vault", () => {
     s.template.hasResourceProperties("AWS::Backup::BackupVault", {
       EncryptionKeyArn: Match.anyValue(),
-      LockConfiguration: { MinRetentionDays: 365 },
+      LockConfiguration: { MinRetentionDays: 35 },
     });
     s.template.hasResource("AWS::Backup::BackupVault", { DeletionPolicy: "Retain" });
     s.template.hasResourceProperties("AWS::Backup::BackupPlan", {
       BackupPlan: {
         BackupPlanRule: Match.arrayWith([
           Match.objectLike({ RuleName: "Daily", Lifecycle: { DeleteAfterDays: 35 } }),
-          Match.objectLike({ RuleName: "Monthly", Lifecycle: { DeleteAfterDays: 3653 } }),
+          Match.objectLike({
+            RuleName: "Monthly",
+            Lifecycle: { DeleteAfterDays: 3653, MoveToColdStorageAfterDays: 90 },
+          }),
         ]),
       },
     });
