@@ -3,12 +3,12 @@ import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk
 import type { CfnTable, ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Schedule } from "aws-cdk-lib/aws-events";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { type IKey, Key } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 
 /**
  * Recovery points of the ledger table beyond PITR's 35 days, in a vault of the stack's
- * own (docs/OPERATIONS.md, "Back up beyond 35 days"): a daily one kept `dailyDays`, a
+ * own (encrypted with AWS Backup's key) (docs/OPERATIONS.md, "Back up beyond 35 days"): a daily one kept `dailyDays`, a
  * monthly one kept `monthlyDays`. With `lockDays` > 0 the vault is locked (AWS Backup
  * Vault Lock, governance mode until its grace time ends): no one, the account's
  * administrators included, can delete a recovery point younger than `lockDays` or shorten
@@ -39,19 +39,14 @@ export const BACKUP_RECOVERY_POINT_ACTIONS = ["dynamodb:DescribeBackup", "dynamo
 
 export class LedgerBackup extends Construct {
   readonly vault: BackupVault;
-  readonly vaultKey: Key;
   readonly plan: BackupPlan;
 
   constructor(scope: Construct, id: string, props: LedgerBackupProps) {
     super(scope, id);
-    const key = new Key(this, "VaultKey", {
-      description: `Zhixin ${props.consortium}: encrypts the ledger's backup vault`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.vaultKey = key;
+    // AWS Backup's own key (aws/backup): a key of the stack's would cost $1 a month and more
+    // with each rotation (docs/COST.md), and would protect nothing more — the vault lock,
+    // not the key, keeps recovery points from the account's administrators.
     this.vault = new BackupVault(this, "Vault", {
-      encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
       ...(props.lockDays > 0 ? { lockConfiguration: { minRetention: Duration.days(props.lockDays) } } : {}),
     });
@@ -98,8 +93,6 @@ export class LedgerBackup extends Construct {
         },
       }),
     );
-    // The vault's key, which AWS Backup encrypts the copies it keeps with.
-    key.grant(role, "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant");
     this.plan.addSelection("Ledger", {
       resources: [BackupResource.fromDynamoDbTable(props.table)],
       role,

@@ -11,7 +11,7 @@ import {
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
-import { type ITable, Operation } from "aws-cdk-lib/aws-dynamodb";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { METRICS, METRICS_NAMESPACE, type MetricDefinition } from "../../lib/metrics.js";
@@ -149,18 +149,16 @@ export class LedgerMonitoring extends Construct {
       "TableThrottles",
       "DynamoDB throttled requests to the ledger table (on demand: a partition's limit, or the " +
         "account's table throughput quota). docs/OPERATIONS.md, Raise throttles.",
-      props.table.metricThrottledRequestsForOperations({
-        operations: [
-          Operation.GET_ITEM,
-          Operation.BATCH_GET_ITEM,
-          Operation.QUERY,
-          Operation.PUT_ITEM,
-          Operation.UPDATE_ITEM,
-          Operation.DELETE_ITEM,
-          Operation.BATCH_WRITE_ITEM,
-        ],
+      // The table's read and write throttle events: two metrics, where ThrottledRequests would
+      // take one per operation (an alarm is billed per metric: docs/COST.md).
+      new MathExpression({
+        expression: "reads + writes",
+        usingMetrics: {
+          reads: props.table.metric("ReadThrottleEvents", { period: fiveMinutes, statistic: Stats.SUM }),
+          writes: props.table.metric("WriteThrottleEvents", { period: fiveMinutes, statistic: Stats.SUM }),
+        },
         period: fiveMinutes,
-      }) as MathExpression,
+      }),
     );
     // KMS publishes no throttle metric of its own per caller: a throttled key read is seen
     // here (the API's and the audit's KeyDirectoryFailures), a throttled signature as a

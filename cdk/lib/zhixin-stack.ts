@@ -191,8 +191,7 @@ export class ZhixinStack extends Stack {
 
     // Every key of this account the ledger depends on: signatures are checked against the
     // sealer's and the members' keys, subject indexes are keyed from the subject key, the table
-    // is encrypted with its own, its backups with theirs; and the table whose resource policy
-    // guards committed items.
+    // is encrypted with its own; and the table whose resource policy guards committed items.
     // A key in a member's account is watched by its member stack: CloudTrail records a call
     // in the account of the key, and this account's rules see only its own events.
     this.changeAlarms = new ChangeAlarms(this, "ChangeAlarms", {
@@ -201,7 +200,6 @@ export class ZhixinStack extends Stack {
         ...this.sealerKeys.map((k) => k.key),
         this.subjectKey.key,
         this.ledger.encryptionKey,
-        this.backup.vaultKey,
         ...this.members.flatMap((m) => m.signingKeys.map((k) => k.key)),
       ],
       // alias/zhixin/<consortium>/: the sealer's, the subject key's and those of the members'

@@ -82,12 +82,12 @@ describe("alarms on key and table guard changes", () => {
     "DeleteAlias",
   ];
 
-  it("catch each change to every key of the ledger: the sealer's, the subject key, the table's, its backups' and every member's", () => {
+  it("catch each change to every key of the ledger: the sealer's, the subject key, the table's and every member's", () => {
     const keys = resourcesOf(t, "AWS::KMS::Key")
       .map(([id]) => id)
       .filter((id) => id !== topic().key);
-    // The signing keys (members' and the sealer's), the subject key, the table's key and its backup vault's.
-    expect(keys).toHaveLength(keysByAlias(t).size + 2);
+    // The signing keys (members' and the sealer's), the subject key and the table's key.
+    expect(keys).toHaveLength(keysByAlias(t).size + 1);
     for (const key of keys) {
       for (const name of EVENTS)
         expect(matchedBy(kmsCall(name, onKey(key))), `${name} ${key}`).toHaveLength(1);

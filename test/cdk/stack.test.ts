@@ -114,14 +114,14 @@ describe("signing keys", () => {
     const sealer = t.Resources[byAlias.get(alias("sealer")) as string];
     expect(sealer?.Properties).toMatchObject({ KeySpec: "ECC_NIST_EDWARDS25519", KeyUsage: "SIGN_VERIFY" });
     expect(sealer?.DeletionPolicy).toBe("Retain");
-    // One per member and the sealer's; besides them only the table's, the subject key, the
-    // backup vault's and the topics' (one key for the change alarms' and the alert topic:
-    // test/cdk/change-alarms.test.ts, test/cdk/operations.test.ts).
+    // One per member and the sealer's; besides them only the table's, the subject key and the
+    // topics' (one key for the change alarms' and the alert topic: test/cdk/change-alarms.test.ts,
+    // test/cdk/operations.test.ts). The backup vault uses AWS Backup's key (cdk/lib/backup.ts).
     const keys = resourcesOf(t, "AWS::KMS::Key");
     expect(keys.filter(([, r]) => r.Properties?.KeyUsage === "SIGN_VERIFY")).toHaveLength(
       members().length + 1,
     );
-    expect(keys).toHaveLength(members().length + 5);
+    expect(keys).toHaveLength(members().length + 4);
   });
 
   it("key policies: only the owner's role may kms:Sign; every other principal is denied it", () => {
