@@ -7,13 +7,14 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 
 /**
- * Recovery points of the ledger table beyond PITR's 35 days, in a vault of the stack's
- * own (encrypted with AWS Backup's key) (docs/OPERATIONS.md, "Back up beyond 35 days"): a daily one kept `dailyDays`, a
- * monthly one kept `monthlyDays`. With `lockDays` > 0 the vault is locked (AWS Backup
- * Vault Lock, governance mode until its grace time ends): no one, the account's
- * administrators included, can delete a recovery point younger than `lockDays` or shorten
- * its retention — the operator cannot make the evidence behind an old block vanish from
- * the backups either.
+ * Recovery points of the ledger table beyond PITR's 35 days (docs/OPERATIONS.md, "Back up
+ * beyond 35 days"), in a vault of the stack's own, encrypted with AWS Backup's key: a daily
+ * one kept `dailyDays`, a monthly one kept `monthlyDays` (cold after 90 days). With
+ * `lockDays` > 0 the vault is locked (AWS Backup Vault Lock, compliance mode once its grace
+ * time of 3 days ends): no one, the account's administrators included, can delete a
+ * recovery point before its retention ends or shorten it, and no job may keep one for
+ * less than `lockDays` — the operator cannot make the evidence behind an old block vanish
+ * from the backups either.
  *
  * The plan backs up through a role of its own rather than AWS's managed
  * AWSBackupServiceRolePolicyForBackup (the stack attaches no managed policy): that
@@ -48,7 +49,16 @@ export class LedgerBackup extends Construct {
     // not the key, keeps recovery points from the account's administrators.
     this.vault = new BackupVault(this, "Vault", {
       removalPolicy: RemovalPolicy.RETAIN,
-      ...(props.lockDays > 0 ? { lockConfiguration: { minRetention: Duration.days(props.lockDays) } } : {}),
+      // changeableFor makes it compliance mode: after 3 days not even the account's root can
+      // remove the lock (without it, governance mode, an administrator could).
+      ...(props.lockDays > 0
+        ? {
+            lockConfiguration: {
+              minRetention: Duration.days(props.lockDays),
+              changeableFor: Duration.days(3),
+            },
+          }
+        : {}),
     });
     this.plan = new BackupPlan(this, "Plan", {
       backupVault: this.vault,

@@ -179,9 +179,9 @@ const Alerts = z
 
 const Backup = z
   .object({
-    dailyDays: z.number().int().min(1).max(36_500).default(35),
+    dailyDays: z.number().int().min(1).max(36_500).default(7),
     monthlyDays: z.number().int().min(1).max(36_500).default(3653),
-    lockDays: z.number().int().min(0).max(36_500).default(35),
+    lockDays: z.number().int().min(0).max(36_500).default(7),
   })
   .strict()
   // Vault Lock fails every backup job whose retention is shorter than its minimum.
@@ -242,10 +242,12 @@ const AwsSettings = z
     /**
      * AWS Backup of the ledger table beyond PITR's 35 days (cdk/lib/backup.ts): a daily
      * recovery point kept `dailyDays`, a monthly one kept `monthlyDays` (in cold storage after
-     * 90 days), in a vault whose lock stops anyone deleting a recovery point before
-     * `lockDays` (0: no lock; at most the shorter retention).
+     * 90 days), in a locked vault: no one can delete a recovery point before its retention
+     * ends, and no backup job may keep one less than `lockDays` (0: no lock; at most the
+     * shorter retention). Each DynamoDB backup is a full copy, so the daily points cost
+     * `dailyDays` copies of the table (docs/COST.md); PITR covers the last 35 days anyway.
      */
-    backup: Backup.default({ dailyDays: 35, monthlyDays: 3653, lockDays: 35 }),
+    backup: Backup.default({ dailyDays: 7, monthlyDays: 3653, lockDays: 7 }),
   })
   .default({
     sealEveryMinutes: 1,
@@ -256,7 +258,7 @@ const AwsSettings = z
     auditEveryHours: 24,
     tileRetentionDays: 3653,
     alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
-    backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 35 },
+    backup: { dailyDays: 7, monthlyDays: 3653, lockDays: 7 },
   });
 
 /**

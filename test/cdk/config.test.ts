@@ -49,7 +49,7 @@ describe("consortium file → stack config", () => {
       auditEveryHours: 24,
       tileRetentionDays: 3653,
       alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
-      backup: { dailyDays: 35, monthlyDays: 3653, lockDays: 35 },
+      backup: { dailyDays: 7, monthlyDays: 3653, lockDays: 7 },
     });
   });
 

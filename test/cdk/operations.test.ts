@@ -165,15 +165,15 @@ describe("alerts", () => {
 });
 
 describe("backup", () => {
-  it("backs the ledger table up daily (35 days) and monthly (10 years, cold after 90 days) into a locked, retained vault", () => {
+  it("backs the ledger table up daily (7 days) and monthly (10 years, cold after 90 days) into a locked, retained vault", () => {
     s.template.hasResourceProperties("AWS::Backup::BackupVault", {
-      LockConfiguration: { MinRetentionDays: 35 },
+      LockConfiguration: { MinRetentionDays: 7, ChangeableForDays: 3 },
     });
     s.template.hasResource("AWS::Backup::BackupVault", { DeletionPolicy: "Retain" });
     s.template.hasResourceProperties("AWS::Backup::BackupPlan", {
       BackupPlan: {
         BackupPlanRule: Match.arrayWith([
-          Match.objectLike({ RuleName: "Daily", Lifecycle: { DeleteAfterDays: 35 } }),
+          Match.objectLike({ RuleName: "Daily", Lifecycle: { DeleteAfterDays: 7 } }),
           Match.objectLike({
             RuleName: "Monthly",
             Lifecycle: { DeleteAfterDays: 3653, MoveToColdStorageAfterDays: 90 },
