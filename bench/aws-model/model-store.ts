@@ -21,7 +21,8 @@ import { PENDING_SHARDS, pendingShard, pendingSortKey } from "../../functions/st
  * Kept from the real store: every condition sealing relies on (commitBlock creates only,
  * markBatchSealed only while pending or at the same place), the pending order (receivedAt,
  * batch key) and the envelopes kept as canonical JSON text and parsed on every read, so
- * the sealer pays the CPU it pays against DynamoDB. Not modelled: the index's eventual
+ * the sealer pays the CPU it pays against DynamoDB. A batch is read as the real store reads
+ * it, its head and then its body. Not modelled: the index's eventual
  * consistency (the crash and race tests cover it on dynalite), item sizes and throttling of
  * anything but the pending shards.
  */
@@ -156,7 +157,11 @@ export class ModelStore implements SealStore {
   }
 
   async getBatches(keys: readonly string[]): Promise<StoredBatch[]> {
+    // Two reads in a row, as the real store sends them: the heads, then the bodies they
+    // name (a body's key holds its digest, which only its head knows).
+    const found = [...new Set(keys)].filter((k) => this.batches.has(k)).length;
     await this.batchRequests(new Set(keys).size, BATCH_GET_MAX);
+    if (found > 0) await this.batchRequests(found, BATCH_GET_MAX);
     const out: StoredBatch[] = [];
     for (const key of new Set(keys)) {
       const b = this.batches.get(key);

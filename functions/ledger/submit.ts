@@ -49,9 +49,9 @@ import type {
  * (each record's type, writer, canonical JSON and size; the rules' record checks; the
  * signed batch root; the envelopes) → apply the record rules (functions/rules/: each
  * refuses, or returns the claims, cosign marks and index entries the batch needs) → take
- * the claims → commit: payloads, cosign marks and index entries in one unconditional
- * write (putEntryItems), then the batch item, whose conditional put is both the commit
- * point and the (keyId, nonce) replay guard.
+ * the claims → commit: payloads, cosign marks, index entries and the batch's body (its
+ * envelopes) in one round trip (putEntryItems), then the batch's head, whose conditional
+ * put is both the commit point and the (keyId, nonce) replay guard.
  * Every refusal happens before the first write, or undoes what it wrote (a claim refused
  * midway, a replay). Refusals and their order: docs/API.md, docs/ERRORS.md.
  */
@@ -96,11 +96,16 @@ export async function submitEntries(
   const tree = checkBatchRoot(caller, prepared);
   const batch = bindBatch(caller, records, prepared, tree, deps.clock.now().toISOString());
 
-  // Apply the rules, then write: claims; payloads, marks and index entries (one
-  // unconditional write, all before the commit); the batch item.
+  // Apply the rules, then write: claims; payloads, marks, index entries and the batch's
+  // body (one round trip, all before the commit); the batch's head.
   const effects = await applyRules(batch.rules, deps);
   const claims = await takeClaims(deps.store, effects.claims, deps.clock);
-  await deps.store.putEntryItems({ payloads: batch.payloads, marks: effects.marks, index: effects.index });
+  await deps.store.putEntryItems({
+    payloads: batch.payloads,
+    marks: effects.marks,
+    index: effects.index,
+    batch: batch.item,
+  });
   if ((await deps.store.commitBatch(batch.item)) === "replayed") {
     await undoReplay(deps.store, batch, effects, claims);
     throw nonceReplayed(caller);

@@ -426,9 +426,9 @@ function accessEntryOf(caller: Caller, details: AccessDetails, now: Date, batchK
   };
 }
 
-/** The access entry's payload and trail item, in one unconditional write before its commit. */
+/** The access entry's payload, trail item and batch body, in one write before its commit. */
 function writeAccess(deps: MatchDeps, entry: AccessEntry): Promise<void> {
-  return deps.store.putEntryItems({ payloads: [entry.payload], index: [entry.trail] });
+  return deps.store.putEntryItems({ payloads: [entry.payload], index: [entry.trail], batch: entry.batch });
 }
 
 /**

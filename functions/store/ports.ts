@@ -163,24 +163,35 @@ export interface PayloadStore {
   getPayloads(entryIds: readonly string[]): Promise<StoredPayload[]>;
 }
 
-/** What a request writes before its commit point, unconditionally: see EntryItemStore. */
+/** What a request writes before its commit point: see EntryItemStore. */
 export interface EntryItems {
   payloads?: readonly StoredPayload[];
   marks?: readonly CosignMark[];
   index?: readonly IndexEntry[];
+  /**
+   * The batch the request will commit: its body (the envelopes) is written here, so that
+   * commitBatch writes only the small head. Required before commitBatch of this batch.
+   */
+  batch?: StoredBatch;
 }
 
 /**
- * The unconditional items of a request, across item families, written together before
- * its commitBatch: record payloads (and a match's access details), cosign marks and
- * index entries. Idempotent: payloads are keyed by content-derived entry ids, marks and
- * index entries by fields the request fixes, so a retry rewrites identical items. No
- * order among them is kept, and none is needed — none is part of an entry until the
- * batch commits, and every reader skips those of uncommitted batches. A failure may
- * leave any subset written: the request's undo, or readers, handle that as for a crash.
+ * The items of a request, across item families, written together before its
+ * commitBatch: record payloads (and a match's access details), cosign marks, index
+ * entries and the batch's body (its envelopes). Idempotent: payloads are keyed by
+ * content-derived entry ids, marks and index entries by fields the request fixes, so a
+ * retry rewrites identical items; a body is keyed by the digest of its envelopes and
+ * created once (a retry with the same digest finds it there). No order among them is
+ * kept, and none is needed — none is part of an entry until the batch commits, and every
+ * reader skips those of uncommitted batches (a body is reached only through the head
+ * that names it). A failure may leave any subset written: the request's undo, or
+ * readers, handle that as for a crash.
  */
 export interface EntryItemStore {
-  /** Throws RangeError for two different payloads under one entry id; identical duplicates are written once. */
+  /**
+   * Throws RangeError for two different payloads under one entry id (identical
+   * duplicates are written once), and for a batch commitBatch would refuse.
+   */
   putEntryItems(items: EntryItems): Promise<void>;
 }
 
@@ -192,8 +203,10 @@ export interface EntryItemStore {
  */
 export interface BatchStore {
   /**
-   * Submit's commit point and replay guard in one conditional write: stores the batch
-   * (and lists it as pending) only if no batch with this key exists.
+   * Submit's commit point and replay guard in one conditional write: stores the batch's
+   * head (and lists it as pending) only if no batch with this key exists. Requires its
+   * body written first: putEntryItems({ batch }) of the same batch, finished — a head
+   * committed without its body is a batch no one can read.
    */
   commitBatch(batch: StoredBatch): Promise<"committed" | "replayed">;
   /** Strongly consistent. */
@@ -201,8 +214,8 @@ export interface BatchStore {
   /** Strongly consistent; missing keys are left out. Order not guaranteed. */
   getBatches(keys: readonly string[]): Promise<StoredBatch[]>;
   /**
-   * getBatches without the envelopes (a 100-record batch item is ~140 KB; its head is
-   * ~4 KB): for readers that only ask whether an entry is committed.
+   * getBatches without the envelopes (a 100-record batch's body is ~141 KB; its head is
+   * ~5 KB): for readers that only ask whether an entry is committed.
    */
   getBatchHeads(keys: readonly string[]): Promise<BatchHead[]>;
   /**
@@ -318,7 +331,7 @@ export interface AuditSource {
   listRawBlocks(fromHeight: number, toHeight: number): Promise<RawBlock[]>;
   /** Page items stored under a block hash, in page order. */
   getRawPages(blockHash: string, pageCount: number): Promise<RawPage[]>;
-  /** Batch items by key; missing keys are left out. */
+  /** Batches by key (each head with the envelopes of the body it names); missing keys are left out. */
   getRawBatches(keys: readonly string[]): Promise<RawBatch[]>;
   /** Payload items by entry id; missing ids are left out. */
   getRawPayloads(entryIds: readonly string[]): Promise<RawPayload[]>;
@@ -344,7 +357,11 @@ export interface RawPage {
 
 export interface RawBatch {
   key: string;
-  /** The stored envelopes JSON, parsed but not validated; undefined if it does not parse. */
+  /**
+   * The stored envelopes JSON of the body the head names (of the head itself, for a batch
+   * written before bodies existed), parsed but not validated; undefined if it is missing
+   * or does not parse.
+   */
   envelopes?: unknown;
   sealedHeight?: number;
   sealedOffset?: number;

@@ -43,6 +43,9 @@ function itemKey(pk: string, sk: string): ItemKey {
 export const CHAIN_PK = "CHAIN";
 export const BLOCK_SK_PREFIX = "H#";
 export const PAGE_SK_PREFIX = "P#";
+/** A batch's head is `B`; its body, the envelopes, `E#<hex SHA-256 of the envelopes text>`. */
+export const BATCH_HEAD_SK = "B";
+export const BATCH_BODY_SK_PREFIX = "E#";
 
 export function heightSortKey(height: number): string {
   return BLOCK_SK_PREFIX + String(height).padStart(HEIGHT_DIGITS, "0");
@@ -54,7 +57,11 @@ export function pageSortKey(page: number): string {
 
 export const itemKeys = {
   payload: (entryId: string): ItemKey => itemKey(PAYLOAD_PK_PREFIX + entryId, "P"),
-  batch: (batchKey: string): ItemKey => itemKey(BATCH_PK_PREFIX + batchKey, "B"),
+  /** A batch's head: the commit point, the seal marks, the pending index attributes. */
+  batch: (batchKey: string): ItemKey => itemKey(BATCH_PK_PREFIX + batchKey, BATCH_HEAD_SK),
+  /** A batch's body, its envelopes, keyed by their digest: written once, before the head. */
+  batchBody: (batchKey: string, digest: string): ItemKey =>
+    itemKey(BATCH_PK_PREFIX + batchKey, BATCH_BODY_SK_PREFIX + digest),
   block: (height: number): ItemKey => itemKey(CHAIN_PK, heightSortKey(height)),
   page: (blockHash: string, page: number): ItemKey => itemKey(PAGES_PK_PREFIX + blockHash, pageSortKey(page)),
   claim: (uniqueKey: string): ItemKey => itemKey(CLAIM_PK_PREFIX + uniqueKey, "U"),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   ConditionalCheckFailedException,
   type QueryCommandInput,
@@ -14,30 +15,52 @@ import {
   StoreInvariantError,
 } from "../ports.js";
 import {
+  BATCH_BODY_SK_PREFIX,
+  BATCH_HEAD_SK,
   type Item,
+  type ItemKey,
   itemKeys,
   PENDING_SHARDS,
   pendingPartition,
   pendingShard,
   pendingSortKey,
 } from "../table.js";
-import { A, assertCount, assertItemFits, decode, lenientInteger, lenientJson, TIMESTAMP } from "./items.js";
+import {
+  A,
+  assertCount,
+  assertItemFits,
+  decode,
+  type ItemReader,
+  lenientInteger,
+  lenientJson,
+  TIMESTAMP,
+} from "./items.js";
 import type { StoreActions, TableClient } from "./table-client.js";
 
 /**
- * Batch items, their heads and the pending index (docs/STORAGE.md "Items").
+ * Batch items — a small head and a body written once — and the pending index
+ * (docs/STORAGE.md "Items").
  *
- *   pk                 sk  attributes
- *   B#<keyId>#<nonce>  B   dept keyId nonce receivedAt
- *                          envelopes(S: canonical JSON array)
- *                          ids(S: JSON array of the envelopes' entry ids: the head, with receivedAt)
- *                          pending: gsi1pk=PENDING#<shard> gsi1sk=<receivedAt>#<key>
- *                          sealed:  sealedHeight(N) sealedOffset(N)
+ *   pk                 sk             attributes
+ *   B#<keyId>#<nonce>  B              the head: dept keyId nonce receivedAt
+ *                                     ids(S: JSON array of the envelopes' entry ids)
+ *                                     body(S: hex SHA-256 of the body's envelopes text)
+ *                                     pending: gsi1pk=PENDING#<shard> gsi1sk=<receivedAt>#<key>
+ *                                     sealed:  sealedHeight(N) sealedOffset(N)
+ *   B#<keyId>#<nonce>  E#<body>       the body: envelopes(S: canonical JSON array)
  *
  *   index gsi1 (gsi1pk, gsi1sk), KEYS_ONLY, sparse: exactly the pending batches.
  *
- * commitBatch is submit's commit point (a conditional put); markBatchSealed is a
- * conditional update that takes the batch off the pending index.
+ * putBatchBody writes the body before the commit (with the request's other items,
+ * entry-items.ts); commitBatch, submit's commit point, is a conditional put of the head;
+ * markBatchSealed is a conditional update of the head alone, so the envelopes (~141 KB
+ * for 100 records) are written once and never rewritten: DynamoDB charges an update on
+ * the larger of the item's sizes before and after. Bodies are keyed by their digest, so
+ * two requests with one (keyId, nonce) never write over each other's: the head names the
+ * body it committed, and a loser's body is an orphan that readers never reach.
+ *
+ * Heads written before bodies existed hold `envelopes` themselves and no `body`: they
+ * are read as before.
  */
 
 /** The batch is on the pending index: committed and not sealed (markBatchSealed). */
@@ -46,7 +69,8 @@ const STILL_PENDING = "attribute_exists(#gpk)";
 /** What each method sends (StoreActions). */
 export const BATCH_STORE_ACTIONS = {
   commitBatch: { table: ["dynamodb:PutItem"] },
-  getBatch: { table: ["dynamodb:GetItem"] },
+  // One Query of the batch's partition: its head and its body in one round trip.
+  getBatch: { table: ["dynamodb:Query"] },
   getBatches: { table: ["dynamodb:BatchGetItem"] },
   getBatchHeads: { table: ["dynamodb:BatchGetItem"] },
   listPendingBatches: { table: [], pendingIndex: ["dynamodb:Query"] },
@@ -55,25 +79,60 @@ export const BATCH_STORE_ACTIONS = {
   getRawBatches: { table: ["dynamodb:BatchGetItem"] },
 } as const satisfies StoreActions<DynamoDbBatches>;
 
+/**
+ * Writes a batch's body (its envelopes) before its head is committed: a conditional
+ * create, so no write ever changes a body. Bodies are keyed by the digest of their
+ * envelopes text, so an item already there holds these very envelopes (a retry in the
+ * same millisecond, whose envelopes are identical) and the failed condition is success.
+ * Requires what commitBatch requires of the batch.
+ */
+export async function putBatchBody(table: TableClient, batch: StoredBatch): Promise<void> {
+  const { text, digest } = encodeBatch(batch);
+  const item: Item = { ...itemKeys.batchBody(batch.key, digest), envelopes: { S: text } };
+  // A batch is at most 100 envelopes of ~1.5 KB (~150 KB), so this never fires for a
+  // batch the submit API accepted; it stops a future change from meeting DynamoDB's
+  // 400 KB limit as an opaque ValidationException.
+  assertItemFits(item, `batch ${batch.key} body`);
+  await table.putIfNew(item);
+}
+
 export class DynamoDbBatches implements BatchStore {
   constructor(private readonly table: TableClient) {}
 
   async commitBatch(batch: StoredBatch): Promise<"committed" | "replayed"> {
     // Replay guard and commit point in one write: two submits with the same
     // (keyId, nonce) — a replay, or a client retry racing the original — cannot both
-    // create the batch, and the loser must not overwrite the winner's envelopes.
-    return (await this.table.putIfNew(batchItem(batch))) ? "committed" : "replayed";
+    // create the head, and the head names the one body that is the batch's. The body
+    // was written first (putBatchBody), so a committed head always has its body.
+    return (await this.table.putIfNew(headItem(batch))) ? "committed" : "replayed";
   }
 
   async getBatch(key: string): Promise<StoredBatch | undefined> {
-    const item = await this.table.getItem(itemKeys.batch(key));
-    return item && parseBatchItem(item);
+    // The partition holds the head, its body, and any orphan bodies of requests that lost
+    // the commit or crashed before it (rare): one consistent Query reads them together.
+    const items: Item[] = [];
+    for await (const item of this.table.query({
+      TableName: this.table.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": A.pk },
+      ExpressionAttributeValues: { ":pk": { S: BATCH_PK_PREFIX + key } },
+      ConsistentRead: true,
+    })) {
+      items.push(item);
+    }
+    const head = items.find((i) => i[A.sk]?.S === BATCH_HEAD_SK);
+    if (head === undefined) return undefined;
+    const digest = head.body?.S;
+    const body = items.find((i) => digest !== undefined && i[A.sk]?.S === BATCH_BODY_SK_PREFIX + digest);
+    return parseBatch(head, body);
   }
 
   async getBatches(keys: readonly string[]): Promise<StoredBatch[]> {
-    const unique = [...new Set(keys)];
-    const items = await this.table.batchGet(unique.map((k) => itemKeys.batch(k)));
-    return items.map(parseBatchItem);
+    // Heads first, then the bodies they name: a body's key holds its digest, which only
+    // the head knows.
+    const heads = await this.table.batchGet([...new Set(keys)].map((k) => itemKeys.batch(k)));
+    const bodies = await this.bodiesOf(heads);
+    return heads.map((head) => parseBatch(head, bodies.get(bodyKeyOf(head) ?? "")));
   }
 
   async getBatchHeads(keys: readonly string[]): Promise<BatchHead[]> {
@@ -129,12 +188,14 @@ export class DynamoDbBatches implements BatchStore {
       await this.table.client.send(
         new UpdateItemCommand({
           TableName: this.table.tableName,
+          // The head only: a few hundred bytes to a few KB, where rewriting the envelopes
+          // would be charged on their ~141 KB (100 records) once more.
           Key: itemKeys.batch(key),
           // Setting the seal and dropping the index attributes in one write takes the
           // batch off the pending list exactly when it is recorded as sealed.
           UpdateExpression: "SET #sealedHeight = :height, #sealedOffset = :offset REMOVE #gpk, #gsk",
           // STILL_PENDING: only a committed, unsealed batch carries the index attributes
-          // (batchItem sets them, this update alone removes them), so the condition holds
+          // (headItem sets them, this update alone removes them), so the condition holds
           // exactly for a batch that exists and is not sealed — an update would otherwise
           // create a bare batch item out of nothing, or move a batch already in another
           // block. A sealer finishing a crashed run may repeat the write: that repeat
@@ -162,19 +223,62 @@ export class DynamoDbBatches implements BatchStore {
     }
   }
 
-  /** AuditSource: batch items by key, nothing validated. */
+  /** AuditSource: batch items by key — the head, with the envelopes of the body it names — nothing validated. */
   async getRawBatches(keys: readonly string[]): Promise<RawBatch[]> {
-    const items = await this.table.batchGet([...new Set(keys)].map((k) => itemKeys.batch(k)));
-    return items.map((item) => ({
-      key: (item[A.pk]?.S ?? "").slice(BATCH_PK_PREFIX.length),
-      envelopes: lenientJson(item.envelopes),
-      sealedHeight: lenientInteger(item[A.sealedHeight]),
-      sealedOffset: lenientInteger(item[A.sealedOffset]),
-    }));
+    const heads = await this.table.batchGet([...new Set(keys)].map((k) => itemKeys.batch(k)));
+    const bodies = await this.bodiesOf(heads);
+    return heads.map((head) => {
+      const bodyKey = bodyKeyOf(head);
+      return {
+        key: (head[A.pk]?.S ?? "").slice(BATCH_PK_PREFIX.length),
+        envelopes: lenientJson(bodyKey === undefined ? head.envelopes : bodies.get(bodyKey)?.envelopes),
+        sealedHeight: lenientInteger(head[A.sealedHeight]),
+        sealedOffset: lenientInteger(head[A.sealedOffset]),
+      };
+    });
+  }
+
+  /** The bodies `heads` name (by bodyKeyOf); heads of the old format name none. */
+  private async bodiesOf(heads: readonly Item[]): Promise<Map<string, Item>> {
+    const keys = new Map<string, ItemKey>();
+    for (const head of heads) {
+      const pk = head[A.pk]?.S;
+      const digest = head.body?.S;
+      if (pk !== undefined && digest !== undefined) {
+        keys.set(`${pk}\u0000${BATCH_BODY_SK_PREFIX}${digest}`, {
+          pk: { S: pk },
+          sk: { S: BATCH_BODY_SK_PREFIX + digest },
+        });
+      }
+    }
+    if (keys.size === 0) return new Map();
+    const items = await this.table.batchGet([...keys.values()]);
+    return new Map(items.map((i) => [`${i[A.pk]?.S}\u0000${i[A.sk]?.S}`, i]));
   }
 }
 
-function batchItem(batch: StoredBatch): Item {
+/** The key bodiesOf files a head's body under, or undefined for a head that names none. */
+function bodyKeyOf(head: Item): string | undefined {
+  const digest = head.body?.S;
+  return digest === undefined ? undefined : `${head[A.pk]?.S}\u0000${BATCH_BODY_SK_PREFIX}${digest}`;
+}
+
+/** A batch's envelopes as checked and stored: canonical JSON text, its digest, the entry ids. */
+interface EncodedBatch {
+  text: string;
+  digest: string;
+  ids: string[];
+}
+
+/**
+ * Encodings per batch object: submit hands the same StoredBatch to putBatchBody and then
+ * to commitBatch, and serialising 100 envelopes twice would be wasted CPU.
+ */
+const encodings = new WeakMap<StoredBatch, EncodedBatch>();
+
+function encodeBatch(batch: StoredBatch): EncodedBatch {
+  const known = encodings.get(batch);
+  if (known !== undefined) return known;
   if (batch.key !== batchKeyFor(batch.keyId, batch.nonce)) {
     throw new RangeError(`batch key ${batch.key} is not ${batchKeyFor(batch.keyId, batch.nonce)}`);
   }
@@ -189,41 +293,67 @@ function batchItem(batch: StoredBatch): Item {
       throw new RangeError(`envelope ${i} has batch index ${batchIndexOf(parsed)}`);
     return parsed;
   });
+  const text = canonicalJson(envelopes);
+  const encoded = { text, digest: bodyDigest(text), ids: envelopes.map((e) => e.id) };
+  encodings.set(batch, encoded);
+  return encoded;
+}
+
+function bodyDigest(envelopesText: string): string {
+  return createHash("sha256").update(envelopesText, "utf8").digest("hex");
+}
+
+function headItem(batch: StoredBatch): Item {
+  const { digest, ids } = encodeBatch(batch);
   const item: Item = {
     ...itemKeys.batch(batch.key),
     dept: { S: batch.dept },
     keyId: { S: batch.keyId },
     nonce: { S: batch.nonce },
     receivedAt: { S: batch.receivedAt },
-    envelopes: { S: canonicalJson(envelopes) },
-    // The entry ids again, so that getBatchHeads can answer "is it committed?" without the envelopes.
-    ids: { S: JSON.stringify(envelopes.map((e) => e.id)) },
+    // The entry ids, so that getBatchHeads can answer "is it committed?" without the envelopes.
+    ids: { S: JSON.stringify(ids) },
+    body: { S: digest },
     [A.gsi1pk]: { S: pendingPartition(pendingShard(batch.key)) },
     [A.gsi1sk]: { S: pendingSortKey(batch.receivedAt, batch.key) },
   };
-  // A batch is at most 100 envelopes of ~1.5 KB (~150 KB), so this never fires for a
-  // batch the submit API accepted; it stops a future change from meeting DynamoDB's
-  // 400 KB limit as an opaque ValidationException.
+  // ~45 bytes per entry id: ~5 KB for 100 records.
   assertItemFits(item, `batch ${batch.key}`);
   return item;
 }
 
-function parseBatchItem(item: Item): StoredBatch {
-  return decode(item, (r) => {
+/**
+ * A batch from its head and the body the head names (`body` undefined when it is missing,
+ * or for a head of the old format, which holds its envelopes itself).
+ */
+function parseBatch(head: Item, body: Item | undefined): StoredBatch {
+  return decode(head, (r) => {
     const key = r.keyAfter(A.pk, BATCH_PK_PREFIX);
     const keyId = r.string("keyId");
     const nonce = r.string("nonce");
     if (key !== batchKeyFor(keyId, nonce)) throw new Error(`key is not ${batchKeyFor(keyId, nonce)}`);
-    const raw = r.json("envelopes");
+    let text: string;
+    if (head.body === undefined) text = r.string("envelopes");
+    else {
+      const digest = r.string("body");
+      const stored = body?.envelopes?.S;
+      if (stored === undefined) throw new Error(`its body ${BATCH_BODY_SK_PREFIX}${digest} is missing`);
+      if (bodyDigest(stored) !== digest) throw new Error(`its body's envelopes do not hash to ${digest}`);
+      text = stored;
+    }
+    const raw: unknown = JSON.parse(text);
     if (!Array.isArray(raw) || raw.length === 0) throw new Error("envelopes is not a non-empty array");
     const envelopes: LedgerEnvelope[] = raw.map((value: unknown, i) => {
       const e = parseEntryEnvelope(value);
       if (batchIndexOf(e) !== i) throw new Error(`envelope ${i} has batch index ${batchIndexOf(e)}`);
       return e;
     });
-    const height = r.optionalInteger(A.sealedHeight);
-    const offset = r.optionalInteger(A.sealedOffset);
-    if ((height === undefined) !== (offset === undefined)) throw new Error("half-sealed");
+    if (
+      head.body !== undefined &&
+      JSON.stringify(envelopes.map((e) => e.id)) !== JSON.stringify(r.stringArray("ids"))
+    ) {
+      throw new Error("ids are not its envelopes' entry ids");
+    }
     const batch: StoredBatch = {
       key,
       dept: r.string("dept"),
@@ -232,9 +362,22 @@ function parseBatchItem(item: Item): StoredBatch {
       receivedAt: r.string("receivedAt"),
       envelopes,
     };
-    if (height !== undefined && offset !== undefined) batch.sealed = { height, offset };
+    const sealed = readSeal(r);
+    if (sealed !== undefined) batch.sealed = sealed;
     return batch;
   });
+}
+
+function readSeal(r: ItemReader): { height: number; offset: number } | undefined {
+  const height = r.optionalInteger(A.sealedHeight);
+  const offset = r.optionalInteger(A.sealedOffset);
+  if ((height === undefined) !== (offset === undefined)) throw new Error("half-sealed");
+  return height !== undefined && offset !== undefined ? { height, offset } : undefined;
+}
+
+/** Where a head says its batch is sealed, if it is. */
+function parseSeal(head: Item): { height: number; offset: number } | undefined {
+  return decode(head, readSeal);
 }
 
 function parseBatchHead(item: Item): BatchHead {
@@ -261,7 +404,7 @@ function parsePendingRef(item: Item): PendingBatchRef & { sortKey: string } {
 /** A batch item sealed at exactly (height, offset): a repeated mark, which is success. */
 function isSealedAt(item: Item | undefined, height: number, offset: number): boolean {
   if (item === undefined) return false;
-  const at = parseBatchItem(item).sealed;
+  const at = parseSeal(item);
   return at !== undefined && at.height === height && at.offset === offset;
 }
 
@@ -269,8 +412,7 @@ function sealRefusal(key: string, height: number, offset: number, current: Item 
   if (current === undefined) {
     return new StoreInvariantError(`cannot mark batch ${key} sealed in block ${height}: it does not exist`);
   }
-  const batch = parseBatchItem(current);
-  const at = batch.sealed;
+  const at = parseSeal(current);
   if (at !== undefined && at.height !== height) {
     return new StoreInvariantError(
       `batch ${key} is already sealed in block ${at.height} (offset ${at.offset}); ` +

@@ -265,7 +265,10 @@ export async function checkLedger(ledger: Ledger, expectedHeight?: number): Prom
   expect(duplicates, "entry ids sealed in more than one place").toEqual([]);
   expect([...where.keys()].sort()).toEqual([...ledger.submitted].sort());
 
-  const batchKeys = items.filter((i) => i.pk?.S?.startsWith("B#")).map((i) => (i.pk?.S ?? "").slice(2));
+  // Batch heads (sk B); each is read with the body it names.
+  const batchKeys = items
+    .filter((i) => i.pk?.S?.startsWith("B#") && i.sk?.S === "B")
+    .map((i) => (i.pk?.S ?? "").slice(2));
   const batches: StoredBatch[] = await store.getBatches(batchKeys);
   expect(batches).toHaveLength(batchKeys.length);
   for (const b of batches) {

@@ -4,6 +4,7 @@ import { auditEntry } from "../../../functions/audit/audit-entry.js";
 import { readEntry } from "../../../functions/ledger/reader.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import { ApiError } from "../../../lib/protocol/errors.js";
+import { orphanBodies, withoutOrphanBodies } from "../../support/batch-bodies.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
 import {
@@ -85,6 +86,14 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
     const payloadsWritten = point.method === "commitBatch" || point.when === "after";
     expect(payloadsLeft).toHaveLength(payloadsWritten ? ids.length : 0);
     expect(await ledger.store.getBatch(`${request.caller.keyId}#${NONCE}`)).toBeUndefined();
+    // The batch's body goes with them (putEntryItems), before the head: written, it is an
+    // orphan until a head names it.
+    const partition = (await scanAll(ledger.client, ledger.table)).filter(
+      (i) => i.pk?.S === `B#${request.caller.keyId}#${NONCE}`,
+    );
+    expect(partition.map((i) => i.sk?.S)).toEqual(
+      payloadsWritten ? [expect.stringMatching(/^E#[0-9a-f]{64}$/)] : [],
+    );
     for (const id of ids) {
       const error = await readError(ledger, request, id);
       expect(error).toBeInstanceOf(ApiError);
@@ -114,6 +123,12 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
     expect(view).toMatchObject({ status: "pending", payload: RECORDS[0]?.data });
     expect(await seal(ledger)).toMatchObject({ sealed: true, height: 2, entries: 3 });
     await checkLedger(ledger, 2);
+    // Committed once: one head, naming the retry's body; the crashed attempt's, if it
+    // differs (another receive time), is the one orphan.
+    const after = await scanAll(ledger.client, ledger.table);
+    const mine = after.filter((i) => i.pk?.S === `B#${request.caller.keyId}#${NONCE}`);
+    expect(mine.filter((i) => i.sk?.S === "B")).toHaveLength(1);
+    expect(orphanBodies(mine).length).toBeLessThanOrEqual(payloadsWritten ? 1 : 0);
   });
 });
 
@@ -141,7 +156,10 @@ describe("a submit that dies after its commit point has an entry; the retry is r
         );
         expect(error).toBeInstanceOf(ApiError);
         expect((error as ApiError).code).toBe("NONCE_REPLAYED");
-        expect(await scanAll(ledger.client, ledger.table)).toEqual(before);
+        // Nothing changed but the retry's own batch body, an orphan no head names.
+        const after = await scanAll(ledger.client, ledger.table);
+        expect(withoutOrphanBodies(after)).toEqual(withoutOrphanBodies(before));
+        expect(orphanBodies(after)).toHaveLength(orphanBodies(before).length + 1);
       };
       await retry();
       expect(await seal(ledger)).toMatchObject({ sealed: true, height: 2, entries: 3 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentDigest, type JsonValue } from "#chain";
+import { orphanBodies } from "../../support/batch-bodies.js";
 import { AheadClock, startTestNode, type TestNode } from "../../support/local-node.js";
 import {
   agreeContract,
@@ -130,9 +131,15 @@ async function recordedRefusal(as: string, body: { subject: string }, status: nu
   const receivedAt = entry.body.envelope.receivedAt as string;
   const diff = diffSnapshots(before, after);
   const budget = new RegExp(`^R#refused#${as} \\| \\d+$`);
-  expect(diff.added.filter((k) => !budget.test(k))).toEqual(
-    [`A#${subjectHmac} | ${receivedAt}#${id}`, `B#${await t.keyIdOf(as)}#${nonce} | B`, `E#${id} | P`].sort(),
+  const batch = `B#${await t.keyIdOf(as)}#${nonce}`;
+  const batchBody = new RegExp(`^${batch} \\| E#[0-9a-f]{64}$`);
+  expect(diff.added.filter((k) => !budget.test(k) && !batchBody.test(k))).toEqual(
+    [`A#${subjectHmac} | ${receivedAt}#${id}`, `${batch} | B`, `E#${id} | P`].sort(),
   );
+  // The batch's body, beside its head (docs/STORAGE.md); refused RATE_LIMITED, the
+  // answer's body written with its count stays too, an orphan no head names.
+  expect(diff.added.filter((k) => batchBody.test(k))).toHaveLength(code === "RATE_LIMITED" ? 2 : 1);
+  expect(orphanBodies(after).length - orphanBodies(before).length).toBe(code === "RATE_LIMITED" ? 1 : 0);
   expect([...diff.added, ...diff.changed].filter((k) => budget.test(k))).toHaveLength(1);
   expect(diff.changed.filter((k) => !budget.test(k))).toEqual([]);
   expect(diff.removed).toEqual([]);
@@ -219,8 +226,8 @@ describe("recorded refusals of POST /v1/match: exactly one access entry each", (
       recorded.push(res.body.accessEntryId);
       const after = await t.snapshot();
       const diff = diffSnapshots(before, after);
-      // An answer adds its access entry's three items and counts itself.
-      expect(diff.added.filter((k) => !k.startsWith("R#"))).toHaveLength(3);
+      // An answer adds its access entry's four items (payload, trail, batch head and body) and counts itself.
+      expect(diff.added.filter((k) => !k.startsWith("R#"))).toHaveLength(4);
       expect(diff.removed).toEqual([]);
       if (n === 1) {
         expect(diff.added.filter((k) => k.startsWith("R#"))).toEqual([

@@ -5,12 +5,13 @@ import { join } from "node:path";
 import {
   type AttributeValue,
   CreateTableCommand,
+  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { BlockHeader, EntryEnvelope } from "#chain";
+import { type BlockHeader, canonicalJson, type EntryEnvelope } from "#chain";
 import {
   DynamoDbLedgerStore,
   itemSizeBytes,
@@ -183,6 +184,15 @@ beforeEach(async () => {
 
 const snapshot = () => scanAll(dynamo.client, table);
 
+/** Submit's two writes of a batch: its body (putEntryItems), then its head (commitBatch). */
+async function commit(
+  batch: StoredBatch,
+  on: DynamoDbLedgerStore = store,
+): Promise<"committed" | "replayed"> {
+  await on.putEntryItems({ batch });
+  return on.commitBatch(batch);
+}
+
 // ---- payloads ------------------------------------------------------------------------
 
 describe("payloads", () => {
@@ -287,68 +297,94 @@ describe("putEntryItems", () => {
 // ---- batches -------------------------------------------------------------------------
 
 describe("commitBatch", () => {
-  it("commits once, then reports replays and leaves the stored batch unchanged", async () => {
+  it("commits once, then reports replays and leaves the head and its body unchanged", async () => {
     const batch = makeBatch();
-    expect(await store.commitBatch(batch)).toBe("committed");
+    expect(await commit(batch)).toBe("committed");
     const before = await snapshot();
 
-    expect(await store.commitBatch(batch)).toBe("replayed");
+    expect(await commit(batch)).toBe("replayed");
+    expect(await snapshot()).toEqual(before);
     // Same (keyId, nonce), different content and time: still a replay, nothing overwritten.
+    // Its body is written beside the winner's, under its own digest: an orphan no head names.
     const impostor = makeBatch({
       keyId: batch.keyId,
       nonce: batch.nonce,
       receivedAt: receivedAtPlus(99),
       size: 5,
     });
-    expect(await store.commitBatch(impostor)).toBe("replayed");
+    expect(await commit(impostor)).toBe("replayed");
 
-    expect(await snapshot()).toEqual(before);
+    const after = await snapshot();
+    expect(after.filter((i) => !before.some((b) => b.sk?.S === i.sk?.S))).toEqual([
+      expect.objectContaining({
+        pk: { S: `B#${batch.key}` },
+        sk: { S: expect.stringMatching(/^E#[0-9a-f]{64}$/) },
+      }),
+    ]);
+    expect(after.filter((i) => before.some((b) => b.sk?.S === i.sk?.S))).toEqual(before);
     expect(await store.getBatch(batch.key)).toEqual(batch);
+    expect(await store.getBatches([batch.key])).toEqual([batch]);
   });
 
-  it("lets exactly one of several racing submits with one nonce commit", async () => {
+  it("lets exactly one of several racing submits with one nonce commit, each body under its own key", async () => {
     const first = makeBatch({ nonce: "race-nonce" });
-    const rivals = [first, ...[1, 2, 3, 4].map((n) => makeBatch({ nonce: "race-nonce", size: n }))];
+    const rivals = [first, ...[1, 2, 4, 5].map((n) => makeBatch({ nonce: "race-nonce", size: n }))];
+    await Promise.all(rivals.map((b) => store.putEntryItems({ batch: b })));
     const outcomes = await Promise.all(rivals.map((b) => store.commitBatch(b)));
     expect(outcomes.filter((o) => o === "committed")).toHaveLength(1);
-    expect(await store.getBatch(first.key)).toEqual(rivals[outcomes.indexOf("committed")]);
+    const winner = rivals[outcomes.indexOf("committed")];
+    expect(await store.getBatch(first.key)).toEqual(winner);
+    expect(await store.getBatches([first.key])).toEqual([winner]);
     expect(await store.listPendingBatches(10)).toHaveLength(1);
+    expect((await snapshot()).filter((i) => i.sk?.S?.startsWith("E#"))).toHaveLength(5);
   });
 
-  it("keeps a 100-envelope batch of realistic envelopes well under the item limit", async () => {
+  it("keeps the envelopes of a 100-envelope batch in its body, its head small", async () => {
     const batch = makeBatch({ size: 100 });
-    expect(await store.commitBatch(batch)).toBe("committed");
-    const [item] = await snapshot();
-    expect(item).toBeDefined();
-    const size = itemSizeBytes(item ?? {});
+    expect(await commit(batch)).toBe("committed");
+    const [head, body] = await snapshot();
+    expect(head?.sk).toEqual({ S: "B" });
+    expect(head?.envelopes).toBeUndefined();
+    expect(itemSizeBytes(head ?? {})).toBeLessThan(8 * 1024);
+    const size = itemSizeBytes(body ?? {});
     expect(size).toBeGreaterThan(100_000);
     expect(size).toBeLessThan(MAX_ITEM_BYTES / 2);
     expect(await store.getBatch(batch.key)).toEqual(batch);
   });
 
-  it("refuses, before writing, a batch whose item would be too large", async () => {
+  it("refuses, before writing, a batch whose body would be too large", async () => {
     const batch = makeBatch({ size: 100 });
     const huge = {
       ...batch,
       envelopes: batch.envelopes.map((e) => ({ ...e, signatureBase: "x".repeat(4000) })),
     };
-    await expect(store.commitBatch(huge)).rejects.toThrow(/over the 358400-byte limit/);
+    await expect(store.putEntryItems({ batch: huge })).rejects.toThrow(/over the 358400-byte limit/);
     expect(await countItems(dynamo.client, table)).toBe(0);
   });
 
-  it("refuses batches that could not be read back", async () => {
+  it("refuses batches that could not be read back, in either write", async () => {
     const batch = makeBatch();
-    await expect(store.commitBatch({ ...batch, key: "other#key" })).rejects.toThrow(RangeError);
-    await expect(store.commitBatch({ ...batch, receivedAt: "2026-01-15T08:30:00Z" })).rejects.toThrow(
-      RangeError,
-    );
-    await expect(store.commitBatch({ ...batch, envelopes: [...batch.envelopes].reverse() })).rejects.toThrow(
-      RangeError,
-    );
-    await expect(store.commitBatch({ ...batch, sealed: { height: 1, offset: 0 } })).rejects.toThrow(
-      RangeError,
-    );
+    const unreadable = [
+      { ...batch, key: "other#key" },
+      { ...batch, receivedAt: "2026-01-15T08:30:00Z" },
+      { ...batch, envelopes: [...batch.envelopes].reverse() },
+      { ...batch, sealed: { height: 1, offset: 0 } },
+    ];
+    for (const b of unreadable) {
+      await expect(store.putEntryItems({ batch: b })).rejects.toThrow(RangeError);
+      await expect(store.commitBatch(b)).rejects.toThrow(RangeError);
+    }
     expect(await countItems(dynamo.client, table)).toBe(0);
+  });
+
+  it("a head committed without its body reads as corrupt, never as a batch without envelopes", async () => {
+    const batch = makeBatch();
+    expect(await store.commitBatch(batch)).toBe("committed");
+    await expect(store.getBatch(batch.key)).rejects.toThrow(/body E#[0-9a-f]{64} is missing/);
+    await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
+    expect(await store.getRawBatches([batch.key])).toEqual([
+      { key: batch.key, envelopes: undefined, sealedHeight: undefined, sealedOffset: undefined },
+    ]);
   });
 });
 
@@ -356,8 +392,8 @@ describe("getBatch / getBatches", () => {
   it("return undefined / leave out missing keys and ignore duplicate keys", async () => {
     const a = makeBatch();
     const b = makeBatch({ dept: "civil-affairs" });
-    await store.commitBatch(a);
-    await store.commitBatch(b);
+    await commit(a);
+    await commit(b);
     expect(await store.getBatch("nobody#nothing")).toBeUndefined();
     const got = await store.getBatches(["nobody#nothing", b.key, a.key, b.key]);
     expect(got.sort((x, y) => x.key.localeCompare(y.key))).toEqual(
@@ -369,7 +405,7 @@ describe("getBatch / getBatches", () => {
   it("read more than one response's worth of large batches (UnprocessedKeys retried)", async () => {
     // dynalite answers BatchGetItem with at most ~1.4 MB: 12 full batches take several rounds.
     const batches = Array.from({ length: 12 }, () => makeBatch({ size: 100 }));
-    for (const b of batches) await store.commitBatch(b);
+    for (const b of batches) await commit(b);
     const calls = commandLog(dynamo.client);
     const got = await store.getBatches(batches.map((b) => b.key));
     expect(calls.filter((c) => c === "BatchGetItemCommand").length).toBeGreaterThan(1);
@@ -379,17 +415,74 @@ describe("getBatch / getBatches", () => {
 
   it("read more than 100 keys (several BatchGetItem calls)", async () => {
     const batches = Array.from({ length: 130 }, () => makeBatch({ size: 1 }));
-    await Promise.all(batches.map((b) => store.commitBatch(b)));
+    await Promise.all(batches.map((b) => commit(b)));
     const got = await store.getBatches(batches.map((b) => b.key));
     expect(got).toHaveLength(130);
   });
 
   it("raise StoreInvariantError on a corrupted item instead of returning it", async () => {
     const batch = makeBatch();
-    await store.commitBatch(batch);
-    await updateBatchItem(batch.key, "SET envelopes = :e", { ":e": { S: '[{"v":1,"id":"not-hex"}]' } });
+    await commit(batch);
+    const body = (await snapshot()).find((i) => i.sk?.S?.startsWith("E#"));
+    const bodyKey = { pk: body?.pk ?? { S: "" }, sk: body?.sk ?? { S: "" } };
+    // Envelopes that do not parse, and envelopes that parse but are not the ones the head committed.
+    const corrupt = '[{"v":1,"id":"not-hex"}]';
+    const other = canonicalJson(
+      makeBatch({ keyId: batch.keyId, nonce: batch.nonce, receivedAt: receivedAtPlus(5) }).envelopes,
+    );
+    for (const text of [corrupt, other]) {
+      await dynamo.client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: bodyKey,
+          UpdateExpression: "SET envelopes = :e",
+          ExpressionAttributeValues: { ":e": { S: text } },
+        }),
+      );
+      await expect(store.getBatch(batch.key)).rejects.toThrow(/do not hash to/);
+      await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
+    }
+    // A head of the old format, its envelopes inline, is checked the same way.
+    await updateBatchItem(batch.key, "SET envelopes = :e REMOVE body", { ":e": { S: corrupt } });
     await expect(store.getBatch(batch.key)).rejects.toThrow(StoreInvariantError);
     await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
+  });
+});
+
+describe("batches written before bodies existed (envelopes in the head)", () => {
+  it("read, seal and audit as before", async () => {
+    const batch = makeBatch({ size: 4 });
+    await commit(batch);
+    // Rewrite it as the old format: the head holds the envelopes, names no body, and has no body.
+    const [head, body] = await snapshot();
+    await dynamo.client.send(
+      new DeleteItemCommand({
+        TableName: table,
+        Key: { pk: body?.pk ?? { S: "" }, sk: body?.sk ?? { S: "" } },
+      }),
+    );
+    await updateBatchItem(batch.key, "SET envelopes = :e REMOVE body", {
+      ":e": body?.envelopes ?? { S: "" },
+    });
+    expect(head?.body).toBeDefined();
+    expect(await countItems(dynamo.client, table)).toBe(1);
+
+    expect(await store.getBatch(batch.key)).toEqual(batch);
+    expect(await store.getBatches([batch.key])).toEqual([batch]);
+    expect(await store.getBatchHeads([batch.key])).toEqual([
+      { key: batch.key, receivedAt: batch.receivedAt, entryIds: batch.envelopes.map((e) => e.id) },
+    ]);
+    await store.markBatchSealed(batch.key, 2, 7);
+    await store.markBatchSealed(batch.key, 2, 7);
+    expect(await store.getBatch(batch.key)).toEqual({ ...batch, sealed: { height: 2, offset: 7 } });
+    expect(await store.getRawBatches([batch.key])).toEqual([
+      {
+        key: batch.key,
+        envelopes: JSON.parse(canonicalJson(batch.envelopes)),
+        sealedHeight: 2,
+        sealedOffset: 7,
+      },
+    ]);
   });
 });
 
@@ -417,7 +510,7 @@ describe("listPendingBatches", () => {
         size: 1,
       }),
     );
-    await Promise.all(batches.map((b) => store.commitBatch(b)));
+    await Promise.all(batches.map((b) => commit(b)));
     return batches;
   }
 
@@ -467,7 +560,7 @@ describe("listPendingBatches", () => {
 describe("markBatchSealed", () => {
   it("records the seal, and is idempotent for the same height and offset", async () => {
     const batch = makeBatch();
-    await store.commitBatch(batch);
+    await commit(batch);
     await store.markBatchSealed(batch.key, 4, 120);
     expect(await store.getBatch(batch.key)).toEqual({ ...batch, sealed: { height: 4, offset: 120 } });
     const before = await snapshot();
@@ -477,7 +570,7 @@ describe("markBatchSealed", () => {
 
   it("refuses a second seal at another height (or offset), leaving the batch as it was", async () => {
     const batch = makeBatch();
-    await store.commitBatch(batch);
+    await commit(batch);
     await store.markBatchSealed(batch.key, 4, 120);
     const before = await snapshot();
     await expect(store.markBatchSealed(batch.key, 5, 0)).rejects.toThrow(StoreInvariantError);
@@ -497,7 +590,7 @@ describe("markBatchSealed", () => {
     // removes them): the condition stands for "exists and unsealed", and this item shows
     // it is not mistaken for a repeated mark.
     const batch = makeBatch();
-    await store.commitBatch(batch);
+    await commit(batch);
     await updateBatchItem(batch.key, "REMOVE gsi1pk, gsi1sk");
     const before = await snapshot();
     await expect(store.markBatchSealed(batch.key, 1, 0)).rejects.toThrow(
@@ -665,9 +758,9 @@ describe("block pages", () => {
 
 describe("createLedgerTable", () => {
   it("is idempotent", async () => {
-    await store.commitBatch(makeBatch());
+    await commit(makeBatch());
     await createLedgerTable(dynamo.client, table);
-    expect(await countItems(dynamo.client, table)).toBe(1);
+    expect(await countItems(dynamo.client, table)).toBe(2);
   });
 
   it("refuses an existing table with another layout", async () => {
@@ -691,7 +784,7 @@ describe("dynalite on disk", () => {
       const first = await startDynalite({ path: dir });
       const name = await freshTable(first.client);
       const batch = makeBatch();
-      await new DynamoDbLedgerStore(first.client, name).commitBatch(batch);
+      await commit(batch, new DynamoDbLedgerStore(first.client, name));
       await first.stop();
 
       const second = await startDynalite({ path: dir });

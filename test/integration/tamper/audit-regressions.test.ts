@@ -1,6 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
+import { bodyKeyOf } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // Regressions for audit bugs the tamper suite found: corrupt items crashed the audit,
@@ -97,7 +98,7 @@ describe("an item that no longer parses is reported, not a crash", () => {
   });
   it("a batch's envelopes text corrupted → ENVELOPE_INVALID/ENTRY_MISSING for its entries, not HTTP 500", async () => {
     await withEdit(
-      B(),
+      await bodyKeyOf(t.client, t.table, B()),
       (item) => ({ ...item, envelopes: { S: "not json" } }),
       async () => {
         const chain = await verify({});
@@ -130,7 +131,7 @@ describe("the signature memo keys on every input (dept, alg)", () => {
   ] as const) {
     it(`${field} edited on entry 0 of a batch → findings name entry 0 only, not its untouched siblings`, async () => {
       await withEdit(
-        B(),
+        await bodyKeyOf(t.client, t.table, B()),
         (item) => {
           const envelopes = JSON.parse(item.envelopes?.S as string);
           envelopes[0][field] = value;

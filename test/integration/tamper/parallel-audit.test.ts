@@ -9,6 +9,7 @@ import { type Item, type ItemKey, itemKeys } from "../../../functions/store/tabl
 import { keyGovernanceOf } from "../../../lib/consortium/consortium.js";
 import { trustFile } from "../../../lib/local-home.js";
 import type { AuditReport } from "../../../lib/protocol/audit.js";
+import { bodyKeyOf } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // The audit checks department signatures on worker threads (functions/audit/
@@ -112,7 +113,8 @@ async function withEnvelope(
   edit: (envelope: Record<string, string>) => void,
   check: () => Promise<void>,
 ): Promise<void> {
-  const key = batches[name]?.key as ItemKey;
+  // The envelopes are in the body the batch's head names.
+  const key = await bodyKeyOf(t.client, t.table, batches[name]?.key as ItemKey);
   const original = await get(key);
   const envelopes = JSON.parse(original.envelopes?.S ?? "") as Array<Record<string, string>>;
   edit(envelopes[index] as Record<string, string>);

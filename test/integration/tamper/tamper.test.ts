@@ -2,6 +2,7 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BlockHeader, CompactRangeState, FindingCode } from "#chain";
 import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
+import { bodyKeyOf } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // ARCHITECTURE §8: the chain audit names every problem — code, height, entry id. Here
@@ -304,7 +305,8 @@ describe("envelopes inside a batch item", () => {
     },
   ];
   it.each(cases)("$field of an envelope in batch $batch edited → $codes", async (c) => {
-    const key = c.batch === "b" ? BATCH_B() : BATCH_D();
+    // The envelopes are in the body the batch's head names.
+    const key = await bodyKeyOf(t.client, t.table, c.batch === "b" ? BATCH_B() : BATCH_D());
     const entry = id(c.batch, 1);
     const height = c.batch === "b" ? 2 : 3;
     const findings = c.codes.map((code) => at(code, height, entry));

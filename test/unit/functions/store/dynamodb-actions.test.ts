@@ -212,7 +212,8 @@ const FAMILIES: Record<string, Family<unknown>> = {
     make: (t) => new DynamoDbEntryItems(t),
     declared: ENTRY_ITEM_STORE_ACTIONS,
     calls: {
-      putEntryItems: (f) => f.putEntryItems({ payloads: [payload], marks: [mark], index: [indexEntry] }),
+      putEntryItems: (f) =>
+        f.putEntryItems({ payloads: [payload], marks: [mark], index: [indexEntry], batch }),
     },
   }),
   "counters.ts": family<DynamoDbCounters>({
