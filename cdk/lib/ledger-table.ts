@@ -25,7 +25,19 @@ import { type CommittedItemDenial, committedItemGuards, type FunctionName } from
  */
 export interface LedgerTableProps {
   readonly consortium: string;
+  /**
+   * A table restored from this one to adopt in its place (the consortium file's
+   * aws.restoredTable): declared with that name under another logical id, so that
+   * `cdk import` brings the existing table into the stack, and the next deploy applies
+   * everything below to it — stream, PITR, deletion protection, the committed-item guard —
+   * while the table first created leaves the stack and is kept (RETAIN).
+   */
+  readonly restoredTable?: string | undefined;
 }
+
+/** The construct id of the ledger table: another one for an adopted, restored table. */
+export const ledgerTableId = (restoredTable: string | undefined) =>
+  restoredTable === undefined ? "Table" : "RestoredTable";
 
 const key = (k: { name: string; type: "S" | "N" | "B" }): Attribute => ({
   name: k.name,
@@ -44,7 +56,8 @@ export class LedgerTable extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.table = new Table(this, "Table", {
+    this.table = new Table(this, ledgerTableId(props.restoredTable), {
+      ...(props.restoredTable === undefined ? {} : { tableName: props.restoredTable }),
       partitionKey: key(layout.partitionKey),
       sortKey: key(layout.sortKey),
       billingMode: BillingMode[layout.billingMode],

@@ -80,7 +80,10 @@ export class ZhixinStack extends Stack {
     const settings = c.aws;
     Tags.of(this).add(TAGS.consortium, c.consortium);
 
-    this.ledger = new LedgerTable(this, "Ledger", { consortium: c.consortium });
+    this.ledger = new LedgerTable(this, "Ledger", {
+      consortium: c.consortium,
+      restoredTable: settings.restoredTable,
+    });
     this.sealerKeys = createKeyVersions(this, {
       id: "SealerKey",
       consortium: c.consortium,

@@ -233,6 +233,16 @@ const AwsSettings = z
       .regex(/^\d{12}$/, "a 12-digit AWS account id")
       .optional(),
     /**
+     * The name of a table restored from the ledger table (point-in-time recovery or a backup)
+     * that the stack is to adopt as its ledger table in place of the one it created, which is
+     * kept (docs/OPERATIONS.md, "Restore from point-in-time recovery"): the stack then declares
+     * a table of this name under a new logical id, for `cdk import`. Unset: the stack's own.
+     */
+    restoredTable: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name: 3-255 of A-Z a-z 0-9 _ . -")
+      .optional(),
+    /**
      * Who the stack's alarms reach (cdk/lib/alerts.ts; docs/OPERATIONS.md, "What each alarm
      * means"): every alarm and the budget notify one SNS topic, which mails each of `emails`
      * (each address confirms its subscription once) and posts to each of `https` (a pager's or

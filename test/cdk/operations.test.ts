@@ -2,7 +2,18 @@ import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SEAL_TRIGGER } from "../../cdk/lib/seal-trigger.js";
 import { itemKeys } from "../../functions/store/table.js";
-import { EXAMPLE_FILE, type Synthesized, synthesize } from "./support.js";
+import {
+  buildApp,
+  type CfnTemplate,
+  EXAMPLE_FILE,
+  functionByService,
+  jsonOf,
+  readExample,
+  resourcesOf,
+  type Synthesized,
+  synthesize,
+  writeConsortium,
+} from "./support.js";
 
 // Issue 15: the consortium's stack as a platform team runs it — a sealer that costs
 // nothing idle, alarms that reach someone, backups beyond PITR, a budget.
@@ -185,5 +196,42 @@ describe("backup", () => {
     s.template.hasResourceProperties("AWS::Backup::BackupSelection", {
       BackupSelection: Match.objectLike({ Resources: [table] }),
     });
+  });
+});
+
+describe("a restored table adopted in place of the stack's (aws.restoredTable)", () => {
+  let restored: CfnTemplate;
+  beforeAll(() => {
+    const c = readExample();
+    (c.aws as Record<string, unknown>).restoredTable = "zhixin-demo-restored";
+    restored = jsonOf(buildApp(writeConsortium(c), { bundle: false }).stack);
+  });
+
+  it("declares one ledger table, by that name, under a new logical id, kept like the first — what cdk import needs", () => {
+    const [created] = resourcesOf(s.json, "AWS::DynamoDB::Table");
+    const tables = resourcesOf(restored, "AWS::DynamoDB::Table");
+    expect(tables).toHaveLength(1);
+    const [id, table] = tables[0] as [
+      string,
+      { Properties?: Record<string, unknown>; DeletionPolicy?: string },
+    ];
+    expect(id).not.toBe(created?.[0]);
+    expect(id).toMatch(/^LedgerRestoredTable/);
+    expect(table.DeletionPolicy).toBe("Retain");
+    expect(table.Properties).toMatchObject({
+      TableName: "zhixin-demo-restored",
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      StreamSpecification: { StreamViewType: "KEYS_ONLY" },
+    });
+    // Guarded, like the first: the committed-item statements of its resource policy.
+    expect(JSON.stringify(table.Properties?.ResourcePolicy)).toContain("dynamodb:LeadingKeys");
+    // Every function now works on it.
+    for (const service of ["zhixin-submit", "zhixin-seal", "zhixin-verify"]) {
+      const env = (
+        functionByService(restored, service).props.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(env.ZHIXIN_TABLE, service).toEqual({ Ref: id });
+    }
   });
 });
