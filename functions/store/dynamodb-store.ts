@@ -38,7 +38,7 @@ export { itemSizeBytes, MAX_ITEM_BYTES } from "./dynamodb/items.js";
  *
  *   item      pk                sk                    file
  *   payload   E#<entryId>       P                     payloads.ts
- *   batch     B#<keyId>#<nonce> B                     batches.ts (with the pending index gsi1)
+ *   batch     B#<keyId>#<nonce> B (head), E#<digest>  batches.ts (with the pending index gsi1)
  *   block     CHAIN             H#<height, 16 digits> blocks.ts
  *   page      G#<block hash>    P#<page, 6 digits>    blocks.ts
  *   claim     U#<unique key>    U                     claims.ts
@@ -46,8 +46,8 @@ export { itemSizeBytes, MAX_ITEM_BYTES } from "./dynamodb/items.js";
  *   index     S#… A#… C#…       <receivedAt>#<entryId> index-entries.ts
  *   counter   R#<counter>       <window>              counters.ts
  *
- * entry-items.ts writes a request's payloads, cosign marks and index entries together
- * (putEntryItems), each built by its own family's file.
+ * entry-items.ts writes a request's payloads, cosign marks, index entries and batch body
+ * together (putEntryItems), each built by its own family's file.
  *
  * The two commit points are conditional puts — commitBatch (submit) and commitBlock
  * (seal); everything else is idempotent so a crashed caller can simply run again.
