@@ -1,5 +1,5 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { batchKeyFor, type JsonValue } from "#chain";
+import { batchKeyFor, canonicalJson, type JsonValue } from "#chain";
 import { batchItems } from "../functions/store/dynamodb/batches.js";
 import { payloadItems } from "../functions/store/dynamodb/payloads.js";
 import type { StoredBatch } from "../functions/store/ports.js";
@@ -102,7 +102,8 @@ export function measureItemSizes(): BatchItemSizes[] {
         headBytes: dynamoDbItemBytes(head),
         sealedHeadBytes: dynamoDbItemBytes(sealed),
         bodyBytes: dynamoDbItemBytes(body),
-        singleItemBytes: dynamoDbItemBytes({ ...headOnly, envelopes: body.envelopes as AttributeValue }),
+        // The one item of before: the head with the envelopes' text inline, uncompressed.
+        singleItemBytes: dynamoDbItemBytes({ ...headOnly, envelopes: { S: canonicalJson(batch.envelopes) } }),
         payloadBytes: Math.round(payloadSizes.reduce((a, b) => a + b, 0) / payloadSizes.length),
       });
     }

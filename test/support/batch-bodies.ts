@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Item, ItemKey } from "../../functions/store/table.js";
 
@@ -33,4 +34,18 @@ export async function bodyKeyOf(client: DynamoDBClient, table: string, head: Ite
   const digest = res.Item?.body?.S;
   if (digest === undefined) throw new Error(`batch head ${head.pk.S} names no body`);
   return { pk: head.pk, sk: { S: `E#${digest}` } };
+}
+
+/** A body item's envelopes text, as the store reads it (gzip-compressed, or as written before). */
+export function bodyTextOf(body: Item): string {
+  const gz = body.envelopesGzip?.B;
+  if (gz !== undefined) return gunzipSync(gz).toString("utf8");
+  if (body.envelopes?.S !== undefined) return body.envelopes.S;
+  throw new Error(`${body.pk?.S} ${body.sk?.S} holds no envelopes`);
+}
+
+/** `body` holding `text` instead, stored as the store stores it: for tests that tamper with envelopes. */
+export function withBodyText(body: Item, text: string): Item {
+  const { envelopes: _plain, ...rest } = body;
+  return { ...rest, envelopesGzip: { B: gzipSync(Buffer.from(text, "utf8")) } };
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   ConditionalCheckFailedException,
   type QueryCommandInput,
@@ -47,7 +48,9 @@ import type { StoreActions, TableClient } from "./table-client.js";
  *                                     body(S: hex SHA-256 of the body's envelopes text)
  *                                     pending: gsi1pk=PENDING#<shard> gsi1sk=<receivedAt>#<key>
  *                                     sealed:  sealedHeight(N) sealedOffset(N)
- *   B#<keyId>#<nonce>  E#<body>       the body: envelopes(S: canonical JSON array)
+ *   B#<keyId>#<nonce>  E#<body>       the body: envelopesGzip(B: gzip of the canonical JSON
+ *                                     array's UTF-8 text; bodies written before hold
+ *                                     envelopes(S: the text itself))
  *
  *   index gsi1 (gsi1pk, gsi1sk), KEYS_ONLY, sparse: exactly the pending batches.
  *
@@ -62,6 +65,36 @@ import type { StoreActions, TableClient } from "./table-client.js";
  * Heads written before bodies existed hold `envelopes` themselves and no `body`: they
  * are read as before.
  */
+
+/**
+ * The body's envelopes are kept gzip-compressed: an envelope repeats its batch's signature
+ * base, signature and key id, so a 100-record body shrinks ~10× (143 KB → 15 KB,
+ * docs/COST.md), and it is written once and read by every seal and audit. Compression is
+ * lossless: the text read back is the text whose digest names the body, checked on every
+ * read. A body inflates to at most MAX_ENVELOPES_TEXT bytes (100 envelopes are ~150 KB);
+ * one that would inflate further is refused as damaged rather than read into memory.
+ */
+const BODY_GZIP = "envelopesGzip";
+const MAX_ENVELOPES_TEXT = 4 * 1024 * 1024;
+
+/** A body's envelopes text: inflated, or as written before bodies were compressed; undefined when absent. */
+function bodyText(body: Item | undefined): string | undefined {
+  const gz = body?.[BODY_GZIP]?.B;
+  if (gz !== undefined) {
+    if (body?.envelopes !== undefined) throw new Error("its body holds the envelopes twice");
+    return gunzipSync(gz, { maxOutputLength: MAX_ENVELOPES_TEXT }).toString("utf8");
+  }
+  return body?.envelopes?.S;
+}
+
+/** bodyText for AuditSource: what cannot be inflated is reported by the audit, not thrown. */
+function lenientBodyText(body: Item | undefined): string | undefined {
+  try {
+    return bodyText(body);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The batch is on the pending index: committed and not sealed (markBatchSealed). */
 const STILL_PENDING = "attribute_exists(#gpk)";
@@ -230,7 +263,9 @@ export class DynamoDbBatches implements BatchStore {
       const bodyKey = bodyKeyOf(head);
       return {
         key: (head[A.pk]?.S ?? "").slice(BATCH_PK_PREFIX.length),
-        envelopes: lenientJson(bodyKey === undefined ? head.envelopes : bodies.get(bodyKey)?.envelopes),
+        envelopes: lenientJson(
+          bodyKey === undefined ? head.envelopes : textAttribute(lenientBodyText(bodies.get(bodyKey))),
+        ),
         sealedHeight: lenientInteger(head[A.sealedHeight]),
         sealedOffset: lenientInteger(head[A.sealedOffset]),
       };
@@ -255,6 +290,8 @@ export class DynamoDbBatches implements BatchStore {
     return new Map(items.map((i) => [`${i[A.pk]?.S}\u0000${i[A.sk]?.S}`, i]));
   }
 }
+
+const textAttribute = (text: string | undefined) => (text === undefined ? undefined : { S: text });
 
 /** The key bodiesOf files a head's body under, or undefined for a head that names none. */
 function bodyKeyOf(head: Item): string | undefined {
@@ -304,7 +341,10 @@ function bodyDigest(envelopesText: string): string {
 
 function bodyItem(batch: StoredBatch): Item {
   const { text, digest } = encodeBatch(batch);
-  const item: Item = { ...itemKeys.batchBody(batch.key, digest), envelopes: { S: text } };
+  const item: Item = {
+    ...itemKeys.batchBody(batch.key, digest),
+    [BODY_GZIP]: { B: gzipSync(Buffer.from(text, "utf8")) },
+  };
   // A batch is at most 100 envelopes of ~1.5 KB (~150 KB), so this never fires for a
   // batch the submit API accepted; it stops a future change from meeting DynamoDB's
   // 400 KB limit as an opaque ValidationException.
@@ -345,7 +385,7 @@ function parseBatch(head: Item, body: Item | undefined): StoredBatch {
     if (head.body === undefined) text = r.string("envelopes");
     else {
       const digest = r.string("body");
-      const stored = body?.envelopes?.S;
+      const stored = bodyText(body);
       if (stored === undefined) throw new Error(`its body ${BATCH_BODY_SK_PREFIX}${digest} is missing`);
       if (bodyDigest(stored) !== digest) throw new Error(`its body's envelopes do not hash to ${digest}`);
       text = stored;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import {
   type AttributeValue,
   CreateTableCommand,
@@ -12,11 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type BlockHeader, canonicalJson, type EntryEnvelope } from "#chain";
-import {
-  DynamoDbLedgerStore,
-  itemSizeBytes,
-  MAX_ITEM_BYTES,
-} from "../../../functions/store/dynamodb-store.js";
+import { DynamoDbLedgerStore, itemSizeBytes } from "../../../functions/store/dynamodb-store.js";
 import {
   type BlockPage,
   type CosignMark,
@@ -29,6 +26,7 @@ import {
 } from "../../../functions/store/ports.js";
 import { countItems, scanAll } from "../../../functions/store/snapshot.js";
 import { createLedgerTable, itemKeys, PENDING_SHARDS, pendingShard } from "../../../functions/store/table.js";
+import { bodyTextOf } from "../../support/batch-bodies.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 
 // ---- fixtures: plausible envelopes, batches and blocks -------------------------------
@@ -346,9 +344,11 @@ describe("commitBatch", () => {
     expect(head?.sk).toEqual({ S: "B" });
     expect(head?.envelopes).toBeUndefined();
     expect(itemSizeBytes(head ?? {})).toBeLessThan(8 * 1024);
-    const size = itemSizeBytes(body ?? {});
-    expect(size).toBeGreaterThan(100_000);
-    expect(size).toBeLessThan(MAX_ITEM_BYTES / 2);
+    // ~140 KB of canonical JSON, gzip-compressed: its envelopes repeat the batch's signature.
+    const text = canonicalJson(batch.envelopes);
+    expect(text.length).toBeGreaterThan(100_000);
+    expect(bodyTextOf(body ?? {})).toBe(text);
+    expect(itemSizeBytes(body ?? {})).toBeLessThan(text.length / 3);
     expect(await store.getBatch(batch.key)).toEqual(batch);
   });
 
@@ -356,7 +356,8 @@ describe("commitBatch", () => {
     const batch = makeBatch({ size: 100 });
     const huge = {
       ...batch,
-      envelopes: batch.envelopes.map((e) => ({ ...e, signatureBase: "x".repeat(4000) })),
+      // Random text, which gzip cannot shrink: ~5.3 KB an envelope, over the limit compressed.
+      envelopes: batch.envelopes.map((e) => ({ ...e, signatureBase: randomBytes(4000).toString("base64") })),
     };
     await expect(store.putEntryItems({ batch: huge })).rejects.toThrow(/over the 358400-byte limit/);
     expect(await countItems(dynamo.client, table)).toBe(0);
@@ -435,8 +436,8 @@ describe("getBatch / getBatches", () => {
         new UpdateItemCommand({
           TableName: table,
           Key: bodyKey,
-          UpdateExpression: "SET envelopes = :e",
-          ExpressionAttributeValues: { ":e": { S: text } },
+          UpdateExpression: "SET envelopesGzip = :e",
+          ExpressionAttributeValues: { ":e": { B: gzipSync(Buffer.from(text, "utf8")) } },
         }),
       );
       await expect(store.getBatch(batch.key)).rejects.toThrow(/do not hash to/);
@@ -446,6 +447,49 @@ describe("getBatch / getBatches", () => {
     await updateBatchItem(batch.key, "SET envelopes = :e REMOVE body", { ":e": { S: corrupt } });
     await expect(store.getBatch(batch.key)).rejects.toThrow(StoreInvariantError);
     await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
+  });
+});
+
+async function updateBatchBody(
+  key: { pk: AttributeValue; sk: AttributeValue },
+  expression: string,
+  values: Record<string, AttributeValue>,
+): Promise<void> {
+  await dynamo.client.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: key,
+      UpdateExpression: expression,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+describe("a batch body's compression", () => {
+  it("refuses, as damaged, a body that would inflate past 4 MB or holds its envelopes twice — and the audit gets no envelopes from it", async () => {
+    const batch = makeBatch();
+    await commit(batch);
+    const body = (await snapshot()).find((i) => i.sk?.S?.startsWith("E#"));
+    const bodyKey = { pk: body?.pk ?? { S: "" }, sk: body?.sk ?? { S: "" } };
+    // 8 MB of one byte: a few KB compressed, a memory bomb inflated.
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
+    for (const [expression, values, why] of [
+      ["SET envelopesGzip = :e", { ":e": { B: bomb } }, /larger than 4194304 bytes/],
+      ["SET envelopes = :e", { ":e": { S: canonicalJson(batch.envelopes) } }, /holds the envelopes twice/],
+    ] as const) {
+      if (expression.includes("envelopes =")) {
+        // The genuine compressed text back, with a plain copy beside it.
+        await updateBatchBody(bodyKey, "SET envelopesGzip = :g", {
+          ":g": { B: gzipSync(Buffer.from(canonicalJson(batch.envelopes), "utf8")) },
+        });
+      }
+      await updateBatchBody(bodyKey, expression, values);
+      await expect(store.getBatch(batch.key)).rejects.toThrow(StoreInvariantError);
+      await expect(store.getBatch(batch.key)).rejects.toThrow(why);
+      await expect(store.getBatches([batch.key])).rejects.toThrow(StoreInvariantError);
+      const [raw] = await store.getRawBatches([batch.key]);
+      expect(raw?.envelopes).toBeUndefined();
+    }
   });
 });
 
@@ -462,7 +506,7 @@ describe("batches written before bodies existed (envelopes in the head)", () => 
       }),
     );
     await updateBatchItem(batch.key, "SET envelopes = :e REMOVE body", {
-      ":e": body?.envelopes ?? { S: "" },
+      ":e": { S: body ? bodyTextOf(body) : "" },
     });
     expect(head?.body).toBeDefined();
     expect(await countItems(dynamo.client, table)).toBe(1);

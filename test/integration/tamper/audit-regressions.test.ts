@@ -1,7 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
-import { bodyKeyOf } from "../../support/batch-bodies.js";
+import { bodyKeyOf, bodyTextOf, withBodyText } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // Regressions for audit bugs the tamper suite found: corrupt items crashed the audit,
@@ -99,7 +99,7 @@ describe("an item that no longer parses is reported, not a crash", () => {
   it("a batch's envelopes text corrupted → ENVELOPE_INVALID/ENTRY_MISSING for its entries, not HTTP 500", async () => {
     await withEdit(
       await bodyKeyOf(t.client, t.table, B()),
-      (item) => ({ ...item, envelopes: { S: "not json" } }),
+      (item) => withBodyText(item, "not json"),
       async () => {
         const chain = await verify({});
         expect(chain.status).toBe(200);
@@ -133,9 +133,9 @@ describe("the signature memo keys on every input (dept, alg)", () => {
       await withEdit(
         await bodyKeyOf(t.client, t.table, B()),
         (item) => {
-          const envelopes = JSON.parse(item.envelopes?.S as string);
+          const envelopes = JSON.parse(bodyTextOf(item));
           envelopes[0][field] = value;
-          return { ...item, envelopes: { S: JSON.stringify(envelopes) } };
+          return withBodyText(item, JSON.stringify(envelopes));
         },
         async () => {
           const chain = await verify({});

@@ -9,7 +9,7 @@ import { type Item, type ItemKey, itemKeys } from "../../../functions/store/tabl
 import { keyGovernanceOf } from "../../../lib/consortium/consortium.js";
 import { trustFile } from "../../../lib/local-home.js";
 import type { AuditReport } from "../../../lib/protocol/audit.js";
-import { bodyKeyOf } from "../../support/batch-bodies.js";
+import { bodyKeyOf, bodyTextOf, withBodyText } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // The audit checks department signatures on worker threads (functions/audit/
@@ -116,9 +116,9 @@ async function withEnvelope(
   // The envelopes are in the body the batch's head names.
   const key = await bodyKeyOf(t.client, t.table, batches[name]?.key as ItemKey);
   const original = await get(key);
-  const envelopes = JSON.parse(original.envelopes?.S ?? "") as Array<Record<string, string>>;
+  const envelopes = JSON.parse(bodyTextOf(original)) as Array<Record<string, string>>;
   edit(envelopes[index] as Record<string, string>);
-  await put({ ...original, envelopes: { S: JSON.stringify(envelopes) } });
+  await put(withBodyText(original, JSON.stringify(envelopes)));
   try {
     await check();
   } finally {

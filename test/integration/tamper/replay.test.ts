@@ -10,7 +10,7 @@ import {
   pendingShard,
   pendingSortKey,
 } from "../../../functions/store/table.js";
-import { bodyKeyOf } from "../../support/batch-bodies.js";
+import { bodyKeyOf, bodyTextOf } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { readObject, writeObject } from "../../support/s3.js";
 
@@ -84,7 +84,7 @@ async function verify(payload: object): Promise<Report> {
 async function forged(copy: { id: string; batchKey: string }, check: () => Promise<void>): Promise<void> {
   const original = await get(itemKeys.batch(`${KEY_ID}#${NONCE}`));
   const body = await get(await bodyKeyOf(t.client, t.table, itemKeys.batch(`${KEY_ID}#${NONCE}`)));
-  const envelope = parseEntryEnvelope(JSON.parse(body.envelopes?.S as string)[0]) as EntryEnvelope;
+  const envelope = parseEntryEnvelope(JSON.parse(bodyTextOf(body))[0]) as EntryEnvelope;
   const nonce = copy.batchKey.slice(copy.batchKey.indexOf("#") + 1);
   const added: ItemKey[] = [itemKeys.batch(copy.batchKey)];
   // The forgery holds its envelope in its head, as batches written before bodies did (still read).

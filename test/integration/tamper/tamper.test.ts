@@ -2,7 +2,7 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BlockHeader, CompactRangeState, FindingCode } from "#chain";
 import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
-import { bodyKeyOf } from "../../support/batch-bodies.js";
+import { bodyKeyOf, bodyTextOf, withBodyText } from "../../support/batch-bodies.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
 // ARCHITECTURE §8: the chain audit names every problem — code, height, entry id. Here
@@ -129,6 +129,13 @@ async function editJson<T>(key: ItemKey, name: string, edit: (value: T) => void)
   const value = JSON.parse(text(item, name)) as T;
   edit(value);
   await put({ ...item, [name]: { S: JSON.stringify(value) } });
+}
+/** Edits the envelopes of a batch body, kept compressed (test/support/batch-bodies.ts). */
+async function editBody<T>(key: ItemKey, edit: (envelopes: T) => void): Promise<void> {
+  const item = await get(key);
+  const envelopes = JSON.parse(bodyTextOf(item)) as T;
+  edit(envelopes);
+  await put(withBodyText(item, JSON.stringify(envelopes)));
 }
 async function block(height: number): Promise<{ key: ItemKey; hash: string }> {
   const key = itemKeys.block(height);
@@ -313,7 +320,7 @@ describe("envelopes inside a batch item", () => {
     await tampered(
       [key],
       () =>
-        editJson(key, "envelopes", (envelopes: Array<Record<string, string>>) => {
+        editBody(key, (envelopes: Array<Record<string, string>>) => {
           const envelope = envelopes[1];
           const value = envelope?.[c.field];
           if (envelope === undefined || value === undefined) throw new Error(`no envelope 1 ${c.field}`);
