@@ -35,14 +35,22 @@ Examples:
 
 估算 Zhixin 在 AWS 上的费用：每百万条目的美元成本（按批大小）与空闲月成本。`;
 
-const { values } = parseArgs({
-  options: {
-    entries: { type: "string", default: "1e6" },
-    batch: { type: "string", default: "1,10,100" },
-    consortium: { type: "string", default: "consortium.example.json" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        entries: { type: "string", default: "1e6" },
+        batch: { type: "string", default: "1,10,100" },
+        consortium: { type: "string", default: "consortium.example.json" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}; see npm run cost -- --help`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 if (values.help) {
   console.log(HELP);
   process.exit(0);
