@@ -8,8 +8,9 @@ import type { BenchModule } from "./harness.js";
 
 /**
  * The measured sizes of a batch's items, as DynamoDB counts them, for 1-, 10- and
- * 100-record batches of the demo's record types — what the cost model (docs/COST.md,
- * `npm run cost`) charges writes and reads by. The batches are really signed, their
+ * 100-record batches of the demo's record types (docs/STORAGE.md cites them; the cost
+ * model, `npm run cost`, measures every item a batch and its seal write through the API
+ * instead: scripts/cost/measure.ts). The batches are really signed, their
  * items built by the store's own code (functions/store/dynamodb/batches.ts, payloads.ts),
  * and the key id is a KMS alias as on AWS. `npm run bench -- item-sizes` prints them;
  * measureItemSizes() returns them.
@@ -111,19 +112,34 @@ export function measureItemSizes(): BatchItemSizes[] {
   return out;
 }
 
-/** An item's size by DynamoDB's rules (above); S, N and B values only, as the ledger stores. */
+/**
+ * An item's size by DynamoDB's rules (above): what writes and reads are billed by, where
+ * the store's itemSizeBytes is an upper bound kept for the 400 KB limit. A boolean or null
+ * is 1 byte, a list or map 3 plus each element and 1 (a block's `finished` is a boolean).
+ * The one definition: the cost script sizes what it measures with it (scripts/cost/measure.ts).
+ */
 export function dynamoDbItemBytes(item: Record<string, AttributeValue>): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) {
-    size += Buffer.byteLength(name, "utf8");
-    if (value.S !== undefined) size += Buffer.byteLength(value.S, "utf8");
-    else if (value.B !== undefined) size += value.B.length;
-    else if (value.N !== undefined) {
-      const digits = value.N.replace(/^[-+]?0*|\.|e.*$/gi, "").replace(/0+$/, "").length;
-      size += Math.ceil(Math.max(digits, 1) / 2) + 1;
-    } else throw new TypeError(`attribute ${name}: only S, N and B are sized`);
-  }
+  for (const [name, value] of Object.entries(item))
+    size += Buffer.byteLength(name, "utf8") + valueBytes(value);
   return size;
+}
+
+function valueBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S, "utf8");
+  if (value.B !== undefined) return value.B.length;
+  if (value.N !== undefined) {
+    const digits = value.N.replace(/^[-+]?0*|\.|e.*$/gi, "").replace(/0+$/, "").length;
+    return Math.ceil(Math.max(digits, 1) / 2) + 1;
+  }
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.L !== undefined) return 3 + value.L.reduce((n, e) => n + 1 + valueBytes(e), 0);
+  if (value.M !== undefined)
+    return (
+      3 +
+      Object.entries(value.M).reduce((n, [k, e]) => n + 1 + Buffer.byteLength(k, "utf8") + valueBytes(e), 0)
+    );
+  throw new TypeError(`cannot size attribute value ${Object.keys(value).join()}`);
 }
 
 export const bench: BenchModule = {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoDbItemBytes } from "../../bench/item-sizes.js";
 import { submitRecords } from "../../bench/support/consortium-process.js";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { keyFile } from "../../lib/local-home.js";
@@ -11,7 +12,7 @@ import { startLocalConsortium } from "../../local/consortium-node.js";
  * What one batch of the demo's most common record costs in storage, measured on the real
  * code: a local consortium (dynalite) takes one batch of `size` housing-fund deposit
  * certificates from hf-haikou through the HTTP API, seals it, and every item the table
- * gained is sized by DynamoDB's rules (functions/store/dynamodb/items.ts itemSizeBytes) —
+ * gained is sized by DynamoDB's rules (bench/item-sizes.ts dynamoDbItemBytes) —
  * before the seal and after, since a write is charged on the larger of the two. Nothing
  * here assumes the table's layout: items are told apart by their key prefixes only.
  */
@@ -59,26 +60,6 @@ function familyOf(pk: string, sk: string): ItemFamily {
 
 type Item = Record<string, AttributeValue>;
 
-/**
- * An item's size as DynamoDB bills it: each attribute name's UTF-8 bytes plus its value's —
- * a string's UTF-8 bytes, a binary's bytes, a number's ~1 byte per two significant digits
- * plus 1, a boolean or null 1, a list or map 3 plus its elements (+1 each)
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
- */
-export function billedItemBytes(item: Item): number {
-  const utf8 = (s: string) => new TextEncoder().encode(s).length;
-  const value = (v: AttributeValue): number => {
-    if (v.S !== undefined) return utf8(v.S);
-    if (v.B !== undefined) return v.B.length;
-    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, "").length / 2) + 1;
-    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-    if (v.L !== undefined) return 3 + v.L.reduce((n, e) => n + 1 + value(e), 0);
-    if (v.M !== undefined)
-      return 3 + Object.entries(v.M).reduce((n, [k, e]) => n + 1 + utf8(k) + value(e), 0);
-    throw new TypeError(`cannot size attribute value ${Object.keys(v).join()}`);
-  };
-  return Object.entries(item).reduce((n, [name, v]) => n + utf8(name) + value(v), 0);
-}
 const keyOf = (item: Item) => `${item.pk?.S}\u0000${item.sk?.S}`;
 
 /** Deposit certificates of distinct citizens: valid ID-card numbers are 17 digits and a check character. */
@@ -145,13 +126,12 @@ export async function measureBatches(
           const now = sealed.get(key);
           const sub = submitted.get(key);
           // Items this batch and its seal wrote or changed; a block written by the seal is new.
-          if (was && now && billedItemBytes(was) === billedItemBytes(now) && !sub) continue;
           if (was && now && JSON.stringify(was) === JSON.stringify(now)) continue;
           const [pk = "", sk = ""] = key.split("\u0000");
           items.push({
             family: familyOf(pk, sk),
-            submitted: sub && !was ? billedItemBytes(sub) : 0,
-            sealed: now ? billedItemBytes(now) : 0,
+            submitted: sub && !was ? dynamoDbItemBytes(sub) : 0,
+            sealed: now ? dynamoDbItemBytes(now) : 0,
           });
         }
         measured = {
