@@ -31,6 +31,17 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The web console in Debian's Chromium (test/support/browser.ts), built first.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: [fileURLToPath(new URL("./test/support/console-build.ts", import.meta.url))],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
         // Other implementations read our formats (test/interop): each builds its side first.
         test: {
           name: "interop",

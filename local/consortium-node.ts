@@ -7,6 +7,7 @@ import { createLedgerTable } from "../functions/store/table.js";
 import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
 import { keyFile } from "../lib/local-home.js";
+import { consoleRoutes } from "./console.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
 import { type IntroducedKey, introduceDepartmentKeys } from "./genesis.js";
 import { refuseLedgerBeforeDerivedKeyIds } from "./key-ids.js";
@@ -46,6 +47,8 @@ export interface LocalConsortiumOptions {
    * empty ledger leave it off.
    */
   introduceKeys?: boolean;
+  /** The built web console to serve at /console/ (local/console.ts); none when absent. */
+  consoleDir?: string;
 }
 
 export interface LocalConsortium {
@@ -137,11 +140,16 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
     return run;
   };
 
+  const consoleLocal =
+    options.consoleDir === undefined
+      ? undefined
+      : consoleRoutes({ dir: options.consoleDir, home, consortium });
   const server: LocalServer = await serveHandler({
     handler: apiHandler,
     port: options.port,
     // Local-only administration, standing in for `aws lambda invoke` on AWS.
-    local: async ({ method, path, body }) => {
+    local: async (request) => {
+      const { method, path, body } = request;
       if (method === "POST" && path === "/local/seal") return { statusCode: 200, body: await seal() };
       if (method === "POST" && path === "/local/verify") {
         let payload: unknown;
@@ -155,7 +163,7 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
         }
         return { statusCode: 200, body: await verifyFn.handler(payload) };
       }
-      return undefined;
+      return consoleLocal?.(request);
     },
   });
 

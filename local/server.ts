@@ -15,7 +15,14 @@ export type LocalRoute = (req: {
   method: string;
   path: string;
   body: string;
-}) => Promise<{ statusCode: number; body: unknown } | undefined>;
+  /** Request headers, lowercase names. */
+  headers: Record<string, string>;
+}) => Promise<LocalResponse | undefined>;
+
+/** A JSON answer, or (with `bytes`) a file served as is with its own headers. */
+export type LocalResponse =
+  | { statusCode: number; body: unknown }
+  | { statusCode: number; bytes: Uint8Array; headers: Record<string, string> };
 
 export interface LocalServer {
   url: string;
@@ -50,7 +57,17 @@ export async function serveHandler(options: {
     }
     const target = requestTarget(req.url ?? "/");
     const method = (req.method ?? "GET").toUpperCase();
-    const local = await options.local?.({ method, path: target.path, body: body.toString("utf8") });
+    const local = await options.local?.({
+      method,
+      path: target.path,
+      body: body.toString("utf8"),
+      headers: lowercaseHeaders(req),
+    });
+    if (local && "bytes" in local) {
+      res.writeHead(local.statusCode, local.headers);
+      res.end(method === "HEAD" ? undefined : local.bytes);
+      return;
+    }
     if (local) {
       res.writeHead(local.statusCode, { "content-type": "application/json; charset=utf-8" });
       res.end(`${JSON.stringify(local.body, null, 2)}\n`);
@@ -103,16 +120,21 @@ function requestTarget(raw: string): { path: string; query: string } {
   return q < 0 ? { path: raw, query: "" } : { path: raw.slice(0, q), query: raw.slice(q + 1) };
 }
 
+function lowercaseHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+  }
+  return headers;
+}
+
 function toEvent(
   req: IncomingMessage,
   method: string,
   target: { path: string; query: string },
   body: Buffer,
 ): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
-  }
+  const headers = lowercaseHeaders(req);
   const now = new Date();
   return {
     version: "2.0",

@@ -84,6 +84,7 @@ try {
     sealIntervalMs,
     log: (line) => console.log(`${time()} ${line}`),
     introduceKeys: true,
+    consoleDir: join(PROJECT_ROOT, "dist", "console"),
   });
   const c = node.consortium;
   const url = node.url;
@@ -97,6 +98,7 @@ try {
   console.log(`
 Zhixin local consortium "${c.consortium}" — log ${c.log}
 
+  web console       ${url}/console/   (控制台: overview, blocks and proofs, evidence check, sharing, a citizen's trail)
   HTTP API          ${url}        (try: curl ${url}/v1/health)
   DynamoDB (local)  ${node.dynamo.endpoint}   table ${node.table}
                     aws dynamodb scan --table-name ${node.table} --endpoint-url ${node.dynamo.endpoint}

@@ -20,7 +20,7 @@ import {
  */
 
 const ROOT = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
-const SOURCE = /\.[mc]?[jt]s$/;
+const SOURCE = /\.([mc]?[jt]s|tsx)$/;
 const GENERATED = /(^|\/)(node_modules|cdk\.out|coverage)\//;
 
 /** Source files, repository-relative with "/": `git ls-files`, tracked and untracked. */

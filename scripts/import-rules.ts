@@ -132,6 +132,19 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   { folder: "lib/evidence/", mayImport: ["lib/chain/", "lib/witness/"] },
   // What the CLI, the CDK app and the services agree on: pure, and only lib/.
   { folder: "lib/", mayImport: ["lib/"] },
+  // The web console runs in a browser: the pure core it verifies with, the request signing
+  // it signs with, the wire types; never node:crypto's parts of lib/crypto, nor a service.
+  {
+    folder: "console/",
+    mayImport: [
+      "lib/chain/",
+      "lib/witness/",
+      "lib/evidence/",
+      "lib/http-signature/",
+      "lib/crypto/signer.ts",
+      "lib/protocol/",
+    ],
+  },
   // Examples a user copies (the S5 stream generator): they run on Node.js alone.
   { folder: "examples/", mayImport: [] },
   // Tools and tests drive everything; they are not shipped.

@@ -89,7 +89,7 @@ export class AheadClock implements Clock {
 }
 
 export async function startTestNode(
-  options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string } = {},
+  options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string; consoleDir?: string } = {},
 ): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
   const node = await startLocalConsortium({
@@ -100,6 +100,7 @@ export async function startTestNode(
     sealIntervalMs: 0,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.introduceKeys ? { introduceKeys: true } : {}),
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   const signers = new Map<string, LocalSigner>();
   /** The member's key, under its own (derived) key id, or under `keyId` if given. */

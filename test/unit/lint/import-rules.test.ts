@@ -265,6 +265,7 @@ const README_OF: Record<string, string> = {
   "cli/": "cli/README.md",
   "cdk/": "cdk/README.md",
   "local/": "local/README.md",
+  "console/": "console/README.md",
   "functions/submit/": "functions/README.md",
   "functions/seal-block/": "functions/README.md",
   "functions/verify/": "functions/README.md",

@@ -1,0 +1,109 @@
+import { useEffect, useState } from "preact/hooks";
+import { Api } from "./api.js";
+import { lang, setLang, tc } from "./i18n/index.js";
+import type { Identity } from "./identity.js";
+import { loadLocalIdentities } from "./identity.js";
+import { href, route } from "./router.js";
+import { signal, useSignal } from "./state.js";
+import { Placeholder } from "./views/placeholder.js";
+
+/** The identity every view signs as; views read it through useSignal(session). */
+export const session = signal<{ api: Api; identities: Identity[] } | undefined>(undefined);
+
+const NAV = [
+  ["overview", "nav.overview"],
+  ["blocks", "nav.blocks"],
+  ["evidence", "nav.evidence"],
+  ["sharing", "nav.sharing"],
+  ["citizen", "nav.citizen"],
+] as const;
+
+export function App() {
+  useSignal(lang);
+  const current = useSignal(route);
+  const s = useSignal(session);
+  const [failed, setFailed] = useState(false);
+
+  useEffect(() => {
+    loadLocalIdentities()
+      .then(({ members }) => {
+        const saved = localStorage.getItem("zhixin.identity");
+        const first = members.find((m) => m.id === saved) ?? members.find((m) => m.role === "auditor") ?? members[0];
+        if (first) session.set({ api: new Api(first), identities: members });
+      })
+      .catch(() => setFailed(true));
+  }, []);
+
+  const active = NAV.some(([v]) => v === current.view) || current.view === "entries" ? current.view : "overview";
+  return (
+    <>
+      <a class="skip" href="#main">
+        {tc("skip")}
+      </a>
+      <header class="top">
+        <h1>
+          <a href={href("overview")}>{tc("title")}</a>
+        </h1>
+        <div class="controls">
+          {s && (
+            <label>
+              {tc("identity.label")}{" "}
+              <select
+                data-testid="identity"
+                value={s.api.identity.id}
+                onChange={(e) => {
+                  const id = (e.currentTarget as HTMLSelectElement).value;
+                  const next = s.identities.find((m) => m.id === id);
+                  if (!next) return;
+                  localStorage.setItem("zhixin.identity", id);
+                  session.set({ api: new Api(next), identities: s.identities });
+                }}
+              >
+                {s.identities.map((m) => (
+                  <option key={m.id} value={m.id}>
+                    {m.id} — {m.name} ({tc(m.role === "auditor" ? "identity.auditor" : "identity.department")})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label>
+            {tc("lang.label")}{" "}
+            <select
+              data-testid="lang"
+              value={lang.get()}
+              onChange={(e) => setLang((e.currentTarget as HTMLSelectElement).value as "zh" | "en")}
+            >
+              <option value="zh">中文</option>
+              <option value="en">English</option>
+            </select>
+          </label>
+        </div>
+        <nav aria-label={tc("title")}>
+          <ul>
+            {NAV.map(([view, key]) => (
+              <li key={view}>
+                <a href={href(view)} aria-current={active === view ? "page" : undefined}>
+                  {tc(key)}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {failed && (
+          <p role="alert" class="bad">
+            {tc("error.noIdentities")}
+          </p>
+        )}
+        {s ? <View name={active} params={current.params} api={s.api} /> : !failed && <p>{tc("loading")}</p>}
+      </main>
+      <footer>{tc("identity.local")}</footer>
+    </>
+  );
+}
+
+function View(props: { name: string; params: string[]; api: Api }) {
+  return <Placeholder name={props.name} />;
+}

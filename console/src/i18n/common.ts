@@ -1,0 +1,42 @@
+import type { MessagePair } from "./index.js";
+
+const en = {
+  title: "Zhixin ledger console",
+  "nav.overview": "Overview",
+  "nav.blocks": "Blocks and entries",
+  "nav.evidence": "Evidence check",
+  "nav.sharing": "Sharing",
+  "nav.citizen": "My trail (citizens)",
+  "identity.label": "Acting as",
+  "identity.department": "department",
+  "identity.auditor": "auditor",
+  "identity.local": "Local mode: demo members' keys, signing in this browser",
+  "lang.label": "Language",
+  loading: "Loading…",
+  "error.title": "The ledger refused or could not answer",
+  "error.noIdentities": "Could not load the local identities: is this page served by `npm start`?",
+  skip: "Skip to content",
+  retry: "Retry",
+} as const;
+
+export const common: MessagePair<typeof en> = {
+  en,
+  zh: {
+    title: "智信账本控制台",
+    "nav.overview": "总览",
+    "nav.blocks": "区块与条目",
+    "nav.evidence": "证据核验",
+    "nav.sharing": "数据共享",
+    "nav.citizen": "我的查询记录（市民）",
+    "identity.label": "当前身份",
+    "identity.department": "部门",
+    "identity.auditor": "审计方",
+    "identity.local": "本地模式：使用演示成员的密钥，在本浏览器内签名",
+    "lang.label": "语言",
+    loading: "加载中…",
+    "error.title": "账本拒绝了请求或无法应答",
+    "error.noIdentities": "无法加载本地身份：本页面是否由 `npm start` 提供？",
+    skip: "跳到正文",
+    retry: "重试",
+  },
+};

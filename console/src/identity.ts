@@ -1,0 +1,84 @@
+import { deriveKeyId, fromBase64, type SignatureAlgorithm } from "#chain";
+import type { Signer } from "../../lib/crypto/signer.js";
+
+/**
+ * Who the console acts as, and the key it signs requests with: in the browser, through
+ * WebCrypto, never sent anywhere. Locally the demo members' key files are offered by the
+ * node (local/console.ts, GET /local/identities); on AWS a member signs with its KMS key
+ * (docs/CONSOLE.md "Sign-in on AWS").
+ */
+
+export interface Identity {
+  id: string;
+  name: string;
+  role: "department" | "auditor";
+  signer: Signer;
+}
+
+interface LocalIdentityJson {
+  id: string;
+  name: string;
+  role: "department" | "auditor";
+  alg: SignatureAlgorithm;
+  keyId: string;
+  pkcs8: string;
+}
+
+export interface LocalIdentities {
+  consortium: string;
+  log: string;
+  members: Identity[];
+}
+
+/** The demo members of a local node, each with a WebCrypto signer over its key file. */
+export async function loadLocalIdentities(base = ""): Promise<LocalIdentities> {
+  const res = await fetch(`${base}/local/identities`, { headers: { accept: "application/json" } });
+  if (!res.ok) throw new Error(`GET /local/identities: ${res.status}`);
+  const json = (await res.json()) as { consortium: string; log: string; members: LocalIdentityJson[] };
+  const members = await Promise.all(
+    json.members.map(async (m) => ({
+      id: m.id,
+      name: m.name,
+      role: m.role,
+      signer: await webCryptoSigner(m.id, m.alg, fromBase64(m.pkcs8)),
+    })),
+  );
+  return { consortium: json.consortium, log: json.log, members };
+}
+
+const ALGORITHMS: Record<SignatureAlgorithm, { key: EcKeyImportParams | Algorithm; sign: Algorithm | EcdsaParams }> =
+  {
+    ed25519: { key: { name: "Ed25519" }, sign: { name: "Ed25519" } },
+    "ecdsa-p256-sha256": {
+      key: { name: "ECDSA", namedCurve: "P-256" } as EcKeyImportParams,
+      sign: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams,
+    },
+  };
+
+/**
+ * A Signer (lib/crypto/signer.ts) over a PKCS#8 key in WebCrypto. WebCrypto's ECDSA
+ * signature is already r||s (IEEE P1363), as RFC 9421 §3.3.4 and the ledger want. The key
+ * id is derived from the public key as every signer's is (docs/design/key-history.md §1).
+ */
+export async function webCryptoSigner(
+  owner: string,
+  alg: SignatureAlgorithm,
+  pkcs8: Uint8Array,
+): Promise<Signer> {
+  const a = ALGORITHMS[alg];
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as BufferSource, a.key, true, ["sign"]);
+  const spki = await spkiOf(privateKey, alg);
+  return {
+    keyId: deriveKeyId(owner, spki),
+    alg,
+    sign: async (message) => new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as BufferSource)),
+    publicKey: async () => spki.slice(),
+  };
+}
+
+/** WebCrypto exports no public key from a private one; its JWK holds the public part. */
+async function spkiOf(privateKey: CryptoKey, alg: SignatureAlgorithm): Promise<Uint8Array> {
+  const { d: _d, key_ops: _ops, ...publicJwk } = await crypto.subtle.exportKey("jwk", privateKey);
+  const publicKey = await crypto.subtle.importKey("jwk", publicJwk, ALGORITHMS[alg].key, true, ["verify"]);
+  return new Uint8Array(await crypto.subtle.exportKey("spki", publicKey));
+}

@@ -1,0 +1,3 @@
+export function Placeholder(props: { name: string }) {
+  return <p>{props.name}</p>;
+}

@@ -1,0 +1,31 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+/**
+ * The web console's build (docs/CONSOLE.md): console/ → dist/console, plain static files
+ * that the local node serves at /console/ and the CDK stack publishes to its bucket.
+ * `base: "./"` makes every asset URL relative, so the same files work under /console/ and
+ * at a CloudFront distribution's root. lib/ runs here unchanged (it is pure); its one use
+ * of node:crypto (the request's Content-Digest) is mapped to @noble/hashes.
+ */
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  root: here("."),
+  base: "./",
+  logLevel: "warn",
+  resolve: {
+    alias: {
+      "#chain": here("../lib/chain/index.ts"),
+      "node:crypto": here("./src/node-crypto.ts"),
+    },
+  },
+  oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
+  build: {
+    outDir: here("../dist/console"),
+    emptyOutDir: true,
+    target: "es2022",
+    // Chinese fonts come from the user's system; the bundle stays small.
+    chunkSizeWarningLimit: 400,
+  },
+});
