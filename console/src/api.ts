@@ -83,7 +83,12 @@ export class Api {
       } catch {
         // not JSON: an API Gateway or proxy answer
       }
-      throw new ApiError(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? text, error.details);
+      throw new ApiError(
+        res.status,
+        error.code ?? `HTTP_${res.status}`,
+        error.message ?? text,
+        error.details,
+      );
     }
     return { status: res.status, body: (as === "text" ? text : JSON.parse(text)) as T, headers: res.headers };
   }

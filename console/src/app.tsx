@@ -5,7 +5,14 @@ import type { Identity } from "./identity.js";
 import { loadLocalIdentities } from "./identity.js";
 import { href, route } from "./router.js";
 import { signal, useSignal } from "./state.js";
-import { Placeholder } from "./views/placeholder.js";
+import { TrustControl } from "./trust-control.js";
+import { BlocksView } from "./views/blocks.js";
+import { CitizenView } from "./views/citizen.js";
+import { EntryView } from "./views/entry.js";
+import { EvidenceView } from "./views/evidence.js";
+import { OverviewView } from "./views/overview.js";
+import { SharingView } from "./views/sharing.js";
+import type { ViewProps } from "./views/view.js";
 
 /** The identity every view signs as; views read it through useSignal(session). */
 export const session = signal<{ api: Api; identities: Identity[] } | undefined>(undefined);
@@ -28,13 +35,14 @@ export function App() {
     loadLocalIdentities()
       .then(({ members }) => {
         const saved = localStorage.getItem("zhixin.identity");
-        const first = members.find((m) => m.id === saved) ?? members.find((m) => m.role === "auditor") ?? members[0];
+        const first =
+          members.find((m) => m.id === saved) ?? members.find((m) => m.role === "auditor") ?? members[0];
         if (first) session.set({ api: new Api(first), identities: members });
       })
       .catch(() => setFailed(true));
   }, []);
 
-  const active = NAV.some(([v]) => v === current.view) || current.view === "entries" ? current.view : "overview";
+  const active = current.view in VIEWS ? current.view : "overview";
   return (
     <>
       <a class="skip" href="#main">
@@ -61,7 +69,8 @@ export function App() {
               >
                 {s.identities.map((m) => (
                   <option key={m.id} value={m.id}>
-                    {m.id} — {m.name} ({tc(m.role === "auditor" ? "identity.auditor" : "identity.department")})
+                    {m.id} — {m.name} ({tc(m.role === "auditor" ? "identity.auditor" : "identity.department")}
+                    )
                   </option>
                 ))}
               </select>
@@ -79,6 +88,7 @@ export function App() {
             </select>
           </label>
         </div>
+        <TrustControl />
         <nav aria-label={tc("title")}>
           <ul>
             {NAV.map(([view, key]) => (
@@ -104,6 +114,17 @@ export function App() {
   );
 }
 
+const VIEWS: Record<string, (props: ViewProps) => preact.JSX.Element> = {
+  overview: OverviewView,
+  blocks: BlocksView,
+  entries: EntryView,
+  evidence: EvidenceView,
+  sharing: SharingView,
+  citizen: CitizenView,
+};
+
 function View(props: { name: string; params: string[]; api: Api }) {
-  return <Placeholder name={props.name} />;
+  const Component = VIEWS[props.name] ?? OverviewView;
+  // Keyed by identity and route: a switch of either starts the view afresh.
+  return <Component key={`${props.api.identity.id}|${props.name}|${props.params.join("/")}`} {...props} />;
 }

@@ -46,14 +46,16 @@ export async function loadLocalIdentities(base = ""): Promise<LocalIdentities> {
   return { consortium: json.consortium, log: json.log, members };
 }
 
-const ALGORITHMS: Record<SignatureAlgorithm, { key: EcKeyImportParams | Algorithm; sign: Algorithm | EcdsaParams }> =
-  {
-    ed25519: { key: { name: "Ed25519" }, sign: { name: "Ed25519" } },
-    "ecdsa-p256-sha256": {
-      key: { name: "ECDSA", namedCurve: "P-256" } as EcKeyImportParams,
-      sign: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams,
-    },
-  };
+const ALGORITHMS: Record<
+  SignatureAlgorithm,
+  { key: EcKeyImportParams | Algorithm; sign: Algorithm | EcdsaParams }
+> = {
+  ed25519: { key: { name: "Ed25519" }, sign: { name: "Ed25519" } },
+  "ecdsa-p256-sha256": {
+    key: { name: "ECDSA", namedCurve: "P-256" } as EcKeyImportParams,
+    sign: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams,
+  },
+};
 
 /**
  * A Signer (lib/crypto/signer.ts) over a PKCS#8 key in WebCrypto. WebCrypto's ECDSA
@@ -71,7 +73,8 @@ export async function webCryptoSigner(
   return {
     keyId: deriveKeyId(owner, spki),
     alg,
-    sign: async (message) => new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as BufferSource)),
+    sign: async (message) =>
+      new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as BufferSource)),
     publicKey: async () => spki.slice(),
   };
 }

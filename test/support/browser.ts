@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type CliRun, zhixinAt } from "./cli.js";
 import { startTestNode, type TestNode } from "./local-node.js";
 
 /**
@@ -40,6 +41,10 @@ export interface ConsoleFixture {
   browser: Browser;
   /** A fresh page at the console, in `lang`, acting as `as` (default: the auditor). */
   open(options?: { as?: string; lang?: "zh" | "en"; hash?: string }): Promise<Page>;
+  /** `zhixin <args>` against this node (test/support/cli.ts zhixinAt). */
+  zhixin(args: string[], env?: Record<string, string>, stdin?: string): Promise<CliRun>;
+  /** The node's trust root as `zhixin trust export` prints it: what a user loads into the page. */
+  trustRoot(): Promise<string>;
   /** Saves a full-page screenshot as test-artifacts/console/<name>.png. */
   screenshot(page: Page, name: string): Promise<string>;
   stop(): Promise<void>;
@@ -55,9 +60,16 @@ export async function startConsole(options: { introduceKeys?: boolean } = {}): P
     throw e;
   }
   await mkdir(SCREENSHOTS, { recursive: true });
+  const zhixin = zhixinAt(node.url, node.node.home);
   return {
     node,
     browser,
+    zhixin,
+    async trustRoot() {
+      const run = await zhixin(["trust", "export"]);
+      if (run.code !== 0) throw new Error(`zhixin trust export: ${run.stderr}`);
+      return run.stdout;
+    },
     async open({ as = "auditor", lang = "en", hash = "#/overview" } = {}) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang });
       // Chosen identity and language as the page keeps them (console/src/app.tsx).

@@ -65,30 +65,7 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
     node,
     home,
     work,
-    zhixin: (args, env = {}, stdin = "") =>
-      new Promise((resolve) => {
-        const child = execFile(
-          process.execPath,
-          [BIN, ...args],
-          {
-            cwd: ROOT,
-            env: {
-              ...process.env,
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-              ZHIXIN_URL: node.url,
-              ZHIXIN_HOME: home,
-              ZHIXIN_CONSORTIUM: CONSORTIUM,
-              ...env,
-            },
-            maxBuffer: 16 * 1024 * 1024,
-          },
-          (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-        child.stdin?.end(stdin);
-      }),
+    zhixin: zhixinAt(node.url, home),
     async writeWork(name, text) {
       const path = join(work, name);
       await writeFile(path, text);
@@ -99,6 +76,37 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
       await removeDirs();
     },
   };
+}
+
+/**
+ * `zhixin <args>` from the repository root, aimed at the node at `url` whose home is `home`
+ * (ZHIXIN_URL, ZHIXIN_HOME, ZHIXIN_CONSORTIUM; `env` adds or overrides).
+ */
+export function zhixinAt(url: string, home: string): CliConsortium["zhixin"] {
+  return (args, env = {}, stdin = "") =>
+    new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [BIN, ...args],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            ZHIXIN_URL: url,
+            ZHIXIN_HOME: home,
+            ZHIXIN_CONSORTIUM: CONSORTIUM,
+            ...env,
+          },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+      child.stdin?.end(stdin);
+    });
 }
 
 /** Every item of the node's table, sorted: compare before/after to prove a refusal wrote nothing. */

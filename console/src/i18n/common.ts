@@ -17,6 +17,12 @@ const en = {
   "error.noIdentities": "Could not load the local identities: is this page served by `npm start`?",
   skip: "Skip to content",
   retry: "Retry",
+  "trust.load": "Trust root (from `zhixin trust export`):",
+  "trust.held":
+    "Checking against trust root of {log}: {sealers} sealer key(s), {witnesses} witnesses, quorum {quorum}.",
+  "trust.forget": "Forget",
+  "trust.invalid": "Not a trust root",
+  "trust.none": "Signatures not checked: load a trust root (top of the page).",
 } as const;
 
 export const common: MessagePair<typeof en> = {
@@ -38,5 +44,11 @@ export const common: MessagePair<typeof en> = {
     "error.noIdentities": "无法加载本地身份：本页面是否由 `npm start` 提供？",
     skip: "跳到正文",
     retry: "重试",
+    "trust.load": "信任根（由 `zhixin trust export` 导出）：",
+    "trust.held":
+      "正在依据 {log} 的信任根核验：{sealers} 个出块密钥，{witnesses} 个见证方，法定数 {quorum}。",
+    "trust.forget": "移除",
+    "trust.invalid": "不是有效的信任根",
+    "trust.none": "签名未核验：请先在页面顶部加载信任根。",
   },
 };

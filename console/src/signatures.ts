@@ -1,0 +1,87 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { type KeySignatureCheck, type SignatureAlgorithm, toHex } from "#chain";
+import type { Ed25519Verify } from "../../lib/witness/index.js";
+
+/**
+ * Signature checks in the browser, by WebCrypto, for lib/'s synchronous verifiers
+ * (lib/evidence's bundle verifier, lib/witness's quorum, checkpoints). Those take the checks
+ * as plain functions returning booleans, and WebCrypto answers in promises; so a verifier
+ * is run, the signatures it asks about are recorded, checked by WebCrypto, and it is run
+ * again with their answers, until a run asks about nothing unanswered. Only that last run's
+ * result counts: in it every check it made was answered by WebCrypto. A verifier that stops
+ * at a first failure asks at most one unanswered question more per run, so this ends.
+ */
+
+export interface SignatureChecks {
+  verifyEd25519: Ed25519Verify;
+  verifySignature: KeySignatureCheck;
+}
+
+type Ask =
+  | { kind: "ed25519"; publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }
+  | { kind: "key"; alg: SignatureAlgorithm; spki: Uint8Array; message: Uint8Array; signature: Uint8Array };
+
+function askKey(a: Ask): string {
+  const key = a.kind === "ed25519" ? a.publicKey : a.spki;
+  return [
+    a.kind === "ed25519" ? "raw" : a.alg,
+    toHex(key),
+    toHex(a.signature),
+    toHex(sha256(a.message)),
+  ].join("|");
+}
+
+/** Runs `verify` with signature checks that WebCrypto has answered (above). */
+export async function withWebCrypto<T>(verify: (checks: SignatureChecks) => T): Promise<T> {
+  const answers = new Map<string, boolean>();
+  for (;;) {
+    const pending = new Map<string, Ask>();
+    const answer = (a: Ask): boolean => {
+      const k = askKey(a);
+      const known = answers.get(k);
+      if (known !== undefined) return known;
+      pending.set(k, { ...a, message: a.message.slice(), signature: a.signature.slice() });
+      return true; // a dry guess; this run's outcome is discarded while anything is pending
+    };
+    const checks: SignatureChecks = {
+      verifyEd25519: (publicKey, message, signature) =>
+        answer({ kind: "ed25519", publicKey: publicKey.slice(), message, signature }),
+      verifySignature: (alg, spki, message, signature) =>
+        answer({ kind: "key", alg, spki: spki.slice(), message, signature }),
+    };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: verify(checks) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    if (pending.size === 0) {
+      if (outcome.ok) return outcome.value;
+      throw outcome.error;
+    }
+    await Promise.all([...pending].map(async ([k, a]) => answers.set(k, await checkWithWebCrypto(a))));
+  }
+}
+
+const ED25519 = { name: "Ed25519" };
+const P256 = { name: "ECDSA", namedCurve: "P-256" };
+
+/** One signature by WebCrypto: false for any key or signature it cannot read, never a throw. */
+async function checkWithWebCrypto(a: Ask): Promise<boolean> {
+  try {
+    if (a.signature.length !== 64) return false;
+    if (a.kind === "ed25519") {
+      if (a.publicKey.length !== 32) return false;
+      const key = await crypto.subtle.importKey("raw", a.publicKey as BufferSource, ED25519, false, [
+        "verify",
+      ]);
+      return await crypto.subtle.verify(ED25519, key, a.signature as BufferSource, a.message as BufferSource);
+    }
+    const algorithm = a.alg === "ed25519" ? ED25519 : P256;
+    const key = await crypto.subtle.importKey("spki", a.spki as BufferSource, algorithm, false, ["verify"]);
+    const params = a.alg === "ed25519" ? ED25519 : { name: "ECDSA", hash: "SHA-256" };
+    return await crypto.subtle.verify(params, key, a.signature as BufferSource, a.message as BufferSource);
+  } catch {
+    return false;
+  }
+}

@@ -1,3 +1,0 @@
-export function Placeholder(props: { name: string }) {
-  return <p>{props.name}</p>;
-}
