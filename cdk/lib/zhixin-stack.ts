@@ -14,6 +14,7 @@ import { LedgerAudit } from "./audit.js";
 import { LedgerBackup } from "./backup.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { ZhixinConfig } from "./config.js";
+import { LedgerConsole } from "./console.js";
 import { deployedWitnesses, keyAlias, outputName, SEALER, SUBJECT, TAGS } from "./defaults.js";
 import { LedgerFunctions } from "./functions.js";
 import {
@@ -58,6 +59,8 @@ export class ZhixinStack extends Stack {
   readonly tiles: LogTiles;
   readonly functions: LedgerFunctions;
   readonly api: LedgerApi;
+  /** The web console (aws.console, on by default). */
+  readonly console?: LedgerConsole;
   /** The sealer's keys, oldest first (sealer.keyVersions): one signs, the others are kept. */
   readonly sealerKeys: SigningKey[];
   /** The one of sealerKeys the seal function signs with (sealer.signingVersion, default the newest). */
@@ -128,6 +131,7 @@ export class ZhixinStack extends Stack {
       throttle: settings.throttle,
       logRetentionDays: settings.logRetentionDays,
     });
+    if (settings.console) this.console = new LedgerConsole(this, "Console", { api: this.api, repoRoot });
 
     const members = new Construct(this, "Members");
     const add = (
@@ -264,6 +268,15 @@ export class ZhixinStack extends Stack {
         value: this.api.url,
         description: "The HTTP API (ZHIXIN_URL); IAM-authorised: sign with SigV4",
       },
+      ...(this.console
+        ? {
+            ConsoleUrl: {
+              value: this.console.url,
+              description:
+                "The web console (docs/CONSOLE.md): sign in with a member role's credentials; its /v1/ is this API",
+            },
+          }
+        : {}),
       SubmitFunctionName: { value: this.functions.submit.functionName, description: "The API handler" },
       SealFunctionName: { value: this.functions.seal.functionName, description: "The sealer" },
       VerifyFunctionName: {

@@ -258,6 +258,11 @@ const AwsSettings = z
      * `dailyDays` copies of the table (docs/COST.md); PITR covers the last 35 days anyway.
      */
     backup: Backup.default({ dailyDays: 7, monthlyDays: 3653, lockDays: 7 }),
+    /**
+     * Whether the stack publishes the web console (cdk/lib/console.ts, docs/CONSOLE.md): a
+     * private bucket behind a CloudFront distribution that also forwards /v1/ to the API.
+     */
+    console: z.boolean().default(true),
   })
   .default({
     sealEveryMinutes: 1,
@@ -269,6 +274,7 @@ const AwsSettings = z
     tileRetentionDays: 3653,
     alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
     backup: { dailyDays: 7, monthlyDays: 3653, lockDays: 7 },
+    console: true,
   });
 
 /**

@@ -51,12 +51,25 @@ describe("cdk-nag AwsSolutions", () => {
   it("acknowledges exactly these rules, each with a written reason", () => {
     const acks = acknowledgements(s.stack);
     expect([...acks.keys()].sort()).toEqual([
+      // The console's distribution (cdk/lib/console.ts): no geo restriction, no WAF, CloudFront's certificate.
+      "AwsSolutions-CFR1",
+      "AwsSolutions-CFR2",
+      "AwsSolutions-CFR4",
+      // CDK's BucketDeployment handler, which copies the console's files at deploy time.
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      "AwsSolutions-IAM5[Action::s3:Abort*]",
+      "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+      "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+      "AwsSolutions-IAM5[Action::s3:GetObject*]",
+      "AwsSolutions-IAM5[Action::s3:List*]",
       // Every object of the tile bucket: the published log, read by members, written by the sealer.
       // dynamodb:ListStreams, which names no resource: the sealer's stream trigger (cdk/lib/seal-trigger.ts);
       // the state machines' log delivery and tracing (cdk/lib/audit.ts).
       "AwsSolutions-IAM5[Resource::*]",
       // The audit's state objects, which the audit names as it writes them (cdk/lib/audit.ts).
       "AwsSolutions-IAM5[Resource::<AuditState233010E1.Arn>/*]",
+      // The console bucket, which CDK's BucketDeployment handler writes (cdk/lib/console.ts).
+      "AwsSolutions-IAM5[Resource::<ConsoleBucket86B6957C.Arn>/*]",
       // The verify function's versions, which the audit's state machines invoke (cdk/lib/audit.ts).
       "AwsSolutions-IAM5[Resource::<FunctionsverifyFunction13BFC5EE.Arn>:*]",
       // The ledger table's recovery points, which AWS Backup names as it makes them (cdk/lib/backup.ts).
@@ -69,6 +82,8 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/entries/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/keys/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/$default/GET/v1/log/tile/*]",
+      // The CDK asset the console's files are copied from (cdk/lib/console.ts).
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
       // The full audit's Distributed Map starts and stops child executions, named as it runs (cdk/lib/audit.ts).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"AuditFullAudit9462D658"}]}]}/*:*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"AuditFullAudit9462D658"}]}]}:*]',

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { CONSOLE_CSP } from "../../local/console.js";
+import {
+  buildApp,
+  type CfnTemplate,
+  EXAMPLE_FILE,
+  jsonOf,
+  readExample,
+  resourcesOf,
+  type Synthesized,
+  synthesize,
+  writeConsortium,
+} from "./support.js";
+
+// Issue 16: the web console on AWS — a private bucket only CloudFront reads (origin access
+// control), one distribution that serves it and forwards /v1/ to the API, unchanged.
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize(EXAMPLE_FILE);
+}, 120_000);
+
+const props = (t: CfnTemplate, type: string) => resourcesOf(t, type).map(([, r]) => r.Properties ?? {});
+/** The value at `path` in a template fragment, or undefined. */
+function at(value: unknown, ...path: Array<string | number>): unknown {
+  let v = value;
+  for (const p of path)
+    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+  return v;
+}
+
+describe("the console's hosting", () => {
+  it("keeps the bundle in a bucket that blocks all public access and grants CloudFront alone, through OAC", () => {
+    const [bucketId] =
+      resourcesOf(s.json, "AWS::S3::Bucket").find(([id]) => id.startsWith("ConsoleBucket")) ?? [];
+    expect(bucketId).toBeDefined();
+    const bucket = s.json.Resources[bucketId as string]?.Properties;
+    expect(at(bucket, "PublicAccessBlockConfiguration")).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const [oac] = props(s.json, "AWS::CloudFront::OriginAccessControl");
+    expect(at(oac, "OriginAccessControlConfig", "SigningBehavior")).toBe("always");
+    const policy = props(s.json, "AWS::S3::BucketPolicy").find(
+      (p) => JSON.stringify(p.Bucket) === JSON.stringify({ Ref: bucketId }),
+    );
+    const statements = at(policy, "PolicyDocument", "Statement") as Array<Record<string, unknown>>;
+    const reads = statements.filter((st) => st.Effect === "Allow");
+    // One grant: cloudfront.amazonaws.com may read objects, for this distribution only.
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Principal).toEqual({ Service: "cloudfront.amazonaws.com" });
+    expect(reads[0]?.Action).toBe("s3:GetObject");
+    expect(JSON.stringify(reads[0]?.Condition)).toContain("AWS:SourceArn");
+  });
+
+  it("serves the page with the local node's CSP plus the KMS endpoint, and forwards /v1/* to the API uncached, Host excepted", () => {
+    const [dist] = props(s.json, "AWS::CloudFront::Distribution");
+    const config = at(dist, "DistributionConfig");
+    expect(at(config, "DefaultRootObject")).toBe("index.html");
+    expect(at(config, "DefaultCacheBehavior", "ViewerProtocolPolicy")).toBe("redirect-to-https");
+    const behaviors = at(config, "CacheBehaviors") as Array<Record<string, unknown>>;
+    const [api] = behaviors;
+    expect(behaviors).toHaveLength(1);
+    expect(api?.PathPattern).toBe("/v1/*");
+    expect(api?.AllowedMethods).toEqual(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]);
+    expect(api?.CachePolicyId).toBe("4135ea2d-6df8-44a3-9df3-4b5a84be39ad"); // Managed-CachingDisabled
+    expect(api?.OriginRequestPolicyId).toBe("b689b0a8-53d0-40ab-baf2-68738e2966ac"); // AllViewerExceptHostHeader
+    // The API origin is the API's own host, taken from its endpoint.
+    const origins = at(config, "Origins") as Array<Record<string, unknown>>;
+    const origin = origins.find((o) => o.Id === api?.TargetOriginId);
+    expect(JSON.stringify(origin?.DomainName)).toContain("ApiEndpoint");
+    const [headers] = props(s.json, "AWS::CloudFront::ResponseHeadersPolicy");
+    const security = at(headers, "ResponseHeadersPolicyConfig", "SecurityHeadersConfig");
+    const csp = JSON.stringify(at(security, "ContentSecurityPolicy", "ContentSecurityPolicy"));
+    // The same policy as locally, with connect-src widened to KMS alone.
+    for (const directive of CONSOLE_CSP.split("; ").filter((d) => !d.startsWith("connect-src")))
+      expect(csp).toContain(directive);
+    expect(csp).toContain("connect-src 'self' https://kms.");
+    expect(at(security, "FrameOptions", "FrameOption")).toBe("DENY");
+  });
+
+  it("copies dist/console into the bucket at deploy, and names the console's URL as an output", () => {
+    expect(resourcesOf(s.json, "Custom::CDKBucketDeployment")).toHaveLength(1);
+    expect(Object.keys(s.json.Outputs ?? {})).toContain("ConsoleUrl");
+  });
+
+  it('is left out with "console": false', () => {
+    const c = readExample();
+    (c.aws as Record<string, unknown>).console = false;
+    const t = jsonOf(buildApp(writeConsortium(c), { bundle: false }).stack);
+    expect(resourcesOf(t, "AWS::CloudFront::Distribution")).toEqual([]);
+    expect(resourcesOf(t, "Custom::CDKBucketDeployment")).toEqual([]);
+    expect(Object.keys(t.Outputs ?? {})).not.toContain("ConsoleUrl");
+  });
+});
