@@ -4,10 +4,10 @@ import type { Signer } from "../lib/crypto/signer.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
 import type { BlockEntriesView } from "../lib/protocol/block-entries.js";
-import type { ContractView } from "../lib/protocol/contracts.js";
+import type { ContractList, ContractView } from "../lib/protocol/contracts.js";
 import type { BlockView, EntryView, Receipt, SealResult } from "../lib/protocol/entries.js";
 import type { KeyHistoryView } from "../lib/protocol/keys.js";
-import type { AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sharing.js";
+import type { AccessList, AccessTrail, MatchAnswer, MatchRequest } from "../lib/protocol/sharing.js";
 
 /**
  * A small client for the Zhixin HTTP API (docs/API.md): every request but /v1/health
@@ -203,10 +203,24 @@ export class ZhixinClient {
     return (await this.#request("POST", "v1/match", { body, signed: true })) as MatchAnswer;
   }
 
-  /** GET /v1/access?subject=…: the accesses to a subject's records that the caller may see. */
+  /**
+   * POST /v1/access: the accesses to a subject's records that the caller may see. The
+   * subject goes in the body, never in the URL (GET /v1/access?subject= would put it in
+   * every access log on the way).
+   */
   async accessTrail(subject: string): Promise<AccessTrail> {
-    const query = new URLSearchParams({ subject }).toString();
-    return (await this.#request("GET", `v1/access?${query}`, { signed: true })) as AccessTrail;
+    const body = new TextEncoder().encode(JSON.stringify({ subject }));
+    return (await this.#request("POST", "v1/access", { body, signed: true })) as AccessTrail;
+  }
+
+  /** GET /v1/accesses: the newest accesses naming the caller as consumer or provider (all, for an auditor). */
+  async accesses(): Promise<AccessList> {
+    return (await this.#request("GET", "v1/accesses", { signed: true })) as AccessList;
+  }
+
+  /** GET /v1/contracts: the contracts the caller is a party to (all, for an auditor). */
+  async contracts(): Promise<ContractList> {
+    return (await this.#request("GET", "v1/contracts", { signed: true })) as ContractList;
   }
 
   /** GET /v1/contracts/{id}: the contract's versions and which one is in effect. */

@@ -486,6 +486,23 @@ ${AWS_SIGNING_HELP}`,
     options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
     positionals: { min: 1, max: 1 },
   },
+  "contract list": {
+    summary: "list the sharing contracts you are a party to (all of them, for an auditor)",
+    usage: "zhixin contract list [--as <member>] [--kms-key <arn|alias>]",
+    details: `Prints GET /v1/contracts: the contracts the acting department is a party to, as
+provider or consumer — every contract, for an auditor — by id, each as
+\`zhixin contract show\` prints it:
+  { "contracts": [{ "id", "provider", "consumer", "versions", "effective", … }], "truncated": false }
+(truncated: there are more than 1000, and the first 1000 by id are shown). Reads as the
+consortium's first auditor unless --as is given.
+
+Options:
+${AS_OPTION}
+${AWS_SIGNING_HELP}`,
+    example: `zhixin contract list --as hf-sanya`,
+    options: { as: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    positionals: { min: 0, max: 0 },
+  },
   match: {
     summary: "ask under a sharing contract whether a record about a subject matches",
     usage:
@@ -542,22 +559,34 @@ ${AWS_SIGNING_HELP}`,
     positionals: { min: 0, max: 0 },
   },
   access: {
-    summary: "show a subject's access trail: every match request about them",
-    usage: "zhixin access --subject <subject> [--as <member>] [--kms-key <arn|alias>]",
-    details: `Prints every recorded match request about <subject>, oldest first — answers and
-refusals alike — with what it recorded (contract, version, fields tested and returned,
-result), who asked, and its entry, with the inclusion proof once sealed:
+    summary: "show an access trail: a subject's, or every access you may see",
+    usage: "zhixin access (--subject <subject> | --list) [--as <member>] [--kms-key <arn|alias>]",
+    details: `With --subject, prints every recorded match request about <subject>, oldest first —
+answers and refusals alike — with what it recorded (contract, version, fields tested and
+returned, result), who asked, and its entry, with the inclusion proof once sealed:
   { "subjectHmac": "…", "accesses": [{ "access", "consumer", "entry" }], "truncated": false }
-(truncated: you may see more than 1000, and the newest 1000 are shown). A department
-sees the requests it made and those to its own records; an auditor sees all. Reads as
-the consortium's first auditor unless --as is given.
+(truncated: you may see more than 1000, and the newest 1000 are shown). The subject is
+sent in the body of POST /v1/access, never in the URL, so it reaches no access log.
+
+With --list, prints the accesses you may see without naming a subject (GET
+/v1/accesses), oldest first, in the same form without subjectHmac: the newest 200, and
+truncated: true when there are more.
+
+A department sees the requests it made and those to its own records; an auditor sees
+all. Reads as the consortium's first auditor unless --as is given.
 
 Options:
   --subject <subject> whose trail, e.g. a resident ID-card number
+  --list              every access you may see, instead of one subject's
 ${AS_OPTION}
 ${AWS_SIGNING_HELP}`,
     example: `zhixin access --as hf-haikou --subject 460100199001011234`,
-    options: { as: { type: "string" }, subject: { type: "string" }, ...AWS_SIGNING_OPTIONS },
+    options: {
+      as: { type: "string" },
+      subject: { type: "string" },
+      list: { type: "boolean" },
+      ...AWS_SIGNING_OPTIONS,
+    },
     positionals: { min: 0, max: 0 },
   },
   "keys show": {

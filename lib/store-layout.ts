@@ -11,16 +11,23 @@
  *   A#<subjectHmac>   access entries about a subject (the access trail)
  *   C#<contractId>    a sharing contract's propose/approve/revoke records
  *   K#<owner>         a member's key records (zhixin.key.add/retire/revoke)
+ *   P#<department>    contract proposals naming the department as a party (GET /v1/contracts)
+ *   T#<department>    access entries naming the department as consumer or provider
+ *                     (GET /v1/accesses: a department's trail without naming a subject)
  */
 export const SUBJECT_INDEX_PREFIX = "S#";
 export const ACCESS_INDEX_PREFIX = "A#";
 export const CONTRACT_INDEX_PREFIX = "C#";
 export const KEY_INDEX_PREFIX = "K#";
+export const PARTY_INDEX_PREFIX = "P#";
+export const DEPARTMENT_ACCESS_INDEX_PREFIX = "T#";
 export const INDEX_PREFIXES = [
   SUBJECT_INDEX_PREFIX,
   ACCESS_INDEX_PREFIX,
   CONTRACT_INDEX_PREFIX,
   KEY_INDEX_PREFIX,
+  PARTY_INDEX_PREFIX,
+  DEPARTMENT_ACCESS_INDEX_PREFIX,
 ] as const;
 
 export function subjectIndex(subjectHmac: string): string {
@@ -37,6 +44,14 @@ export function contractIndex(contractId: string): string {
 
 export function keyIndex(owner: string): string {
   return KEY_INDEX_PREFIX + owner;
+}
+
+export function partyIndex(department: string): string {
+  return PARTY_INDEX_PREFIX + department;
+}
+
+export function departmentAccessIndex(department: string): string {
+  return DEPARTMENT_ACCESS_INDEX_PREFIX + department;
 }
 
 /** Partition-key prefixes of the other item kinds. */

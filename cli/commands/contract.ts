@@ -53,6 +53,11 @@ export async function runContractRevoke(ctx: Context, values: Values, [id]: stri
   return 0;
 }
 
+export async function runContractList(ctx: Context): Promise<number> {
+  printJson(await (await ctx.client()).contracts());
+  return 0;
+}
+
 export async function runContractShow(ctx: Context, _values: Values, [id]: string[]): Promise<number> {
   const contractId = contractIdOf(id, ctx.command);
   printJson(await (await ctx.client()).contract(contractId));

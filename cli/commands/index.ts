@@ -5,7 +5,13 @@ import { IdentityError } from "../identity.js";
 import { InputError } from "../input.js";
 import { type CommandName, UsageError, usageFailure, type Values } from "../usage.js";
 import { Context } from "./context.js";
-import { runContractApprove, runContractPropose, runContractRevoke, runContractShow } from "./contract.js";
+import {
+  runContractApprove,
+  runContractList,
+  runContractPropose,
+  runContractRevoke,
+  runContractShow,
+} from "./contract.js";
 import { runEvidence } from "./evidence.js";
 import { runExport } from "./export.js";
 import {
@@ -55,6 +61,7 @@ const RUNNERS: Record<CommandName, Runner> = {
   "contract approve": runContractApprove,
   "contract revoke": runContractRevoke,
   "contract show": runContractShow,
+  "contract list": runContractList,
   match: runMatch,
   access: runAccess,
 };

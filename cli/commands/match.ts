@@ -28,8 +28,16 @@ export async function runMatch(ctx: Context, values: Values): Promise<number> {
 }
 
 export async function runAccess(ctx: Context, values: Values): Promise<number> {
-  const subject = requireString(values, "subject", "access");
-  printJson(await (await ctx.client()).accessTrail(subject));
+  const subject = optionalString(values, "subject");
+  if ((subject === undefined) === (values.list !== true)) {
+    throw new UsageError(
+      "give --subject <subject> for one subject's trail, or --list for every access you may see",
+      "access",
+    );
+  }
+  if (subject === "") throw new UsageError("--subject must not be empty", "access");
+  const client = await ctx.client();
+  printJson(subject === undefined ? await client.accesses() : await client.accessTrail(subject));
   return 0;
 }
 

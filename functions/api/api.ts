@@ -5,7 +5,7 @@ import { verifyRequest } from "../../lib/http-signature/index.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_BODY_BYTES } from "../../lib/protocol/limits.js";
 import type { RouteKey } from "../../lib/protocol/routes.js";
-import { MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
+import { MAX_ACCESS_BODY_BYTES, MAX_MATCH_BODY_BYTES } from "../../lib/protocol/sharing.js";
 import { loadRequestKeys } from "../auth/request-keys.js";
 import { type BlockEntriesStore, readBlockEntries } from "../ledger/block-entries.js";
 import { type EvidenceStore, readEvidence } from "../ledger/evidence.js";
@@ -24,7 +24,9 @@ import {
 } from "../ledger/reader.js";
 import { type IntakeStore, submitEntries } from "../ledger/submit.js";
 import type { ContractStore } from "../rules/contracts.js";
-import { readAccessTrail, type TrailStore } from "../sharing/access-trail.js";
+import { type AccessListStore, listAccesses } from "../sharing/access-list.js";
+import { readAccessTrail, readAccessTrailOf, type TrailStore } from "../sharing/access-trail.js";
+import { listContracts } from "../sharing/contract-list.js";
 import { readContract } from "../sharing/contract-view.js";
 import { type MatchStore, matchRecord } from "../sharing/match.js";
 import type { TileStore } from "../store/tile-store.js";
@@ -38,7 +40,8 @@ import { parseTarget, type RouteParams } from "./http-parse.js";
 /**
  * What the routes' services ask of the store, together: intake, the entry, block and
  * checkpoint reads (the health route's latest block among them), evidence bundles, match,
- * the access trail and the contract view. Sealing's writes and its pending list are not among them.
+ * the access trail and lists, and the contract view and list. Sealing's writes and its pending
+ * list are not among them.
  */
 export type ApiStore = IntakeStore &
   EntryStore &
@@ -47,6 +50,7 @@ export type ApiStore = IntakeStore &
   BlockEntriesStore &
   MatchStore &
   TrailStore &
+  AccessListStore &
   ContractStore;
 
 export interface ApiDeps {
@@ -116,6 +120,19 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   },
   "GET /v1/access": async (req, { subject }, deps) =>
     json(200, await readAccessTrail(await authenticate(req, deps, false), subject, deps)),
+  "POST /v1/access": async (req, _p, deps) => {
+    if (req.body.length > MAX_ACCESS_BODY_BYTES) {
+      throw new ApiError(
+        "BODY_TOO_LARGE",
+        `body is ${req.body.length} bytes; the limit is ${MAX_ACCESS_BODY_BYTES}`,
+      );
+    }
+    return json(200, await readAccessTrailOf(await authenticate(req, deps, false), req.body, deps));
+  },
+  "GET /v1/accesses": async (req, _p, deps) =>
+    json(200, await listAccesses(await authenticate(req, deps, false), deps)),
+  "GET /v1/contracts": async (req, _p, deps) =>
+    json(200, await listContracts(await authenticate(req, deps, false), deps)),
   "GET /v1/contracts/{id}": async (req, { id }, deps) => {
     await authenticate(req, deps, false);
     return json(200, await readContract(id, deps.store, deps.clock));

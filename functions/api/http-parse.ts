@@ -40,6 +40,9 @@ export interface RouteParams {
   "GET /v1/health": NoParams;
   "POST /v1/match": NoParams;
   "GET /v1/access": { subject: string };
+  "POST /v1/access": NoParams;
+  "GET /v1/accesses": NoParams;
+  "GET /v1/contracts": NoParams;
   "GET /v1/contracts/{id}": { id: string };
   "GET /v1/keys/{member}": { member: string };
   "GET /v1/log/checkpoint": NoParams;
@@ -78,6 +81,9 @@ const PARSERS: { [K in RouteKey]: Parse<K> } = {
   "GET /v1/health": (_, query) => noQuery(query),
   "POST /v1/match": (_, query) => noQuery(query),
   "GET /v1/access": (_, query) => ({ subject: subject(onlyParams(query, ["subject"]).subject) }),
+  "POST /v1/access": (_, query) => noQuery(query),
+  "GET /v1/accesses": (_, query) => noQuery(query),
+  "GET /v1/contracts": (_, query) => noQuery(query),
   "GET /v1/contracts/{id}": ([id], query) => ({ ...noQuery(query), id: contractId(id) }),
   "GET /v1/keys/{member}": ([member], query) => ({ ...noQuery(query), member: memberId(member) }),
   "GET /v1/log/checkpoint": (_, query) => noQuery(query),

@@ -15,7 +15,7 @@ import {
   RevokeSchema,
 } from "../../lib/protocol/contracts.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
-import { contractIndex } from "../../lib/store-layout.js";
+import { contractIndex, partyIndex } from "../../lib/store-layout.js";
 import { byLedgerOrder, committedIndexEntries } from "../store/index-entries.js";
 import { type IndexEntry, StoreInvariantError } from "../store/ports.js";
 import type { PreparedBatch, RecordRule, RuleDeps, RuleStore } from "./rule.js";
@@ -258,7 +258,8 @@ function eventFromIndexEntry(e: IndexEntry): ContractEvent {
 
 /**
  * The contracts rule: owns the zhixin.contract.* types; each contract record is checked
- * against its contract's state and indexed under `C#<contractId>`.
+ * against its contract's state and indexed under `C#<contractId>`; a propose also under
+ * `P#<party>` for each of its two parties.
  */
 export const contractsRule: RecordRule = {
   name: "contracts",
@@ -301,14 +302,19 @@ export async function prepareContracts(batch: PreparedBatch, deps: RuleDeps): Pr
     if (refusal)
       throw new ApiError(refusal.code, `records[${index}]: ${refusal.message}`, { index, contractId });
     states.set(contractId, applyEvent(state, event));
+    const entry = { entryId: at.entryId, batchKey, receivedAt, position: index };
     out.push({
       index: contractIndex(contractId),
-      entryId: at.entryId,
-      batchKey,
-      receivedAt,
-      position: index,
+      ...entry,
       attrs: { event: event.kind, dept: department, data: canonicalJson(r.data as JsonValue) },
     });
+    // Each party's list of its contracts (GET /v1/contracts). Parties never change from
+    // one version to the next, so a propose names them all; written with the C# entry,
+    // before the commit, it counts only once its batch commits, like every index entry.
+    if (event.kind === "propose") {
+      for (const party of [event.doc.provider, event.doc.consumer])
+        out.push({ index: partyIndex(party), ...entry, attrs: { contract: contractId } });
+    }
   }
   return out;
 }

@@ -21,7 +21,7 @@ import {
   MatchBody,
   type MatchRequest,
 } from "../../lib/protocol/sharing.js";
-import { accessIndex, contractIndex, subjectIndex } from "../../lib/store-layout.js";
+import { accessIndex, contractIndex, departmentAccessIndex, subjectIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../auth/caller.js";
 import { type ContractStore, contractFromIndexEntries, effectiveVersion } from "../rules/contracts.js";
 import { byLedgerOrder, committedAmong } from "../store/index-entries.js";
@@ -66,8 +66,8 @@ export const REFUSALS_PER_MINUTE = 120;
 /**
  * What a match reads — the contract's C# and the subject's S# index entries, their
  * batches' heads with the request's own (the replay check), the record's payload — and
- * writes: its counters, and the access entry (payload and A# index entry together, then
- * the batch) or, when its batch is a replay, their undo.
+ * writes: its counters, and the access entry (payload and A#/T# index entries together,
+ * then the batch) or, when its batch is a replay, their undo.
  */
 export type MatchStore = ContractStore &
   Pick<PayloadStore, "getPayload" | "getPayloads" | "deletePayloads"> &
@@ -104,7 +104,7 @@ const PREFETCHED_RECORDS = 4;
  *   2. the heads of the batches they name and of the request's own batch (the replay
  *      check), and the payloads of the newest candidate records (two BatchGetItems);
  *   3. the contract's rate-limit slot (UpdateItem), and the access entry's payload and
- *      A# index entry (one BatchWriteItem). Written before the slot is known to be
+ *      A# and T# index entries (one BatchWriteItem). Written before the slot is known to be
  *      taken, they are no entry until step 4 commits them; a request refused
  *      RATE_LIMITED records that refusal instead (recordRefusal);
  *   4. the commit point: the access entry's batch (conditional PutItem).
@@ -386,11 +386,15 @@ export function accessEnvelopeFor(caller: Caller, digest: string, receivedAt: st
   };
 }
 
-/** An access entry's items: its payload (the details), the trail's A# index entry, its one-envelope batch. */
+/**
+ * An access entry's items: its payload (the details), its index entries — the subject's
+ * trail (A#<subjectHmac>) and each named department's (T#<consumer>, T#<provider>) —
+ * and its one-envelope batch.
+ */
 interface AccessEntry {
   envelope: AccessEnvelope;
   payload: StoredPayload;
-  trail: IndexEntry;
+  trails: IndexEntry[];
   batch: StoredBatch;
 }
 
@@ -407,14 +411,17 @@ function accessEntryOf(caller: Caller, details: AccessDetails, now: Date, batchK
       type: ACCESS_TYPE,
       data: canonicalJson(details as unknown as JsonValue),
     },
-    trail: {
-      index: accessIndex(details.subjectHmac),
-      entryId: envelope.id,
-      batchKey,
-      receivedAt,
-      position: 0,
-      attrs: { consumer: caller.department, provider: details.provider ?? "", contract: details.contract },
-    },
+    // The provider is "" when the contract does not exist: then only the consumer's list has it.
+    trails: [accessIndex(details.subjectHmac), ...departmentsNamed(caller.department, details.provider)].map(
+      (index) => ({
+        index,
+        entryId: envelope.id,
+        batchKey,
+        receivedAt,
+        position: 0,
+        attrs: { consumer: caller.department, provider: details.provider ?? "", contract: details.contract },
+      }),
+    ),
     batch: {
       key: batchKey,
       dept: caller.department,
@@ -426,9 +433,14 @@ function accessEntryOf(caller: Caller, details: AccessDetails, now: Date, batchK
   };
 }
 
-/** The access entry's payload, trail item and batch body, in one write before its commit. */
+/** The departments' access lists (GET /v1/accesses) an access entry goes in: its consumer's and its provider's. */
+function departmentsNamed(consumer: string, provider: string | undefined): string[] {
+  return [...new Set([consumer, ...(provider ? [provider] : [])])].map(departmentAccessIndex);
+}
+
+/** The access entry's payload, index entries and batch body, in one write before its commit. */
 function writeAccess(deps: MatchDeps, entry: AccessEntry): Promise<void> {
-  return deps.store.putEntryItems({ payloads: [entry.payload], index: [entry.trail], batch: entry.batch });
+  return deps.store.putEntryItems({ payloads: [entry.payload], index: entry.trails, batch: entry.batch });
 }
 
 /**
@@ -453,8 +465,8 @@ async function commitAccess(
  * Removes the items of `entries` that the committed batch `winner` does not own. Ids
  * hash the content, so the winner's entry usually has another id and ours are orphans —
  * unless it recorded exactly the same thing. The payload is keyed by id alone, so it is
- * the winner's whenever the ids agree; the trail item is keyed by receive time too, so it
- * is ours unless that agrees as well.
+ * the winner's whenever the ids agree; the index entries are keyed by receive time too,
+ * so they are ours unless that agrees as well.
  */
 async function removeStrays(
   deps: MatchDeps,
@@ -463,8 +475,8 @@ async function removeStrays(
 ): Promise<void> {
   const ids = new Set(winner?.envelopes.map((e) => e.id) ?? []);
   const trails = entries
-    .filter((e) => !ids.has(e.envelope.id) || winner?.receivedAt !== e.trail.receivedAt)
-    .map((e) => e.trail);
+    .filter((e) => !ids.has(e.envelope.id) || winner?.receivedAt !== e.batch.receivedAt)
+    .flatMap((e) => e.trails);
   const payloads = entries.filter((e) => !ids.has(e.envelope.id)).map((e) => e.envelope.id);
   if (trails.length > 0) await deps.store.deleteIndexEntries(trails);
   if (payloads.length > 0) await deps.store.deletePayloads(payloads);

@@ -118,3 +118,16 @@ export interface ContractView extends ContractState {
   /** The version answering requests now, or why none does. */
   effective: { version: string } | { version: null; reason: string };
 }
+
+/** Contracts listed at most by GET /v1/contracts: the first, by id. */
+export const MAX_CONTRACT_LIST = 1000;
+
+/**
+ * GET /v1/contracts: the contracts the caller is a party to (every contract, for an
+ * auditor), by id, each as GET /v1/contracts/{id} shows it.
+ */
+export interface ContractList {
+  contracts: ContractView[];
+  /** True when there are more than MAX_CONTRACT_LIST: the first MAX_CONTRACT_LIST by id are shown. */
+  truncated: boolean;
+}

@@ -22,16 +22,19 @@ const Predicate = z
   })
   .strict();
 
+/** A subject as a request body carries it: 1 to MAX_SUBJECT_BYTES UTF-8 bytes. */
+const Subject = z
+  .string()
+  .min(1)
+  .refine(
+    (s) => new TextEncoder().encode(s).length <= MAX_SUBJECT_BYTES,
+    `at most ${MAX_SUBJECT_BYTES} bytes`,
+  );
+
 export const MatchBody = z
   .object({
     contract: z.string().min(1).max(63),
-    subject: z
-      .string()
-      .min(1)
-      .refine(
-        (s) => new TextEncoder().encode(s).length <= MAX_SUBJECT_BYTES,
-        `at most ${MAX_SUBJECT_BYTES} bytes`,
-      ),
+    subject: Subject,
     where: z.array(Predicate).max(16).default([]),
     /** "match": a yes/no answer; "fields": the contract's fields of the record (when it matches). */
     want: z.enum(["match", "fields"]).default("match"),
@@ -80,9 +83,41 @@ export interface MatchAnswer {
 /** Accesses returned at most: the newest ones. */
 export const MAX_TRAIL = 1000;
 
+/** One recorded access as the trails show it: what it recorded, who asked, and its entry (with proof once sealed). */
+export interface TrailAccess {
+  access: AccessDetails;
+  consumer: string;
+  entry: Omit<EntryView, "payload">;
+}
+
 export interface AccessTrail {
   subjectHmac: string;
-  accesses: Array<{ access: AccessDetails; consumer: string; entry: Omit<EntryView, "payload"> }>;
+  accesses: TrailAccess[];
   /** True when the caller may see more than MAX_TRAIL accesses: the newest MAX_TRAIL are shown. */
+  truncated: boolean;
+}
+
+/**
+ * POST /v1/access: the subject in the body, so it travels in no URL and no access log.
+ * At most MAX_ACCESS_BODY_BYTES; the subject as POST /v1/match takes it.
+ */
+export const MAX_ACCESS_BODY_BYTES = 1024;
+
+export const AccessQueryBody = z
+  .object({
+    subject: Subject,
+  })
+  .strict();
+
+/** Accesses listed at most by GET /v1/accesses: the newest ones. */
+export const MAX_ACCESS_LIST = 200;
+
+/**
+ * GET /v1/accesses: the recorded accesses naming the caller as consumer or provider
+ * (every access, for an auditor), without naming a subject; oldest first.
+ */
+export interface AccessList {
+  accesses: TrailAccess[];
+  /** True when the caller may see more than MAX_ACCESS_LIST: the newest MAX_ACCESS_LIST are shown. */
   truncated: boolean;
 }

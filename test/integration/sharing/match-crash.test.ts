@@ -167,7 +167,7 @@ const ANSWER_CALLS = [
   { method: "getBatchHeads", nth: 1 }, // the replay guard and the committed C# and S# entries, with
   { method: "getPayloads", nth: 1 }, // the newest candidate records
   { method: "countRequest", nth: 1 }, // the rate limit, with
-  { method: "putEntryItems", nth: 1 }, // the access entry's payload and A#<subject>
+  { method: "putEntryItems", nth: 1 }, // the access entry's payload, A#<subject> and T#<consumer>, T#<provider>
   { method: "commitBatch", nth: 1 }, // the commit point
 ] as const;
 const REFUSAL_CALLS = [
@@ -470,7 +470,7 @@ describe("two match requests under one nonce, in flight together", () => {
 
       const batch = await ledger.store.getBatch(`${a.caller.keyId}#${nonce}`);
       expect(batch?.envelopes.map((e) => e.id)).toEqual([id]);
-      // Exactly one access entry: its batch (head and body), payload and trail item (and
+      // Exactly one access entry: its batch (head and body), payload and index items (and
       // the rate counter). The loser's batch body, unless identical, is an orphan no head names.
       const receivedAt = batch?.envelopes[0]?.receivedAt;
       const itemsAfter = await scanAll(ledger.client, ledger.table);
@@ -481,6 +481,8 @@ describe("two match requests under one nonce, in flight together", () => {
         `B#${a.caller.keyId}#${nonce} | B`,
         expect.stringMatching(new RegExp(`^B#${a.caller.keyId}#${nonce} \\| E#[0-9a-f]{64}$`)),
         `E#${id} | P`,
+        `T#hf-haikou | ${receivedAt}#${id}`,
+        `T#hf-sanya | ${receivedAt}#${id}`,
       ]);
       expect(orphanBodies(itemsAfter).length).toBeLessThanOrEqual(1);
       expect(await trailIds(ledger, a)).toEqual([...before, id]);

@@ -20,7 +20,7 @@ import {
 
 // Every refusal of POST /v1/match and of contract records, over HTTP with real
 // signatures. A policy refusal by an authenticated consumer is recorded — exactly one
-// access entry (its batch, payload and trail index items) and nothing else; any other
+// access entry (its batch, payload and index items) and nothing else; any other
 // refusal, of a match or of a contract record, leaves the table exactly as it was
 // (docs/design/sharing.md §2, §4).
 //
@@ -93,7 +93,8 @@ afterAll(async () => {
 /**
  * Sends a match as `as` that must be refused with `status`/`code` and recorded: the
  * error names the access entry; the table gained exactly that entry's batch item
- * (B#<keyId>#<nonce>), payload (E#<id>) and trail index item (A#<subjectHmac>), and
+ * (B#<keyId>#<nonce>), payload (E#<id>) and index items (A#<subjectHmac>, and
+ * T#<consumer> and T#<provider> when the contract names one), and
  * counted itself in the department's refusal budget (R#refused#<dept>, added or changed);
  * nothing else changed — no contract's rate counter, as a refused request is no answer;
  * the consumer reads the entry as a refusal with that code, and finds it in its trail.
@@ -133,8 +134,12 @@ async function recordedRefusal(as: string, body: { subject: string }, status: nu
   const budget = new RegExp(`^R#refused#${as} \\| \\d+$`);
   const batch = `B#${await t.keyIdOf(as)}#${nonce}`;
   const batchBody = new RegExp(`^${batch} \\| E#[0-9a-f]{64}$`);
+  const provider = (entry.body.payload as { provider?: string }).provider;
+  const departmentLists = [...new Set([as, ...(provider ? [provider] : [])])].map(
+    (d) => `T#${d} | ${receivedAt}#${id}`,
+  );
   expect(diff.added.filter((k) => !budget.test(k) && !batchBody.test(k))).toEqual(
-    [`A#${subjectHmac} | ${receivedAt}#${id}`, `${batch} | B`, `E#${id} | P`].sort(),
+    [`A#${subjectHmac} | ${receivedAt}#${id}`, ...departmentLists, `${batch} | B`, `E#${id} | P`].sort(),
   );
   // The batch's body, beside its head (docs/STORAGE.md); refused RATE_LIMITED, the
   // answer's body written with its count stays too, an orphan no head names.
@@ -226,8 +231,9 @@ describe("recorded refusals of POST /v1/match: exactly one access entry each", (
       recorded.push(res.body.accessEntryId);
       const after = await t.snapshot();
       const diff = diffSnapshots(before, after);
-      // An answer adds its access entry's four items (payload, trail, batch head and body) and counts itself.
-      expect(diff.added.filter((k) => !k.startsWith("R#"))).toHaveLength(4);
+      // An answer adds its access entry's six items (payload, its subject's trail item and
+      // its consumer's and provider's list items, batch head and body) and counts itself.
+      expect(diff.added.filter((k) => !k.startsWith("R#"))).toHaveLength(6);
       expect(diff.removed).toEqual([]);
       if (n === 1) {
         expect(diff.added.filter((k) => k.startsWith("R#"))).toEqual([

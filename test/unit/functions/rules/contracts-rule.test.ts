@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson, type JsonValue } from "#chain";
 import { contractsRule } from "../../../../functions/rules/contracts.js";
 import { CONTRACT_APPROVE, CONTRACT_PROPOSE, CONTRACT_REVOKE } from "../../../../lib/protocol/contracts.js";
-import { contractIndex } from "../../../../lib/store-layout.js";
+import { contractIndex, partyIndex } from "../../../../lib/store-layout.js";
 import { batchOf, envelope, MemoryRuleStore, SUBJECT_KEY, testConsortium } from "./fixtures.js";
 
 // The contracts rule (functions/rules/contracts.ts) as intake applies it: each contract
 // record is judged against its contract's state with the batch's earlier records applied,
-// and indexed under C#<contractId>. The rules of the fold themselves: contracts.test.ts.
+// and indexed under C#<contractId> (a propose also under P#<party> for each party). The rules of the fold themselves: contracts.test.ts.
 
 const consortium = testConsortium();
 const deps = (store = new MemoryRuleStore()) => ({ store, consortium, subjectKey: SUBJECT_KEY });
@@ -34,19 +34,24 @@ describe("contractsRule", () => {
     expect(contractsRule.ownsType?.("zhixin.cosign")).toBe(false);
   });
 
-  it("indexes each contract record under C#<id>, judging each against the batch's earlier ones", async () => {
+  it("indexes each contract record under C#<id>, and a propose under P#<party> of both parties, judging each against the batch's earlier ones", async () => {
     // The revoke is allowed only because the propose before it in the batch is applied.
     const batch = batchOf("hf-haikou", [propose, { type: "x.note", data: {} }, revoke]);
     const effects = await contractsRule.apply?.(batch, deps());
+    const proposeAt = {
+      entryId: batch.entryIds[0],
+      batchKey: batch.batchKey,
+      receivedAt: batch.receivedAt,
+      position: 0,
+    };
     expect(effects?.index).toEqual([
       {
         index: contractIndex(doc.id),
-        entryId: batch.entryIds[0],
-        batchKey: batch.batchKey,
-        receivedAt: batch.receivedAt,
-        position: 0,
+        ...proposeAt,
         attrs: { event: "propose", dept: "hf-haikou", data: canonicalJson(doc as JsonValue) },
       },
+      { index: partyIndex("hf-haikou"), ...proposeAt, attrs: { contract: doc.id } },
+      { index: partyIndex("civil-affairs"), ...proposeAt, attrs: { contract: doc.id } },
       {
         index: contractIndex(doc.id),
         entryId: batch.entryIds[2],
