@@ -23,6 +23,8 @@ const en = {
   "waiting.bundle": "Waiting for an evidence bundle.",
   "waiting.root": "Load a trust root to check the bundle.",
   checking: "Checking in this browser…",
+  failed:
+    "The check stopped unexpectedly ({message}): this is a fault of the console, not a verdict on the bundle. Reload the page and try again; if it happens again, report it with the bundle.",
   verified: "✔ Verified",
   refused: "✘ Refused",
   "sentence.file":
@@ -86,6 +88,8 @@ export const evidence: MessagePair<typeof en> = {
     "waiting.bundle": "等待证据包。",
     "waiting.root": "请加载信任根以核验证据包。",
     checking: "正在本浏览器中核验…",
+    failed:
+      "核验意外中止（{message}）：这是控制台的故障，并非对证据包的判定。请刷新页面重试；如再次出现，请连同证据包一起报告。",
     verified: "✔ 核验通过",
     refused: "✘ 核验未通过",
     "sentence.file":

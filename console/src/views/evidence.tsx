@@ -235,7 +235,7 @@ function Result(props: { checked: Checked | "checking" | undefined; waitingFor: 
   if ("failed" in checked)
     return (
       <p class="bad" role="alert" data-testid="evidence-result" data-verdict="failed">
-        ✘ {checked.failed}
+        ✘ {t("failed", { message: checked.failed })}
       </p>
     );
   const { outcome, witnesses } = checked;
