@@ -68,13 +68,15 @@ export async function webCryptoSigner(
   pkcs8: Uint8Array,
 ): Promise<Signer> {
   const a = ALGORITHMS[alg];
-  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as BufferSource, a.key, true, ["sign"]);
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as Uint8Array<ArrayBuffer>, a.key, true, [
+    "sign",
+  ]);
   const spki = await spkiOf(privateKey, alg);
   return {
     keyId: deriveKeyId(owner, spki),
     alg,
     sign: async (message) =>
-      new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as BufferSource)),
+      new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as Uint8Array<ArrayBuffer>)),
     publicKey: async () => spki.slice(),
   };
 }

@@ -72,15 +72,31 @@ async function checkWithWebCrypto(a: Ask): Promise<boolean> {
     if (a.signature.length !== 64) return false;
     if (a.kind === "ed25519") {
       if (a.publicKey.length !== 32) return false;
-      const key = await crypto.subtle.importKey("raw", a.publicKey as BufferSource, ED25519, false, [
-        "verify",
-      ]);
-      return await crypto.subtle.verify(ED25519, key, a.signature as BufferSource, a.message as BufferSource);
+      const key = await crypto.subtle.importKey(
+        "raw",
+        a.publicKey as Uint8Array<ArrayBuffer>,
+        ED25519,
+        false,
+        ["verify"],
+      );
+      return await crypto.subtle.verify(
+        ED25519,
+        key,
+        a.signature as Uint8Array<ArrayBuffer>,
+        a.message as Uint8Array<ArrayBuffer>,
+      );
     }
     const algorithm = a.alg === "ed25519" ? ED25519 : P256;
-    const key = await crypto.subtle.importKey("spki", a.spki as BufferSource, algorithm, false, ["verify"]);
+    const key = await crypto.subtle.importKey("spki", a.spki as Uint8Array<ArrayBuffer>, algorithm, false, [
+      "verify",
+    ]);
     const params = a.alg === "ed25519" ? ED25519 : { name: "ECDSA", hash: "SHA-256" };
-    return await crypto.subtle.verify(params, key, a.signature as BufferSource, a.message as BufferSource);
+    return await crypto.subtle.verify(
+      params,
+      key,
+      a.signature as Uint8Array<ArrayBuffer>,
+      a.message as Uint8Array<ArrayBuffer>,
+    );
   } catch {
     return false;
   }
