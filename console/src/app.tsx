@@ -107,7 +107,15 @@ export function App() {
             {tc("error.noIdentities")}
           </p>
         )}
-        {s ? <View name={active} params={current.params} api={s.api} /> : !failed && <p>{tc("loading")}</p>}
+        {s ? (
+          <View name={active} params={current.params} api={s.api} />
+        ) : failed ? (
+          // No identity to sign with (on AWS before sign-in, or a node without local keys):
+          // the evidence check needs none, it verifies offline.
+          <EvidenceView />
+        ) : (
+          <p>{tc("loading")}</p>
+        )}
       </main>
       <footer>{tc("identity.local")}</footer>
     </>

@@ -14,7 +14,8 @@ const en = {
   "lang.label": "Language",
   loading: "Loading…",
   "error.title": "The ledger refused or could not answer",
-  "error.noIdentities": "Could not load the local identities: is this page served by `npm start`?",
+  "error.noIdentities":
+    "No identity to sign requests with: the ledger views need the demo members of `npm start` (signing in on AWS is not built yet, docs/CONSOLE.md). The evidence check below needs none: it verifies in this browser.",
   skip: "Skip to content",
   retry: "Retry",
   "trust.load": "Trust root (from `zhixin trust export`):",
@@ -41,7 +42,8 @@ export const common: MessagePair<typeof en> = {
     "lang.label": "语言",
     loading: "加载中…",
     "error.title": "账本拒绝了请求或无法应答",
-    "error.noIdentities": "无法加载本地身份：本页面是否由 `npm start` 提供？",
+    "error.noIdentities":
+      "没有可用于签名请求的身份：账本视图需要 `npm start` 的演示成员（AWS 上的登录尚未实现，见 docs/CONSOLE.md）。下方的证据核验无需身份，完全在本浏览器内完成。",
     skip: "跳到正文",
     retry: "重试",
     "trust.load": "信任根（由 `zhixin trust export` 导出）：",

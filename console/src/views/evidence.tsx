@@ -25,7 +25,7 @@ const t = translator(evidence);
 
 type Checked = { outcome: EvidenceOutcome; witnesses: number } | { failed: string };
 
-export function EvidenceView(_props: ViewProps) {
+export function EvidenceView(_props: Partial<ViewProps>) {
   const language = useSignal(lang);
   const held = useSignal(trustRoot);
   const [bundle, setBundle] = useState<DroppedFile | undefined>();
