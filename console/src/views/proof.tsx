@@ -69,7 +69,7 @@ export function ProofDiagram(props: { steps: ProofStep[]; context: ProofContext 
           if (g !== group) {
             group = g;
             items.push(
-              <li key={`g${i}`} class="group-title" aria-hidden="true">
+              <li key={`g${i}`} class="group-title">
                 {g === "entry"
                   ? t("proof.entry")
                   : g === "block"
