@@ -12,6 +12,7 @@ import {
   ViewerProtocolPolicy,
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin, S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   BlockPublicAccess,
   Bucket,
@@ -39,6 +40,8 @@ export interface LedgerConsoleProps {
   readonly api: LedgerApi;
   /** The clone's root: the bundle is `<repoRoot>/dist/console`, built by `npm ci`. */
   readonly repoRoot: string;
+  /** Days to keep the deployment handler's log (the consortium file's logRetentionDays). */
+  readonly logRetentionDays: number;
 }
 
 export class LedgerConsole extends Construct {
@@ -146,6 +149,10 @@ export class LedgerConsole extends Construct {
       distributionPaths: ["/index.html"],
       // Hashed asset files are immutable; older ones stay for pages already open.
       prune: false,
+      logGroup: new LogGroup(this, "DeployLogs", {
+        retention: props.logRetentionDays as RetentionDays,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
     });
     acknowledgeDeploymentHandler(stack, deployment, this.bucket);
   }

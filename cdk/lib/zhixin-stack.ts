@@ -131,7 +131,12 @@ export class ZhixinStack extends Stack {
       throttle: settings.throttle,
       logRetentionDays: settings.logRetentionDays,
     });
-    if (settings.console) this.console = new LedgerConsole(this, "Console", { api: this.api, repoRoot });
+    if (settings.console)
+      this.console = new LedgerConsole(this, "Console", {
+        api: this.api,
+        repoRoot,
+        logRetentionDays: settings.logRetentionDays,
+      });
 
     const members = new Construct(this, "Members");
     const add = (

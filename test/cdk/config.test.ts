@@ -50,6 +50,7 @@ describe("consortium file → stack config", () => {
       tileRetentionDays: 3653,
       alerts: { emails: [], https: [], monthlyBudgetUsd: 100 },
       backup: { dailyDays: 7, monthlyDays: 3653, lockDays: 7 },
+      console: true,
     });
   });
 

@@ -3,7 +3,9 @@ import { CONSOLE_CSP } from "../../local/console.js";
 import {
   buildApp,
   type CfnTemplate,
+  CONSOLE_DEPLOY,
   EXAMPLE_FILE,
+  grantsOf,
   jsonOf,
   readExample,
   resourcesOf,
@@ -84,6 +86,26 @@ describe("the console's hosting", () => {
   it("copies dist/console into the bucket at deploy, and names the console's URL as an output", () => {
     expect(resourcesOf(s.json, "Custom::CDKBucketDeployment")).toHaveLength(1);
     expect(Object.keys(s.json.Outputs ?? {})).toContain("ConsoleUrl");
+  });
+
+  it("lets CDK's deployment handler write the console's bucket alone, and read the CDK asset", () => {
+    const [role] = resourcesOf(s.json, "AWS::IAM::Role").find(([id]) => CONSOLE_DEPLOY.test(id)) ?? [];
+    const grants = grantsOf(s.json, role as string);
+    const consoleBucket = s.stack.resolve(s.stack.console?.bucket.bucketArn) as unknown;
+    for (const [action, resources] of grants) {
+      if (!action.startsWith("s3:")) continue;
+      for (const r of resources) {
+        const text = JSON.stringify(r);
+        // The console's bucket, or (reads only) the bootstrap asset bucket the zip is in.
+        const ok =
+          text.includes(JSON.stringify(consoleBucket).slice(1, -1)) ||
+          (text.includes("cdk-hnb659fds-assets") && /^s3:(Get|List)/.test(action));
+        expect(ok, `${action} on ${text}`).toBe(true);
+      }
+    }
+    expect([...grants.keys()].filter((a) => !a.startsWith("s3:") && !a.startsWith("cloudfront:"))).toEqual(
+      [],
+    );
   });
 
   it('is left out with "console": false', () => {

@@ -164,6 +164,14 @@ export interface Statement {
 
 export const asList = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
+/**
+ * CDK's own BucketDeployment handler (cdk/lib/console.ts), which copies the console's files
+ * into its bucket at deploy time: a function, role and policy whose shape aws-cdk-lib decides.
+ * Invariants about the ledger's functions and roles are checked without it, and its grants on
+ * their own (test/cdk/console.test.ts).
+ */
+export const CONSOLE_DEPLOY = /^CustomCDKBucketDeployment/;
+
 export function resourcesOf(t: CfnTemplate, type: string): [string, CfnResource][] {
   return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 }
