@@ -316,9 +316,11 @@ describe("roles", () => {
   };
   const reads = [
     "GET /v1/access",
+    "GET /v1/accesses",
     "GET /v1/blocks/*",
     "GET /v1/blocks/*/entries",
     "GET /v1/checkpoint",
+    "GET /v1/contracts",
     "GET /v1/contracts/*",
     "GET /v1/entries/*",
     "GET /v1/entries/*/evidence",
@@ -328,6 +330,8 @@ describe("roles", () => {
     "GET /v1/log/proof/consistency",
     "GET /v1/log/proof/inclusion",
     "GET /v1/log/tile/*",
+    // The subject's trail with the subject in the body (a read, though a POST).
+    "POST /v1/access",
   ];
 
   it("a department's role trusts its principal, may invoke its routes and sign with its key, nothing else", () => {
@@ -461,9 +465,11 @@ describe("HTTP API", () => {
     expect(routes.map(([, r]) => r.Properties?.RouteKey).sort()).toEqual(
       [
         "GET /v1/access",
+        "GET /v1/accesses",
         "GET /v1/blocks/{height}",
         "GET /v1/blocks/{height}/entries",
         "GET /v1/checkpoint",
+        "GET /v1/contracts",
         "GET /v1/contracts/{id}",
         "GET /v1/entries/{id}",
         "GET /v1/entries/{id}/evidence",
@@ -473,6 +479,7 @@ describe("HTTP API", () => {
         "GET /v1/log/proof/consistency",
         "GET /v1/log/proof/inclusion",
         "GET /v1/log/tile/{path+}",
+        "POST /v1/access",
         "POST /v1/entries",
         "POST /v1/match",
       ].sort(),
