@@ -142,6 +142,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
       "lib/evidence/",
       "lib/http-signature/",
       "lib/crypto/signer.ts",
+      "lib/crypto/ecdsa-der.ts",
       "lib/protocol/",
     ],
   },
