@@ -26,11 +26,29 @@ export interface ApiResponse<T> {
   headers: Headers;
 }
 
+/** A request as Api sends it, its RFC 9421 headers made: what a transport signer signs. */
+export interface OutgoingRequest {
+  method: string;
+  path: string;
+  /** Form-encoded, without "?"; "" for none. */
+  query: string;
+  headers: Readonly<Record<string, string>>;
+  body?: Uint8Array | undefined;
+}
+
+/**
+ * Headers to add to each request once it is RFC 9421-signed, so they may cover those too:
+ * on AWS, SigV4 for the API's IAM authorisation (./aws/session.ts), as the CLI adds it
+ * (cli/sigv4.ts). It may throw (expired credentials); the request is then not sent.
+ */
+export type TransportSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
+
 export class Api {
   constructor(
     readonly identity: Identity,
-    /** The API's origin ("" for the page's own, as locally). */
+    /** The API's origin ("" for the page's own, as locally and behind CloudFront). */
     readonly base = "",
+    readonly transport?: TransportSigner,
   ) {}
 
   /** GET a JSON route; `query` is form-encoded as URLSearchParams writes it (docs/API.md). */
@@ -70,6 +88,8 @@ export class Api {
     });
     const headers: Record<string, string> = { ...(signed as unknown as Record<string, string>) };
     if (bytes) headers["content-type"] = "application/json";
+    if (this.transport)
+      Object.assign(headers, await this.transport({ method, path, query: q, headers, body: bytes }));
     const res = await fetch(`${this.base}${path}${q ? `?${q}` : ""}`, {
       method,
       headers,

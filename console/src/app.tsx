@@ -1,5 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { Api } from "./api.js";
+import { type AwsConsoleConfig, loadConsoleConfig } from "./aws/config.js";
+import { SignInError } from "./aws/errors.js";
+import { forgetSession, type SignedIn, savedSession, signIn } from "./aws/session.js";
+import { explainSignIn, SignedInBadge, SignInForm, signInFooter } from "./aws/sign-in.js";
 import { lang, setLang, tc } from "./i18n/index.js";
 import type { Identity } from "./identity.js";
 import { loadLocalIdentities } from "./identity.js";
@@ -25,21 +29,52 @@ const NAV = [
   ["citizen", "nav.citizen"],
 ] as const;
 
+/** On AWS (config.json mode "aws"): the stack's settings, and who signed in, if anyone yet. */
+interface AwsMode {
+  config: AwsConsoleConfig;
+  signedIn?: SignedIn | undefined;
+  /** Why the tab's saved sign-in no longer works. */
+  error?: string | undefined;
+}
+
 export function App() {
   useSignal(lang);
   const current = useSignal(route);
   const s = useSignal(session);
   const [failed, setFailed] = useState(false);
+  const [aws, setAws] = useState<AwsMode | undefined>(undefined);
+  const [configError, setConfigError] = useState<string | undefined>(undefined);
+
+  const signedIn = (config: AwsConsoleConfig, done: SignedIn) => {
+    session.set({ api: done.api, identities: [done.api.identity] });
+    setAws({ config, signedIn: done });
+  };
 
   useEffect(() => {
-    loadLocalIdentities()
-      .then(({ members }) => {
+    // config.json first: local (the demo members of `npm start`) or AWS (sign-in).
+    loadConsoleConfig()
+      .then(async (config) => {
+        if (config.mode === "aws") {
+          const saved = savedSession(new Date());
+          if (!saved) return setAws({ config });
+          try {
+            signedIn(config, await signIn(config, saved, { explain: explainSignIn }));
+          } catch (e) {
+            forgetSession();
+            setAws({ config, error: e instanceof SignInError ? explainSignIn(e) : String(e) });
+          }
+          return;
+        }
+        const { members } = await loadLocalIdentities();
         const saved = localStorage.getItem("zhixin.identity");
         const first =
           members.find((m) => m.id === saved) ?? members.find((m) => m.role === "auditor") ?? members[0];
         if (first) session.set({ api: new Api(first), identities: members });
       })
-      .catch(() => setFailed(true));
+      .catch((e: unknown) => {
+        if (e instanceof SignInError) setConfigError(explainSignIn(e));
+        setFailed(true);
+      });
   }, []);
 
   const active = current.view in VIEWS ? current.view : "overview";
@@ -53,7 +88,17 @@ export function App() {
           <a href={href("overview")}>{tc("title")}</a>
         </h1>
         <div class="controls">
-          {s && (
+          {aws?.signedIn && (
+            <SignedInBadge
+              signedIn={aws.signedIn}
+              onSignOut={() => {
+                forgetSession();
+                session.set(undefined);
+                setAws({ config: aws.config });
+              }}
+            />
+          )}
+          {s && !aws && (
             <label>
               {tc("identity.label")}{" "}
               <select
@@ -104,10 +149,21 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {failed && (
           <p role="alert" class="bad">
-            {tc("error.noIdentities")}
+            {configError ?? tc("error.noIdentities")}
           </p>
         )}
-        {s ? (
+        {aws && !s ? (
+          // On AWS before sign-in: the evidence check needs no identity, the rest does.
+          active === "evidence" ? (
+            <EvidenceView />
+          ) : (
+            <SignInForm
+              config={aws.config}
+              error={aws.error}
+              onSignedIn={(done) => signedIn(aws.config, done)}
+            />
+          )
+        ) : s ? (
           <View name={active} params={current.params} api={s.api} />
         ) : failed ? (
           // No identity to sign with (on AWS before sign-in, or a node without local keys):
@@ -117,7 +173,7 @@ export function App() {
           <p>{tc("loading")}</p>
         )}
       </main>
-      <footer>{tc("identity.local")}</footer>
+      <footer>{aws ? signInFooter() : tc("identity.local")}</footer>
     </>
   );
 }
