@@ -22,6 +22,12 @@ import {
 } from "aws-cdk-lib/aws-s3";
 import { BucketDeployment, Source } from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
+import {
+  type Consortium,
+  keyVersionAlias,
+  keyVersionsOf,
+  memberKeyArns,
+} from "../../lib/consortium/consortium.js";
 import type { LedgerApi } from "./api.js";
 
 /**
@@ -38,6 +44,8 @@ import type { LedgerApi } from "./api.js";
  */
 export interface LedgerConsoleProps {
   readonly api: LedgerApi;
+  /** The consortium file: its members are who may sign in (config.json). */
+  readonly consortium: Consortium;
   /** The clone's root: the bundle is `<repoRoot>/dist/console`, built by `npm ci`. */
   readonly repoRoot: string;
   /** Days to keep the deployment handler's log (the consortium file's logRetentionDays). */
@@ -143,10 +151,17 @@ export class LedgerConsole extends Construct {
     }
 
     const deployment = new BucketDeployment(this, "Deploy", {
-      sources: [Source.asset(bundle)],
+      sources: [
+        // The bundle's own config.json says "local"; this stack's says how to sign in here.
+        Source.asset(bundle, { exclude: [CONFIG_FILE] }),
+        Source.jsonData(
+          CONFIG_FILE,
+          consoleConfig(props.consortium, { region: stack.region, apiHost, kmsEndpoint: kms }),
+        ),
+      ],
       destinationBucket: this.bucket,
       distribution: this.distribution,
-      distributionPaths: ["/index.html"],
+      distributionPaths: ["/index.html", `/${CONFIG_FILE}`],
       // Hashed asset files are immutable; older ones stay for pages already open.
       prune: false,
       logGroup: new LogGroup(this, "DeployLogs", {
@@ -161,6 +176,55 @@ export class LedgerConsole extends Construct {
   get url(): string {
     return `https://${this.distribution.distributionDomainName}`;
   }
+}
+
+export const CONFIG_FILE = "config.json";
+
+/** One member as the console's sign-in lists it (console/src/aws/config.ts AwsMember). */
+export interface ConsoleMember {
+  id: string;
+  name: string;
+  role: "department" | "auditor";
+  alg: string;
+  /** What KMS takes as KeyId: the member's newest key (the one that signs once rotated in). */
+  kmsKey: string;
+  /** The key is in the member's own account, signed with by its signing role's credentials. */
+  ownAccount: boolean;
+}
+
+/**
+ * config.json (console/src/aws/config.ts): the region, the API's host that SigV4 names,
+ * the KMS endpoint the CSP allows, and each member with the key it signs with — the newest
+ * of its keyArns in its own account, else the alias of the newest key this stack creates.
+ */
+export function consoleConfig(
+  consortium: Consortium,
+  where: { region: string; apiHost: string; kmsEndpoint: string },
+): Record<string, unknown> {
+  const member = (
+    m: Consortium["departments"][number] | Consortium["auditors"][number],
+    role: ConsoleMember["role"],
+  ) => {
+    const own = memberKeyArns(m);
+    return {
+      id: m.id,
+      name: m.name,
+      role,
+      alg: m.alg,
+      kmsKey: own.at(-1) ?? keyVersionAlias(consortium.consortium, m.id, keyVersionsOf(m)),
+      ownAccount: own.length > 0,
+    } satisfies ConsoleMember;
+  };
+  return {
+    mode: "aws",
+    ...where,
+    consortium: consortium.consortium,
+    log: consortium.log,
+    members: [
+      ...consortium.departments.map((m) => member(m, "department")),
+      ...consortium.auditors.map((m) => member(m, "auditor")),
+    ],
+  };
 }
 
 /**

@@ -138,6 +138,7 @@ export class ZhixinStack extends Stack {
     if (settings.console)
       this.console = new LedgerConsole(this, "Console", {
         api: this.api,
+        consortium: c,
         repoRoot,
         logRetentionDays: settings.logRetentionDays,
       });

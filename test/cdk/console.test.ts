@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { consoleConfig } from "../../cdk/lib/console.js";
+import { parseConsortium } from "../../lib/consortium/consortium.js";
 import { CONSOLE_CSP } from "../../local/console.js";
 import {
   buildApp,
@@ -86,6 +90,63 @@ describe("the console's hosting", () => {
   it("copies dist/console into the bucket at deploy, and names the console's URL as an output", () => {
     expect(resourcesOf(s.json, "Custom::CDKBucketDeployment")).toHaveLength(1);
     expect(Object.keys(s.json.Outputs ?? {})).toContain("ConsoleUrl");
+  });
+
+  it("publishes the stack's config.json for the AWS sign-in in place of the bundle's local one", () => {
+    const [deploy] = props(s.json, "Custom::CDKBucketDeployment");
+    const keys = deploy?.SourceObjectKeys as string[];
+    const markers = deploy?.SourceMarkers as Array<Record<string, unknown>>;
+    expect(keys).toHaveLength(2);
+    // Each source is staged in the assembly as asset.<hash>; the bundle's keeps no config.json.
+    const staged = keys.map((k) => join(s.app.outdir, `asset.${k.replace(/\.zip$/, "")}`));
+    expect(existsSync(join(staged[0] as string, "index.html"))).toBe(true);
+    expect(existsSync(join(staged[0] as string, "config.json"))).toBe(false);
+    // The deploy-time values (region, the API's host) are markers the handler replaces.
+    let text = readFileSync(join(staged[1] as string, "config.json"), "utf8");
+    for (const [marker, value] of Object.entries(markers[1] ?? {})) {
+      text = text.replaceAll(marker, `<${JSON.stringify(value).replaceAll('"', "'")}>`);
+    }
+    const config = JSON.parse(text) as Record<string, unknown>;
+    const example = readExample() as {
+      departments: Array<{ id: string; alg: string }>;
+      auditors: Array<{ id: string }>;
+    };
+    expect(config).toMatchObject({ mode: "aws", consortium: "demo", log: "zhixin.example/demo" });
+    expect(String(config.region)).toContain("AWS::Region");
+    expect(String(config.apiHost)).toContain("ApiEndpoint");
+    expect(String(config.kmsEndpoint)).toMatch(/^https:\/\/kms\.<.*AWS::Region.*>\.<.*AWS::URLSuffix.*>$/);
+    const members = config.members as Array<Record<string, unknown>>;
+    expect(members.map((m) => m.id)).toEqual([...example.departments, ...example.auditors].map((m) => m.id));
+    expect(members.find((m) => m.id === "market-regulation")).toEqual({
+      id: "market-regulation",
+      name: "Market Regulation Bureau (市场监督管理局)",
+      role: "department",
+      alg: "ecdsa-p256-sha256",
+      kmsKey: "alias/zhixin/demo/market-regulation",
+      ownAccount: false,
+    });
+    expect(members.find((m) => m.id === "auditor")).toMatchObject({
+      role: "auditor",
+      kmsKey: "alias/zhixin/demo/auditor",
+    });
+    // Pages already open read the new file, not a cached one.
+    expect(deploy?.DistributionPaths).toEqual(["/index.html", "/config.json"]);
+  });
+
+  it("names a member's newest key: its own account's key ARN, or the alias of the newest version", () => {
+    const c = readExample() as { departments: Array<Record<string, unknown>> };
+    const arn = (n: number) =>
+      `arn:aws:kms:cn-north-1:111111111111:key/0000000${n}-1111-2222-3333-444444444444`;
+    (c.departments[0] as Record<string, unknown>).keyArns = [arn(1), arn(2)];
+    (c.departments[1] as Record<string, unknown>).keyVersions = 2;
+    const config = consoleConfig(parseConsortium(c), { region: "r", apiHost: "h", kmsEndpoint: "k" });
+    const [haikou, sanya] = config.members as Array<Record<string, unknown>>;
+    expect(haikou).toMatchObject({ id: "hf-haikou", kmsKey: arn(2), ownAccount: true });
+    expect(sanya).toMatchObject({
+      id: "hf-sanya",
+      kmsKey: "alias/zhixin/demo/hf-sanya/v2",
+      ownAccount: false,
+    });
   });
 
   it("lets CDK's deployment handler write the console's bucket alone, and read the CDK asset", () => {
