@@ -86,7 +86,14 @@ export async function startConsole(options: { introduceKeys?: boolean } = {}): P
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       page.on("console", (m) => {
-        if (m.type() === "error") errors.push(m.text());
+        // Chromium logs every 4xx/5xx fetch as "Failed to load resource"; the API's refusals
+        // (404 before the first checkpoint, say) are the page's to show, so failed loads are
+        // judged by URL below instead.
+        if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+      });
+      page.on("response", (r) => {
+        if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith("/v1/"))
+          errors.push(`${r.status()} ${r.url()}`);
       });
       (page as Page & { consoleErrors?: string[] }).consoleErrors = errors;
       await page.goto(`${node.url}/console/${hash}`);
@@ -104,7 +111,10 @@ export async function startConsole(options: { introduceKeys?: boolean } = {}): P
   };
 }
 
-/** Errors the page logged (uncaught, or console.error): a test asserts there are none. */
+/**
+ * Errors the page logged (uncaught, or console.error), and any file of the console or the
+ * node that failed to load (not the API's answers): a test asserts there are none.
+ */
 export function pageErrors(page: Page): string[] {
   return (page as Page & { consoleErrors?: string[] }).consoleErrors ?? [];
 }
