@@ -139,11 +139,14 @@ export function SignedInBadge(props: { signedIn: SignedIn; onSignOut: () => void
     return () => clearInterval(timer);
   }, []);
   const { member, expiration } = props.signedIn;
-  const time = expiration?.toLocaleString(lang.get() === "zh" ? "zh-CN" : "en-GB");
+  const time = expiration?.toLocaleTimeString(lang.get() === "zh" ? "zh-CN" : "en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
   const left = expiration === undefined ? undefined : Math.floor((expiration.getTime() - now) / 60_000);
   return (
     <p class="signed-in" data-testid="signed-in">
-      <span>{t("signedIn", { member: member.id, name: member.name })}</span>{" "}
+      <span title={member.name}>{t("signedIn", { member: member.id })}</span>{" "}
       <span class={left !== undefined && left < 0 ? "bad" : ""} data-testid="signed-in-expiry">
         {left === undefined
           ? t("noExpiry")
