@@ -28,7 +28,9 @@ const credentials = {
 const now = new Date("2026-05-01T08:30:00Z");
 
 /** A fetch that records each request and answers `reply`'s status and JSON. */
-function recordingFetch(reply: (target: string, body: Record<string, unknown>) => { status: number; json: unknown }) {
+function recordingFetch(
+  reply: (target: string, body: Record<string, unknown>) => { status: number; json: unknown },
+) {
   const seen: Array<{ url: string; init: RequestInit; body: Record<string, unknown> }> = [];
   const fetch = (async (url: URL | string, init: RequestInit = {}) => {
     const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array));
