@@ -98,7 +98,11 @@ export function App() {
               }}
             />
           )}
-          {s && !aws && (
+          {s && !aws && active === "citizen" && (
+            // The citizen's view asks on the citizen's behalf (views/citizen.tsx): no member to pick.
+            <span data-testid="identity-citizen">{tc("identity.citizen")}</span>
+          )}
+          {s && !aws && active !== "citizen" && (
             <label>
               {tc("identity.label")}{" "}
               <select
