@@ -19,6 +19,7 @@ export const DOC_SCREENSHOTS = [
   "evidence-verified",
   "citizen-trail",
   "sharing",
+  "aws-sign-in",
 ];
 
 const run = spawnSync(

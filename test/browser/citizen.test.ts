@@ -144,7 +144,9 @@ describe("a citizen's own trail", () => {
       const { page } = await openCitizen("hf-sanya");
       // The header offers no member to act as here: the page asks on the citizen's behalf.
       expect(await page.locator("[data-testid=identity]").count()).toBe(0);
-      expect(await page.locator("[data-testid=identity-citizen]").textContent()).toContain("Acting as a citizen");
+      expect(await page.locator("[data-testid=identity-citizen]").textContent()).toContain(
+        "Acting as a citizen",
+      );
       await page.locator("[data-testid=demo-citizen]").first().click();
       await page.locator("[data-testid=citizen-trail]").waitFor();
       expect(await page.locator("[data-testid=citizen-count]").textContent()).toContain(
