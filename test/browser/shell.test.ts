@@ -41,4 +41,23 @@ describe("the console's shell", () => {
     expect(same.status).toBe(200);
     expect(same.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("serves files of the built console only: a path out of it is 404, whatever its spelling", async () => {
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${fx.node.url}${path}`, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    expect(await status("/console/config.json")).toBe(200);
+    for (const path of [
+      "/console/../package.json",
+      "/console/%2e%2e/%2e%2e/package.json",
+      "/console/..%2f..%2fpackage.json",
+    ])
+      expect(await status(path), path).toBe(404);
+  });
 });
