@@ -313,6 +313,10 @@ describe("signing in to the console on AWS", () => {
       .poll(() => p.locator("[data-testid=height]").textContent(), { timeout: 20_000 })
       .toMatch(/^\d+$/);
     await p.screenshot({ path: join(SCREENSHOTS, "aws-signed-in.png"), fullPage: true });
+    // No demo citizen sign-in on AWS: the citizen's trail is the government portal's.
+    await p.goto(`${p.url().split("#")[0]}#/citizen`);
+    await p.locator("[data-testid=citizen-portal]").waitFor();
+    expect(await p.locator("[data-testid=citizen-id]").count()).toBe(0);
     expect(pageErrors(p)).toEqual([]);
 
     await p.locator("[data-testid=signout]").click();

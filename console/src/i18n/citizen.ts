@@ -20,6 +20,8 @@ const en = {
     "Your ID is sent only in the body of one signed request (POST /v1/access), never in a web address, and is not kept by this page after you sign out.",
   onBehalf: "Asked on your behalf by {auditor}, the consortium's auditor.",
   noAuditor: "This consortium has no auditor identity to ask on your behalf.",
+  portal:
+    "On this deployment a citizen signs in at the government's citizen portal, which proves your ID with the identity provider you already use and shows you this trail. This console's demo sign-in exists only in local mode.",
   count: "{n} recorded question(s) about you.",
   none: "No department has asked the ledger about you.",
   truncated: "Only the newest 1,000 are shown.",
@@ -57,6 +59,8 @@ export const citizen: MessagePair<typeof en> = {
       "您的身份证号只在一次签名请求（POST /v1/access）的正文中发送，绝不出现在网址中；退出登录后本页面不再保留。",
     onBehalf: "由联盟审计方 {auditor} 代您查询。",
     noAuditor: "本联盟没有可代您查询的审计方身份。",
+    portal:
+      "在本部署中，市民应通过政府的市民服务门户登录：门户用您已在使用的身份认证服务核实身份证号后向您展示本记录。本控制台的演示登录仅在本地模式下提供。",
     count: "共有 {n} 条关于您的查询记录。",
     none: "尚无部门向账本查询过您。",
     truncated: "仅显示最近 1,000 条。",

@@ -39,14 +39,21 @@ export function maskId(id: string): string {
     : "*".repeat(id.length);
 }
 
-export function CitizenView(_props: ViewProps) {
+export function CitizenView(props: ViewProps) {
   useSignal(lang);
   const [subject, setSubject] = useState<string | undefined>(undefined);
+  // Signed in on AWS (SigV4 transport): the demo sign-in does not exist there; a citizen's
+  // trail is the government's portal's to serve (docs/CONSOLE.md "A citizen's own trail").
+  const onAws = props.api.transport !== undefined;
   return (
     <section class="citizen" aria-labelledby="citizen-title">
       <h2 id="citizen-title">{t("title")}</h2>
       <p>{t("intro")}</p>
-      {subject === undefined ? (
+      {onAws ? (
+        <p role="note" data-testid="citizen-portal">
+          {t("portal")}
+        </p>
+      ) : subject === undefined ? (
         <SignIn onSignIn={setSubject} />
       ) : (
         <>
