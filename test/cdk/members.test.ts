@@ -149,11 +149,14 @@ describe("adding a department to the consortium file", () => {
     const keyWatch = resourcesOf(plus.json, "AWS::Events::Rule").find(([, r]) =>
       JSON.stringify(r.Properties?.EventPattern ?? {}).includes('"aws.kms"'),
     )?.[0];
+    // And the console's deployment, whose config.json lists the members the sign-in offers (cdk/lib/console.ts).
+    const consoleDeploy = resourcesOf(plus.json, "Custom::CDKBucketDeployment")[0]?.[0];
     const mayChange = new Set([
       ...fns.map((f) => f.fn),
       policyOf(submit.role),
       policyOf(verify.role),
       keyWatch,
+      consoleDeploy,
     ]);
     for (const [id, r] of Object.entries(base.json.Resources)) {
       expect(plus.json.Resources[id], id).toBeDefined();
