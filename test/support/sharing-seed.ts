@@ -12,7 +12,8 @@ import {
 
 /**
  * A small sharing history for the console's browser tests (test/browser/sharing.test.ts,
- * citizen.test.ts), made through the public API: an S2 blacklist contract Sanya proposed
+ * citizen.test.ts) and the listing routes' tests (test/integration/sharing/listings.test.ts),
+ * made through the public API: an S2 blacklist contract Sanya proposed
  * and Haikou approved, with a second version Haikou proposed and left unapproved; an S3
  * licence contract agreed and then revoked; Haikou lists one citizen; Sanya asks about two
  * citizens — answered yes, answered no, and refused (FIELD_NOT_ALLOWED) — then the block

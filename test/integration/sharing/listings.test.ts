@@ -3,18 +3,15 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zhixinAt } from "../../support/cli.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { type TrailAccess, trailOf, unchangedBy } from "../../support/sharing.js";
 import {
-  agreeContract,
-  type ContractDoc,
-  daysFromNow,
-  matchAs,
-  propose,
-  revoke,
-  S2_CONTRACT,
-  type TrailAccess,
-  trailOf,
-  unchangedBy,
-} from "../../support/sharing.js";
+  BLACKLIST,
+  BLACKLIST_V2,
+  LICENCE,
+  LISTED_CITIZEN,
+  OTHER_CITIZEN,
+  seedSharing,
+} from "../../support/sharing-seed.js";
 
 // The routes the console's Sharing and Citizen views read (issue 16), over HTTP with real
 // signatures: GET /v1/contracts (the contracts the caller is a party to; all for an
@@ -23,55 +20,16 @@ import {
 // refusal leaves the table exactly as it was. The CLI reads them too, and sends the
 // subject in no URL.
 
-const LISTED = "460100198001010011";
-const CLEAN = "460100198202020022";
-
-/** S3, market regulation to the service centre: agreed, then revoked. */
-const LICENCE: ContractDoc = {
-  id: "ls-licence",
-  provider: "market-regulation",
-  consumer: "service-centre",
-  type: "licence.business",
-  purpose: "listing tests: licence checks",
-  share: "unconditional",
-  match: ["holder"],
-  validFrom: daysFromNow(-1),
-  validUntil: daysFromNow(365),
-  rateLimit: { perMinute: 600 },
-};
-/** S2 with dates around now; a second version is proposed by Haikou and left unapproved. */
-const BLACKLIST: ContractDoc = { ...S2_CONTRACT, id: "ls-blacklist", validFrom: daysFromNow(-1) };
-const BLACKLIST_V2: ContractDoc = { ...BLACKLIST, purpose: "listing tests: a second version" };
+const LISTED = LISTED_CITIZEN;
+const CLEAN = OTHER_CITIZEN;
 
 let t: TestNode;
 /** Access entry ids, in the order the requests were made: LISTED answered, CLEAN answered, CLEAN refused. */
 const accesses: string[] = [];
 beforeAll(async () => {
   t = await startTestNode();
-  await agreeContract(t, BLACKLIST, "hf-sanya", "hf-haikou");
-  const v2 = await t.submit("hf-haikou", [propose(BLACKLIST_V2)]);
-  expect(v2.status, v2.text).toBe(202);
-  await agreeContract(t, LICENCE, "market-regulation", "service-centre");
-  const revoked = await t.submit("service-centre", [revoke(LICENCE.id, "programme ended")]);
-  expect(revoked.status, revoked.text).toBe(202);
-  const listing = await t.submit("hf-haikou", [
-    { type: "housing-fund.blacklist", data: { citizen: LISTED, action: "add", reason: "fraud" } },
-  ]);
-  expect(listing.status, listing.text).toBe(202);
-  const listed = { field: "action", op: "=", value: "add" };
-  for (const subject of [LISTED, CLEAN]) {
-    const res = await matchAs(t, "hf-sanya", { contract: BLACKLIST.id, subject, where: [listed] });
-    expect(res.status, res.text).toBe(200);
-    accesses.push(res.body.accessEntryId);
-  }
-  const refused = await matchAs(t, "hf-sanya", {
-    contract: BLACKLIST.id,
-    subject: CLEAN,
-    where: [{ field: "reason", op: "=", value: "fraud" }],
-  });
-  expect(refused.status, refused.text).toBe(403);
-  accesses.push(refused.body.error.details.accessEntryId);
-  await t.seal();
+  const seeded = await seedSharing(t);
+  accesses.push(seeded.listedYes, seeded.otherNo, seeded.otherRefused);
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
