@@ -5,10 +5,10 @@ import { SignInError } from "./aws/errors.js";
 import { forgetSession, type SignedIn, savedSession, signIn } from "./aws/session.js";
 import { explainSignIn, SignedInBadge, SignInForm, signInFooter } from "./aws/sign-in.js";
 import { lang, setLang, tc } from "./i18n/index.js";
-import type { Identity } from "./identity.js";
 import { loadLocalIdentities } from "./identity.js";
 import { href, route } from "./router.js";
-import { signal, useSignal } from "./state.js";
+import { session } from "./session.js";
+import { useSignal } from "./state.js";
 import { TrustControl } from "./trust-control.js";
 import { BlocksView } from "./views/blocks.js";
 import { CitizenView } from "./views/citizen.js";
@@ -17,9 +17,6 @@ import { EvidenceView } from "./views/evidence.js";
 import { OverviewView } from "./views/overview.js";
 import { SharingView } from "./views/sharing.js";
 import type { ViewProps } from "./views/view.js";
-
-/** The identity every view signs as; views read it through useSignal(session). */
-export const session = signal<{ api: Api; identities: Identity[] } | undefined>(undefined);
 
 const NAV = [
   ["overview", "nav.overview"],

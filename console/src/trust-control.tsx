@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { witnessNames } from "../../lib/witness/index.js";
 import { tc } from "./i18n/index.js";
 import { useSignal } from "./state.js";
-import { forgetTrustRoot, holdTrustRoot, trustRoot } from "./trust.js";
+import { forgetTrustRoot, holdChosenTrustRoot, trustRoot } from "./trust.js";
 
 /** The header's trust-root control: which root the page checks signatures against. */
 export function TrustControl() {
@@ -30,11 +30,8 @@ export function TrustControl() {
             accept=".json,application/json"
             data-testid="trust-root-file"
             onChange={async (e) => {
-              const file = (e.currentTarget as HTMLInputElement).files?.[0];
-              if (!file) return;
               try {
-                holdTrustRoot(await file.text(), file.name);
-                setError(undefined);
+                if (await holdChosenTrustRoot(e.currentTarget as HTMLInputElement)) setError(undefined);
               } catch (err) {
                 setError((err as Error).message);
               }

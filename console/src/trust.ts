@@ -38,6 +38,15 @@ export function holdTrustRoot(text: string, name: string): HeldTrustRoot {
   return held;
 }
 
+/**
+ * Holds the trust root in the file a file input chose: undefined when none was chosen;
+ * throws as holdTrustRoot. The header's control and the evidence check both load it so.
+ */
+export async function holdChosenTrustRoot(input: HTMLInputElement): Promise<HeldTrustRoot | undefined> {
+  const file = input.files?.[0];
+  return file ? holdTrustRoot(await file.text(), file.name) : undefined;
+}
+
 export function forgetTrustRoot(): void {
   globalThis.localStorage?.removeItem(STORAGE_KEY);
   trustRoot.set(undefined);

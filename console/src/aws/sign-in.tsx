@@ -81,39 +81,23 @@ export function SignInForm(props: {
           </option>
         ))}
       </select>
-      <label for="signin-credentials">{t("credentials")}</label>
-      <p class="help" id="signin-credentials-help">
-        {t("credentialsHelp", { profile })}
-      </p>
-      <textarea
+      <CredentialsField
         id="signin-credentials"
-        data-testid="signin-credentials"
-        aria-describedby="signin-credentials-help signin-kept"
-        rows={6}
-        spellcheck={false}
-        autocomplete="off"
+        helpId="signin-credentials-help"
+        label={t("credentials")}
+        help={t("credentialsHelp", { profile })}
         value={text}
-        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-        required
+        onInput={setText}
       />
       {member?.ownAccount && (
-        <>
-          <label for="signin-kms-credentials">{t("kmsCredentials")}</label>
-          <p class="help" id="signin-kms-help">
-            {t("kmsCredentialsHelp", { profile })}
-          </p>
-          <textarea
-            id="signin-kms-credentials"
-            data-testid="signin-kms-credentials"
-            aria-describedby="signin-kms-help signin-kept"
-            rows={6}
-            spellcheck={false}
-            autocomplete="off"
-            value={kmsText}
-            onInput={(e) => setKmsText((e.currentTarget as HTMLTextAreaElement).value)}
-            required
-          />
-        </>
+        <CredentialsField
+          id="signin-kms-credentials"
+          helpId="signin-kms-help"
+          label={t("kmsCredentials")}
+          help={t("kmsCredentialsHelp", { profile })}
+          value={kmsText}
+          onInput={setKmsText}
+        />
       )}
       <p class="help" id="signin-kept">
         {t("kept")}
@@ -127,6 +111,36 @@ export function SignInForm(props: {
         </p>
       )}
     </form>
+  );
+}
+
+/** A labelled box for one pasted credentials JSON, its help and the note on where it is kept. */
+function CredentialsField(props: {
+  id: string;
+  helpId: string;
+  label: string;
+  help: string;
+  value: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <p class="help" id={props.helpId}>
+        {props.help}
+      </p>
+      <textarea
+        id={props.id}
+        data-testid={props.id}
+        aria-describedby={`${props.helpId} signin-kept`}
+        rows={6}
+        spellcheck={false}
+        autocomplete="off"
+        value={props.value}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLTextAreaElement).value)}
+        required
+      />
+    </>
   );
 }
 

@@ -4,8 +4,8 @@ import type { AccessTrail, TrailAccess } from "../../../lib/protocol/sharing.js"
 import { Api } from "../api.js";
 import { citizen } from "../i18n/citizen.js";
 import { lang, translator } from "../i18n/index.js";
-import { loadLocalIdentities } from "../identity.js";
 import { href } from "../router.js";
+import { session } from "../session.js";
 import { useSignal } from "../state.js";
 import { Failure, formatTime, inclusionOf, ResultLabel, useLoad } from "./sharing-ui.js";
 import type { ViewProps } from "./view.js";
@@ -131,10 +131,9 @@ interface CitizenTrail {
   contracts: Map<string, ContractView>;
 }
 
-/** POST /v1/access as the local consortium's auditor, then the contracts it names. */
+/** POST /v1/access as the consortium's auditor (one of the session's identities, locally), then the contracts it names. */
 async function loadTrail(subject: string): Promise<CitizenTrail | "no-auditor"> {
-  const { members } = await loadLocalIdentities();
-  const auditor = members.find((m) => m.role === "auditor");
+  const auditor = session.get()?.identities.find((m) => m.role === "auditor");
   if (!auditor) return "no-auditor";
   const api = new Api(auditor);
   const trail = await api.post<AccessTrail>("/v1/access", { subject });

@@ -7,7 +7,7 @@ import { evidence } from "../i18n/evidence.js";
 import { lang, translator } from "../i18n/index.js";
 import { withWebCrypto } from "../signatures.js";
 import { useSignal } from "../state.js";
-import { holdTrustRoot, trustRoot } from "../trust.js";
+import { holdChosenTrustRoot, trustRoot } from "../trust.js";
 import { checkEvidence, type DroppedFile, type EvidenceOutcome, sortDropped } from "./evidence-check.js";
 import { EVIDENCE_REFUSALS } from "./evidence-refusals.js";
 import type { ViewProps } from "./view.js";
@@ -198,11 +198,8 @@ function TrustRootPanel() {
           accept=".json,application/json"
           data-testid="evidence-trust-root-file"
           onChange={async (e) => {
-            const file = (e.currentTarget as HTMLInputElement).files?.[0];
-            if (!file) return;
             try {
-              holdTrustRoot(await file.text(), file.name);
-              setError(undefined);
+              if (await holdChosenTrustRoot(e.currentTarget as HTMLInputElement)) setError(undefined);
             } catch (err) {
               if (!(err instanceof EvidenceError)) throw err;
               setError({ code: err.code, message: err.message });
