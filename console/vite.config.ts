@@ -8,11 +8,18 @@ import { defineConfig } from "vite";
  * at a CloudFront distribution's root. lib/ runs here unchanged (it is pure); its one use
  * of node:crypto (the request's Content-Digest) is mapped to @noble/hashes.
  */
+// Always the production page, whatever NODE_ENV the caller has: vitest sets "test", under
+// which Vite builds development code (and a shell may have "development"). So the tests
+// drive, and a department can rebuild byte for byte, what `npm ci` builds. Vite reads
+// NODE_ENV after loading this file.
+process.env.NODE_ENV = "production";
+
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   root: here("."),
   base: "./",
+  mode: "production",
   logLevel: "warn",
   resolve: {
     alias: {
