@@ -44,6 +44,7 @@ export const TAGS = {
 export const KEY_SPEC: Record<SignatureAlgorithm, KeySpec> = {
   ed25519: KeySpec.ECC_NIST_EDWARDS25519,
   "ecdsa-p256-sha256": KeySpec.ECC_NIST_P256,
+  "sm2-sm3": KeySpec.SM2,
 };
 
 /**

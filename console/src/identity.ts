@@ -46,8 +46,9 @@ export async function loadLocalIdentities(base = ""): Promise<LocalIdentities> {
   return { consortium: json.consortium, log: json.log, members };
 }
 
+// WebCrypto has no SM2: an SM2 member cannot sign in the browser yet (README, "Not built").
 const ALGORITHMS: Record<
-  SignatureAlgorithm,
+  Exclude<SignatureAlgorithm, "sm2-sm3">,
   { key: EcKeyImportParams | Algorithm; sign: Algorithm | EcdsaParams }
 > = {
   ed25519: { key: { name: "Ed25519" }, sign: { name: "Ed25519" } },
@@ -67,6 +68,7 @@ export async function webCryptoSigner(
   alg: SignatureAlgorithm,
   pkcs8: Uint8Array,
 ): Promise<Signer> {
+  if (alg === "sm2-sm3") throw new Error("SM2 keys cannot sign in the browser yet");
   const a = ALGORITHMS[alg];
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as Uint8Array<ArrayBuffer>, a.key, true, [
     "sign",
@@ -82,7 +84,10 @@ export async function webCryptoSigner(
 }
 
 /** WebCrypto exports no public key from a private one; its JWK holds the public part. */
-async function spkiOf(privateKey: CryptoKey, alg: SignatureAlgorithm): Promise<Uint8Array> {
+async function spkiOf(
+  privateKey: CryptoKey,
+  alg: Exclude<SignatureAlgorithm, "sm2-sm3">,
+): Promise<Uint8Array> {
   const { d: _d, key_ops: _ops, ...publicJwk } = await crypto.subtle.exportKey("jwk", privateKey);
   const publicKey = await crypto.subtle.importKey("jwk", publicJwk, ALGORITHMS[alg].key, true, ["verify"]);
   return new Uint8Array(await crypto.subtle.exportKey("spki", publicKey));

@@ -43,8 +43,13 @@ export const ACCESS_TYPE = "zhixin.access";
 /** The request an access entry's evidence signature must be. */
 export const MATCH_PATH = "/v1/match";
 
-/** RFC 9421 algorithm names (§6.2 registry) that Zhixin accepts: the one list (zod enums use it as is). */
-export const SIGNATURE_ALGORITHMS = ["ed25519", "ecdsa-p256-sha256"] as const;
+/**
+ * The signature algorithms Zhixin accepts, by their RFC 9421 names: the one list (zod enums
+ * use it as is). "ed25519" and "ecdsa-p256-sha256" are in the §6.2 registry; "sm2-sm3"
+ * (SM2 with SM3 and the signer's distinguishing identifier, GB/T 32918.2) is not, and is
+ * Zhixin's name for it (docs/formats/sm2.md). Which a ledger allows is its suite's (suite.ts).
+ */
+export const SIGNATURE_ALGORITHMS = ["ed25519", "ecdsa-p256-sha256", "sm2-sm3"] as const;
 export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];
 
 export function isSignatureAlgorithm(alg: unknown): alg is SignatureAlgorithm {

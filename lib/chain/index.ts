@@ -211,6 +211,13 @@ export {
   UNIQUE_TAG,
   uniqueHmac,
 } from "./subject.js";
+export {
+  isSuiteName,
+  SUITE_NAMES,
+  SUITE_SEALER_ALGORITHM,
+  SUITE_SIGNATURE_ALGORITHMS,
+  type SuiteName,
+} from "./suite.js";
 export { buildEntryBundles, buildTiles, type EntryBundleContents, type TileContents } from "./tile-build.js";
 export { encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle } from "./tile-bundle.js";
 export {

@@ -73,13 +73,20 @@ export function keyPopMessage(keyId: string): Uint8Array {
 
 // The one DER SubjectPublicKeyInfo each algorithm's key is recorded in, so that one key
 // has one key id: Ed25519 (RFC 8410 §4), and P-256 with the named curve and the
-// uncompressed point (RFC 5480 §2), as KMS GetPublicKey and node:crypto export them.
+// uncompressed point (RFC 5480 §2), as KMS GetPublicKey and node:crypto export them; SM2
+// the same with the curve OID 1.2.156.10197.1.301 (GB/T 35276 §4; KMS and OpenSSL use
+// id-ecPublicKey with it, not the id-sm2 algorithm OID).
 const SPKI_PREFIX: Record<SignatureAlgorithm, Uint8Array> = {
   ed25519: fromHex("302a300506032b6570032100"),
   "ecdsa-p256-sha256": fromHex("3059301306072a8648ce3d020106082a8648ce3d03010703420004"),
+  "sm2-sm3": fromHex("3059301306072a8648ce3d020106082a811ccf5501822d03420004"),
 };
-const SPKI_POINT_SIZE: Record<SignatureAlgorithm, number> = { ed25519: 32, "ecdsa-p256-sha256": 64 };
-/** Both algorithms' signatures are 64 bytes (Ed25519; P-256 as r || s). */
+const SPKI_POINT_SIZE: Record<SignatureAlgorithm, number> = {
+  ed25519: 32,
+  "ecdsa-p256-sha256": 64,
+  "sm2-sm3": 64,
+};
+/** Every algorithm's signatures are 64 bytes (Ed25519; P-256 and SM2 as r || s). */
 const POP_SIZE = 64;
 
 export interface KeyAddData {

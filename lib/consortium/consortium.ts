@@ -4,6 +4,11 @@ import {
   type KeyGovernance,
   parseCosignatureVerifierKey,
   SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithm,
+  SUITE_NAMES,
+  SUITE_SEALER_ALGORITHM,
+  SUITE_SIGNATURE_ALGORITHMS,
+  type SuiteName,
 } from "#chain";
 import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
 
@@ -135,7 +140,8 @@ const KeyVersions = z.number().int().min(1).max(MAX_KEY_VERSIONS);
 const Member = z.object({
   id: Identifier,
   name: z.string().min(1).max(200),
-  alg: Alg.default("ed25519"),
+  /** Default: the suite's first algorithm (ed25519 under intl, sm2-sm3 under gm). */
+  alg: Alg.optional(),
   principal: Principal.optional(),
   /**
    * On AWS: the member's request-signing key, held in the member's own account (its member
@@ -328,14 +334,21 @@ export const ConsortiumSchema = z
     consortium: Identifier,
     /** The log's origin: first line of every checkpoint, and header.log of every block. */
     log: z.string().regex(/^[\x21-\x7e]{1,255}$/, "printable ASCII without spaces"),
-    // The sealer signs C2SP checkpoints, whose Ed25519 form every witness understands.
+    /**
+     * The crypto suite of every hash and signature (docs/formats/suites.md): "intl" (SHA-256,
+     * Ed25519 / P-256) or "gm" (the national algorithms SM3 and SM2). Recorded in the
+     * genesis block; it cannot change for the life of the ledger.
+     */
+    suite: z.enum(SUITE_NAMES).default("intl"),
+    // The sealer signs C2SP checkpoints: Ed25519, whose form every witness understands,
+    // under intl; SM2 under gm (docs/formats/sm2.md). alg defaults to the suite's.
     // keyVersions: on AWS, how many sealer keys the consortium's stack creates; every one
     // stays in the trust bundle. signingVersion: which of them signs (default the newest),
     // so that a new key can be created and given to the witnesses before it signs
     // (docs/DEPLOY.md, "Rotating the sealer's key").
     sealer: z
       .object({
-        alg: z.literal("ed25519").default("ed25519"),
+        alg: Alg.optional(),
         keyVersions: KeyVersions.optional(),
         signingVersion: KeyVersions.optional(),
       })
@@ -344,7 +357,7 @@ export const ConsortiumSchema = z
           "sealer.signingVersion names a key version the stack does not create: raise sealer.keyVersions to at least it, or lower it",
         path: ["signingVersion"],
       })
-      .default({ alg: "ed25519" }),
+      .default({}),
     departments: z
       .array(
         Member.extend({
@@ -429,6 +442,23 @@ export const ConsortiumSchema = z
           });
       }
     }
+    const allowed = SUITE_SIGNATURE_ALGORITHMS[c.suite];
+    for (const [list, i, id] of members) {
+      const alg = (list === "departments" ? c.departments[i] : c.auditors[i])?.alg;
+      if (alg !== undefined && !allowed.includes(alg))
+        ctx.addIssue({
+          code: "custom",
+          path: [list, i, "alg"],
+          message: `${id}'s alg ${alg} is not of the ${c.suite} suite: use ${allowed.join(" or ")}, or leave alg out`,
+        });
+    }
+    const sealerAlg = SUITE_SEALER_ALGORITHM[c.suite];
+    if (c.sealer.alg !== undefined && c.sealer.alg !== sealerAlg)
+      ctx.addIssue({
+        code: "custom",
+        path: ["sealer", "alg"],
+        message: `under the ${c.suite} suite the sealer signs with ${sealerAlg}: set it, or leave alg out`,
+      });
     const witnesses = c.departments.filter((d) => d.witness !== false).length;
     if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
       ctx.addIssue({
@@ -483,7 +513,21 @@ export const ConsortiumSchema = z
         }
       });
     });
-  });
+  })
+  .transform((c) => ({
+    ...c,
+    sealer: { ...c.sealer, alg: SUITE_SEALER_ALGORITHM[c.suite] },
+    departments: c.departments.map((d) => withSuiteAlg(d, c.suite)),
+    auditors: c.auditors.map((a) => withSuiteAlg(a, c.suite)),
+  }));
+
+/** A member with its alg, the suite's default when the file leaves it out. */
+function withSuiteAlg<M extends { alg?: SignatureAlgorithm | undefined }>(
+  member: M,
+  suite: SuiteName,
+): M & { alg: SignatureAlgorithm } {
+  return { ...member, alg: member.alg ?? (SUITE_SIGNATURE_ALGORITHMS[suite][0] as SignatureAlgorithm) };
+}
 
 export type Consortium = z.infer<typeof ConsortiumSchema>;
 

@@ -27,8 +27,8 @@ import type { Signer } from "./signer.js";
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 
 /** The KMS key specs and signing algorithms Zhixin uses (KMS's names). */
-export type KmsKeySpec = "ECC_NIST_EDWARDS25519" | "ECC_NIST_P256";
-export type KmsSigningAlgorithm = "ED25519_SHA_512" | "ECDSA_SHA_256";
+export type KmsKeySpec = "ECC_NIST_EDWARDS25519" | "ECC_NIST_P256" | "SM2";
+export type KmsSigningAlgorithm = "ED25519_SHA_512" | "ECDSA_SHA_256" | "SM2DSA";
 
 /**
  * What KmsSigner needs of KMS: Sign and GetPublicKey, with the request and response fields
@@ -52,6 +52,7 @@ export interface KmsSigningPort {
 const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KmsKeySpec; signing: KmsSigningAlgorithm }> = {
   ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512" },
   "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256" },
+  "sm2-sm3": { spec: "SM2", signing: "SM2DSA" },
 };
 
 /** The signature algorithm of each KMS key spec Zhixin signs with (the inverse of the table above). */

@@ -103,7 +103,7 @@ describe("ledger table", () => {
 describe("signing keys", () => {
   it("gives every department and auditor an asymmetric key for its alg, under its alias, retained", () => {
     const byAlias = keysByAlias(t);
-    const spec = { ed25519: "ECC_NIST_EDWARDS25519", "ecdsa-p256-sha256": "ECC_NIST_P256" };
+    const spec = { ed25519: "ECC_NIST_EDWARDS25519", "ecdsa-p256-sha256": "ECC_NIST_P256", "sm2-sm3": "SM2" };
     expect(c.departments.some((d) => d.alg === "ecdsa-p256-sha256")).toBe(true);
     for (const m of members()) {
       const keyId = byAlias.get(alias(m.id));

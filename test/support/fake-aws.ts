@@ -105,11 +105,13 @@ export const kmsError = (type: string, message: string): KmsReply => ({
 export const KEY_SPEC: Record<SignatureAlgorithm, string> = {
   ed25519: "ECC_NIST_EDWARDS25519",
   "ecdsa-p256-sha256": "ECC_NIST_P256",
+  "sm2-sm3": "SM2",
 };
 
 const SIGNING_ALGORITHM: Record<SignatureAlgorithm, string> = {
   ed25519: "ED25519_SHA_512",
   "ecdsa-p256-sha256": "ECDSA_SHA_256",
+  "sm2-sm3": "SM2DSA",
 };
 
 /**

@@ -21,8 +21,9 @@ import type { KmsPort, KmsPublicKeyOutput, KmsSigningAlgorithm } from "./kms.js"
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 const SIGNATURE_SIZE = 64;
 
+// WebCrypto has no SM2: an SM2 member cannot sign in the browser yet (README, "Not built").
 const KMS_ALGORITHM: Record<
-  SignatureAlgorithm,
+  Exclude<SignatureAlgorithm, "sm2-sm3">,
   { spec: string; signing: KmsSigningAlgorithm; webCrypto: { name: string; namedCurve?: string } }
 > = {
   ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512", webCrypto: { name: "Ed25519" } },
@@ -47,7 +48,10 @@ export interface KmsMemberKey {
  * KEY_WRONG_ALGORITHM when the key is not a SIGN_VERIFY key of `alg`; KmsError from the
  * GetPublicKey call propagates (./session.ts explains it).
  */
-export async function kmsSigner(kms: KmsPort, key: KmsMemberKey): Promise<Signer> {
+export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Signer> {
+  const { alg } = member;
+  if (alg === "sm2-sm3") throw new Error("SM2 keys cannot sign in the browser yet");
+  const key = { ...member, alg };
   const spki = await publicKeyOf(await kms.getPublicKey({ KeyId: key.kmsKey }), key);
   const { signing } = KMS_ALGORITHM[key.alg];
   return {
@@ -86,7 +90,10 @@ export async function kmsSigner(kms: KmsPort, key: KmsMemberKey): Promise<Signer
 }
 
 /** The DER SPKI of a GetPublicKey answer, checked to be a SIGN_VERIFY key of the member's alg. */
-async function publicKeyOf(out: KmsPublicKeyOutput, key: KmsMemberKey): Promise<Uint8Array> {
+async function publicKeyOf(
+  out: KmsPublicKeyOutput,
+  key: KmsMemberKey & { alg: Exclude<SignatureAlgorithm, "sm2-sm3"> },
+): Promise<Uint8Array> {
   const { spec, signing, webCrypto } = KMS_ALGORITHM[key.alg];
   const wrong = (detail: string) => new SignInError("KEY_WRONG_ALGORITHM", { key: key.kmsKey, detail });
   if (out.KeySpec !== spec) throw wrong(`${out.KeySpec ?? "no key spec"}, not ${spec} (${key.alg})`);
