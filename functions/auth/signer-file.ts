@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SignatureAlgorithm } from "#chain";
+import type { CryptoSuite, SignatureAlgorithm } from "#chain";
 import { asBytes } from "../../lib/crypto/keys.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 
@@ -22,11 +22,12 @@ export async function readSignerFile(
  * from its public key (docs/design/key-history.md §1): local mode's members and sealer.
  */
 export async function readOwnerSignerFile(
+  suite: CryptoSuite,
   path: string,
   owner: string,
   alg?: SignatureAlgorithm,
 ): Promise<LocalSigner> {
-  return LocalSigner.fromPemForOwner(await readFile(path, "utf8"), owner, alg, path);
+  return LocalSigner.fromPemForOwner(suite, await readFile(path, "utf8"), owner, alg, path);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   entryLeafHash,
   GENESIS_PREV,
   hashBlockHeader,
+  INTL,
   type JsonValue,
   type LedgerEnvelope,
   MerkleTree,
@@ -56,9 +57,9 @@ export function makeBatch(
   nonce: string,
   at: number,
 ): { envelopes: EntryEnvelope[]; payloads: string[] } {
-  const digests = records.map((r) => contentDigest(r.data));
-  const recordHashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
-  const tree = new MerkleTree(recordHashes);
+  const digests = records.map((r) => contentDigest(INTL, r.data));
+  const recordHashes = records.map((r, i) => recordHash(INTL, r.type, digests[i] as string));
+  const tree = new MerkleTree(INTL, recordHashes);
   const root = tree.root();
   const base = buildSignatureBase(
     [
@@ -75,7 +76,7 @@ export function makeBatch(
   const envelopes = records.map(
     (r, i): EntryEnvelope => ({
       v: 1,
-      id: entryIdFor(keys.dept.keyId, nonce, i, recordHashes[i] as Uint8Array),
+      id: entryIdFor(INTL, keys.dept.keyId, nonce, i, recordHashes[i] as Uint8Array),
       dept: keys.dept.id,
       type: r.type,
       contentDigest: digests[i] as string,
@@ -130,10 +131,10 @@ export function sealBlocks(
   sealedAt: (block: number) => number = (b) => T0 + (b + 1) * 60_000,
 ): BlockEvidence[] {
   const out: BlockEvidence[] = [];
-  const range = CompactRange.empty();
+  const range = CompactRange.empty(INTL);
   let prev = GENESIS_PREV;
   blocks.forEach((entries, b) => {
-    const leafHashes = entries.map((e) => entryLeafHash(e.envelope));
+    const leafHashes = entries.map((e) => entryLeafHash(INTL, e.envelope));
     const first = range.size;
     range.appendAll(leafHashes);
     const header: BlockHeader = {
@@ -141,17 +142,19 @@ export function sealBlocks(
       log: LOG,
       height: b + 1,
       prev,
-      root: toHex(rootFromLeafHashes(leafHashes)),
+      root: toHex(rootFromLeafHashes(INTL, leafHashes)),
       first,
       count: entries.length,
       logSize: range.size,
       logRoot: toHex(range.root()),
       sealedAt: new Date(sealedAt(b)).toISOString(),
       sealer: keys.sealer.keyId,
+      // As the sealer writes it: the genesis block records the suite.
+      ...(b === 0 ? { suite: INTL.name } : {}),
     };
     out.push({
       header,
-      hash: toHex(hashBlockHeader(header)),
+      hash: toHex(hashBlockHeader(INTL, header)),
       signature: {
         keyId: keys.sealer.keyId,
         alg: "ed25519",
@@ -163,7 +166,7 @@ export function sealBlocks(
       entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
       logRange: range.state(),
     });
-    prev = toHex(hashBlockHeader(header));
+    prev = toHex(hashBlockHeader(INTL, header));
   });
   return out;
 }
@@ -179,6 +182,7 @@ function pageBatchKey(envelope: LedgerEnvelope): string | undefined {
 
 export function verifyOptions(keys: FixtureKeys): VerifyBlocksOptions {
   return {
+    suite: INTL,
     log: LOG,
     verifyHeaderSignature: (message, sig) => {
       if (sig.keyId !== keys.sealer.keyId) return "unknown-key";
