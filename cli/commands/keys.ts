@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -15,6 +14,7 @@ import {
   type SignatureAlgorithm,
 } from "#chain";
 import { suiteOf } from "../../lib/consortium/consortium.js";
+import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
 import { keyAddRecord } from "../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
@@ -380,8 +380,7 @@ function serverTime(text: string): string {
 }
 
 function newPrivateKeyPem(alg: SignatureAlgorithm): string {
-  const { privateKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey } = generateKeyPair(alg);
   return privateKey.export({ format: "pem", type: "pkcs8" }) as string;
 }
 
