@@ -201,6 +201,7 @@ export {
   serializeSignatureParams,
   signatureBaseText,
 } from "./signature-base.js";
+export { sm3, sm3Node } from "./sm3.js";
 export {
   deriveSubjectKey,
   MAX_SUBJECT_BYTES,
@@ -213,6 +214,7 @@ export {
 } from "./subject.js";
 export {
   type CryptoSuite,
+  GM,
   INTL,
   isSuiteName,
   SUITE_NAMES,

@@ -1,9 +1,11 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import type { CHash } from "@noble/hashes/utils.js";
 import type { SignatureAlgorithm } from "./envelope.js";
 import { ChainError } from "./errors.js";
 import { rfc6962Hasher, type TreeHasher } from "./rfc6962.js";
 import { sha256Node } from "./sha256-node.js";
+import { sm3, sm3Node } from "./sm3.js";
 
 /**
  * Crypto suites (docs/formats/suites.md): the one choice a consortium makes for all of its
@@ -45,12 +47,11 @@ export interface CryptoSuite extends TreeHasher {
   hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
-/** What a suite is built from: H as a @noble/hashes hash (callable, with create() for HMAC) and H's node form. */
-type NobleHash = typeof sha256;
 
+/** A suite of H (a @noble/hashes hash: callable, with create() for HMAC) and H's RFC 6962 node form. */
 function makeSuite(
   name: SuiteName,
-  hash: NobleHash,
+  hash: CHash,
   hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array,
 ): CryptoSuite {
   return Object.freeze({
@@ -64,7 +65,10 @@ function makeSuite(
 /** The international suite: SHA-256. */
 export const INTL: CryptoSuite = makeSuite("intl", sha256, sha256Node);
 
-const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: INTL };
+/** The national suite (国密): SM3. */
+export const GM: CryptoSuite = makeSuite("gm", sm3, sm3Node);
+
+const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: GM };
 
 /** The suite of a name; ChainError INVALID_FORMAT for a name that is none. */
 export function suiteNamed(name: string): CryptoSuite {
