@@ -47,7 +47,6 @@ export interface CryptoSuite extends TreeHasher {
   hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
-
 /** A suite of H (a @noble/hashes hash: callable, with create() for HMAC) and H's RFC 6962 node form. */
 function makeSuite(
   name: SuiteName,
