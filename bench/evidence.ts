@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ledgerKeys } from "#chain";
+import { INTL, ledgerKeys } from "#chain";
 import { verifyEd25519, verifyRecordedKeySignature } from "../lib/crypto/verify.js";
 import {
   type EvidenceChecks,
@@ -136,7 +136,7 @@ function runExport(): void {
   const note = ledger.checkpoint(witnesses.slice(0, 2), 1_800_000_000);
   const bundleKeys = parseTrustBundle(keysText());
   const audit = (c: EvidenceChecks) => {
-    const keys = ledgerKeys(exportKeyRecordEntries(blocks), c.verifySignature);
+    const keys = ledgerKeys(INTL, exportKeyRecordEntries(INTL, blocks), c.verifySignature);
     const a = new ExportAudit(trust.root, bundleKeys, c, { ledger: keys });
     a.add(blocks);
     return a.finish(manifest, note);

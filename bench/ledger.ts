@@ -1,3 +1,4 @@
+import { INTL } from "#chain";
 import { auditChain, verifyOptions } from "../functions/audit/audit.js";
 import { loadEvidence } from "../functions/audit/evidence.js";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
@@ -213,7 +214,7 @@ async function throughput(node: RunningNode, targets: Target[]): Promise<Through
   out("");
   out("4. Audit (per CPU-second of this process; raw verify re-measured beside each run)");
   const keys = StaticKeyDirectory.fromFile(trustFile(node.ready.home));
-  const deps = { source: store, keys, log: node.ready.log, keyRecords: store };
+  const deps = { source: store, keys, log: node.ready.log, suite: INTL, keyRecords: store };
   const segments = [
     {
       name: `${BATCH_RECORDS}-record batches: 1 signature per ${BATCH_RECORDS} entries`,

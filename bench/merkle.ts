@@ -1,8 +1,17 @@
 import { createHash } from "node:crypto";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { MerkleTree as MerkleTreeJs } from "merkletreejs";
-import { CompactRange, equalBytes, hashLeaf, MerkleTree, rootFromLeafHashes, verifyInclusion } from "#chain";
-import { hashChildrenUnchecked } from "../lib/chain/rfc6962.js";
+import {
+  CompactRange,
+  type CryptoSuite,
+  equalBytes,
+  GM,
+  INTL,
+  MerkleTree,
+  rootFromLeafHashes,
+  sm3,
+  verifyInclusion,
+} from "#chain";
 import { type BenchModule, measure, packageVersion, printTable, type Row, seededBytes } from "./harness.js";
 
 /**
@@ -76,26 +85,26 @@ function run(): void {
   const root = add(
     "RFC 6962 root: n hashLeaf + rootFromLeafHashes",
     measure(() => {
-      leafHashes = data.map(hashLeaf);
-      keep(rootFromLeafHashes(leafHashes));
+      leafHashes = data.map((d) => INTL.hashLeaf(d));
+      keep(rootFromLeafHashes(INTL, leafHashes));
     }, HEAVY),
     LEAVES,
     "leaf",
   );
   root.note = `${(root.timing.median / floor.timing.median).toFixed(2)}× floor (wall)`;
-  const expectedRoot = rootFromLeafHashes(leafHashes);
+  const expectedRoot = rootFromLeafHashes(INTL, leafHashes);
 
   add(
     "  of which n hashLeaf (33 B inputs)",
     measure(() => {
-      for (const d of data) keep(hashLeaf(d));
+      for (const d of data) keep(INTL.hashLeaf(d));
     }, WARM),
     LEAVES,
     "leaf",
   );
   add(
     "  of which rootFromLeafHashes (n-1 nodes)",
-    measure(() => keep(rootFromLeafHashes(leafHashes)), WARM),
+    measure(() => keep(rootFromLeafHashes(INTL, leafHashes)), WARM),
     LEAVES - 1,
     "node",
   );
@@ -104,7 +113,7 @@ function run(): void {
   add(
     "CompactRange: append n leaf hashes + root()",
     measure(() => {
-      const range = CompactRange.empty();
+      const range = CompactRange.empty(INTL);
       for (const h of leafHashes) range.append(h);
       const r = range.root();
       if (!equalBytes(r, expectedRoot)) throw new Error("CompactRange root differs");
@@ -115,11 +124,11 @@ function run(): void {
   );
 
   // --- Inclusion proofs with lib/chain: build once, then generate and verify.
-  let tree = new MerkleTree(leafHashes);
+  let tree = new MerkleTree(INTL, leafHashes);
   const build = add(
     "MerkleTree build (from leaf hashes)",
     measure(() => {
-      tree = new MerkleTree(leafHashes);
+      tree = new MerkleTree(INTL, leafHashes);
     }, HEAVY),
     LEAVES - 1,
     "node",
@@ -140,7 +149,7 @@ function run(): void {
     measure(() => {
       for (let k = 0; k < PROOFS; k++) {
         const i = indices[k] as number;
-        verifyInclusion(leafHashes[i] as Uint8Array, i, LEAVES, proofs[k] as Uint8Array[], treeRoot);
+        verifyInclusion(INTL, leafHashes[i] as Uint8Array, i, LEAVES, proofs[k] as Uint8Array[], treeRoot);
       }
     }, LIGHT),
     PROOFS,
@@ -234,7 +243,7 @@ function run(): void {
   const fastPath = add(
     "hashChildrenUnchecked (sha256Node)",
     measure(() => {
-      for (let i = 0; i < 20_000; i++) keep(hashChildrenUnchecked(left, right));
+      for (let i = 0; i < 20_000; i++) keep(INTL.hashChildrenUnchecked(left, right));
     }, LIGHT),
     20_000,
     "node",
@@ -250,6 +259,81 @@ function run(): void {
     }, LIGHT),
     20_000,
     "node",
+  );
+
+  // --- The gm suite (issue 17): the same tree work with SM3, beside the raw SM3 rates of
+  // ours and of OpenSSL's (node:crypto), in the same run.
+  const suiteWork = (suite: CryptoSuite, label: string) => {
+    let hashes: Uint8Array[] = [];
+    const r = add(
+      `${label}: n hashLeaf + rootFromLeafHashes`,
+      measure(() => {
+        hashes = data.map((d) => suite.hashLeaf(d));
+        keep(rootFromLeafHashes(suite, hashes));
+      }, HEAVY),
+      LEAVES,
+      "leaf",
+    );
+    const t = new MerkleTree(suite, hashes);
+    const top = t.root();
+    const ps = indices.map((i) => t.inclusionProof(i));
+    const v = add(
+      `${label}: verifyInclusion × ${PROOFS}`,
+      measure(() => {
+        for (let k = 0; k < PROOFS; k++) {
+          const i = indices[k] as number;
+          verifyInclusion(suite, hashes[i] as Uint8Array, i, LEAVES, ps[k] as Uint8Array[], top);
+        }
+      }, LIGHT),
+      PROOFS,
+      "proof",
+    );
+    return { r, v };
+  };
+  const gmWork = suiteWork(GM, "gm (SM3)");
+  const gmNode = add(
+    "gm: hashChildrenUnchecked (sm3Node)",
+    measure(() => {
+      for (let i = 0; i < 20_000; i++) keep(GM.hashChildrenUnchecked(left, right));
+    }, LIGHT),
+    20_000,
+    "node",
+  );
+  const sm3OneShot = add(
+    "one-shot sm3(0x01 ‖ l ‖ r), ours",
+    measure(() => {
+      for (let i = 0; i < 20_000; i++) keep(sm3(input65));
+    }, LIGHT),
+    20_000,
+    "node",
+  );
+  const sm3Openssl = add(
+    "node:crypto createHash('sm3') on 65 B (OpenSSL)",
+    measure(() => {
+      for (let i = 0; i < 20_000; i++) keep(createHash("sm3").update(input65).digest());
+    }, LIGHT),
+    20_000,
+    "node",
+  );
+  const sha256Openssl = add(
+    "node:crypto createHash('sha256') on 65 B (OpenSSL)",
+    measure(() => {
+      for (let i = 0; i < 20_000; i++) keep(createHash("sha256").update(input65).digest());
+    }, LIGHT),
+    20_000,
+    "node",
+  );
+  const sm3Bulk = add(
+    "SM3 bulk, ours (1.28 MB)",
+    measure(() => keep(sm3(bulk)), LIGHT),
+    20_000 / 2,
+    "2 blocks",
+  );
+  const sm3BulkOpenssl = add(
+    "SM3 bulk, node:crypto (1.28 MB)",
+    measure(() => keep(createHash("sm3").update(bulk).digest()), LIGHT),
+    20_000 / 2,
+    "2 blocks",
   );
 
   printTable(rows);
@@ -294,6 +378,14 @@ Where a node hash goes (µs per 65-byte node):
   one-shot sha256()                           ${both(microseconds(oneShot), 2)}
 A proof here needs ${meanPathLength.toFixed(1)} node hashes, so compression alone caps verification at
   ${both(compressionBound, 1, "k")} proofs/s with @noble/hashes on this machine.
+
+The gm suite (SM3) beside intl (SHA-256), same run (µs per 65-byte node; ratios gm / intl):
+  sm3Node                                     ${both(microseconds(gmNode), 2)} (sha256Node ${both(microseconds(fastPath), 2)})
+  one-shot sm3, ours / node:crypto sm3        ${both(microseconds(sm3OneShot), 2)} / ${both(microseconds(sm3Openssl), 2)}
+  node:crypto sha256                          ${both(microseconds(sha256Openssl), 2)}
+  SM3 bulk MB/s, ours / node:crypto           ${both((c) => 1.28 / (ms(sm3Bulk, c) / 1000), 0)} / ${both((c) => 1.28 / (ms(sm3BulkOpenssl, c) / 1000), 0)}
+  root of 100k leaves, gm / intl              ${both((c) => ms(gmWork.r, c) / ms(root, c), 2, "×")}
+  proof verification, gm / intl               ${both((c) => per(gmWork.v, c) / per(verify, c), 2, "×")}
 
 Targets (issue #2), @noble/hashes ${packageVersion("@noble/hashes")}:
   root <= 1.3× floor                              ${both(rootRatio, 2, "×")}: ${verdict(rootRatio, (x) => x <= 1.3)} (block-exact floor: ${both(rootExactRatio, 2, "×")})

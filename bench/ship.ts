@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { INTL } from "#chain";
 import { newNonce, ZhixinClient } from "../cli/client.js";
 import { DEFAULT_LIMITS } from "../cli/ship/batcher.js";
 import { DEFAULT_RETRY } from "../cli/ship/deliver.js";
@@ -179,7 +180,7 @@ async function shipWith(
   concurrency: number,
   onSent?: (nonce: string, firstSeq: number | undefined) => void,
 ): Promise<ShipSummary> {
-  const client = new ZhixinClient({ url: node.ready.url, signer, department: DEPT });
+  const client = new ZhixinClient({ url: node.ready.url, suite: INTL, signer, department: DEPT });
   const header = { input: input.kind === "file" ? input.path : "-", type: TYPE, as: DEPT };
   const { journal, state } = Journal.open(offsetFile, header);
   try {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { batchRootOf, type JsonValue } from "#chain";
+import { batchRootOf, type CryptoSuite, type JsonValue } from "#chain";
 import type { Signer } from "../lib/crypto/signer.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import type { AuditReport, EntryAuditReport } from "../lib/protocol/audit.js";
@@ -81,6 +81,8 @@ export type TransportSigner = (request: OutgoingRequest) => Promise<Record<strin
 export type ZhixinClientOptions = {
   /** Base URL of the API, e.g. http://127.0.0.1:8787 (a path prefix such as a stage is kept). */
   url: string;
+  /** The ledger's crypto suite (its consortium file's): the batch roots it signs are its hash's. */
+  suite: CryptoSuite;
   /** Milliseconds to wait for each response. Default 120 000. */
   timeoutMs?: number;
   /** Applied to every request, signed or not. */
@@ -97,8 +99,8 @@ export type ZhixinClientOptions = {
 );
 
 /** The value for zhixin-batch-root: RFC 6962 root over recordHash(type, contentDigest(data)), in order. */
-export function batchRoot(records: readonly SubmitRecord[]): Uint8Array {
-  return batchRootOf(records as readonly { type: string; data: JsonValue }[]);
+export function batchRoot(suite: CryptoSuite, records: readonly SubmitRecord[]): Uint8Array {
+  return batchRootOf(suite, records as readonly { type: string; data: JsonValue }[]);
 }
 
 /** The exact body POST /v1/entries carries: {"records":[{"type":...,"data":{...}},...]}. */
@@ -111,6 +113,7 @@ export function submitBody(records: readonly SubmitRecord[]): Uint8Array {
 export class ZhixinClient {
   readonly url: string;
   readonly department: string | undefined;
+  readonly suite: CryptoSuite;
   readonly #base: URL;
   readonly #signer: Signer | undefined;
   readonly #timeoutMs: number;
@@ -129,6 +132,7 @@ export class ZhixinClient {
     if (!base.pathname.endsWith("/")) base.pathname += "/";
     this.#base = base;
     this.url = options.url;
+    this.suite = options.suite;
     this.#signer = options.signer;
     this.department = options.department;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
@@ -143,7 +147,7 @@ export class ZhixinClient {
   async submit(records: readonly SubmitRecord[], options: { nonce?: string } = {}): Promise<Receipt> {
     return (await this.#request("POST", "v1/entries", {
       body: submitBody(records),
-      batchRoot: batchRoot(records),
+      batchRoot: batchRoot(this.suite, records),
       signed: true,
       ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
     })) as Receipt;

@@ -1,5 +1,5 @@
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
-import { KEY_OWNER, type SignatureAlgorithm } from "#chain";
+import { type CryptoSuite, KEY_OWNER, type SignatureAlgorithm } from "#chain";
 import { CryptoError } from "../lib/crypto/errors.js";
 import { KmsSigner, type KmsSigningPort } from "../lib/crypto/kms-signer.js";
 import type { Signer } from "../lib/crypto/signer.js";
@@ -24,6 +24,8 @@ export interface KmsIdentityOptions {
   as?: string | undefined;
   keyId?: string | undefined;
   alg?: SignatureAlgorithm | undefined;
+  /** The ledger's crypto suite (the consortium file's). */
+  suite: CryptoSuite;
   client: KMSClient;
   command: string;
 }
@@ -55,6 +57,7 @@ export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity
   let signer: KmsSigner;
   try {
     signer = await KmsSigner.forOwner(signingPort(client), {
+      suite: options.suite,
       owner: department,
       kmsKeyId: kmsKey,
       alg: options.alg,
@@ -64,12 +67,12 @@ export async function kmsIdentity(options: KmsIdentityOptions): Promise<Identity
     if (e instanceof CryptoError) {
       throw new AwsCliError(
         "KEY_UNUSABLE",
-        `${e.message}; Zhixin signs with ECC_NIST_EDWARDS25519 or ECC_NIST_P256 SIGN_VERIFY keys`,
+        `${e.message}; Zhixin signs with ECC_NIST_EDWARDS25519, ECC_NIST_P256 or SM2 SIGN_VERIFY keys`,
       );
     }
     throw explainAwsError(e, { kind: "kms-read", key: kmsKey });
   }
-  return { department, signer: new ExplainedSigner(signer, kmsKey) };
+  return { department, suite: options.suite, signer: new ExplainedSigner(signer, kmsKey) };
 }
 
 /** KmsSigner's two KMS calls on the CLI's SDK client (the same one-liners as the service's). */

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { deriveKeyId } from "#chain";
-import type { Consortium } from "../lib/consortium/consortium.js";
+import { type Consortium, suiteOf } from "../lib/consortium/consortium.js";
 import { keyFile } from "../lib/local-home.js";
 import type { LocalResponse, LocalRoute } from "./server.js";
 
@@ -84,7 +84,7 @@ export async function localIdentities(
       name: m.name,
       role: m.role,
       alg: m.alg,
-      keyId: deriveKeyId(m.id, spki),
+      keyId: deriveKeyId(suiteOf(consortium), m.id, spki),
       pkcs8: key.export({ format: "der", type: "pkcs8" }).toString("base64"),
     });
   }

@@ -10,7 +10,7 @@ import {
 } from "#chain";
 import { readOwnerSignerFile } from "../functions/auth/signer-file.js";
 import { type KeyRecordStore, loadKeyRecords } from "../functions/store/key-records.js";
-import { type Consortium, keyGovernanceOf } from "../lib/consortium/consortium.js";
+import { type Consortium, keyGovernanceOf, suiteOf } from "../lib/consortium/consortium.js";
 import { keyAddRecord } from "../lib/crypto/key-records.js";
 import { verifyRecordedKeySignature } from "../lib/crypto/verify.js";
 import { signRequest } from "../lib/http-signature/index.js";
@@ -53,7 +53,12 @@ export async function introduceDepartmentKeys(options: GenesisOptions): Promise<
   const introduced: IntroducedKey[] = [];
   for (const d of options.consortium.departments) {
     if ((await loadKeyRecords(options.store, d.id)).length > 0) continue;
-    const signer = await readOwnerSignerFile(keyFile(options.home, d.id), d.id, d.alg);
+    const signer = await readOwnerSignerFile(
+      suiteOf(options.consortium),
+      keyFile(options.home, d.id),
+      d.id,
+      d.alg,
+    );
     const record = await keyAddRecord(signer, d.id);
     const entryId = await submitAs(options, d.id, d.alg, record, `introducing ${d.id}'s key ${signer.keyId}`);
     introduced.push({ owner: d.id, keyId: signer.keyId, entryId });
@@ -69,6 +74,7 @@ async function cosignFirstKeys(options: GenesisOptions): Promise<void> {
   const departments = options.consortium.departments;
   for (const [i, d] of departments.entries()) {
     const { history } = ledgerKeys(
+      suiteOf(options.consortium),
       await loadKeyRecords(options.store, d.id),
       verifyRecordedKeySignature,
       governance,
@@ -85,7 +91,7 @@ async function cosignFirstKeys(options: GenesisOptions): Promise<void> {
           type: KEY_COSIGN_TYPE,
           data: {
             entryId: pending.entry.entryId,
-            contentDigest: contentDigest(pending.entry.data as JsonValue),
+            contentDigest: contentDigest(suiteOf(options.consortium), pending.entry.data as JsonValue),
           },
         };
         await submitAs(options, c.id, c.alg, cosign, `cosigning ${d.id}'s first key as ${c.id}`);
@@ -102,7 +108,12 @@ async function submitAs(
   record: { type: string; data: unknown },
   what: string,
 ): Promise<string> {
-  const signer = await readOwnerSignerFile(keyFile(options.home, department), department, alg);
+  const signer = await readOwnerSignerFile(
+    suiteOf(options.consortium),
+    keyFile(options.home, department),
+    department,
+    alg,
+  );
   const body = new TextEncoder().encode(JSON.stringify({ records: [record] }));
   const headers = await signRequest({
     // A fresh nonce and this moment, as every client request (cli/client.ts).
@@ -113,7 +124,7 @@ async function submitAs(
     body,
     signer,
     department,
-    batchRoot: batchRootOf([record as { type: string; data: JsonValue }]),
+    batchRoot: batchRootOf(suiteOf(options.consortium), [record as { type: string; data: JsonValue }]),
   });
   const res = await fetch(new URL("/v1/entries", options.url), {
     method: "POST",

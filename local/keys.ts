@@ -5,7 +5,7 @@ import { cosignatureKeyHash, type SignatureAlgorithm, toHex } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
 import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
-import { type Consortium, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
+import { type Consortium, suiteOf, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
 import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../lib/crypto/key-directory.js";
 import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
 import {
@@ -65,7 +65,7 @@ export async function ensureLocalKeys(home: string, consortium: Consortium, now:
       generated.push(m.id);
     }
     // The file is the truth (it may predate a change of `alg` in the consortium file).
-    const signer = await readOwnerSignerFile(path, m.id);
+    const signer = await readOwnerSignerFile(suiteOf(consortium), path, m.id);
     const spki = await signer.publicKey();
     // The id names the key, so the same id is the same key.
     const known = existing.find((k) => k.keyId === signer.keyId);
@@ -142,7 +142,7 @@ export async function rotateLocalSealerKey(
     // Cut short between the two renames below: trust.json lists the new key and the old one
     // is kept aside, so this finishes that rotation rather than starting another.
     await rename(pending, current);
-    const active = await readOwnerSignerFile(current, SEALER_OWNER, alg);
+    const active = await readOwnerSignerFile(suiteOf(consortium), current, SEALER_OWNER, alg);
     const since = keys.find((k) => k.keyId === active.keyId)?.validFrom;
     const retired = keys.find(
       (k) => k.role === "sealer" && k.keyId !== active.keyId && k.validUntil === since,
@@ -155,8 +155,8 @@ export async function rotateLocalSealerKey(
     throw new Error(`no sealer key: ${current} does not exist (\`npm start\` makes it)`);
   }
   if (!existsSync(pending)) await generateKeyFile(pending, alg);
-  const old = await readOwnerSignerFile(current, SEALER_OWNER, alg);
-  const next = await readOwnerSignerFile(pending, SEALER_OWNER, alg);
+  const old = await readOwnerSignerFile(suiteOf(consortium), current, SEALER_OWNER, alg);
+  const next = await readOwnerSignerFile(suiteOf(consortium), pending, SEALER_OWNER, alg);
   const oldKeyFile = retiredFile(old.keyId);
   const at = now.toISOString();
   const records: PublicKeyRecord[] = keys.map((k) =>
@@ -249,11 +249,11 @@ export async function rotateLocalKeys(
     if (!existsSync(current)) {
       throw new Error(`no key for ${name}: ${current} does not exist (\`npm start\` makes it)`);
     }
-    const old = await readOwnerSignerFile(current, name);
+    const old = await readOwnerSignerFile(suiteOf(consortium), current, name);
     const oldKeyFile = `${name}.${old.keyId.slice(name.length + 1)}.retired.pem`;
     await rename(current, join(home, "keys", oldKeyFile));
     await generateKeyFile(current, (auditors.get(name) as { alg: SignatureAlgorithm }).alg);
-    const next = await readOwnerSignerFile(current, name);
+    const next = await readOwnerSignerFile(suiteOf(consortium), current, name);
     done.push({ name, retired: old.keyId, active: next.keyId, oldKeyFile });
   }
   return done;

@@ -15,7 +15,7 @@ import {
   initializeWitnessTable,
 } from "../functions/witness/state-store.js";
 import type { Clock } from "../lib/clock.js";
-import { type Consortium, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
+import { type Consortium, suiteOf, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
 import { SEALER_OWNER } from "../lib/crypto/key-directory.js";
 import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
 import { witnessKeyFile } from "../lib/local-home.js";
@@ -58,7 +58,12 @@ export async function startLocalWitnesses(options: {
   log: (line: string) => void;
 }): Promise<LocalWitnesses> {
   const { home, consortium, client } = options;
-  const sealer = await readOwnerSignerFile(options.sealerKeyFile, SEALER_OWNER, "ed25519");
+  const sealer = await readOwnerSignerFile(
+    suiteOf(consortium),
+    options.sealerKeyFile,
+    SEALER_OWNER,
+    "ed25519",
+  );
   const logVkey = formatVerifierKey(
     consortium.log,
     NOTE_SIGNATURE_TYPE_ED25519,

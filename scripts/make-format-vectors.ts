@@ -23,6 +23,7 @@ import {
   formatSignedNote,
   GENESIS_PREV,
   hashBlockHeader,
+  INTL,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
@@ -47,8 +48,8 @@ const sealer = ed25519("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed
 const spki = (k: ReturnType<typeof ed25519>) =>
   new Uint8Array(createPublicKey(k).export({ format: "der", type: "spki" }));
 // Key ids are derived from the keys (§10, docs/design/key-history.md §1).
-const deptKeyId = deriveKeyId("hf-haikou", spki(dept));
-const sealerKeyId = deriveKeyId("sealer", spki(sealer));
+const deptKeyId = deriveKeyId(INTL, "hf-haikou", spki(dept));
+const sealerKeyId = deriveKeyId(INTL, "sealer", spki(sealer));
 
 const records = [
   {
@@ -60,9 +61,9 @@ const records = [
     data: { citizen: "460100198505054321", months: 8, status: "active" },
   },
 ];
-const digests = records.map((r) => contentDigest(r.data));
-const recordHashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
-const batch = new MerkleTree(recordHashes);
+const digests = records.map((r) => contentDigest(INTL, r.data));
+const recordHashes = records.map((r, i) => recordHash(INTL, r.type, digests[i] as string));
+const batch = new MerkleTree(INTL, recordHashes);
 const body = JSON.stringify({ records });
 const bodyDigest = `sha-256=:${Buffer.from(await crypto.subtle.digest("SHA-256", utf8(body))).toString("base64")}:`;
 const nonce = "Wn8mQ2xv4VdR7tLk9cJp3sHy";
@@ -80,7 +81,7 @@ const baseText = signatureBaseText(base);
 const signature = toBase64(sign(null, Buffer.from(baseText), dept));
 const envelopes: EntryEnvelope[] = records.map((r, i) => ({
   v: 1,
-  id: entryIdFor(deptKeyId, nonce, i, recordHashes[i] as Uint8Array),
+  id: entryIdFor(INTL, deptKeyId, nonce, i, recordHashes[i] as Uint8Array),
   dept: "hf-haikou",
   type: r.type,
   contentDigest: digests[i] as string,
@@ -91,21 +92,22 @@ const envelopes: EntryEnvelope[] = records.map((r, i) => ({
   batch: { size: 2, index: i, root: toHex(batch.root()), path: batch.inclusionProof(i).map(toHex) },
   receivedAt: "2026-11-21T08:00:00.123Z",
 }));
-const leaves = envelopes.map(entryLeafHash);
-const range = CompactRange.empty();
+const leaves = envelopes.map((e) => entryLeafHash(INTL, e));
+const range = CompactRange.empty(INTL);
 range.appendAll(leaves);
 const header = {
   v: 1 as const,
   log: "zhixin.example/demo",
   height: 1,
   prev: GENESIS_PREV,
-  root: toHex(rootFromLeafHashes(leaves)),
+  root: toHex(rootFromLeafHashes(INTL, leaves)),
   first: 0,
   count: 2,
   logSize: 2,
   logRoot: toHex(range.root()),
   sealedAt: "2026-11-21T08:00:02.000Z",
   sealer: sealerKeyId,
+  suite: "intl" as const,
 };
 const note = formatCheckpoint({ origin: header.log, size: 2, rootHash: range.root() });
 const sealerRaw = spki(sealer).slice(12);
@@ -153,7 +155,7 @@ console.log(
       })),
       header,
       headerBytes: new TextDecoder().decode(blockHeaderBytes(header)),
-      blockHash: toHex(hashBlockHeader(header)),
+      blockHash: toHex(hashBlockHeader(INTL, header)),
       headerSignature: toBase64(sign(null, blockHeaderBytes(header), sealer)),
       checkpoint,
     },

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { batchKeyFor, canonicalJson } from "#chain";
+import { batchKeyFor, canonicalJson, INTL } from "#chain";
 import { DEFAULT_MAX_ENTRIES, sealBlock } from "../../functions/ledger/sealer.js";
 import type { StoredBatch } from "../../functions/store/ports.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
@@ -83,6 +83,7 @@ export function sealOnce(store: ModelStore, signer: Signer): Promise<SealResult>
     signer,
     clock: { now: () => new Date() },
     log: LOG,
+    suite: INTL,
     maxEntries: DEFAULT_MAX_ENTRIES,
   });
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { INTL } from "#chain";
 import { type ApiDeps, handleApiRequest } from "../../functions/api/api.js";
 import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
 import { systemClock } from "../../functions/runtime/clock.js";
@@ -31,7 +32,7 @@ export async function submitRoundTrips(
     keys: StaticKeyDirectory.fromFile(trustFile(node.ready.home)),
     consortium: loadConsortium(fileURLToPath(new URL("../../consortium.example.json", import.meta.url))),
     clock: systemClock,
-    subjectKey: await loadLocalSubjectKey(join(node.ready.home, "keys", "subject.key")),
+    subjectKey: await loadLocalSubjectKey(INTL, join(node.ready.home, "keys", "subject.key")),
   };
   let total = 0;
   let trips: string[] = [];

@@ -1,3 +1,4 @@
+import { INTL } from "#chain";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { publishLog } from "../../functions/ledger/publish.js";
 import { sealBlock } from "../../functions/ledger/sealer.js";
@@ -33,13 +34,14 @@ export interface Sealed {
  * with `tiles`, each seal also publishes its block as C2SP tiles (sealer.ts step 6).
  */
 export async function sealAll(node: RunningNode, tiles?: TileStore): Promise<Sealed> {
-  const signer = await readOwnerSignerFile(keyFile(node.ready.home, "sealer"), "sealer", "ed25519");
+  const signer = await readOwnerSignerFile(INTL, keyFile(node.ready.home, "sealer"), "sealer", "ed25519");
   const timed = timeStore(node.store);
   const deps = {
     store: timed.store,
     signer,
     clock: systemClock,
     log: node.ready.log,
+    suite: INTL,
     ...(tiles ? { tiles } : {}),
   };
   let entries = 0;
@@ -115,7 +117,7 @@ export async function tilesOverhead(
     for (let round = 0; round < rounds; round++) {
       await submitAll(node, SIZES.batches, BATCH_RECORDS);
       plain.push(await sealAll(node));
-      await publishLog({ store: node.store, tiles });
+      await publishLog({ store: node.store, tiles, suite: INTL });
       await submitAll(node, SIZES.batches, BATCH_RECORDS);
       published.push(await sealAll(node, tiles));
     }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { INTL } from "#chain";
 import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
 import { loadRequestKeys } from "../../functions/auth/request-keys.js";
 import { systemClock } from "../../functions/runtime/clock.js";
@@ -69,7 +70,7 @@ export async function probeMatches(
     store,
     consortium: node.consortium,
     clock: systemClock,
-    subjectKey: await loadLocalSubjectKey(join(node.ready.home, "keys", "subject.key")),
+    subjectKey: await loadLocalSubjectKey(INTL, join(node.ready.home, "keys", "subject.key")),
   };
   const signer = node.signers.get(CONSUMER) as Signer;
   let matchMs = 0;
@@ -87,6 +88,7 @@ export async function probeMatches(
       const now = new Date();
       authenticating.reset();
       const requestKeys = await loadRequestKeys(
+        INTL,
         authenticating.store,
         keys,
         { ...headers },

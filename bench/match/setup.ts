@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { INTL } from "#chain";
 import { type ContractDocument, contractVersion } from "../../lib/protocol/contracts.js";
 import { pool } from "../support/pool.js";
 import { type JsonData, type RunningNode, submit } from "./node.js";
@@ -19,7 +20,7 @@ export function benchContract(): ContractDocument {
 
 /** The provider proposes the document; the consumer approves that version. */
 export async function setUpContract(node: RunningNode, doc: ContractDocument): Promise<string> {
-  const version = contractVersion(doc);
+  const version = contractVersion(INTL, doc);
   await submit(node, PROVIDER, [{ type: "zhixin.contract.propose", data: doc as unknown as JsonData }]);
   await submit(node, CONSUMER, [{ type: "zhixin.contract.approve", data: { contractId: doc.id, version } }]);
   return version;

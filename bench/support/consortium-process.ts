@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { INTL } from "#chain";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { batchKeyFor, batchRootOf as chainBatchRoot, type JsonValue } from "../../lib/chain/index.js";
@@ -73,7 +74,7 @@ export async function startConsortiumProcess(sealIntervalMs: number): Promise<Co
 
 /** A member's signer, from the key file the consortium process wrote under its home. */
 export function memberSigner(ready: LedgerNodeReady, dept: string): Promise<LocalSigner> {
-  return readOwnerSignerFile(keyFile(ready.home, dept), dept);
+  return readOwnerSignerFile(INTL, keyFile(ready.home, dept), dept);
 }
 
 export interface SubmitRecord {
@@ -83,7 +84,7 @@ export interface SubmitRecord {
 
 /** The batch root that POST /v1/entries signs: RFC 6962 root over the records' hashes. */
 export function batchRootOf(records: readonly SubmitRecord[]): Uint8Array {
-  return chainBatchRoot(records);
+  return chainBatchRoot(INTL, records);
 }
 
 export interface SignedPost {

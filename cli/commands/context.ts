@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { SignatureAlgorithm } from "#chain";
-import { type Consortium, parseConsortiumText, readConsortiumText } from "../../lib/consortium/consortium.js";
+import {
+  type Consortium,
+  parseConsortiumText,
+  readConsortiumText,
+  suiteOf,
+} from "../../lib/consortium/consortium.js";
 import {
   type AwsDeps,
   type CredentialsProvider,
@@ -136,7 +141,11 @@ export class Context {
   /** A client with no identity: health and the local admin routes. */
   async anonymousClient(): Promise<ZhixinClient> {
     const transport = await this.transport();
-    return new ZhixinClient({ url: this.url, ...(transport ? { transport } : {}) });
+    return new ZhixinClient({
+      url: this.url,
+      suite: suiteOf(this.consortium),
+      ...(transport ? { transport } : {}),
+    });
   }
 
   /** A client signing as --as (or the member of --kms-key's alias), or as the consortium's first auditor. */
@@ -159,7 +168,7 @@ export class Context {
     for (const flag of ["key-id", "alg", "kms-profile"]) {
       if (this.values[flag] !== undefined) throw new UsageError(`--${flag} goes with --kms-key`);
     }
-    return loadIdentity(this.home, this.member(as));
+    return loadIdentity(suiteOf(this.consortium), this.home, this.member(as));
   }
 
   /** Acting as `as` with the KMS key `kmsKey` (../kms-identity.ts): one GetPublicKey names it. */
@@ -173,7 +182,15 @@ export class Context {
     const client =
       this.deps.kmsClient?.(region, credentials) ??
       new KMSClient({ ...(region ? { region } : {}), credentials });
-    return kmsIdentity({ kmsKey, as, keyId, alg: this.alg(), client, command: this.command });
+    return kmsIdentity({
+      kmsKey,
+      as,
+      keyId,
+      alg: this.alg(),
+      suite: suiteOf(this.consortium),
+      client,
+      command: this.command,
+    });
   }
 
   /** Checks --as against the consortium file; without it, the consortium's first auditor. */

@@ -21,7 +21,11 @@ export async function runContractPropose(ctx: Context, values: Values): Promise<
   const doc = parseContractDocument(await readInput(file), file);
   const client = await ctx.client();
   const receipt = await client.submit([{ type: CONTRACT_PROPOSE, data: doc }]);
-  printJson({ contractId: doc.id, version: contractVersion(doc), entryId: receipt.entries[0]?.id });
+  printJson({
+    contractId: doc.id,
+    version: contractVersion(client.suite, doc),
+    entryId: receipt.entries[0]?.id,
+  });
   return 0;
 }
 

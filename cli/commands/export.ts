@@ -81,7 +81,7 @@ export async function runExport(ctx: Context, values: Values): Promise<number> {
   if (before?.last) {
     const there = await client.block(before.last.height).catch(noBlock);
     try {
-      checkExportContinues(before.last, there);
+      checkExportContinues(client.suite, before.last, there);
     } catch (e) {
       if (e instanceof ExportError) return refuse(e, true);
       throw e;
@@ -103,7 +103,7 @@ export async function runExport(ctx: Context, values: Values): Promise<number> {
     runs: [],
   };
   // The key history so far, to know the cosigns of its records among the blocks to come.
-  const keyIndex = new ExportKeyHistoryIndex();
+  const keyIndex = new ExportKeyHistoryIndex(client.suite);
   if (before)
     for (const block of await readKeyRecordBlocks(out, before))
       for (const leaf of block.entries) keyIndex.classify(leaf.envelope);

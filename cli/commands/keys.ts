@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -14,6 +13,8 @@ import {
   parseKeyRecord,
   type SignatureAlgorithm,
 } from "#chain";
+import { suiteOf } from "../../lib/consortium/consortium.js";
+import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
 import { keyAddRecord } from "../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
@@ -164,7 +165,7 @@ export async function runKeysCosign(ctx: Context, values: Values, positionals: s
   }
   let digest: string;
   try {
-    digest = contentDigest(pending.data as JsonValue);
+    digest = contentDigest(client.suite, pending.data as JsonValue);
   } catch {
     digest = "";
   }
@@ -278,12 +279,19 @@ export async function runKeysRotate(ctx: Context, values: Values): Promise<numbe
       "keys rotate",
     );
   }
-  const old = LocalSigner.fromPemForOwner(await readFile(current, "utf8"), member, undefined, current);
+  const suite = suiteOf(ctx.consortium);
+  const old = LocalSigner.fromPemForOwner(suite, await readFile(current, "utf8"), member, undefined, current);
   if (!existsSync(pending)) await writeFile(pending, newPrivateKeyPem(old.alg), { mode: 0o600, flag: "wx" });
-  const next = LocalSigner.fromPemForOwner(await readFile(pending, "utf8"), member, undefined, pending);
+  const next = LocalSigner.fromPemForOwner(
+    suite,
+    await readFile(pending, "utf8"),
+    member,
+    undefined,
+    pending,
+  );
 
-  const asOld = await clientFor(ctx, { department: member, signer: old });
-  const asNext = await clientFor(ctx, { department: member, signer: next });
+  const asOld = await clientFor(ctx, { department: member, signer: old, suite });
+  const asNext = await clientFor(ctx, { department: member, signer: next, suite });
   const notActive = (keyId: string, status: string) =>
     new UsageError(
       `${keyId} is ${status} and cannot add a key; a member whose keys are all retired or revoked is recovered by the other departments: it prints the add of a new key (\`zhixin keys add --print-record --for ${member} --new-key-file <pem>\`), one of them submits it (\`--record\`, \`--as <department>\`) and enough others \`zhixin keys cosign\` it (docs/design/key-history.md §3 rule 4)`,
@@ -331,7 +339,13 @@ async function newKeySigner(ctx: Context, values: Values, member: string): Promi
     throw new UsageError("give the new key: --new-key-file <pem> or --new-kms-key <key ARN>", "keys add");
   }
   if (file !== undefined)
-    return LocalSigner.fromPemForOwner(await readFile(file, "utf8"), member, undefined, file);
+    return LocalSigner.fromPemForOwner(
+      suiteOf(ctx.consortium),
+      await readFile(file, "utf8"),
+      member,
+      undefined,
+      file,
+    );
   return (await ctx.kmsIdentityOf(kms as string, member)).signer;
 }
 
@@ -366,8 +380,7 @@ function serverTime(text: string): string {
 }
 
 function newPrivateKeyPem(alg: SignatureAlgorithm): string {
-  const { privateKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey } = generateKeyPair(alg);
   return privateKey.export({ format: "pem", type: "pkcs8" }) as string;
 }
 

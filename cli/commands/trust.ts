@@ -10,6 +10,7 @@ import {
 import {
   type Consortium,
   keyGovernanceOf,
+  suiteOf,
   witnessesOf,
   witnessName,
   witnessQuorumOf,
@@ -107,6 +108,7 @@ export async function buildTrustRoot(
   try {
     text = formatTrustRoot({
       log: c.log,
+      suite: suiteOf(c),
       sealers: sealers.map((s) => s.vkey),
       witnesses: witnesses.map((w) => w.vkey),
       quorum,

@@ -1,4 +1,12 @@
-import { batchRootOf, contentDigest, entryIdFor, type JsonValue, recordHash, toHex } from "#chain";
+import {
+  batchRootOf,
+  type CryptoSuite,
+  contentDigest,
+  entryIdFor,
+  type JsonValue,
+  recordHash,
+  toHex,
+} from "#chain";
 import type { EntryView, Receipt } from "../../lib/protocol/entries.js";
 import { ClientError, type SubmitRecord } from "../client.js";
 
@@ -16,6 +24,8 @@ import { ClientError, type SubmitRecord } from "../client.js";
 
 /** What the shipper needs of the API (ZhixinClient). */
 export interface ShipApi {
+  /** The ledger's crypto suite: entry ids and batch roots are its hash's. */
+  readonly suite: CryptoSuite;
   submit(records: readonly SubmitRecord[], options: { nonce: string }): Promise<Receipt>;
   getEntry(id: string): Promise<EntryView>;
 }
@@ -157,9 +167,15 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 }
 
 /** The entry ids the ledger gives the batch's records: entryIdFor(keyId, nonce, index, recordHash). */
-export function expectedEntryIds(batch: SendableBatch): string[] {
+export function expectedEntryIds(suite: CryptoSuite, batch: SendableBatch): string[] {
   return batch.records.map((r, i) =>
-    entryIdFor(batch.keyId, batch.nonce, i, recordHash(r.type, contentDigest(r.data as JsonValue))),
+    entryIdFor(
+      suite,
+      batch.keyId,
+      batch.nonce,
+      i,
+      recordHash(suite, r.type, contentDigest(suite, r.data as JsonValue)),
+    ),
   );
 }
 
@@ -169,7 +185,7 @@ export function expectedEntryIds(batch: SendableBatch): string[] {
  * (which commits to every record and its order). Undefined when it does not.
  */
 export async function findCommitted(api: ShipApi, batch: SendableBatch): Promise<Delivery | undefined> {
-  const ids = expectedEntryIds(batch);
+  const ids = expectedEntryIds(api.suite, batch);
   let view: EntryView;
   try {
     view = await api.getEntry(ids[0] as string);
@@ -177,7 +193,7 @@ export async function findCommitted(api: ShipApi, batch: SendableBatch): Promise
     if (e instanceof ClientError && e.code === "NOT_FOUND") return undefined;
     throw e;
   }
-  const root = toHex(batchRootOf(batch.records as Array<{ type: string; data: JsonValue }>));
+  const root = toHex(batchRootOf(api.suite, batch.records as Array<{ type: string; data: JsonValue }>));
   const shown = view.envelope as { batch?: { size?: number; root?: string } };
   if (shown.batch?.size !== batch.records.length || shown.batch?.root !== root) return undefined;
   return {

@@ -1,4 +1,4 @@
-import { deriveKeyId, fromBase64, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, fromBase64, INTL, type SignatureAlgorithm } from "#chain";
 import type { Signer } from "../../lib/crypto/signer.js";
 
 /**
@@ -75,7 +75,7 @@ export async function webCryptoSigner(
   ]);
   const spki = await spkiOf(privateKey, alg);
   return {
-    keyId: deriveKeyId(owner, spki),
+    keyId: deriveKeyId(INTL, owner, spki), // SM2 is refused above: the key is an intl one
     alg,
     sign: async (message) =>
       new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as Uint8Array<ArrayBuffer>)),

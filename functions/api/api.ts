@@ -1,5 +1,5 @@
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, keyGovernanceOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { verifyRequest } from "../../lib/http-signature/index.js";
 import { ApiError } from "../../lib/protocol/errors.js";
@@ -99,7 +99,14 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
     json(200, await readEntry(await authenticate(req, deps, false), id, deps.store, deps.consortium)),
   "GET /v1/entries/{id}/evidence": async (req, { id }, deps) => {
     const caller = await authenticate(req, deps, false);
-    const bundle = await readEvidence(caller, id, deps.store, deps.tiles, deps.consortium.log);
+    const bundle = await readEvidence(
+      suiteOf(deps.consortium),
+      caller,
+      id,
+      deps.store,
+      deps.tiles,
+      deps.consortium.log,
+    );
     // The bundle's own bytes (canonical JSON and a newline, docs/formats/evidence.md §1).
     return { statusCode: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: bundle };
   },
@@ -135,7 +142,7 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
     json(200, await listContracts(await authenticate(req, deps, false), deps)),
   "GET /v1/contracts/{id}": async (req, { id }, deps) => {
     await authenticate(req, deps, false);
-    return json(200, await readContract(id, deps.store, deps.clock));
+    return json(200, await readContract(suiteOf(deps.consortium), id, deps.store, deps.clock));
   },
   "GET /v1/keys/{member}": async (req, { member }, deps) => {
     await authenticate(req, deps, false);
@@ -151,11 +158,17 @@ const HANDLERS: { [K in RouteKey]: Run<K> } = {
   },
   "GET /v1/log/proof/inclusion": async (req, { index, size }, deps) => {
     await authenticate(req, deps, false);
-    return json(200, await readInclusionProof(deps.tiles, deps.consortium.log, index, size));
+    return json(
+      200,
+      await readInclusionProof(suiteOf(deps.consortium), deps.tiles, deps.consortium.log, index, size),
+    );
   },
   "GET /v1/log/proof/consistency": async (req, { from, to }, deps) => {
     await authenticate(req, deps, false);
-    return json(200, await readConsistencyProof(deps.tiles, deps.consortium.log, from, to));
+    return json(
+      200,
+      await readConsistencyProof(suiteOf(deps.consortium), deps.tiles, deps.consortium.log, from, to),
+    );
   },
   "GET /v1/log/tile/{path+}": async (req, { path }, deps) => {
     await authenticate(req, deps, false);
@@ -198,7 +211,14 @@ async function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: b
   const caller = verifyRequest(
     { method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body },
     {
-      keys: await loadRequestKeys(deps.store, deps.keys, req.headers, now, keyGovernanceOf(deps.consortium)),
+      keys: await loadRequestKeys(
+        suiteOf(deps.consortium),
+        deps.store,
+        deps.keys,
+        req.headers,
+        now,
+        keyGovernanceOf(deps.consortium),
+      ),
       now,
       requireBatchRoot,
     },

@@ -1,5 +1,6 @@
 import {
   batchKeyFor,
+  type CryptoSuite,
   type Finding,
   isAccessEnvelope,
   type LedgerEnvelope,
@@ -65,8 +66,11 @@ export class AccessAudit {
   readonly #deferred: Answer[] = [];
   readonly #items: AccessItem[] | undefined;
 
-  /** `record`: keep every item taken, for `items()` (a fan-out's chunk). */
-  constructor(options: { state?: AccessAuditState; record?: boolean } = {}) {
+  /** `suite`: the ledger's, whose hash names contract versions. `record`: keep every item taken, for `items()` (a fan-out's chunk). */
+  constructor(
+    private readonly suite: CryptoSuite,
+    options: { state?: AccessAuditState; record?: boolean } = {},
+  ) {
     for (const [id, events] of options.state?.contracts ?? []) this.#events.set(id, [...events]);
     this.#deferred.push(...(options.state?.deferred ?? []));
     this.#items = options.record ? [] : undefined;
@@ -165,7 +169,7 @@ export class AccessAudit {
   /** Why the answer was not allowed by the contract records received before it; undefined if it was. */
   #problem(a: Answer): string | undefined {
     const events = (this.#events.get(a.details.contract) ?? []).filter((e) => e.receivedAt <= a.receivedAt);
-    const state = foldContract(events);
+    const state = foldContract(this.suite, events);
     if (!state) return "no such contract before the answer";
     const now = effectiveVersion(state, new Date(a.receivedAt));
     if (!now.effective) return `not in effect: ${now.reason}`;

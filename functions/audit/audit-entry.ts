@@ -1,7 +1,7 @@
 import {
   type ChainPosition,
-  CompactRange,
   type CompactRangeState,
+  checkCompactRangeState,
   type Finding,
   fromHex,
   GENESIS_POSITION,
@@ -92,6 +92,7 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
   // One entry is judged by every committed key record, sealed or not: a pending entry
   // may be signed by a key whose add is pending too, and a later revoke reaches back.
   const keyHistory = await loadAuditKeyHistory(
+    deps.suite,
     deps.keyRecords,
     source,
     memberOwners(deps),
@@ -136,7 +137,7 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
         start = {
           height: height - 1,
           hash: prev.hash,
-          logRange: CompactRange.fromState(prev.logRange as CompactRangeState).state(),
+          logRange: checkCompactRangeState(prev.logRange as CompactRangeState),
         };
     } catch {
       // An unreadable previous block: the link check below reports it.
@@ -174,8 +175,9 @@ export async function auditEntry(deps: EntryAuditDeps, entryId: string): Promise
     }
     try {
       const leaves = evidence.leafHashes.filter((h) => h.length === 32);
-      const proof = new MerkleTree(leaves).inclusionProof(index);
+      const proof = new MerkleTree(deps.suite, leaves).inclusionProof(index);
       verifyInclusion(
+        deps.suite,
         leaves[index] as Uint8Array,
         index,
         leaves.length,

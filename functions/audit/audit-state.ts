@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
-import { type ChainPosition, CompactRange, type CompactRangeState, toHex } from "#chain";
+import { type ChainPosition, CompactRange, type CompactRangeState, type CryptoSuite, toHex } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { openSealerCheckpoint } from "./audit.js";
 import type { AccessAuditState } from "./audit-access.js";
@@ -72,7 +72,12 @@ export class AuditStateError extends Error {
  * its checkpoint, signed by a sealer of `keys` for `log`, names the range's size and root.
  * Throws AuditStateError saying what is wrong.
  */
-export function parseAuditState(bytes: Uint8Array, keys: KeyDirectory, log: string): AuditState {
+export function parseAuditState(
+  suite: CryptoSuite,
+  bytes: Uint8Array,
+  keys: KeyDirectory,
+  log: string,
+): AuditState {
   let parsed: AuditState;
   try {
     parsed = StateSchema.parse(JSON.parse(new TextDecoder().decode(bytes))) as unknown as AuditState;
@@ -84,7 +89,7 @@ export function parseAuditState(bytes: Uint8Array, keys: KeyDirectory, log: stri
   if (parsed.log !== log) throw new AuditStateError(`the audit state is of log ${parsed.log}, not ${log}`);
   let root: string;
   try {
-    root = toHex(CompactRange.fromState(parsed.logRange).root());
+    root = toHex(CompactRange.fromState(suite, parsed.logRange).root());
   } catch (e) {
     throw new AuditStateError(`the audit state's compact range is not one: ${(e as Error).message}`);
   }

@@ -2,6 +2,8 @@ import {
   type ChainPosition,
   CompactRange,
   type CompactRangeState,
+  type CryptoSuite,
+  checkCompactRangeState,
   type EntryEnvelope,
   type EntrySignatureCheck,
   type Finding,
@@ -12,8 +14,8 @@ import {
   type KeyGovernance,
   type KeySignatureCheck,
   type LedgerKeys,
-  NO_LEDGER_KEYS,
   NOTE_SIGNATURE_TYPE_ED25519,
+  noLedgerKeys,
   noteKeyHash,
   openCheckpoint,
   type SignatureCheck,
@@ -58,6 +60,8 @@ export interface AuditDeps {
   source: AuditSource;
   keys: KeyDirectory;
   log: string;
+  /** The ledger's crypto suite (the consortium file's): every hash is recomputed with it. */
+  suite: CryptoSuite;
   /** Where the key records are indexed (`K#<owner>`): the key history the audit is given (./key-history.ts). */
   keyRecords: KeyRecordStore;
   /**
@@ -206,8 +210,9 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
   // logSize → logRoot of every audited block, and of the block before a partial audit
   // (its compact range is what the first audited block's logRoot is checked against).
   const ends = new Map<number, string>();
-  if (from > 1) ends.set(position.logRange.size, rangeRoot(position.logRange));
+  if (from > 1) ends.set(position.logRange.size, rangeRoot(deps.suite, position.logRange));
   const keyHistory = await loadAuditKeyHistory(
+    deps.suite,
     deps.keyRecords,
     deps.source,
     memberOwners(deps),
@@ -224,7 +229,7 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
   // Answers are checked against contract records only when every record is in view.
   const access =
     from === 1 || resumed?.access || options.recordAccess
-      ? new AccessAudit({
+      ? new AccessAudit(deps.suite, {
           ...(resumed?.access ? { state: resumed.access } : {}),
           record: options.recordAccess === true,
         })
@@ -379,8 +384,8 @@ export function memberOwners(deps: Pick<AuditDeps, "keys" | "members">): string[
 }
 
 /** Hex root of a compact range known to be well formed (it came from CompactRange). */
-function rangeRoot(state: CompactRangeState): string {
-  return toHex(CompactRange.fromState(state).root());
+function rangeRoot(suite: CryptoSuite, state: CompactRangeState): string {
+  return toHex(CompactRange.fromState(suite, state).root());
 }
 
 /**
@@ -467,7 +472,7 @@ export function startPosition(block: RawBlock): ChainPosition | undefined {
     return {
       height: block.height,
       hash: block.hash,
-      logRange: CompactRange.fromState(block.logRange as CompactRangeState).state(),
+      logRange: checkCompactRangeState(block.logRange as CompactRangeState),
     };
   } catch {
     return undefined;
@@ -482,13 +487,14 @@ export function startPosition(block: RawBlock): ChainPosition | undefined {
  * judge picks (default: node:crypto, on this thread).
  */
 export function verifyOptions(
-  deps: { keys: KeyDirectory; log: string },
-  ledger: LedgerKeys = NO_LEDGER_KEYS,
+  deps: { keys: KeyDirectory; log: string; suite: CryptoSuite },
+  ledger: LedgerKeys = noLedgerKeys(deps.suite),
   met?: Set<string>,
   verify?: KeySignatureCheck,
 ): VerifyBlocksOptions {
   const checked = new Map<string, EntrySignatureCheck>();
   return {
+    suite: deps.suite,
     log: deps.log,
     verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
       const key = deps.keys.getKey(sig.keyId);

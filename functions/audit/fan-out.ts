@@ -1,4 +1,4 @@
-import { type ChainPosition, CompactRange, type Finding, GENESIS_POSITION } from "#chain";
+import { type ChainPosition, checkCompactRangeState, type Finding, GENESIS_POSITION } from "#chain";
 import type { AuditReport } from "../../lib/protocol/audit.js";
 import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
 import type { AuditSource } from "../store/ports.js";
@@ -213,7 +213,7 @@ export async function joinFanOut(
   }
   const findings = chunks.flatMap((c) => c.findings);
   findings.push(...(chunks[0]?.keyIndexFindings ?? []));
-  const access = new AccessAudit();
+  const access = new AccessAudit(deps.suite);
   for (const c of chunks) for (const item of c.access) access.take(item);
   findings.push(...access.finish());
   const ends = new Map(chunks.flatMap((c) => c.roots));
@@ -281,7 +281,7 @@ function samePosition(a: ChainPosition, b: ChainPosition): boolean {
 
 function wellFormed(p: ChainPosition): boolean {
   try {
-    CompactRange.fromState(p.logRange);
+    checkCompactRangeState(p.logRange);
     return true;
   } catch {
     return false;

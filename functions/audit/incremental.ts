@@ -59,7 +59,7 @@ export async function auditIncrementally(
   options: IncrementalOptions,
 ): Promise<IncrementalReport> {
   const bytes = await store.get(STATE_KEY);
-  const state = bytes === undefined ? undefined : parseAuditState(bytes, deps.keys, deps.log);
+  const state = bytes === undefined ? undefined : parseAuditState(deps.suite, bytes, deps.keys, deps.log);
   const latest = await deps.source.latestHeight();
   const position: ChainPosition = state ? positionOf(state) : GENESIS_POSITION;
   const held = state ? await holdToState(deps, state, latest) : [];

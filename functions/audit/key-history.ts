@@ -1,5 +1,6 @@
 import {
   type BlockEvidence,
+  type CryptoSuite,
   type Finding,
   KEY_COSIGN_TYPE,
   type KeyGovernance,
@@ -37,6 +38,7 @@ export interface AuditKeyHistory {
 }
 
 export async function loadAuditKeyHistory(
+  suite: CryptoSuite,
   store: KeyRecordStore,
   source: Pick<AuditSource, "getRawBatches">,
   owners: readonly string[],
@@ -68,7 +70,7 @@ export async function loadAuditKeyHistory(
     return to === "committed" || (h !== undefined && h <= to);
   });
   return {
-    ledger: ledgerKeys(sealed, verifyRecordedKeySignature, governance),
+    ledger: ledgerKeys(suite, sealed, verifyRecordedKeySignature, governance),
     sealedAt: new Map(
       sealed.flatMap((r: StoredKeyRecord) => {
         const h = height.get(r.batchKey);

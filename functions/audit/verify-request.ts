@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { KeyGovernance } from "#chain";
+import type { CryptoSuite, KeyGovernance } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
 import { type Ed25519Verify, type WitnessPolicy, witnessNames } from "../../lib/witness/index.js";
@@ -156,6 +156,8 @@ export interface VerifyRequestDeps {
     Pick<BatchStore, "listPendingBatches" | "getBatchHeads"> &
     Pick<IndexStore, "listIndexEntries">;
   keys: KeyDirectory;
+  /** The ledger's crypto suite (the consortium file's). */
+  suite: CryptoSuite;
   /** The consortium's departments and auditors, whose key records the audit reads. */
   members?: readonly string[];
   /** The consortium file's rule for key records (lib/consortium keyGovernanceOf); unset: OWNER_ALONE. */
@@ -186,6 +188,7 @@ export async function runVerifyRequest(
   const audit: AuditDeps = {
     source: deps.store,
     keys: deps.keys,
+    suite: deps.suite,
     log: deps.log,
     keyRecords: deps.store,
     ...(deps.members ? { members: deps.members } : {}),

@@ -1,10 +1,12 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
+import type { CryptoSuite } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import {
   type Consortium,
   keyVersionAlias,
   keyVersionsOf,
   memberKeyArns,
+  suiteOf,
 } from "../../lib/consortium/consortium.js";
 import {
   type OwnerLoadingKeyDirectory,
@@ -126,6 +128,8 @@ export class KmsKeyDirectory implements OwnerLoadingKeyDirectory {
   private readonly kmsKeys = new Map<string, Member[]>();
   private readonly state = new Map<string, OwnerState>();
   private readonly clock: Clock;
+  /** The consortium's suite: its hash names each key (deriveKeyId). */
+  private readonly suite: CryptoSuite;
   private readonly report: (failure: KmsKeyDirectoryError) => void;
 
   constructor(
@@ -136,6 +140,7 @@ export class KmsKeyDirectory implements OwnerLoadingKeyDirectory {
     for (const m of consortiumMembers(consortium)) {
       this.kmsKeys.set(m.owner, [...(this.kmsKeys.get(m.owner) ?? []), m]);
     }
+    this.suite = suiteOf(consortium);
     this.clock = options.clock;
     this.report = options.report ?? reportKeyFailure(consortium.consortium);
   }
@@ -176,7 +181,7 @@ export class KmsKeyDirectory implements OwnerLoadingKeyDirectory {
   private async read(owner: string, keys: Member[], failures: number): Promise<void> {
     let result: PublicKeyRecord[] | KmsKeyProblem[];
     try {
-      result = await readOwner(this.client, keys, this.clock.now());
+      result = await readOwner(this.suite, this.client, keys, this.clock.now());
     } catch (e) {
       // Not KMS's answer (those are problems) but our own failure: still this owner's alone.
       const err = e as Error;

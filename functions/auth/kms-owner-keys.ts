@@ -1,5 +1,5 @@
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
 import type { KeyRole, PublicKeyRecord } from "../../lib/crypto/key-directory.js";
 import { importPublicKey } from "../../lib/crypto/keys.js";
 import { KEY_SPEC_ALGORITHM } from "../../lib/crypto/kms-signer.js";
@@ -86,11 +86,12 @@ export interface Member {
 
 /** An owner's keys, or why they cannot be read (see above: which refusals leave a key out). */
 export async function readOwner(
+  suite: CryptoSuite,
   client: KMSClient,
   keys: Member[],
   now: Date,
 ): Promise<PublicKeyRecord[] | KmsKeyProblem[]> {
-  const results = await Promise.all(keys.map((m) => readKey(client, m, now)));
+  const results = await Promise.all(keys.map((m) => readKey(suite, client, m, now)));
   const problems = results.filter((r): r is KmsKeyProblem => r !== UNREADABLE && "code" in r);
   if (problems.length > 0) return problems;
   const records = results.filter((r): r is PublicKeyRecord => r !== UNREADABLE && !("code" in r));
@@ -135,6 +136,7 @@ const UNREADABLE = Symbol("unreadable");
 const KEY_STATE_ERRORS = new Set(["DisabledException", "KMSInvalidStateException"]);
 
 async function readKey(
+  suite: CryptoSuite,
   client: KMSClient,
   member: Member,
   now: Date,
@@ -191,7 +193,7 @@ async function readKey(
     return problem("UNEXPECTED_RESPONSE", "DescribeKey gave no KeyMetadata.CreationDate");
   }
   return {
-    keyId: deriveKeyId(member.owner, spki),
+    keyId: deriveKeyId(suite, member.owner, spki),
     owner: member.owner,
     role: member.role,
     alg,

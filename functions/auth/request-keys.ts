@@ -1,4 +1,4 @@
-import { KEY_ID_HASH_DIGITS, KEY_OWNER, type KeyGovernance, ledgerKeys } from "#chain";
+import { type CryptoSuite, KEY_ID_HASH_DIGITS, KEY_OWNER, type KeyGovernance, ledgerKeys } from "#chain";
 import { type KeyDirectory, loadsOwners } from "../../lib/crypto/key-directory.js";
 import { requestKeys } from "../../lib/crypto/ledger-keys.js";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
@@ -34,6 +34,7 @@ import { KmsKeyDirectoryError } from "./kms-owner-keys.js";
  * will not give them (disabled, missing, refused), which its owner must mend.
  */
 export async function loadRequestKeys(
+  suite: CryptoSuite,
   store: KeyRecordStore,
   bundle: KeyDirectory,
   headers: HeaderValues,
@@ -46,7 +47,7 @@ export async function loadRequestKeys(
   const records = await loadKeyRecords(store, owner, committedSeenBy(store));
   if (records.length === 0) return withSigningOwner(bundle, headers, now);
   const keys = requestKeys(
-    ledgerKeys(records, verifyRecordedKeySignature, governance),
+    ledgerKeys(suite, records, verifyRecordedKeySignature, governance),
     bundle,
     owner,
     now.toISOString(),

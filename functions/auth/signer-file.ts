@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SignatureAlgorithm } from "#chain";
+import type { CryptoSuite, SignatureAlgorithm } from "#chain";
+import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
 import { asBytes } from "../../lib/crypto/keys.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 
@@ -22,11 +22,12 @@ export async function readSignerFile(
  * from its public key (docs/design/key-history.md §1): local mode's members and sealer.
  */
 export async function readOwnerSignerFile(
+  suite: CryptoSuite,
   path: string,
   owner: string,
   alg?: SignatureAlgorithm,
 ): Promise<LocalSigner> {
-  return LocalSigner.fromPemForOwner(await readFile(path, "utf8"), owner, alg, path);
+  return LocalSigner.fromPemForOwner(suite, await readFile(path, "utf8"), owner, alg, path);
 }
 
 /**
@@ -36,8 +37,7 @@ export async function readOwnerSignerFile(
  * is derived (readOwnerSignerFile).
  */
 export async function generateKeyFile(path: string, alg: SignatureAlgorithm): Promise<Uint8Array> {
-  const { privateKey, publicKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } = generateKeyPair(alg);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600, flag: "wx" });
   return asBytes(publicKey.export({ format: "der", type: "spki" }));

@@ -1,6 +1,7 @@
 import {
   batchIndexOf,
   type ChainError,
+  type CryptoSuite,
   type EntryEnvelope,
   isAccessEnvelope,
   type LedgerEnvelope,
@@ -71,6 +72,7 @@ interface StoredEntry {
 
 /** Requires `id` to be an entry id's form (http-parse.ts checks it). Returns the bundle file's text. */
 export async function readEvidence(
+  suite: CryptoSuite,
   caller: Caller,
   id: string,
   store: EvidenceStore,
@@ -90,6 +92,7 @@ export async function readEvidence(
 
   const keyRecords = await keyRecordsWithWriters(store, ownerOf(entry.envelope.keyId), size);
   const [entryProof, ...recordProofs] = await inclusionProofsFromTiles(
+    suite,
     tiles,
     [entry.logIndex, ...keyRecords.map((r) => r.logIndex)],
     size,

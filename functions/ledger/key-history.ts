@@ -1,5 +1,5 @@
 import { cosignsNeeded, KEY_OWNER, keyAt, ledgerKeys, toBase64 } from "#chain";
-import { type Consortium, keyGovernanceOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { KeyHistoryView } from "../../lib/protocol/keys.js";
@@ -26,7 +26,7 @@ export async function readKeyHistory(
   }
   const records = await loadKeyRecords(store, member);
   const governance = keyGovernanceOf(consortium);
-  const { history } = ledgerKeys(records, verifyRecordedKeySignature, governance);
+  const { history } = ledgerKeys(suiteOf(consortium), records, verifyRecordedKeySignature, governance);
   const at = now.toISOString();
   return {
     member,

@@ -1,13 +1,13 @@
 import {
   buildEntryBundles,
   buildTiles,
+  type CryptoSuite,
   consistencyProofFromTiles,
   consistencyProofTiles,
   type EntryBundleCoords,
   entryBundlePath,
   entryLeafData,
   equalBytes,
-  hashLeaf,
   type LedgerEnvelope,
   parseCheckpoint,
   parseSignedNote,
@@ -40,6 +40,8 @@ import { gatherCosignatures, type WitnessingDeps, type WitnessOutcome } from "./
 export interface PublishDeps {
   store: Pick<BlockStore, "getLatestBlock" | "getBlock" | "getBlockPages"> & Pick<BatchStore, "getBatches">;
   tiles: TileStore;
+  /** The ledger's crypto suite: the tiles' hashes are its H's. */
+  suite: CryptoSuite;
   /** The consortium's witnesses, asked to cosign each checkpoint before it is published (witnessing.ts). */
   witnessing?: WitnessingDeps;
 }
@@ -93,7 +95,7 @@ export async function publishLog(deps: PublishDeps, known?: KnownHead): Promise<
   let size = published;
   let blocks = 0;
   for (let block = await blockStartingAt(deps.store, latest, size); ; ) {
-    const leaves = sealed?.block.hash === block.hash ? sealed : await leavesOf(deps.store, block);
+    const leaves = sealed?.block.hash === block.hash ? sealed : await leavesOf(deps, block);
     const witnesses = await publishBlock(deps, size, block, leaves);
     size = block.header.logSize;
     blocks++;
@@ -144,7 +146,10 @@ async function blockStartingAt(
 }
 
 /** A committed block's leaves, in block order, from its pages and its batches. */
-async function leavesOf(store: PublishDeps["store"], block: StoredBlock): Promise<BlockLeaves> {
+async function leavesOf(
+  { store, suite }: Pick<PublishDeps, "store" | "suite">,
+  block: StoredBlock,
+): Promise<BlockLeaves> {
   const pages = await store.getBlockPages(block.hash, block.pageCount);
   const ids = pages.flatMap((p) => p.entryIds);
   const leafHashes = pages.flatMap((p) => p.leafHashes);
@@ -156,7 +161,7 @@ async function leavesOf(store: PublishDeps["store"], block: StoredBlock): Promis
     const data = envelope && entryLeafData(envelope);
     // The pages hold each entry's leaf hash as sealed: an envelope that hashes otherwise
     // is not the one the block committed, and must not be published as if it were.
-    if (!data || !equalBytes(hashLeaf(data), leafHashes[i] as Uint8Array)) {
+    if (!data || !equalBytes(suite.hashLeaf(data), leafHashes[i] as Uint8Array)) {
       throw new PublishError(
         `entry ${id} of block ${block.header.height} is missing or does not match its leaf hash`,
       );
@@ -177,7 +182,7 @@ async function publishBlock(
 ): Promise<WitnessOutcome[] | undefined> {
   const { tiles } = deps;
   const partials = await readPartials(tiles, size);
-  const hashTiles = buildTiles(size, leaves.leafHashes, (t) => partials.tile(t));
+  const hashTiles = buildTiles(deps.suite, size, leaves.leafHashes, (t) => partials.tile(t));
   const bundles = buildEntryBundles(size, leaves.leafData, (b) => partials.bundle(b));
   const writes = [
     ...hashTiles.map((t) => ({ path: tilePath(t.tile), data: t.data, full: t.tile.width === TILE_WIDTH })),
@@ -192,7 +197,7 @@ async function publishBlock(
   let outcomes: WitnessOutcome[] | undefined;
   if (deps.witnessing && deps.witnessing.witnesses.length > 0) {
     const written = new Map(writes.map((w) => [w.path, w.data]));
-    const proof = (from: number) => consistencyProof(tiles, written, from, block.header.logSize);
+    const proof = (from: number) => consistencyProof(deps.suite, tiles, written, from, block.header.logSize);
     const witnessed = await gatherCosignatures(note, block.header.logSize, size, proof, deps.witnessing);
     note = witnessed.note;
     outcomes = witnessed.outcomes;
@@ -210,6 +215,7 @@ async function publishBlock(
  * run just wrote, else the store's. Empty from 0 and from `size` (tlog-witness sends none).
  */
 async function consistencyProof(
+  suite: CryptoSuite,
   tiles: TileStore,
   written: ReadonlyMap<string, Uint8Array>,
   from: number,
@@ -225,7 +231,7 @@ async function consistencyProof(
       data.set(path, bytes);
     }),
   );
-  return consistencyProofFromTiles(from, size, (t) => data.get(tilePath(t)) as Uint8Array);
+  return consistencyProofFromTiles(suite, from, size, (t) => data.get(tilePath(t)) as Uint8Array);
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   batchIndexOf,
+  type CryptoSuite,
   consistencyProofFromTiles,
   consistencyProofTiles,
   entryLeafHash,
@@ -15,7 +16,7 @@ import {
   tilePath,
   toHex,
 } from "#chain";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, suiteOf } from "../../lib/consortium/consortium.js";
 import type { BlockView, EntryView } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { MAX_SERVED_TILE_BYTES } from "../../lib/protocol/limits.js";
@@ -58,7 +59,7 @@ export async function readEntry(
   const view: EntryView = {
     id,
     status: batch.sealed ? "sealed" : "pending",
-    leafHash: toHex(entryLeafHash(envelope)),
+    leafHash: toHex(entryLeafHash(suiteOf(consortium), envelope)),
     envelope,
   };
   const data = JSON.parse(payload.data) as unknown;
@@ -79,7 +80,7 @@ export async function readEntry(
       height: block.header.height,
       index,
       logIndex: block.header.first + index,
-      proof: new MerkleTree(leaves).inclusionProof(index).map(toHex),
+      proof: new MerkleTree(suiteOf(consortium), leaves).inclusionProof(index).map(toHex),
       block: blockView(block),
     };
   }
@@ -183,6 +184,7 @@ export async function publishedState(
  * the published checkpoint's: the proof then checks against a root it signs.
  */
 export async function readInclusionProof(
+  suite: CryptoSuite,
   tiles: Pick<TileStore, "get"> | undefined,
   log: string,
   index: number,
@@ -195,7 +197,7 @@ export async function readInclusionProof(
       parameter: "index",
     });
   }
-  const [proof] = await inclusionProofsFromTiles(tiles as Pick<TileStore, "get">, [index], size);
+  const [proof] = await inclusionProofsFromTiles(suite, tiles as Pick<TileStore, "get">, [index], size);
   return { index, size, proof: (proof as Uint8Array[]).map(toHex) };
 }
 
@@ -205,6 +207,7 @@ export async function readInclusionProof(
  * less): every tile they need is read once, up front.
  */
 export async function inclusionProofsFromTiles(
+  suite: CryptoSuite,
   tiles: Pick<TileStore, "get">,
   indices: readonly number[],
   size: number,
@@ -212,7 +215,7 @@ export async function inclusionProofsFromTiles(
   const wanted = new Map<string, TileCoords>();
   for (const index of indices) for (const t of inclusionProofTiles(index, size)) wanted.set(tilePath(t), t);
   const read = await tileReader(tiles, [...wanted.values()]);
-  return indices.map((index) => inclusionProofFromTiles(index, size, read));
+  return indices.map((index) => inclusionProofFromTiles(suite, index, size, read));
 }
 
 /**
@@ -220,6 +223,7 @@ export async function inclusionProofsFromTiles(
  * `from` to the tree of `to` (at most the published checkpoint's size), from the tiles.
  */
 export async function readConsistencyProof(
+  suite: CryptoSuite,
   tiles: Pick<TileStore, "get"> | undefined,
   log: string,
   from: number,
@@ -232,7 +236,7 @@ export async function readConsistencyProof(
   }
   if (from === to) return { from, to, proof: [] };
   const read = await tileReader(tiles as Pick<TileStore, "get">, consistencyProofTiles(from, to));
-  return { from, to, proof: consistencyProofFromTiles(from, to, read).map(toHex) };
+  return { from, to, proof: consistencyProofFromTiles(suite, from, to, read).map(toHex) };
 }
 
 async function publishedSizeOf(tiles: Pick<TileStore, "get"> | undefined, log: string): Promise<number> {

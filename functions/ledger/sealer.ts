@@ -2,13 +2,13 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   CompactRange,
+  type CryptoSuite,
   entryLeafData,
   entryLeafHash,
   formatCheckpoint,
   formatSignedNote,
   GENESIS_PREV,
   hashBlockHeader,
-  hashLeaf,
   type LedgerEnvelope,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
@@ -75,6 +75,8 @@ export interface SealerDeps {
   clock: Clock;
   /** The log's origin (consortium file `log`). */
   log: string;
+  /** The ledger's crypto suite (consortium file `suite`): recorded in the genesis block, every hash its H. */
+  suite: CryptoSuite;
   /** Most entries in one block (whole batches only, so a block may hold up to 99 fewer). */
   maxEntries?: number;
   /** Where the log is published as C2SP tiles; none: not published. */
@@ -107,8 +109,11 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
   // With tiles to publish, each envelope is serialised once: its leaf data is both hashed
   // here and written to the entry bundles (publish.ts).
   const leafData = deps.tiles ? envelopes.map(entryLeafData) : undefined;
-  const leafHashes = leafData ? leafData.map((d) => hashLeaf(d)) : envelopes.map(entryLeafHash);
-  const range = latest ? CompactRange.fromState(latest.logRange) : CompactRange.empty();
+  const { suite } = deps;
+  const leafHashes = leafData
+    ? leafData.map((d) => suite.hashLeaf(d))
+    : envelopes.map((e) => entryLeafHash(suite, e));
+  const range = latest ? CompactRange.fromState(suite, latest.logRange) : CompactRange.empty(suite);
   const first = range.size;
   range.appendAll(leafHashes);
   const header: BlockHeader = {
@@ -116,15 +121,16 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
     log: deps.log,
     height,
     prev: latest?.hash ?? GENESIS_PREV,
-    root: toHex(rootFromLeafHashes(leafHashes)),
+    root: toHex(rootFromLeafHashes(suite, leafHashes)),
     first,
     count: leafHashes.length,
     logSize: range.size,
     logRoot: toHex(range.root()),
     sealedAt: deps.clock.now().toISOString(),
     sealer: deps.signer.keyId,
+    ...(height === 1 ? { suite: suite.name } : {}),
   };
-  const hash = toHex(hashBlockHeader(header));
+  const hash = toHex(hashBlockHeader(suite, header));
   const signature = await deps.signer.sign(blockHeaderBytes(header));
   const checkpoint = await signCheckpoint(deps, header, range.root());
 
@@ -175,7 +181,12 @@ async function withTiles(deps: SealerDeps, result: SealResult, known: KnownHead)
   if (!deps.tiles) return result;
   try {
     const { size, witnesses } = await publishLog(
-      { store: deps.store, tiles: deps.tiles, ...(deps.witnessing ? { witnessing: deps.witnessing } : {}) },
+      {
+        store: deps.store,
+        tiles: deps.tiles,
+        suite: deps.suite,
+        ...(deps.witnessing ? { witnessing: deps.witnessing } : {}),
+      },
       known,
     );
     return { ...result, tiles: { published: size, ...(witnesses ? { witnesses } : {}) } };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   batchKeyFor,
+  type CryptoSuite,
   canonicalJson,
   contentDigest,
   type EntryEnvelope,
@@ -14,7 +15,7 @@ import {
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, suiteOf } from "../../lib/consortium/consortium.js";
 import type { VerifiedRequest } from "../../lib/http-signature/index.js";
 import type { Receipt } from "../../lib/protocol/entries.js";
 import { ApiError, nonceReplayed } from "../../lib/protocol/errors.js";
@@ -93,8 +94,9 @@ export async function submitEntries(
   const records = parseRecords(body);
   const prepared = prepareRecords(records, caller.department, deps.consortium);
   checkRecords(records, deps.consortium);
-  const tree = checkBatchRoot(caller, prepared);
-  const batch = bindBatch(caller, records, prepared, tree, deps.clock.now().toISOString());
+  const suite = suiteOf(deps.consortium);
+  const tree = checkBatchRoot(suite, caller, prepared);
+  const batch = bindBatch(suite, caller, records, prepared, tree, deps.clock.now().toISOString());
 
   // Apply the rules, then write: claims; payloads, marks, index entries and the batch's
   // body (one round trip, all before the commit); the batch's head.
@@ -111,7 +113,10 @@ export async function submitEntries(
     throw nonceReplayed(caller);
   }
   const { envelopes, receivedAt } = batch.item;
-  return { entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(e)) })), receivedAt };
+  return {
+    entries: envelopes.map((e) => ({ id: e.id, leafHash: toHex(entryLeafHash(suite, e)) })),
+    receivedAt,
+  };
 }
 
 const BodySchema = z
@@ -175,6 +180,7 @@ function prepareRecords(
   department: string,
   consortium: Consortium,
 ): PreparedRecord[] {
+  const suite = suiteOf(consortium);
   return records.map((r, index) => {
     const writers = writersOfType(r.type, department, consortium);
     if (!writers) {
@@ -204,14 +210,21 @@ function prepareRecords(
         `records[${index}].data is ${size} bytes as canonical JSON; the limit is ${MAX_RECORD_BYTES}`,
       );
     }
-    const digest = contentDigest(r.data as JsonValue);
-    return { type: r.type, text, digest, record: recordHash(r.type, digest) };
+    const digest = contentDigest(suite, r.data as JsonValue);
+    return { type: r.type, text, digest, record: recordHash(suite, r.type, digest) };
   });
 }
 
 /** The records' Merkle tree, when its root is the zhixin-batch-root the caller signed. */
-function checkBatchRoot(caller: VerifiedRequest, prepared: readonly PreparedRecord[]): MerkleTree {
-  const tree = new MerkleTree(prepared.map((p) => p.record));
+function checkBatchRoot(
+  suite: CryptoSuite,
+  caller: VerifiedRequest,
+  prepared: readonly PreparedRecord[],
+): MerkleTree {
+  const tree = new MerkleTree(
+    suite,
+    prepared.map((p) => p.record),
+  );
   const root = tree.root();
   if (!caller.batchRoot || !equalBytes(root, caller.batchRoot)) {
     throw new ApiError(
@@ -232,6 +245,7 @@ interface BoundBatch {
 
 /** Each record's envelope (its entry id, the signature, its inclusion path) and payload. */
 function bindBatch(
+  suite: CryptoSuite,
   caller: VerifiedRequest,
   records: readonly ParsedRecord[],
   prepared: readonly PreparedRecord[],
@@ -244,7 +258,7 @@ function bindBatch(
   const root = toHex(tree.root());
   const envelopes: EntryEnvelope[] = prepared.map((p, index) => ({
     v: 1,
-    id: entryIdFor(keyId, nonce, index, p.record),
+    id: entryIdFor(suite, keyId, nonce, index, p.record),
     dept: department,
     type: p.type,
     contentDigest: p.digest,

@@ -1,6 +1,12 @@
 import type { z } from "zod";
-import { canonicalJson, type JsonValue } from "#chain";
-import { type Consortium, schemaOf, subjectFieldOf, writersOf } from "../../lib/consortium/consortium.js";
+import { type CryptoSuite, canonicalJson, type JsonValue } from "#chain";
+import {
+  type Consortium,
+  schemaOf,
+  subjectFieldOf,
+  suiteOf,
+  writersOf,
+} from "../../lib/consortium/consortium.js";
 import {
   ApproveSchema,
   CONTRACT_APPROVE,
@@ -66,6 +72,7 @@ export type RefusalCode =
  * passed this check cannot make the state depend on anything but ledger order.
  */
 export function checkEvent(
+  suite: CryptoSuite,
   state: ContractState | undefined,
   event: ContractEvent,
 ): { code: RefusalCode; message: string } | undefined {
@@ -82,7 +89,7 @@ export function checkEvent(
         code: "CONTRACT_INVALID",
         message: `contract ${doc.id} is between ${state.provider} and ${state.consumer}; its parties cannot change`,
       };
-    const version = contractVersion(doc);
+    const version = contractVersion(suite, doc);
     const known = state.versions.find((v) => v.version === version);
     if (known) {
       // A version's history is final: a revoked or superseded one is not revived; a new
@@ -118,8 +125,12 @@ export function checkEvent(
   return undefined;
 }
 
-/** State after `event`; precondition: checkEvent(state, event) is undefined. */
-export function applyEvent(state: ContractState | undefined, event: ContractEvent): ContractState {
+/** State after `event`; precondition: checkEvent(suite, state, event) is undefined. */
+export function applyEvent(
+  suite: CryptoSuite,
+  state: ContractState | undefined,
+  event: ContractEvent,
+): ContractState {
   if (event.kind === "propose") {
     const base: ContractState = state ?? {
       id: event.doc.id,
@@ -128,7 +139,7 @@ export function applyEvent(state: ContractState | undefined, event: ContractEven
       versions: [],
     };
     const added: ContractVersion = {
-      version: contractVersion(event.doc),
+      version: contractVersion(suite, event.doc),
       doc: event.doc,
       status: "proposed",
       proposedBy: event.dept,
@@ -165,10 +176,13 @@ export function applyEvent(state: ContractState | undefined, event: ContractEven
 }
 
 /** The contract's state from its committed records in ledger order; events that break the rules are ignored. */
-export function foldContract(events: readonly ContractEvent[]): ContractState | undefined {
+export function foldContract(
+  suite: CryptoSuite,
+  events: readonly ContractEvent[],
+): ContractState | undefined {
   let state: ContractState | undefined;
   for (const e of [...events].sort(byLedgerOrder)) {
-    if (!checkEvent(state, e)) state = applyEvent(state, e);
+    if (!checkEvent(suite, state, e)) state = applyEvent(suite, state, e);
   }
   return state;
 }
@@ -202,19 +216,23 @@ export type ContractStore = Pick<RuleStore, "getBatchHeads" | "listIndexEntries"
 
 /** The contract's state from the store (its committed records only); undefined when never proposed. */
 export async function loadContract(
+  suite: CryptoSuite,
   store: ContractStore,
   contractId: string,
 ): Promise<ContractState | undefined> {
   const entries = await committedIndexEntries(store, await store.listIndexEntries(contractIndex(contractId)));
-  return contractFromIndexEntries(entries);
+  return contractFromIndexEntries(suite, entries);
 }
 
 /**
  * The contract's state from its committed `C#` index entries (as loadContract reads them;
  * for a reader that fetched them, and their batches' heads, with other reads).
  */
-export function contractFromIndexEntries(committed: readonly IndexEntry[]): ContractState | undefined {
-  return foldContract(committed.map(eventFromIndexEntry));
+export function contractFromIndexEntries(
+  suite: CryptoSuite,
+  committed: readonly IndexEntry[],
+): ContractState | undefined {
+  return foldContract(suite, committed.map(eventFromIndexEntry));
 }
 
 /**
@@ -283,6 +301,7 @@ export const contractsRule: RecordRule = {
 export async function prepareContracts(batch: PreparedBatch, deps: RuleDeps): Promise<IndexEntry[]> {
   const { department } = batch.submitter;
   const { entryIds, batchKey, receivedAt } = batch;
+  const suite = suiteOf(deps.consortium);
   const states = new Map<string, ContractState | undefined>();
   const out: IndexEntry[] = [];
   for (const [index, r] of batch.records.entries()) {
@@ -296,12 +315,12 @@ export async function prepareContracts(batch: PreparedBatch, deps: RuleDeps): Pr
     };
     const event = parseEvent(r.type, r.data, at, index, deps.consortium);
     const contractId = event.kind === "propose" ? event.doc.id : (r.data.contractId as string);
-    if (!states.has(contractId)) states.set(contractId, await loadContract(deps.store, contractId));
+    if (!states.has(contractId)) states.set(contractId, await loadContract(suite, deps.store, contractId));
     const state = states.get(contractId);
-    const refusal = checkEvent(state, event);
+    const refusal = checkEvent(suite, state, event);
     if (refusal)
       throw new ApiError(refusal.code, `records[${index}]: ${refusal.message}`, { index, contractId });
-    states.set(contractId, applyEvent(state, event));
+    states.set(contractId, applyEvent(suite, state, event));
     const entry = { entryId: at.entryId, batchKey, receivedAt, position: index };
     out.push({
       index: contractIndex(contractId),

@@ -6,7 +6,7 @@ import {
   type JsonValue,
   KEY_COSIGN_TYPE,
 } from "#chain";
-import { type Consortium, signersOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, signersOf, suiteOf } from "../../lib/consortium/consortium.js";
 import type { Signatures } from "../../lib/protocol/entries.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { BatchStore, CosignMark, CosignStore } from "../store/ports.js";
@@ -111,7 +111,10 @@ export async function prepareCosigns(batch: PreparedBatch, deps: RuleDeps): Prom
       index,
       fields: ["entryId"],
       claim: {
-        key: uniqueKeyFor(deps.subjectKey, COSIGN_TYPE, [target, department] as JsonValue[]),
+        key: uniqueKeyFor(suiteOf(deps.consortium), deps.subjectKey, COSIGN_TYPE, [
+          target,
+          department,
+        ] as JsonValue[]),
         batchKey,
         entryId,
         claimedAt: receivedAt,

@@ -1,5 +1,6 @@
 import {
   applyKeyRecord,
+  type CryptoSuite,
   canonicalJson,
   foldKeyRecords,
   isKeyRecordType,
@@ -13,7 +14,7 @@ import {
   parseKeyCosign,
   parseKeyRecord,
 } from "#chain";
-import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
+import { keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
 import { KEY_INDEX_PREFIX, keyIndex } from "../../lib/store-layout.js";
@@ -155,8 +156,10 @@ async function prepareKeyRecord(
   const governance = keyGovernanceOf(deps.consortium);
   const committed = await loadKeyRecords(deps.store, owner);
   const entryId = batch.entryIds[index] as string;
+  const suite = suiteOf(deps.consortium);
   const step = applyKeyRecord(
-    foldCommitted(committed, governance),
+    suite,
+    foldCommitted(suite, committed, governance),
     {
       entryId,
       writer: batch.submitter.department,
@@ -179,7 +182,7 @@ async function prepareKeyRecord(
         index,
         fields: [],
         claim: {
-          key: uniqueKeyFor(deps.subjectKey, "zhixin.key", [owner, sequence]),
+          key: uniqueKeyFor(suiteOf(deps.consortium), deps.subjectKey, "zhixin.key", [owner, sequence]),
           batchKey: batch.batchKey,
           entryId,
           claimedAt: batch.receivedAt,
@@ -211,8 +214,18 @@ async function prepareKeyRecord(
 }
 
 /** The history of committed records: each was judged to count (or to await cosigns) when it was written. */
-function foldCommitted(records: readonly KeyRecordEntry[], governance: KeyGovernance): KeyHistory {
-  const { history, refused } = foldKeyRecords(records, verifyRecordedKeySignature, undefined, governance);
+function foldCommitted(
+  suite: CryptoSuite,
+  records: readonly KeyRecordEntry[],
+  governance: KeyGovernance,
+): KeyHistory {
+  const { history, refused } = foldKeyRecords(
+    suite,
+    records,
+    verifyRecordedKeySignature,
+    undefined,
+    governance,
+  );
   // Intake wrote only records that counted, serialised per owner: one that does not is
   // corrupt — or the consortium file's departments or keyRecords changed since.
   if (refused.length > 0) {

@@ -1,5 +1,5 @@
 import { MAX_SUBJECT_BYTES, subjectHmac } from "#chain";
-import { type Consortium, subjectFieldOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, subjectFieldOf, suiteOf } from "../../lib/consortium/consortium.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { subjectIndex } from "../../lib/store-layout.js";
 import type { IndexEntry } from "../store/ports.js";
@@ -24,7 +24,7 @@ export function subjectIndexEntries(
   deps: Pick<RuleDeps, "consortium" | "subjectKey">,
 ): IndexEntry[] {
   return subjectsOf(batch.records, deps.consortium).map(([i, subject]) => ({
-    index: subjectIndex(subjectHmac(deps.subjectKey, subject)),
+    index: subjectIndex(subjectHmac(suiteOf(deps.consortium), deps.subjectKey, subject)),
     entryId: batch.entryIds[i] as string,
     batchKey: batch.batchKey,
     receivedAt: batch.receivedAt,

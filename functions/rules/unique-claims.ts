@@ -1,6 +1,6 @@
 import type { JsonValue } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { uniqueFieldsOf } from "../../lib/consortium/consortium.js";
+import { suiteOf, uniqueFieldsOf } from "../../lib/consortium/consortium.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { BatchStore, ClaimStore, StoredBatch, UniqueClaim } from "../store/ports.js";
 import type { PreparedBatch, RecordRule, RuleDeps, WantedClaim } from "./rule.js";
@@ -59,7 +59,7 @@ export function wantedClaims(
         [{ index, path: "", message: `must have property '${found.missing}' (unique field of ${r.type})` }],
       );
     }
-    const key = uniqueKeyFor(deps.subjectKey, r.type, found.values as JsonValue[]);
+    const key = uniqueKeyFor(suiteOf(deps.consortium), deps.subjectKey, r.type, found.values as JsonValue[]);
     const earlier = firstIndex.get(key);
     if (earlier !== undefined) {
       throw new ApiError(

@@ -1,4 +1,4 @@
-import { canonicalJson, type JsonValue, uniqueHmac } from "#chain";
+import { type CryptoSuite, canonicalJson, type JsonValue, uniqueHmac } from "#chain";
 
 /**
  * Uniqueness keys (consortium file: recordTypes[].unique). A record of a type with a
@@ -16,8 +16,13 @@ import { canonicalJson, type JsonValue, uniqueHmac } from "#chain";
  */
 
 /** Requires `values` to be JSON (the record's data already passed canonicalJson). */
-export function uniqueKeyFor(subjectKey: Uint8Array, type: string, values: readonly JsonValue[]): string {
-  return uniqueHmac(subjectKey, canonicalJson({ type, values: [...values] } as JsonValue));
+export function uniqueKeyFor(
+  suite: CryptoSuite,
+  subjectKey: Uint8Array,
+  type: string,
+  values: readonly JsonValue[],
+): string {
+  return uniqueHmac(suite, subjectKey, canonicalJson({ type, values: [...values] } as JsonValue));
 }
 
 /** The record's values of the unique fields, or the first field it lacks. */

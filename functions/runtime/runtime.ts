@@ -1,8 +1,8 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
-import { parseCosignatureVerifierKey } from "#chain";
+import { type CryptoSuite, parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, witnessQuorumOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, suiteOf, witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import { type KeyDirectory, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
@@ -134,14 +134,14 @@ async function runtimeWith(
 
 /** The API's runtime: its trust bundle reads an owner's keys when a request first needs them. */
 export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
-  const [r, k] = await Promise.all([runtimeWith(env, getApiKeys), getSubjectKey(env)]);
-  return { ...r, subjectKey: k };
+  const r = await runtimeWith(env, getApiKeys);
+  return { ...r, subjectKey: await getSubjectKey(env, suiteOf(r.consortium)) };
 }
 
-function getSubjectKey(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
+function getSubjectKey(env: NodeJS.ProcessEnv, suite: CryptoSuite): Promise<Uint8Array> {
   subjectKey ??= retryable(
     async () => {
-      if (env.ZHIXIN_SUBJECT_KEY_FILE) return loadLocalSubjectKey(env.ZHIXIN_SUBJECT_KEY_FILE);
+      if (env.ZHIXIN_SUBJECT_KEY_FILE) return loadLocalSubjectKey(suite, env.ZHIXIN_SUBJECT_KEY_FILE);
       if (env.ZHIXIN_SUBJECT_KMS_KEY) return loadKmsSubjectKey(kms, env.ZHIXIN_SUBJECT_KMS_KEY);
       throw new Error("no subject key: set ZHIXIN_SUBJECT_KEY_FILE or ZHIXIN_SUBJECT_KMS_KEY");
     },
@@ -306,9 +306,12 @@ export async function sealerSigner(
   client: KMSClient,
 ): Promise<Signer | undefined> {
   const alg = consortium.sealer.alg;
-  if (env.ZHIXIN_SEALER_KEY_FILE) return readOwnerSignerFile(env.ZHIXIN_SEALER_KEY_FILE, SEALER_OWNER, alg);
+  const suite = suiteOf(consortium);
+  if (env.ZHIXIN_SEALER_KEY_FILE)
+    return readOwnerSignerFile(suite, env.ZHIXIN_SEALER_KEY_FILE, SEALER_OWNER, alg);
   if (env.ZHIXIN_SEALER_KMS_KEY) {
     return KmsSigner.forOwner(kmsSigningPort(client), {
+      suite,
       owner: SEALER_OWNER,
       kmsKeyId: env.ZHIXIN_SEALER_KMS_KEY,
       alg,

@@ -1,5 +1,5 @@
 import { KMSClient } from "@aws-sdk/client-kms";
-import { NOTE_SIGNATURE_TYPE_ED25519, parseVerifierKey } from "#chain";
+import { INTL, NOTE_SIGNATURE_TYPE_ED25519, parseVerifierKey } from "#chain";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import { verifyEd25519 } from "../../lib/crypto/verify.js";
 import type { WitnessedLog } from "../../lib/witness/index.js";
@@ -75,7 +75,8 @@ export function witnessedLogs(vkeys: string): WitnessedLog[] {
         verifyEd25519(key.publicKey, message, signature),
     };
     const log = logs.get(key.name);
-    logs.set(key.name, { origin: key.name, verifiers: [...(log?.verifiers ?? []), verifier] });
+    // An Ed25519 checkpoint key is an intl ledger's sealer (a gm ledger's sealer signs with SM2).
+    logs.set(key.name, { origin: key.name, suite: INTL, verifiers: [...(log?.verifiers ?? []), verifier] });
   }
   return [...logs.values()];
 }

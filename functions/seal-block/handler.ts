@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
+import { suiteOf } from "../../lib/consortium/consortium.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
 import { sealBlock } from "../ledger/sealer.js";
@@ -39,6 +40,7 @@ export function sealBlockHandler(ports: SealBlockPorts) {
           signer: sealer,
           clock,
           log: consortium.log,
+          suite: suiteOf(consortium),
           ...(tiles ? { tiles } : {}),
           ...(witnessing ? { witnessing } : {}),
         }),

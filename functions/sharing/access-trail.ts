@@ -1,5 +1,5 @@
 import { subjectHmac } from "#chain";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, suiteOf } from "../../lib/consortium/consortium.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import { parseJsonBody } from "../../lib/protocol/json-body.js";
 import {
@@ -36,7 +36,7 @@ export async function readAccessTrail(
   subject: string,
   deps: { store: TrailStore; consortium: Consortium; subjectKey: Uint8Array },
 ): Promise<AccessTrail> {
-  const hmac = subjectHmac(deps.subjectKey, subject);
+  const hmac = subjectHmac(suiteOf(deps.consortium), deps.subjectKey, subject);
   const listed = await deps.store.listIndexEntries(accessIndex(hmac));
   const visible = listed.filter(
     (e) =>

@@ -1,5 +1,5 @@
 import type { Clock } from "../../lib/clock.js";
-import type { Consortium } from "../../lib/consortium/consortium.js";
+import { type Consortium, suiteOf } from "../../lib/consortium/consortium.js";
 import { type ContractList, type ContractView, MAX_CONTRACT_LIST } from "../../lib/protocol/contracts.js";
 import { partyIndex } from "../../lib/store-layout.js";
 import type { Caller } from "../auth/caller.js";
@@ -34,7 +34,9 @@ export async function listContracts(
   const contracts: ContractView[] = [];
   for (let i = 0; i < shown.length; i += CONCURRENCY) {
     const batch = shown.slice(i, i + CONCURRENCY);
-    const states = await Promise.all(batch.map((id) => loadContract(deps.store, id)));
+    const states = await Promise.all(
+      batch.map((id) => loadContract(suiteOf(deps.consortium), deps.store, id)),
+    );
     for (const [j, state] of states.entries()) {
       // The propose that wrote the P# entry wrote its C# entry in the same call.
       if (!state)

@@ -3,6 +3,7 @@ import {
   type AccessEnvelope,
   accessEntryIdFor,
   batchKeyFor,
+  type CryptoSuite,
   canonicalJson,
   contentDigest,
   type JsonValue,
@@ -10,7 +11,7 @@ import {
   toBase64,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { type Consortium, schemaOf, subjectFieldOf } from "../../lib/consortium/consortium.js";
+import { type Consortium, schemaOf, subjectFieldOf, suiteOf } from "../../lib/consortium/consortium.js";
 import type { ContractDocument, ContractState, ContractVersion } from "../../lib/protocol/contracts.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
 import { parseJsonBody } from "../../lib/protocol/json-body.js";
@@ -121,7 +122,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
   }
   const request = parseBody(body);
   const batchKey = batchKeyFor(caller.keyId, caller.nonce);
-  const hmac = subjectHmac(deps.subjectKey, request.subject);
+  const hmac = subjectHmac(suiteOf(deps.consortium), deps.subjectKey, request.subject);
 
   const [contractEntries, subjectEntries] = await Promise.all([
     deps.store.listIndexEntries(contractIndex(request.contract)),
@@ -151,7 +152,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     result: "refused",
     ...(request.authorisation ? { authorisation: request.authorisation } : {}),
   };
-  const state = contractFromIndexEntries(committedAmong(heads, contractEntries));
+  const state = contractFromIndexEntries(suiteOf(deps.consortium), committedAmong(heads, contractEntries));
   // The receive time is read after the contract: every record the decision rests on was
   // received (and committed) before it, which is what the audit re-checks (audit-access.ts).
   const now = deps.clock.now();
@@ -179,6 +180,7 @@ export async function matchRecord(caller: Caller, body: Uint8Array, deps: MatchD
     );
   }
   const answer = accessEntryOf(
+    suiteOf(deps.consortium),
     caller,
     {
       ...details,
@@ -242,7 +244,13 @@ async function recordRefusal(
       { retryAfterSeconds: retryAfterSeconds(now), recorded: false, refusal: refusal.code },
     );
   }
-  const entry = accessEntryOf(caller, { ...details, refusal: refusal.code }, now, batchKey);
+  const entry = accessEntryOf(
+    suiteOf(deps.consortium),
+    caller,
+    { ...details, refusal: refusal.code },
+    now,
+    batchKey,
+  );
   await writeAccess(deps, entry);
   await commitAccess(caller, entry, deps, unanswered ? [unanswered] : []);
   if (unanswered) await removeStrays(deps, [unanswered], entry.batch);
@@ -370,11 +378,16 @@ async function effectiveRecord(
 }
 
 /** The access entry for a verified match request, whose details hash to `digest` (lib/chain AccessEnvelope). */
-export function accessEnvelopeFor(caller: Caller, digest: string, receivedAt: string): AccessEnvelope {
+export function accessEnvelopeFor(
+  suite: CryptoSuite,
+  caller: Caller,
+  digest: string,
+  receivedAt: string,
+): AccessEnvelope {
   return {
     v: 1,
     kind: "access",
-    id: accessEntryIdFor(caller.keyId, caller.nonce, digest),
+    id: accessEntryIdFor(suite, caller.keyId, caller.nonce, digest),
     dept: caller.department,
     type: ACCESS_TYPE,
     contentDigest: digest,
@@ -399,9 +412,20 @@ interface AccessEntry {
 }
 
 /** The access entry recording `details`, received at `now`, in the batch keyed by the request's (keyId, nonce). */
-function accessEntryOf(caller: Caller, details: AccessDetails, now: Date, batchKey: string): AccessEntry {
+function accessEntryOf(
+  suite: CryptoSuite,
+  caller: Caller,
+  details: AccessDetails,
+  now: Date,
+  batchKey: string,
+): AccessEntry {
   const receivedAt = now.toISOString();
-  const envelope = accessEnvelopeFor(caller, contentDigest(details as unknown as JsonValue), receivedAt);
+  const envelope = accessEnvelopeFor(
+    suite,
+    caller,
+    contentDigest(suite, details as unknown as JsonValue),
+    receivedAt,
+  );
   return {
     envelope,
     payload: {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { deriveSubjectKey, SUBJECT_KEY_BYTES } from "#chain";
+import { type CryptoSuite, deriveSubjectKey, SUBJECT_KEY_BYTES } from "#chain";
 
 /**
  * Local mode's subject key: 32 random bytes in keys/subject.key (mode 0600), made on
@@ -16,10 +16,10 @@ export async function ensureSubjectKeyFile(path: string): Promise<boolean> {
   return true;
 }
 
-export async function loadLocalSubjectKey(path: string): Promise<Uint8Array> {
+export async function loadLocalSubjectKey(suite: CryptoSuite, path: string): Promise<Uint8Array> {
   const master = new Uint8Array(await readFile(path));
   if (master.length !== SUBJECT_KEY_BYTES) {
     throw new Error(`${path} must hold ${SUBJECT_KEY_BYTES} bytes, holds ${master.length}`);
   }
-  return deriveSubjectKey(master);
+  return deriveSubjectKey(suite, master);
 }

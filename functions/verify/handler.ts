@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
+import { keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
 import { METRICS } from "../../lib/metrics.js";
 import type { AuditStateStore } from "../audit/audit-state.js";
 import { stopInTime } from "../audit/incremental.js";
@@ -45,6 +45,7 @@ export function verifyHandler(ports: VerifyPorts) {
         members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
         keyGovernance: keyGovernanceOf(consortium),
         log: consortium.log,
+        suite: suiteOf(consortium),
         ...(tiles ? { tiles } : {}),
         ...(witnesses ? { witnesses } : {}),
         ...(auditState ? { auditState } : {}),

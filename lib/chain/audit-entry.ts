@@ -12,7 +12,6 @@ import {
 import { ChainError } from "./errors.js";
 import { timestampSeconds } from "./fields.js";
 import { type Finding, MAX_CLOCK_SKEW_SECONDS, MAX_RECEIVE_DELAY_SECONDS } from "./findings.js";
-import { sha256Bytes } from "./rfc6962.js";
 import { parseSignatureBase } from "./signature-base.js";
 
 /**
@@ -46,7 +45,7 @@ export function checkEntry(
     return;
   }
   const here = { ...at, entryId: envelope.id };
-  const leaf = toHex(entryLeafHash(envelope));
+  const leaf = toHex(entryLeafHash(options.suite, envelope));
   const storedLeaf = toHex(block.leafHashes[i] as Uint8Array);
   if (leaf !== storedLeaf) {
     findings.push({
@@ -156,12 +155,12 @@ function checkRequestOnce(
 export function verifyEnvelope(
   envelope: LedgerEnvelope,
   payload: string | null | undefined,
-  options: Pick<VerifyBlocksOptions, "verifyEntrySignature">,
+  options: Pick<VerifyBlocksOptions, "suite" | "verifyEntrySignature">,
   at: { height?: number; entryIndex?: number; entryId?: string } = { entryId: envelope.id },
 ): Finding[] {
   const findings: Finding[] = [];
   try {
-    checkEnvelopeBinding(envelope);
+    checkEnvelopeBinding(options.suite, envelope);
   } catch (e) {
     const code =
       e instanceof ChainError && e.code === "INVALID_FORMAT"
@@ -202,7 +201,7 @@ export function verifyEnvelope(
   if (payload === null) {
     findings.push({ code: "PAYLOAD_MISSING", ...at, message: "payload is missing" });
   } else if (payload !== undefined) {
-    const digest = toHex(sha256Bytes(utf8(payload)));
+    const digest = toHex(options.suite.hash(utf8(payload)));
     if (digest !== envelope.contentDigest) {
       findings.push({
         code: "PAYLOAD_DIGEST_MISMATCH",

@@ -1,6 +1,7 @@
 import type { BlockHeader } from "./block.js";
 import type { CompactRangeState } from "./compact.js";
 import type { LedgerEnvelope, SignatureAlgorithm } from "./envelope.js";
+import type { CryptoSuite } from "./suite.js";
 
 /**
  * What an audit is given (ARCHITECTURE §8): each block's evidence as the auditor holds it,
@@ -56,6 +57,8 @@ export type EntrySignatureCheck =
     };
 
 export interface VerifyBlocksOptions {
+  /** The ledger's suite (its genesis block's): every hash is recomputed with it. */
+  suite: CryptoSuite;
   /** Expected log origin; when unset, the first block's is taken. */
   log?: string;
   /** Where the audited range starts; genesis when unset. */

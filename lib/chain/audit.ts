@@ -4,6 +4,7 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   GENESIS_PREV,
+  genesisSuite,
   hashBlockHeader,
   parseBlockHeader,
 } from "./block.js";
@@ -42,7 +43,7 @@ export const GENESIS_POSITION: ChainPosition = {
 export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBlocksOptions): BlocksReport {
   const findings: Finding[] = [];
   const start = options.start ?? GENESIS_POSITION;
-  const range = CompactRange.fromState(start.logRange);
+  const range = CompactRange.fromState(options.suite, start.logRange);
   let prevHeight = start.height;
   let prevHash = start.hash;
   let log = options.log;
@@ -75,6 +76,15 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
         message: "block belongs to another log",
       });
     }
+    if (header.height === 1 && genesisSuite(header) !== options.suite.name) {
+      findings.push({
+        code: "SUITE_MISMATCH",
+        ...at,
+        expected: options.suite.name,
+        found: genesisSuite(header),
+        message: "the genesis block records another crypto suite than the one audited with",
+      });
+    }
     if (header.height !== expectedHeight) {
       findings.push({
         code: "HEIGHT_MISMATCH",
@@ -93,7 +103,7 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
         message: "header.prev is not the previous block's hash",
       });
     }
-    const hash = toHex(hashBlockHeader(header));
+    const hash = toHex(hashBlockHeader(options.suite, header));
     if (block.hash !== hash) {
       findings.push({
         code: "BLOCK_HASH_MISMATCH",
@@ -123,7 +133,7 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
         message: "stored leaves are not header.count in number",
       });
     }
-    const root = toHex(rootFromLeafHashes(leaves));
+    const root = toHex(rootFromLeafHashes(options.suite, leaves));
     if (root !== header.root) {
       findings.push({
         code: "BLOCK_ROOT_MISMATCH",

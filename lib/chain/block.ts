@@ -10,17 +10,20 @@ import {
   requireString,
   TIMESTAMP,
 } from "./fields.js";
-import { sha256Bytes } from "./rfc6962.js";
+import { type CryptoSuite, isSuiteName, type SuiteName } from "./suite.js";
 
 /**
  * Block headers (docs/FORMATS.md §3).
  *
  *   header bytes = "zhixin/block-header/v1\n" || JCS(header)
- *   block hash   = SHA-256(header bytes)
+ *   block hash   = H(header bytes), H the suite's hash
  *   signature    = the sealer's signature over header bytes
  *
  * The tag keeps a header from ever hashing like a leaf (those start 0x00) or a node
- * (0x01). Heights start at 1; block 1's `prev` is 64 zeros.
+ * (0x01). Heights start at 1; block 1's `prev` is 64 zeros, and block 1 — the genesis
+ * block — alone carries `suite`, the ledger's crypto suite (suite.ts), so that a verifier
+ * reads which hash and signatures the ledger uses from the ledger itself, under the
+ * sealer's signature, and never guesses.
  */
 
 export const BLOCK_HEADER_VERSION = 1;
@@ -48,6 +51,16 @@ export interface BlockHeader {
   sealedAt: string;
   /** Key id of the sealer's signing key. */
   sealer: string;
+  /**
+   * The genesis block's (height 1) only: the ledger's crypto suite. A genesis header
+   * without it was sealed before suites were recorded, when the only one was intl.
+   */
+  suite?: SuiteName;
+}
+
+/** The suite a genesis header records (intl when it records none, see BlockHeader.suite). */
+export function genesisSuite(header: BlockHeader): SuiteName {
+  return header.suite ?? "intl";
 }
 
 const HEADER_KEYS = [
@@ -68,14 +81,14 @@ export function blockHeaderBytes(header: BlockHeader): Uint8Array {
   return utf8(BLOCK_HEADER_TAG + canonicalJson(header as unknown as Record<string, unknown>));
 }
 
-export function hashBlockHeader(header: BlockHeader): Uint8Array {
-  return sha256Bytes(blockHeaderBytes(header));
+export function hashBlockHeader(suite: CryptoSuite, header: BlockHeader): Uint8Array {
+  return suite.hash(blockHeaderBytes(header));
 }
 
 /** Strict parse; also checks logSize = first + count. Throws INVALID_FORMAT naming the field. */
 export function parseBlockHeader(value: unknown): BlockHeader {
   const o = asObject(value, "header");
-  requireExactKeys(o, HEADER_KEYS, "header");
+  requireExactKeys(o, o.suite === undefined ? HEADER_KEYS : [...HEADER_KEYS, "suite"], "header");
   if (o.v !== BLOCK_HEADER_VERSION)
     throw new ChainError("INVALID_FORMAT", `header.v must be ${BLOCK_HEADER_VERSION}`);
   const header: BlockHeader = {
@@ -94,5 +107,8 @@ export function parseBlockHeader(value: unknown): BlockHeader {
   if (header.logSize !== header.first + header.count) {
     throw new ChainError("INVALID_FORMAT", "header.logSize must equal header.first + header.count");
   }
-  return header;
+  if (o.suite === undefined) return header;
+  if (header.height !== 1) throw new ChainError("INVALID_FORMAT", "header.suite is the genesis block's only");
+  if (!isSuiteName(o.suite)) throw new ChainError("INVALID_FORMAT", "header.suite must be intl or gm");
+  return { ...header, suite: o.suite };
 }

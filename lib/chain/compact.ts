@@ -1,7 +1,7 @@
 import { fromHex, toHex } from "./bytes.js";
 import { ChainError } from "./errors.js";
 import { assertSize, onesCount } from "./numbers.js";
-import { assertHash, emptyRoot, hashChildrenUnchecked } from "./rfc6962.js";
+import { assertHash, type TreeHasher } from "./rfc6962.js";
 
 /**
  * A compact range [0, size): the roots of the perfect subtrees that make up a tree of
@@ -18,33 +18,19 @@ export interface CompactRangeState {
 
 export class CompactRange {
   private constructor(
+    private readonly hasher: TreeHasher,
     private count: number,
     private readonly nodes: Uint8Array[],
   ) {}
 
-  static empty(): CompactRange {
-    return new CompactRange(0, []);
+  static empty(hasher: TreeHasher): CompactRange {
+    return new CompactRange(hasher, 0, []);
   }
 
   /** Restores a stored state. Throws INVALID_COMPACT_RANGE if the hashes do not fit the size. */
-  static fromState(state: CompactRangeState): CompactRange {
-    try {
-      assertSize(state.size, "compact range size");
-    } catch (e) {
-      throw new ChainError("INVALID_COMPACT_RANGE", (e as Error).message);
-    }
-    if (!Array.isArray(state.hashes) || state.hashes.length !== onesCount(state.size)) {
-      throw new ChainError(
-        "INVALID_COMPACT_RANGE",
-        `a range of size ${state.size} has ${onesCount(state.size)} hashes, got ${Array.isArray(state.hashes) ? state.hashes.length : "none"}`,
-      );
-    }
-    const nodes = Array.from(state.hashes, (h, i) => {
-      const bytes = typeof h === "string" && h.length === 64 ? safeHex(h) : undefined;
-      if (!bytes) throw new ChainError("INVALID_COMPACT_RANGE", `hash ${i} is not 64 hex digits`);
-      return bytes;
-    });
-    return new CompactRange(state.size, nodes);
+  static fromState(hasher: TreeHasher, state: CompactRangeState): CompactRange {
+    const nodes = checkedNodes(state);
+    return new CompactRange(hasher, state.size, nodes);
   }
 
   get size(): number {
@@ -58,7 +44,7 @@ export class CompactRange {
     let node = leafHash;
     // Each trailing 1 bit of the old size is a perfect subtree the new leaf completes.
     for (let s = this.count; s % 2 === 1; s = Math.floor(s / 2)) {
-      node = hashChildrenUnchecked(this.nodes.pop() as Uint8Array, node);
+      node = this.hasher.hashChildrenUnchecked(this.nodes.pop() as Uint8Array, node);
     }
     this.nodes.push(node);
     this.count++;
@@ -70,10 +56,10 @@ export class CompactRange {
 
   /** RFC 6962 root of the leaves appended so far (the empty-tree hash when none). */
   root(): Uint8Array {
-    if (this.nodes.length === 0) return emptyRoot();
+    if (this.nodes.length === 0) return this.hasher.emptyRoot();
     let res = this.nodes[this.nodes.length - 1] as Uint8Array;
     for (let i = this.nodes.length - 2; i >= 0; i--)
-      res = hashChildrenUnchecked(this.nodes[i] as Uint8Array, res);
+      res = this.hasher.hashChildrenUnchecked(this.nodes[i] as Uint8Array, res);
     return res;
   }
 
@@ -82,8 +68,33 @@ export class CompactRange {
   }
 
   clone(): CompactRange {
-    return new CompactRange(this.count, this.nodes.slice());
+    return new CompactRange(this.hasher, this.count, this.nodes.slice());
   }
+}
+
+/** The state's hashes as bytes, checked to fit its size; INVALID_COMPACT_RANGE otherwise. */
+function checkedNodes(state: CompactRangeState): Uint8Array[] {
+  try {
+    assertSize(state.size, "compact range size");
+  } catch (e) {
+    throw new ChainError("INVALID_COMPACT_RANGE", (e as Error).message);
+  }
+  if (!Array.isArray(state.hashes) || state.hashes.length !== onesCount(state.size)) {
+    throw new ChainError(
+      "INVALID_COMPACT_RANGE",
+      `a range of size ${state.size} has ${onesCount(state.size)} hashes, got ${Array.isArray(state.hashes) ? state.hashes.length : "none"}`,
+    );
+  }
+  return Array.from(state.hashes, (h, i) => {
+    const bytes = typeof h === "string" && h.length === 64 ? safeHex(h) : undefined;
+    if (!bytes) throw new ChainError("INVALID_COMPACT_RANGE", `hash ${i} is not 64 hex digits`);
+    return bytes;
+  });
+}
+
+/** A stored state, checked (as fromState checks it) and copied: for stores, which keep states without hashing. */
+export function checkCompactRangeState(state: CompactRangeState): CompactRangeState {
+  return { size: state.size, hashes: checkedNodes(state).map(toHex) };
 }
 
 function safeHex(h: string): Uint8Array | undefined {

@@ -10,8 +10,8 @@ import {
   requireString,
   TIMESTAMP,
 } from "./fields.js";
-import { hashLeaf, sha256Bytes } from "./rfc6962.js";
 import { NONCE, parseSignatureBase } from "./signature-base.js";
+import type { CryptoSuite } from "./suite.js";
 import { rootFromLeafHashes } from "./tree.js";
 import { verifyInclusion } from "./verify.js";
 
@@ -145,22 +145,28 @@ const ENVELOPE_KEYS = [...COMMON_KEYS, "batch"] as const;
 const ACCESS_KEYS = [...COMMON_KEYS, "kind"] as const;
 const ENTRY_ID = /^[0-9a-f]{32}$/;
 
-/** Hex SHA-256 of the record data's canonical JSON. */
-export function contentDigest(data: JsonValue): string {
-  return toHex(sha256Bytes(canonicalBytes(data)));
+/** Hex H of the record data's canonical JSON (H: the suite's hash). */
+export function contentDigest(suite: CryptoSuite, data: JsonValue): string {
+  return toHex(suite.hash(canonicalBytes(data)));
 }
 
 /** The leaf a department's batch root is built from. */
-export function recordHash(type: string, digest: string): Uint8Array {
-  return hashLeaf(utf8(RECORD_LEAF_TAG + canonicalJson({ contentDigest: digest, type })));
+export function recordHash(suite: CryptoSuite, type: string, digest: string): Uint8Array {
+  return suite.hashLeaf(utf8(RECORD_LEAF_TAG + canonicalJson({ contentDigest: digest, type })));
 }
 
 /**
  * The batch root a request signs (zhixin-batch-root, FORMATS.md §2): the RFC 6962 root over
  * each record's recordHash(type, contentDigest(data)), in request order.
  */
-export function batchRootOf(records: readonly { type: string; data: JsonValue }[]): Uint8Array {
-  return rootFromLeafHashes(records.map((r) => recordHash(r.type, contentDigest(r.data))));
+export function batchRootOf(
+  suite: CryptoSuite,
+  records: readonly { type: string; data: JsonValue }[],
+): Uint8Array {
+  return rootFromLeafHashes(
+    suite,
+    records.map((r) => recordHash(suite, r.type, contentDigest(suite, r.data))),
+  );
 }
 
 export function entryLeafData(envelope: LedgerEnvelope): Uint8Array {
@@ -168,17 +174,23 @@ export function entryLeafData(envelope: LedgerEnvelope): Uint8Array {
   return utf8(tag + canonicalJson(envelope as unknown as JsonValue));
 }
 
-export function entryLeafHash(envelope: LedgerEnvelope): Uint8Array {
-  return hashLeaf(entryLeafData(envelope));
+export function entryLeafHash(suite: CryptoSuite, envelope: LedgerEnvelope): Uint8Array {
+  return suite.hashLeaf(entryLeafData(envelope));
 }
 
 /**
  * Entry ids are derived, not random, so that a retried write of the same request
  * lands on the same items (idempotent) and a client can predict its receipt:
- *   id = hex(SHA-256("zhixin/entry-id/v1\n" || JCS({index, keyId, nonce, recordHash}))[0:16])
+ *   id = hex(H("zhixin/entry-id/v1\n" || JCS({index, keyId, nonce, recordHash}))[0:16])
  */
-export function entryIdFor(keyId: string, nonce: string, index: number, record: Uint8Array): string {
-  const digest = sha256Bytes(
+export function entryIdFor(
+  suite: CryptoSuite,
+  keyId: string,
+  nonce: string,
+  index: number,
+  record: Uint8Array,
+): string {
+  const digest = suite.hash(
     utf8(ENTRY_ID_TAG + canonicalJson({ index, keyId, nonce, recordHash: toHex(record) })),
   );
   return toHex(digest.subarray(0, 16));
@@ -186,16 +198,16 @@ export function entryIdFor(keyId: string, nonce: string, index: number, record: 
 
 /**
  * An access entry's id, derived from the request that caused it and what it records:
- *   id = hex(SHA-256("zhixin/entry-id/v1\n" || JCS({contentDigest, keyId, kind: "access", nonce}))[0:16])
+ *   id = hex(H("zhixin/entry-id/v1\n" || JCS({contentDigest, keyId, kind: "access", nonce}))[0:16])
  * As with records, the same id always means the same content, so a replayed request
  * (refused by the (keyId, nonce) guard) can never overwrite the original's payload.
  * Record ids hash an object with other members, so the two can never collide.
  */
-export function accessEntryIdFor(keyId: string, nonce: string, digest: string): string {
+export function accessEntryIdFor(suite: CryptoSuite, keyId: string, nonce: string, digest: string): string {
   return toHex(
-    sha256Bytes(
-      utf8(ENTRY_ID_TAG + canonicalJson({ contentDigest: digest, keyId, kind: "access", nonce })),
-    ).subarray(0, 16),
+    suite
+      .hash(utf8(ENTRY_ID_TAG + canonicalJson({ contentDigest: digest, keyId, kind: "access", nonce })))
+      .subarray(0, 16),
   );
 }
 
@@ -300,7 +312,7 @@ export function batchRootHeaderValue(root: Uint8Array): string {
  * Throws ChainError: ROOT_MISMATCH / INVALID_PROOF_SIZE for the batch path, INVALID_FORMAT
  * for the signature base.
  */
-export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
+export function checkEnvelopeBinding(suite: CryptoSuite, envelope: LedgerEnvelope): void {
   if (isAccessEnvelope(envelope)) {
     checkRequestBinding(envelope, [
       ["@method", "POST"],
@@ -308,7 +320,9 @@ export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
       [DEPARTMENT_HEADER, envelope.dept],
     ]);
     // The id is derived from the signed request's (keyid, nonce): one access entry per request.
-    if (accessEntryIdFor(envelope.keyId, signedNonce(envelope), envelope.contentDigest) !== envelope.id) {
+    if (
+      accessEntryIdFor(suite, envelope.keyId, signedNonce(envelope), envelope.contentDigest) !== envelope.id
+    ) {
       throw new ChainError(
         "INVALID_FORMAT",
         "access entry id is not derived from the signed request's keyid and nonce",
@@ -317,8 +331,8 @@ export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
     return;
   }
   const { batch } = envelope;
-  const record = recordHash(envelope.type, envelope.contentDigest);
-  verifyInclusion(record, batch.index, batch.size, batch.path.map(fromHex), fromHex(batch.root));
+  const record = recordHash(suite, envelope.type, envelope.contentDigest);
+  verifyInclusion(suite, record, batch.index, batch.size, batch.path.map(fromHex), fromHex(batch.root));
   checkRequestBinding(envelope, [
     ["@method", "POST"],
     ["@path", "/v1/entries"],
@@ -327,7 +341,7 @@ export function checkEnvelopeBinding(envelope: LedgerEnvelope): void {
   ]);
   // The id is derived from the signed request and the record's place in it, so a copy of
   // the record under another id is not bound to any request.
-  if (entryIdFor(envelope.keyId, signedNonce(envelope), batch.index, record) !== envelope.id) {
+  if (entryIdFor(suite, envelope.keyId, signedNonce(envelope), batch.index, record) !== envelope.id) {
     throw new ChainError(
       "INVALID_FORMAT",
       "record entry id is not derived from the signed request's keyid and nonce, its batch index and record hash",

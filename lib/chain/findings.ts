@@ -12,6 +12,8 @@ export const FINDING_CODES = [
   "HEADER_INVALID",
   /** Header's log origin is not the log being audited. */
   "LOG_MISMATCH",
+  /** The genesis block records another crypto suite than the one the audit recomputes with (the trust root's, the consortium's). */
+  "SUITE_MISMATCH",
   /** Heights do not run on by one: a block is missing, repeated or out of order. */
   "HEIGHT_MISMATCH",
   /** header.prev is not the hash of the previous block's header. */

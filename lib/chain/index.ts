@@ -22,6 +22,7 @@ export {
   type BlockHeader,
   blockHeaderBytes,
   GENESIS_PREV,
+  genesisSuite,
   hashBlockHeader,
   parseBlockHeader,
 } from "./block.js";
@@ -34,7 +35,7 @@ export {
   openCheckpoint,
   parseCheckpoint,
 } from "./checkpoint.js";
-export { CompactRange, type CompactRangeState } from "./compact.js";
+export { CompactRange, type CompactRangeState, checkCompactRangeState } from "./compact.js";
 export {
   COSIGNATURE_TIMESTAMP_SIZE,
   COSIGNATURE_V1_HEADER,
@@ -130,7 +131,7 @@ export {
   type LedgerKeys,
   ledgerDecides,
   ledgerKeys,
-  NO_LEDGER_KEYS,
+  noLedgerKeys,
   signatureCheckKey,
 } from "./key-judge.js";
 export {
@@ -182,13 +183,12 @@ export {
   verifyNote,
 } from "./note.js";
 export {
-  emptyRoot,
   HASH_SIZE,
-  hashChildren,
-  hashLeaf,
   LEAF_HASH_PREFIX,
   NODE_HASH_PREFIX,
+  rfc6962Hasher,
   sha256Bytes,
+  type TreeHasher,
 } from "./rfc6962.js";
 export {
   buildSignatureBase,
@@ -201,6 +201,7 @@ export {
   serializeSignatureParams,
   signatureBaseText,
 } from "./signature-base.js";
+export { sm3, sm3Node } from "./sm3.js";
 export {
   deriveSubjectKey,
   MAX_SUBJECT_BYTES,
@@ -212,11 +213,15 @@ export {
   uniqueHmac,
 } from "./subject.js";
 export {
+  type CryptoSuite,
+  GM,
+  INTL,
   isSuiteName,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
   SUITE_SIGNATURE_ALGORITHMS,
   type SuiteName,
+  suiteNamed,
 } from "./suite.js";
 export { buildEntryBundles, buildTiles, type EntryBundleContents, type TileContents } from "./tile-build.js";
 export { encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle } from "./tile-bundle.js";

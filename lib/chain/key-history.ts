@@ -16,6 +16,7 @@ import {
   parseKeyCosign,
   parseKeyRecord,
 } from "./key-records.js";
+import type { CryptoSuite } from "./suite.js";
 
 /**
  * Key history (docs/design/key-history.md §3–§4, docs/FORMATS.md §10): which key records
@@ -251,6 +252,7 @@ export interface KeyStep {
  * Precondition: entry.receivedAt is of the TIMESTAMP form (INVALID_FORMAT otherwise).
  */
 export function applyKeyRecord(
+  suite: CryptoSuite,
   history: KeyHistory,
   entry: KeyRecordEntry,
   verify: KeySignatureCheck,
@@ -275,7 +277,7 @@ export function applyKeyRecord(
       : undefined;
   let signer: RecordedKey | undefined;
   if (data.type === KEY_ADD_TYPE) {
-    const derived = deriveKeyId(data.owner, data.spki);
+    const derived = deriveKeyId(suite, data.owner, data.spki);
     if (data.keyId !== derived)
       return refuse("KEY_ID_INVALID", `keyId ${data.keyId} is not ${derived}, its derived id`);
     if (notOwned) return notOwned;
@@ -317,7 +319,7 @@ export function applyKeyRecord(
     entry,
     data,
     owner,
-    contentDigest: contentDigest(entry.data as JsonValue),
+    contentDigest: contentDigest(suite, entry.data as JsonValue),
     kind,
     cosigners: [],
   };
@@ -450,6 +452,7 @@ function refuse(code: KeyRefusalCode, message: string): { refusal: KeyRefusal } 
  * with its refusal, in order.
  */
 export function foldKeyRecords(
+  suite: CryptoSuite,
   entries: Iterable<KeyRecordEntry>,
   verify: KeySignatureCheck,
   start: KeyHistory = EMPTY_KEY_HISTORY,
@@ -458,7 +461,7 @@ export function foldKeyRecords(
   let history = start;
   const refused: Array<{ entryId: string } & KeyRefusal> = [];
   for (const entry of entries) {
-    const step = applyKeyRecord(history, entry, verify, governance);
+    const step = applyKeyRecord(suite, history, entry, verify, governance);
     if ("refusal" in step) refused.push({ entryId: entry.entryId, ...step.refusal });
     else history = step.history;
   }

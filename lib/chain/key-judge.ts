@@ -16,6 +16,7 @@ import {
   type RecordedKey,
 } from "./key-history.js";
 import { isKeyRecordType, KEY_COSIGN_TYPE } from "./key-records.js";
+import type { CryptoSuite } from "./suite.js";
 
 /**
  * Judging a request signature by the ledger's own key history (docs/design/key-history.md
@@ -38,6 +39,8 @@ import { isKeyRecordType, KEY_COSIGN_TYPE } from "./key-records.js";
  */
 
 export interface LedgerKeys {
+  /** The ledger's suite: key ids and content digests are its hash's. */
+  readonly suite: CryptoSuite;
   /** The fold of every counted record, in the order given (ledger order). */
   readonly history: KeyHistory;
   /** Every record given, by entry id. */
@@ -56,6 +59,7 @@ export interface LedgerKeys {
  * judgeEntryKey needs.
  */
 export function ledgerKeys(
+  suite: CryptoSuite,
   records: Iterable<KeyRecordEntry>,
   verify: KeySignatureCheck,
   governance: KeyGovernance = OWNER_ALONE,
@@ -66,7 +70,7 @@ export function ledgerKeys(
   const refused = new Map<string, KeyRefusal>();
   for (const record of records) {
     byId.set(record.entryId, record);
-    const step = applyKeyRecord(history, record, verify, governance);
+    const step = applyKeyRecord(suite, history, record, verify, governance);
     if ("refusal" in step) {
       refused.set(record.entryId, step.refusal);
       continue;
@@ -78,7 +82,7 @@ export function ledgerKeys(
   const ledgerSince = new Map<string, string>();
   for (const key of history.keys.values())
     if (!ledgerSince.has(key.owner)) ledgerSince.set(key.owner, key.validFrom);
-  return { history, records: byId, signers, refused, ledgerSince };
+  return { suite, history, records: byId, signers, refused, ledgerSince };
 }
 
 /** The envelope fields judgeEntryKey reads (a LedgerEnvelope has them all). */
@@ -135,7 +139,7 @@ function judgeKeyRecord(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
           record.signedBy !== entry.keyId ||
           record.receivedAt !== entry.receivedAt
         ? "differs from the key record the verifier was given (type, writer, key or time)"
-        : digestOf(record.data) !== entry.contentDigest
+        : digestOf(keys.suite, record.data) !== entry.contentDigest
           ? "has another contentDigest than the data of the key record the verifier was given"
           : undefined;
   if (differs !== undefined) {
@@ -161,16 +165,18 @@ function judgeKeyRecord(keys: LedgerKeys, entry: JudgedEntry): EntryKeyAnswer {
   return { decidedBy: "ledger", answer: { valid: true, key: signer } };
 }
 
-function digestOf(data: unknown): string {
+function digestOf(suite: CryptoSuite, data: unknown): string {
   try {
-    return contentDigest(data as JsonValue);
+    return contentDigest(suite, data as JsonValue);
   } catch {
     return "";
   }
 }
 
 /** No key records: the trust bundle decides every signature, and any key record met is KEY_HISTORY_MISMATCH. */
-export const NO_LEDGER_KEYS: LedgerKeys = ledgerKeys([], () => false);
+export function noLedgerKeys(suite: CryptoSuite): LedgerKeys {
+  return ledgerKeys(suite, [], () => false);
+}
 
 /** A key of the trust bundle (docs/FORMATS.md §5), as judgeEntrySignature reads it. */
 export interface BundleKeyLike {

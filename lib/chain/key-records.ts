@@ -2,7 +2,7 @@ import { equalBytes, fromBase64, fromHex, toHex, utf8 } from "./bytes.js";
 import { isSignatureAlgorithm, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "./envelope.js";
 import { ChainError } from "./errors.js";
 import { asObject, type Fields, IDENTIFIER, requireExactKeys, requireString, TIMESTAMP } from "./fields.js";
-import { sha256Bytes } from "./rfc6962.js";
+import type { CryptoSuite } from "./suite.js";
 
 /**
  * The key records (docs/design/key-history.md §1–§2, docs/FORMATS.md §10): key ids derived
@@ -48,14 +48,14 @@ export const KEY_ID_HASH_DIGITS = 16;
 const DERIVED_KEY_ID = /^[a-z0-9][a-z0-9-]{1,62}\/[0-9a-f]{16}$/;
 
 /**
- *   keyId = <owner> "/" hex(SHA-256(spki))[0:16]
+ *   keyId = <owner> "/" hex(H(spki))[0:16], H the suite's hash
  * Requires `owner` of the KEY_OWNER form (INVALID_FORMAT otherwise). `spki` is the DER
  * SubjectPublicKeyInfo as recorded (docs/FORMATS.md §10: one encoding per algorithm).
  */
-export function deriveKeyId(owner: string, spki: Uint8Array): string {
+export function deriveKeyId(suite: CryptoSuite, owner: string, spki: Uint8Array): string {
   if (!KEY_OWNER.test(owner))
     throw new ChainError("INVALID_FORMAT", `key owner ${JSON.stringify(owner)} is not a member id`);
-  return `${owner}/${toHex(sha256Bytes(spki)).slice(0, KEY_ID_HASH_DIGITS)}`;
+  return `${owner}/${toHex(suite.hash(spki)).slice(0, KEY_ID_HASH_DIGITS)}`;
 }
 
 /** Whether `keyId` has the form deriveKeyId gives (not whether its key hashes to it). Older ids (`<member>/key-1`, KMS aliases) do not. */

@@ -1,14 +1,13 @@
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex, utf8 } from "./bytes.js";
 import { ChainError } from "./errors.js";
+import type { CryptoSuite } from "./suite.js";
 
 /**
  * Keyed subject digests (docs/FORMATS.md §7). Subjects — ID-card numbers, company codes,
  * invoice numbers — are low-entropy: a plain hash of one is a lookup table away from the
  * clear value. Every index that is keyed by a subject uses instead
  *
- *   subjectHmac = hex HMAC-SHA-256(K, "zhixin/subject/v1\n" || subject)
+ *   subjectHmac = hex HMAC-H(K, "zhixin/subject/v1\n" || subject), H the suite's hash
  *
  * with K the deployment's subject key (derived once per process from a KMS HMAC key on
  * AWS, from keys/subject.key in local mode), so the ledger can be matched against without
@@ -32,32 +31,32 @@ function checkKey(key: Uint8Array): void {
   }
 }
 
-/** hex HMAC-SHA-256(key, SUBJECT_TAG || subject). Precondition: subject is 1..256 UTF-8 bytes. */
-export function subjectHmac(key: Uint8Array, subject: string): string {
+/** hex HMAC-H(key, SUBJECT_TAG || subject). Precondition: subject is 1..256 UTF-8 bytes. */
+export function subjectHmac(suite: CryptoSuite, key: Uint8Array, subject: string): string {
   checkKey(key);
   const bytes = utf8(subject);
   if (bytes.length === 0 || bytes.length > MAX_SUBJECT_BYTES) {
     throw new ChainError("INVALID_ENCODING", `a subject is 1 to ${MAX_SUBJECT_BYTES} UTF-8 bytes`);
   }
-  return toHex(hmac(sha256, key, utf8(SUBJECT_TAG + subject)));
+  return toHex(suite.hmac(key, utf8(SUBJECT_TAG + subject)));
 }
 
 /**
- * hex HMAC-SHA-256(key, UNIQUE_TAG || text): the claim key of a uniqueness key's values
+ * hex HMAC-H(key, UNIQUE_TAG || text): the claim key of a uniqueness key's values
  * (text is their canonical JSON, with the record type), keyed for the same reason as
  * subjects — an invoice number is guessable.
  */
-export function uniqueHmac(key: Uint8Array, text: string): string {
+export function uniqueHmac(suite: CryptoSuite, key: Uint8Array, text: string): string {
   checkKey(key);
-  return toHex(hmac(sha256, key, utf8(UNIQUE_TAG + text)));
+  return toHex(suite.hmac(key, utf8(UNIQUE_TAG + text)));
 }
 
 /**
- * The working subject key from a 32-byte master secret: HMAC-SHA-256(master, label).
+ * The working subject key from a 32-byte master secret: HMAC-H(master, label).
  * Local mode derives it from keys/subject.key; on AWS the same message goes to KMS
  * GenerateMac once per process, so the master never leaves KMS.
  */
-export function deriveSubjectKey(master: Uint8Array): Uint8Array {
+export function deriveSubjectKey(suite: CryptoSuite, master: Uint8Array): Uint8Array {
   checkKey(master);
-  return hmac(sha256, master, utf8(SUBJECT_KEY_LABEL));
+  return suite.hmac(master, utf8(SUBJECT_KEY_LABEL));
 }

@@ -1,4 +1,11 @@
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { CHash } from "@noble/hashes/utils.js";
 import type { SignatureAlgorithm } from "./envelope.js";
+import { ChainError } from "./errors.js";
+import { rfc6962Hasher, type TreeHasher } from "./rfc6962.js";
+import { sha256Node } from "./sha256-node.js";
+import { sm3, sm3Node } from "./sm3.js";
 
 /**
  * Crypto suites (docs/formats/suites.md): the one choice a consortium makes for all of its
@@ -8,7 +15,9 @@ import type { SignatureAlgorithm } from "./envelope.js";
  *   gm    SM3 (GB/T 32905) everywhere; SM2 signatures with SM3 (GB/T 32918.2), the sealer too
  *
  * "Everywhere" is every hash the ledger defines: RFC 6962 leaves and nodes, entry and
- * payload digests, block hashes, key ids, subject and uniqueness HMACs.
+ * payload digests, entry ids, block hashes, key ids, subject and uniqueness HMACs. Code
+ * that hashes takes the suite as an argument and calls its methods, so no rule of the
+ * ledger names an algorithm: the suite object is the only place the two differ.
  */
 
 export const SUITE_NAMES = ["intl", "gm"] as const;
@@ -29,3 +38,43 @@ export const SUITE_SEALER_ALGORITHM: Readonly<Record<SuiteName, SignatureAlgorit
   intl: "ed25519",
   gm: "sm2-sm3",
 };
+
+export interface CryptoSuite extends TreeHasher {
+  readonly name: SuiteName;
+  /** H, the suite's 32-byte hash: SHA-256 or SM3. */
+  hash(data: Uint8Array): Uint8Array;
+  /** HMAC-H(key, data), RFC 2104 (GB/T 15852.2 names the same construction over SM3). */
+  hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
+}
+
+/** A suite of H (a @noble/hashes hash: callable, with create() for HMAC) and H's RFC 6962 node form. */
+function makeSuite(
+  name: SuiteName,
+  hash: CHash,
+  hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array,
+): CryptoSuite {
+  return Object.freeze({
+    name,
+    hash: (data: Uint8Array) => hash(data),
+    hmac: (key: Uint8Array, data: Uint8Array) => hmac(hash, key, data),
+    ...rfc6962Hasher(hash, hashNode),
+  });
+}
+
+/** The international suite: SHA-256. */
+export const INTL: CryptoSuite = makeSuite("intl", sha256, sha256Node);
+
+/** The national suite (国密): SM3. */
+export const GM: CryptoSuite = makeSuite("gm", sm3, sm3Node);
+
+const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: GM };
+
+/** The suite of a name; ChainError INVALID_FORMAT for a name that is none. */
+export function suiteNamed(name: string): CryptoSuite {
+  if (!isSuiteName(name))
+    throw new ChainError(
+      "INVALID_FORMAT",
+      `suite ${JSON.stringify(name)} is not one of ${SUITE_NAMES.join(", ")}`,
+    );
+  return SUITES[name];
+}

@@ -1,5 +1,5 @@
 import { assertSize } from "./numbers.js";
-import { assertHash, HASH_SIZE } from "./rfc6962.js";
+import { assertHash, HASH_SIZE, type TreeHasher } from "./rfc6962.js";
 import { encodeEntryBundle, parseEntryBundle } from "./tile-bundle.js";
 import { type EntryBundleCoords, TILE_WIDTH, type TileCoords } from "./tile-path.js";
 import { FULL_TILE_SIZE, perfectHash, readTileData, type TileReader } from "./tiles.js";
@@ -30,6 +30,7 @@ export interface EntryBundleContents {
  * old width) and never when oldSize is 0; appending nothing returns no tiles.
  */
 export function buildTiles(
+  hasher: TreeHasher,
   oldSize: number,
   newLeafHashes: readonly Uint8Array[],
   readTile: TileReader,
@@ -57,7 +58,7 @@ export function buildTiles(
       const width = data.length / HASH_SIZE;
       out.push({ tile: { level, index: firstTile + t, width }, data });
       // §Partial Tiles: a partial tile "MUST NOT be hashed into a tile at the level above".
-      if (width === TILE_WIDTH) completed.push(perfectHash(data, 0, TILE_WIDTH));
+      if (width === TILE_WIDTH) completed.push(perfectHash(hasher, data, 0, TILE_WIDTH));
     }
     fresh = completed;
   }

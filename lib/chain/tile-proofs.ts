@@ -2,7 +2,7 @@ import { toHex } from "./bytes.js";
 import { CompactRange } from "./compact.js";
 import { ChainError } from "./errors.js";
 import { assertIndex, assertSize, bitLength } from "./numbers.js";
-import { emptyRoot, hashChildrenUnchecked } from "./rfc6962.js";
+import type { TreeHasher } from "./rfc6962.js";
 import type { TileCoords } from "./tile-path.js";
 import { perfectHash, readTileData, type TileReader, tileForNode, tileWidth } from "./tiles.js";
 
@@ -25,10 +25,10 @@ interface NodeId {
 }
 
 /** Root of the tree of `size` from its tiles (MTH(D[size]); the empty-tree hash for 0). */
-export function rootFromTiles(size: number, read: TileReader): Uint8Array {
+export function rootFromTiles(hasher: TreeHasher, size: number, read: TileReader): Uint8Array {
   assertSize(size);
-  if (size === 0) return emptyRoot();
-  return fold(new TileHashes(size, read), rangeNodes(0, size));
+  if (size === 0) return hasher.emptyRoot();
+  return fold(hasher, new TileHashes(hasher, size, read), rangeNodes(0, size));
 }
 
 /**
@@ -45,17 +45,25 @@ export function rootTiles(size: number): TileCoords[] {
  * are the perfect subtrees one per set bit of size. Lets a sealer restore, or check, the
  * state it extends the log from against what it published.
  */
-export function compactRangeFromTiles(size: number, read: TileReader): CompactRange {
+export function compactRangeFromTiles(hasher: TreeHasher, size: number, read: TileReader): CompactRange {
   assertSize(size);
-  const hashes = new TileHashes(size, read);
-  return CompactRange.fromState({ size, hashes: rangeNodes(0, size).map((n) => toHex(hashes.node(n))) });
+  const hashes = new TileHashes(hasher, size, read);
+  return CompactRange.fromState(hasher, {
+    size,
+    hashes: rangeNodes(0, size).map((n) => toHex(hashes.node(n))),
+  });
 }
 
 /** RFC 9162 §2.1.3.1 PATH(index, D[size]) from tiles; equal to tree.ts inclusionProof. */
-export function inclusionProofFromTiles(index: number, size: number, read: TileReader): Uint8Array[] {
+export function inclusionProofFromTiles(
+  hasher: TreeHasher,
+  index: number,
+  size: number,
+  read: TileReader,
+): Uint8Array[] {
   const plan = inclusionPlan(index, size);
-  const hashes = new TileHashes(size, read);
-  return plan.map((nodes) => fold(hashes, nodes));
+  const hashes = new TileHashes(hasher, size, read);
+  return plan.map((nodes) => fold(hasher, hashes, nodes));
 }
 
 /** The tiles inclusionProofFromTiles reads: tiles of the tree of `size`, its partial ones included. */
@@ -68,10 +76,15 @@ export function inclusionProofTiles(index: number, size: number): TileCoords[] {
  * consistencyProof. Every hash is a subtree of the new tree, so only the new tree's tiles
  * are read — never the old size's partial tiles.
  */
-export function consistencyProofFromTiles(oldSize: number, newSize: number, read: TileReader): Uint8Array[] {
+export function consistencyProofFromTiles(
+  hasher: TreeHasher,
+  oldSize: number,
+  newSize: number,
+  read: TileReader,
+): Uint8Array[] {
   const plan = consistencyPlan(oldSize, newSize);
-  const hashes = new TileHashes(newSize, read);
-  return plan.map((nodes) => fold(hashes, nodes));
+  const hashes = new TileHashes(hasher, newSize, read);
+  return plan.map((nodes) => fold(hasher, hashes, nodes));
 }
 
 /** The tiles consistencyProofFromTiles reads: tiles of the tree of `newSize`. */
@@ -144,10 +157,10 @@ function rangeNodes(start: number, n: number): NodeId[] {
  * MTH of the range the nodes cover: folded from the right (RFC 9162 §2.1.1). Hashes are
  * read left to right first, so tiles are read in the order tilesOf lists them.
  */
-function fold(hashes: TileHashes, nodes: readonly NodeId[]): Uint8Array {
+function fold(hasher: TreeHasher, hashes: TileHashes, nodes: readonly NodeId[]): Uint8Array {
   const h = nodes.map((n) => hashes.node(n));
   let res = h[h.length - 1] as Uint8Array;
-  for (let i = h.length - 2; i >= 0; i--) res = hashChildrenUnchecked(h[i] as Uint8Array, res);
+  for (let i = h.length - 2; i >= 0; i--) res = hasher.hashChildrenUnchecked(h[i] as Uint8Array, res);
   return res;
 }
 
@@ -175,6 +188,7 @@ class TileHashes {
   private readonly tiles = new Map<string, Uint8Array>();
 
   constructor(
+    private readonly hasher: TreeHasher,
     private readonly size: number,
     private readonly read: TileReader,
   ) {}
@@ -188,6 +202,6 @@ class TileHashes {
       data = readTileData(this.read, { level: t.tileLevel, index: t.tileIndex, width });
       this.tiles.set(key, data);
     }
-    return perfectHash(data, t.first, t.count);
+    return perfectHash(this.hasher, data, t.first, t.count);
   }
 }

@@ -1,6 +1,6 @@
 import { ChainError } from "./errors.js";
 import { assertIndex, assertSize } from "./numbers.js";
-import { HASH_SIZE, hashChildrenUnchecked } from "./rfc6962.js";
+import { HASH_SIZE, type TreeHasher } from "./rfc6962.js";
 import {
   assertTileCoords,
   type EntryBundleCoords,
@@ -166,8 +166,11 @@ export function readTileData(read: TileReader, tile: TileCoords): Uint8Array {
 }
 
 /** MTH of the `count` (a power of two) stored hashes from position `first` of tile data. */
-export function perfectHash(data: Uint8Array, first: number, count: number): Uint8Array {
+export function perfectHash(hasher: TreeHasher, data: Uint8Array, first: number, count: number): Uint8Array {
   if (count === 1) return data.slice(first * HASH_SIZE, (first + 1) * HASH_SIZE);
   const half = count / 2;
-  return hashChildrenUnchecked(perfectHash(data, first, half), perfectHash(data, first + half, half));
+  return hasher.hashChildrenUnchecked(
+    perfectHash(hasher, data, first, half),
+    perfectHash(hasher, data, first + half, half),
+  );
 }

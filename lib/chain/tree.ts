@@ -1,6 +1,6 @@
 import { ChainError } from "./errors.js";
 import { assertIndex, assertSize } from "./numbers.js";
-import { assertHash, emptyRoot, hashChildrenUnchecked } from "./rfc6962.js";
+import { assertHash, type TreeHasher } from "./rfc6962.js";
 
 /**
  * An RFC 6962 Merkle tree over leaf hashes, kept level by level so that roots and
@@ -16,7 +16,10 @@ export class MerkleTree {
   /** levels[0] are the leaf hashes; the last level holds the root alone. */
   private readonly levels: Uint8Array[][];
 
-  constructor(leafHashes: readonly Uint8Array[]) {
+  constructor(
+    private readonly hasher: TreeHasher,
+    leafHashes: readonly Uint8Array[],
+  ) {
     for (let i = 0; i < leafHashes.length; i++) assertHash(leafHashes[i] as Uint8Array, `leaf hash ${i}`);
     this.size = leafHashes.length;
     this.levels = [leafHashes.slice()];
@@ -24,7 +27,7 @@ export class MerkleTree {
     while (level.length > 1) {
       const next: Uint8Array[] = new Array(Math.ceil(level.length / 2));
       for (let i = 0; i + 1 < level.length; i += 2) {
-        next[i >> 1] = hashChildrenUnchecked(level[i] as Uint8Array, level[i + 1] as Uint8Array);
+        next[i >> 1] = hasher.hashChildrenUnchecked(level[i] as Uint8Array, level[i + 1] as Uint8Array);
       }
       if (level.length % 2 === 1) next[next.length - 1] = level[level.length - 1] as Uint8Array;
       this.levels.push(next);
@@ -33,7 +36,7 @@ export class MerkleTree {
   }
 
   root(): Uint8Array {
-    if (this.size === 0) return emptyRoot();
+    if (this.size === 0) return this.hasher.emptyRoot();
     return (this.levels[this.levels.length - 1] as Uint8Array[])[0] as Uint8Array;
   }
 
@@ -99,8 +102,8 @@ function largestPowerOfTwoBelow(n: number): number {
 }
 
 /** MTH(D[n]) of RFC 9162 §2.1.1 over the given leaf hashes. */
-export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
-  if (leafHashes.length === 0) return emptyRoot();
+export function rootFromLeafHashes(hasher: TreeHasher, leafHashes: readonly Uint8Array[]): Uint8Array {
+  if (leafHashes.length === 0) return hasher.emptyRoot();
   for (let i = 0; i < leafHashes.length; i++) assertHash(leafHashes[i] as Uint8Array, `leaf hash ${i}`);
   // Same bottom-up walk as MerkleTree, but reusing one array so only the root survives.
   const level = leafHashes.slice();
@@ -108,7 +111,7 @@ export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Arra
   while (length > 1) {
     let j = 0;
     for (let i = 0; i + 1 < length; i += 2) {
-      level[j++] = hashChildrenUnchecked(level[i] as Uint8Array, level[i + 1] as Uint8Array);
+      level[j++] = hasher.hashChildrenUnchecked(level[i] as Uint8Array, level[i + 1] as Uint8Array);
     }
     if (length % 2 === 1) level[j++] = level[length - 1] as Uint8Array;
     length = j;
@@ -117,11 +120,19 @@ export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Arra
 }
 
 /** Inclusion proof for leaf `index` (RFC 9162 §2.1.3.1). Requires 0 <= index < leafHashes.length. */
-export function inclusionProof(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
-  return new MerkleTree(leafHashes).inclusionProof(index);
+export function inclusionProof(
+  hasher: TreeHasher,
+  leafHashes: readonly Uint8Array[],
+  index: number,
+): Uint8Array[] {
+  return new MerkleTree(hasher, leafHashes).inclusionProof(index);
 }
 
 /** Consistency proof from the first `oldSize` leaves to all of them. Requires 0 < oldSize <= n. */
-export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number): Uint8Array[] {
-  return new MerkleTree(leafHashes).consistencyProof(oldSize);
+export function consistencyProof(
+  hasher: TreeHasher,
+  leafHashes: readonly Uint8Array[],
+  oldSize: number,
+): Uint8Array[] {
+  return new MerkleTree(hasher, leafHashes).consistencyProof(oldSize);
 }

@@ -10,7 +10,7 @@ import {
   trailingZeros,
   xor,
 } from "./numbers.js";
-import { assertHash, hashChildrenUnchecked } from "./rfc6962.js";
+import { assertHash, type TreeHasher } from "./rfc6962.js";
 
 /**
  * Proof checking, RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2 (consistency), in the
@@ -22,6 +22,7 @@ import { assertHash, hashChildrenUnchecked } from "./rfc6962.js";
 
 /** Throws unless `proof` shows `leafHash` at `index` in the tree of `size` with `root`. */
 export function verifyInclusion(
+  hasher: TreeHasher,
   leafHash: Uint8Array,
   index: number,
   size: number,
@@ -29,7 +30,7 @@ export function verifyInclusion(
   root: Uint8Array,
 ): void {
   assertHash(root, "root");
-  const calculated = rootFromInclusionProof(leafHash, index, size, proof);
+  const calculated = rootFromInclusionProof(hasher, leafHash, index, size, proof);
   if (!equalBytes(calculated, root)) {
     throw new ChainError(
       "ROOT_MISMATCH",
@@ -40,6 +41,7 @@ export function verifyInclusion(
 
 /** The root implied by an inclusion proof. Requires 0 <= index < size. */
 export function rootFromInclusionProof(
+  hasher: TreeHasher,
   leafHash: Uint8Array,
   index: number,
   size: number,
@@ -60,8 +62,8 @@ export function rootFromInclusionProof(
       `wrong proof size ${proof.length}, want ${inner + border} (index ${index}, size ${size})`,
     );
   }
-  const res = chainInner(leafHash, proof, 0, inner, index);
-  return chainBorderRight(res, proof, inner, proof.length);
+  const res = chainInner(hasher, leafHash, proof, 0, inner, index);
+  return chainBorderRight(hasher, res, proof, inner, proof.length);
 }
 
 /**
@@ -70,6 +72,7 @@ export function rootFromInclusionProof(
  * proof and equal roots.
  */
 export function verifyConsistency(
+  hasher: TreeHasher,
   oldSize: number,
   newSize: number,
   oldRoot: Uint8Array,
@@ -122,16 +125,16 @@ export function verifyConsistency(
   const seed = seedInProof ? (proof[0] as Uint8Array) : oldRoot;
   const mask = shiftRight(oldSize - 1, shift);
 
-  let oldHash = chainInnerRight(seed, proof, start, start + inner, mask);
-  oldHash = chainBorderRight(oldHash, proof, start + inner, proof.length);
+  let oldHash = chainInnerRight(hasher, seed, proof, start, start + inner, mask);
+  oldHash = chainBorderRight(hasher, oldHash, proof, start + inner, proof.length);
   if (!equalBytes(oldHash, oldRoot)) {
     throw new ChainError(
       "ROOT_MISMATCH",
       `consistency proof gives old root ${toHex(oldHash)}, want ${toHex(oldRoot)}`,
     );
   }
-  let newHash = chainInner(seed, proof, start, start + inner, mask);
-  newHash = chainBorderRight(newHash, proof, start + inner, proof.length);
+  let newHash = chainInner(hasher, seed, proof, start, start + inner, mask);
+  newHash = chainBorderRight(hasher, newHash, proof, start + inner, proof.length);
   if (!equalBytes(newHash, newRoot)) {
     throw new ChainError(
       "ROOT_MISMATCH",
@@ -152,6 +155,7 @@ function assertProofHashes(proof: readonly Uint8Array[]): void {
 
 /** Hashes proof[from..to) into seed; bit i of `index` says whether seed is the right child. */
 function chainInner(
+  hasher: TreeHasher,
   seed: Uint8Array,
   proof: readonly Uint8Array[],
   from: number,
@@ -162,13 +166,16 @@ function chainInner(
   for (let i = from; i < to; i++) {
     const sibling = proof[i] as Uint8Array;
     res =
-      bit(index, i - from) === 0 ? hashChildrenUnchecked(res, sibling) : hashChildrenUnchecked(sibling, res);
+      bit(index, i - from) === 0
+        ? hasher.hashChildrenUnchecked(res, sibling)
+        : hasher.hashChildrenUnchecked(sibling, res);
   }
   return res;
 }
 
 /** Like chainInner, but only the levels where seed is a right child (the old tree's view). */
 function chainInnerRight(
+  hasher: TreeHasher,
   seed: Uint8Array,
   proof: readonly Uint8Array[],
   from: number,
@@ -177,19 +184,20 @@ function chainInnerRight(
 ): Uint8Array {
   let res = seed;
   for (let i = from; i < to; i++) {
-    if (bit(index, i - from) === 1) res = hashChildrenUnchecked(proof[i] as Uint8Array, res);
+    if (bit(index, i - from) === 1) res = hasher.hashChildrenUnchecked(proof[i] as Uint8Array, res);
   }
   return res;
 }
 
 /** Along the right border every proof hash is a left sibling. */
 function chainBorderRight(
+  hasher: TreeHasher,
   seed: Uint8Array,
   proof: readonly Uint8Array[],
   from: number,
   to: number,
 ): Uint8Array {
   let res = seed;
-  for (let i = from; i < to; i++) res = hashChildrenUnchecked(proof[i] as Uint8Array, res);
+  for (let i = from; i < to; i++) res = hasher.hashChildrenUnchecked(proof[i] as Uint8Array, res);
   return res;
 }

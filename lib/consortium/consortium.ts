@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   type CosignatureKey,
+  type CryptoSuite,
   type KeyGovernance,
   parseCosignatureVerifierKey,
   SIGNATURE_ALGORITHMS,
@@ -9,6 +10,7 @@ import {
   SUITE_SEALER_ALGORITHM,
   SUITE_SIGNATURE_ALGORITHMS,
   type SuiteName,
+  suiteNamed,
 } from "#chain";
 import { type RecordSchema, recordSchemaProblems } from "./record-schemas.js";
 
@@ -689,4 +691,9 @@ export function keyGovernanceOf(consortium: Consortium): KeyGovernance {
 export function witnessQuorumOf(consortium: Consortium): number {
   const n = consortium.departments.filter((d) => d.witness !== false).length;
   return consortium.witnessQuorum ?? (n === 0 ? 0 : Math.floor(n / 2) + 1);
+}
+
+/** The consortium's crypto suite (lib/chain suite.ts): the hash and signatures of its ledger. */
+export function suiteOf(consortium: Pick<Consortium, "suite">): CryptoSuite {
+  return suiteNamed(consortium.suite);
 }

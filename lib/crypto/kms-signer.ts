@@ -1,4 +1,4 @@
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
 import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
 import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
@@ -69,6 +69,8 @@ export interface KmsSignerOptions {
 }
 
 export interface KmsOwnerSignerOptions {
+  /** The ledger's suite: its hash names the key (deriveKeyId). */
+  suite: CryptoSuite;
   /** The member (or "sealer") whose key it is: the prefix of its derived key id. */
   owner: string;
   /** KMS KeyId: key id, ARN or alias. It only locates the key; it names nothing. */
@@ -113,7 +115,11 @@ export class KmsSigner implements Signer {
       );
     }
     const spki = publicKeyOf(out, kmsKeyId, alg);
-    const signer = new KmsSigner(kms, { keyId: options.keyId ?? deriveKeyId(owner, spki), alg, kmsKeyId });
+    const signer = new KmsSigner(kms, {
+      keyId: options.keyId ?? deriveKeyId(options.suite, owner, spki),
+      alg,
+      kmsKeyId,
+    });
     signer.#publicKey = Promise.resolve(spki);
     return signer;
   }

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";
 import type { Signer } from "./signer.js";
@@ -45,23 +45,29 @@ export class LocalSigner implements Signer {
   /**
    * A member's key, named by the id derived from it, `<owner>/<16 hex of H(spki)>`
    * (docs/design/key-history.md §1): never a chosen name. `owner` must be a member id
-   * (ChainError INVALID_FORMAT otherwise).
+   * (ChainError INVALID_FORMAT otherwise). H is the ledger suite's hash.
    */
-  static forOwner(owner: string, privateKey: KeyObject, alg?: SignatureAlgorithm): LocalSigner {
+  static forOwner(
+    suite: CryptoSuite,
+    owner: string,
+    privateKey: KeyObject,
+    alg?: SignatureAlgorithm,
+  ): LocalSigner {
     if (privateKey.type !== "private")
       throw new CryptoError("INVALID_KEY", "LocalSigner needs a private key");
     const spki = asBytes(createPublicKey(privateKey).export({ format: "der", type: "spki" }));
-    return new LocalSigner(deriveKeyId(owner, spki), privateKey, alg);
+    return new LocalSigner(deriveKeyId(suite, owner, spki), privateKey, alg);
   }
 
   /** fromPem, named by the key's derived id as forOwner. */
   static fromPemForOwner(
+    suite: CryptoSuite,
     pem: string,
     owner: string,
     alg?: SignatureAlgorithm,
     source = "the key",
   ): LocalSigner {
-    return LocalSigner.forOwner(owner, privateKeyFromPem(pem, source), alg);
+    return LocalSigner.forOwner(suite, owner, privateKeyFromPem(pem, source), alg);
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 import {
   applyKeyRecord,
+  type CryptoSuite,
   EMPTY_KEY_HISTORY,
   type EntryEnvelope,
   fromBase64,
@@ -61,6 +62,7 @@ export interface VerifiedKeyRecord {
  * department signs those with its own key, which the bundle's key records must establish).
  */
 export function foldBundleKeyRecords(
+  suite: CryptoSuite,
   bundle: EvidenceBundle,
   verify: KeySignatureCheck,
   governance: KeyGovernance | undefined,
@@ -76,6 +78,7 @@ export function foldBundleKeyRecords(
     const { envelope } = record;
     const data = parseJson(record.payload);
     const step = applyKeyRecord(
+      suite,
       history,
       {
         entryId: envelope.id,

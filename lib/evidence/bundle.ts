@@ -1,6 +1,7 @@
 import {
   type ChainError,
   type Checkpoint,
+  type CryptoSuite,
   entryLeafHash,
   isAccessEnvelope,
   isKeyRecordType,
@@ -14,7 +15,6 @@ import {
   parseSignatureBase,
   type RecordedKey,
   type SignatureAlgorithm,
-  sha256Bytes,
   toBase64,
   toHex,
   utf8,
@@ -79,7 +79,7 @@ export interface VerifiedEvidence {
     signedAt: number | null;
     /** Its index in the log, proven under the checkpoint. */
     logIndex: number;
-    /** Hex SHA-256 of the payload text, which the writer's signature covers (for records, through the batch root). */
+    /** Hex H (the suite's hash) of the payload text, which the writer's signature covers (for records, through the batch root). */
     contentDigest: string;
   };
   checkpoint: {
@@ -188,13 +188,18 @@ export function verifyEvidenceBundle(
     { pointer: "/entry", ...bundle.entry },
     ...bundle.keyRecords.map((r, i) => ({ pointer: `/keyRecords/${i}`, ...r })),
   ];
-  for (const item of items) checkInclusion(item, checkpoint);
-  for (const item of items) checkBinding(item);
+  for (const item of items) checkInclusion(root.suite, item, checkpoint);
+  for (const item of items) checkBinding(root.suite, item);
   bundle.keyRecords.forEach((r, i) => {
-    checkPayload(r.envelope, r.payload, `/keyRecords/${i}/payload`);
+    checkPayload(root.suite, r.envelope, r.payload, `/keyRecords/${i}/payload`);
   });
 
-  const { history, keyRecords } = foldBundleKeyRecords(bundle, checks.verifySignature, root.keyGovernance);
+  const { history, keyRecords } = foldBundleKeyRecords(
+    root.suite,
+    bundle,
+    checks.verifySignature,
+    root.keyGovernance,
+  );
 
   const { envelope } = bundle.entry;
   const answer = keyAt(history, envelope.keyId, envelope.receivedAt);
@@ -208,7 +213,7 @@ export function verifyEvidenceBundle(
   checkRequestSignature(envelope, answer.key, checks.verifySignature, "/entry", keyRecordEntry);
 
   const { payload } = bundle.entry;
-  if (payload !== null) checkPayload(envelope, payload, "/entry/payload");
+  if (payload !== null) checkPayload(root.suite, envelope, payload, "/entry/payload");
 
   return {
     log: bundle.log,
@@ -243,7 +248,7 @@ export function verifyEvidenceBundle(
 }
 
 /** Step 4: the envelope's leaf (FORMATS.md §2, §8) at its index in the checkpoint's tree. */
-function checkInclusion(item: Item, checkpoint: Checkpoint): void {
+function checkInclusion(suite: CryptoSuite, item: Item, checkpoint: Checkpoint): void {
   const { index, size, proof } = item.inclusion;
   const at = `${item.pointer}/inclusion`;
   if (size !== checkpoint.size)
@@ -253,7 +258,7 @@ function checkInclusion(item: Item, checkpoint: Checkpoint): void {
       at,
     );
   try {
-    verifyInclusion(entryLeafHash(item.envelope), index, size, proof, checkpoint.rootHash);
+    verifyInclusion(suite, entryLeafHash(suite, item.envelope), index, size, proof, checkpoint.rootHash);
   } catch (e) {
     // verifyInclusion throws ChainError only: a proof of the wrong form, size or root.
     throw new EvidenceError("INCLUSION_PROOF_INVALID", (e as ChainError).message, at);
@@ -261,16 +266,16 @@ function checkInclusion(item: Item, checkpoint: Checkpoint): void {
 }
 
 /** Step 5: lib/chain's checks of one envelope on its own, before any signature (FORMATS.md §2 steps 1–3, 5). */
-function checkBinding(item: Item): void {
-  const [finding] = verifyEnvelope(item.envelope, undefined, {});
+function checkBinding(suite: CryptoSuite, item: Item): void {
+  const [finding] = verifyEnvelope(item.envelope, undefined, { suite });
   if (finding === undefined) return;
   // verifyEnvelope reports BATCH_PROOF_INVALID or SIGNATURE_BASE_INVALID before RECEIVED_AT_INVALID.
   const code = finding.code === "RECEIVED_AT_INVALID" ? "RECEIVED_AT_INVALID" : "ENTRY_BINDING_INVALID";
   throw new EvidenceError(code, finding.message, `${item.pointer}/envelope`);
 }
 
-function checkPayload(envelope: LedgerEnvelope, payload: string, pointer: string): void {
-  const digest = toHex(sha256Bytes(utf8(payload)));
+function checkPayload(suite: CryptoSuite, envelope: LedgerEnvelope, payload: string, pointer: string): void {
+  const digest = toHex(suite.hash(utf8(payload)));
   if (digest !== envelope.contentDigest)
     throw new EvidenceError(
       "PAYLOAD_MISMATCH",

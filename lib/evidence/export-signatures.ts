@@ -1,4 +1,5 @@
 import {
+  type CryptoSuite,
   contentDigest,
   type EntrySignatureCheck,
   fromBase64,
@@ -12,7 +13,7 @@ import {
   type LedgerEnvelope,
   type LedgerKeys,
   ledgerKeys,
-  NO_LEDGER_KEYS,
+  noLedgerKeys,
   OWNER_ALONE,
   parseJson,
   type SignatureAlgorithm,
@@ -108,9 +109,10 @@ export function parseTrustBundle(text: string): BundleKey[] {
  * signature over one base and is checked once; a key record is judged by itself.
  */
 export function exportEntrySignatureCheck(
+  suite: CryptoSuite,
   keys: readonly BundleKey[],
   verify: KeySignatureCheck,
-  ledger: LedgerKeys = NO_LEDGER_KEYS,
+  ledger: LedgerKeys = noLedgerKeys(suite),
 ): NonNullable<VerifyBlocksOptions["verifyEntrySignature"]> {
   const byId = new Map(keys.map((k) => [k.keyId, k]));
   const checked = new Map<string, EntrySignatureCheck>();
@@ -138,6 +140,9 @@ export class ExportKeyHistoryIndex {
   /** Per contentDigest a cosign of an earlier key record has: that cosign's data. */
   readonly #cosigns = new Map<string, { contentDigest: string; entryId: string }>();
 
+  /** `suite`: the ledger's, whose hash gives a cosign's contentDigest. */
+  constructor(private readonly suite: CryptoSuite) {}
+
   /** The leaf's part in the key history: a key record, a cosign of one (with its data), or none. */
   classify(
     envelope: ExportLeaf["envelope"],
@@ -148,7 +153,7 @@ export class ExportKeyHistoryIndex {
     if (isKeyRecordType(envelope.type)) {
       if (typeof id === "string" && typeof digest === "string") {
         const data = { contentDigest: digest, entryId: id };
-        this.#cosigns.set(contentDigest(data), data);
+        this.#cosigns.set(contentDigest(this.suite, data), data);
       }
       return { kind: "record" };
     }
@@ -164,8 +169,8 @@ export class ExportKeyHistoryIndex {
  * their target's. A key record without its payload, or whose payload is not JSON, is left
  * out: the audit then finds it not given (KEY_HISTORY_MISMATCH).
  */
-export function exportKeyRecordEntries(blocks: readonly ExportBlock[]): KeyRecordEntry[] {
-  const index = new ExportKeyHistoryIndex();
+export function exportKeyRecordEntries(suite: CryptoSuite, blocks: readonly ExportBlock[]): KeyRecordEntry[] {
+  const index = new ExportKeyHistoryIndex(suite);
   const out: KeyRecordEntry[] = [];
   for (const block of blocks) {
     for (const leaf of block.entries) {
@@ -207,5 +212,10 @@ export function exportKeyHistory(
   root: TrustRoot,
   verify: KeySignatureCheck,
 ): LedgerKeys {
-  return ledgerKeys(exportKeyRecordEntries(blocks), verify, root.keyGovernance ?? OWNER_ALONE);
+  return ledgerKeys(
+    root.suite,
+    exportKeyRecordEntries(root.suite, blocks),
+    verify,
+    root.keyGovernance ?? OWNER_ALONE,
+  );
 }

@@ -3,9 +3,9 @@ import {
   type ChainError,
   type ChainPosition,
   type Checkpoint,
+  type CryptoSuite,
   concatBytes,
   deriveKeyId,
-  emptyRoot,
   type Finding,
   type FindingCode,
   fromBase64,
@@ -117,9 +117,9 @@ export class ExportAudit {
   #position: ChainPosition = GENESIS_POSITION;
   readonly #findings: ExportFinding[] = [];
   /** logSize → logRoot at each block end (the empty log's too), as headers that parse say. */
-  readonly #ends = new Map<number, string>([[0, toHex(emptyRoot())]]);
+  readonly #ends: Map<number, string>;
   readonly #keyRecords: ExportKeyRecordRef[] = [];
-  readonly #keyIndex = new ExportKeyHistoryIndex();
+  readonly #keyIndex: ExportKeyHistoryIndex;
   readonly #statuses = { included: 0, withheld: 0, missing: 0 };
   #blocksChecked = 0;
   #entriesChecked = 0;
@@ -138,23 +138,31 @@ export class ExportAudit {
     if (!Number.isSafeInteger(min) || min < 0 || min > n)
       throw new RangeError(`minWitnesses must be an integer from 0 to ${n}, the root's witnesses`);
     this.#root = root;
+    this.#ends = new Map([[0, toHex(root.suite.emptyRoot())]]);
+    this.#keyIndex = new ExportKeyHistoryIndex(root.suite);
     this.#checks = checks;
     this.#minWitnesses = min;
     const sealers = new Map(
       root.sealers.map((k) => [
-        deriveKeyId(SEALER_OWNER, concatBytes(ED25519_SPKI_PREFIX, k.publicKey)),
+        deriveKeyId(root.suite, SEALER_OWNER, concatBytes(ED25519_SPKI_PREFIX, k.publicKey)),
         k.publicKey,
       ]),
     );
     const verifiers = sealerVerifiers(root, checks);
     this.#options = {
+      suite: root.suite,
       log: root.log,
       verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
         const key = sealers.get(sig.keyId);
         if (key === undefined) return "unknown-key";
         return ed25519(checks, key, message, sig.value) ? "ok" : "invalid";
       },
-      verifyEntrySignature: exportEntrySignatureCheck(keys, checks.verifySignature, options.ledger),
+      verifyEntrySignature: exportEntrySignatureCheck(
+        root.suite,
+        keys,
+        checks.verifySignature,
+        options.ledger,
+      ),
       checkCheckpoint: (note: string, header: BlockHeader): string | undefined => {
         let checkpoint: Checkpoint;
         try {
@@ -341,6 +349,7 @@ export class ExportAudit {
  * rewritten since, and EXPORT_FORKED refuses to add to the export.
  */
 export function checkExportContinues(
+  suite: CryptoSuite,
   last: ExportLast,
   block: { header: unknown; hash: string } | undefined,
 ): void {
@@ -358,7 +367,7 @@ export function checkExportContinues(
     refuse(`the ledger's block ${last.height} has no valid header (${(e as ChainError).message})`);
   }
   header = header as BlockHeader;
-  const hash = toHex(hashBlockHeader(header));
+  const hash = toHex(hashBlockHeader(suite, header));
   const found = { height: header.height, hash, logSize: header.logSize, logRoot: header.logRoot };
   if (JSON.stringify(found) !== JSON.stringify(last) || (block as { hash: string }).hash !== hash)
     refuse(

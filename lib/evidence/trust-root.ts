@@ -2,6 +2,9 @@ import {
   type ChainError,
   type Checkpoint,
   type CosignatureKey,
+  type CryptoSuite,
+  INTL,
+  isSuiteName,
   KEY_OWNER,
   type KeyGovernance,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -9,6 +12,8 @@ import {
   openCheckpoint,
   parseCosignatureVerifierKey,
   parseVerifierKey,
+  SUITE_NAMES,
+  suiteNamed,
   type VerifierKey,
 } from "#chain";
 import {
@@ -30,7 +35,7 @@ import { EvidenceError } from "./errors.js";
  *
  *   {"keyGovernance":{"departments":["hf-haikou","hf-sanya","internet-court"],"ownerCosigns":0},
  *    "log":"zhixin.example/demo","quorum":2,"sealers":["<vkey>"],
- *    "trustRoot":"zhixin/trust-root/v1","witnesses":["<vkey>","<vkey>","<vkey>"]}
+ *    "suite":"intl","trustRoot":"zhixin/trust-root/v1","witnesses":["<vkey>","<vkey>","<vkey>"]}
  *
  * A root written before keyGovernance existed has none: read as is, and verifiers fold
  * key records under OWNER_ALONE, saying so where a record needs more (a recovery, a cosign).
@@ -47,6 +52,12 @@ export const TRUST_ROOT_TAG = "zhixin/trust-root/v1";
 export interface TrustRoot {
   /** The log's origin: the first line of its checkpoints, and every sealer key's name. */
   log: string;
+  /**
+   * The ledger's crypto suite (lib/chain suite.ts), as its genesis block records it: which
+   * hash every proof is recomputed with. A root written before suites were carried has
+   * none, and is the intl suite's (SHA-256): the only one there was.
+   */
+  suite: CryptoSuite;
   /** The sealer's checkpoint keys (Ed25519, c2sp.org/signed-note type 0x01): several while one is rotated. */
   sealers: VerifierKey[];
   /**
@@ -65,7 +76,7 @@ export interface TrustRoot {
   keyGovernance?: KeyGovernance;
 }
 
-const FIELDS = ["keyGovernance", "log", "quorum", "sealers", "trustRoot", "witnesses"] as const;
+const FIELDS = ["keyGovernance", "log", "quorum", "sealers", "suite", "trustRoot", "witnesses"] as const;
 
 function invalid(message: string): never {
   throw new EvidenceError("TRUST_ROOT_INVALID", message);
@@ -88,6 +99,9 @@ export function parseTrustRoot(text: string): TrustRoot {
   if (typeof log !== "string" || !/^[\x21-\x7e]{1,255}$/.test(log)) {
     invalid("log must be the log's origin: 1 to 255 printable ASCII characters, no spaces");
   }
+  if (o.suite !== undefined && !isSuiteName(o.suite))
+    invalid(`suite must be one of ${SUITE_NAMES.join(", ")}`);
+  const suite = o.suite === undefined ? INTL : suiteNamed(o.suite);
   const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log));
   if (sealers.length === 0) invalid("sealers must name at least one key");
   const witnesses = stringList(o.witnesses, "witnesses").map((vkey, i) => {
@@ -107,6 +121,7 @@ export function parseTrustRoot(text: string): TrustRoot {
   }
   return {
     log,
+    suite,
     sealers,
     witnesses,
     quorum,
@@ -174,6 +189,7 @@ function sealerKey(vkey: string, i: number, log: string): VerifierKey {
  */
 export function formatTrustRoot(root: {
   log: string;
+  suite: CryptoSuite;
   sealers: readonly string[];
   witnesses: readonly string[];
   quorum: number;
@@ -187,6 +203,7 @@ export function formatTrustRoot(root: {
     log: root.log,
     quorum: root.quorum,
     sealers: root.sealers,
+    suite: root.suite.name,
     trustRoot: TRUST_ROOT_TAG,
     witnesses: root.witnesses,
   })}\n`;

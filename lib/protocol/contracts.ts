@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { contentDigest, type JsonValue } from "#chain";
+import { type CryptoSuite, contentDigest, type JsonValue } from "#chain";
 
 /**
  * Sharing contracts as records (docs/design/sharing.md): the record types, the contract
@@ -79,9 +79,9 @@ export const ApproveSchema = z
 
 export const RevokeSchema = z.object({ contractId: Identifier, reason: z.string().min(1).max(500) }).strict();
 
-/** A contract version: hex SHA-256 of the document's canonical JSON. */
-export function contractVersion(doc: ContractDocument): string {
-  return contentDigest(doc as unknown as JsonValue);
+/** A contract version: hex H of the document's canonical JSON (H: the ledger suite's hash). */
+export function contractVersion(suite: CryptoSuite, doc: ContractDocument): string {
+  return contentDigest(suite, doc as unknown as JsonValue);
 }
 
 export type VersionStatus = "proposed" | "approved" | "superseded" | "revoked";

@@ -1,7 +1,7 @@
 import {
   type Checkpoint,
+  type CryptoSuite,
   cosignatureMessage,
-  emptyRoot,
   equalBytes,
   HASH_SIZE,
   type NoteVerifier,
@@ -36,6 +36,8 @@ export interface WitnessState {
 /** A log this witness follows: its origin and the keys it trusts for the log's checkpoints. */
 export interface WitnessedLog {
   origin: string;
+  /** The log's crypto suite (its genesis block's): its tree hashes with the suite's H. */
+  suite: CryptoSuite;
   verifiers: readonly NoteVerifier[];
 }
 
@@ -129,7 +131,7 @@ function assertInput(input: AddCheckpointInput): void {
     if (!(state.rootHash instanceof Uint8Array) || state.rootHash.length !== HASH_SIZE) {
       fail(`stored root must be ${HASH_SIZE} bytes`);
     }
-    if (state.size === 0 && !equalBytes(state.rootHash, emptyRoot()))
+    if (state.size === 0 && log !== undefined && !equalBytes(state.rootHash, log.suite.emptyRoot()))
       fail("stored size 0 with a non-empty root");
   }
   if (log !== undefined && log.origin !== request.checkpoint.origin) {
@@ -196,7 +198,7 @@ export function decideAddCheckpoint(input: AddCheckpointInput): AddCheckpointDec
       contentType: TLOG_SIZE_CONTENT_TYPE,
     };
   }
-  if (checkpoint.size === 0 && !equalBytes(checkpoint.rootHash, emptyRoot())) {
+  if (checkpoint.size === 0 && !equalBytes(checkpoint.rootHash, log.suite.emptyRoot())) {
     return refuse(
       "EMPTY_TREE_ROOT_INVALID",
       "a checkpoint of size 0 must have the empty tree's root",
@@ -217,7 +219,7 @@ export function decideAddCheckpoint(input: AddCheckpointInput): AddCheckpointDec
       );
     }
     try {
-      verifyConsistency(state.size, checkpoint.size, state.rootHash, checkpoint.rootHash, proof);
+      verifyConsistency(log.suite, state.size, checkpoint.size, state.rootHash, checkpoint.rootHash, proof);
     } catch (e) {
       return refuse(
         "CONSISTENCY_PROOF_INVALID",

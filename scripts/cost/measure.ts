@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { INTL } from "#chain";
 import { dynamoDbItemBytes } from "../../bench/item-sizes.js";
 import { submitRecords } from "../../bench/support/consortium-process.js";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
@@ -89,7 +90,7 @@ export async function measureBatches(
     sealIntervalMs: 0,
   });
   try {
-    const signer = await readOwnerSignerFile(keyFile(home, "hf-haikou"), "hf-haikou");
+    const signer = await readOwnerSignerFile(INTL, keyFile(home, "hf-haikou"), "hf-haikou");
     const scan = async (): Promise<Map<string, Item>> => {
       const out = new Map<string, Item>();
       let start: Item | undefined;

@@ -11,6 +11,7 @@ import {
   formatCosignatureVerifierKey,
   formatSignedNote,
   formatVerifierKey,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   type NoteSignature,
   parseSignedNote,
@@ -133,7 +134,7 @@ function cosignThroughWitness(w: TestWitness, note: string, now: number): NoteSi
   const request = parseAddCheckpointRequest(formatAddCheckpointRequest(0, [], note));
   const decision = decideAddCheckpoint({
     request,
-    log: { origin: log.origin, verifiers: [log.verifier] },
+    log: { suite: INTL, origin: log.origin, verifiers: [log.verifier] },
     state: null,
     now,
   });

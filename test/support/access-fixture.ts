@@ -3,6 +3,7 @@ import {
   type AccessEnvelope,
   canonicalJson,
   contentDigest,
+  INTL,
   type JsonValue,
   type SignatureCheck,
   subjectHmac,
@@ -60,7 +61,7 @@ export function accessDetails(subject: string, result: "match" | "no-match" | "r
     version: "ab".repeat(32),
     provider: "hf-haikou",
     type: "housing-fund.deposit-certificate",
-    subjectHmac: subjectHmac(SUBJECT_KEY, subject),
+    subjectHmac: subjectHmac(INTL, SUBJECT_KEY, subject),
     want: "match",
     fieldsTested: ["months"],
     fieldsReturned: [],
@@ -95,7 +96,7 @@ export async function makeAccessEntry(
     { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false },
   );
   // Built as the API builds it; the tests of lib/chain recompute ids and leaves independently.
-  const envelope = accessEnvelopeFor(caller, contentDigest(details), new Date(at).toISOString());
+  const envelope = accessEnvelopeFor(INTL, caller, contentDigest(INTL, details), new Date(at).toISOString());
   return { envelope, payload: canonicalJson(details), details };
 }
 
@@ -163,6 +164,7 @@ export function mixedVerifyOptions(
     [consumer.keyId, { owner: consumer.id, publicKey: consumer.publicKey, validUntil: consumerValidUntil }],
   ]);
   return {
+    suite: INTL,
     log: LOG,
     verifyHeaderSignature: (message, sig) => {
       if (sig.keyId !== keys.sealer.keyId) return "unknown-key";

@@ -7,6 +7,7 @@ import { StaticKeyDirectory } from "../../functions/auth/key-directory.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { S3TileStore } from "../../functions/store/s3/tile-store.js";
 import { type Item, type ItemKey, itemKeys } from "../../functions/store/table.js";
+import { INTL } from "../../lib/chain/index.js";
 import { keyGovernanceOf } from "../../lib/consortium/consortium.js";
 import { trustFile } from "../../lib/local-home.js";
 import { startTestNode, type TestNode } from "./local-node.js";
@@ -41,6 +42,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
     keyRecords: store,
     keys: StaticKeyDirectory.fromFile(trustFile(t.node.home)),
     log: consortium.log,
+    suite: INTL,
     members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
     keyGovernance: keyGovernanceOf(consortium),
     signatureThreads: 1,
@@ -59,6 +61,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
       return {
         store,
         keys: deps.keys,
+        suite: deps.suite,
         log: deps.log,
         members: deps.members as string[],
         ...(deps.keyGovernance ? { keyGovernance: deps.keyGovernance } : {}),

@@ -8,6 +8,7 @@ import {
   blockHeaderBytes,
   buildSignatureBase,
   CompactRange,
+  type CryptoSuite,
   canonicalJson,
   contentDigest,
   DEPARTMENT_HEADER,
@@ -16,6 +17,7 @@ import {
   entryLeafHash,
   GENESIS_PREV,
   hashBlockHeader,
+  INTL,
   type JsonValue,
   type LedgerEnvelope,
   MerkleTree,
@@ -33,14 +35,20 @@ import {
  */
 
 export interface FixtureKeys {
+  /**
+   * The suite every hash is made with. The signatures stay Ed25519 whatever it is: these
+   * fixtures test the verifier's hashing and checks, not a suite's signature algorithm.
+   */
+  suite: CryptoSuite;
   sealer: { keyId: string; privateKey: KeyObject; publicKey: KeyObject };
   dept: { id: string; keyId: string; privateKey: KeyObject; publicKey: KeyObject };
 }
 
-export function makeKeys(): FixtureKeys {
+export function makeKeys(suite: CryptoSuite = INTL): FixtureKeys {
   const s = generateKeyPairSync("ed25519");
   const d = generateKeyPairSync("ed25519");
   return {
+    suite,
     sealer: { keyId: "sealer-1", ...s },
     dept: { id: "hf-haikou", keyId: "hf-haikou-1", ...d },
   };
@@ -56,9 +64,9 @@ export function makeBatch(
   nonce: string,
   at: number,
 ): { envelopes: EntryEnvelope[]; payloads: string[] } {
-  const digests = records.map((r) => contentDigest(r.data));
-  const recordHashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
-  const tree = new MerkleTree(recordHashes);
+  const digests = records.map((r) => contentDigest(keys.suite, r.data));
+  const recordHashes = records.map((r, i) => recordHash(keys.suite, r.type, digests[i] as string));
+  const tree = new MerkleTree(keys.suite, recordHashes);
   const root = tree.root();
   const base = buildSignatureBase(
     [
@@ -75,7 +83,7 @@ export function makeBatch(
   const envelopes = records.map(
     (r, i): EntryEnvelope => ({
       v: 1,
-      id: entryIdFor(keys.dept.keyId, nonce, i, recordHashes[i] as Uint8Array),
+      id: entryIdFor(keys.suite, keys.dept.keyId, nonce, i, recordHashes[i] as Uint8Array),
       dept: keys.dept.id,
       type: r.type,
       contentDigest: digests[i] as string,
@@ -130,10 +138,10 @@ export function sealBlocks(
   sealedAt: (block: number) => number = (b) => T0 + (b + 1) * 60_000,
 ): BlockEvidence[] {
   const out: BlockEvidence[] = [];
-  const range = CompactRange.empty();
+  const range = CompactRange.empty(keys.suite);
   let prev = GENESIS_PREV;
   blocks.forEach((entries, b) => {
-    const leafHashes = entries.map((e) => entryLeafHash(e.envelope));
+    const leafHashes = entries.map((e) => entryLeafHash(keys.suite, e.envelope));
     const first = range.size;
     range.appendAll(leafHashes);
     const header: BlockHeader = {
@@ -141,17 +149,19 @@ export function sealBlocks(
       log: LOG,
       height: b + 1,
       prev,
-      root: toHex(rootFromLeafHashes(leafHashes)),
+      root: toHex(rootFromLeafHashes(keys.suite, leafHashes)),
       first,
       count: entries.length,
       logSize: range.size,
       logRoot: toHex(range.root()),
       sealedAt: new Date(sealedAt(b)).toISOString(),
       sealer: keys.sealer.keyId,
+      // As the sealer writes it: the genesis block records the suite.
+      ...(b === 0 ? { suite: keys.suite.name } : {}),
     };
     out.push({
       header,
-      hash: toHex(hashBlockHeader(header)),
+      hash: toHex(hashBlockHeader(keys.suite, header)),
       signature: {
         keyId: keys.sealer.keyId,
         alg: "ed25519",
@@ -163,7 +173,7 @@ export function sealBlocks(
       entries: entries.map((e) => ({ envelope: structuredClone(e.envelope), payload: e.payload })),
       logRange: range.state(),
     });
-    prev = toHex(hashBlockHeader(header));
+    prev = toHex(hashBlockHeader(keys.suite, header));
   });
   return out;
 }
@@ -179,6 +189,7 @@ function pageBatchKey(envelope: LedgerEnvelope): string | undefined {
 
 export function verifyOptions(keys: FixtureKeys): VerifyBlocksOptions {
   return {
+    suite: keys.suite,
     log: LOG,
     verifyHeaderSignature: (message, sig) => {
       if (sig.keyId !== keys.sealer.keyId) return "unknown-key";

@@ -1,10 +1,10 @@
 import { Agent, request as httpRequest } from "node:http";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
+import { INTL } from "../../lib/chain/index.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { keyFile } from "../../lib/local-home.js";
 import { batchRootOf, type FuzzContext, type FuzzRequest, type Member } from "./fuzz-requests.js";
 import { signRequestNow } from "./sign-request.js";
-
 /**
  * Sends the requests of ./fuzz-requests.ts to a local node with node:http, which (unlike
  * fetch) sends the request-target as given, and seeds a fresh node with something for
@@ -92,7 +92,7 @@ export class FuzzClient {
   private signer(member: Member): Promise<LocalSigner> {
     let s = this.signers.get(member);
     if (!s) {
-      s = readOwnerSignerFile(keyFile(this.home, member), member);
+      s = readOwnerSignerFile(INTL, keyFile(this.home, member), member);
       this.signers.set(member, s);
     }
     return s;
@@ -135,7 +135,7 @@ export async function seedFuzzNode(
       path: "/v1/entries",
       as,
       body: JSON.stringify({ records }),
-      batchRoot: batchRootOf(records),
+      batchRoot: batchRootOf(INTL, records),
     });
     if (res.status !== 202) throw new Error(`seeding the fuzz node: ${res.status} ${res.text}`);
     return (res.body as { entries: Array<{ id: string }> }).entries.map((e) => e.id);

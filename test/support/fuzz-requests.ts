@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { batchRootOf as chainBatchRoot, type JsonValue } from "#chain";
+import { type CryptoSuite, batchRootOf as chainBatchRoot, INTL, type JsonValue } from "#chain";
 import { API_ROUTES } from "../../lib/protocol/routes.js";
 
 /**
@@ -206,7 +206,7 @@ function entriesBody(): fc.Arbitrary<Body> {
     return fc.record({
       text: damaged(text),
       batchRoot: fc.oneof(
-        { weight: 5, arbitrary: fc.constant(batchRootOf(rs)) },
+        { weight: 5, arbitrary: fc.constant(batchRootOf(INTL, rs)) },
         { weight: 1, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }) },
       ),
     });
@@ -331,9 +331,9 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
 }
 
 /** The RFC 6962 root over records' hashes, or 32 zero bytes when a record's data is not canonical JSON. */
-export function batchRootOf(records: Array<{ type: string; data: unknown }>): Uint8Array {
+export function batchRootOf(suite: CryptoSuite, records: Array<{ type: string; data: unknown }>): Uint8Array {
   try {
-    return chainBatchRoot(records as Array<{ type: string; data: JsonValue }>);
+    return chainBatchRoot(suite, records as Array<{ type: string; data: JsonValue }>);
   } catch {
     return new Uint8Array(32);
   }

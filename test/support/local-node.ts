@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { batchRootOf as chainBatchRoot, type JsonValue } from "#chain";
+import { type CryptoSuite, batchRootOf as chainBatchRoot, INTL, type JsonValue } from "#chain";
 import { readOwnerSignerFile, readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
@@ -72,8 +72,8 @@ export interface TestRequest {
   unsigned?: boolean;
 }
 
-export function batchRootOf(records: Array<{ type: string; data: unknown }>): Uint8Array {
-  return chainBatchRoot(records as Array<{ type: string; data: JsonValue }>);
+export function batchRootOf(suite: CryptoSuite, records: Array<{ type: string; data: unknown }>): Uint8Array {
+  return chainBatchRoot(suite, records as Array<{ type: string; data: JsonValue }>);
 }
 
 /**
@@ -109,7 +109,10 @@ export async function startTestNode(
     let s = signers.get(k);
     if (!s) {
       const path = keyFile(home, member);
-      s = keyId === undefined ? await readOwnerSignerFile(path, member) : await readSignerFile(path, keyId);
+      s =
+        keyId === undefined
+          ? await readOwnerSignerFile(INTL, path, member)
+          : await readSignerFile(path, keyId);
       signers.set(k, s);
     }
     return s;
@@ -157,7 +160,7 @@ export async function startTestNode(
     url: node.url,
     client: node.dynamo.client,
     table: node.table,
-    subjectKey: await loadLocalSubjectKey(join(home, "keys", "subject.key")),
+    subjectKey: await loadLocalSubjectKey(INTL, join(home, "keys", "subject.key")),
     snapshot: () => scanAll(node.dynamo.client, node.table),
     send,
     keyIdOf: async (member) => (await signer(member)).keyId,
@@ -167,7 +170,7 @@ export async function startTestNode(
         path: "/v1/entries",
         as,
         body: JSON.stringify({ records }),
-        batchRoot: batchRootOf(records),
+        batchRoot: batchRootOf(INTL, records),
         ...extra,
       }),
     seal: () => node.seal(),

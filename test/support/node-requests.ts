@@ -1,8 +1,8 @@
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
+import { INTL } from "../../lib/chain/index.js";
 import { keyFile } from "../../lib/local-home.js";
 import { batchRootOf } from "./local-node.js";
 import { signRequestNow } from "./sign-request.js";
-
 /**
  * Requests to a running local node (test/support/node-process.ts) as its members make
  * them: signed with the member's key file in the node's home, read afresh each time, so a
@@ -25,7 +25,7 @@ export async function memberGet(
   const headers = await signRequestNow({
     method: "GET",
     path,
-    signer: await readOwnerSignerFile(keyFile(node.home, as), as),
+    signer: await readOwnerSignerFile(INTL, keyFile(node.home, as), as),
     department: as,
   });
   const res = await fetch(`${node.url}${path}`, { headers: { ...headers } });
@@ -49,9 +49,9 @@ export async function submitDeposit(
     method: "POST",
     path: "/v1/entries",
     body,
-    signer: await readOwnerSignerFile(keyFile(node.home, department), department),
+    signer: await readOwnerSignerFile(INTL, keyFile(node.home, department), department),
     department,
-    batchRoot: batchRootOf(records),
+    batchRoot: batchRootOf(INTL, records),
   });
   const res = await fetch(`${node.url}/v1/entries`, { method: "POST", headers: { ...headers }, body });
   const receipt = (await res.json()) as { entries?: Array<{ id: string }> };

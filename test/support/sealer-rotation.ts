@@ -12,6 +12,7 @@ import {
   fromHex,
   GENESIS_PREV,
   hashBlockHeader,
+  INTL,
   type JsonValue,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -46,7 +47,7 @@ export interface BlockSealer {
 /** A sealer from a test log key (test/support/witness-keys.ts testLog). */
 export function sealerOfTestLog(log: TestLog): BlockSealer {
   return {
-    keyId: deriveKeyId("sealer", concatBytes(ED25519_SPKI_PREFIX, log.publicKey)),
+    keyId: deriveKeyId(INTL, "sealer", concatBytes(ED25519_SPKI_PREFIX, log.publicKey)),
     publicKey: log.publicKey,
     sign: (m) => log.signer.sign(m),
     note: log.signer,
@@ -60,7 +61,7 @@ export function sealerOfPem(pem: string, origin: string): BlockSealer {
   const publicKey = spki.slice(12);
   const signWith = (m: Uint8Array) => new Uint8Array(sign(null, m, privateKey));
   return {
-    keyId: deriveKeyId("sealer", spki),
+    keyId: deriveKeyId(INTL, "sealer", spki),
     publicKey,
     sign: signWith,
     note: {
@@ -79,7 +80,10 @@ export function checkpointBy(
   witnesses: readonly TestWitness[] = [],
   timestamp = 1_800_000_000,
 ): string {
-  const tree = new MerkleTree(entries.map((e) => entryLeafHash(e.envelope)));
+  const tree = new MerkleTree(
+    INTL,
+    entries.map((e) => entryLeafHash(INTL, e.envelope)),
+  );
   const text = formatCheckpoint({ origin, size: entries.length, rootHash: tree.root() });
   const signed = parseSignedNote(signNote(text, [sealer.note]));
   return formatSignedNote(text, [
@@ -100,21 +104,21 @@ export function sealChain(
   sealedAt: (i: number) => string,
 ): { blocks: ExportBlock[]; entries: Stored[] } {
   if (sealers.length !== batches.length) throw new Error("one sealer per block");
-  const range = CompactRange.empty();
+  const range = CompactRange.empty(INTL);
   const all: Stored[] = [];
   let prev = GENESIS_PREV;
   const blocks = batches.map((entries, b): ExportBlock => {
     const sealer = sealers[b] as BlockSealer;
     const first = all.length;
     all.push(...entries);
-    const leaves = entries.map((e) => entryLeafHash(e.envelope));
+    const leaves = entries.map((e) => entryLeafHash(INTL, e.envelope));
     range.appendAll(leaves);
     const header: BlockHeader = {
       v: 1,
       log: origin,
       height: b + 1,
       prev,
-      root: toHex(new MerkleTree(leaves).root()),
+      root: toHex(new MerkleTree(INTL, leaves).root()),
       first,
       count: entries.length,
       logSize: all.length,
@@ -122,7 +126,7 @@ export function sealChain(
       sealedAt: sealedAt(b),
       sealer: sealer.keyId,
     };
-    const hash = toHex(hashBlockHeader(header));
+    const hash = toHex(hashBlockHeader(INTL, header));
     prev = hash;
     return {
       height: b + 1,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ZhixinClient } from "../../cli/client.js";
 import { loadIdentity } from "../../cli/identity.js";
+import { INTL } from "../../lib/chain/index.js";
 import { ROOT } from "./cli.js";
 
 /**
@@ -97,7 +98,7 @@ export async function sealedRecordsOf(
   department: string,
   type: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const client = new ZhixinClient({ url: node.url, ...(await loadIdentity(node.home, department)) });
+  const client = new ZhixinClient({ url: node.url, ...(await loadIdentity(INTL, node.home, department)) });
   for (let i = 0; i < 100; i++) {
     const result = await client.seal();
     if (!result.sealed && result.reason === "nothing-pending") break;

@@ -1,4 +1,4 @@
-import { contentDigest, entryIdFor, MerkleTree, recordHash, utf8 } from "#chain";
+import { contentDigest, entryIdFor, INTL, MerkleTree, recordHash, utf8 } from "#chain";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { keyFile } from "../../lib/local-home.js";
@@ -73,7 +73,7 @@ export class SubmitWorkload {
   /** Loads the members' keys from the node's home (they exist once it has started). */
   static async open(home: string, seed: number): Promise<SubmitWorkload> {
     const signers = new Map<string, LocalSigner>();
-    for (const m of MEMBERS) signers.set(m, await readOwnerSignerFile(keyFile(home, m), m));
+    for (const m of MEMBERS) signers.set(m, await readOwnerSignerFile(INTL, keyFile(home, m), m));
     return new SubmitWorkload(seed, signers);
   }
 
@@ -83,7 +83,7 @@ export class SubmitWorkload {
     request.records.forEach((r, i) => {
       this.transfers.push({
         id: request.ids[i] as string,
-        digest: contentDigest(r.data as never),
+        digest: contentDigest(INTL, r.data as never),
         missing: [...COSIGNERS],
       });
     });
@@ -199,7 +199,7 @@ export class SubmitWorkload {
   ): Promise<SignedSubmit> {
     const signer = this.signers.get(dept);
     if (!signer) throw new Error(`no key for ${dept}`);
-    const hashes = records.map((r) => recordHash(r.type, contentDigest(r.data as never)));
+    const hashes = records.map((r) => recordHash(INTL, r.type, contentDigest(INTL, r.data as never)));
     // Nonces are 16..128 of [A-Za-z0-9_-]; seed and number keep them unique per run.
     const nonce = `load-seed-${this.seed}-request-${String(n).padStart(6, "0")}`;
     const body = utf8(JSON.stringify({ records }));
@@ -210,7 +210,7 @@ export class SubmitWorkload {
       signer,
       department: dept,
       nonce,
-      batchRoot: new MerkleTree(hashes).root(),
+      batchRoot: new MerkleTree(INTL, hashes).root(),
     });
     return {
       n,
@@ -218,7 +218,7 @@ export class SubmitWorkload {
       dept,
       records,
       batchKey: `${signer.keyId}#${nonce}`,
-      ids: hashes.map((h, i) => entryIdFor(signer.keyId, nonce, i, h)),
+      ids: hashes.map((h, i) => entryIdFor(INTL, signer.keyId, nonce, i, h)),
       body,
       headers: { "content-type": "application/json", ...(headers as unknown as Record<string, string>) },
       ...extra,

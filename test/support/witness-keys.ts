@@ -6,7 +6,7 @@ import {
   cosignatureKeyHash,
   formatCheckpoint,
   fromHex,
-  hashLeaf,
+  INTL,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
   type NoteSigner,
@@ -46,7 +46,7 @@ export function ed25519FromSeed(seed: Uint8Array): Ed25519Key {
 
 /** A deterministic key for a label (its seed is SHA-256 of the label). */
 export function ed25519For(label: string): Ed25519Key {
-  return ed25519FromSeed(hashLeaf(utf8(label)));
+  return ed25519FromSeed(INTL.hashLeaf(utf8(label)));
 }
 
 /** RFC 8032 Ed25519 verification by a 32-byte public key (lib/witness's Ed25519Verify). */
@@ -97,11 +97,11 @@ export function testWitness(name: string, keyLabel = name): TestWitness {
 
 /** Leaf hashes of entries labelled `${prefix}${i}`. */
 export function leaves(prefix: string, count: number, from = 0): Uint8Array[] {
-  return Array.from({ length: count }, (_, i) => hashLeaf(utf8(`${prefix}${from + i}`)));
+  return Array.from({ length: count }, (_, i) => INTL.hashLeaf(utf8(`${prefix}${from + i}`)));
 }
 
 export function treeOf(leafHashes: readonly Uint8Array[]): MerkleTree {
-  return new MerkleTree(leafHashes);
+  return new MerkleTree(INTL, leafHashes);
 }
 
 /** The log's signed checkpoint for a tree. */

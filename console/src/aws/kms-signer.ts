@@ -1,4 +1,4 @@
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
 import { ecdsaSignatureFromDer } from "../../../lib/crypto/ecdsa-der.js";
 import type { Signer } from "../../../lib/crypto/signer.js";
 import { SignInError } from "./errors.js";
@@ -55,7 +55,7 @@ export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Sig
   const spki = await publicKeyOf(await kms.getPublicKey({ KeyId: key.kmsKey }), key);
   const { signing } = KMS_ALGORITHM[key.alg];
   return {
-    keyId: deriveKeyId(key.owner, spki),
+    keyId: deriveKeyId(INTL, key.owner, spki), // SM2 is refused above: the key is an intl one
     alg: key.alg,
     publicKey: async () => spki.slice(),
     async sign(message) {

@@ -7,9 +7,11 @@ import { lang, translator } from "../i18n/index.js";
 import { href } from "../router.js";
 import { session } from "../session.js";
 import { useSignal } from "../state.js";
+import { trustRoot } from "../trust.js";
 import { Failure, formatTime, inclusionOf, ResultLabel, useLoad } from "./sharing-ui.js";
 import type { ViewProps } from "./view.js";
 import "./sharing.css";
+import { INTL } from "#chain";
 
 /**
  * #/citizen: a citizen's own trail (S1, S3) — every recorded question about them: which
@@ -186,7 +188,10 @@ function Trail({ subject }: { subject: string }) {
 }
 
 function Row({ access: a, contract }: { access: TrailAccess; contract: ContractView | undefined }) {
-  const proof = inclusionOf(a.entry);
+  // The held trust root's suite; without one, the page reads the ledger as intl (gm
+  // ledgers in the console: README, "Not built").
+  const held = useSignal(trustRoot);
+  const proof = inclusionOf(held?.root.suite ?? INTL, a.entry);
   const purpose = contract?.versions.find((v) => v.version === a.access.version)?.doc.purpose;
   return (
     <tr data-testid="citizen-access" data-entry={a.entry.id}>

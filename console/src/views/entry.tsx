@@ -1,5 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
-import { blockHeaderBytes, fromBase64, parseCheckpoint, parseSignedNote, toHex } from "#chain";
+import {
+  blockHeaderBytes,
+  type CryptoSuite,
+  fromBase64,
+  genesisSuite,
+  INTL,
+  parseCheckpoint,
+  parseSignedNote,
+  suiteNamed,
+  toHex,
+} from "#chain";
 import { openTrustedCheckpoint } from "../../../lib/evidence/trust-root.js";
 import type { BlockEntriesView } from "../../../lib/protocol/block-entries.js";
 import type { EntryView as ApiEntry, BlockView } from "../../../lib/protocol/entries.js";
@@ -20,6 +30,8 @@ const t = translator(messages);
 /** What the proof needs besides the entry: its block's committed leaf and the published log. */
 interface EntryData {
   view: ApiEntry;
+  /** The suite the ledger's genesis block records; undefined before there is a block. */
+  suite?: CryptoSuite;
   /** The leaf the block's pages hold at the entry's position. */
   committedLeaf?: string;
   published?: { note: string; size: number; root: string; proof?: string[] };
@@ -32,9 +44,16 @@ interface EntryData {
  * (GET /v1/log/proof/inclusion): the same routes `zhixin show` and `zhixin verify` use.
  */
 async function loadEntry(api: Api, id: string): Promise<EntryData> {
-  const view = await api.get<ApiEntry>(`/v1/entries/${encodeURIComponent(id)}`);
+  const [view, genesis] = await Promise.all([
+    api.get<ApiEntry>(`/v1/entries/${encodeURIComponent(id)}`),
+    api.get<BlockView>("/v1/blocks/1").catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }),
+  ]);
+  const suite = genesis === undefined ? undefined : suiteNamed(genesisSuite(genesis.header));
   const sealed = view.sealed;
-  if (!sealed) return { view };
+  if (!sealed) return suite === undefined ? { view } : { view, suite };
   const [part, note] = await Promise.all([
     api.get<BlockEntriesView>(`/v1/blocks/${sealed.height}/entries`, { start: sealed.index }),
     api.text("/v1/log/checkpoint").catch((e: unknown) => {
@@ -42,7 +61,7 @@ async function loadEntry(api: Api, id: string): Promise<EntryData> {
       throw e;
     }),
   ]);
-  const data: EntryData = { view };
+  const data: EntryData = suite === undefined ? { view } : { view, suite };
   const leaf = part.start === sealed.index ? part.entries[0] : undefined;
   if (leaf) data.committedLeaf = leaf.leafHash;
   if (note !== undefined) {
@@ -62,7 +81,10 @@ async function loadEntry(api: Api, id: string): Promise<EntryData> {
 /** The steps, with the signatures answered by WebCrypto against the held trust root (none without one). */
 function stepsFor(data: EntryData, held: HeldTrustRoot | undefined, checks?: SignatureChecks): ProofStep[] {
   const { view } = data;
-  const input: ProofInput = { envelope: view.envelope, reportedLeaf: view.leafHash };
+  // The trust root's suite when one is held (a genesis block saying otherwise then breaks
+  // at the leaf), else the genesis block's; a ledger with no block yet is read as intl.
+  const suite = held?.root.suite ?? data.suite ?? INTL;
+  const input: ProofInput = { suite, envelope: view.envelope, reportedLeaf: view.leafHash };
   if (view.payload !== undefined) input.payload = view.payload;
   const sealed = view.sealed;
   if (sealed) {

@@ -1,10 +1,10 @@
 import {
   type BlockHeader,
+  type CryptoSuite,
   contentDigest,
   entryLeafHash,
   fromHex,
   hashBlockHeader,
-  hashChildren,
   type JsonValue,
   type LedgerEnvelope,
   rootFromInclusionProof,
@@ -24,7 +24,7 @@ import {
  *   node …        RFC 9162 §2.1.3.2 up the block's Merkle path; each node compared with the
  *                 same node hashed from the committed leaf
  *   block-root    the path's top = header.root
- *   block-hash    SHA-256 of the header bytes = the block's hash
+ *   block-hash    H of the header bytes = the block's hash (H: the ledger suite's hash)
  *   block-signature  the sealer's signature over the header, by a key of the trust root
  *   log-node …, log-root   the same leaf up the log's inclusion proof to the published
  *                 checkpoint's root
@@ -63,6 +63,8 @@ export interface ProofStep {
 }
 
 export interface ProofInput {
+  /** The ledger's crypto suite: every hash is recomputed with its H. */
+  suite: CryptoSuite;
   envelope: LedgerEnvelope;
   /** The record's data as the API returned it; undefined when the caller may not read it. */
   payload?: unknown;
@@ -100,20 +102,20 @@ export interface ProofInput {
 
 export function proofSteps(input: ProofInput): ProofStep[] {
   const steps: ProofStep[] = [];
-  const { envelope } = input;
+  const { envelope, suite } = input;
 
   if (input.payload === undefined) steps.push({ kind: "payload", state: "not-checked", reason: "withheld" });
   else {
     steps.push(
       compare(
         "payload",
-        safe(() => contentDigest(input.payload as JsonValue)),
+        safe(() => contentDigest(suite, input.payload as JsonValue)),
         envelope.contentDigest,
       ),
     );
   }
 
-  const leaf = toHex(entryLeafHash(envelope));
+  const leaf = toHex(entryLeafHash(suite, envelope));
   const block = input.block;
   if (block === undefined) {
     steps.push(compare("leaf", leaf, input.reportedLeaf));
@@ -126,10 +128,19 @@ export function proofSteps(input: ProofInput): ProofStep[] {
   }
   steps.push(compare("leaf", leaf, block.committedLeaf));
 
-  const inBlock = pathSteps("node", leaf, block.committedLeaf, block.index, block.header.count, block.proof);
+  const inBlock = pathSteps(
+    suite,
+    "node",
+    leaf,
+    block.committedLeaf,
+    block.index,
+    block.header.count,
+    block.proof,
+  );
   steps.push(...inBlock.nodes);
   steps.push(
     rootStep(
+      suite,
       "block-root",
       leaf,
       block.index,
@@ -140,7 +151,7 @@ export function proofSteps(input: ProofInput): ProofStep[] {
     ),
   );
 
-  steps.push(compare("block-hash", toHex(hashBlockHeader(block.header)), block.hash));
+  steps.push(compare("block-hash", toHex(hashBlockHeader(suite, block.header)), block.hash));
   steps.push(signatureStep("block-signature", block.signatureValid));
 
   if (input.log === undefined) {
@@ -148,9 +159,9 @@ export function proofSteps(input: ProofInput): ProofStep[] {
     return markUnreached(steps);
   }
   const log = input.log;
-  const inLog = pathSteps("log-node", leaf, block.committedLeaf, log.index, log.size, log.proof);
+  const inLog = pathSteps(suite, "log-node", leaf, block.committedLeaf, log.index, log.size, log.proof);
   steps.push(...inLog.nodes);
-  steps.push(rootStep("log-root", leaf, log.index, log.size, log.proof, log.root, inLog.top));
+  steps.push(rootStep(suite, "log-root", leaf, log.index, log.size, log.proof, log.root, inLog.top));
   steps.push(signatureStep("checkpoint", log.checkpointValid));
   return markUnreached(steps);
 }
@@ -179,6 +190,7 @@ function signatureStep(kind: StepKind, valid: boolean | undefined): ProofStep {
  * size, a hash not 32 bytes) yields no nodes; rootStep reports why.
  */
 function pathSteps(
+  suite: CryptoSuite,
   kind: "node" | "log-node",
   leaf: string,
   committedLeaf: string,
@@ -190,7 +202,7 @@ function pathSteps(
   try {
     siblings = proof.map((h) => fromHex(h));
     // lib/chain checks index, size and the proof's length before anything is drawn.
-    rootFromInclusionProof(fromHex(leaf), index, size, siblings);
+    rootFromInclusionProof(suite, fromHex(leaf), index, size, siblings);
   } catch {
     return { nodes: [] };
   }
@@ -203,8 +215,8 @@ function pathSteps(
   let top: Pick<ProofStep, "level" | "sibling"> | undefined;
   siblings.forEach((p, i) => {
     const left = fn % 2 === 1 || fn === sn;
-    computed = left ? hashChildren(p, computed) : hashChildren(computed, p);
-    expected = left ? hashChildren(p, expected) : hashChildren(expected, p);
+    computed = left ? suite.hashChildren(p, computed) : suite.hashChildren(computed, p);
+    expected = left ? suite.hashChildren(p, expected) : suite.hashChildren(expected, p);
     if (left && fn % 2 === 0) {
       // On the right border: the node was carried up alone until it is a right child,
       // the levels the RFC's walk skips after hashing; its sibling sits at the top one.
@@ -226,6 +238,7 @@ function pathSteps(
 
 /** The path's top (lib/chain rootFromInclusionProof) against the root the ledger signed. */
 function rootStep(
+  suite: CryptoSuite,
   kind: "block-root" | "log-root",
   leaf: string,
   index: number,
@@ -239,6 +252,7 @@ function rootStep(
     safe(() =>
       toHex(
         rootFromInclusionProof(
+          suite,
           fromHex(leaf),
           index,
           size,

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { entryLeafHash, fromHex, toHex, verifyInclusion } from "#chain";
+import { type CryptoSuite, entryLeafHash, fromHex, toHex, verifyInclusion } from "#chain";
 import type { TrailAccess } from "../../../lib/protocol/sharing.js";
 import { ApiError } from "../api.js";
 import { tc, translator } from "../i18n/index.js";
@@ -102,15 +102,15 @@ export type Inclusion =
  * proof folded up to the block header's root. That the header itself was signed by the
  * sealer is the entry view's check (#/entries/<id>), against the trust root the user loads.
  */
-export function inclusionOf(entry: TrailAccess["entry"]): Inclusion {
+export function inclusionOf(suite: CryptoSuite, entry: TrailAccess["entry"]): Inclusion {
   const sealed = entry.sealed;
   if (!sealed) return { state: "pending" };
   try {
-    const leaf = entryLeafHash(entry.envelope);
+    const leaf = entryLeafHash(suite, entry.envelope);
     if (toHex(leaf) !== entry.leafHash)
       return { state: "broken", reason: "leaf hash does not match the envelope" };
     const header = sealed.block.header;
-    verifyInclusion(leaf, sealed.index, header.count, sealed.proof.map(fromHex), fromHex(header.root));
+    verifyInclusion(suite, leaf, sealed.index, header.count, sealed.proof.map(fromHex), fromHex(header.root));
     return { state: "holds", height: header.height, index: sealed.index, root: header.root };
   } catch (e) {
     return { state: "broken", reason: (e as Error).message };

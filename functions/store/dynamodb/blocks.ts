@@ -1,9 +1,9 @@
 import { QueryCommand, type QueryCommandInput, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   type BlockHeader,
-  CompactRange,
   type CompactRangeState,
   canonicalJson,
+  checkCompactRangeState,
   isSignatureAlgorithm,
   parseBlockHeader,
 } from "#chain";
@@ -245,7 +245,7 @@ function blockItem(block: StoredBlock): Item {
     hash: { S: block.hash },
     signature: { S: canonicalJson(checkSignature(block.signature)) },
     checkpoint: { S: block.checkpoint },
-    logRange: { S: canonicalJson(CompactRange.fromState(block.logRange).state()) },
+    logRange: { S: canonicalJson(checkCompactRangeState(block.logRange)) },
     pageCount: { N: String(block.pageCount) },
   };
   assertItemFits(item, `block ${header.height}`);
@@ -260,9 +260,7 @@ function parseBlockItem(item: Item): StoredBlock {
     }
     const hash = r.string("hash");
     if (!HEX64.test(hash)) throw new Error("hash is not 64 hex digits");
-    const logRange: CompactRangeState = CompactRange.fromState(
-      r.json("logRange") as CompactRangeState,
-    ).state();
+    const logRange = checkCompactRangeState(r.json("logRange") as CompactRangeState);
     return {
       header,
       hash,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { entryLeafHash, sha256Bytes, toHex, utf8 } from "#chain";
+import { entryLeafHash, INTL, sha256Bytes, toHex, utf8 } from "#chain";
 import type { BlockEntriesView } from "../../../lib/protocol/block-entries.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 
@@ -52,7 +52,7 @@ describe("GET /v1/blocks/{height}/entries", () => {
     expect(view.entries).toHaveLength(block.body.header.count);
     for (const leaf of view.entries) {
       expect(leaf.envelope).not.toBeNull();
-      expect(toHex(entryLeafHash(leaf.envelope as never))).toBe(leaf.leafHash);
+      expect(toHex(entryLeafHash(INTL, leaf.envelope as never))).toBe(leaf.leafHash);
       expect(leaf.envelope?.id).toBe(leaf.id);
       expect(leaf.payloadStatus).toBe("included");
       expect(toHex(sha256Bytes(utf8(leaf.payload as string)))).toBe(leaf.envelope?.contentDigest);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, contentDigest, type JsonValue, parseJson } from "#chain";
+import { canonicalJson, contentDigest, INTL, type JsonValue, parseJson } from "#chain";
 import { batchRootOf, startTestNode, type TestNode, type TestRequest } from "../../support/local-node.js";
 import { agreeContract, auditNode, type ContractDoc, daysFromNow, propose } from "../../support/sharing.js";
 
@@ -23,7 +23,13 @@ afterAll(async () => {
 /** A signed submit of the body `text`, its batch root over `records` (default: parsed from the text, as the CLI does). */
 function submitText(text: string, records?: Array<{ type: string; data: unknown }>): TestRequest {
   const rs = records ?? (parseJson(text) as { records: Array<{ type: string; data: unknown }> }).records;
-  return { method: "POST", path: "/v1/entries", as: "hf-haikou", body: text, batchRoot: batchRootOf(rs) };
+  return {
+    method: "POST",
+    path: "/v1/entries",
+    as: "hf-haikou",
+    body: text,
+    batchRoot: batchRootOf(INTL, rs),
+  };
 }
 
 /** A submit of one certificate whose data is the JSON text `data`. */
@@ -148,7 +154,7 @@ describe("special member names are kept exactly: payload, contentDigest, GET, au
     expect(got.status).toBe(200);
     const view = parseJson(got.text) as { payload: JsonValue; envelope: { contentDigest: string } };
     expect(canonicalJson(view.payload)).toBe(canonicalJson(signed));
-    expect(view.envelope.contentDigest).toBe(contentDigest(signed));
+    expect(view.envelope.contentDigest).toBe(contentDigest(INTL, signed));
     expect(({} as { isAdmin?: unknown }).isAdmin).toBeUndefined();
 
     await t.seal();

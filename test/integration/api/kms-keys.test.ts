@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { HttpRequest, HttpResponse } from "../../../functions/api/http.js";
 import { consortiumMembers } from "../../../functions/auth/kms-key-directory.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { fakeKms, type KmsCall, type KmsReply, TestKmsKey } from "../../support/fake-aws.js";
@@ -96,7 +97,7 @@ async function keysRead(signer: string, department = signer): Promise<HttpReques
   const headers = await signRequestNow({
     method: "GET",
     path,
-    signer: LocalSigner.forOwner(signer, keyOf(signer).privateKey),
+    signer: LocalSigner.forOwner(INTL, signer, keyOf(signer).privateKey),
     department,
   });
   return { method: "GET", path, query: "", headers: { ...headers }, body: new Uint8Array() };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { keyFile } from "../../../lib/local-home.js";
 import { startLocalConsortium } from "../../../local/consortium-node.js";
 import {
@@ -109,7 +110,7 @@ describe("npm start refuses a home whose ledger predates derived key ids", () =>
 describe("ZHIXIN_ROTATE_KEYS=sealer,auditor npm start replaces the sealer's and the auditor's keys", () => {
   it("blocks sealed under the old sealer key and the new one audit clean together; trust.json keeps both sealer keys; the auditor's old key is refused", async () => {
     const home = await newHome("zhixin-sealer-rotation-");
-    const auditor = async () => readOwnerSignerFile(keyFile(home, "auditor"), "auditor");
+    const auditor = async () => readOwnerSignerFile(INTL, keyFile(home, "auditor"), "auditor");
     const submitAndWait = async (node: NodeProcess, months: number) =>
       waitSealed(node, await submitDeposit(node, months), 10_000);
     const sealerOf = async (node: NodeProcess, height: number) =>

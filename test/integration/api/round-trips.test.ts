@@ -5,6 +5,7 @@ import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { IndexEntry } from "../../../functions/store/ports.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
 import { keyIndex } from "../../../lib/store-layout.js";
 import { batchRootOf, startTestNode, type TestNode } from "../../support/local-node.js";
@@ -51,9 +52,9 @@ async function singleRecord(dept = "hf-haikou"): Promise<HttpRequest> {
     method: "POST",
     path: "/v1/entries",
     body,
-    signer: await readOwnerSignerFile(keyFile(t.node.home, dept), dept),
+    signer: await readOwnerSignerFile(INTL, keyFile(t.node.home, dept), dept),
     department: dept,
-    batchRoot: batchRootOf(records),
+    batchRoot: batchRootOf(INTL, records),
   });
   return { method: "POST", path: "/v1/entries", query: "", headers: { ...headers }, body };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromHex, verifyInclusion } from "#chain";
+import { fromHex, INTL, verifyInclusion } from "#chain";
 import { orphanBodies, withoutOrphanBodies } from "../../support/batch-bodies.js";
 import { batchRootOf, startTestNode, type TestNode, type TestRequest } from "../../support/local-node.js";
 
@@ -47,6 +47,7 @@ describe("S1: Haikou writes a deposit certificate; Sanya and the auditor check i
     expect(bySanya.body.payload).toBeUndefined();
     const { sealed: where } = bySanya.body;
     verifyInclusion(
+      INTL,
       fromHex(leafHash),
       where.index,
       where.block.header.count,
@@ -88,7 +89,7 @@ describe("S1: Haikou writes a deposit certificate; Sanya and the auditor check i
 
 const one = [cert("460100199912120000", 12)];
 const body = JSON.stringify({ records: one });
-const root = batchRootOf(one);
+const root = batchRootOf(INTL, one);
 const post = (extra: Partial<TestRequest>): TestRequest => ({
   method: "POST",
   path: "/v1/entries",
@@ -177,7 +178,7 @@ const refusals: Array<{ name: string; request: () => TestRequest; status: number
     name: "a record over 64 KiB",
     request: () => {
       const records = [{ type: CERT, data: { pad: big(65 * 1024) } }];
-      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(records) });
+      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(INTL, records) });
     },
     status: 413,
     code: "RECORD_TOO_LARGE",
@@ -205,7 +206,7 @@ const refusals: Array<{ name: string; request: () => TestRequest; status: number
     name: "101 records",
     request: () => {
       const records = Array.from({ length: 101 }, (_, i) => cert(String(i), i));
-      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(records) });
+      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(INTL, records) });
     },
     status: 400,
     code: "BATCH_SIZE_INVALID",
@@ -214,7 +215,7 @@ const refusals: Array<{ name: string; request: () => TestRequest; status: number
     name: "unknown record type",
     request: () => {
       const records = [{ type: "housing-fund.unknown", data: { a: 1 } }];
-      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(records) });
+      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(INTL, records) });
     },
     status: 400,
     code: "UNKNOWN_RECORD_TYPE",
@@ -223,7 +224,7 @@ const refusals: Array<{ name: string; request: () => TestRequest; status: number
     name: "a record type the department may not write",
     request: () => {
       const records = [{ type: "licence.business", data: { company: "91460100MA5T000000" } }];
-      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(records) });
+      return post({ body: JSON.stringify({ records }), batchRoot: batchRootOf(INTL, records) });
     },
     status: 403,
     code: "RECORD_TYPE_FORBIDDEN",
@@ -321,6 +322,7 @@ describe("large blocks", () => {
     const { sealed: where } = last.body;
     expect(where.index).toBeGreaterThan(1000);
     verifyInclusion(
+      INTL,
       fromHex(last.body.leafHash),
       where.index,
       where.block.header.count,

@@ -7,7 +7,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { deriveKeyId } from "#chain";
+import { deriveKeyId, INTL } from "#chain";
 import { kmsIdentity } from "../../../cli/kms-identity.js";
 import { main } from "../../../cli/zhixin.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
@@ -305,7 +305,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
     "arn:aws-cn:kms:cn-north-1:333333333333:key/33333333-3333-3333-3333-333333333333",
   );
   // The deployed trust bundle names each key by the id derived from it (docs/design/key-history.md §1).
-  const HAIKOU_KEY_ID = deriveKeyId("hf-haikou", ed.spki);
+  const HAIKOU_KEY_ID = deriveKeyId(INTL, "hf-haikou", ed.spki);
   const directory = new StaticKeyDirectory([
     {
       keyId: HAIKOU_KEY_ID,
@@ -316,7 +316,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
       validFrom: "2026-01-01T00:00:00.000Z",
     },
     {
-      keyId: deriveKeyId("market-regulation", p256.spki),
+      keyId: deriveKeyId(INTL, "market-regulation", p256.spki),
       owner: "market-regulation",
       role: "department",
       alg: "ecdsa-p256-sha256",
@@ -324,7 +324,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
       validFrom: "2026-01-01T00:00:00.000Z",
     },
     {
-      keyId: deriveKeyId("auditor", ed.spki),
+      keyId: deriveKeyId(INTL, "auditor", ed.spki),
       owner: "auditor",
       role: "auditor",
       alg: "ed25519",
@@ -409,7 +409,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
       verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
     ).toMatchObject({
       department: "market-regulation",
-      keyId: deriveKeyId("market-regulation", p256.spki),
+      keyId: deriveKeyId(INTL, "market-regulation", p256.spki),
       alg: "ecdsa-p256-sha256",
     });
   });
@@ -446,7 +446,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
 
   it("a key of another algorithm than --alg, or one Zhixin does not sign with: KEY_UNUSABLE, exit 2, nothing sent", async () => {
     const identity = (client: ReturnType<typeof fakeKms>["client"], alg?: "ecdsa-p256-sha256") =>
-      kmsIdentity({ kmsKey: HAIKOU_ALIAS, alg, client, command: "checkpoint" });
+      kmsIdentity({ suite: INTL, kmsKey: HAIKOU_ALIAS, alg, client, command: "checkpoint" });
     const rsa = fakeKms((op, input) =>
       op === "GetPublicKey"
         ? { body: { ...ed.answer(op, input).body, KeySpec: "RSA_2048" } }
@@ -572,7 +572,7 @@ describe("--kms-key: signing with a department's KMS key", () => {
 describe("--kms-key with a member's key in its own account (the file's keyArn)", () => {
   const HAIKOU_ARN = "arn:aws-cn:kms:cn-northwest-1:111111111111:key/0b7c2f0e-1f7a-4c1e-9d2a-5e8f6a7b8c9d";
   const key = new TestKmsKey("ed25519", HAIKOU_ARN);
-  const HAIKOU_KEY_ID = deriveKeyId("hf-haikou", key.spki);
+  const HAIKOU_KEY_ID = deriveKeyId(INTL, "hf-haikou", key.spki);
   const directory = new StaticKeyDirectory([
     {
       keyId: HAIKOU_KEY_ID,

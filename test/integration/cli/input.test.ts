@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue, MerkleTree, recordHash, toHex } from "#chain";
+import { contentDigest, INTL, type JsonValue, MerkleTree, recordHash, toHex } from "#chain";
 import { batchRoot, type SubmitRecord, submitBody } from "../../../cli/client.js";
 import { InputError, parseRecordInput, planBatches, TARGET_BODY_BYTES } from "../../../cli/input.js";
 import { combineReceipts } from "../../../cli/send-batches.js";
@@ -84,17 +84,18 @@ describe("planBatches", () => {
 });
 
 describe("batchRoot", () => {
-  it("is the RFC 6962 root over recordHash(type, contentDigest(data)), in order", () => {
+  it("is the RFC 6962 root over recordHash(INTL, type, contentDigest(INTL, data)), in order", () => {
     const rs: SubmitRecord[] = [
       { type: "a.b", data: { x: 1 } },
       { type: "a.c", data: { y: [1, 2] } },
       { type: "a.b", data: {} },
     ];
     const expected = new MerkleTree(
-      rs.map((r) => recordHash(r.type, contentDigest(r.data as JsonValue))),
+      INTL,
+      rs.map((r) => recordHash(INTL, r.type, contentDigest(INTL, r.data as JsonValue))),
     ).root();
-    expect(toHex(batchRoot(rs))).toBe(toHex(expected));
-    expect(toHex(batchRoot([...rs].reverse()))).not.toBe(toHex(expected));
+    expect(toHex(batchRoot(INTL, rs))).toBe(toHex(expected));
+    expect(toHex(batchRoot(INTL, [...rs].reverse()))).not.toBe(toHex(expected));
   });
 });
 

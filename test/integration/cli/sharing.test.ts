@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INTL } from "../../../lib/chain/index.js";
 import { contractVersion } from "../../../lib/protocol/contracts.js";
 import { type CliConsortium, type CliRun, ROOT, startCliConsortium } from "../../support/cli.js";
 
@@ -172,7 +173,7 @@ describe("zhixin contract, match and access (S1)", () => {
     const out = JSON.parse(run.stdout);
     expect(out).toEqual({
       contractId: CONTRACT_ID,
-      version: contractVersion(DOCUMENT),
+      version: contractVersion(INTL, DOCUMENT),
       entryId: expect.stringMatching(ENTRY_ID),
     });
     version = out.version;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newNonce, ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
 import { Journal } from "../../../cli/ship/journal.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 import {
   DB_OPERATION,
@@ -114,7 +115,7 @@ describe("zhixin ship", () => {
     const text = await generateOps(4_000, 20);
     const file = await cli.writeWork("replay.ndjson", text);
     const middle = Buffer.byteLength(text.split("\n").slice(0, 10).join("\n")) + 1;
-    const identity = await loadIdentity(cli.home, AS);
+    const identity = await loadIdentity(INTL, cli.home, AS);
     const records = text
       .trim()
       .split("\n")

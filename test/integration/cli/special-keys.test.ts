@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, contentDigest, parseJson } from "#chain";
+import { canonicalJson, contentDigest, INTL, parseJson } from "#chain";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 
@@ -36,7 +36,7 @@ describe("zhixin submit, get and verify keep every member", () => {
     expect(run.code).toBe(0);
     const entry = parseJson(run.stdout) as { payload: unknown; envelope: { contentDigest: string } };
     expect(canonicalJson(entry.payload)).toBe(canonicalJson(parseJson(DATA)));
-    expect(entry.envelope.contentDigest).toBe(contentDigest(parseJson(DATA)));
+    expect(entry.envelope.contentDigest).toBe(contentDigest(INTL, parseJson(DATA)));
   });
 
   it("seals, and verify finds nothing wrong", async () => {

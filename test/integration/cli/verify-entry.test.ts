@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
 import { itemKeys } from "../../../functions/store/table.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 
 // `zhixin verify --entry <id>`: an id the ledger never had is not found (exit 2; the
@@ -15,7 +16,7 @@ let citizens = 0;
 
 beforeAll(async () => {
   cli = await startCliConsortium("verify-entry");
-  writer = new ZhixinClient({ url: cli.node.url, ...(await loadIdentity(cli.home, "hf-haikou")) });
+  writer = new ZhixinClient({ url: cli.node.url, ...(await loadIdentity(INTL, cli.home, "hf-haikou")) });
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   formatCheckpoint,
   formatSignedNote,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
   noteMessage,
@@ -27,7 +28,7 @@ let blocks = 0;
 
 beforeAll(async () => {
   cli = await startCliConsortium("verify-range");
-  writer = new ZhixinClient({ url: cli.node.url, ...(await loadIdentity(cli.home, "hf-haikou")) });
+  writer = new ZhixinClient({ url: cli.node.url, ...(await loadIdentity(INTL, cli.home, "hf-haikou")) });
 });
 
 afterAll(async () => {
@@ -166,7 +167,7 @@ describe("verify --from/--to", () => {
   it("a range is held to a checkpoint at the size just before it", async () => {
     // A sealer-signed checkpoint for the log after block 1, with another root: the range
     // 2–3 extends block 1's log, so it shows that history differs there.
-    const sealer = await readOwnerSignerFile(keyFile(cli.home, "sealer"), "sealer");
+    const sealer = await readOwnerSignerFile(INTL, keyFile(cli.home, "sealer"), "sealer");
     const log = cli.node.consortium.log;
     const text = formatCheckpoint({ origin: log, size: 1, rootHash: new Uint8Array(32).fill(7) });
     const publicKey = ed25519RawPublicKey(await sealer.publicKey());

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
-import { canonicalJson } from "#chain";
+import { canonicalJson, INTL } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
@@ -349,7 +349,7 @@ describe("a node killed mid-load loses and duplicates nothing", () => {
     const reader = async (dept: string) => {
       let signer = readers.get(dept);
       if (!signer) {
-        signer = await readOwnerSignerFile(keyFile(home, dept), dept);
+        signer = await readOwnerSignerFile(INTL, keyFile(home, dept), dept);
         readers.set(dept, signer);
       }
       return signer;

@@ -7,6 +7,7 @@ import {
   deriveKeyId,
   formatVerifierKey,
   fromBase64,
+  INTL,
   KEY_ADD_TYPE,
   keyPopMessage,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -38,7 +39,7 @@ export function keyAddRecord(
   key: { spki: Uint8Array; sign: (message: Uint8Array) => Uint8Array },
   role: "department" | "auditor" = "department",
 ): { type: string; data: Record<string, unknown> } {
-  const keyId = deriveKeyId(owner, key.spki);
+  const keyId = deriveKeyId(INTL, owner, key.spki);
   return {
     type: KEY_ADD_TYPE,
     data: {
@@ -54,7 +55,7 @@ export function keyAddRecord(
 
 /** The add of a member's key file (`keys/<member>.pem`): its first key introducing itself. */
 export async function firstKeyRecord(home: string, member: string) {
-  const signer = await readOwnerSignerFile(keyFile(home, member), member);
+  const signer = await readOwnerSignerFile(INTL, keyFile(home, member), member);
   const spki = await signer.publicKey();
   const keyId = signer.keyId;
   const pop = await signer.sign(keyPopMessage(keyId));
@@ -78,6 +79,7 @@ export async function trustRootText(node: LocalConsortium): Promise<string> {
   const sealer = bundle.keys.find((k) => k.role === "sealer");
   if (!sealer) throw new Error("keys/trust.json names no sealer key");
   return formatTrustRoot({
+    suite: INTL,
     log: node.consortium.log,
     sealers: [
       formatVerifierKey(

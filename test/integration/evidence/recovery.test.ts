@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue, KEY_COSIGN_TYPE, KEY_REVOKE_TYPE } from "#chain";
+import { contentDigest, INTL, type JsonValue, KEY_COSIGN_TYPE, KEY_REVOKE_TYPE } from "#chain";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import {
@@ -56,13 +56,13 @@ async function submit(as: string, record: { type: string; data: unknown }, signe
 }
 
 async function cosign(as: string, record: { data: unknown }, entryId: string): Promise<string> {
-  const data = { entryId, contentDigest: contentDigest(record.data as JsonValue) };
+  const data = { entryId, contentDigest: contentDigest(INTL, record.data as JsonValue) };
   return submit(as, { type: KEY_COSIGN_TYPE, data });
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
-const fresh = LocalSigner.forOwner(VICTIM, generateKeyPairSync("ed25519").privateKey);
+const fresh = LocalSigner.forOwner(INTL, VICTIM, generateKeyPairSync("ed25519").privateKey);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "zhixin-recovery-"));

@@ -8,6 +8,7 @@ import {
   cosignCheckpoint,
   formatCheckpoint,
   formatSignedNote,
+  INTL,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
@@ -61,7 +62,7 @@ async function forkedBundle(bundle: string): Promise<string> {
   const shown = new Set([parts.entry.inclusion.index, ...parts.keyRecords.map((r) => r.inclusion.index)]);
   const other = leaves.findIndex((_, i) => !shown.has(i));
   leaves[other] = sha256Bytes(utf8("an entry the log never held"));
-  const tree = new MerkleTree(leaves);
+  const tree = new MerkleTree(INTL, leaves);
   const log = t.node.consortium.log;
   const text = formatCheckpoint({ origin: log, size, rootHash: tree.root() });
 

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KEY_ADD_TYPE, KEY_COSIGN_TYPE } from "#chain";
+import { INTL, KEY_ADD_TYPE, KEY_COSIGN_TYPE } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
@@ -29,7 +29,7 @@ describe("a genesis cut short between its adds and their cosigns", () => {
     cut = await startTestNode({ consortiumFile: file });
     const cutStore = new DynamoDbLedgerStore(cut.client, cut.table);
     const home = cut.node.home;
-    const haikou = await readOwnerSignerFile(keyFile(home, "hf-haikou"), "hf-haikou");
+    const haikou = await readOwnerSignerFile(INTL, keyFile(home, "hf-haikou"), "hf-haikou");
     const added = await cut.submit("hf-haikou", [await keyAddRecord(haikou, "hf-haikou")]);
     expect(added.status).toBe(202);
     expect(

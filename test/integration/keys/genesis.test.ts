@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveKeyId, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage } from "#chain";
+import { deriveKeyId, INTL, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE, keyPopMessage } from "#chain";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { introduceDepartmentKeys } from "../../../local/genesis.js";
@@ -24,7 +24,7 @@ afterAll(async () => {
 function newKey(owner: string) {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const spki = publicKey.export({ format: "der", type: "spki" });
-  const keyId = deriveKeyId(owner, spki);
+  const keyId = deriveKeyId(INTL, owner, spki);
   return {
     keyId,
     add: {

@@ -5,6 +5,7 @@ import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   contentDigest,
+  INTL,
   type JsonValue,
   KEY_ADD_TYPE,
   KEY_COSIGN_TYPE,
@@ -70,7 +71,7 @@ describe("keyRecords.cosigns = 1: a department's own key records count once anot
       ]);
       expect(records[1]?.data).toEqual({
         entryId: records[0]?.entryId,
-        contentDigest: contentDigest(records[0]?.data as JsonValue),
+        contentDigest: contentDigest(INTL, records[0]?.data as JsonValue),
       });
     }
     const report = await audit(t);
@@ -136,7 +137,7 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
         entryId: revokeId,
         writer,
         data: { keyId: stolenKey, compromisedSince },
-        contentDigest: contentDigest({ keyId: stolenKey, compromisedSince }),
+        contentDigest: contentDigest(INTL, { keyId: stolenKey, compromisedSince }),
         kind: "recovery",
         cosigners: [],
         cosignsNeeded: 2,
@@ -244,7 +245,7 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
       [
         "a cosign of a record that took effect already",
         "market-regulation",
-        cosignData(done, contentDigest(haikouGenesis?.data as JsonValue)),
+        cosignData(done, contentDigest(INTL, haikouGenesis?.data as JsonValue)),
         409,
         "KEY_COSIGN_REFUSED",
       ],

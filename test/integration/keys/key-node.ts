@@ -1,16 +1,16 @@
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "vitest";
+import { INTL } from "../../../lib/chain/index.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import type { TestNode } from "../../support/local-node.js";
 import { captured } from "../../support/output.js";
-
 // What the key-history integration tests do to a test node (rotation.test.ts,
 // governance.test.ts): make keys, submit as a department with a key of their choosing,
 // and run the verify function's audit, asserting that it logs exactly its findings.
 
 /** A new Ed25519 key of `owner`, under its derived key id. */
 export function newSigner(owner: string): LocalSigner {
-  return LocalSigner.forOwner(owner, generateKeyPairSync("ed25519").privateKey);
+  return LocalSigner.forOwner(INTL, owner, generateKeyPairSync("ed25519").privateKey);
 }
 
 let months = 0;

@@ -1,6 +1,6 @@
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE } from "#chain";
+import { INTL, KEY_ADD_TYPE, KEY_RETIRE_TYPE, KEY_REVOKE_TYPE } from "#chain";
 import { auditChain } from "../../../functions/audit/audit.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
@@ -126,7 +126,7 @@ describe("the audit reads the key records of every member", () => {
       getKey: (id: string) => (id.startsWith("market-regulation/") ? undefined : bundle.getKey(id)),
       listKeys: () => bundle.listKeys().filter((k) => k.owner !== "market-regulation"),
     };
-    const deps = { source: store, keys: without, log: all.log, keyRecords: store };
+    const deps = { source: store, keys: without, log: all.log, suite: INTL, keyRecords: store };
     // The same findings as with the whole bundle (the revoke above left its KEY_REVOKED).
     const whole = await auditChain({ ...deps, keys: bundle, members });
     expect(whole.findings.map((f) => f.code)).not.toContain("KEY_HISTORY_MISMATCH");

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
 import { checkLedger, type Ledger, LOG, makeMembers, openLedger, submit } from "./harness.js";
@@ -31,7 +32,14 @@ async function backlog(sizes: readonly number[]): Promise<Ledger> {
 }
 
 function sealWith(ledger: Ledger, store: FaultyStore, maxEntries: number) {
-  return sealBlock({ store, signer: ledger.members.sealer, clock: ledger.clock, log: LOG, maxEntries });
+  return sealBlock({
+    suite: INTL,
+    store,
+    signer: ledger.members.sealer,
+    clock: ledger.clock,
+    log: LOG,
+    maxEntries,
+  });
 }
 
 describe("a backlog of single-record batches", () => {

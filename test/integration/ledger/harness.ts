@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect } from "vitest";
-import { batchRootOf, GENESIS_PREV, hashBlockHeader, type JsonValue, toHex, utf8 } from "#chain";
+import { batchRootOf, GENESIS_PREV, hashBlockHeader, INTL, type JsonValue, toHex, utf8 } from "#chain";
 import { auditChain } from "../../../functions/audit/audit.js";
 import type { Caller } from "../../../functions/auth/caller.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
@@ -158,7 +158,7 @@ export async function signSubmit(
   if (!signer) throw new Error(`no key for ${dept}`);
   const body = utf8(JSON.stringify({ records }));
   const now = ledger.clock.now();
-  const batchRoot = batchRootOf(records);
+  const batchRoot = batchRootOf(INTL, records);
   const headers = await signRequest({
     method: "POST",
     path: "/v1/entries",
@@ -199,7 +199,14 @@ export function seal(
   store: LedgerStore = ledger.store,
   publishing: Pick<SealerDeps, "tiles" | "witnessing"> = {},
 ): Promise<SealResult> {
-  return sealBlock({ store, signer: ledger.members.sealer, clock: ledger.clock, log: LOG, ...publishing });
+  return sealBlock({
+    suite: INTL,
+    store,
+    signer: ledger.members.sealer,
+    clock: ledger.clock,
+    log: LOG,
+    ...publishing,
+  });
 }
 
 /** Seals until nothing is pending; returns every result. Bounded, so a sealer that never drains fails. */
@@ -214,7 +221,13 @@ export async function drain(ledger: Ledger, store: LedgerStore = ledger.store): 
 }
 
 export function audit(ledger: Ledger): Promise<AuditReport> {
-  return auditChain({ source: ledger.store, keys: ledger.members.keys, log: LOG, keyRecords: ledger.store });
+  return auditChain({
+    suite: INTL,
+    source: ledger.store,
+    keys: ledger.members.keys,
+    log: LOG,
+    keyRecords: ledger.store,
+  });
 }
 
 export interface LedgerFacts {
@@ -249,7 +262,7 @@ export async function checkLedger(ledger: Ledger, expectedHeight?: number): Prom
   const where = new Map<string, { height: number; position: number; batchKey: string }>();
   const duplicates: string[] = [];
   for (const block of blocks) {
-    expect(block.hash).toBe(toHex(hashBlockHeader(block.header)));
+    expect(block.hash).toBe(toHex(hashBlockHeader(INTL, block.header)));
     expect(block.header.prev).toBe(prev);
     prev = block.hash;
     const pages = await store.getBlockPages(block.hash, block.pageCount);

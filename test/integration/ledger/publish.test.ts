@@ -4,6 +4,7 @@ import {
   entryLeafData,
   entryLeafHash,
   fromUtf8,
+  INTL,
   inclusionProofFromTiles,
   type LedgerEnvelope,
   MerkleTree,
@@ -116,12 +117,12 @@ async function expectPublishedLog(bucket: string, entries: readonly LedgerEnvelo
     if (hex === undefined) throw new Error(`missing ${tilePath(t)}`);
     return hexBytes(hex);
   };
-  expect(toHex(rootFromTiles(size, read))).toBe(toHex(checkpoint.rootHash));
-  const leaves = entries.slice(0, size).map(entryLeafHash);
-  const tree = new MerkleTree(leaves);
+  expect(toHex(rootFromTiles(INTL, size, read))).toBe(toHex(checkpoint.rootHash));
+  const leaves = entries.slice(0, size).map((e) => entryLeafHash(INTL, e));
+  const tree = new MerkleTree(INTL, leaves);
   expect(toHex(tree.root())).toBe(toHex(checkpoint.rootHash));
   for (const index of [0, 1, TILE_WIDTH - 1, TILE_WIDTH, size - 1].filter((i) => i >= 0 && i < size)) {
-    expect(inclusionProofFromTiles(index, size, read).map(toHex)).toEqual(
+    expect(inclusionProofFromTiles(INTL, index, size, read).map(toHex)).toEqual(
       tree.inclusionProof(index).map(toHex),
     );
   }
@@ -194,17 +195,23 @@ describe("publishing the log as tiles", () => {
   it("catches up on every block sealed while it could not publish, in one run", async () => {
     const ledger = await restoreLedger(fourBlocks);
     const { bucket, tiles } = await tileStore();
-    expect(await publishLog({ store: ledger.store, tiles })).toEqual({ size: 558, blocks: 4 });
+    expect(await publishLog({ suite: INTL, store: ledger.store, tiles })).toEqual({ size: 558, blocks: 4 });
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(558);
     // From the middle: a checkpoint at block 2's end, blocks 3 and 4 to go.
     const { bucket: half, tiles: halfTiles } = await tileStore();
-    expect(await publishLog({ store: asOf(ledger.store, 2), tiles: halfTiles })).toEqual({
+    expect(await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles: halfTiles })).toEqual({
       size: 301,
       blocks: 2,
     });
-    expect(await publishLog({ store: ledger.store, tiles: halfTiles })).toEqual({ size: 558, blocks: 2 });
+    expect(await publishLog({ suite: INTL, store: ledger.store, tiles: halfTiles })).toEqual({
+      size: 558,
+      blocks: 2,
+    });
     expect(await objects(half)).toEqual(await objects(bucket));
-    expect(await publishLog({ store: ledger.store, tiles: halfTiles })).toEqual({ size: 558, blocks: 0 });
+    expect(await publishLog({ suite: INTL, store: ledger.store, tiles: halfTiles })).toEqual({
+      size: 558,
+      blocks: 0,
+    });
   });
 
   it("refuses a bucket whose checkpoint does not fit the ledger, and writes nothing", async () => {
@@ -224,7 +231,9 @@ describe("publishing the log as tiles", () => {
       const { bucket, tiles } = await tileStore();
       await writeObject(s3.client, bucket, "checkpoint", checkpoint);
       const before = await objects(bucket);
-      await expect(publishLog({ store: ledger.store, tiles }), name).rejects.toBeInstanceOf(PublishError);
+      await expect(publishLog({ suite: INTL, store: ledger.store, tiles }), name).rejects.toBeInstanceOf(
+        PublishError,
+      );
       expect(await objects(bucket), name).toEqual(before);
     }
     // The seal goes on and says why the tiles did not.
@@ -244,9 +253,9 @@ describe("publishing the log as tiles", () => {
     const ledger = await restoreLedger(fourBlocks);
     // The reference: blocks 1 and 2 published, then 3 and 4 without interruption.
     const reference = await tileStore();
-    await publishLog({ store: asOf(ledger.store, 2), tiles: reference.tiles });
+    await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles: reference.tiles });
     const counting = new FaultyTileStore(reference.tiles);
-    await publishLog({ store: ledger.store, tiles: counting });
+    await publishLog({ suite: INTL, store: ledger.store, tiles: counting });
     const expected = await objects(reference.bucket);
     const entries = await logEntries(ledger.store);
     expect(counting.calls.length).toBeGreaterThan(10);
@@ -255,15 +264,18 @@ describe("publishing the log as tiles", () => {
       for (let call = 1; call <= counting.calls.length; call++) {
         const name = `crash ${when} call ${call} (${counting.calls[call - 1]?.method} ${counting.calls[call - 1]?.path})`;
         const { bucket, tiles } = await tileStore();
-        await publishLog({ store: asOf(ledger.store, 2), tiles });
+        await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles });
         const dying = new FaultyTileStore(tiles, { when, call });
-        await expect(publishLog({ store: ledger.store, tiles: dying }), name).rejects.toBeInstanceOf(
-          TileCrashError,
-        );
+        await expect(
+          publishLog({ suite: INTL, store: ledger.store, tiles: dying }),
+          name,
+        ).rejects.toBeInstanceOf(TileCrashError);
         await dying.idle();
         // Whatever the crash left, the checkpoint names a log its tiles hold in full.
         expect(await expectPublishedLog(bucket, entries), name).toBeGreaterThanOrEqual(301);
-        expect(await publishLog({ store: ledger.store, tiles }), name).toMatchObject({ size: 558 });
+        expect(await publishLog({ suite: INTL, store: ledger.store, tiles }), name).toMatchObject({
+          size: 558,
+        });
         expect(await objects(bucket), name).toEqual(expected);
       }
     }
@@ -272,12 +284,12 @@ describe("publishing the log as tiles", () => {
   it("two publishers at once end with the latest checkpoint and one set of tiles", async () => {
     const ledger = await restoreLedger(fourBlocks);
     const reference = await tileStore();
-    await publishLog({ store: ledger.store, tiles: reference.tiles });
+    await publishLog({ suite: INTL, store: ledger.store, tiles: reference.tiles });
     const { bucket, tiles } = await tileStore();
     await Promise.all([
-      publishLog({ store: ledger.store, tiles }),
-      publishLog({ store: asOf(ledger.store, 3), tiles }),
-      publishLog({ store: ledger.store, tiles }),
+      publishLog({ suite: INTL, store: ledger.store, tiles }),
+      publishLog({ suite: INTL, store: asOf(ledger.store, 3), tiles }),
+      publishLog({ suite: INTL, store: ledger.store, tiles }),
     ]);
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(558);
     expect(await objects(bucket)).toEqual(await objects(reference.bucket));

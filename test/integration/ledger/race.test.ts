@@ -2,6 +2,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
+import { INTL } from "../../../lib/chain/index.js";
 import type { SealResult } from "../../../lib/protocol/entries.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
@@ -108,6 +109,7 @@ async function raceRounds(seed: number, options: { stale?: StaleIndex; rounds: n
         sleep(start)
           .then(() =>
             sealBlock({
+              suite: INTL,
               store,
               signer: members.sealer,
               clock: ledger.clock,
@@ -196,7 +198,9 @@ describe("forced interleavings", () => {
         racerStore(ledger, { hold: (c) => (c.method === "commitBlock" ? atCommit() : undefined) }),
       );
       const results = await Promise.all(
-        sealers.map((store) => sealBlock({ store, signer: members.sealer, clock: ledger.clock, log: LOG })),
+        sealers.map((store) =>
+          sealBlock({ suite: INTL, store, signer: members.sealer, clock: ledger.clock, log: LOG }),
+        ),
       );
       const won = results.filter((r) => r.sealed);
       expect(won).toHaveLength(1);
@@ -241,7 +245,13 @@ describe("forced interleavings", () => {
       },
     });
     const fast = racerStore(ledger, { staleIndex: stale });
-    const slowRun = sealBlock({ store: slow, signer: members.sealer, clock: ledger.clock, log: LOG });
+    const slowRun = sealBlock({
+      suite: INTL,
+      store: slow,
+      signer: members.sealer,
+      clock: ledger.clock,
+      log: LOG,
+    });
     await arrived;
     // Block 1 is marked finished, so the next call after reading it is the pending list.
     expect(slow.calls.map((c) => c.method)).toEqual(["getLatestBlock", "listPendingBatches"]);

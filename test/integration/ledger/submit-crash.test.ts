@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, entryIdFor, recordHash } from "#chain";
+import { contentDigest, entryIdFor, INTL, recordHash } from "#chain";
 import { auditEntry } from "../../../functions/audit/audit-entry.js";
 import { readEntry } from "../../../functions/ledger/reader.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
@@ -52,7 +52,13 @@ const RECORDS: Records = certificates("crashing", 3);
 /** The ids submit derives for RECORDS under NONCE — known without a receipt. */
 function idsOf(request: SignedSubmit, records: Records): string[] {
   return records.map((r, i) =>
-    entryIdFor(request.caller.keyId, request.caller.nonce, i, recordHash(r.type, contentDigest(r.data))),
+    entryIdFor(
+      INTL,
+      request.caller.keyId,
+      request.caller.nonce,
+      i,
+      recordHash(INTL, r.type, contentDigest(INTL, r.data)),
+    ),
   );
 }
 
@@ -105,6 +111,7 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
             source: ledger.store,
             keys: ledger.members.keys,
             log: LOG,
+            suite: INTL,
             keyRecords: ledger.store,
             pending: ledger.store,
           },

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue } from "#chain";
+import { contentDigest, INTL, type JsonValue } from "#chain";
 import { submitEntries } from "../../../functions/ledger/submit.js";
 import { effectiveVersion, loadContract } from "../../../functions/rules/contracts.js";
 import { readAccessTrail } from "../../../functions/sharing/access-trail.js";
@@ -43,7 +43,7 @@ import {
 
 const SUBJECT_KEY = new Uint8Array(32).fill(9);
 const CONTRACT = JSON.parse(readFileSync("examples/contracts/s2-blacklist.json", "utf8")) as ContractDoc;
-const VERSION = contentDigest(CONTRACT as unknown as JsonValue);
+const VERSION = contentDigest(INTL, CONTRACT as unknown as JsonValue);
 const CITIZEN = "460100198805051234";
 const QUESTION = {
   contract: CONTRACT.id,
@@ -350,7 +350,7 @@ describe("a contract approve that dies inside submit", () => {
   const NONCE = "crashing-approve-001";
 
   async function expectNotEffective(ledger: Ledger) {
-    const state = await loadContract(ledger.store, CONTRACT.id);
+    const state = await loadContract(INTL, ledger.store, CONTRACT.id);
     expect(state?.versions.map((v) => v.status)).toEqual(["proposed"]);
     expect(effectiveVersion(state as never, ledger.clock.now())).toMatchObject({ effective: false });
     // Sanya asking meanwhile is refused, and that refusal is recorded.
@@ -359,7 +359,7 @@ describe("a contract approve that dies inside submit", () => {
   }
 
   async function expectEffective(ledger: Ledger, receipt: Receipt) {
-    const state = await loadContract(ledger.store, CONTRACT.id);
+    const state = await loadContract(INTL, ledger.store, CONTRACT.id);
     expect(state?.versions).toHaveLength(1);
     expect(state?.versions[0]).toMatchObject({
       version: VERSION,
@@ -415,7 +415,7 @@ describe("a contract approve that dies inside submit", () => {
     const batch = await ledger.store.getBatch(batchKeyOf(request));
     const id = batch?.envelopes[0]?.id as string;
     ledger.submitted.push(id);
-    const state = await loadContract(ledger.store, CONTRACT.id);
+    const state = await loadContract(INTL, ledger.store, CONTRACT.id);
     expect(state?.versions[0]).toMatchObject({ status: "approved", approveEntry: id });
     const items = await scanAll(ledger.client, ledger.table);
     expect((await refusalOf(send(ledger, request))).code).toBe("NONCE_REPLAYED");

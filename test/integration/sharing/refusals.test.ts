@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, type JsonValue } from "#chain";
+import { contentDigest, INTL, type JsonValue } from "#chain";
 import { orphanBodies } from "../../support/batch-bodies.js";
 import { AheadClock, startTestNode, type TestNode } from "../../support/local-node.js";
 import {
@@ -420,7 +420,7 @@ describe("refusals of contract records (POST /v1/entries): 4xx, store unchanged"
     );
     // The batch's own propose is refused with it: nothing of the batch is stored.
     const doc = contract("rf-same-batch");
-    const version = contentDigest(doc as unknown as JsonValue);
+    const version = contentDigest(INTL, doc as unknown as JsonValue);
     const res = await refused(
       "hf-sanya",
       [propose(doc), approve(doc.id, version)],

@@ -5,6 +5,7 @@ import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js"
 import { StoreInvariantError, type UniqueClaim } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import { itemKeys } from "../../../functions/store/table.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { freshTable, type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 
 // The LedgerStore contract for uniqueness claims (claimUnique, takeOverClaim,
@@ -26,7 +27,7 @@ beforeEach(async () => {
 
 /** A fixed subject key (32 bytes of 0x07): claim keys are HMACs under it. */
 const SUBJECT_KEY = new Uint8Array(32).fill(7);
-const KEY = uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["12345678"]);
+const KEY = uniqueKeyFor(INTL, SUBJECT_KEY, "invoice.claim", ["12345678"]);
 const claimBy = (batchKey: string, entryId: string, claimedAt = "2026-11-21T08:00:00.000Z"): UniqueClaim => ({
   key: KEY,
   batchKey,
@@ -41,8 +42,8 @@ describe("uniqueKeyFor", () => {
     // printf 'zhixin/unique/v2\n{"type":"invoice.claim","values":["12345678"]}' |
     //   openssl dgst -sha256 -mac HMAC -macopt hexkey:0707…07 (32 bytes)
     expect(KEY).toBe("2248ffb7ae5b59a56c19579b037b7981ff7e66191594a475fcefaa96de303d00");
-    expect(uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["12345679"])).not.toBe(KEY);
-    expect(uniqueKeyFor(SUBJECT_KEY, "other.type", ["12345678"])).not.toBe(KEY);
+    expect(uniqueKeyFor(INTL, SUBJECT_KEY, "invoice.claim", ["12345679"])).not.toBe(KEY);
+    expect(uniqueKeyFor(INTL, SUBJECT_KEY, "other.type", ["12345678"])).not.toBe(KEY);
   });
 });
 
@@ -119,7 +120,7 @@ describe("releaseClaims", () => {
   it("deletes only claims still held by the same batch and entry; idempotent", async () => {
     const other = {
       ...claimBy("service-centre/key-1#n1", "d".repeat(64)),
-      key: uniqueKeyFor(SUBJECT_KEY, "t.t", [1]),
+      key: uniqueKeyFor(INTL, SUBJECT_KEY, "t.t", [1]),
     };
     await store.claimUnique(A);
     await store.claimUnique(other);

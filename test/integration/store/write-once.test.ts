@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { batchKeyFor, canonicalJson } from "#chain";
+import { batchKeyFor, canonicalJson, INTL } from "#chain";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
 import { DynamoDbLedgerStore, itemSizeBytes } from "../../../functions/store/dynamodb-store.js";
 import type { StoredBatch } from "../../../functions/store/ports.js";
@@ -96,7 +96,9 @@ it("a 100-record batch: the body is written once, before the head; sealing updat
   // The real sealer seals it: reads, pages, block, marks, finished.
   const sealer = new LocalSigner("sealer/key-1", generateKeyPairSync("ed25519").privateKey);
   const clock = { now: () => new Date(at + 1000) };
-  expect(await sealBlock({ store, signer: sealer, clock, log: "zhixin.test/write-once" })).toMatchObject({
+  expect(
+    await sealBlock({ suite: INTL, store, signer: sealer, clock, log: "zhixin.test/write-once" }),
+  ).toMatchObject({
     sealed: true,
     entries: 100,
   });

@@ -6,6 +6,7 @@ import { SignaturePool, SignatureWorkerError } from "../../../functions/audit/si
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { type Item, type ItemKey, itemKeys } from "../../../functions/store/table.js";
+import { INTL } from "../../../lib/chain/index.js";
 import { keyGovernanceOf } from "../../../lib/consortium/consortium.js";
 import { trustFile } from "../../../lib/local-home.js";
 import type { AuditReport } from "../../../lib/protocol/audit.js";
@@ -73,6 +74,7 @@ beforeAll(async () => {
     keyRecords: store,
     keys: StaticKeyDirectory.fromFile(trustFile(t.node.home)),
     log: consortium.log,
+    suite: INTL,
     members: [...consortium.departments, ...consortium.auditors].map((m) => m.id),
     keyGovernance: keyGovernanceOf(consortium),
   };

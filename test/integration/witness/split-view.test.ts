@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CosignatureKey,
   cosignatureKeyHash,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
   parseCheckpoint,
@@ -99,7 +100,7 @@ async function startWitnesses(ledger: Ledger): Promise<RunningWitness[]> {
         deps: {
           state: new DynamoDbWitnessState(dynamo.client, table),
           key: { name, signer },
-          logs: [{ origin: LOG, verifiers: [logVerifier] }],
+          logs: [{ suite: INTL, origin: LOG, verifiers: [logVerifier] }],
           clock: ledger.clock,
         },
         evidence: [],

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cosignatureKeyHash,
+  INTL,
   MerkleTree,
   type NoteSignature,
   parseSignedNote,
@@ -53,7 +54,7 @@ async function freshWitness(options: { genesis?: boolean } = {}) {
   const deps: WitnessDeps & { evidence: string[] } = {
     state: new DynamoDbWitnessState(dynamo.client, table),
     key: { name: NAME, signer },
-    logs: [{ origin: LOG.origin, verifiers: [LOG.verifier] }],
+    logs: [{ suite: INTL, origin: LOG.origin, verifiers: [LOG.verifier] }],
     clock: CLOCK,
     evidence: [],
     onEvidence: (refusal) => deps.evidence.push(refusal.code),
@@ -64,7 +65,7 @@ async function freshWitness(options: { genesis?: boolean } = {}) {
 /** The log at `size` entries of the main history, or of a fork that differs from entry `forkAt` on. */
 function treeAt(size: number, forkAt = Number.POSITIVE_INFINITY): MerkleTree {
   const common = Math.min(size, forkAt);
-  return new MerkleTree([...leaves("entry-", common), ...leaves("forked-", size - common, common)]);
+  return new MerkleTree(INTL, [...leaves("entry-", common), ...leaves("forked-", size - common, common)]);
 }
 
 function request(oldSize: number, tree: MerkleTree, signer = LOG): Uint8Array {

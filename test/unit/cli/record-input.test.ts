@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, contentDigest, type JsonValue, parseJson } from "#chain";
+import { canonicalJson, contentDigest, INTL, type JsonValue, parseJson } from "#chain";
 import { batchRoot, submitBody } from "../../../cli/client.js";
 import { InputError, parseRecordInput, planBatches } from "../../../cli/input.js";
 
@@ -47,8 +47,8 @@ describe("special names are kept, signed and sent exactly", () => {
     const body = new TextDecoder().decode(submitBody(sent));
     const received = (parseJson(body) as { records: Array<{ type: string; data: JsonValue }> }).records;
     expect(canonicalJson(received[0]?.data ?? null)).toBe(canonicalJson(parseJson(text)));
-    expect(contentDigest(received[0]?.data ?? null)).toBe(contentDigest(parseJson(text)));
-    expect(batchRoot(sent)).toEqual(batchRoot(received as never));
+    expect(contentDigest(INTL, received[0]?.data ?? null)).toBe(contentDigest(INTL, parseJson(text)));
+    expect(batchRoot(INTL, sent)).toEqual(batchRoot(INTL, received as never));
   });
 
   it("in ndjson too", () => {

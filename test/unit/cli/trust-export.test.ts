@@ -7,6 +7,7 @@ import {
   formatCosignatureVerifierKey,
   formatVerifierKey,
   fromBase64,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
 } from "#chain";
 import { generateKeyFile } from "../../../functions/auth/signer-file.js";
@@ -70,6 +71,7 @@ describe("zhixin trust export, locally", () => {
   it("writes the log, the sealer's key from keys/trust.json, each witness's from its key file, the quorum", async () => {
     const c = loadConsortium(EXAMPLE);
     const expected = formatTrustRoot({
+      suite: INTL,
       log: c.log,
       sealers: [local.sealer],
       witnesses: local.witnesses,
@@ -165,6 +167,7 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
     const root = parseTrustRoot(run.stdout);
     expect(run.stdout).toBe(
       formatTrustRoot({
+        suite: INTL,
         log: c.log,
         sealers: [formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki))],
         witnesses: witnessesOf(c).map((w) =>

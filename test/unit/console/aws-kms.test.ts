@@ -6,7 +6,7 @@ import {
   verify as nodeVerify,
 } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveKeyId } from "#chain";
+import { deriveKeyId, INTL } from "#chain";
 import type { AwsMember } from "../../../console/src/aws/config.js";
 import { SignInError } from "../../../console/src/aws/errors.js";
 import { KmsError, type KmsPort, kmsEndpointOf, kmsOverFetch } from "../../../console/src/aws/kms.js";
@@ -179,7 +179,7 @@ describe("the browser's KMS signer (console/src/aws/kms-signer.ts)", () => {
       kmsKey: "alias/zhixin/demo/hf-haikou",
       alg: "ed25519",
     });
-    expect(signer.keyId).toBe(deriveKeyId("hf-haikou", spkiOf(privateKey)));
+    expect(signer.keyId).toBe(deriveKeyId(INTL, "hf-haikou", spkiOf(privateKey)));
     const signature = await signer.sign(message);
     expect(signature.length).toBe(64);
     expect(nodeVerify(null, message, createPublicKey(privateKey), signature)).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cosignCheckpoint, formatCheckpoint, formatSignedNote, parseSignedNote } from "#chain";
+import { cosignCheckpoint, formatCheckpoint, formatSignedNote, INTL, parseSignedNote } from "#chain";
 import { checkpointSigners } from "../../../console/src/views/proof-checkpoint.js";
 import type { TrustRoot } from "../../../lib/evidence/trust-root.js";
 import {
@@ -18,6 +18,7 @@ const log = testLog("zhixin.example/demo");
 const [a, b, c] = ["hf-haikou", "hf-sanya", "internet-court"].map((n) => testWitness(n));
 const root: TrustRoot = {
   log: log.origin,
+  suite: INTL,
   sealers: [{ name: log.origin, keyHash: log.signer.keyHash, type: 0x01, publicKey: log.publicKey }],
   witnesses: [a, b, c].map((w) => (w as ReturnType<typeof testWitness>).key),
   quorum: 2,

@@ -5,7 +5,7 @@ import {
   type EntryEnvelope,
   entryLeafHash,
   hashBlockHeader,
-  hashLeaf,
+  INTL,
   MerkleTree,
   rootFromLeafHashes,
   toHex,
@@ -25,7 +25,7 @@ function envelope(i: number, data: unknown = DATA): EntryEnvelope {
     id: i.toString(16).padStart(32, "0"),
     dept: "hf-haikou",
     type: "housing-fund.deposit-certificate",
-    contentDigest: contentDigest(data as never),
+    contentDigest: contentDigest(INTL, data as never),
     keyId: "hf-haikou/0123456789abcdef",
     alg: "ed25519",
     signatureBase: "base",
@@ -38,10 +38,10 @@ function envelope(i: number, data: unknown = DATA): EntryEnvelope {
 /** A block of `count` entries ending the log of `logSize`, the entry at block position `index`. */
 function sealedInput(count: number, index: number, logBefore = 5): ProofInput {
   const envelopes = Array.from({ length: count }, (_, i) => envelope(i));
-  const leaves = envelopes.map(entryLeafHash);
-  const tree = new MerkleTree(leaves);
-  const earlier = Array.from({ length: logBefore }, (_, i) => hashLeaf(utf8(`earlier ${i}`)));
-  const log = new MerkleTree([...earlier, ...leaves]);
+  const leaves = envelopes.map((e) => entryLeafHash(INTL, e));
+  const tree = new MerkleTree(INTL, leaves);
+  const earlier = Array.from({ length: logBefore }, (_, i) => INTL.hashLeaf(utf8(`earlier ${i}`)));
+  const log = new MerkleTree(INTL, [...earlier, ...leaves]);
   const header: BlockHeader = {
     v: 1,
     log: "zhixin.example/demo",
@@ -57,12 +57,13 @@ function sealedInput(count: number, index: number, logBefore = 5): ProofInput {
   };
   const e = envelopes[index] as EntryEnvelope;
   return {
+    suite: INTL,
     envelope: e,
     payload: DATA,
-    reportedLeaf: toHex(entryLeafHash(e)),
+    reportedLeaf: toHex(entryLeafHash(INTL, e)),
     block: {
       header,
-      hash: toHex(hashBlockHeader(header)),
+      hash: toHex(hashBlockHeader(INTL, header)),
       index,
       proof: tree.inclusionProof(index).map(toHex),
       committedLeaf: toHex(leaves[index] as Uint8Array),
@@ -81,7 +82,7 @@ function sealedInput(count: number, index: number, logBefore = 5): ProofInput {
 /** The leaves a node at `level` above leaf `index` covers, in a tree of `size`. */
 function subtree(leaves: Uint8Array[], index: number, level: number): Uint8Array {
   const start = Math.floor(index / 2 ** level) * 2 ** level;
-  return rootFromLeafHashes(leaves.slice(start, start + 2 ** level));
+  return rootFromLeafHashes(INTL, leaves.slice(start, start + 2 ** level));
 }
 
 describe("proofSteps", () => {
@@ -92,7 +93,7 @@ describe("proofSteps", () => {
         const steps = proofSteps(input);
         expect(firstBreak(steps)).toBeUndefined();
         expect(steps.every((s) => s.state === "holds")).toBe(true);
-        const leaves = Array.from({ length: count }, (_, i) => entryLeafHash(envelope(i)));
+        const leaves = Array.from({ length: count }, (_, i) => entryLeafHash(INTL, envelope(i)));
         const nodes = steps.filter((s) => s.kind === "node");
         // One node per proof hash, the last of which is the root.
         expect(nodes.length).toBe(Math.max(0, (input.block?.proof.length ?? 0) - 1));
@@ -206,14 +207,20 @@ describe("proofSteps", () => {
 
   it("checks a pending entry's leaf against the one the ledger reports", () => {
     const e = envelope(0);
-    const steps = proofSteps({ envelope: e, payload: DATA, reportedLeaf: toHex(entryLeafHash(e)) });
+    const steps = proofSteps({
+      suite: INTL,
+      envelope: e,
+      payload: DATA,
+      reportedLeaf: toHex(entryLeafHash(INTL, e)),
+    });
     expect(steps.map((s) => [s.kind, s.state])).toEqual([
       ["payload", "holds"],
       ["leaf", "holds"],
       ["block-root", "not-checked"],
     ]);
-    expect(firstBreak(proofSteps({ envelope: e, payload: DATA, reportedLeaf: "00".repeat(32) }))?.kind).toBe(
-      "leaf",
-    );
+    expect(
+      firstBreak(proofSteps({ suite: INTL, envelope: e, payload: DATA, reportedLeaf: "00".repeat(32) }))
+        ?.kind,
+    ).toBe("leaf");
   });
 });

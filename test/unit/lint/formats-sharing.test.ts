@@ -12,6 +12,7 @@ import {
   ENTRY_LEAF_TAG,
   FINDING_CODES,
   fromHex,
+  INTL,
   type JsonValue,
   RECORD_LEAF_TAG,
   SUBJECT_KEY_LABEL,
@@ -121,20 +122,20 @@ describe("docs/FORMATS.md §7 example: subject key, subject HMAC, claim key", ()
     const label = tableValue(s7, "label (21 bytes)");
     expect(label).toBe(hex(SUBJECT_KEY_LABEL));
     expect(fromHex(label).length).toBe(21);
-    expect(hex(deriveSubjectKey(fromHex(master)))).toBe(key);
+    expect(hex(deriveSubjectKey(INTL, fromHex(master)))).toBe(key);
   });
 
   it("gives the subject's HMAC input and subjectHmac under K", () => {
     const input = tableValue(s7, "HMAC input (36 bytes)");
     expect(input).toBe(hex(SUBJECT_TAG + subject));
     expect(fromHex(input).length).toBe(36);
-    expect(subjectHmac(fromHex(key), subject)).toBe(tableValue(s7, "`subjectHmac`"));
+    expect(subjectHmac(INTL, fromHex(key), subject)).toBe(tableValue(s7, "`subjectHmac`"));
   });
 
   it("gives the uniqueness claim key of an invoice.claim under K", () => {
     const claim = JSON.parse(claimText) as { type: string; values: JsonValue[] };
     expect(canonicalJson(claim as unknown as JsonValue)).toBe(claimText);
-    expect(uniqueKeyFor(fromHex(key), claim.type, claim.values)).toBe(tableValue(s7, "`claimKey`"));
+    expect(uniqueKeyFor(INTL, fromHex(key), claim.type, claim.values)).toBe(tableValue(s7, "`claimKey`"));
   });
 
   it("shows openssl commands over the same bytes and keys", () => {
@@ -155,7 +156,7 @@ describe("docs/FORMATS.md §8 example: access details and the access entry id", 
 
   it("shows the details as RFC 8785 JSON, and their contentDigest", () => {
     expect(canonicalJson(details as JsonValue)).toBe(detailsText);
-    expect(contentDigest(details as JsonValue)).toBe(digest);
+    expect(contentDigest(INTL, details as JsonValue)).toBe(digest);
     expect(sha256Hex(detailsText)).toBe(digest);
   });
 
@@ -167,7 +168,7 @@ describe("docs/FORMATS.md §8 example: access details and the access entry id", 
     const [sh] = fenced(s8, "sh");
     if (sh === undefined) throw new Error("§8 has no sh block");
     expect(printfArguments(sh)).toEqual([idInput]);
-    expect(accessEntryIdFor(keyId, nonce, digest)).toBe(tableValue(s8, "`id`"));
+    expect(accessEntryIdFor(INTL, keyId, nonce, digest)).toBe(tableValue(s8, "`id`"));
     expect(sha256Hex(idInput).slice(0, 32)).toBe(tableValue(s8, "`id`"));
   });
 
@@ -192,12 +193,12 @@ describe("docs/FORMATS.md §9 example: contract versions of examples/contracts",
   it("shows S1 as RFC 8785 JSON, and its version", () => {
     const [jcs] = fenced(s9).filter((b) => b.startsWith("{"));
     expect(jcs).toBe(canonicalJson(s1 as unknown as JsonValue));
-    expect(contractVersion(s1)).toBe(s1Version);
+    expect(contractVersion(INTL, s1)).toBe(s1Version);
   });
 
   it("gives the S2 and S3 versions", () => {
-    expect(contractVersion(load("s2-blacklist.json"))).toBe(s2Version);
-    expect(contractVersion(load("s3-business-licence.json"))).toBe(s3Version);
+    expect(contractVersion(INTL, load("s2-blacklist.json"))).toBe(s2Version);
+    expect(contractVersion(INTL, load("s3-business-licence.json"))).toBe(s3Version);
   });
 
   it("agrees with the README's S1 walkthrough and the S3 walkthrough's answer", () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type BlockEvidence, ledgerKeys, verifyBlocks } from "#chain";
+import { type BlockEvidence, INTL, ledgerKeys, verifyBlocks } from "#chain";
 import { openSealerCheckpoint, verifyOptions } from "../../../functions/audit/audit.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { generateKeyFile, readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
@@ -36,7 +36,7 @@ interface BundleKey {
 const readBundle = async () =>
   JSON.parse(await readFile(trustFile(home), "utf8")) as { log?: string; keys: BundleKey[] };
 const sealerKeys = async () => (await readBundle()).keys.filter((k) => k.role === "sealer");
-const sealerIdOf = async (path: string) => (await readOwnerSignerFile(path, "sealer")).keyId;
+const sealerIdOf = async (path: string) => (await readOwnerSignerFile(INTL, path, "sealer")).keyId;
 
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), "zhixin-sealer-rotation-"));
@@ -158,8 +158,12 @@ describe("a chain sealed partly with the old sealer key and partly with the new,
   }
 
   function auditWith(keys: StaticKeyDirectory, blocks: BlockEvidence[]) {
-    const ledger = ledgerKeys(exportKeyRecordEntries(blocks as never), verifyRecordedKeySignature);
-    return verifyBlocks(blocks, verifyOptions({ keys, log: consortium.log }, ledger));
+    const ledger = ledgerKeys(
+      INTL,
+      exportKeyRecordEntries(INTL, blocks as never),
+      verifyRecordedKeySignature,
+    );
+    return verifyBlocks(blocks, verifyOptions({ keys, log: consortium.log, suite: INTL }, ledger));
   }
 
   it("audits clean: every header and checkpoint checked against the sealer key its header names", async () => {

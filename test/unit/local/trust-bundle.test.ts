@@ -8,6 +8,7 @@ import {
   formatSignedNote,
   formatVerifierKey,
   fromBase64,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
   noteMessage,
@@ -46,8 +47,8 @@ describe("keys/trust.json", () => {
     const members = [...consortium.departments, ...consortium.auditors].map((m) => m.id);
     expect(bundle.keys.map((k) => k.owner).sort()).toEqual([...members, "sealer"].sort());
     for (const k of bundle.keys) {
-      expect(k.keyId).toBe(deriveKeyId(k.owner, fromBase64(k.spki)));
-      expect((await readOwnerSignerFile(keyFile(home, k.owner), k.owner)).keyId).toBe(k.keyId);
+      expect(k.keyId).toBe(deriveKeyId(INTL, k.owner, fromBase64(k.spki)));
+      expect((await readOwnerSignerFile(INTL, keyFile(home, k.owner), k.owner)).keyId).toBe(k.keyId);
     }
   });
 
@@ -77,7 +78,7 @@ describe("keys/trust.json", () => {
     const vkey = formatVerifierKey(bundle.log ?? "", NOTE_SIGNATURE_TYPE_ED25519, raw);
 
     // What the sealer does after each block (functions/ledger/sealer.ts signCheckpoint).
-    const signer = await readOwnerSignerFile(keyFile(home, "sealer"), "sealer");
+    const signer = await readOwnerSignerFile(INTL, keyFile(home, "sealer"), "sealer");
     const text = formatCheckpoint({ origin: consortium.log, size: 3, rootHash: new Uint8Array(32).fill(7) });
     const note = formatSignedNote(text, [
       {

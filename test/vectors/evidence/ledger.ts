@@ -19,6 +19,7 @@ import {
   formatSignedNote,
   formatVerifierKey,
   fromHex,
+  INTL,
   type JsonValue,
   KEY_ADD_TYPE,
   KEY_RETIRE_TYPE,
@@ -79,7 +80,7 @@ export interface MemberKey {
 export function ed25519Key(owner: string, seed: Uint8Array, role: KeyRole = "department"): MemberKey {
   const ed = ed25519FromSeed(seed);
   const spki = concatBytes(ED25519_SPKI_PREFIX, ed.publicKey);
-  return { owner, role, alg: "ed25519", spki, keyId: deriveKeyId(owner, spki), sign: ed.sign };
+  return { owner, role, alg: "ed25519", spki, keyId: deriveKeyId(INTL, owner, spki), sign: ed.sign };
 }
 
 /** A P-256 key (random: ECDSA signatures are randomised anyway, so no run repeats). */
@@ -91,7 +92,7 @@ export function p256Key(owner: string, role: KeyRole = "department"): MemberKey 
     role,
     alg: "ecdsa-p256-sha256",
     spki,
-    keyId: deriveKeyId(owner, spki),
+    keyId: deriveKeyId(INTL, owner, spki),
     sign: (message) =>
       new Uint8Array(sign("sha256", message, { key: privateKey, dsaEncoding: "ieee-p1363" })),
   };
@@ -146,9 +147,9 @@ export function submit(
   o: RequestOptions,
 ): Stored[] {
   const body = canonicalJson({ records: records.map((r) => ({ data: r.data, type: r.type })) });
-  const digests = records.map((r) => contentDigest(r.data));
-  const hashes = records.map((r, i) => recordHash(r.type, digests[i] as string));
-  const tree = new MerkleTree(hashes);
+  const digests = records.map((r) => contentDigest(INTL, r.data));
+  const hashes = records.map((r, i) => recordHash(INTL, r.type, digests[i] as string));
+  const tree = new MerkleTree(INTL, hashes);
   const params = requestParams(key, body, o);
   const base = signatureBaseText(
     buildSignatureBase(
@@ -166,7 +167,7 @@ export function submit(
   return records.map((r, i) => {
     const envelope: EntryEnvelope = {
       v: 1,
-      id: entryIdFor(key.keyId, params.nonce, i, hashes[i] as Uint8Array),
+      id: entryIdFor(INTL, key.keyId, params.nonce, i, hashes[i] as Uint8Array),
       dept: key.owner,
       type: r.type,
       contentDigest: digests[i] as string,
@@ -206,12 +207,12 @@ export function match(key: MemberKey, details: JsonValue, o: RequestOptions): St
       params,
     ),
   );
-  const digest = contentDigest(details);
+  const digest = contentDigest(INTL, details);
   return {
     envelope: {
       v: 1,
       kind: "access",
-      id: accessEntryIdFor(key.keyId, params.nonce, digest),
+      id: accessEntryIdFor(INTL, key.keyId, params.nonce, digest),
       dept: key.owner,
       type: ACCESS_TYPE,
       contentDigest: digest,
@@ -263,7 +264,10 @@ export class TestLedger {
   }
 
   tree(size = this.entries.length): MerkleTree {
-    return new MerkleTree(this.entries.slice(0, size).map((e) => entryLeafHash(e.envelope)));
+    return new MerkleTree(
+      INTL,
+      this.entries.slice(0, size).map((e) => entryLeafHash(INTL, e.envelope)),
+    );
   }
 
   /** The checkpoint of the first `size` entries, signed by the sealer, cosigned at `timestamp` by `witnesses`. */
@@ -317,6 +321,7 @@ export function trustRootFor(
   keyGovernance?: KeyGovernance,
 ): { text: string; root: TrustRoot } {
   const text = formatTrustRoot({
+    suite: INTL,
     log: sealer.origin,
     sealers: [formatVerifierKey(sealer.origin, NOTE_SIGNATURE_TYPE_ED25519, sealer.publicKey)],
     witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey)),

@@ -10,6 +10,7 @@ import {
   RetriesExhausted,
   retryDelay,
 } from "../../../../cli/ship/deliver.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import { FakeLedger } from "./fake-ledger.js";
 
 // One batch onto the ledger: resent under its nonce after network errors, 5xx and 429
@@ -43,7 +44,7 @@ describe("deliver", () => {
     const batch = { nonce: "n".repeat(32), keyId: ledger.keyId, records: records(3) };
     const out = await deliver(ledger, batch, POLICY);
     expect(out.kind).toBe("committed");
-    expect(out.receipt.entries.map((e) => e.id)).toEqual(expectedEntryIds(batch));
+    expect(out.receipt.entries.map((e) => e.id)).toEqual(expectedEntryIds(INTL, batch));
     expect(ledger.submits).toEqual([{ nonce: batch.nonce, records: 3 }]);
   });
 
@@ -73,7 +74,10 @@ describe("deliver", () => {
     expect(retries).toEqual(["TIMEOUT"]);
     expect(out).toEqual({
       kind: "replayed",
-      receipt: { entries: expectedEntryIds(batch).map((id) => ({ id })), receivedAt: expect.any(String) },
+      receipt: {
+        entries: expectedEntryIds(INTL, batch).map((id) => ({ id })),
+        receivedAt: expect.any(String),
+      },
     });
     expect(ledger.records()).toHaveLength(5);
   });

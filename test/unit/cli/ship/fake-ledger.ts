@@ -1,4 +1,4 @@
-import { batchRootOf, type JsonValue, toHex } from "#chain";
+import { batchRootOf, INTL, type JsonValue, toHex } from "#chain";
 import { ClientError, type SubmitRecord } from "../../../../cli/client.js";
 import { expectedEntryIds, type ShipApi } from "../../../../cli/ship/deliver.js";
 import type { EntryView, Receipt } from "../../../../lib/protocol/entries.js";
@@ -11,6 +11,7 @@ import type { EntryView, Receipt } from "../../../../lib/protocol/entries.js";
  * after the batch committed (the answer never arrives: a timeout, an API killed).
  */
 export class FakeLedger implements ShipApi {
+  readonly suite = INTL;
   /** Committed batches by nonce. */
   readonly batches = new Map<string, { keyId: string; records: SubmitRecord[]; receivedAt: string }>();
   readonly entries = new Map<string, { nonce: string; index: number }>();
@@ -38,7 +39,7 @@ export class FakeLedger implements ShipApi {
     if (this.batches.has(options.nonce)) throw new ClientError("NONCE_REPLAYED", "replayed", 409);
     const receivedAt = new Date(Date.UTC(2026, 11, 1, 0, 0, this.batches.size)).toISOString();
     this.batches.set(options.nonce, { keyId: this.keyId, records: [...records], receivedAt });
-    const ids = expectedEntryIds({ nonce: options.nonce, keyId: this.keyId, records: [...records] });
+    const ids = expectedEntryIds(INTL, { nonce: options.nonce, keyId: this.keyId, records: [...records] });
     for (const [index, id] of ids.entries()) this.entries.set(id, { nonce: options.nonce, index });
     if (this.lostAnswers > 0) {
       this.lostAnswers--;
@@ -54,7 +55,7 @@ export class FakeLedger implements ShipApi {
     const at = this.entries.get(id);
     const batch = at && this.batches.get(at.nonce);
     if (!at || !batch) throw new ClientError("NOT_FOUND", `no entry ${id}`, 404);
-    const root = toHex(batchRootOf(batch.records as Array<{ type: string; data: JsonValue }>));
+    const root = toHex(batchRootOf(INTL, batch.records as Array<{ type: string; data: JsonValue }>));
     return {
       id,
       status: "pending",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "#chain";
 import { AccessAudit } from "../../../../functions/audit/audit-access.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import { type ContractDocument, contractVersion } from "../../../../lib/protocol/contracts.js";
 import { makeAccessEntry, makeConsumer, type StoredEntry } from "../../../support/access-fixture.js";
 import { makeBatch, makeKeys } from "../../../support/chain-fixture.js";
@@ -25,7 +26,7 @@ const DOC: ContractDocument = {
   validUntil: "2027-01-01T00:00:00Z",
   rateLimit: { perMinute: 60 },
 };
-const VERSION = contractVersion(DOC);
+const VERSION = contractVersion(INTL, DOC);
 
 function record(k: typeof keys, type: string, data: unknown, nonce: string, at: number): StoredEntry {
   const batch = makeBatch(k, [{ type, data: data as JsonValue }], nonce, at);
@@ -68,7 +69,7 @@ function answer(at: number, nonce: string, over: Record<string, unknown> = {}) {
 }
 
 function run(blocks: StoredEntry[][]) {
-  const audit = new AccessAudit();
+  const audit = new AccessAudit(INTL);
   let first = 0;
   blocks.forEach((entries, h) => {
     audit.observe(h + 1, first, entries);

@@ -6,6 +6,7 @@ import {
   VerifyRequestError,
 } from "../../../../functions/audit/verify-request.js";
 import { StaticKeyDirectory } from "../../../../functions/auth/key-directory.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import { testWitness } from "../../../support/witness-keys.js";
 
 // The verify function's request on a ledger with no blocks and nothing pending: which
@@ -23,6 +24,7 @@ const empty: VerifyRequestDeps["store"] = {
 const deps: VerifyRequestDeps = {
   store: empty,
   keys: new StaticKeyDirectory([]),
+  suite: INTL,
   log: "zhixin.example/demo",
 };
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
 import {
   consortiumMembers,
   KmsKeyDirectory,
@@ -58,7 +58,7 @@ function keysFor(
 
 /** The key id the directory must give the key KMS holds under `kmsKey` (an alias or key ARN). */
 function idOf(keys: Map<string, TestKmsKey>, kmsKey: string, owner: string): string {
-  return deriveKeyId(owner, (keys.get(kmsKey) as TestKmsKey).spki);
+  return deriveKeyId(INTL, owner, (keys.get(kmsKey) as TestKmsKey).spki);
 }
 
 /** A KMS holding `keys`; `refuse` answers instead for the calls it returns a reply for. */
@@ -144,7 +144,7 @@ describe("KmsKeyDirectory: an owner's keys when first needed", () => {
     expect(aliases).toContain("alias/zhixin/demo/sealer");
     expect(calls).toHaveLength(2 * aliases.length);
     expect(directory.listKeys()).toHaveLength(aliases.length);
-    for (const key of directory.listKeys()) expect(key.keyId).toBe(deriveKeyId(key.owner, key.spki));
+    for (const key of directory.listKeys()) expect(key.keyId).toBe(deriveKeyId(INTL, key.owner, key.spki));
     expect(directory.getKey(idOf(keys, "alias/zhixin/demo/auditor", "auditor"))).toMatchObject({
       owner: "auditor",
       role: "auditor",

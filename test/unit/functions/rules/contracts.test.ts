@@ -9,6 +9,7 @@ import {
   foldContract,
   type RefusalCode,
 } from "../../../../functions/rules/contracts.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import {
   type ContractDocument,
   ContractDocumentSchema,
@@ -67,7 +68,7 @@ const propose = (dept: string, d: ContractDocument): ContractEvent => ({
 const approve = (dept: string, d: ContractDocument | string): ContractEvent => ({
   kind: "approve",
   dept,
-  version: typeof d === "string" ? d : contractVersion(d),
+  version: typeof d === "string" ? d : contractVersion(INTL, d),
   ...at(),
 });
 const revoke = (dept: string): ContractEvent => ({ kind: "revoke", dept, reason: "ended", ...at() });
@@ -76,8 +77,8 @@ const revoke = (dept: string): ContractEvent => ({ kind: "revoke", dept, reason:
 function stateOf(...events: ContractEvent[]): ContractState {
   let s: ContractState | undefined;
   for (const e of events) {
-    expect(checkEvent(s, e)).toBeUndefined();
-    s = applyEvent(s, e);
+    expect(checkEvent(INTL, s, e)).toBeUndefined();
+    s = applyEvent(INTL, s, e);
   }
   return s as ContractState;
 }
@@ -146,13 +147,13 @@ describe("contractVersion", () => {
           : v;
     const text = JSON.stringify(sorted(V1));
     expect(text.startsWith('{"consumer":"tax-haikou","id":"hf-to-tax","match":["months"],')).toBe(true);
-    expect(contractVersion(V1)).toBe(createHash("sha256").update(text).digest("hex"));
+    expect(contractVersion(INTL, V1)).toBe(createHash("sha256").update(text).digest("hex"));
   });
 
   it("does not depend on member order, and changes with any member", () => {
     const reordered = Object.fromEntries(Object.entries(V1).reverse()) as ContractDocument;
-    expect(contractVersion(reordered)).toBe(contractVersion(V1));
-    expect(new Set([V1, V2, V3].map(contractVersion)).size).toBe(3);
+    expect(contractVersion(INTL, reordered)).toBe(contractVersion(INTL, V1));
+    expect(new Set([V1, V2, V3].map((d) => contractVersion(INTL, d))).size).toBe(3);
   });
 });
 
@@ -229,7 +230,7 @@ describe("checkEvent", () => {
     ],
   ];
   it.each(cases)("%s", (_, state, event, want) => {
-    expect(checkEvent(state(), event())?.code).toBe(want);
+    expect(checkEvent(INTL, state(), event())?.code).toBe(want);
   });
 });
 
@@ -241,7 +242,7 @@ describe("applyEvent and foldContract", () => {
     expect(s).toMatchObject({ id: "hf-to-tax", provider: P, consumer: C });
     expect(s.versions).toEqual([
       {
-        version: contractVersion(V1),
+        version: contractVersion(INTL, V1),
         doc: V1,
         status: "approved",
         proposedBy: P,
@@ -264,7 +265,7 @@ describe("applyEvent and foldContract", () => {
     const s = stateOf(propose(P, V1), propose(P, V2), approve(C, V2));
     expect(statuses(s)).toEqual(["proposed", "approved"]);
     // ...and approving the older one afterwards supersedes the newer.
-    expect(statuses(applyEvent(s, approve(C, V1)))).toEqual(["approved", "superseded"]);
+    expect(statuses(applyEvent(INTL, s, approve(C, V1)))).toEqual(["approved", "superseded"]);
   });
 
   it("a revoke revokes every live version and keeps superseded ones", () => {
@@ -279,17 +280,17 @@ describe("applyEvent and foldContract", () => {
     expect(statuses(s)).toEqual(["revoked", "approved"]);
     const e = effectiveVersion(s, new Date("2026-06-01T00:00:00Z"));
     expect(e.effective).toBe(true);
-    expect(e.version?.version).toBe(contractVersion(V2));
+    expect(e.version?.version).toBe(contractVersion(INTL, V2));
   });
 
   it("foldContract of nothing is no contract", () => {
-    expect(foldContract([])).toBeUndefined();
+    expect(foldContract(INTL, [])).toBeUndefined();
   });
 
   it("foldContract sorts by receivedAt, whatever the input order", () => {
     const events = [propose(P, V1), approve(C, V1), propose(P, V2), approve(C, V2), revoke(C)];
-    const inOrder = foldContract(events);
-    expect(foldContract([...events].reverse())).toEqual(inOrder);
+    const inOrder = foldContract(INTL, events);
+    expect(foldContract(INTL, [...events].reverse())).toEqual(inOrder);
     expect(statuses(inOrder)).toEqual(["superseded", "revoked"]);
   });
 
@@ -297,9 +298,9 @@ describe("applyEvent and foldContract", () => {
     const p = propose(P, V1);
     const a = { ...approve(C, V1), receivedAt: p.receivedAt, batchKey: "key-0#earlier-batch-000" };
     // The approve sorts first, finds no contract and is ignored.
-    expect(statuses(foldContract([p, a]))).toEqual(["proposed"]);
+    expect(statuses(foldContract(INTL, [p, a]))).toEqual(["proposed"]);
     const later = { ...a, batchKey: "key-9#later-batch-00000" };
-    expect(statuses(foldContract([later, p]))).toEqual(["approved"]);
+    expect(statuses(foldContract(INTL, [later, p]))).toEqual(["approved"]);
   });
 
   it("in one batch, records take effect in the order they were signed (position), not by entryId", () => {
@@ -313,7 +314,7 @@ describe("applyEvent and foldContract", () => {
     };
     expect(
       statuses(
-        foldContract([
+        foldContract(INTL, [
           { ...r, position: 1 },
           { ...p, position: 0 },
         ]),
@@ -321,7 +322,7 @@ describe("applyEvent and foldContract", () => {
     ).toEqual(["revoked"]);
     expect(
       statuses(
-        foldContract([
+        foldContract(INTL, [
           { ...p, position: 1 },
           { ...r, position: 0 },
         ]),
@@ -330,7 +331,7 @@ describe("applyEvent and foldContract", () => {
   });
 
   it("foldContract ignores events that break the rules", () => {
-    const s = foldContract([
+    const s = foldContract(INTL, [
       propose(X, V1),
       propose(P, V1),
       approve(P, V1),
@@ -358,7 +359,7 @@ describe("effectiveVersion", () => {
   ])("an approved version %s: effective %s", (_, t, effective) => {
     const e = when(t);
     expect(e.effective).toBe(effective);
-    expect(e.version?.version).toBe(contractVersion(V1));
+    expect(e.version?.version).toBe(contractVersion(INTL, V1));
   });
 
   it("a proposed, never approved contract is not effective and names no version", () => {
@@ -381,7 +382,7 @@ describe("effectiveVersion", () => {
     const st = stateOf(propose(P, V1), approve(C, V1), propose(P, narrow), approve(C, narrow));
     expect(effectiveVersion(st, new Date("2026-02-01T00:00:00Z")).effective).toBe(false);
     expect(effectiveVersion(st, new Date("2026-03-15T00:00:00Z")).version?.version).toBe(
-      contractVersion(narrow),
+      contractVersion(INTL, narrow),
     );
   });
 });
@@ -410,7 +411,7 @@ describe("foldContract properties", () => {
         kind: fc.constant("approve" as const),
         dept,
         version: fc.oneof(
-          { arbitrary: someDoc.map(contractVersion), weight: 8 },
+          { arbitrary: someDoc.map((d) => contractVersion(INTL, d)), weight: 8 },
           { arbitrary: fc.constant("00".repeat(32)), weight: 1 },
         ),
       }),
@@ -453,8 +454,8 @@ describe("foldContract properties", () => {
       fc.property(events, (list) => {
         let state: ContractState | undefined;
         for (const e of [...list].sort(ledgerOrder)) {
-          if (checkEvent(state, e) !== undefined) continue;
-          const next = applyEvent(state, e);
+          if (checkEvent(INTL, state, e) !== undefined) continue;
+          const next = applyEvent(INTL, state, e);
           expect(next.versions.filter((v) => v.status === "approved").length).toBeLessThanOrEqual(1);
           if (state) {
             expect([next.id, next.provider, next.consumer]).toEqual([
@@ -472,7 +473,7 @@ describe("foldContract properties", () => {
           for (const v of next.versions) reached.add(v.status);
           state = next;
         }
-        expect(foldContract(list)).toEqual(state);
+        expect(foldContract(INTL, list)).toEqual(state);
       }),
       // A fixed seed: the "reaches every status" check below must not depend on luck.
       { numRuns: 300, seed: 3 },
@@ -488,7 +489,7 @@ describe("foldContract properties", () => {
           fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length })),
         ),
         ([list, shuffled]) => {
-          expect(foldContract(shuffled)).toEqual(foldContract(list));
+          expect(foldContract(INTL, shuffled)).toEqual(foldContract(INTL, list));
         },
       ),
       { numRuns: 200 },

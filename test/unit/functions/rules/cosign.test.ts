@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { COSIGN_TYPE, cosignRule } from "../../../../functions/rules/cosign.js";
 import { uniqueKeyFor } from "../../../../functions/rules/unique-keys.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import { batchOf, envelope, MemoryRuleStore, SUBJECT_KEY, testConsortium } from "./fixtures.js";
 
 // The cosign rule (functions/rules/cosign.ts): a zhixin.cosign names a committed entry of
@@ -37,7 +38,7 @@ describe("cosignRule", () => {
       [
         1,
         {
-          key: uniqueKeyFor(SUBJECT_KEY, COSIGN_TYPE, [TARGET, "hf-sanya"]),
+          key: uniqueKeyFor(INTL, SUBJECT_KEY, COSIGN_TYPE, [TARGET, "hf-sanya"]),
           batchKey: batch.batchKey,
           entryId,
           claimedAt: batch.receivedAt,

@@ -4,6 +4,7 @@ import {
   canonicalJson,
   contentDigest,
   deriveKeyId,
+  INTL,
   type JsonValue,
   KEY_ADD_TYPE,
   KEY_COSIGN_TYPE,
@@ -35,7 +36,7 @@ interface TestKey {
 function newKey(owner: string): TestKey {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const spki = publicKey.export({ format: "der", type: "spki" });
-  return { keyId: deriveKeyId(owner, spki), privateKey, spki };
+  return { keyId: deriveKeyId(INTL, owner, spki), privateKey, spki };
 }
 
 function addData(owner: string, key: TestKey, over: Record<string, unknown> = {}) {
@@ -142,7 +143,7 @@ describe("keyRecordsRule", () => {
     const effects = await apply(store, b);
     expect(effects?.claims?.map((c) => c.claim)).toEqual([
       {
-        key: uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 0]),
+        key: uniqueKeyFor(INTL, SUBJECT_KEY, "zhixin.key", ["hf-haikou", 0]),
         batchKey: b.batchKey,
         entryId: b.entryIds[0],
         claimedAt: b.receivedAt,
@@ -207,7 +208,9 @@ describe("keyRecordsRule", () => {
     ).toBe("KEY_ID_TAKEN");
     const add = batch("hf-haikou", first.keyId, KEY_ADD_TYPE, addData("hf-haikou", next));
     const effects = await apply(store, add);
-    expect(effects?.claims?.[0]?.claim.key).toBe(uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]));
+    expect(effects?.claims?.[0]?.claim.key).toBe(
+      uniqueKeyFor(INTL, SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
+    );
     commit(store, add, effects);
     // The new key retires the old one; the old one is then no signer.
     const retire = batch("hf-haikou", next.keyId, KEY_RETIRE_TYPE, { keyId: first.keyId });
@@ -294,7 +297,7 @@ describe("keyRecordsRule", () => {
       const data = target.records[0]?.data as JsonValue;
       return batch(dept, `${dept}/key-1`, KEY_COSIGN_TYPE, {
         entryId: target.entryIds[0] as string,
-        contentDigest: digest ?? contentDigest(data),
+        contentDigest: digest ?? contentDigest(INTL, data),
       });
     }
 
@@ -316,7 +319,7 @@ describe("keyRecordsRule", () => {
       expect(await prepareCosigns(cosign, deps(store, c))).toEqual({ claims: [], marks: [] });
       const effects = await apply(store, cosign, c);
       expect(effects?.claims?.map((x) => x.claim.key)).toEqual([
-        uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
+        uniqueKeyFor(INTL, SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
       ]);
       expect(effects?.index).toEqual([
         {
@@ -353,7 +356,7 @@ describe("keyRecordsRule", () => {
         [keyIndex("hf-haikou"), "hf-sanya"],
       ]);
       expect(effects?.claims?.map((x) => x.claim.key)).toEqual([
-        uniqueKeyFor(SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
+        uniqueKeyFor(INTL, SUBJECT_KEY, "zhixin.key", ["hf-haikou", 1]),
       ]);
       expect(
         await refusal(store, batch("hf-sanya", "hf-sanya/key-1", KEY_RETIRE_TYPE, { keyId: first.keyId })),

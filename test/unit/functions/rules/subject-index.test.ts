@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { subjectHmac } from "#chain";
+import { INTL, subjectHmac } from "#chain";
 import { subjectIndexRule } from "../../../../functions/rules/subject-index.js";
 import type { ApiError } from "../../../../lib/protocol/errors.js";
 import { subjectIndex } from "../../../../lib/store-layout.js";
@@ -39,7 +39,7 @@ describe("subjectIndexRule", () => {
     expect(effects).toEqual({
       index: [
         {
-          index: subjectIndex(subjectHmac(SUBJECT_KEY, "alice")),
+          index: subjectIndex(subjectHmac(INTL, SUBJECT_KEY, "alice")),
           entryId: batch.entryIds[0],
           batchKey: batch.batchKey,
           receivedAt: batch.receivedAt,
@@ -47,7 +47,7 @@ describe("subjectIndexRule", () => {
           attrs: { type: "x.note", dept: "hf-haikou" },
         },
         {
-          index: subjectIndex(subjectHmac(SUBJECT_KEY, "460100199001011234")),
+          index: subjectIndex(subjectHmac(INTL, SUBJECT_KEY, "460100199001011234")),
           entryId: batch.entryIds[2],
           batchKey: batch.batchKey,
           receivedAt: batch.receivedAt,

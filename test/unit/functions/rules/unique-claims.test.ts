@@ -3,6 +3,7 @@ import type { WantedClaim } from "../../../../functions/rules/index.js";
 import { takeClaims, uniquenessRule } from "../../../../functions/rules/unique-claims.js";
 import { uniqueKeyFor } from "../../../../functions/rules/unique-keys.js";
 import type { StoredBatch, UniqueClaim } from "../../../../functions/store/ports.js";
+import { INTL } from "../../../../lib/chain/index.js";
 import type { Clock } from "../../../../lib/clock.js";
 import { ApiError } from "../../../../lib/protocol/errors.js";
 import { batchOf, MemoryRuleStore, SUBJECT_KEY, testConsortium } from "./fixtures.js";
@@ -41,7 +42,7 @@ describe("uniquenessRule", () => {
         0,
         ["invoiceNo"],
         {
-          key: uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["12345678"]),
+          key: uniqueKeyFor(INTL, SUBJECT_KEY, "invoice.claim", ["12345678"]),
           batchKey: batch.batchKey,
           entryId: batch.entryIds[0],
           claimedAt: batch.receivedAt,
@@ -51,7 +52,7 @@ describe("uniquenessRule", () => {
         2,
         ["invoiceNo"],
         {
-          key: uniqueKeyFor(SUBJECT_KEY, "invoice.claim", ["87654321"]),
+          key: uniqueKeyFor(INTL, SUBJECT_KEY, "invoice.claim", ["87654321"]),
           batchKey: batch.batchKey,
           entryId: batch.entryIds[2],
           claimedAt: batch.receivedAt,

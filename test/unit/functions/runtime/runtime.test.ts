@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { deriveKeyId, deriveSubjectKey } from "#chain";
+import { deriveKeyId, deriveSubjectKey, INTL } from "#chain";
 import { consortiumMembers } from "../../../../functions/auth/kms-key-directory.js";
 import { generateKeyFile } from "../../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
@@ -56,7 +56,11 @@ describe("runtime", () => {
     const { sealerSigner } = await freshRuntime();
     const consortium = loadConsortium("consortium.example.json");
     const sealer = await sealerSigner({ ...base, ZHIXIN_SEALER_KMS_KEY: arn }, consortium, kms.client);
-    expect(sealer).toMatchObject({ keyId: deriveKeyId("sealer", key.spki), alg: "ed25519", kmsKeyId: arn });
+    expect(sealer).toMatchObject({
+      keyId: deriveKeyId(INTL, "sealer", key.spki),
+      alg: "ed25519",
+      kmsKeyId: arn,
+    });
     expect(await sealer?.publicKey()).toEqual(key.spki);
     expect(kms.calls.map((c) => [c.operation, c.input.KeyId])).toEqual([["GetPublicKey", arn]]);
     expect(await sealerSigner(base, consortium, kms.client)).toBeUndefined();
@@ -68,7 +72,7 @@ describe("runtime", () => {
     const { getSealerRuntime } = await freshRuntime();
     const rt = await getSealerRuntime({ ...base, ZHIXIN_SEALER_KEY_FILE: keyPath });
     expect(rt.sealer.constructor.name).toBe("LocalSigner");
-    expect(rt.sealer.keyId).toBe(deriveKeyId("sealer", spki));
+    expect(rt.sealer.keyId).toBe(deriveKeyId(INTL, "sealer", spki));
     expect(rt.sealer.keyId).toMatch(/^sealer\/[0-9a-f]{16}$/);
     expect(rt.sealLoopMs).toBe(0);
   });
@@ -84,7 +88,7 @@ describe("runtime", () => {
     await writeFile(path, master);
     const { getApiRuntime } = await freshRuntime();
     const rt = await getApiRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile, ZHIXIN_SUBJECT_KEY_FILE: path });
-    expect(rt.subjectKey).toEqual(deriveSubjectKey(master));
+    expect(rt.subjectKey).toEqual(deriveSubjectKey(INTL, master));
   });
 
   it("the API without a subject key says which variables to set, and builds again on the next call", async () => {

@@ -1,12 +1,12 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveSubjectKey, SUBJECT_KEY_LABEL } from "#chain";
+import { deriveSubjectKey, INTL, SUBJECT_KEY_LABEL } from "#chain";
 import { loadKmsSubjectKey } from "../../../../functions/sharing/kms-subject-key.js";
 import { fakeKms, type KmsReply, kmsError } from "../../../support/fake-aws.js";
 
 // The deployed subject key, tested at the KMSClient boundary (test/support/fake-aws.ts): the fake
 // answers GenerateMac with node:crypto's HMAC-SHA-256 under a known master, which is what
-// KMS computes with an HMAC_256 key, so the result must be deriveSubjectKey(master).
+// KMS computes with an HMAC_256 key, so the result must be deriveSubjectKey(INTL, master).
 
 const KEY_ARN = "arn:aws-cn:kms:cn-north-1:111122223333:key/00000000-0000-0000-0000-000000000000";
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
@@ -43,7 +43,7 @@ describe("loadKmsSubjectKey", () => {
     const { client } = hmacKms(master);
     const key = await loadKmsSubjectKey(client, KEY_ARN);
     expect(key).toBeInstanceOf(Uint8Array);
-    expect(key).toEqual(deriveSubjectKey(master));
+    expect(key).toEqual(deriveSubjectKey(INTL, master));
   });
 
   it("refuses a Mac that is not 32 bytes, or none, naming the key", async () => {

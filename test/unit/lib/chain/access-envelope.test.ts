@@ -12,6 +12,7 @@ import {
   type EntryEnvelope,
   entryLeafData,
   entryLeafHash,
+  INTL,
   isAccessEnvelope,
   type LedgerEnvelope,
   MATCH_PATH,
@@ -55,16 +56,18 @@ describe("accessEntryIdFor", () => {
       .toString("hex");
 
   it("is the first 16 bytes of SHA-256 over the tagged JCS of {contentDigest, keyId, kind, nonce}", () => {
-    expect(accessEntryIdFor("tax-haikou-1", NONCE, digest)).toBe(independent("tax-haikou-1", NONCE, digest));
-    expect(accessEntryIdFor("tax-haikou-1", NONCE, digest)).toMatch(/^[0-9a-f]{32}$/);
+    expect(accessEntryIdFor(INTL, "tax-haikou-1", NONCE, digest)).toBe(
+      independent("tax-haikou-1", NONCE, digest),
+    );
+    expect(accessEntryIdFor(INTL, "tax-haikou-1", NONCE, digest)).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it.each([
-    ["keyId", () => accessEntryIdFor("tax-haikou-2", NONCE, digest)],
-    ["nonce", () => accessEntryIdFor("tax-haikou-1", `${NONCE}x`, digest)],
-    ["contentDigest", () => accessEntryIdFor("tax-haikou-1", NONCE, "0e".repeat(32))],
+    ["keyId", () => accessEntryIdFor(INTL, "tax-haikou-2", NONCE, digest)],
+    ["nonce", () => accessEntryIdFor(INTL, "tax-haikou-1", `${NONCE}x`, digest)],
+    ["contentDigest", () => accessEntryIdFor(INTL, "tax-haikou-1", NONCE, "0e".repeat(32))],
   ])("changes when %s changes", (_, other) => {
-    expect(other()).not.toBe(accessEntryIdFor("tax-haikou-1", NONCE, digest));
+    expect(other()).not.toBe(accessEntryIdFor(INTL, "tax-haikou-1", NONCE, digest));
   });
 
   it("the fixture's id is derived from its request's keyid and nonce and its digest", () => {
@@ -91,7 +94,7 @@ describe("entryLeafData and entryLeafHash", () => {
     expect(ACCESS_LEAF_TAG).toBe("zhixin/access/v1\n");
     expect(text.startsWith(`zhixin/access/v1\n{"alg":"ed25519","contentDigest":"`)).toBe(true);
     expect(text).toBe(ACCESS_LEAF_TAG + canonicalJson(access as never));
-    expect(toHex(entryLeafHash(access))).toBe(
+    expect(toHex(entryLeafHash(INTL, access))).toBe(
       sha256(Buffer.concat([Buffer.from([0]), Buffer.from(text)])).toString("hex"),
     );
   });
@@ -104,7 +107,7 @@ describe("entryLeafData and entryLeafHash", () => {
 
   it("the tag follows `kind`: the same members under the other tag hash to another leaf", () => {
     const asRecordBytes = Buffer.from(ENTRY_LEAF_TAG + canonicalJson(access as never));
-    expect(toHex(entryLeafHash(access))).not.toBe(
+    expect(toHex(entryLeafHash(INTL, access))).not.toBe(
       sha256(Buffer.concat([Buffer.from([0]), asRecordBytes])).toString("hex"),
     );
   });
@@ -170,7 +173,7 @@ describe("checkEnvelopeBinding on access envelopes", () => {
   const base = access.signatureBase;
 
   it("accepts the API's access envelope", () => {
-    expect(() => checkEnvelopeBinding(access)).not.toThrow();
+    expect(() => checkEnvelopeBinding(INTL, access)).not.toThrow();
   });
 
   // Each mutation breaks exactly one binding; all are INVALID_FORMAT (SIGNATURE_BASE_INVALID in an audit).
@@ -207,11 +210,11 @@ describe("checkEnvelopeBinding on access envelopes", () => {
     ["an id that is not derived at all", (e) => ({ ...e, id: "0".repeat(32) })],
     [
       "an id derived from another nonce",
-      (e) => ({ ...e, id: accessEntryIdFor(e.keyId, `${NONCE}x`, e.contentDigest) }),
+      (e) => ({ ...e, id: accessEntryIdFor(INTL, e.keyId, `${NONCE}x`, e.contentDigest) }),
     ],
     [
       "an id derived from another key",
-      (e) => ({ ...e, id: accessEntryIdFor("tax-haikou-2", NONCE, e.contentDigest) }),
+      (e) => ({ ...e, id: accessEntryIdFor(INTL, "tax-haikou-2", NONCE, e.contentDigest) }),
     ],
     ["a contentDigest the id was not derived from", (e) => ({ ...e, contentDigest: "ab".repeat(32) })],
     ["a signature base that does not parse", (e) => ({ ...e, signatureBase: "not a signature base" })],
@@ -221,11 +224,14 @@ describe("checkEnvelopeBinding on access envelopes", () => {
     ],
   ];
   it.each(cases)("rejects %s", (_, mutate) => {
-    expectChainError(() => checkEnvelopeBinding(mutate(structuredClone(access))), "INVALID_FORMAT");
+    expectChainError(() => checkEnvelopeBinding(INTL, mutate(structuredClone(access))), "INVALID_FORMAT");
   });
 
   it("binds a record envelope to POST /v1/entries, never /v1/match", () => {
     const matchBase = record.signatureBase.replace('"@path": /v1/entries', '"@path": /v1/match');
-    expectChainError(() => checkEnvelopeBinding({ ...record, signatureBase: matchBase }), "INVALID_FORMAT");
+    expectChainError(
+      () => checkEnvelopeBinding(INTL, { ...record, signatureBase: matchBase }),
+      "INVALID_FORMAT",
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   canonicalJson,
   contentDigest,
   type FindingCode,
+  INTL,
   isAccessEnvelope,
   type JsonValue,
   type LedgerEnvelope,
@@ -96,7 +97,7 @@ describe("a clean chain with record and access entries", () => {
     const expired = mixedVerifyOptions(keys, consumer, "2026-11-21T08:00:00.000Z");
     expect(verifyEnvelope(e.envelope, e.payload, expired).map((f) => f.code)).toEqual(["KEY_NOT_VALID"]);
     expect(verifyEnvelope(e.envelope, null, options, at).map((f) => f.code)).toEqual(["PAYLOAD_MISSING"]);
-    expect(verifyEnvelope(e.envelope, undefined, {}, at)).toEqual([]);
+    expect(verifyEnvelope(e.envelope, undefined, { suite: INTL }, at)).toEqual([]);
   });
 });
 
@@ -190,7 +191,7 @@ const tampers: Array<{
   {
     what: "contentDigest changed, payload and id left",
     change: (e) => {
-      e.envelope.contentDigest = contentDigest(accessDetails("460100199001010000", "no-match"));
+      e.envelope.contentDigest = contentDigest(INTL, accessDetails("460100199001010000", "no-match"));
     },
     stored: ["LEAF_HASH_MISMATCH", "PAYLOAD_DIGEST_MISMATCH", "SIGNATURE_BASE_INVALID"],
     resealed: ["PAYLOAD_DIGEST_MISMATCH", "SIGNATURE_BASE_INVALID"],
@@ -300,7 +301,7 @@ describe("records and access entries cannot stand in for each other", () => {
       ...rest,
       kind: "access",
       type: "zhixin.access",
-      id: accessEntryIdFor(rest.keyId, "record-nonce-0-0123456789", rest.contentDigest),
+      id: accessEntryIdFor(INTL, rest.keyId, "record-nonce-0-0123456789", rest.contentDigest),
     } as AccessEnvelope;
     blockAt(all, 0)[0] = { envelope: relabelled, payload: entryAt(all, 0, 0).payload };
     // The signed request is a submit, not a match; the key and signature are genuine.
@@ -317,14 +318,14 @@ describe("one signed match request, two access entries", () => {
     const all = entries();
     const original = entryAt(all, 0, 2) as AccessEntry;
     const details = accessDetails("460100199001019999", "no-match");
-    const digest = contentDigest(details);
+    const digest = contentDigest(INTL, details);
     const copy: AccessEntry = {
       details,
       payload: canonicalJson(details),
       envelope: {
         ...original.envelope,
         contentDigest: digest,
-        id: accessEntryIdFor(original.envelope.keyId, "access-nonce-0-0123456789", digest),
+        id: accessEntryIdFor(INTL, original.envelope.keyId, "access-nonce-0-0123456789", digest),
       },
     };
     blockAt(all, 2).push(copy);

@@ -8,6 +8,7 @@ import {
   entryIdFor,
   type FindingCode,
   hashBlockHeader,
+  INTL,
   MAX_CLOCK_SKEW_SECONDS,
   MAX_RECEIVE_DELAY_SECONDS,
   recordHash,
@@ -41,7 +42,7 @@ function envelope(b: BlockEvidence, i: number): EntryEnvelope {
 }
 /** What an operator holding the sealer key could do: re-hash and re-sign a changed header. */
 function resign(k: FixtureKeys, b: BlockEvidence): void {
-  b.hash = toHex(hashBlockHeader(header(b)));
+  b.hash = toHex(hashBlockHeader(INTL, header(b)));
   b.signature = {
     ...b.signature,
     value: toBase64(sign(null, blockHeaderBytes(header(b)), k.sealer.privateKey)),
@@ -464,11 +465,11 @@ describe("a record is bound to one place in one signed request", () => {
 
   it("an id derived from another index, key or nonce is SIGNATURE_BASE_INVALID", () => {
     const e = entryAt(entriesOf(fresh()), 1, 1).envelope as EntryEnvelope;
-    const record = recordHash(e.type, e.contentDigest);
+    const record = recordHash(INTL, e.type, e.contentDigest);
     for (const id of [
-      entryIdFor(e.keyId, "nonce-1-0-0123456789", 0, record),
-      entryIdFor("hf-haikou-2", "nonce-1-0-0123456789", 1, record),
-      entryIdFor(e.keyId, "nonce-1-9-0123456789", 1, record),
+      entryIdFor(INTL, e.keyId, "nonce-1-0-0123456789", 0, record),
+      entryIdFor(INTL, "hf-haikou-2", "nonce-1-0-0123456789", 1, record),
+      entryIdFor(INTL, e.keyId, "nonce-1-9-0123456789", 1, record),
     ]) {
       const all = entriesOf(fresh());
       entryAt(all, 1, 1).envelope.id = id;

@@ -8,12 +8,12 @@ import {
   cosignatureMessage,
   cosignatureNoteVerifier,
   cosignCheckpoint,
-  emptyRoot,
   formatCheckpoint,
   formatCosignature,
   formatCosignatureVerifierKey,
   formatSignedNote,
   fromHex,
+  INTL,
   MAX_COSIGNATURE_TIMESTAMP,
   type NoteSignature,
   parseCosignature,
@@ -200,7 +200,7 @@ describe("cosignatures, round trip", () => {
   const message = (text: string, t: number) => new TextDecoder().decode(cosignatureMessage(text, t));
 
   it("writes the timestamp big-endian in 8 bytes, the largest one exactly", () => {
-    const text = formatCheckpoint({ origin: log.origin, size: 0, rootHash: emptyRoot() });
+    const text = formatCheckpoint({ origin: log.origin, size: 0, rootHash: INTL.emptyRoot() });
     const line = formatCosignature(witness.signer, MAX_COSIGNATURE_TIMESTAMP, new Uint8Array(64));
     expect(toHex(line.signature.slice(0, 8))).toBe("001fffffffffffff");
     expect(parseCosignature(line).timestamp).toBe(MAX_COSIGNATURE_TIMESTAMP);
@@ -214,7 +214,7 @@ describe("cosignatures, round trip", () => {
   });
 
   it("verifies a timestamp of 0, which only a witness must not write", () => {
-    const text = formatCheckpoint({ origin: log.origin, size: 0, rootHash: emptyRoot() });
+    const text = formatCheckpoint({ origin: log.origin, size: 0, rootHash: INTL.emptyRoot() });
     const ed = testWitness("dept-b.example/witness");
     const raw = new Uint8Array([...new Uint8Array(8), ...signRaw(cosignatureMessage(text, 0))]);
     const line = { name: ed.key.name, keyHash: ed.key.keyHash, signature: raw };
@@ -227,7 +227,7 @@ describe("cosignatures, round trip", () => {
 
 describe("refusals", () => {
   const witness = testWitness("dept-c.example/witness");
-  const text = formatCheckpoint({ origin: "zhixin.example/r", size: 0, rootHash: emptyRoot() });
+  const text = formatCheckpoint({ origin: "zhixin.example/r", size: 0, rootHash: INTL.emptyRoot() });
   const good = cosignCheckpoint(text, 1_700_000_000, witness.signer);
 
   it.each([

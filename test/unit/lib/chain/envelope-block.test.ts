@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkEnvelopeBinding, type EntryEnvelope, parseBlockHeader, parseEntryEnvelope } from "#chain";
+import { checkEnvelopeBinding, type EntryEnvelope, INTL, parseBlockHeader, parseEntryEnvelope } from "#chain";
 import { expectChainError } from "../../../support/chain-errors.js";
 import example from "../../../vectors/formats/example.json" with { type: "json" };
 
@@ -71,16 +71,19 @@ describe("parseBlockHeader", () => {
 
 describe("checkEnvelopeBinding", () => {
   it("accepts the worked example", () => {
-    expect(() => checkEnvelopeBinding(envelope)).not.toThrow();
+    expect(() => checkEnvelopeBinding(INTL, envelope)).not.toThrow();
   });
   it("rejects a signature base that does not cover content-digest", () => {
     const base = envelope.signatureBase
       .replace(/"content-digest": [^\n]*\n/, "")
       .replace('"@path" "content-digest"', '"@path"');
-    expectChainError(() => checkEnvelopeBinding({ ...envelope, signatureBase: base }), "INVALID_FORMAT");
+    expectChainError(
+      () => checkEnvelopeBinding(INTL, { ...envelope, signatureBase: base }),
+      "INVALID_FORMAT",
+    );
   });
   it("rejects a batch path that does not reach the signed root (ROOT_MISMATCH)", () => {
     const bad = { ...envelope, batch: { ...envelope.batch, path: ["00".repeat(32)] } };
-    expect(() => checkEnvelopeBinding(bad)).toThrow(expect.objectContaining({ code: "ROOT_MISMATCH" }));
+    expect(() => checkEnvelopeBinding(INTL, bad)).toThrow(expect.objectContaining({ code: "ROOT_MISMATCH" }));
   });
 });

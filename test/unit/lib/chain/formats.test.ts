@@ -15,6 +15,7 @@ import {
   fromBase64,
   fromHex,
   hashBlockHeader,
+  INTL,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
@@ -48,24 +49,27 @@ const deptKeyId = example.keys.department.keyId;
 
 describe("docs/FORMATS.md worked example", () => {
   it("§10 key ids: each derived from its key", () => {
-    expect(deptKeyId).toBe(deriveKeyId("hf-haikou", fromBase64(example.keys.department.spki)));
-    expect(example.keys.sealer.keyId).toBe(deriveKeyId("sealer", fromBase64(example.keys.sealer.spki)));
+    expect(deptKeyId).toBe(deriveKeyId(INTL, "hf-haikou", fromBase64(example.keys.department.spki)));
+    expect(example.keys.sealer.keyId).toBe(deriveKeyId(INTL, "sealer", fromBase64(example.keys.sealer.spki)));
     expect(header.sealer).toBe(example.keys.sealer.keyId);
   });
 
   it("§1 record data: contentDigest is SHA-256 of the RFC 8785 form", () => {
     for (const r of example.records) {
       expect(canonicalJson(r.data)).toBe(r.canonicalData);
-      expect(contentDigest(r.data)).toBe(r.contentDigest);
+      expect(contentDigest(INTL, r.data)).toBe(r.contentDigest);
       expect(createHash("sha256").update(r.canonicalData).digest("hex")).toBe(r.contentDigest);
-      expect(toHex(recordHash(r.type, r.contentDigest))).toBe(r.recordHash);
+      expect(toHex(recordHash(INTL, r.type, r.contentDigest))).toBe(r.recordHash);
     }
   });
 
   it("§2 batch root and the department's RFC 9421 signature", () => {
-    const tree = new MerkleTree(example.records.map((r) => fromHex(r.recordHash)));
+    const tree = new MerkleTree(
+      INTL,
+      example.records.map((r) => fromHex(r.recordHash)),
+    );
     expect(toHex(tree.root())).toBe(example.batchRoot);
-    expect(toHex(batchRootOf(example.records))).toBe(example.batchRoot);
+    expect(toHex(batchRootOf(INTL, example.records))).toBe(example.batchRoot);
     expect(example.batchRootHeader).toBe(`:${Buffer.from(example.batchRoot, "hex").toString("base64")}:`);
     expect(example.request.contentDigest).toBe(
       `sha-256=:${createHash("sha256").update(example.request.body).digest("base64")}:`,
@@ -87,12 +91,12 @@ describe("docs/FORMATS.md worked example", () => {
     example.envelopes.forEach((e, i) => {
       const envelope = parseEntryEnvelope(e.envelope);
       expect(envelope.id).toBe(
-        entryIdFor(deptKeyId, example.request.nonce, i, fromHex(example.records[i]?.recordHash ?? "")),
+        entryIdFor(INTL, deptKeyId, example.request.nonce, i, fromHex(example.records[i]?.recordHash ?? "")),
       );
-      checkEnvelopeBinding(envelope);
+      checkEnvelopeBinding(INTL, envelope);
       expect(new TextDecoder().decode(entryLeafData(envelope))).toBe(e.leafData);
       expect(e.leafData.startsWith("zhixin/entry/v1\n{")).toBe(true);
-      expect(toHex(entryLeafHash(envelope))).toBe(e.leafHash);
+      expect(toHex(entryLeafHash(INTL, envelope))).toBe(e.leafHash);
       expect(
         createHash("sha256")
           .update(Buffer.concat([Buffer.from([0]), Buffer.from(e.leafData)]))
@@ -104,7 +108,7 @@ describe("docs/FORMATS.md worked example", () => {
   it("§3 block header bytes, hash and sealer signature", () => {
     expect(parseBlockHeader(example.header)).toEqual(header);
     expect(new TextDecoder().decode(blockHeaderBytes(header))).toBe(example.headerBytes);
-    expect(toHex(hashBlockHeader(header))).toBe(example.blockHash);
+    expect(toHex(hashBlockHeader(INTL, header))).toBe(example.blockHash);
     expect(createHash("sha256").update(example.headerBytes).digest("hex")).toBe(example.blockHash);
     expect(
       verify(
@@ -145,6 +149,7 @@ describe("docs/FORMATS.md worked example", () => {
         },
       ],
       {
+        suite: INTL,
         log: "zhixin.example/demo",
         verifyHeaderSignature: (m, s) => (verify(null, m, sealerKey, fromBase64(s.value)) ? "ok" : "invalid"),
         verifyEntrySignature: (_e, m, s) => (verify(null, m, deptKey, s) ? "ok" : "invalid"),

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { foldKeyRecords, type KeyRecordEntry, type KeySignatureCheck, keyAt, toHex } from "#chain";
+import { foldKeyRecords, INTL, type KeyRecordEntry, type KeySignatureCheck, keyAt, toHex } from "#chain";
 import type { VectorKey } from "../../../vectors/key-history/types.js";
 import { vectorKeys, nodeVerify as verifyOnce } from "./key-vectors.js";
 
@@ -132,7 +132,7 @@ function interleave(perOwner: Op[][], picks: number[]): KeyRecordEntry[] {
 }
 
 function outcomes(records: KeyRecordEntry[]): Map<string, string> {
-  const { refused } = foldKeyRecords(records, nodeVerify);
+  const { refused } = foldKeyRecords(INTL, records, nodeVerify);
   const code = new Map(refused.map((r) => [r.entryId, r.code as string]));
   return new Map(records.map((r) => [r.entryId, code.get(r.entryId) ?? "counts"]));
 }
@@ -157,7 +157,7 @@ describe("key-history fold properties", () => {
     fc.assert(
       fc.property(scenario, ({ perOwner, picks }) => {
         const records = interleave(perOwner, picks);
-        const { history, refused } = foldKeyRecords(records, nodeVerify);
+        const { history, refused } = foldKeyRecords(INTL, records, nodeVerify);
         const notCounted = new Set(refused.map((r) => r.entryId));
         const counted = records.filter((r) => !notCounted.has(r.entryId));
         const probes = records.flatMap((r) => {
@@ -210,9 +210,10 @@ describe("key-history fold properties", () => {
     fc.assert(
       fc.property(scenario, ({ perOwner, picks }) => {
         const records = interleave(perOwner, picks);
-        const all = foldKeyRecords(records, nodeVerify);
+        const all = foldKeyRecords(INTL, records, nodeVerify);
         const notCounted = new Set(all.refused.map((r) => r.entryId));
         const counted = foldKeyRecords(
+          INTL,
           records.filter((r) => !notCounted.has(r.entryId)),
           nodeVerify,
         );
@@ -226,7 +227,7 @@ describe("key-history fold properties", () => {
     fc.assert(
       fc.property(scenario, ({ perOwner, picks }) => {
         const records = interleave(perOwner, picks);
-        const { refused } = foldKeyRecords(records, nodeVerify);
+        const { refused } = foldKeyRecords(INTL, records, nodeVerify);
         const notCounted = new Set(refused.map((r) => r.entryId));
         const seen = new Set<string>();
         for (const r of records.filter((x) => !notCounted.has(x.entryId))) {
@@ -252,7 +253,7 @@ describe("key-history fold properties", () => {
         const records = interleave(perOwner, picks);
         for (const code of outcomes(records).values()) seen.add(code);
         const counted = new Map<string, string[]>();
-        const { refused } = foldKeyRecords(records, nodeVerify);
+        const { refused } = foldKeyRecords(INTL, records, nodeVerify);
         const notCounted = new Set(refused.map((r) => r.entryId));
         for (const r of records.filter((x) => !notCounted.has(x.entryId))) {
           const kinds = counted.get(subject(r)) ?? [];

@@ -6,6 +6,7 @@ import {
   EMPTY_KEY_HISTORY,
   foldKeyRecords,
   fromBase64,
+  INTL,
   isDerivedKeyId,
   type KeyHistory,
   keyAt,
@@ -23,7 +24,7 @@ describe("key-history vector keys", () => {
     (_, k) => {
       const spki = fromBase64(k.spki);
       expect(k.keyId).toBe(`${k.owner}/${createHash("sha256").update(spki).digest("hex").slice(0, 16)}`);
-      expect(deriveKeyId(k.owner, spki)).toBe(k.keyId);
+      expect(deriveKeyId(INTL, k.owner, spki)).toBe(k.keyId);
       expect(isDerivedKeyId(k.keyId)).toBe(true);
       expect(nodeVerify(k.alg, spki, keyPopMessage(k.keyId), fromBase64(k.pop))).toBe(true);
     },
@@ -38,6 +39,7 @@ describe("key-history vector keys", () => {
 describe.each(vectorCases.map((c) => [c.description, c] as const))("key-history vectors: %s", (_, c) => {
   const governance = c.governance ?? OWNER_ALONE;
   const { history, refused } = foldKeyRecords(
+    INTL,
     c.records.map(recordEntry),
     nodeVerify,
     EMPTY_KEY_HISTORY,
@@ -76,7 +78,7 @@ describe.each(vectorCases.map((c) => [c.description, c] as const))("key-history 
   it("intake's step, record by record, agrees with the fold", () => {
     let h: KeyHistory = EMPTY_KEY_HISTORY;
     for (const r of c.records) {
-      const step = applyKeyRecord(h, recordEntry(r), nodeVerify, governance);
+      const step = applyKeyRecord(INTL, h, recordEntry(r), nodeVerify, governance);
       if ("refusal" in step) expect(step.refusal.code).toBe(r.expect);
       else {
         expect(r.expect).toBe("counts");

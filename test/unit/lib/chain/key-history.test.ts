@@ -4,6 +4,7 @@ import {
   EMPTY_KEY_HISTORY,
   foldKeyRecords,
   fromBase64,
+  INTL,
   type KeyRecordEntry,
   keyAt,
   keyPopMessage,
@@ -30,6 +31,7 @@ const T3 = "2026-11-21T08:00:03.000Z";
 describe("applyKeyRecord", () => {
   it("records the key and the entries that made its state", () => {
     const { history } = foldKeyRecords(
+      INTL,
       [
         addOf(a1, T0),
         addOf(a2, T1, a1.keyId),
@@ -82,9 +84,9 @@ describe("applyKeyRecord", () => {
   });
 
   it("never changes the history it is given", () => {
-    const first = applyKeyRecord(EMPTY_KEY_HISTORY, addOf(a1, T0), nodeVerify);
+    const first = applyKeyRecord(INTL, EMPTY_KEY_HISTORY, addOf(a1, T0), nodeVerify);
     if (!("history" in first)) throw new Error("a1's first add must count");
-    const second = applyKeyRecord(first.history, addOf(a2, T1, a1.keyId), nodeVerify);
+    const second = applyKeyRecord(INTL, first.history, addOf(a2, T1, a1.keyId), nodeVerify);
     expect(EMPTY_KEY_HISTORY.keys.size).toBe(0);
     expect([...first.history.keys.keys()]).toEqual([a1.keyId]);
     expect("history" in second && [...second.history.keys.keys()]).toEqual([a1.keyId, a2.keyId]);
@@ -92,7 +94,7 @@ describe("applyKeyRecord", () => {
 
   it("asks the signature check about the pop only, with the key's alg and spki", () => {
     const verify = vi.fn(nodeVerify);
-    applyKeyRecord(EMPTY_KEY_HISTORY, addOf(s1, T0), verify);
+    applyKeyRecord(INTL, EMPTY_KEY_HISTORY, addOf(s1, T0), verify);
     expect(verify.mock.calls).toEqual([
       ["ecdsa-p256-sha256", fromBase64(s1.spki), keyPopMessage(s1.keyId), fromBase64(s1.pop)],
     ]);
@@ -100,13 +102,13 @@ describe("applyKeyRecord", () => {
 
   it("checks no signature for a record refused before the pop", () => {
     const verify = vi.fn(nodeVerify);
-    const step = applyKeyRecord(EMPTY_KEY_HISTORY, { ...addOf(a1, T0), writer: "hf-sanya" }, verify);
+    const step = applyKeyRecord(INTL, EMPTY_KEY_HISTORY, { ...addOf(a1, T0), writer: "hf-sanya" }, verify);
     expect("refusal" in step && step.refusal.code).toBe("KEY_NOT_OWNED");
     expect(verify).not.toHaveBeenCalled();
   });
 
   it("takes a signature check that throws on the key as one that does not verify (KEY_ID_INVALID)", () => {
-    const step = applyKeyRecord(EMPTY_KEY_HISTORY, addOf(a1, T0), () => {
+    const step = applyKeyRecord(INTL, EMPTY_KEY_HISTORY, addOf(a1, T0), () => {
       throw new Error("unreadable key");
     });
     expect("refusal" in step && step.refusal.code).toBe("KEY_ID_INVALID");
@@ -116,7 +118,7 @@ describe("applyKeyRecord", () => {
     "refuses to be called with receivedAt %j (INVALID_FORMAT)",
     (receivedAt) => {
       expectChainError(
-        () => applyKeyRecord(EMPTY_KEY_HISTORY, addOf(a1, receivedAt), nodeVerify),
+        () => applyKeyRecord(INTL, EMPTY_KEY_HISTORY, addOf(a1, receivedAt), nodeVerify),
         "INVALID_FORMAT",
       );
     },
@@ -126,9 +128,9 @@ describe("applyKeyRecord", () => {
 describe("foldKeyRecords", () => {
   it("continues from a history an earlier fold gave", () => {
     const records = [addOf(a1, T0), addOf(a2, T1, a1.keyId), addOf(s1, T2), addOf(a2, T3, a1.keyId, "again")];
-    const all = foldKeyRecords(records, nodeVerify);
-    const before = foldKeyRecords(records.slice(0, 2), nodeVerify);
-    const after = foldKeyRecords(records.slice(2), nodeVerify, before.history);
+    const all = foldKeyRecords(INTL, records, nodeVerify);
+    const before = foldKeyRecords(INTL, records.slice(0, 2), nodeVerify);
+    const after = foldKeyRecords(INTL, records.slice(2), nodeVerify, before.history);
     expect(after.history).toEqual(all.history);
     expect(after.refused).toEqual(all.refused);
     expect(all.refused.map((r) => [r.entryId, r.code])).toEqual([["again", "KEY_ID_TAKEN"]]);
@@ -137,6 +139,7 @@ describe("foldKeyRecords", () => {
 
 describe("keyAt", () => {
   const { history } = foldKeyRecords(
+    INTL,
     [
       addOf(a1, T0),
       {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   contentDigest,
+  INTL,
   type JsonValue,
   type JudgedEntry,
   judgeEntryKey,
@@ -8,7 +9,7 @@ import {
   type KeyRecordEntry,
   ledgerDecides,
   ledgerKeys,
-  NO_LEDGER_KEYS,
+  noLedgerKeys,
   signatureCheckKey,
 } from "#chain";
 import { keyAddEntry as addOf, nodeVerify, T0, T1, T2, T3, T4, vectorKey } from "./key-vectors.js";
@@ -32,7 +33,7 @@ function sealed(r: KeyRecordEntry): JudgedEntry {
     dept: r.writer,
     keyId: r.signedBy,
     receivedAt: r.receivedAt,
-    contentDigest: contentDigest(r.data as JsonValue),
+    contentDigest: contentDigest(INTL, r.data as JsonValue),
   };
 }
 
@@ -52,11 +53,11 @@ const revoke2 = other(
 );
 
 describe("judgeEntryKey", () => {
-  const keys = ledgerKeys([add1, add2, retire1, revoke2], nodeVerify);
+  const keys = ledgerKeys(INTL, [add1, add2, retire1, revoke2], nodeVerify);
 
   it("leaves an owner's signatures to the trust bundle until its first key on the ledger", () => {
     expect(judgeEntryKey(keys, entry(a1.keyId, T0))).toEqual({ decidedBy: "bundle" });
-    expect(judgeEntryKey(NO_LEDGER_KEYS, entry(a1.keyId, T4))).toEqual({ decidedBy: "bundle" });
+    expect(judgeEntryKey(noLedgerKeys(INTL), entry(a1.keyId, T4))).toEqual({ decidedBy: "bundle" });
     expect(judgeEntryKey(keys, { ...entry(a1.keyId, T4), dept: "hf-sanya" })).toEqual({
       decidedBy: "bundle",
     });
@@ -89,7 +90,7 @@ describe("judgeEntryKey", () => {
   it("is KEY_REVOKED for a key record signed at or after a later revoke's compromisedSince", () => {
     // a2 adds nothing itself, but a record it signs after T2 is a thief's.
     const add1b = other("retire-a1-by-a2", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T3);
-    const k = ledgerKeys([add1, add2, add1b, revoke2], nodeVerify);
+    const k = ledgerKeys(INTL, [add1, add2, add1b, revoke2], nodeVerify);
     expect(judgeEntryKey(k, sealed(add1b))).toMatchObject({
       decidedBy: "ledger",
       answer: { valid: false, code: "KEY_REVOKED" },
@@ -100,7 +101,7 @@ describe("judgeEntryKey", () => {
     const foreign = {
       ...other("retire-by-a2-early", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T1),
     };
-    const k = ledgerKeys([add1, foreign], nodeVerify);
+    const k = ledgerKeys(INTL, [add1, foreign], nodeVerify);
     expect(judgeEntryKey(k, sealed(foreign))).toMatchObject({
       decidedBy: "ledger",
       refused: { code: "KEY_NOT_OWNED" },
@@ -120,7 +121,9 @@ describe("judgeEntryKey", () => {
     expect(mismatch({ ...sealed(retire1), contentDigest: "00".repeat(32) })).toBe("KEY_HISTORY_MISMATCH");
     // Data that is no JSON value has no digest to match.
     const odd = other("odd", "zhixin.key.retire", { keyId: a1.keyId, n: Number.NaN }, a1.keyId, T3);
-    expect(judgeEntryKey(ledgerKeys([add1, odd], nodeVerify), sealed({ ...odd, data: {} }))).toMatchObject({
+    expect(
+      judgeEntryKey(ledgerKeys(INTL, [add1, odd], nodeVerify), sealed({ ...odd, data: {} })),
+    ).toMatchObject({
       problem: { code: "KEY_HISTORY_MISMATCH" },
     });
   });
@@ -144,9 +147,9 @@ describe("judgeEntryKey with the consortium's governance (rules 4–5)", () => {
     signedBy: "hf-danzhou/0000000000000000",
     receivedAt: T3,
     type: "zhixin.cosign",
-    data: { entryId: "5".repeat(32), contentDigest: contentDigest(recovery.data as JsonValue) },
+    data: { entryId: "5".repeat(32), contentDigest: contentDigest(INTL, recovery.data as JsonValue) },
   };
-  const keys = ledgerKeys([add1, addS1, recovery, cosign], nodeVerify, governance);
+  const keys = ledgerKeys(INTL, [add1, addS1, recovery, cosign], nodeVerify, governance);
 
   it("judges a recovery and a cosign by their writer's own keys, not by the owner's", () => {
     expect(judgeEntryKey(keys, sealed(recovery))).toMatchObject({
@@ -167,28 +170,29 @@ describe("judgeEntryKey with the consortium's governance (rules 4–5)", () => {
     expect(keys.history.keys.get(a1.keyId)).toMatchObject({ validUntil: T3, compromisedSince: T1 });
     expect(judgeEntryKey(keys, entry(a1.keyId, T1))).toMatchObject({ answer: { code: "KEY_REVOKED" } });
     // Without the cosign the recovery awaits it and a1 still signs.
-    const uncosigned = ledgerKeys([add1, addS1, recovery], nodeVerify, governance);
+    const uncosigned = ledgerKeys(INTL, [add1, addS1, recovery], nodeVerify, governance);
     expect(judgeEntryKey(uncosigned, entry(a1.keyId, T3))).toMatchObject({ answer: { valid: true } });
     expect([...uncosigned.history.pending.keys()]).toEqual([recovery.entryId]);
   });
 
   it("without the governance nobody but the owner writes about its keys", () => {
-    const alone = ledgerKeys([add1, addS1, recovery, cosign], nodeVerify);
+    const alone = ledgerKeys(INTL, [add1, addS1, recovery, cosign], nodeVerify);
     expect(judgeEntryKey(alone, sealed(recovery))).toMatchObject({ refused: { code: "KEY_NOT_OWNED" } });
     expect(judgeEntryKey(alone, sealed(cosign))).toMatchObject({ refused: { code: "KEY_COSIGN_REFUSED" } });
   });
 
   it("dates an owner's ledger keys from the first key that took effect, not the first add written", () => {
     const first = { ...add1, entryId: "1".repeat(32) };
-    const pendingFirst = ledgerKeys([first], nodeVerify, { ...governance, ownerCosigns: 1 });
+    const pendingFirst = ledgerKeys(INTL, [first], nodeVerify, { ...governance, ownerCosigns: 1 });
     expect(ledgerDecides(pendingFirst, "hf-haikou", T4)).toBe(false);
     const cosigned = ledgerKeys(
+      INTL,
       [
         first,
         {
           ...cosign,
           receivedAt: T2,
-          data: { entryId: first.entryId, contentDigest: contentDigest(first.data as JsonValue) },
+          data: { entryId: first.entryId, contentDigest: contentDigest(INTL, first.data as JsonValue) },
         },
       ],
       nodeVerify,
@@ -204,7 +208,7 @@ describe("judgeEntryKey with the consortium's governance (rules 4–5)", () => {
 });
 
 describe("judgeEntrySignature", () => {
-  const keys = ledgerKeys([add1, add2, retire1], nodeVerify);
+  const keys = ledgerKeys(INTL, [add1, add2, retire1], nodeVerify);
   const signed = { ...entry(a2.keyId, T3), alg: "ed25519" as const };
   const yes = () => true;
 
@@ -239,7 +243,7 @@ describe("judgeEntrySignature", () => {
       ...entry(keyId, receivedAt),
       alg: "ed25519" as const,
     });
-    const k = ledgerKeys([add1, add2, retire1, revoke2], nodeVerify);
+    const k = ledgerKeys(INTL, [add1, add2, retire1, revoke2], nodeVerify);
     const judge = (e: ReturnType<typeof at>) =>
       judgeEntrySignature(k, () => undefined, e, new Uint8Array(), new Uint8Array(), yes);
     expect(judge(at(a1.keyId, T3))).toMatchObject({ finding: "KEY_NOT_VALID_AT_TIME" });
@@ -249,7 +253,7 @@ describe("judgeEntrySignature", () => {
 
   it("a key record the fold refused, or one not given, is a finding with its code", () => {
     const early = other("early", "zhixin.key.retire", { keyId: a1.keyId }, a2.keyId, T1);
-    const refusing = ledgerKeys([add1, early], nodeVerify);
+    const refusing = ledgerKeys(INTL, [add1, early], nodeVerify);
     const asSealed = { ...sealed(early), alg: "ed25519" as const };
     expect(
       judgeEntrySignature(refusing, () => undefined, asSealed, new Uint8Array(), new Uint8Array(), yes),
@@ -275,12 +279,12 @@ describe("judgeEntrySignature", () => {
     };
     const early = { ...entry(a1.keyId, T0), alg: "ed25519" as const };
     const lookup = (id: string) => (id === a1.keyId ? bundled : undefined);
-    expect(judgeEntrySignature(NO_LEDGER_KEYS, lookup, early, new Uint8Array(), new Uint8Array(), yes)).toBe(
-      "ok",
-    );
+    expect(
+      judgeEntrySignature(noLedgerKeys(INTL), lookup, early, new Uint8Array(), new Uint8Array(), yes),
+    ).toBe("ok");
     expect(
       judgeEntrySignature(
-        NO_LEDGER_KEYS,
+        noLedgerKeys(INTL),
         lookup,
         { ...early, receivedAt: T1 },
         new Uint8Array(),
@@ -290,7 +294,7 @@ describe("judgeEntrySignature", () => {
     ).toBe("not-valid");
     expect(
       judgeEntrySignature(
-        NO_LEDGER_KEYS,
+        noLedgerKeys(INTL),
         lookup,
         { ...early, keyId: a2.keyId },
         new Uint8Array(),
@@ -300,7 +304,7 @@ describe("judgeEntrySignature", () => {
     ).toBe("unknown-key");
     expect(
       judgeEntrySignature(
-        NO_LEDGER_KEYS,
+        noLedgerKeys(INTL),
         lookup,
         { ...early, dept: "hf-sanya" },
         new Uint8Array(),

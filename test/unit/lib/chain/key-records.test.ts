@@ -6,6 +6,7 @@ import {
   contentDigest,
   deriveKeyId,
   fromBase64,
+  INTL,
   isDerivedKeyId,
   isKeyRecordType,
   KEY_AT_CODES,
@@ -32,14 +33,14 @@ describe("deriveKeyId", () => {
   it("is <owner>/ and the first 16 hex digits of SHA-256(spki)", () => {
     const spki = fromBase64(s1.spki);
     const hash = createHash("sha256").update(spki).digest("hex");
-    expect(deriveKeyId("hf-sanya", spki)).toBe(`hf-sanya/${hash.slice(0, 16)}`);
-    expect(deriveKeyId("auditor", spki)).toBe(`auditor/${hash.slice(0, 16)}`);
+    expect(deriveKeyId(INTL, "hf-sanya", spki)).toBe(`hf-sanya/${hash.slice(0, 16)}`);
+    expect(deriveKeyId(INTL, "auditor", spki)).toBe(`auditor/${hash.slice(0, 16)}`);
   });
 
   it.each(["", "a", "HF-Haikou", "hf/haikou", "-hf", `h${"f".repeat(63)}`])(
     "refuses the owner %j",
     (owner) => {
-      expectChainError(() => deriveKeyId(owner, fromBase64(a1.spki)), "INVALID_FORMAT");
+      expectChainError(() => deriveKeyId(INTL, owner, fromBase64(a1.spki)), "INVALID_FORMAT");
     },
   );
 });
@@ -250,7 +251,7 @@ describe("docs/FORMATS.md §10", () => {
     expect(s10).toContain(`printf '302a300506032b6570032100${publicKey}' | xxd -r -p | sha256sum`);
     expect(createHash("sha256").update(spki).digest("hex")).toBe(row("`H(spki)`"));
     const keyId = row("`keyId`");
-    expect(deriveKeyId("hf-haikou", spki)).toBe(keyId);
+    expect(deriveKeyId(INTL, "hf-haikou", spki)).toBe(keyId);
     expect(toHex(keyPopMessage(keyId))).toBe(row("pop message (hex)"));
     const privateKey = createPrivateKey({
       key: Buffer.from(`302e020100300506032b657004220420${secret}`, "hex"),
@@ -270,7 +271,7 @@ describe("docs/FORMATS.md §10", () => {
     const data = { alg: "ed25519", keyId, owner: "hf-haikou", pop, role: "department", spki: toBase64(spki) };
     expect(parseKeyRecord("zhixin.key.add", data)).toMatchObject({ keyId, owner: "hf-haikou" });
     expect(s10).toContain(`\n    ${canonicalJson(data)}\n`);
-    expect(contentDigest(data)).toBe(row("`contentDigest`"));
+    expect(contentDigest(INTL, data)).toBe(row("`contentDigest`"));
   });
 
   it("names every refusal and keyAt code, and the record types", () => {

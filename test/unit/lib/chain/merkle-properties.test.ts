@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   ChainError,
+  INTL,
   MerkleTree,
   rootFromInclusionProof,
   toHex,
@@ -41,7 +42,7 @@ function buildTree(seed: Uint8Array, size: number): { leaves: Uint8Array[]; tree
     new DataView(entry.buffer).setUint32(seed.length, i);
     return refLeafHash(entry);
   });
-  return { leaves, tree: new MerkleTree(leaves) };
+  return { leaves, tree: new MerkleTree(INTL, leaves) };
 }
 
 const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -77,7 +78,7 @@ describe("inclusion proofs", () => {
         const { leaves, tree } = buildTree(seed, size);
         const proof = tree.inclusionProof(index);
         expect(proof.length).toBe(rfcInclusionPathLength(BigInt(index), BigInt(size)));
-        verifyInclusion(leaves[index] as Uint8Array, index, size, proof, tree.root());
+        verifyInclusion(INTL, leaves[index] as Uint8Array, index, size, proof, tree.root());
       }),
       { numRuns: 300 },
     );
@@ -91,7 +92,7 @@ describe("inclusion proofs", () => {
         const proof = tree.inclusionProof(index);
         const bad = flip(proof, k % proof.length, bit);
         expect(
-          outcome(() => verifyInclusion(leaves[index] as Uint8Array, index, size, bad, tree.root())),
+          outcome(() => verifyInclusion(INTL, leaves[index] as Uint8Array, index, size, bad, tree.root())),
         ).toBe("ROOT_MISMATCH");
       }),
       { numRuns: 300 },
@@ -108,7 +109,7 @@ describe("inclusion proofs", () => {
         if (drop) bad.splice(k % proof.length, 1);
         else bad.splice(k % (proof.length + 1), 0, extra);
         expect(
-          outcome(() => verifyInclusion(leaves[index] as Uint8Array, index, size, bad, tree.root())),
+          outcome(() => verifyInclusion(INTL, leaves[index] as Uint8Array, index, size, bad, tree.root())),
         ).toBe("INVALID_PROOF_SIZE");
       }),
       { numRuns: 300 },
@@ -122,7 +123,7 @@ describe("inclusion proofs", () => {
         const { leaves, tree } = buildTree(seed, size);
         const proof = tree.inclusionProof(index);
         const got = outcome(() =>
-          verifyInclusion(leaves[index] as Uint8Array, other, size, proof, tree.root()),
+          verifyInclusion(INTL, leaves[index] as Uint8Array, other, size, proof, tree.root()),
         );
         if (other >= size) expect(got).toBe("INDEX_OUT_OF_RANGE");
         else if (rfcInclusionPathLength(BigInt(other), BigInt(size)) !== proof.length)
@@ -144,7 +145,7 @@ describe("inclusion proofs", () => {
         const { leaves, tree } = buildTree(seed, size);
         const proof = tree.inclusionProof(index);
         const got = outcome(() =>
-          verifyInclusion(leaves[index] as Uint8Array, index, other, proof, tree.root()),
+          verifyInclusion(INTL, leaves[index] as Uint8Array, index, other, proof, tree.root()),
         );
         if (index >= other) expect(got).toBe("INDEX_OUT_OF_RANGE");
         else if (rfcInclusionPathLength(BigInt(index), BigInt(other)) !== proof.length)
@@ -168,8 +169,8 @@ describe("inclusion proofs", () => {
         fc.pre(toHex(other) !== toHex(wrongRoot ? root : leaf));
         const proof = tree.inclusionProof(index);
         const got = wrongRoot
-          ? outcome(() => verifyInclusion(leaf, index, size, proof, other))
-          : outcome(() => verifyInclusion(other, index, size, proof, root));
+          ? outcome(() => verifyInclusion(INTL, leaf, index, size, proof, other))
+          : outcome(() => verifyInclusion(INTL, other, index, size, proof, root));
         expect(got).toBe("ROOT_MISMATCH");
       }),
       { numRuns: 200 },
@@ -182,11 +183,11 @@ describe("consistency proofs", () => {
     fc.assert(
       fc.property(consistencyCase, ({ seed, size, old }) => {
         const { leaves, tree } = buildTree(seed, size);
-        const oldRoot = new MerkleTree(leaves.slice(0, old)).root();
+        const oldRoot = new MerkleTree(INTL, leaves.slice(0, old)).root();
         const proof = tree.consistencyProof(old);
         if (old < size) expect(proof.length).toBe(rfcConsistencyPathLength(BigInt(old), BigInt(size)));
         else expect(proof).toEqual([]);
-        verifyConsistency(old, size, oldRoot, tree.root(), proof);
+        verifyConsistency(INTL, old, size, oldRoot, tree.root(), proof);
       }),
       { numRuns: 300 },
     );
@@ -199,10 +200,12 @@ describe("consistency proofs", () => {
     fc.assert(
       fc.property(properCase, fc.nat(), fc.nat(255), ({ seed, size, old }, k, bit) => {
         const { leaves, tree } = buildTree(seed, size);
-        const oldRoot = new MerkleTree(leaves.slice(0, old)).root();
+        const oldRoot = new MerkleTree(INTL, leaves.slice(0, old)).root();
         const proof = tree.consistencyProof(old);
         const bad = flip(proof, k % proof.length, bit);
-        expect(outcome(() => verifyConsistency(old, size, oldRoot, tree.root(), bad))).toBe("ROOT_MISMATCH");
+        expect(outcome(() => verifyConsistency(INTL, old, size, oldRoot, tree.root(), bad))).toBe(
+          "ROOT_MISMATCH",
+        );
       }),
       { numRuns: 300 },
     );
@@ -212,12 +215,12 @@ describe("consistency proofs", () => {
     fc.assert(
       fc.property(properCase, fc.nat(), hash32, fc.boolean(), ({ seed, size, old }, k, extra, drop) => {
         const { leaves, tree } = buildTree(seed, size);
-        const oldRoot = new MerkleTree(leaves.slice(0, old)).root();
+        const oldRoot = new MerkleTree(INTL, leaves.slice(0, old)).root();
         const proof = tree.consistencyProof(old);
         const bad = proof.slice();
         if (drop) bad.splice(k % proof.length, 1);
         else bad.splice(k % (proof.length + 1), 0, extra);
-        expect(outcome(() => verifyConsistency(old, size, oldRoot, tree.root(), bad))).toBe(
+        expect(outcome(() => verifyConsistency(INTL, old, size, oldRoot, tree.root(), bad))).toBe(
           "INVALID_PROOF_SIZE",
         );
       }),
@@ -237,9 +240,9 @@ describe("consistency proofs", () => {
           const [m, n] = moveOld ? [x, size] : [old, x];
           fc.pre(m !== old || n !== size);
           const { leaves, tree } = buildTree(seed, size);
-          const oldRoot = new MerkleTree(leaves.slice(0, old)).root();
+          const oldRoot = new MerkleTree(INTL, leaves.slice(0, old)).root();
           const proof = tree.consistencyProof(old);
-          const got = outcome(() => verifyConsistency(m, n, oldRoot, tree.root(), proof));
+          const got = outcome(() => verifyConsistency(INTL, m, n, oldRoot, tree.root(), proof));
           if (m === 0 || m > n) expect(got).toBe("INVALID_CONSISTENCY_RANGE");
           else if (m === n || rfcConsistencyPathLength(BigInt(m), BigInt(n)) !== proof.length)
             expect(got).toBe("INVALID_PROOF_SIZE");
@@ -260,13 +263,13 @@ describe("consistency proofs", () => {
         fc.constantFrom("old", "new", "swap"),
         ({ seed, size, old }, other, which) => {
           const { leaves, tree } = buildTree(seed, size);
-          const oldRoot = new MerkleTree(leaves.slice(0, old)).root();
+          const oldRoot = new MerkleTree(INTL, leaves.slice(0, old)).root();
           const newRoot = tree.root();
           fc.pre(toHex(other) !== toHex(oldRoot) && toHex(other) !== toHex(newRoot));
           const proof = tree.consistencyProof(old);
           const [r1, r2] =
             which === "old" ? [other, newRoot] : which === "new" ? [oldRoot, other] : [newRoot, oldRoot];
-          expect(outcome(() => verifyConsistency(old, size, r1, r2, proof))).toBe("ROOT_MISMATCH");
+          expect(outcome(() => verifyConsistency(INTL, old, size, r1, r2, proof))).toBe("ROOT_MISMATCH");
         },
       ),
       { numRuns: 200 },
@@ -279,10 +282,12 @@ describe("consistency proofs", () => {
         const { tree } = buildTree(seed, size);
         const root = tree.root();
         expect(tree.consistencyProof(size)).toEqual([]);
-        expect(outcome(() => verifyConsistency(size, size, root, root, []))).toBe("ok");
-        expect(outcome(() => verifyConsistency(size, size, root, root, [other]))).toBe("INVALID_PROOF_SIZE");
+        expect(outcome(() => verifyConsistency(INTL, size, size, root, root, []))).toBe("ok");
+        expect(outcome(() => verifyConsistency(INTL, size, size, root, root, [other]))).toBe(
+          "INVALID_PROOF_SIZE",
+        );
         fc.pre(toHex(other) !== toHex(root));
-        expect(outcome(() => verifyConsistency(size, size, root, other, []))).toBe("ROOT_MISMATCH");
+        expect(outcome(() => verifyConsistency(INTL, size, size, root, other, []))).toBe("ROOT_MISMATCH");
       }),
       { numRuns: 100 },
     );
@@ -324,13 +329,15 @@ describe("positions up to 2^53 - 1", () => {
       fc.property(arb, ({ size, index, leaf, proof, delta }) => {
         const want = rfcInclusionRoot(BigInt(index), BigInt(size), leaf, proof);
         if (!("root" in want)) throw new Error("the RFC walk refused its own length");
-        const root = rootFromInclusionProof(leaf, index, size, proof);
+        const root = rootFromInclusionProof(INTL, leaf, index, size, proof);
         expect(toHex(root)).toBe(toHex(want.root));
-        verifyInclusion(leaf, index, size, proof, want.root);
+        verifyInclusion(INTL, leaf, index, size, proof, want.root);
         const length = proof.length + delta;
         fc.pre(length >= 0);
         const bad = Array.from({ length }, (_, i) => proof[i] ?? leaf);
-        expect(outcome(() => verifyInclusion(leaf, index, size, bad, want.root))).toBe("INVALID_PROOF_SIZE");
+        expect(outcome(() => verifyInclusion(INTL, leaf, index, size, bad, want.root))).toBe(
+          "INVALID_PROOF_SIZE",
+        );
       }),
       { numRuns: 300 },
     );
@@ -362,14 +369,14 @@ describe("positions up to 2^53 - 1", () => {
       fc.property(arb, ({ newSize, oldSize, chosenOldRoot, proof, delta }) => {
         const roots = rfcConsistencyRoots(BigInt(oldSize), BigInt(newSize), chosenOldRoot, proof);
         if (!("fr" in roots)) throw new Error("the RFC walk refused its own length");
-        verifyConsistency(oldSize, newSize, roots.fr, roots.sr, proof);
-        expect(outcome(() => verifyConsistency(oldSize, newSize, roots.fr, chosenOldRoot, proof))).toBe(
+        verifyConsistency(INTL, oldSize, newSize, roots.fr, roots.sr, proof);
+        expect(outcome(() => verifyConsistency(INTL, oldSize, newSize, roots.fr, chosenOldRoot, proof))).toBe(
           toHex(chosenOldRoot) === toHex(roots.sr) ? "ok" : "ROOT_MISMATCH",
         );
         const length = proof.length + delta;
         fc.pre(length >= 0);
         const bad = Array.from({ length }, (_, i) => proof[i] ?? chosenOldRoot);
-        expect(outcome(() => verifyConsistency(oldSize, newSize, roots.fr, roots.sr, bad))).toBe(
+        expect(outcome(() => verifyConsistency(INTL, oldSize, newSize, roots.fr, roots.sr, bad))).toBe(
           "INVALID_PROOF_SIZE",
         );
       }),
@@ -382,19 +389,19 @@ describe("documented cases where the proof alone cannot tell sizes apart", () =>
   const { leaves, tree } = buildTree(new Uint8Array(8), 6);
 
   it("the inclusion proof of leaf 0 in a tree of 5 also verifies at size 6", () => {
-    const small = new MerkleTree(leaves.slice(0, 5));
+    const small = new MerkleTree(INTL, leaves.slice(0, 5));
     const proof = small.inclusionProof(0);
     expect(rfcInclusionWalk(0n, 5n)).toBe(rfcInclusionWalk(0n, 6n));
-    verifyInclusion(leaves[0] as Uint8Array, 0, 6, proof, small.root());
+    verifyInclusion(INTL, leaves[0] as Uint8Array, 0, 6, proof, small.root());
   });
 
   it("the consistency proof 4 -> 5 also verifies as 4 -> 6 against the size-5 root", () => {
-    const five = new MerkleTree(leaves.slice(0, 5));
+    const five = new MerkleTree(INTL, leaves.slice(0, 5));
     const proof = five.consistencyProof(4);
-    const oldRoot = new MerkleTree(leaves.slice(0, 4)).root();
+    const oldRoot = new MerkleTree(INTL, leaves.slice(0, 4)).root();
     expect(rfcConsistencyWalk(4n, 5n)).toBe(rfcConsistencyWalk(4n, 6n));
-    verifyConsistency(4, 6, oldRoot, five.root(), proof);
+    verifyConsistency(INTL, 4, 6, oldRoot, five.root(), proof);
     // ...and against the real size-6 root it fails, as it must.
-    expect(outcome(() => verifyConsistency(4, 6, oldRoot, tree.root(), proof))).toBe("ROOT_MISMATCH");
+    expect(outcome(() => verifyConsistency(INTL, 4, 6, oldRoot, tree.root(), proof))).toBe("ROOT_MISMATCH");
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   CompactRange,
   consistencyProof,
+  INTL,
   inclusionProof,
   MerkleTree,
   rootFromInclusionProof,
@@ -48,13 +49,13 @@ describe("the recursive reference itself", () => {
 describe.each(sizes)("a tree of %i leaves", (n) => {
   const leaves = leafHashes.slice(0, n);
   const mth = toHex(ref.mth(0, n));
-  const tree = new MerkleTree(leaves);
+  const tree = new MerkleTree(INTL, leaves);
 
   it("has MTH(D[n]) as its root, by every route", () => {
-    expect(toHex(rootFromLeafHashes(leaves))).toBe(mth);
+    expect(toHex(rootFromLeafHashes(INTL, leaves))).toBe(mth);
     expect(tree.size).toBe(n);
     expect(toHex(tree.root())).toBe(mth);
-    const range = CompactRange.empty();
+    const range = CompactRange.empty(INTL);
     range.appendAll(leaves);
     expect(range.size).toBe(n);
     expect(toHex(range.root())).toBe(mth);
@@ -67,8 +68,8 @@ describe.each(sizes)("a tree of %i leaves", (n) => {
       const got = tree.inclusionProof(m);
       expect(hexes(got), `PATH(${m}, D[${n}])`).toEqual(hexes(want));
       const leaf = leaves[m] as Uint8Array;
-      expect(toHex(rootFromInclusionProof(leaf, m, n, got))).toBe(mth);
-      verifyInclusion(leaf, m, n, got, ref.mth(0, n));
+      expect(toHex(rootFromInclusionProof(INTL, leaf, m, n, got))).toBe(mth);
+      verifyInclusion(INTL, leaf, m, n, got, ref.mth(0, n));
       expect(rfcVerifyInclusion(BigInt(m), BigInt(n), leaf, got, ref.mth(0, n))).toBe(true);
     }
   });
@@ -79,13 +80,13 @@ describe.each(sizes)("a tree of %i leaves", (n) => {
       if (m < n) expect(want.length).toBe(rfcConsistencyPathLength(BigInt(m), BigInt(n)));
       const got = tree.consistencyProof(m);
       expect(hexes(got), `PROOF(${m}, D[${n}])`).toEqual(hexes(want));
-      verifyConsistency(m, n, ref.mth(0, m), ref.mth(0, n), got);
+      verifyConsistency(INTL, m, n, ref.mth(0, m), ref.mth(0, n), got);
       expect(rfcVerifyConsistency(BigInt(m), BigInt(n), ref.mth(0, m), ref.mth(0, n), got)).toBe(true);
     }
   });
 
   it("keeps one perfect-subtree root per set bit of n in its compact range", () => {
-    const range = CompactRange.empty();
+    const range = CompactRange.empty(INTL);
     range.appendAll(leaves);
     const want: string[] = [];
     let start = 0;
@@ -103,14 +104,14 @@ describe("the one-shot helpers", () => {
     for (const n of [1, 2, 3, 7, 8, 9, 100, 130]) {
       const leaves = leafHashes.slice(0, n);
       for (const m of [0, 1, Math.floor(n / 2), n - 1].filter((m) => m < n)) {
-        expect(hexes(inclusionProof(leaves, m))).toEqual(hexes(ref.path(m, 0, n)));
-        if (m > 0) expect(hexes(consistencyProof(leaves, m))).toEqual(hexes(ref.proof(m, n)));
+        expect(hexes(inclusionProof(INTL, leaves, m))).toEqual(hexes(ref.path(m, 0, n)));
+        if (m > 0) expect(hexes(consistencyProof(INTL, leaves, m))).toEqual(hexes(ref.proof(m, n)));
       }
     }
   });
 
   it("appending one leaf at a time passes through every MTH(D[0:k])", () => {
-    const range = CompactRange.empty();
+    const range = CompactRange.empty(INTL);
     for (let k = 0; k <= MAX_SIZE; k++) {
       expect(toHex(range.root())).toBe(toHex(ref.mth(0, k)));
       if (k < MAX_SIZE) range.append(leafHashes[k] as Uint8Array);

@@ -5,6 +5,7 @@ import {
   type ChainErrorCode,
   deriveSubjectKey,
   fromHex,
+  INTL,
   MAX_SUBJECT_BYTES,
   SUBJECT_KEY_BYTES,
   SUBJECT_KEY_LABEL,
@@ -34,7 +35,7 @@ describe("domain-separation constants", () => {
 describe("subjectHmac known answers", () => {
   it.each(vectors.subjectHmac)("$description", ({ subject, bytes, hmac }) => {
     expect(byteLength(subject)).toBe(bytes);
-    expect(subjectHmac(key, subject)).toBe(hmac);
+    expect(subjectHmac(INTL, key, subject)).toBe(hmac);
   });
 
   it("the vectors reach both ends of the allowed length, in bytes not characters", () => {
@@ -50,29 +51,31 @@ describe("subjectHmac known answers", () => {
 describe("subjectHmac refusals", () => {
   it.each(vectors.subjectRefused)("refuses $description", ({ subject, bytes, error }) => {
     expect(byteLength(subject)).toBe(bytes);
-    expectChainError(() => subjectHmac(key, subject), error as ChainErrorCode);
+    expectChainError(() => subjectHmac(INTL, key, subject), error as ChainErrorCode);
   });
 
   it.each(vectors.keyRefused)("refuses $description", ({ keyBytes, error }) => {
-    expectChainError(() => subjectHmac(new Uint8Array(keyBytes), "x"), error as ChainErrorCode);
+    expectChainError(() => subjectHmac(INTL, new Uint8Array(keyBytes), "x"), error as ChainErrorCode);
   });
 
   it("checks the key before the subject", () => {
-    expectChainError(() => subjectHmac(new Uint8Array(31), ""), "INVALID_ENCODING");
+    expectChainError(() => subjectHmac(INTL, new Uint8Array(31), ""), "INVALID_ENCODING");
   });
 });
 
 describe("uniqueHmac known answers", () => {
   it.each(vectors.uniqueHmac)("$description", ({ text, hmac }) => {
-    expect(uniqueHmac(key, text)).toBe(hmac);
+    expect(uniqueHmac(INTL, key, text)).toBe(hmac);
   });
 
   it.each(vectors.keyRefused)("refuses $description", ({ keyBytes, error }) => {
-    expectChainError(() => uniqueHmac(new Uint8Array(keyBytes), "{}"), error as ChainErrorCode);
+    expectChainError(() => uniqueHmac(INTL, new Uint8Array(keyBytes), "{}"), error as ChainErrorCode);
   });
 
   it("is domain-separated from subjectHmac under the same key", () => {
-    expect(uniqueHmac(key, "46010019900101123X")).not.toBe(subjectHmac(key, "46010019900101123X"));
+    expect(uniqueHmac(INTL, key, "46010019900101123X")).not.toBe(
+      subjectHmac(INTL, key, "46010019900101123X"),
+    );
   });
 });
 
@@ -80,15 +83,15 @@ describe("deriveSubjectKey", () => {
   const d = vectors.deriveSubjectKey;
 
   it("derives the known key from the known master, and MACs under it", () => {
-    const derived = deriveSubjectKey(fromHex(d.master));
+    const derived = deriveSubjectKey(INTL, fromHex(d.master));
     expect(derived).toBeInstanceOf(Uint8Array);
     expect(derived.length).toBe(SUBJECT_KEY_BYTES);
     expect(toHex(derived)).toBe(d.key);
-    expect(subjectHmac(derived, d.subject)).toBe(d.hmac);
+    expect(subjectHmac(INTL, derived, d.subject)).toBe(d.hmac);
   });
 
   it.each(vectors.keyRefused)("refuses a master that is $description", ({ keyBytes, error }) => {
-    expectChainError(() => deriveSubjectKey(new Uint8Array(keyBytes)), error as ChainErrorCode);
+    expectChainError(() => deriveSubjectKey(INTL, new Uint8Array(keyBytes)), error as ChainErrorCode);
   });
 });
 
@@ -102,11 +105,11 @@ describe("subjectHmac against node:crypto", () => {
       fc.property(keys, fc.string({ unit: "grapheme", minLength: 1, maxLength: 120 }), (k, subject) => {
         const n = byteLength(subject);
         if (n > MAX_SUBJECT_BYTES) {
-          expectChainError(() => subjectHmac(k, subject), "INVALID_ENCODING");
+          expectChainError(() => subjectHmac(INTL, k, subject), "INVALID_ENCODING");
           return;
         }
         const want = createHmac("sha256", k).update(`zhixin/subject/v1\n${subject}`, "utf8").digest("hex");
-        expect(subjectHmac(k, subject)).toBe(want);
+        expect(subjectHmac(INTL, k, subject)).toBe(want);
       }),
     );
   });

@@ -9,7 +9,7 @@ import {
   consistencyProofTiles,
   type EntryBundleCoords,
   entryBundlePath,
-  hashLeaf,
+  INTL,
   inclusionProofFromTiles,
   inclusionProofTiles,
   MAX_TILE_LEVEL,
@@ -87,24 +87,24 @@ describe("proofs from tiles are tree.ts's proofs", () => {
     fc.assert(
       fc.property(sizeArb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (size, i, o, seed) => {
         const leaves = leafHashes(size, seed);
-        const tree = new MerkleTree(leaves);
+        const tree = new MerkleTree(INTL, leaves);
         const store = new TileStore();
-        for (const t of buildTiles(0, leaves, store.read)) store.files.set(tilePath(t.tile), t.data);
+        for (const t of buildTiles(INTL, 0, leaves, store.read)) store.files.set(tilePath(t.tile), t.data);
         const root = tree.root();
-        expect(toHex(rootFromTiles(size, store.read))).toBe(toHex(root));
+        expect(toHex(rootFromTiles(INTL, size, store.read))).toBe(toHex(root));
 
         const index = i % size;
         store.asked.length = 0;
-        const inclusion = inclusionProofFromTiles(index, size, store.read);
+        const inclusion = inclusionProofFromTiles(INTL, index, size, store.read);
         expect(hex(inclusion)).toEqual(hex(tree.inclusionProof(index)));
-        verifyInclusion(leaves[index] as Uint8Array, index, size, inclusion, root);
+        verifyInclusion(INTL, leaves[index] as Uint8Array, index, size, inclusion, root);
         expect(new Set(store.asked)).toEqual(new Set(inclusionProofTiles(index, size).map(tilePath)));
 
         const old = 1 + (o % size);
         store.asked.length = 0;
-        const consistency = consistencyProofFromTiles(old, size, store.read);
+        const consistency = consistencyProofFromTiles(INTL, old, size, store.read);
         expect(hex(consistency)).toEqual(hex(tree.consistencyProof(old)));
-        verifyConsistency(old, size, rootFromLeafHashes(leaves.slice(0, old)), root, consistency);
+        verifyConsistency(INTL, old, size, rootFromLeafHashes(INTL, leaves.slice(0, old)), root, consistency);
         expect(new Set(store.asked)).toEqual(new Set(consistencyProofTiles(old, size).map(tilePath)));
       }),
       { numRuns: 60 },
@@ -121,25 +121,25 @@ describe("a log growing in random steps", () => {
         const store = new TileStore();
         let from = 0;
         for (const to of sizes) {
-          const written = buildTiles(from, leaves.slice(from, to), store.read);
+          const written = buildTiles(INTL, from, leaves.slice(from, to), store.read);
           expect(written.map((t) => t.tile)).toEqual(changedTiles(from, to));
           for (const t of written) store.files.set(tilePath(t.tile), t.data);
           from = to;
         }
         // The latest tiles are the bytes of building all leaves at once.
-        for (const t of buildTiles(0, leaves, store.read)) {
+        for (const t of buildTiles(INTL, 0, leaves, store.read)) {
           expect(toHex(store.files.get(tilePath(t.tile)) as Uint8Array)).toBe(toHex(t.data));
         }
         // Every size a checkpoint could have named is served by its own (partial) tiles.
         const size = sizes[i % sizes.length] as number;
-        const tree = new MerkleTree(leaves.slice(0, size));
-        expect(toHex(rootFromTiles(size, store.read))).toBe(toHex(tree.root()));
+        const tree = new MerkleTree(INTL, leaves.slice(0, size));
+        expect(toHex(rootFromTiles(INTL, size, store.read))).toBe(toHex(tree.root()));
         const index = o % size;
-        expect(hex(inclusionProofFromTiles(index, size, store.read))).toEqual(
+        expect(hex(inclusionProofFromTiles(INTL, index, size, store.read))).toEqual(
           hex(tree.inclusionProof(index)),
         );
         const old = 1 + (o % size);
-        expect(hex(consistencyProofFromTiles(old, size, store.read))).toEqual(
+        expect(hex(consistencyProofFromTiles(INTL, old, size, store.read))).toEqual(
           hex(tree.consistencyProof(old)),
         );
       }),
@@ -167,7 +167,12 @@ describe("a log growing in random steps", () => {
           const written = buildEntryBundles(from, entries.slice(from, to), readBundle);
           expect(written.map((b) => b.bundle)).toEqual(changedEntryBundles(from, to));
           for (const b of written) bundles.set(entryBundlePath(b.bundle), b.data);
-          for (const t of buildTiles(from, entries.slice(from, to).map(hashLeaf), tiles.read)) {
+          for (const t of buildTiles(
+            INTL,
+            from,
+            entries.slice(from, to).map((d) => INTL.hashLeaf(d)),
+            tiles.read,
+          )) {
             tiles.files.set(tilePath(t.tile), t.data);
           }
           from = to;
@@ -176,7 +181,7 @@ describe("a log growing in random steps", () => {
           const got = parseEntryBundle(bundles.get(entryBundlePath(b)) as Uint8Array, b.width);
           expect(hex(got)).toEqual(hex(entries.slice(b.index * 256, b.index * 256 + b.width)));
           const tile = tiles.files.get(tilePath({ level: 0, ...b })) as Uint8Array;
-          expect(toHex(tile)).toBe(hex(got.map(hashLeaf)).join(""));
+          expect(toHex(tile)).toBe(hex(got.map((d) => INTL.hashLeaf(d))).join(""));
         }
       }),
       { numRuns: 40 },

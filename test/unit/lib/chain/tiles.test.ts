@@ -13,7 +13,6 @@ import {
   consistencyProofTiles,
   type EntryBundleCoords,
   type EntryEnvelope,
-  emptyRoot,
   encodeEntryBundle,
   entryBundlePath,
   entryLeafData,
@@ -21,7 +20,7 @@ import {
   formatTileIndex,
   fromBase64,
   fromHex,
-  hashLeaf,
+  INTL,
   inclusionProof,
   inclusionProofFromTiles,
   inclusionProofTiles,
@@ -239,12 +238,12 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
   let tree: MerkleTree;
 
   beforeAll(() => {
-    tree = new MerkleTree(leaves);
+    tree = new MerkleTree(INTL, leaves);
     // Grown in steps that stop on both sides of the boundaries, keeping every partial tile.
     const sizes = [0, 255, 256, 65535, 65536, 65537, 69888, size];
     for (let i = 1; i < sizes.length; i++) {
       const [from, to] = [sizes[i - 1] as number, sizes[i] as number];
-      const written = buildTiles(from, leaves.slice(from, to), store.read);
+      const written = buildTiles(INTL, from, leaves.slice(from, to), store.read);
       expect(written.map((t) => t.tile)).toEqual(changedTiles(from, to));
       store.put(written);
     }
@@ -254,7 +253,7 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
     const latest = changedTiles(0, size);
     expect(latest.length).toBe(273 + 1 + 1 + 1 + 1);
     const mth = (l: number, n: number, i: number) =>
-      rootFromLeafHashes(leaves.slice((n * 256 + i) * 256 ** l, (n * 256 + i + 1) * 256 ** l));
+      rootFromLeafHashes(INTL, leaves.slice((n * 256 + i) * 256 ** l, (n * 256 + i + 1) * 256 ** l));
     // MTH(D[(n * 256 + i) * 256**l : (n * 256 + i + 1) * 256**l]) for i in the tile.
     for (const t of [
       { level: 0, index: 100, width: 256 },
@@ -271,18 +270,18 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
   });
 
   it("gives the tree's root and compact range", () => {
-    expect(toHex(rootFromTiles(size, store.read))).toBe(toHex(tree.root()));
-    const range = CompactRange.empty();
+    expect(toHex(rootFromTiles(INTL, size, store.read))).toBe(toHex(tree.root()));
+    const range = CompactRange.empty(INTL);
     range.appendAll(leaves);
-    expect(compactRangeFromTiles(size, store.read).state()).toEqual(range.state());
+    expect(compactRangeFromTiles(INTL, size, store.read).state()).toEqual(range.state());
   });
 
   it("gives tree.ts's inclusion proofs, reading exactly the tiles it lists", () => {
     for (const index of [0, 255, 256, 65279, 65535, 65536, 69887, 69888, 69999]) {
       store.asked.length = 0;
-      const proof = inclusionProofFromTiles(index, size, store.read);
+      const proof = inclusionProofFromTiles(INTL, index, size, store.read);
       expect(hexAll(proof)).toEqual(hexAll(tree.inclusionProof(index)));
-      verifyInclusion(leaves[index] as Uint8Array, index, size, proof, tree.root());
+      verifyInclusion(INTL, leaves[index] as Uint8Array, index, size, proof, tree.root());
       expect(new Set(store.asked)).toEqual(new Set(inclusionProofTiles(index, size).map(tilePath)));
     }
   });
@@ -290,16 +289,16 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
   it("gives tree.ts's consistency proofs, reading only the new size's tiles", () => {
     const olds = [1, 255, 256, 257, 65535, 65536, 65537, 69888, 69999, 70000];
     const oldRoots = new Map<number, Uint8Array>();
-    const range = CompactRange.empty();
+    const range = CompactRange.empty(INTL);
     for (const [i, leaf] of leaves.entries()) {
       range.append(leaf);
       if (olds.includes(i + 1)) oldRoots.set(i + 1, range.root());
     }
     for (const old of olds) {
       store.asked.length = 0;
-      const proof = consistencyProofFromTiles(old, size, store.read);
+      const proof = consistencyProofFromTiles(INTL, old, size, store.read);
       expect(hexAll(proof)).toEqual(hexAll(tree.consistencyProof(old)));
-      verifyConsistency(old, size, oldRoots.get(old) as Uint8Array, tree.root(), proof);
+      verifyConsistency(INTL, old, size, oldRoots.get(old) as Uint8Array, tree.root(), proof);
       const listed = consistencyProofTiles(old, size);
       expect(new Set(store.asked)).toEqual(new Set(listed.map(tilePath)));
       for (const t of listed) expect(t.width).toBe(tileWidth(t.level, t.index, size));
@@ -308,15 +307,15 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
 
   it("serves older sizes from their own partial tiles", () => {
     const old = 65537;
-    const oldTree = new MerkleTree(leaves.slice(0, old));
+    const oldTree = new MerkleTree(INTL, leaves.slice(0, old));
     expect(rootTiles(old).map(tilePath)).toEqual(["tile/2/000.p/1", "tile/0/256.p/1"]);
-    expect(toHex(rootFromTiles(old, store.read))).toBe(toHex(oldTree.root()));
+    expect(toHex(rootFromTiles(INTL, old, store.read))).toBe(toHex(oldTree.root()));
     for (const index of [0, 65535, 65536]) {
-      expect(hexAll(inclusionProofFromTiles(index, old, store.read))).toEqual(
+      expect(hexAll(inclusionProofFromTiles(INTL, index, old, store.read))).toEqual(
         hexAll(oldTree.inclusionProof(index)),
       );
     }
-    expect(hexAll(consistencyProofFromTiles(256, old, store.read))).toEqual(
+    expect(hexAll(consistencyProofFromTiles(INTL, 256, old, store.read))).toEqual(
       hexAll(oldTree.consistencyProof(256)),
     );
   });
@@ -325,15 +324,17 @@ describe("a tree of 70,000 leaves, the spec's example, across the 65,536 boundar
 describe("reading tiles", () => {
   const leaves = leafHashes(600);
   const store = new TileStore();
-  store.put(buildTiles(0, leaves.slice(0, 300), neverRead));
-  store.put(buildTiles(300, leaves.slice(300), store.read));
+  store.put(buildTiles(INTL, 0, leaves.slice(0, 300), neverRead));
+  store.put(buildTiles(INTL, 300, leaves.slice(300), store.read));
 
   it("accepts the full tile in place of a partial one (§Partial Tiles fallback)", () => {
     // Size 300 needs tile/0/001.p/44; serve it from tile/0/001 (width 256, written at 600).
     const fallback: TileReader = (t) => store.read({ ...t, width: tileWidth(t.level, t.index, 600) });
-    const tree = new MerkleTree(leaves.slice(0, 300));
-    expect(hexAll(inclusionProofFromTiles(299, 300, fallback))).toEqual(hexAll(tree.inclusionProof(299)));
-    expect(toHex(rootFromTiles(300, fallback))).toBe(toHex(tree.root()));
+    const tree = new MerkleTree(INTL, leaves.slice(0, 300));
+    expect(hexAll(inclusionProofFromTiles(INTL, 299, 300, fallback))).toEqual(
+      hexAll(tree.inclusionProof(299)),
+    );
+    expect(toHex(rootFromTiles(INTL, 300, fallback))).toBe(toHex(tree.root()));
   });
 
   it("refuses tile bytes that are not the tile's width in whole hashes", () => {
@@ -347,14 +348,14 @@ describe("reading tiles", () => {
       undefined,
     ];
     for (const data of cases) {
-      expectChainError(() => rootFromTiles(600, () => data as Uint8Array), "INVALID_TILE_DATA");
+      expectChainError(() => rootFromTiles(INTL, 600, () => data as Uint8Array), "INVALID_TILE_DATA");
     }
   });
 
   it("lets the reader's own errors through", () => {
     const err = new Error("bucket unreachable");
     expect(() =>
-      inclusionProofFromTiles(0, 600, () => {
+      inclusionProofFromTiles(INTL, 0, 600, () => {
         throw err;
       }),
     ).toThrow(err);
@@ -366,34 +367,37 @@ describe("reading tiles", () => {
       if (t.level === 0 && t.index === 0) data[40] = (data[40] as number) ^ 1; // hash 1 of tile 0
       return data;
     };
-    const root = rootFromLeafHashes(leaves);
-    const proof = inclusionProofFromTiles(0, 600, tampered);
-    expectChainError(() => verifyInclusion(leaves[0] as Uint8Array, 0, 600, proof, root), "ROOT_MISMATCH");
+    const root = rootFromLeafHashes(INTL, leaves);
+    const proof = inclusionProofFromTiles(INTL, 0, 600, tampered);
+    expectChainError(
+      () => verifyInclusion(INTL, leaves[0] as Uint8Array, 0, 600, proof, root),
+      "ROOT_MISMATCH",
+    );
   });
 
   it("handles the empty tree and equal sizes without reading", () => {
-    expect(toHex(rootFromTiles(0, neverRead))).toBe(toHex(emptyRoot()));
+    expect(toHex(rootFromTiles(INTL, 0, neverRead))).toBe(toHex(INTL.emptyRoot()));
     expect(rootTiles(0)).toEqual([]);
-    expect(consistencyProofFromTiles(600, 600, neverRead)).toEqual([]);
+    expect(consistencyProofFromTiles(INTL, 600, 600, neverRead)).toEqual([]);
     expect(consistencyProofTiles(600, 600)).toEqual([]);
-    expect(inclusionProofFromTiles(0, 1, store.read)).toEqual([]);
+    expect(inclusionProofFromTiles(INTL, 0, 1, store.read)).toEqual([]);
   });
 
   it("refuses impossible proofs with tree.ts's codes", () => {
-    expectChainError(() => inclusionProofFromTiles(600, 600, neverRead), "INDEX_OUT_OF_RANGE");
+    expectChainError(() => inclusionProofFromTiles(INTL, 600, 600, neverRead), "INDEX_OUT_OF_RANGE");
     expectChainError(() => inclusionProofTiles(0, 0), "INDEX_OUT_OF_RANGE");
-    expectChainError(() => inclusionProofFromTiles(-1, 600, neverRead), "INVALID_INDEX");
-    expectChainError(() => inclusionProofFromTiles(0, 1.5, neverRead), "INVALID_SIZE");
-    expectChainError(() => consistencyProofFromTiles(0, 600, neverRead), "INVALID_CONSISTENCY_RANGE");
+    expectChainError(() => inclusionProofFromTiles(INTL, -1, 600, neverRead), "INVALID_INDEX");
+    expectChainError(() => inclusionProofFromTiles(INTL, 0, 1.5, neverRead), "INVALID_SIZE");
+    expectChainError(() => consistencyProofFromTiles(INTL, 0, 600, neverRead), "INVALID_CONSISTENCY_RANGE");
     expectChainError(() => consistencyProofTiles(601, 600), "INVALID_CONSISTENCY_RANGE");
-    expectChainError(() => consistencyProofFromTiles(1, -600, neverRead), "INVALID_SIZE");
-    expectChainError(() => consistencyProofFromTiles(Number.NaN, 600, neverRead), "INVALID_SIZE");
-    expectChainError(() => rootFromTiles(-1, neverRead), "INVALID_SIZE");
+    expectChainError(() => consistencyProofFromTiles(INTL, 1, -600, neverRead), "INVALID_SIZE");
+    expectChainError(() => consistencyProofFromTiles(INTL, Number.NaN, 600, neverRead), "INVALID_SIZE");
+    expectChainError(() => rootFromTiles(INTL, -1, neverRead), "INVALID_SIZE");
     expectChainError(() => rootTiles(0.5), "INVALID_SIZE");
-    expectChainError(() => compactRangeFromTiles(-1, neverRead), "INVALID_SIZE");
+    expectChainError(() => compactRangeFromTiles(INTL, -1, neverRead), "INVALID_SIZE");
     // Same codes as the in-memory functions for the same mistakes.
-    expectChainError(() => inclusionProof(leaves, 600), "INDEX_OUT_OF_RANGE");
-    expectChainError(() => consistencyProof(leaves, 0), "INVALID_CONSISTENCY_RANGE");
+    expectChainError(() => inclusionProof(INTL, leaves, 600), "INDEX_OUT_OF_RANGE");
+    expectChainError(() => consistencyProof(INTL, leaves, 0), "INVALID_CONSISTENCY_RANGE");
   });
 });
 
@@ -401,29 +405,31 @@ describe("building tiles as the log grows", () => {
   const leaves = leafHashes(1373);
 
   it("writes nothing and reads nothing when nothing is appended", () => {
-    expect(buildTiles(0, [], neverRead)).toEqual([]);
-    expect(buildTiles(773, [], neverRead)).toEqual([]);
+    expect(buildTiles(INTL, 0, [], neverRead)).toEqual([]);
+    expect(buildTiles(INTL, 773, [], neverRead)).toEqual([]);
     expect(buildEntryBundles(773, [], neverRead)).toEqual([]);
   });
 
   it("reads only the old tree's partial tiles, at their old width", () => {
     const store = new TileStore();
-    store.put(buildTiles(0, leaves.slice(0, 773), neverRead)); // 773 = 3·256 + 5
+    store.put(buildTiles(INTL, 0, leaves.slice(0, 773), neverRead)); // 773 = 3·256 + 5
     store.asked.length = 0;
-    const written = buildTiles(773, leaves.slice(773), store.read);
+    const written = buildTiles(INTL, 773, leaves.slice(773), store.read);
     expect(store.asked).toEqual(["tile/0/003.p/5", "tile/1/000.p/3"]);
     expect(written.map((t) => tilePath(t.tile))).toEqual(changedTiles(773, 1373).map(tilePath));
     // The same bytes as building the 1,373 leaves at once.
-    const once = new Map(buildTiles(0, leaves, neverRead).map((t) => [tilePath(t.tile), toHex(t.data)]));
+    const once = new Map(
+      buildTiles(INTL, 0, leaves, neverRead).map((t) => [tilePath(t.tile), toHex(t.data)]),
+    );
     for (const t of written) expect(toHex(t.data)).toBe(once.get(tilePath(t.tile)));
   });
 
   it("refuses bad input", () => {
-    expectChainError(() => buildTiles(-1, leaves, neverRead), "INVALID_SIZE");
-    expectChainError(() => buildTiles(2 ** 53 - 2, leaves.slice(0, 2), neverRead), "INVALID_SIZE");
-    expectChainError(() => buildTiles(0, [new Uint8Array(31)], neverRead), "INVALID_HASH_SIZE");
+    expectChainError(() => buildTiles(INTL, -1, leaves, neverRead), "INVALID_SIZE");
+    expectChainError(() => buildTiles(INTL, 2 ** 53 - 2, leaves.slice(0, 2), neverRead), "INVALID_SIZE");
+    expectChainError(() => buildTiles(INTL, 0, [new Uint8Array(31)], neverRead), "INVALID_HASH_SIZE");
     expectChainError(
-      () => buildTiles(5, leaves.slice(0, 1), () => new Uint8Array(32 * 4)),
+      () => buildTiles(INTL, 5, leaves.slice(0, 1), () => new Uint8Array(32 * 4)),
       "INVALID_TILE_DATA",
     );
     expectChainError(() => buildEntryBundles(-1, [], neverRead), "INVALID_SIZE");
@@ -499,11 +505,16 @@ describe("entry bundles (tlog-tiles §Log entries)", () => {
     );
     const entries = envelopes.map(entryLeafData);
     const [bundle] = buildEntryBundles(0, entries, neverRead);
-    const [tile] = buildTiles(0, envelopes.map(entryLeafHash), neverRead);
+    const [tile] = buildTiles(
+      INTL,
+      0,
+      envelopes.map((e) => entryLeafHash(INTL, e)),
+      neverRead,
+    );
     expect(bundle?.bundle).toEqual({ index: 0, width: 3 });
     expect(tile?.tile).toEqual({ level: 0, index: 0, width: 3 });
     const parsed = parseEntryBundle(bundle?.data as Uint8Array, 3);
-    expect(toHex(concatBytes(...parsed.map(hashLeaf)))).toBe(toHex(tile?.data as Uint8Array));
+    expect(toHex(concatBytes(...parsed.map((d) => INTL.hashLeaf(d))))).toBe(toHex(tile?.data as Uint8Array));
     expect(new TextDecoder().decode(parsed[0]).startsWith("zhixin/entry/v1\n{")).toBe(true);
   });
 });
@@ -532,10 +543,10 @@ describe("a log written by Tessera (independent implementation)", () => {
   it("hashes its entries to its tiles, and its tiles to its checkpoint roots", () => {
     for (const { size, rootBase64 } of log.checkpoints) {
       const read: TileReader = (t) => files.get(tilePath(t)) as Uint8Array;
-      expect(toHex(rootFromTiles(size, read))).toBe(toHex(fromBase64(rootBase64)));
+      expect(toHex(rootFromTiles(INTL, size, read))).toBe(toHex(fromBase64(rootBase64)));
       if (size === 0) continue;
       const entries = parseEntryBundle(files.get(`tile/entries/000.p/${size}`) as Uint8Array, size);
-      expect(toHex(concatBytes(...entries.map(hashLeaf)))).toBe(
+      expect(toHex(concatBytes(...entries.map((d) => INTL.hashLeaf(d))))).toBe(
         toHex(read({ level: 0, index: 0, width: size })),
       );
     }
@@ -548,7 +559,14 @@ describe("a log written by Tessera (independent implementation)", () => {
     const bundles = new Map<string, Uint8Array>();
     for (let size = 0; size < entries.length; size++) {
       const entry = entries.slice(size, size + 1);
-      tiles.put(buildTiles(size, entry.map(hashLeaf), tiles.read));
+      tiles.put(
+        buildTiles(
+          INTL,
+          size,
+          entry.map((d) => INTL.hashLeaf(d)),
+          tiles.read,
+        ),
+      );
       for (const b of buildEntryBundles(size, entry, (c) => bundles.get(entryBundlePath(c)) as Uint8Array)) {
         bundles.set(entryBundlePath(b.bundle), b.data);
       }
@@ -590,18 +608,18 @@ describe("trees too large to build: every leaf hash the same", () => {
   it.each(sizes)("size %i: root, inclusion and consistency proofs verify", (size) => {
     const root = mth(size);
     let asked: TileCoords[] = [];
-    expect(toHex(rootFromTiles(size, uniformReader(size, asked)))).toBe(toHex(root));
+    expect(toHex(rootFromTiles(INTL, size, uniformReader(size, asked)))).toBe(toHex(root));
     expect(asked).toEqual(rootTiles(size));
     for (const index of [0, 255, 65536, Math.floor(size / 2), size - 257, size - 1]) {
       asked = [];
-      const proof = inclusionProofFromTiles(index, size, uniformReader(size, asked));
-      verifyInclusion(z, index, size, proof, root);
+      const proof = inclusionProofFromTiles(INTL, index, size, uniformReader(size, asked));
+      verifyInclusion(INTL, z, index, size, proof, root);
       expect(asked).toEqual(inclusionProofTiles(index, size));
     }
     for (const old of [1, 256, 65537, 2 ** 31, Math.floor(size / 3), size - 1]) {
       asked = [];
-      const proof = consistencyProofFromTiles(old, size, uniformReader(size, asked));
-      verifyConsistency(old, size, mth(old), root, proof);
+      const proof = consistencyProofFromTiles(INTL, old, size, uniformReader(size, asked));
+      verifyConsistency(INTL, old, size, mth(old), root, proof);
       expect(asked).toEqual(consistencyProofTiles(old, size));
     }
   });

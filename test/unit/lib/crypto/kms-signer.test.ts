@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
 import { kmsSigningPort } from "../../../../functions/auth/kms-signing-port.js";
 import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../../lib/crypto/kms-signer.js";
@@ -252,10 +252,15 @@ describe("KmsSigner.forOwner", () => {
             ),
       );
       const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
+        suite: INTL,
         owner: "hf-haikou",
         kmsKeyId: KMS_KEY_ARN,
       });
-      expect(signer).toMatchObject({ keyId: deriveKeyId("hf-haikou", spki), alg, kmsKeyId: KMS_KEY_ARN });
+      expect(signer).toMatchObject({
+        keyId: deriveKeyId(INTL, "hf-haikou", spki),
+        alg,
+        kmsKeyId: KMS_KEY_ARN,
+      });
       expect(await signer.publicKey()).toEqual(spki);
       const signature = await signer.sign(message);
       expect(verifySignature({ keyId: signer.keyId, alg, spki }, message, signature)).toBe(true);
@@ -271,13 +276,17 @@ describe("KmsSigner.forOwner", () => {
     const { client } = fakeKms(() => publicKeyReply(spki, "ECC_NIST_EDWARDS25519"));
     const port = kmsSigningPort(client);
     const options = { owner: "hf-haikou", kmsKeyId: KMS_KEY_ARN };
-    expect(await KmsSigner.forOwner(port, { ...options, keyId: "hf-haikou/0123456789abcdef" })).toMatchObject(
-      {
-        keyId: "hf-haikou/0123456789abcdef",
-      },
-    );
-    expect(await KmsSigner.forOwner(port, { ...options, alg: "ed25519" })).toMatchObject({ alg: "ed25519" });
-    await expect(KmsSigner.forOwner(port, { ...options, alg: "ecdsa-p256-sha256" })).rejects.toMatchObject({
+    expect(
+      await KmsSigner.forOwner(port, { suite: INTL, ...options, keyId: "hf-haikou/0123456789abcdef" }),
+    ).toMatchObject({
+      keyId: "hf-haikou/0123456789abcdef",
+    });
+    expect(await KmsSigner.forOwner(port, { suite: INTL, ...options, alg: "ed25519" })).toMatchObject({
+      alg: "ed25519",
+    });
+    await expect(
+      KmsSigner.forOwner(port, { suite: INTL, ...options, alg: "ecdsa-p256-sha256" }),
+    ).rejects.toMatchObject({
       code: "KEY_ALGORITHM_MISMATCH",
     });
   });
@@ -306,7 +315,7 @@ describe("KmsSigner.forOwner", () => {
   ])("refuses %s", async (_what, reply, code) => {
     const { client } = fakeKms(reply);
     await expect(
-      KmsSigner.forOwner(kmsSigningPort(client), { owner: "hf-haikou", kmsKeyId: KMS_KEY_ARN }),
+      KmsSigner.forOwner(kmsSigningPort(client), { suite: INTL, owner: "hf-haikou", kmsKeyId: KMS_KEY_ARN }),
     ).rejects.toMatchObject({ code });
   });
 });

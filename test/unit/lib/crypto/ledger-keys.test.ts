@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import {
   contentDigest,
   fromBase64,
+  INTL,
   type JsonValue,
   type KeyRecordEntry,
   ledgerKeys,
-  NO_LEDGER_KEYS,
+  noLedgerKeys,
   utf8,
 } from "#chain";
 import type { KeyDirectory, PublicKeyRecord } from "../../../../lib/crypto/key-directory.js";
@@ -38,7 +39,7 @@ const revoke2: KeyRecordEntry = {
   type: "zhixin.key.revoke",
   data: { keyId: a2.keyId, compromisedSince: T2 },
 };
-const ledger = ledgerKeys([add1, add2, retire1], verifyRecordedKeySignature);
+const ledger = ledgerKeys(INTL, [add1, add2, retire1], verifyRecordedKeySignature);
 
 const bundleKey: PublicKeyRecord = {
   keyId: a1.keyId,
@@ -79,12 +80,12 @@ describe("requestKeys", () => {
   it("is the trust bundle before the department's first key on the ledger, and for other departments", () => {
     expect(requestKeys(ledger, bundle, "hf-haikou", T0)).toBe(bundle);
     expect(requestKeys(ledger, bundle, "hf-sanya", T4)).toBe(bundle);
-    expect(requestKeys(NO_LEDGER_KEYS, bundle, "hf-haikou", T4)).toBe(bundle);
+    expect(requestKeys(noLedgerKeys(INTL), bundle, "hf-haikou", T4)).toBe(bundle);
   });
 
   it("is the department's keys on the ledger after, each ending at its retire or compromisedSince", () => {
     const keys = requestKeys(
-      ledgerKeys([add1, add2, retire1, revoke2], verifyRecordedKeySignature),
+      ledgerKeys(INTL, [add1, add2, retire1, revoke2], verifyRecordedKeySignature),
       bundle,
       "hf-haikou",
       T4,
@@ -106,9 +107,11 @@ describe("checkEntrySignature", () => {
 
   it("by the bundle before the first key on the ledger: ok, not valid, unknown, another's key", () => {
     expect(check(ledger, envelope(a1.keyId, T0), signed(a1))).toBe("ok");
-    expect(check(NO_LEDGER_KEYS, envelope(a1.keyId, T2), signed(a1))).toBe("not-valid");
-    expect(check(NO_LEDGER_KEYS, envelope(a2.keyId, T0), signed(a2))).toBe("unknown-key");
-    expect(check(NO_LEDGER_KEYS, envelope(a1.keyId, T0, { dept: "hf-sanya" }), signed(a1))).toBe("invalid");
+    expect(check(noLedgerKeys(INTL), envelope(a1.keyId, T2), signed(a1))).toBe("not-valid");
+    expect(check(noLedgerKeys(INTL), envelope(a2.keyId, T0), signed(a2))).toBe("unknown-key");
+    expect(check(noLedgerKeys(INTL), envelope(a1.keyId, T0, { dept: "hf-sanya" }), signed(a1))).toBe(
+      "invalid",
+    );
     expect(check(ledger, envelope(a1.keyId, T0), signed(a2))).toBe("invalid");
   });
 
@@ -124,7 +127,7 @@ describe("checkEntrySignature", () => {
       finding: "KEY_NOT_VALID_AT_TIME",
       message: `${a2.keyId} was not hf-haikou's key at ${T1} (valid from ${T2})`,
     });
-    const revoked = ledgerKeys([add1, add2, retire1, revoke2], verifyRecordedKeySignature);
+    const revoked = ledgerKeys(INTL, [add1, add2, retire1, revoke2], verifyRecordedKeySignature);
     expect(check(revoked, envelope(a2.keyId, T3), signed(a2))).toEqual({
       finding: "KEY_REVOKED",
       message: `${a2.keyId} was revoked: compromised since ${T2}, received ${T3}`,
@@ -136,12 +139,12 @@ describe("checkEntrySignature", () => {
       envelope(r.signedBy, r.receivedAt, { id: r.entryId, type: r.type, dept: r.writer });
     const withDigest = (r: KeyRecordEntry) => ({
       ...asSealed(r),
-      contentDigest: contentDigest(r.data as JsonValue),
+      contentDigest: contentDigest(INTL, r.data as JsonValue),
     });
     expect(check(ledger, withDigest(retire1), signed(a2))).toBe("ok");
     expect(check(ledger, asSealed(retire1), signed(a2))).toMatchObject({ finding: "KEY_HISTORY_MISMATCH" });
     const early: KeyRecordEntry = { ...retire1, entryId: "early", receivedAt: T1 };
-    const refused = ledgerKeys([add1, early], verifyRecordedKeySignature);
+    const refused = ledgerKeys(INTL, [add1, early], verifyRecordedKeySignature);
     expect(check(refused, withDigest(early), signed(a2))).toEqual({
       finding: "KEY_RECORD_REFUSED",
       message: expect.stringMatching(/^the key history does not count this key record: KEY_NOT_OWNED, /),

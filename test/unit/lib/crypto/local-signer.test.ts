@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
 import {
   generateKeyFile,
   readOwnerSignerFile,
@@ -43,11 +43,13 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner
   it("reads an owner's key file under the id derived from its key (docs/design/key-history.md §1)", async () => {
     const path = join(dir, `${alg}-owned.pem`);
     const spki = await generateKeyFile(path, alg);
-    const signer = await readOwnerSignerFile(path, "hf-haikou", alg);
-    expect(signer.keyId).toBe(deriveKeyId("hf-haikou", spki));
+    const signer = await readOwnerSignerFile(INTL, path, "hf-haikou", alg);
+    expect(signer.keyId).toBe(deriveKeyId(INTL, "hf-haikou", spki));
     expect(signer.keyId).toMatch(/^hf-haikou\/[0-9a-f]{16}$/);
     expect(await signer.publicKey()).toEqual(spki);
-    await expect(readOwnerSignerFile(path, "Not A Member")).rejects.toMatchObject({ code: "INVALID_FORMAT" });
+    await expect(readOwnerSignerFile(INTL, path, "Not A Member")).rejects.toMatchObject({
+      code: "INVALID_FORMAT",
+    });
   });
 
   it("never overwrites an existing key file", async () => {
@@ -86,13 +88,13 @@ describe("LocalSigner refusals", () => {
     expect(() => new LocalSigner("k", publicKey)).toThrowError(
       expect.objectContaining({ code: "INVALID_KEY" }),
     );
-    expect(() => LocalSigner.forOwner("hf-haikou", publicKey)).toThrowError(
+    expect(() => LocalSigner.forOwner(INTL, "hf-haikou", publicKey)).toThrowError(
       expect.objectContaining({ code: "INVALID_KEY" }),
     );
     const path = join(dir, "junk.pem");
     await writeFile(path, "not a key");
     await expect(readSignerFile(path, "k")).rejects.toMatchObject({ code: "INVALID_KEY" });
-    await expect(readOwnerSignerFile(path, "hf-haikou")).rejects.toMatchObject({ code: "INVALID_KEY" });
+    await expect(readOwnerSignerFile(INTL, path, "hf-haikou")).rejects.toMatchObject({ code: "INVALID_KEY" });
   });
 
   it("accepts a PKCS#8 key made elsewhere", async () => {

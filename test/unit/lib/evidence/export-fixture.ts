@@ -8,6 +8,7 @@ import {
   fromHex,
   GENESIS_PREV,
   hashBlockHeader,
+  INTL,
   isKeyRecordType,
   type JsonValue,
   MerkleTree,
@@ -44,6 +45,7 @@ export const sealer = testLog(LOG, "export sealer");
 export const witnesses = ["a", "b", "c"].map((w) => testWitness(`zhixin-witness/export/${w}`));
 export const trust = trustRootFor(sealer, witnesses, 2);
 const SEALER_KEY_ID = deriveKeyId(
+  INTL,
   "sealer",
   concatBytes(fromHex("302a300506032b6570032100"), sealer.publicKey),
 );
@@ -91,18 +93,18 @@ export function sealBlocks(
   batches: Stored[][],
   ledger = new TestLedger(sealer),
 ): { blocks: ExportBlock[]; ledger: TestLedger } {
-  const range = CompactRange.empty();
+  const range = CompactRange.empty(INTL);
   let prev = GENESIS_PREV;
   const blocks = batches.map((entries, b) => {
     const first = ledger.append(...entries);
-    const leaves = entries.map((e) => entryLeafHash(e.envelope));
+    const leaves = entries.map((e) => entryLeafHash(INTL, e.envelope));
     range.appendAll(leaves);
     const header: BlockHeader = {
       v: 1,
       log: LOG,
       height: b + 1,
       prev,
-      root: toHex(new MerkleTree(leaves).root()),
+      root: toHex(new MerkleTree(INTL, leaves).root()),
       first,
       count: entries.length,
       logSize: first + entries.length,
@@ -110,7 +112,7 @@ export function sealBlocks(
       sealedAt: t(100 + b),
       sealer: SEALER_KEY_ID,
     };
-    const hash = toHex(hashBlockHeader(header));
+    const hash = toHex(hashBlockHeader(INTL, header));
     prev = hash;
     return {
       height: b + 1,
@@ -142,7 +144,7 @@ export function sealBlocks(
 export function manifestOf(blocks: readonly ExportBlock[]): ExportManifest {
   const payloads = { included: 0, withheld: 0, missing: 0 };
   const keyRecords: ExportManifest["keyRecords"] = [];
-  const keyIndex = new ExportKeyHistoryIndex();
+  const keyIndex = new ExportKeyHistoryIndex(INTL);
   let index = 0;
   for (const b of blocks)
     for (const leaf of b.entries) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KEY_COSIGN_TYPE, KEY_REVOKE_TYPE, type KeyGovernance, sha256Bytes, utf8 } from "#chain";
+import { INTL, KEY_COSIGN_TYPE, KEY_REVOKE_TYPE, type KeyGovernance, sha256Bytes, utf8 } from "#chain";
 import {
   ExportAudit,
   type ExportReport,
@@ -113,7 +113,7 @@ describe("an export of a recovered key", () => {
       ["zhixin.key.add", 3],
       [KEY_COSIGN_TYPE, 3],
     ]);
-    const entries = exportKeyRecordEntries(f.blocks).filter((e) => e.type === KEY_COSIGN_TYPE);
+    const entries = exportKeyRecordEntries(INTL, f.blocks).filter((e) => e.type === KEY_COSIGN_TYPE);
     expect(entries.map((e) => [e.writer, e.data])).toEqual([
       ["tax-haikou", { contentDigest: revoke.envelope.contentDigest, entryId: revoke.envelope.id }],
       ["tax-haikou", { contentDigest: addSanya2.envelope.contentDigest, entryId: addSanya2.envelope.id }],

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   type BlockHeader,
   hashBlockHeader,
+  INTL,
   type JsonValue,
   type LedgerKeys,
   ledgerKeys,
-  NO_LEDGER_KEYS,
+  noLedgerKeys,
   toHex,
 } from "#chain";
 import {
@@ -47,7 +48,7 @@ import {
 
 /** The key history an export's own key records make, as the CLI reads it before the blocks. */
 const ledgerOf = (blocks: readonly ExportBlock[]) =>
-  ledgerKeys(exportKeyRecordEntries(blocks), checks.verifySignature);
+  ledgerKeys(INTL, exportKeyRecordEntries(INTL, blocks), checks.verifySignature);
 
 function audit(
   f: Fixture,
@@ -283,7 +284,7 @@ describe("ExportAudit: each tampering is found, with its own code", () => {
     const b = f.blocks[0] as ExportBlock;
     b.signature = { ...b.signature, keyId: "sealer/0000000000000000" };
     header(b).sealer = "sealer/0000000000000000";
-    b.hash = toHex(hashBlockHeader(header(b)));
+    b.hash = toHex(hashBlockHeader(INTL, header(b)));
     expect(codes(audit(f))).toContain("KEY_UNKNOWN");
     const g = fixture();
     const c = g.blocks[0] as ExportBlock;
@@ -333,7 +334,7 @@ describe("ExportAudit: each tampering is found, with its own code", () => {
     // The bundle no longer matters for the introduced departments: an empty one changes nothing.
     expect(audit(f, { keysText: JSON.stringify({ keys: [] }) }).ok).toBe(true);
     // Key records the audit is not given are KEY_HISTORY_MISMATCH.
-    expect(codes(audit(f, { ledger: NO_LEDGER_KEYS }))).toEqual(["KEY_HISTORY_MISMATCH"]);
+    expect(codes(audit(f, { ledger: noLedgerKeys(INTL) }))).toEqual(["KEY_HISTORY_MISMATCH"]);
     // hf-haikou revokes its key back to t(15): its record received at t(20) is KEY_REVOKED.
     const revoke = record(
       haikou,
@@ -459,7 +460,7 @@ describe("checkExportContinues: an incremental export adds only to the log it ex
 
   it("passes when the ledger's block at the export's last height is the one exported", () => {
     expect(
-      exportCode(() => checkExportContinues(last, { header: block.header, hash: block.hash })),
+      exportCode(() => checkExportContinues(INTL, last, { header: block.header, hash: block.hash })),
     ).toBeUndefined();
   });
 
@@ -469,9 +470,9 @@ describe("checkExportContinues: an incremental export adds only to the log it ex
       record(haikou, "housing-fund.deposit-certificate", { citizen: "4", months: 2 }, { receivedAt: t(21) }),
     ];
     const other = sealBlocks(forked).blocks[2] as ExportBlock;
-    expect(exportCode(() => checkExportContinues(last, { header: other.header, hash: other.hash }))).toBe(
-      "EXPORT_FORKED",
-    );
+    expect(
+      exportCode(() => checkExportContinues(INTL, last, { header: other.header, hash: other.hash })),
+    ).toBe("EXPORT_FORKED");
   });
 
   it.each([
@@ -479,7 +480,7 @@ describe("checkExportContinues: an incremental export adds only to the log it ex
     ["a header that does not parse", { header: { v: 1 }, hash: block.hash }],
     ["a stored hash that is not its header's", { header: block.header, hash: "0".repeat(64) }],
   ])("refuses %s (EXPORT_FORKED)", (_what, there) => {
-    expect(exportCode(() => checkExportContinues(last, there))).toBe("EXPORT_FORKED");
+    expect(exportCode(() => checkExportContinues(INTL, last, there))).toBe("EXPORT_FORKED");
   });
 
   it("a rotation's key records are listed like the genesis's", () => {
@@ -501,7 +502,7 @@ describe("exportKeyRecordEntries", () => {
   it("takes each key record with its payload, in order, and leaves out what it cannot read", () => {
     const f = fixture();
     const [first] = f.blocks;
-    expect(exportKeyRecordEntries(f.blocks).map((r) => [r.type, r.writer])).toEqual([
+    expect(exportKeyRecordEntries(INTL, f.blocks).map((r) => [r.type, r.writer])).toEqual([
       ["zhixin.key.add", "hf-haikou"],
       ["zhixin.key.add", "hf-sanya"],
     ]);
@@ -515,6 +516,6 @@ describe("exportKeyRecordEntries", () => {
         { ...a, payload: null },
       ],
     };
-    expect(exportKeyRecordEntries([broken])).toEqual([]);
+    expect(exportKeyRecordEntries(INTL, [broken])).toEqual([]);
   });
 });

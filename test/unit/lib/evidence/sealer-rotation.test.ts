@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   formatCosignatureVerifierKey,
   formatVerifierKey,
+  INTL,
   ledgerKeys,
   NOTE_SIGNATURE_TYPE_ED25519,
 } from "#chain";
@@ -47,6 +48,7 @@ const vkey = (s: BlockSealer) => formatVerifierKey(LOG, NOTE_SIGNATURE_TYPE_ED25
 const rootOf = (sealers: readonly BlockSealer[]) =>
   parseTrustRoot(
     formatTrustRoot({
+      suite: INTL,
       log: LOG,
       sealers: sealers.map(vkey),
       witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey)),
@@ -74,7 +76,7 @@ function audit(
   published: string,
 ): ExportReport {
   const a = new ExportAudit(root, parseTrustBundle(keysText([haikou, sanya])), checks, {
-    ledger: ledgerKeys(exportKeyRecordEntries(blocks), checks.verifySignature),
+    ledger: ledgerKeys(INTL, exportKeyRecordEntries(INTL, blocks), checks.verifySignature),
   });
   a.add(blocks.map((b, i) => parseBlockLine(formatBlockLine(b), `line ${i + 1}`)));
   return a.finish(parseManifest(formatManifest(manifestOf(blocks))), published);

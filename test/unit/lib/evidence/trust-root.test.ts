@@ -5,6 +5,7 @@ import {
   formatCosignatureVerifierKey,
   formatSignedNote,
   formatVerifierKey,
+  INTL,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
   parseSignedNote,
@@ -38,12 +39,18 @@ const W = ["zhixin-witness/demo/a", "zhixin-witness/demo/b", "zhixin-witness/dem
 const [A, B, C] = W as [TestWitness, TestWitness, TestWitness];
 const sealerVkey = formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, log.publicKey);
 const witnessVkeys = W.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey));
-const rootText = formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: witnessVkeys, quorum: 2 });
+const rootText = formatTrustRoot({
+  suite: INTL,
+  log: ORIGIN,
+  sealers: [sealerVkey],
+  witnesses: witnessVkeys,
+  quorum: 2,
+});
 
 describe("the trust root file", () => {
   it("is canonical JSON with a final newline, and reads back as the keys it was written from", () => {
     expect(rootText).toBe(
-      `{"log":"${ORIGIN}","quorum":2,"sealers":["${sealerVkey}"],"trustRoot":"${TRUST_ROOT_TAG}",` +
+      `{"log":"${ORIGIN}","quorum":2,"sealers":["${sealerVkey}"],"suite":"intl","trustRoot":"${TRUST_ROOT_TAG}",` +
         `"witnesses":[${witnessVkeys.map((v) => `"${v}"`).join(",")}]}\n`,
     );
     const root = parseTrustRoot(rootText);
@@ -101,6 +108,7 @@ describe("the trust root file", () => {
   describe("the key governance (keyGovernance)", () => {
     const governance = { departments: ["hf-haikou", "hf-sanya", "internet-court"], ownerCosigns: 1 };
     const text = formatTrustRoot({
+      suite: INTL,
       log: ORIGIN,
       sealers: [sealerVkey],
       witnesses: witnessVkeys,
@@ -147,7 +155,13 @@ describe("the trust root file", () => {
   it("writes only what it can read back", () => {
     expect(
       codeOf(() =>
-        formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: witnessVkeys, quorum: 5 }),
+        formatTrustRoot({
+          suite: INTL,
+          log: ORIGIN,
+          sealers: [sealerVkey],
+          witnesses: witnessVkeys,
+          quorum: 5,
+        }),
       ),
     ).toBe("TRUST_ROOT_INVALID");
   });
@@ -197,6 +211,7 @@ describe("a published checkpoint judged by the trust root alone", () => {
     const next = testLog(ORIGIN, "the sealer's next key");
     const rotated = parseTrustRoot(
       formatTrustRoot({
+        suite: INTL,
         log: ORIGIN,
         sealers: [sealerVkey, formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, next.publicKey)],
         witnesses: witnessVkeys,
@@ -213,7 +228,7 @@ describe("a published checkpoint judged by the trust root alone", () => {
     const a2Vkey = formatCosignatureVerifierKey(A2.key.name, A2.key.publicKey);
     const vkeys = [witnessVkeys[0] as string, a2Vkey, ...witnessVkeys.slice(1)];
     const both = parseTrustRoot(
-      formatTrustRoot({ log: ORIGIN, sealers: [sealerVkey], witnesses: vkeys, quorum: 3 }),
+      formatTrustRoot({ suite: INTL, log: ORIGIN, sealers: [sealerVkey], witnesses: vkeys, quorum: 3 }),
     );
 
     it("reads back with four keys for three witnesses, and a quorum of at most 3", () => {

@@ -6,6 +6,7 @@ import {
   contentDigest,
   type EntryEnvelope,
   entryIdFor,
+  INTL,
   parseSignatureBase,
   recordHash,
   signatureBaseText,
@@ -198,8 +199,8 @@ describe("signRequest → verifyRequest round trip", () => {
 
   it("the verified base reads back with lib/chain and binds an entry envelope", async () => {
     const type = "civil-affairs.marriage-registration";
-    const digest = contentDigest({ no: "MR-1" });
-    const record = recordHash(type, digest);
+    const digest = contentDigest(INTL, { no: "MR-1" });
+    const record = recordHash(INTL, type, digest);
     const request = await submit(ed, { batchRoot: record });
     const verified = verifyRequest(request, options());
     const parsed = parseSignatureBase(verified.signatureBase);
@@ -210,7 +211,7 @@ describe("signRequest → verifyRequest round trip", () => {
     const batch: BatchPosition = { size: 1, index: 0, root: toHex(record), path: [] };
     const envelope: EntryEnvelope = {
       v: 1,
-      id: entryIdFor(verified.keyId, verified.nonce, 0, record),
+      id: entryIdFor(INTL, verified.keyId, verified.nonce, 0, record),
       dept: verified.department,
       type,
       contentDigest: digest,
@@ -221,7 +222,7 @@ describe("signRequest → verifyRequest round trip", () => {
       batch,
       receivedAt: NOW.toISOString(),
     };
-    expect(() => checkEnvelopeBinding(envelope)).not.toThrow();
+    expect(() => checkEnvelopeBinding(INTL, envelope)).not.toThrow();
   });
 
   it("a GET with a query, no body and no batch root verifies (auditor identity)", async () => {

@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   cosignatureMessage,
-  emptyRoot,
   formatCheckpoint,
   formatSignedNote,
+  INTL,
   type MerkleTree,
   parseSignedNote,
   rootFromLeafHashes,
@@ -38,7 +38,7 @@ import { expectWitnessError } from "./witness-errors.js";
 
 const NOW = 1_767_225_600;
 const log = testLog("zhixin.example/log");
-const witnessed: WitnessedLog = { origin: log.origin, verifiers: [log.verifier] };
+const witnessed: WitnessedLog = { origin: log.origin, suite: INTL, verifiers: [log.verifier] };
 const witness = testWitness("dept-a.example/witness");
 
 /** The main branch of the log, and a fork that shares its first 6 leaves. */
@@ -47,7 +47,7 @@ const FORK = [...MAIN.slice(0, 6), ...leaves("fork", 14)];
 const prefix = (branch: Uint8Array[], size: number): MerkleTree => treeOf(branch.slice(0, size));
 const stateOf = (branch: Uint8Array[], size: number): WitnessState => ({
   size,
-  rootHash: rootFromLeafHashes(branch.slice(0, size)),
+  rootHash: rootFromLeafHashes(INTL, branch.slice(0, size)),
 });
 
 /** The request a log sends to move a witness from `oldSize` to `size` of `branch`. */
@@ -92,8 +92,8 @@ describe("accepting", () => {
 
   it("cosigns the empty tree, and then any tree from it without a proof", () => {
     const empty = decide(requestFor(MAIN, 0, 0), null);
-    expect(empty.accepted && empty.update.next).toEqual({ size: 0, rootHash: emptyRoot() });
-    const next = decide(requestFor(MAIN, 0, 5), { size: 0, rootHash: emptyRoot() });
+    expect(empty.accepted && empty.update.next).toEqual({ size: 0, rootHash: INTL.emptyRoot() });
+    const next = decide(requestFor(MAIN, 0, 5), { size: 0, rootHash: INTL.emptyRoot() });
     expect(next.accepted && next.update.ifStoredSize).toBe(0);
   });
 
@@ -117,7 +117,7 @@ describe("accepting", () => {
 
   it("accepts any of several trusted log keys (a key rotation)", () => {
     const next = testLog(log.origin, "the log's next key");
-    const both: WitnessedLog = { origin: log.origin, verifiers: [log.verifier, next.verifier] };
+    const both: WitnessedLog = { origin: log.origin, suite: INTL, verifiers: [log.verifier, next.verifier] };
     expect(decide(requestFor(MAIN, 0, 3, next), null, both).accepted).toBe(true);
   });
 
@@ -206,6 +206,7 @@ describe("refusing, with the spec's status", () => {
   it("403 when the log's verifier throws or answers anything but true", () => {
     const throwing: WitnessedLog = {
       origin: log.origin,
+      suite: INTL,
       verifiers: [
         {
           ...log.verifier,
@@ -217,6 +218,7 @@ describe("refusing, with the spec's status", () => {
     };
     const truthy: WitnessedLog = {
       origin: log.origin,
+      suite: INTL,
       verifiers: [{ ...log.verifier, verify: () => "yes" as unknown as boolean }],
     };
     for (const logs of [throwing, truthy]) {
@@ -258,7 +260,7 @@ describe("refusing, with the spec's status", () => {
   it("422 for a proof sent from old size 0, stored or not", () => {
     const tree = prefix(MAIN, 8);
     const body = formatAddCheckpointRequest(0, tree.consistencyProof(4), signedCheckpoint(log, tree));
-    for (const state of [null, { size: 0, rootHash: emptyRoot() }]) {
+    for (const state of [null, { size: 0, rootHash: INTL.emptyRoot() }]) {
       expect(codeOf(decide(body, state))).toEqual({ code: "PROOF_NOT_EMPTY", status: 422 });
     }
   });
@@ -352,12 +354,12 @@ describe("decideAddCheckpoint's own input", () => {
   it.each([
     ["now 0 (a cosignature must not have timestamp 0)", { now: 0 }],
     ["a fractional now", { now: 1.5 }],
-    ["a negative stored size", { state: { size: -1, rootHash: emptyRoot() } }],
-    ["a fractional stored size", { state: { size: 1.5, rootHash: emptyRoot() } }],
+    ["a negative stored size", { state: { size: -1, rootHash: INTL.emptyRoot() } }],
+    ["a fractional stored size", { state: { size: 1.5, rootHash: INTL.emptyRoot() } }],
     ["a 31-byte stored root", { state: { size: 3, rootHash: new Uint8Array(31) } }],
     ["a stored root that is not bytes", { state: { size: 3, rootHash: "x" as unknown as Uint8Array } }],
     ["stored size 0 with another root", { state: { size: 0, rootHash: prefix(MAIN, 1).root() } }],
-    ["another log's keys", { log: { origin: "other.example", verifiers: [log.verifier] } }],
+    ["another log's keys", { log: { suite: INTL, origin: "other.example", verifiers: [log.verifier] } }],
   ])("refuses %s (INVALID_INPUT)", (_, change) => {
     const input = {
       request: parseAddCheckpointRequest(body),
@@ -427,7 +429,10 @@ describe("a witness in memory: the conditional write", () => {
 
   it("keeps one state per origin", () => {
     const other = testLog("zhixin.example/other");
-    const w = new MemoryWitness(witness, [witnessed, { origin: other.origin, verifiers: [other.verifier] }]);
+    const w = new MemoryWitness(witness, [
+      witnessed,
+      { origin: other.origin, suite: INTL, verifiers: [other.verifier] },
+    ]);
     expect(w.submit(requestFor(MAIN, 0, 10), NOW).status).toBe(200);
     expect(w.submit(requestFor(MAIN, 0, 3, other), NOW).status).toBe(200);
     expect([w.states.get(log.origin)?.size, w.states.get(other.origin)?.size]).toEqual([10, 3]);
