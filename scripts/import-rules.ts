@@ -127,6 +127,9 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   { folder: "lib/chain/", mayImport: [] },
   // Witness cosigning is checked from the chain's notes and checkpoints alone.
   { folder: "lib/witness/", mayImport: ["lib/chain/"] },
+  // SM2 signatures (GB/T 32918.2) with SM3 from lib/chain: pure, so the web console can
+  // verify the national suite's signatures with it, as Node does.
+  { folder: "lib/sm2/", mayImport: ["lib/chain/"] },
   // Offline verification from a trust root: the log's formats and the quorum check only,
   // so a court's tool or a browser needs nothing else of ours.
   { folder: "lib/evidence/", mayImport: ["lib/chain/", "lib/witness/"] },
