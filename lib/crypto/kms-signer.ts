@@ -1,5 +1,5 @@
 import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
-import { ecdsaSignatureFromDer } from "./ecdsa-der.js";
+import { ecdsaSignatureFromDer, P256_ORDER, SM2_ORDER } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
 import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
 import type { Signer } from "./signer.js";
@@ -12,6 +12,10 @@ import type { Signer } from "./signer.js";
  *   alg                 KMS key spec            SigningAlgorithm   KMS returns
  *   ed25519             ECC_NIST_EDWARDS25519   ED25519_SHA_512    64 raw bytes
  *   ecdsa-p256-sha256   ECC_NIST_P256           ECDSA_SHA_256      DER, possibly high-S → r||s
+ *   sm2-sm3             SM2                     SM2DSA             DER → r||s
+ *
+ * With SM2DSA and MessageType RAW, KMS computes e = SM3(Z_A || message) itself, Z_A with
+ * the default identifier 1234567812345678 (docs/formats/sm2.md), as lib/sm2 verifies.
  *
  * KMS refuses RAW messages over 4096 bytes; signature bases are a few hundred bytes and
  * block headers less, so a longer message is a bug and is refused before any call.
@@ -49,11 +53,29 @@ export interface KmsSigningPort {
   }>;
 }
 
-const KMS_ALGORITHM: Record<SignatureAlgorithm, { spec: KmsKeySpec; signing: KmsSigningAlgorithm }> = {
-  ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512" },
-  "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256" },
-  "sm2-sm3": { spec: "SM2", signing: "SM2DSA" },
+/** Per algorithm: KMS's key spec and signing algorithm, and its signature → our 64 bytes. */
+const KMS_ALGORITHM: Record<
+  SignatureAlgorithm,
+  { spec: KmsKeySpec; signing: KmsSigningAlgorithm; fromKms: (signature: Uint8Array) => Uint8Array }
+> = {
+  ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512", fromKms: rawEd25519 },
+  "ecdsa-p256-sha256": {
+    spec: "ECC_NIST_P256",
+    signing: "ECDSA_SHA_256",
+    fromKms: (der) => ecdsaSignatureFromDer(der, P256_ORDER),
+  },
+  "sm2-sm3": { spec: "SM2", signing: "SM2DSA", fromKms: (der) => ecdsaSignatureFromDer(der, SM2_ORDER) },
 };
+
+function rawEd25519(signature: Uint8Array): Uint8Array {
+  if (signature.length !== SIGNATURE_SIZE) {
+    throw new CryptoError(
+      "MALFORMED_SIGNATURE",
+      `KMS Ed25519 signature is ${signature.length} bytes, not ${SIGNATURE_SIZE}`,
+    );
+  }
+  return Uint8Array.from(signature);
+}
 
 /** The signature algorithm of each KMS key spec Zhixin signs with (the inverse of the table above). */
 export const KEY_SPEC_ALGORITHM: Readonly<Record<string, SignatureAlgorithm>> = Object.fromEntries(
@@ -131,7 +153,7 @@ export class KmsSigner implements Signer {
         `KMS signs RAW messages of at most ${KMS_RAW_MESSAGE_LIMIT} bytes; this one is ${message.length}`,
       );
     }
-    const { signing } = KMS_ALGORITHM[this.alg];
+    const { signing, fromKms } = KMS_ALGORITHM[this.alg];
     const out = await this.#kms.sign({
       KeyId: this.kmsKeyId,
       Message: message,
@@ -144,14 +166,7 @@ export class KmsSigner implements Signer {
     const signature = out.Signature;
     if (signature === undefined)
       throw new CryptoError("UNEXPECTED_RESPONSE", "KMS Sign returned no Signature");
-    if (this.alg === "ecdsa-p256-sha256") return ecdsaSignatureFromDer(signature);
-    if (signature.length !== SIGNATURE_SIZE) {
-      throw new CryptoError(
-        "MALFORMED_SIGNATURE",
-        `KMS Ed25519 signature is ${signature.length} bytes, not ${SIGNATURE_SIZE}`,
-      );
-    }
-    return Uint8Array.from(signature);
+    return fromKms(signature);
   }
 
   /** The key's DER SPKI from GetPublicKey, checked against `alg`; fetched once, retried after a failure. */

@@ -1,5 +1,6 @@
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
-import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign } from "node:crypto";
+import { type CryptoSuite, deriveKeyId, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "#chain";
+import { Sm2Error, sm2PrivateKeyFromPkcs8, sm2Signer } from "../sm2/index.js";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";
 import type { Signer } from "./signer.js";
@@ -7,11 +8,36 @@ import type { Signer } from "./signer.js";
 /**
  * A Signer over a private key held in this process: local mode, the CLI and tests.
  * In AWS every key lives in KMS (KmsSigner); the two must be indistinguishable to a
- * verifier, so ECDSA signatures are r||s here too.
+ * verifier, so ECDSA and SM2 signatures are r||s here too.
  */
+
+type SignWith = (message: Uint8Array) => Uint8Array;
+
+/**
+ * How each algorithm signs with a Node private key (verify.ts says what each signature is).
+ * SM2 is lib/sm2's, with the scalar of the key's PKCS#8: node:crypto's SM2 signature does
+ * not use the standard's default identifier 1234567812345678 (docs/formats/sm2.md). Its
+ * RFC 6979 nonce is hedged with 32 fresh random bytes, as KMS's is random.
+ */
+const SIGN: { readonly [A in SignatureAlgorithm]: (key: KeyObject) => SignWith } = {
+  ed25519: (key) => (message) => asBytes(sign(null, asBuffer(message), key)),
+  "ecdsa-p256-sha256": (key) => (message) =>
+    asBytes(sign("sha256", asBuffer(message), { key, dsaEncoding: "ieee-p1363" })),
+  "sm2-sm3": (key) => {
+    let signer: ReturnType<typeof sm2Signer>;
+    try {
+      signer = sm2Signer(sm2PrivateKeyFromPkcs8(asBytes(key.export({ format: "der", type: "pkcs8" }))));
+    } catch (e) {
+      if (e instanceof Sm2Error) throw new CryptoError("INVALID_KEY", e.message);
+      throw e;
+    }
+    return (message) => signer(message, { random: randomBytes(32) });
+  },
+};
 export class LocalSigner implements Signer {
   readonly alg: SignatureAlgorithm;
   readonly #key: KeyObject;
+  readonly #sign: SignWith;
   #spki: Uint8Array | undefined;
 
   /** `alg`, if given, must match the key; otherwise it is taken from the key. */
@@ -26,11 +52,12 @@ export class LocalSigner implements Signer {
     if (actual === undefined || (alg !== undefined && alg !== actual)) {
       throw new CryptoError(
         "KEY_ALGORITHM_MISMATCH",
-        `key ${keyId} is ${describeKey(privateKey)}, not ${alg ?? "ed25519 or ecdsa-p256-sha256"}`,
+        `key ${keyId} is ${describeKey(privateKey)}, not ${alg ?? SIGNATURE_ALGORITHMS.join(" or ")}`,
       );
     }
     this.alg = actual;
     this.#key = privateKey;
+    this.#sign = SIGN[actual](privateKey);
   }
 
   /**
@@ -71,12 +98,7 @@ export class LocalSigner implements Signer {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
-    const data = asBuffer(message);
-    const signature =
-      this.alg === "ed25519"
-        ? sign(null, data, this.#key)
-        : sign("sha256", data, { key: this.#key, dsaEncoding: "ieee-p1363" });
-    return asBytes(signature);
+    return this.#sign(message);
   }
 
   async publicKey(): Promise<Uint8Array> {

@@ -5,8 +5,9 @@ export interface Signer {
   readonly keyId: string;
   readonly alg: SignatureAlgorithm;
   /**
-   * Signature over `message` (not pre-hashed). Ed25519: 64 bytes. ECDSA P-256: r||s,
-   * 64 bytes (IEEE P1363, as RFC 9421 §3.3.4 wants), whatever the key store returns.
+   * Signature over `message` (not pre-hashed). Ed25519: 64 bytes. ECDSA P-256 and SM2:
+   * r||s, 64 bytes (IEEE P1363, as RFC 9421 §3.3.4 wants), whatever the key store returns;
+   * SM2's with the default identifier 1234567812345678 (docs/formats/sm2.md).
    */
   sign(message: Uint8Array): Promise<Uint8Array>;
   /** DER SubjectPublicKeyInfo of the key. */

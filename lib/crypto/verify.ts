@@ -1,45 +1,83 @@
-import { type KeyObject, verify } from "node:crypto";
-import type { KeySignatureCheck } from "#chain";
+import { verify } from "node:crypto";
+import type { KeySignatureCheck, SignatureAlgorithm } from "#chain";
+import { sm2Verifier } from "../sm2/index.js";
 import type { PublicKeyRecord } from "./key-directory.js";
-import { asBuffer, ed25519Spki, importPublicKey, SIGNATURE_SIZE } from "./keys.js";
+import { asBuffer, ed25519Spki, importPublicKey, SIGNATURE_SIZE, sm2PointOfSpki } from "./keys.js";
 
 /**
- * Signature checks with node:crypto. Parsing an SPKI costs more than verifying, so the
- * KeyObject for each (alg, key id, SPKI) is made once and kept; the directory holds a
- * few hundred keys at most, and the cache is dropped wholesale if it ever grows past
- * CACHE_LIMIT (e.g. a verifier fed many exported key sets).
+ * Signature checks. Parsing an SPKI costs more than verifying, so each (alg, key id, SPKI)
+ * is prepared once — a node:crypto KeyObject, or for SM2 lib/sm2's verifier with the point
+ * decoded and Z_A hashed — and kept; the directory holds a few hundred keys at most, and
+ * the cache is dropped wholesale if it ever grows past CACHE_LIMIT (e.g. a verifier fed
+ * many exported key sets).
  */
 
 export type VerificationKey = Pick<PublicKeyRecord, "keyId" | "alg" | "spki">;
 
-const CACHE_LIMIT = 4096;
-const keyCache = new Map<string, KeyObject>();
+/** One key's check of a 64-byte signature over a message; may throw on malformed bytes. */
+type PreparedCheck = (message: Uint8Array, signature: Uint8Array) => boolean;
 
 /**
- * The cached KeyObject for a key record. Throws CryptoError INVALID_KEY /
+ * How each algorithm prepares a key and checks its signatures (message not pre-hashed):
+ *   ed25519:           RFC 8032 Ed25519.
+ *   ecdsa-p256-sha256: ECDSA P-256 over SHA-256(message), r||s (IEEE P1363, RFC 9421
+ *                      §3.3.4). High-S signatures verify: KMS produces them and our
+ *                      signatures are not malleability-sensitive (replay is keyed by nonce,
+ *                      never by signature bytes).
+ *   sm2-sm3:           SM2 (GB/T 32918.2 §7.1) with e = SM3(Z_A || message), Z_A with the
+ *                      default identifier 1234567812345678, r||s (docs/formats/sm2.md), by
+ *                      lib/sm2: node:crypto's SM2 is not the standard's with that identifier.
+ * Each throws CryptoError INVALID_KEY / KEY_ALGORITHM_MISMATCH for an SPKI it cannot use.
+ */
+const PREPARE: { readonly [A in SignatureAlgorithm]: (spki: Uint8Array) => PreparedCheck } = {
+  ed25519: (spki) => {
+    const key = importPublicKey("ed25519", spki);
+    return (message, signature) => verify(null, message, key, signature);
+  },
+  "ecdsa-p256-sha256": (spki) => {
+    const key = importPublicKey("ecdsa-p256-sha256", spki);
+    return (message, signature) => verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
+  },
+  "sm2-sm3": (spki) => {
+    importPublicKey("sm2-sm3", spki);
+    return sm2Verifier(sm2PointOfSpki(spki));
+  },
+};
+
+const CACHE_LIMIT = 4096;
+const cache = new Map<string, PreparedCheck>();
+
+/**
+ * The cached check for a key record. Throws CryptoError INVALID_KEY /
  * KEY_ALGORITHM_MISMATCH if the record's SPKI is not a key for its `alg`.
  */
-export function publicKeyObject(key: VerificationKey): KeyObject {
+export function preparedCheck(key: VerificationKey): PreparedCheck {
   const cacheKey = `${key.alg}\n${key.keyId}\n${asBuffer(key.spki).toString("hex")}`;
-  let object = keyCache.get(cacheKey);
-  if (object === undefined) {
-    object = importPublicKey(key.alg, key.spki);
-    if (keyCache.size >= CACHE_LIMIT) keyCache.clear();
-    keyCache.set(cacheKey, object);
+  let check = cache.get(cacheKey);
+  if (check === undefined) {
+    check = PREPARE[key.alg](key.spki);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(cacheKey, check);
   }
-  return object;
+  return check;
 }
 
 /**
- * True iff `signature` is a valid signature by `key` over `message` (not pre-hashed).
- *   ed25519:           RFC 8032 Ed25519, 64-byte signature.
- *   ecdsa-p256-sha256: ECDSA P-256 over SHA-256(message), 64-byte r||s (IEEE P1363,
- *                      RFC 9421 §3.3.4). High-S signatures verify: KMS produces them and
- *                      our signatures are not malleability-sensitive (replay is keyed by
- *                      nonce, never by signature bytes).
- * Returns false, never throws, for signature bytes of any length or content. Throws
- * CryptoError only if the key record itself is unusable (see publicKeyObject).
+ * True iff `signature` is a valid signature by `key` over `message` (not pre-hashed), as
+ * PREPARE above states per algorithm; every signature is 64 bytes. Returns false, never
+ * throws, for signature bytes of any length or content. Throws CryptoError only if the key
+ * record itself is unusable (see preparedCheck).
  */
+export function verifySignature(key: VerificationKey, message: Uint8Array, signature: Uint8Array): boolean {
+  const check = preparedCheck(key);
+  if (signature.length !== SIGNATURE_SIZE) return false;
+  try {
+    return check(message, signature);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * An Ed25519 signature by a raw 32-byte public key — the form C2SP vkeys carry (a log's
  * checkpoint key, a witness's cosigning key) — checked as verifySignature checks it.
@@ -52,20 +90,9 @@ export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signat
   );
 }
 
-export function verifySignature(key: VerificationKey, message: Uint8Array, signature: Uint8Array): boolean {
-  const object = publicKeyObject(key);
-  if (signature.length !== SIGNATURE_SIZE) return false;
-  try {
-    if (key.alg === "ed25519") return verify(null, message, object, signature);
-    return verify("sha256", message, { key: object, dsaEncoding: "ieee-p1363" }, signature);
-  } catch {
-    return false;
-  }
-}
-
 /**
- * lib/chain's KeySignatureCheck by node:crypto: a signature by a key held as (alg, spki)
- * alone — a key record's, an evidence bundle's — rather than by a directory's key id.
+ * lib/chain's KeySignatureCheck by node:crypto and lib/sm2: a signature by a key held as
+ * (alg, spki) alone — a key record's, an evidence bundle's — rather than by a directory's key id.
  */
 export const verifyRecordedKeySignature: KeySignatureCheck = (alg, spki, message, signature) =>
   verifySignature({ keyId: "", alg, spki }, message, signature);

@@ -1,7 +1,10 @@
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { type KeyObject, randomBytes, sign } from "node:crypto";
 import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { SignatureAlgorithm } from "#chain";
+import { ecdsaSignatureToDer } from "../../lib/crypto/ecdsa-der.js";
+import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
+import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../lib/sm2/index.js";
 
 /*
  * AWS services have no local twin here, so their clients are tested at the SDK client
@@ -115,7 +118,22 @@ const SIGNING_ALGORITHM: Record<SignatureAlgorithm, string> = {
 };
 
 /**
- * A key pair standing in for one KMS key: node:crypto signs in exactly KMS's encodings.
+ * Sign(RAW) as KMS answers it, per algorithm: Ed25519 64 raw bytes; ECDSA P-256 DER over
+ * SHA-256(message), s not normalised; SM2DSA DER over SM3(Z_A || message), Z_A with the
+ * default identifier 1234567812345678, a random k (lib/sm2, hedged with fresh bytes, since
+ * node:crypto's SM2 uses another identifier).
+ */
+const KMS_SIGN: Record<SignatureAlgorithm, (key: KeyObject, message: Uint8Array) => Uint8Array> = {
+  ed25519: (key, message) => sign(null, message, key),
+  "ecdsa-p256-sha256": (key, message) => sign("sha256", message, key),
+  "sm2-sm3": (key, message) => {
+    const d = sm2PrivateKeyFromPkcs8(new Uint8Array(key.export({ format: "der", type: "pkcs8" })));
+    return ecdsaSignatureToDer(sm2Sign(d, message, { random: randomBytes(32) }));
+  },
+};
+
+/**
+ * A key pair standing in for one KMS key: node:crypto and lib/sm2 sign in exactly KMS's encodings.
  * Its keyState answers as KMS's does: DescribeKey always, GetPublicKey and Sign only on
  * an Enabled key — DisabledException for a Disabled one, KMSInvalidStateException for
  * any other state (PendingDeletion, ...).
@@ -130,8 +148,7 @@ export class TestKmsKey {
     readonly creationDate = new Date("2026-01-01T00:00:00.000Z"),
     readonly keyState = "Enabled",
   ) {
-    const { privateKey, publicKey } =
-      alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey, publicKey } = generateKeyPair(alg);
     this.privateKey = privateKey;
     this.spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
   }
@@ -174,12 +191,12 @@ export class TestKmsKey {
     };
   }
 
-  /** Sign(RAW): Ed25519 64 raw bytes; ECDSA DER, as KMS returns them. */
+  /** Sign(RAW): Ed25519 64 raw bytes; ECDSA and SM2DSA DER, as KMS returns them (KMS_SIGN). */
   sign(input: Record<string, unknown>): KmsReply {
     const refusal = this.stateRefusal();
     if (refusal) return refusal;
     const message = Buffer.from(String(input.Message), "base64");
-    const signature = sign(this.alg === "ed25519" ? null : "sha256", message, this.privateKey);
+    const signature = KMS_SIGN[this.alg](this.privateKey, message);
     return {
       body: { KeyId: this.arn, Signature: b64(signature), SigningAlgorithm: SIGNING_ALGORITHM[this.alg] },
     };

@@ -1,8 +1,14 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ecdsaSignatureFromDer, ecdsaSignatureToDer, P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import {
+  ecdsaSignatureFromDer,
+  ecdsaSignatureToDer,
+  P256_ORDER,
+  SM2_ORDER,
+} from "../../../../lib/crypto/ecdsa-der.js";
 import { CryptoError } from "../../../../lib/crypto/errors.js";
+import { SM2_CURVE } from "../../../../lib/sm2/index.js";
 
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const scalar = (n: bigint): Uint8Array => hex(n.toString(16).padStart(64, "0"));
@@ -74,6 +80,30 @@ describe("ecdsaSignatureFromDer", () => {
         const raw = new Uint8Array([...scalar(r), ...scalar(s)]);
         expect(ecdsaSignatureFromDer(ecdsaSignatureToDer(raw))).toEqual(raw);
       }),
+    );
+  });
+});
+
+describe("ecdsaSignatureFromDer with the SM2 curve's order (KMS's SM2DSA)", () => {
+  it("is the order of GB/T 32918.5's base point, as lib/sm2 has it", () => {
+    expect(SM2_ORDER).toBe(SM2_CURVE.n);
+    expect(SM2_ORDER < P256_ORDER).toBe(true);
+  });
+
+  it("refuses r or s in [n_SM2, n_P256), which P-256's order alone would let through", () => {
+    const der = (r: bigint, s: bigint) => ecdsaSignatureToDer(new Uint8Array([...scalar(r), ...scalar(s)]));
+    for (const [r, s] of [
+      [SM2_ORDER, 1n],
+      [1n, SM2_ORDER],
+      [SM2_ORDER + 1n, 1n],
+    ] as const) {
+      expect(() => ecdsaSignatureFromDer(der(r, s), SM2_ORDER)).toThrowError(
+        expect.objectContaining({ code: "MALFORMED_SIGNATURE" }),
+      );
+      expect(ecdsaSignatureFromDer(der(r, s))).toEqual(new Uint8Array([...scalar(r), ...scalar(s)]));
+    }
+    expect(ecdsaSignatureFromDer(der(SM2_ORDER - 1n, 1n), SM2_ORDER)).toEqual(
+      new Uint8Array([...scalar(SM2_ORDER - 1n), ...scalar(1n)]),
     );
   });
 });

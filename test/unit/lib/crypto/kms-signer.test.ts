@@ -1,25 +1,41 @@
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
 import { kmsSigningPort } from "../../../../functions/auth/kms-signing-port.js";
-import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { ecdsaSignatureToDer, P256_ORDER, SM2_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../../lib/crypto/kms-signer.js";
 import { verifySignature } from "../../../../lib/crypto/verify.js";
-import { fakeKms, type KmsReply as Reply } from "../../../support/fake-aws.js";
+import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../../lib/sm2/index.js";
+import { fakeKms, type KmsReply as Reply, TestKmsKey } from "../../../support/fake-aws.js";
 
 /*
  * KMS has no local twin, so KmsSigner is tested at the SDK client boundary, with the
  * fake KMS endpoint of test/support/fake-aws.ts: a real KMSClient serialises and
  * SigV4-signs each command and the SDK's own deserializer decodes the answer. Signatures are made by node:crypto in exactly KMS's
- * encoding: DER (possibly high-S) for ECDSA_SHA_256, 64 raw bytes for ED25519_SHA_512.
+ * encoding: DER (possibly high-S) for ECDSA_SHA_256, 64 raw bytes for ED25519_SHA_512; for
+ * SM2DSA by lib/sm2 (node:crypto's SM2 uses another identifier), DER as KMS returns it.
  */
 
 const KMS_KEY_ARN = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 function localKey(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
-  const { privateKey, publicKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } = generateKeyPair(alg);
   return { privateKey, spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })) };
+}
+
+/** SM2DSA as KMS signs RAW messages: SM3(Z_A || M), the default identifier, DER; lib/sm2 here. */
+function kmsSm2(privateKey: KeyObject, message: Uint8Array): Uint8Array {
+  const d = sm2PrivateKeyFromPkcs8(new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" })));
+  return ecdsaSignatureToDer(sm2Sign(d, message, { random: new Uint8Array(32).fill(9) }));
+}
+
+/** What each algorithm's KMS key returns for a RAW Sign. */
+function kmsSign(alg: SignatureAlgorithm, privateKey: KeyObject, message: Uint8Array): Uint8Array {
+  if (alg === "sm2-sm3") return kmsSm2(privateKey, message);
+  return new Uint8Array(
+    alg === "ed25519" ? sign(null, message, privateKey) : sign("sha256", message, privateKey),
+  );
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
@@ -120,6 +136,66 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
   });
 });
 
+describe("KmsSigner.sign, SM2DSA", () => {
+  const { privateKey, spki } = localKey("sm2-sm3");
+  const key = { keyId: "dept-key", alg: "sm2-sm3" as const, spki };
+
+  it("sends Sign(KeyId, RAW message, SM2DSA) and turns KMS's DER into r||s that lib/sm2 verifies", async () => {
+    const { client, calls } = fakeKms((_, input) =>
+      signReply(kmsSm2(privateKey, unb64(input.Message)), "SM2DSA"),
+    );
+    const signer = new KmsSigner(kmsSigningPort(client), {
+      keyId: "dept-key",
+      alg: "sm2-sm3",
+      kmsKeyId: KMS_KEY_ARN,
+    });
+    const signature = await signer.sign(message);
+    expect(calls[0]?.input).toEqual({
+      KeyId: KMS_KEY_ARN,
+      Message: b64(message),
+      MessageType: "RAW",
+      SigningAlgorithm: "SM2DSA",
+    });
+    expect(signature.length).toBe(64);
+    expect(verifySignature(key, message, signature)).toBe(true);
+    expect(verifySignature(key, message.subarray(1), signature)).toBe(false);
+  });
+
+  it("signs through test/support's KMS key as KMS does: DER over SM3(Z_A || M) with the default identifier", async () => {
+    const kmsKey = new TestKmsKey("sm2-sm3", KMS_KEY_ARN);
+    const { client } = fakeKms((operation, input) => kmsKey.answer(operation, input));
+    const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
+      suite: INTL,
+      owner: "hf-haikou",
+      kmsKeyId: KMS_KEY_ARN,
+    });
+    expect(signer.alg).toBe("sm2-sm3");
+    const signature = await signer.sign(message);
+    expect(
+      verifySignature({ keyId: signer.keyId, alg: "sm2-sm3", spki: kmsKey.spki }, message, signature),
+    ).toBe(true);
+  });
+
+  it("refuses DER whose r is not below the SM2 order, though below P-256's", async () => {
+    const { client } = fakeKms(() => signReply(derSignature(SM2_ORDER, 1n), "SM2DSA"));
+    await expect(
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "sm2-sm3" }).sign(message),
+    ).rejects.toMatchObject({ code: "MALFORMED_SIGNATURE" });
+  });
+
+  it("rejects raw r||s where DER is due, and a response for another signing algorithm", async () => {
+    const raw = new Uint8Array(64).fill(7);
+    const { client } = fakeKms(() => signReply(raw, "SM2DSA"));
+    await expect(
+      new KmsSigner(kmsSigningPort(client), { keyId: "k", alg: "sm2-sm3" }).sign(message),
+    ).rejects.toMatchObject({ code: "MALFORMED_SIGNATURE" });
+    const other = fakeKms(() => signReply(derSignature(1n, 1n), "ECDSA_SHA_256"));
+    await expect(
+      new KmsSigner(kmsSigningPort(other.client), { keyId: "k", alg: "sm2-sm3" }).sign(message),
+    ).rejects.toMatchObject({ code: "UNEXPECTED_RESPONSE" });
+  });
+});
+
 describe("KmsSigner.sign, Ed25519", () => {
   const { privateKey, spki } = localKey("ed25519");
 
@@ -187,6 +263,7 @@ describe("KmsSigner.publicKey", () => {
   it.each([
     ["ed25519", "ECC_NIST_EDWARDS25519", "ED25519_SHA_512"],
     ["ecdsa-p256-sha256", "ECC_NIST_P256", "ECDSA_SHA_256"],
+    ["sm2-sm3", "SM2", "SM2DSA"],
   ] as const)(
     "%s: sends GetPublicKey(KeyId) once and returns the DER SPKI",
     async (alg, keySpec, algorithm) => {
@@ -237,19 +314,17 @@ describe("KmsSigner.forOwner", () => {
   });
 
   it.each([
-    ["ed25519", "ECC_NIST_EDWARDS25519"],
-    ["ecdsa-p256-sha256", "ECC_NIST_P256"],
+    ["ed25519", "ECC_NIST_EDWARDS25519", "ED25519_SHA_512"],
+    ["ecdsa-p256-sha256", "ECC_NIST_P256", "ECDSA_SHA_256"],
+    ["sm2-sm3", "SM2", "SM2DSA"],
   ] as const)(
     "%s: one GetPublicKey gives the key id derived from the key and the algorithm; Sign goes to the same KMS key",
-    async (alg, keySpec) => {
+    async (alg, keySpec, algorithm) => {
       const { privateKey, spki } = localKey(alg);
       const { client, calls } = fakeKms((operation) =>
         operation === "GetPublicKey"
           ? publicKeyReply(spki, keySpec)
-          : signReply(
-              alg === "ed25519" ? sign(null, message, privateKey) : sign("sha256", message, privateKey),
-              alg === "ed25519" ? "ED25519_SHA_512" : "ECDSA_SHA_256",
-            ),
+          : signReply(kmsSign(alg, privateKey, message), algorithm),
       );
       const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
         suite: INTL,
@@ -310,6 +385,11 @@ describe("KmsSigner.forOwner", () => {
     [
       "an SPKI of another algorithm than its key spec",
       () => publicKeyReply(localKey("ecdsa-p256-sha256").spki, "ECC_NIST_EDWARDS25519"),
+      "KEY_ALGORITHM_MISMATCH",
+    ],
+    [
+      "a P-256 SPKI for key spec SM2",
+      () => publicKeyReply(localKey("ecdsa-p256-sha256").spki, "SM2"),
       "KEY_ALGORITHM_MISMATCH",
     ],
   ])("refuses %s", async (_what, reply, code) => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, INTL, type SignatureAlgorithm, toHex } from "#chain";
 import {
   generateKeyFile,
   readOwnerSignerFile,
@@ -12,6 +12,7 @@ import {
 import { CryptoError } from "../../../../lib/crypto/errors.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import { verifySignature } from "../../../../lib/crypto/verify.js";
+import { sm2PublicKeyFromSpki, sm2Verify } from "../../../../lib/sm2/index.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 const message = new TextEncoder().encode("zhixin/block-header/v1\n{}");
 
-describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner %s", (alg) => {
+describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256", "sm2-sm3"])("LocalSigner %s", (alg) => {
   it("generates a key file (0600, parent 0700) whose signatures verify against the returned SPKI", async () => {
     const path = join(dir, alg, "nested", "sealer.pem");
     const spki = await generateKeyFile(path, alg);
@@ -62,6 +63,34 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256"])("LocalSigner
     const path = join(dir, `${alg}-implicit.pem`);
     await generateKeyFile(path, alg);
     expect((await readSignerFile(path, "k")).alg).toBe(alg);
+  });
+});
+
+describe("LocalSigner SM2", () => {
+  it("signs by lib/sm2 with the default identifier, hedged: two signatures differ, both verify", async () => {
+    const path = join(dir, "sm2-hedged.pem");
+    const spki = await generateKeyFile(path, "sm2-sm3");
+    const signer = await readSignerFile(path, "k", "sm2-sm3");
+    const [a, b] = [await signer.sign(message), await signer.sign(message)];
+    expect(toHex(a as Uint8Array)).not.toBe(toHex(b as Uint8Array));
+    const point = sm2PublicKeyFromSpki(spki);
+    for (const signature of [a, b]) {
+      expect(sm2Verify(point, message, signature as Uint8Array, "1234567812345678")).toBe(true);
+      expect(sm2Verify(point, message, signature as Uint8Array, "ALICE123@YAHOO.COM")).toBe(false);
+    }
+  });
+
+  it("refuses an SM2 key declared as another algorithm, and another key declared as SM2", async () => {
+    const path = join(dir, "sm2-declared.pem");
+    await generateKeyFile(path, "sm2-sm3");
+    await expect(readSignerFile(path, "k", "ecdsa-p256-sha256")).rejects.toMatchObject({
+      code: "KEY_ALGORITHM_MISMATCH",
+    });
+    const p256 = join(dir, "p256-declared.pem");
+    await generateKeyFile(p256, "ecdsa-p256-sha256");
+    await expect(readSignerFile(p256, "k", "sm2-sm3")).rejects.toMatchObject({
+      code: "KEY_ALGORITHM_MISMATCH",
+    });
   });
 });
 

@@ -1,19 +1,26 @@
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
-import { P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
+import { ecdsaSignatureToDer, P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
 import { CryptoError } from "../../../../lib/crypto/errors.js";
-import { importPublicKey } from "../../../../lib/crypto/keys.js";
-import { publicKeyObject, verifySignature } from "../../../../lib/crypto/verify.js";
+import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
+import { describeKey, importPublicKey, keyAlgorithm } from "../../../../lib/crypto/keys.js";
+import { preparedCheck, verifySignature } from "../../../../lib/crypto/verify.js";
+import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../../lib/sm2/index.js";
 
 function keyPair(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
-  const { privateKey, publicKey } =
-    alg === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } = generateKeyPair(alg);
   return { privateKey, spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })) };
 }
 
+/** The scalar of an SM2 KeyObject, for lib/sm2 (node:crypto's SM2 uses another identifier). */
+const sm2Scalar = (key: KeyObject) =>
+  sm2PrivateKeyFromPkcs8(new Uint8Array(key.export({ format: "der", type: "pkcs8" })));
+
+/** A signature each algorithm's way, made independently of lib/crypto's signers. */
 function rawSign(alg: SignatureAlgorithm, key: KeyObject, message: Uint8Array): Uint8Array {
+  if (alg === "sm2-sm3") return sm2Sign(sm2Scalar(key), message, { random: randomBytes(32) });
   return new Uint8Array(
     alg === "ed25519"
       ? sign(null, message, key)
@@ -30,7 +37,7 @@ function codeOf(f: () => unknown): string | undefined {
   return undefined;
 }
 
-const ALGS: SignatureAlgorithm[] = ["ed25519", "ecdsa-p256-sha256"];
+const ALGS: SignatureAlgorithm[] = ["ed25519", "ecdsa-p256-sha256", "sm2-sm3"];
 const message = new TextEncoder().encode('"@method": POST');
 
 describe.each(ALGS)("verifySignature %s", (alg) => {
@@ -59,9 +66,9 @@ describe.each(ALGS)("verifySignature %s", (alg) => {
     expect(verifySignature(key, message, new Uint8Array(64))).toBe(false);
   });
 
-  it("makes the KeyObject once per (alg, key id, SPKI)", () => {
-    expect(publicKeyObject(key)).toBe(publicKeyObject({ ...key, spki: spki.slice() }));
-    expect(publicKeyObject(key)).not.toBe(publicKeyObject({ ...key, keyId: "renamed" }));
+  it("prepares each key once per (alg, key id, SPKI)", () => {
+    expect(preparedCheck(key)).toBe(preparedCheck({ ...key, spki: spki.slice() }));
+    expect(preparedCheck(key)).not.toBe(preparedCheck({ ...key, keyId: "renamed" }));
   });
 });
 
@@ -86,6 +93,38 @@ describe("verifySignature ECDSA P-256", () => {
   });
 });
 
+describe("verifySignature SM2", () => {
+  const { privateKey, spki } = keyPair("sm2-sm3");
+  const key = { keyId: "sm2", alg: "sm2-sm3" as const, spki };
+  const d = sm2Scalar(privateKey);
+
+  it("checks with the default identifier 1234567812345678 only", () => {
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "1234567812345678" }))).toBe(true);
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "ALICE123@YAHOO.COM" }))).toBe(false);
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "" }))).toBe(false);
+  });
+
+  it("refuses node:crypto's own SM2 signature, which is not over the default identifier's Z_A", () => {
+    const nodes = new Uint8Array(sign("sm3", message, { key: privateKey, dsaEncoding: "ieee-p1363" }));
+    expect(nodes.length).toBe(64);
+    expect(verifySignature(key, message, nodes)).toBe(false);
+  });
+
+  it("rejects a DER signature: only r||s is accepted", () => {
+    const der = ecdsaSignatureToDer(sm2Sign(d, message));
+    expect(verifySignature(key, message, der)).toBe(false);
+  });
+
+  it("knows an SM2 key that Node read back from PEM, which has no asymmetricKeyType", () => {
+    const read = createPrivateKey(privateKey.export({ format: "pem", type: "pkcs8" }));
+    expect(read.asymmetricKeyType).toBeUndefined();
+    expect(keyAlgorithm(read)).toBe("sm2-sm3");
+    expect(keyAlgorithm(privateKey)).toBe("sm2-sm3");
+    expect(describeKey(read)).toBe("ec SM2");
+    expect(importPublicKey("sm2-sm3", spki).type).toBe("public");
+  });
+});
+
 describe("key checks", () => {
   it("refuses an SPKI of another algorithm", () => {
     const ed = keyPair("ed25519").spki;
@@ -96,9 +135,30 @@ describe("key checks", () => {
     expect(codeOf(() => importPublicKey("ecdsa-p256-sha256", ed))).toBe("KEY_ALGORITHM_MISMATCH");
     expect(codeOf(() => importPublicKey("ed25519", p256))).toBe("KEY_ALGORITHM_MISMATCH");
     expect(codeOf(() => importPublicKey("ecdsa-p256-sha256", p384))).toBe("KEY_ALGORITHM_MISMATCH");
+    const sm2 = keyPair("sm2-sm3").spki;
+    expect(codeOf(() => importPublicKey("ecdsa-p256-sha256", sm2))).toBe("KEY_ALGORITHM_MISMATCH");
+    expect(codeOf(() => importPublicKey("sm2-sm3", p256))).toBe("KEY_ALGORITHM_MISMATCH");
+    expect(codeOf(() => importPublicKey("sm2-sm3", ed))).toBe("KEY_ALGORITHM_MISMATCH");
+    expect(keyAlgorithm(generateKeyPairSync("x25519").publicKey)).toBeUndefined();
     expect(
       codeOf(() => verifySignature({ keyId: "x", alg: "ed25519", spki: p256 }, message, new Uint8Array(64))),
     ).toBe("KEY_ALGORITHM_MISMATCH");
+  });
+
+  it("refuses an SM2 SPKI of a compressed point: the ledger records the 91-byte uncompressed form", () => {
+    const uncompressed = keyPair("sm2-sm3").spki;
+    const y = uncompressed[90] as number;
+    const compressed = new Uint8Array([
+      ...Buffer.from("3039301306072a8648ce3d020106082a811ccf5501822d032200", "hex"),
+      y & 1 ? 3 : 2,
+      ...uncompressed.subarray(27, 59),
+    ]);
+    expect(codeOf(() => importPublicKey("sm2-sm3", compressed))).toBe("INVALID_KEY");
+    expect(
+      codeOf(() =>
+        verifySignature({ keyId: "c", alg: "sm2-sm3", spki: compressed }, message, new Uint8Array(64)),
+      ),
+    ).toBe("INVALID_KEY");
   });
 
   it("refuses bytes that are not an SPKI", () => {
