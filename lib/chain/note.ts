@@ -1,4 +1,4 @@
-import { concatBytes, fromBase64, toBase64, toHex, utf8 } from "./bytes.js";
+import { concatBytes, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
 import { ChainError } from "./errors.js";
 import { sha256Bytes } from "./rfc6962.js";
 
@@ -28,7 +28,28 @@ export const NOTE_KEY_HASH_SIZE = 4;
 export const NOTE_SIGNATURE_TYPE_ED25519 = 0x01;
 /** ECDSA as in github.com/transparency-dev/witness: key = SPKI DER, signature = ASN.1 DER over SHA-256(text). */
 export const NOTE_SIGNATURE_TYPE_ECDSA = 0x02;
-export type NoteSignatureType = typeof NOTE_SIGNATURE_TYPE_ED25519 | typeof NOTE_SIGNATURE_TYPE_ECDSA;
+/**
+ * SM2 with SM3 (docs/formats/sm2.md §5). The spec assigns it no byte, so it takes the one
+ * c2sp.org/signed-note §Signature types reserves for such types, 0xff, "followed by a longer
+ * identifier that is unlikely to collide": NOTE_SM2_TYPE_BYTES. Key = the 91-byte DER SPKI;
+ * signature = r||s (64 bytes) over the note text, ID 1234567812345678. In Zhixin, 0xff is
+ * SM2: a 0xff key with another identifier is refused.
+ */
+export const NOTE_SIGNATURE_TYPE_SM2 = 0xff;
+/**
+ * What stands for the type in SM2 key IDs and vkeys: 0xff, then the DER of the OID of
+ * SM2-with-SM3, 1.2.156.10197.1.501 (06 08 2a 81 1c cf 55 01 83 75): an identifier no other
+ * algorithm has, and self-delimiting, so the key after it needs no length.
+ */
+export const NOTE_SM2_TYPE_BYTES = fromHex("ff06082a811ccf55018375");
+export type NoteSignatureType =
+  | typeof NOTE_SIGNATURE_TYPE_ED25519
+  | typeof NOTE_SIGNATURE_TYPE_ECDSA
+  | typeof NOTE_SIGNATURE_TYPE_SM2;
+
+/** Every SM2 key's DER SPKI starts so (id-ecPublicKey, the SM2 curve, an uncompressed point). */
+const SM2_SPKI_PREFIX = fromHex("3059301306072a8648ce3d020106082a811ccf5501822d03420004");
+const SM2_SPKI_SIZE = SM2_SPKI_PREFIX.length + 64;
 
 export interface NoteSignature {
   name: string;
@@ -69,7 +90,7 @@ export interface VerifierKey {
   name: string;
   keyHash: Uint8Array;
   type: NoteSignatureType;
-  /** Ed25519: the 32-byte RFC 8032 key. ECDSA: the DER SubjectPublicKeyInfo. */
+  /** Ed25519: the 32-byte RFC 8032 key. ECDSA and SM2: the DER SubjectPublicKeyInfo. */
   publicKey: Uint8Array;
 }
 
@@ -147,8 +168,11 @@ export function noteMessage(text: string): Uint8Array {
  * Key ID of c2sp.org/signed-note §Signatures, for the supported types:
  *   Ed25519 (0x01): SHA-256(name || 0x0A || 0x01 || 32-byte public key)[:4]
  *   ECDSA   (0x02): SHA-256(DER SubjectPublicKeyInfo)[:4]
+ *   SM2     (0xff): SHA-256(name || 0x0A || NOTE_SM2_TYPE_BYTES || DER SPKI)[:4]
  * The ECDSA rule ignores the name: it is how transparency-dev/witness and Sigstore's Rekor
- * define type 0x02 keys, and the spec records that exception.
+ * define type 0x02 keys, and the spec records that exception. SM2 follows the spec's
+ * recommended rule, its type being 0xff and the identifier; SHA-256 even in the gm suite,
+ * since the spec fixes the hash and a key ID is an identifier, not a security property.
  */
 export function noteKeyHash(name: string, type: NoteSignatureType, publicKey: Uint8Array): Uint8Array {
   assertKeyName(name, "key hash");
@@ -156,8 +180,13 @@ export function noteKeyHash(name: string, type: NoteSignatureType, publicKey: Ui
   const digest =
     type === NOTE_SIGNATURE_TYPE_ECDSA
       ? sha256Bytes(publicKey)
-      : sha256Bytes(concatBytes(utf8(`${name}\n`), Uint8Array.of(type), publicKey));
+      : sha256Bytes(concatBytes(utf8(`${name}\n`), typeBytes(type), publicKey));
   return digest.slice(0, NOTE_KEY_HASH_SIZE);
+}
+
+/** The bytes a type is written as in key IDs and vkeys: its byte, or for SM2 0xff and the identifier. */
+function typeBytes(type: NoteSignatureType): Uint8Array {
+  return type === NOTE_SIGNATURE_TYPE_SM2 ? NOTE_SM2_TYPE_BYTES : Uint8Array.of(type);
 }
 
 function assertPublicKey(type: number, publicKey: Uint8Array): void {
@@ -170,16 +199,24 @@ function assertPublicKey(type: number, publicKey: Uint8Array): void {
     if (publicKey.length < 2 || publicKey[0] !== 0x30) {
       fail("an ECDSA public key must be a DER SubjectPublicKeyInfo");
     }
+  } else if (type === NOTE_SIGNATURE_TYPE_SM2) {
+    // Only the form the ledger records (docs/formats/sm2.md §3), so one key has one key ID.
+    if (
+      publicKey.length !== SM2_SPKI_SIZE ||
+      !equalBytes(publicKey.subarray(0, SM2_SPKI_PREFIX.length), SM2_SPKI_PREFIX)
+    ) {
+      fail("an SM2 public key must be the 91-byte DER SubjectPublicKeyInfo of an uncompressed point");
+    }
   } else {
     // Type 0x04 keys sign another message (lib/chain/cosignature.ts), so they are not note keys.
-    fail(`unsupported signature type 0x${toHex(Uint8Array.of(type & 0xff))}; want 0x01 or 0x02`);
+    fail(`unsupported signature type 0x${toHex(Uint8Array.of(type & 0xff))}; want 0x01, 0x02 or 0xff (SM2)`);
   }
 }
 
 /** "<name>+<key ID as 8 lowercase hex digits>+<base64(type || public key)>" */
 export function formatVerifierKey(name: string, type: NoteSignatureType, publicKey: Uint8Array): string {
   const keyHash = noteKeyHash(name, type, publicKey);
-  return `${name}+${toHex(keyHash)}+${toBase64(concatBytes(Uint8Array.of(type), publicKey))}`;
+  return `${name}+${toHex(keyHash)}+${toBase64(concatBytes(typeBytes(type), publicKey))}`;
 }
 
 /**
@@ -190,7 +227,13 @@ export function formatVerifierKey(name: string, type: NoteSignatureType, publicK
  * The name ends at the first "+", the key ID at the second; the base64 may contain "+".
  */
 export function parseVerifierKey(vkey: string): VerifierKey {
-  const { name, hashHex, type, publicKey } = splitVerifierKey(vkey);
+  const { name, hashHex, type, publicKey: typed } = splitVerifierKey(vkey);
+  // An SM2 vkey's key starts with the rest of its type: the identifier after 0xff.
+  const identifier = NOTE_SM2_TYPE_BYTES.subarray(1);
+  if (type === NOTE_SIGNATURE_TYPE_SM2 && !equalBytes(typed.subarray(0, identifier.length), identifier)) {
+    fail("verifier key: type 0xff with an identifier other than SM2-with-SM3's");
+  }
+  const publicKey = type === NOTE_SIGNATURE_TYPE_SM2 ? typed.slice(identifier.length) : typed;
   assertPublicKey(type, publicKey);
   const keyHash = noteKeyHash(name, type as NoteSignatureType, publicKey);
   if (toHex(keyHash) !== hashHex) {
@@ -201,8 +244,9 @@ export function parseVerifierKey(vkey: string): VerifierKey {
 
 /**
  * The three parts of any vkey, whatever its type, with the name and key ID syntax checked
- * but neither the type, the key nor the key ID's value: parseVerifierKey (types 0x01 and
- * 0x02) and parseCosignatureVerifierKey (0x04) check those, each for its own types.
+ * but neither the type, the key nor the key ID's value: parseVerifierKey (types 0x01, 0x02
+ * and 0xff) and parseCosignatureVerifierKey (0x04) check those, each for its own types.
+ * `publicKey` is everything after the first byte (for 0xff, the identifier too).
  */
 export function splitVerifierKey(vkey: string): {
   name: string;
