@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { concatBytes, fromHex, toBase64, toHex, utf8 } from "#chain";
 import {
@@ -131,5 +132,15 @@ describe("signing and verifying", () => {
     expectChainError(() => verifyNote(moved, [verifier]), "INVALID_NOTE");
     const alice: NoteSigner = { ...signer, sign: (m) => sm2Sign(d, m, { id: "ALICE123@YAHOO.COM" }) };
     expectChainError(() => verifyNote(signNote(vector.text, [alice]), [verifier]), "INVALID_NOTE");
+  });
+});
+
+describe("docs/formats/sm2.md", () => {
+  const doc = readFileSync("docs/formats/sm2.md", "utf8");
+
+  it("shows the type bytes, the vkey and the key ID rule this code uses", () => {
+    expect(doc).toContain(toHex(NOTE_SM2_TYPE_BYTES).replace(/(..)(?!$)/g, "$1 "));
+    expect(doc).toContain(vector.vkey);
+    expect(doc).toContain(`SHA-256(key name || 0x0A || ${toHex(NOTE_SM2_TYPE_BYTES)} || SPKI)[:4]`);
   });
 });
