@@ -167,6 +167,8 @@ export {
   NOTE_KEY_HASH_SIZE,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
+  NOTE_SIGNATURE_TYPE_SM2,
+  NOTE_SM2_TYPE_BYTES,
   type NoteSignature,
   type NoteSignatureType,
   type NoteSigner,

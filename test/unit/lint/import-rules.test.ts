@@ -266,6 +266,7 @@ const README_OF: Record<string, string> = {
   "cdk/": "cdk/README.md",
   "local/": "local/README.md",
   "console/": "console/README.md",
+  "lib/sm2/": "lib/sm2/README.md",
   "functions/submit/": "functions/README.md",
   "functions/seal-block/": "functions/README.md",
   "functions/verify/": "functions/README.md",
