@@ -12,7 +12,10 @@ try {
   const member = app.node.tryGetContext("member");
   addZhixinApp(
     app,
-    loadStackConfig(consortiumFileFrom(app.node.tryGetContext("consortium"))),
+    // CDK_DEFAULT_REGION: the CLI's region, for a gm file that names no key to take it from.
+    loadStackConfig(consortiumFileFrom(app.node.tryGetContext("consortium")), {
+      cliRegion: process.env.CDK_DEFAULT_REGION,
+    }),
     typeof member === "string" && member !== "" ? { member } : {},
   );
 } catch (e) {

@@ -13,6 +13,7 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ACCESS_LOG_FIELDS, API_ROUTES, arnPath, type RouteAccess } from "./defaults.js";
+import { nagPseudo } from "./partition.js";
 
 /**
  * The HTTP API: every route IAM-authorised (callers SigV4-sign with their member role,
@@ -82,10 +83,10 @@ export class LedgerApi extends Construct {
   pathParameterFindings(access: readonly RouteAccess[]): string[] {
     const stack = Stack.of(this);
     const apiRef = stack.resolve(stack.getLogicalId(this.api.node.defaultChild as CfnApi)) as string;
+    const arn = `arn:${nagPseudo(stack.partition, "Partition")}:execute-api:${nagPseudo(stack.region, "Region")}:${nagPseudo(stack.account, "AccountId")}`;
     return API_ROUTES.filter((r) => access.includes(r.access) && arnPath(r.path) !== r.path).map(
       (r) =>
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:" +
-        `<${apiRef}>/${this.stage.stageName}/${r.method}${arnPath(r.path)}]`,
+        `AwsSolutions-IAM5[Resource::${arn}:<${apiRef}>/${this.stage.stageName}/${r.method}${arnPath(r.path)}]`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type App, Validations } from "aws-cdk-lib";
+import { type App, type StackProps, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { ZhixinConfig } from "./config.js";
 import { memberStackName, stackName } from "./defaults.js";
@@ -47,11 +47,23 @@ export function addZhixinApp(app: App, config: ZhixinConfig, selection: { member
   };
 }
 
+/**
+ * The stacks' environment: a region for a file of the China partition (cdk/lib/config.ts
+ * StackTarget), so that the partition, endpoints and service facts there are known at
+ * synthesis; none otherwise — environment-agnostic, as every stack of the commercial partition.
+ * The account stays the deploying one's in both.
+ */
+function environmentOf(config: ZhixinConfig): Pick<StackProps, "env"> {
+  const region = config.target?.region;
+  return region === undefined ? {} : { env: { region } };
+}
+
 /** The consortium's stack in `app`. */
 export function addZhixinStack(app: App, config: ZhixinConfig): ZhixinStack {
   const stack = new ZhixinStack(app, stackName(config.consortium.consortium), {
     config,
     repoRoot: REPO_ROOT,
+    ...environmentOf(config),
   });
   checkWithNag(app);
   return stack;
@@ -61,7 +73,7 @@ export function addZhixinStack(app: App, config: ZhixinConfig): ZhixinStack {
 export function addMemberStack(app: App, config: ZhixinConfig, id: string): ZhixinMemberStack {
   const c = config.consortium;
   const name = memberStackName(c.consortium, id);
-  const common = { consortium: c, repoRoot: REPO_ROOT };
+  const common = { consortium: c, repoRoot: REPO_ROOT, ...environmentOf(config) };
   const department = c.departments.find((d) => d.id === id);
   const auditor = c.auditors.find((a) => a.id === id);
   let stack: ZhixinMemberStack;

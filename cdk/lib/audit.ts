@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
@@ -29,6 +29,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct, type IConstruct } from "constructs";
 import { METRICS, METRICS_NAMESPACE } from "../../lib/metrics.js";
 import { FUNCTIONS } from "./defaults.js";
+import { nagPseudo } from "./partition.js";
 
 /**
  * The audit that scales (issue 15; functions/audit/incremental.ts and fan-out.ts), run by
@@ -335,7 +336,6 @@ function acknowledgeStateMachineGrants(
 ): void {
   const stack = Stack.of(full);
   const ref = (c: IConstruct) => stack.resolve(stack.getLogicalId(c.node.defaultChild as never)) as string;
-  const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
   const invoke = `AwsSolutions-IAM5[Resource::<${ref(verify)}.Arn>:*]`;
   const star = "AwsSolutions-IAM5[Resource::*]";
   for (const machine of [incremental, full]) {
@@ -356,7 +356,7 @@ function acknowledgeStateMachineGrants(
   const mapPolicy = full.node.tryFindChild("DistributedMapPolicy");
   if (!mapPolicy) return;
   const execution =
-    `arn:<AWS::Partition>:states:${pseudo(stack.region, "Region")}:${pseudo(stack.account, "AccountId")}:execution:` +
+    `arn:${nagPseudo(stack.partition, "Partition")}:states:${nagPseudo(stack.region, "Region")}:${nagPseudo(stack.account, "AccountId")}:execution:` +
     `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${ref(full)}"}]}]}`;
   for (const resource of [`${execution}:*`, `${execution}/*:*`]) {
     Validations.of(mapPolicy).acknowledge({

@@ -5,6 +5,7 @@ import { Schedule } from "aws-cdk-lib/aws-events";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
+import { kmsViaService } from "./partition.js";
 
 /**
  * Recovery points of the ledger table beyond PITR's 35 days (docs/OPERATIONS.md, "Back up
@@ -99,7 +100,7 @@ export class LedgerBackup extends Construct {
         actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
         resources: [props.tableKey.keyArn],
         conditions: {
-          StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          StringEquals: { "kms:ViaService": kmsViaService(Stack.of(this), "dynamodb") },
         },
       }),
     );

@@ -25,6 +25,42 @@ export interface ZhixinConfig {
   /** Absolute path of the file; it is copied into each function bundle as consortium.json. */
   readonly file: string;
   readonly consortium: ZhixinConsortium;
+  /** Where the stacks are built for (stackTarget); absent or empty: environment-agnostic, any commercial region. */
+  readonly target?: StackTarget;
+}
+
+/**
+ * The AWS partition of the China Regions (Beijing cn-north-1, Ningxia cn-northwest-1): its own
+ * accounts, ARNs (arn:aws-cn:…) and endpoints (amazonaws.com.cn), and the only one whose KMS
+ * has SM2 keys, so the only one a gm consortium can be deployed in (docs/DEPLOY.md, "AWS
+ * China Regions (the gm suite)").
+ */
+export const CHINA_PARTITION = "aws-cn";
+
+/**
+ * Where a consortium file puts its stacks. A file of the commercial partition gives
+ * environment-agnostic stacks, as ever: one template for any region, its ARNs built from
+ * AWS::Partition at deployment. A file for the China partition gives stacks built for one
+ * China Region, so that what differs there is decided at synthesis, in the template the tests
+ * read: the partition and endpoint suffix as literals, the console left out, both forms of a
+ * kms:ViaService value (./partition.ts).
+ */
+export interface StackTarget {
+  /** CHINA_PARTITION when the suite is gm or an ARN in the file is in it; absent: the commercial partition. */
+  readonly partition?: typeof CHINA_PARTITION;
+  /** The China Region the stacks are built for: that of the file's key ARNs, else the CLI's. */
+  readonly region?: string;
+  /** The file leaves aws.console out and the stacks are for the China partition, which leaves it out by default. */
+  readonly consoleLeftOut?: boolean;
+}
+
+export interface StackConfigOptions {
+  /**
+   * The CLI's region, which `cdk synth` passes to the app as CDK_DEFAULT_REGION (the profile's
+   * or AWS_REGION; us-east-1 when none is configured). Used only for a file of the China
+   * partition that names no key ARN, and only when it is a China Region.
+   */
+  readonly cliRegion?: string | undefined;
 }
 
 export const DEFAULT_CONSORTIUM_FILE = "consortium.example.json";
@@ -35,7 +71,7 @@ export function consortiumFileFrom(context: unknown, env: NodeJS.ProcessEnv = pr
   return resolve(env.ZHIXIN_CONSORTIUM || DEFAULT_CONSORTIUM_FILE);
 }
 
-export function loadStackConfig(path: string): ZhixinConfig {
+export function loadStackConfig(path: string, options: StackConfigOptions = {}): ZhixinConfig {
   const file = resolve(path);
   let json: unknown;
   try {
@@ -44,11 +80,20 @@ export function loadStackConfig(path: string): ZhixinConfig {
     const what = e instanceof SyntaxError ? "not JSON" : "cannot read";
     throw new ConsortiumFileError(file, [`${what}: ${(e as Error).message}`]);
   }
-  return { file, consortium: parseStackConsortium(json, file) };
+  return { file, ...parseStackFile(json, file, options) };
 }
 
 /** The shared schema's problems and the AWS-only ones, in one error. */
 export function parseStackConsortium(json: unknown, file = "consortium file"): ZhixinConsortium {
+  return parseStackFile(json, file).consortium;
+}
+
+/** The consortium and where its stacks go, or every problem of the file in one error. */
+export function parseStackFile(
+  json: unknown,
+  file = "consortium file",
+  options: StackConfigOptions = {},
+): { consortium: ZhixinConsortium; target: StackTarget } {
   let parsed: Consortium | undefined;
   const problems: string[] = [];
   try {
@@ -58,8 +103,102 @@ export function parseStackConsortium(json: unknown, file = "consortium file"): Z
     problems.push(...e.problems);
   }
   problems.push(...awsProblems(json));
+  const { target, problems: targetProblems } = stackTarget(json, options);
+  problems.push(...targetProblems);
   if (problems.length > 0 || parsed === undefined) throw new ConsortiumFileError(file, problems);
-  return parsed as ZhixinConsortium;
+  // The console is the file's to switch on or off; left out, it follows the partition.
+  const consortium = target.consoleLeftOut ? { ...parsed, aws: { ...parsed.aws, console: false } } : parsed;
+  return { consortium: consortium as ZhixinConsortium, target };
+}
+
+/**
+ * Where the file's stacks go (StackTarget), and what in the file cannot be deployed there.
+ * Read from the raw JSON, as awsProblems is, so that these are reported beside the schema's.
+ *
+ * The China partition is decided by the file alone: its suite (gm: KMS has SM2 keys in the
+ * China Regions only) or any ARN in it (a key's, a principal's). Its region is that of the
+ * members' key ARNs, which awsProblems already holds to one region (the functions read every
+ * key in their own); without one, the CLI's region when that is a China Region. IAM trust and
+ * KMS key policies do not cross partitions, so every ARN of such a file must be in aws-cn.
+ */
+function stackTarget(
+  json: unknown,
+  options: StackConfigOptions,
+): { target: StackTarget; problems: string[] } {
+  const problems: string[] = [];
+  if (!isRecord(json)) return { target: {}, problems };
+  const arns: { at: string; arn: string }[] = [];
+  const witnesses: string[] = [];
+  for (const list of ["departments", "auditors"] as const) {
+    const members = json[list];
+    if (!Array.isArray(members)) continue;
+    members.forEach((member: unknown, i) => {
+      if (!isRecord(member)) return;
+      if (typeof member.principal === "string" && member.principal.startsWith("arn:"))
+        arns.push({ at: `${list}.${i}.principal`, arn: member.principal });
+      if (typeof member.keyArn === "string") arns.push({ at: `${list}.${i}.keyArn`, arn: member.keyArn });
+      if (Array.isArray(member.keyArns))
+        member.keyArns.forEach((arn, j) => {
+          if (typeof arn === "string") arns.push({ at: `${list}.${i}.keyArns.${j}`, arn });
+        });
+      if (list === "departments" && member.witness !== undefined && member.witness !== false)
+        witnesses.push(`${list}.${i}.witness`);
+    });
+  }
+  const gm = json.suite === "gm";
+  const partitionOf = (arn: string) => arn.split(":")[1] ?? "";
+  const china = gm || arns.some(({ arn }) => partitionOf(arn) === CHINA_PARTITION);
+  if (!china) return { target: {}, problems };
+
+  const why = gm
+    ? "the suite is gm, whose SM2 keys KMS offers only in the China Regions (partition aws-cn)"
+    : "the file names ARNs of the China Regions (partition aws-cn)";
+  for (const { at, arn } of arns) {
+    const partition = partitionOf(arn);
+    if (partition !== CHINA_PARTITION)
+      problems.push(
+        `${at}: ${arn} is in partition ${partition}, but ${why}: IAM and KMS policies do not reach across ` +
+          "partitions, so every account, role and key of the consortium must be in aws-cn (arn:aws-cn:…)",
+      );
+  }
+  const keyRegion = arns
+    .filter(({ at, arn }) => !at.endsWith(".principal") && partitionOf(arn) === CHINA_PARTITION)
+    .map(({ arn }) => arn.split(":")[3] ?? "")[0];
+  const cliRegion = options.cliRegion?.startsWith("cn-") ? options.cliRegion : undefined;
+  const region = keyRegion || cliRegion;
+  if (region === undefined)
+    problems.push(
+      `(root): the stacks must be built for a China Region, as ${why}, and the file names none: give ` +
+        "the members' keyArns (arn:aws-cn:kms:<region>:…, their region is the ledger's), or synthesise with " +
+        "the China Region the stacks go to, e.g. AWS_REGION=cn-northwest-1 npm run synth (the CDK CLI " +
+        "passes it to the app as CDK_DEFAULT_REGION)",
+    );
+  else if (!region.startsWith("cn-"))
+    problems.push(
+      `(root): the members' keys are in ${region}, which is not a China Region, but ${why}: the ledger's ` +
+        "functions read the keys in their own region, so both must be cn-north-1 or cn-northwest-1",
+    );
+  for (const at of witnesses)
+    problems.push(
+      `${at}: a department's witness answers through a Lambda function URL (its member stack), which the ` +
+        "China Regions do not offer; leave witness out (false) for a consortium deployed there",
+    );
+  const consoleSetting = isRecord(json.aws) ? json.aws.console : undefined;
+  if (consoleSetting === true)
+    problems.push(
+      "aws.console: the console's CloudFront distribution serves on its default domain with CloudFront's " +
+        "certificate, which CloudFront in the China Regions does not allow (an ICP-recorded domain of your own " +
+        "and a certificate uploaded to IAM are required): leave aws.console out, or false, and host dist/console " +
+        "yourself (docs/DEPLOY.md, AWS China Regions)",
+    );
+  return {
+    problems,
+    target: {
+      partition: CHINA_PARTITION,
+      ...(region === undefined ? {} : { region }),
+      ...(consoleSetting === undefined ? { consoleLeftOut: true } : {}),
+    },
+  };
 }
 
 /**

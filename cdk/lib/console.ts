@@ -29,6 +29,7 @@ import {
   memberKeyArns,
 } from "../../lib/consortium/consortium.js";
 import type { LedgerApi } from "./api.js";
+import { nagPseudo } from "./partition.js";
 
 /**
  * The web console on AWS (docs/CONSOLE.md "On AWS"): the static bundle of dist/console in a
@@ -234,19 +235,20 @@ export function consoleConfig(
  */
 function acknowledgeDeploymentHandler(stack: Stack, deployment: BucketDeployment, bucket: Bucket): void {
   const bucketRef = stack.resolve(stack.getLogicalId(bucket.node.defaultChild as CfnBucket)) as string;
+  const partition = nagPseudo(stack.partition, "Partition");
   const wildcards = [
     "Action::s3:GetBucket*",
     "Action::s3:GetObject*",
     "Action::s3:List*",
     "Action::s3:Abort*",
     "Action::s3:DeleteObject*",
-    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+    `Resource::arn:${partition}:s3:::cdk-hnb659fds-assets-${nagPseudo(stack.account, "AccountId")}-${nagPseudo(stack.region, "Region")}/*`,
     `Resource::<${bucketRef}.Arn>/*`,
     "Resource::*",
   ];
   for (const [id, reason] of [
     [
-      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      `AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
       "CDK's BucketDeployment handler writes its own logs with AWSLambdaBasicExecutionRole; it runs only during a deploy.",
     ],
     ...wildcards.map(

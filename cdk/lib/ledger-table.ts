@@ -13,6 +13,7 @@ import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { LEDGER_TABLE, TTL_ATTRIBUTE } from "../../lib/store-layout.js";
 import { type CommittedItemDenial, committedItemGuards, type FunctionName } from "./defaults.js";
+import { kmsViaService } from "./partition.js";
 
 /**
  * The ledger table, declared from LEDGER_TABLE (the layout local mode creates), kept
@@ -140,7 +141,7 @@ export class LedgerTable extends Construct {
         actions: [...access.key],
         resources: [this.encryptionKey.keyArn],
         conditions: {
-          StringEquals: { "kms:ViaService": `dynamodb.${this.table.stack.region}.amazonaws.com` },
+          StringEquals: { "kms:ViaService": kmsViaService(this.table.stack, "dynamodb") },
         },
       }),
     );

@@ -38,6 +38,7 @@ export const SYNTH_WARNINGS = {
   memberKeysInLedgerAccount: "zhixin:member-keys-in-ledger-account",
   witnessesNotDeployed: "zhixin:witnesses-not-deployed",
   alertsReachNoOne: "zhixin:alerts-reach-no-one",
+  consoleNotInChina: "zhixin:console-not-in-china",
 } as const;
 
 /**
@@ -262,6 +263,16 @@ export class ZhixinStack extends Stack {
         "The consortium file's aws.alerts names no email and no https endpoint: the stack's alarms and " +
           "its budget notify a topic nobody subscribes to. Add the platform team's addresses to " +
           "aws.alerts.emails (docs/OPERATIONS.md, What each alarm means).",
+      );
+
+    if (config.target?.consoleLeftOut)
+      Annotations.of(this).addWarningV2(
+        SYNTH_WARNINGS.consoleNotInChina,
+        "The web console is not deployed: in the China Regions CloudFront serves only on a domain of your own " +
+          "with an ICP recordal and a certificate imported into IAM, not on its default domain as the console's " +
+          "distribution does. Serve dist/console (npm run build:console) from your own ICP-recorded site with " +
+          "/v1/ forwarded to the API, or use the CLI; set aws.console to false to silence this " +
+          "(docs/DEPLOY.md, AWS China Regions).",
       );
 
     // Loud at every synth, and in every deployment's outputs: what the file leaves to trust.

@@ -19,6 +19,8 @@ export const EXAMPLE_FILE = resolve("consortium.example.json");
 export const OWN_KEYS_FILE = resolve("examples/consortium.own-keys.json");
 /** The production layout halfway through rotating hf-haikou's key and the sealer's (test/cdk/key-versions.test.ts). */
 export const ROTATION_FILE = resolve("examples/consortium.key-rotation.json");
+/** The national suite (gm) in the China partition, cn-northwest-1 (test/cdk/china-gm.test.ts). */
+export const GM_FILE = resolve("examples/consortium.gm.json");
 const CDK_CONTEXT = JSON.parse(readFileSync("cdk.json", "utf8")).context as Record<string, unknown>;
 
 export function readExample(): Record<string, unknown> {
@@ -39,29 +41,35 @@ export interface Synthesized {
   json: CfnTemplate;
 }
 
-/** The app and stack, not yet synthesised. `bundle: false` skips esbuild (for tests of the tree only). */
-export function buildApp(file: string, options: { bundle?: boolean } = {}): { app: App; stack: ZhixinStack } {
-  return build(options, (app) => addZhixinStack(app, loadStackConfig(file)));
+/**
+ * How a test builds: `bundle: false` skips esbuild (for tests of the tree only); `cliRegion` is
+ * the CLI's region as `cdk synth` passes it (CDK_DEFAULT_REGION; cdk/lib/config.ts StackConfigOptions).
+ */
+export interface BuildOptions {
+  bundle?: boolean;
+  cliRegion?: string;
+}
+
+/** The app and stack, not yet synthesised. */
+export function buildApp(file: string, options: BuildOptions = {}): { app: App; stack: ZhixinStack } {
+  return build(options, (app) => addZhixinStack(app, loadStackConfig(file, options)));
 }
 
 /** Department `id`'s member stack (cdk/lib/member-stack.ts) in an app of its own, as `-c member=<id>` builds it. */
 export function buildMemberApp(
   file: string,
   id: string,
-  options: { bundle?: boolean } = {},
+  options: BuildOptions = {},
 ): { app: App; stack: ZhixinMemberStack } {
-  return build(options, (app) => addMemberStack(app, loadStackConfig(file), id));
+  return build(options, (app) => addMemberStack(app, loadStackConfig(file, options), id));
 }
 
 /** Every stack of the file, as `npm run synth` builds them (cdk/lib/app.ts addZhixinApp), not yet synthesised. */
-export function buildZhixinApp(
-  file: string,
-  options: { bundle?: boolean } = {},
-): { app: App; stack: ZhixinApp } {
-  return build(options, (app) => addZhixinApp(app, loadStackConfig(file)));
+export function buildZhixinApp(file: string, options: BuildOptions = {}): { app: App; stack: ZhixinApp } {
+  return build(options, (app) => addZhixinApp(app, loadStackConfig(file, options)));
 }
 
-function build<S>(options: { bundle?: boolean }, add: (app: App) => S): { app: App; stack: S } {
+function build<S>(options: BuildOptions, add: (app: App) => S): { app: App; stack: S } {
   const context = { ...CDK_CONTEXT, ...(options.bundle === false ? { "aws:cdk:bundling-stacks": [] } : {}) };
   const app = new App({ context });
   // Building the stack bundles each function with esbuild, and the CDK announces each one on
