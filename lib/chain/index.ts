@@ -188,7 +188,6 @@ export {
   HASH_SIZE,
   LEAF_HASH_PREFIX,
   NODE_HASH_PREFIX,
-  rfc6962Hasher,
   sha256Bytes,
   type TreeHasher,
 } from "./rfc6962.js";

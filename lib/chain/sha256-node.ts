@@ -1,3 +1,5 @@
+import { digestOfState, nodeFirstBlock, nodeSecondBlock } from "./node-block.js";
+
 /**
  * SHA-256 (FIPS 180-4) of exactly 65 bytes, 0x01 || left || right: the RFC 6962 node
  * hash, which is the hot path of every root, proof check and audit. A general hasher
@@ -43,8 +45,7 @@ function expand(w: Int32Array): void {
 const TAIL = new Int32Array(256 * 64);
 for (let v = 0; v < 256; v++) {
   const w = new Int32Array(64);
-  w[0] = (v << 24) | (0x80 << 16);
-  w[15] = 65 * 8;
+  nodeSecondBlock(w, 0, v);
   expand(w);
   TAIL.set(w, v * 64);
 }
@@ -82,33 +83,11 @@ function compress(w: Int32Array, offset: number): void {
   H[7] = ((H[7] as number) + h) | 0;
 }
 
-const be = (x: Uint8Array, i: number): number =>
-  ((x[i] as number) << 24) |
-  ((x[i + 1] as number) << 16) |
-  ((x[i + 2] as number) << 8) |
-  (x[i + 3] as number);
-
 export function sha256Node(left: Uint8Array, right: Uint8Array): Uint8Array {
-  // Block 1: 0x01 || left[0..32) || right[0..31), as 16 big-endian words.
-  W[0] = (0x01 << 24) | ((left[0] as number) << 16) | ((left[1] as number) << 8) | (left[2] as number);
-  for (let i = 1; i < 8; i++) W[i] = be(left, 4 * i - 1);
-  W[8] =
-    ((left[31] as number) << 24) |
-    ((right[0] as number) << 16) |
-    ((right[1] as number) << 8) |
-    (right[2] as number);
-  for (let i = 9; i < 16; i++) W[i] = be(right, 4 * (i - 8) - 1);
+  nodeFirstBlock(W, left, right);
   expand(W);
   H.set(IV);
   compress(W, 0);
   compress(TAIL, (right[31] as number) * 64);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    const v = H[i] as number;
-    out[4 * i] = v >>> 24;
-    out[4 * i + 1] = (v >>> 16) & 255;
-    out[4 * i + 2] = (v >>> 8) & 255;
-    out[4 * i + 3] = v & 255;
-  }
-  return out;
+  return digestOfState(H);
 }

@@ -1,5 +1,6 @@
 import { HashMD } from "@noble/hashes/_md.js";
 import { clean, createHasher } from "@noble/hashes/utils.js";
+import { digestOfState, nodeFirstBlock, nodeSecondBlock } from "./node-block.js";
 
 /**
  * SM3 (GB/T 32905-2016, GM/T 0004-2012): the gm suite's hash (suite.ts). `sm3` is a
@@ -119,46 +120,23 @@ class SM3 extends HashMD<SM3> {
 /** SM3 of `data` (32 bytes); `sm3.create()` streams, and @noble/hashes' hmac takes it. */
 export const sm3 = createHasher(() => new SM3());
 
-// sm3Node: the second block of 0x01 || left || right is
-//   right[31] || 0x80 || 0x00 × 54 || uint64be(520)
-// so its expansion depends on right[31] alone, and is precomputed for all 256 values.
+// sm3Node: the second block of 0x01 || left || right hangs on right[31] alone (node-block.ts),
+// so its expansion is precomputed for all 256 values.
 const TAIL_W = new Int32Array(256 * 68);
 const TAIL_W1 = new Int32Array(256 * 64);
 for (let x = 0; x < 256; x++) {
-  TAIL_W[x * 68] = (x << 24) | (0x80 << 16);
-  TAIL_W[x * 68 + 15] = 65 * 8;
+  nodeSecondBlock(TAIL_W, x * 68, x);
   expand(TAIL_W, TAIL_W1, x * 68, x * 64);
 }
 const NODE_V = new Int32Array(8);
 
-const be = (x: Uint8Array, i: number): number =>
-  ((x[i] as number) << 24) |
-  ((x[i + 1] as number) << 16) |
-  ((x[i + 2] as number) << 8) |
-  (x[i + 3] as number);
-
 /** SM3(0x01 || left || right): RFC 6962's node hash under gm. Precondition: left and right are 32 bytes. */
 export function sm3Node(left: Uint8Array, right: Uint8Array): Uint8Array {
-  W[0] = (0x01 << 24) | ((left[0] as number) << 16) | ((left[1] as number) << 8) | (left[2] as number);
-  for (let i = 1; i < 8; i++) W[i] = be(left, 4 * i - 1);
-  W[8] =
-    ((left[31] as number) << 24) |
-    ((right[0] as number) << 16) |
-    ((right[1] as number) << 8) |
-    (right[2] as number);
-  for (let i = 9; i < 16; i++) W[i] = be(right, 4 * (i - 8) - 1);
+  nodeFirstBlock(W, left, right);
   expand(W, W1, 0, 0);
   NODE_V.set(IV);
   compress(NODE_V, W, W1, 0, 0);
   const tail = right[31] as number;
   compress(NODE_V, TAIL_W, TAIL_W1, tail * 68, tail * 64);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    const v = NODE_V[i] as number;
-    out[4 * i] = v >>> 24;
-    out[4 * i + 1] = (v >>> 16) & 255;
-    out[4 * i + 2] = (v >>> 8) & 255;
-    out[4 * i + 3] = v & 255;
-  }
-  return out;
+  return digestOfState(NODE_V);
 }

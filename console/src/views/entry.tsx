@@ -37,6 +37,24 @@ interface EntryData {
   published?: { note: string; size: number; root: string; proof?: string[] };
 }
 
+/** The suite each ledger's genesis block records: read once per Api, as a genesis block never changes. */
+const genesisSuites = new WeakMap<Api, CryptoSuite>();
+
+/** The ledger's suite from its genesis block (GET /v1/blocks/1); undefined while it has no block. */
+async function ledgerSuite(api: Api): Promise<CryptoSuite | undefined> {
+  const known = genesisSuites.get(api);
+  if (known !== undefined) return known;
+  const genesis = await api.get<BlockView>("/v1/blocks/1").catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+  // No block yet: asked again next time, when there may be one.
+  if (genesis === undefined) return undefined;
+  const suite = suiteNamed(genesisSuite(genesis.header));
+  genesisSuites.set(api, suite);
+  return suite;
+}
+
 /**
  * GET /v1/entries/{id}; once sealed, the leaf its block holds at its position
  * (GET /v1/blocks/{h}/entries?start=<position>), the published checkpoint
@@ -44,14 +62,10 @@ interface EntryData {
  * (GET /v1/log/proof/inclusion): the same routes `zhixin show` and `zhixin verify` use.
  */
 async function loadEntry(api: Api, id: string): Promise<EntryData> {
-  const [view, genesis] = await Promise.all([
+  const [view, suite] = await Promise.all([
     api.get<ApiEntry>(`/v1/entries/${encodeURIComponent(id)}`),
-    api.get<BlockView>("/v1/blocks/1").catch((e: unknown) => {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }),
+    ledgerSuite(api),
   ]);
-  const suite = genesis === undefined ? undefined : suiteNamed(genesisSuite(genesis.header));
   const sealed = view.sealed;
   if (!sealed) return suite === undefined ? { view } : { view, suite };
   const [part, note] = await Promise.all([

@@ -1,41 +1,17 @@
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBiomeProbe } from "../../support/biome-probe.js";
 
 // The rules that keep lib/chain and lib/witness pure live in biome.json. This runs the real Biome with
 // that configuration on probe files, so a loosened rule fails here, not in review.
 
-const run = promisify(execFile);
-const biome = resolve("node_modules/.bin/biome");
-let dir: string;
+let probe: Awaited<ReturnType<typeof startBiomeProbe>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "zhixin-purity-"));
-  const config = JSON.parse(await readFile("biome.json", "utf8"));
-  delete config.$schema;
-  config.vcs = { enabled: false };
-  await writeFile(join(dir, "biome.json"), JSON.stringify(config));
-  await mkdir(join(dir, "lib", "chain"), { recursive: true });
-  await mkdir(join(dir, "lib", "protocol"), { recursive: true });
-  await mkdir(join(dir, "lib", "witness"), { recursive: true });
-  await mkdir(join(dir, "functions"), { recursive: true });
+  probe = await startBiomeProbe(["lib/chain", "lib/protocol", "lib/witness", "functions"]);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => probe.close());
 
-async function lint(path: string, source: string): Promise<string> {
-  await writeFile(join(dir, path), source);
-  try {
-    await run(biome, ["lint", "--max-diagnostics=50", path], { cwd: dir });
-    return "";
-  } catch (e) {
-    return `${(e as { stdout: string }).stdout}${(e as { stderr: string }).stderr}`;
-  }
-}
+const lint = (path: string, source: string): Promise<string> => probe.lint(path, source);
 
 describe("lib/chain purity rule", () => {
   it.each([

@@ -1,42 +1,21 @@
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageAliases } from "../../../../scripts/check-imports.js";
 import { checkImports, FOLDER_RULES, importSpecifiers } from "../../../../scripts/import-rules.js";
+import { startBiomeProbe } from "../../../support/biome-probe.js";
 
 // lib/sm2 runs in browsers (the web console verifies SM2 with it): biome.json's lib/sm2 block
 // keeps node:, Buffer, the clock and randomness out, scripts/import-rules.ts every folder of
 // ours but lib/chain. The real Biome runs here on probe files, as test/unit/lint/chain-purity
 // does for lib/chain, so a loosened rule fails here.
 
-const run = promisify(execFile);
-const biome = resolve("node_modules/.bin/biome");
-let dir: string;
+let probe: Awaited<ReturnType<typeof startBiomeProbe>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "zhixin-sm2-purity-"));
-  const config = JSON.parse(await readFile("biome.json", "utf8"));
-  delete config.$schema;
-  config.vcs = { enabled: false };
-  await writeFile(join(dir, "biome.json"), JSON.stringify(config));
-  await mkdir(join(dir, "lib", "sm2"), { recursive: true });
+  probe = await startBiomeProbe(["lib/sm2"]);
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => probe.close());
 
-async function lint(path: string, source: string): Promise<string> {
-  await writeFile(join(dir, path), source);
-  try {
-    await run(biome, ["lint", "--max-diagnostics=50", path], { cwd: dir });
-    return "";
-  } catch (e) {
-    return `${(e as { stdout: string }).stdout}${(e as { stderr: string }).stderr}`;
-  }
-}
+const lint = (path: string, source: string): Promise<string> => probe.lint(path, source);
 
 describe("lib/sm2 purity rule", () => {
   it.each([
