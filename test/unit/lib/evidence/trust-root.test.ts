@@ -68,6 +68,9 @@ describe("the trust root file", () => {
     ["another tag", JSON.stringify({ ...base, trustRoot: "zhixin/trust-root/v2" })],
     ["an unknown field", JSON.stringify({ ...base, members: [] })],
     ["a log with a space", JSON.stringify({ ...base, log: "a b" })],
+    ["a suite that is not defined", JSON.stringify({ ...base, suite: "sm" })],
+    ["a suite named in capitals", JSON.stringify({ ...base, suite: "GM" })],
+    ["a suite that is not a string", JSON.stringify({ ...base, suite: 1 })],
     ["no sealer key", JSON.stringify({ ...base, sealers: [] })],
     [
       "a sealer key named for another log",
