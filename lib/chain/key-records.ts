@@ -1,7 +1,8 @@
-import { equalBytes, fromBase64, fromHex, toHex, utf8 } from "./bytes.js";
+import { fromBase64, toHex, utf8 } from "./bytes.js";
 import { isSignatureAlgorithm, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "./envelope.js";
 import { ChainError } from "./errors.js";
 import { asObject, type Fields, IDENTIFIER, requireExactKeys, requireString, TIMESTAMP } from "./fields.js";
+import { isRecordedSpki } from "./spki.js";
 import type { CryptoSuite } from "./suite.js";
 
 /**
@@ -71,21 +72,6 @@ export function keyPopMessage(keyId: string): Uint8Array {
   return utf8(KEY_POP_TAG + keyId);
 }
 
-// The one DER SubjectPublicKeyInfo each algorithm's key is recorded in, so that one key
-// has one key id: Ed25519 (RFC 8410 §4), and P-256 with the named curve and the
-// uncompressed point (RFC 5480 §2), as KMS GetPublicKey and node:crypto export them; SM2
-// the same with the curve OID 1.2.156.10197.1.301 (GB/T 35276 §4; KMS and OpenSSL use
-// id-ecPublicKey with it, not the id-sm2 algorithm OID).
-const SPKI_PREFIX: Record<SignatureAlgorithm, Uint8Array> = {
-  ed25519: fromHex("302a300506032b6570032100"),
-  "ecdsa-p256-sha256": fromHex("3059301306072a8648ce3d020106082a8648ce3d03010703420004"),
-  "sm2-sm3": fromHex("3059301306072a8648ce3d020106082a811ccf5501822d03420004"),
-};
-const SPKI_POINT_SIZE: Record<SignatureAlgorithm, number> = {
-  ed25519: 32,
-  "ecdsa-p256-sha256": 64,
-  "sm2-sm3": 64,
-};
 /** Every algorithm's signatures are 64 bytes (Ed25519; P-256 and SM2 as r || s). */
 const POP_SIZE = 64;
 
@@ -131,11 +117,7 @@ export function parseKeyRecord(type: string, data: unknown): KeyRecordData {
     if (!isSignatureAlgorithm(alg))
       throw new ChainError("INVALID_FORMAT", `${type}.alg must be one of ${SIGNATURE_ALGORITHMS.join(", ")}`);
     const spki = base64Field(o, "spki", type);
-    const prefix = SPKI_PREFIX[alg];
-    if (
-      spki.length !== prefix.length + SPKI_POINT_SIZE[alg] ||
-      !equalBytes(spki.subarray(0, prefix.length), prefix)
-    )
+    if (!isRecordedSpki(alg, spki))
       throw new ChainError(
         "INVALID_FORMAT",
         `${type}.spki is not the DER SubjectPublicKeyInfo of an ${alg} key`,

@@ -1,6 +1,7 @@
 import { concatBytes, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
 import { ChainError } from "./errors.js";
 import { sha256Bytes } from "./rfc6962.js";
+import { isRecordedSpki } from "./spki.js";
 
 /**
  * C2SP signed notes (c2sp.org/signed-note, docs/formats/checkpoint.md §1):
@@ -46,10 +47,6 @@ export type NoteSignatureType =
   | typeof NOTE_SIGNATURE_TYPE_ED25519
   | typeof NOTE_SIGNATURE_TYPE_ECDSA
   | typeof NOTE_SIGNATURE_TYPE_SM2;
-
-/** Every SM2 key's DER SPKI starts so (id-ecPublicKey, the SM2 curve, an uncompressed point). */
-const SM2_SPKI_PREFIX = fromHex("3059301306072a8648ce3d020106082a811ccf5501822d03420004");
-const SM2_SPKI_SIZE = SM2_SPKI_PREFIX.length + 64;
 
 export interface NoteSignature {
   name: string;
@@ -201,10 +198,7 @@ function assertPublicKey(type: number, publicKey: Uint8Array): void {
     }
   } else if (type === NOTE_SIGNATURE_TYPE_SM2) {
     // Only the form the ledger records (docs/formats/sm2.md §3), so one key has one key ID.
-    if (
-      publicKey.length !== SM2_SPKI_SIZE ||
-      !equalBytes(publicKey.subarray(0, SM2_SPKI_PREFIX.length), SM2_SPKI_PREFIX)
-    ) {
+    if (!isRecordedSpki("sm2-sm3", publicKey)) {
       fail("an SM2 public key must be the 91-byte DER SubjectPublicKeyInfo of an uncompressed point");
     }
   } else {
