@@ -1,11 +1,6 @@
 import { existsSync } from "node:fs";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  formatCosignatureVerifierKey,
-  formatVerifierKey,
-  NOTE_SIGNATURE_TYPE_ED25519,
-  parseVerifierKey,
-} from "#chain";
+import { formatCosignatureVerifierKey, formatVerifierKey, noteKeyOf, parseVerifierKey } from "#chain";
 import { addCheckpointHandler } from "../functions/add-checkpoint/handler.js";
 import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { witnessedLogs } from "../functions/runtime/witness.js";
@@ -62,13 +57,10 @@ export async function startLocalWitnesses(options: {
     suiteOf(consortium),
     options.sealerKeyFile,
     SEALER_OWNER,
-    "ed25519",
+    consortium.sealer.alg,
   );
-  const logVkey = formatVerifierKey(
-    consortium.log,
-    NOTE_SIGNATURE_TYPE_ED25519,
-    ed25519RawPublicKey(await sealer.publicKey()),
-  );
+  const noteKey = noteKeyOf(consortium.sealer.alg, await sealer.publicKey());
+  const logVkey = formatVerifierKey(consortium.log, noteKey.type, noteKey.publicKey);
   parseVerifierKey(logVkey);
   const servers: LocalServer[] = [];
   const witnesses: LocalWitness[] = [];

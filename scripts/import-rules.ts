@@ -135,7 +135,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
   { folder: "lib/evidence/", mayImport: ["lib/chain/", "lib/witness/"] },
   // What the CLI, the CDK app and the services agree on: pure, and only lib/.
   { folder: "lib/", mayImport: ["lib/"] },
-  // The web console runs in a browser: the pure core it verifies with, the request signing
+  // The web console runs in a browser: the pure core it verifies with (SM2 too: WebCrypto has none), the request signing
   // it signs with, the wire types; never node:crypto's parts of lib/crypto, nor a service.
   {
     folder: "console/",
@@ -143,6 +143,7 @@ export const FOLDER_RULES: readonly FolderRule[] = [
       "lib/chain/",
       "lib/witness/",
       "lib/evidence/",
+      "lib/sm2/",
       "lib/http-signature/",
       "lib/crypto/signer.ts",
       "lib/crypto/ecdsa-der.ts",

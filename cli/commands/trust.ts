@@ -1,12 +1,7 @@
 import { statSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import {
-  formatCosignatureVerifierKey,
-  formatVerifierKey,
-  fromBase64,
-  NOTE_SIGNATURE_TYPE_ED25519,
-} from "#chain";
+import { formatCosignatureVerifierKey, formatVerifierKey, fromBase64, type NoteKey, noteKeyOf } from "#chain";
 import {
   type Consortium,
   keyGovernanceOf,
@@ -149,10 +144,10 @@ async function localSealers(home: string, c: Consortium): Promise<Sourced[]> {
   const sealers = (bundle.keys ?? []).filter((k) => k.role === "sealer" && k.owner === SEALER_OWNER);
   if (sealers.length === 0 || sealers.some((k) => typeof k.spki !== "string"))
     throw new InputError(`${file} names no sealer key: \`npm start\` writes it`);
-  return sealers.map((k) => ({ vkey: sealerVkey(c.log, fromBase64(k.spki as string), file), from: file }));
+  return sealers.map((k) => ({ vkey: sealerVkey(c, fromBase64(k.spki as string), file), from: file }));
 }
 
-/** The sealer's public key from KMS GetPublicKey, checked to be an Ed25519 signing key. */
+/** The sealer's public key from KMS GetPublicKey, checked to be a key of the suite's sealer algorithm. */
 async function kmsSealer(ctx: Context, arn: string, c: Consortium): Promise<Sourced> {
   const { KMSClient, GetPublicKeyCommand } = await import("@aws-sdk/client-kms");
   const region = ctx.region(arn);
@@ -165,7 +160,7 @@ async function kmsSealer(ctx: Context, arn: string, c: Consortium): Promise<Sour
       sign: () => Promise.reject(new Error("the trust export only reads the sealer's public key")),
       getPublicKey: (input) => client.send(new GetPublicKeyCommand(input)),
     },
-    { keyId: SEALER_OWNER, alg: "ed25519", kmsKeyId: arn },
+    { keyId: SEALER_OWNER, alg: c.sealer.alg, kmsKeyId: arn },
   );
   let spki: Uint8Array;
   try {
@@ -175,15 +170,20 @@ async function kmsSealer(ctx: Context, arn: string, c: Consortium): Promise<Sour
     if (explained instanceof AwsCliError) throw explained;
     throw new AwsCliError("KEY_UNUSABLE", `--sealer-key ${arn}: ${(e as Error).message}`);
   }
-  return { vkey: sealerVkey(c.log, spki, arn), from: `KMS ${arn}` };
+  return { vkey: sealerVkey(c, spki, arn), from: `KMS ${arn}` };
 }
 
-function sealerVkey(log: string, spki: Uint8Array, source: string): string {
+/** The sealer's vkey: its checkpoint key (docs/formats/checkpoint.md §1.3), of the suite's algorithm. */
+function sealerVkey(c: Consortium, spki: Uint8Array, source: string): string {
+  let key: NoteKey;
   try {
-    return formatVerifierKey(log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(spki));
+    key = noteKeyOf(c.sealer.alg, spki);
   } catch {
-    throw new InputError(`${source}: the sealer's key is not Ed25519 (checkpoints are signed with Ed25519)`);
+    throw new InputError(
+      `${source}: the sealer's key is not ${c.sealer.alg}, which the ${suiteOf(c).name} suite's sealer signs checkpoints with`,
+    );
   }
+  return formatVerifierKey(c.log, key.type, key.publicKey);
 }
 
 /**

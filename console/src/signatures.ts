@@ -1,5 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { type KeySignatureCheck, type SignatureAlgorithm, toHex } from "#chain";
+import { Sm2Error, sm2PublicKeyFromSpki, sm2Verify } from "../../lib/sm2/index.js";
 import type { Ed25519Verify } from "../../lib/witness/index.js";
 
 /**
@@ -10,6 +11,7 @@ import type { Ed25519Verify } from "../../lib/witness/index.js";
  * again with their answers, until a run asks about nothing unanswered. Only that last run's
  * result counts: in it every check it made was answered by WebCrypto. A verifier that stops
  * at a first failure asks at most one unanswered question more per run, so this ends.
+ * WebCrypto has no SM2: a gm ledger's signatures are checked by lib/sm2, in JavaScript.
  */
 
 export interface SignatureChecks {
@@ -86,6 +88,7 @@ async function checkWithWebCrypto(a: Ask): Promise<boolean> {
         a.message as Uint8Array<ArrayBuffer>,
       );
     }
+    if (a.alg === "sm2-sm3") return sm2Holds(a.spki, a.message, a.signature);
     const algorithm = a.alg === "ed25519" ? ED25519 : P256;
     const key = await crypto.subtle.importKey("spki", a.spki as Uint8Array<ArrayBuffer>, algorithm, false, [
       "verify",
@@ -99,5 +102,15 @@ async function checkWithWebCrypto(a: Ask): Promise<boolean> {
     );
   } catch {
     return false;
+  }
+}
+
+/** An SM2 signature with the default identifier (docs/formats/sm2.md), by lib/sm2. */
+function sm2Holds(spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return sm2Verify(sm2PublicKeyFromSpki(spki), message, signature);
+  } catch (e) {
+    if (e instanceof Sm2Error) return false; // not an SM2 key's SPKI
+    throw e;
   }
 }

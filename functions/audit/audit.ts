@@ -14,9 +14,8 @@ import {
   type KeyGovernance,
   type KeySignatureCheck,
   type LedgerKeys,
-  NOTE_SIGNATURE_TYPE_ED25519,
   noLedgerKeys,
-  noteKeyHash,
+  noteKeyHashOf,
   openCheckpoint,
   type SignatureCheck,
   signatureCheckKey,
@@ -25,7 +24,6 @@ import {
   verifyBlocks,
 } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
-import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import { checkEntrySignature } from "../../lib/crypto/ledger-keys.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
@@ -529,7 +527,7 @@ export function openSealerCheckpoint(keys: KeyDirectory, note: string, log: stri
     note,
     sealers.map((sealer) => ({
       name: log,
-      keyHash: noteKeyHash(log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki)),
+      keyHash: noteKeyHashOf(log, sealer.alg, sealer.spki),
       verify: (message: Uint8Array, signature: Uint8Array) => verifySignature(sealer, message, signature),
     })),
     log,

@@ -10,15 +10,13 @@ import {
   GENESIS_PREV,
   hashBlockHeader,
   type LedgerEnvelope,
-  NOTE_SIGNATURE_TYPE_ED25519,
-  noteKeyHash,
+  noteKeyHashOf,
   noteMessage,
   rootFromLeafHashes,
   toBase64,
   toHex,
 } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { mapLimit } from "../store/concurrency.js";
@@ -293,9 +291,7 @@ function byReceiveOrder(a: StoredBatch, b: StoredBatch): number {
 /** C2SP checkpoint for the log after this block, signed by the sealer (docs/formats/checkpoint.md). */
 async function signCheckpoint(deps: SealerDeps, header: BlockHeader, logRoot: Uint8Array): Promise<string> {
   const text = formatCheckpoint({ origin: header.log, size: header.logSize, rootHash: logRoot });
-  const publicKey = ed25519RawPublicKey(await deps.signer.publicKey());
+  const keyHash = noteKeyHashOf(header.log, deps.signer.alg, await deps.signer.publicKey());
   const signature = await deps.signer.sign(noteMessage(text));
-  return formatSignedNote(text, [
-    { name: header.log, keyHash: noteKeyHash(header.log, NOTE_SIGNATURE_TYPE_ED25519, publicKey), signature },
-  ]);
+  return formatSignedNote(text, [{ name: header.log, keyHash, signature }]);
 }

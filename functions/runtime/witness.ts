@@ -1,7 +1,15 @@
 import { KMSClient } from "@aws-sdk/client-kms";
-import { INTL, NOTE_SIGNATURE_TYPE_ED25519, parseVerifierKey } from "#chain";
+import {
+  type CryptoSuite,
+  GM,
+  INTL,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  NOTE_SIGNATURE_TYPE_SM2,
+  noteVerifierOf,
+  parseVerifierKey,
+} from "#chain";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
-import { verifyEd25519 } from "../../lib/crypto/verify.js";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import type { WitnessedLog } from "../../lib/witness/index.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
@@ -58,6 +66,11 @@ export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<Witne
   };
 }
 
+const LOG_SUITES = new Map<number, CryptoSuite>([
+  [NOTE_SIGNATURE_TYPE_ED25519, INTL],
+  [NOTE_SIGNATURE_TYPE_SM2, GM],
+]);
+
 /** The logs in ZHIXIN_WITNESS_LOG_VKEYS, one per vkey; none: the witness refuses every origin (404). */
 export function witnessedLogs(vkeys: string): WitnessedLog[] {
   const logs = new Map<string, WitnessedLog>();
@@ -66,17 +79,18 @@ export function witnessedLogs(vkeys: string): WitnessedLog[] {
     .map((v) => v.trim())
     .filter(Boolean)) {
     const key = parseVerifierKey(vkey);
-    if (key.type !== NOTE_SIGNATURE_TYPE_ED25519)
-      throw new Error(`${key.name}: a log's checkpoint key is Ed25519`);
-    const verifier = {
-      name: key.name,
-      keyHash: key.keyHash,
-      verify: (message: Uint8Array, signature: Uint8Array) =>
-        verifyEd25519(key.publicKey, message, signature),
-    };
+    // The sealer's key decides the log's suite: an intl ledger's signs with Ed25519, a gm
+    // ledger's with SM2 (SUITE_SEALER_ALGORITHM), and the witness's proofs hash with it.
+    const suite = LOG_SUITES.get(key.type);
+    if (suite === undefined)
+      throw new Error(`${key.name}: a log's checkpoint key is Ed25519 (intl suite) or SM2 (gm suite)`);
     const log = logs.get(key.name);
-    // An Ed25519 checkpoint key is an intl ledger's sealer (a gm ledger's sealer signs with SM2).
-    logs.set(key.name, { origin: key.name, suite: INTL, verifiers: [...(log?.verifiers ?? []), verifier] });
+    if (log !== undefined && log.suite !== suite)
+      throw new Error(
+        `${key.name}: the log's checkpoint keys are of two suites (${log.suite.name}, ${suite.name})`,
+      );
+    const verifier = noteVerifierOf(key, verifyRecordedKeySignature);
+    logs.set(key.name, { origin: key.name, suite, verifiers: [...(log?.verifiers ?? []), verifier] });
   }
   return [...logs.values()];
 }

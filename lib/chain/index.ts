@@ -185,6 +185,14 @@ export {
   verifyNote,
 } from "./note.js";
 export {
+  type NoteKey,
+  noteKeyHashOf,
+  noteKeyOf,
+  noteSignatureTypeOf,
+  noteVerifierOf,
+  recordedKeyOf,
+} from "./note-keys.js";
+export {
   HASH_SIZE,
   LEAF_HASH_PREFIX,
   NODE_HASH_PREFIX,
@@ -203,6 +211,7 @@ export {
   signatureBaseText,
 } from "./signature-base.js";
 export { sm3, sm3Node } from "./sm3.js";
+export { isRecordedSpki, recordedSpki } from "./spki.js";
 export {
   deriveSubjectKey,
   MAX_SUBJECT_BYTES,

@@ -88,7 +88,7 @@ const ED25519_SPKI_PREFIX = "302a300506032b6570032100";
 
 export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
   if (spki.length !== 44 || toHex(spki.subarray(0, 12)) !== ED25519_SPKI_PREFIX) {
-    throw new Error("the sealer key must be Ed25519 (checkpoints are signed with Ed25519)");
+    throw new Error("not the SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4)");
   }
   return spki.slice(12);
 }

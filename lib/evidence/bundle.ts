@@ -39,9 +39,13 @@ import { openTrustedCheckpoint, type TrustRoot } from "./trust-root.js";
 
 /** The signature checks a verifier passes in: lib/evidence has no crypto beyond hashes. */
 export interface EvidenceChecks {
-  /** Ed25519 by a raw 32-byte key: the sealer's checkpoint signature and the witnesses' cosignatures. */
+  /** Ed25519 by a raw 32-byte key: the witnesses' cosignatures (c2sp.org/tlog-cosignature). */
   verifyEd25519: Ed25519Verify;
-  /** Request signatures and proofs of possession by a recorded key (lib/chain's KeySignatureCheck). */
+  /**
+   * A signature by a key as the ledger records it (lib/chain's KeySignatureCheck): request
+   * signatures, proofs of possession, and the sealer's headers and checkpoints (Ed25519
+   * under intl, SM2 under gm).
+   */
   verifySignature: KeySignatureCheck;
 }
 
@@ -168,7 +172,7 @@ export function verifyEvidenceBundle(
 
   if (bundle.log !== root.log)
     throw new EvidenceError("CHECKPOINT_UNTRUSTED", `a bundle of ${bundle.log}, not of ${root.log}`, "/log");
-  const { checkpoint, quorum } = openTrustedCheckpoint(bundle.checkpoint, root, checks.verifyEd25519);
+  const { checkpoint, quorum } = openTrustedCheckpoint(bundle.checkpoint, root, checks);
 
   const forged = quorum.findings.find((f) => f.code === "WITNESS_SIGNATURE_INVALID");
   if (forged !== undefined)

@@ -4,20 +4,19 @@ import {
   type ChainPosition,
   type Checkpoint,
   type CryptoSuite,
-  concatBytes,
   deriveKeyId,
   type Finding,
   type FindingCode,
   fromBase64,
-  fromHex,
   GENESIS_POSITION,
   type HeaderSignature,
   hashBlockHeader,
   type KeyGovernance,
   type LedgerKeys,
-  type NoteVerifier,
   openCheckpoint,
   parseBlockHeader,
+  recordedKeyOf,
+  type SignatureAlgorithm,
   type SignatureCheck,
   toHex,
   type VerifyBlocksOptions,
@@ -35,7 +34,7 @@ import {
   type ExportManifest,
 } from "./export-format.js";
 import { type BundleKey, ExportKeyHistoryIndex, exportEntrySignatureCheck } from "./export-signatures.js";
-import { openTrustedCheckpoint, type TrustRoot } from "./trust-root.js";
+import { openTrustedCheckpoint, sealerVerifiers, type TrustRoot } from "./trust-root.js";
 
 /**
  * The offline audit of a whole-log export (docs/formats/export.md §3–§5): lib/chain's
@@ -93,8 +92,6 @@ export interface ExportAuditOptions {
   ledger?: LedgerKeys;
 }
 
-/** RFC 8410 §4: an Ed25519 SubjectPublicKeyInfo is these 12 bytes and the 32-byte key. */
-const ED25519_SPKI_PREFIX = fromHex("302a300506032b6570032100");
 /** The owner part of the sealer's derived key id, `sealer/<16 hex>` (FORMATS.md §5). */
 const SEALER_OWNER = "sealer";
 /** Blocks are audited in runs of this many at most: verifyBlocks holds a run's entry ids. */
@@ -143,19 +140,19 @@ export class ExportAudit {
     this.#checks = checks;
     this.#minWitnesses = min;
     const sealers = new Map(
-      root.sealers.map((k) => [
-        deriveKeyId(root.suite, SEALER_OWNER, concatBytes(ED25519_SPKI_PREFIX, k.publicKey)),
-        k.publicKey,
-      ]),
+      root.sealers.map((k) => {
+        const key = recordedKeyOf(k);
+        return [deriveKeyId(root.suite, SEALER_OWNER, key.spki), key];
+      }),
     );
-    const verifiers = sealerVerifiers(root, checks);
+    const verifiers = sealerVerifiers(root, checks.verifySignature);
     this.#options = {
       suite: root.suite,
       log: root.log,
       verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
         const key = sealers.get(sig.keyId);
         if (key === undefined) return "unknown-key";
-        return ed25519(checks, key, message, sig.value) ? "ok" : "invalid";
+        return signatureHolds(checks, key, message, sig.value) ? "ok" : "invalid";
       },
       verifyEntrySignature: exportEntrySignatureCheck(
         root.suite,
@@ -262,7 +259,7 @@ export class ExportAudit {
   #checkPublished(note: string, findings: ExportFinding[]): ExportReport["checkpoint"] {
     let opened: ReturnType<typeof openTrustedCheckpoint>;
     try {
-      opened = openTrustedCheckpoint(note, this.#root, this.#checks.verifyEd25519);
+      opened = openTrustedCheckpoint(note, this.#root, this.#checks);
     } catch (e) {
       // openTrustedCheckpoint throws EvidenceError CHECKPOINT_UNTRUSTED only.
       findings.push({
@@ -384,17 +381,14 @@ function headerOf(block: ExportBlock): BlockHeader | undefined {
   }
 }
 
-function sealerVerifiers(root: TrustRoot, checks: EvidenceChecks): NoteVerifier[] {
-  return root.sealers.map((k) => ({
-    name: k.name,
-    keyHash: k.keyHash,
-    verify: (message, signature) => checks.verifyEd25519(k.publicKey.slice(), message, signature),
-  }));
-}
-
-function ed25519(checks: EvidenceChecks, key: Uint8Array, message: Uint8Array, value: string): boolean {
+function signatureHolds(
+  checks: EvidenceChecks,
+  key: { alg: SignatureAlgorithm; spki: Uint8Array },
+  message: Uint8Array,
+  value: string,
+): boolean {
   try {
-    return checks.verifyEd25519(key, message, fromBase64(value));
+    return checks.verifySignature(key.alg, key.spki, message, fromBase64(value));
   } catch {
     return false; // not base64, or a check that throws: no valid signature
   }

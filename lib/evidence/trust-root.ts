@@ -7,12 +7,15 @@ import {
   isSuiteName,
   KEY_OWNER,
   type KeyGovernance,
-  NOTE_SIGNATURE_TYPE_ED25519,
+  type KeySignatureCheck,
   type NoteVerifier,
+  noteSignatureTypeOf,
+  noteVerifierOf,
   openCheckpoint,
   parseCosignatureVerifierKey,
   parseVerifierKey,
   SUITE_NAMES,
+  SUITE_SEALER_ALGORITHM,
   suiteNamed,
   type VerifierKey,
 } from "#chain";
@@ -102,7 +105,7 @@ export function parseTrustRoot(text: string): TrustRoot {
   if (o.suite !== undefined && !isSuiteName(o.suite))
     invalid(`suite must be one of ${SUITE_NAMES.join(", ")}`);
   const suite = o.suite === undefined ? INTL : suiteNamed(o.suite);
-  const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log));
+  const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log, suite));
   if (sealers.length === 0) invalid("sealers must name at least one key");
   const witnesses = stringList(o.witnesses, "witnesses").map((vkey, i) => {
     try {
@@ -170,15 +173,20 @@ function stringList(value: unknown, field: string): string[] {
   return value;
 }
 
-/** A sealer vkey: Ed25519, named by the origin, as every checkpoint's first signature is. */
-function sealerKey(vkey: string, i: number, log: string): VerifierKey {
+/**
+ * A sealer vkey: of the suite's sealer algorithm (Ed25519 under intl, SM2 under gm, as
+ * note keys: checkpoint.md §1.3), named by the origin, as every checkpoint's first signature is.
+ */
+function sealerKey(vkey: string, i: number, log: string, suite: CryptoSuite): VerifierKey {
   let key: VerifierKey;
   try {
     key = parseVerifierKey(vkey);
   } catch (e) {
     return invalid(`sealers[${i}]: ${(e as Error).message}`);
   }
-  if (key.type !== NOTE_SIGNATURE_TYPE_ED25519) invalid(`sealers[${i}]: not an Ed25519 key (type 0x01)`);
+  const alg = SUITE_SEALER_ALGORITHM[suite.name];
+  if (key.type !== noteSignatureTypeOf(alg))
+    invalid(`sealers[${i}]: not a key of the ${suite.name} suite's sealer algorithm, ${alg}`);
   if (key.name !== log) invalid(`sealers[${i}]: named ${JSON.stringify(key.name)}, not the log ${log}`);
   return key;
 }
@@ -220,13 +228,9 @@ export function formatTrustRoot(root: {
 export function openTrustedCheckpoint(
   note: string | Uint8Array,
   root: TrustRoot,
-  verify: Ed25519Verify,
+  checks: { verifyEd25519: Ed25519Verify; verifySignature: KeySignatureCheck },
 ): { checkpoint: Checkpoint; quorum: QuorumReport } {
-  const verifiers: NoteVerifier[] = root.sealers.map((k) => ({
-    name: k.name,
-    keyHash: k.keyHash,
-    verify: (message, signature) => verify(k.publicKey.slice(), message, signature),
-  }));
+  const verifiers = sealerVerifiers(root, checks.verifySignature);
   let checkpoint: Checkpoint;
   try {
     checkpoint = openCheckpoint(note, verifiers, root.log);
@@ -236,6 +240,15 @@ export function openTrustedCheckpoint(
   }
   return {
     checkpoint,
-    quorum: checkWitnessQuorum(note, { witnesses: root.witnesses, threshold: root.quorum }, verify),
+    quorum: checkWitnessQuorum(
+      note,
+      { witnesses: root.witnesses, threshold: root.quorum },
+      checks.verifyEd25519,
+    ),
   };
+}
+
+/** The root's sealer keys as note verifiers, checked with the ledger's signature check. */
+export function sealerVerifiers(root: TrustRoot, check: KeySignatureCheck): NoteVerifier[] {
+  return root.sealers.map((k) => noteVerifierOf(k, check));
 }

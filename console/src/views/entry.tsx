@@ -7,6 +7,7 @@ import {
   INTL,
   parseCheckpoint,
   parseSignedNote,
+  recordedKeyOf,
   suiteNamed,
   toHex,
 } from "#chain";
@@ -129,13 +130,16 @@ function sealerSigned(block: BlockView, held: HeldTrustRoot, checks: SignatureCh
     return false;
   }
   const message = blockHeaderBytes(block.header);
-  return held.root.sealers.some((k) => checks.verifyEd25519(k.publicKey.slice(), message, signature));
+  return held.root.sealers.some((k) => {
+    const { alg, spki } = recordedKeyOf(k);
+    return checks.verifySignature(alg, spki, message, signature);
+  });
 }
 
 /** lib/evidence openTrustedCheckpoint: the sealer's signature and the witness quorum of the trust root. */
 function checkpointHolds(note: string, held: HeldTrustRoot, checks: SignatureChecks): boolean {
   try {
-    return openTrustedCheckpoint(note, held.root, checks.verifyEd25519).quorum.ok;
+    return openTrustedCheckpoint(note, held.root, checks).quorum.ok;
   } catch {
     return false;
   }

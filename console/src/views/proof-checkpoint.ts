@@ -1,4 +1,13 @@
-import { type Checkpoint, equalBytes, openCheckpoint, parseCheckpoint, parseSignedNote, toHex } from "#chain";
+import {
+  type Checkpoint,
+  equalBytes,
+  type KeySignatureCheck,
+  noteVerifierOf,
+  openCheckpoint,
+  parseCheckpoint,
+  parseSignedNote,
+  toHex,
+} from "#chain";
 import type { TrustRoot } from "../../../lib/evidence/trust-root.js";
 import { checkWitnessQuorum, type Ed25519Verify, witnessNames } from "../../../lib/witness/index.js";
 
@@ -40,11 +49,11 @@ export interface CheckpointSigners {
 export function checkpointSigners(
   note: string,
   root: TrustRoot | undefined,
-  verify: Ed25519Verify | undefined,
+  checks: { verifyEd25519: Ed25519Verify; verifySignature: KeySignatureCheck } | undefined,
 ): CheckpointSigners {
   const parsed = parseSignedNote(note);
   const checkpoint = parseCheckpoint(parsed.text);
-  if (root === undefined || verify === undefined) {
+  if (root === undefined || checks === undefined) {
     return {
       checkpoint,
       signers: parsed.signatures.map((s) => ({
@@ -57,24 +66,18 @@ export function checkpointSigners(
   }
 
   const sameLog = checkpoint.origin === root.log;
-  const quorum = checkWitnessQuorum(parsed, { witnesses: root.witnesses, threshold: root.quorum }, verify);
+  const quorum = checkWitnessQuorum(
+    parsed,
+    { witnesses: root.witnesses, threshold: root.quorum },
+    checks.verifyEd25519,
+  );
   const signers: CheckpointSigner[] = parsed.signatures.map((s) => {
     const keyId = toHex(s.keyHash);
     const sealerKey = root.sealers.find((k) => k.name === s.name && equalBytes(k.keyHash, s.keyHash));
     if (sealerKey !== undefined) {
       let valid = sameLog;
       try {
-        openCheckpoint(
-          note,
-          [
-            {
-              name: sealerKey.name,
-              keyHash: sealerKey.keyHash,
-              verify: (message, signature) => verify(sealerKey.publicKey.slice(), message, signature),
-            },
-          ],
-          root.log,
-        );
+        openCheckpoint(note, [noteVerifierOf(sealerKey, checks.verifySignature)], root.log);
       } catch {
         valid = false;
       }

@@ -2,14 +2,8 @@ import { describe, expect, it } from "vitest";
 import { cosignCheckpoint, formatCheckpoint, formatSignedNote, INTL, parseSignedNote } from "#chain";
 import { checkpointSigners } from "../../../console/src/views/proof-checkpoint.js";
 import type { TrustRoot } from "../../../lib/evidence/trust-root.js";
-import {
-  ed25519Verify,
-  leaves,
-  signedCheckpoint,
-  testLog,
-  testWitness,
-  treeOf,
-} from "../../support/witness-keys.js";
+import { leaves, signedCheckpoint, testLog, testWitness, treeOf } from "../../support/witness-keys.js";
+import { checks } from "../../vectors/evidence/ledger.js";
 
 // The overview's signers (console/src/views/proof-checkpoint.ts): each line of a published
 // checkpoint judged on its own against the trust root, or listed unchecked without one.
@@ -40,7 +34,7 @@ const states = (r: ReturnType<typeof checkpointSigners>) => r.signers.map((s) =>
 
 describe("checkpointSigners", () => {
   it("lists the sealer and each witness, valid, with the quorum met", () => {
-    const r = checkpointSigners(note([a, b] as never), root, ed25519Verify);
+    const r = checkpointSigners(note([a, b] as never), root, checks);
     expect(states(r)).toEqual([
       [log.origin, "sealer", "valid"],
       ["hf-haikou", "witness", "valid"],
@@ -61,7 +55,7 @@ describe("checkpointSigners", () => {
     sig.writeUInt8(sig.readUInt8(sig.length - 1) ^ 1, sig.length - 1);
     parts[2] = sig.toString("base64");
     lines[i] = parts.join(" ");
-    const r = checkpointSigners(lines.join("\n"), root, ed25519Verify);
+    const r = checkpointSigners(lines.join("\n"), root, checks);
     expect(states(r)).toContainEqual(["hf-sanya", "witness", "invalid"]);
     expect(states(r)).toContainEqual(["internet-court", "witness", "valid"]);
     expect(r.trusted?.ok).toBe(false);
@@ -69,7 +63,7 @@ describe("checkpointSigners", () => {
 
   it("marks a sealer signature by another key invalid", () => {
     const other = testLog(log.origin, "another sealer key");
-    const r = checkpointSigners(note([a, b] as never, signedCheckpoint(other, tree)), root, ed25519Verify);
+    const r = checkpointSigners(note([a, b] as never, signedCheckpoint(other, tree)), root, checks);
     expect(states(r)[0]).toEqual([log.origin, "sealer", "unknown-key"]);
     expect(r.trusted).toMatchObject({ sealer: false, ok: false });
   });

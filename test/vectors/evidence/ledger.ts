@@ -50,6 +50,7 @@ import {
   parseTrustRoot,
   type TrustRoot,
 } from "../../../lib/evidence/index.js";
+import { sm2PublicKeyFromSpki, sm2Verify } from "../../../lib/sm2/index.js";
 import {
   ed25519FromSeed,
   ed25519Verify,
@@ -100,6 +101,8 @@ export function p256Key(owner: string, role: KeyRole = "department"): MemberKey 
 
 /** lib/chain's KeySignatureCheck by node:crypto, as lib/crypto's verifySignature makes it. */
 export const nodeVerify: KeySignatureCheck = (alg, spki, message, signature) => {
+  // node:crypto cannot set SM2's identifier: lib/sm2, held to OpenSSL by test/interop/sm2-openssl.test.ts.
+  if (alg === "sm2-sm3") return sm2Verify(sm2PublicKeyFromSpki(spki), message, signature);
   const key = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
   return alg === "ed25519"
     ? verify(null, message, key, signature)

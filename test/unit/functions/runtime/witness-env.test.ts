@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { formatCosignatureVerifierKey, formatVerifierKey, NOTE_SIGNATURE_TYPE_ED25519, toHex } from "#chain";
+import {
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyOf,
+  toHex,
+} from "#chain";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
 import { auditWitnessPolicy, witnessingFrom } from "../../../../functions/runtime/runtime.js";
 import { buildWitnessRuntime, witnessedLogs } from "../../../../functions/runtime/witness.js";
 import { witnessQuorumOf } from "../../../../lib/consortium/consortium.js";
+import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import { CONSORTIUM } from "../../../support/cli.js";
 import { ed25519For } from "../../../support/witness-keys.js";
 
@@ -88,6 +96,22 @@ describe("ZHIXIN_WITNESS_LOG_VKEYS (a witness)", () => {
     const key = ed25519For("a/log");
     const message = new Uint8Array([9]);
     expect(logs[0]?.verifiers[0]?.verify(message, key.sign(message))).toBe(true);
+  });
+
+  it("takes a log's suite from its key: Ed25519 is an intl ledger's sealer, SM2 a gm ledger's; never both", async () => {
+    const sm2 = new LocalSigner("sealer", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3");
+    const key = noteKeyOf("sm2-sm3", await sm2.publicKey());
+    const gmVkey = formatVerifierKey("gm/log", key.type, key.publicKey);
+    const logs = witnessedLogs(`${logVkey("a/log")},${gmVkey}`);
+    expect(logs.map((l) => [l.origin, l.suite.name])).toEqual([
+      ["a/log", "intl"],
+      ["gm/log", "gm"],
+    ]);
+    const message = new Uint8Array([9]);
+    expect(logs[1]?.verifiers[0]?.verify(message, await sm2.sign(message))).toBe(true);
+    expect(logs[1]?.verifiers[0]?.verify(new Uint8Array([8]), await sm2.sign(message))).toBe(false);
+    const mixed = `${logVkey("gm/log")},${gmVkey}`;
+    expect(() => witnessedLogs(mixed)).toThrow(/two suites \(intl, gm\)/);
   });
 
   it("refuses a cosigner key where a log's key belongs", () => {

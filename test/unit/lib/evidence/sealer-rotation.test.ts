@@ -27,7 +27,7 @@ import {
   sealChain,
   sealerOfTestLog,
 } from "../../../support/sealer-rotation.js";
-import { ed25519Verify, testLog, testWitness } from "../../../support/witness-keys.js";
+import { testLog, testWitness } from "../../../support/witness-keys.js";
 import { checks, ed25519Key, keyAdd, record, t } from "../../../vectors/evidence/ledger.js";
 import { keysText, manifestOf } from "./export-fixture.js";
 
@@ -116,12 +116,12 @@ describe("a log sealed partly with the old sealer key and partly with the new", 
     const before = checkpointBy(LOG, entries.slice(0, 3), oldSealer, witnesses.slice(0, 2));
     const after = checkpointBy(LOG, entries, newSealer, witnesses.slice(1));
     const both = rootOf([oldSealer, newSealer]);
-    expect(openTrustedCheckpoint(before, both, ed25519Verify).checkpoint.size).toBe(3);
-    expect(openTrustedCheckpoint(after, both, ed25519Verify).checkpoint.size).toBe(4);
-    expect(openTrustedCheckpoint(after, both, ed25519Verify).quorum.findings).toEqual([]);
+    expect(openTrustedCheckpoint(before, both, checks).checkpoint.size).toBe(3);
+    expect(openTrustedCheckpoint(after, both, checks).checkpoint.size).toBe(4);
+    expect(openTrustedCheckpoint(after, both, checks).quorum.findings).toEqual([]);
     let code: string | undefined;
     try {
-      openTrustedCheckpoint(before, rootOf([newSealer]), ed25519Verify);
+      openTrustedCheckpoint(before, rootOf([newSealer]), checks);
     } catch (e) {
       code = (e as EvidenceError).code;
     }

@@ -2,14 +2,21 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   cosignCheckpoint,
+  formatCheckpoint,
   formatCosignatureVerifierKey,
   formatSignedNote,
   formatVerifierKey,
+  GM,
   INTL,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyOf,
+  noteMessage,
   parseSignedNote,
+  parseVerifierKey,
 } from "#chain";
+import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import {
   formatTrustRoot,
   openTrustedCheckpoint,
@@ -17,7 +24,6 @@ import {
   TRUST_ROOT_TAG,
 } from "../../../../lib/evidence/index.js";
 import {
-  ed25519Verify,
   leaves,
   signedCheckpoint,
   type TestWitness,
@@ -25,6 +31,7 @@ import {
   testWitness,
   treeOf,
 } from "../../../support/witness-keys.js";
+import { checks } from "../../../vectors/evidence/ledger.js";
 import { codeOf } from "./evidence-errors.js";
 
 // The trust root (docs/formats/trust-root.md): one spelling, every key checked on reading,
@@ -182,14 +189,14 @@ describe("a published checkpoint judged by the trust root alone", () => {
     ]);
 
   it("with the sealer's signature and the quorum: the checkpoint, witnessed", () => {
-    const { checkpoint, quorum } = openTrustedCheckpoint(cosigned(A, C), root, ed25519Verify);
+    const { checkpoint, quorum } = openTrustedCheckpoint(cosigned(A, C), root, checks);
     expect(checkpoint.size).toBe(5);
     expect(quorum.ok).toBe(true);
     expect(quorum.witnessed.map((c) => c.name)).toEqual([A.key.name, C.key.name]);
   });
 
   it("below the quorum: the checkpoint, with CHECKPOINT_UNWITNESSED for the caller to weigh", () => {
-    const { quorum } = openTrustedCheckpoint(cosigned(B), root, ed25519Verify);
+    const { quorum } = openTrustedCheckpoint(cosigned(B), root, checks);
     expect(quorum.ok).toBe(false);
     expect(quorum.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
   });
@@ -197,17 +204,17 @@ describe("a published checkpoint judged by the trust root alone", () => {
   it("signed by another key, or for another log: CHECKPOINT_UNTRUSTED, whatever the witnesses say", () => {
     const forger = testLog(ORIGIN, "someone else's key");
     const forged = signedCheckpoint(forger, treeOf(leaves("t", 5)));
-    expect(codeOf(() => openTrustedCheckpoint(forged, root, ed25519Verify))).toBe("CHECKPOINT_UNTRUSTED");
+    expect(codeOf(() => openTrustedCheckpoint(forged, root, checks))).toBe("CHECKPOINT_UNTRUSTED");
     const elsewhere = testLog("other.example/log", ORIGIN);
     const other = signedCheckpoint(elsewhere, treeOf(leaves("t", 5)));
-    expect(codeOf(() => openTrustedCheckpoint(other, root, ed25519Verify))).toBe("CHECKPOINT_UNTRUSTED");
-    expect(codeOf(() => openTrustedCheckpoint("not a note", root, ed25519Verify))).toBe(
-      "CHECKPOINT_UNTRUSTED",
-    );
+    expect(codeOf(() => openTrustedCheckpoint(other, root, checks))).toBe("CHECKPOINT_UNTRUSTED");
+    expect(codeOf(() => openTrustedCheckpoint("not a note", root, checks))).toBe("CHECKPOINT_UNTRUSTED");
     const throwing = () => {
       throw new Error("cannot check");
     };
-    expect(codeOf(() => openTrustedCheckpoint(note, root, throwing))).toBe("CHECKPOINT_UNTRUSTED");
+    expect(
+      codeOf(() => openTrustedCheckpoint(note, root, { verifyEd25519: throwing, verifySignature: throwing })),
+    ).toBe("CHECKPOINT_UNTRUSTED");
   });
 
   it("a second sealer key (a rotation) is trusted beside the first", () => {
@@ -222,8 +229,8 @@ describe("a published checkpoint judged by the trust root alone", () => {
       }),
     );
     const byNext = signedCheckpoint(next, treeOf(leaves("t", 6)));
-    expect(openTrustedCheckpoint(byNext, rotated, ed25519Verify).checkpoint.size).toBe(6);
-    expect(openTrustedCheckpoint(note, rotated, ed25519Verify).quorum.ok).toBe(true);
+    expect(openTrustedCheckpoint(byNext, rotated, checks).checkpoint.size).toBe(6);
+    expect(openTrustedCheckpoint(note, rotated, checks).quorum.ok).toBe(true);
   });
 
   describe("a witness's rotated key, listed beside its old one", () => {
@@ -246,11 +253,53 @@ describe("a published checkpoint judged by the trust root alone", () => {
           ...parseSignedNote(note).signatures,
           ...ws.map((w) => cosignCheckpoint(text, T, w.signer)),
         ]);
-      expect(openTrustedCheckpoint(lines(A, B, C), both, ed25519Verify).quorum.ok).toBe(true);
-      expect(openTrustedCheckpoint(lines(A2, B, C), both, ed25519Verify).quorum.ok).toBe(true);
-      const twice = openTrustedCheckpoint(lines(A, A2, B), both, ed25519Verify).quorum;
+      expect(openTrustedCheckpoint(lines(A, B, C), both, checks).quorum.ok).toBe(true);
+      expect(openTrustedCheckpoint(lines(A2, B, C), both, checks).quorum.ok).toBe(true);
+      const twice = openTrustedCheckpoint(lines(A, A2, B), both, checks).quorum;
       expect(twice.witnessed.map((c) => c.name)).toEqual([A.key.name, B.key.name]);
       expect(twice.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
     });
+  });
+});
+
+describe("under the gm suite: the sealer's key is SM2 (checkpoint.md §1.3)", () => {
+  const sm2 = new LocalSigner("sealer", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3");
+  const sm2Root = async () => {
+    const key = noteKeyOf("sm2-sm3", await sm2.publicKey());
+    const vkey = formatVerifierKey(ORIGIN, key.type, key.publicKey);
+    return {
+      vkey,
+      text: formatTrustRoot({ suite: GM, log: ORIGIN, sealers: [vkey], witnesses: [], quorum: 0 }),
+    };
+  };
+
+  it("a gm root holds an SM2 sealer key, and opens a checkpoint that key signed", async () => {
+    const { vkey, text } = await sm2Root();
+    const root = parseTrustRoot(text);
+    expect(root.suite).toBe(GM);
+    const body = formatCheckpoint({ origin: ORIGIN, size: 3, rootHash: GM.emptyRoot() });
+    const signature = await sm2.sign(noteMessage(body));
+    const note = formatSignedNote(body, [
+      { name: ORIGIN, keyHash: parseVerifierKey(vkey).keyHash, signature },
+    ]);
+    const { checkpoint, quorum } = openTrustedCheckpoint(note, root, checks);
+    expect(checkpoint.size).toBe(3);
+    expect(quorum.ok).toBe(true); // no witness under gm: a quorum of 0
+    const forged = formatSignedNote(body.replace("\n3\n", "\n4\n"), parseSignedNote(note).signatures);
+    expect(codeOf(() => openTrustedCheckpoint(forged, root, checks))).toBe("CHECKPOINT_UNTRUSTED");
+  });
+
+  it("refuses an Ed25519 sealer key under gm, and an SM2 one under intl: TRUST_ROOT_INVALID", async () => {
+    const { vkey, text } = await sm2Root();
+    const gm = JSON.parse(text) as Record<string, unknown>;
+    expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...gm, sealers: [sealerVkey] })))).toBe(
+      "TRUST_ROOT_INVALID",
+    );
+    expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...JSON.parse(rootText), sealers: [vkey] })))).toBe(
+      "TRUST_ROOT_INVALID",
+    );
+    expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...gm, suite: undefined })))).toBe(
+      "TRUST_ROOT_INVALID",
+    );
   });
 });
