@@ -422,7 +422,7 @@ Options:
     details: `Checks the file against the contract document format (docs/FORMATS.md §9) —
 listing every problem, sending nothing — then submits it as a zhixin.contract.propose
 record signed by the proposing party, and prints
-  { "contractId": "…", "version": "<hex SHA-256 of its canonical JSON>", "entryId": "…" }
+  { "contractId": "…", "version": "<hex SHA-256 (SM3 under gm) of its canonical JSON>", "entryId": "…" }
 The version answers match requests once the other party approves it.
 
 Options:
@@ -538,9 +538,10 @@ ${asDepartment("the asking department: the contract's consumer")}
                       the subject's authorisation, which conditional contracts require:
                       its reference, with one of
   --authorisation-file <file>
-                      the signed consent; only its SHA-256 is sent
+                      the signed consent; only its hash is sent (SHA-256; SM3 under
+                      the gm suite)
   --authorisation-digest <hex>
-                      the signed consent's SHA-256 (64 hex digits), instead of the file
+                      the signed consent's hash (64 hex digits), instead of the file
 ${AWS_SIGNING_HELP}`,
     example: `zhixin match --as hf-sanya --contract s1-hf-deposit-certificate \\
     --subject 460100199001011234 --where 'months>=12' --where status=active \\

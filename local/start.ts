@@ -26,6 +26,7 @@ import { rotateLocalKeys } from "./keys.js";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const env = process.env;
+const CERTIFICATE = "housing-fund.deposit-certificate";
 function port(name: string, fallback: number): number {
   const value = env[name] ?? String(fallback);
   const n = Number(value);
@@ -90,6 +91,14 @@ try {
   const url = node.url;
   // The CLI finds this home and consortium file by itself only when they are the
   // defaults, and this API only at its default URL: otherwise the lines to set them.
+  // The walkthrough's record: S1's certificate, written by the first department the file
+  // lets write it (hf-haikou in the example file, hf-yinchuan in examples/consortium.gm.json).
+  const writer = c.recordTypes.find((t) => t.type === CERTIFICATE)?.writers[0];
+  const submit =
+    writer === undefined
+      ? "  zhixin submit --as <department> --type <record type> --file record.json"
+      : `  echo '{"citizen":"460100199001011234","months":36,"status":"active"}' > cert.json
+  zhixin submit --as ${writer} --type ${CERTIFICATE} --file cert.json`;
   const exports = [
     env.ZHIXIN_HOME ? `  export ZHIXIN_HOME=${JSON.stringify(node.home)}` : "",
     env.ZHIXIN_CONSORTIUM ? `  export ZHIXIN_CONSORTIUM=${JSON.stringify(paths.consortium)}` : "",
@@ -116,8 +125,7 @@ Zhixin local consortium "${c.consortium}" — log ${c.log}
 
 Try, in another terminal (zhixin is this clone's bin/zhixin; it works from any folder):
   export PATH="${join(PROJECT_ROOT, "bin")}:$PATH"
-${exports.length ? `${exports.join("\n")}\n` : ""}  echo '{"citizen":"460100199001011234","months":36,"status":"active"}' > cert.json
-  zhixin submit --as hf-haikou --type housing-fund.deposit-certificate --file cert.json
+${exports.length ? `${exports.join("\n")}\n` : ""}${submit}
   zhixin seal
   zhixin get <entry id>
   zhixin verify

@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { type CryptoSuite, toHex } from "#chain";
+import { suiteOf } from "../../lib/consortium/consortium.js";
 import { InputError } from "../input.js";
 import { UsageError, type Values } from "../usage.js";
 import { parseWhere } from "../where.js";
@@ -13,7 +14,7 @@ export async function runMatch(ctx: Context, values: Values): Promise<number> {
   const contract = contractIdOf(requireString(values, "contract", "match"), "match", "--contract");
   const subject = requireString(values, "subject", "match");
   const where = optionalStrings(values, "where").map(parseWhere);
-  const authorisation = await authorisationOf(values);
+  const authorisation = await authorisationOf(values, suiteOf(ctx.consortium));
   const client = await ctx.client();
   // A refusal is a ClientError whose details name the access entry; reportError prints them.
   const answer = await client.match({
@@ -41,8 +42,15 @@ export async function runAccess(ctx: Context, values: Values): Promise<number> {
   return 0;
 }
 
-/** The subject's authorisation: --authorisation-ref with the SHA-256 of --authorisation-file, or --authorisation-digest. */
-async function authorisationOf(values: Values): Promise<{ ref: string; digest: string } | undefined> {
+/**
+ * The subject's authorisation: --authorisation-ref with the hash of --authorisation-file,
+ * or --authorisation-digest; the hash is the suite's (SHA-256, SM3 under gm), as every
+ * digest the ledger keeps.
+ */
+async function authorisationOf(
+  values: Values,
+  suite: CryptoSuite,
+): Promise<{ ref: string; digest: string } | undefined> {
   const ref = optionalString(values, "authorisation-ref");
   const file = optionalString(values, "authorisation-file");
   const digest = optionalString(values, "authorisation-digest");
@@ -62,7 +70,7 @@ async function authorisationOf(values: Values): Promise<{ ref: string; digest: s
   if (digest !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(digest)) {
       throw new UsageError(
-        `--authorisation-digest is a SHA-256, 64 hex digits; got ${JSON.stringify(digest)}`,
+        `--authorisation-digest is the consent's ${HASH_NAMES[suite.name]}, 64 hex digits; got ${JSON.stringify(digest)}`,
         "match",
       );
     }
@@ -74,5 +82,7 @@ async function authorisationOf(values: Values): Promise<{ ref: string; digest: s
   } catch (e) {
     throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return { ref, digest: createHash("sha256").update(bytes).digest("hex") };
+  return { ref, digest: toHex(suite.hash(bytes)) };
 }
+
+const HASH_NAMES = { intl: "SHA-256", gm: "SM3" } as const;

@@ -461,6 +461,17 @@ export const ConsortiumSchema = z
         path: ["sealer", "alg"],
         message: `under the ${c.suite} suite the sealer signs with ${sealerAlg}: set it, or leave alg out`,
       });
+    // A witness cosigns with Ed25519 (c2sp.org/tlog-cosignature), and no SM2 cosignature is
+    // built: a gm consortium, whose every signature is SM2, has no witness yet (suites.md §5).
+    if (c.suite === "gm")
+      c.departments.forEach((d, i) => {
+        if (d.witness !== false)
+          ctx.addIssue({
+            code: "custom",
+            path: ["departments", i, "witness"],
+            message: `under the gm suite no department witnesses yet (a witness cosigns with Ed25519; SM2 cosignatures are not built): leave witness out`,
+          });
+      });
     const witnesses = c.departments.filter((d) => d.witness !== false).length;
     if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
       ctx.addIssue({

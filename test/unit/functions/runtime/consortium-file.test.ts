@@ -11,7 +11,7 @@ const example = JSON.parse(readFileSync("consortium.example.json", "utf8")) as R
 function fileWith(suite: string | undefined): string {
   const path = join(mkdtempSync(join(tmpdir(), "zhixin-suite-")), "consortium.json");
   const withoutAlg = (members: unknown) =>
-    (members as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
+    (members as Array<Record<string, unknown>>).map(({ alg: _alg, witness: _witness, ...m }) => m);
   const file =
     suite === undefined
       ? example
@@ -32,9 +32,20 @@ describe("loadConsortium and the suite", () => {
     expect(loadConsortium(fileWith("intl")).suite).toBe("intl");
   });
 
-  it("refuses to run a gm consortium, saying why and what to do", () => {
+  it("runs a gm consortium: its members and sealer sign with SM2", () => {
+    const c = loadConsortium(fileWith("gm"));
+    expect(c.suite).toBe("gm");
+    expect([c.sealer.alg, ...c.departments.map((d) => d.alg)]).toEqual(
+      Array(1 + c.departments.length).fill("sm2-sm3"),
+    );
+  });
+
+  it("refuses a gm consortium whose departments witness, saying why and what to do", () => {
     const path = fileWith("gm");
+    const file = JSON.parse(readFileSync(path, "utf8")) as { departments: Array<Record<string, unknown>> };
+    (file.departments[0] as Record<string, unknown>).witness = true;
+    writeFileSync(path, JSON.stringify(file));
     expect(() => loadConsortium(path)).toThrow(ConsortiumFileError);
-    expect(() => loadConsortium(path)).toThrow(/SM2 signatures are not .*use "intl"/);
+    expect(() => loadConsortium(path)).toThrow(/no department witnesses yet .*leave witness out/);
   });
 });
