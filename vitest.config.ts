@@ -6,6 +6,22 @@ import { defineConfig } from "vitest/config";
 // lib/chain must stay at 100% lines (issue #2), and so must lib/witness, the witness's
 // pure core (issue 12), and lib/evidence, the offline verifier (issue 13); the rest is
 // measured, not gated.
+/** The scenario tests (SCENARIOS.md S1–S4, S7, S8) and the sharing and key governance around them. */
+const GM_SCENARIOS = [
+  "test/integration/suite/scenario-suite.test.ts",
+  "test/integration/sharing/s1-certificate.test.ts",
+  "test/integration/sharing/s2-blacklist.test.ts",
+  "test/integration/sharing/s3-licence.test.ts",
+  "test/integration/api/multi-party.test.ts",
+  "test/integration/api/unique.test.ts",
+  "test/integration/sharing/audit-answers.test.ts",
+  "test/integration/sharing/ledger-order.test.ts",
+  "test/integration/sharing/match-round-trips.test.ts",
+  "test/integration/sharing/refusal-budget.test.ts",
+  "test/integration/keys/governance.test.ts",
+  "test/integration/keys/genesis-cosigns.test.ts",
+];
+
 export default defineConfig({
   test: {
     // A passing test prints nothing it does not assert (test/support/output.ts). The AWS
@@ -25,6 +41,21 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // The scenario tests again under the gm suite (SM3, SM2), on the example consortium
+        // made a gm file (test/support/local-node.ts TEST_SUITE). Not here, and why: S5's
+        // zhixin ship and S6's evidence tests depend on witnesses, which a gm consortium
+        // has none of yet (docs/formats/suites.md §5); the gm walkthrough
+        // (docs/walkthroughs/gm.md) runs in the integration project.
+        test: {
+          name: "gm",
+          include: GM_SCENARIOS,
+          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ZHIXIN_TEST_SUITE: "gm" },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

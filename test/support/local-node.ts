@@ -1,12 +1,19 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type CryptoSuite, batchRootOf as chainBatchRoot, INTL, type JsonValue } from "#chain";
+import {
+  type CryptoSuite,
+  batchRootOf as chainBatchRoot,
+  type JsonValue,
+  type SuiteName,
+  suiteNamed,
+} from "#chain";
 import { readOwnerSignerFile, readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
 import type { Clock } from "../../lib/clock.js";
+import { suiteOf } from "../../lib/consortium/consortium.js";
 import type { LocalSigner } from "../../lib/crypto/local-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { keyFile } from "../../lib/local-home.js";
@@ -88,13 +95,36 @@ export class AheadClock implements Clock {
   }
 }
 
+/**
+ * The suite the scenario tests run under: ZHIXIN_TEST_SUITE, intl when unset. The gm
+ * project (vitest.config.ts) runs them again under gm, on consortium.example.json made a
+ * gm file as a platform team would: "suite": "gm", every alg left to the suite's (SM2),
+ * and no witness (a gm file refuses witnesses: docs/formats/suites.md §5).
+ */
+export const TEST_SUITE: SuiteName = process.env.ZHIXIN_TEST_SUITE === "gm" ? "gm" : "intl";
+/** TEST_SUITE's hashes, for a test that recomputes what the node stores. */
+export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE);
+
+async function exampleConsortiumFile(home: string): Promise<string> {
+  if (TEST_SUITE === "intl") return "consortium.example.json";
+  const example = JSON.parse(await readFile("consortium.example.json", "utf8")) as Record<string, unknown>;
+  const members = (list: unknown) =>
+    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, witness: _witness, ...m }) => m);
+  const file = join(home, "consortium.gm.json");
+  const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
+  if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
+  delete (gm as Record<string, unknown>).witnessQuorum;
+  await writeFile(file, JSON.stringify(gm));
+  return file;
+}
+
 export async function startTestNode(
   options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string; consoleDir?: string } = {},
 ): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
   const node = await startLocalConsortium({
     home,
-    consortiumFile: options.consortiumFile ?? "consortium.example.json",
+    consortiumFile: options.consortiumFile ?? (await exampleConsortiumFile(home)),
     port: 0,
     dynamoPort: 0,
     sealIntervalMs: 0,
@@ -102,6 +132,7 @@ export async function startTestNode(
     ...(options.introduceKeys ? { introduceKeys: true } : {}),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
+  const suite = suiteOf(node.consortium);
   const signers = new Map<string, LocalSigner>();
   /** The member's key, under its own (derived) key id, or under `keyId` if given. */
   const signer = async (member: string, keyId?: string) => {
@@ -111,7 +142,7 @@ export async function startTestNode(
       const path = keyFile(home, member);
       s =
         keyId === undefined
-          ? await readOwnerSignerFile(INTL, path, member)
+          ? await readOwnerSignerFile(suite, path, member)
           : await readSignerFile(path, keyId);
       signers.set(k, s);
     }
@@ -160,7 +191,7 @@ export async function startTestNode(
     url: node.url,
     client: node.dynamo.client,
     table: node.table,
-    subjectKey: await loadLocalSubjectKey(INTL, join(home, "keys", "subject.key")),
+    subjectKey: await loadLocalSubjectKey(suite, join(home, "keys", "subject.key")),
     snapshot: () => scanAll(node.dynamo.client, node.table),
     send,
     keyIdOf: async (member) => (await signer(member)).keyId,
@@ -170,7 +201,7 @@ export async function startTestNode(
         path: "/v1/entries",
         as,
         body: JSON.stringify({ records }),
-        batchRoot: batchRootOf(INTL, records),
+        batchRoot: batchRootOf(suite, records),
         ...extra,
       }),
     seal: () => node.seal(),

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
-import { INTL } from "../../../lib/chain/index.js";
 import { withoutOrphanBodies } from "../../support/batch-bodies.js";
-import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { startTestNode, type TestNode, testSuite } from "../../support/local-node.js";
 
 // Uniqueness keys on POST /v1/entries (S8: one invoice, one claim), over HTTP with real
 // signatures against dynalite. invoice.claim is unique by invoiceNo (consortium.example.json):
@@ -47,7 +46,7 @@ describe("S8: an invoice number can be claimed once", () => {
     expect(claims).toHaveLength(1);
     expect(JSON.stringify(claims)).not.toContain("04400123456789012345");
     expect(claims[0]).toMatchObject({
-      pk: { S: `U#${uniqueKeyFor(INTL, t.subjectKey, INVOICE, ["04400123456789012345"])}` },
+      pk: { S: `U#${uniqueKeyFor(testSuite, t.subjectKey, INVOICE, ["04400123456789012345"])}` },
       batchKey: { S: `${await t.keyIdOf("service-centre")}#${nonce}` },
       entryId: { S: res.body.entries[0].id },
     });
@@ -122,7 +121,7 @@ describe("concurrent claims of the same number", () => {
     expect(results.map((r) => r.status).sort()).toEqual([202, 409, 409]);
     for (const r of results.filter((x) => x.status === 409))
       expect(r.body.error.code).toBe("DUPLICATE_RECORD");
-    const key = uniqueKeyFor(INTL, t.subjectKey, INVOICE, ["20261121000000000001"]);
+    const key = uniqueKeyFor(testSuite, t.subjectKey, INVOICE, ["20261121000000000001"]);
     expect((await claimItems()).filter((i) => (i as { pk: { S: string } }).pk.S === `U#${key}`)).toHaveLength(
       1,
     );

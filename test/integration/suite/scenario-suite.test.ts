@@ -1,0 +1,53 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  formatVerifierKey,
+  fromBase64,
+  noteKeyOf,
+  noteVerifierOf,
+  openCheckpoint,
+  parseVerifierKey,
+  type SignatureAlgorithm,
+  SUITE_SEALER_ALGORITHM,
+} from "#chain";
+import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { trustFile } from "../../../lib/local-home.js";
+import { startTestNode, TEST_SUITE, type TestNode } from "../../support/local-node.js";
+
+// The scenario tests run twice: in the integration project under intl, and in the gm
+// project (vitest.config.ts) under gm. This file runs in both, so that a gm run that
+// silently fell back to intl fails here: the ledger the scenarios talk to has the suite
+// in its genesis block, its sealer signs with the suite's algorithm, and its departments'
+// keys are of it.
+
+let t: TestNode;
+beforeAll(async () => {
+  t = await startTestNode({ introduceKeys: true });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe(`the scenario tests' ledger runs under ZHIXIN_TEST_SUITE (${TEST_SUITE})`, () => {
+  it("its consortium, genesis block, sealer and departments' keys are of that suite", async () => {
+    expect(t.node.consortium.suite).toBe(TEST_SUITE);
+    expect(await t.seal()).toMatchObject({ sealed: true, height: 1 });
+    const block = await t.send({ method: "GET", path: "/v1/blocks/1", as: "hf-haikou" });
+    expect(block.status, block.text).toBe(200);
+    expect(block.body.header.suite).toBe(TEST_SUITE);
+    expect(block.body.signature.alg).toBe(SUITE_SEALER_ALGORITHM[TEST_SUITE]);
+    // The checkpoint is signed by the sealer's key as a note key of the suite's type.
+    const trust = JSON.parse(await readFile(trustFile(t.node.home), "utf8")) as {
+      keys: Array<{ role: string; alg: SignatureAlgorithm; spki: string }>;
+    };
+    const sealer = trust.keys.find((k) => k.role === "sealer");
+    const noteKey = noteKeyOf(SUITE_SEALER_ALGORITHM[TEST_SUITE], fromBase64(sealer?.spki ?? ""));
+    expect(noteKey.type).toBe(TEST_SUITE === "gm" ? 0xff : 0x01);
+    const vkey = parseVerifierKey(formatVerifierKey(t.node.consortium.log, noteKey.type, noteKey.publicKey));
+    const opened = openCheckpoint(block.body.checkpoint, [noteVerifierOf(vkey, verifyRecordedKeySignature)]);
+    expect(opened.size).toBe(block.body.header.logSize);
+    const keys = await t.send({ method: "GET", path: "/v1/keys/hf-haikou", as: "hf-haikou" });
+    expect(keys.status, keys.text).toBe(200);
+    expect(keys.body.keys.map((k: { alg: string }) => k.alg)).toEqual([SUITE_SEALER_ALGORITHM[TEST_SUITE]]);
+  });
+});
