@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { INTL } from "#chain";
+import { type CryptoSuite, INTL, suiteNamed } from "#chain";
 import { readOwnerSignerFile } from "../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../functions/store/dynamodb-store.js";
 import { batchKeyFor, batchRootOf as chainBatchRoot, type JsonValue } from "../../lib/chain/index.js";
@@ -29,13 +29,20 @@ export interface ConsortiumProcess {
   stop(): Promise<void>;
 }
 
-/** Starts bench/support/ledger-node.ts in a child process, sealing every `sealIntervalMs` (0: never). */
-export async function startConsortiumProcess(sealIntervalMs: number): Promise<ConsortiumProcess> {
+/**
+ * Starts bench/support/ledger-node.ts in a child process, sealing every `sealIntervalMs`
+ * (0: never), on `consortiumFile` (default: consortium.example.json).
+ */
+export async function startConsortiumProcess(
+  sealIntervalMs: number,
+  consortiumFile?: string,
+): Promise<ConsortiumProcess> {
   // No AWS SDK Node-version warning in the bench's output, from this process or (inherited) the child.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const script = fileURLToPath(new URL("./ledger-node.ts", import.meta.url));
   // stdout ignored: the seal handler logs a line per seal, as it would to CloudWatch.
-  const child: ChildProcess = fork(script, [String(sealIntervalMs)], {
+  const args = [String(sealIntervalMs), ...(consortiumFile === undefined ? [] : [consortiumFile])];
+  const child: ChildProcess = fork(script, args, {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const starting = new Promise<LedgerNodeReady>((resolve, reject) => {
@@ -72,9 +79,9 @@ export async function startConsortiumProcess(sealIntervalMs: number): Promise<Co
   };
 }
 
-/** A member's signer, from the key file the consortium process wrote under its home. */
+/** A member's signer, from the key file the consortium process wrote under its home (its suite's key id). */
 export function memberSigner(ready: LedgerNodeReady, dept: string): Promise<LocalSigner> {
-  return readOwnerSignerFile(INTL, keyFile(ready.home, dept), dept);
+  return readOwnerSignerFile(suiteNamed(ready.suite), keyFile(ready.home, dept), dept);
 }
 
 export interface SubmitRecord {
@@ -82,9 +89,9 @@ export interface SubmitRecord {
   data: Record<string, JsonValue>;
 }
 
-/** The batch root that POST /v1/entries signs: RFC 6962 root over the records' hashes. */
-export function batchRootOf(records: readonly SubmitRecord[]): Uint8Array {
-  return chainBatchRoot(INTL, records);
+/** The batch root that POST /v1/entries signs: RFC 6962 root over the records' hashes, by the ledger's suite. */
+export function batchRootOf(records: readonly SubmitRecord[], suite: CryptoSuite = INTL): Uint8Array {
+  return chainBatchRoot(suite, records);
 }
 
 export interface SignedPost {
@@ -121,19 +128,21 @@ export async function postSigned(
 }
 
 /**
- * POST /v1/entries as cli/client.ts does it — body, batch root, a fresh nonce and a fresh
- * signature — with the nonce kept, to name the batch: returns the answer's text and the
- * batch key `${keyId}#${nonce}`.
+ * POST /v1/entries as cli/client.ts does it — body, batch root (by the ledger's `suite`), a
+ * fresh nonce and a fresh signature — with the nonce kept, to name the batch: returns the
+ * answer's text and the batch key `${keyId}#${nonce}`.
  */
 export async function submitRecords(
   url: string,
   signer: Signer,
   department: string,
   records: readonly SubmitRecord[],
+  suite: CryptoSuite = INTL,
 ): Promise<{ text: string; batchKey: string }> {
   const nonce = randomBytes(24).toString("base64url");
   const body = new TextEncoder().encode(JSON.stringify({ records }));
-  const request = { path: "/v1/entries", body, batchRoot: batchRootOf(records), signer, department, nonce };
+  const batchRoot = batchRootOf(records, suite);
+  const request = { path: "/v1/entries", body, batchRoot, signer, department, nonce };
   const text = await postSigned(url, request, 202, "submit");
   return { text, batchKey: batchKeyFor(signer.keyId, nonce) };
 }

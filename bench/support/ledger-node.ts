@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { SuiteName } from "#chain";
 import { startLocalConsortium } from "../../local/consortium-node.js";
 
 /**
@@ -12,8 +13,9 @@ import { startLocalConsortium } from "../../local/consortium-node.js";
  * built once per process from the environment (functions/runtime/runtime.ts).
  *
  *   argv[2]   seal interval in ms (0: no timer)
+ *   argv[3]   consortium file (default: consortium.example.json; a gm one makes a gm ledger)
  *
- * Messages (IPC): sends { ready: { url, home, dynamoEndpoint, table, log } } once
+ * Messages (IPC): sends { ready: { url, home, dynamoEndpoint, table, log, suite } } once
  * listening; on { stop: true } or a lost parent, stops, removes its home and exits.
  */
 
@@ -23,6 +25,8 @@ export interface LedgerNodeReady {
   dynamoEndpoint: string;
   table: string;
   log: string;
+  /** The consortium file's suite: what its members sign with and its ledger hashes with. */
+  suite: SuiteName;
 }
 
 // Only as a forked entry point: a runner that imports every file under bench/ must not start it.
@@ -33,14 +37,15 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(p
 async function main(): Promise<void> {
   const sealIntervalMs = Number(process.argv[2] ?? "0");
   if (!Number.isSafeInteger(sealIntervalMs) || sealIntervalMs < 0 || !process.send) {
-    console.error("usage: forked by bench/ledger.ts with a seal interval in ms");
+    console.error("usage: forked by bench/ledger.ts with a seal interval in ms [and a consortium file]");
     process.exit(2);
   }
 
   const home = await mkdtemp(join(tmpdir(), "zhixin-bench-"));
   const node = await startLocalConsortium({
     home,
-    consortiumFile: fileURLToPath(new URL("../../consortium.example.json", import.meta.url)),
+    consortiumFile:
+      process.argv[3] ?? fileURLToPath(new URL("../../consortium.example.json", import.meta.url)),
     port: 0,
     dynamoPort: 0,
     sealIntervalMs,
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     dynamoEndpoint: node.dynamo.endpoint,
     table: node.table,
     log: node.consortium.log,
+    suite: node.consortium.suite,
   };
   process.send({ ready });
 }

@@ -50,6 +50,13 @@ const CATEGORIES: Array<[string, (f: CallFrame) => boolean]> = [
     "AWS SDK client + store module",
     (f) => /node_modules\/@(smithy|aws-sdk|aws-crypto)|functions\/store\//.test(f.url),
   ],
+  // The gm suite's (issue 17): lib/sm2 on @noble/curves; SM3 on @noble/hashes' frame,
+  // whose own functions (HashMD) fall in the next category.
+  [
+    "SM2 (lib/sm2, @noble/curves)",
+    (f) => f.url.includes("node_modules/@noble/curves/") || f.url.includes("/lib/sm2/"),
+  ],
+  ["SM3 (lib/chain/sm3.ts)", (f) => f.url.endsWith("lib/chain/sm3.ts")],
   [
     "SHA-256 (@noble/hashes, lib/chain's node hash)",
     (f) => f.url.includes("node_modules/@noble/") || f.url.endsWith("lib/chain/sha256-node.ts"),
