@@ -6,7 +6,6 @@ import {
   type LedgerEnvelope,
   parseEntryEnvelope,
   parseSignatureBase,
-  sha256Bytes,
   toHex,
   utf8,
 } from "#chain";
@@ -114,7 +113,7 @@ export class AccessAudit {
       try {
         envelope = parseEntryEnvelope(entry.envelope);
         // Only what was signed counts: a payload that is not the envelope's is not folded.
-        if (toHex(sha256Bytes(utf8(entry.payload))) !== envelope.contentDigest) return;
+        if (toHex(this.suite.hash(utf8(entry.payload))) !== envelope.contentDigest) return;
         data = JSON.parse(entry.payload);
       } catch {
         return; // ENVELOPE_INVALID or PAYLOAD_DIGEST_MISMATCH, reported by verifyBlocks

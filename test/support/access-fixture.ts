@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject, verify } from "node:crypto";
 import {
   type AccessEnvelope,
+  type CryptoSuite,
   canonicalJson,
   contentDigest,
   INTL,
@@ -79,6 +80,7 @@ export async function makeAccessEntry(
   details: JsonValue,
   nonce: string,
   at: number,
+  suite: CryptoSuite = INTL,
 ): Promise<AccessEntry> {
   const body = utf8(
     JSON.stringify({ contract: "hf-to-tax-deposits", subject: "460100199001011234", where: [] }),
@@ -96,7 +98,12 @@ export async function makeAccessEntry(
     { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false },
   );
   // Built as the API builds it; the tests of lib/chain recompute ids and leaves independently.
-  const envelope = accessEnvelopeFor(INTL, caller, contentDigest(INTL, details), new Date(at).toISOString());
+  const envelope = accessEnvelopeFor(
+    suite,
+    caller,
+    contentDigest(suite, details),
+    new Date(at).toISOString(),
+  );
   return { envelope, payload: canonicalJson(details), details };
 }
 
