@@ -20,6 +20,14 @@ const GM_SCENARIOS = [
   "test/integration/sharing/refusal-budget.test.ts",
   "test/integration/keys/governance.test.ts",
   "test/integration/keys/genesis-cosigns.test.ts",
+  // S5: zhixin ship, spawned with the node's (gm) consortium file.
+  "test/integration/cli/ship.test.ts",
+  // S6 and the evidence around it: bundles and exports verified offline, the witnesses'
+  // SM2 cosignatures counted against the quorum (docs/formats/witness.md §1.7).
+  "test/integration/evidence/s6.test.ts",
+  "test/integration/evidence/export.test.ts",
+  "test/integration/evidence/recovery.test.ts",
+  "test/integration/evidence/route.test.ts",
 ];
 
 export default defineConfig({
@@ -48,10 +56,9 @@ export default defineConfig({
       {
         extends: true,
         // The scenario tests again under the gm suite (SM3, SM2), on the example consortium
-        // made a gm file (test/support/local-node.ts TEST_SUITE). Not here, and why: S5's
-        // zhixin ship and S6's evidence tests depend on witnesses, which a gm consortium
-        // has none of yet (docs/formats/suites.md §5); the gm walkthrough
-        // (docs/walkthroughs/gm.md) runs in the integration project.
+        // made a gm file (test/support/local-node.ts TEST_SUITE), its witnesses cosigning
+        // with SM2. The gm walkthrough (docs/walkthroughs/gm.md) runs in the integration
+        // project; tests that build their own intl keys or ledgers stay there only.
         test: {
           name: "gm",
           include: GM_SCENARIOS,

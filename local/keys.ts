@@ -1,13 +1,18 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cosignatureKeyHash, type SignatureAlgorithm, toHex } from "#chain";
+import { cosignerKeyOf, type SignatureAlgorithm, toHex } from "#chain";
 import { StaticKeyDirectory } from "../functions/auth/key-directory.js";
 import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { ensureSubjectKeyFile } from "../functions/sharing/subject-key.js";
-import { type Consortium, suiteOf, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
+import {
+  type Consortium,
+  cosignatureAlgorithmOf,
+  suiteOf,
+  witnessesOf,
+  witnessName,
+} from "../lib/consortium/consortium.js";
 import { type KeyRole, type PublicKeyRecord, SEALER_OWNER } from "../lib/crypto/key-directory.js";
-import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
 import {
   isRetiredWitnessKeyName,
   keyFile,
@@ -282,11 +287,10 @@ export async function rotateLocalWitnessKey(
   const current = witnessKeyFile(home, id);
   const pending = join(home, "keys", `${id}.witness.next.pem`);
   const name = witnessName(consortium.consortium, id);
+  const alg = cosignatureAlgorithmOf(consortium);
   const keyOf = async (path: string) => {
-    const raw = ed25519RawPublicKey(
-      await (await readSignerFile(path, `${id}/witness`, "ed25519")).publicKey(),
-    );
-    return toHex(cosignatureKeyHash(name, raw));
+    const spki = await (await readSignerFile(path, `${id}/witness`, alg)).publicKey();
+    return toHex(cosignerKeyOf(name, alg, spki).keyHash);
   };
   if (!existsSync(current) && existsSync(pending)) {
     // Cut short between the two renames below: the old key is already kept aside.
@@ -304,7 +308,7 @@ export async function rotateLocalWitnessKey(
   if (!existsSync(current)) {
     throw new Error(`no witness key for ${id}: ${current} does not exist (\`npm start\` makes it)`);
   }
-  if (!existsSync(pending)) await generateKeyFile(pending, "ed25519");
+  if (!existsSync(pending)) await generateKeyFile(pending, alg);
   const old = await keyOf(current);
   const next = await keyOf(pending);
   const oldKeyFile = retiredWitnessKeyName(id, old);

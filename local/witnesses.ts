@@ -1,6 +1,12 @@
 import { existsSync } from "node:fs";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { formatCosignatureVerifierKey, formatVerifierKey, noteKeyOf, parseVerifierKey } from "#chain";
+import {
+  cosignerKeyOf,
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  noteKeyOf,
+  parseVerifierKey,
+} from "#chain";
 import { addCheckpointHandler } from "../functions/add-checkpoint/handler.js";
 import { generateKeyFile, readOwnerSignerFile, readSignerFile } from "../functions/auth/signer-file.js";
 import { witnessedLogs } from "../functions/runtime/witness.js";
@@ -10,9 +16,14 @@ import {
   initializeWitnessTable,
 } from "../functions/witness/state-store.js";
 import type { Clock } from "../lib/clock.js";
-import { type Consortium, suiteOf, witnessesOf, witnessName } from "../lib/consortium/consortium.js";
+import {
+  type Consortium,
+  cosignatureAlgorithmOf,
+  suiteOf,
+  witnessesOf,
+  witnessName,
+} from "../lib/consortium/consortium.js";
 import { SEALER_OWNER } from "../lib/crypto/key-directory.js";
-import { ed25519RawPublicKey } from "../lib/crypto/keys.js";
 import { witnessKeyFile } from "../lib/local-home.js";
 import { type LocalServer, serveHandler } from "./server.js";
 
@@ -62,6 +73,8 @@ export async function startLocalWitnesses(options: {
   const noteKey = noteKeyOf(consortium.sealer.alg, await sealer.publicKey());
   const logVkey = formatVerifierKey(consortium.log, noteKey.type, noteKey.publicKey);
   parseVerifierKey(logVkey);
+  // Each witness cosigns with the suite's algorithm: Ed25519 (intl) or SM2 (gm).
+  const alg = cosignatureAlgorithmOf(consortium);
   const servers: LocalServer[] = [];
   const witnesses: LocalWitness[] = [];
   try {
@@ -74,13 +87,13 @@ export async function startLocalWitnesses(options: {
       // key, which the next start completes — never a key whose state looks lost.
       if (generated) {
         await initializeWitnessTable(client, table, options.clock.now());
-        await generateKeyFile(path, "ed25519");
+        await generateKeyFile(path, alg);
       }
       const state = new DynamoDbWitnessState(client, table);
       // Reading any origin checks the genesis item first: a lost state stops npm start here.
       await state.get(consortium.log);
       const name = witnessName(consortium.consortium, id);
-      const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
+      const signer = await readSignerFile(path, `${id}/witness`, alg);
       const deps = { state, key: { name, signer }, logs: witnessedLogs(logVkey), clock: options.clock };
       const server = await serveHandler({
         handler: addCheckpointHandler({
@@ -95,7 +108,7 @@ export async function startLocalWitnesses(options: {
         id,
         name,
         url: server.url,
-        vkey: formatCosignatureVerifierKey(name, ed25519RawPublicKey(await signer.publicKey())),
+        vkey: formatCosignatureVerifierKey(cosignerKeyOf(name, alg, await signer.publicKey())),
         table,
         generated,
       });

@@ -359,12 +359,14 @@ export function witnessEnvironment(props: {
   tableName: string;
   name: string;
   kmsKeyArn: string;
+  keyAlg: string;
   logVkeys: string;
 }): Record<string, string> {
   return {
     ZHIXIN_WITNESS_TABLE: props.tableName,
     ZHIXIN_WITNESS_NAME: props.name,
     ZHIXIN_WITNESS_KMS_KEY: props.kmsKeyArn,
+    ZHIXIN_WITNESS_KEY_ALG: props.keyAlg,
     ZHIXIN_WITNESS_LOG_VKEYS: props.logVkeys,
     POWERTOOLS_SERVICE_NAME: WITNESS_FUNCTION.service,
     LOG_LEVEL,

@@ -1,7 +1,7 @@
 import { CfnOutput, CfnParameter, Fn, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { keyVersionsOf, witnessName } from "../../lib/consortium/consortium.js";
+import { cosignatureAlgorithmOf, keyVersionsOf, witnessName } from "../../lib/consortium/consortium.js";
 import { ChangeAlarms } from "./change-alarms.js";
 import type { Auditor, Department, ZhixinConsortium } from "./config.js";
 import { ACCOUNT_ID_PATTERN, LOG_VKEYS_PATTERN, stackName, TAGS, witnessKeyAlias } from "./defaults.js";
@@ -143,6 +143,7 @@ export class ZhixinMemberStack extends Stack {
         name,
         keyAlias: witnessKeyAlias(c.consortium, d.id),
         keyVersions: "witnessKeyVersions" in d ? (d.witnessKeyVersions ?? 1) : 1,
+        alg: cosignatureAlgorithmOf(c),
         logVkeys: logVkeys.valueAsString,
         logRetentionDays: c.aws.logRetentionDays,
       });
@@ -161,7 +162,7 @@ export class ZhixinMemberStack extends Stack {
         WitnessKeyArn: {
           value: this.witness.key.key.keyArn,
           description:
-            `The witness's Ed25519 key${this.witness.keys.length > 1 ? ` (alias ${this.witness.key.aliasName}, the newest of ${this.witness.keys.length} versions: the one it cosigns with)` : ""}: ` +
+            `The witness's cosigning key (${cosignatureAlgorithmOf(c)})${this.witness.keys.length > 1 ? ` (alias ${this.witness.key.aliasName}, the newest of ${this.witness.keys.length} versions: the one it cosigns with)` : ""}: ` +
             "aws kms get-public-key --key-id <this> --query PublicKey --output text | " +
             "npx tsx cdk/bin/vkey.ts witness <WitnessName> prints the vkey for the consortium file",
         },

@@ -7,6 +7,7 @@ import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
+import type { CosignatureAlgorithm } from "#chain";
 import {
   ARCHITECTURE,
   bundlingOptions,
@@ -23,7 +24,8 @@ import { SigningKey } from "./signing-key.js";
 
 /**
  * A department's witness (docs/formats/witness.md, functions/witness/): the Lambda that
- * answers POST <url>/add-checkpoint behind a public function URL, its Ed25519 KMS key, and
+ * answers POST <url>/add-checkpoint behind a public function URL, its KMS key (Ed25519, or
+ * SM2 under the gm suite: witness.md §1.7), and
  * the table of what it last cosigned per log, with the genesis item that tells a table
  * that kept its state from one that lost it.
  *
@@ -46,6 +48,8 @@ export interface DepartmentWitnessProps {
    * with them (docs/DEPLOY.md §8, "Rotating a witness's key").
    */
   readonly keyVersions?: number;
+  /** What it cosigns with: the consortium's suite's cosignature algorithm (cosignatureAlgorithmOf). */
+  readonly alg: CosignatureAlgorithm;
   /** ZHIXIN_WITNESS_LOG_VKEYS: the logs it follows (a parameter's value; empty: none yet). */
   readonly logVkeys: string;
   readonly logRetentionDays: number;
@@ -70,8 +74,8 @@ export class DepartmentWitness extends Construct {
       return new SigningKey(this, version === 1 ? "Key" : `KeyV${version}`, {
         owner: props.name,
         aliasName: version === 1 ? props.keyAlias : `${props.keyAlias}/v${version}`,
-        // c2sp.org/tlog-cosignature: cosignature/v1 is Ed25519 only.
-        alg: "ed25519",
+        // c2sp.org/tlog-cosignature's cosignature/v1 is Ed25519; the gm suite's is SM2 (witness.md §1.7).
+        alg: props.alg,
         description: `${props.name}: the witness's cosigning key (cosignature/v1)${version === 1 ? "" : `, version ${version}`}`,
       });
     });
@@ -136,6 +140,7 @@ export class DepartmentWitness extends Construct {
         tableName: this.table.tableName,
         name: props.name,
         kmsKeyArn: this.key.key.keyArn,
+        keyAlg: props.alg,
         logVkeys: props.logVkeys,
       }),
     });

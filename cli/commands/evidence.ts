@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { canonicalJson, fromUtf8, type JsonValue, parseJson, sha256Bytes, toHex, utf8 } from "#chain";
-import { verifyEd25519, verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { type CryptoSuite, canonicalJson, fromUtf8, type JsonValue, parseJson, toHex, utf8 } from "#chain";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import {
   checkFileDigest,
   type EvidenceChecks,
@@ -27,10 +27,7 @@ import { type Context, optionalString } from "./context.js";
  */
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
-const CHECKS: EvidenceChecks = {
-  verifyEd25519,
-  verifySignature: verifyRecordedKeySignature,
-};
+const CHECKS: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
 
 /** What each refusal means, in plain words (the code and the technical message come first). */
 const PLAIN: Record<EvidenceErrorCode, string> = {
@@ -155,7 +152,8 @@ export async function runVerifyBundle(values: Values): Promise<number> {
   let fileCheck: { field: string; sha256: string } | undefined;
   try {
     proven = verifyEvidenceBundle(bundle, root, CHECKS, minWitnesses === undefined ? {} : { minWitnesses });
-    const payload = payloadBytes === undefined ? proven.payload : checkPayloadFile(payloadBytes, proven);
+    const payload =
+      payloadBytes === undefined ? proven.payload : checkPayloadFile(payloadBytes, proven, root.suite);
     if (fileBytes !== undefined) fileCheck = checkFileDigest(fileBytes, { payload }, field);
   } catch (e) {
     if (e instanceof EvidenceError) return refuse(e, "bundle", true);
@@ -177,9 +175,14 @@ class PayloadFileMismatch extends EvidenceError {
 
 /**
  * The record's data as a file (what was submitted: one JSON object) against the
- * proven contentDigest, H(JCS(data)) (docs/FORMATS.md §1): PAYLOAD_MISMATCH otherwise.
+ * proven contentDigest, H(JCS(data)) with the trust root's suite's H (docs/FORMATS.md §1:
+ * SHA-256, or SM3 under gm): PAYLOAD_MISMATCH otherwise.
  */
-function checkPayloadFile(bytes: Uint8Array, proven: VerifiedEvidence): VerifiedEvidence["payload"] {
+function checkPayloadFile(
+  bytes: Uint8Array,
+  proven: VerifiedEvidence,
+  suite: CryptoSuite,
+): VerifiedEvidence["payload"] {
   let data: JsonValue;
   try {
     data = parseJson(fromUtf8(bytes));
@@ -189,10 +192,10 @@ function checkPayloadFile(bytes: Uint8Array, proven: VerifiedEvidence): Verified
   if (typeof data !== "object" || data === null || Array.isArray(data))
     throw new PayloadFileMismatch("the --payload file is not a JSON object");
   const text = canonicalJson(data);
-  const digest = toHex(sha256Bytes(utf8(text)));
+  const digest = toHex(suite.hash(utf8(text)));
   if (digest !== proven.entry.contentDigest) {
     throw new PayloadFileMismatch(
-      `the --payload file's canonical JSON has SHA-256 ${digest}; the record's contentDigest is ${proven.entry.contentDigest}`,
+      `the --payload file's canonical JSON has ${suite.hashName} ${digest}; the record's contentDigest is ${proven.entry.contentDigest}`,
     );
   }
   return { text, data };

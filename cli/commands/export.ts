@@ -3,7 +3,7 @@ import { appendFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { JsonValue } from "#chain";
-import { verifyEd25519, verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import {
   CHUNK_BLOCKS,
   checkExportContinues,
@@ -48,7 +48,7 @@ import { buildTrustRoot } from "./trust.js";
  */
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
-const CHECKS: EvidenceChecks = { verifyEd25519, verifySignature: verifyRecordedKeySignature };
+const CHECKS: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
 
 /** Blocks handed to the audit at a time while reading. */
 const FEED = 32;

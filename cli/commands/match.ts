@@ -70,7 +70,7 @@ async function authorisationOf(
   if (digest !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(digest)) {
       throw new UsageError(
-        `--authorisation-digest is the consent's ${HASH_NAMES[suite.name]}, 64 hex digits; got ${JSON.stringify(digest)}`,
+        `--authorisation-digest is the consent's ${suite.hashName}, 64 hex digits; got ${JSON.stringify(digest)}`,
         "match",
       );
     }
@@ -84,5 +84,3 @@ async function authorisationOf(
   }
   return { ref, digest: toHex(suite.hash(bytes)) };
 }
-
-const HASH_NAMES = { intl: "SHA-256", gm: "SM3" } as const;

@@ -1,9 +1,17 @@
 import { statSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { formatCosignatureVerifierKey, formatVerifierKey, fromBase64, type NoteKey, noteKeyOf } from "#chain";
+import {
+  cosignerKeyOf,
+  formatCosignatureVerifierKey,
+  formatVerifierKey,
+  fromBase64,
+  type NoteKey,
+  noteKeyOf,
+} from "#chain";
 import {
   type Consortium,
+  cosignatureAlgorithmOf,
   keyGovernanceOf,
   suiteOf,
   witnessesOf,
@@ -11,7 +19,6 @@ import {
   witnessQuorumOf,
 } from "../../lib/consortium/consortium.js";
 import { SEALER_OWNER } from "../../lib/crypto/key-directory.js";
-import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
 import { EvidenceError, formatTrustRoot } from "../../lib/evidence/index.js";
@@ -79,11 +86,11 @@ export async function buildTrustRoot(
         const { key, retired } = w.endpoint;
         return [
           ...retired.map((k) => ({
-            vkey: formatCosignatureVerifierKey(k.name, k.publicKey),
+            vkey: formatCosignatureVerifierKey(k),
             from: `${ctx.consortiumFile} (its witness's retiredVkeys)`,
           })),
           {
-            vkey: formatCosignatureVerifierKey(key.name, key.publicKey),
+            vkey: formatCosignatureVerifierKey(key),
             from: `${ctx.consortiumFile} (its witness vkey)`,
           },
         ];
@@ -214,12 +221,14 @@ async function witnessKeyOf(file: string, c: Consortium, id: string): Promise<So
   }
   let spki: Uint8Array;
   try {
-    spki = await LocalSigner.fromPem(pem, `${id}/witness`, "ed25519", file).publicKey();
+    spki = await LocalSigner.fromPem(pem, `${id}/witness`, cosignatureAlgorithmOf(c), file).publicKey();
   } catch (e) {
     throw new InputError(`${file}: ${(e as Error).message}`);
   }
   return {
-    vkey: formatCosignatureVerifierKey(witnessName(c.consortium, id), ed25519RawPublicKey(spki)),
+    vkey: formatCosignatureVerifierKey(
+      cosignerKeyOf(witnessName(c.consortium, id), cosignatureAlgorithmOf(c), spki),
+    ),
     from: file,
   };
 }

@@ -1,7 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { type KeySignatureCheck, type SignatureAlgorithm, toHex } from "#chain";
 import { Sm2Error, sm2PublicKeyFromSpki, sm2Verify } from "../../lib/sm2/index.js";
-import type { Ed25519Verify } from "../../lib/witness/index.js";
 
 /**
  * Signature checks in the browser, by WebCrypto, for lib/'s synchronous verifiers
@@ -14,23 +13,20 @@ import type { Ed25519Verify } from "../../lib/witness/index.js";
  * WebCrypto has no SM2: a gm ledger's signatures are checked by lib/sm2, in JavaScript.
  */
 
+/** The one check lib/ takes for every signature, a key held as the ledger records it. */
 export interface SignatureChecks {
-  verifyEd25519: Ed25519Verify;
   verifySignature: KeySignatureCheck;
 }
 
-type Ask =
-  | { kind: "ed25519"; publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }
-  | { kind: "key"; alg: SignatureAlgorithm; spki: Uint8Array; message: Uint8Array; signature: Uint8Array };
+interface Ask {
+  alg: SignatureAlgorithm;
+  spki: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
 
 function askKey(a: Ask): string {
-  const key = a.kind === "ed25519" ? a.publicKey : a.spki;
-  return [
-    a.kind === "ed25519" ? "raw" : a.alg,
-    toHex(key),
-    toHex(a.signature),
-    toHex(sha256(a.message)),
-  ].join("|");
+  return [a.alg, toHex(a.spki), toHex(a.signature), toHex(sha256(a.message))].join("|");
 }
 
 /** Runs `verify` with signature checks that WebCrypto has answered (above). */
@@ -46,10 +42,8 @@ export async function withWebCrypto<T>(verify: (checks: SignatureChecks) => T): 
       return true; // a dry guess; this run's outcome is discarded while anything is pending
     };
     const checks: SignatureChecks = {
-      verifyEd25519: (publicKey, message, signature) =>
-        answer({ kind: "ed25519", publicKey: publicKey.slice(), message, signature }),
       verifySignature: (alg, spki, message, signature) =>
-        answer({ kind: "key", alg, spki: spki.slice(), message, signature }),
+        answer({ alg, spki: spki.slice(), message, signature }),
     };
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
@@ -72,22 +66,6 @@ const P256 = { name: "ECDSA", namedCurve: "P-256" };
 async function checkWithWebCrypto(a: Ask): Promise<boolean> {
   try {
     if (a.signature.length !== 64) return false;
-    if (a.kind === "ed25519") {
-      if (a.publicKey.length !== 32) return false;
-      const key = await crypto.subtle.importKey(
-        "raw",
-        a.publicKey as Uint8Array<ArrayBuffer>,
-        ED25519,
-        false,
-        ["verify"],
-      );
-      return await crypto.subtle.verify(
-        ED25519,
-        key,
-        a.signature as Uint8Array<ArrayBuffer>,
-        a.message as Uint8Array<ArrayBuffer>,
-      );
-    }
     if (a.alg === "sm2-sm3") return sm2Holds(a.spki, a.message, a.signature);
     const algorithm = a.alg === "ed25519" ? ED25519 : P256;
     const key = await crypto.subtle.importKey("spki", a.spki as Uint8Array<ArrayBuffer>, algorithm, false, [

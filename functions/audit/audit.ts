@@ -27,7 +27,7 @@ import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { checkEntrySignature } from "../../lib/crypto/ledger-keys.js";
 import { verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
-import { checkWitnessQuorum, type Ed25519Verify, type WitnessPolicy } from "../../lib/witness/index.js";
+import { checkWitnessQuorum, type WitnessPolicy } from "../../lib/witness/index.js";
 import type { KeyRecordStore } from "../store/key-records.js";
 import type { AuditSource, RawBlock } from "../store/ports.js";
 import { AccessAudit, type AccessAuditState } from "./audit-access.js";
@@ -98,7 +98,7 @@ export interface AuditOptions {
    * the sealer's signature, name a size and root the log has, and, with `quorum`, carry
    * enough valid witness cosignatures (docs/formats/witness.md §4).
    */
-  published?: { note: string; quorum?: { policy: WitnessPolicy; verify: Ed25519Verify } };
+  published?: { note: string; quorum?: { policy: WitnessPolicy; verify: KeySignatureCheck } };
   /** Called after each chunk of blocks. */
   onProgress?: (progress: { height: number; to: number; entriesChecked: number }) => void;
   /**

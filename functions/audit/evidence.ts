@@ -1,4 +1,10 @@
-import type { BlockEvidence, CompactRangeState, Finding, HeaderSignature } from "#chain";
+import {
+  type BlockEvidence,
+  type CompactRangeState,
+  type Finding,
+  type HeaderSignature,
+  isSignatureAlgorithm,
+} from "#chain";
 import { COSIGN_TYPE } from "../rules/cosign.js";
 import type { AuditSource, RawBatch, RawBlock } from "../store/ports.js";
 
@@ -189,7 +195,8 @@ function asHeaderSignature(value: unknown): HeaderSignature {
   const s = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
   return {
     keyId: typeof s.keyId === "string" ? s.keyId : "",
-    alg: s.alg === "ecdsa-p256-sha256" ? "ecdsa-p256-sha256" : "ed25519",
+    // An unreadable algorithm reads as Ed25519, as before; an SM2 (gm) header keeps its own.
+    alg: isSignatureAlgorithm(s.alg) ? s.alg : "ed25519",
     value: typeof s.value === "string" ? s.value : "",
   };
 }

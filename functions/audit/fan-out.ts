@@ -1,6 +1,12 @@
-import { type ChainPosition, checkCompactRangeState, type Finding, GENESIS_POSITION } from "#chain";
+import {
+  type ChainPosition,
+  checkCompactRangeState,
+  type Finding,
+  GENESIS_POSITION,
+  type KeySignatureCheck,
+} from "#chain";
 import type { AuditReport } from "../../lib/protocol/audit.js";
-import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
+import type { WitnessPolicy } from "../../lib/witness/index.js";
 import type { AuditSource } from "../store/ports.js";
 import {
   type AuditDeps,
@@ -179,7 +185,7 @@ export async function joinFanOut(
   deps: AuditDeps,
   store: AuditStateStore,
   run: string,
-  quorum?: { policy: WitnessPolicy; verify: Ed25519Verify },
+  quorum?: { policy: WitnessPolicy; verify: KeySignatureCheck },
 ): Promise<FanOutReport> {
   const plan = await loadPlan(store, run);
   const chunks: FanOutChunk[] = [];

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { CryptoSuite, KeyGovernance } from "#chain";
+import type { CryptoSuite, KeyGovernance, KeySignatureCheck } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import type { AuditReport, EntryAuditReport } from "../../lib/protocol/audit.js";
-import { type Ed25519Verify, type WitnessPolicy, witnessNames } from "../../lib/witness/index.js";
+import { type WitnessPolicy, witnessNames } from "../../lib/witness/index.js";
 import type { AuditSource, BatchStore, IndexStore } from "../store/ports.js";
 import { CHECKPOINT_PATH, type TileStore } from "../store/tile-store.js";
 import { type AuditDeps, AuditRangeError, auditChain, openSealerCheckpoint } from "./audit.js";
@@ -167,7 +167,7 @@ export interface VerifyRequestDeps {
   /** The published log, whose checkpoint a chain audit checks too; absent: not published. */
   tiles?: Pick<TileStore, "get">;
   /** The consortium's witnesses and quorum (their checkpoint cosignatures are counted). */
-  witnesses?: { policy: WitnessPolicy; verify: Ed25519Verify };
+  witnesses?: { policy: WitnessPolicy; verify: KeySignatureCheck };
   /** The audit's own store (state and fan-out results); absent: "audit" payloads are refused. */
   auditState?: AuditStateStore;
   /** Asked between chunks of blocks by an incremental run: true stops it in time (stopInTime). */

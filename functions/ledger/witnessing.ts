@@ -1,12 +1,13 @@
 import {
   type CosignatureKey,
+  cosignatureVerifierOf,
   formatSignedNote,
+  type KeySignatureCheck,
   type NoteSignature,
   parseSignedNote,
   verifyCosignature,
 } from "#chain";
 import {
-  type Ed25519Verify,
   formatAddCheckpointRequest,
   parseConflictResponse,
   parseCosignatureResponse,
@@ -48,7 +49,7 @@ export type WitnessPost = (
 export interface WitnessingDeps {
   witnesses: readonly Witness[];
   post: WitnessPost;
-  verify: Ed25519Verify;
+  verify: KeySignatureCheck;
   /** Per request; default 5 s. */
   timeoutMs?: number;
 }
@@ -110,11 +111,7 @@ async function askWitness(
       answer = await deps.post(url, formatAddCheckpointRequest(from, await proof(from), note), timeout);
     }
     if (answer.status !== 200) return refused(`HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`);
-    const verifier = {
-      name,
-      keyHash: witness.key.keyHash,
-      verify: (m: Uint8Array, s: Uint8Array) => deps.verify(witness.key.publicKey, m, s),
-    };
+    const verifier = cosignatureVerifierOf(witness.key, deps.verify);
     for (const line of parseCosignatureResponse(note, answer.body)) {
       if (line.name !== name) continue;
       // Only a line that verifies with the consortium's key for this witness is published.

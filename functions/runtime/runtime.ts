@@ -1,13 +1,13 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
-import { type CryptoSuite, parseCosignatureVerifierKey } from "#chain";
+import { type CryptoSuite, type KeySignatureCheck, parseCosignatureVerifierKey } from "#chain";
 import type { Clock } from "../../lib/clock.js";
 import { type Consortium, suiteOf, witnessQuorumOf } from "../../lib/consortium/consortium.js";
 import { type KeyDirectory, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
-import { verifyEd25519 } from "../../lib/crypto/verify.js";
-import type { Ed25519Verify, WitnessPolicy } from "../../lib/witness/index.js";
+import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import type { WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { KmsKeyDirectory, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
@@ -72,7 +72,7 @@ export interface Runtime {
   /** The published log (ZHIXIN_TILES_BUCKET): the API serves its checkpoint, the audit checks it. */
   tiles?: TileStore;
   /** The consortium's witness keys (ZHIXIN_WITNESSES) and quorum (witnessQuorum), for the audit. */
-  witnesses?: { policy: WitnessPolicy; verify: Ed25519Verify };
+  witnesses?: { policy: WitnessPolicy; verify: KeySignatureCheck };
 }
 
 /** What the API needs besides: the subject key, which only the API function may use. */
@@ -221,7 +221,7 @@ export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefin
   return {
     witnesses,
     post: fetchWitnessPost,
-    verify: verifyEd25519,
+    verify: verifyRecordedKeySignature,
     ...(timeout === "" ? {} : { timeoutMs: Number(timeout) }),
   };
 }

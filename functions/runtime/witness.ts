@@ -1,12 +1,15 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import {
+  type CosignatureAlgorithm,
   type CryptoSuite,
   GM,
   INTL,
+  isCosignatureAlgorithm,
   NOTE_SIGNATURE_TYPE_ED25519,
   NOTE_SIGNATURE_TYPE_SM2,
   noteVerifierOf,
   parseVerifierKey,
+  SUITE_COSIGNATURE_ALGORITHM,
 } from "#chain";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
@@ -24,8 +27,10 @@ import { dynamoClient, required } from "./env.js";
  *
  *   ZHIXIN_WITNESS_TABLE        its state table (required)
  *   ZHIXIN_WITNESS_NAME         its cosigner name, the name in its vkey (required)
- *   ZHIXIN_WITNESS_KEY_FILE     its Ed25519 PKCS#8 PEM key (local mode), or
- *   ZHIXIN_WITNESS_KMS_KEY      its KMS Ed25519 key (AWS: the member stack's witness key)
+ *   ZHIXIN_WITNESS_KEY_FILE     its PKCS#8 PEM key (local mode), or
+ *   ZHIXIN_WITNESS_KMS_KEY      its KMS key (AWS: the member stack's witness key)
+ *   ZHIXIN_WITNESS_KEY_ALG      what that key is: ed25519 (default) or sm2-sm3, the
+ *                               cosignature algorithm of its logs' suite (witness.md §1.7)
  *   ZHIXIN_WITNESS_LOG_VKEYS    the logs it follows: their checkpoint verifier keys
  *                               (C2SP signed-note vkeys, name = log origin), comma-separated
  *   ZHIXIN_DYNAMODB_ENDPOINT    DynamoDB endpoint override (local mode: dynalite)
@@ -46,13 +51,18 @@ export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<Witne
   const table = required(env, "ZHIXIN_WITNESS_TABLE");
   const name = required(env, "ZHIXIN_WITNESS_NAME");
   const client = dynamoClient(env);
+  const alg = env.ZHIXIN_WITNESS_KEY_ALG || "ed25519";
+  if (!isCosignatureAlgorithm(alg))
+    throw new Error(`ZHIXIN_WITNESS_KEY_ALG must be ed25519 or sm2-sm3, got ${JSON.stringify(alg)}`);
+  const logs = witnessedLogs(env.ZHIXIN_WITNESS_LOG_VKEYS ?? "");
+  assertLogsCountKey(logs, alg);
   let signer: WitnessDeps["key"]["signer"];
   if (env.ZHIXIN_WITNESS_KEY_FILE) {
-    signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, "ed25519");
+    signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, alg);
   } else if (env.ZHIXIN_WITNESS_KMS_KEY) {
     signer = new KmsSigner(kmsSigningPort(new KMSClient({})), {
       keyId: `${name}/witness`,
-      alg: "ed25519",
+      alg,
       kmsKeyId: env.ZHIXIN_WITNESS_KMS_KEY,
     });
   } else {
@@ -61,9 +71,23 @@ export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<Witne
   return {
     state: new DynamoDbWitnessState(client, table),
     key: { name, signer },
-    logs: witnessedLogs(env.ZHIXIN_WITNESS_LOG_VKEYS ?? ""),
+    logs,
     clock: systemClock,
   };
+}
+
+/**
+ * Refuses a witness whose cosignatures its logs' verifiers would not count: a gm log's trust
+ * root holds SM2 cosigner keys only, an intl log's Ed25519 only (trust-root.md §1).
+ */
+export function assertLogsCountKey(logs: readonly WitnessedLog[], alg: CosignatureAlgorithm): void {
+  for (const log of logs) {
+    const want = SUITE_COSIGNATURE_ALGORITHM[log.suite.name];
+    if (want !== alg)
+      throw new Error(
+        `${log.origin} is a log of the ${log.suite.name} suite, whose verifiers count ${want} cosignatures only: set ZHIXIN_WITNESS_KEY_ALG=${want} with a key of that algorithm`,
+      );
+  }
 }
 
 const LOG_SUITES = new Map<number, CryptoSuite>([

@@ -1,6 +1,5 @@
-import { cosignatureKeyHash, formatCosignature, type NoteSignature } from "#chain";
+import { cosignerKeyOf, formatCosignature, isCosignatureAlgorithm, type NoteSignature } from "#chain";
 import type { Clock } from "../../lib/clock.js";
-import { ed25519RawPublicKey } from "../../lib/crypto/keys.js";
 import type { Signer } from "../../lib/crypto/signer.js";
 import {
   AddCheckpointError,
@@ -31,7 +30,10 @@ import type { WitnessStateStore } from "./state-store.js";
 
 export interface WitnessDeps {
   state: WitnessStateStore;
-  /** The witness's Ed25519 key (local key file or KMS) and its cosigner name (the vkey's name). */
+  /**
+   * The witness's key (local key file or KMS; Ed25519, or SM2 for gm logs) and its cosigner
+   * name (the vkey's name).
+   */
   key: { name: string; signer: Signer };
   /** The logs this witness follows: their origins and the keys their checkpoints must carry. */
   logs: readonly WitnessedLog[];
@@ -86,8 +88,11 @@ async function cosign(
   timestamp: number,
   message: Uint8Array,
 ): Promise<NoteSignature> {
-  const keyHash = cosignatureKeyHash(key.name, ed25519RawPublicKey(await key.signer.publicKey()));
-  return formatCosignature({ name: key.name, keyHash }, timestamp, await key.signer.sign(message));
+  const { alg } = key.signer;
+  if (!isCosignatureAlgorithm(alg))
+    throw new Error(`${key.name}: a witness cosigns with Ed25519 or SM2, not ${alg}`);
+  const cosigner = cosignerKeyOf(key.name, alg, await key.signer.publicKey());
+  return formatCosignature(cosigner, timestamp, await key.signer.sign(message));
 }
 
 function refused(refusal: AddCheckpointRefusal): WitnessResponse {

@@ -1,6 +1,7 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { CHash } from "@noble/hashes/utils.js";
+import type { CosignatureAlgorithm } from "./cosignature.js";
 import type { SignatureAlgorithm } from "./envelope.js";
 import { ChainError } from "./errors.js";
 import { rfc6962Hasher, type TreeHasher } from "./rfc6962.js";
@@ -39,8 +40,19 @@ export const SUITE_SEALER_ALGORITHM: Readonly<Record<SuiteName, SignatureAlgorit
   gm: "sm2-sm3",
 };
 
+/**
+ * What witnesses cosign checkpoints with under each suite (docs/formats/witness.md §1.7):
+ * the spec's Ed25519 cosignature, or Zhixin's SM2 one.
+ */
+export const SUITE_COSIGNATURE_ALGORITHM: Readonly<Record<SuiteName, CosignatureAlgorithm>> = {
+  intl: "ed25519",
+  gm: "sm2-sm3",
+};
+
 export interface CryptoSuite extends TreeHasher {
   readonly name: SuiteName;
+  /** H's name as people write it, for messages: "SHA-256" or "SM3". */
+  readonly hashName: string;
   /** H, the suite's 32-byte hash: SHA-256 or SM3. */
   hash(data: Uint8Array): Uint8Array;
   /** HMAC-H(key, data), RFC 2104 (GB/T 15852.2 names the same construction over SM3). */
@@ -50,11 +62,13 @@ export interface CryptoSuite extends TreeHasher {
 /** A suite of H (a @noble/hashes hash: callable, with create() for HMAC) and H's RFC 6962 node form. */
 function makeSuite(
   name: SuiteName,
+  hashName: string,
   hash: CHash,
   hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array,
 ): CryptoSuite {
   return Object.freeze({
     name,
+    hashName,
     hash: (data: Uint8Array) => hash(data),
     hmac: (key: Uint8Array, data: Uint8Array) => hmac(hash, key, data),
     ...rfc6962Hasher(hash, hashNode),
@@ -62,10 +76,10 @@ function makeSuite(
 }
 
 /** The international suite: SHA-256. */
-export const INTL: CryptoSuite = makeSuite("intl", sha256, sha256Node);
+export const INTL: CryptoSuite = makeSuite("intl", "SHA-256", sha256, sha256Node);
 
 /** The national suite (国密): SM3. */
-export const GM: CryptoSuite = makeSuite("gm", sm3, sm3Node);
+export const GM: CryptoSuite = makeSuite("gm", "SM3", sm3, sm3Node);
 
 const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: GM };
 

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import {
+  type CosignatureAlgorithm,
   type CosignatureKey,
   type CryptoSuite,
   type KeyGovernance,
   parseCosignatureVerifierKey,
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithm,
+  SUITE_COSIGNATURE_ALGORITHM,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
   SUITE_SIGNATURE_ALGORITHMS,
@@ -297,11 +299,23 @@ const CosignatureVkey = z.string().superRefine((vkey, ctx) => {
     ctx.addIssue({ code: "custom", message: (e as Error).message });
   }
 });
+/** A vkey's cosignature algorithm, or undefined for one CosignatureVkey already reports. */
+function cosignerAlgorithmOf(vkey: string): CosignatureAlgorithm | undefined {
+  try {
+    return parseCosignatureVerifierKey(vkey).alg;
+  } catch {
+    return undefined;
+  }
+}
+
 const WitnessEndpoint = z
   .object({
     /** POST <url>/add-checkpoint, c2sp.org/tlog-witness. */
     url: z.string().regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "an https:// URL without query or fragment"),
-    /** The cosignature verifier key it signs with now (c2sp.org/tlog-cosignature, type 0x04). */
+    /**
+     * The cosignature verifier key it signs with now: c2sp.org/tlog-cosignature type 0x04
+     * (Ed25519) under intl, the SM2 cosignature's under gm (docs/formats/witness.md §1.7).
+     */
     vkey: CosignatureVkey,
     /**
      * Its earlier vkeys, oldest first, once it rotated its key (docs/DEPLOY.md §8): under the
@@ -461,17 +475,26 @@ export const ConsortiumSchema = z
         path: ["sealer", "alg"],
         message: `under the ${c.suite} suite the sealer signs with ${sealerAlg}: set it, or leave alg out`,
       });
-    // A witness cosigns with Ed25519 (c2sp.org/tlog-cosignature), and no SM2 cosignature is
-    // built: a gm consortium, whose every signature is SM2, has no witness yet (suites.md §5).
-    if (c.suite === "gm")
-      c.departments.forEach((d, i) => {
-        if (d.witness !== false)
+    // A deployed witness's keys are of the suite's cosignature algorithm: the trust root
+    // counts no other (docs/formats/witness.md §1.7, trust-root.md §1).
+    const cosignatureAlg = SUITE_COSIGNATURE_ALGORITHM[c.suite];
+    c.departments.forEach((d, i) => {
+      if (typeof d.witness !== "object") return;
+      const vkeys: [string, (string | number)[]][] = [
+        [d.witness.vkey, ["vkey"]],
+        ...(d.witness.retiredVkeys ?? []).map((v, j): [string, (string | number)[]] => [
+          v,
+          ["retiredVkeys", j],
+        ]),
+      ];
+      for (const [vkey, path] of vkeys)
+        if ((cosignerAlgorithmOf(vkey) ?? cosignatureAlg) !== cosignatureAlg)
           ctx.addIssue({
             code: "custom",
-            path: ["departments", i, "witness"],
-            message: `under the gm suite no department witnesses yet (a witness cosigns with Ed25519; SM2 cosignatures are not built): leave witness out`,
+            path: ["departments", i, "witness", ...path],
+            message: `under the ${c.suite} suite a witness cosigns with ${cosignatureAlg}: this is not such a key (its member stack makes one)`,
           });
-      });
+    });
     const witnesses = c.departments.filter((d) => d.witness !== false).length;
     if (c.witnessQuorum !== undefined && c.witnessQuorum > witnesses)
       ctx.addIssue({
@@ -707,4 +730,9 @@ export function witnessQuorumOf(consortium: Consortium): number {
 /** The consortium's crypto suite (lib/chain suite.ts): the hash and signatures of its ledger. */
 export function suiteOf(consortium: Pick<Consortium, "suite">): CryptoSuite {
   return suiteNamed(consortium.suite);
+}
+
+/** What the consortium's witnesses cosign with: its suite's cosignature algorithm. */
+export function cosignatureAlgorithmOf(consortium: Pick<Consortium, "suite">): CosignatureAlgorithm {
+  return SUITE_COSIGNATURE_ALGORITHM[consortium.suite];
 }

@@ -2,7 +2,7 @@ import { verify } from "node:crypto";
 import type { KeySignatureCheck, SignatureAlgorithm } from "#chain";
 import { sm2Verifier } from "../sm2/index.js";
 import type { PublicKeyRecord } from "./key-directory.js";
-import { asBuffer, ed25519Spki, importPublicKey, SIGNATURE_SIZE, sm2PointOfSpki } from "./keys.js";
+import { asBuffer, importPublicKey, SIGNATURE_SIZE, sm2PointOfSpki } from "./keys.js";
 
 /**
  * Signature checks. Parsing an SPKI costs more than verifying, so each (alg, key id, SPKI)
@@ -76,18 +76,6 @@ export function verifySignature(key: VerificationKey, message: Uint8Array, signa
   } catch {
     return false;
   }
-}
-
-/**
- * An Ed25519 signature by a raw 32-byte public key — the form C2SP vkeys carry (a log's
- * checkpoint key, a witness's cosigning key) — checked as verifySignature checks it.
- */
-export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  return verifySignature(
-    { keyId: "ed25519", alg: "ed25519", spki: ed25519Spki(publicKey) },
-    message,
-    signature,
-  );
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   verifyEnvelope,
   verifyInclusion,
 } from "#chain";
-import { type Ed25519Verify, witnessNames } from "../witness/index.js";
+import { witnessNames } from "../witness/index.js";
 import { type BundleInclusion, parseEvidenceBundle } from "./bundle-format.js";
 import { checkRequestSignature, foldBundleKeyRecords, type VerifiedKeyRecord } from "./bundle-key-history.js";
 import { EvidenceError } from "./errors.js";
@@ -39,12 +39,10 @@ import { openTrustedCheckpoint, type TrustRoot } from "./trust-root.js";
 
 /** The signature checks a verifier passes in: lib/evidence has no crypto beyond hashes. */
 export interface EvidenceChecks {
-  /** Ed25519 by a raw 32-byte key: the witnesses' cosignatures (c2sp.org/tlog-cosignature). */
-  verifyEd25519: Ed25519Verify;
   /**
    * A signature by a key as the ledger records it (lib/chain's KeySignatureCheck): request
-   * signatures, proofs of possession, and the sealer's headers and checkpoints (Ed25519
-   * under intl, SM2 under gm).
+   * signatures, proofs of possession, the sealer's headers and checkpoints and the
+   * witnesses' cosignatures (Ed25519 under intl, SM2 under gm; P-256 requests under intl).
    */
   verifySignature: KeySignatureCheck;
 }

@@ -14,6 +14,7 @@ import {
   openCheckpoint,
   parseCosignatureVerifierKey,
   parseVerifierKey,
+  SUITE_COSIGNATURE_ALGORITHM,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
   suiteNamed,
@@ -22,7 +23,6 @@ import {
 import {
   assertWitnessPolicy,
   checkWitnessQuorum,
-  type Ed25519Verify,
   type QuorumReport,
   type WitnessError,
 } from "../witness/index.js";
@@ -61,10 +61,11 @@ export interface TrustRoot {
    * none, and is the intl suite's (SHA-256): the only one there was.
    */
   suite: CryptoSuite;
-  /** The sealer's checkpoint keys (Ed25519, c2sp.org/signed-note type 0x01): several while one is rotated. */
+  /** The sealer's checkpoint keys (the suite's sealer algorithm as a note key: checkpoint.md §1.3): several while one is rotated. */
   sealers: VerifierKey[];
   /**
-   * The witnesses' cosignature keys (c2sp.org/tlog-cosignature, type 0x04): one or more per
+   * The witnesses' cosignature keys (c2sp.org/tlog-cosignature type 0x04, or the SM2
+   * cosignature's under gm: witness.md §1.7): one or more per
    * witness, a witness being a key name (its old keys beside its new one once it rotated).
    */
   witnesses: CosignatureKey[];
@@ -107,13 +108,7 @@ export function parseTrustRoot(text: string): TrustRoot {
   const suite = o.suite === undefined ? INTL : suiteNamed(o.suite);
   const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log, suite));
   if (sealers.length === 0) invalid("sealers must name at least one key");
-  const witnesses = stringList(o.witnesses, "witnesses").map((vkey, i) => {
-    try {
-      return parseCosignatureVerifierKey(vkey);
-    } catch (e) {
-      return invalid(`witnesses[${i}]: ${(e as Error).message}`);
-    }
-  });
+  const witnesses = stringList(o.witnesses, "witnesses").map((vkey, i) => witnessKey(vkey, i, suite));
   const quorum = o.quorum;
   if (typeof quorum !== "number") invalid("quorum must be a number");
   try {
@@ -192,6 +187,24 @@ function sealerKey(vkey: string, i: number, log: string, suite: CryptoSuite): Ve
 }
 
 /**
+ * A witness vkey: a cosigner key of the suite's cosignature algorithm (Ed25519 type 0x04
+ * under intl, the SM2 cosignature under gm: witness.md §1.7), so that a gm root never
+ * counts an Ed25519 cosignature, nor an intl root an SM2 one.
+ */
+function witnessKey(vkey: string, i: number, suite: CryptoSuite): CosignatureKey {
+  let key: CosignatureKey;
+  try {
+    key = parseCosignatureVerifierKey(vkey);
+  } catch (e) {
+    return invalid(`witnesses[${i}]: ${(e as Error).message}`);
+  }
+  const alg = SUITE_COSIGNATURE_ALGORITHM[suite.name];
+  if (key.alg !== alg)
+    invalid(`witnesses[${i}]: not a key of the ${suite.name} suite's cosignature algorithm, ${alg}`);
+  return key;
+}
+
+/**
  * The file's text for a root given as vkeys (and the key governance: without it, a root as
  * written before it was carried): canonical JSON (keys sorted, no spaces) and a final newline, after the same checks parseTrustRoot makes, so what is written reads back.
  */
@@ -228,7 +241,7 @@ export function formatTrustRoot(root: {
 export function openTrustedCheckpoint(
   note: string | Uint8Array,
   root: TrustRoot,
-  checks: { verifyEd25519: Ed25519Verify; verifySignature: KeySignatureCheck },
+  checks: { verifySignature: KeySignatureCheck },
 ): { checkpoint: Checkpoint; quorum: QuorumReport } {
   const verifiers = sealerVerifiers(root, checks.verifySignature);
   let checkpoint: Checkpoint;
@@ -243,7 +256,7 @@ export function openTrustedCheckpoint(
     quorum: checkWitnessQuorum(
       note,
       { witnesses: root.witnesses, threshold: root.quorum },
-      checks.verifyEd25519,
+      checks.verifySignature,
     ),
   };
 }

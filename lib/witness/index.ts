@@ -27,7 +27,6 @@ export {
 export {
   assertWitnessPolicy,
   checkWitnessQuorum,
-  type Ed25519Verify,
   openWitnessedCheckpoint,
   QUORUM_FINDING_CODES,
   type QuorumFinding,

@@ -4,7 +4,9 @@ import {
   type Cosignature,
   type CosignatureKey,
   cosignatureKeyHash,
+  cosignatureVerifierOf,
   equalBytes,
+  type KeySignatureCheck,
   type NoteVerifier,
   openCheckpoint,
   parseCheckpoint,
@@ -25,13 +27,10 @@ import { WitnessError } from "./errors.js";
 export const QUORUM_FINDING_CODES = ["CHECKPOINT_UNWITNESSED", "WITNESS_SIGNATURE_INVALID"] as const;
 export type QuorumFindingCode = (typeof QUORUM_FINDING_CODES)[number];
 
-/** Checks an Ed25519 signature by `publicKey` (32 bytes) over `message`. */
-export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
-
 export interface WitnessPolicy {
   /**
-   * The witnesses' keys (c2sp.org/tlog-cosignature type 0x04), as parseCosignatureVerifierKey
-   * returns: one or more per witness, a witness being a key name. Several under one name while
+   * The witnesses' keys (c2sp.org/tlog-cosignature type 0x04, or the SM2 cosignature's), as
+   * parseCosignatureVerifierKey returns: one or more per witness, a witness being a key name. Several under one name while
    * a witness's key is rotated (its old and new keys): the checkpoints it cosigned with either
    * count, and count once for it.
    */
@@ -67,8 +66,9 @@ function policyError(message: string): never {
 
 /**
  * Refuses a policy whose threshold is not from 0 to its number of witnesses (distinct
- * names), a key that is not a cosigner's key (its key ID is not the type 0x04 key ID of its
- * name and 32-byte public key), one key listed twice, or one public key under two names.
+ * names), a key that is not a cosigner's key (its key ID is not the cosignature key ID of
+ * its name, algorithm and public key), one key listed twice, or one public key under two
+ * names.
  */
 export function assertWitnessPolicy(policy: WitnessPolicy): void {
   const { witnesses, threshold } = policy;
@@ -80,7 +80,7 @@ export function assertWitnessPolicy(policy: WitnessPolicy): void {
   witnesses.forEach((w, i) => {
     let keyHash: Uint8Array;
     try {
-      keyHash = cosignatureKeyHash(w.name, w.publicKey);
+      keyHash = cosignatureKeyHash(w.name, w.alg, w.publicKey);
     } catch (e) {
       policyError(`witness key ${i + 1}: ${(e as Error).message}`);
     }
@@ -109,14 +109,15 @@ export function assertWitnessPolicy(policy: WitnessPolicy): void {
  * as signed-note says a client should reject such a note. Fewer than `threshold` valid
  * witnesses is CHECKPOINT_UNWITNESSED.
  *
- * The log's own signature is not checked here: see openWitnessedCheckpoint. Throws
- * ChainError INVALID_NOTE if the note is not a signed checkpoint, WitnessError
- * INVALID_POLICY for a bad policy.
+ * Signatures are checked with `check`, the ledger's own signature check (Ed25519 or SM2
+ * over the key as recorded, recordedCosignerKey). The log's own signature is not checked
+ * here: see openWitnessedCheckpoint. Throws ChainError INVALID_NOTE if the note is not a
+ * signed checkpoint, WitnessError INVALID_POLICY for a bad policy.
  */
 export function checkWitnessQuorum(
   note: string | Uint8Array | SignedNote,
   policy: WitnessPolicy,
-  verify: Ed25519Verify,
+  check: KeySignatureCheck,
 ): QuorumReport {
   assertWitnessPolicy(policy);
   const parsed = typeof note === "string" || note instanceof Uint8Array ? parseSignedNote(note) : note;
@@ -130,14 +131,8 @@ export function checkWitnessQuorum(
     const key = policy.witnesses.find((w) => w.name === line.name && equalBytes(w.keyHash, line.keyHash));
     if (key === undefined) continue;
     const id = `${key.name}+${toHex(key.keyHash)}`;
-    const verifier = {
-      name: key.name,
-      keyHash: key.keyHash,
-      verify: (message: Uint8Array, signature: Uint8Array) =>
-        verify(key.publicKey.slice(), message, signature),
-    };
     try {
-      const cosignature = verifyCosignature(parsed.text, line, verifier);
+      const cosignature = verifyCosignature(parsed.text, line, cosignatureVerifierOf(key, check));
       witnessed[names.indexOf(key.name)] ??= cosignature;
     } catch (e) {
       if (!(e instanceof ChainError)) throw e;
@@ -164,8 +159,8 @@ export function openWitnessedCheckpoint(
   logVerifiers: readonly NoteVerifier[],
   origin: string,
   policy: WitnessPolicy,
-  verify: Ed25519Verify,
+  check: KeySignatureCheck,
 ): { checkpoint: Checkpoint; quorum: QuorumReport } {
   const checkpoint = openCheckpoint(note, logVerifiers, origin);
-  return { checkpoint, quorum: checkWitnessQuorum(note, policy, verify) };
+  return { checkpoint, quorum: checkWitnessQuorum(note, policy, check) };
 }

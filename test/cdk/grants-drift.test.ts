@@ -40,7 +40,7 @@ import {
   WITNESS_TABLE_KEY as STATE_TABLE_KEY,
   WITNESS_STATE_ACTIONS,
 } from "../../functions/witness/state-store.js";
-import { type Consortium, witnessName } from "../../lib/consortium/consortium.js";
+import { type Consortium, cosignatureAlgorithmOf, witnessName } from "../../lib/consortium/consortium.js";
 import { LEDGER_TABLE } from "../../lib/store-layout.js";
 import {
   actionCovers,
@@ -605,10 +605,12 @@ describe("the witness's grants, table, genesis item and environment", () => {
       tableName: "state",
       name: witnessName(c.consortium, "hf-haikou"),
       kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/witness",
+      keyAlg: cosignatureAlgorithmOf(c),
       logVkeys: logVkey,
     });
     const runtime = await buildWitnessRuntime({ ...env, AWS_REGION: "us-east-1" });
     expect(runtime.key.name).toBe("zhixin-witness/demo/hf-haikou");
+    expect(runtime.key.signer.alg).toBe("ed25519");
     expect(runtime.logs.map((l) => l.origin)).toEqual(["zhixin.example/demo"]);
     // Empty until the department fills LogVkeys in: a witness of no log.
     expect(

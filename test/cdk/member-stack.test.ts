@@ -225,6 +225,7 @@ describe("a witnessing department's member stack: its witness", () => {
       ZHIXIN_WITNESS_TABLE: { Ref: table },
       ZHIXIN_WITNESS_NAME: "zhixin-witness/demo/hf-haikou",
       ZHIXIN_WITNESS_KMS_KEY: getAtt(key),
+      ZHIXIN_WITNESS_KEY_ALG: "ed25519",
       ZHIXIN_WITNESS_LOG_VKEYS: { Ref: "LogVkeys" },
       POWERTOOLS_SERVICE_NAME: "zhixin-witness",
       LOG_LEVEL: "INFO",

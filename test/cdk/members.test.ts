@@ -262,13 +262,21 @@ describe("the consortium file's witnesses", () => {
       const name = `zhixin-witness/demo/${id}`;
       return {
         url: `https://${id}.lambda-url.ap-east-1.on.aws/`,
-        vkey: formatCosignatureVerifierKey(name, ed25519For(name).publicKey),
+        vkey: formatCosignatureVerifierKey({
+          name: name,
+          alg: "ed25519",
+          publicKey: ed25519For(name).publicKey,
+        }),
       };
     });
     // hf-sanya's witness has rotated its key: the old one is passed on, for the audit.
     const sanya = "zhixin-witness/demo/hf-sanya";
     (deployed[0] as { retiredVkeys?: string[] }).retiredVkeys = [
-      formatCosignatureVerifierKey(sanya, ed25519For(`${sanya}/old`).publicKey),
+      formatCosignatureVerifierKey({
+        name: sanya,
+        alg: "ed25519",
+        publicKey: ed25519For(`${sanya}/old`).publicKey,
+      }),
     ];
     for (const d of c.departments) {
       if (d.id === "hf-sanya") d.witness = deployed[0];

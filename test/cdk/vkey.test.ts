@@ -4,7 +4,15 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import {
+  cosignerKeyOf,
+  NOTE_SIGNATURE_TYPE_SM2,
+  parseCosignatureVerifierKey,
+  parseVerifierKey,
+  toHex,
+} from "#chain";
 import { vkeyFromKmsPublicKey } from "../../cdk/lib/vkey.js";
+import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
 import { ed25519Spki } from "../../lib/crypto/keys.js";
 
 // cdk/bin/vkey.ts turns what `aws kms get-public-key --query PublicKey --output text` prints
@@ -27,12 +35,25 @@ describe("vkeys from KMS public keys", () => {
     ).toBe(witness.verifierKey);
   });
 
-  it("refuses a key that is not Ed25519", () => {
+  it("gives an SM2 key's (China Regions, gm suite) vkeys: note type 0xff and the SM2 cosignature's", () => {
+    const spki = new Uint8Array(
+      generateKeyPair("sm2-sm3").publicKey.export({ format: "der", type: "spki" }) as Buffer,
+    );
+    const base64 = Buffer.from(spki).toString("base64");
+    const log = parseVerifierKey(vkeyFromKmsPublicKey("log", "zhixin.example/gm", base64));
+    expect([log.type, toHex(log.publicKey)]).toEqual([NOTE_SIGNATURE_TYPE_SM2, toHex(spki)]);
+    const witness = parseCosignatureVerifierKey(vkeyFromKmsPublicKey("witness", "w", base64));
+    expect(witness).toEqual(cosignerKeyOf("w", "sm2-sm3", spki));
+  });
+
+  it("refuses a key that is neither Ed25519 nor SM2", () => {
     const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({
       format: "der",
       type: "spki",
     });
-    expect(() => vkeyFromKmsPublicKey("witness", "w", p256.toString("base64"))).toThrow(/not an Ed25519/);
+    expect(() => vkeyFromKmsPublicKey("witness", "w", p256.toString("base64"))).toThrow(
+      /not an Ed25519 or SM2 public key/,
+    );
   });
 
   it("cdk/bin/vkey.ts reads the public key on stdin, and says how to call it", async () => {

@@ -126,7 +126,7 @@ const logVkey = formatVerifierKey(log.origin, NOTE_SIGNATURE_TYPE_ED25519, log.p
 const witnesses = ["dept-a.example/witness", "dept-b.example/witness", "dept-c.example/witness"].map((n) =>
   testWitness(n),
 );
-const vkeyOf = (w: TestWitness) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey);
+const vkeyOf = (w: TestWitness) => formatCosignatureVerifierKey(w.key);
 const T = 1_767_225_600;
 
 /** What a Zhixin witness answers to the log's request: lib/witness's decision, then the cosignature. */

@@ -5,10 +5,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromBase64, sm3, toBase64, toHex, utf8 } from "#chain";
+import {
+  cosignatureMessage,
+  cosignerKeyOf,
+  formatCosignature,
+  formatSignedNote,
+  fromBase64,
+  fromHex,
+  fromUtf8,
+  sm3,
+  toBase64,
+  toHex,
+  utf8,
+} from "#chain";
 import { ecdsaSignatureFromDer, ecdsaSignatureToDer, SM2_ORDER } from "../../lib/crypto/ecdsa-der.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { verifySignature } from "../../lib/crypto/verify.js";
+import { verifyRecordedKeySignature, verifySignature } from "../../lib/crypto/verify.js";
 import {
   sm2PrivateKeyFromPkcs8,
   sm2PublicKey,
@@ -17,12 +29,15 @@ import {
   sm2Sign,
   sm2Verify,
 } from "../../lib/sm2/index.js";
+import { checkWitnessQuorum } from "../../lib/witness/index.js";
+import cosigned from "../vectors/cosignature/sm2-worked-example.json" with { type: "json" };
 
 // Interop, not self-consistency: SM2 signatures and SM3 digests checked against OpenSSL 3's
 // own implementation (the `openssl` command), which shares no code with lib/sm2. Signatures
 // cross both ways with the distinguishing identifier 1234567812345678 (-pkeyopt distid:…),
 // over messages of 0 bytes to 5 KB; OpenSSL's keys (both genpkey spellings) are read by
-// lib/sm2 and by LocalSigner, ours (SPKI) by OpenSSL.
+// lib/sm2 and by LocalSigner, ours (SPKI) by OpenSSL; the gm suite's witness cosignatures
+// (witness.md §1.7) cross both ways too.
 //
 // Without an openssl that knows SM2 these tests are skipped on a developer's machine, and
 // fail in CI (CI=true, or ZHIXIN_REQUIRE_INTEROP=1 as .ci/run sets it).
@@ -225,6 +240,34 @@ describe("a key lib/sm2 made", () => {
       const signature = ecdsaSignatureToDer(sm2Sign(d, message));
       expect(await opensslVerifies(publicPem, message, signature), name).toBe(true);
     }
+  });
+});
+
+describe("an SM2 witness cosignature (docs/formats/witness.md §1.7)", () => {
+  it("the worked example's verifies with OpenSSL over the cosignature/v1 message; over the note text it does not", async (ctx) => {
+    requireOpenssl(ctx);
+    const publicPem = await file(pem("PUBLIC KEY", fromHex(cosigned.spki)));
+    const message = cosignatureMessage(cosigned.checkpointText, cosigned.timestamp);
+    expect(fromUtf8(message)).toBe(cosigned.message);
+    const signature = ecdsaSignatureToDer(fromHex(cosigned.signature));
+    expect(await opensslVerifies(publicPem, message, signature)).toBe(true);
+    expect(await opensslVerifies(publicPem, utf8(cosigned.checkpointText), signature)).toBe(false);
+  });
+
+  it("one OpenSSL signs over the cosignature/v1 message is a cosignature the quorum counts", async (ctx) => {
+    requireOpenssl(ctx);
+    const key = await opensslKey(["-algorithm", "SM2"]);
+    const cosigner = cosignerKeyOf("openssl.example/witness", "sm2-sm3", key.spki);
+    const timestamp = 1_767_225_601;
+    const der = await opensslSigns(key.privatePem, cosignatureMessage(cosigned.checkpointText, timestamp));
+    const line = formatCosignature(cosigner, timestamp, ecdsaSignatureFromDer(der, SM2_ORDER));
+    const note = formatSignedNote(cosigned.checkpointText, [line]);
+    const report = checkWitnessQuorum(
+      note,
+      { witnesses: [cosigner], threshold: 1 },
+      verifyRecordedKeySignature,
+    );
+    expect([report.ok, report.witnessed.map((c) => c.timestamp)]).toEqual([true, [timestamp]]);
   });
 });
 

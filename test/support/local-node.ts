@@ -28,6 +28,8 @@ import { signRequestNow } from "./sign-request.js";
 
 export interface TestNode {
   node: LocalConsortium;
+  /** The consortium file it runs (under gm, the example made a gm file in its home). */
+  consortiumFile: string;
   url: string;
   client: DynamoDBClient;
   table: string;
@@ -98,8 +100,8 @@ export class AheadClock implements Clock {
 /**
  * The suite the scenario tests run under: ZHIXIN_TEST_SUITE, intl when unset. The gm
  * project (vitest.config.ts) runs them again under gm, on consortium.example.json made a
- * gm file as a platform team would: "suite": "gm", every alg left to the suite's (SM2),
- * and no witness (a gm file refuses witnesses: docs/formats/suites.md §5).
+ * gm file as a platform team would: "suite": "gm", every alg left to the suite's (SM2);
+ * its witnesses stay, and cosign with SM2 (docs/formats/witness.md §1.7).
  */
 export const TEST_SUITE: SuiteName = process.env.ZHIXIN_TEST_SUITE === "gm" ? "gm" : "intl";
 /** TEST_SUITE's hashes, for a test that recomputes what the node stores. */
@@ -109,11 +111,10 @@ async function exampleConsortiumFile(home: string): Promise<string> {
   if (TEST_SUITE === "intl") return "consortium.example.json";
   const example = JSON.parse(await readFile("consortium.example.json", "utf8")) as Record<string, unknown>;
   const members = (list: unknown) =>
-    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, witness: _witness, ...m }) => m);
+    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
   const file = join(home, "consortium.gm.json");
   const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
   if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
-  delete (gm as Record<string, unknown>).witnessQuorum;
   await writeFile(file, JSON.stringify(gm));
   return file;
 }
@@ -122,9 +123,10 @@ export async function startTestNode(
   options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string; consoleDir?: string } = {},
 ): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
+  const consortiumFile = options.consortiumFile ?? (await exampleConsortiumFile(home));
   const node = await startLocalConsortium({
     home,
-    consortiumFile: options.consortiumFile ?? (await exampleConsortiumFile(home)),
+    consortiumFile,
     port: 0,
     dynamoPort: 0,
     sealIntervalMs: 0,
@@ -188,6 +190,7 @@ export async function startTestNode(
 
   return {
     node,
+    consortiumFile,
     url: node.url,
     client: node.dynamo.client,
     table: node.table,

@@ -3,10 +3,11 @@ import {
   type CosignatureKey,
   type CosignatureSigner,
   type CosignatureVerifier,
-  cosignatureKeyHash,
+  cosignerKeyOf,
   formatCheckpoint,
   fromHex,
   INTL,
+  type KeySignatureCheck,
   MerkleTree,
   NOTE_SIGNATURE_TYPE_ED25519,
   type NoteSigner,
@@ -49,7 +50,7 @@ export function ed25519For(label: string): Ed25519Key {
   return ed25519FromSeed(INTL.hashLeaf(utf8(label)));
 }
 
-/** RFC 8032 Ed25519 verification by a 32-byte public key (lib/witness's Ed25519Verify). */
+/** RFC 8032 Ed25519 verification by a 32-byte public key. */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   return verify(
     null,
@@ -58,6 +59,14 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
     signature,
   );
 }
+
+/**
+ * lib/chain's KeySignatureCheck for Ed25519 keys by node:crypto (false for any other
+ * algorithm): what quorum and evidence checks take, independent of lib/crypto.
+ */
+export const ed25519Check: KeySignatureCheck = (alg, spki, message, signature) =>
+  alg === "ed25519" &&
+  verify(null, message, createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }), signature);
 
 /** A log: its origin, its sealer's note signer and verifier (type 0x01, name = origin). */
 export interface TestLog {
@@ -87,9 +96,10 @@ export interface TestWitness {
 
 export function testWitness(name: string, keyLabel = name): TestWitness {
   const ed = ed25519For(keyLabel);
-  const keyHash = cosignatureKeyHash(name, ed.publicKey);
+  const key = cosignerKeyOf(name, "ed25519", new Uint8Array([...SPKI_PREFIX, ...ed.publicKey]));
+  const { keyHash } = key;
   return {
-    key: { name, keyHash, publicKey: ed.publicKey },
+    key,
     signer: { name, keyHash, sign: ed.sign },
     verifier: { name, keyHash, verify: (m, s) => ed25519Verify(ed.publicKey, m, s) },
   };

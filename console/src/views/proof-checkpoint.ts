@@ -9,7 +9,7 @@ import {
   toHex,
 } from "#chain";
 import type { TrustRoot } from "../../../lib/evidence/trust-root.js";
-import { checkWitnessQuorum, type Ed25519Verify, witnessNames } from "../../../lib/witness/index.js";
+import { checkWitnessQuorum, witnessNames } from "../../../lib/witness/index.js";
 
 /**
  * Who signed a published checkpoint (GET /v1/log/checkpoint, docs/formats/witness.md), and
@@ -49,7 +49,7 @@ export interface CheckpointSigners {
 export function checkpointSigners(
   note: string,
   root: TrustRoot | undefined,
-  checks: { verifyEd25519: Ed25519Verify; verifySignature: KeySignatureCheck } | undefined,
+  checks: { verifySignature: KeySignatureCheck } | undefined,
 ): CheckpointSigners {
   const parsed = parseSignedNote(note);
   const checkpoint = parseCheckpoint(parsed.text);
@@ -69,7 +69,7 @@ export function checkpointSigners(
   const quorum = checkWitnessQuorum(
     parsed,
     { witnesses: root.witnesses, threshold: root.quorum },
-    checks.verifyEd25519,
+    checks.verifySignature,
   );
   const signers: CheckpointSigner[] = parsed.signatures.map((s) => {
     const keyId = toHex(s.keyHash);

@@ -12,7 +12,7 @@ import { MAX_SERVED_TILE_BYTES } from "../../../lib/protocol/limits.js";
 import { checkWitnessQuorum } from "../../../lib/witness/index.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
 import { writeObject } from "../../support/s3.js";
-import { ed25519Verify } from "../../support/witness-keys.js";
+import { ed25519Check } from "../../support/witness-keys.js";
 
 // npm start publishes the log as C2SP tiles to its embedded S3 (local/s3.ts): after a
 // seal, the bucket's checkpoint is the sealer's, cosigned by every witnessing department's
@@ -69,7 +69,7 @@ describe("npm start publishes the log as tiles", () => {
       witnesses: t.node.witnesses.map((w) => parseCosignatureVerifierKey(w.vkey)),
       threshold: 3,
     };
-    expect(checkWitnessQuorum(note, policy, ed25519Verify).ok).toBe(true);
+    expect(checkWitnessQuorum(note, policy, ed25519Check).ok).toBe(true);
     // The health route says how far the witnessed checkpoint lags the log: not at all.
     const health = await t.send({ method: "GET", path: "/v1/health", unsigned: true });
     expect(health.body.published).toEqual({ size: 3, cosignatures: 3, behind: 0 });

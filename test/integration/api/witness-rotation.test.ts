@@ -34,7 +34,7 @@ afterAll(async () => {
 /** The witness's cosignature key ID (hex) in its key file. */
 async function witnessKeyId(home: string): Promise<string> {
   const signer = await readSignerFile(witnessKeyFile(home, WITNESS), `${WITNESS}/witness`, "ed25519");
-  return toHex(cosignatureKeyHash(NAME, ed25519RawPublicKey(await signer.publicKey())));
+  return toHex(cosignatureKeyHash(NAME, "ed25519", ed25519RawPublicKey(await signer.publicKey())));
 }
 
 const zhixin = (home: string, args: string[]) =>

@@ -1,27 +1,29 @@
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { sign } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   deriveKeyId,
   formatVerifierKey,
   fromBase64,
-  INTL,
   KEY_ADD_TYPE,
   keyPopMessage,
-  NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyOf,
+  type SignatureAlgorithm,
+  SUITE_SIGNATURE_ALGORITHMS,
   toBase64,
 } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
-import { keyGovernanceOf, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
-import { verifyEd25519, verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { keyGovernanceOf, suiteOf, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
+import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
+import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
 import { type EvidenceChecks, formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
+import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../lib/sm2/index.js";
 import type { LocalConsortium } from "../../../local/consortium-node.js";
 import { ROOT } from "../../support/cli.js";
-import type { TestNode } from "../../support/local-node.js";
+import { TEST_SUITE, type TestNode, testSuite } from "../../support/local-node.js";
 
 // What the evidence tests share: a member's key record of its own first key, the trust
 // root of a local consortium built from its parts (the CLI's `zhixin trust export` is
@@ -29,21 +31,27 @@ import type { TestNode } from "../../support/local-node.js";
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
 export const CHECKS: EvidenceChecks = {
-  verifyEd25519,
   verifySignature: verifyRecordedKeySignature,
 };
 
-/** A zhixin.key.add record of a key (PKCS#8 or KeyObject), with its proof of possession. */
+/** A key as these tests hold it: its algorithm, SPKI and a signing function. */
+export interface TestKey {
+  alg: SignatureAlgorithm;
+  spki: Uint8Array;
+  sign: (message: Uint8Array) => Uint8Array;
+}
+
+/** A zhixin.key.add record of a key, with its proof of possession; its key id by the test suite's H. */
 export function keyAddRecord(
   owner: string,
-  key: { spki: Uint8Array; sign: (message: Uint8Array) => Uint8Array },
+  key: TestKey,
   role: "department" | "auditor" = "department",
 ): { type: string; data: Record<string, unknown> } {
-  const keyId = deriveKeyId(INTL, owner, key.spki);
+  const keyId = deriveKeyId(testSuite, owner, key.spki);
   return {
     type: KEY_ADD_TYPE,
     data: {
-      alg: "ed25519",
+      alg: key.alg,
       keyId,
       owner,
       pop: toBase64(key.sign(keyPopMessage(keyId))),
@@ -55,20 +63,23 @@ export function keyAddRecord(
 
 /** The add of a member's key file (`keys/<member>.pem`): its first key introducing itself. */
 export async function firstKeyRecord(home: string, member: string) {
-  const signer = await readOwnerSignerFile(INTL, keyFile(home, member), member);
+  const signer = await readOwnerSignerFile(testSuite, keyFile(home, member), member);
   const spki = await signer.publicKey();
   const keyId = signer.keyId;
   const pop = await signer.sign(keyPopMessage(keyId));
-  return keyAddRecord(member, { spki, sign: () => pop });
+  return keyAddRecord(member, { alg: signer.alg, spki, sign: () => pop });
 }
 
-/** A fresh Ed25519 key: its SPKI and a signing function. */
-export function freshKey(): { spki: Uint8Array; sign: (message: Uint8Array) => Uint8Array } {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return {
-    spki: new Uint8Array(publicKey.export({ format: "der", type: "spki" })),
-    sign: (message) => new Uint8Array(sign(null, message, privateKey)),
-  };
+/** A fresh key of the test suite's default algorithm (Ed25519, or SM2 under gm). */
+export function freshKey(): TestKey {
+  const alg = SUITE_SIGNATURE_ALGORITHMS[TEST_SUITE][0] as SignatureAlgorithm;
+  const { privateKey, publicKey } = generateKeyPair(alg);
+  const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
+  if (alg === "sm2-sm3") {
+    const d = sm2PrivateKeyFromPkcs8(new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" })));
+    return { alg, spki, sign: (message) => sm2Sign(d, message) };
+  }
+  return { alg, spki, sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
 }
 
 /** The trust root of a running local consortium, from its parts (docs/formats/trust-root.md §4). */
@@ -78,16 +89,11 @@ export async function trustRootText(node: LocalConsortium): Promise<string> {
   };
   const sealer = bundle.keys.find((k) => k.role === "sealer");
   if (!sealer) throw new Error("keys/trust.json names no sealer key");
+  const noteKey = noteKeyOf(node.consortium.sealer.alg, fromBase64(sealer.spki));
   return formatTrustRoot({
-    suite: INTL,
+    suite: suiteOf(node.consortium),
     log: node.consortium.log,
-    sealers: [
-      formatVerifierKey(
-        node.consortium.log,
-        NOTE_SIGNATURE_TYPE_ED25519,
-        ed25519RawPublicKey(fromBase64(sealer.spki)),
-      ),
-    ],
+    sealers: [formatVerifierKey(node.consortium.log, noteKey.type, noteKey.publicKey)],
     witnesses: node.witnesses.map((w) => w.vkey),
     quorum: witnessQuorumOf(node.consortium),
     keyGovernance: keyGovernanceOf(node.consortium),
@@ -147,7 +153,7 @@ export function evidenceCli(get: () => { work: string; t: TestNode; closedUrl: s
       zhixin(args, {
         ZHIXIN_URL: get().t.url,
         ZHIXIN_HOME: get().t.node.home,
-        ZHIXIN_CONSORTIUM: join(ROOT, "consortium.example.json"),
+        ZHIXIN_CONSORTIUM: resolve(ROOT, get().t.consortiumFile),
       }),
     offline: (args: string[]) =>
       zhixin(["verify", ...args], {

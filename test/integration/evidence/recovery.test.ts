@@ -1,9 +1,16 @@
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, INTL, type JsonValue, KEY_COSIGN_TYPE, KEY_REVOKE_TYPE } from "#chain";
+import {
+  contentDigest,
+  type JsonValue,
+  KEY_COSIGN_TYPE,
+  KEY_REVOKE_TYPE,
+  type SignatureAlgorithm,
+  SUITE_SIGNATURE_ALGORITHMS,
+} from "#chain";
+import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import {
@@ -13,7 +20,7 @@ import {
   type TrustRoot,
   verifyEvidenceBundle,
 } from "../../../lib/evidence/index.js";
-import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { startTestNode, TEST_SUITE, type TestNode, testSuite } from "../../support/local-node.js";
 import { CHECKS, evidenceCli, freePort, type Run, trustRootText } from "./node.js";
 
 // Evidence of a log in which a department's stolen key was recovered by the others
@@ -56,13 +63,14 @@ async function submit(as: string, record: { type: string; data: unknown }, signe
 }
 
 async function cosign(as: string, record: { data: unknown }, entryId: string): Promise<string> {
-  const data = { entryId, contentDigest: contentDigest(INTL, record.data as JsonValue) };
+  const data = { entryId, contentDigest: contentDigest(testSuite, record.data as JsonValue) };
   return submit(as, { type: KEY_COSIGN_TYPE, data });
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
-const fresh = LocalSigner.forOwner(INTL, VICTIM, generateKeyPairSync("ed25519").privateKey);
+const freshAlg = SUITE_SIGNATURE_ALGORITHMS[TEST_SUITE][0] as SignatureAlgorithm;
+const fresh = LocalSigner.forOwner(testSuite, VICTIM, generateKeyPair(freshAlg).privateKey, freshAlg);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "zhixin-recovery-"));
@@ -150,7 +158,7 @@ describe("evidence bundles of a recovered department", () => {
 
   it("against a trust root without keyGovernance, are refused saying the root carries none", async () => {
     const { keyGovernance: _, ...older } = JSON.parse(await trustRootText(t.node));
-    const olderRoot = parseTrustRoot(formatTrustRoot(older));
+    const olderRoot = parseTrustRoot(formatTrustRoot({ ...older, suite: testSuite }));
     try {
       verifyEvidenceBundle(await bundleOf(ids.after as string), olderRoot, CHECKS);
       expect.unreachable("a recovery counted under no governance");
@@ -181,7 +189,7 @@ describe("an export of a recovered department", () => {
 
   it("against a trust root without keyGovernance, reports the recovery refused and says why", async () => {
     const { keyGovernance: _, ...older } = JSON.parse(await trustRootText(t.node));
-    await writeFile(join(work, "older-root.json"), formatTrustRoot(older));
+    await writeFile(join(work, "older-root.json"), formatTrustRoot({ ...older, suite: testSuite }));
     const run = await offline(["--export", "exp", "--trust-root", "older-root.json"]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);

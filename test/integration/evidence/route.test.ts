@@ -1,6 +1,6 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INTL, sha256Bytes, toHex, utf8 } from "#chain";
+import { sha256Bytes, toHex, utf8 } from "#chain";
 import { handleApiRequest } from "../../../functions/api/api.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
@@ -13,7 +13,7 @@ import {
   verifyEvidenceBundle,
 } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
-import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { startTestNode, type TestNode, testSuite } from "../../support/local-node.js";
 import { readObject, writeObject } from "../../support/s3.js";
 import { signRequestNow } from "../../support/sign-request.js";
 import { CHECKS, firstKeyRecord, freshKey, keyAddRecord, trustRootOf } from "./node.js";
@@ -151,7 +151,7 @@ describe("GET /v1/entries/{id}/evidence", () => {
     const store = new DynamoDbLedgerStore(t.client, t.table);
     const keys = StaticKeyDirectory.fromFile(trustFile(t.node.home));
     const path = `/v1/entries/${ids.evidence}/evidence`;
-    const signer = await readOwnerSignerFile(INTL, keyFile(t.node.home, "auditor"), "auditor");
+    const signer = await readOwnerSignerFile(testSuite, keyFile(t.node.home, "auditor"), "auditor");
     const headers = await signRequestNow({ method: "GET", path, signer, department: "auditor" });
     const before = await t.snapshot();
     const res = await handleApiRequest(

@@ -1,27 +1,25 @@
-import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  cosignatureKeyHash,
-  cosignCheckpoint,
+  cosignatureMessage,
+  cosignerKeyOf,
   formatCheckpoint,
+  formatCosignature,
   formatSignedNote,
-  INTL,
   MerkleTree,
-  NOTE_SIGNATURE_TYPE_ED25519,
-  noteKeyHash,
-  parseSignedNote,
+  noteKeyHashOf,
+  noteMessage,
   sha256Bytes,
-  signNote,
   toHex,
   utf8,
 } from "#chain";
-import { witnessName } from "../../../lib/consortium/consortium.js";
+import { readSignerFile } from "../../../functions/auth/signer-file.js";
+import { cosignatureAlgorithmOf, witnessName } from "../../../lib/consortium/consortium.js";
 import { formatEvidenceBundle, parseEvidenceBundle } from "../../../lib/evidence/index.js";
 import { keyFile, witnessKeyFile } from "../../../lib/local-home.js";
-import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { startTestNode, type TestNode, testSuite } from "../../support/local-node.js";
 import { readObject } from "../../support/s3.js";
 import { evidenceCli, freePort, type Run, trustRootText } from "./node.js";
 
@@ -61,29 +59,34 @@ async function forkedBundle(bundle: string): Promise<string> {
   const leaves: Uint8Array[] = Array.from({ length: size }, (_, i) => tile.slice(i * 32, i * 32 + 32));
   const shown = new Set([parts.entry.inclusion.index, ...parts.keyRecords.map((r) => r.inclusion.index)]);
   const other = leaves.findIndex((_, i) => !shown.has(i));
-  leaves[other] = sha256Bytes(utf8("an entry the log never held"));
-  const tree = new MerkleTree(INTL, leaves);
+  leaves[other] = testSuite.hash(utf8("an entry the log never held"));
+  const tree = new MerkleTree(testSuite, leaves);
   const log = t.node.consortium.log;
   const text = formatCheckpoint({ origin: log, size, rootHash: tree.root() });
 
-  const sealerKey = createPrivateKey(await readFile(keyFile(t.node.home, "sealer"), "utf8"));
-  const sealerPublic = rawEd25519(sealerKey);
-  const sealed = signNote(text, [
-    {
-      name: log,
-      keyHash: noteKeyHash(log, NOTE_SIGNATURE_TYPE_ED25519, sealerPublic),
-      sign: (m) => new Uint8Array(sign(null, m, sealerKey)),
-    },
-  ]);
+  // Signed with the sealer's and a witness's own key files, in the suite's algorithms.
+  const sealerAlg = t.node.consortium.sealer.alg;
+  const sealer = await readSignerFile(keyFile(t.node.home, "sealer"), "sealer", sealerAlg);
+  const logLine = {
+    name: log,
+    keyHash: noteKeyHashOf(log, sealerAlg, await sealer.publicKey()),
+    signature: await sealer.sign(noteMessage(text)),
+  };
   const witness = "hf-haikou";
-  const witnessKey = createPrivateKey(await readFile(witnessKeyFile(t.node.home, witness), "utf8"));
-  const name = witnessName(t.node.consortium.consortium, witness);
-  const cosignature = cosignCheckpoint(text, Math.floor(Date.now() / 1000), {
-    name,
-    keyHash: cosignatureKeyHash(name, rawEd25519(witnessKey)),
-    sign: (m) => new Uint8Array(sign(null, m, witnessKey)),
-  });
-  const note = formatSignedNote(text, [...parseSignedNote(sealed).signatures, cosignature]);
+  const alg = cosignatureAlgorithmOf(t.node.consortium);
+  const witnessSigner = await readSignerFile(witnessKeyFile(t.node.home, witness), witness, alg);
+  const cosigner = cosignerKeyOf(
+    witnessName(t.node.consortium.consortium, witness),
+    alg,
+    await witnessSigner.publicKey(),
+  );
+  const timestamp = Math.floor(Date.now() / 1000);
+  const cosignature = formatCosignature(
+    cosigner,
+    timestamp,
+    await witnessSigner.sign(cosignatureMessage(text, timestamp)),
+  );
+  const note = formatSignedNote(text, [logLine, cosignature]);
   const reproof = <T extends { inclusion: { index: number; size: number } }>(item: T): T => ({
     ...item,
     inclusion: { ...item.inclusion, proof: tree.inclusionProof(item.inclusion.index) },
@@ -94,10 +97,6 @@ async function forkedBundle(bundle: string): Promise<string> {
     entry: reproof(parts.entry),
     keyRecords: parts.keyRecords.map(reproof),
   });
-}
-
-function rawEd25519(privateKey: ReturnType<typeof createPrivateKey>): Uint8Array {
-  return new Uint8Array(createPublicKey(privateKey).export({ format: "der", type: "spki" })).slice(12);
 }
 
 beforeAll(async () => {

@@ -3,16 +3,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   formatVerifierKey,
   fromBase64,
+  fromUtf8,
   noteKeyOf,
   noteVerifierOf,
   openCheckpoint,
+  parseCosignatureVerifierKey,
   parseVerifierKey,
   type SignatureAlgorithm,
+  SUITE_COSIGNATURE_ALGORITHM,
   SUITE_SEALER_ALGORITHM,
 } from "#chain";
+import { witnessQuorumOf } from "../../../lib/consortium/consortium.js";
 import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
 import { trustFile } from "../../../lib/local-home.js";
+import { checkWitnessQuorum } from "../../../lib/witness/index.js";
 import { startTestNode, TEST_SUITE, type TestNode } from "../../support/local-node.js";
+import { readObject } from "../../support/s3.js";
 
 // The scenario tests run twice: in the integration project under intl, and in the gm
 // project (vitest.config.ts) under gm. This file runs in both, so that a gm run that
@@ -49,5 +55,27 @@ describe(`the scenario tests' ledger runs under ZHIXIN_TEST_SUITE (${TEST_SUITE}
     const keys = await t.send({ method: "GET", path: "/v1/keys/hf-haikou", as: "hf-haikou" });
     expect(keys.status, keys.text).toBe(200);
     expect(keys.body.keys.map((k: { alg: string }) => k.alg)).toEqual([SUITE_SEALER_ALGORITHM[TEST_SUITE]]);
+  });
+
+  it("its witnesses cosign with the suite's cosignature algorithm, and the published checkpoint meets the quorum", async () => {
+    const submitted = await t.submit("hf-haikou", [
+      {
+        type: "housing-fund.deposit-certificate",
+        data: { citizen: "460100199001011234", months: 36, status: "active" },
+      },
+    ]);
+    expect(submitted.status, submitted.text).toBe(202);
+    expect(await t.seal()).toMatchObject({ sealed: true });
+    const witnesses = t.node.witnesses.map((w) => parseCosignatureVerifierKey(w.vkey));
+    expect(witnesses.length).toBe(3);
+    expect(witnesses.map((w) => w.alg)).toEqual(Array(3).fill(SUITE_COSIGNATURE_ALGORITHM[TEST_SUITE]));
+    const published = fromUtf8(await readObject(t.node.s3.client, t.node.tilesBucket, "checkpoint"));
+    const quorum = checkWitnessQuorum(
+      published,
+      { witnesses, threshold: witnessQuorumOf(t.node.consortium) },
+      verifyRecordedKeySignature,
+    );
+    expect(quorum.findings).toEqual([]);
+    expect(quorum.witnessed.length).toBe(3);
   });
 });

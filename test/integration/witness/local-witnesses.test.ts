@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCosignatureVerifierKey } from "#chain";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { WitnessStateLostError } from "../../../functions/witness/state-store.js";
 import { keyFile } from "../../../lib/local-home.js";
@@ -54,6 +55,38 @@ describe("npm start's witnesses", () => {
     expect(again.witnesses.map((w) => w.vkey)).toEqual(vkeys);
     expect(again.witnesses.every((w) => !w.generated)).toBe(true);
     await again.stop();
+  });
+
+  it("under the gm suite, cosign with SM2: SM2 key files, SM2 cosigner vkeys (witness.md §1.7)", async () => {
+    const file = JSON.parse(await readFile("examples/consortium.gm.json", "utf8")) as {
+      departments: Array<Record<string, unknown>>;
+    };
+    for (const d of file.departments.slice(0, 2)) d.witness = true;
+    const gmHome = await mkdtemp(join(tmpdir(), "zhixin-witnesses-gm-"));
+    try {
+      await writeFile(join(gmHome, "consortium.json"), JSON.stringify(file));
+      const gm = loadConsortium(join(gmHome, "consortium.json"));
+      await ensureLocalKeys(gmHome, gm, clock.now());
+      const started = await startLocalWitnesses({
+        home: gmHome,
+        consortium: gm,
+        client: dynamo.client,
+        sealerKeyFile: keyFile(gmHome, "sealer"),
+        clock,
+        log: () => {},
+      });
+      try {
+        const keys = started.witnesses.map((w) => parseCosignatureVerifierKey(w.vkey));
+        expect(keys.map((k) => [k.name, k.alg])).toEqual([
+          ["zhixin-witness/ningxia/hf-yinchuan", "sm2-sm3"],
+          ["zhixin-witness/ningxia/hf-wuzhong", "sm2-sm3"],
+        ]);
+      } finally {
+        await started.stop();
+      }
+    } finally {
+      await rm(gmHome, { recursive: true, force: true });
+    }
   });
 
   it("refuse to start when a witness's state table lost its genesis item", async () => {

@@ -27,7 +27,7 @@ import {
 } from "../../../lib/witness/index.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { freshTileStore, type LocalS3, readObject, startS3 } from "../../support/s3.js";
-import { ed25519Verify } from "../../support/witness-keys.js";
+import { ed25519Check, ed25519Verify } from "../../support/witness-keys.js";
 import {
   type Ledger,
   type LedgerSnapshot,
@@ -96,7 +96,7 @@ async function startWitnesses(ledger: Ledger): Promise<RunningWitness[]> {
       const w: RunningWitness = {
         id,
         table,
-        key: { name, keyHash: cosignatureKeyHash(name, publicKey), publicKey },
+        key: { name, keyHash: cosignatureKeyHash(name, "ed25519", publicKey), alg: "ed25519", publicKey },
         deps: {
           state: new DynamoDbWitnessState(dynamo.client, table),
           key: { name, signer },
@@ -124,7 +124,7 @@ function witnessing(only: readonly WitnessId[] = WITNESS_IDS): WitnessingDeps {
   const asked: Witness[] = witnesses
     .filter((w) => only.includes(w.id))
     .map((w) => ({ key: w.key, url: `https://${w.id}.witness.test` }));
-  return { witnesses: asked, post, verify: ed25519Verify, timeoutMs: 1000 };
+  return { witnesses: asked, post, verify: ed25519Check, timeoutMs: 1000 };
 }
 
 const POLICY = (): WitnessPolicy => ({ witnesses: witnesses.map((w) => w.key), threshold: 2 });
@@ -150,7 +150,7 @@ describe("witnessed checkpoints", () => {
     );
     const note = await publishedCheckpoint(bucket);
     expect(parseSignedNote(note).signatures).toHaveLength(4);
-    const quorum = checkWitnessQuorum(note, POLICY(), ed25519Verify);
+    const quorum = checkWitnessQuorum(note, POLICY(), ed25519Check);
     expect([quorum.ok, quorum.witnessed.length]).toEqual([true, 3]);
   });
 
@@ -188,8 +188,8 @@ describe("witnessed checkpoints", () => {
     const noteB = await publishedCheckpoint(b.bucket);
     const [cpA, cpB] = [noteA, noteB].map((n) => parseCheckpoint(parseSignedNote(n).text));
     expect(cpA?.size).toBe(cpB?.size);
-    expect(checkWitnessQuorum(noteA, POLICY(), ed25519Verify).ok).toBe(true);
-    const quorumB = checkWitnessQuorum(noteB, POLICY(), ed25519Verify);
+    expect(checkWitnessQuorum(noteA, POLICY(), ed25519Check).ok).toBe(true);
+    const quorumB = checkWitnessQuorum(noteB, POLICY(), ed25519Check);
     expect(quorumB.ok).toBe(false);
     expect(quorumB.witnessed).toHaveLength(1);
     expect(quorumB.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
@@ -200,7 +200,7 @@ describe("witnessed checkpoints", () => {
     const again = await seal(forked, forked.store, { tiles: b.tiles, witnessing: witnessing() });
     expect(again).toMatchObject({ sealed: false });
     // Nothing new to publish: the published checkpoint stays B's one-witness checkpoint.
-    expect(checkWitnessQuorum(await publishedCheckpoint(b.bucket), POLICY(), ed25519Verify).ok).toBe(false);
+    expect(checkWitnessQuorum(await publishedCheckpoint(b.bucket), POLICY(), ed25519Check).ok).toBe(false);
   });
 
   it("refuses a rolled-back log (409), keeps state across a witness restart, and publishes without a witness that is down", async () => {
@@ -229,7 +229,7 @@ describe("witnessed checkpoints", () => {
     expect(
       (sealed.tiles as { witnesses: Array<{ cosigned: boolean }> }).witnesses.map((w) => w.cosigned),
     ).toEqual([true, true, false]);
-    const quorum = checkWitnessQuorum(await publishedCheckpoint(bucket), POLICY(), ed25519Verify);
+    const quorum = checkWitnessQuorum(await publishedCheckpoint(bucket), POLICY(), ed25519Check);
     expect([quorum.ok, quorum.witnessed.length]).toEqual([true, 2]);
 
     // Back up, Market Regulation is asked from the published size it missed: 409, then the proof from 4.

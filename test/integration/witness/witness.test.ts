@@ -84,7 +84,7 @@ async function expectCosigned(
   expect(line?.name).toBe(NAME);
   const verifier = {
     name: NAME,
-    keyHash: cosignatureKeyHash(NAME, publicKey),
+    keyHash: cosignatureKeyHash(NAME, "ed25519", publicKey),
     verify: (m: Uint8Array, sig: Uint8Array) => ed25519Verify(publicKey, m, sig),
   };
   const cosignature = verifyCosignature(parseSignedNote(note).text, line as NoteSignature, verifier);

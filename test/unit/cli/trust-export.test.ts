@@ -53,7 +53,11 @@ beforeAll(async () => {
   for (const { id } of witnessesOf(c)) {
     const spki = await generateKeyFile(witnessKeyFile(home, id), "ed25519");
     local.witnesses.push(
-      formatCosignatureVerifierKey(witnessName(c.consortium, id), ed25519RawPublicKey(spki)),
+      formatCosignatureVerifierKey({
+        name: witnessName(c.consortium, id),
+        alg: "ed25519",
+        publicKey: ed25519RawPublicKey(spki),
+      }),
     );
   }
 });
@@ -171,10 +175,11 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
         log: c.log,
         sealers: [formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki))],
         witnesses: witnessesOf(c).map((w) =>
-          formatCosignatureVerifierKey(
-            w.endpoint?.key.name as string,
-            w.endpoint?.key.publicKey as Uint8Array,
-          ),
+          formatCosignatureVerifierKey({
+            name: w.endpoint?.key.name as string,
+            alg: "ed25519",
+            publicKey: w.endpoint?.key.publicKey as Uint8Array,
+          }),
         ),
         quorum: witnessQuorumOf(c),
         keyGovernance: keyGovernanceOf(c),
@@ -246,7 +251,11 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
     const haikou = file.departments[0] as { id: string; witness: { vkey: string; retiredVkeys?: string[] } };
     const name = haikou.witness.vkey.slice(0, haikou.witness.vkey.indexOf("+"));
     const retired = [1, 2].map(() =>
-      formatCosignatureVerifierKey(name, ed25519RawPublicKey(generateKeyPairSpki())),
+      formatCosignatureVerifierKey({
+        name: name,
+        alg: "ed25519",
+        publicKey: ed25519RawPublicKey(generateKeyPairSpki()),
+      }),
     );
     haikou.witness.retiredVkeys = retired;
     const path = join(empty, "rotated-witness.json");

@@ -30,14 +30,15 @@ let home = "";
 async function keyIdOf(path: string, id = ID): Promise<string> {
   const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
   const name = witnessName(consortium.consortium, id);
-  return `${name}+${toHex(cosignatureKeyHash(name, ed25519RawPublicKey(await signer.publicKey())))}`;
+  return `${name}+${toHex(cosignatureKeyHash(name, "ed25519", ed25519RawPublicKey(await signer.publicKey())))}`;
 }
 async function vkeyOf(path: string, id = ID): Promise<string> {
   const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
-  return formatCosignatureVerifierKey(
-    witnessName(consortium.consortium, id),
-    ed25519RawPublicKey(await signer.publicKey()),
-  );
+  return formatCosignatureVerifierKey({
+    name: witnessName(consortium.consortium, id),
+    alg: "ed25519",
+    publicKey: ed25519RawPublicKey(await signer.publicKey()),
+  });
 }
 const trustExport = () =>
   zhixinInProcess(["trust", "export"], { ZHIXIN_HOME: home, ZHIXIN_CONSORTIUM: CONSORTIUM });

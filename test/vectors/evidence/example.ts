@@ -90,9 +90,9 @@ export function buildExample(inputs: ExampleInputs): Example {
     },
   };
   const witnessKey = ed25519FromSeed(fromHex(inputs.witnessSeed));
-  const witnessHash = cosignatureKeyHash(inputs.witnessName, witnessKey.publicKey);
+  const witnessHash = cosignatureKeyHash(inputs.witnessName, "ed25519", witnessKey.publicKey);
   const witness: TestWitness = {
-    key: { name: inputs.witnessName, keyHash: witnessHash, publicKey: witnessKey.publicKey },
+    key: { name: inputs.witnessName, keyHash: witnessHash, alg: "ed25519", publicKey: witnessKey.publicKey },
     signer: { name: inputs.witnessName, keyHash: witnessHash, sign: witnessKey.sign },
     verifier: {
       name: inputs.witnessName,

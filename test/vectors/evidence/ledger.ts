@@ -51,12 +51,7 @@ import {
   type TrustRoot,
 } from "../../../lib/evidence/index.js";
 import { sm2PublicKeyFromSpki, sm2Verify } from "../../../lib/sm2/index.js";
-import {
-  ed25519FromSeed,
-  ed25519Verify,
-  type TestLog,
-  type TestWitness,
-} from "../../support/witness-keys.js";
+import { ed25519FromSeed, type TestLog, type TestWitness } from "../../support/witness-keys.js";
 
 // A ledger in memory for evidence-bundle tests and vectors, made the way the API and the
 // sealer make one: members' keys with their derived ids (FORMATS.md §10), signed batches
@@ -109,7 +104,7 @@ export const nodeVerify: KeySignatureCheck = (alg, spki, message, signature) => 
     : verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
 };
 
-export const checks: EvidenceChecks = { verifyEd25519: ed25519Verify, verifySignature: nodeVerify };
+export const checks: EvidenceChecks = { verifySignature: nodeVerify };
 
 /** A time of the tests: `seconds` (and `ms`) after 2026-11-21T08:00:00.000Z. */
 export function t(seconds: number, ms = 0): string {
@@ -327,7 +322,7 @@ export function trustRootFor(
     suite: INTL,
     log: sealer.origin,
     sealers: [formatVerifierKey(sealer.origin, NOTE_SIGNATURE_TYPE_ED25519, sealer.publicKey)],
-    witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey)),
+    witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key)),
     quorum,
     ...(keyGovernance === undefined ? {} : { keyGovernance }),
   });

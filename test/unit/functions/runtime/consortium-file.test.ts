@@ -1,9 +1,19 @@
+import type { KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cosignerKeyOf, formatCosignatureVerifierKey } from "#chain";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
-import { ConsortiumFileError } from "../../../../lib/consortium/consortium.js";
+import {
+  ConsortiumFileError,
+  cosignatureAlgorithmOf,
+  witnessesOf,
+  witnessName,
+} from "../../../../lib/consortium/consortium.js";
+import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
+
+const spkiOf = (key: KeyObject) => new Uint8Array(key.export({ format: "der", type: "spki" }));
 
 const example = JSON.parse(readFileSync("consortium.example.json", "utf8")) as Record<string, unknown>;
 
@@ -40,12 +50,28 @@ describe("loadConsortium and the suite", () => {
     );
   });
 
-  it("refuses a gm consortium whose departments witness, saying why and what to do", () => {
+  it("runs a gm consortium's witnesses with SM2 cosigner keys, and refuses a deployed witness's Ed25519 one", () => {
     const path = fileWith("gm");
     const file = JSON.parse(readFileSync(path, "utf8")) as { departments: Array<Record<string, unknown>> };
-    (file.departments[0] as Record<string, unknown>).witness = true;
+    const [first, second] = file.departments as [Record<string, unknown>, Record<string, unknown>];
+    first.witness = true;
+    const name = witnessName(
+      String((JSON.parse(readFileSync(path, "utf8")) as { consortium: string }).consortium),
+      String(second.id),
+    );
+    const cosigner = (alg: "ed25519" | "sm2-sm3") =>
+      formatCosignatureVerifierKey(cosignerKeyOf(name, alg, spkiOf(generateKeyPair(alg).publicKey)));
+    second.witness = { url: "https://witness.example", vkey: cosigner("sm2-sm3") };
+    writeFileSync(path, JSON.stringify(file));
+    const c = loadConsortium(path);
+    expect(cosignatureAlgorithmOf(c)).toBe("sm2-sm3");
+    expect(witnessesOf(c).map((w) => w.endpoint?.key.alg ?? "local")).toEqual(["local", "sm2-sm3"]);
+
+    second.witness = { url: "https://witness.example", vkey: cosigner("ed25519") };
     writeFileSync(path, JSON.stringify(file));
     expect(() => loadConsortium(path)).toThrow(ConsortiumFileError);
-    expect(() => loadConsortium(path)).toThrow(/no department witnesses yet .*leave witness out/);
+    expect(() => loadConsortium(path)).toThrow(
+      /witness\.vkey.*under the gm suite a witness cosigns with sm2-sm3/,
+    );
   });
 });

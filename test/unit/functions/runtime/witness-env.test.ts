@@ -4,6 +4,7 @@ import {
   formatVerifierKey,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyOf,
+  recordedSpki,
   toHex,
 } from "#chain";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
@@ -19,8 +20,14 @@ import { ed25519For } from "../../../support/witness-keys.js";
 // witness's ZHIXIN_WITNESS_LOG_VKEYS. A malformed value stops the function at start with
 // the variable's name, rather than sealing with no witnesses or witnessing no log.
 
-const witnessVkey = (name: string) => formatCosignatureVerifierKey(name, ed25519For(name).publicKey);
-const oldVkey = (name: string) => formatCosignatureVerifierKey(name, ed25519For(`${name}/old`).publicKey);
+const witnessVkey = (name: string) =>
+  formatCosignatureVerifierKey({ name: name, alg: "ed25519", publicKey: ed25519For(name).publicKey });
+const oldVkey = (name: string) =>
+  formatCosignatureVerifierKey({
+    name: name,
+    alg: "ed25519",
+    publicKey: ed25519For(`${name}/old`).publicKey,
+  });
 const logVkey = (origin: string, label = origin) =>
   formatVerifierKey(origin, NOTE_SIGNATURE_TYPE_ED25519, ed25519For(label).publicKey);
 
@@ -39,8 +46,9 @@ describe("ZHIXIN_WITNESSES (the sealer)", () => {
     expect(w?.timeoutMs).toBe(2500);
     const key = ed25519For("w1");
     const message = new Uint8Array([1, 2, 3]);
-    expect(w?.verify(key.publicKey, message, key.sign(message))).toBe(true);
-    expect(w?.verify(key.publicKey, message, new Uint8Array(64))).toBe(false);
+    const spki = recordedSpki("ed25519", key.publicKey);
+    expect(w?.verify("ed25519", spki, message, key.sign(message))).toBe(true);
+    expect(w?.verify("ed25519", spki, message, new Uint8Array(64))).toBe(false);
   });
 
   it("reads a witness's retired keys, which the audit's policy counts for it and the sealer never asks", () => {
@@ -124,5 +132,32 @@ describe("ZHIXIN_WITNESS_LOG_VKEYS (a witness)", () => {
     await expect(
       buildWitnessRuntime({ ZHIXIN_WITNESS_TABLE: "t", ZHIXIN_WITNESS_NAME: "w" }),
     ).rejects.toThrow(/ZHIXIN_WITNESS_KEY_FILE or ZHIXIN_WITNESS_KMS_KEY/);
+  });
+
+  it("cosigns with ZHIXIN_WITNESS_KEY_ALG's algorithm, and refuses one its logs' verifiers would not count", async () => {
+    const base = { ZHIXIN_WITNESS_TABLE: "t", ZHIXIN_WITNESS_NAME: "w", ZHIXIN_WITNESS_KMS_KEY: "alias/w" };
+    await expect(buildWitnessRuntime({ ...base, ZHIXIN_WITNESS_KEY_ALG: "rsa" })).rejects.toThrow(
+      /ZHIXIN_WITNESS_KEY_ALG must be ed25519 or sm2-sm3, got "rsa"/,
+    );
+    const sm2 = new LocalSigner("sealer", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3");
+    const key = noteKeyOf("sm2-sm3", await sm2.publicKey());
+    const gmVkey = formatVerifierKey("gm/log", key.type, key.publicKey);
+    // Unset, the key is Ed25519: a gm log counts SM2 cosignatures only.
+    await expect(buildWitnessRuntime({ ...base, ZHIXIN_WITNESS_LOG_VKEYS: gmVkey })).rejects.toThrow(
+      /gm\/log is a log of the gm suite, whose verifiers count sm2-sm3 cosignatures only: set ZHIXIN_WITNESS_KEY_ALG=sm2-sm3/,
+    );
+    await expect(
+      buildWitnessRuntime({
+        ...base,
+        ZHIXIN_WITNESS_KEY_ALG: "sm2-sm3",
+        ZHIXIN_WITNESS_LOG_VKEYS: logVkey("a/log"),
+      }),
+    ).rejects.toThrow(/a\/log is a log of the intl suite, whose verifiers count ed25519 cosignatures only/);
+    const runtime = await buildWitnessRuntime({
+      ...base,
+      ZHIXIN_WITNESS_KEY_ALG: "sm2-sm3",
+      ZHIXIN_WITNESS_LOG_VKEYS: gmVkey,
+    });
+    expect([runtime.key.signer.alg, runtime.logs.map((l) => l.suite.name)]).toEqual(["sm2-sm3", ["gm"]]);
   });
 });

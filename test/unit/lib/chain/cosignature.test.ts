@@ -100,8 +100,10 @@ describe("the specs' examples", () => {
 describe("the worked example", () => {
   it("has the key ID and vkey of type 0x04 and the RFC 8032 TEST 2 key", () => {
     expect(toHex(workedKey.publicKey)).toBe(worked.ed25519PublicKey);
-    expect(toHex(cosignatureKeyHash(worked.keyName, workedKey.publicKey))).toBe(worked.keyHash);
-    expect(formatCosignatureVerifierKey(worked.keyName, workedKey.publicKey)).toBe(worked.verifierKey);
+    expect(toHex(cosignatureKeyHash(worked.keyName, "ed25519", workedKey.publicKey))).toBe(worked.keyHash);
+    expect(
+      formatCosignatureVerifierKey({ name: worked.keyName, alg: "ed25519", publicKey: workedKey.publicKey }),
+    ).toBe(worked.verifierKey);
     const key = parseCosignatureVerifierKey(worked.verifierKey);
     expect([key.name, toHex(key.keyHash), toHex(key.publicKey)]).toEqual([
       worked.keyName,
@@ -271,10 +273,13 @@ describe("refusals", () => {
   });
 
   it("refuses key IDs and vkeys for bad names and keys", () => {
-    expectChainError(() => cosignatureKeyHash("", new Uint8Array(32)), "INVALID_NOTE");
-    expectChainError(() => cosignatureKeyHash("a", new Uint8Array(33)), "INVALID_NOTE");
-    expectChainError(() => cosignatureKeyHash("a", "k" as unknown as Uint8Array), "INVALID_NOTE");
-    expectChainError(() => formatCosignatureVerifierKey("a+b", new Uint8Array(32)), "INVALID_NOTE");
+    expectChainError(() => cosignatureKeyHash("", "ed25519", new Uint8Array(32)), "INVALID_NOTE");
+    expectChainError(() => cosignatureKeyHash("a", "ed25519", new Uint8Array(33)), "INVALID_NOTE");
+    expectChainError(() => cosignatureKeyHash("a", "ed25519", "k" as unknown as Uint8Array), "INVALID_NOTE");
+    expectChainError(
+      () => formatCosignatureVerifierKey({ name: "a+b", alg: "ed25519", publicKey: new Uint8Array(32) }),
+      "INVALID_NOTE",
+    );
     expectChainError(() => parseCosignatureVerifierKey("no-pluses"), "INVALID_NOTE");
   });
 

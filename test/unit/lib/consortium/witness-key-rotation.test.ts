@@ -9,7 +9,8 @@ import { ed25519For } from "../../../support/witness-keys.js";
 // name), and how many witness keys its member stack holds (witnessKeyVersions).
 
 const NAME = "zhixin-witness/demo/hf-haikou";
-const vkey = (label: string, name = NAME) => formatCosignatureVerifierKey(name, ed25519For(label).publicKey);
+const vkey = (label: string, name = NAME) =>
+  formatCosignatureVerifierKey({ name: name, alg: "ed25519", publicKey: ed25519For(label).publicKey });
 const URL_ = "https://w.example.gov.cn/witness";
 
 function withHaikou(witness: Json | boolean, extra: Json = {}): Json {

@@ -13,7 +13,8 @@ import { ed25519For } from "../../../support/witness-keys.js";
 // checkpoint needs (lib/consortium/consortium.ts): the consortium file decides, and a
 // file that cannot be met is refused with the path of the problem.
 
-const vkeyOf = (name: string) => formatCosignatureVerifierKey(name, ed25519For(name).publicKey);
+const vkeyOf = (name: string) =>
+  formatCosignatureVerifierKey({ name: name, alg: "ed25519", publicKey: ed25519For(name).publicKey });
 
 function withWitnesses(witness: Record<string, unknown>, quorum?: number): ExampleConsortium {
   const c = exampleConsortium();

@@ -7,6 +7,7 @@ import {
   type LedgerKeys,
   ledgerKeys,
   noLedgerKeys,
+  recordedCosignerKey,
   recordedKeyOf,
   toHex,
 } from "#chain";
@@ -319,9 +320,12 @@ describe("ExportAudit: each tampering is found, with its own code", () => {
     const until = JSON.parse(keysText()) as { keys: Array<Record<string, string>> };
     for (const k of until.keys) k.validUntil = t(30);
     expect(audit(f, { keysText: JSON.stringify(until) }).ok).toBe(true);
-    // A checker that throws proves nothing (the sealer's signatures, checked by the same
-    // port, are left to the real check, so only the departments' are in question).
-    const sealerSpkis = trust.root.sealers.map((k) => toHex(recordedKeyOf(k).spki));
+    // A checker that throws proves nothing (the sealer's and witnesses' signatures, checked
+    // by the same port, are left to the real check, so only the departments' are in question).
+    const sealerSpkis = [
+      ...trust.root.sealers.map((k) => toHex(recordedKeyOf(k).spki)),
+      ...trust.root.witnesses.map((k) => toHex(recordedCosignerKey(k).spki)),
+    ];
     const a = new ExportAudit(trust.root, keys(), {
       ...checks,
       verifySignature: (alg, spki, message, signature) => {

@@ -51,7 +51,7 @@ const rootOf = (sealers: readonly BlockSealer[]) =>
       suite: INTL,
       log: LOG,
       sealers: sealers.map(vkey),
-      witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey)),
+      witnesses: witnesses.map((w) => formatCosignatureVerifierKey(w.key)),
       quorum: 2,
     }),
   );

@@ -1,8 +1,11 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  cosignatureMessage,
   cosignCheckpoint,
+  cosignerKeyOf,
   formatCheckpoint,
+  formatCosignature,
   formatCosignatureVerifierKey,
   formatSignedNote,
   formatVerifierKey,
@@ -45,7 +48,7 @@ const W = ["zhixin-witness/demo/a", "zhixin-witness/demo/b", "zhixin-witness/dem
 );
 const [A, B, C] = W as [TestWitness, TestWitness, TestWitness];
 const sealerVkey = formatVerifierKey(ORIGIN, NOTE_SIGNATURE_TYPE_ED25519, log.publicKey);
-const witnessVkeys = W.map((w) => formatCosignatureVerifierKey(w.key.name, w.key.publicKey));
+const witnessVkeys = W.map((w) => formatCosignatureVerifierKey(w.key));
 const rootText = formatTrustRoot({
   suite: INTL,
   log: ORIGIN,
@@ -212,9 +215,9 @@ describe("a published checkpoint judged by the trust root alone", () => {
     const throwing = () => {
       throw new Error("cannot check");
     };
-    expect(
-      codeOf(() => openTrustedCheckpoint(note, root, { verifyEd25519: throwing, verifySignature: throwing })),
-    ).toBe("CHECKPOINT_UNTRUSTED");
+    expect(codeOf(() => openTrustedCheckpoint(note, root, { verifySignature: throwing }))).toBe(
+      "CHECKPOINT_UNTRUSTED",
+    );
   });
 
   it("a second sealer key (a rotation) is trusted beside the first", () => {
@@ -235,7 +238,7 @@ describe("a published checkpoint judged by the trust root alone", () => {
 
   describe("a witness's rotated key, listed beside its old one", () => {
     const A2 = testWitness(A.key.name, "A's next key");
-    const a2Vkey = formatCosignatureVerifierKey(A2.key.name, A2.key.publicKey);
+    const a2Vkey = formatCosignatureVerifierKey(A2.key);
     const vkeys = [witnessVkeys[0] as string, a2Vkey, ...witnessVkeys.slice(1)];
     const both = parseTrustRoot(
       formatTrustRoot({ suite: INTL, log: ORIGIN, sealers: [sealerVkey], witnesses: vkeys, quorum: 3 }),
@@ -262,31 +265,53 @@ describe("a published checkpoint judged by the trust root alone", () => {
   });
 });
 
-describe("under the gm suite: the sealer's key is SM2 (checkpoint.md §1.3)", () => {
+describe("under the gm suite: the sealer's and witnesses' keys are SM2 (checkpoint.md §1.3, witness.md §1.7)", () => {
   const sm2 = new LocalSigner("sealer", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3");
+  const sm2Witness = new LocalSigner("w", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3");
+  const witnessName = "zhixin-witness/gm/a";
   const sm2Root = async () => {
     const key = noteKeyOf("sm2-sm3", await sm2.publicKey());
     const vkey = formatVerifierKey(ORIGIN, key.type, key.publicKey);
+    const witness = cosignerKeyOf(witnessName, "sm2-sm3", await sm2Witness.publicKey());
+    const witnessVkey = formatCosignatureVerifierKey(witness);
     return {
       vkey,
-      text: formatTrustRoot({ suite: GM, log: ORIGIN, sealers: [vkey], witnesses: [], quorum: 0 }),
+      witness,
+      witnessVkey,
+      text: formatTrustRoot({ suite: GM, log: ORIGIN, sealers: [vkey], witnesses: [witnessVkey], quorum: 1 }),
     };
   };
 
-  it("a gm root holds an SM2 sealer key, and opens a checkpoint that key signed", async () => {
-    const { vkey, text } = await sm2Root();
+  it("a gm root holds SM2 sealer and witness keys, and opens a checkpoint they signed and cosigned", async () => {
+    const { vkey, witness, text } = await sm2Root();
     const root = parseTrustRoot(text);
     expect(root.suite).toBe(GM);
+    expect(root.witnesses).toEqual([witness]);
     const body = formatCheckpoint({ origin: ORIGIN, size: 3, rootHash: GM.emptyRoot() });
     const signature = await sm2.sign(noteMessage(body));
-    const note = formatSignedNote(body, [
-      { name: ORIGIN, keyHash: parseVerifierKey(vkey).keyHash, signature },
-    ]);
+    const logLine = { name: ORIGIN, keyHash: parseVerifierKey(vkey).keyHash, signature };
+    const cosignature = formatCosignature(witness, 9, await sm2Witness.sign(cosignatureMessage(body, 9)));
+    const unwitnessed = openTrustedCheckpoint(formatSignedNote(body, [logLine]), root, checks);
+    expect(unwitnessed.quorum.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
+    const note = formatSignedNote(body, [logLine, cosignature]);
     const { checkpoint, quorum } = openTrustedCheckpoint(note, root, checks);
     expect(checkpoint.size).toBe(3);
-    expect(quorum.ok).toBe(true); // no witness under gm: a quorum of 0
+    expect([quorum.ok, quorum.witnessed.map((c) => c.name)]).toEqual([true, [witnessName]]);
     const forged = formatSignedNote(body.replace("\n3\n", "\n4\n"), parseSignedNote(note).signatures);
     expect(codeOf(() => openTrustedCheckpoint(forged, root, checks))).toBe("CHECKPOINT_UNTRUSTED");
+  });
+
+  it("refuses an Ed25519 witness key under gm, and an SM2 one under intl: TRUST_ROOT_INVALID", async () => {
+    const { witnessVkey, text } = await sm2Root();
+    const gm = JSON.parse(text) as Record<string, unknown>;
+    const edWitness = witnessVkeys[0] as string;
+    expect(() => parseTrustRoot(JSON.stringify({ ...gm, witnesses: [edWitness] }))).toThrow(
+      /witnesses\[0\]: not a key of the gm suite's cosignature algorithm, sm2-sm3/,
+    );
+    const intl = JSON.parse(rootText) as Record<string, unknown>;
+    expect(
+      codeOf(() => parseTrustRoot(JSON.stringify({ ...intl, witnesses: [witnessVkey], quorum: 1 }))),
+    ).toBe("TRUST_ROOT_INVALID");
   });
 
   it("refuses an Ed25519 sealer key under gm, and an SM2 one under intl: TRUST_ROOT_INVALID", async () => {
@@ -298,8 +323,8 @@ describe("under the gm suite: the sealer's key is SM2 (checkpoint.md §1.3)", ()
     expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...JSON.parse(rootText), sealers: [vkey] })))).toBe(
       "TRUST_ROOT_INVALID",
     );
-    expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...gm, suite: undefined })))).toBe(
-      "TRUST_ROOT_INVALID",
-    );
+    expect(
+      codeOf(() => parseTrustRoot(JSON.stringify({ ...gm, suite: undefined, witnesses: [], quorum: 0 }))),
+    ).toBe("TRUST_ROOT_INVALID");
   });
 });

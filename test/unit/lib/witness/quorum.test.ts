@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   cosignatureKeyHash,
   cosignCheckpoint,
+  cosignerKeyOf,
   formatSignedNote,
   fromHex,
   type NoteSignature,
@@ -12,6 +13,8 @@ import {
   toHex,
   utf8,
 } from "#chain";
+import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
+import { sm2PublicKey, sm2PublicKeyToSpki, sm2Sign } from "../../../../lib/sm2/index.js";
 import {
   assertWitnessPolicy,
   checkWitnessQuorum,
@@ -22,8 +25,8 @@ import {
 } from "../../../../lib/witness/index.js";
 import { expectChainError } from "../../../support/chain-errors.js";
 import {
+  ed25519Check,
   ed25519FromSeed,
-  ed25519Verify,
   leaves,
   signedCheckpoint,
   type TestWitness,
@@ -65,7 +68,7 @@ const flip = (line: NoteSignature, at: number): NoteSignature => {
 
 describe("checkWitnessQuorum", () => {
   it("is ok with t valid cosignatures, listed in policy order whatever the note's order", () => {
-    const report = checkWitnessQuorum(withLines([cosign(C), cosign(A, T + 5)]), policy(2), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([cosign(C), cosign(A, T + 5)]), policy(2), ed25519Check);
     expect(report.ok).toBe(true);
     expect(report.threshold).toBe(2);
     expect(report.findings).toEqual([]);
@@ -76,7 +79,7 @@ describe("checkWitnessQuorum", () => {
   });
 
   it("reports CHECKPOINT_UNWITNESSED with fewer than t", () => {
-    const report = checkWitnessQuorum(withLines([cosign(B)]), policy(2), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([cosign(B)]), policy(2), ed25519Check);
     expect(report.ok).toBe(false);
     expect(report.witnessed).toHaveLength(1);
     expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
@@ -84,7 +87,7 @@ describe("checkWitnessQuorum", () => {
   });
 
   it("counts two cosignatures from one witness once", () => {
-    const report = checkWitnessQuorum(withLines([cosign(A), cosign(A, T + 60)]), policy(2), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([cosign(A), cosign(A, T + 60)]), policy(2), ed25519Check);
     expect(report.witnessed.map((c) => c.timestamp)).toEqual([T]);
     expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
   });
@@ -95,7 +98,7 @@ describe("checkWitnessQuorum", () => {
     const report = checkWitnessQuorum(
       withLines([cosign(stranger), cosign(renamed)]),
       policy(1),
-      ed25519Verify,
+      ed25519Check,
     );
     expect(report.witnessed).toEqual([]);
     expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
@@ -103,7 +106,7 @@ describe("checkWitnessQuorum", () => {
 
   it("reports WITNESS_SIGNATURE_INVALID for a policy witness's line that fails, even with t met", () => {
     const bad = flip(cosign(B), 20);
-    const report = checkWitnessQuorum(withLines([cosign(A), bad, cosign(C)]), policy(2), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([cosign(A), bad, cosign(C)]), policy(2), ed25519Check);
     expect(report.ok).toBe(false);
     expect(report.witnessed.map((c) => c.name)).toEqual([A.key.name, C.key.name]);
     expect(report.findings).toEqual([
@@ -116,7 +119,7 @@ describe("checkWitnessQuorum", () => {
   });
 
   it("reports both findings when the only line fails", () => {
-    const report = checkWitnessQuorum(withLines([flip(cosign(A), 0)]), policy(1), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([flip(cosign(A), 0)]), policy(1), ed25519Check);
     expect(report.findings.map((f) => f.code)).toEqual([
       "WITNESS_SIGNATURE_INVALID",
       "CHECKPOINT_UNWITNESSED",
@@ -130,7 +133,7 @@ describe("checkWitnessQuorum", () => {
     const plain = { ...cosign(A), signature: A.signer.sign(utf8(text)) };
     const short = { ...cosign(A), signature: cosign(A).signature.slice(0, 71) };
     for (const line of [elsewhere, retimed, plain, short]) {
-      const report = checkWitnessQuorum(withLines([line]), policy(0), ed25519Verify);
+      const report = checkWitnessQuorum(withLines([line]), policy(0), ed25519Check);
       expect(report.findings.map((f) => f.code)).toEqual(["WITNESS_SIGNATURE_INVALID"]);
     }
   });
@@ -147,7 +150,7 @@ describe("checkWitnessQuorum", () => {
   });
 
   it("is ok with threshold 0 and no witnesses at all (--min-witnesses 0)", () => {
-    expect(checkWitnessQuorum(note, { witnesses: [], threshold: 0 }, ed25519Verify)).toEqual({
+    expect(checkWitnessQuorum(note, { witnesses: [], threshold: 0 }, ed25519Check)).toEqual({
       ok: true,
       threshold: 0,
       witnessed: [],
@@ -157,18 +160,18 @@ describe("checkWitnessQuorum", () => {
 
   it("reads the note as text, as UTF-8 bytes or parsed, alike", () => {
     const n = withLines([cosign(A), cosign(B)]);
-    const want = checkWitnessQuorum(n, policy(3), ed25519Verify);
-    expect(checkWitnessQuorum(utf8(n), policy(3), ed25519Verify)).toEqual(want);
-    expect(checkWitnessQuorum(parseSignedNote(n), policy(3), ed25519Verify)).toEqual(want);
+    const want = checkWitnessQuorum(n, policy(3), ed25519Check);
+    expect(checkWitnessQuorum(utf8(n), policy(3), ed25519Check)).toEqual(want);
+    expect(checkWitnessQuorum(parseSignedNote(n), policy(3), ed25519Check)).toEqual(want);
     expect(want.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
   });
 
   it("refuses a note that is not a signed checkpoint (INVALID_NOTE)", () => {
     expectChainError(
-      () => checkWitnessQuorum("hello\n\n\u2014 k AAAAAAA=\n", policy(0), ed25519Verify),
+      () => checkWitnessQuorum("hello\n\n\u2014 k AAAAAAA=\n", policy(0), ed25519Check),
       "INVALID_NOTE",
     );
-    expectChainError(() => checkWitnessQuorum(text, policy(0), ed25519Verify), "INVALID_NOTE");
+    expectChainError(() => checkWitnessQuorum(text, policy(0), ed25519Check), "INVALID_NOTE");
   });
 
   it("has exactly the two finding codes the audit reports", () => {
@@ -197,7 +200,7 @@ describe("checkWitnessQuorum", () => {
           if (strangers) lines.push(cosign(stranger));
           const coin = order[Symbol.iterator]();
           lines.sort(() => ((coin.next().value as number) % 3) - 1);
-          const report = checkWitnessQuorum(withLines(lines), policy(t, pool.slice(0, n)), ed25519Verify);
+          const report = checkWitnessQuorum(withLines(lines), policy(t, pool.slice(0, n)), ed25519Check);
           expect(report.ok).toBe(signers.length >= t);
           expect(report.witnessed.map((c) => c.name).sort()).toEqual(signers.map((w) => w.key.name).sort());
           expect(report.findings.every((f) => f.code === "CHECKPOINT_UNWITNESSED")).toBe(true);
@@ -224,7 +227,7 @@ describe("a witness with several keys", () => {
 
   it("counts a cosignature by its old key or its new key, for that witness", () => {
     for (const w of [A, A2]) {
-      const report = checkWitnessQuorum(withLines([cosign(w), cosign(B)]), rotated(2), ed25519Verify);
+      const report = checkWitnessQuorum(withLines([cosign(w), cosign(B)]), rotated(2), ed25519Check);
       expect(report.ok).toBe(true);
       expect(report.witnessed.map((c) => [c.name, toHex(c.keyHash)])).toEqual([
         [A.key.name, toHex(w.key.keyHash)],
@@ -234,7 +237,7 @@ describe("a witness with several keys", () => {
   });
 
   it("counts a witness once when both its keys cosigned: the first valid line in the note", () => {
-    const report = checkWitnessQuorum(withLines([cosign(A2, T + 1), cosign(A)]), rotated(2), ed25519Verify);
+    const report = checkWitnessQuorum(withLines([cosign(A2, T + 1), cosign(A)]), rotated(2), ed25519Check);
     expect(report.ok).toBe(false);
     expect(report.witnessed.map((c) => [c.name, c.timestamp])).toEqual([[A.key.name, T + 1]]);
     expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
@@ -244,7 +247,7 @@ describe("a witness with several keys", () => {
     const report = checkWitnessQuorum(
       withLines([flip(cosign(A), 30), cosign(A2), cosign(B)]),
       rotated(2),
-      ed25519Verify,
+      ed25519Check,
     );
     expect(report.ok).toBe(false);
     expect(report.witnessed.map((c) => c.name)).toEqual([A.key.name, B.key.name]);
@@ -261,7 +264,7 @@ describe("a witness with several keys", () => {
     const report = checkWitnessQuorum(
       withLines([cosign(A), cosign(B)]),
       { witnesses: [A2.key, B.key], threshold: 2 },
-      ed25519Verify,
+      ed25519Check,
     );
     expect(report.witnessed.map((c) => c.name)).toEqual([B.key.name]);
     expect(report.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
@@ -285,7 +288,7 @@ describe("a witness with several keys", () => {
           const report = checkWitnessQuorum(
             withLines(lines),
             { witnesses: listed.map((w) => w.key), threshold: t },
-            ed25519Verify,
+            ed25519Check,
           );
           const cosigned = new Set(signers.map((w) => w.key.name));
           expect(report.ok).toBe(cosigned.size >= t);
@@ -325,7 +328,7 @@ describe("test/vectors/cosignature/quorum-rotated-witness.json", () => {
   };
 
   it.each(v.cases.map((c) => [c.description, c] as const))("%s", (_, c) => {
-    const report = checkWitnessQuorum(c.note, vectorPolicy, ed25519Verify);
+    const report = checkWitnessQuorum(c.note, vectorPolicy, ed25519Check);
     expect(report.ok).toBe(c.wantOk);
     expect(report.witnessed.map((w) => `${w.name}+${toHex(w.keyHash)}`)).toEqual(c.wantWitnessed);
     expect(report.findings.map(({ code, witness }) => (witness ? { code, witness } : { code }))).toEqual(
@@ -378,7 +381,8 @@ describe("assertWitnessPolicy", () => {
           key,
           {
             name: "alias.example/w",
-            keyHash: cosignatureKeyHash("alias.example/w", key.publicKey),
+            keyHash: cosignatureKeyHash("alias.example/w", "ed25519", key.publicKey),
+            alg: "ed25519" as const,
             publicKey: key.publicKey,
           },
         ],
@@ -395,7 +399,7 @@ describe("assertWitnessPolicy", () => {
     ["a 31-byte public key", { witnesses: [{ ...key, publicKey: key.publicKey.slice(1) }], threshold: 1 }],
   ])("refuses %s (INVALID_POLICY)", (_, p) => {
     expectWitnessError(() => assertWitnessPolicy(p), "INVALID_POLICY");
-    expectWitnessError(() => checkWitnessQuorum(note, p, ed25519Verify), "INVALID_POLICY");
+    expectWitnessError(() => checkWitnessQuorum(note, p, ed25519Check), "INVALID_POLICY");
   });
 });
 
@@ -407,27 +411,72 @@ describe("openWitnessedCheckpoint", () => {
       [log.verifier],
       log.origin,
       policy(2),
-      ed25519Verify,
+      ed25519Check,
     );
     expect(checkpoint.size).toBe(9);
     expect(quorum.ok).toBe(false);
     expect(quorum.findings.map((f) => f.code)).toEqual(["CHECKPOINT_UNWITNESSED"]);
     const full = withLines([cosign(A), cosign(B)]);
-    expect(
-      openWitnessedCheckpoint(full, [log.verifier], log.origin, policy(2), ed25519Verify).quorum.ok,
-    ).toBe(true);
+    expect(openWitnessedCheckpoint(full, [log.verifier], log.origin, policy(2), ed25519Check).quorum.ok).toBe(
+      true,
+    );
   });
 
   it("throws INVALID_NOTE without the log's signature or for another origin, whatever the cosignatures", () => {
     const cosignedOnly = formatLines([cosign(A), cosign(B)]);
     expectChainError(
-      () => openWitnessedCheckpoint(cosignedOnly, [log.verifier], log.origin, policy(2), ed25519Verify),
+      () => openWitnessedCheckpoint(cosignedOnly, [log.verifier], log.origin, policy(2), ed25519Check),
       "INVALID_NOTE",
     );
     const n = withLines([cosign(A), cosign(B)]);
     expectChainError(
-      () => openWitnessedCheckpoint(n, [log.verifier], "other.example/log", policy(2), ed25519Verify),
+      () => openWitnessedCheckpoint(n, [log.verifier], "other.example/log", policy(2), ed25519Check),
       "INVALID_NOTE",
+    );
+  });
+});
+
+describe("SM2 witnesses (the gm suite, witness.md §1.7)", () => {
+  /** An SM2 witness: its key, and a synchronous signer by lib/sm2 over a fixed scalar. */
+  const sm2Witness = (name: string, scalar: number) => {
+    const d = new Uint8Array(32).fill(scalar);
+    const key = cosignerKeyOf(name, "sm2-sm3", sm2PublicKeyToSpki(sm2PublicKey(d)));
+    const signer = { name, keyHash: key.keyHash, sign: (m: Uint8Array) => sm2Sign(d, m) };
+    return { key, signer };
+  };
+  const G = [sm2Witness("gm-a.example/witness", 3), sm2Witness("gm-b.example/witness", 5)];
+  const gmPolicy = (threshold: number): WitnessPolicy => ({ witnesses: G.map((w) => w.key), threshold });
+  const gmCosign = (w: (typeof G)[number]) => cosignCheckpoint(text, T, w.signer);
+
+  it("counts SM2 cosignatures checked with the ledger's signature check", () => {
+    const report = checkWitnessQuorum(withLines(G.map(gmCosign)), gmPolicy(2), verifyRecordedKeySignature);
+    expect(report.ok).toBe(true);
+    expect(report.witnessed.map((c) => c.name)).toEqual(G.map((w) => w.key.name));
+  });
+
+  it("reports a failing SM2 line, and does not count it under a check of another algorithm", () => {
+    const [first, second] = G.map(gmCosign) as [NoteSignature, NoteSignature];
+    const bad = checkWitnessQuorum(
+      withLines([flip(first, 20), second]),
+      gmPolicy(1),
+      verifyRecordedKeySignature,
+    );
+    expect(bad.findings.map((f) => f.code)).toEqual(["WITNESS_SIGNATURE_INVALID"]);
+    // ed25519Check answers false for any key that is not Ed25519: no SM2 line counts.
+    const none = checkWitnessQuorum(withLines([first, second]), gmPolicy(1), ed25519Check);
+    expect(none.witnessed).toEqual([]);
+    expect(none.ok).toBe(false);
+  });
+
+  it("refuses a policy whose SM2 key's key ID is the Ed25519 rule's", () => {
+    const [g] = G as [(typeof G)[number]];
+    expectWitnessError(
+      () =>
+        assertWitnessPolicy({
+          witnesses: [{ ...g.key, keyHash: cosignatureKeyHash(g.key.name, "ed25519", new Uint8Array(32)) }],
+          threshold: 1,
+        }),
+      "INVALID_POLICY",
     );
   });
 });
