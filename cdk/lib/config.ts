@@ -128,7 +128,6 @@ function stackTarget(
   const problems: string[] = [];
   if (!isRecord(json)) return { target: {}, problems };
   const arns: { at: string; arn: string }[] = [];
-  const witnesses: string[] = [];
   for (const list of ["departments", "auditors"] as const) {
     const members = json[list];
     if (!Array.isArray(members)) continue;
@@ -141,8 +140,6 @@ function stackTarget(
         member.keyArns.forEach((arn, j) => {
           if (typeof arn === "string") arns.push({ at: `${list}.${i}.keyArns.${j}`, arn });
         });
-      if (list === "departments" && member.witness !== undefined && member.witness !== false)
-        witnesses.push(`${list}.${i}.witness`);
     });
   }
   const gm = json.suite === "gm";
@@ -177,11 +174,6 @@ function stackTarget(
     problems.push(
       `(root): the members' keys are in ${region}, which is not a China Region, but ${why}: the ledger's ` +
         "functions read the keys in their own region, so both must be cn-north-1 or cn-northwest-1",
-    );
-  for (const at of witnesses)
-    problems.push(
-      `${at}: a department's witness answers through a Lambda function URL (its member stack), which the ` +
-        "China Regions do not offer; leave witness out (false) for a consortium deployed there",
     );
   const consoleSetting = isRecord(json.aws) ? json.aws.console : undefined;
   if (consoleSetting === true)

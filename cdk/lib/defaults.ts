@@ -312,7 +312,10 @@ export const ACCOUNT_ID_PATTERN = "^[0-9]{12}$";
 export const witnessKeyAlias = (consortium: string, id: string): string =>
   `alias/zhixin-witness/${consortium}/${id}`;
 
-export const WITNESS_FUNCTION: FunctionDefaults & { readonly reservedConcurrentExecutions: number } = {
+export const WITNESS_FUNCTION: FunctionDefaults & {
+  readonly reservedConcurrentExecutions: number;
+  readonly throttle: { rateLimit: number; burstLimit: number };
+} = {
   entry: "functions/add-checkpoint/handler.ts",
   service: "zhixin-witness",
   // One consistency proof and one signature per request.
@@ -325,6 +328,11 @@ export const WITNESS_FUNCTION: FunctionDefaults & { readonly reservedConcurrentE
   // department's account run. The sealer asks once per seal; a throttled request is only
   // a missing cosignature, which the sealer's next seal makes up for.
   reservedConcurrentExecutions: 5,
+  /**
+   * Where the China Regions front it with an HTTP API (no function URLs there): the sealer
+   * asks once per seal, so a few requests a second is plenty, and the cap is the API's too.
+   */
+  throttle: { rateLimit: 10, burstLimit: 20 },
 };
 
 /**

@@ -149,7 +149,7 @@ export class ZhixinMemberStack extends Stack {
       });
       Object.assign(outputs, {
         WitnessUrl: {
-          value: this.witness.url.url,
+          value: this.witness.url,
           description:
             "The witness's base URL (POST <this>add-checkpoint, c2sp.org/tlog-witness): the consortium file's " +
             `departments[${d.id}].witness.url, with the vkey from WitnessKeyArn. Deploy every member stack ` +

@@ -1,14 +1,18 @@
 import { join } from "node:path";
 import { Aws, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import { HttpApi, HttpMethod, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
+import { FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import type { CosignatureAlgorithm } from "#chain";
 import {
+  ACCESS_LOG_FIELDS,
   ARCHITECTURE,
   bundlingOptions,
   RUNTIME,
@@ -20,11 +24,13 @@ import {
   WITNESS_TABLE_KEY,
   witnessEnvironment,
 } from "./defaults.js";
+import { inChinaPartition } from "./partition.js";
 import { SigningKey } from "./signing-key.js";
 
 /**
  * A department's witness (docs/formats/witness.md, functions/witness/): the Lambda that
- * answers POST <url>/add-checkpoint behind a public function URL, its KMS key (Ed25519, or
+ * answers POST <url>/add-checkpoint behind a public function URL (an HTTP API in the China
+ * partition), its KMS key (Ed25519, or
  * SM2 under the gm suite: witness.md §1.7), and
  * the table of what it last cosigned per log, with the genesis item that tells a table
  * that kept its state from one that lost it.
@@ -63,7 +69,14 @@ export class DepartmentWitness extends Construct {
   readonly table: Table;
   readonly function: NodejsFunction;
   readonly role: Role;
-  readonly url: FunctionUrl;
+  /**
+   * Its base URL (the consortium file's witness.url; the log POSTs <url>/add-checkpoint):
+   * a Lambda function URL, or in the China partition, which has none, an HTTP API's
+   * $default stage with the one route POST /add-checkpoint (same payload format 2.0).
+   */
+  readonly url: string;
+  /** The HTTP API in the China partition; undefined where a function URL serves. */
+  readonly api: HttpApi | undefined;
 
   constructor(scope: Construct, id: string, props: DepartmentWitnessProps) {
     super(scope, id);
@@ -152,7 +165,13 @@ export class DepartmentWitness extends Construct {
         "esbuild target and the tests are all for Node.js 22; moving to a newer runtime is a " +
         "deliberate upgrade, not something to take silently from the CDK's latest.",
     });
-    this.url = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    if (inChinaPartition(Stack.of(this))) {
+      this.api = this.chinaFrontDoor(props);
+      this.url = this.api.apiEndpoint;
+    } else {
+      this.api = undefined;
+      this.url = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.NONE }).url;
+    }
 
     // The genesis item, once, when the stack creates the table (never on update: a table
     // that lost it must stay refused until restored, not be quietly re-initialised). Its
@@ -195,5 +214,47 @@ export class DepartmentWitness extends Construct {
     });
     // The witness answers nothing useful before its table has the item.
     this.function.node.addDependency(genesis);
+  }
+
+  /**
+   * The China Regions' front door: an HTTP API, unauthenticated as the function URL is (the
+   * protocol is public, and the log calls from another account), throttled and access-logged.
+   * API Gateway there serves unauthenticated requests only for an account with an ICP filing
+   * (docs/DEPLOY.md, "AWS China Regions"), as a government department's is.
+   */
+  private chinaFrontDoor(props: DepartmentWitnessProps): HttpApi {
+    const api = new HttpApi(this, "Api", {
+      apiName: `zhixin-witness-${props.name.replaceAll("/", "-")}`,
+      description: `${props.name}: POST /add-checkpoint (c2sp.org/tlog-witness)`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: props.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: WITNESS_FUNCTION.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    api.addRoutes({
+      path: "/add-checkpoint",
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration("AddCheckpoint", this.function),
+    });
+    const route = api.node.findChild("POST--add-checkpoint");
+    Validations.of(route).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason:
+        "c2sp.org/tlog-witness is a public protocol: the log asks from the consortium's account, and " +
+        "anyone may; the witness cosigns only a checkpoint the log signed and proved consistent with " +
+        "what it cosigned before, so an unauthenticated caller can get nothing but a cosignature on " +
+        "the log's own history. The Lambda function URL it replaces outside China is AuthType NONE too.",
+    });
+    return api;
   }
 }

@@ -12,6 +12,7 @@ import { parseConsortium } from "../../lib/consortium/consortium.js";
 import { consortiumProblems } from "../support/consortium-file.js";
 import {
   buildApp,
+  buildMemberApp,
   buildZhixinApp,
   type CfnTemplate,
   EXAMPLE_FILE,
@@ -25,7 +26,8 @@ import {
 
 // The national suite on AWS (issue 17): examples/consortium.gm.json, as `npm run synth -- -c
 // consortium=examples/consortium.gm.json` builds it, for the China partition (cn-northwest-1),
-// with SM2 keys; and what the China Regions cannot run, refused when the file is read.
+// with SM2 keys, its witnesses behind an HTTP API; and what the China Regions cannot run,
+// refused when the file is read.
 
 type Json = Record<string, unknown>;
 const gmFile = (): Json & { departments: Json[]; auditors: Json[]; aws: Json } =>
@@ -216,6 +218,56 @@ describe("a gm file without members' keys (the single-account layout, for trials
   });
 });
 
+describe("a gm department's witness in the China partition", () => {
+  const file = () => {
+    const c = gmFile();
+    (c.departments[1] as Json).witness = true;
+    return writeConsortium(c);
+  };
+  let member: ReturnType<typeof buildMemberApp>["stack"];
+  let t: CfnTemplate;
+  beforeAll(() => {
+    member = buildMemberApp(file(), "hf-wuzhong", { bundle: false }).stack;
+    t = jsonOf(member);
+  });
+
+  it("answers through an HTTP API's POST /add-checkpoint (no function URLs there), throttled and access-logged", () => {
+    expect([member.region, member.partition]).toEqual(["cn-northwest-1", "aws-cn"]);
+    expect(resourcesOf(t, "AWS::Lambda::Url")).toEqual([]);
+    const routes = resourcesOf(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties?.RouteKey);
+    expect(routes).toEqual(["POST /add-checkpoint"]);
+    const stages = resourcesOf(t, "AWS::ApiGatewayV2::Stage").map(([, r]) => r.Properties ?? {});
+    expect(stages.map((p) => [p.StageName, p.DefaultRouteSettings])).toEqual([
+      ["$default", { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }],
+    ]);
+    expect(stages[0]?.AccessLogSettings).toMatchObject({
+      Format: expect.stringContaining("$context.requestId"),
+    });
+    const api = resourcesOf(t, "AWS::ApiGatewayV2::Api")[0]?.[0];
+    expect(t.Outputs?.WitnessUrl?.Value).toEqual({
+      "Fn::GetAtt": [api, "ApiEndpoint"],
+    });
+  });
+
+  it("cosigns with an SM2 key (ZHIXIN_WITNESS_KEY_ALG sm2-sm3), and passes cdk-nag with its one acknowledgment", () => {
+    expect(signingKeys(t)).toEqual([
+      { spec: "SM2", signer: "hf-wuzhong" },
+      { spec: "SM2", signer: "zhixin-witness/ningxia/hf-wuzhong" },
+    ]);
+    const fn = resourcesOf(t, "AWS::Lambda::Function").find(([, r]) =>
+      JSON.stringify(r.Properties?.Environment ?? {}).includes("ZHIXIN_WITNESS_TABLE"),
+    );
+    expect((fn?.[1].Properties?.Environment as { Variables: Json }).Variables.ZHIXIN_WITNESS_KEY_ALG).toBe(
+      "sm2-sm3",
+    );
+    const report = new AwsSolutionsChecks().validateScope(member);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+      [],
+    );
+    expect(Annotations.fromStack(member).findError("*", Match.anyValue())).toEqual([]);
+  });
+});
+
 describe("what the China partition cannot run, refused when the file is read", () => {
   const problemsOf = (edit: (c: ReturnType<typeof gmFile>) => void) => {
     const c = gmFile();
@@ -243,17 +295,6 @@ describe("what the China partition cannot run, refused when the file is read", (
     });
     expect(problems).toEqual([
       expect.stringMatching(/^\(root\): the members' keys are in us-east-1, which is not a China Region/),
-    ]);
-  });
-
-  it("a witness: it answers through a Lambda function URL, which the China Regions do not offer", () => {
-    const problems = problemsOf((c) => {
-      (c.departments[1] as Json).witness = true;
-    });
-    // Under gm, the consortium file refuses a witness too: witnesses cosign with Ed25519.
-    expect(problems).toEqual([
-      expect.stringMatching(/^departments\.1\.witness: under the gm suite no department witnesses yet/),
-      expect.stringMatching(/^departments\.1\.witness: .*function URL.*China Regions do not offer/),
     ]);
   });
 
