@@ -1,9 +1,10 @@
-import { deriveKeyId, fromBase64, INTL, type SignatureAlgorithm } from "#chain";
+import { deriveKeyId, fromBase64, type SignatureAlgorithm, suiteOfAlgorithm } from "#chain";
 import type { Signer } from "../../lib/crypto/signer.js";
+import { sm2PrivateKeyFromPkcs8, sm2PublicKey, sm2PublicKeyToSpki, sm2Sign } from "../../lib/sm2/index.js";
 
 /**
  * Who the console acts as, and the key it signs requests with: in the browser, through
- * WebCrypto, never sent anywhere. Locally the demo members' key files are offered by the
+ * WebCrypto (SM2, which WebCrypto lacks, through lib/sm2), never sent anywhere. Locally the demo members' key files are offered by the
  * node (local/console.ts, GET /local/identities); on AWS a member signs with its KMS key
  * (docs/CONSOLE.md "Sign-in on AWS").
  */
@@ -46,7 +47,7 @@ export async function loadLocalIdentities(base = ""): Promise<LocalIdentities> {
   return { consortium: json.consortium, log: json.log, members };
 }
 
-// WebCrypto has no SM2: an SM2 member cannot sign in the browser yet (README, "Not built").
+// WebCrypto has no SM2: an SM2 key signs with lib/sm2 (sm2Signer below).
 const ALGORITHMS: Record<
   Exclude<SignatureAlgorithm, "sm2-sm3">,
   { key: EcKeyImportParams | Algorithm; sign: Algorithm | EcdsaParams }
@@ -61,24 +62,42 @@ const ALGORITHMS: Record<
 /**
  * A Signer (lib/crypto/signer.ts) over a PKCS#8 key in WebCrypto. WebCrypto's ECDSA
  * signature is already r||s (IEEE P1363), as RFC 9421 §3.3.4 and the ledger want. The key
- * id is derived from the public key as every signer's is (docs/design/key-history.md §1).
+ * id is derived from the public key with its suite's hash, as every signer's is
+ * (docs/design/key-history.md §1).
  */
 export async function webCryptoSigner(
   owner: string,
   alg: SignatureAlgorithm,
   pkcs8: Uint8Array,
 ): Promise<Signer> {
-  if (alg === "sm2-sm3") throw new Error("SM2 keys cannot sign in the browser yet");
+  if (alg === "sm2-sm3") return sm2Signer(owner, pkcs8);
   const a = ALGORITHMS[alg];
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as Uint8Array<ArrayBuffer>, a.key, true, [
     "sign",
   ]);
   const spki = await spkiOf(privateKey, alg);
   return {
-    keyId: deriveKeyId(INTL, owner, spki), // SM2 is refused above: the key is an intl one
+    keyId: deriveKeyId(suiteOfAlgorithm(alg), owner, spki),
     alg,
     sign: async (message) =>
       new Uint8Array(await crypto.subtle.sign(a.sign, privateKey, message as Uint8Array<ArrayBuffer>)),
+    publicKey: async () => spki.slice(),
+  };
+}
+
+/**
+ * An SM2 key file's signer, by lib/sm2 (docs/formats/sm2.md): r||s with SM3 and the standard
+ * identifier, its nonce derived from the key and message (RFC 6979), as the CLI signs; the
+ * key id by SM3, the gm suite's H. The scalar stays in this page's memory, as a WebCrypto
+ * key would be, and like the local key files it comes from, it is a demo's.
+ */
+function sm2Signer(owner: string, pkcs8: Uint8Array): Signer {
+  const d = sm2PrivateKeyFromPkcs8(pkcs8);
+  const spki = sm2PublicKeyToSpki(sm2PublicKey(d));
+  return {
+    keyId: deriveKeyId(suiteOfAlgorithm("sm2-sm3"), owner, spki),
+    alg: "sm2-sm3",
+    sign: async (message) => sm2Sign(d, message),
     publicKey: async () => spki.slice(),
   };
 }

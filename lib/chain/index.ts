@@ -240,6 +240,7 @@ export {
   SUITE_SIGNATURE_ALGORITHMS,
   type SuiteName,
   suiteNamed,
+  suiteOfAlgorithm,
 } from "./suite.js";
 export { buildEntryBundles, buildTiles, type EntryBundleContents, type TileContents } from "./tile-build.js";
 export { encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle } from "./tile-bundle.js";

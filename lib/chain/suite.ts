@@ -83,6 +83,16 @@ export const GM: CryptoSuite = makeSuite("gm", "SM3", sm3, sm3Node);
 
 const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: GM };
 
+/**
+ * The suite whose signatures `alg` makes: each algorithm is one suite's
+ * (SUITE_SIGNATURE_ALGORITHMS), so a key's algorithm names the H its key id is derived with.
+ */
+export function suiteOfAlgorithm(alg: SignatureAlgorithm): CryptoSuite {
+  const name = SUITE_NAMES.find((s) => SUITE_SIGNATURE_ALGORITHMS[s].includes(alg));
+  if (name === undefined) throw new ChainError("INVALID_FORMAT", `no suite signs with ${String(alg)}`);
+  return SUITES[name];
+}
+
 /** The suite of a name; ChainError INVALID_FORMAT for a name that is none. */
 export function suiteNamed(name: string): CryptoSuite {
   if (!isSuiteName(name))

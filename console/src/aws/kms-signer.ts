@@ -1,5 +1,5 @@
-import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
-import { ecdsaSignatureFromDer } from "../../../lib/crypto/ecdsa-der.js";
+import { deriveKeyId, isRecordedSpki, type SignatureAlgorithm, suiteOfAlgorithm } from "#chain";
+import { ecdsaSignatureFromDer, P256_ORDER, SM2_ORDER } from "../../../lib/crypto/ecdsa-der.js";
 import type { Signer } from "../../../lib/crypto/signer.js";
 import { SignInError } from "./errors.js";
 import type { KmsPort, KmsPublicKeyOutput, KmsSigningAlgorithm } from "./kms.js";
@@ -12,26 +12,27 @@ import type { KmsPort, KmsPublicKeyOutput, KmsSigningAlgorithm } from "./kms.js"
  *   alg                 KMS key spec            SigningAlgorithm   KMS returns
  *   ed25519             ECC_NIST_EDWARDS25519   ED25519_SHA_512    64 raw bytes
  *   ecdsa-p256-sha256   ECC_NIST_P256           ECDSA_SHA_256      DER, possibly high-S → r||s
+ *   sm2-sm3             SM2 (China Regions)     SM2DSA             DER → r||s
  *
  * The message is sent as is (MessageType RAW, KMS hashes it), at most 4096 bytes. One
  * GetPublicKey comes first: its SPKI gives the key id, `<member>/<16 hex of SHA-256(spki)>`
- * (docs/design/key-history.md §1), exactly as the CLI derives it.
+ * (docs/design/key-history.md §1), exactly as the CLI derives it, with the key's suite's H
+ * (SM3 for SM2). For SM2, with RAW, KMS computes SM3(Z || M) with the standard identifier
+ * 1234567812345678 (docs/formats/sm2.md §6).
  */
 
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 const SIGNATURE_SIZE = 64;
 
-// WebCrypto has no SM2: an SM2 member cannot sign in the browser yet (README, "Not built").
+// The SPKI is checked to be the member's algorithm's in the form the ledger records
+// (lib/chain isRecordedSpki) — WebCrypto has no SM2 to check it with.
 const KMS_ALGORITHM: Record<
-  Exclude<SignatureAlgorithm, "sm2-sm3">,
-  { spec: string; signing: KmsSigningAlgorithm; webCrypto: { name: string; namedCurve?: string } }
+  SignatureAlgorithm,
+  { spec: string; signing: KmsSigningAlgorithm; der?: bigint }
 > = {
-  ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512", webCrypto: { name: "Ed25519" } },
-  "ecdsa-p256-sha256": {
-    spec: "ECC_NIST_P256",
-    signing: "ECDSA_SHA_256",
-    webCrypto: { name: "ECDSA", namedCurve: "P-256" },
-  },
+  ed25519: { spec: "ECC_NIST_EDWARDS25519", signing: "ED25519_SHA_512" },
+  "ecdsa-p256-sha256": { spec: "ECC_NIST_P256", signing: "ECDSA_SHA_256", der: P256_ORDER },
+  "sm2-sm3": { spec: "SM2", signing: "SM2DSA", der: SM2_ORDER },
 };
 
 export interface KmsMemberKey {
@@ -49,13 +50,11 @@ export interface KmsMemberKey {
  * GetPublicKey call propagates (./session.ts explains it).
  */
 export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Signer> {
-  const { alg } = member;
-  if (alg === "sm2-sm3") throw new Error("SM2 keys cannot sign in the browser yet");
-  const key = { ...member, alg };
+  const key = member;
   const spki = await publicKeyOf(await kms.getPublicKey({ KeyId: key.kmsKey }), key);
-  const { signing } = KMS_ALGORITHM[key.alg];
+  const { signing, der } = KMS_ALGORITHM[key.alg];
   return {
-    keyId: deriveKeyId(INTL, key.owner, spki), // SM2 is refused above: the key is an intl one
+    keyId: deriveKeyId(suiteOfAlgorithm(key.alg), key.owner, spki),
     alg: key.alg,
     publicKey: async () => spki.slice(),
     async sign(message) {
@@ -78,7 +77,7 @@ export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Sig
       const signature = out.Signature;
       if (signature === undefined)
         throw new SignInError("KMS_UNREACHABLE", { detail: "KMS Sign returned no Signature" });
-      if (key.alg === "ecdsa-p256-sha256") return ecdsaSignatureFromDer(signature);
+      if (der !== undefined) return ecdsaSignatureFromDer(signature, der);
       if (signature.length !== SIGNATURE_SIZE) {
         throw new SignInError("KMS_UNREACHABLE", {
           detail: `KMS Ed25519 signature is ${signature.length} bytes, not ${SIGNATURE_SIZE}`,
@@ -90,11 +89,8 @@ export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Sig
 }
 
 /** The DER SPKI of a GetPublicKey answer, checked to be a SIGN_VERIFY key of the member's alg. */
-async function publicKeyOf(
-  out: KmsPublicKeyOutput,
-  key: KmsMemberKey & { alg: Exclude<SignatureAlgorithm, "sm2-sm3"> },
-): Promise<Uint8Array> {
-  const { spec, signing, webCrypto } = KMS_ALGORITHM[key.alg];
+async function publicKeyOf(out: KmsPublicKeyOutput, key: KmsMemberKey): Promise<Uint8Array> {
+  const { spec, signing } = KMS_ALGORITHM[key.alg];
   const wrong = (detail: string) => new SignInError("KEY_WRONG_ALGORITHM", { key: key.kmsKey, detail });
   if (out.KeySpec !== spec) throw wrong(`${out.KeySpec ?? "no key spec"}, not ${spec} (${key.alg})`);
   if (out.KeyUsage !== "SIGN_VERIFY") throw wrong(`key usage ${out.KeyUsage ?? "none"}, not SIGN_VERIFY`);
@@ -105,10 +101,6 @@ async function publicKeyOf(
     throw new SignInError("KMS_UNREACHABLE", { detail: "KMS GetPublicKey returned no PublicKey" });
   }
   const spki = Uint8Array.from(out.PublicKey);
-  try {
-    await crypto.subtle.importKey("spki", spki as Uint8Array<ArrayBuffer>, webCrypto, true, ["verify"]);
-  } catch {
-    throw wrong(`its public key is not a ${key.alg} SubjectPublicKeyInfo`);
-  }
+  if (!isRecordedSpki(key.alg, spki)) throw wrong(`its public key is not a ${key.alg} SubjectPublicKeyInfo`);
   return spki;
 }

@@ -22,7 +22,7 @@ import { sigv4Headers } from "./sigv4.js";
  * Field names are the SDK's, so ./kms-signer.ts reads what lib/crypto/kms-signer.ts reads.
  */
 
-export type KmsSigningAlgorithm = "ED25519_SHA_512" | "ECDSA_SHA_256";
+export type KmsSigningAlgorithm = "ED25519_SHA_512" | "ECDSA_SHA_256" | "SM2DSA";
 
 export interface KmsSignInput {
   KeyId: string;

@@ -5,13 +5,16 @@ import {
   ChainError,
   CompactRange,
   checkCompactRangeState,
+  GM,
   genesisSuite,
   INTL,
   parseBlockHeader,
+  type SignatureAlgorithm,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
   SUITE_SIGNATURE_ALGORITHMS,
   suiteNamed,
+  suiteOfAlgorithm,
   toHex,
   verifyBlocks,
 } from "#chain";
@@ -53,6 +56,16 @@ describe("suites by name", () => {
     expect(SUITE_SIGNATURE_ALGORITHMS.intl[0]).toBe("ed25519");
     expect(SUITE_SIGNATURE_ALGORITHMS.gm).toEqual(["sm2-sm3"]);
     expect(SUITE_SEALER_ALGORITHM).toEqual({ intl: "ed25519", gm: "sm2-sm3" });
+  });
+
+  it("gives each signature algorithm's one suite, and hash names for messages", () => {
+    expect(suiteOfAlgorithm("ed25519")).toBe(INTL);
+    expect(suiteOfAlgorithm("ecdsa-p256-sha256")).toBe(INTL);
+    expect(suiteOfAlgorithm("sm2-sm3")).toBe(GM);
+    expect(() => suiteOfAlgorithm("rsa" as SignatureAlgorithm)).toThrow(
+      expect.objectContaining({ code: "INVALID_FORMAT" }),
+    );
+    expect([INTL.hashName, GM.hashName]).toEqual(["SHA-256", "SM3"]);
   });
 
   it("refuses a name that is no suite: INVALID_FORMAT", () => {
