@@ -28,6 +28,12 @@ const GM_SCENARIOS = [
   "test/integration/evidence/export.test.ts",
   "test/integration/evidence/recovery.test.ts",
   "test/integration/evidence/route.test.ts",
+  // No lost data under gm too: crashes at every store and S3 call, racing sealers.
+  "test/integration/ledger/crash.test.ts",
+  "test/integration/ledger/submit-crash.test.ts",
+  "test/integration/ledger/race.test.ts",
+  "test/integration/ledger/publish.test.ts",
+  "test/integration/ledger/unique-crash.test.ts",
 ];
 
 export default defineConfig({

@@ -60,7 +60,7 @@ export async function startConsole(options: { introduceKeys?: boolean } = {}): P
     throw e;
   }
   await mkdir(SCREENSHOTS, { recursive: true });
-  const zhixin = zhixinAt(node.url, node.node.home);
+  const zhixin = zhixinAt(node.url, node.node.home, node.consortiumFile);
   return {
     node,
     browser,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { scanAll } from "../../functions/store/snapshot.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
+import { testConsortiumFile } from "./test-suite.js";
 
 /**
  * The `zhixin` CLI as a user runs it (node bin/zhixin.js, a child process) against a
@@ -25,6 +26,8 @@ export interface CliConsortium {
   node: LocalConsortium;
   /** ZHIXIN_HOME of every run: the consortium's home, keys included. */
   home: string;
+  /** ZHIXIN_CONSORTIUM of every run: the example file, or its gm form under ZHIXIN_TEST_SUITE=gm. */
+  consortiumFile: string;
   /** A scratch folder for the files the CLI reads. */
   work: string;
   /**
@@ -49,10 +52,11 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
     await rm(work, { recursive: true, force: true });
   };
   let node: LocalConsortium;
+  const consortiumFile = await testConsortiumFile(home);
   try {
     node = await startLocalConsortium({
       home,
-      consortiumFile: CONSORTIUM,
+      consortiumFile,
       port: 0,
       dynamoPort: 0,
       sealIntervalMs: 0,
@@ -65,7 +69,8 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
     node,
     home,
     work,
-    zhixin: zhixinAt(node.url, home),
+    consortiumFile,
+    zhixin: zhixinAt(node.url, home, consortiumFile),
     async writeWork(name, text) {
       const path = join(work, name);
       await writeFile(path, text);
@@ -82,7 +87,7 @@ export async function startCliConsortium(name: string): Promise<CliConsortium> {
  * `zhixin <args>` from the repository root, aimed at the node at `url` whose home is `home`
  * (ZHIXIN_URL, ZHIXIN_HOME, ZHIXIN_CONSORTIUM; `env` adds or overrides).
  */
-export function zhixinAt(url: string, home: string): CliConsortium["zhixin"] {
+export function zhixinAt(url: string, home: string, consortium = CONSORTIUM): CliConsortium["zhixin"] {
   return (args, env = {}, stdin = "") =>
     new Promise((resolve) => {
       const child = execFile(
@@ -95,7 +100,7 @@ export function zhixinAt(url: string, home: string): CliConsortium["zhixin"] {
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
             ZHIXIN_URL: url,
             ZHIXIN_HOME: home,
-            ZHIXIN_CONSORTIUM: CONSORTIUM,
+            ZHIXIN_CONSORTIUM: consortium,
             ...env,
           },
           maxBuffer: 16 * 1024 * 1024,

@@ -1,14 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  type CryptoSuite,
-  batchRootOf as chainBatchRoot,
-  type JsonValue,
-  type SuiteName,
-  suiteNamed,
-} from "#chain";
+import { type CryptoSuite, batchRootOf as chainBatchRoot, type JsonValue } from "#chain";
 import { readOwnerSignerFile, readSignerFile } from "../../functions/auth/signer-file.js";
 import { loadLocalSubjectKey } from "../../functions/sharing/subject-key.js";
 import { scanAll } from "../../functions/store/snapshot.js";
@@ -19,6 +13,7 @@ import type { Signer } from "../../lib/crypto/signer.js";
 import { keyFile } from "../../lib/local-home.js";
 import { type LocalConsortium, startLocalConsortium } from "../../local/consortium-node.js";
 import { signRequestNow } from "./sign-request.js";
+import { assertTestSuite, testConsortiumFile } from "./test-suite.js";
 
 /**
  * A local consortium for end-to-end tests: temp home, any free ports, no seal timer
@@ -97,33 +92,13 @@ export class AheadClock implements Clock {
   }
 }
 
-/**
- * The suite the scenario tests run under: ZHIXIN_TEST_SUITE, intl when unset. The gm
- * project (vitest.config.ts) runs them again under gm, on consortium.example.json made a
- * gm file as a platform team would: "suite": "gm", every alg left to the suite's (SM2);
- * its witnesses stay, and cosign with SM2 (docs/formats/witness.md §1.7).
- */
-export const TEST_SUITE: SuiteName = process.env.ZHIXIN_TEST_SUITE === "gm" ? "gm" : "intl";
-/** TEST_SUITE's hashes, for a test that recomputes what the node stores. */
-export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE);
-
-async function exampleConsortiumFile(home: string): Promise<string> {
-  if (TEST_SUITE === "intl") return "consortium.example.json";
-  const example = JSON.parse(await readFile("consortium.example.json", "utf8")) as Record<string, unknown>;
-  const members = (list: unknown) =>
-    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
-  const file = join(home, "consortium.gm.json");
-  const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
-  if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
-  await writeFile(file, JSON.stringify(gm));
-  return file;
-}
+export { TEST_SUITE, testSuite } from "./test-suite.js";
 
 export async function startTestNode(
   options: { clock?: Clock; introduceKeys?: boolean; consortiumFile?: string; consoleDir?: string } = {},
 ): Promise<TestNode> {
   const home = await mkdtemp(join(tmpdir(), "zhixin-e2e-"));
-  const consortiumFile = options.consortiumFile ?? (await exampleConsortiumFile(home));
+  const consortiumFile = options.consortiumFile ?? (await testConsortiumFile(home));
   const node = await startLocalConsortium({
     home,
     consortiumFile,
@@ -135,6 +110,12 @@ export async function startTestNode(
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   const suite = suiteOf(node.consortium);
+  try {
+    assertTestSuite(suite.name, "this test node");
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
   const signers = new Map<string, LocalSigner>();
   /** The member's key, under its own (derived) key id, or under `keyId` if given. */
   const signer = async (member: string, keyId?: string) => {

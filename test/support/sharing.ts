@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { contentDigest, INTL, type JsonValue } from "#chain";
+import { contentDigest, type JsonValue } from "#chain";
 import type { TestNode, TestRequest } from "./local-node.js";
+import { testSuite } from "./test-suite.js";
 
 /**
  * Helpers for the sharing tests (test/integration/sharing): contract documents and
@@ -32,7 +33,7 @@ export const S2_CONTRACT = JSON.parse(
   readFileSync("examples/contracts/s2-blacklist.json", "utf8"),
 ) as ContractDoc;
 /** Its version: the content digest the approve names. */
-export const S2_VERSION = contentDigest(INTL, S2_CONTRACT as unknown as JsonValue);
+export const S2_VERSION = contentDigest(testSuite, S2_CONTRACT as unknown as JsonValue);
 
 export function daysFromNow(days: number): string {
   return new Date(Date.now() + days * DAY_MS).toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ZhixinClient } from "../../cli/client.js";
 import { loadIdentity } from "../../cli/identity.js";
-import { INTL } from "../../lib/chain/index.js";
+import { type CryptoSuite, INTL } from "../../lib/chain/index.js";
 import { ROOT } from "./cli.js";
 
 /**
@@ -29,14 +29,17 @@ export interface ShipperProcess {
 }
 
 /** `zhixin ship <args>` against the node at `url` with the keys of `home`. */
-export function startShipper(args: string[], env: { url: string; home: string }): ShipperProcess {
+export function startShipper(
+  args: string[],
+  env: { url: string; home: string; consortium?: string },
+): ShipperProcess {
   const child = spawn(process.execPath, [BIN, "ship", ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
       ZHIXIN_URL: env.url,
       ZHIXIN_HOME: env.home,
-      ZHIXIN_CONSORTIUM: CONSORTIUM,
+      ZHIXIN_CONSORTIUM: env.consortium ?? CONSORTIUM,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -94,11 +97,12 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
  * `department` and returns the data of each of its records of `type`, in log order.
  */
 export async function sealedRecordsOf(
-  node: { url: string; home: string },
+  node: { url: string; home: string; suite?: CryptoSuite },
   department: string,
   type: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const client = new ZhixinClient({ url: node.url, ...(await loadIdentity(INTL, node.home, department)) });
+  const identity = await loadIdentity(node.suite ?? INTL, node.home, department);
+  const client = new ZhixinClient({ url: node.url, ...identity });
   for (let i = 0; i < 100; i++) {
     const result = await client.seal();
     if (!result.sealed && result.reason === "nothing-pending") break;

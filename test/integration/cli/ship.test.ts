@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newNonce, ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
 import { Journal } from "../../../cli/ship/journal.js";
-import { INTL } from "../../../lib/chain/index.js";
+import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { type CliConsortium, startCliConsortium } from "../../support/cli.js";
 import {
   DB_OPERATION,
@@ -15,6 +15,7 @@ import {
   startShipper,
   waitUntil,
 } from "../../support/ship.js";
+import { TEST_SUITE, testSuite } from "../../support/test-suite.js";
 
 // `zhixin ship` as a user runs it (node bin/zhixin.js) against a whole local consortium:
 // receipts as JSON lines, stdin, a batch the API refuses and a line that is not a record
@@ -29,15 +30,18 @@ let cli: CliConsortium;
 
 beforeAll(async () => {
   cli = await startCliConsortium("ship");
+  // S5 runs under both suites (vitest.config.ts GM_SCENARIOS): the node and the CLI's file are of it.
+  expect(cli.node.consortium.suite).toBe(TEST_SUITE);
+  expect(loadConsortium(cli.consortiumFile).suite).toBe(TEST_SUITE);
 });
 afterAll(async () => {
   await cli?.stop();
 });
 
 const onLedger = async (from: number, count: number) =>
-  seqs(await sealedRecordsOf({ url: cli.node.url, home: cli.home }, AS, DB_OPERATION)).filter(
-    (s) => s >= from && s < from + count,
-  );
+  seqs(
+    await sealedRecordsOf({ url: cli.node.url, home: cli.home, suite: testSuite }, AS, DB_OPERATION),
+  ).filter((s) => s >= from && s < from + count);
 /** The receipt lines, in input order (they are printed as batches are acknowledged). */
 const receiptsOf = (stdout: string) =>
   stdout
@@ -115,7 +119,7 @@ describe("zhixin ship", () => {
     const text = await generateOps(4_000, 20);
     const file = await cli.writeWork("replay.ndjson", text);
     const middle = Buffer.byteLength(text.split("\n").slice(0, 10).join("\n")) + 1;
-    const identity = await loadIdentity(INTL, cli.home, AS);
+    const identity = await loadIdentity(testSuite, cli.home, AS);
     const records = text
       .trim()
       .split("\n")
@@ -154,6 +158,7 @@ describe("zhixin ship", () => {
     const shipper = startShipper([...SHIP.slice(1), "--file", file, "--follow", "--max-wait-ms", "50"], {
       url: cli.node.url,
       home: cli.home,
+      consortium: cli.consortiumFile,
     });
     try {
       await waitUntil(() => shipper.receipts().length >= 1, "the first lines are acknowledged");

@@ -2,15 +2,15 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { INTL, KEY_ADD_TYPE, KEY_COSIGN_TYPE } from "#chain";
+import { KEY_ADD_TYPE, KEY_COSIGN_TYPE } from "#chain";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import { loadKeyRecords } from "../../../functions/store/key-records.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import { keyFile } from "../../../lib/local-home.js";
 import { introduceDepartmentKeys } from "../../../local/genesis.js";
-import { exampleConsortium } from "../../support/consortium-file.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { testExampleConsortium, testSuite } from "../../support/test-suite.js";
 
 // npm start's genesis under keyRecords.cosigns = 1 (local/genesis.ts): local mode holds
 // every department's key file, so it cosigns each first key as the next department — on
@@ -25,11 +25,11 @@ describe("a genesis cut short between its adds and their cosigns", () => {
 
   it("is completed by the next start: the department already introduced is cosigned, the others introduced and cosigned", async () => {
     const file = join(tmpdir(), `zhixin-governance-cut-${process.pid}.json`);
-    await writeFile(file, JSON.stringify({ ...exampleConsortium(), keyRecords: { cosigns: 1 } }));
+    await writeFile(file, JSON.stringify({ ...(await testExampleConsortium()), keyRecords: { cosigns: 1 } }));
     cut = await startTestNode({ consortiumFile: file });
     const cutStore = new DynamoDbLedgerStore(cut.client, cut.table);
     const home = cut.node.home;
-    const haikou = await readOwnerSignerFile(INTL, keyFile(home, "hf-haikou"), "hf-haikou");
+    const haikou = await readOwnerSignerFile(testSuite, keyFile(home, "hf-haikou"), "hf-haikou");
     const added = await cut.submit("hf-haikou", [await keyAddRecord(haikou, "hf-haikou")]);
     expect(added.status).toBe(202);
     expect(

@@ -5,7 +5,6 @@ import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   contentDigest,
-  INTL,
   type JsonValue,
   KEY_ADD_TYPE,
   KEY_COSIGN_TYPE,
@@ -18,8 +17,8 @@ import { itemKeys } from "../../../functions/store/table.js";
 import { keyAddRecord } from "../../../lib/crypto/key-records.js";
 import type { PendingKeyRecordView } from "../../../lib/protocol/keys.js";
 import { keyIndex } from "../../../lib/store-layout.js";
-import { exampleConsortium } from "../../support/consortium-file.js";
 import { startTestNode, type TestNode } from "../../support/local-node.js";
+import { testExampleConsortium, testSuite } from "../../support/test-suite.js";
 import { audit, deposit, newSigner, submitAs, tick } from "./key-node.js";
 
 // The consortium file's key-record governance (docs/design/key-history.md §3, rules 4–5)
@@ -36,7 +35,7 @@ let t: TestNode;
 let store: DynamoDbLedgerStore;
 beforeAll(async () => {
   const file = join(tmpdir(), `zhixin-governance-${process.pid}.json`);
-  await writeFile(file, JSON.stringify({ ...exampleConsortium(), keyRecords: { cosigns: 1 } }));
+  await writeFile(file, JSON.stringify({ ...(await testExampleConsortium()), keyRecords: { cosigns: 1 } }));
   t = await startTestNode({ introduceKeys: true, consortiumFile: file });
   store = new DynamoDbLedgerStore(t.client, t.table);
   await t.seal(); // the genesis key set, each add with the cosign npm start gave it: block 1
@@ -71,7 +70,7 @@ describe("keyRecords.cosigns = 1: a department's own key records count once anot
       ]);
       expect(records[1]?.data).toEqual({
         entryId: records[0]?.entryId,
-        contentDigest: contentDigest(INTL, records[0]?.data as JsonValue),
+        contentDigest: contentDigest(testSuite, records[0]?.data as JsonValue),
       });
     }
     const report = await audit(t);
@@ -137,7 +136,7 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
         entryId: revokeId,
         writer,
         data: { keyId: stolenKey, compromisedSince },
-        contentDigest: contentDigest(INTL, { keyId: stolenKey, compromisedSince }),
+        contentDigest: contentDigest(testSuite, { keyId: stolenKey, compromisedSince }),
         kind: "recovery",
         cosigners: [],
         cosignsNeeded: 2,
@@ -245,7 +244,7 @@ describe("recovery of a stolen key by the other departments (rule 4)", () => {
       [
         "a cosign of a record that took effect already",
         "market-regulation",
-        cosignData(done, contentDigest(INTL, haikouGenesis?.data as JsonValue)),
+        cosignData(done, contentDigest(testSuite, haikouGenesis?.data as JsonValue)),
         409,
         "KEY_COSIGN_REFUSED",
       ],

@@ -1,16 +1,18 @@
-import { generateKeyPairSync } from "node:crypto";
 import { expect } from "vitest";
-import { INTL } from "../../../lib/chain/index.js";
+import { type SignatureAlgorithm, SUITE_SIGNATURE_ALGORITHMS } from "../../../lib/chain/index.js";
+import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import type { TestNode } from "../../support/local-node.js";
 import { captured } from "../../support/output.js";
+import { TEST_SUITE, testSuite } from "../../support/test-suite.js";
 // What the key-history integration tests do to a test node (rotation.test.ts,
 // governance.test.ts): make keys, submit as a department with a key of their choosing,
 // and run the verify function's audit, asserting that it logs exactly its findings.
 
-/** A new Ed25519 key of `owner`, under its derived key id. */
+/** A new key of `owner`, of the test suite's default algorithm (Ed25519, SM2), under its derived key id. */
 export function newSigner(owner: string): LocalSigner {
-  return LocalSigner.forOwner(INTL, owner, generateKeyPairSync("ed25519").privateKey);
+  const alg = SUITE_SIGNATURE_ALGORITHMS[TEST_SUITE][0] as SignatureAlgorithm;
+  return LocalSigner.forOwner(testSuite, owner, generateKeyPair(alg).privateKey, alg);
 }
 
 let months = 0;

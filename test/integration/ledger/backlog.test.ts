@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
-import { INTL } from "../../../lib/chain/index.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
+import { testSuite } from "../../support/test-suite.js";
 import { checkLedger, type Ledger, LOG, makeMembers, openLedger, submit } from "./harness.js";
 
 // A backlog larger than a block (functions/ledger/sealer.ts step 2): the sealer reads as
@@ -33,7 +33,7 @@ async function backlog(sizes: readonly number[]): Promise<Ledger> {
 
 function sealWith(ledger: Ledger, store: FaultyStore, maxEntries: number) {
   return sealBlock({
-    suite: INTL,
+    suite: testSuite,
     store,
     signer: ledger.members.sealer,
     clock: ledger.clock,

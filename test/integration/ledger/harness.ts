@@ -1,25 +1,35 @@
-import { generateKeyPairSync } from "node:crypto";
 import { BatchWriteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { expect } from "vitest";
-import { batchRootOf, GENESIS_PREV, hashBlockHeader, INTL, type JsonValue, toHex, utf8 } from "#chain";
+import {
+  batchRootOf,
+  GENESIS_PREV,
+  hashBlockHeader,
+  type JsonValue,
+  type SignatureAlgorithm,
+  SUITE_SEALER_ALGORITHM,
+  SUITE_SIGNATURE_ALGORITHMS,
+  toHex,
+  utf8,
+} from "#chain";
 import { auditChain } from "../../../functions/audit/audit.js";
 import type { Caller } from "../../../functions/auth/caller.js";
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { type SealerDeps, sealBlock } from "../../../functions/ledger/sealer.js";
 import { submitEntries } from "../../../functions/ledger/submit.js";
-import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
 import type { LedgerStore, StoredBatch } from "../../../functions/store/ports.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
 import type { Item } from "../../../functions/store/table.js";
 import type { Clock } from "../../../lib/clock.js";
-import type { Consortium } from "../../../lib/consortium/consortium.js";
+import { type Consortium, parseConsortium } from "../../../lib/consortium/consortium.js";
 import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
+import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { signRequest, verifyRequest } from "../../../lib/http-signature/index.js";
 import type { AuditReport } from "../../../lib/protocol/audit.js";
 import type { Receipt, SealResult } from "../../../lib/protocol/entries.js";
 import { freshTable } from "../../support/dynalite.js";
+import { TEST_SUITE, testExampleConsortium, testSuite } from "../../support/test-suite.js";
 
 /** A fixed subject key: these tests index subjects but never compare HMACs across processes. */
 export const TEST_SUBJECT_KEY = new Uint8Array(32).fill(7);
@@ -27,8 +37,8 @@ export const TEST_SUBJECT_KEY = new Uint8Array(32).fill(7);
 /**
  * A ledger on a fresh dynalite table, driven through the real services — submitEntries
  * with callers authenticated from real RFC 9421 signatures, sealBlock with a real
- * Ed25519 sealer key — and checkLedger, the "no lost data" invariants every fault test
- * ends with.
+ * sealer key — and checkLedger, the "no lost data" invariants every fault test ends with.
+ * Under ZHIXIN_TEST_SUITE=gm (the gm project) its keys are SM2 and its hashes SM3.
  */
 
 export const LOG = "zhixin.test/sealer-faults";
@@ -52,12 +62,16 @@ export interface Members {
   consortium: Consortium;
 }
 
-/** Fresh Ed25519 keys for the two housing-fund departments and the sealer, and their trust bundle. */
+/** Fresh keys of the test suite for the two housing-fund departments and the sealer, and their trust bundle. */
 export async function makeMembers(): Promise<Members> {
   const validFrom = "2026-01-01T00:00:00.000Z";
   const records: PublicKeyRecord[] = [];
   const signer = async (owner: string, role: PublicKeyRecord["role"]) => {
-    const s = new LocalSigner(`${owner}/key-1`, generateKeyPairSync("ed25519").privateKey);
+    const alg =
+      role === "sealer"
+        ? SUITE_SEALER_ALGORITHM[TEST_SUITE]
+        : (SUITE_SIGNATURE_ALGORITHMS[TEST_SUITE][0] as SignatureAlgorithm);
+    const s = new LocalSigner(`${owner}/key-1`, generateKeyPair(alg).privateKey, alg);
     records.push({ keyId: s.keyId, owner, role, alg: s.alg, spki: await s.publicKey(), validFrom });
     return s;
   };
@@ -68,7 +82,7 @@ export async function makeMembers(): Promise<Members> {
     keys: new StaticKeyDirectory(records),
     sealer,
     depts,
-    consortium: loadConsortium("consortium.example.json"),
+    consortium: parseConsortium(await testExampleConsortium(), "consortium.example.json"),
   };
 }
 
@@ -158,7 +172,7 @@ export async function signSubmit(
   if (!signer) throw new Error(`no key for ${dept}`);
   const body = utf8(JSON.stringify({ records }));
   const now = ledger.clock.now();
-  const batchRoot = batchRootOf(INTL, records);
+  const batchRoot = batchRootOf(testSuite, records);
   const headers = await signRequest({
     method: "POST",
     path: "/v1/entries",
@@ -200,7 +214,7 @@ export function seal(
   publishing: Pick<SealerDeps, "tiles" | "witnessing"> = {},
 ): Promise<SealResult> {
   return sealBlock({
-    suite: INTL,
+    suite: testSuite,
     store,
     signer: ledger.members.sealer,
     clock: ledger.clock,
@@ -222,7 +236,7 @@ export async function drain(ledger: Ledger, store: LedgerStore = ledger.store): 
 
 export function audit(ledger: Ledger): Promise<AuditReport> {
   return auditChain({
-    suite: INTL,
+    suite: testSuite,
     source: ledger.store,
     keys: ledger.members.keys,
     log: LOG,
@@ -262,7 +276,7 @@ export async function checkLedger(ledger: Ledger, expectedHeight?: number): Prom
   const where = new Map<string, { height: number; position: number; batchKey: string }>();
   const duplicates: string[] = [];
   for (const block of blocks) {
-    expect(block.hash).toBe(toHex(hashBlockHeader(INTL, block.header)));
+    expect(block.hash).toBe(toHex(hashBlockHeader(testSuite, block.header)));
     expect(block.header.prev).toBe(prev);
     prev = block.hash;
     const pages = await store.getBlockPages(block.hash, block.pageCount);

@@ -4,7 +4,6 @@ import {
   entryLeafData,
   entryLeafHash,
   fromUtf8,
-  INTL,
   inclusionProofFromTiles,
   type LedgerEnvelope,
   MerkleTree,
@@ -23,6 +22,7 @@ import type { LedgerStore } from "../../../functions/store/ports.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyTileStore, TileCrashError } from "../../support/faulty-tiles.js";
 import { freshTileStore, type LocalS3, readObject, startS3, writeObject } from "../../support/s3.js";
+import { testSuite } from "../../support/test-suite.js";
 import {
   checkLedger,
   type LedgerSnapshot,
@@ -117,12 +117,12 @@ async function expectPublishedLog(bucket: string, entries: readonly LedgerEnvelo
     if (hex === undefined) throw new Error(`missing ${tilePath(t)}`);
     return hexBytes(hex);
   };
-  expect(toHex(rootFromTiles(INTL, size, read))).toBe(toHex(checkpoint.rootHash));
-  const leaves = entries.slice(0, size).map((e) => entryLeafHash(INTL, e));
-  const tree = new MerkleTree(INTL, leaves);
+  expect(toHex(rootFromTiles(testSuite, size, read))).toBe(toHex(checkpoint.rootHash));
+  const leaves = entries.slice(0, size).map((e) => entryLeafHash(testSuite, e));
+  const tree = new MerkleTree(testSuite, leaves);
   expect(toHex(tree.root())).toBe(toHex(checkpoint.rootHash));
   for (const index of [0, 1, TILE_WIDTH - 1, TILE_WIDTH, size - 1].filter((i) => i >= 0 && i < size)) {
-    expect(inclusionProofFromTiles(INTL, index, size, read).map(toHex)).toEqual(
+    expect(inclusionProofFromTiles(testSuite, index, size, read).map(toHex)).toEqual(
       tree.inclusionProof(index).map(toHex),
     );
   }
@@ -195,20 +195,23 @@ describe("publishing the log as tiles", () => {
   it("catches up on every block sealed while it could not publish, in one run", async () => {
     const ledger = await restoreLedger(fourBlocks);
     const { bucket, tiles } = await tileStore();
-    expect(await publishLog({ suite: INTL, store: ledger.store, tiles })).toEqual({ size: 558, blocks: 4 });
+    expect(await publishLog({ suite: testSuite, store: ledger.store, tiles })).toEqual({
+      size: 558,
+      blocks: 4,
+    });
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(558);
     // From the middle: a checkpoint at block 2's end, blocks 3 and 4 to go.
     const { bucket: half, tiles: halfTiles } = await tileStore();
-    expect(await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles: halfTiles })).toEqual({
+    expect(await publishLog({ suite: testSuite, store: asOf(ledger.store, 2), tiles: halfTiles })).toEqual({
       size: 301,
       blocks: 2,
     });
-    expect(await publishLog({ suite: INTL, store: ledger.store, tiles: halfTiles })).toEqual({
+    expect(await publishLog({ suite: testSuite, store: ledger.store, tiles: halfTiles })).toEqual({
       size: 558,
       blocks: 2,
     });
     expect(await objects(half)).toEqual(await objects(bucket));
-    expect(await publishLog({ suite: INTL, store: ledger.store, tiles: halfTiles })).toEqual({
+    expect(await publishLog({ suite: testSuite, store: ledger.store, tiles: halfTiles })).toEqual({
       size: 558,
       blocks: 0,
     });
@@ -231,7 +234,7 @@ describe("publishing the log as tiles", () => {
       const { bucket, tiles } = await tileStore();
       await writeObject(s3.client, bucket, "checkpoint", checkpoint);
       const before = await objects(bucket);
-      await expect(publishLog({ suite: INTL, store: ledger.store, tiles }), name).rejects.toBeInstanceOf(
+      await expect(publishLog({ suite: testSuite, store: ledger.store, tiles }), name).rejects.toBeInstanceOf(
         PublishError,
       );
       expect(await objects(bucket), name).toEqual(before);
@@ -253,9 +256,9 @@ describe("publishing the log as tiles", () => {
     const ledger = await restoreLedger(fourBlocks);
     // The reference: blocks 1 and 2 published, then 3 and 4 without interruption.
     const reference = await tileStore();
-    await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles: reference.tiles });
+    await publishLog({ suite: testSuite, store: asOf(ledger.store, 2), tiles: reference.tiles });
     const counting = new FaultyTileStore(reference.tiles);
-    await publishLog({ suite: INTL, store: ledger.store, tiles: counting });
+    await publishLog({ suite: testSuite, store: ledger.store, tiles: counting });
     const expected = await objects(reference.bucket);
     const entries = await logEntries(ledger.store);
     expect(counting.calls.length).toBeGreaterThan(10);
@@ -264,16 +267,16 @@ describe("publishing the log as tiles", () => {
       for (let call = 1; call <= counting.calls.length; call++) {
         const name = `crash ${when} call ${call} (${counting.calls[call - 1]?.method} ${counting.calls[call - 1]?.path})`;
         const { bucket, tiles } = await tileStore();
-        await publishLog({ suite: INTL, store: asOf(ledger.store, 2), tiles });
+        await publishLog({ suite: testSuite, store: asOf(ledger.store, 2), tiles });
         const dying = new FaultyTileStore(tiles, { when, call });
         await expect(
-          publishLog({ suite: INTL, store: ledger.store, tiles: dying }),
+          publishLog({ suite: testSuite, store: ledger.store, tiles: dying }),
           name,
         ).rejects.toBeInstanceOf(TileCrashError);
         await dying.idle();
         // Whatever the crash left, the checkpoint names a log its tiles hold in full.
         expect(await expectPublishedLog(bucket, entries), name).toBeGreaterThanOrEqual(301);
-        expect(await publishLog({ suite: INTL, store: ledger.store, tiles }), name).toMatchObject({
+        expect(await publishLog({ suite: testSuite, store: ledger.store, tiles }), name).toMatchObject({
           size: 558,
         });
         expect(await objects(bucket), name).toEqual(expected);
@@ -284,12 +287,12 @@ describe("publishing the log as tiles", () => {
   it("two publishers at once end with the latest checkpoint and one set of tiles", async () => {
     const ledger = await restoreLedger(fourBlocks);
     const reference = await tileStore();
-    await publishLog({ suite: INTL, store: ledger.store, tiles: reference.tiles });
+    await publishLog({ suite: testSuite, store: ledger.store, tiles: reference.tiles });
     const { bucket, tiles } = await tileStore();
     await Promise.all([
-      publishLog({ suite: INTL, store: ledger.store, tiles }),
-      publishLog({ suite: INTL, store: asOf(ledger.store, 3), tiles }),
-      publishLog({ suite: INTL, store: ledger.store, tiles }),
+      publishLog({ suite: testSuite, store: ledger.store, tiles }),
+      publishLog({ suite: testSuite, store: asOf(ledger.store, 3), tiles }),
+      publishLog({ suite: testSuite, store: ledger.store, tiles }),
     ]);
     expect(await expectPublishedLog(bucket, await logEntries(ledger.store))).toBe(558);
     expect(await objects(bucket)).toEqual(await objects(reference.bucket));

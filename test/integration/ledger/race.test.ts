@@ -2,11 +2,11 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { sealBlock } from "../../../functions/ledger/sealer.js";
 import { DynamoDbLedgerStore } from "../../../functions/store/dynamodb-store.js";
-import { INTL } from "../../../lib/chain/index.js";
 import type { SealResult } from "../../../lib/protocol/entries.js";
 import { localDynamoClient } from "../../../local/dynalite.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore, StaleIndex, type StoreCall } from "../../support/faulty-store.js";
+import { testSuite } from "../../support/test-suite.js";
 import {
   checkLedger,
   type Dept,
@@ -109,7 +109,7 @@ async function raceRounds(seed: number, options: { stale?: StaleIndex; rounds: n
         sleep(start)
           .then(() =>
             sealBlock({
-              suite: INTL,
+              suite: testSuite,
               store,
               signer: members.sealer,
               clock: ledger.clock,
@@ -199,7 +199,7 @@ describe("forced interleavings", () => {
       );
       const results = await Promise.all(
         sealers.map((store) =>
-          sealBlock({ suite: INTL, store, signer: members.sealer, clock: ledger.clock, log: LOG }),
+          sealBlock({ suite: testSuite, store, signer: members.sealer, clock: ledger.clock, log: LOG }),
         ),
       );
       const won = results.filter((r) => r.sealed);
@@ -246,7 +246,7 @@ describe("forced interleavings", () => {
     });
     const fast = racerStore(ledger, { staleIndex: stale });
     const slowRun = sealBlock({
-      suite: INTL,
+      suite: testSuite,
       store: slow,
       signer: members.sealer,
       clock: ledger.clock,

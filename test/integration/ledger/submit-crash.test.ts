@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDigest, entryIdFor, INTL, recordHash } from "#chain";
+import { contentDigest, entryIdFor, recordHash } from "#chain";
 import { auditEntry } from "../../../functions/audit/audit-entry.js";
 import { readEntry } from "../../../functions/ledger/reader.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
@@ -7,6 +7,7 @@ import { ApiError } from "../../../lib/protocol/errors.js";
 import { orphanBodies, withoutOrphanBodies } from "../../support/batch-bodies.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
+import { testSuite } from "../../support/test-suite.js";
 import {
   audit,
   certificates,
@@ -53,11 +54,11 @@ const RECORDS: Records = certificates("crashing", 3);
 function idsOf(request: SignedSubmit, records: Records): string[] {
   return records.map((r, i) =>
     entryIdFor(
-      INTL,
+      testSuite,
       request.caller.keyId,
       request.caller.nonce,
       i,
-      recordHash(INTL, r.type, contentDigest(INTL, r.data)),
+      recordHash(testSuite, r.type, contentDigest(testSuite, r.data)),
     ),
   );
 }
@@ -111,7 +112,7 @@ describe("a submit that dies before its commit point leaves no entry; the retry 
             source: ledger.store,
             keys: ledger.members.keys,
             log: LOG,
-            suite: INTL,
+            suite: testSuite,
             keyRecords: ledger.store,
             pending: ledger.store,
           },

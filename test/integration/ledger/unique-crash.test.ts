@@ -4,12 +4,12 @@ import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { UNIQUE_CLAIM_LEASE_MS } from "../../../functions/rules/unique-claims.js";
 import { uniqueKeyFor } from "../../../functions/rules/unique-keys.js";
 import { scanAll } from "../../../functions/store/snapshot.js";
-import { INTL } from "../../../lib/chain/index.js";
 import type { PublicKeyRecord } from "../../../lib/crypto/key-directory.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import { ApiError } from "../../../lib/protocol/errors.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { CrashError, type CrashPoint, FaultyStore } from "../../support/faulty-store.js";
+import { testSuite } from "../../support/test-suite.js";
 import {
   audit,
   checkLedger,
@@ -101,7 +101,7 @@ describe("a submit that dies after claiming, before its commit point", () => {
     const dead = await sign(ledger, "service-centre", claim(INVOICE, "dead"), "dead-request-000001");
     await crashSubmit(ledger, dead, point);
     expect(
-      await ledger.store.getClaim(uniqueKeyFor(INTL, TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
+      await ledger.store.getClaim(uniqueKeyFor(testSuite, TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
     ).toMatchObject({
       batchKey: "service-centre/key-1#dead-request-000001",
     });
@@ -117,7 +117,7 @@ describe("a submit that dies after claiming, before its commit point", () => {
     const late = await sign(ledger, "market-regulation", claim(INVOICE, "late"), "late-request-000001");
     const receipt = await send(ledger, late);
     expect(
-      await ledger.store.getClaim(uniqueKeyFor(INTL, TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
+      await ledger.store.getClaim(uniqueKeyFor(testSuite, TEST_SUBJECT_KEY, "invoice.claim", [INVOICE])),
     ).toMatchObject({
       batchKey: "market-regulation/key-1#late-request-000001",
       entryId: receipt.entries[0]?.id,

@@ -3,12 +3,12 @@ import { auditChain } from "../../../functions/audit/audit.js";
 import { submitEntries } from "../../../functions/ledger/submit.js";
 import { matchRecord } from "../../../functions/sharing/match.js";
 import type { IndexEntry, LedgerStore } from "../../../functions/store/ports.js";
-import { INTL } from "../../../lib/chain/index.js";
 import type { MatchAnswer } from "../../../lib/protocol/sharing.js";
 import { type LocalDynamo, startDynalite } from "../../support/dynalite.js";
 import { FaultyStore } from "../../support/faulty-store.js";
 import { signMatch } from "../../support/match-request.js";
 import { S2_CONTRACT as CONTRACT, S2_VERSION as VERSION } from "../../support/sharing.js";
+import { testSuite } from "../../support/test-suite.js";
 import {
   audit,
   type Dept,
@@ -123,7 +123,13 @@ describe("the audit re-derives which contract version allowed each answer", () =
     const full = await audit(ledger);
     expect(full.skipped).toBeUndefined();
     const partial = await auditChain(
-      { source: ledger.store, keys: ledger.members.keys, log: LOG, suite: INTL, keyRecords: ledger.store },
+      {
+        source: ledger.store,
+        keys: ledger.members.keys,
+        log: LOG,
+        suite: testSuite,
+        keyRecords: ledger.store,
+      },
       { from: 2, to: full.to },
     );
     expect(partial.findings.map((f) => f.code)).not.toContain("ACCESS_CONTRACT_MISMATCH");

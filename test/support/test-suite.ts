@@ -1,0 +1,49 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CryptoSuite, type SuiteName, suiteNamed } from "#chain";
+
+/**
+ * The suite the scenario tests run under: ZHIXIN_TEST_SUITE, intl when unset. The gm
+ * project (vitest.config.ts) runs them again under gm, on consortium.example.json made a
+ * gm file as a platform team would: "suite": "gm", every alg left to the suite's (SM2);
+ * its witnesses stay, and cosign with SM2 (docs/formats/witness.md §1.7). Both the test
+ * node (./local-node.ts) and the CLI's consortium (./cli.ts) run on this file, and the
+ * CLI is spawned with it.
+ */
+export const TEST_SUITE: SuiteName = process.env.ZHIXIN_TEST_SUITE === "gm" ? "gm" : "intl";
+/** TEST_SUITE's hashes, for a test that recomputes what the node stores. */
+export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE);
+
+const EXAMPLE = fileURLToPath(new URL("../../consortium.example.json", import.meta.url));
+
+/** The example consortium file's JSON under TEST_SUITE: as it is, or made a gm file. */
+export async function testExampleConsortium(): Promise<Record<string, unknown>> {
+  const example = JSON.parse(await readFile(EXAMPLE, "utf8")) as Record<string, unknown>;
+  if (TEST_SUITE === "intl") return example;
+  const members = (list: unknown) =>
+    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
+  const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
+  if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
+  return gm;
+}
+
+/** The example consortium file under TEST_SUITE: the file itself, or its gm form written into `dir`. */
+export async function testConsortiumFile(dir: string): Promise<string> {
+  if (TEST_SUITE === "intl") return EXAMPLE;
+  const file = join(dir, "consortium.gm.json");
+  await writeFile(file, JSON.stringify(await testExampleConsortium()));
+  return file;
+}
+
+/**
+ * Fails a test node started under another suite than TEST_SUITE's: in the gm project a
+ * scenario test that built its consortium from the intl example would otherwise pass
+ * under intl and be counted as a gm run.
+ */
+export function assertTestSuite(suite: SuiteName, what: string): void {
+  if (suite !== TEST_SUITE)
+    throw new Error(
+      `${what} runs under the ${suite} suite, but ZHIXIN_TEST_SUITE is ${TEST_SUITE}: build its consortium file with testExampleConsortium()`,
+    );
+}
