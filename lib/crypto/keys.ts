@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { concatBytes, equalBytes, fromHex, type SignatureAlgorithm, toHex } from "#chain";
+import { equalBytes, fromHex, type SignatureAlgorithm } from "#chain";
 import { Sm2Error, sm2PublicKeyFromSpki } from "../sm2/index.js";
 import { CryptoError } from "./errors.js";
 
@@ -80,24 +80,6 @@ function isSm2Spki(spki: Uint8Array): boolean {
 }
 
 const SM2_ALGORITHM_ID = fromHex("301306072a8648ce3d020106082a811ccf5501822d");
-
-// DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4): a fixed 12-byte prefix
-//   30 2a 30 05 06 03 2b 65 70 03 21 00
-// followed by the 32-byte public key.
-const ED25519_SPKI_PREFIX = "302a300506032b6570032100";
-
-export function ed25519RawPublicKey(spki: Uint8Array): Uint8Array {
-  if (spki.length !== 44 || toHex(spki.subarray(0, 12)) !== ED25519_SPKI_PREFIX) {
-    throw new Error("not the SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4)");
-  }
-  return spki.slice(12);
-}
-
-/** The DER SubjectPublicKeyInfo of a 32-byte Ed25519 public key (the inverse of ed25519RawPublicKey). */
-export function ed25519Spki(publicKey: Uint8Array): Uint8Array {
-  if (publicKey.length !== 32) throw new Error(`an Ed25519 public key is 32 bytes, got ${publicKey.length}`);
-  return concatBytes(fromHex(ED25519_SPKI_PREFIX), publicKey);
-}
 
 /** A Buffer view over the same bytes (no copy), for node:crypto APIs typed on Buffer. */
 export function asBuffer(bytes: Uint8Array): Buffer {

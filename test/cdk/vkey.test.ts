@@ -9,11 +9,11 @@ import {
   NOTE_SIGNATURE_TYPE_SM2,
   parseCosignatureVerifierKey,
   parseVerifierKey,
+  recordedSpki,
   toHex,
 } from "#chain";
 import { vkeyFromKmsPublicKey } from "../../cdk/lib/vkey.js";
 import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
-import { ed25519Spki } from "../../lib/crypto/keys.js";
 
 // cdk/bin/vkey.ts turns what `aws kms get-public-key --query PublicKey --output text` prints
 // (base64 DER SubjectPublicKeyInfo) into the vkeys the deployment moves between stacks: held
@@ -21,7 +21,8 @@ import { ed25519Spki } from "../../lib/crypto/keys.js";
 
 const vector = (name: string) => JSON.parse(readFileSync(`test/vectors/${name}/worked-example.json`, "utf8"));
 /** What KMS returns for an Ed25519 public key, base64 as the AWS CLI prints it. */
-const kmsPublicKey = (hex: string) => Buffer.from(ed25519Spki(Buffer.from(hex, "hex"))).toString("base64");
+const kmsPublicKey = (hex: string) =>
+  Buffer.from(recordedSpki("ed25519", Buffer.from(hex, "hex"))).toString("base64");
 
 describe("vkeys from KMS public keys", () => {
   it("gives the log's checkpoint vkey (note type 0x01) and a witness's (cosignature type 0x04)", () => {

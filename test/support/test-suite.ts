@@ -1,7 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CryptoSuite, type SuiteName, suiteNamed } from "#chain";
+import { type ExampleConsortium, exampleConsortium, type Json } from "./consortium-file.js";
 
 /**
  * The suite the scenario tests run under: ZHIXIN_TEST_SUITE, intl when unset. The gm
@@ -17,12 +18,11 @@ export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE);
 
 const EXAMPLE = fileURLToPath(new URL("../../consortium.example.json", import.meta.url));
 
-/** The example consortium file's JSON under TEST_SUITE: as it is, or made a gm file. */
-export async function testExampleConsortium(): Promise<Record<string, unknown>> {
-  const example = JSON.parse(await readFile(EXAMPLE, "utf8")) as Record<string, unknown>;
+/** consortium.example.json under TEST_SUITE: as it is, or made a gm file. */
+export function testExampleConsortium(): ExampleConsortium {
+  const example = exampleConsortium();
   if (TEST_SUITE === "intl") return example;
-  const members = (list: unknown) =>
-    ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
+  const members = (list: unknown) => ((list ?? []) as Json[]).map(({ alg: _alg, ...m }) => m);
   const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
   if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
   return gm;
@@ -32,7 +32,7 @@ export async function testExampleConsortium(): Promise<Record<string, unknown>> 
 export async function testConsortiumFile(dir: string): Promise<string> {
   if (TEST_SUITE === "intl") return EXAMPLE;
   const file = join(dir, "consortium.gm.json");
-  await writeFile(file, JSON.stringify(await testExampleConsortium()));
+  await writeFile(file, JSON.stringify(testExampleConsortium()));
   return file;
 }
 

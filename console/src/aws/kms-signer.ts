@@ -49,9 +49,8 @@ export interface KmsMemberKey {
  * KEY_WRONG_ALGORITHM when the key is not a SIGN_VERIFY key of `alg`; KmsError from the
  * GetPublicKey call propagates (./session.ts explains it).
  */
-export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Signer> {
-  const key = member;
-  const spki = await publicKeyOf(await kms.getPublicKey({ KeyId: key.kmsKey }), key);
+export async function kmsSigner(kms: KmsPort, key: KmsMemberKey): Promise<Signer> {
+  const spki = publicKeyOf(await kms.getPublicKey({ KeyId: key.kmsKey }), key);
   const { signing, der } = KMS_ALGORITHM[key.alg];
   return {
     keyId: deriveKeyId(suiteOfAlgorithm(key.alg), key.owner, spki),
@@ -89,7 +88,7 @@ export async function kmsSigner(kms: KmsPort, member: KmsMemberKey): Promise<Sig
 }
 
 /** The DER SPKI of a GetPublicKey answer, checked to be a SIGN_VERIFY key of the member's alg. */
-async function publicKeyOf(out: KmsPublicKeyOutput, key: KmsMemberKey): Promise<Uint8Array> {
+function publicKeyOf(out: KmsPublicKeyOutput, key: KmsMemberKey): Uint8Array {
   const { spec, signing } = KMS_ALGORITHM[key.alg];
   const wrong = (detail: string) => new SignInError("KEY_WRONG_ALGORITHM", { key: key.kmsKey, detail });
   if (out.KeySpec !== spec) throw wrong(`${out.KeySpec ?? "no key spec"}, not ${spec} (${key.alg})`);

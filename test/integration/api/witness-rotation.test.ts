@@ -2,11 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cosignatureKeyHash, parseSignedNote, toHex } from "#chain";
+import { cosignatureKeyHash, noteKeyOf, parseSignedNote, toHex } from "#chain";
 import { readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { witnessName } from "../../../lib/consortium/consortium.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { parseTrustRoot, verifyEvidenceBundle } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { type NodeProcess, startNodeProcess } from "../../support/node-process.js";
@@ -34,7 +33,7 @@ afterAll(async () => {
 /** The witness's cosignature key ID (hex) in its key file. */
 async function witnessKeyId(home: string): Promise<string> {
   const signer = await readSignerFile(witnessKeyFile(home, WITNESS), `${WITNESS}/witness`, "ed25519");
-  return toHex(cosignatureKeyHash(NAME, "ed25519", ed25519RawPublicKey(await signer.publicKey())));
+  return toHex(cosignatureKeyHash(NAME, "ed25519", noteKeyOf("ed25519", await signer.publicKey()).publicKey));
 }
 
 const zhixin = (home: string, args: string[]) =>

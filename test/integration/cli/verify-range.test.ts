@@ -8,13 +8,13 @@ import {
   INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
+  noteKeyOf,
   noteMessage,
 } from "#chain";
 import { ZhixinClient } from "../../../cli/client.js";
 import { loadIdentity } from "../../../cli/identity.js";
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { itemKeys } from "../../../functions/store/table.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { keyFile } from "../../../lib/local-home.js";
 import { type CliConsortium, type CliRun, startCliConsortium } from "../../support/cli.js";
 
@@ -170,7 +170,7 @@ describe("verify --from/--to", () => {
     const sealer = await readOwnerSignerFile(INTL, keyFile(cli.home, "sealer"), "sealer");
     const log = cli.node.consortium.log;
     const text = formatCheckpoint({ origin: log, size: 1, rootHash: new Uint8Array(32).fill(7) });
-    const publicKey = ed25519RawPublicKey(await sealer.publicKey());
+    const publicKey = noteKeyOf("ed25519", await sealer.publicKey()).publicKey;
     const forged = formatSignedNote(text, [
       {
         name: log,

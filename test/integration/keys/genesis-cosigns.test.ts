@@ -25,7 +25,7 @@ describe("a genesis cut short between its adds and their cosigns", () => {
 
   it("is completed by the next start: the department already introduced is cosigned, the others introduced and cosigned", async () => {
     const file = join(tmpdir(), `zhixin-governance-cut-${process.pid}.json`);
-    await writeFile(file, JSON.stringify({ ...(await testExampleConsortium()), keyRecords: { cosigns: 1 } }));
+    await writeFile(file, JSON.stringify({ ...testExampleConsortium(), keyRecords: { cosigns: 1 } }));
     cut = await startTestNode({ consortiumFile: file });
     const cutStore = new DynamoDbLedgerStore(cut.client, cut.table);
     const home = cut.node.home;

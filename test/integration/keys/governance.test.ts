@@ -35,7 +35,7 @@ let t: TestNode;
 let store: DynamoDbLedgerStore;
 beforeAll(async () => {
   const file = join(tmpdir(), `zhixin-governance-${process.pid}.json`);
-  await writeFile(file, JSON.stringify({ ...(await testExampleConsortium()), keyRecords: { cosigns: 1 } }));
+  await writeFile(file, JSON.stringify({ ...testExampleConsortium(), keyRecords: { cosigns: 1 } }));
   t = await startTestNode({ introduceKeys: true, consortiumFile: file });
   store = new DynamoDbLedgerStore(t.client, t.table);
   await t.seal(); // the genesis key set, each add with the cosign npm start gave it: block 1

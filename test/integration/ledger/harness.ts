@@ -82,7 +82,7 @@ export async function makeMembers(): Promise<Members> {
     keys: new StaticKeyDirectory(records),
     sealer,
     depts,
-    consortium: parseConsortium(await testExampleConsortium(), "consortium.example.json"),
+    consortium: parseConsortium(testExampleConsortium(), "consortium.example.json"),
   };
 }
 

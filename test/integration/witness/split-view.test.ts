@@ -6,6 +6,7 @@ import {
   INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyHash,
+  noteKeyOf,
   parseCheckpoint,
   parseSignedNote,
   utf8,
@@ -17,7 +18,6 @@ import {
   initializeWitnessTable,
 } from "../../../functions/witness/state-store.js";
 import { addCheckpoint, type WitnessDeps } from "../../../functions/witness/witness.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import {
   checkWitnessQuorum,
@@ -79,7 +79,7 @@ afterAll(async () => {
 /** Three fresh witnesses following the test log, each with its own table and key. */
 async function startWitnesses(ledger: Ledger): Promise<RunningWitness[]> {
   const sealer = ledger.members.sealer;
-  const sealerKey = ed25519RawPublicKey(await sealer.publicKey());
+  const sealerKey = noteKeyOf("ed25519", await sealer.publicKey()).publicKey;
   const logVerifier = {
     name: LOG,
     keyHash: noteKeyHash(LOG, NOTE_SIGNATURE_TYPE_ED25519, sealerKey),
@@ -92,7 +92,7 @@ async function startWitnesses(ledger: Ledger): Promise<RunningWitness[]> {
       await initializeWitnessTable(dynamo.client, table, new Date());
       const signer = new LocalSigner(`${id}/witness`, generateKeyPairSync("ed25519").privateKey);
       const name = `zhixin-witness/test/${id}`;
-      const publicKey = ed25519RawPublicKey(await signer.publicKey());
+      const publicKey = noteKeyOf("ed25519", await signer.publicKey()).publicKey;
       const w: RunningWitness = {
         id,
         table,

@@ -5,6 +5,7 @@ import {
   INTL,
   MerkleTree,
   type NoteSignature,
+  noteKeyOf,
   parseSignedNote,
   utf8,
   verifyCosignature,
@@ -16,7 +17,6 @@ import {
   WitnessStateLostError,
 } from "../../../functions/witness/state-store.js";
 import { addCheckpoint, type WitnessDeps } from "../../../functions/witness/witness.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { LocalSigner } from "../../../lib/crypto/local-signer.js";
 import {
   formatAddCheckpointRequest,
@@ -50,7 +50,7 @@ async function freshWitness(options: { genesis?: boolean } = {}) {
   await createWitnessTable(dynamo.client, table);
   if (options.genesis !== false) await initializeWitnessTable(dynamo.client, table, CLOCK.now());
   const signer = new LocalSigner("witness/key-1", generateKeyPairSync("ed25519").privateKey);
-  const publicKey = ed25519RawPublicKey(await signer.publicKey());
+  const publicKey = noteKeyOf("ed25519", await signer.publicKey()).publicKey;
   const deps: WitnessDeps & { evidence: string[] } = {
     state: new DynamoDbWitnessState(dynamo.client, table),
     key: { name: NAME, signer },

@@ -9,6 +9,7 @@ import {
   fromBase64,
   INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
+  noteKeyOf,
 } from "#chain";
 import { generateKeyFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
@@ -18,7 +19,6 @@ import {
   witnessName,
   witnessQuorumOf,
 } from "../../../lib/consortium/consortium.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { ensureLocalKeys, rotateLocalSealerKey } from "../../../local/keys.js";
@@ -48,7 +48,7 @@ beforeAll(async () => {
   local.sealer = formatVerifierKey(
     c.log,
     NOTE_SIGNATURE_TYPE_ED25519,
-    ed25519RawPublicKey(sealer?.spki as Uint8Array),
+    noteKeyOf("ed25519", sealer?.spki as Uint8Array).publicKey,
   );
   for (const { id } of witnessesOf(c)) {
     const spki = await generateKeyFile(witnessKeyFile(home, id), "ed25519");
@@ -56,7 +56,7 @@ beforeAll(async () => {
       formatCosignatureVerifierKey({
         name: witnessName(c.consortium, id),
         alg: "ed25519",
-        publicKey: ed25519RawPublicKey(spki),
+        publicKey: noteKeyOf("ed25519", spki).publicKey,
       }),
     );
   }
@@ -115,7 +115,11 @@ describe("zhixin trust export, locally", () => {
       ).keys
         .filter((k) => k.role === "sealer")
         .map((k) =>
-          formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(fromBase64(k.spki))),
+          formatVerifierKey(
+            c.log,
+            NOTE_SIGNATURE_TYPE_ED25519,
+            noteKeyOf("ed25519", fromBase64(k.spki)).publicKey,
+          ),
         );
       expect(sealers).toHaveLength(2);
       expect(parseTrustRoot(run.stdout).sealers.map((k) => k.name)).toEqual([c.log, c.log]);
@@ -173,7 +177,9 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
       formatTrustRoot({
         suite: INTL,
         log: c.log,
-        sealers: [formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, ed25519RawPublicKey(sealer.spki))],
+        sealers: [
+          formatVerifierKey(c.log, NOTE_SIGNATURE_TYPE_ED25519, noteKeyOf("ed25519", sealer.spki).publicKey),
+        ],
         witnesses: witnessesOf(c).map((w) =>
           formatCosignatureVerifierKey({
             name: w.endpoint?.key.name as string,
@@ -210,7 +216,7 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
         formatVerifierKey(
           log,
           NOTE_SIGNATURE_TYPE_ED25519,
-          ed25519RawPublicKey((keys.get(arn) as TestKmsKey).spki),
+          noteKeyOf("ed25519", (keys.get(arn) as TestKmsKey).spki).publicKey,
         ),
       ),
     );
@@ -254,7 +260,7 @@ describe("zhixin trust export --sealer-key, on AWS", () => {
       formatCosignatureVerifierKey({
         name: name,
         alg: "ed25519",
-        publicKey: ed25519RawPublicKey(generateKeyPairSpki()),
+        publicKey: noteKeyOf("ed25519", generateKeyPairSpki()).publicKey,
       }),
     );
     haikou.witness.retiredVkeys = retired;

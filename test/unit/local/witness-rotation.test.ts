@@ -3,11 +3,10 @@ import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cosignatureKeyHash, formatCosignatureVerifierKey, toHex } from "#chain";
+import { cosignatureKeyHash, formatCosignatureVerifierKey, noteKeyOf, toHex } from "#chain";
 import { generateKeyFile, readSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
 import { witnessesOf, witnessName } from "../../../lib/consortium/consortium.js";
-import { ed25519RawPublicKey } from "../../../lib/crypto/keys.js";
 import { parseTrustRoot } from "../../../lib/evidence/index.js";
 import { witnessKeyFile } from "../../../lib/local-home.js";
 import { witnessNames } from "../../../lib/witness/index.js";
@@ -30,14 +29,14 @@ let home = "";
 async function keyIdOf(path: string, id = ID): Promise<string> {
   const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
   const name = witnessName(consortium.consortium, id);
-  return `${name}+${toHex(cosignatureKeyHash(name, "ed25519", ed25519RawPublicKey(await signer.publicKey())))}`;
+  return `${name}+${toHex(cosignatureKeyHash(name, "ed25519", noteKeyOf("ed25519", await signer.publicKey()).publicKey))}`;
 }
 async function vkeyOf(path: string, id = ID): Promise<string> {
   const signer = await readSignerFile(path, `${id}/witness`, "ed25519");
   return formatCosignatureVerifierKey({
     name: witnessName(consortium.consortium, id),
     alg: "ed25519",
-    publicKey: ed25519RawPublicKey(await signer.publicKey()),
+    publicKey: noteKeyOf("ed25519", await signer.publicKey()).publicKey,
   });
 }
 const trustExport = () =>

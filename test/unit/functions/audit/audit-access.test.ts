@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { JsonValue } from "#chain";
+import type { CryptoSuite, JsonValue } from "#chain";
 import { AccessAudit } from "../../../../functions/audit/audit-access.js";
 import { GM, INTL } from "../../../../lib/chain/index.js";
 import { type ContractDocument, contractVersion } from "../../../../lib/protocol/contracts.js";
@@ -48,12 +48,13 @@ const revoke = record(
   T0 + 5_000,
 );
 
-function answer(at: number, nonce: string, over: Record<string, unknown> = {}) {
+/** An answered question under `suite` (its H names the contract version and digests the payload). */
+function answer(at: number, nonce: string, over: Record<string, unknown> = {}, suite: CryptoSuite = INTL) {
   return makeAccessEntry(
     consumer,
     {
       contract: DOC.id,
-      version: VERSION,
+      version: contractVersion(suite, DOC),
       provider: DOC.provider,
       type: DOC.type,
       subjectHmac: "cd".repeat(32),
@@ -65,11 +66,12 @@ function answer(at: number, nonce: string, over: Record<string, unknown> = {}) {
     } as JsonValue,
     nonce,
     at,
+    suite,
   );
 }
 
-function run(blocks: StoredEntry[][]) {
-  const audit = new AccessAudit(INTL);
+function run(blocks: StoredEntry[][], suite: CryptoSuite = INTL) {
+  const audit = new AccessAudit(suite);
   let first = 0;
   blocks.forEach((entries, h) => {
     audit.observe(h + 1, first, entries);
@@ -167,58 +169,22 @@ describe("AccessAudit under gm: contract and access payloads digested with SM3",
   const gmKeys = makeKeys(GM);
   const gmAsConsumer = { ...gmKeys, dept: { ...gmKeys.dept, id: consumer.id, keyId: consumer.keyId } };
   const gmVersion = contractVersion(GM, DOC);
-  const gmRecord = (
-    k: typeof gmKeys,
-    type: string,
-    data: unknown,
-    nonce: string,
-    at: number,
-  ): StoredEntry => {
-    const batch = makeBatch(k, [{ type, data: data as JsonValue }], nonce, at);
-    return { envelope: batch.envelopes[0] as StoredEntry["envelope"], payload: batch.payloads[0] as string };
-  };
-  const gmPropose = gmRecord(gmKeys, "zhixin.contract.propose", DOC, "gm-propose-nonce01", T0 + 1_000);
-  const gmApprove = gmRecord(
+  const gmPropose = record(gmKeys, "zhixin.contract.propose", DOC, "gm-propose-nonce01", T0 + 1_000);
+  const gmApprove = record(
     gmAsConsumer,
     "zhixin.contract.approve",
     { contractId: DOC.id, version: gmVersion },
     "gm-approve-nonce01",
     T0 + 2_000,
   );
-  const gmAnswer = (at: number, nonce: string) =>
-    makeAccessEntry(
-      consumer,
-      {
-        contract: DOC.id,
-        version: gmVersion,
-        provider: DOC.provider,
-        type: DOC.type,
-        subjectHmac: "cd".repeat(32),
-        want: "match",
-        fieldsTested: ["months"],
-        fieldsReturned: [],
-        result: "match",
-      },
-      nonce,
-      at,
-      GM,
-    );
-  const runGm = (blocks: StoredEntry[][]) => {
-    const audit = new AccessAudit(GM);
-    let first = 0;
-    blocks.forEach((entries, h) => {
-      audit.observe(h + 1, first, entries);
-      first += entries.length;
-    });
-    return audit.finish();
-  };
+  const gmAnswer = (at: number, nonce: string) => answer(at, nonce, {}, GM);
 
   it("folds the contract records and judges the answers, as under intl", async () => {
     const ok = await gmAnswer(T0 + 3_000, "gm-answer-nonce001");
-    expect(runGm([[gmPropose, gmApprove, ok]])).toEqual([]);
+    expect(run([[gmPropose, gmApprove, ok]], GM)).toEqual([]);
     // Were the SM3 payloads not folded, this answer would pass unjudged; it is found.
     const early = await gmAnswer(T0 + 1_500, "gm-answer-nonce002");
-    expect(runGm([[gmPropose, gmApprove], [early]]).map((f) => [f.code, f.found])).toEqual([
+    expect(run([[gmPropose, gmApprove], [early]], GM).map((f) => [f.code, f.found])).toEqual([
       ["ACCESS_CONTRACT_MISMATCH", expect.stringMatching(/^not in effect: proposed but not approved/)],
     ]);
   });

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  ChainError,
   COSIGNATURE_SM2_TYPE_BYTES,
   type CosignatureAlgorithm,
   cosignatureKeyHash,
@@ -34,6 +33,7 @@ import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
 import { sm2Sign } from "../../../../lib/sm2/index.js";
+import { chainErrorCode } from "../../../support/chain-errors.js";
 import worked from "../../../vectors/cosignature/sm2-worked-example.json" with { type: "json" };
 
 // The gm suite's witness cosignature (docs/formats/witness.md §1.7): c2sp.org/tlog-cosignature's
@@ -45,15 +45,6 @@ const CHECKPOINT = formatCheckpoint({
   size: 12,
   rootHash: new Uint8Array(32).fill(7),
 });
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof ChainError ? e.code : `not a ChainError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 async function cosignerOf(alg: CosignatureAlgorithm, name = NAME) {
   const signer = new LocalSigner(`${name}/witness`, generateKeyPair(alg).privateKey, alg);
@@ -101,17 +92,17 @@ describe("SM2 cosigner keys (witness.md §1.7)", () => {
     const { spki, key } = await cosignerOf("sm2-sm3");
     const noteVkey = formatVerifierKey(NAME, NOTE_SIGNATURE_TYPE_SM2, spki);
     expect(noteVkey.split("+")[1]).not.toBe(toHex(key.keyHash));
-    expect(codeOf(() => parseCosignatureVerifierKey(noteVkey))).toBe("INVALID_NOTE");
+    expect(chainErrorCode(() => parseCosignatureVerifierKey(noteVkey))).toBe("INVALID_NOTE");
     expect(() => parseCosignatureVerifierKey(noteVkey)).toThrow(
       /identifier other than the SM2 cosignature's/,
     );
-    expect(codeOf(() => parseVerifierKey(formatCosignatureVerifierKey(key)))).toBe("INVALID_NOTE");
+    expect(chainErrorCode(() => parseVerifierKey(formatCosignatureVerifierKey(key)))).toBe("INVALID_NOTE");
   });
 
   it("refuses a 0xff vkey with another identifier, a key ID that is not the key's, and keys not of their algorithm", async () => {
     const { spki, key } = await cosignerOf("sm2-sm3");
     const other = toBase64(new Uint8Array([0xff, 0x01, 0x02, ...spki]));
-    expect(codeOf(() => parseCosignatureVerifierKey(`${NAME}+${toHex(key.keyHash)}+${other}`))).toBe(
+    expect(chainErrorCode(() => parseCosignatureVerifierKey(`${NAME}+${toHex(key.keyHash)}+${other}`))).toBe(
       "INVALID_NOTE",
     );
     const vkey = formatCosignatureVerifierKey(key);
@@ -119,14 +110,16 @@ describe("SM2 cosigner keys (witness.md §1.7)", () => {
       /does not match the key/,
     );
     const ed = await cosignerOf("ed25519");
-    expect(codeOf(() => cosignerKeyOf(NAME, "sm2-sm3", ed.spki))).toBe("INVALID_NOTE");
-    expect(codeOf(() => cosignerKeyOf(NAME, "ed25519", spki))).toBe("INVALID_NOTE");
-    expect(codeOf(() => cosignerKeyOf(NAME, "ecdsa-p256-sha256" as CosignatureAlgorithm, spki))).toBe(
+    expect(chainErrorCode(() => cosignerKeyOf(NAME, "sm2-sm3", ed.spki))).toBe("INVALID_NOTE");
+    expect(chainErrorCode(() => cosignerKeyOf(NAME, "ed25519", spki))).toBe("INVALID_NOTE");
+    expect(chainErrorCode(() => cosignerKeyOf(NAME, "ecdsa-p256-sha256" as CosignatureAlgorithm, spki))).toBe(
       "INVALID_NOTE",
     );
-    expect(codeOf(() => cosignatureKeyHash(NAME, "sm2-sm3", spki.slice(1)))).toBe("INVALID_NOTE");
-    expect(codeOf(() => cosignatureKeyHash(NAME, "rsa" as CosignatureAlgorithm, spki))).toBe("INVALID_NOTE");
-    expect(codeOf(() => cosignatureKeyHash(NAME, "sm2-sm3", "k" as unknown as Uint8Array))).toBe(
+    expect(chainErrorCode(() => cosignatureKeyHash(NAME, "sm2-sm3", spki.slice(1)))).toBe("INVALID_NOTE");
+    expect(chainErrorCode(() => cosignatureKeyHash(NAME, "rsa" as CosignatureAlgorithm, spki))).toBe(
+      "INVALID_NOTE",
+    );
+    expect(chainErrorCode(() => cosignatureKeyHash(NAME, "sm2-sm3", "k" as unknown as Uint8Array))).toBe(
       "INVALID_NOTE",
     );
   });
@@ -143,14 +136,14 @@ describe("an SM2 cosignature", () => {
     expect(verifyCosignature(CHECKPOINT, line, verifier).timestamp).toBe(timestamp);
 
     const changed = CHECKPOINT.replace("\n12\n", "\n13\n");
-    expect(codeOf(() => verifyCosignature(changed, line, verifier))).toBe("INVALID_COSIGNATURE");
+    expect(chainErrorCode(() => verifyCosignature(changed, line, verifier))).toBe("INVALID_COSIGNATURE");
     const later = formatCosignature(key, timestamp + 1, signature);
-    expect(codeOf(() => verifyCosignature(CHECKPOINT, later, verifier))).toBe("INVALID_COSIGNATURE");
+    expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, later, verifier))).toBe("INVALID_COSIGNATURE");
     // The same bytes checked as another suite's signature do not verify.
     const asEd25519 = cosignatureVerifierOf(key, (_alg, spki, message, sig) =>
       verifyRecordedKeySignature("ed25519", spki, message, sig),
     );
-    expect(codeOf(() => verifyCosignature(CHECKPOINT, line, asEd25519))).toBe("INVALID_COSIGNATURE");
+    expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, line, asEd25519))).toBe("INVALID_COSIGNATURE");
   });
 
   it("is signed over exactly the cosignature/v1 message, not the note text", async () => {
@@ -158,7 +151,7 @@ describe("an SM2 cosignature", () => {
     const overText = await signer.sign(utf8(CHECKPOINT));
     const line = formatCosignature(key, 5, overText);
     const verifier = cosignatureVerifierOf(key, verifyRecordedKeySignature);
-    expect(codeOf(() => verifyCosignature(CHECKPOINT, line, verifier))).toBe("INVALID_COSIGNATURE");
+    expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, line, verifier))).toBe("INVALID_COSIGNATURE");
   });
 });
 
