@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { INTL, ledgerKeys } from "#chain";
-import { verifyRecordedKeySignature } from "../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../lib/crypto/verify.js";
 import {
   type EvidenceChecks,
   ExportAudit,
@@ -31,7 +31,7 @@ import { type BenchModule, measure, printTable, QUICK, type Row } from "./harnes
  */
 
 const BUNDLES = QUICK ? 200 : 1_000;
-const exportChecks: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
+const exportChecks: EvidenceChecks = { verifySignature: keySignatureCheckOf(INTL) };
 
 /** One signature check a verification made: its arguments, replayed as the baseline. */
 type Call = Parameters<EvidenceChecks["verifySignature"]>;
@@ -52,7 +52,7 @@ function run(): void {
   if (ok === undefined) throw new Error("no verifying case in test/vectors/evidence/cases.json");
   const bundle = ok.bundle;
 
-  const checks: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
+  const checks: EvidenceChecks = { verifySignature: keySignatureCheckOf(root.suite) };
   // The signature checks one verification makes, recorded once, to replay as the baseline.
   const calls: Call[] = [];
   verifyEvidenceBundle(bundle, root, {

@@ -38,6 +38,15 @@ export interface LocalIdentity {
   pkcs8: string;
 }
 
+/** What the console's sign-in reads from /local/identities: the consortium, and its members' keys. */
+export interface LocalIdentities {
+  consortium: string;
+  log: string;
+  /** The consortium file's SM2 identifier, when it sets one: what an SM2 key signs with. */
+  sm2Id?: string;
+  members: LocalIdentity[];
+}
+
 export function consoleRoutes(options: {
   /** The built console (dist/console); a missing bundle is answered with what to run. */
   dir: string;
@@ -67,10 +76,7 @@ export function consoleRoutes(options: {
   };
 }
 
-export async function localIdentities(
-  home: string,
-  consortium: Consortium,
-): Promise<{ consortium: string; log: string; members: LocalIdentity[] }> {
+export async function localIdentities(home: string, consortium: Consortium): Promise<LocalIdentities> {
   const members = [
     ...consortium.departments.map((m) => ({ ...m, role: "department" as const })),
     ...consortium.auditors.map((m) => ({ ...m, role: "auditor" as const })),
@@ -88,7 +94,12 @@ export async function localIdentities(
       pkcs8: key.export({ format: "der", type: "pkcs8" }).toString("base64"),
     });
   }
-  return { consortium: consortium.consortium, log: consortium.log, members: identities };
+  return {
+    consortium: consortium.consortium,
+    log: consortium.log,
+    ...(consortium.sm2Id === undefined ? {} : { sm2Id: consortium.sm2Id }),
+    members: identities,
+  };
 }
 
 function isLoopbackHost(host: string | undefined): boolean {

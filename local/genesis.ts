@@ -12,7 +12,7 @@ import { readOwnerSignerFile } from "../functions/auth/signer-file.js";
 import { type KeyRecordStore, loadKeyRecords } from "../functions/store/key-records.js";
 import { type Consortium, keyGovernanceOf, suiteOf } from "../lib/consortium/consortium.js";
 import { keyAddRecord } from "../lib/crypto/key-records.js";
-import { verifyRecordedKeySignature } from "../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../lib/crypto/verify.js";
 import { signRequest } from "../lib/http-signature/index.js";
 import { keyFile } from "../lib/local-home.js";
 
@@ -76,7 +76,7 @@ async function cosignFirstKeys(options: GenesisOptions): Promise<void> {
     const { history } = ledgerKeys(
       suiteOf(options.consortium),
       await loadKeyRecords(options.store, d.id),
-      verifyRecordedKeySignature,
+      keySignatureCheckOf(suiteOf(options.consortium)),
       governance,
     );
     for (const pending of history.pending.values()) {

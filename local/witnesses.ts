@@ -93,8 +93,14 @@ export async function startLocalWitnesses(options: {
       // Reading any origin checks the genesis item first: a lost state stops npm start here.
       await state.get(consortium.log);
       const name = witnessName(consortium.consortium, id);
-      const signer = await readSignerFile(path, `${id}/witness`, alg);
-      const deps = { state, key: { name, signer }, logs: witnessedLogs(logVkey), clock: options.clock };
+      const { sm2Id } = suiteOf(consortium);
+      const signer = await readSignerFile(path, `${id}/witness`, alg, sm2Id);
+      const deps = {
+        state,
+        key: { name, signer },
+        logs: witnessedLogs(logVkey, sm2Id),
+        clock: options.clock,
+      };
       const server = await serveHandler({
         handler: addCheckpointHandler({
           runtime: async () => deps,

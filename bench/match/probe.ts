@@ -103,7 +103,7 @@ export async function probeMatches(
           headers: { "content-type": "application/json", ...headers },
           body,
         },
-        { keys: requestKeys, now, requireBatchRoot: false },
+        { keys: requestKeys, now, requireBatchRoot: false, suite: INTL },
       );
       counted.reset();
       const start = performance.now();

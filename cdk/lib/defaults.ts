@@ -368,6 +368,8 @@ export function witnessEnvironment(props: {
   name: string;
   kmsKeyArn: string;
   keyAlg: string;
+  /** The consortium's SM2 identifier, when its file sets one (gm only). */
+  sm2Id?: string;
   logVkeys: string;
 }): Record<string, string> {
   return {
@@ -375,6 +377,7 @@ export function witnessEnvironment(props: {
     ZHIXIN_WITNESS_NAME: props.name,
     ZHIXIN_WITNESS_KMS_KEY: props.kmsKeyArn,
     ZHIXIN_WITNESS_KEY_ALG: props.keyAlg,
+    ...(props.sm2Id === undefined ? {} : { ZHIXIN_WITNESS_SM2_ID: props.sm2Id }),
     ZHIXIN_WITNESS_LOG_VKEYS: props.logVkeys,
     POWERTOOLS_SERVICE_NAME: WITNESS_FUNCTION.service,
     LOG_LEVEL,

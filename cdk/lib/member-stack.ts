@@ -144,6 +144,7 @@ export class ZhixinMemberStack extends Stack {
         keyAlias: witnessKeyAlias(c.consortium, d.id),
         keyVersions: "witnessKeyVersions" in d ? (d.witnessKeyVersions ?? 1) : 1,
         alg: cosignatureAlgorithmOf(c),
+        ...(c.sm2Id === undefined ? {} : { sm2Id: c.sm2Id }),
         logVkeys: logVkeys.valueAsString,
         logRetentionDays: c.aws.logRetentionDays,
       });

@@ -56,6 +56,8 @@ export interface DepartmentWitnessProps {
   readonly keyVersions?: number;
   /** What it cosigns with: the consortium's suite's cosignature algorithm (cosignatureAlgorithmOf). */
   readonly alg: CosignatureAlgorithm;
+  /** ZHIXIN_WITNESS_SM2_ID: the consortium file's sm2Id, when it sets one (gm only). */
+  readonly sm2Id?: string;
   /** ZHIXIN_WITNESS_LOG_VKEYS: the logs it follows (a parameter's value; empty: none yet). */
   readonly logVkeys: string;
   readonly logRetentionDays: number;
@@ -154,6 +156,7 @@ export class DepartmentWitness extends Construct {
         name: props.name,
         kmsKeyArn: this.key.key.keyArn,
         keyAlg: props.alg,
+        ...(props.sm2Id === undefined ? {} : { sm2Id: props.sm2Id }),
         logVkeys: props.logVkeys,
       }),
     });

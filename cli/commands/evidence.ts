@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type CryptoSuite, canonicalJson, fromUtf8, type JsonValue, parseJson, toHex, utf8 } from "#chain";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import {
   checkFileDigest,
   type EvidenceChecks,
@@ -27,7 +27,10 @@ import { type Context, optionalString } from "./context.js";
  */
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
-const CHECKS: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
+/** A bundle's signatures are checked under the trust root's suite (its SM2 identifier, under gm). */
+function checksOf(root: TrustRoot): EvidenceChecks {
+  return { verifySignature: keySignatureCheckOf(root.suite) };
+}
 
 /** What each refusal means, in plain words (the code and the technical message come first). */
 const PLAIN: Record<EvidenceErrorCode, string> = {
@@ -95,7 +98,7 @@ export async function runEvidence(ctx: Context, values: Values, [id]: string[]):
     return 0;
   }
   try {
-    const proven = verifyEvidenceBundle(bundle, root, CHECKS);
+    const proven = verifyEvidenceBundle(bundle, root, checksOf(root));
     say(provenSentence(proven, root, "record") + where, CAVEAT_SHORT);
     return 0;
   } catch (e) {
@@ -151,7 +154,12 @@ export async function runVerifyBundle(values: Values): Promise<number> {
   let proven: VerifiedEvidence;
   let fileCheck: { field: string; sha256: string } | undefined;
   try {
-    proven = verifyEvidenceBundle(bundle, root, CHECKS, minWitnesses === undefined ? {} : { minWitnesses });
+    proven = verifyEvidenceBundle(
+      bundle,
+      root,
+      checksOf(root),
+      minWitnesses === undefined ? {} : { minWitnesses },
+    );
     const payload =
       payloadBytes === undefined ? proven.payload : checkPayloadFile(payloadBytes, proven, root.suite);
     if (fileBytes !== undefined) fileCheck = checkFileDigest(fileBytes, { payload }, field);

@@ -3,7 +3,7 @@ import { appendFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { JsonValue } from "#chain";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import {
   CHUNK_BLOCKS,
   checkExportContinues,
@@ -48,7 +48,6 @@ import { buildTrustRoot } from "./trust.js";
  */
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
-const CHECKS: EvidenceChecks = { verifySignature: verifyRecordedKeySignature };
 
 /** Blocks handed to the audit at a time while reading. */
 const FEED = 32;
@@ -322,11 +321,20 @@ async function auditExport(
   const note = await readExportFile(dir, EXPORT_FILES.checkpoint);
   // The key history first: department signatures are judged by it, under the trust root's
   // key governance (docs/formats/export.md §4).
-  const ledger = exportKeyHistory(await readKeyRecordBlocks(dir, manifest), root, verifyRecordedKeySignature);
-  const audit = new ExportAudit(root, keys, CHECKS, {
-    ledger,
-    ...(minWitnesses === undefined ? {} : { minWitnesses }),
-  });
+  const ledger = exportKeyHistory(
+    await readKeyRecordBlocks(dir, manifest),
+    root,
+    keySignatureCheckOf(root.suite),
+  );
+  const audit = new ExportAudit(
+    root,
+    keys,
+    { verifySignature: keySignatureCheckOf(root.suite) } satisfies EvidenceChecks,
+    {
+      ledger,
+      ...(minWitnesses === undefined ? {} : { minWitnesses }),
+    },
+  );
   const files = (await readdir(join(dir, EXPORT_FILES.blocks)).catch(() => [] as string[]))
     .filter((f) => /^\d{6}\.ndjson$/.test(f))
     .sort();

@@ -1,4 +1,4 @@
-import { deriveKeyId, fromBase64, type SignatureAlgorithm, suiteOfAlgorithm } from "#chain";
+import { deriveKeyId, fromBase64, type SignatureAlgorithm, SM2_DEFAULT_ID, suiteOfAlgorithm } from "#chain";
 import type { Signer } from "../../lib/crypto/signer.js";
 import { sm2PrivateKeyFromPkcs8, sm2PublicKey, sm2PublicKeyToSpki, sm2Sign } from "../../lib/sm2/index.js";
 
@@ -35,13 +35,18 @@ export interface LocalIdentities {
 export async function loadLocalIdentities(base = ""): Promise<LocalIdentities> {
   const res = await fetch(`${base}/local/identities`, { headers: { accept: "application/json" } });
   if (!res.ok) throw new Error(`GET /local/identities: ${res.status}`);
-  const json = (await res.json()) as { consortium: string; log: string; members: LocalIdentityJson[] };
+  const json = (await res.json()) as {
+    consortium: string;
+    log: string;
+    sm2Id?: string;
+    members: LocalIdentityJson[];
+  };
   const members = await Promise.all(
     json.members.map(async (m) => ({
       id: m.id,
       name: m.name,
       role: m.role,
-      signer: await webCryptoSigner(m.id, m.alg, fromBase64(m.pkcs8)),
+      signer: await webCryptoSigner(m.id, m.alg, fromBase64(m.pkcs8), json.sm2Id),
     })),
   );
   return { consortium: json.consortium, log: json.log, members };
@@ -69,8 +74,9 @@ export async function webCryptoSigner(
   owner: string,
   alg: SignatureAlgorithm,
   pkcs8: Uint8Array,
+  sm2Id: string = SM2_DEFAULT_ID,
 ): Promise<Signer> {
-  if (alg === "sm2-sm3") return sm2Signer(owner, pkcs8);
+  if (alg === "sm2-sm3") return sm2Signer(owner, pkcs8, sm2Id);
   const a = ALGORITHMS[alg];
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8 as Uint8Array<ArrayBuffer>, a.key, true, [
     "sign",
@@ -86,18 +92,18 @@ export async function webCryptoSigner(
 }
 
 /**
- * An SM2 key file's signer, by lib/sm2 (docs/formats/sm2.md): r||s with SM3 and the standard
- * identifier, its nonce derived from the key and message (RFC 6979), as the CLI signs; the
+ * An SM2 key file's signer, by lib/sm2 (docs/formats/sm2.md): r||s with SM3 and the
+ * consortium's identifier (§2), its nonce derived from the key and message (RFC 6979), as the CLI signs; the
  * key id by SM3, the gm suite's H. The scalar stays in this page's memory, as a WebCrypto
  * key would be, and like the local key files it comes from, it is a demo's.
  */
-function sm2Signer(owner: string, pkcs8: Uint8Array): Signer {
+function sm2Signer(owner: string, pkcs8: Uint8Array, sm2Id: string): Signer {
   const d = sm2PrivateKeyFromPkcs8(pkcs8);
   const spki = sm2PublicKeyToSpki(sm2PublicKey(d));
   return {
     keyId: deriveKeyId(suiteOfAlgorithm("sm2-sm3"), owner, spki),
     alg: "sm2-sm3",
-    sign: async (message) => sm2Sign(d, message),
+    sign: async (message) => sm2Sign(d, message, { id: sm2Id }),
     publicKey: async () => spki.slice(),
   };
 }

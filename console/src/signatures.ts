@@ -1,5 +1,11 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { type KeySignatureCheck, type SignatureAlgorithm, toHex } from "#chain";
+import {
+  type CryptoSuite,
+  type KeySignatureCheck,
+  type SignatureAlgorithm,
+  SM2_DEFAULT_ID,
+  toHex,
+} from "#chain";
 import { Sm2Error, sm2PublicKeyFromSpki, sm2Verify } from "../../lib/sm2/index.js";
 
 /**
@@ -10,7 +16,8 @@ import { Sm2Error, sm2PublicKeyFromSpki, sm2Verify } from "../../lib/sm2/index.j
  * again with their answers, until a run asks about nothing unanswered. Only that last run's
  * result counts: in it every check it made was answered by WebCrypto. A verifier that stops
  * at a first failure asks at most one unanswered question more per run, so this ends.
- * WebCrypto has no SM2: a gm ledger's signatures are checked by lib/sm2, in JavaScript.
+ * WebCrypto has no SM2: a gm ledger's signatures are checked by lib/sm2, in JavaScript,
+ * with the ledger suite's identifier (docs/formats/sm2.md §2).
  */
 
 /** The one check lib/ takes for every signature, a key held as the ledger records it. */
@@ -29,8 +36,15 @@ function askKey(a: Ask): string {
   return [a.alg, toHex(a.spki), toHex(a.signature), toHex(sha256(a.message))].join("|");
 }
 
-/** Runs `verify` with signature checks that WebCrypto has answered (above). */
-export async function withWebCrypto<T>(verify: (checks: SignatureChecks) => T): Promise<T> {
+/**
+ * Runs `verify` with signature checks that WebCrypto (and lib/sm2) answered (above), for a
+ * ledger of `suite`: the trust root's.
+ */
+export async function withWebCrypto<T>(
+  verify: (checks: SignatureChecks) => T,
+  suite: Pick<CryptoSuite, "sm2Id">,
+): Promise<T> {
+  const sm2Id = suite.sm2Id ?? SM2_DEFAULT_ID;
   const answers = new Map<string, boolean>();
   for (;;) {
     const pending = new Map<string, Ask>();
@@ -55,7 +69,7 @@ export async function withWebCrypto<T>(verify: (checks: SignatureChecks) => T): 
       if (outcome.ok) return outcome.value;
       throw outcome.error;
     }
-    await Promise.all([...pending].map(async ([k, a]) => answers.set(k, await checkWithWebCrypto(a))));
+    await Promise.all([...pending].map(async ([k, a]) => answers.set(k, await checkWithWebCrypto(a, sm2Id))));
   }
 }
 
@@ -63,10 +77,10 @@ const ED25519 = { name: "Ed25519" };
 const P256 = { name: "ECDSA", namedCurve: "P-256" };
 
 /** One signature by WebCrypto: false for any key or signature it cannot read, never a throw. */
-async function checkWithWebCrypto(a: Ask): Promise<boolean> {
+async function checkWithWebCrypto(a: Ask, sm2Id: string): Promise<boolean> {
   try {
     if (a.signature.length !== 64) return false;
-    if (a.alg === "sm2-sm3") return sm2Holds(a.spki, a.message, a.signature);
+    if (a.alg === "sm2-sm3") return sm2Holds(a.spki, a.message, a.signature, sm2Id);
     const algorithm = a.alg === "ed25519" ? ED25519 : P256;
     const key = await crypto.subtle.importKey("spki", a.spki as Uint8Array<ArrayBuffer>, algorithm, false, [
       "verify",
@@ -83,10 +97,10 @@ async function checkWithWebCrypto(a: Ask): Promise<boolean> {
   }
 }
 
-/** An SM2 signature with the default identifier (docs/formats/sm2.md), by lib/sm2. */
-function sm2Holds(spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+/** An SM2 signature with identifier `sm2Id` (docs/formats/sm2.md §2), by lib/sm2. */
+function sm2Holds(spki: Uint8Array, message: Uint8Array, signature: Uint8Array, sm2Id: string): boolean {
   try {
-    return sm2Verify(sm2PublicKeyFromSpki(spki), message, signature);
+    return sm2Verify(sm2PublicKeyFromSpki(spki), message, signature, sm2Id);
   } catch (e) {
     if (e instanceof Sm2Error) return false; // not an SM2 key's SPKI
     throw e;

@@ -221,6 +221,7 @@ async function authenticate(req: HttpRequest, deps: ApiDeps, requireBatchRoot: b
       ),
       now,
       requireBatchRoot,
+      suite: suiteOf(deps.consortium),
     },
   );
   if (caller.role === "sealer")

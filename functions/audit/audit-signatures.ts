@@ -5,7 +5,6 @@ import {
   type SignatureAlgorithm,
   utf8,
 } from "#chain";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
 import type { SignatureJob, SignaturePool } from "./signature-pool.js";
 
 /**
@@ -64,10 +63,15 @@ export class SignatureAnswers {
     return new SignatureAnswers(answers);
   }
 
-  /** lib/chain's KeySignatureCheck: the worker's answer for these bytes, else node:crypto here. */
-  readonly verify: KeySignatureCheck = (alg, spki, message, signature) =>
-    this.answers.get(answerKey(alg, spki, message, signature)) ??
-    verifyRecordedKeySignature(alg, spki, message, signature);
+  /**
+   * lib/chain's KeySignatureCheck: the worker's answer for these bytes, else `check` (the
+   * ledger suite's, lib/crypto keySignatureCheckOf) here. Workers check intl's algorithms
+   * only (signature-pool.ts), so an SM2 signature and its identifier are always `check`'s.
+   */
+  verifyOr(check: KeySignatureCheck): KeySignatureCheck {
+    return (alg, spki, message, signature) =>
+      this.answers.get(answerKey(alg, spki, message, signature)) ?? check(alg, spki, message, signature);
+  }
 
   /** How many checks the workers answered (for tests: that the parallel path ran). */
   get size(): number {

@@ -95,7 +95,7 @@ export function parseAuditState(
   }
   let checkpoint: { size: number; root: string };
   try {
-    checkpoint = openSealerCheckpoint(keys, parsed.checkpoint, log);
+    checkpoint = openSealerCheckpoint(suite, keys, parsed.checkpoint, log);
   } catch (e) {
     throw new AuditStateError(`the audit state's checkpoint: ${(e as Error).message}`);
   }

@@ -25,7 +25,7 @@ import {
 } from "#chain";
 import type { KeyDirectory } from "../../lib/crypto/key-directory.js";
 import { checkEntrySignature } from "../../lib/crypto/ledger-keys.js";
-import { verifySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf, type SignatureSuite, verifySignature } from "../../lib/crypto/verify.js";
 import type { AuditReport } from "../../lib/protocol/audit.js";
 import { checkWitnessQuorum, type WitnessPolicy } from "../../lib/witness/index.js";
 import type { KeyRecordStore } from "../store/key-records.js";
@@ -220,8 +220,9 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
   const met = new Set<string>();
   // Each chunk's signatures, checked ahead: verifyBlocks asks them through this.
   let answers = SignatureAnswers.NONE;
+  const here = keySignatureCheckOf(deps.suite);
   const options_ = verifyOptions(deps, keyHistory.ledger, met, (alg, spki, message, signature) =>
-    answers.verify(alg, spki, message, signature),
+    answers.verifyOr(here)(alg, spki, message, signature),
   );
   const keyOf: KeyLookup = (keyId) => keyHistory.ledger.history.keys.get(keyId) ?? deps.keys.getKey(keyId);
   // Answers are checked against contract records only when every record is in view.
@@ -401,7 +402,7 @@ export function checkPublished(
 ): AuditReport["published"] {
   let state: TrustedState;
   try {
-    state = openSealerCheckpoint(deps.keys, published.note, deps.log);
+    state = openSealerCheckpoint(deps.suite, deps.keys, published.note, deps.log);
   } catch (e) {
     findings.push({
       code: "CHECKPOINT_INVALID",
@@ -497,7 +498,7 @@ export function verifyOptions(
     verifyHeaderSignature: (message: Uint8Array, sig: HeaderSignature): SignatureCheck => {
       const key = deps.keys.getKey(sig.keyId);
       if (key?.role !== "sealer") return "unknown-key";
-      return verifySignature(key, message, safeBase64(sig.value)) ? "ok" : "invalid";
+      return verifySignature(key, message, safeBase64(sig.value), deps.suite) ? "ok" : "invalid";
     },
     verifyEntrySignature: (envelope: EntryEnvelope, message: Uint8Array, signature: Uint8Array) => {
       // Key records, and the cosigns of key records the history was given.
@@ -512,7 +513,7 @@ export function verifyOptions(
     },
     checkCheckpoint: (note, header) => {
       try {
-        return checkpointProblem(deps.keys, note, header.log, header.logSize, header.logRoot);
+        return checkpointProblem(deps.suite, deps.keys, note, header.log, header.logSize, header.logRoot);
       } catch (e) {
         return (e as Error).message;
       }
@@ -520,15 +521,24 @@ export function verifyOptions(
   };
 }
 
-/** Verifies a sealer-signed checkpoint note; returns its size and hex root. Throws on any problem. */
-export function openSealerCheckpoint(keys: KeyDirectory, note: string, log: string): TrustedState {
+/**
+ * Verifies a sealer-signed checkpoint note of a ledger of `suite`; returns its size and hex
+ * root. Throws on any problem.
+ */
+export function openSealerCheckpoint(
+  suite: SignatureSuite,
+  keys: KeyDirectory,
+  note: string,
+  log: string,
+): TrustedState {
   const sealers = keys.listKeys().filter((k) => k.role === "sealer");
   const checkpoint = openCheckpoint(
     note,
     sealers.map((sealer) => ({
       name: log,
       keyHash: noteKeyHashOf(log, sealer.alg, sealer.spki),
-      verify: (message: Uint8Array, signature: Uint8Array) => verifySignature(sealer, message, signature),
+      verify: (message: Uint8Array, signature: Uint8Array) =>
+        verifySignature(sealer, message, signature, suite),
     })),
     log,
   );
@@ -536,13 +546,14 @@ export function openSealerCheckpoint(keys: KeyDirectory, note: string, log: stri
 }
 
 function checkpointProblem(
+  suite: SignatureSuite,
   keys: KeyDirectory,
   note: string,
   log: string,
   size: number,
   root: string,
 ): string | undefined {
-  const checkpoint = openSealerCheckpoint(keys, note, log);
+  const checkpoint = openSealerCheckpoint(suite, keys, note, log);
   if (checkpoint.size !== size || checkpoint.root !== root) {
     return `checkpoint is for size ${checkpoint.size} root ${checkpoint.root}, not this block's log`;
   }

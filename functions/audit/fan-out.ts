@@ -94,7 +94,12 @@ const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Splits heights 1..latest into ranges and keeps the plan under fan-out/<run>/. */
 export async function planFanOut(
-  deps: { source: Pick<AuditSource, "latestHeight" | "listRawBlocks">; keys: AuditDeps["keys"]; log: string },
+  deps: {
+    source: Pick<AuditSource, "latestHeight" | "listRawBlocks">;
+    keys: AuditDeps["keys"];
+    log: string;
+    suite: AuditDeps["suite"];
+  },
   store: AuditStateStore,
   run: string,
   limits: FanOutLimits,
@@ -131,7 +136,7 @@ export async function planFanOut(
   let sizes: number[] = [];
   if (published !== undefined) {
     try {
-      sizes = [openSealerCheckpoint(deps.keys, published, deps.log).size];
+      sizes = [openSealerCheckpoint(deps.suite, deps.keys, published, deps.log).size];
     } catch {
       // CHECKPOINT_INVALID, which the join reports.
     }

@@ -8,7 +8,7 @@ import {
   ledgerKeys,
   OWNER_ALONE,
 } from "#chain";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import { type KeyRecordStore, loadKeyRecords, type StoredKeyRecord } from "../store/key-records.js";
 import type { AuditSource } from "../store/ports.js";
 
@@ -70,7 +70,7 @@ export async function loadAuditKeyHistory(
     return to === "committed" || (h !== undefined && h <= to);
   });
   return {
-    ledger: ledgerKeys(suite, sealed, verifyRecordedKeySignature, governance),
+    ledger: ledgerKeys(suite, sealed, keySignatureCheckOf(suite), governance),
     sealedAt: new Map(
       sealed.flatMap((r: StoredKeyRecord) => {
         const h = height.get(r.batchKey);

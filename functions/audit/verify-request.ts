@@ -284,7 +284,7 @@ async function publishedCheck(deps: VerifyRequestDeps, minWitnesses: number | un
 
 function openTrustedCheckpoint(deps: VerifyRequestDeps, note: string) {
   try {
-    return openSealerCheckpoint(deps.keys, note, deps.log);
+    return openSealerCheckpoint(deps.suite, deps.keys, note, deps.log);
   } catch (e) {
     throw new VerifyRequestError("INVALID_PARAMETER", `trustedCheckpoint: ${(e as Error).message}`);
   }

@@ -1,7 +1,7 @@
 import { type CryptoSuite, KEY_ID_HASH_DIGITS, KEY_OWNER, type KeyGovernance, ledgerKeys } from "#chain";
 import { type KeyDirectory, loadsOwners } from "../../lib/crypto/key-directory.js";
 import { requestKeys } from "../../lib/crypto/ledger-keys.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import {
   DEPARTMENT_HEADER,
   type HeaderValues,
@@ -47,7 +47,7 @@ export async function loadRequestKeys(
   const records = await loadKeyRecords(store, owner, committedSeenBy(store));
   if (records.length === 0) return withSigningOwner(bundle, headers, now);
   const keys = requestKeys(
-    ledgerKeys(suite, records, verifyRecordedKeySignature, governance),
+    ledgerKeys(suite, records, keySignatureCheckOf(suite), governance),
     bundle,
     owner,
     now.toISOString(),

@@ -8,13 +8,17 @@ import { LocalSigner } from "../../lib/crypto/local-signer.js";
 // Local signers' key files: the file half of LocalSigner, for local mode, the seal-block
 // function's ZHIXIN_SEALER_KEY_FILE, benches and tests.
 
-/** Loads a PKCS#8 PEM private key file (as written by generateKeyFile). */
+/**
+ * Loads a PKCS#8 PEM private key file (as written by generateKeyFile); an SM2 key signs
+ * with `sm2Id`, the identifier of the ledgers it signs for (default SM2_DEFAULT_ID).
+ */
 export async function readSignerFile(
   path: string,
   keyId: string,
   alg?: SignatureAlgorithm,
+  sm2Id?: string,
 ): Promise<LocalSigner> {
-  return LocalSigner.fromPem(await readFile(path, "utf8"), keyId, alg, path);
+  return LocalSigner.fromPem(await readFile(path, "utf8"), keyId, alg, path, sm2Id);
 }
 
 /**

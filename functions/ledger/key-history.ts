@@ -1,6 +1,6 @@
 import { cosignsNeeded, KEY_OWNER, keyAt, ledgerKeys, toBase64 } from "#chain";
 import { type Consortium, keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import { ApiError } from "../../lib/protocol/errors.js";
 import type { KeyHistoryView } from "../../lib/protocol/keys.js";
 import { type KeyRecordStore, loadKeyRecords } from "../store/key-records.js";
@@ -26,7 +26,8 @@ export async function readKeyHistory(
   }
   const records = await loadKeyRecords(store, member);
   const governance = keyGovernanceOf(consortium);
-  const { history } = ledgerKeys(suiteOf(consortium), records, verifyRecordedKeySignature, governance);
+  const suite = suiteOf(consortium);
+  const { history } = ledgerKeys(suite, records, keySignatureCheckOf(suite), governance);
   const at = now.toISOString();
   return {
     member,

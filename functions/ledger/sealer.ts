@@ -8,6 +8,7 @@ import {
   formatCheckpoint,
   formatSignedNote,
   GENESIS_PREV,
+  genesisSuiteFields,
   hashBlockHeader,
   type LedgerEnvelope,
   noteKeyHashOf,
@@ -126,7 +127,7 @@ export async function sealBlock(deps: SealerDeps): Promise<SealResult> {
     logRoot: toHex(range.root()),
     sealedAt: deps.clock.now().toISOString(),
     sealer: deps.signer.keyId,
-    ...(height === 1 ? { suite: suite.name } : {}),
+    ...(height === 1 ? genesisSuiteFields(suite) : {}),
   };
   const hash = toHex(hashBlockHeader(suite, header));
   const signature = await deps.signer.sign(blockHeaderBytes(header));

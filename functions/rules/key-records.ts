@@ -15,7 +15,7 @@ import {
   parseKeyRecord,
 } from "#chain";
 import { keyGovernanceOf, suiteOf } from "../../lib/consortium/consortium.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import { ApiError, type ApiErrorCode, nonceReplayed } from "../../lib/protocol/errors.js";
 import { KEY_INDEX_PREFIX, keyIndex } from "../../lib/store-layout.js";
 import { loadKeyRecords } from "../store/key-records.js";
@@ -168,7 +168,7 @@ async function prepareKeyRecord(
       type: record.type,
       data: record.data,
     },
-    verifyRecordedKeySignature,
+    keySignatureCheckOf(suite),
     governance,
   );
   if ("refusal" in step) {
@@ -222,7 +222,7 @@ function foldCommitted(
   const { history, refused } = foldKeyRecords(
     suite,
     records,
-    verifyRecordedKeySignature,
+    keySignatureCheckOf(suite),
     undefined,
     governance,
   );

@@ -6,7 +6,7 @@ import { type Consortium, suiteOf, witnessQuorumOf } from "../../lib/consortium/
 import { type KeyDirectory, SEALER_OWNER } from "../../lib/crypto/key-directory.js";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import type { Signer } from "../../lib/crypto/signer.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf, type SignatureSuite } from "../../lib/crypto/verify.js";
 import type { WitnessPolicy } from "../../lib/witness/index.js";
 import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { KmsKeyDirectory, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
@@ -121,7 +121,7 @@ async function runtimeWith(
   const b = await getBase(env);
   const [k, s] = await Promise.all([keysFor(env, b.consortium), getSealer(env, b.consortium)]);
   const t = tileStore(env);
-  const w = witnessingFrom(env);
+  const w = witnessingFrom(env, suiteOf(b.consortium));
   const witnesses = w && { policy: auditWitnessPolicy(w, b.consortium), verify: w.verify };
   return {
     ...b,
@@ -157,7 +157,7 @@ export async function getSealerRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   const s = await getSealer(env, b.consortium);
   if (!s) throw new Error("no sealer key: set ZHIXIN_SEALER_KEY_FILE or ZHIXIN_SEALER_KMS_KEY");
   const t = tileStore(env);
-  const w = witnessingFrom(env);
+  const w = witnessingFrom(env, suiteOf(b.consortium));
   return {
     ...b,
     sealer: s,
@@ -182,8 +182,11 @@ export function auditWitnessPolicy(
   };
 }
 
-/** ZHIXIN_WITNESSES and ZHIXIN_WITNESS_TIMEOUT_MS as the sealer's witnessing; undefined when there are none. */
-export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefined {
+/**
+ * ZHIXIN_WITNESSES and ZHIXIN_WITNESS_TIMEOUT_MS as the sealer's witnessing, its
+ * cosignatures checked under the ledger's `suite`; undefined when there are none.
+ */
+export function witnessingFrom(env: NodeJS.ProcessEnv, suite: SignatureSuite): WitnessingDeps | undefined {
   const text = env.ZHIXIN_WITNESSES ?? "";
   if (text === "") return undefined;
   let list: unknown;
@@ -221,7 +224,7 @@ export function witnessingFrom(env: NodeJS.ProcessEnv): WitnessingDeps | undefin
   return {
     witnesses,
     post: fetchWitnessPost,
-    verify: verifyRecordedKeySignature,
+    verify: keySignatureCheckOf(suite),
     ...(timeout === "" ? {} : { timeoutMs: Number(timeout) }),
   };
 }

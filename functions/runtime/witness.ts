@@ -2,17 +2,18 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import {
   type CosignatureAlgorithm,
   type CryptoSuite,
-  GM,
+  gmSuite,
   INTL,
   isCosignatureAlgorithm,
   NOTE_SIGNATURE_TYPE_ED25519,
   NOTE_SIGNATURE_TYPE_SM2,
   noteVerifierOf,
   parseVerifierKey,
+  SM2_DEFAULT_ID,
   SUITE_COSIGNATURE_ALGORITHM,
 } from "#chain";
 import { KmsSigner } from "../../lib/crypto/kms-signer.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import type { WitnessedLog } from "../../lib/witness/index.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readSignerFile } from "../auth/signer-file.js";
@@ -33,6 +34,9 @@ import { dynamoClient, required } from "./env.js";
  *                               cosignature algorithm of its logs' suite (witness.md §1.7)
  *   ZHIXIN_WITNESS_LOG_VKEYS    the logs it follows: their checkpoint verifier keys
  *                               (C2SP signed-note vkeys, name = log origin), comma-separated
+ *   ZHIXIN_WITNESS_SM2_ID       the SM2 identifier of the gm logs it follows, which its SM2
+ *                               key cosigns with too (docs/formats/sm2.md §2): their
+ *                               consortium file's sm2Id; default 1234567812345678
  *   ZHIXIN_DYNAMODB_ENDPOINT    DynamoDB endpoint override (local mode: dynalite)
  */
 export type WitnessRuntime = Omit<WitnessDeps, "onEvidence">;
@@ -54,16 +58,18 @@ export async function buildWitnessRuntime(env: NodeJS.ProcessEnv): Promise<Witne
   const alg = env.ZHIXIN_WITNESS_KEY_ALG || "ed25519";
   if (!isCosignatureAlgorithm(alg))
     throw new Error(`ZHIXIN_WITNESS_KEY_ALG must be ed25519 or sm2-sm3, got ${JSON.stringify(alg)}`);
-  const logs = witnessedLogs(env.ZHIXIN_WITNESS_LOG_VKEYS ?? "");
+  const sm2Id = env.ZHIXIN_WITNESS_SM2_ID || SM2_DEFAULT_ID;
+  const logs = witnessedLogs(env.ZHIXIN_WITNESS_LOG_VKEYS ?? "", witnessSm2Id(sm2Id));
   assertLogsCountKey(logs, alg);
   let signer: WitnessDeps["key"]["signer"];
   if (env.ZHIXIN_WITNESS_KEY_FILE) {
-    signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, alg);
+    signer = await readSignerFile(env.ZHIXIN_WITNESS_KEY_FILE, `${name}/witness`, alg, sm2Id);
   } else if (env.ZHIXIN_WITNESS_KMS_KEY) {
     signer = new KmsSigner(kmsSigningPort(new KMSClient({})), {
       keyId: `${name}/witness`,
       alg,
       kmsKeyId: env.ZHIXIN_WITNESS_KMS_KEY,
+      sm2Id,
     });
   } else {
     throw new Error("no witness key: set ZHIXIN_WITNESS_KEY_FILE or ZHIXIN_WITNESS_KMS_KEY");
@@ -90,13 +96,27 @@ export function assertLogsCountKey(logs: readonly WitnessedLog[], alg: Cosignatu
   }
 }
 
-const LOG_SUITES = new Map<number, CryptoSuite>([
-  [NOTE_SIGNATURE_TYPE_ED25519, INTL],
-  [NOTE_SIGNATURE_TYPE_SM2, GM],
-]);
+/** ZHIXIN_WITNESS_SM2_ID, checked: an identifier the consortium file could have set. */
+function witnessSm2Id(sm2Id: string): string {
+  try {
+    gmSuite(sm2Id);
+  } catch {
+    throw new Error(
+      `ZHIXIN_WITNESS_SM2_ID must be 1 to 128 printable ASCII characters, the consortium file's sm2Id; got ${JSON.stringify(sm2Id)}`,
+    );
+  }
+  return sm2Id;
+}
 
-/** The logs in ZHIXIN_WITNESS_LOG_VKEYS, one per vkey; none: the witness refuses every origin (404). */
-export function witnessedLogs(vkeys: string): WitnessedLog[] {
+/**
+ * The logs in ZHIXIN_WITNESS_LOG_VKEYS, one per vkey, a gm log's signatures checked with
+ * SM2 identifier `sm2Id`; none: the witness refuses every origin (404).
+ */
+export function witnessedLogs(vkeys: string, sm2Id: string = SM2_DEFAULT_ID): WitnessedLog[] {
+  const logSuites = new Map<number, CryptoSuite>([
+    [NOTE_SIGNATURE_TYPE_ED25519, INTL],
+    [NOTE_SIGNATURE_TYPE_SM2, gmSuite(sm2Id)],
+  ]);
   const logs = new Map<string, WitnessedLog>();
   for (const vkey of vkeys
     .split(",")
@@ -105,7 +125,7 @@ export function witnessedLogs(vkeys: string): WitnessedLog[] {
     const key = parseVerifierKey(vkey);
     // The sealer's key decides the log's suite: an intl ledger's signs with Ed25519, a gm
     // ledger's with SM2 (SUITE_SEALER_ALGORITHM), and the witness's proofs hash with it.
-    const suite = LOG_SUITES.get(key.type);
+    const suite = logSuites.get(key.type);
     if (suite === undefined)
       throw new Error(`${key.name}: a log's checkpoint key is Ed25519 (intl suite) or SM2 (gm suite)`);
     const log = logs.get(key.name);
@@ -113,7 +133,7 @@ export function witnessedLogs(vkeys: string): WitnessedLog[] {
       throw new Error(
         `${key.name}: the log's checkpoint keys are of two suites (${log.suite.name}, ${suite.name})`,
       );
-    const verifier = noteVerifierOf(key, verifyRecordedKeySignature);
+    const verifier = noteVerifierOf(key, keySignatureCheckOf(suite));
     logs.set(key.name, { origin: key.name, suite, verifiers: [...(log?.verifiers ?? []), verifier] });
   }
   return [...logs.values()];

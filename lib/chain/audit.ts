@@ -4,13 +4,14 @@ import {
   type BlockHeader,
   blockHeaderBytes,
   GENESIS_PREV,
-  genesisSuite,
+  genesisCryptoSuite,
   hashBlockHeader,
   parseBlockHeader,
 } from "./block.js";
 import { toHex } from "./bytes.js";
 import { CompactRange, type CompactRangeState } from "./compact.js";
 import type { Finding } from "./findings.js";
+import { sameSuite, suiteLabel } from "./suite.js";
 import { rootFromLeafHashes } from "./tree.js";
 
 /**
@@ -76,12 +77,12 @@ export function verifyBlocks(blocks: readonly BlockEvidence[], options: VerifyBl
         message: "block belongs to another log",
       });
     }
-    if (header.height === 1 && genesisSuite(header) !== options.suite.name) {
+    if (header.height === 1 && !sameSuite(genesisCryptoSuite(header), options.suite)) {
       findings.push({
         code: "SUITE_MISMATCH",
         ...at,
-        expected: options.suite.name,
-        found: genesisSuite(header),
+        expected: suiteLabel(options.suite),
+        found: suiteLabel(genesisCryptoSuite(header)),
         message: "the genesis block records another crypto suite than the one audited with",
       });
     }

@@ -10,7 +10,14 @@ import {
   requireString,
   TIMESTAMP,
 } from "./fields.js";
-import { type CryptoSuite, isSuiteName, type SuiteName } from "./suite.js";
+import {
+  type CryptoSuite,
+  isSm2Id,
+  isSuiteName,
+  SM2_DEFAULT_ID,
+  type SuiteName,
+  suiteNamed,
+} from "./suite.js";
 
 /**
  * Block headers (docs/FORMATS.md §3).
@@ -21,9 +28,10 @@ import { type CryptoSuite, isSuiteName, type SuiteName } from "./suite.js";
  *
  * The tag keeps a header from ever hashing like a leaf (those start 0x00) or a node
  * (0x01). Heights start at 1; block 1's `prev` is 64 zeros, and block 1 — the genesis
- * block — alone carries `suite`, the ledger's crypto suite (suite.ts), so that a verifier
- * reads which hash and signatures the ledger uses from the ledger itself, under the
- * sealer's signature, and never guesses.
+ * block — alone carries `suite`, the ledger's crypto suite (suite.ts), and under gm with
+ * an identifier other than the default `sm2Id`, so that a verifier reads which hash and
+ * signatures the ledger uses from the ledger itself, under the sealer's signature, and
+ * never guesses.
  */
 
 export const BLOCK_HEADER_VERSION = 1;
@@ -56,11 +64,29 @@ export interface BlockHeader {
    * without it was sealed before suites were recorded, when the only one was intl.
    */
   suite?: SuiteName;
+  /**
+   * The genesis block's only, under gm only, and only when it is not SM2_DEFAULT_ID: the
+   * SM2 identifier every signature of the ledger binds (suite.ts CryptoSuite.sm2Id). One
+   * value has one form, so the default is never written.
+   */
+  sm2Id?: string;
 }
 
 /** The suite a genesis header records (intl when it records none, see BlockHeader.suite). */
 export function genesisSuite(header: BlockHeader): SuiteName {
   return header.suite ?? "intl";
+}
+
+/** The suite a genesis header records, with its SM2 identifier: what the ledger was sealed under. */
+export function genesisCryptoSuite(header: BlockHeader): CryptoSuite {
+  return suiteNamed(genesisSuite(header), header.sm2Id);
+}
+
+/** The genesis header's suite fields for `suite`: `suite`, and `sm2Id` unless it is the default. */
+export function genesisSuiteFields(suite: CryptoSuite): Pick<BlockHeader, "suite" | "sm2Id"> {
+  return suite.sm2Id === undefined || suite.sm2Id === SM2_DEFAULT_ID
+    ? { suite: suite.name }
+    : { suite: suite.name, sm2Id: suite.sm2Id };
 }
 
 const HEADER_KEYS = [
@@ -88,7 +114,15 @@ export function hashBlockHeader(suite: CryptoSuite, header: BlockHeader): Uint8A
 /** Strict parse; also checks logSize = first + count. Throws INVALID_FORMAT naming the field. */
 export function parseBlockHeader(value: unknown): BlockHeader {
   const o = asObject(value, "header");
-  requireExactKeys(o, o.suite === undefined ? HEADER_KEYS : [...HEADER_KEYS, "suite"], "header");
+  requireExactKeys(
+    o,
+    [
+      ...HEADER_KEYS,
+      ...(o.suite === undefined ? [] : ["suite"]),
+      ...(o.sm2Id === undefined ? [] : ["sm2Id"]),
+    ],
+    "header",
+  );
   if (o.v !== BLOCK_HEADER_VERSION)
     throw new ChainError("INVALID_FORMAT", `header.v must be ${BLOCK_HEADER_VERSION}`);
   const header: BlockHeader = {
@@ -107,8 +141,18 @@ export function parseBlockHeader(value: unknown): BlockHeader {
   if (header.logSize !== header.first + header.count) {
     throw new ChainError("INVALID_FORMAT", "header.logSize must equal header.first + header.count");
   }
-  if (o.suite === undefined) return header;
+  if (o.suite === undefined) {
+    if (o.sm2Id !== undefined) throw new ChainError("INVALID_FORMAT", "header.sm2Id is the gm suite's only");
+    return header;
+  }
   if (header.height !== 1) throw new ChainError("INVALID_FORMAT", "header.suite is the genesis block's only");
   if (!isSuiteName(o.suite)) throw new ChainError("INVALID_FORMAT", "header.suite must be intl or gm");
-  return { ...header, suite: o.suite };
+  if (o.sm2Id === undefined) return { ...header, suite: o.suite };
+  if (o.suite !== "gm") throw new ChainError("INVALID_FORMAT", "header.sm2Id is the gm suite's only");
+  if (!isSm2Id(o.sm2Id) || o.sm2Id === SM2_DEFAULT_ID)
+    throw new ChainError(
+      "INVALID_FORMAT",
+      "header.sm2Id must be 1 to 128 printable ASCII characters, and is left out for the default",
+    );
+  return { ...header, suite: o.suite, sm2Id: o.sm2Id };
 }

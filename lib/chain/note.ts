@@ -33,8 +33,10 @@ export const NOTE_SIGNATURE_TYPE_ECDSA = 0x02;
  * SM2 with SM3 (docs/formats/sm2.md §5). The spec assigns it no byte, so it takes the one
  * c2sp.org/signed-note §Signature types reserves for such types, 0xff, "followed by a longer
  * identifier that is unlikely to collide": NOTE_SM2_TYPE_BYTES. Key = the 91-byte DER SPKI;
- * signature = r||s (64 bytes) over the note text, ID 1234567812345678. In Zhixin, 0xff is
- * SM2: a 0xff key with another identifier is refused.
+ * signature = r||s (64 bytes) over the note text, with the ledger's SM2 identifier (the
+ * default 1234567812345678 unless the consortium sets one: the signature check the caller
+ * passes knows which). In Zhixin, 0xff is SM2: a 0xff key with another type identifier is
+ * refused.
  */
 export const NOTE_SIGNATURE_TYPE_SM2 = 0xff;
 /**

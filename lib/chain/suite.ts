@@ -49,8 +49,31 @@ export const SUITE_COSIGNATURE_ALGORITHM: Readonly<Record<SuiteName, Cosignature
   gm: "sm2-sm3",
 };
 
+/**
+ * GM/T 0009-2012's default SM2 distinguishing identifier, the ASCII digits "1234567812345678":
+ * the gm suite's unless the consortium file sets another (docs/formats/sm2.md §2).
+ */
+export const SM2_DEFAULT_ID = "1234567812345678";
+
+/**
+ * What a consortium may set as its SM2 identifier: 1 to 128 printable ASCII characters.
+ * ASCII because Z_A hashes the identifier's bytes, and text with Chinese characters has
+ * more than one byte form (NFC, NFD, GBK) that would give two Z_A for what reads the same.
+ */
+export const SM2_ID_PATTERN = /^[\x20-\x7e]{1,128}$/;
+
+export function isSm2Id(id: unknown): id is string {
+  return typeof id === "string" && SM2_ID_PATTERN.test(id);
+}
+
 export interface CryptoSuite extends TreeHasher {
   readonly name: SuiteName;
+  /**
+   * The gm suite's SM2 distinguishing identifier ID_A (GB/T 32918.2 §5.5), which every SM2
+   * signature of the ledger binds through Z_A: SM2_DEFAULT_ID unless the consortium sets
+   * one. Undefined under intl, which has no SM2.
+   */
+  readonly sm2Id: string | undefined;
   /** H's name as people write it, for messages: "SHA-256" or "SM3". */
   readonly hashName: string;
   /** H, the suite's 32-byte hash: SHA-256 or SM3. */
@@ -65,9 +88,11 @@ function makeSuite(
   hashName: string,
   hash: CHash,
   hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array,
+  sm2Id: string | undefined,
 ): CryptoSuite {
   return Object.freeze({
     name,
+    sm2Id,
     hashName,
     hash: (data: Uint8Array) => hash(data),
     hmac: (key: Uint8Array, data: Uint8Array) => hmac(hash, key, data),
@@ -76,12 +101,35 @@ function makeSuite(
 }
 
 /** The international suite: SHA-256. */
-export const INTL: CryptoSuite = makeSuite("intl", "SHA-256", sha256, sha256Node);
+export const INTL: CryptoSuite = makeSuite("intl", "SHA-256", sha256, sha256Node, undefined);
 
-/** The national suite (国密): SM3. */
-export const GM: CryptoSuite = makeSuite("gm", "SM3", sm3, sm3Node);
+/** The national suite (国密): SM3, SM2 with the default identifier. */
+export const GM: CryptoSuite = makeSuite("gm", "SM3", sm3, sm3Node, SM2_DEFAULT_ID);
 
 const SUITES: Readonly<Record<SuiteName, CryptoSuite>> = { intl: INTL, gm: GM };
+
+/**
+ * The gm suite with SM2 identifier `sm2Id` (GM itself for the default). ChainError
+ * INVALID_FORMAT for an identifier SM2_ID_PATTERN refuses.
+ */
+export function gmSuite(sm2Id: string = SM2_DEFAULT_ID): CryptoSuite {
+  if (sm2Id === SM2_DEFAULT_ID) return GM;
+  if (!isSm2Id(sm2Id))
+    throw new ChainError("INVALID_FORMAT", "an SM2 identifier is 1 to 128 printable ASCII characters");
+  return makeSuite("gm", "SM3", sm3, sm3Node, sm2Id);
+}
+
+/** A suite as people read it in findings and errors: "intl", "gm", or gm with its identifier. */
+export function suiteLabel(suite: CryptoSuite): string {
+  return suite.sm2Id === undefined || suite.sm2Id === SM2_DEFAULT_ID
+    ? suite.name
+    : `${suite.name} (SM2 identifier ${JSON.stringify(suite.sm2Id)})`;
+}
+
+/** True iff the two are the same suite: the same name and, under gm, the same SM2 identifier. */
+export function sameSuite(a: CryptoSuite, b: CryptoSuite): boolean {
+  return a.name === b.name && a.sm2Id === b.sm2Id;
+}
 
 /**
  * The suite whose signatures `alg` makes: each algorithm is one suite's
@@ -93,12 +141,18 @@ export function suiteOfAlgorithm(alg: SignatureAlgorithm): CryptoSuite {
   return SUITES[name];
 }
 
-/** The suite of a name; ChainError INVALID_FORMAT for a name that is none. */
-export function suiteNamed(name: string): CryptoSuite {
+/**
+ * The suite of a name, and for gm of an SM2 identifier (the default if undefined);
+ * ChainError INVALID_FORMAT for a name that is none, an identifier under intl, or one
+ * SM2_ID_PATTERN refuses.
+ */
+export function suiteNamed(name: string, sm2Id?: string): CryptoSuite {
   if (!isSuiteName(name))
     throw new ChainError(
       "INVALID_FORMAT",
       `suite ${JSON.stringify(name)} is not one of ${SUITE_NAMES.join(", ")}`,
     );
-  return SUITES[name];
+  if (sm2Id === undefined) return SUITES[name];
+  if (name !== "gm") throw new ChainError("INVALID_FORMAT", "an SM2 identifier is the gm suite's only");
+  return gmSuite(sm2Id);
 }

@@ -7,6 +7,7 @@ import {
   parseCosignatureVerifierKey,
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithm,
+  SM2_ID_PATTERN,
   SUITE_COSIGNATURE_ALGORITHM,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
@@ -356,6 +357,15 @@ export const ConsortiumSchema = z
      * genesis block; it cannot change for the life of the ledger.
      */
     suite: z.enum(SUITE_NAMES).default("intl"),
+    /**
+     * Under gm, the SM2 distinguishing identifier every signature binds (docs/formats/sm2.md
+     * §2): GM/T 0009-2012's default 1234567812345678 if absent. Recorded in the genesis
+     * block with the suite; it cannot change either.
+     */
+    sm2Id: z
+      .string()
+      .regex(SM2_ID_PATTERN, "1 to 128 printable ASCII characters (Z_A hashes its bytes)")
+      .optional(),
     // The sealer signs C2SP checkpoints: Ed25519, whose form every witness understands,
     // under intl; SM2 under gm (docs/formats/sm2.md). alg defaults to the suite's.
     // keyVersions: on AWS, how many sealer keys the consortium's stack creates; every one
@@ -458,6 +468,12 @@ export const ConsortiumSchema = z
           });
       }
     }
+    if (c.sm2Id !== undefined && c.suite !== "gm")
+      ctx.addIssue({
+        code: "custom",
+        path: ["sm2Id"],
+        message: `sm2Id is the gm suite's SM2 identifier; this consortium's suite is ${c.suite}: leave sm2Id out`,
+      });
     const allowed = SUITE_SIGNATURE_ALGORITHMS[c.suite];
     for (const [list, i, id] of members) {
       const alg = (list === "departments" ? c.departments[i] : c.auditors[i])?.alg;
@@ -728,8 +744,8 @@ export function witnessQuorumOf(consortium: Consortium): number {
 }
 
 /** The consortium's crypto suite (lib/chain suite.ts): the hash and signatures of its ledger. */
-export function suiteOf(consortium: Pick<Consortium, "suite">): CryptoSuite {
-  return suiteNamed(consortium.suite);
+export function suiteOf(consortium: Pick<Consortium, "suite" | "sm2Id">): CryptoSuite {
+  return suiteNamed(consortium.suite, consortium.sm2Id);
 }
 
 /** What the consortium's witnesses cosign with: its suite's cosignature algorithm. */

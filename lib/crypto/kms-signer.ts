@@ -1,7 +1,15 @@
-import { type CryptoSuite, deriveKeyId, type SignatureAlgorithm } from "#chain";
+import {
+  type CryptoSuite,
+  concatBytes,
+  deriveKeyId,
+  type SignatureAlgorithm,
+  SM2_DEFAULT_ID,
+  sm3,
+} from "#chain";
+import { sm2Z } from "../sm2/index.js";
 import { ecdsaSignatureFromDer, P256_ORDER, SM2_ORDER } from "./ecdsa-der.js";
 import { CryptoError } from "./errors.js";
-import { importPublicKey, SIGNATURE_SIZE } from "./keys.js";
+import { importPublicKey, SIGNATURE_SIZE, sm2PointOfSpki } from "./keys.js";
 import type { Signer } from "./signer.js";
 
 /**
@@ -15,7 +23,9 @@ import type { Signer } from "./signer.js";
  *   sm2-sm3             SM2                     SM2DSA             DER → r||s
  *
  * With SM2DSA and MessageType RAW, KMS computes e = SM3(Z_A || message) itself, Z_A with
- * the default identifier 1234567812345678 (docs/formats/sm2.md), as lib/sm2 verifies.
+ * the default identifier 1234567812345678, and offers no other. A consortium that sets
+ * its own (docs/formats/sm2.md §2) has its SM2 keys sign e computed here, Z_A from the
+ * key's public point and that identifier, as MessageType DIGEST (sm2.md §6).
  *
  * KMS refuses RAW messages over 4096 bytes; signature bases are a few hundred bytes and
  * block headers less, so a longer message is a bug and is refused before any call.
@@ -42,7 +52,7 @@ export interface KmsSigningPort {
   sign(input: {
     KeyId: string;
     Message: Uint8Array;
-    MessageType: "RAW";
+    MessageType: "RAW" | "DIGEST";
     SigningAlgorithm: KmsSigningAlgorithm;
   }): Promise<{ Signature?: Uint8Array | undefined; SigningAlgorithm?: string | undefined }>;
   getPublicKey(input: { KeyId: string }): Promise<{
@@ -88,6 +98,8 @@ export interface KmsSignerOptions {
   alg: SignatureAlgorithm;
   /** KMS KeyId: key id, ARN or alias. Defaults to `keyId`. */
   kmsKeyId?: string;
+  /** An SM2 key's identifier, the ledger suite's (CryptoSuite.sm2Id); default SM2_DEFAULT_ID. */
+  sm2Id?: string | undefined;
 }
 
 export interface KmsOwnerSignerOptions {
@@ -107,6 +119,7 @@ export class KmsSigner implements Signer {
   readonly keyId: string;
   readonly alg: SignatureAlgorithm;
   readonly kmsKeyId: string;
+  readonly sm2Id: string;
   readonly #kms: KmsSigningPort;
   #publicKey: Promise<Uint8Array> | undefined;
 
@@ -116,6 +129,7 @@ export class KmsSigner implements Signer {
     this.keyId = options.keyId;
     this.alg = options.alg;
     this.kmsKeyId = options.kmsKeyId ?? options.keyId;
+    this.sm2Id = options.sm2Id ?? SM2_DEFAULT_ID;
   }
 
   /**
@@ -141,23 +155,26 @@ export class KmsSigner implements Signer {
       keyId: options.keyId ?? deriveKeyId(options.suite, owner, spki),
       alg,
       kmsKeyId,
+      sm2Id: options.suite.sm2Id,
     });
     signer.#publicKey = Promise.resolve(spki);
     return signer;
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
-    if (message.length > KMS_RAW_MESSAGE_LIMIT) {
+    const { signing, fromKms } = KMS_ALGORITHM[this.alg];
+    // KMS's 4096-byte limit is RAW's; a DIGEST is 32 bytes whatever the message.
+    const digest = this.alg === "sm2-sm3" && this.sm2Id !== SM2_DEFAULT_ID;
+    if (!digest && message.length > KMS_RAW_MESSAGE_LIMIT) {
       throw new CryptoError(
         "MESSAGE_TOO_LONG",
         `KMS signs RAW messages of at most ${KMS_RAW_MESSAGE_LIMIT} bytes; this one is ${message.length}`,
       );
     }
-    const { signing, fromKms } = KMS_ALGORITHM[this.alg];
     const out = await this.#kms.sign({
       KeyId: this.kmsKeyId,
-      Message: message,
-      MessageType: "RAW",
+      Message: digest ? await this.#sm2Digest(message) : message,
+      MessageType: digest ? "DIGEST" : "RAW",
       SigningAlgorithm: signing,
     });
     if (out.SigningAlgorithm !== undefined && out.SigningAlgorithm !== signing) {
@@ -176,6 +193,12 @@ export class KmsSigner implements Signer {
       throw e;
     });
     return this.#publicKey.then((spki) => spki.slice());
+  }
+
+  /** e = SM3(Z_A || message), Z_A of the key's point and this signer's identifier (GB/T 32918.2 §6.1 A1-A2). */
+  async #sm2Digest(message: Uint8Array): Promise<Uint8Array> {
+    const z = sm2Z(sm2PointOfSpki(await this.publicKey()), this.sm2Id);
+    return sm3(concatBytes(z, message));
   }
 
   async #fetchPublicKey(): Promise<Uint8Array> {

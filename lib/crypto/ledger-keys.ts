@@ -9,7 +9,7 @@ import {
   type SignatureAlgorithm,
 } from "#chain";
 import type { KeyDirectory, PublicKeyRecord } from "./key-directory.js";
-import { verifyRecordedKeySignature } from "./verify.js";
+import { keySignatureCheckOf } from "./verify.js";
 
 /**
  * The two places a department's request signature is judged — the API when the request
@@ -47,7 +47,7 @@ export function checkEntrySignature(
   envelope: JudgedEntry & { alg: SignatureAlgorithm },
   message: Uint8Array,
   signature: Uint8Array,
-  verify: KeySignatureCheck = verifyRecordedKeySignature,
+  verify: KeySignatureCheck = keySignatureCheckOf(ledger.suite),
 ): EntrySignatureCheck {
   return judgeEntrySignature(ledger, (keyId) => bundle.getKey(keyId), envelope, message, signature, verify);
 }

@@ -1,5 +1,11 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign } from "node:crypto";
-import { type CryptoSuite, deriveKeyId, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "#chain";
+import {
+  type CryptoSuite,
+  deriveKeyId,
+  SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithm,
+  SM2_DEFAULT_ID,
+} from "#chain";
 import { Sm2Error, sm2PrivateKeyFromPkcs8, sm2Signer } from "../sm2/index.js";
 import { CryptoError } from "./errors.js";
 import { asBuffer, asBytes, describeKey, keyAlgorithm } from "./keys.js";
@@ -15,18 +21,21 @@ type SignWith = (message: Uint8Array) => Uint8Array;
 
 /**
  * How each algorithm signs with a Node private key (verify.ts says what each signature is).
- * SM2 is lib/sm2's, with the scalar of the key's PKCS#8: node:crypto's SM2 signature does
- * not use the standard's default identifier 1234567812345678 (docs/formats/sm2.md). Its
- * RFC 6979 nonce is hedged with 32 fresh random bytes, as KMS's is random.
+ * SM2 is lib/sm2's, with the scalar of the key's PKCS#8 and the ledger's identifier:
+ * node:crypto's SM2 signature binds no identifier the standard's way (docs/formats/sm2.md).
+ * Its RFC 6979 nonce is hedged with 32 fresh random bytes, as KMS's is random.
  */
-const SIGN: { readonly [A in SignatureAlgorithm]: (key: KeyObject) => SignWith } = {
+const SIGN: { readonly [A in SignatureAlgorithm]: (key: KeyObject, sm2Id: string) => SignWith } = {
   ed25519: (key) => (message) => asBytes(sign(null, asBuffer(message), key)),
   "ecdsa-p256-sha256": (key) => (message) =>
     asBytes(sign("sha256", asBuffer(message), { key, dsaEncoding: "ieee-p1363" })),
-  "sm2-sm3": (key) => {
+  "sm2-sm3": (key, sm2Id) => {
     let signer: ReturnType<typeof sm2Signer>;
     try {
-      signer = sm2Signer(sm2PrivateKeyFromPkcs8(asBytes(key.export({ format: "der", type: "pkcs8" }))));
+      signer = sm2Signer(
+        sm2PrivateKeyFromPkcs8(asBytes(key.export({ format: "der", type: "pkcs8" }))),
+        sm2Id,
+      );
     } catch (e) {
       if (e instanceof Sm2Error) throw new CryptoError("INVALID_KEY", e.message);
       throw e;
@@ -40,11 +49,15 @@ export class LocalSigner implements Signer {
   readonly #sign: SignWith;
   #spki: Uint8Array | undefined;
 
-  /** `alg`, if given, must match the key; otherwise it is taken from the key. */
+  /**
+   * `alg`, if given, must match the key; otherwise it is taken from the key. `sm2Id`: the
+   * identifier an SM2 key's signatures bind, the ledger suite's (CryptoSuite.sm2Id).
+   */
   constructor(
     readonly keyId: string,
     privateKey: KeyObject,
     alg?: SignatureAlgorithm,
+    sm2Id: string = SM2_DEFAULT_ID,
   ) {
     if (privateKey.type !== "private")
       throw new CryptoError("INVALID_KEY", "LocalSigner needs a private key");
@@ -57,7 +70,7 @@ export class LocalSigner implements Signer {
     }
     this.alg = actual;
     this.#key = privateKey;
-    this.#sign = SIGN[actual](privateKey);
+    this.#sign = SIGN[actual](privateKey, sm2Id);
   }
 
   /**
@@ -65,14 +78,21 @@ export class LocalSigner implements Signer {
    * came from in the error, e.g. its file path; reading the file is the caller's (lib/ does
    * no I/O).
    */
-  static fromPem(pem: string, keyId: string, alg?: SignatureAlgorithm, source = "the key"): LocalSigner {
-    return new LocalSigner(keyId, privateKeyFromPem(pem, source), alg);
+  static fromPem(
+    pem: string,
+    keyId: string,
+    alg?: SignatureAlgorithm,
+    source = "the key",
+    sm2Id: string = SM2_DEFAULT_ID,
+  ): LocalSigner {
+    return new LocalSigner(keyId, privateKeyFromPem(pem, source), alg, sm2Id);
   }
 
   /**
    * A member's key, named by the id derived from it, `<owner>/<16 hex of H(spki)>`
    * (docs/design/key-history.md §1): never a chosen name. `owner` must be a member id
-   * (ChainError INVALID_FORMAT otherwise). H is the ledger suite's hash.
+   * (ChainError INVALID_FORMAT otherwise). H is the ledger suite's hash, and an SM2 key
+   * signs with the suite's identifier.
    */
   static forOwner(
     suite: CryptoSuite,
@@ -83,7 +103,7 @@ export class LocalSigner implements Signer {
     if (privateKey.type !== "private")
       throw new CryptoError("INVALID_KEY", "LocalSigner needs a private key");
     const spki = asBytes(createPublicKey(privateKey).export({ format: "der", type: "spki" }));
-    return new LocalSigner(deriveKeyId(suite, owner, spki), privateKey, alg);
+    return new LocalSigner(deriveKeyId(suite, owner, spki), privateKey, alg, suite.sm2Id);
   }
 
   /** fromPem, named by the key's derived id as forOwner. */

@@ -1,12 +1,12 @@
 import { verify } from "node:crypto";
-import type { KeySignatureCheck, SignatureAlgorithm } from "#chain";
+import { type CryptoSuite, type KeySignatureCheck, type SignatureAlgorithm, SM2_DEFAULT_ID } from "#chain";
 import { sm2Verifier } from "../sm2/index.js";
 import type { PublicKeyRecord } from "./key-directory.js";
 import { asBuffer, importPublicKey, SIGNATURE_SIZE, sm2PointOfSpki } from "./keys.js";
 
 /**
- * Signature checks. Parsing an SPKI costs more than verifying, so each (alg, key id, SPKI)
- * is prepared once — a node:crypto KeyObject, or for SM2 lib/sm2's verifier with the point
+ * Signature checks. Parsing an SPKI costs more than verifying, so each (alg, key id, SPKI,
+ * SM2 identifier) is prepared once — a node:crypto KeyObject, or for SM2 lib/sm2's verifier with the point
  * decoded and Z_A hashed — and kept; the directory holds a few hundred keys at most, and
  * the cache is dropped wholesale if it ever grows past CACHE_LIMIT (e.g. a verifier fed
  * many exported key sets).
@@ -25,11 +25,12 @@ type PreparedCheck = (message: Uint8Array, signature: Uint8Array) => boolean;
  *                      signatures are not malleability-sensitive (replay is keyed by nonce,
  *                      never by signature bytes).
  *   sm2-sm3:           SM2 (GB/T 32918.2 §7.1) with e = SM3(Z_A || message), Z_A with the
- *                      default identifier 1234567812345678, r||s (docs/formats/sm2.md), by
- *                      lib/sm2: node:crypto's SM2 is not the standard's with that identifier.
+ *                      suite's identifier (1234567812345678 unless the consortium sets
+ *                      one), r||s (docs/formats/sm2.md), by lib/sm2: node:crypto's SM2 is
+ *                      not the standard's with an identifier.
  * Each throws CryptoError INVALID_KEY / KEY_ALGORITHM_MISMATCH for an SPKI it cannot use.
  */
-const PREPARE: { readonly [A in SignatureAlgorithm]: (spki: Uint8Array) => PreparedCheck } = {
+const PREPARE: { readonly [A in SignatureAlgorithm]: (spki: Uint8Array, sm2Id: string) => PreparedCheck } = {
   ed25519: (spki) => {
     const key = importPublicKey("ed25519", spki);
     return (message, signature) => verify(null, message, key, signature);
@@ -38,24 +39,28 @@ const PREPARE: { readonly [A in SignatureAlgorithm]: (spki: Uint8Array) => Prepa
     const key = importPublicKey("ecdsa-p256-sha256", spki);
     return (message, signature) => verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
   },
-  "sm2-sm3": (spki) => {
+  "sm2-sm3": (spki, sm2Id) => {
     importPublicKey("sm2-sm3", spki);
-    return sm2Verifier(sm2PointOfSpki(spki));
+    return sm2Verifier(sm2PointOfSpki(spki), sm2Id);
   },
 };
 
 const CACHE_LIMIT = 4096;
 const cache = new Map<string, PreparedCheck>();
 
+/** What of the ledger's suite a signature check needs: the SM2 identifier, for sm2-sm3 keys. */
+export type SignatureSuite = Pick<CryptoSuite, "sm2Id">;
+
 /**
- * The cached check for a key record. Throws CryptoError INVALID_KEY /
+ * The cached check for a key record under `suite`. Throws CryptoError INVALID_KEY /
  * KEY_ALGORITHM_MISMATCH if the record's SPKI is not a key for its `alg`.
  */
-export function preparedCheck(key: VerificationKey): PreparedCheck {
-  const cacheKey = `${key.alg}\n${key.keyId}\n${asBuffer(key.spki).toString("hex")}`;
+export function preparedCheck(key: VerificationKey, suite: SignatureSuite): PreparedCheck {
+  const sm2Id = suite.sm2Id ?? SM2_DEFAULT_ID;
+  const cacheKey = `${key.alg}\n${key.keyId}\n${asBuffer(key.spki).toString("hex")}\n${sm2Id}`;
   let check = cache.get(cacheKey);
   if (check === undefined) {
-    check = PREPARE[key.alg](key.spki);
+    check = PREPARE[key.alg](key.spki, sm2Id);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(cacheKey, check);
   }
@@ -63,13 +68,18 @@ export function preparedCheck(key: VerificationKey): PreparedCheck {
 }
 
 /**
- * True iff `signature` is a valid signature by `key` over `message` (not pre-hashed), as
- * PREPARE above states per algorithm; every signature is 64 bytes. Returns false, never
- * throws, for signature bytes of any length or content. Throws CryptoError only if the key
- * record itself is unusable (see preparedCheck).
+ * True iff `signature` is a valid signature by `key` over `message` (not pre-hashed) in a
+ * ledger of `suite`, as PREPARE above states per algorithm; every signature is 64 bytes.
+ * Returns false, never throws, for signature bytes of any length or content. Throws
+ * CryptoError only if the key record itself is unusable (see preparedCheck).
  */
-export function verifySignature(key: VerificationKey, message: Uint8Array, signature: Uint8Array): boolean {
-  const check = preparedCheck(key);
+export function verifySignature(
+  key: VerificationKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+  suite: SignatureSuite,
+): boolean {
+  const check = preparedCheck(key, suite);
   if (signature.length !== SIGNATURE_SIZE) return false;
   try {
     return check(message, signature);
@@ -79,8 +89,11 @@ export function verifySignature(key: VerificationKey, message: Uint8Array, signa
 }
 
 /**
- * lib/chain's KeySignatureCheck by node:crypto and lib/sm2: a signature by a key held as
- * (alg, spki) alone — a key record's, an evidence bundle's — rather than by a directory's key id.
+ * lib/chain's KeySignatureCheck for a ledger of `suite`, by node:crypto and lib/sm2: a
+ * signature by a key held as (alg, spki) alone — a key record's, an evidence bundle's —
+ * rather than by a directory's key id.
  */
-export const verifyRecordedKeySignature: KeySignatureCheck = (alg, spki, message, signature) =>
-  verifySignature({ keyId: "", alg, spki }, message, signature);
+export function keySignatureCheckOf(suite: SignatureSuite): KeySignatureCheck {
+  return (alg, spki, message, signature) =>
+    verifySignature({ keyId: "", alg, spki }, message, signature, suite);
+}

@@ -3,7 +3,9 @@ import {
   type Checkpoint,
   type CosignatureKey,
   type CryptoSuite,
+  genesisSuiteFields,
   INTL,
+  isSm2Id,
   isSuiteName,
   KEY_OWNER,
   type KeyGovernance,
@@ -14,6 +16,7 @@ import {
   openCheckpoint,
   parseCosignatureVerifierKey,
   parseVerifierKey,
+  SM2_DEFAULT_ID,
   SUITE_COSIGNATURE_ALGORITHM,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
@@ -40,6 +43,9 @@ import { EvidenceError } from "./errors.js";
  *    "log":"zhixin.example/demo","quorum":2,"sealers":["<vkey>"],
  *    "suite":"intl","trustRoot":"zhixin/trust-root/v1","witnesses":["<vkey>","<vkey>","<vkey>"]}
  *
+ * A gm root whose consortium set its own SM2 identifier carries it too, "sm2Id" (as the
+ * genesis block does): every SM2 signature is checked with it.
+ *
  * A root written before keyGovernance existed has none: read as is, and verifiers fold
  * key records under OWNER_ALONE, saying so where a record needs more (a recovery, a cosign).
  *
@@ -57,8 +63,9 @@ export interface TrustRoot {
   log: string;
   /**
    * The ledger's crypto suite (lib/chain suite.ts), as its genesis block records it: which
-   * hash every proof is recomputed with. A root written before suites were carried has
-   * none, and is the intl suite's (SHA-256): the only one there was.
+   * hash every proof is recomputed with, and under gm the SM2 identifier every signature is
+   * checked with (the file's `sm2Id`, absent for the default). A root written before suites
+   * were carried has none, and is the intl suite's (SHA-256): the only one there was.
    */
   suite: CryptoSuite;
   /** The sealer's checkpoint keys (the suite's sealer algorithm as a note key: checkpoint.md §1.3): several while one is rotated. */
@@ -80,7 +87,16 @@ export interface TrustRoot {
   keyGovernance?: KeyGovernance;
 }
 
-const FIELDS = ["keyGovernance", "log", "quorum", "sealers", "suite", "trustRoot", "witnesses"] as const;
+const FIELDS = [
+  "keyGovernance",
+  "log",
+  "quorum",
+  "sealers",
+  "sm2Id",
+  "suite",
+  "trustRoot",
+  "witnesses",
+] as const;
 
 function invalid(message: string): never {
   throw new EvidenceError("TRUST_ROOT_INVALID", message);
@@ -105,7 +121,11 @@ export function parseTrustRoot(text: string): TrustRoot {
   }
   if (o.suite !== undefined && !isSuiteName(o.suite))
     invalid(`suite must be one of ${SUITE_NAMES.join(", ")}`);
-  const suite = o.suite === undefined ? INTL : suiteNamed(o.suite);
+  if (o.sm2Id !== undefined && (o.suite !== "gm" || !isSm2Id(o.sm2Id) || o.sm2Id === SM2_DEFAULT_ID))
+    invalid(
+      "sm2Id is a gm root's SM2 identifier other than the default: 1 to 128 printable ASCII characters, left out for 1234567812345678",
+    );
+  const suite = o.suite === undefined ? INTL : suiteNamed(o.suite, o.sm2Id as string | undefined);
   const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log, suite));
   if (sealers.length === 0) invalid("sealers must name at least one key");
   const witnesses = stringList(o.witnesses, "witnesses").map((vkey, i) => witnessKey(vkey, i, suite));
@@ -217,6 +237,7 @@ export function formatTrustRoot(root: {
   keyGovernance?: KeyGovernance;
 }): string {
   const g = root.keyGovernance;
+  const { sm2Id } = genesisSuiteFields(root.suite);
   const text = `${JSON.stringify({
     ...(g === undefined
       ? {}
@@ -224,6 +245,7 @@ export function formatTrustRoot(root: {
     log: root.log,
     quorum: root.quorum,
     sealers: root.sealers,
+    ...(sm2Id === undefined ? {} : { sm2Id }),
     suite: root.suite.name,
     trustRoot: TRUST_ROOT_TAG,
     witnesses: root.witnesses,

@@ -12,7 +12,7 @@ import {
 import { CryptoError } from "../crypto/errors.js";
 import type { KeyDirectory, KeyRole, PublicKeyRecord } from "../crypto/key-directory.js";
 import { SIGNATURE_SIZE } from "../crypto/keys.js";
-import { verifySignature } from "../crypto/verify.js";
+import { type SignatureSuite, verifySignature } from "../crypto/verify.js";
 import { ApiError } from "../protocol/errors.js";
 import {
   BATCH_ROOT_HEADER,
@@ -53,6 +53,8 @@ export interface VerifyRequestOptions {
   maxSkewSeconds?: number;
   /** POST /v1/entries: the signature must cover a valid zhixin-batch-root. */
   requireBatchRoot: boolean;
+  /** The ledger's suite: under gm its SM2 identifier is every signature's (docs/formats/sm2.md §2). */
+  suite: SignatureSuite;
 }
 
 export interface VerifiedRequest {
@@ -100,7 +102,7 @@ type CompleteParams = WithRequired<SignatureParams, "created" | "keyid" | "alg" 
  * parse is our fault: INTERNAL.
  */
 export function verifyRequest(request: IncomingRequest, options: VerifyRequestOptions): VerifiedRequest {
-  const { keys, now, maxSkewSeconds = MAX_CLOCK_SKEW_SECONDS, requireBatchRoot } = options;
+  const { keys, now, maxSkewSeconds = MAX_CLOCK_SKEW_SECONDS, requireBatchRoot, suite } = options;
   const headers = normalizeHeaders(request.headers);
 
   // SIGNATURE_MISSING
@@ -233,7 +235,7 @@ export function verifyRequest(request: IncomingRequest, options: VerifyRequestOp
   if (signature.length !== SIGNATURE_SIZE) {
     throw new ApiError("SIGNATURE_INVALID", `signature is ${signature.length} bytes, not ${SIGNATURE_SIZE}`);
   }
-  if (!verify(key, utf8(signatureBase), signature)) {
+  if (!verify(key, utf8(signatureBase), signature, suite)) {
     throw new ApiError("SIGNATURE_INVALID", `signature ${label} does not verify with key ${key.keyId}`);
   }
 
@@ -336,9 +338,14 @@ function readBatchRoot(value: string | undefined): Uint8Array {
   return root;
 }
 
-function verify(key: PublicKeyRecord, message: Uint8Array, signature: Uint8Array): boolean {
+function verify(
+  key: PublicKeyRecord,
+  message: Uint8Array,
+  signature: Uint8Array,
+  suite: SignatureSuite,
+): boolean {
   try {
-    return verifySignature(key, message, signature);
+    return verifySignature(key, message, signature, suite);
   } catch (e) {
     if (e instanceof CryptoError)
       throw new ApiError("INTERNAL", `key ${key.keyId} is unusable: ${e.message}`);

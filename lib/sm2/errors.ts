@@ -8,6 +8,8 @@ export type Sm2ErrorCode =
   | "INVALID_KEY"
   /** A distinguishing identifier longer than ENTL's 16 bits can state (8191 bytes). */
   | "INVALID_ID"
+  /** A digest handed to signDigest that is not 32 bytes (an SM3 output). */
+  | "INVALID_DIGEST"
   /** A caller-chosen k (known-answer tests only) outside [1, n-1] or one §6.1 A5/A6 rejects. */
   | "INVALID_NONCE";
 

@@ -22,4 +22,4 @@ export {
   type Sm2Verifier,
   sm2Scheme,
 } from "./scheme.js";
-export { sm2, sm2PublicKey, sm2Sign, sm2Signer, sm2Verifier, sm2Verify, sm2Z } from "./sm2.js";
+export { sm2, sm2PublicKey, sm2Sign, sm2SignDigest, sm2Signer, sm2Verifier, sm2Verify, sm2Z } from "./sm2.js";

@@ -1,6 +1,6 @@
 import { createHmacDrbg } from "@noble/curves/utils.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { concatBytes, sm3, utf8 } from "#chain";
+import { concatBytes, SM2_DEFAULT_ID, sm3, utf8 } from "#chain";
 import { curvePoints, type Sm2CurveParams, type Sm2Point } from "./curve.js";
 import { Sm2Error } from "./errors.js";
 
@@ -17,8 +17,8 @@ import { Sm2Error } from "./errors.js";
  * (-pkeyopt distid:1234567812345678) and GmSSL use.
  */
 
-/** GM/T 0009-2012's default distinguishing identifier: the ASCII digits "1234567812345678". */
-export const SM2_DEFAULT_ID = "1234567812345678";
+/** GM/T 0009-2012's default distinguishing identifier, defined once in lib/chain (suite.ts). */
+export { SM2_DEFAULT_ID };
 
 /** A distinguishing identifier: a string (its UTF-8 bytes) or the bytes themselves. */
 export type Sm2Id = string | Uint8Array;
@@ -51,6 +51,12 @@ export interface Sm2Scheme {
   /** d·G as 04 || x || y. Sm2Error INVALID_KEY unless 1 ≤ d ≤ n-2. */
   publicKey(privateKey: Uint8Array): Uint8Array;
   sign(privateKey: Uint8Array, message: Uint8Array, options?: Sm2SignOptions): Uint8Array;
+  /**
+   * r || s over a digest e = SM3(Z_A || M) the caller computed (§6.1 from A3): what a key
+   * store such as KMS does with MessageType DIGEST, where the identifier is the caller's.
+   * Sm2Error INVALID_DIGEST unless `digest` is 32 bytes.
+   */
+  signDigest(privateKey: Uint8Array, digest: Uint8Array, options?: Omit<Sm2SignOptions, "id">): Uint8Array;
   signer(privateKey: Uint8Array, id?: Sm2Id): Sm2Signer;
   /** False, never an exception, for any bytes that are not a valid signature by a valid key. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, id?: Sm2Id): boolean;
@@ -142,9 +148,12 @@ export function sm2Scheme(curve: Sm2CurveParams): Sm2Scheme {
     return excess > 0 ? v >> BigInt(excess) : v;
   };
 
-  function signerOf(privateKey: Uint8Array, id: Sm2Id | undefined): Sm2Signer {
+  /** §6.1 A3-A7 for the key `privateKey`: a signature over the 32-byte digest h = SM3(Z_A || M). */
+  function digestSignerOf(privateKey: Uint8Array): {
+    point: Sm2Point;
+    signDigest: (h: Uint8Array, options?: Omit<Sm2SignOptions, "id">) => Uint8Array;
+  } {
     const d = decodeScalar(privateKey);
-    const z = zOf(G.multiply(d), id);
     const inverse = Fn.inv(1n + d); // (1 + d)^-1 mod n, for A6
     const x = Fn.toBytes(d);
 
@@ -158,9 +167,9 @@ export function sm2Scheme(curve: Sm2CurveParams): Sm2Scheme {
       return concatBytes(Fn.toBytes(r), Fn.toBytes(s));
     }
 
-    return (message, options = {}) => {
-      if (!(message instanceof Uint8Array)) throw new TypeError("the message must be bytes");
-      const h = sm3Bytes(z, message);
+    const signDigest = (h: Uint8Array, options: Omit<Sm2SignOptions, "id"> = {}): Uint8Array => {
+      if (!(h instanceof Uint8Array) || h.length !== SM3_SIZE)
+        throw new Sm2Error("INVALID_DIGEST", `an SM2 digest e is ${SM3_SIZE} bytes`);
       const e = bytesToNumber(h);
       if (options.k !== undefined) {
         const k = options.k;
@@ -183,6 +192,16 @@ export function sm2Scheme(curve: Sm2CurveParams): Sm2Scheme {
         const k = bits2int(bytes);
         return k >= 1n && k < n ? withNonce(e, k) : undefined;
       });
+    };
+    return { point: G.multiply(d), signDigest };
+  }
+
+  function signerOf(privateKey: Uint8Array, id: Sm2Id | undefined): Sm2Signer {
+    const { point, signDigest } = digestSignerOf(privateKey);
+    const z = zOf(point, id);
+    return (message, options = {}) => {
+      if (!(message instanceof Uint8Array)) throw new TypeError("the message must be bytes");
+      return signDigest(sm3Bytes(z, message), options);
     };
   }
 
@@ -220,6 +239,7 @@ export function sm2Scheme(curve: Sm2CurveParams): Sm2Scheme {
     z: (publicKey, id) => zOf(decodePoint(publicKey), id),
     publicKey: (privateKey) => G.multiply(decodeScalar(privateKey)).toBytes(false),
     sign: (privateKey, message, options = {}) => signerOf(privateKey, options.id)(message, options),
+    signDigest: (privateKey, digest, options) => digestSignerOf(privateKey).signDigest(digest, options),
     signer: signerOf,
     verify(publicKey, message, signature, id) {
       let check: Sm2Verifier;

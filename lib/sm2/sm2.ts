@@ -29,5 +29,12 @@ export const sm2Verify = (
   id?: Sm2Id,
 ): boolean => sm2.verify(publicKey, message, signature, id);
 
+/** r || s over a caller-computed e = SM3(Z_A || M), 32 bytes (§6.1 from A3), as KMS signs a DIGEST. */
+export const sm2SignDigest = (
+  privateKey: Uint8Array,
+  digest: Uint8Array,
+  options?: Omit<Sm2SignOptions, "id">,
+): Uint8Array => sm2.signDigest(privateKey, digest, options);
+
 export const sm2Signer = (privateKey: Uint8Array, id?: Sm2Id): Sm2Signer => sm2.signer(privateKey, id);
 export const sm2Verifier = (publicKey: Uint8Array, id?: Sm2Id): Sm2Verifier => sm2.verifier(publicKey, id);

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Bytes, toHex, utf8 } from "#chain";
+import { INTL, sha256Bytes, toHex, utf8 } from "#chain";
 import { EVIDENCE_REFUSALS } from "../../console/src/views/evidence-refusals.js";
-import { verifyRecordedKeySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../lib/crypto/verify.js";
 import { openTrustedCheckpoint, parseEvidenceBundle, parseTrustRoot } from "../../lib/evidence/index.js";
 import { witnessNames } from "../../lib/witness/index.js";
 import { type ConsoleFixture, pageErrors, startConsole } from "../support/browser.js";
@@ -72,7 +72,7 @@ beforeAll(async () => {
   // How many witnesses cosigned, by node:crypto: what the page must count with WebCrypto.
   const root = parseTrustRoot(recorded.trustRoot);
   const { quorum } = openTrustedCheckpoint(parseEvidenceBundle(bundle).checkpoint, root, {
-    verifySignature: verifyRecordedKeySignature,
+    verifySignature: keySignatureCheckOf(INTL),
   });
   witnessed = {
     count: quorum.witnessed.length,

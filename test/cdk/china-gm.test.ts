@@ -259,11 +259,28 @@ describe("a gm department's witness in the China partition", () => {
     );
     const env = fn?.[1].Properties?.Environment as { Variables: Json } | undefined;
     expect(env?.Variables.ZHIXIN_WITNESS_KEY_ALG).toBe("sm2-sm3");
+    // The file sets no SM2 identifier: the witness takes the default.
+    expect(env?.Variables.ZHIXIN_WITNESS_SM2_ID).toBeUndefined();
     const report = new AwsSolutionsChecks().validateScope(member);
     expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
       [],
     );
     expect(Annotations.fromStack(member).findError("*", Match.anyValue())).toEqual([]);
+  });
+});
+
+describe("a gm consortium with its own SM2 identifier (docs/formats/sm2.md §2)", () => {
+  it("hands it to each witness (ZHIXIN_WITNESS_SM2_ID); the other functions read it from the bundled file", () => {
+    const c = gmFile();
+    (c.departments[1] as Json).witness = true;
+    const member = buildMemberApp(writeConsortium({ ...c, sm2Id: "zhixin@ningxia.gov.cn" }), "hf-wuzhong", {
+      bundle: false,
+    }).stack;
+    const fn = resourcesOf(jsonOf(member), "AWS::Lambda::Function").find(([, r]) =>
+      JSON.stringify(r.Properties?.Environment ?? {}).includes("ZHIXIN_WITNESS_TABLE"),
+    );
+    const env = fn?.[1].Properties?.Environment as { Variables: Json } | undefined;
+    expect(env?.Variables.ZHIXIN_WITNESS_SM2_ID).toBe("zhixin@ningxia.gov.cn");
   });
 });
 

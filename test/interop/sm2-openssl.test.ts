@@ -13,14 +13,18 @@ import {
   fromBase64,
   fromHex,
   fromUtf8,
+  GM,
+  gmSuite,
   sm3,
   toBase64,
   toHex,
   utf8,
 } from "#chain";
+import { kmsSigningPort } from "../../functions/auth/kms-signing-port.js";
 import { ecdsaSignatureFromDer, ecdsaSignatureToDer, SM2_ORDER } from "../../lib/crypto/ecdsa-der.js";
+import { KmsSigner } from "../../lib/crypto/kms-signer.js";
 import { LocalSigner } from "../../lib/crypto/local-signer.js";
-import { verifyRecordedKeySignature, verifySignature } from "../../lib/crypto/verify.js";
+import { keySignatureCheckOf, verifySignature } from "../../lib/crypto/verify.js";
 import {
   sm2PrivateKeyFromPkcs8,
   sm2PublicKey,
@@ -30,6 +34,7 @@ import {
   sm2Verify,
 } from "../../lib/sm2/index.js";
 import { checkWitnessQuorum } from "../../lib/witness/index.js";
+import { fakeKms, TestKmsKey } from "../support/fake-aws.js";
 import cosigned from "../vectors/cosignature/sm2-worked-example.json" with { type: "json" };
 
 // Interop, not self-consistency: SM2 signatures and SM3 digests checked against OpenSSL 3's
@@ -37,7 +42,8 @@ import cosigned from "../vectors/cosignature/sm2-worked-example.json" with { typ
 // cross both ways with the distinguishing identifier 1234567812345678 (-pkeyopt distid:…),
 // over messages of 0 bytes to 5 KB; OpenSSL's keys (both genpkey spellings) are read by
 // lib/sm2 and by LocalSigner, ours (SPKI) by OpenSSL; the gm suite's witness cosignatures
-// (witness.md §1.7) cross both ways too.
+// (witness.md §1.7) cross both ways too, and so do signatures with a consortium's own
+// identifier, LocalSigner's and KmsSigner's (which hands KMS the digest).
 //
 // Without an openssl that knows SM2 these tests are skipped on a developer's machine, and
 // fail in CI (CI=true, or ZHIXIN_REQUIRE_INTEROP=1 as .ci/run sets it).
@@ -212,9 +218,10 @@ describe.each([
     for (const [name, message] of MESSAGES) {
       const signature = ecdsaSignatureFromDer(await opensslSigns(key.privatePem, message), SM2_ORDER);
       expect(sm2Verify(point, message, signature), name).toBe(true);
-      expect(verifySignature({ keyId: "k", alg: "sm2-sm3", spki: key.spki }, message, signature), name).toBe(
-        true,
-      );
+      expect(
+        verifySignature({ keyId: "k", alg: "sm2-sm3", spki: key.spki }, message, signature, GM),
+        name,
+      ).toBe(true);
       expect(sm2Verify(point, message, signature, "1234567812345679"), name).toBe(false);
       expect(sm2Verify(point, utf8("other"), signature), name).toBe(false);
       const alice = ecdsaSignatureFromDer(
@@ -223,6 +230,50 @@ describe.each([
       );
       expect(sm2Verify(point, message, alice), name).toBe(false);
       expect(sm2Verify(point, message, alice, "ALICE123@YAHOO.COM"), name).toBe(true);
+    }
+  });
+});
+
+describe("a consortium's own SM2 identifier (sm2.md §2): OpenSSL's distid", () => {
+  const OWN = "zhixin@hainan.gov.cn";
+
+  it("LocalSigner and KmsSigner (MessageType DIGEST, e computed here) sign what OpenSSL verifies with it, and no other", async (ctx) => {
+    requireOpenssl(ctx);
+    const key = await opensslKey(["-algorithm", "SM2"]);
+    const local = LocalSigner.fromPem(await readFile(key.privatePem, "utf8"), "k", "sm2-sm3", "key", OWN);
+    const kmsKey = new TestKmsKey("sm2-sm3", "arn:aws-cn:kms:cn-northwest-1:111111111111:key/own-id");
+    const { client, calls } = fakeKms((operation, input) => kmsKey.answer(operation, input));
+    const kms = await KmsSigner.forOwner(kmsSigningPort(client), {
+      suite: gmSuite(OWN),
+      owner: "hf-yinchuan",
+      kmsKeyId: kmsKey.arn,
+    });
+    const kmsPem = await file(pem("PUBLIC KEY", kmsKey.spki));
+    for (const [name, message] of MESSAGES) {
+      for (const [publicPem, raw] of [
+        [key.publicPem, await local.sign(message)],
+        [kmsPem, await kms.sign(message)],
+      ] as const) {
+        const signature = ecdsaSignatureToDer(raw);
+        expect(await opensslVerifies(publicPem, message, signature, OWN), name).toBe(true);
+        expect(await opensslVerifies(publicPem, message, signature, DEFAULT_ID), name).toBe(false);
+      }
+    }
+    // KMS was handed e = SM3(Z_A || M), never the message: RAW would bind the default identifier.
+    expect(new Set(calls.filter((c) => c.operation === "Sign").map((c) => c.input.MessageType))).toEqual(
+      new Set(["DIGEST"]),
+    );
+  });
+
+  it("verifies OpenSSL's signatures under it by verifySignature with the consortium's suite, not the default's", async (ctx) => {
+    requireOpenssl(ctx);
+    const key = await opensslKey(["-algorithm", "SM2"]);
+    const record = { keyId: "k", alg: "sm2-sm3" as const, spki: key.spki };
+    for (const [name, message] of MESSAGES) {
+      const signature = ecdsaSignatureFromDer(await opensslSigns(key.privatePem, message, OWN), SM2_ORDER);
+      expect(verifySignature(record, message, signature, gmSuite(OWN)), name).toBe(true);
+      expect(verifySignature(record, message, signature, GM), name).toBe(false);
+      expect(keySignatureCheckOf(gmSuite(OWN))("sm2-sm3", key.spki, message, signature), name).toBe(true);
     }
   });
 });
@@ -262,11 +313,7 @@ describe("an SM2 witness cosignature (docs/formats/witness.md §1.7)", () => {
     const der = await opensslSigns(key.privatePem, cosignatureMessage(cosigned.checkpointText, timestamp));
     const line = formatCosignature(cosigner, timestamp, ecdsaSignatureFromDer(der, SM2_ORDER));
     const note = formatSignedNote(cosigned.checkpointText, [line]);
-    const report = checkWitnessQuorum(
-      note,
-      { witnesses: [cosigner], threshold: 1 },
-      verifyRecordedKeySignature,
-    );
+    const report = checkWitnessQuorum(note, { witnesses: [cosigner], threshold: 1 }, keySignatureCheckOf(GM));
     expect([report.ok, report.witnessed.map((c) => c.timestamp)]).toEqual([true, [timestamp]]);
   });
 });

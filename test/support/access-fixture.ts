@@ -95,7 +95,7 @@ export async function makeAccessEntry(
   });
   const caller = verifyRequest(
     { ...request, headers: { ...headers, "content-type": "application/json" } },
-    { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false },
+    { keys: directoryOf(consumer), now: new Date(at), requireBatchRoot: false, suite },
   );
   // Built as the API builds it; the tests of lib/chain recompute ids and leaves independently.
   const envelope = accessEnvelopeFor(

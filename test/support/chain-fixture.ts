@@ -16,6 +16,7 @@ import {
   entryIdFor,
   entryLeafHash,
   GENESIS_PREV,
+  genesisSuiteFields,
   hashBlockHeader,
   INTL,
   type JsonValue,
@@ -157,7 +158,7 @@ export function sealBlocks(
       sealedAt: new Date(sealedAt(b)).toISOString(),
       sealer: keys.sealer.keyId,
       // As the sealer writes it: the genesis block records the suite.
-      ...(b === 0 ? { suite: keys.suite.name } : {}),
+      ...(b === 0 ? genesisSuiteFields(keys.suite) : {}),
     };
     out.push({
       header,

@@ -4,7 +4,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { SignatureAlgorithm } from "#chain";
 import { ecdsaSignatureToDer } from "../../lib/crypto/ecdsa-der.js";
 import { generateKeyPair } from "../../lib/crypto/key-pairs.js";
-import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../lib/sm2/index.js";
+import { sm2PrivateKeyFromPkcs8, sm2Sign, sm2SignDigest } from "../../lib/sm2/index.js";
 
 /*
  * AWS services have no local twin here, so their clients are tested at the SDK client
@@ -191,12 +191,30 @@ export class TestKmsKey {
     };
   }
 
-  /** Sign(RAW): Ed25519 64 raw bytes; ECDSA and SM2DSA DER, as KMS returns them (KMS_SIGN). */
+  /**
+   * Sign(RAW): Ed25519 64 raw bytes; ECDSA and SM2DSA DER, as KMS returns them (KMS_SIGN).
+   * Sign(DIGEST), which Zhixin sends for SM2DSA only (and this fake answers for it only):
+   * the 32 bytes are e itself (GB/T 32918.2 §6.1 from A3), whatever identifier the caller
+   * hashed into it; another length is a ValidationException.
+   */
   sign(input: Record<string, unknown>): KmsReply {
     const refusal = this.stateRefusal();
     if (refusal) return refusal;
     const message = Buffer.from(String(input.Message), "base64");
-    const signature = KMS_SIGN[this.alg](this.privateKey, message);
+    if (input.MessageType === "DIGEST" && (this.alg !== "sm2-sm3" || message.length !== 32))
+      return kmsError("ValidationException", `this test KMS signs a 32-byte SM2DSA digest only`);
+    const signature =
+      input.MessageType === "DIGEST"
+        ? ecdsaSignatureToDer(
+            sm2SignDigest(
+              sm2PrivateKeyFromPkcs8(
+                new Uint8Array(this.privateKey.export({ format: "der", type: "pkcs8" })),
+              ),
+              message,
+              { random: randomBytes(32) },
+            ),
+          )
+        : KMS_SIGN[this.alg](this.privateKey, message);
     return {
       body: { KeyId: this.arn, Signature: b64(signature), SigningAlgorithm: SIGNING_ALGORITHM[this.alg] },
     };

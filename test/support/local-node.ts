@@ -111,7 +111,7 @@ export async function startTestNode(
   });
   const suite = suiteOf(node.consortium);
   try {
-    assertTestSuite(suite.name, "this test node");
+    assertTestSuite(suite, "this test node");
   } catch (e) {
     await node.stop();
     throw e;
@@ -126,7 +126,7 @@ export async function startTestNode(
       s =
         keyId === undefined
           ? await readOwnerSignerFile(suite, path, member)
-          : await readSignerFile(path, keyId);
+          : await readSignerFile(path, keyId, undefined, suite.sm2Id);
       signers.set(k, s);
     }
     return s;

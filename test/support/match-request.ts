@@ -1,6 +1,7 @@
 import { utf8 } from "#chain";
 import { signRequest, verifyRequest } from "../../lib/http-signature/index.js";
 import type { Dept, Ledger, SignedSubmit } from "../integration/ledger/harness.js";
+import { testSuite } from "./test-suite.js";
 
 /**
  * A POST /v1/match by `dept` (default the S1/S2 consumer, hf-sanya), signed with its key
@@ -28,7 +29,7 @@ export async function signMatch(
   });
   const caller = verifyRequest(
     { method: "POST", path: "/v1/match", headers: { ...headers }, body },
-    { keys: ledger.members.keys, now, requireBatchRoot: false },
+    { keys: ledger.members.keys, now, requireBatchRoot: false, suite: testSuite },
   );
   return { caller, body };
 }

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CryptoSuite, type SuiteName, suiteNamed } from "#chain";
+import { type CryptoSuite, type SuiteName, sameSuite, suiteLabel, suiteNamed } from "#chain";
 import { type ExampleConsortium, exampleConsortium, type Json } from "./consortium-file.js";
 
 /**
@@ -11,10 +11,18 @@ import { type ExampleConsortium, exampleConsortium, type Json } from "./consorti
  * its witnesses stay, and cosign with SM2 (docs/formats/witness.md §1.7). Both the test
  * node (./local-node.ts) and the CLI's consortium (./cli.ts) run on this file, and the
  * CLI is spawned with it.
+ *
+ * The gm file also sets its own SM2 identifier, TEST_SM2_ID (docs/formats/sm2.md §2), so
+ * that every signature a scenario makes and checks shows the identifier carried from the
+ * file to the signer and the verifier: a part that fell back to the default
+ * 1234567812345678 would make or expect signatures the others refuse. The default's own
+ * end-to-end run is docs/walkthroughs/gm.md's, on examples/consortium.gm.json.
  */
 export const TEST_SUITE: SuiteName = process.env.ZHIXIN_TEST_SUITE === "gm" ? "gm" : "intl";
-/** TEST_SUITE's hashes, for a test that recomputes what the node stores. */
-export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE);
+/** The gm test consortium's SM2 identifier: not the default, and the shape a department would pick. */
+export const TEST_SM2_ID = "zhixin-test@gov.example";
+/** TEST_SUITE (with TEST_SM2_ID under gm), for a test that recomputes or checks what the node stores. */
+export const testSuite: CryptoSuite = suiteNamed(TEST_SUITE, TEST_SUITE === "gm" ? TEST_SM2_ID : undefined);
 
 const EXAMPLE = fileURLToPath(new URL("../../consortium.example.json", import.meta.url));
 
@@ -23,7 +31,13 @@ export function testExampleConsortium(): ExampleConsortium {
   const example = exampleConsortium();
   if (TEST_SUITE === "intl") return example;
   const members = (list: unknown) => ((list ?? []) as Json[]).map(({ alg: _alg, ...m }) => m);
-  const gm = { ...example, suite: "gm", sealer: {}, departments: members(example.departments) };
+  const gm = {
+    ...example,
+    suite: "gm",
+    sm2Id: TEST_SM2_ID,
+    sealer: {},
+    departments: members(example.departments),
+  };
   if (example.auditors !== undefined) Object.assign(gm, { auditors: members(example.auditors) });
   return gm;
 }
@@ -41,9 +55,9 @@ export async function testConsortiumFile(dir: string): Promise<string> {
  * scenario test that built its consortium from the intl example would otherwise pass
  * under intl and be counted as a gm run.
  */
-export function assertTestSuite(suite: SuiteName, what: string): void {
-  if (suite !== TEST_SUITE)
+export function assertTestSuite(suite: CryptoSuite, what: string): void {
+  if (!sameSuite(suite, testSuite))
     throw new Error(
-      `${what} runs under the ${suite} suite, but ZHIXIN_TEST_SUITE is ${TEST_SUITE}: build its consortium file with testExampleConsortium()`,
+      `${what} runs under the ${suiteLabel(suite)} suite, but the tests' is ${suiteLabel(testSuite)}: build its consortium file with testExampleConsortium()`,
     );
 }

@@ -3,12 +3,11 @@ import {
   blockHeaderBytes,
   type CryptoSuite,
   fromBase64,
-  genesisSuite,
+  genesisCryptoSuite,
   INTL,
   parseCheckpoint,
   parseSignedNote,
   recordedKeyOf,
-  suiteNamed,
   toHex,
 } from "#chain";
 import { openTrustedCheckpoint } from "../../../lib/evidence/trust-root.js";
@@ -51,7 +50,7 @@ async function ledgerSuite(api: Api): Promise<CryptoSuite | undefined> {
   });
   // No block yet: asked again next time, when there may be one.
   if (genesis === undefined) return undefined;
-  const suite = suiteNamed(genesisSuite(genesis.header));
+  const suite = genesisCryptoSuite(genesis.header);
   genesisSuites.set(api, suite);
   return suite;
 }
@@ -217,7 +216,7 @@ function Proof({ data }: { data: EntryData }) {
   useEffect(() => {
     let live = true;
     const run = held
-      ? withWebCrypto((checks) => stepsFor(data, held, checks))
+      ? withWebCrypto((checks) => stepsFor(data, held, checks), held.root.suite)
       : Promise.resolve().then(() => stepsFor(data, undefined));
     run.then(
       (steps) => live && setResult({ steps, trusted: held !== undefined }),

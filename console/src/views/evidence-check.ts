@@ -20,7 +20,10 @@ import type { TrustRoot } from "../../../lib/evidence/trust-root.js";
  * signatures.ts's withWebCrypto (passed in rather than imported, so this file stays free
  * of the DOM's types and its test runs in Node, with Node's WebCrypto).
  */
-export type WithSignatureChecks = <T>(verify: (checks: EvidenceChecks) => T) => Promise<T>;
+export type WithSignatureChecks = <T>(
+  verify: (checks: EvidenceChecks) => T,
+  suite: TrustRoot["suite"],
+) => Promise<T>;
 
 export type EvidenceOutcome =
   | {
@@ -54,8 +57,10 @@ export async function checkEvidence(
   const { file, field = "sha256", minWitnesses } = options;
   let proven: VerifiedEvidence;
   try {
-    proven = await withChecks((checks) =>
-      verifyEvidenceBundle(bundle, root, checks, minWitnesses === undefined ? {} : { minWitnesses }),
+    proven = await withChecks(
+      (checks) =>
+        verifyEvidenceBundle(bundle, root, checks, minWitnesses === undefined ? {} : { minWitnesses }),
+      root.suite,
     );
   } catch (e) {
     return refusal(e, null);

@@ -148,7 +148,7 @@ function CheckpointPanel(props: { note: string; lang: "zh" | "en" }) {
       }
       return;
     }
-    withWebCrypto((checks) => checkpointSigners(props.note, held.root, checks)).then(
+    withWebCrypto((checks) => checkpointSigners(props.note, held.root, checks), held.root.suite).then(
       (result) => live && setChecked({ result }),
       (error: unknown) => live && setChecked({ error }),
     );

@@ -208,7 +208,12 @@ describe("SigV4 for an IAM-authorised API", () => {
 
     // And the department's RFC 9421 signature is intact beside it.
     expect(
-      verifyRequest(incoming(request), { keys: localKeys, now: new Date(), requireBatchRoot: true }),
+      verifyRequest(incoming(request), {
+        keys: localKeys,
+        now: new Date(),
+        requireBatchRoot: true,
+        suite: INTL,
+      }),
     ).toMatchObject({
       department: "hf-haikou",
       keyId: localKeys.listKeys().find((k) => k.owner === "hf-haikou")?.keyId,
@@ -362,7 +367,12 @@ describe("--kms-key: signing with a department's KMS key", () => {
     if (!request) throw new Error("nothing received");
     expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_KEY_ID}"`);
     expect(
-      verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
+      verifyRequest(incoming(request), {
+        keys: directory,
+        now: new Date(),
+        requireBatchRoot: true,
+        suite: INTL,
+      }),
     ).toMatchObject({
       department: "hf-haikou",
       keyId: HAIKOU_KEY_ID,
@@ -406,7 +416,12 @@ describe("--kms-key: signing with a department's KMS key", () => {
     const [request] = received;
     if (!request) throw new Error("nothing received");
     expect(
-      verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
+      verifyRequest(incoming(request), {
+        keys: directory,
+        now: new Date(),
+        requireBatchRoot: true,
+        suite: INTL,
+      }),
     ).toMatchObject({
       department: "market-regulation",
       keyId: deriveKeyId(INTL, "market-regulation", p256.spki),
@@ -479,7 +494,12 @@ describe("--kms-key: signing with a department's KMS key", () => {
     if (!request) throw new Error("nothing received");
     expect(String(request.headers.authorization)).toContain("/cn-north-1/execute-api/aws4_request");
     expect(
-      verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: false }),
+      verifyRequest(incoming(request), {
+        keys: directory,
+        now: new Date(),
+        requireBatchRoot: false,
+        suite: INTL,
+      }),
     ).toMatchObject({
       department: "auditor",
       role: "auditor",
@@ -644,7 +664,12 @@ describe("--kms-key with a member's key in its own account (the file's keyArn)",
     expect(String(request.headers.authorization)).toContain("Credential=AKIDLEDGERROLE/");
     expect(String(request.headers["signature-input"])).toContain(`keyid="${HAIKOU_KEY_ID}"`);
     expect(
-      verifyRequest(incoming(request), { keys: directory, now: new Date(), requireBatchRoot: true }),
+      verifyRequest(incoming(request), {
+        keys: directory,
+        now: new Date(),
+        requireBatchRoot: true,
+        suite: INTL,
+      }),
     ).toMatchObject({ department: "hf-haikou", keyId: HAIKOU_KEY_ID, role: "department" });
   });
 

@@ -17,7 +17,7 @@ import {
 import { readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { keyGovernanceOf, suiteOf, witnessQuorumOf } from "../../../lib/consortium/consortium.js";
 import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
-import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../lib/crypto/verify.js";
 import { type EvidenceChecks, formatTrustRoot, parseTrustRoot } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
 import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../lib/sm2/index.js";
@@ -31,7 +31,7 @@ import { TEST_SUITE, type TestNode, testSuite } from "../../support/local-node.j
 
 /** lib/evidence's signature checks, by node:crypto (lib/crypto/verify.ts). */
 export const CHECKS: EvidenceChecks = {
-  verifySignature: verifyRecordedKeySignature,
+  verifySignature: keySignatureCheckOf(testSuite),
 };
 
 /** A key as these tests hold it: its algorithm, SPKI and a signing function. */
@@ -77,7 +77,7 @@ export function freshKey(): TestKey {
   const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
   if (alg === "sm2-sm3") {
     const d = sm2PrivateKeyFromPkcs8(new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" })));
-    return { alg, spki, sign: (message) => sm2Sign(d, message) };
+    return { alg, spki, sign: (message) => sm2Sign(d, message, { id: testSuite.sm2Id }) };
   }
   return { alg, spki, sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
 }

@@ -66,7 +66,7 @@ async function forkedBundle(bundle: string): Promise<string> {
 
   // Signed with the sealer's and a witness's own key files, in the suite's algorithms.
   const sealerAlg = t.node.consortium.sealer.alg;
-  const sealer = await readSignerFile(keyFile(t.node.home, "sealer"), "sealer", sealerAlg);
+  const sealer = await readSignerFile(keyFile(t.node.home, "sealer"), "sealer", sealerAlg, testSuite.sm2Id);
   const logLine = {
     name: log,
     keyHash: noteKeyHashOf(log, sealerAlg, await sealer.publicKey()),
@@ -74,7 +74,12 @@ async function forkedBundle(bundle: string): Promise<string> {
   };
   const witness = "hf-haikou";
   const alg = cosignatureAlgorithmOf(t.node.consortium);
-  const witnessSigner = await readSignerFile(witnessKeyFile(t.node.home, witness), witness, alg);
+  const witnessSigner = await readSignerFile(
+    witnessKeyFile(t.node.home, witness),
+    witness,
+    alg,
+    testSuite.sm2Id,
+  );
   const cosigner = cosignerKeyOf(
     witnessName(t.node.consortium.consortium, witness),
     alg,

@@ -71,7 +71,7 @@ export async function makeMembers(): Promise<Members> {
       role === "sealer"
         ? SUITE_SEALER_ALGORITHM[TEST_SUITE]
         : (SUITE_SIGNATURE_ALGORITHMS[TEST_SUITE][0] as SignatureAlgorithm);
-    const s = new LocalSigner(`${owner}/key-1`, generateKeyPair(alg).privateKey, alg);
+    const s = new LocalSigner(`${owner}/key-1`, generateKeyPair(alg).privateKey, alg, testSuite.sm2Id);
     records.push({ keyId: s.keyId, owner, role, alg: s.alg, spki: await s.publicKey(), validFrom });
     return s;
   };
@@ -185,7 +185,7 @@ export async function signSubmit(
   });
   const caller = verifyRequest(
     { method: "POST", path: "/v1/entries", headers: { ...headers }, body },
-    { keys: ledger.members.keys, now, requireBatchRoot: true },
+    { keys: ledger.members.keys, now, requireBatchRoot: true, suite: testSuite },
   );
   return { caller, body };
 }

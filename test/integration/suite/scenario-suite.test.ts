@@ -4,6 +4,7 @@ import {
   formatVerifierKey,
   fromBase64,
   fromUtf8,
+  GM,
   noteKeyOf,
   noteVerifierOf,
   openCheckpoint,
@@ -14,11 +15,12 @@ import {
   SUITE_SEALER_ALGORITHM,
 } from "#chain";
 import { witnessQuorumOf } from "../../../lib/consortium/consortium.js";
-import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../lib/crypto/verify.js";
 import { trustFile } from "../../../lib/local-home.js";
 import { checkWitnessQuorum } from "../../../lib/witness/index.js";
-import { startTestNode, TEST_SUITE, type TestNode } from "../../support/local-node.js";
+import { startTestNode, TEST_SUITE, type TestNode, testSuite } from "../../support/local-node.js";
 import { readObject } from "../../support/s3.js";
+import { TEST_SM2_ID } from "../../support/test-suite.js";
 
 // The scenario tests run twice: in the integration project under intl, and in the gm
 // project (vitest.config.ts) under gm. This file runs in both, so that a gm run that
@@ -41,6 +43,8 @@ describe(`the scenario tests' ledger runs under ZHIXIN_TEST_SUITE (${TEST_SUITE}
     const block = await t.send({ method: "GET", path: "/v1/blocks/1", as: "hf-haikou" });
     expect(block.status, block.text).toBe(200);
     expect(block.body.header.suite).toBe(TEST_SUITE);
+    // Under gm the file sets its own SM2 identifier (test/support/test-suite.ts), recorded here.
+    expect(block.body.header.sm2Id).toBe(TEST_SUITE === "gm" ? TEST_SM2_ID : undefined);
     expect(block.body.signature.alg).toBe(SUITE_SEALER_ALGORITHM[TEST_SUITE]);
     // The checkpoint is signed by the sealer's key as a note key of the suite's type.
     const trust = JSON.parse(await readFile(trustFile(t.node.home), "utf8")) as {
@@ -50,8 +54,16 @@ describe(`the scenario tests' ledger runs under ZHIXIN_TEST_SUITE (${TEST_SUITE}
     const noteKey = noteKeyOf(SUITE_SEALER_ALGORITHM[TEST_SUITE], fromBase64(sealer?.spki ?? ""));
     expect(noteKey.type).toBe(TEST_SUITE === "gm" ? 0xff : 0x01);
     const vkey = parseVerifierKey(formatVerifierKey(t.node.consortium.log, noteKey.type, noteKey.publicKey));
-    const opened = openCheckpoint(block.body.checkpoint, [noteVerifierOf(vkey, verifyRecordedKeySignature)]);
+    const opened = openCheckpoint(block.body.checkpoint, [
+      noteVerifierOf(vkey, keySignatureCheckOf(testSuite)),
+    ]);
     expect(opened.size).toBe(block.body.header.logSize);
+    if (TEST_SUITE === "gm") {
+      // The signature binds the file's identifier: checked with the default's Z_A, it fails.
+      expect(() =>
+        openCheckpoint(block.body.checkpoint, [noteVerifierOf(vkey, keySignatureCheckOf(GM))]),
+      ).toThrow(/signature/);
+    }
     const keys = await t.send({ method: "GET", path: "/v1/keys/hf-haikou", as: "hf-haikou" });
     expect(keys.status, keys.text).toBe(200);
     expect(keys.body.keys.map((k: { alg: string }) => k.alg)).toEqual([SUITE_SEALER_ALGORITHM[TEST_SUITE]]);
@@ -73,9 +85,18 @@ describe(`the scenario tests' ledger runs under ZHIXIN_TEST_SUITE (${TEST_SUITE}
     const quorum = checkWitnessQuorum(
       published,
       { witnesses, threshold: witnessQuorumOf(t.node.consortium) },
-      verifyRecordedKeySignature,
+      keySignatureCheckOf(testSuite),
     );
     expect(quorum.findings).toEqual([]);
     expect(quorum.witnessed.length).toBe(3);
+    if (TEST_SUITE === "gm") {
+      // The witnesses cosign with the file's identifier too: under the default none counts.
+      const underDefault = checkWitnessQuorum(
+        published,
+        { witnesses, threshold: witnessQuorumOf(t.node.consortium) },
+        keySignatureCheckOf(GM),
+      );
+      expect(underDefault.witnessed).toEqual([]);
+    }
   });
 });

@@ -14,7 +14,7 @@ import { KmsError, type KmsPort, kmsEndpointOf, kmsOverFetch } from "../../../co
 import { kmsSigner } from "../../../console/src/aws/kms-signer.js";
 import { ecdsaSignatureToDer } from "../../../lib/crypto/ecdsa-der.js";
 import { generateKeyPair } from "../../../lib/crypto/key-pairs.js";
-import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../lib/crypto/verify.js";
 import { sm2PublicKey, sm2PublicKeyToSpki, sm2Sign } from "../../../lib/sm2/index.js";
 import { sigv4Problem } from "../../support/sigv4-check.js";
 
@@ -240,7 +240,7 @@ describe("the browser's KMS signer (console/src/aws/kms-signer.ts)", () => {
     for (let i = 0; i < 4; i++) {
       const signature = await signer.sign(message);
       expect(signature.length).toBe(64);
-      expect(verifyRecordedKeySignature("sm2-sm3", spki, message, signature)).toBe(true);
+      expect(keySignatureCheckOf(GM)("sm2-sm3", spki, message, signature)).toBe(true);
     }
     expect(calls.slice(0, 2)).toEqual(["GetPublicKey", "Sign SM2DSA RAW"]);
     const notSm2 = await kmsSigner(
@@ -329,7 +329,7 @@ describe("the local identities' signer (console/src/identity.ts)", () => {
     const spki = await signer.publicKey();
     expect(spki).toEqual(spkiOf(privateKey));
     expect([signer.alg, signer.keyId]).toEqual(["sm2-sm3", deriveKeyId(GM, "hf-yinchuan", spki)]);
-    expect(verifyRecordedKeySignature("sm2-sm3", spki, message, await signer.sign(message))).toBe(true);
+    expect(keySignatureCheckOf(GM)("sm2-sm3", spki, message, await signer.sign(message))).toBe(true);
   });
 
   it("signs with an Ed25519 key file by WebCrypto, under the key id SHA-256 derives", async () => {

@@ -8,7 +8,7 @@ import { openSealerCheckpoint, verifyOptions } from "../../../functions/audit/au
 import { StaticKeyDirectory } from "../../../functions/auth/key-directory.js";
 import { generateKeyFile, readOwnerSignerFile } from "../../../functions/auth/signer-file.js";
 import { loadConsortium } from "../../../functions/runtime/consortium-file.js";
-import { verifyRecordedKeySignature } from "../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../lib/crypto/verify.js";
 import { blockEvidenceOf, exportKeyRecordEntries } from "../../../lib/evidence/index.js";
 import { keyFile, trustFile } from "../../../lib/local-home.js";
 import { ensureLocalKeys, rotateLocalSealerKey } from "../../../local/keys.js";
@@ -158,11 +158,7 @@ describe("a chain sealed partly with the old sealer key and partly with the new,
   }
 
   function auditWith(keys: StaticKeyDirectory, blocks: BlockEvidence[]) {
-    const ledger = ledgerKeys(
-      INTL,
-      exportKeyRecordEntries(INTL, blocks as never),
-      verifyRecordedKeySignature,
-    );
+    const ledger = ledgerKeys(INTL, exportKeyRecordEntries(INTL, blocks as never), keySignatureCheckOf(INTL));
     return verifyBlocks(blocks, verifyOptions({ keys, log: consortium.log, suite: INTL }, ledger));
   }
 
@@ -173,11 +169,15 @@ describe("a chain sealed partly with the old sealer key and partly with the new,
     expect(report.findings).toEqual([]);
     // The published checkpoint after the rotation, and one the old key signed before it.
     expect(
-      openSealerCheckpoint(keys, checkpointBy(consortium.log, entries, newSealer), consortium.log).size,
+      openSealerCheckpoint(INTL, keys, checkpointBy(consortium.log, entries, newSealer), consortium.log).size,
     ).toBe(3);
     expect(
-      openSealerCheckpoint(keys, checkpointBy(consortium.log, entries.slice(0, 2), oldSealer), consortium.log)
-        .size,
+      openSealerCheckpoint(
+        INTL,
+        keys,
+        checkpointBy(consortium.log, entries.slice(0, 2), oldSealer),
+        consortium.log,
+      ).size,
     ).toBe(2);
   });
 

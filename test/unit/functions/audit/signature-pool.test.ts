@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
+import { INTL } from "#chain";
 import {
   type SignatureJob,
   SignaturePool,
@@ -82,9 +83,11 @@ describe("SignaturePool", () => {
     expect([...answers]).toEqual(CASES.map(([, , answer]) => answer));
     for (const [name, job, answer] of CASES) {
       if (answer === 2) {
-        expect(() => verifySignature({ keyId: name, ...job }, job.message, job.signature)).toThrow();
+        expect(() => verifySignature({ keyId: name, ...job }, job.message, job.signature, INTL)).toThrow();
       } else {
-        expect(verifySignature({ keyId: name, ...job }, job.message, job.signature), name).toBe(answer === 1);
+        expect(verifySignature({ keyId: name, ...job }, job.message, job.signature, INTL), name).toBe(
+          answer === 1,
+        );
       }
     }
   });

@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cosignerKeyOf, formatCosignatureVerifierKey } from "#chain";
+import { cosignerKeyOf, formatCosignatureVerifierKey, GM, gmSuite, sameSuite } from "#chain";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
 import {
   ConsortiumFileError,
   cosignatureAlgorithmOf,
+  suiteOf,
   witnessesOf,
   witnessName,
 } from "../../../../lib/consortium/consortium.js";
@@ -73,5 +74,29 @@ describe("loadConsortium and the suite", () => {
     expect(() => loadConsortium(path)).toThrow(
       /witness\.vkey.*under the gm suite a witness cosigns with sm2-sm3/,
     );
+  });
+
+  it("takes a gm consortium's own SM2 identifier into its suite, and refuses one under intl or of another form", () => {
+    const path = fileWith("gm");
+    const file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...file, sm2Id: "zhixin@ningxia.gov.cn" }));
+    const c = loadConsortium(path);
+    expect(c.sm2Id).toBe("zhixin@ningxia.gov.cn");
+    expect(sameSuite(suiteOf(c), gmSuite("zhixin@ningxia.gov.cn"))).toBe(true);
+    expect(suiteOf(loadConsortium(fileWith("gm")))).toBe(GM);
+    for (const [sm2Id, why] of [
+      ["", /sm2Id.*printable ASCII/],
+      ["宁夏回族自治区", /sm2Id.*printable ASCII/],
+      ["x".repeat(129), /sm2Id.*printable ASCII/],
+    ] as const) {
+      writeFileSync(path, JSON.stringify({ ...file, sm2Id }));
+      expect(() => loadConsortium(path)).toThrow(why);
+    }
+    const intl = fileWith("intl");
+    writeFileSync(
+      intl,
+      JSON.stringify({ ...JSON.parse(readFileSync(intl, "utf8")), sm2Id: "zhixin@ningxia.gov.cn" }),
+    );
+    expect(() => loadConsortium(intl)).toThrow(/sm2Id is the gm suite's SM2 identifier.*leave sm2Id out/);
   });
 });

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   formatCosignatureVerifierKey,
   formatVerifierKey,
+  INTL,
   NOTE_SIGNATURE_TYPE_ED25519,
   noteKeyOf,
   recordedSpki,
+  SM2_DEFAULT_ID,
   toHex,
 } from "#chain";
 import { loadConsortium } from "../../../../functions/runtime/consortium-file.js";
@@ -12,6 +14,7 @@ import { auditWitnessPolicy, witnessingFrom } from "../../../../functions/runtim
 import { buildWitnessRuntime, witnessedLogs } from "../../../../functions/runtime/witness.js";
 import { witnessQuorumOf } from "../../../../lib/consortium/consortium.js";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
+import type { KmsSigner } from "../../../../lib/crypto/kms-signer.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
 import { CONSORTIUM } from "../../../support/cli.js";
 import { ed25519For } from "../../../support/witness-keys.js";
@@ -33,15 +36,18 @@ const logVkey = (origin: string, label = origin) =>
 
 describe("ZHIXIN_WITNESSES (the sealer)", () => {
   it("is none when unset or empty", () => {
-    expect(witnessingFrom({})).toBeUndefined();
-    expect(witnessingFrom({ ZHIXIN_WITNESSES: "[]" })).toBeUndefined();
+    expect(witnessingFrom({}, INTL)).toBeUndefined();
+    expect(witnessingFrom({ ZHIXIN_WITNESSES: "[]" }, INTL)).toBeUndefined();
   });
 
   it("reads each witness's URL and cosigner key, and the timeout", () => {
-    const w = witnessingFrom({
-      ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w1.example", vkey: witnessVkey("w1") }]),
-      ZHIXIN_WITNESS_TIMEOUT_MS: "2500",
-    });
+    const w = witnessingFrom(
+      {
+        ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w1.example", vkey: witnessVkey("w1") }]),
+        ZHIXIN_WITNESS_TIMEOUT_MS: "2500",
+      },
+      INTL,
+    );
     expect(w?.witnesses.map((x) => [x.url, x.key.name])).toEqual([["https://w1.example", "w1"]]);
     expect(w?.timeoutMs).toBe(2500);
     const key = ed25519For("w1");
@@ -53,12 +59,15 @@ describe("ZHIXIN_WITNESSES (the sealer)", () => {
 
   it("reads a witness's retired keys, which the audit's policy counts for it and the sealer never asks", () => {
     const consortium = loadConsortium(CONSORTIUM);
-    const w = witnessingFrom({
-      ZHIXIN_WITNESSES: JSON.stringify([
-        { url: "https://w1.example", vkey: witnessVkey("w1"), retiredVkeys: [oldVkey("w1")] },
-        { url: "https://w2.example", vkey: witnessVkey("w2") },
-      ]),
-    });
+    const w = witnessingFrom(
+      {
+        ZHIXIN_WITNESSES: JSON.stringify([
+          { url: "https://w1.example", vkey: witnessVkey("w1"), retiredVkeys: [oldVkey("w1")] },
+          { url: "https://w2.example", vkey: witnessVkey("w2") },
+        ]),
+      },
+      INTL,
+    );
     expect(w?.witnesses.map((x) => [x.url, x.retired?.length ?? 0])).toEqual([
       ["https://w1.example", 1],
       ["https://w2.example", 0],
@@ -71,22 +80,30 @@ describe("ZHIXIN_WITNESSES (the sealer)", () => {
     ]);
     expect(policy.threshold).toBe(witnessQuorumOf(consortium));
     expect(() =>
-      witnessingFrom({
-        ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w", vkey: witnessVkey("w1"), retiredVkeys: "x" }]),
-      }),
+      witnessingFrom(
+        {
+          ZHIXIN_WITNESSES: JSON.stringify([
+            { url: "https://w", vkey: witnessVkey("w1"), retiredVkeys: "x" },
+          ]),
+        },
+        INTL,
+      ),
     ).toThrow(/ZHIXIN_WITNESSES\[0\].*retiredVkeys/);
   });
 
   it("refuses what is not a list of { url, vkey }, a key that is not a cosigner's, and a bad timeout", () => {
-    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{" })).toThrow(/ZHIXIN_WITNESSES/);
-    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{}" })).toThrow(/ZHIXIN_WITNESSES/);
-    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: '[{"url":1}]' })).toThrow(/ZHIXIN_WITNESSES\[0\]/);
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{" }, INTL)).toThrow(/ZHIXIN_WITNESSES/);
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: "{}" }, INTL)).toThrow(/ZHIXIN_WITNESSES/);
+    expect(() => witnessingFrom({ ZHIXIN_WITNESSES: '[{"url":1}]' }, INTL)).toThrow(/ZHIXIN_WITNESSES\[0\]/);
     expect(() =>
-      witnessingFrom({ ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w", vkey: logVkey("log") }]) }),
+      witnessingFrom(
+        { ZHIXIN_WITNESSES: JSON.stringify([{ url: "https://w", vkey: logVkey("log") }]) },
+        INTL,
+      ),
     ).toThrow();
     const one = JSON.stringify([{ url: "https://w", vkey: witnessVkey("w1") }]);
     for (const t of ["0", "-1", "1e3", "9999999"]) {
-      expect(() => witnessingFrom({ ZHIXIN_WITNESSES: one, ZHIXIN_WITNESS_TIMEOUT_MS: t })).toThrow(
+      expect(() => witnessingFrom({ ZHIXIN_WITNESSES: one, ZHIXIN_WITNESS_TIMEOUT_MS: t }, INTL)).toThrow(
         /ZHIXIN_WITNESS_TIMEOUT_MS/,
       );
     }
@@ -159,5 +176,36 @@ describe("ZHIXIN_WITNESS_LOG_VKEYS (a witness)", () => {
       ZHIXIN_WITNESS_LOG_VKEYS: gmVkey,
     });
     expect([runtime.key.signer.alg, runtime.logs.map((l) => l.suite.name)]).toEqual(["sm2-sm3", ["gm"]]);
+  });
+
+  it("checks a gm log's checkpoints and cosigns with ZHIXIN_WITNESS_SM2_ID, the consortium's identifier", async () => {
+    const own = "zhixin@ningxia.gov.cn";
+    const privateKey = generateKeyPair("sm2-sm3").privateKey;
+    const sealer = new LocalSigner("sealer", privateKey, "sm2-sm3", own);
+    const byDefault = new LocalSigner("sealer", privateKey, "sm2-sm3");
+    const key = noteKeyOf("sm2-sm3", await sealer.publicKey());
+    const gmVkey = formatVerifierKey("gm/log", key.type, key.publicKey);
+    const message = new Uint8Array([9]);
+    const [log] = witnessedLogs(gmVkey, own);
+    expect(log?.suite.sm2Id).toBe(own);
+    expect(log?.verifiers[0]?.verify(message, await sealer.sign(message))).toBe(true);
+    expect(log?.verifiers[0]?.verify(message, await byDefault.sign(message))).toBe(false);
+    const base = {
+      ZHIXIN_WITNESS_TABLE: "t",
+      ZHIXIN_WITNESS_NAME: "w",
+      ZHIXIN_WITNESS_KMS_KEY: "alias/w",
+      ZHIXIN_WITNESS_KEY_ALG: "sm2-sm3",
+      ZHIXIN_WITNESS_LOG_VKEYS: gmVkey,
+    };
+    const runtime = await buildWitnessRuntime({ ...base, ZHIXIN_WITNESS_SM2_ID: own });
+    expect((runtime.key.signer as KmsSigner).sm2Id).toBe(own);
+    expect(runtime.logs[0]?.suite.sm2Id).toBe(own);
+    const unset = await buildWitnessRuntime(base);
+    expect((unset.key.signer as KmsSigner).sm2Id).toBe(SM2_DEFAULT_ID);
+    for (const bad of ["海南", "x".repeat(129)]) {
+      await expect(buildWitnessRuntime({ ...base, ZHIXIN_WITNESS_SM2_ID: bad })).rejects.toThrow(
+        /ZHIXIN_WITNESS_SM2_ID must be 1 to 128 printable ASCII characters/,
+      );
+    }
   });
 });

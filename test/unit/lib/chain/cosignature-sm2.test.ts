@@ -16,6 +16,7 @@ import {
   fromBase64,
   fromHex,
   fromUtf8,
+  GM,
   isCosignatureAlgorithm,
   NOTE_SIGNATURE_TYPE_SM2,
   type NoteSignature,
@@ -31,7 +32,7 @@ import {
 } from "#chain";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
-import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../../lib/crypto/verify.js";
 import { sm2Sign } from "../../../../lib/sm2/index.js";
 import { chainErrorCode } from "../../../support/chain-errors.js";
 import worked from "../../../vectors/cosignature/sm2-worked-example.json" with { type: "json" };
@@ -132,7 +133,7 @@ describe("an SM2 cosignature", () => {
     const signature = await signer.sign(cosignatureMessage(CHECKPOINT, timestamp));
     const line = formatCosignature(key, timestamp, signature);
     expect(line.signature.length).toBe(8 + 64);
-    const verifier = cosignatureVerifierOf(key, verifyRecordedKeySignature);
+    const verifier = cosignatureVerifierOf(key, keySignatureCheckOf(GM));
     expect(verifyCosignature(CHECKPOINT, line, verifier).timestamp).toBe(timestamp);
 
     const changed = CHECKPOINT.replace("\n12\n", "\n13\n");
@@ -141,7 +142,7 @@ describe("an SM2 cosignature", () => {
     expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, later, verifier))).toBe("INVALID_COSIGNATURE");
     // The same bytes checked as another suite's signature do not verify.
     const asEd25519 = cosignatureVerifierOf(key, (_alg, spki, message, sig) =>
-      verifyRecordedKeySignature("ed25519", spki, message, sig),
+      keySignatureCheckOf(GM)("ed25519", spki, message, sig),
     );
     expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, line, asEd25519))).toBe("INVALID_COSIGNATURE");
   });
@@ -150,7 +151,7 @@ describe("an SM2 cosignature", () => {
     const { signer, key } = await cosignerOf("sm2-sm3");
     const overText = await signer.sign(utf8(CHECKPOINT));
     const line = formatCosignature(key, 5, overText);
-    const verifier = cosignatureVerifierOf(key, verifyRecordedKeySignature);
+    const verifier = cosignatureVerifierOf(key, keySignatureCheckOf(GM));
     expect(chainErrorCode(() => verifyCosignature(CHECKPOINT, line, verifier))).toBe("INVALID_COSIGNATURE");
   });
 });
@@ -180,7 +181,7 @@ describe("test/vectors/cosignature/sm2-worked-example.json", () => {
     expect(formatSignedNote(worked.checkpointText, [...sealed.signatures.slice(0, 1), line])).toBe(
       worked.note,
     );
-    const verifier = cosignatureVerifierOf(key, verifyRecordedKeySignature);
+    const verifier = cosignatureVerifierOf(key, keySignatureCheckOf(GM));
     expect(
       verifyCosignature(worked.checkpointText, sealed.signatures[1] as NoteSignature, verifier).timestamp,
     ).toBe(worked.timestamp);

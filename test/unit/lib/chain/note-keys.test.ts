@@ -5,6 +5,7 @@ import {
   formatCheckpoint,
   formatSignedNote,
   formatVerifierKey,
+  GM,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
   NOTE_SIGNATURE_TYPE_SM2,
@@ -22,7 +23,7 @@ import {
 } from "#chain";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
-import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../../lib/crypto/verify.js";
 
 const LOG = "zhixin.example/note-keys";
 
@@ -91,11 +92,11 @@ describe("a ledger signing key as a signed-note key (checkpoint.md §1.3)", () =
     "%s: a checkpoint the sealer signs opens with noteVerifierOf its vkey, and no other key's",
     async (alg) => {
       const { note, vkey } = await signedCheckpoint(alg);
-      const verifier = noteVerifierOf(parseVerifierKey(vkey), verifyRecordedKeySignature);
+      const verifier = noteVerifierOf(parseVerifierKey(vkey), keySignatureCheckOf(GM));
       expect(openCheckpoint(note, [verifier], LOG).size).toBe(7);
       // Another key of the same name and algorithm: its key ID differs, so nothing verifies.
       const other = await signedCheckpoint(alg);
-      const otherVerifier = noteVerifierOf(parseVerifierKey(other.vkey), verifyRecordedKeySignature);
+      const otherVerifier = noteVerifierOf(parseVerifierKey(other.vkey), keySignatureCheckOf(GM));
       expect(codeOf(() => openCheckpoint(note, [otherVerifier], LOG))).toBe("INVALID_NOTE");
       // The same key ID over a changed text: the signature fails.
       const changed = note.replace(`${LOG}\n7\n`, `${LOG}\n8\n`);
@@ -107,7 +108,7 @@ describe("a ledger signing key as a signed-note key (checkpoint.md §1.3)", () =
     const { note, vkey } = await signedCheckpoint("sm2-sm3");
     const key = parseVerifierKey(vkey);
     const asEd25519 = noteVerifierOf(key, (alg, spki, message, signature) =>
-      verifyRecordedKeySignature(alg === "sm2-sm3" ? "ed25519" : alg, spki, message, signature),
+      keySignatureCheckOf(GM)(alg === "sm2-sm3" ? "ed25519" : alg, spki, message, signature),
     );
     expect(codeOf(() => openCheckpoint(note, [asEd25519], LOG))).toBe("INVALID_NOTE");
     // node:crypto's own P-256 key under the SM2 type: refused as a vkey (not the SM2 SPKI).

@@ -6,16 +6,24 @@ import {
   CompactRange,
   checkCompactRangeState,
   GM,
+  genesisCryptoSuite,
   genesisSuite,
+  genesisSuiteFields,
+  gmSuite,
   INTL,
+  isSm2Id,
   parseBlockHeader,
   type SignatureAlgorithm,
+  SM2_DEFAULT_ID,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
   SUITE_SIGNATURE_ALGORITHMS,
+  sameSuite,
+  suiteLabel,
   suiteNamed,
   suiteOfAlgorithm,
   toHex,
+  utf8,
   verifyBlocks,
 } from "#chain";
 import { makeChain, makeKeys, verifyOptions } from "../../../support/chain-fixture.js";
@@ -103,6 +111,94 @@ describe("the genesis block records the suite", () => {
     const report = verifyBlocks(chain, { ...options, suite: named });
     expect(report.findings).toEqual([
       expect.objectContaining({ code: "SUITE_MISMATCH", height: 1, expected: "gm", found: "intl" }),
+    ]);
+  });
+});
+
+describe("a gm suite's SM2 identifier (docs/formats/sm2.md §2)", () => {
+  const own = "zhixin@hainan.gov.cn";
+
+  it("is the default 1234567812345678 unless the consortium sets one, and intl has none", () => {
+    expect(SM2_DEFAULT_ID).toBe("1234567812345678");
+    expect(GM.sm2Id).toBe(SM2_DEFAULT_ID);
+    expect(INTL.sm2Id).toBeUndefined();
+    expect(gmSuite()).toBe(GM);
+    expect(gmSuite(SM2_DEFAULT_ID)).toBe(GM);
+    expect(suiteNamed("gm", SM2_DEFAULT_ID)).toBe(GM);
+    const suite = suiteNamed("gm", own);
+    expect(suite).toMatchObject({ name: "gm", sm2Id: own, hashName: "SM3" });
+    // Only the signatures differ: every hash is GM's.
+    expect(suite.hash(utf8("abc"))).toEqual(GM.hash(utf8("abc")));
+    expect(Object.isFrozen(suite)).toBe(true);
+  });
+
+  it("makes another suite, which reads as such", () => {
+    const suite = gmSuite(own);
+    expect(sameSuite(suite, gmSuite(own))).toBe(true);
+    expect(sameSuite(suite, GM)).toBe(false);
+    expect(sameSuite(GM, INTL)).toBe(false);
+    expect([suiteLabel(INTL), suiteLabel(GM), suiteLabel(suite)]).toEqual([
+      "intl",
+      "gm",
+      `gm (SM2 identifier "${own}")`,
+    ]);
+  });
+
+  it("is 1 to 128 printable ASCII characters, and the gm suite's only: INVALID_FORMAT otherwise", () => {
+    expect(isSm2Id(own)).toBe(true);
+    expect(isSm2Id("x".repeat(128))).toBe(true);
+    for (const bad of ["", "x".repeat(129), "海南", "tab\there", "new\nline", 42, undefined]) {
+      expect(isSm2Id(bad)).toBe(false);
+      if (typeof bad === "string")
+        expect(() => gmSuite(bad)).toThrow(expect.objectContaining({ code: "INVALID_FORMAT" }));
+    }
+    expect(() => suiteNamed("intl", own)).toThrow(/gm suite's only/);
+    expect(() => suiteNamed("gm", "")).toThrow(expect.objectContaining({ code: "INVALID_FORMAT" }));
+  });
+
+  it("is recorded in the genesis block when it is not the default, and read back from there", () => {
+    expect(genesisSuiteFields(INTL)).toEqual({ suite: "intl" });
+    expect(genesisSuiteFields(GM)).toEqual({ suite: "gm" });
+    expect(genesisSuiteFields(gmSuite(own))).toEqual({ suite: "gm", sm2Id: own });
+    const keys = makeKeys(gmSuite(own));
+    const chain = makeChain(keys, [1, 2]);
+    const genesis = chain[0]?.header as BlockHeader;
+    expect(genesis).toMatchObject({ suite: "gm", sm2Id: own });
+    expect(parseBlockHeader(genesis)).toEqual(genesis);
+    expect(sameSuite(genesisCryptoSuite(genesis), gmSuite(own))).toBe(true);
+    const { sm2Id: _id, ...defaulted } = genesis;
+    expect(genesisCryptoSuite(parseBlockHeader(defaulted))).toBe(GM);
+  });
+
+  it("refuses it beside intl, beside no suite, as the default, as no identifier, or past block 1", () => {
+    const genesis = makeChain(makeKeys(GM), [1, 1])[0]?.header as BlockHeader;
+    const second = makeChain(makeKeys(GM), [1, 1])[1]?.header as BlockHeader;
+    const { suite: _suite, ...noSuite } = genesis;
+    expect(() => parseBlockHeader({ ...genesis, suite: "intl", sm2Id: own })).toThrow(/gm suite's only/);
+    expect(() => parseBlockHeader({ ...noSuite, sm2Id: own })).toThrow(/gm suite's only/);
+    expect(() => parseBlockHeader({ ...genesis, sm2Id: SM2_DEFAULT_ID })).toThrow(/left out for the default/);
+    expect(() => parseBlockHeader({ ...genesis, sm2Id: "" })).toThrow(/printable ASCII/);
+    expect(() => parseBlockHeader({ ...genesis, sm2Id: 7 })).toThrow(/printable ASCII/);
+    expect(() => parseBlockHeader({ ...second, sm2Id: own })).toThrow(
+      expect.objectContaining({ code: "INVALID_FORMAT" }),
+    );
+  });
+
+  it("is checked by the audit: SUITE_MISMATCH under the default identifier, or under another", () => {
+    const keys = makeKeys(gmSuite(own));
+    const chain = makeChain(keys, [2, 1]);
+    const options = verifyOptions(keys);
+    expect(verifyBlocks(chain, options).findings).toEqual([]);
+    expect(verifyBlocks(chain, { ...options, suite: GM }).findings).toEqual([
+      expect.objectContaining({
+        code: "SUITE_MISMATCH",
+        height: 1,
+        expected: "gm",
+        found: `gm (SM2 identifier "${own}")`,
+      }),
+    ]);
+    expect(verifyBlocks(chain, { ...options, suite: gmSuite("another") }).findings).toEqual([
+      expect.objectContaining({ code: "SUITE_MISMATCH", expected: 'gm (SM2 identifier "another")' }),
     ]);
   });
 });

@@ -1,12 +1,12 @@
 import { type KeyObject, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deriveKeyId, INTL, type SignatureAlgorithm } from "#chain";
+import { concatBytes, deriveKeyId, GM, gmSuite, INTL, type SignatureAlgorithm, sm3 } from "#chain";
 import { kmsSigningPort } from "../../../../functions/auth/kms-signing-port.js";
 import { ecdsaSignatureToDer, P256_ORDER, SM2_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from "../../../../lib/crypto/kms-signer.js";
 import { verifySignature } from "../../../../lib/crypto/verify.js";
-import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../../lib/sm2/index.js";
+import { sm2PrivateKeyFromPkcs8, sm2PublicKeyFromSpki, sm2Sign, sm2Z } from "../../../../lib/sm2/index.js";
 import { fakeKms, type KmsReply as Reply, TestKmsKey } from "../../../support/fake-aws.js";
 
 /*
@@ -87,7 +87,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
       SigningAlgorithm: "ECDSA_SHA_256",
     });
     expect(signature.length).toBe(64);
-    expect(verifySignature(key, message, signature)).toBe(true);
+    expect(verifySignature(key, message, signature, INTL)).toBe(true);
   });
 
   it("accepts a high-S DER signature (s replaced by n - s) and keeps it high", async () => {
@@ -107,7 +107,7 @@ describe("KmsSigner.sign, ECDSA P-256", () => {
     }).sign(message);
     expect(toBig(signature.subarray(32))).toBe(highS);
     expect(highS > P256_ORDER / 2n).toBe(true);
-    expect(verifySignature(key, message, signature)).toBe(true);
+    expect(verifySignature(key, message, signature, INTL)).toBe(true);
   });
 
   it("rejects malformed DER from KMS", async () => {
@@ -157,23 +157,85 @@ describe("KmsSigner.sign, SM2DSA", () => {
       SigningAlgorithm: "SM2DSA",
     });
     expect(signature.length).toBe(64);
-    expect(verifySignature(key, message, signature)).toBe(true);
-    expect(verifySignature(key, message.subarray(1), signature)).toBe(false);
+    expect(verifySignature(key, message, signature, GM)).toBe(true);
+    expect(verifySignature(key, message.subarray(1), signature, GM)).toBe(false);
   });
 
   it("signs through test/support's KMS key as KMS does: DER over SM3(Z_A || M) with the default identifier", async () => {
     const kmsKey = new TestKmsKey("sm2-sm3", KMS_KEY_ARN);
     const { client } = fakeKms((operation, input) => kmsKey.answer(operation, input));
     const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
-      suite: INTL,
+      suite: GM,
       owner: "hf-haikou",
       kmsKeyId: KMS_KEY_ARN,
     });
     expect(signer.alg).toBe("sm2-sm3");
     const signature = await signer.sign(message);
     expect(
-      verifySignature({ keyId: signer.keyId, alg: "sm2-sm3", spki: kmsKey.spki }, message, signature),
+      verifySignature({ keyId: signer.keyId, alg: "sm2-sm3", spki: kmsKey.spki }, message, signature, GM),
     ).toBe(true);
+  });
+
+  it("with a consortium's own identifier, computes e = SM3(Z_A || M) itself and signs it as a DIGEST", async () => {
+    const own = "zhixin@hainan.gov.cn";
+    const kmsKey = new TestKmsKey("sm2-sm3", KMS_KEY_ARN);
+    const { client, calls } = fakeKms((operation, input) => kmsKey.answer(operation, input));
+    const signer = await KmsSigner.forOwner(kmsSigningPort(client), {
+      suite: gmSuite(own),
+      owner: "hf-yinchuan",
+      kmsKeyId: KMS_KEY_ARN,
+    });
+    expect(signer.sm2Id).toBe(own);
+    const long = new Uint8Array(KMS_RAW_MESSAGE_LIMIT + 1).fill(0x61);
+    for (const m of [message, long]) {
+      const signature = await signer.sign(m);
+      const recorded = { keyId: signer.keyId, alg: "sm2-sm3" as const, spki: kmsKey.spki };
+      expect(verifySignature(recorded, m, signature, gmSuite(own))).toBe(true);
+      expect(verifySignature(recorded, m, signature, GM)).toBe(false);
+    }
+    const z = sm2Z(sm2PublicKeyFromSpki(kmsKey.spki), own);
+    expect(calls.filter((c) => c.operation === "Sign").map((c) => c.input)).toEqual([
+      {
+        KeyId: KMS_KEY_ARN,
+        Message: b64(sm3(concatBytes(z, message))),
+        MessageType: "DIGEST",
+        SigningAlgorithm: "SM2DSA",
+      },
+      {
+        KeyId: KMS_KEY_ARN,
+        Message: b64(sm3(concatBytes(z, long))),
+        MessageType: "DIGEST",
+        SigningAlgorithm: "SM2DSA",
+      },
+    ]);
+    // One GetPublicKey (forOwner's): Z_A reuses its SPKI.
+    expect(calls.filter((c) => c.operation === "GetPublicKey").length).toBe(1);
+  });
+
+  it("a signer made without forOwner fetches the public key for Z_A once, and keeps RAW for the default", async () => {
+    const kmsKey = new TestKmsKey("sm2-sm3", KMS_KEY_ARN);
+    const { client, calls } = fakeKms((operation, input) => kmsKey.answer(operation, input));
+    const own = new KmsSigner(kmsSigningPort(client), {
+      keyId: "k",
+      alg: "sm2-sm3",
+      kmsKeyId: KMS_KEY_ARN,
+      sm2Id: "own",
+    });
+    const recorded = { keyId: "k", alg: "sm2-sm3" as const, spki: kmsKey.spki };
+    for (let i = 0; i < 2; i++)
+      expect(verifySignature(recorded, message, await own.sign(message), gmSuite("own"))).toBe(true);
+    const byDefault = new KmsSigner(kmsSigningPort(client), {
+      keyId: "k",
+      alg: "sm2-sm3",
+      kmsKeyId: KMS_KEY_ARN,
+    });
+    expect(verifySignature(recorded, message, await byDefault.sign(message), GM)).toBe(true);
+    expect(calls.map((c) => [c.operation, c.input.MessageType])).toEqual([
+      ["GetPublicKey", undefined],
+      ["Sign", "DIGEST"],
+      ["Sign", "DIGEST"],
+      ["Sign", "RAW"],
+    ]);
   });
 
   it("refuses DER whose r is not below the SM2 order, though below P-256's", async () => {
@@ -211,7 +273,9 @@ describe("KmsSigner.sign, Ed25519", () => {
       MessageType: "RAW",
       SigningAlgorithm: "ED25519_SHA_512",
     });
-    expect(verifySignature({ keyId: "sealer-2026", alg: "ed25519", spki }, message, signature)).toBe(true);
+    expect(verifySignature({ keyId: "sealer-2026", alg: "ed25519", spki }, message, signature, INTL)).toBe(
+      true,
+    );
   });
 
   it("rejects an Ed25519 signature that is not 64 bytes", async () => {
@@ -338,7 +402,7 @@ describe("KmsSigner.forOwner", () => {
       });
       expect(await signer.publicKey()).toEqual(spki);
       const signature = await signer.sign(message);
-      expect(verifySignature({ keyId: signer.keyId, alg, spki }, message, signature)).toBe(true);
+      expect(verifySignature({ keyId: signer.keyId, alg, spki }, message, signature, INTL)).toBe(true);
       expect(calls.map((c) => [c.operation, c.input.KeyId])).toEqual([
         ["GetPublicKey", KMS_KEY_ARN],
         ["Sign", KMS_KEY_ARN],

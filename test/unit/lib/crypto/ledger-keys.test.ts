@@ -12,7 +12,7 @@ import {
 } from "#chain";
 import type { KeyDirectory, PublicKeyRecord } from "../../../../lib/crypto/key-directory.js";
 import { checkEntrySignature, requestKeys } from "../../../../lib/crypto/ledger-keys.js";
-import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../../lib/crypto/verify.js";
 import { keyAddEntry as addOf, T0, T1, T2, T3, T4, vectorKey } from "../chain/key-vectors.js";
 
 // The one rule the API and every auditor judge a department's signature by
@@ -39,7 +39,7 @@ const revoke2: KeyRecordEntry = {
   type: "zhixin.key.revoke",
   data: { keyId: a2.keyId, compromisedSince: T2 },
 };
-const ledger = ledgerKeys(INTL, [add1, add2, retire1], verifyRecordedKeySignature);
+const ledger = ledgerKeys(INTL, [add1, add2, retire1], keySignatureCheckOf(INTL));
 
 const bundleKey: PublicKeyRecord = {
   keyId: a1.keyId,
@@ -85,7 +85,7 @@ describe("requestKeys", () => {
 
   it("is the department's keys on the ledger after, each ending at its retire or compromisedSince", () => {
     const keys = requestKeys(
-      ledgerKeys(INTL, [add1, add2, retire1, revoke2], verifyRecordedKeySignature),
+      ledgerKeys(INTL, [add1, add2, retire1, revoke2], keySignatureCheckOf(INTL)),
       bundle,
       "hf-haikou",
       T4,
@@ -127,7 +127,7 @@ describe("checkEntrySignature", () => {
       finding: "KEY_NOT_VALID_AT_TIME",
       message: `${a2.keyId} was not hf-haikou's key at ${T1} (valid from ${T2})`,
     });
-    const revoked = ledgerKeys(INTL, [add1, add2, retire1, revoke2], verifyRecordedKeySignature);
+    const revoked = ledgerKeys(INTL, [add1, add2, retire1, revoke2], keySignatureCheckOf(INTL));
     expect(check(revoked, envelope(a2.keyId, T3), signed(a2))).toEqual({
       finding: "KEY_REVOKED",
       message: `${a2.keyId} was revoked: compromised since ${T2}, received ${T3}`,
@@ -144,7 +144,7 @@ describe("checkEntrySignature", () => {
     expect(check(ledger, withDigest(retire1), signed(a2))).toBe("ok");
     expect(check(ledger, asSealed(retire1), signed(a2))).toMatchObject({ finding: "KEY_HISTORY_MISMATCH" });
     const early: KeyRecordEntry = { ...retire1, entryId: "early", receivedAt: T1 };
-    const refused = ledgerKeys(INTL, [add1, early], verifyRecordedKeySignature);
+    const refused = ledgerKeys(INTL, [add1, early], keySignatureCheckOf(INTL));
     expect(check(refused, withDigest(early), signed(a2))).toEqual({
       finding: "KEY_RECORD_REFUSED",
       message: expect.stringMatching(/^the key history does not count this key record: KEY_NOT_OWNED, /),

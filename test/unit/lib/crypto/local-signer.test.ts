@@ -38,7 +38,7 @@ describe.each<SignatureAlgorithm>(["ed25519", "ecdsa-p256-sha256", "sm2-sm3"])("
     const signature = await signer.sign(message);
     expect(signature).toBeInstanceOf(Uint8Array);
     expect(signature.length).toBe(64);
-    expect(verifySignature({ keyId: "sealer-1", alg, spki }, message, signature)).toBe(true);
+    expect(verifySignature({ keyId: "sealer-1", alg, spki }, message, signature, INTL)).toBe(true);
   });
 
   it("reads an owner's key file under the id derived from its key (docs/design/key-history.md §1)", async () => {

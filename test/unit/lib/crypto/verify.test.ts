@@ -2,11 +2,13 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sig
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SignatureAlgorithm } from "#chain";
+import { GM, gmSuite, INTL } from "#chain";
 import { ecdsaSignatureToDer, P256_ORDER } from "../../../../lib/crypto/ecdsa-der.js";
 import { CryptoError } from "../../../../lib/crypto/errors.js";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { describeKey, importPublicKey, keyAlgorithm } from "../../../../lib/crypto/keys.js";
-import { preparedCheck, verifySignature } from "../../../../lib/crypto/verify.js";
+import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import { keySignatureCheckOf, preparedCheck, verifySignature } from "../../../../lib/crypto/verify.js";
 import { sm2PrivateKeyFromPkcs8, sm2Sign } from "../../../../lib/sm2/index.js";
 
 function keyPair(alg: SignatureAlgorithm): { privateKey: KeyObject; spki: Uint8Array } {
@@ -47,28 +49,28 @@ describe.each(ALGS)("verifySignature %s", (alg) => {
   it("accepts a signature by the key and rejects other messages", () => {
     const signature = rawSign(alg, privateKey, message);
     expect(signature.length).toBe(64);
-    expect(verifySignature(key, message, signature)).toBe(true);
-    expect(verifySignature(key, message.subarray(1), signature)).toBe(false);
+    expect(verifySignature(key, message, signature, INTL)).toBe(true);
+    expect(verifySignature(key, message.subarray(1), signature, INTL)).toBe(false);
   });
 
   it("rejects a signature by another key", () => {
     const other = keyPair(alg);
-    expect(verifySignature(key, message, rawSign(alg, other.privateKey, message))).toBe(false);
+    expect(verifySignature(key, message, rawSign(alg, other.privateKey, message), INTL)).toBe(false);
   });
 
   it("returns false, never throws, for signature bytes of any length and content", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
-        expect(verifySignature(key, message, bytes)).toBe(false);
+        expect(verifySignature(key, message, bytes, INTL)).toBe(false);
       }),
     );
-    expect(verifySignature(key, message, new Uint8Array(64).fill(0xff))).toBe(false);
-    expect(verifySignature(key, message, new Uint8Array(64))).toBe(false);
+    expect(verifySignature(key, message, new Uint8Array(64).fill(0xff), INTL)).toBe(false);
+    expect(verifySignature(key, message, new Uint8Array(64), INTL)).toBe(false);
   });
 
   it("prepares each key once per (alg, key id, SPKI)", () => {
-    expect(preparedCheck(key)).toBe(preparedCheck({ ...key, spki: spki.slice() }));
-    expect(preparedCheck(key)).not.toBe(preparedCheck({ ...key, keyId: "renamed" }));
+    expect(preparedCheck(key, INTL)).toBe(preparedCheck({ ...key, spki: spki.slice() }, INTL));
+    expect(preparedCheck(key, INTL)).not.toBe(preparedCheck({ ...key, keyId: "renamed" }, INTL));
   });
 });
 
@@ -82,14 +84,16 @@ describe("verifySignature ECDSA P-256", () => {
     flipped.set(signature.subarray(0, 32));
     flipped.set(Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex"), 32);
     // One of s and n - s is high; both must verify.
-    expect(verifySignature(key, message, signature)).toBe(true);
-    expect(verifySignature(key, message, flipped)).toBe(true);
+    expect(verifySignature(key, message, signature, INTL)).toBe(true);
+    expect(verifySignature(key, message, flipped, INTL)).toBe(true);
   });
 
   it("rejects a DER signature: only r||s is accepted", () => {
     const { privateKey, spki } = keyPair("ecdsa-p256-sha256");
     const der = new Uint8Array(sign("sha256", message, privateKey));
-    expect(verifySignature({ keyId: "p256", alg: "ecdsa-p256-sha256", spki }, message, der)).toBe(false);
+    expect(verifySignature({ keyId: "p256", alg: "ecdsa-p256-sha256", spki }, message, der, INTL)).toBe(
+      false,
+    );
   });
 });
 
@@ -99,20 +103,50 @@ describe("verifySignature SM2", () => {
   const d = sm2Scalar(privateKey);
 
   it("checks with the default identifier 1234567812345678 only", () => {
-    expect(verifySignature(key, message, sm2Sign(d, message, { id: "1234567812345678" }))).toBe(true);
-    expect(verifySignature(key, message, sm2Sign(d, message, { id: "ALICE123@YAHOO.COM" }))).toBe(false);
-    expect(verifySignature(key, message, sm2Sign(d, message, { id: "" }))).toBe(false);
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "1234567812345678" }), GM)).toBe(true);
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "ALICE123@YAHOO.COM" }), GM)).toBe(false);
+    expect(verifySignature(key, message, sm2Sign(d, message, { id: "" }), GM)).toBe(false);
+  });
+
+  it("checks with the suite's identifier when the consortium sets one, each prepared apart", () => {
+    const own = gmSuite("zhixin@hainan.gov.cn");
+    const signed = sm2Sign(d, message, { id: "zhixin@hainan.gov.cn" });
+    expect(verifySignature(key, message, signed, own)).toBe(true);
+    expect(verifySignature(key, message, signed, GM)).toBe(false);
+    expect(keySignatureCheckOf(own)("sm2-sm3", spki, message, signed)).toBe(true);
+    expect(keySignatureCheckOf(GM)("sm2-sm3", spki, message, signed)).toBe(false);
+    expect(preparedCheck(key, own)).not.toBe(preparedCheck(key, GM));
+    expect(preparedCheck(key, own)).toBe(preparedCheck(key, gmSuite("zhixin@hainan.gov.cn")));
+  });
+
+  it("LocalSigner signs with the identifier it is given, forOwner with its suite's", async () => {
+    const own = gmSuite("zhixin@hainan.gov.cn");
+    const byId = new LocalSigner("k", privateKey, "sm2-sm3", "zhixin@hainan.gov.cn");
+    const byOwner = LocalSigner.forOwner(own, "hf-yinchuan", privateKey);
+    for (const signer of [byId, byOwner]) {
+      const signature = await signer.sign(message);
+      expect(verifySignature(key, message, signature, own)).toBe(true);
+      expect(verifySignature(key, message, signature, GM)).toBe(false);
+    }
+    expect(
+      verifySignature(
+        key,
+        message,
+        await LocalSigner.forOwner(GM, "hf-yinchuan", privateKey).sign(message),
+        GM,
+      ),
+    ).toBe(true);
   });
 
   it("refuses node:crypto's own SM2 signature, which is not over the default identifier's Z_A", () => {
     const nodes = new Uint8Array(sign("sm3", message, { key: privateKey, dsaEncoding: "ieee-p1363" }));
     expect(nodes.length).toBe(64);
-    expect(verifySignature(key, message, nodes)).toBe(false);
+    expect(verifySignature(key, message, nodes, GM)).toBe(false);
   });
 
   it("rejects a DER signature: only r||s is accepted", () => {
     const der = ecdsaSignatureToDer(sm2Sign(d, message));
-    expect(verifySignature(key, message, der)).toBe(false);
+    expect(verifySignature(key, message, der, GM)).toBe(false);
   });
 
   it("knows an SM2 key that Node read back from PEM, which has no asymmetricKeyType", () => {
@@ -141,7 +175,9 @@ describe("key checks", () => {
     expect(codeOf(() => importPublicKey("sm2-sm3", ed))).toBe("KEY_ALGORITHM_MISMATCH");
     expect(keyAlgorithm(generateKeyPairSync("x25519").publicKey)).toBeUndefined();
     expect(
-      codeOf(() => verifySignature({ keyId: "x", alg: "ed25519", spki: p256 }, message, new Uint8Array(64))),
+      codeOf(() =>
+        verifySignature({ keyId: "x", alg: "ed25519", spki: p256 }, message, new Uint8Array(64), INTL),
+      ),
     ).toBe("KEY_ALGORITHM_MISMATCH");
   });
 
@@ -156,7 +192,7 @@ describe("key checks", () => {
     expect(codeOf(() => importPublicKey("sm2-sm3", compressed))).toBe("INVALID_KEY");
     expect(
       codeOf(() =>
-        verifySignature({ keyId: "c", alg: "sm2-sm3", spki: compressed }, message, new Uint8Array(64)),
+        verifySignature({ keyId: "c", alg: "sm2-sm3", spki: compressed }, message, new Uint8Array(64), INTL),
       ),
     ).toBe("INVALID_KEY");
   });

@@ -10,6 +10,7 @@ import {
   formatSignedNote,
   formatVerifierKey,
   GM,
+  gmSuite,
   INTL,
   NOTE_SIGNATURE_TYPE_ECDSA,
   NOTE_SIGNATURE_TYPE_ED25519,
@@ -17,9 +18,11 @@ import {
   noteMessage,
   parseSignedNote,
   parseVerifierKey,
+  sameSuite,
 } from "#chain";
 import { generateKeyPair } from "../../../../lib/crypto/key-pairs.js";
 import { LocalSigner } from "../../../../lib/crypto/local-signer.js";
+import { keySignatureCheckOf } from "../../../../lib/crypto/verify.js";
 import {
   formatTrustRoot,
   openTrustedCheckpoint,
@@ -312,6 +315,40 @@ describe("under the gm suite: the sealer's and witnesses' keys are SM2 (checkpoi
     expect(
       codeOf(() => parseTrustRoot(JSON.stringify({ ...intl, witnesses: [witnessVkey], quorum: 1 }))),
     ).toBe("TRUST_ROOT_INVALID");
+  });
+
+  it("carries a consortium's own SM2 identifier, which every signature it opens is checked with", async () => {
+    const own = "zhixin@hainan.gov.cn";
+    const suite = gmSuite(own);
+    const signer = new LocalSigner("sealer", generateKeyPair("sm2-sm3").privateKey, "sm2-sm3", own);
+    const key = noteKeyOf("sm2-sm3", await signer.publicKey());
+    const vkey = formatVerifierKey(ORIGIN, key.type, key.publicKey);
+    const text = formatTrustRoot({ suite, log: ORIGIN, sealers: [vkey], witnesses: [], quorum: 0 });
+    // Canonical: keys sorted, so sm2Id before suite; the default identifier is never written.
+    expect(text).toContain(`"sealers":["${vkey}"],"sm2Id":"${own}","suite":"gm",`);
+    const root = parseTrustRoot(text);
+    expect(sameSuite(root.suite, suite)).toBe(true);
+    const body = formatCheckpoint({ origin: ORIGIN, size: 1, rootHash: GM.emptyRoot() });
+    const note = formatSignedNote(body, [
+      {
+        name: ORIGIN,
+        keyHash: parseVerifierKey(vkey).keyHash,
+        signature: await signer.sign(noteMessage(body)),
+      },
+    ]);
+    const withOwn = { verifySignature: keySignatureCheckOf(root.suite) };
+    expect(openTrustedCheckpoint(note, root, withOwn).checkpoint.size).toBe(1);
+    // The same note under a root without the identifier (the default's Z_A) is not the log's.
+    const defaulted = parseTrustRoot(formatTrustRoot({ ...root, suite: GM, sealers: [vkey], witnesses: [] }));
+    const withDefault = { verifySignature: keySignatureCheckOf(defaulted.suite) };
+    expect(codeOf(() => openTrustedCheckpoint(note, defaulted, withDefault))).toBe("CHECKPOINT_UNTRUSTED");
+    const gm = JSON.parse(text) as Record<string, unknown>;
+    for (const bad of [{ sm2Id: "1234567812345678" }, { sm2Id: "" }, { sm2Id: 7 }, { sm2Id: "海南" }]) {
+      expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...gm, ...bad })))).toBe("TRUST_ROOT_INVALID");
+    }
+    expect(codeOf(() => parseTrustRoot(JSON.stringify({ ...JSON.parse(rootText), sm2Id: own })))).toBe(
+      "TRUST_ROOT_INVALID",
+    );
   });
 
   it("refuses an Ed25519 sealer key under gm, and an SM2 one under intl: TRUST_ROOT_INVALID", async () => {

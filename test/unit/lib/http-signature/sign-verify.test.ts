@@ -58,7 +58,7 @@ beforeAll(async () => {
 });
 
 function options(extra: Partial<VerifyRequestOptions> = {}): VerifyRequestOptions {
-  return { keys, now: NOW, requireBatchRoot: true, ...extra };
+  return { keys, now: NOW, requireBatchRoot: true, suite: INTL, ...extra };
 }
 
 /** A signed POST /v1/entries by `key`, as a handler would receive it. */

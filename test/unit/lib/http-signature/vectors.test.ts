@@ -5,6 +5,7 @@ import {
   buildSignatureBase,
   fromBase64,
   fromHex,
+  INTL,
   parseSignatureBase,
   type SignatureAlgorithm,
   signatureBaseText,
@@ -52,7 +53,7 @@ describe("RFC 9421 Appendix B.2.6 (ed25519)", () => {
     expect(await signer.publicKey()).toEqual(key.spki);
     const signature = await signer.sign(utf8(v.signatureBase));
     expect(`${v.label}=:${toBase64(signature)}:`).toBe(v.signature);
-    expect(verifySignature(key, utf8(v.signatureBase), sfBinary(v.signature))).toBe(true);
+    expect(verifySignature(key, utf8(v.signatureBase), sfBinary(v.signature), INTL)).toBe(true);
   });
 });
 
@@ -128,6 +129,7 @@ describe("Zhixin submit vector (test-key-ed25519)", () => {
       keys: new MemoryKeyDirectory([record]),
       now: new Date(v.verify.now),
       requireBatchRoot: v.verify.requireBatchRoot,
+      suite: INTL,
     });
     expect(verified.signatureBase).toBe(v.signatureBase);
     expect(verified.batchRoot).toEqual(fromHex(v.request.batchRootHex));
@@ -153,6 +155,7 @@ describe("Zhixin submit vector (test-key-ed25519)", () => {
           keys: new MemoryKeyDirectory([{ ...record, ...change.key }]),
           now: new Date(change.now ?? v.verify.now),
           requireBatchRoot: v.verify.requireBatchRoot,
+          suite: INTL,
         },
       );
     } catch (e) {

@@ -16,6 +16,7 @@ import {
   sm2PublicKeyToSpki,
   sm2Scheme,
   sm2Sign,
+  sm2SignDigest,
   sm2Signer,
   sm2Verifier,
   sm2Verify,
@@ -77,6 +78,24 @@ describe("the standard's examples", () => {
     expect(toHex(signature)).toBe(v.r + v.s);
     expect(sm2Verify(publicKey, utf8(v.message), signature)).toBe(true);
     expect(sm2Verifier(publicKey)(utf8(v.message), signature)).toBe(true);
+  });
+
+  it("signs a digest e the caller computed, as KMS signs a DIGEST: the standard's signature, for any identifier", () => {
+    for (const v of vectors.signatures.slice(1)) {
+      const d = fromHex(v.privateKey);
+      expect(toHex(sm2SignDigest(d, fromHex(v.e), { k: big(v.k) }))).toBe(v.r + v.s);
+    }
+    // With another identifier hashed into e, it is that identifier's signature.
+    const d = fromHex((vectors.signatures[1] as { privateKey: string }).privateKey);
+    const publicKey = sm2PublicKey(d);
+    const message = utf8("a consortium's own identifier");
+    const e = sm3(concatBytes(sm2Z(publicKey, "zhixin@hainan.gov.cn"), message));
+    const signature = sm2SignDigest(d, e, { random: new Uint8Array(32).fill(7) });
+    expect(sm2Verify(publicKey, message, signature, "zhixin@hainan.gov.cn")).toBe(true);
+    expect(sm2Verify(publicKey, message, signature)).toBe(false);
+    for (const bad of [new Uint8Array(31), new Uint8Array(33), new Uint8Array(0)]) {
+      expect(() => sm2SignDigest(d, bad)).toThrow(expect.objectContaining({ code: "INVALID_DIGEST" }));
+    }
   });
 });
 

@@ -7,13 +7,14 @@ import {
   cosignerKeyOf,
   formatSignedNote,
   fromHex,
+  GM,
   type NoteSignature,
   parseCosignatureVerifierKey,
   parseSignedNote,
   toHex,
   utf8,
 } from "#chain";
-import { verifyRecordedKeySignature } from "../../../../lib/crypto/verify.js";
+import { keySignatureCheckOf } from "../../../../lib/crypto/verify.js";
 import { sm2PublicKey, sm2PublicKeyToSpki, sm2Sign } from "../../../../lib/sm2/index.js";
 import {
   assertWitnessPolicy,
@@ -449,7 +450,7 @@ describe("SM2 witnesses (the gm suite, witness.md §1.7)", () => {
   const gmCosign = (w: (typeof G)[number]) => cosignCheckpoint(text, T, w.signer);
 
   it("counts SM2 cosignatures checked with the ledger's signature check", () => {
-    const report = checkWitnessQuorum(withLines(G.map(gmCosign)), gmPolicy(2), verifyRecordedKeySignature);
+    const report = checkWitnessQuorum(withLines(G.map(gmCosign)), gmPolicy(2), keySignatureCheckOf(GM));
     expect(report.ok).toBe(true);
     expect(report.witnessed.map((c) => c.name)).toEqual(G.map((w) => w.key.name));
   });
@@ -459,7 +460,7 @@ describe("SM2 witnesses (the gm suite, witness.md §1.7)", () => {
     const bad = checkWitnessQuorum(
       withLines([flip(first, 20), second]),
       gmPolicy(1),
-      verifyRecordedKeySignature,
+      keySignatureCheckOf(GM),
     );
     expect(bad.findings.map((f) => f.code)).toEqual(["WITNESS_SIGNATURE_INVALID"]);
     // ed25519Check answers false for any key that is not Ed25519: no SM2 line counts.
