@@ -219,10 +219,10 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
   );
   const met = new Set<string>();
   // Each chunk's signatures, checked ahead: verifyBlocks asks them through this.
-  let answers = SignatureAnswers.NONE;
   const here = keySignatureCheckOf(deps.suite);
+  let answers = SignatureAnswers.NONE.verifyOr(here);
   const options_ = verifyOptions(deps, keyHistory.ledger, met, (alg, spki, message, signature) =>
-    answers.verifyOr(here)(alg, spki, message, signature),
+    answers(alg, spki, message, signature),
   );
   const keyOf: KeyLookup = (keyId) => keyHistory.ledger.history.keys.get(keyId) ?? deps.keys.getKey(keyId);
   // Answers are checked against contract records only when every record is in view.
@@ -268,7 +268,7 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
       };
       const small = evidence.reduce((n, e) => n + e.leafHashes.length, 0) <= READ_AHEAD_ENTRIES;
       if (small) readNext();
-      answers = checked;
+      answers = checked.verifyOr(here);
       const result = verifyBlocks(evidence, { ...options_, start: position });
       if (!small) readNext();
       report.blocksChecked += result.blocksChecked;
@@ -301,7 +301,7 @@ export async function auditChainRun(deps: AuditDeps, options: AuditOptions = {})
       options.onProgress?.({ height: last, to, entriesChecked: report.entriesChecked });
     }
   } finally {
-    answers = SignatureAnswers.NONE;
+    answers = SignatureAnswers.NONE.verifyOr(here);
     if (!deps.signaturePool) await pool?.close();
   }
   report.to = Math.max(last, from - 1);
