@@ -1,11 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { assertLedgerSuite } from "../functions/ledger/ledger-suite.js";
 import { loadConsortium } from "../functions/runtime/consortium-file.js";
 import { DynamoDbLedgerStore } from "../functions/store/dynamodb-store.js";
 import { createLedgerTable } from "../functions/store/table.js";
 import type { Clock } from "../lib/clock.js";
 import type { Consortium } from "../lib/consortium/consortium.js";
+import { suiteOf } from "../lib/consortium/consortium.js";
 import { keyFile } from "../lib/local-home.js";
 import { consoleRoutes } from "./console.js";
 import { type LocalDynamo, startDynalite } from "./dynalite.js";
@@ -81,7 +83,10 @@ export async function startLocalConsortium(options: LocalConsortiumOptions): Pro
   try {
     await createLedgerTable(dynamo.client, table);
     // Before the keys: a refused home keeps the trust bundle its ledger was signed under.
-    await refuseLedgerBeforeDerivedKeyIds(new DynamoDbLedgerStore(dynamo.client, table), home);
+    const store = new DynamoDbLedgerStore(dynamo.client, table);
+    await refuseLedgerBeforeDerivedKeyIds(store, home);
+    // And one sealed under another suite than the file's now (docs/formats/suites.md §2).
+    await assertLedgerSuite(store, suiteOf(consortium));
   } catch (e) {
     await dynamo.stop();
     throw e;

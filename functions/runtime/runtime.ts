@@ -12,6 +12,7 @@ import { StaticKeyDirectory } from "../auth/key-directory.js";
 import { KmsKeyDirectory, loadKmsKeyDirectory } from "../auth/kms-key-directory.js";
 import { kmsSigningPort } from "../auth/kms-signing-port.js";
 import { readOwnerSignerFile } from "../auth/signer-file.js";
+import { assertLedgerSuite } from "../ledger/ledger-suite.js";
 import { fetchWitnessPost, type WitnessingDeps } from "../ledger/witnessing.js";
 import { loadKmsSubjectKey } from "../sharing/kms-subject-key.js";
 import { loadLocalSubjectKey } from "../sharing/subject-key.js";
@@ -136,6 +137,27 @@ async function runtimeWith(
 export async function getApiRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ApiRuntime> {
   const r = await runtimeWith(env, getApiKeys);
   return { ...r, subjectKey: await getSubjectKey(env, suiteOf(r.consortium)) };
+}
+
+let ledgerSuite: Promise<void> | undefined;
+
+/**
+ * `runtime`, once the ledger's genesis block is found to record the consortium file's
+ * suite (functions/ledger/ledger-suite.ts): the API's and the sealer's Lambda handlers run
+ * only so. Checked once per process (one GetItem), LedgerSuiteError otherwise, and
+ * checked again after any failure.
+ */
+export async function withLedgerSuiteChecked<R extends Pick<Base, "store" | "consortium">>(
+  runtime: R,
+): Promise<R> {
+  ledgerSuite ??= retryable(
+    () => assertLedgerSuite(runtime.store, suiteOf(runtime.consortium)),
+    () => {
+      ledgerSuite = undefined;
+    },
+  );
+  await ledgerSuite;
+  return runtime;
 }
 
 function getSubjectKey(env: NodeJS.ProcessEnv, suite: CryptoSuite): Promise<Uint8Array> {

@@ -4,7 +4,7 @@ import { suiteOf } from "../../lib/consortium/consortium.js";
 import type { SealResult } from "../../lib/protocol/entries.js";
 import { publishSealMetrics, runSealer, type SealRunSummary } from "../ledger/seal-run.js";
 import { sealBlock } from "../ledger/sealer.js";
-import { getSealerRuntime, type SealerRuntime } from "../runtime/runtime.js";
+import { getSealerRuntime, type SealerRuntime, withLedgerSuiteChecked } from "../runtime/runtime.js";
 import { addLogContext, log } from "../telemetry/log.js";
 
 /**
@@ -61,7 +61,7 @@ export function sealBlockHandler(ports: SealBlockPorts) {
 }
 
 export const handler = sealBlockHandler({
-  runtime: () => getSealerRuntime(),
+  runtime: () => getSealerRuntime().then(withLedgerSuiteChecked),
   seal: sealBlock,
   now: Date.now,
   sleep: (ms) => sleep(ms),

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { handleApiRequest } from "../api/api.js";
 import { errorResponse, requestFromEvent, toResult } from "../api/http.js";
-import { type ApiRuntime, getApiRuntime } from "../runtime/runtime.js";
+import { type ApiRuntime, getApiRuntime, withLedgerSuiteChecked } from "../runtime/runtime.js";
 import { addLogContext } from "../telemetry/log.js";
 
 /**
@@ -28,4 +28,4 @@ export function submitHandler(ports: SubmitPorts) {
   };
 }
 
-export const handler = submitHandler({ runtime: () => getApiRuntime() });
+export const handler = submitHandler({ runtime: () => getApiRuntime().then(withLedgerSuiteChecked) });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -103,6 +103,42 @@ describe("npm start refuses a home whose ledger predates derived key ids", () =>
     // What to do is the refusal's point: a new home, or this one removed.
     expect(output).toContain("ZHIXIN_HOME");
     expect(output).toContain(home);
+    expect(await readFile(join(home, "keys", "trust.json"), "utf8")).toBe(trust);
+  });
+});
+
+describe("npm start refuses a consortium file whose suite is not the one the ledger was sealed under", () => {
+  it("an intl ledger started again with its file made gm: exit 2 before serving, saying the suite cannot change; its keys kept", async () => {
+    const home = await newHome("zhixin-suite-home-");
+    const first = await started(startNodeProcess({ home, sealInterval: "200ms" }));
+    expect(await waitSealed(first, await submitDeposit(first, 12), 10_000)).toBe(1);
+    await first.stop();
+    const trust = await readFile(join(home, "keys", "trust.json"), "utf8");
+
+    const example = JSON.parse(await readFile("consortium.example.json", "utf8")) as Record<string, unknown>;
+    const members = (list: unknown) =>
+      ((list ?? []) as Array<Record<string, unknown>>).map(({ alg: _alg, ...m }) => m);
+    const gmFile = join(await newHome("zhixin-suite-file-"), "consortium.gm.json");
+    await writeFile(
+      gmFile,
+      JSON.stringify({
+        ...example,
+        suite: "gm",
+        sealer: {},
+        departments: members(example.departments),
+        auditors: members(example.auditors),
+      }),
+    );
+    const { code, output } = await runNodeToExit({
+      home,
+      sealInterval: "off",
+      env: { ZHIXIN_CONSORTIUM: gmFile },
+    });
+    expect(code, output).toBe(2);
+    expect(output).toContain(
+      "the ledger's genesis block records the intl suite, but the consortium file gives gm: a ledger's suite and SM2 identifier cannot change",
+    );
+    // Refused before the keys: none made for the gm file.
     expect(await readFile(join(home, "keys", "trust.json"), "utf8")).toBe(trust);
   });
 });

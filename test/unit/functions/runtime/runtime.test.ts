@@ -35,6 +35,25 @@ const base = {
 };
 
 describe("runtime", () => {
+  it("the API and sealer handlers' runtime: the genesis block's suite checked once, again after a refusal", async () => {
+    const { withLedgerSuiteChecked } = await freshRuntime();
+    const consortium = loadConsortium("consortium.example.json");
+    let recorded = "gm";
+    const reads: number[] = [];
+    const store = {
+      getBlock: async (height: number) => {
+        reads.push(height);
+        return { header: { height: 1, suite: recorded } };
+      },
+    };
+    const runtime = { store, consortium } as unknown as Parameters<typeof withLedgerSuiteChecked>[0];
+    await expect(withLedgerSuiteChecked(runtime)).rejects.toMatchObject({ code: "LEDGER_SUITE_MISMATCH" });
+    recorded = "intl";
+    expect(await withLedgerSuiteChecked(runtime)).toBe(runtime);
+    expect(await withLedgerSuiteChecked(runtime)).toBe(runtime);
+    expect(reads).toEqual([1, 1]);
+  });
+
   it("reads the trust bundle from ZHIXIN_KEYS_FILE by default", async () => {
     const { getRuntime } = await freshRuntime();
     const rt = await getRuntime({ ...base, ZHIXIN_KEYS_FILE: trustFile });
