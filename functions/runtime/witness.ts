@@ -5,6 +5,7 @@ import {
   gmSuite,
   INTL,
   isCosignatureAlgorithm,
+  isSm2Id,
   NOTE_SIGNATURE_TYPE_ED25519,
   NOTE_SIGNATURE_TYPE_SM2,
   noteVerifierOf,
@@ -98,9 +99,7 @@ export function assertLogsCountKey(logs: readonly WitnessedLog[], alg: Cosignatu
 
 /** ZHIXIN_WITNESS_SM2_ID, checked: an identifier the consortium file could have set. */
 function witnessSm2Id(sm2Id: string): string {
-  try {
-    gmSuite(sm2Id);
-  } catch {
+  if (!isSm2Id(sm2Id)) {
     throw new Error(
       `ZHIXIN_WITNESS_SM2_ID must be 1 to 128 printable ASCII characters, the consortium file's sm2Id; got ${JSON.stringify(sm2Id)}`,
     );

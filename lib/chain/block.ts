@@ -12,9 +12,9 @@ import {
 } from "./fields.js";
 import {
   type CryptoSuite,
-  isSm2Id,
   isSuiteName,
-  SM2_DEFAULT_ID,
+  ownSm2Id,
+  recordedSm2IdProblem,
   type SuiteName,
   suiteNamed,
 } from "./suite.js";
@@ -84,9 +84,8 @@ export function genesisCryptoSuite(header: BlockHeader): CryptoSuite {
 
 /** The genesis header's suite fields for `suite`: `suite`, and `sm2Id` unless it is the default. */
 export function genesisSuiteFields(suite: CryptoSuite): Pick<BlockHeader, "suite" | "sm2Id"> {
-  return suite.sm2Id === undefined || suite.sm2Id === SM2_DEFAULT_ID
-    ? { suite: suite.name }
-    : { suite: suite.name, sm2Id: suite.sm2Id };
+  const sm2Id = ownSm2Id(suite);
+  return sm2Id === undefined ? { suite: suite.name } : { suite: suite.name, sm2Id };
 }
 
 const HEADER_KEYS = [
@@ -141,18 +140,12 @@ export function parseBlockHeader(value: unknown): BlockHeader {
   if (header.logSize !== header.first + header.count) {
     throw new ChainError("INVALID_FORMAT", "header.logSize must equal header.first + header.count");
   }
-  if (o.suite === undefined) {
-    if (o.sm2Id !== undefined) throw new ChainError("INVALID_FORMAT", "header.sm2Id is the gm suite's only");
-    return header;
-  }
+  const sm2IdProblem = recordedSm2IdProblem(o.suite, o.sm2Id);
+  if (sm2IdProblem !== undefined) throw new ChainError("INVALID_FORMAT", `header.${sm2IdProblem}`);
+  if (o.suite === undefined) return header;
   if (header.height !== 1) throw new ChainError("INVALID_FORMAT", "header.suite is the genesis block's only");
   if (!isSuiteName(o.suite)) throw new ChainError("INVALID_FORMAT", "header.suite must be intl or gm");
-  if (o.sm2Id === undefined) return { ...header, suite: o.suite };
-  if (o.suite !== "gm") throw new ChainError("INVALID_FORMAT", "header.sm2Id is the gm suite's only");
-  if (!isSm2Id(o.sm2Id) || o.sm2Id === SM2_DEFAULT_ID)
-    throw new ChainError(
-      "INVALID_FORMAT",
-      "header.sm2Id must be 1 to 128 printable ASCII characters, and is left out for the default",
-    );
-  return { ...header, suite: o.suite, sm2Id: o.sm2Id };
+  return o.sm2Id === undefined
+    ? { ...header, suite: o.suite }
+    : { ...header, suite: o.suite, sm2Id: o.sm2Id as string };
 }

@@ -238,6 +238,8 @@ export {
   INTL,
   isSm2Id,
   isSuiteName,
+  ownSm2Id,
+  recordedSm2IdProblem,
   SM2_DEFAULT_ID,
   SM2_ID_PATTERN,
   SUITE_COSIGNATURE_ALGORITHM,

@@ -119,11 +119,31 @@ export function gmSuite(sm2Id: string = SM2_DEFAULT_ID): CryptoSuite {
   return makeSuite("gm", "SM3", sm3, sm3Node, sm2Id);
 }
 
+/**
+ * The SM2 identifier the consortium set, or undefined for the default (and under intl):
+ * what a genesis header or a trust root writes as `sm2Id`, the default never being written.
+ */
+export function ownSm2Id(suite: Pick<CryptoSuite, "sm2Id">): string | undefined {
+  return suite.sm2Id === SM2_DEFAULT_ID ? undefined : suite.sm2Id;
+}
+
+/**
+ * What is wrong with a recorded `sm2Id` (a genesis header's, a trust root's) beside the
+ * recorded `suite`, or undefined when nothing is: it belongs to gm, is an identifier, and
+ * is never the default, which is written by leaving it out.
+ */
+export function recordedSm2IdProblem(suite: unknown, sm2Id: unknown): string | undefined {
+  if (sm2Id === undefined) return undefined;
+  if (suite !== "gm") return "sm2Id is the gm suite's only";
+  if (!isSm2Id(sm2Id) || sm2Id === SM2_DEFAULT_ID)
+    return "sm2Id must be 1 to 128 printable ASCII characters, and is left out for the default";
+  return undefined;
+}
+
 /** A suite as people read it in findings and errors: "intl", "gm", or gm with its identifier. */
 export function suiteLabel(suite: CryptoSuite): string {
-  return suite.sm2Id === undefined || suite.sm2Id === SM2_DEFAULT_ID
-    ? suite.name
-    : `${suite.name} (SM2 identifier ${JSON.stringify(suite.sm2Id)})`;
+  const own = ownSm2Id(suite);
+  return own === undefined ? suite.name : `${suite.name} (SM2 identifier ${JSON.stringify(own)})`;
 }
 
 /** True iff the two are the same suite: the same name and, under gm, the same SM2 identifier. */

@@ -2,6 +2,7 @@ import {
   type CryptoSuite,
   concatBytes,
   deriveKeyId,
+  ownSm2Id,
   type SignatureAlgorithm,
   SM2_DEFAULT_ID,
   sm3,
@@ -122,6 +123,8 @@ export class KmsSigner implements Signer {
   readonly sm2Id: string;
   readonly #kms: KmsSigningPort;
   #publicKey: Promise<Uint8Array> | undefined;
+  /** Z_A of this key and identifier: one SM3 per key, not per signature. */
+  #z: Promise<Uint8Array> | undefined;
 
   /** `kms` wraps a KMS client the caller created once at module scope and shares. */
   constructor(kms: KmsSigningPort, options: KmsSignerOptions) {
@@ -164,7 +167,7 @@ export class KmsSigner implements Signer {
   async sign(message: Uint8Array): Promise<Uint8Array> {
     const { signing, fromKms } = KMS_ALGORITHM[this.alg];
     // KMS's 4096-byte limit is RAW's; a DIGEST is 32 bytes whatever the message.
-    const digest = this.alg === "sm2-sm3" && this.sm2Id !== SM2_DEFAULT_ID;
+    const digest = this.alg === "sm2-sm3" && ownSm2Id(this) !== undefined;
     if (!digest && message.length > KMS_RAW_MESSAGE_LIMIT) {
       throw new CryptoError(
         "MESSAGE_TOO_LONG",
@@ -197,8 +200,13 @@ export class KmsSigner implements Signer {
 
   /** e = SM3(Z_A || message), Z_A of the key's point and this signer's identifier (GB/T 32918.2 §6.1 A1-A2). */
   async #sm2Digest(message: Uint8Array): Promise<Uint8Array> {
-    const z = sm2Z(sm2PointOfSpki(await this.publicKey()), this.sm2Id);
-    return sm3(concatBytes(z, message));
+    this.#z ??= this.publicKey()
+      .then((spki) => sm2Z(sm2PointOfSpki(spki), this.sm2Id))
+      .catch((e: unknown) => {
+        this.#z = undefined;
+        throw e;
+      });
+    return sm3(concatBytes(await this.#z, message));
   }
 
   async #fetchPublicKey(): Promise<Uint8Array> {

@@ -3,9 +3,7 @@ import {
   type Checkpoint,
   type CosignatureKey,
   type CryptoSuite,
-  genesisSuiteFields,
   INTL,
-  isSm2Id,
   isSuiteName,
   KEY_OWNER,
   type KeyGovernance,
@@ -14,9 +12,10 @@ import {
   noteSignatureTypeOf,
   noteVerifierOf,
   openCheckpoint,
+  ownSm2Id,
   parseCosignatureVerifierKey,
   parseVerifierKey,
-  SM2_DEFAULT_ID,
+  recordedSm2IdProblem,
   SUITE_COSIGNATURE_ALGORITHM,
   SUITE_NAMES,
   SUITE_SEALER_ALGORITHM,
@@ -121,10 +120,8 @@ export function parseTrustRoot(text: string): TrustRoot {
   }
   if (o.suite !== undefined && !isSuiteName(o.suite))
     invalid(`suite must be one of ${SUITE_NAMES.join(", ")}`);
-  if (o.sm2Id !== undefined && (o.suite !== "gm" || !isSm2Id(o.sm2Id) || o.sm2Id === SM2_DEFAULT_ID))
-    invalid(
-      "sm2Id is a gm root's SM2 identifier other than the default: 1 to 128 printable ASCII characters, left out for 1234567812345678",
-    );
+  const sm2IdProblem = recordedSm2IdProblem(o.suite, o.sm2Id);
+  if (sm2IdProblem !== undefined) invalid(sm2IdProblem);
   const suite = o.suite === undefined ? INTL : suiteNamed(o.suite, o.sm2Id as string | undefined);
   const sealers = stringList(o.sealers, "sealers").map((vkey, i) => sealerKey(vkey, i, log, suite));
   if (sealers.length === 0) invalid("sealers must name at least one key");
@@ -237,7 +234,7 @@ export function formatTrustRoot(root: {
   keyGovernance?: KeyGovernance;
 }): string {
   const g = root.keyGovernance;
-  const { sm2Id } = genesisSuiteFields(root.suite);
+  const sm2Id = ownSm2Id(root.suite);
   const text = `${JSON.stringify({
     ...(g === undefined
       ? {}

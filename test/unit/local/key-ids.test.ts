@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_PREV } from "#chain";
 import type { BlockPage, PendingBatchRef, StoredBlock } from "../../../functions/store/ports.js";
 import { refuseLedgerBeforeDerivedKeyIds } from "../../../local/key-ids.js";
+import { blockHeaderWith } from "../../support/block-header.js";
 
 // npm start refuses a home whose ledger predates derived key ids (docs/design/key-history.md
 // §1): what it reads to tell, against a store holding one block and some pending requests.
@@ -15,19 +15,7 @@ function ledger(options: { sealer?: string; sealed?: string[]; pending?: string[
     options.sealer === undefined
       ? undefined
       : {
-          header: {
-            v: 1,
-            log: "zhixin.example/demo",
-            height: 3,
-            prev: GENESIS_PREV,
-            root: "0".repeat(64),
-            first: 0,
-            count: 1,
-            logSize: 1,
-            logRoot: "0".repeat(64),
-            sealedAt: "2026-11-21T08:00:02.000Z",
-            sealer: options.sealer,
-          },
+          header: blockHeaderWith({ height: 3, sealer: options.sealer }),
           hash: "b".repeat(64),
           pageCount: 1,
         };

@@ -1,25 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type BlockHeader, GENESIS_PREV, GM, gmSuite, INTL } from "#chain";
+import { type BlockHeader, GM, gmSuite, INTL } from "#chain";
 import { assertLedgerSuite, LedgerSuiteError } from "../../../../functions/ledger/ledger-suite.js";
 import type { StoredBlock } from "../../../../functions/store/ports.js";
+import { blockHeaderWith } from "../../../support/block-header.js";
 
 // The API and the sealer run only on the suite block 1 records (docs/formats/suites.md §2);
 // test/integration/api/restart.test.ts runs npm start on an intl ledger with a gm file.
-
-const header = (extra: Partial<BlockHeader>): BlockHeader => ({
-  v: 1,
-  log: "zhixin.example/demo",
-  height: 1,
-  prev: GENESIS_PREV,
-  root: "0".repeat(64),
-  first: 0,
-  count: 1,
-  logSize: 1,
-  logRoot: "0".repeat(64),
-  sealedAt: "2026-11-21T08:00:02.000Z",
-  sealer: "sealer/0a1b2c3d4e5f6071",
-  ...extra,
-});
 
 /** A store whose block 1 has `genesis` as its header, or none; it counts the reads. */
 function storeWith(genesis: BlockHeader | undefined) {
@@ -40,11 +26,13 @@ describe("assertLedgerSuite", () => {
     const empty = storeWith(undefined);
     await expect(assertLedgerSuite(empty, GM)).resolves.toBeUndefined();
     expect(empty.heights).toEqual([1]);
-    await expect(assertLedgerSuite(storeWith(header({ suite: "intl" })), INTL)).resolves.toBeUndefined();
+    await expect(
+      assertLedgerSuite(storeWith(blockHeaderWith({ suite: "intl" })), INTL),
+    ).resolves.toBeUndefined();
     // A genesis sealed before suites were recorded is intl's.
-    await expect(assertLedgerSuite(storeWith(header({})), INTL)).resolves.toBeUndefined();
-    await expect(assertLedgerSuite(storeWith(header({ suite: "gm" })), GM)).resolves.toBeUndefined();
-    const own = header({ suite: "gm", sm2Id: "zhixin@hainan.gov.cn" });
+    await expect(assertLedgerSuite(storeWith(blockHeaderWith({})), INTL)).resolves.toBeUndefined();
+    await expect(assertLedgerSuite(storeWith(blockHeaderWith({ suite: "gm" })), GM)).resolves.toBeUndefined();
+    const own = blockHeaderWith({ suite: "gm", sm2Id: "zhixin@hainan.gov.cn" });
     await expect(assertLedgerSuite(storeWith(own), gmSuite("zhixin@hainan.gov.cn"))).resolves.toBeUndefined();
   });
 
@@ -54,17 +42,17 @@ describe("assertLedgerSuite", () => {
         () => undefined,
         (e: unknown) => e,
       );
-    const changed = await refusal(header({ suite: "intl" }), GM);
+    const changed = await refusal(blockHeaderWith({ suite: "intl" }), GM);
     expect(changed).toBeInstanceOf(LedgerSuiteError);
     expect(changed).toMatchObject({ code: "LEDGER_SUITE_MISMATCH", recorded: INTL, configured: GM });
     expect((changed as Error).message).toMatch(
       /^the ledger's genesis block records the intl suite, but the consortium file gives gm: .*Put the file's suite and sm2Id back/,
     );
-    const own = header({ suite: "gm", sm2Id: "zhixin@hainan.gov.cn" });
+    const own = blockHeaderWith({ suite: "gm", sm2Id: "zhixin@hainan.gov.cn" });
     expect(((await refusal(own, GM)) as Error).message).toContain(
       'records the gm (SM2 identifier "zhixin@hainan.gov.cn") suite, but the consortium file gives gm:',
     );
-    expect(((await refusal(header({ suite: "gm" }), gmSuite("other"))) as Error).message).toContain(
+    expect(((await refusal(blockHeaderWith({ suite: "gm" }), gmSuite("other"))) as Error).message).toContain(
       'records the gm suite, but the consortium file gives gm (SM2 identifier "other")',
     );
   });
